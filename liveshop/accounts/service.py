@@ -1,0 +1,218 @@
+"""Users, roles and tokens. Each public function is one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from liveshop.accounts.models import AuthToken, Role, TokenKind, User, UserRole
+from liveshop.accounts.passwords import dummy_verify, hash_password, verify_password
+from liveshop.core.clock import utcnow
+from liveshop.core.errors import Conflict, NotFound, Unauthorized
+from liveshop.core.settings import get_settings
+
+TOKEN_PREFIX = "lsk_"
+LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is asking: resolved from a bearer token or the session cookie."""
+
+    user_id: int
+    roles: frozenset[Role]
+    token_id: int
+    via_cookie: bool = False
+
+    def has(self, *roles: Role) -> bool:
+        return any(r in self.roles for r in roles)
+
+    @property
+    def is_admin(self) -> bool:
+        return Role.ADMIN in self.roles
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    record: AuthToken
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def csrf_for(token: str) -> str:
+    """Stateless CSRF value bound to one session token (double-submit cookie)."""
+    key = get_settings().secret_key.encode()
+    return hmac.new(key, b"csrf:" + token.encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def create_user(
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    roles: Iterable[Role] = (Role.BUYER,),
+) -> User:
+    email = normalize_email(email)
+    user = User(
+        email=email,
+        display_name=display_name.strip(),
+        password_hash=await hash_password(password),
+        roles=[UserRole(role=str(r)) for r in sorted(set(roles))],
+    )
+    session.add(user)
+    try:
+        await session.commit()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise Conflict(f"an account with e-mail {email} exists", code="email-taken") from exc
+    await session.refresh(user, ["roles"])
+    return user
+
+
+async def get_user(session: AsyncSession, user_id: int) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} does not exist", code="user-not-found")
+    return user
+
+
+async def find_user_by_email(session: AsyncSession, email: str) -> User | None:
+    return await session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+async def list_users(
+    session: AsyncSession, *, role: Role | None = None, limit: int = 50, offset: int = 0
+) -> tuple[Sequence[User], int]:
+    query = select(User)
+    if role is not None:
+        query = query.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = await session.scalars(query.order_by(User.id).limit(limit).offset(offset))
+    return rows.all(), total
+
+
+async def set_roles(session: AsyncSession, user_id: int, roles: Iterable[Role]) -> User:
+    user = await get_user(session, user_id)
+    wanted = {str(r) for r in roles}
+    user.roles = [r for r in user.roles if r.role in wanted] + [
+        UserRole(role=r) for r in sorted(wanted - {r.role for r in user.roles})
+    ]
+    await session.commit()
+    await session.refresh(user, ["roles"])
+    return user
+
+
+async def set_active(session: AsyncSession, user_id: int, active: bool) -> User:
+    user = await get_user(session, user_id)
+    user.is_active = active
+    if not active:
+        await session.execute(
+            update(AuthToken)
+            .where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+    await session.commit()
+    return user
+
+
+async def authenticate(session: AsyncSession, email: str, password: str) -> User:
+    user = await find_user_by_email(session, email)
+    if user is None:
+        await dummy_verify(password)
+        raise Unauthorized("e-mail or password is wrong", code="bad-credentials")
+    if not await verify_password(user.password_hash, password) or not user.is_active:
+        raise Unauthorized("e-mail or password is wrong", code="bad-credentials")
+    return user
+
+
+async def issue_token(
+    session: AsyncSession, user: User, *, kind: TokenKind, name: str = ""
+) -> IssuedToken:
+    s = get_settings()
+    ttl = (
+        timedelta(hours=s.session_ttl_hours)
+        if kind is TokenKind.SESSION
+        else timedelta(days=s.api_token_ttl_days)
+    )
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    record = AuthToken(
+        user_id=user.id,
+        token_hash=hash_token(token),
+        kind=str(kind),
+        name=name,
+        expires_at=utcnow() + ttl,
+    )
+    session.add(record)
+    await session.commit()
+    return IssuedToken(token=token, record=record)
+
+
+async def resolve_token(
+    session: AsyncSession, token: str, *, via_cookie: bool = False
+) -> Principal | None:
+    """The principal behind a live token, or None (unknown, expired, revoked, inactive)."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    now = utcnow()
+    row = (
+        await session.execute(
+            select(AuthToken, User)
+            .join(User, User.id == AuthToken.user_id)
+            .where(AuthToken.token_hash == hash_token(token))
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    record, user = row
+    if record.revoked_at is not None or record.expires_at <= now or not user.is_active:
+        return None
+    if record.last_used_at is None or now - record.last_used_at > LAST_USED_RESOLUTION:
+        await session.execute(
+            update(AuthToken).where(AuthToken.id == record.id).values(last_used_at=now)
+        )
+        await session.commit()
+    return Principal(
+        user_id=user.id, roles=frozenset(user.role_names), token_id=record.id, via_cookie=via_cookie
+    )
+
+
+async def list_tokens(session: AsyncSession, user_id: int) -> Sequence[AuthToken]:
+    rows = await session.scalars(
+        select(AuthToken)
+        .where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
+        .where(AuthToken.expires_at > utcnow())
+        .order_by(AuthToken.id)
+    )
+    return rows.all()
+
+
+async def revoke_token(session: AsyncSession, *, user_id: int, token_id: int) -> None:
+    """Revoke one of the caller's own tokens; someone else's token is 'not found'."""
+    result = await session.execute(
+        update(AuthToken)
+        .where(
+            AuthToken.id == token_id,
+            AuthToken.user_id == user_id,
+            AuthToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )
+    await session.commit()
+    if getattr(result, "rowcount", 0) != 1:
+        raise NotFound(f"token {token_id} does not exist", code="token-not-found")

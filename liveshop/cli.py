@@ -1,0 +1,126 @@
+"""The ``liveshop`` command: serve, db, demo, user, bench."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from liveshop.core.settings import get_settings
+
+app = typer.Typer(help="liveshop — live-shopping platform", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data", no_args_is_help=True)
+user_app = typer.Typer(help="Users and roles", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks (see BENCHMARKS.md)", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(user_app, name="user")
+app.add_typer(bench_app, name="bench")
+
+console = Console(stderr=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="Port")] = None,
+    reload: Annotated[bool, typer.Option(help="Reload on code changes")] = False,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+) -> None:
+    """Serve the API and pages."""
+    import uvicorn
+
+    s = get_settings()
+    uvicorn.run(
+        "liveshop.app:create_app",
+        factory=True,
+        host=host or s.host,
+        port=port or s.port,
+        reload=reload,
+        workers=None if reload else workers,
+        ws_per_message_deflate=False,
+        log_level=s.log_level.lower(),
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Migrate the database (LIVESHOP_DATABASE_URL) to the latest schema."""
+    from liveshop.core.migrate import upgrade
+
+    url = get_settings().database_url
+    upgrade(url, revision)
+    console.print(f"[green]database at {revision}[/green] ({url.split('@')[-1]})")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Step the schema back to REVISION ('base' empties it)."""
+    from liveshop.core.migrate import downgrade
+
+    downgrade(get_settings().database_url, revision)
+    console.print(f"[yellow]database at {revision}[/yellow]")
+
+
+@demo_app.command("load")
+def demo_load() -> None:
+    """Load the demo shops, products, creators and buyers (safe to run again)."""
+    from liveshop.core.db import Database
+    from liveshop.demo import load_demo
+
+    async def _run() -> None:
+        db = Database(get_settings().database_url)
+        try:
+            await load_demo(db, console=console)
+        finally:
+            await db.dispose()
+
+    asyncio.run(_run())
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(help="Login e-mail")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, help="Password")],
+    name: Annotated[str, typer.Option(help="Display name")] = "",
+    role: Annotated[list[str] | None, typer.Option(help="Role; repeat for several")] = None,
+) -> None:
+    """Create a user with the given roles (buyer if none)."""
+    from liveshop.accounts import service
+    from liveshop.accounts.models import Role
+    from liveshop.core.db import Database
+    from liveshop.core.errors import Problem
+
+    try:
+        roles = [Role(r) for r in (role or ["buyer"])]
+    except ValueError as exc:
+        console.print(f"[red]{exc}; roles are: {', '.join(Role)}[/red]")
+        raise typer.Exit(2) from exc
+
+    async def _run() -> None:
+        db = Database(get_settings().database_url)
+        try:
+            async with db.session() as session:
+                user = await service.create_user(
+                    session,
+                    email=email,
+                    password=password,
+                    display_name=name or email.split("@")[0],
+                    roles=roles,
+                )
+                console.print(f"[green]created user {user.id} {user.email}[/green] roles={roles}")
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(_run())
+    except Problem as exc:
+        console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from exc
+
+
+if __name__ == "__main__":
+    app()

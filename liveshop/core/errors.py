@@ -1,0 +1,178 @@
+"""RFC 9457 problem details for every error the API returns.
+
+Services raise :class:`Problem` (or a subclass); handlers turn it, FastAPI's validation
+errors and Starlette's HTTP errors into ``application/problem+json``.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_BASE = "https://liveshop.dev/problems/"
+
+log = structlog.get_logger("liveshop.errors")
+
+
+class Problem(Exception):
+    """An error a caller can act on. ``code`` becomes the problem ``type`` URI."""
+
+    status: int = 400
+    code: str = "bad-request"
+    title: str | None = None
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if status is not None:
+            self.status = status
+        if code is not None:
+            self.code = code
+        if title is not None:
+            self.title = title
+        self.headers = headers
+        self.extra = extra
+
+
+class NotFound(Problem):
+    status = 404
+    code = "not-found"
+
+
+class Conflict(Problem):
+    status = 409
+    code = "conflict"
+
+
+class Unprocessable(Problem):
+    status = 422
+    code = "unprocessable"
+
+
+class Unauthorized(Problem):
+    status = 401
+    code = "unauthenticated"
+
+
+class Forbidden(Problem):
+    status = 403
+    code = "forbidden"
+
+
+def problem_response(
+    status: int,
+    *,
+    code: str,
+    detail: str | None = None,
+    title: str | None = None,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + code,
+        "title": title or _phrase(status),
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+async def _problem_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Problem)
+    return problem_response(
+        exc.status,
+        code=exc.code,
+        detail=exc.detail,
+        title=exc.title,
+        instance=request.url.path,
+        headers=exc.headers,
+        **exc.extra,
+    )
+
+
+async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    codes = {401: "unauthenticated", 403: "forbidden", 404: "not-found", 405: "method-not-allowed"}
+    return problem_response(
+        exc.status_code,
+        code=codes.get(exc.status_code, "http-error"),
+        detail=str(exc.detail) if exc.detail else None,
+        instance=request.url.path,
+        headers=getattr(exc, "headers", None),
+    )
+
+
+async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {
+            "loc": [str(p) for p in err.get("loc", ())],
+            "msg": err.get("msg", ""),
+            "type": err.get("type", ""),
+        }
+        for err in exc.errors()
+    ]
+    first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+    where = ".".join(first["loc"])
+    return problem_response(
+        422,
+        code="validation-error",
+        title="Request is not valid",
+        detail=f"{where}: {first['msg']}" if where else str(first["msg"]),
+        instance=request.url.path,
+        errors=errors,
+    )
+
+
+async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", path=request.url.path)
+    return problem_response(
+        500,
+        code="internal-error",
+        detail="Something went wrong on our side; nothing was changed.",
+        instance=request.url.path,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Problem, _problem_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_handler)
+    app.add_exception_handler(RequestValidationError, _validation_handler)
+    app.add_exception_handler(Exception, _unhandled_handler)
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {
+        "description": _phrase(code),
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for code in (400, 401, 403, 404, 409, 422)
+}

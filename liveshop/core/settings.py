@@ -1,0 +1,52 @@
+"""Settings from environment variables (prefix ``LIVESHOP_``) with working defaults."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LIVESHOP_", env_file=".env", extra="ignore")
+
+    environment: str = "development"
+    database_url: str = "sqlite+aiosqlite:///./var/liveshop.db"
+    broker_url: str = "memory://"
+    secret_key: str = Field(
+        default="dev-insecure-change-me",
+        description="Signs CSRF tokens and webhooks; set a long random value in production.",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    log_json: bool = False
+    # Session cookie (pages) and bearer tokens (API) share one token table.
+    session_cookie_name: str = "liveshop_session"
+    csrf_cookie_name: str = "liveshop_csrf"
+    session_ttl_hours: int = 24 * 14
+    api_token_ttl_days: int = 90
+    cookie_secure: bool = False
+    # argon2 cost; tests lower it, production keeps the library defaults.
+    password_time_cost: int = 3
+    password_memory_cost_kib: int = 65536
+    demo_password: str = "liveshop-demo"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        _, _, rest = self.database_url.partition(":///")
+        if not rest or rest.startswith(":memory:"):
+            return None
+        return Path(rest)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

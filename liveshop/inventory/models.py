@@ -1,0 +1,1 @@
+"""inventory tables (filled in by its issue)."""

@@ -1,0 +1,1 @@
+"""ledger tables (filled in by its issue)."""

@@ -1,0 +1,1 @@
+"""live tables (filled in by its issue)."""

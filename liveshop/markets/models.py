@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from liveshop.core.clock import utcnow
+from liveshop.core.db import Base, BigIntPK, UTCDateTime
+
+
+class LaunchState(StrEnum):
+    PLANNED = "planned"  # on the roadmap: catalog can be prepared, nothing can be sold
+    PILOT = "pilot"  # selling to a limited audience while adoption is measured
+    LIVE = "live"  # open to everyone
+    PAUSED = "paused"  # selling stopped (was pilot or live); orders in flight continue
+
+
+SELLABLE_STATES = frozenset({LaunchState.PILOT, LaunchState.LIVE})
+
+# planned → pilot → live → paused, and back from paused to pilot or live.
+LAUNCH_TRANSITIONS: dict[LaunchState, frozenset[LaunchState]] = {
+    LaunchState.PLANNED: frozenset({LaunchState.PILOT}),
+    LaunchState.PILOT: frozenset({LaunchState.LIVE, LaunchState.PAUSED}),
+    LaunchState.LIVE: frozenset({LaunchState.PAUSED}),
+    LaunchState.PAUSED: frozenset({LaunchState.PILOT, LaunchState.LIVE}),
+}
+
+
+class Market(Base):
+    __tablename__ = "markets"
+    __table_args__ = (
+        CheckConstraint("tax_rate_bp >= 0 AND tax_rate_bp <= 10000", name="tax_rate_range"),
+        CheckConstraint("currency_exponent >= 0 AND currency_exponent <= 4", name="exponent_range"),
+    )
+
+    code: Mapped[str] = mapped_column(String(2), primary_key=True)  # ISO 3166-1 alpha-2
+    name: Mapped[str] = mapped_column(String(80))
+    currency: Mapped[str] = mapped_column(String(3))  # ISO 4217 alphabetic code
+    currency_exponent: Mapped[int] = mapped_column(Integer)  # ISO 4217 minor unit
+    locale: Mapped[str] = mapped_column(String(16))  # babel/CLDR locale for display
+    timezone: Mapped[str] = mapped_column(String(64))
+    tax_name: Mapped[str] = mapped_column(String(32))
+    tax_rate_bp: Mapped[int] = mapped_column(Integer)  # basis points: 2000 = 20 %
+    prices_include_tax: Mapped[bool] = mapped_column(Boolean)
+    platform_commission_bp: Mapped[int] = mapped_column(Integer, default=500)
+    launch_state: Mapped[str] = mapped_column(String(10), default=LaunchState.PLANNED)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MarketLaunchEvent(Base):
+    """Every launch-state change, kept so adoption can be read against launch dates."""
+
+    __tablename__ = "market_launch_events"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    market_code: Mapped[str] = mapped_column(ForeignKey("markets.code", ondelete="CASCADE"))
+    from_state: Mapped[str] = mapped_column(String(10))
+    to_state: Mapped[str] = mapped_column(String(10))
+    changed_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from liveshop.accounts.deps import AdminPrincipal, MaybePrincipal, SessionDep
+from liveshop.core.errors import PROBLEM_RESPONSES
+from liveshop.markets import service
+from liveshop.markets.models import LaunchState
+from liveshop.markets.schemas import LaunchEventOut, LaunchStateIn, MarketOut, RatesIn
+
+router = APIRouter(prefix="/api/v1/markets", tags=["markets"], responses=PROBLEM_RESPONSES)
+
+
+@router.get("")
+async def list_markets(
+    session: SessionDep, _: MaybePrincipal, state: LaunchState | None = None
+) -> list[MarketOut]:
+    return [MarketOut.of(m) for m in await service.list_markets(session, state=state)]
+
+
+@router.get("/{code}")
+async def get_market(code: str, session: SessionDep, _: MaybePrincipal) -> MarketOut:
+    return MarketOut.of(await service.get_market(session, code))
+
+
+@router.post("/{code}/launch-state")
+async def change_launch_state(
+    code: str, body: LaunchStateIn, principal: AdminPrincipal, session: SessionDep
+) -> MarketOut:
+    market = await service.change_launch_state(
+        session, code, body.state, changed_by=principal.user_id, reason=body.reason
+    )
+    return MarketOut.of(market)
+
+
+@router.get("/{code}/launch-history")
+async def launch_history(code: str, _: AdminPrincipal, session: SessionDep) -> list[LaunchEventOut]:
+    return [LaunchEventOut.model_validate(e) for e in await service.launch_history(session, code)]
+
+
+@router.patch("/{code}")
+async def update_rates(
+    code: str, body: RatesIn, _: AdminPrincipal, session: SessionDep
+) -> MarketOut:
+    market = await service.update_rates(
+        session,
+        code,
+        tax_rate_bp=body.tax_rate_bp,
+        platform_commission_bp=body.platform_commission_bp,
+    )
+    return MarketOut.of(market)

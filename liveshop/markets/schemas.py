@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from liveshop.markets.models import LaunchState, Market
+
+
+class MarketOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name: str
+    currency: str
+    currency_exponent: int
+    locale: str
+    timezone: str
+    tax_name: str
+    tax_rate_bp: int = Field(description="Basis points: 2000 = 20 %")
+    prices_include_tax: bool
+    platform_commission_bp: int
+    launch_state: LaunchState
+    sellable: bool
+
+    @classmethod
+    def of(cls, m: Market) -> MarketOut:
+        return cls(
+            code=m.code,
+            name=m.name,
+            currency=m.currency,
+            currency_exponent=m.currency_exponent,
+            locale=m.locale,
+            timezone=m.timezone,
+            tax_name=m.tax_name,
+            tax_rate_bp=m.tax_rate_bp,
+            prices_include_tax=m.prices_include_tax,
+            platform_commission_bp=m.platform_commission_bp,
+            launch_state=LaunchState(m.launch_state),
+            sellable=m.launch_state in ("pilot", "live"),
+        )
+
+
+class LaunchStateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    state: LaunchState
+    reason: str = Field(default="", max_length=500)
+
+
+class RatesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tax_rate_bp: int | None = Field(default=None, ge=0, le=10000)
+    platform_commission_bp: int | None = Field(default=None, ge=0, le=10000)
+
+
+class LaunchEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    from_state: LaunchState
+    to_state: LaunchState
+    changed_by: int | None
+    reason: str
+    changed_at: datetime

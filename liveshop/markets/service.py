@@ -1,0 +1,145 @@
+"""Markets: currency, tax, launch state. Other domains ask here whether they may sell."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from liveshop.core.clock import utcnow
+from liveshop.core.errors import Conflict, NotFound, Unprocessable
+from liveshop.core.money import format_minor, tax_included
+from liveshop.markets.models import (
+    LAUNCH_TRANSITIONS,
+    SELLABLE_STATES,
+    LaunchState,
+    Market,
+    MarketLaunchEvent,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TaxBreakdown:
+    net_minor: int
+    tax_minor: int
+    gross_minor: int
+
+
+async def list_markets(
+    session: AsyncSession, *, state: LaunchState | None = None
+) -> Sequence[Market]:
+    query = select(Market).order_by(Market.code)
+    if state is not None:
+        query = query.where(Market.launch_state == state)
+    return (await session.scalars(query)).all()
+
+
+async def get_market(session: AsyncSession, code: str) -> Market:
+    market = await session.get(Market, code.upper())
+    if market is None:
+        raise NotFound(f"market {code!r} does not exist", code="unknown-market", market=code)
+    return market
+
+
+async def require_market(session: AsyncSession, code: str) -> Market:
+    """Like get_market, but an unknown code in a request body is a 422, not a 404."""
+    market = await session.get(Market, code.upper())
+    if market is None:
+        raise Unprocessable(f"market {code!r} does not exist", code="unknown-market", market=code)
+    return market
+
+
+async def ensure_sellable(session: AsyncSession, code: str) -> Market:
+    """Nothing is sold into a market unless it is in pilot or live."""
+    market = await require_market(session, code)
+    if LaunchState(market.launch_state) not in SELLABLE_STATES:
+        raise Unprocessable(
+            f"{market.name} is {market.launch_state}: nothing can be sold there yet",
+            code="market-not-open",
+            market=market.code,
+            launch_state=market.launch_state,
+        )
+    return market
+
+
+def ensure_currency(market: Market, currency: str) -> None:
+    if currency.upper() != market.currency:
+        raise Unprocessable(
+            f"prices in {market.name} are in {market.currency}, not {currency}",
+            code="wrong-currency",
+            market=market.code,
+            expected_currency=market.currency,
+        )
+
+
+async def change_launch_state(
+    session: AsyncSession,
+    code: str,
+    to_state: LaunchState,
+    *,
+    changed_by: int | None,
+    reason: str = "",
+) -> Market:
+    market = await get_market(session, code)
+    current = LaunchState(market.launch_state)
+    if to_state not in LAUNCH_TRANSITIONS[current]:
+        allowed = ", ".join(sorted(LAUNCH_TRANSITIONS[current])) or "none"
+        raise Conflict(
+            f"{market.name} cannot go from {current} to {to_state} (allowed: {allowed})",
+            code="illegal-launch-transition",
+        )
+    market.launch_state = to_state
+    market.updated_at = utcnow()
+    session.add(
+        MarketLaunchEvent(
+            market_code=market.code,
+            from_state=current,
+            to_state=to_state,
+            changed_by=changed_by,
+            reason=reason,
+        )
+    )
+    await session.commit()
+    return market
+
+
+async def launch_history(session: AsyncSession, code: str) -> Sequence[MarketLaunchEvent]:
+    await get_market(session, code)
+    rows = await session.scalars(
+        select(MarketLaunchEvent)
+        .where(MarketLaunchEvent.market_code == code.upper())
+        .order_by(MarketLaunchEvent.id)
+    )
+    return rows.all()
+
+
+async def update_rates(
+    session: AsyncSession,
+    code: str,
+    *,
+    tax_rate_bp: int | None = None,
+    platform_commission_bp: int | None = None,
+) -> Market:
+    market = await get_market(session, code)
+    if tax_rate_bp is not None:
+        market.tax_rate_bp = tax_rate_bp
+    if platform_commission_bp is not None:
+        market.platform_commission_bp = platform_commission_bp
+    market.updated_at = utcnow()
+    await session.commit()
+    return market
+
+
+def tax_breakdown(market: Market, price_minor: int) -> TaxBreakdown:
+    """Split a shelf price into net and tax the way the market shows prices."""
+    if market.prices_include_tax:
+        tax = tax_included(price_minor, market.tax_rate_bp)
+        return TaxBreakdown(net_minor=price_minor - tax, tax_minor=tax, gross_minor=price_minor)
+    tax = (price_minor * market.tax_rate_bp + 5000) // 10000
+    return TaxBreakdown(net_minor=price_minor, tax_minor=tax, gross_minor=price_minor + tax)
+
+
+def display_price(market: Market, amount_minor: int) -> str:
+    return format_minor(amount_minor, market.currency, market.locale)

@@ -1,0 +1,19 @@
+"""Imports every domain's tables so ``Base.metadata`` is complete (Alembic, tests)."""
+
+from liveshop.accounts import models as accounts_models
+from liveshop.catalog import models as catalog_models
+from liveshop.inventory import models as inventory_models
+from liveshop.ledger import models as ledger_models
+from liveshop.live import models as live_models
+from liveshop.markets import models as markets_models
+from liveshop.orders import models as orders_models
+
+__all__ = [
+    "accounts_models",
+    "catalog_models",
+    "inventory_models",
+    "ledger_models",
+    "live_models",
+    "markets_models",
+    "orders_models",
+]

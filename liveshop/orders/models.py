@@ -1,0 +1,1 @@
+"""orders tables (filled in by its issue)."""

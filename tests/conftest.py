@@ -1,0 +1,172 @@
+"""Shared fixtures: every repository/query test runs on SQLite and on PostgreSQL.
+
+PostgreSQL comes from LIVESHOP_TEST_POSTGRES_URL (Redis from LIVESHOP_TEST_REDIS_URL). When a
+service is missing the tests that need it skip — unless LIVESHOP_REQUIRE_SERVICES=1 (CI),
+where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("LIVESHOP_PASSWORD_TIME_COST", "1")
+os.environ.setdefault("LIVESHOP_PASSWORD_MEMORY_COST_KIB", "8192")
+os.environ.setdefault("LIVESHOP_SECRET_KEY", "test-secret")
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+import liveshop.models  # noqa: F401
+from liveshop.accounts import service as accounts
+from liveshop.accounts.models import Role, TokenKind
+from liveshop.app import create_app
+from liveshop.core.db import Base, Database
+from liveshop.core.migrate import upgrade
+from liveshop.markets.reference import reference_markets
+from tests.support import Actor
+
+REQUIRE_SERVICES = os.environ.get("LIVESHOP_REQUIRE_SERVICES") == "1"
+
+
+def service_missing(name: str, why: str) -> None:
+    """Skip, or fail when CI says the service must be there."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{name} is required (LIVESHOP_REQUIRE_SERVICES=1) but {why}")
+    pytest.skip(f"{name} not available: {why}")
+
+
+async def _probe_postgres(admin_url: str) -> str | None:
+    try:
+        engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        await engine.dispose()
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+async def _pg_admin(admin_url: str, sql: str) -> None:
+    engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(sql))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path: Path = tmp_path_factory.mktemp("db") / "liveshop.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    admin_url = os.environ.get("LIVESHOP_TEST_POSTGRES_URL")
+    if not admin_url:
+        service_missing("PostgreSQL", "LIVESHOP_TEST_POSTGRES_URL is not set")
+        raise AssertionError("unreachable")
+    problem = asyncio.run(_probe_postgres(admin_url))
+    if problem:
+        service_missing("PostgreSQL", problem)
+    name = f"liveshop_t_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_pg_admin(admin_url, f'CREATE DATABASE "{name}"'))
+    base, _, _ = admin_url.rpartition("/")
+    url = f"{base}/{name}"
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        asyncio.run(_pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def reset_database(db: Database) -> None:
+    """Empty every table and put the reference markets back (fast: no migrations)."""
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    async with db.engine.begin() as conn:
+        if db.dialect == "postgresql":
+            quoted = ", ".join(f'"{t}"' for t in tables)
+            await conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+        else:
+            for t in tables:
+                await conn.execute(text(f'DELETE FROM "{t}"'))
+            if await _has_seq(conn):
+                await conn.execute(text("DELETE FROM sqlite_sequence"))
+        markets = Base.metadata.tables["markets"]
+        from liveshop.core.clock import utcnow
+
+        now = utcnow()
+        await conn.execute(
+            markets.insert(), [{**m, "updated_at": now} for m in reference_markets()]
+        )
+
+
+async def _has_seq(conn: Any) -> bool:
+    row = await conn.execute(
+        text("SELECT name FROM sqlite_master WHERE type='table' AND name='sqlite_sequence'")
+    )
+    return row.first() is not None
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = Database(db_url)
+    await reset_database(database)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+async def session(db: Database) -> AsyncIterator[Any]:
+    async with db.session() as s:
+        yield s
+
+
+@pytest.fixture
+def app(db: Database) -> Any:
+    return create_app(database=db)
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+def make_actor(db: Database) -> Any:
+    counter = iter(range(1, 10_000))
+
+    async def _make(*roles: Role, name: str | None = None) -> Actor:
+        n = next(counter)
+        label = name or "-".join(sorted(roles or (Role.BUYER,)))
+        email = f"{label}{n}@example.com"
+        async with db.session() as s:
+            user = await accounts.create_user(
+                s,
+                email=email,
+                password="correct horse battery",
+                display_name=f"{label} {n}",
+                roles=roles or (Role.BUYER,),
+            )
+            issued = await accounts.issue_token(s, user, kind=TokenKind.API, name="test")
+        return Actor(id=user.id, email=email, token=issued.token, roles=frozenset(user.role_names))
+
+    return _make
