@@ -63,7 +63,7 @@ async def get_sku_offer(session: AsyncSession, sku_id: int, market_code: str) ->
         title=product.title,
         category=product.category,
         attributes=dict(sku.attributes or {}),
-        image_url=(product.images or [None])[0],
+        image_url=product.images[0] if product.images else None,
         market_code=price.market_code,
         currency=price.currency,
         price_minor=price.amount_minor,
