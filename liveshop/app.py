@@ -17,7 +17,11 @@ from liveshop.core.errors import install_error_handlers
 from liveshop.core.health import router as health_router
 from liveshop.core.logging import configure_logging
 from liveshop.core.settings import Settings, get_settings
+from liveshop.inventory.router import router as inventory_router
+from liveshop.ledger.router import router as ledger_router
+from liveshop.live.router import router as live_router
 from liveshop.markets.router import router as markets_router
+from liveshop.orders.router import router as orders_router
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -53,7 +57,16 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.settings = settings
     app.state.db = db
     install_error_handlers(app)
-    for router in (health_router, accounts_router, markets_router, catalog_router):
+    for router in (
+        health_router,
+        accounts_router,
+        markets_router,
+        catalog_router,
+        inventory_router,
+        orders_router,
+        ledger_router,
+        live_router,
+    ):
         app.include_router(router)
 
     def openapi() -> dict[str, Any]:
