@@ -95,3 +95,11 @@ async def ensure_shop_staff(session: AsyncSession, principal: Principal, shop_id
     if principal.is_admin or await is_shop_staff(session, principal.user_id, shop_id):
         return shop
     raise Forbidden("you are not staff of this shop", code="not-shop-staff", shop_id=shop_id)
+
+
+async def sku_shop_id(session: AsyncSession, sku_id: int) -> int:
+    """The shop that owns a SKU (404 if there is no such SKU)."""
+    shop_id = await session.scalar(select(Sku.shop_id).where(Sku.id == sku_id))
+    if shop_id is None:
+        raise NotFound(f"SKU {sku_id} does not exist", code="unknown-sku", sku_id=sku_id)
+    return int(shop_id)
