@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liveshop.core.clock import utcnow
@@ -63,3 +63,19 @@ class MarketLaunchEvent(Base):
     )
     reason: Mapped[str] = mapped_column(String(500), default="")
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CategoryCommission(Base):
+    """Platform commission for one product category in one market (overrides the default)."""
+
+    __tablename__ = "category_commissions"
+    __table_args__ = (
+        UniqueConstraint("market_code", "category"),
+        CheckConstraint("rate_bp >= 0 AND rate_bp <= 10000", name="rate_range"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    market_code: Mapped[str] = mapped_column(ForeignKey("markets.code", ondelete="CASCADE"))
+    category: Mapped[str] = mapped_column(String(40))
+    rate_bp: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -39,6 +39,17 @@ def upgrade() -> None:
     sa.CheckConstraint('tax_rate_bp >= 0 AND tax_rate_bp <= 10000', name=op.f('ck_markets_tax_rate_range')),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_markets'))
     )
+    op.create_table('category_commissions',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('market_code', sa.String(length=2), nullable=False),
+    sa.Column('category', sa.String(length=40), nullable=False),
+    sa.Column('rate_bp', sa.Integer(), nullable=False),
+    sa.Column('updated_at', liveshop.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('rate_bp >= 0 AND rate_bp <= 10000', name=op.f('ck_category_commissions_rate_range')),
+    sa.ForeignKeyConstraint(['market_code'], ['markets.code'], name=op.f('fk_category_commissions_market_code_markets'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_category_commissions')),
+    sa.UniqueConstraint('market_code', 'category', name=op.f('uq_category_commissions_market_code_category'))
+    )
     op.create_table('users',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -183,6 +194,7 @@ def downgrade() -> None:
 
     op.drop_table('auth_tokens')
     op.drop_table('users')
+    op.drop_table('category_commissions')
     op.drop_table('markets')
     # ### end Alembic commands ###
 
