@@ -1,12 +1,21 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 
 from liveshop.accounts.deps import AdminPrincipal, MaybePrincipal, SessionDep
 from liveshop.core.errors import PROBLEM_RESPONSES
 from liveshop.markets import service
 from liveshop.markets.models import LaunchState
-from liveshop.markets.schemas import LaunchEventOut, LaunchStateIn, MarketOut, RatesIn
+from liveshop.markets.schemas import (
+    CommissionIn,
+    CommissionOut,
+    LaunchEventOut,
+    LaunchStateIn,
+    MarketOut,
+    RatesIn,
+)
 
 router = APIRouter(prefix="/api/v1/markets", tags=["markets"], responses=PROBLEM_RESPONSES)
 
@@ -49,3 +58,23 @@ async def update_rates(
         platform_commission_bp=body.platform_commission_bp,
     )
     return MarketOut.of(market)
+
+
+Category = Annotated[str, Path(pattern=r"^[a-z][a-z0-9-]{1,39}$")]
+
+
+@router.get("/{code}/commissions")
+async def list_commissions(
+    code: str, session: SessionDep, _: MaybePrincipal
+) -> list[CommissionOut]:
+    """Category overrides of the market's default platform commission (public: sellers see fees)."""
+    rows = await service.list_category_commissions(session, code)
+    return [CommissionOut.model_validate(r) for r in rows]
+
+
+@router.put("/{code}/commissions/{category}")
+async def set_commission(
+    code: str, category: Category, body: CommissionIn, _: AdminPrincipal, session: SessionDep
+) -> CommissionOut:
+    row = await service.set_category_commission(session, code, category, body.rate_bp)
+    return CommissionOut.model_validate(row)

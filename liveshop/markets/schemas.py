@@ -60,3 +60,16 @@ class LaunchEventOut(BaseModel):
     changed_by: int | None
     reason: str
     changed_at: datetime
+
+
+class CommissionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rate_bp: int = Field(ge=0, le=10000, description="Basis points: 500 = 5 %")
+
+
+class CommissionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    market_code: str
+    category: str
+    rate_bp: int
+    updated_at: datetime

@@ -14,6 +14,7 @@ from liveshop.core.money import format_minor, tax_included
 from liveshop.markets.models import (
     LAUNCH_TRANSITIONS,
     SELLABLE_STATES,
+    CategoryCommission,
     LaunchState,
     Market,
     MarketLaunchEvent,
@@ -143,3 +144,45 @@ def tax_breakdown(market: Market, price_minor: int) -> TaxBreakdown:
 
 def display_price(market: Market, amount_minor: int) -> str:
     return format_minor(amount_minor, market.currency, market.locale)
+
+
+async def platform_commission_bp(session: AsyncSession, market: Market, category: str) -> int:
+    """The platform's rate for a category in a market: the category override, else the default."""
+    rate = await session.scalar(
+        select(CategoryCommission.rate_bp).where(
+            CategoryCommission.market_code == market.code, CategoryCommission.category == category
+        )
+    )
+    return market.platform_commission_bp if rate is None else int(rate)
+
+
+async def list_category_commissions(
+    session: AsyncSession, code: str
+) -> Sequence[CategoryCommission]:
+    market = await get_market(session, code)
+    rows = await session.scalars(
+        select(CategoryCommission)
+        .where(CategoryCommission.market_code == market.code)
+        .order_by(CategoryCommission.category)
+    )
+    return rows.all()
+
+
+async def set_category_commission(
+    session: AsyncSession, code: str, category: str, rate_bp: int
+) -> CategoryCommission:
+    """Applies to orders placed from now on; past orders keep the rate they were sold at."""
+    market = await get_market(session, code)
+    row = await session.scalar(
+        select(CategoryCommission).where(
+            CategoryCommission.market_code == market.code, CategoryCommission.category == category
+        )
+    )
+    if row is None:
+        row = CategoryCommission(market_code=market.code, category=category, rate_bp=rate_bp)
+        session.add(row)
+    else:
+        row.rate_bp = rate_bp
+        row.updated_at = utcnow()
+    await session.commit()
+    return row

@@ -96,3 +96,30 @@ async def test_tax_breakdown(session: AsyncSession) -> None:
     assert service.display_price(gb, 129900) == "£1,299.00"
     vn = await service.get_market(session, "VN")
     assert service.display_price(vn, 259000).replace("\xa0", " ") == "259.000 ₫"
+
+
+async def test_category_commission_overrides_default(
+    client: httpx.AsyncClient, session: AsyncSession, make_actor: MakeActor
+) -> None:
+    admin = await make_actor(Role.ADMIN)
+    gb = await service.get_market(session, "GB")
+    assert await service.platform_commission_bp(session, gb, "beauty") == 500
+    resp = await client.put(
+        "/api/v1/markets/GB/commissions/beauty", json={"rate_bp": 800}, headers=admin.headers
+    )
+    assert resp.status_code == 200, resp.text
+    session.expire_all()
+    assert await service.platform_commission_bp(session, gb, "beauty") == 800
+    assert await service.platform_commission_bp(session, gb, "fashion") == 500
+    listed = await client.get("/api/v1/markets/GB/commissions")
+    assert [(c["category"], c["rate_bp"]) for c in listed.json()] == [("beauty", 800)]
+
+    seller = await make_actor(Role.SELLER)
+    refused = await client.put(
+        "/api/v1/markets/GB/commissions/beauty", json={"rate_bp": 0}, headers=seller.headers
+    )
+    assert_problem(refused, 403, "wrong-role")
+    bad = await client.put(
+        "/api/v1/markets/GB/commissions/beauty", json={"rate_bp": 10001}, headers=admin.headers
+    )
+    assert_problem(bad, 422, "validation-error")
