@@ -87,7 +87,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        deferred = conn.get_execution_options().get("sqlite_deferred", False)
+        conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -97,13 +98,21 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Read-mostly sessions on SQLite: a deferred BEGIN does not take the write lock, so a
+        # reader left open (a test, a report) does not block writers. Same as above elsewhere.
+        self.deferred_sessionmaker = async_sessionmaker(
+            self.engine.execution_options(sqlite_deferred=True), expire_on_commit=False
+        )
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    def session(self) -> AsyncSession:
-        return self.sessionmaker()
+    def session(self, *, deferred: bool = False) -> AsyncSession:
+        """A new session. On SQLite every transaction is BEGIN IMMEDIATE (writers queue on
+        busy_timeout instead of failing mid-transaction) unless ``deferred`` — use that only
+        for sessions that mostly read and may be held open."""
+        return (self.deferred_sessionmaker if deferred else self.sessionmaker)()
 
     async def ping(self) -> bool:
         async with self.engine.connect() as conn:

@@ -108,7 +108,8 @@ async def test_category_commission_overrides_default(
         "/api/v1/markets/GB/commissions/beauty", json={"rate_bp": 800}, headers=admin.headers
     )
     assert resp.status_code == 200, resp.text
-    session.expire_all()
+    await session.rollback()  # a new transaction sees the API's write (SQLite WAL snapshot)
+    gb = await service.get_market(session, "GB")
     assert await service.platform_commission_bp(session, gb, "beauty") == 800
     assert await service.platform_commission_bp(session, gb, "fashion") == 500
     listed = await client.get("/api/v1/markets/GB/commissions")
