@@ -18,10 +18,15 @@ from liveshop.core.health import router as health_router
 from liveshop.core.logging import configure_logging
 from liveshop.core.settings import Settings, get_settings
 from liveshop.inventory.router import router as inventory_router
+from liveshop.inventory.sweeper import ReservationSweeper
 from liveshop.ledger.router import router as ledger_router
 from liveshop.live.router import router as live_router
 from liveshop.markets.router import router as markets_router
+from liveshop.orders.payments.provider import PaymentProvider
+from liveshop.orders.payments.sandbox import SandboxProvider
 from liveshop.orders.router import router as orders_router
+from liveshop.orders.sweeper import UnpaidOrderSweeper
+from liveshop.orders.webhooks import handle_webhook
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -44,7 +49,15 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        sweeper = ReservationSweeper()
+        unpaid = UnpaidOrderSweeper()
+        if settings.reservation_sweep_seconds > 0:
+            sweeper.start(db, settings.reservation_sweep_seconds)
+            unpaid.start(db, settings.reservation_sweep_seconds)
         yield
+        await unpaid.stop()
+        await sweeper.stop()
+        sandbox.cancel_all()
         if database is None:
             await db.dispose()
 
@@ -56,6 +69,16 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     app.state.settings = settings
     app.state.db = db
+    sandbox = SandboxProvider(settings.webhook_secret(), delay_s=settings.sandbox_webhook_delay_s)
+
+    async def deliver_sandbox_webhook(body: bytes, headers: dict[str, str]) -> None:
+        # Same verification and processing as a webhook POSTed over HTTP.
+        async with db.session() as session:
+            await handle_webhook(session, sandbox, body, headers)
+
+    sandbox.deliver = deliver_sandbox_webhook
+    providers: dict[str, PaymentProvider] = {sandbox.name: sandbox}
+    app.state.payment_providers = providers
     install_error_handlers(app)
     for router in (
         health_router,

@@ -33,6 +33,21 @@ class Settings(BaseSettings):
     password_time_cost: int = 3
     password_memory_cost_kib: int = 65536
     demo_password: str = "liveshop-demo"
+    # Inventory: how long a checkout holds stock, and how often expired holds are swept
+    # (0 or less: no background sweeper; reads still release expired holds lazily).
+    reservation_hold_minutes: int = 10
+    reservation_sweep_seconds: float = 15.0
+    # Payments: the sandbox provider (test mode) signs its webhooks with this secret
+    # (derived from secret_key when empty); late card outcomes arrive after the delay.
+    payment_webhook_secret: str = ""
+    sandbox_webhook_delay_s: float = 2.0
+
+    def webhook_secret(self) -> str:
+        if self.payment_webhook_secret:
+            return self.payment_webhook_secret
+        import hashlib
+
+        return hashlib.sha256(b"webhooks:" + self.secret_key.encode()).hexdigest()
 
     @property
     def is_sqlite(self) -> bool:

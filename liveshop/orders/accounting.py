@@ -1,0 +1,149 @@
+"""How an order's money lands in the ledger (see docs/architecture.md, "Money path").
+
+Paid order, per line: gross = tax + platform commission + creator commission + seller net.
+    Dr payment_clearing  (buyer paid: gross − subsidy)
+    Dr platform_subsidy_expense  (subsidy the platform funds)
+    Cr seller_payable / platform_revenue / tax_payable / creator_payable
+Refund of q more units of a line already refunded r of Q: every component is reversed by
+``part(x) = x·(r+q)//Q − x·r//Q`` — cumulative floors, so a line refunded in any number of
+steps is reversed exactly to the minor unit, and each step still sums to zero.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from liveshop.ledger.models import AccountType
+from liveshop.ledger.service import AccountKey, Posting, post
+from liveshop.orders.models import Order, OrderLine
+
+
+@dataclass(frozen=True, slots=True)
+class LineParts:
+    """The share of one line's money that a sale or a refund moves."""
+
+    gross: int
+    subsidy: int
+    tax: int
+    platform: int
+    creator: int
+
+    @property
+    def seller(self) -> int:
+        return self.gross - self.tax - self.platform - self.creator
+
+    @property
+    def buyer(self) -> int:
+        """What the buyer paid for it (or gets back)."""
+        return self.gross - self.subsidy
+
+
+def sale_parts(line: OrderLine) -> LineParts:
+    return LineParts(
+        gross=line.gross_minor,
+        subsidy=line.subsidy_minor,
+        tax=line.tax_minor,
+        platform=line.platform_commission_minor,
+        creator=line.creator_commission_minor,
+    )
+
+
+def refund_parts(line: OrderLine, *, already: int, more: int) -> LineParts:
+    q = line.quantity
+
+    def part(x: int) -> int:
+        return x * (already + more) // q - x * already // q
+
+    whole = sale_parts(line)
+    return LineParts(
+        gross=part(whole.gross),
+        subsidy=part(whole.subsidy),
+        tax=part(whole.tax),
+        platform=part(whole.platform),
+        creator=part(whole.creator),
+    )
+
+
+def _postings(order: Order, parts: list[LineParts], provider: str, sign: int) -> list[Posting]:
+    """Sale postings (sign=+1) or their reversal into refunds_payable (sign=-1)."""
+    cur = order.currency
+    market = f"market:{order.market_code}"
+    totals: dict[AccountKey, int] = defaultdict(int)
+    buyer_side = (
+        AccountKey(AccountType.PAYMENT_CLEARING, f"provider:{provider}", cur)
+        if sign > 0
+        else AccountKey(AccountType.REFUNDS_PAYABLE, f"provider:{provider}", cur)
+    )
+    for p in parts:
+        totals[buyer_side] += sign * p.buyer
+        totals[AccountKey(AccountType.PLATFORM_SUBSIDY_EXPENSE, market, cur)] += sign * p.subsidy
+        totals[AccountKey(AccountType.SELLER_PAYABLE, f"shop:{order.shop_id}", cur)] -= (
+            sign * p.seller
+        )
+        totals[AccountKey(AccountType.PLATFORM_REVENUE, market, cur)] -= sign * p.platform
+        totals[AccountKey(AccountType.TAX_PAYABLE, market, cur)] -= sign * p.tax
+        if order.creator_id is not None:
+            key = AccountKey(AccountType.CREATOR_PAYABLE, f"creator:{order.creator_id}", cur)
+            totals[key] -= sign * p.creator
+    return [Posting(account=k, amount_minor=v) for k, v in totals.items() if v != 0]
+
+
+async def post_sale(session: AsyncSession, order: Order, *, provider: str) -> None:
+    postings = _postings(order, [sale_parts(line) for line in order.lines], provider, +1)
+    if postings:
+        await post(
+            session,
+            kind="order.paid",
+            reference=f"order:{order.id}:paid",
+            postings=postings,
+            memo=f"Order {order.id} paid",
+            meta={"order_id": order.id, "shop_id": order.shop_id, "market": order.market_code},
+        )
+
+
+async def post_refund(
+    session: AsyncSession,
+    order: Order,
+    parts: list[LineParts],
+    *,
+    refund_id: int,
+    provider: str,
+) -> None:
+    """Reverse the sale pro rata; the buyer's money is owed (refunds_payable) until settled."""
+    postings = _postings(order, parts, provider, -1)
+    if postings:
+        await post(
+            session,
+            kind="order.refund",
+            reference=f"order:{order.id}:refund:{refund_id}",
+            postings=postings,
+            memo=f"Refund {refund_id} of order {order.id}",
+            meta={"order_id": order.id, "refund_id": refund_id},
+        )
+
+
+async def post_refund_settled(
+    session: AsyncSession, order: Order, *, refund_id: int, amount_minor: int, provider: str
+) -> None:
+    """The provider returned the money: refunds_payable → payment_clearing."""
+    if amount_minor == 0:
+        return
+    cur = order.currency
+    await post(
+        session,
+        kind="refund.settled",
+        reference=f"refund:{refund_id}:settled",
+        postings=[
+            Posting(
+                AccountKey(AccountType.REFUNDS_PAYABLE, f"provider:{provider}", cur), amount_minor
+            ),
+            Posting(
+                AccountKey(AccountType.PAYMENT_CLEARING, f"provider:{provider}", cur), -amount_minor
+            ),
+        ],
+        memo=f"Refund {refund_id} returned to the buyer",
+        meta={"order_id": order.id, "refund_id": refund_id},
+    )

@@ -1,0 +1,50 @@
+"""After-commit notifications other domains can listen to (the live room's stock bar and
+purchase ticker). A listener's failure is logged, never undoes a committed order."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import structlog
+
+log = structlog.get_logger("liveshop.orders.notify")
+
+
+@dataclass(frozen=True, slots=True)
+class PaidLine:
+    sku_id: int
+    product_id: int
+    title: str
+    quantity: int
+    deal_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPaid:
+    order_id: int
+    shop_id: int
+    market_code: str
+    currency: str
+    total_minor: int
+    live_session_id: int | None
+    creator_id: int | None
+    lines: tuple[PaidLine, ...]
+
+
+Listener = Callable[[OrderPaid], Awaitable[None]]
+_listeners: list[Listener] = []
+
+
+def on_order_paid(listener: Listener) -> Listener:
+    if listener not in _listeners:
+        _listeners.append(listener)
+    return listener
+
+
+async def order_paid(event: OrderPaid) -> None:
+    for listener in list(_listeners):
+        try:
+            await listener(event)
+        except Exception:
+            log.exception("order-paid listener failed", order_id=event.order_id)

@@ -1,0 +1,1 @@
+"""Payment providers behind one interface; the built-in one is the test-mode sandbox."""

@@ -1,0 +1,116 @@
+"""The interface every payment provider implements."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from liveshop.core.errors import Problem
+
+SIGNATURE_HEADER = "liveshop-signature"
+SIGNATURE_TOLERANCE_S = 300
+
+
+class ChargeOutcome(StrEnum):
+    SUCCEEDED = "succeeded"  # authorized (or captured / refunded) now
+    PENDING = "pending"  # the provider answers later with a signed webhook
+    FAILED = "failed"  # declined or errored
+
+
+@dataclass(frozen=True, slots=True)
+class CardDetails:
+    number: str
+    exp_month: int | None = None
+    exp_year: int | None = None
+    cvc: str | None = None
+
+    @property
+    def last4(self) -> str:
+        return self.number[-4:]
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderResult:
+    outcome: ChargeOutcome
+    provider_ref: str | None
+    failure_code: str | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEvent:
+    event_id: str
+    type: str  # payment.succeeded | payment.failed | refund.succeeded | refund.failed
+    provider_ref: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class WebhookRejected(Problem):
+    status = 400
+    code = "webhook-signature-invalid"
+
+
+class PaymentProvider(Protocol):
+    name: str
+    test_mode: bool
+
+    async def authorize(
+        self, *, amount_minor: int, currency: str, card: CardDetails, reference: str
+    ) -> ProviderResult: ...
+
+    async def capture(self, provider_ref: str, *, amount_minor: int) -> ProviderResult: ...
+
+    async def void(self, provider_ref: str) -> ProviderResult: ...
+
+    async def refund(
+        self, provider_ref: str, *, amount_minor: int, reference: str
+    ) -> ProviderResult: ...
+
+    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> WebhookEvent: ...
+
+
+def sign_payload(secret: str, body: bytes, *, timestamp: int | None = None) -> str:
+    """``t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`` (Stripe-style)."""
+    ts = int(time.time()) if timestamp is None else timestamp
+    mac = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={ts},v1={mac}"
+
+
+def verify_signature(
+    secret: str, body: bytes, header: str | None, *, now: float | None = None
+) -> None:
+    if not header:
+        raise WebhookRejected("the webhook has no signature header")
+    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    try:
+        ts = int(parts["t"])
+        given = parts["v1"]
+    except (KeyError, ValueError) as exc:
+        raise WebhookRejected("the webhook signature header is malformed") from exc
+    current = time.time() if now is None else now
+    if abs(current - ts) > SIGNATURE_TOLERANCE_S:
+        raise WebhookRejected("the webhook signature is too old (replay?)")
+    expected = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, given):
+        raise WebhookRejected("the webhook signature does not match")
+
+
+def parse_event(body: bytes) -> WebhookEvent:
+    try:
+        raw = json.loads(body)
+        return WebhookEvent(
+            event_id=str(raw["id"]),
+            type=str(raw["type"]),
+            provider_ref=str(raw["provider_ref"]),
+            data=dict(raw.get("data") or {}),
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise WebhookRejected(
+            "the webhook body is not a valid event", code="webhook-malformed"
+        ) from exc

@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from liveshop.markets.models import Market
+from liveshop.markets.service import display_price
+from liveshop.orders.checkout import MAX_LINES, MAX_QUANTITY
+from liveshop.orders.models import Order, OrderEvent, OrderLine
+from liveshop.orders.status import OrderStatus
+
+
+class LineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sku_id: int = Field(ge=1)
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+
+
+class AttributionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    live_session_id: int | None = Field(default=None, ge=1)
+    creator_id: int | None = Field(default=None, ge=1)
+
+
+class CheckoutIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    market: str = Field(min_length=2, max_length=2)
+    lines: list[LineIn] | None = Field(default=None, min_length=1, max_length=MAX_LINES)
+    from_cart: bool = Field(default=False, description="Check out the cart's lines of `shop_id`.")
+    shop_id: int | None = None
+    attribution: AttributionIn | None = None
+
+
+class CartQuantityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    quantity: int = Field(ge=0, le=MAX_QUANTITY, description="0 removes the line")
+
+
+class CartLineOut(BaseModel):
+    sku_id: int
+    quantity: int
+    title: str | None
+    shop_id: int | None
+    unit_price_minor: int | None
+    display_price: str | None
+    available: bool
+
+
+class CartOut(BaseModel):
+    market: str
+    currency: str
+    lines: list[CartLineOut]
+
+
+class PayIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    card_number: str = Field(min_length=12, max_length=23, pattern=r"^[0-9 -]+$")
+    exp_month: int | None = Field(default=None, ge=1, le=12)
+    exp_year: int | None = Field(default=None, ge=2000, le=2100)
+    cvc: str | None = Field(default=None, pattern=r"^[0-9]{3,4}$")
+
+
+class ReasonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="", max_length=300)
+
+
+class ShipIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    carrier: str = Field(min_length=1, max_length=60)
+    tracking_number: str = Field(min_length=3, max_length=80, pattern=r"^[A-Za-z0-9-]+$")
+
+
+class RefundLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    line_id: int = Field(ge=1)
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+
+
+class RefundIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lines: list[RefundLineIn] = Field(min_length=1, max_length=MAX_LINES)
+    reason: str = Field(default="", max_length=300)
+    restock: bool | None = Field(
+        default=None, description="Put units back on sale (default: only if not yet shipped)"
+    )
+
+
+class LineOut(BaseModel):
+    id: int
+    sku_id: int
+    product_id: int
+    title: str
+    sku_code: str
+    attributes: dict[str, Any]
+    image_url: str | None
+    quantity: int
+    refunded_quantity: int
+    list_price_minor: int
+    unit_price_minor: int
+    gross_minor: int
+    tax_minor: int
+    deal_id: int | None
+    # Shown to the shop and admins only:
+    platform_commission_minor: int | None = None
+    creator_commission_minor: int | None = None
+    seller_net_minor: int | None = None
+
+
+class OrderOut(BaseModel):
+    id: int
+    status: OrderStatus
+    buyer_id: int
+    shop_id: int
+    market: str
+    currency: str
+    items_minor: int
+    subsidy_minor: int
+    tax_minor: int
+    total_minor: int
+    refunded_minor: int
+    display_total: str
+    live_session_id: int | None
+    creator_id: int | None
+    hold_expires_at: datetime | None
+    shipping_carrier: str | None
+    tracking_number: str | None
+    cancel_reason: str | None
+    created_at: datetime
+    paid_at: datetime | None
+    lines: list[LineOut]
+    payment_mode: str = Field(description="'test' while the sandbox provider is used")
+
+    @classmethod
+    def of(
+        cls, order: Order, market: Market, *, financials: bool, payment_mode: str = "test"
+    ) -> OrderOut:
+        return cls(
+            id=order.id,
+            status=OrderStatus(order.status),
+            buyer_id=order.buyer_id,
+            shop_id=order.shop_id,
+            market=order.market_code,
+            currency=order.currency,
+            items_minor=order.items_minor,
+            subsidy_minor=order.subsidy_minor,
+            tax_minor=order.tax_minor,
+            total_minor=order.total_minor,
+            refunded_minor=order.refunded_minor,
+            display_total=display_price(market, order.total_minor),
+            live_session_id=order.live_session_id,
+            creator_id=order.creator_id,
+            hold_expires_at=order.hold_expires_at,
+            shipping_carrier=order.shipping_carrier,
+            tracking_number=order.tracking_number,
+            cancel_reason=order.cancel_reason,
+            created_at=order.created_at,
+            paid_at=order.paid_at,
+            lines=[_line(ln, financials) for ln in order.lines],
+            payment_mode=payment_mode,
+        )
+
+
+def _line(ln: OrderLine, financials: bool) -> LineOut:
+    out = LineOut(
+        id=ln.id,
+        sku_id=ln.sku_id,
+        product_id=ln.product_id,
+        title=ln.title,
+        sku_code=ln.sku_code,
+        attributes=dict(ln.attributes or {}),
+        image_url=ln.image_url,
+        quantity=ln.quantity,
+        refunded_quantity=ln.refunded_quantity,
+        list_price_minor=ln.list_price_minor,
+        unit_price_minor=ln.unit_price_minor,
+        gross_minor=ln.gross_minor,
+        tax_minor=ln.tax_minor,
+        deal_id=ln.deal_id,
+    )
+    if financials:
+        out.platform_commission_minor = ln.platform_commission_minor
+        out.creator_commission_minor = ln.creator_commission_minor
+        out.seller_net_minor = ln.seller_net_minor
+    return out
+
+
+class OrderPage(BaseModel):
+    items: list[OrderOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class OrderEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    from_status: str | None
+    to_status: str
+    actor_id: int | None
+    note: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, e: OrderEvent) -> OrderEventOut:
+        return cls.model_validate(e)
