@@ -62,9 +62,7 @@ def fingerprint(
 ) -> str:
     payload = {
         "market": market_code.upper(),
-        "lines": sorted(
-            [ln.sku_id, ln.quantity, ln.unit_price_minor, ln.deal_id] for ln in lines
-        ),
+        "lines": sorted([ln.sku_id, ln.quantity, ln.unit_price_minor, ln.deal_id] for ln in lines),
         "attribution": asdict(attribution) if attribution else None,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
