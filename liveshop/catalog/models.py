@@ -29,8 +29,20 @@ class ProductStatus(StrEnum):
 
 
 class ShopStaffRole(StrEnum):
-    OWNER = "owner"
-    STAFF = "staff"
+    OWNER = "owner"  # created the shop; may add staff
+    STAFF = "staff"  # manages the shop's catalog
+
+
+class Category(StrEnum):
+    """The fixed list of product categories (also the key of per-category commission rates)."""
+
+    BEAUTY = "beauty"  # skincare, make-up, fragrance
+    FASHION = "fashion"  # clothing, shoes, accessories
+    ELECTRONICS = "electronics"  # gadgets, audio, phone accessories
+    GROCERY = "grocery"  # food, drinks, snacks
+    HOME = "home"  # kitchen, decor, household
+    SPORTS = "sports"  # fitness and outdoor
+    TOYS = "toys"  # toys and games
 
 
 class Shop(Base):

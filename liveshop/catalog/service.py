@@ -1,16 +1,35 @@
-"""Catalog operations. Other domains read the catalog only through these functions."""
+"""Catalog reads other domains rely on, and shop management.
+
+Other domains read the catalog only through these functions (and ``catalog.products`` /
+``catalog.search`` for product writes and listings). Each public write is one transaction:
+it validates everything first, then commits once, so a refused request writes nothing.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from liveshop.accounts import service as accounts
+from liveshop.accounts.models import Role
 from liveshop.accounts.service import Principal
-from liveshop.catalog.models import Product, ProductStatus, Shop, ShopStaff, Sku, SkuPrice
-from liveshop.core.errors import Forbidden, NotFound, Unprocessable
+from liveshop.catalog.models import (
+    Product,
+    ProductStatus,
+    Shop,
+    ShopStaff,
+    ShopStaffRole,
+    Sku,
+    SkuPrice,
+)
+from liveshop.catalog.schemas import ShopIn, ShopUpdateIn
+from liveshop.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from liveshop.markets.service import require_market
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,3 +122,106 @@ async def sku_shop_id(session: AsyncSession, sku_id: int) -> int:
     if shop_id is None:
         raise NotFound(f"SKU {sku_id} does not exist", code="unknown-sku", sku_id=sku_id)
     return int(shop_id)
+
+
+async def ensure_shop_owner(session: AsyncSession, principal: Principal, shop_id: int) -> Shop:
+    """The shop, if the caller owns it (or is an admin): only owners change who is staff."""
+    shop = await ensure_shop_staff(session, principal, shop_id)
+    if principal.is_admin:
+        return shop
+    role = await session.scalar(
+        select(ShopStaff.role).where(
+            ShopStaff.shop_id == shop_id, ShopStaff.user_id == principal.user_id
+        )
+    )
+    if role != ShopStaffRole.OWNER:
+        raise Forbidden("only the shop's owner can do this", code="not-shop-owner", shop_id=shop_id)
+    return shop
+
+
+async def find_shop_by_slug(session: AsyncSession, slug: str) -> Shop | None:
+    return await session.scalar(select(Shop).where(Shop.slug == slug))
+
+
+async def create_shop(session: AsyncSession, *, owner_id: int, data: ShopIn) -> Shop:
+    """A new shop whose creator is its owner (a shop_staff row with role owner)."""
+    await require_market(session, data.home_market)
+    if await find_shop_by_slug(session, data.slug) is not None:
+        raise Conflict(f"the shop address {data.slug!r} is taken", code="slug-taken")
+    shop = Shop(
+        slug=data.slug,
+        name=data.name,
+        description=data.description,
+        home_market=data.home_market,
+        allow_creators=data.allow_creators,
+        logo_url=data.logo_url,
+        staff=[ShopStaff(user_id=owner_id, role=ShopStaffRole.OWNER)],
+    )
+    session.add(shop)
+    try:
+        await session.commit()
+    except IntegrityError as exc:  # a concurrent request took the slug
+        await session.rollback()
+        raise Conflict(f"the shop address {data.slug!r} is taken", code="slug-taken") from exc
+    return shop
+
+
+async def update_shop(session: AsyncSession, shop: Shop, data: ShopUpdateIn) -> Shop:
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("home_market") is not None:
+        await require_market(session, changes["home_market"])
+    for field in ("name", "description", "home_market", "allow_creators"):
+        if changes.get(field) is not None:
+            setattr(shop, field, changes[field])
+    if "logo_url" in changes:  # null removes the logo
+        shop.logo_url = changes["logo_url"]
+    await session.commit()
+    return shop
+
+
+async def list_shops(
+    session: AsyncSession, *, market: str | None = None, limit: int = 20, offset: int = 0
+) -> tuple[Sequence[Shop], int]:
+    """Shops ordered by id (stable pages), optionally only those based in one market."""
+    query = select(Shop)
+    if market is not None:
+        query = query.where(Shop.home_market == (await require_market(session, market)).code)
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = await session.scalars(query.order_by(Shop.id).limit(limit).offset(offset))
+    return rows.all(), total
+
+
+async def shops_of_user(session: AsyncSession, user_id: int) -> list[tuple[Shop, ShopStaffRole]]:
+    rows = await session.execute(
+        select(Shop, ShopStaff.role)
+        .join(ShopStaff, ShopStaff.shop_id == Shop.id)
+        .where(ShopStaff.user_id == user_id)
+        .order_by(Shop.id)
+    )
+    return [(shop, ShopStaffRole(role)) for shop, role in rows.all()]
+
+
+async def add_shop_staff(
+    session: AsyncSession, shop: Shop, user_id: int, *, role: ShopStaffRole = ShopStaffRole.STAFF
+) -> ShopStaff:
+    """Only a user holding the seller role can work in a shop (422 otherwise)."""
+    try:
+        user = await accounts.get_user(session, user_id)
+    except NotFound as exc:
+        raise Unprocessable(
+            f"user {user_id} does not exist", code="unknown-user", user_id=user_id
+        ) from exc
+    if Role.SELLER not in user.role_names:
+        raise Unprocessable(
+            f"user {user_id} does not have the seller role", code="user-not-seller", user_id=user_id
+        )
+    if await is_shop_staff(session, user_id, shop.id):
+        raise Conflict(f"user {user_id} already works in this shop", code="already-staff")
+    member = ShopStaff(shop_id=shop.id, user_id=user_id, role=role)
+    session.add(member)
+    try:
+        await session.commit()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise Conflict(f"user {user_id} already works in this shop", code="already-staff") from exc
+    return member
