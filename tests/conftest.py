@@ -176,3 +176,49 @@ def make_actor(db: Database) -> Any:
         return Actor(id=user.id, email=email, token=issued.token, roles=frozenset(user.role_names))
 
     return _make
+
+
+def _probe_redis(url: str) -> str | None:
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=5)
+    try:
+        client.ping()
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        client.close()
+    return None
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """Redis from LIVESHOP_TEST_REDIS_URL; skips (or fails in CI) like PostgreSQL."""
+    url = os.environ.get("LIVESHOP_TEST_REDIS_URL")
+    if not url:
+        service_missing("Redis", "LIVESHOP_TEST_REDIS_URL is not set")
+        raise AssertionError("unreachable")
+    problem = _probe_redis(url)
+    if problem:
+        service_missing("Redis", problem)
+    return url
+
+
+def redis_broker_url(redis_url: str) -> str:
+    """The Redis URL with a prefix of its own: pub/sub channels are global to the server."""
+    return f"{redis_url}{'&' if '?' in redis_url else '?'}prefix=t{uuid.uuid4().hex[:10]}:"
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def broker(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """A broker of each kind (liveshop.core.broker)."""
+    from liveshop.core.broker import make_broker
+
+    url = "memory://"
+    if request.param == "redis":
+        url = redis_broker_url(request.getfixturevalue("redis_url"))
+    b = make_broker(url)
+    try:
+        yield b
+    finally:
+        await b.close()
