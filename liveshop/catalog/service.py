@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import lazyload
 
 from liveshop.accounts import service as accounts
 from liveshop.accounts.models import Role
@@ -54,6 +55,8 @@ async def get_sku_offer(session: AsyncSession, sku_id: int, market_code: str) ->
     row = (
         await session.execute(
             select(Sku, Product, SkuPrice)
+            # One query: the relationships' own selectin loads are not needed here (hot path).
+            .options(lazyload(Product.skus), lazyload(Sku.prices))
             .join(Product, Product.id == Sku.product_id)
             .outerjoin(
                 SkuPrice,

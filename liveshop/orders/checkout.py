@@ -205,6 +205,11 @@ async def place_order(
         return _replay(existing, fp)
 
     try:
+        session.add(
+            OrderEvent(order_id=order.id, to_status=OrderStatus.PENDING_PAYMENT, actor_id=buyer_id)
+        )
+        await session.flush()
+        # Stock last: the hot stock row stays locked only from the reserve to the commit.
         for ol, line in zip(order_lines, lines, strict=True):
             if line.reservation_id is not None:
                 ol.reservation_id = line.reservation_id
@@ -217,9 +222,6 @@ async def place_order(
                     hold_for=hold,
                 )
                 ol.reservation_id = held.id
-        session.add(
-            OrderEvent(order_id=order.id, to_status=OrderStatus.PENDING_PAYMENT, actor_id=buyer_id)
-        )
         await session.commit()
     except BaseException:
         await session.rollback()  # the order row and every hold made so far vanish together
