@@ -1,0 +1,124 @@
+"""What happens in a room that the database keeps: comments, audience stats, sales.
+
+``record_sale`` is for the orders domain: it flushes and does not commit, so an in-room
+order and the session's GMV change in the order's own transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from liveshop.accounts.models import User
+from liveshop.core.errors import Conflict, Unprocessable
+from liveshop.live.models import LiveComment, LiveSession, SessionStatus
+
+
+@dataclass(frozen=True, slots=True)
+class CommentView:
+    id: int
+    user_id: int
+    display_name: str
+    text: str
+    created_at: datetime
+
+
+async def post_comment(
+    session: AsyncSession, *, session_id: int, user_id: int, text: str
+) -> LiveComment:
+    """Store a chat line; only while the session is live.
+
+    The counter UPDATE is conditional on ``status = 'live'``, so a comment racing with
+    "end session" is either counted and stored, or refused — never half of it.
+    """
+    result = await session.execute(
+        update(LiveSession)
+        .where(LiveSession.id == session_id, LiveSession.status == SessionStatus.LIVE)
+        .values(comments_count=LiveSession.comments_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        await session.rollback()
+        raise Conflict("the session is not live", code="room-not-live", session_id=session_id)
+    comment = LiveComment(session_id=session_id, user_id=user_id, text=text)
+    session.add(comment)
+    await session.commit()
+    return comment
+
+
+async def recent_comments(
+    session: AsyncSession, session_id: int, *, limit: int = 50
+) -> list[CommentView]:
+    """The last ``limit`` visible comments, oldest first (for a room's first snapshot)."""
+    rows = await session.execute(
+        select(LiveComment, User.display_name)
+        .join(User, User.id == LiveComment.user_id)
+        .where(LiveComment.session_id == session_id, LiveComment.hidden.is_(False))
+        .order_by(LiveComment.id.desc())
+        .limit(limit)
+    )
+    out = [
+        CommentView(
+            id=c.id, user_id=c.user_id, display_name=name, text=c.text, created_at=c.created_at
+        )
+        for c, name in rows.all()
+    ]
+    out.reverse()
+    return out
+
+
+async def record_room_stats(
+    session: AsyncSession, session_id: int, *, peak_viewers: int, avg_viewers: int, likes: int
+) -> None:
+    """Audience numbers from the room (peak only ever grows). Commits."""
+    await session.execute(
+        update(LiveSession)
+        .where(LiveSession.id == session_id)
+        .values(
+            peak_viewers=case(
+                (LiveSession.peak_viewers < peak_viewers, peak_viewers),
+                else_=LiveSession.peak_viewers,
+            ),
+            avg_viewers=avg_viewers,
+            likes=case((LiveSession.likes < likes, likes), else_=LiveSession.likes),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    await session.commit()
+
+
+async def record_sale(
+    session: AsyncSession, session_id: int, *, gmv_minor: int, currency: str, orders: int = 1
+) -> None:
+    """Add an in-room order to the session's orders and GMV. Flushes; the caller commits.
+
+    GMV is kept in the session's currency: an order in another currency is a bug upstream.
+    """
+    if gmv_minor < 0 or orders < 0:
+        raise Unprocessable("sales are not negative", code="bad-sale")
+    result = await session.execute(
+        update(LiveSession)
+        .where(LiveSession.id == session_id, LiveSession.currency == currency.upper())
+        .values(
+            orders_count=LiveSession.orders_count + orders,
+            gmv_minor=LiveSession.gmv_minor + gmv_minor,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        raise Unprocessable(
+            f"session {session_id} does not exist or is not in {currency}",
+            code="sale-session-mismatch",
+            session_id=session_id,
+        )
+
+
+async def comments_of(session: AsyncSession, session_id: int) -> Sequence[LiveComment]:
+    rows = await session.scalars(
+        select(LiveComment).where(LiveComment.session_id == session_id).order_by(LiveComment.id)
+    )
+    return rows.all()

@@ -1,0 +1,346 @@
+"""Live sessions: schedule, showcase, go live, end; who may control a session; pins.
+
+Every public function here that changes something is one transaction and commits; the
+router publishes the matching room event only after the commit, so a viewer never sees a
+pin (or a start) that the database does not have.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from liveshop.accounts.service import Principal, get_user
+from liveshop.core.clock import utcnow
+from liveshop.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from liveshop.live.catalog_view import ProductSummary, product_summary, product_with_stock
+from liveshop.live.models import (
+    OPEN_STATUSES,
+    SESSION_TRANSITIONS,
+    LiveSession,
+    SessionModerator,
+    SessionStatus,
+    ShowcaseItem,
+)
+from liveshop.markets.service import ensure_sellable
+
+MAX_SHOWCASE = 100
+SCHEDULE_SLACK = timedelta(minutes=5)  # "now" from a slow clock is not "in the past"
+
+
+async def get_session(session: AsyncSession, session_id: int) -> LiveSession:
+    live = await session.get(LiveSession, session_id)
+    if live is None:
+        raise NotFound(
+            f"live session {session_id} does not exist",
+            code="live-session-not-found",
+            session_id=session_id,
+        )
+    return live
+
+
+async def list_sessions(
+    session: AsyncSession,
+    *,
+    status: SessionStatus | None = None,
+    market_code: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[Sequence[LiveSession], int]:
+    query = select(LiveSession)
+    if status is not None:
+        query = query.where(LiveSession.status == status)
+    if market_code is not None:
+        query = query.where(LiveSession.market_code == market_code.upper())
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = await session.scalars(
+        query.order_by(LiveSession.planned_start.desc(), LiveSession.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return rows.all(), total
+
+
+# --- who may do what ------------------------------------------------------------------
+
+
+def ensure_owner(principal: Principal, live: LiveSession) -> None:
+    """Start, end, cancel, showcase: the session's creator (or an admin)."""
+    if principal.is_admin or principal.user_id == live.creator_id:
+        return
+    raise Forbidden(
+        "only the creator of this session may do that",
+        code="not-session-owner",
+        session_id=live.id,
+    )
+
+
+async def is_moderator(session: AsyncSession, user_id: int, live: LiveSession) -> bool:
+    found = await session.scalar(
+        select(SessionModerator.id).where(
+            SessionModerator.user_id == user_id,
+            or_(
+                SessionModerator.creator_id == live.creator_id,
+                SessionModerator.session_id == live.id,
+            ),
+        )
+    )
+    return found is not None
+
+
+async def is_host(session: AsyncSession, user_id: int, live: LiveSession) -> bool:
+    """The creator or one of their moderators: their chat lines are never sampled away."""
+    return user_id == live.creator_id or await is_moderator(session, user_id, live)
+
+
+async def ensure_can_control(
+    session: AsyncSession, principal: Principal, live: LiveSession
+) -> None:
+    """Pin/unpin (and flash deals later): the creator, their moderator, or an admin."""
+    if principal.is_admin or await is_host(session, principal.user_id, live):
+        return
+    raise Forbidden(
+        "only the creator or their moderators control this room",
+        code="not-room-host",
+        session_id=live.id,
+    )
+
+
+# --- scheduling and showcase ----------------------------------------------------------
+
+
+async def _showcasable(
+    session: AsyncSession, product_ids: Sequence[int], market_code: str
+) -> list[int]:
+    """The ids (deduplicated, in order) if each can be sold by a creator in this market."""
+    wanted = list(dict.fromkeys(product_ids))
+    if len(wanted) > MAX_SHOWCASE:
+        raise Unprocessable(
+            f"a showcase holds at most {MAX_SHOWCASE} products", code="showcase-too-large"
+        )
+    for product_id in wanted:
+        summary = await product_summary(session, product_id, market_code)
+        reason = _not_showcasable(summary)
+        if reason is not None:
+            raise Unprocessable(
+                f"product {product_id} cannot be in this showcase: {reason}",
+                code="product-not-showcasable",
+                product_id=product_id,
+                reason=reason,
+            )
+    return wanted
+
+
+def _not_showcasable(summary: ProductSummary | None) -> str | None:
+    if summary is None:
+        return "no such product"
+    if not summary.published:
+        return "the product is not published"
+    if not summary.shop_allows_creators:
+        return "the shop does not let creators sell its products"
+    if not summary.skus:
+        return f"the product has no price in {summary.market_code}"
+    return None
+
+
+async def create_session(
+    session: AsyncSession,
+    *,
+    creator_id: int,
+    title: str,
+    market_code: str,
+    planned_start: datetime,
+    planned_duration_minutes: int,
+    product_ids: Sequence[int] = (),
+) -> LiveSession:
+    market = await ensure_sellable(session, market_code)
+    if planned_start < utcnow() - SCHEDULE_SLACK:
+        raise Unprocessable("planned_start is in the past", code="planned-start-in-past")
+    products = await _showcasable(session, product_ids, market.code)
+    live = LiveSession(
+        creator_id=creator_id,
+        title=title.strip(),
+        market_code=market.code,
+        currency=market.currency,
+        planned_start=planned_start,
+        planned_duration_minutes=planned_duration_minutes,
+        status=SessionStatus.SCHEDULED,
+    )
+    session.add(live)
+    await session.flush()
+    session.add_all(
+        ShowcaseItem(session_id=live.id, product_id=p, position=i) for i, p in enumerate(products)
+    )
+    await session.commit()
+    return live
+
+
+async def showcase_ids(session: AsyncSession, session_id: int) -> list[int]:
+    rows = await session.scalars(
+        select(ShowcaseItem.product_id)
+        .where(ShowcaseItem.session_id == session_id)
+        .order_by(ShowcaseItem.position, ShowcaseItem.id)
+    )
+    return list(rows.all())
+
+
+async def showcase(session: AsyncSession, live: LiveSession) -> list[ProductSummary]:
+    """The showcase as buyers in the session's market see it (price, stock)."""
+    out = []
+    for product_id in await showcase_ids(session, live.id):
+        summary = await product_with_stock(session, product_id, live.market_code)
+        if summary is not None:
+            out.append(summary)
+    return out
+
+
+def _ensure_open(live: LiveSession) -> None:
+    if live.status not in OPEN_STATUSES:
+        raise Conflict(
+            f"session {live.id} is {live.status}", code="session-closed", status_value=live.status
+        )
+
+
+async def set_showcase(
+    session: AsyncSession, live: LiveSession, product_ids: Sequence[int]
+) -> list[int]:
+    """Replace the showcase. A pinned product that leaves the showcase is unpinned."""
+    _ensure_open(live)
+    wanted = await _showcasable(session, product_ids, live.market_code)
+    await session.execute(delete(ShowcaseItem).where(ShowcaseItem.session_id == live.id))
+    session.add_all(
+        ShowcaseItem(session_id=live.id, product_id=p, position=i) for i, p in enumerate(wanted)
+    )
+    if live.pinned_product_id is not None and live.pinned_product_id not in wanted:
+        live.pinned_product_id = None
+    await session.commit()
+    return wanted
+
+
+# --- going live -----------------------------------------------------------------------
+
+
+async def transition(session: AsyncSession, live: LiveSession, to: SessionStatus) -> LiveSession:
+    """Move along scheduled → live → ended (or scheduled → cancelled); 409 otherwise.
+
+    The UPDATE is conditional on the status read, so two concurrent "start" requests
+    cannot both succeed.
+    """
+    current = SessionStatus(live.status)
+    if to not in SESSION_TRANSITIONS[current]:
+        raise Conflict(
+            f"a {current} session cannot become {to}",
+            code="illegal-session-transition",
+            session_id=live.id,
+            status_value=str(current),
+        )
+    now = utcnow()
+    values: dict[str, object] = {"status": str(to)}
+    if to is SessionStatus.LIVE:
+        values["actual_start"] = now
+    if to is SessionStatus.ENDED:
+        values["actual_end"] = now
+    result = await session.execute(
+        update(LiveSession)
+        .where(LiveSession.id == live.id, LiveSession.status == str(current))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        await session.rollback()
+        raise Conflict(
+            f"session {live.id} changed meanwhile; reload it",
+            code="illegal-session-transition",
+            session_id=live.id,
+        )
+    await session.commit()
+    await session.refresh(live)
+    return live
+
+
+# --- pins -----------------------------------------------------------------------------
+
+
+async def pin_product(session: AsyncSession, live: LiveSession, product_id: int) -> ProductSummary:
+    """Pin a showcase product; returns it with price and live stock for the pin event."""
+    _ensure_open(live)
+    if product_id not in await showcase_ids(session, live.id):
+        raise Unprocessable(
+            f"product {product_id} is not in this session's showcase",
+            code="not-in-showcase",
+            product_id=product_id,
+        )
+    summary = await product_with_stock(session, product_id, live.market_code)
+    if summary is None or not summary.sellable_here:
+        raise Unprocessable(
+            f"product {product_id} is not for sale in {live.market_code} any more",
+            code="product-not-showcasable",
+            product_id=product_id,
+        )
+    live.pinned_product_id = product_id
+    await session.commit()
+    return summary
+
+
+async def unpin_product(session: AsyncSession, live: LiveSession) -> None:
+    _ensure_open(live)
+    live.pinned_product_id = None
+    await session.commit()
+
+
+async def pinned_product(session: AsyncSession, live: LiveSession) -> ProductSummary | None:
+    if live.pinned_product_id is None:
+        return None
+    return await product_with_stock(session, live.pinned_product_id, live.market_code)
+
+
+# --- moderators -----------------------------------------------------------------------
+
+
+async def add_moderator(
+    session: AsyncSession, *, creator_id: int, user_id: int, session_id: int | None = None
+) -> SessionModerator:
+    """Let ``user_id`` run the creator's rooms (all of them, or one session)."""
+    await get_user(session, user_id)
+    if session_id is not None:
+        live = await get_session(session, session_id)
+        if live.creator_id != creator_id:
+            raise Forbidden("that is not your session", code="not-session-owner")
+    existing = await session.scalar(
+        select(SessionModerator).where(
+            SessionModerator.user_id == user_id,
+            SessionModerator.creator_id == creator_id,
+            SessionModerator.session_id.is_(None)
+            if session_id is None
+            else SessionModerator.session_id == session_id,
+        )
+    )
+    if existing is not None:
+        return existing
+    row = SessionModerator(creator_id=creator_id, user_id=user_id, session_id=session_id)
+    session.add(row)
+    await session.commit()
+    return row
+
+
+async def list_moderators(session: AsyncSession, creator_id: int) -> Sequence[SessionModerator]:
+    rows = await session.scalars(
+        select(SessionModerator)
+        .where(SessionModerator.creator_id == creator_id)
+        .order_by(SessionModerator.id)
+    )
+    return rows.all()
+
+
+async def remove_moderator(session: AsyncSession, *, creator_id: int, moderator_id: int) -> None:
+    result = await session.execute(
+        delete(SessionModerator).where(
+            SessionModerator.id == moderator_id, SessionModerator.creator_id == creator_id
+        )
+    )
+    await session.commit()
+    if getattr(result, "rowcount", 0) != 1:
+        raise NotFound(f"moderator {moderator_id} does not exist", code="moderator-not-found")
