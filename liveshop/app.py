@@ -21,6 +21,7 @@ from liveshop.inventory.router import router as inventory_router
 from liveshop.inventory.sweeper import ReservationSweeper
 from liveshop.ledger.router import router as ledger_router
 from liveshop.live.router import router as live_router
+from liveshop.live.wiring import install_live, shutdown_live
 from liveshop.markets.router import router as markets_router
 from liveshop.orders.payments.provider import PaymentProvider
 from liveshop.orders.payments.sandbox import SandboxProvider
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             sweeper.start(db, settings.reservation_sweep_seconds)
             unpaid.start(db, settings.reservation_sweep_seconds)
         yield
+        await shutdown_live(app)
         await unpaid.stop()
         await sweeper.stop()
         sandbox.cancel_all()
@@ -80,6 +82,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     providers: dict[str, PaymentProvider] = {sandbox.name: sandbox}
     app.state.payment_providers = providers
     install_error_handlers(app)
+    install_live(app, settings, db)
     for router in (
         health_router,
         accounts_router,

@@ -1,0 +1,40 @@
+"""Tunables of the live-room hub (environment ``LIVESHOP_LIVE_*``); defaults fit production."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class HubConfig(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LIVESHOP_LIVE_", extra="ignore")
+
+    # "batched": one frame per room per tick, same bytes to every socket (see
+    # docs/architecture.md). "naive": one send per event per viewer — a benchmark baseline.
+    fanout: Literal["batched", "naive"] = "batched"
+    # A bigger room gets a longer tick so frames/s per node stay under max_frames_per_s.
+    tick_min_s: float = 0.1
+    tick_max_s: float = 0.25
+    max_frames_per_s: int = 80_000
+    history_size: int = 1000  # per-room replay ring (broker and local)
+    snapshot_comments: int = 50
+    # Chat sampling: in rooms with at least sample_from_viewers local viewers, at most
+    # comment_cap_per_s lines a second reach everyone (hosts' lines and your own always do).
+    sample_from_viewers: int = 500
+    comment_cap_per_s: float = 30.0
+    # Client frames.
+    max_frame_bytes: int = 4096
+    comment_max_chars: int = 300
+    comment_burst: int = 5
+    comment_per_s: float = 1.0
+    like_per_s: float = 20.0
+    flood_strikes: int = 5  # rate-limited comments before the socket is closed (1008)
+    bad_frame_limit: int = 10  # malformed frames before the socket is closed (1008)
+    # A socket whose unsent bytes pass this is dropped (1013), never waited for.
+    send_buffer_limit: int = 256 * 1024
+    drop_grace_s: float = 2.0  # then the transport is aborted if the close did not go out
+    # Room chores: viewer counts, like totals (one leader node per room).
+    viewers_interval_s: float = 1.0
+    stats_interval_s: float = 10.0
+    idle_room_grace_s: float = 5.0  # keep a room subscribed this long after its last viewer

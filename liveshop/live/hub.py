@@ -1,0 +1,277 @@
+"""The node's hub: which rooms this node serves, joining them, and the rooms' chores.
+
+Chores, once per ``viewers_interval_s`` for every room with local viewers: report this
+node's viewer count to the broker (with a deadline, so a dead node ages out), add local
+likes to the room's counter, and — on the one node holding the room's lease — publish the
+total viewer and like counts when they changed, and keep the audience stats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import datetime
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from liveshop.core.broker import Broker
+from liveshop.core.clock import utcnow
+from liveshop.core.db import Database
+from liveshop.core.events import EventType
+from liveshop.live import activity, service
+from liveshop.live.config import HubConfig
+from liveshop.live.publish import RoomPublisher, room_channel
+from liveshop.live.room import Room, parse_event
+from liveshop.live.state import Ev, RoomState
+from liveshop.live.wire import CLOSE_NORMAL, Conn
+
+log = structlog.get_logger("liveshop.live.hub")
+
+
+def _key(session_id: int, what: str) -> str:
+    return f"{room_channel(session_id)}:{what}"
+
+
+async def load_state(db: Database, session_id: int, *, comments: int) -> RoomState:
+    """Session, pinned product (price, stock) and last comments from the database."""
+    async with db.session(deferred=True) as s:
+        live = await service.get_session(s, session_id)
+        pinned = await service.pinned_product(s, live)
+        recent = await activity.recent_comments(s, session_id, limit=comments)
+        await s.commit()  # reading stock may release expired holds
+    state = RoomState(session=session_info(live), comments_kept=comments)
+    state.pinned = pinned.to_event() if pinned is not None else None
+    for c in recent:
+        state.add_comment(
+            {
+                "type": "comment",
+                "id": c.id,
+                "user": {"id": c.user_id, "name": c.display_name},
+                "text": c.text,
+                "host": c.user_id == live.creator_id,
+                "ts": round(c.created_at.timestamp() * 1000, 3),
+            }
+        )
+    return state
+
+
+def session_info(live: service.LiveSession) -> dict[str, object]:
+    def iso(v: datetime | None) -> str | None:
+        return v.isoformat() if v is not None else None
+
+    return {
+        "id": live.id,
+        "title": live.title,
+        "status": live.status,
+        "creator_id": live.creator_id,
+        "market": live.market_code,
+        "currency": live.currency,
+        "planned_start": iso(live.planned_start),
+        "planned_duration_minutes": live.planned_duration_minutes,
+        "actual_start": iso(live.actual_start),
+        "actual_end": iso(live.actual_end),
+    }
+
+
+class Hub:
+    def __init__(self, broker: Broker, db: Database, config: HubConfig | None = None) -> None:
+        self.broker = broker
+        self.db = db
+        self.publisher = RoomPublisher(broker)
+        self.config = config or HubConfig()
+        self.rooms: dict[int, Room] = {}
+        self.dropped = 0
+        self._opening: dict[int, asyncio.Future[Room]] = {}
+        self._chores: asyncio.Task[None] | None = None
+        self._closed = False
+
+    @property
+    def config(self) -> HubConfig:
+        return self._config
+
+    @config.setter
+    def config(self, config: HubConfig) -> None:
+        """Set before the first room opens (rooms keep the config they started with)."""
+        self._config = config
+        self.publisher.history = config.history_size
+
+    def total_conns(self) -> int:
+        return sum(len(r.conns) for r in self.rooms.values())
+
+    # --- rooms ------------------------------------------------------------------------
+
+    async def room(self, session_id: int) -> Room:
+        """The node's room for a session, opened (subscribed, loaded) on first use.
+
+        Raises NotFound for an unknown session. Concurrent first joins share one opening.
+        """
+        room = self.rooms.get(session_id)
+        if room is not None and not room.closed:
+            return room
+        opening = self._opening.get(session_id)
+        if opening is None:
+            opening = asyncio.ensure_future(self._open(session_id))
+            self._opening[session_id] = opening
+            opening.add_done_callback(lambda _: self._opening.pop(session_id, None))
+        return await asyncio.shield(opening)
+
+    async def _open(self, session_id: int) -> Room:
+        c = self.config
+        channel = room_channel(session_id)
+        state = RoomState(session={"id": session_id})
+        room = Room(self, session_id, state)
+        room.subscription = await self.broker.subscribe(channel, room.on_message)
+        try:
+            last_seq = await self.broker.last_seq(channel)
+            history = [e for e in map(parse_event, await self.broker.history(channel)) if e]
+            room.state = await load_state(self.db, session_id, comments=c.snapshot_comments)
+            room.state.likes = await self.broker.get_int(_key(session_id, "likes"))
+            room.state.viewers = await self.broker.total(_key(session_id, "viewers"))
+        except BaseException:
+            await self.broker.unsubscribe(room.subscription)
+            raise
+        room.start(history, last_seq)
+        self.rooms[session_id] = room
+        if self._chores is None or self._chores.done():
+            self._chores = asyncio.get_running_loop().create_task(self._run_chores())
+        return room
+
+    def close_if_idle(self, room: Room) -> None:
+        if room.conns or room.closed:
+            return
+        room.closed = True
+        if self.rooms.get(room.session_id) is room:
+            del self.rooms[room.session_id]
+        asyncio.get_running_loop().create_task(self._close_room(room))
+
+    async def _close_room(self, room: Room) -> None:
+        await room.stop()
+        with contextlib.suppress(Exception):
+            if room.subscription is not None:
+                await self.broker.unsubscribe(room.subscription)
+            await self.broker.report(_key(room.session_id, "viewers"), 0, ttl_s=self._ttl())
+
+    # --- viewers ----------------------------------------------------------------------
+
+    async def join(self, session_id: int, conn: Conn, since: int | None) -> Room:
+        """Catch the socket up (snapshot or missed events) and add it to the room.
+
+        From computing the catch-up to adding the socket there is no await, so the next
+        tick frame continues exactly where the catch-up ended.
+        """
+        while True:
+            room = await self.room(session_id)
+            frame = room.catch_up(since)
+            if frame is None:
+                history = await self._history(room)
+                frame = room.catch_up(since, history) or room.catch_up(None)
+            if room.closed:
+                continue  # went idle while we fetched history; open it again
+            assert frame is not None
+            conn.write(frame)
+            if room.state.status in ("ended", "cancelled"):
+                conn.close_soon(CLOSE_NORMAL, "session ended")
+            else:
+                room.add(conn)
+            return room
+
+    async def resume(self, room: Room, conn: Conn, since: int) -> None:
+        """A connected socket noticed a gap: send it everything after ``since``."""
+        frame = room.catch_up(since)
+        if frame is None:
+            history = await self._history(room)
+            frame = room.catch_up(since, history) or room.catch_up(None)
+        assert frame is not None
+        conn.write(frame)
+
+    async def _history(self, room: Room) -> list[Ev]:
+        raw = await self.broker.history(room.channel)
+        return [e for e in map(parse_event, raw) if e]
+
+    def leave(self, room: Room, conn: Conn) -> None:
+        room.remove(conn)
+
+    # --- chores -----------------------------------------------------------------------
+
+    def _ttl(self) -> float:
+        return 3 * self.config.viewers_interval_s
+
+    async def _run_chores(self) -> None:
+        while not self._closed and self.rooms:
+            await asyncio.sleep(self.config.viewers_interval_s)
+            for room in list(self.rooms.values()):
+                try:
+                    await self._room_chores(room)
+                except Exception:
+                    log.exception("room chores failed", room=room.session_id)
+
+    async def _room_chores(self, room: Room) -> None:
+        b, sid = self.broker, room.session_id
+        await b.report(_key(sid, "viewers"), len(room.conns), ttl_s=self._ttl())
+        if room.local_likes:
+            likes, room.local_likes = room.local_likes, 0
+            await b.incr(_key(sid, "likes"), likes)
+        if not await b.acquire_lease(_key(sid, "leader"), ttl_s=self._ttl()):
+            room.lead_at = None
+            return
+        now = asyncio.get_running_loop().time()
+        total = await b.total(_key(sid, "viewers"))
+        if total != room.viewers_seen:
+            room.viewers_seen = total
+            await self.publisher.publish(sid, EventType.VIEWERS, {"count": total})
+        likes_total = await b.get_int(_key(sid, "likes"))
+        if likes_total > room.likes_seen:
+            room.likes_seen = likes_total
+            await self.publisher.publish(sid, EventType.LIKE, {"count": likes_total})
+        if room.state.status == "live":
+            if room.lead_at is not None:
+                elapsed = min(now - room.lead_at, self._ttl())
+                await b.incr(_key(sid, "viewer_ms"), int(total * elapsed * 1000))
+            peak = await b.get_int(_key(sid, "peak"))
+            if total > peak:
+                await b.incr(_key(sid, "peak"), total - peak)
+            if now - room.stats_at >= self.config.stats_interval_s:
+                room.stats_at = now
+                await self.save_stats(sid)
+        room.lead_at = now
+
+    async def save_stats(self, session_id: int, *, session: AsyncSession | None = None) -> None:
+        """Write peak, time-weighted average viewers and likes to the session row.
+
+        Pass the caller's ``session`` when it holds one (on SQLite a second writer would
+        wait for the first).
+        """
+        if session is None:
+            async with self.db.session() as own:
+                await self._save_stats(own, session_id)
+        else:
+            await self._save_stats(session, session_id)
+
+    async def _save_stats(self, s: AsyncSession, session_id: int) -> None:
+        b = self.broker
+        live = await service.get_session(s, session_id)
+        if live.actual_start is None:
+            await s.rollback()
+            return
+        until = live.actual_end or utcnow()
+        live_ms = max((until - live.actual_start).total_seconds() * 1000, 1.0)
+        viewer_ms = await b.get_int(_key(session_id, "viewer_ms"))
+        await activity.record_room_stats(
+            s,
+            session_id,
+            peak_viewers=await b.get_int(_key(session_id, "peak")),
+            avg_viewers=round(viewer_ms / live_ms),
+            likes=await b.get_int(_key(session_id, "likes")),
+        )
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._chores is not None:
+            self._chores.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._chores
+        for room in list(self.rooms.values()):
+            room.closed = True
+            await self._close_room(room)
+        self.rooms.clear()

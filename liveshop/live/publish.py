@@ -1,0 +1,168 @@
+"""Publishing into a live room — the one API every domain uses to reach viewers.
+
+Call these only AFTER your transaction commits, so no viewer ever sees a change the
+database does not have. Each call numbers the event in the room's sequence (atomically on
+the broker), so it does not matter which node publishes: all viewers on all nodes see
+the same event with the same ``seq``.
+
+    publisher = room_publisher(request.app)   # or RoomPublisherDep in a route
+    await publisher.stock(session_id, sku_id=sku.id, available=summary.available)
+    await publisher.purchase(session_id, product_id=p.id, title=p.title, city="Leeds")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+
+from liveshop.core.broker import Broker
+from liveshop.core.events import EventType, encode_body
+from liveshop.live.catalog_view import ProductSummary
+
+TICKER_TEXT_MAX = 140
+
+
+def room_channel(session_id: int) -> str:
+    return f"room:{session_id}"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+class RoomPublisher:
+    def __init__(self, broker: Broker, *, history: int = 1000) -> None:
+        self.broker = broker
+        self.history = history
+
+    async def publish(
+        self,
+        session_id: int,
+        event_type: EventType,
+        payload: Mapping[str, Any],
+        *,
+        ts: float | None = None,
+    ) -> int:
+        """Any room event; returns its seq. ``ts`` defaults to now (epoch ms)."""
+        body = encode_body(event_type, payload, ts=ts)
+        seq, _ = await self.broker.publish_sequenced(
+            room_channel(session_id), body, history=self.history
+        )
+        return seq
+
+    async def comment(
+        self,
+        session_id: int,
+        *,
+        comment_id: int,
+        user_id: int,
+        display_name: str,
+        text: str,
+        host: bool,
+    ) -> int:
+        """A stored chat line. ``host``: the creator's or a moderator's (never sampled away)."""
+        payload = {
+            "id": comment_id,
+            "user": {"id": user_id, "name": display_name},
+            "text": text,
+            "host": host,
+        }
+        return await self.publish(session_id, EventType.COMMENT, payload)
+
+    async def pin(self, session_id: int, product: ProductSummary | None) -> int:
+        """Pinned product with price in the market's currency and stock; None unpins."""
+        payload = {"product": product.to_event() if product is not None else None}
+        return await self.publish(session_id, EventType.PIN, payload)
+
+    async def stock(
+        self,
+        session_id: int,
+        *,
+        sku_id: int,
+        available: int,
+        product_id: int | None = None,
+        deal_id: int | None = None,
+        ts: float | None = None,
+    ) -> int:
+        """Units left of a SKU (of a flash deal's allocation when ``deal_id`` is given).
+
+        Coalesced in the room: within one tick only the latest per (sku, deal) goes out,
+        so publish every change — viewers always end on the true last number.
+        """
+        payload = {
+            "sku_id": sku_id,
+            "available": available,
+            "product_id": product_id,
+            "deal_id": deal_id,
+        }
+        return await self.publish(session_id, EventType.STOCK, payload, ts=ts)
+
+    async def deal_started(
+        self,
+        session_id: int,
+        *,
+        deal_id: int,
+        product_id: int,
+        sku_id: int,
+        price_minor: int,
+        currency: str,
+        units: int,
+        ends_at: datetime,
+        regular_price_minor: int | None = None,
+    ) -> int:
+        deal = {
+            "deal_id": deal_id,
+            "product_id": product_id,
+            "sku_id": sku_id,
+            "price_minor": price_minor,
+            "regular_price_minor": regular_price_minor,
+            "currency": currency,
+            "units": units,
+            "available": units,
+            "ends_at": _iso(ends_at),
+        }
+        return await self.publish(session_id, EventType.DEAL_STARTED, {"deal": deal})
+
+    async def deal_ended(self, session_id: int, *, deal_id: int, reason: str, sold: int) -> int:
+        """``reason``: "sold_out", "expired" or "ended_early"."""
+        payload = {"deal_id": deal_id, "reason": reason, "sold": sold}
+        return await self.publish(session_id, EventType.DEAL_ENDED, payload)
+
+    async def purchase(
+        self,
+        session_id: int,
+        *,
+        product_id: int,
+        title: str,
+        city: str | None = None,
+        quantity: int = 1,
+    ) -> int:
+        """Ticker line. Never pass a name, e-mail or address: ``city`` is the most it says."""
+        where = f" in {city}" if city else ""
+        what = f"{quantity} × {title}" if quantity > 1 else title
+        text = f"Someone{where} just bought {what}"[:TICKER_TEXT_MAX]
+        payload = {"product_id": product_id, "quantity": quantity, "text": text}
+        return await self.publish(session_id, EventType.PURCHASE, payload)
+
+    async def session_started(self, session_id: int, *, at: datetime | None) -> int:
+        return await self.publish(session_id, EventType.SESSION_STARTED, {"at": _iso(at)})
+
+    async def session_ended(self, session_id: int, *, status: str, at: datetime | None) -> int:
+        payload = {"status": status, "at": _iso(at)}
+        return await self.publish(session_id, EventType.SESSION_ENDED, payload)
+
+
+def room_publisher(app: FastAPI) -> RoomPublisher:
+    """The app's publisher (set up by ``liveshop.live.wiring.install_live``)."""
+    publisher: RoomPublisher = app.state.hub.publisher
+    return publisher
+
+
+def _publisher_dep(request: Request) -> RoomPublisher:
+    return room_publisher(request.app)
+
+
+RoomPublisherDep = Annotated[RoomPublisher, Depends(_publisher_dep)]

@@ -1,0 +1,246 @@
+"""``/ws/live/{session_id}``: the room socket. Anyone may watch; signed-in buyers may chat.
+
+Server → client: a ``snapshot`` object first (or, with ``?since=N``, an array of the
+missed events), then one JSON array of events per tick; ``{"type":"error",…}`` objects
+answer bad client frames. Client → server: ``{"type":"comment","text":…}`` (signed in),
+``{"type":"like"}``, ``{"type":"resume","seq":N}``. Close codes: 1000 session ended,
+1008 flood or too many bad frames, 1009 frame over the size limit, 1013 too slow (dropped),
+4401 bad token, 4404 no such session.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Query, WebSocket
+from starlette.websockets import WebSocketDisconnect
+
+from liveshop.accounts.deps import ACCESS_MARK
+from liveshop.accounts.service import Principal, get_user, resolve_token
+from liveshop.core.db import Database
+from liveshop.core.errors import NotFound, Problem
+from liveshop.core.settings import Settings
+from liveshop.live import activity, service
+from liveshop.live.hub import Hub
+from liveshop.live.room import Room
+from liveshop.live.wire import (
+    CLOSE_BAD_TOKEN,
+    CLOSE_NO_SESSION,
+    CLOSE_POLICY,
+    CLOSE_TOO_BIG,
+    Conn,
+    error_frame,
+    make_conn,
+)
+
+ws_router = APIRouter(tags=["live"])
+
+
+@dataclass(frozen=True, slots=True)
+class RoomViewer:
+    principal: Principal | None
+    display_name: str = ""
+    bad_token: bool = False
+
+
+def _same_origin(websocket: WebSocket) -> bool:
+    """Cookies only count for pages of our own origin (no cross-site socket hijacking)."""
+    origin = websocket.headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == websocket.headers.get("host")
+
+
+async def room_viewer(websocket: WebSocket) -> RoomViewer:
+    """Who is watching: ``?token=`` (bearer) or the session cookie; anonymous otherwise.
+
+    Uses a short database session of its own: a socket lives for hours and must not hold
+    a pooled connection.
+    """
+    settings: Settings = websocket.app.state.settings
+    token, via_cookie = websocket.query_params.get("token"), False
+    if not token:
+        cookie = websocket.cookies.get(settings.session_cookie_name)
+        if cookie and _same_origin(websocket):
+            token, via_cookie = cookie, True
+    if not token:
+        return RoomViewer(None)
+    db: Database = websocket.app.state.db
+    async with db.session() as s:
+        principal = await resolve_token(s, token, via_cookie=via_cookie)
+        if principal is None:
+            return RoomViewer(None, bad_token=not via_cookie)
+        user = await get_user(s, principal.user_id)
+        return RoomViewer(principal, user.display_name)
+
+
+setattr(room_viewer, ACCESS_MARK, "public")
+RoomViewerDep = Annotated[RoomViewer, Depends(room_viewer)]
+
+
+class TokenBucket:
+    def __init__(self, rate_per_s: float, burst: float) -> None:
+        self.rate = rate_per_s
+        self.capacity = burst
+        self.tokens = burst
+        self.at = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+class ClientFrames:
+    """Everything a viewer may send, checked; a bad frame never reaches the room."""
+
+    def __init__(self, hub: Hub, room: Room, conn: Conn, viewer: RoomViewer) -> None:
+        c = hub.config
+        self.hub, self.room, self.conn, self.viewer, self.config = hub, room, conn, viewer, c
+        self.comments = TokenBucket(c.comment_per_s, c.comment_burst)
+        self.likes = TokenBucket(c.like_per_s, c.like_per_s)
+        self.bad = 0
+        self.strikes = 0
+
+    def _error(self, code: str, detail: str, **extra: Any) -> None:
+        self.conn.write(error_frame(code, detail, **extra))
+
+    async def _close(self, code: int, reason: str) -> bool:
+        self.hub.leave(self.room, self.conn)
+        self.conn.gone = True
+        await self.conn.ws.close(code=code, reason=reason)
+        return False
+
+    async def _bad(self, code: str, detail: str) -> bool:
+        self.bad += 1
+        if self.bad >= self.config.bad_frame_limit:
+            return await self._close(CLOSE_POLICY, "too many malformed frames")
+        self._error(code, detail)
+        return True
+
+    async def handle(self, message: Mapping[str, Any]) -> bool:
+        """Act on one client message; False once the socket has been closed."""
+        limit = self.config.max_frame_bytes
+        text = message.get("text")
+        if text is None:
+            data = message.get("bytes") or b""
+            if len(data) > limit:
+                return await self._close(CLOSE_TOO_BIG, f"frames are limited to {limit} bytes")
+            return await self._bad("text-only", "send JSON in text frames")
+        if len(text) > limit or len(text.encode()) > limit:
+            return await self._close(CLOSE_TOO_BIG, f"frames are limited to {limit} bytes")
+        try:
+            frame = json.loads(text)
+        except (ValueError, RecursionError):
+            return await self._bad("bad-json", "a frame is one JSON object")
+        kind = frame.get("type") if isinstance(frame, dict) else None
+        if kind == "comment":
+            return await self._comment(frame)
+        if kind == "like":
+            if self.likes.take():
+                self.room.local_likes += 1
+            return True
+        if kind == "resume":
+            seq = frame.get("seq")
+            if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+                return await self._bad("bad-resume", "resume needs a seq (integer ≥ 0)")
+            await self.hub.resume(self.room, self.conn, seq)
+            return True
+        return await self._bad("unknown-type", f"unknown frame type {str(kind)[:40]!r}")
+
+    async def _comment(self, frame: dict[str, Any]) -> bool:
+        c = self.config
+        principal = self.viewer.principal
+        if principal is None:
+            self._error("sign-in-required", "sign in to comment")
+            return True
+        text = frame.get("text")
+        if not isinstance(text, str) or not text.strip():
+            return await self._bad("bad-comment", "a comment needs some text")
+        text = text.strip()
+        if len(text) > c.comment_max_chars:
+            return await self._bad(
+                "comment-too-long", f"comments are at most {c.comment_max_chars} characters"
+            )
+        if not self.comments.take():
+            self.strikes += 1
+            if self.strikes >= c.flood_strikes:
+                return await self._close(CLOSE_POLICY, "comment flood")
+            self._error("rate-limited", "too many comments; slow down", per_s=c.comment_per_s)
+            return True
+        try:
+            async with self.hub.db.session() as s:
+                comment = await activity.post_comment(
+                    s, session_id=self.room.session_id, user_id=principal.user_id, text=text
+                )
+        except Problem as exc:
+            self._error(exc.code, exc.detail)
+            return True
+        await self.hub.publisher.comment(
+            self.room.session_id,
+            comment_id=comment.id,
+            user_id=principal.user_id,
+            display_name=self.viewer.display_name,
+            text=text,
+            host=self.conn.is_host,
+        )
+        return True
+
+
+async def _is_host(hub: Hub, session_id: int, user_id: int) -> bool:
+    async with hub.db.session(deferred=True) as s:
+        live = await service.get_session(s, session_id)
+        return await service.is_host(s, user_id, live)
+
+
+async def _refuse(websocket: WebSocket, code: int, error: str, detail: str) -> None:
+    await websocket.send_text(json.dumps({"type": "error", "code": error, "detail": detail}))
+    await websocket.close(code=code, reason=detail[:120])
+
+
+@ws_router.websocket("/ws/live/{session_id}")
+async def live_room(
+    websocket: WebSocket,
+    session_id: int,
+    viewer: RoomViewerDep,
+    since: Annotated[int | None, Query(ge=0)] = None,
+) -> None:
+    hub: Hub = websocket.app.state.hub
+    await websocket.accept()
+    if viewer.bad_token:
+        await _refuse(websocket, CLOSE_BAD_TOKEN, "invalid-token", "unknown, expired or revoked")
+        return
+    try:
+        await hub.room(session_id)
+        host = viewer.principal is not None and await _is_host(
+            hub, session_id, viewer.principal.user_id
+        )
+    except NotFound:
+        await _refuse(websocket, CLOSE_NO_SESSION, "live-session-not-found", "no such session")
+        return
+    conn = make_conn(
+        websocket,
+        user_id=viewer.principal.user_id if viewer.principal else None,
+        display_name=viewer.display_name,
+        is_host=host,
+        buffer_limit=hub.config.send_buffer_limit,
+    )
+    room = await hub.join(session_id, conn, since)
+    client = ClientFrames(hub, room, conn, viewer)
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect" or not await client.handle(message):
+                break
+    except (WebSocketDisconnect, OSError, RuntimeError):
+        pass
+    finally:
+        conn.gone = True
+        hub.leave(room, conn)

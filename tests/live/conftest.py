@@ -1,0 +1,62 @@
+"""Live-room fixtures: real uvicorn servers on free ports, in the test's event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from liveshop.app import create_app
+from liveshop.core.db import Database
+from liveshop.core.settings import Settings
+from liveshop.live.config import HubConfig
+
+# Fast chores so viewer counts show up within a test's patience; no room lingers.
+FAST = {"viewers_interval_s": 0.1, "idle_room_grace_s": 0.2, "stats_interval_s": 0.2}
+
+Serve = Callable[[FastAPI], Awaitable[str]]
+
+
+def live_app(db: Database, *, broker_url: str = "memory://", **config: Any) -> FastAPI:
+    app = create_app(Settings(broker_url=broker_url, reservation_sweep_seconds=0), database=db)
+    app.state.hub.config = HubConfig(**{**FAST, **config})
+    return app
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator[Serve]:
+    """``base = await serve(app)`` runs the app under uvicorn; ``base`` is its ws:// URL."""
+    running: list[tuple[uvicorn.Server, asyncio.Task[None]]] = []
+
+    async def _serve(app: FastAPI) -> str:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            app,
+            ws="websockets-sansio",
+            ws_per_message_deflate=False,
+            lifespan="on",
+            log_level="warning",
+        )
+        server = uvicorn.Server(config)
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+        running.append((server, task))
+        async with asyncio.timeout(10):
+            while not server.started:
+                if task.done():
+                    task.result()
+                await asyncio.sleep(0.01)
+        return f"ws://127.0.0.1:{port}"
+
+    yield _serve
+    for server, _ in running:
+        server.should_exit = True
+    for _, task in running:
+        await asyncio.wait_for(task, 15)
