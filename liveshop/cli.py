@@ -122,5 +122,78 @@ def user_create(
         raise typer.Exit(1) from exc
 
 
+@bench_app.command("flash-sale")
+def bench_flash_sale(
+    db: Annotated[str, typer.Option("--db", help="sqlite or postgres")] = "sqlite",
+    buyers: Annotated[int, typer.Option(min=1, help="Concurrent buyers")] = 1000,
+    stock: Annotated[int, typer.Option(min=0, help="Units of the one SKU on sale")] = 100,
+    concurrency: Annotated[int, typer.Option(min=1, help="Checkouts in flight at once")] = 64,
+    runs: Annotated[int, typer.Option(min=1, help="Repeat and report medians")] = 1,
+    naive: Annotated[bool, typer.Option(help="Only the read-then-write baseline")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
+    pg_url: Annotated[
+        str | None, typer.Option(help="PostgreSQL admin URL (a temporary database is made)")
+    ] = None,
+) -> None:
+    """N buyers race through the real checkout for S units (see BENCHMARKS.md)."""
+    import json
+
+    from rich.table import Table
+
+    from liveshop.bench.flash_sale import median_of, run_flash_sale
+
+    if db not in ("sqlite", "postgres"):
+        console.print("[red]--db must be sqlite or postgres[/red]")
+        raise typer.Exit(2)
+
+    def measure(naive_mode: bool) -> dict[str, object]:
+        results = [
+            asyncio.run(
+                run_flash_sale(
+                    db_kind=db,
+                    buyers=buyers,
+                    stock=stock,
+                    concurrency=concurrency,
+                    naive=naive_mode,
+                    pg_admin_url=pg_url,
+                    console=console,
+                )
+            )
+            for _ in range(runs)
+        ]
+        return median_of(results)
+
+    if as_json:
+        print(json.dumps(measure(naive)))
+        return
+    modes = (
+        [("naive read-then-write", True)]
+        if naive
+        else [("liveshop checkout", False), ("naive read-then-write (baseline)", True)]
+    )
+    figures = {label: measure(mode) for label, mode in modes}
+    table = Table(title=f"flash sale: {buyers} buyers, {stock} units, {db}, median of {runs}")
+    table.add_column("variant")
+    for key in (
+        "orders",
+        "oversold",
+        "stock_left",
+        "reservations_per_s",
+        "p50_ms",
+        "p99_ms",
+        "ledger_balanced",
+    ):
+        table.add_column(key, justify="right")
+    for label, fig in figures.items():
+        table.add_row(label, *(str(v) for v in fig.values()))
+    Console().print(table)
+    if len(figures) == 2:
+        real, base = figures.values()
+        ratio = float(str(real["reservations_per_s"])) / max(
+            float(str(base["reservations_per_s"])), 1e-9
+        )
+        Console().print(f"throughput ratio liveshop/naive: {ratio:.2f}")
+
+
 if __name__ == "__main__":
     app()
