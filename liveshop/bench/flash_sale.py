@@ -114,7 +114,9 @@ def _naive_stock_step(db: Database) -> Iterator[None]:
 
 # -- database set-up -----------------------------------------------------------------------------
 @contextlib.asynccontextmanager
-async def fresh_database(kind: str, pg_admin_url: str | None = None) -> AsyncIterator[Database]:
+async def fresh_database(
+    kind: str, pg_admin_url: str | None = None, *, connections: int = 64
+) -> AsyncIterator[Database]:
     """A migrated, empty database of ``kind`` that is dropped afterwards."""
     if kind == "sqlite":
         with tempfile.TemporaryDirectory(prefix="liveshop-bench-") as tmp:
@@ -134,7 +136,8 @@ async def fresh_database(kind: str, pg_admin_url: str | None = None) -> AsyncIte
     async with admin.connect() as conn:
         await conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-    db = Database(url, pool_size=50, max_overflow=50)
+    # PostgreSQL allows 100 connections by default: stay well under it.
+    db = Database(url, pool_size=max(1, min(connections, 80)), max_overflow=0, pool_timeout=120)
     try:
         await asyncio.to_thread(upgrade, url)
         yield db
@@ -239,7 +242,7 @@ async def run_flash_sale(
     pg_admin_url: str | None = None,
     console: Console | None = None,
 ) -> FlashSaleResult:
-    async with fresh_database(db_kind, pg_admin_url) as db:
+    async with fresh_database(db_kind, pg_admin_url, connections=concurrency) as db:
         sku_id, buyer_ids = await _seed(db, buyers=buyers, stock=stock)
         provider = SandboxProvider("bench", delay_s=-1)
         gate = asyncio.Semaphore(max(1, concurrency))
