@@ -195,5 +195,52 @@ def bench_flash_sale(
         Console().print(f"throughput ratio liveshop/naive: {ratio:.2f}")
 
 
+@bench_app.command("fanout")
+def bench_fanout(
+    viewers: Annotated[int, typer.Option(min=1, help="WebSocket viewers in the room")] = 1000,
+    chat_rate: Annotated[float, typer.Option(min=0, help="Comments per second")] = 100.0,
+    seconds: Annotated[float, typer.Option(min=1, help="Measured window")] = 10.0,
+    nodes: Annotated[int, typer.Option(min=1, help="Server processes (Redis when > 1)")] = 1,
+    stock_rate: Annotated[float, typer.Option(min=0, help="Stock updates per second")] = 10.0,
+    naive: Annotated[bool, typer.Option(help="Baseline: one send per event per viewer")] = False,
+    comment_cap: Annotated[
+        float | None, typer.Option(help="Chat lines/s shown in big rooms (server default 30)")
+    ] = None,
+    runs: Annotated[int, typer.Option(min=1, help="Repeat and report medians")] = 1,
+    redis_url: Annotated[str, typer.Option(help="Redis for --nodes > 1")] = (
+        "redis://127.0.0.1:6379/15"
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
+) -> None:
+    """N real WebSocket viewers in one live room; latency from publish to receipt."""
+    import json
+
+    from rich.table import Table
+
+    from liveshop.bench.fanout import RESULT_KEYS, FanoutOptions, median_of, run_fanout
+
+    opts = FanoutOptions(
+        viewers=viewers,
+        chat_rate=chat_rate,
+        seconds=seconds,
+        nodes=nodes,
+        stock_rate=stock_rate,
+        naive=naive,
+        comment_cap=comment_cap,
+        redis_url=redis_url,
+    )
+    result = median_of([run_fanout(opts, console=console) for _ in range(runs)])
+    if as_json:
+        print(json.dumps(result))
+        return
+    table = Table(title=f"fan-out: {viewers} viewers, {chat_rate}/s chat, median of {runs}")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in result.items():
+        if key != "options":
+            table.add_row(key, str(value), style="bold" if key in RESULT_KEYS else None)
+    Console().print(table)
+
+
 if __name__ == "__main__":
     app()

@@ -1,0 +1,716 @@
+"""``liveshop bench fanout``: N real WebSocket viewers in one live room.
+
+The server runs as K separate processes (``python -m liveshop.bench.fanout --node``), over
+Redis when K > 1, on a fresh SQLite database. Viewers connect from separate client
+processes: about 5 % of sockets are full ``websockets`` clients that parse every frame and
+measure latency; the rest are a bare asyncio protocol that parses frame headers and counts
+the benchmark's events (``"type":"comment"``/``"stock"``) — a Python client cannot fully
+parse 100k frames/s, and those sockets only need to prove delivery. A commenter process
+sends R comments/s over signed-in sockets (each within the per-socket rate limit), node 0
+publishes stock updates; every event carries its scheduled time, so a lagging publisher
+shows up as latency.
+Latency = receipt time at the viewer − scheduled publish time, same clock (one machine).
+
+The server is pinned to CPU 0 and the clients to CPU 1 when K = 1 (two nodes take both
+CPUs and the clients float). ``naive=True`` runs the same server with
+``LIVESHOP_LIVE_FANOUT=naive``: one send per event per viewer, no batching.
+"""
+
+from __future__ import annotations
+
+import array
+import asyncio
+import contextlib
+import json
+import math
+import multiprocessing as mp
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any, cast
+
+RESULT_KEYS = (
+    "viewers_connected",
+    "events_sent",
+    "deliveries",
+    "deliveries_per_s",
+    "p50_ms",
+    "p99_ms",
+    "dropped_viewers",
+)
+STOCK_SKUS = 5
+COMMENTS_PER_SOCKET_S = 0.8  # under the room's 1/s per-socket limit
+
+
+@dataclass
+class FanoutOptions:
+    viewers: int = 1000
+    chat_rate: float = 100.0
+    seconds: float = 10.0
+    nodes: int = 1
+    stock_rate: float = 10.0
+    naive: bool = False
+    parse_every: int = 20  # one fully parsed socket in this many
+    comment_cap: float | None = None  # server's LIVESHOP_LIVE_COMMENT_CAP_PER_S
+    drain_s: float = 3.0  # keep listening this long after the last publish
+    redis_url: str = "redis://127.0.0.1:6379/15"
+    client_procs: int | None = None
+
+
+# --- small helpers -------------------------------------------------------------------------
+
+
+def raise_nofile(wanted: int) -> int:
+    """Raise the open-files limit (the hard one too when allowed); returns the soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        ceiling = int(Path("/proc/sys/fs/nr_open").read_text())
+    except OSError:
+        ceiling = hard
+    target = min(max(wanted, soft), ceiling)
+    for limits in ((target, max(target, hard)), (min(target, hard), hard)):
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, limits)
+            break
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def _pin(cpus: set[int] | None) -> None:
+    if cpus and hasattr(os, "sched_setaffinity"):
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(0, cpus)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _run_loop(coro: Any) -> Any:
+    try:
+        import uvloop
+
+        return uvloop.run(coro)
+    except ImportError:
+        return asyncio.run(coro)
+
+
+def _proc_cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _proc_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    return values[min(len(values) - 1, max(0, math.ceil(q * len(values)) - 1))]
+
+
+# --- the server nodes ----------------------------------------------------------------------
+
+
+async def _prepare(db_url: str, commenters: int) -> tuple[int, list[str]]:
+    """A creator with a live session, and signed-in commenters (their API tokens)."""
+    from liveshop.accounts import service as accounts
+    from liveshop.accounts.models import Role, TokenKind
+    from liveshop.core.clock import utcnow
+    from liveshop.core.db import Database
+    from liveshop.live import service as live
+    from liveshop.live.models import SessionStatus
+
+    db = Database(db_url)
+    try:
+        async with db.session() as s:
+            creator = await accounts.create_user(
+                s,
+                email="creator@bench.invalid",
+                password="bench-password",
+                display_name="Bench creator",
+                roles=[Role.CREATOR],
+            )
+            session = await live.create_session(
+                s,
+                creator_id=creator.id,
+                title="Bench room",
+                market_code="GB",
+                planned_start=utcnow() + timedelta(minutes=1),
+                planned_duration_minutes=60,
+            )
+            await live.transition(s, session, SessionStatus.LIVE)
+            tokens = []
+            for i in range(commenters):
+                user = await accounts.create_user(
+                    s,
+                    email=f"viewer{i}@bench.invalid",
+                    password="bench-password",
+                    display_name=f"Viewer {i}",
+                )
+                issued = await accounts.issue_token(s, user, kind=TokenKind.API, name="bench")
+                tokens.append(issued.token)
+            return session.id, tokens
+    finally:
+        await db.dispose()
+
+
+def _node_main(port: int, cpu: int | None, drive_stock: bool) -> None:
+    """One server process: the real app under uvicorn; node 0 also publishes stock."""
+    _pin({cpu} if cpu is not None else None)
+    raise_nofile(1_048_576)
+    import uvicorn
+
+    from liveshop.app import create_app
+
+    app = create_app()
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        backlog=4096,
+    )
+    server = uvicorn.Server(config)
+
+    async def drive() -> None:
+        loop = asyncio.get_running_loop()
+        line = await loop.run_in_executor(None, sys.stdin.readline)
+        start_ms, seconds, rate, session_id = json.loads(line)
+        sent = 0
+        n = int(seconds * rate)
+        for i in range(n):
+            at = start_ms + i * 1000.0 / rate
+            await asyncio.sleep(max(0.0, (at - time.time() * 1000) / 1000))
+            await app.state.hub.publisher.stock(
+                session_id, sku_id=1 + i % STOCK_SKUS, available=n - i, ts=at
+            )
+            sent += 1
+        print(json.dumps({"stock_sent": sent}), flush=True)
+
+    async def main() -> None:
+        task = asyncio.create_task(drive()) if drive_stock else None
+        await server.serve()
+        if task is not None:
+            task.cancel()
+
+    _run_loop(main())
+
+
+# --- the viewers ---------------------------------------------------------------------------
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.window = False  # counting sockets count what arrives while this is set
+        self.start_ms = 0.0
+        self.end_ms = 0.0
+        self.counted = 0
+        self.parsed = 0
+        self.frames = 0
+        self.bytes = 0
+        self.dropped = 0
+        self.latencies = array.array("d")
+
+
+class CountingViewer(asyncio.Protocol):
+    """A WebSocket viewer that reads frame headers and counts events, nothing more."""
+
+    def __init__(self, host: str, path: str, tally: Tally) -> None:
+        self.host, self.path, self.tally = host, path, tally
+        self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.transport: asyncio.Transport | None = None
+        self.handshake = b""
+        self.head = b""
+        self.need = 0
+        self.opcode = 0
+        self.parts: list[bytes] = []
+        self.first = True
+        self.dead = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        self.transport.write(
+            f"GET {self.path} HTTP/1.1\r\nHost: {self.host}\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: bGl2ZXNob3AtYmVuY2gtMQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.opened.done():
+            self.opened.set_exception(exc or ConnectionError("closed during handshake"))
+        elif self.tally.window and not self.dead:
+            self.tally.dropped += 1
+        self.dead = True
+
+    def data_received(self, data: bytes) -> None:
+        if not self.opened.done():
+            self.handshake += data
+            end = self.handshake.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            if not self.handshake.startswith(b"HTTP/1.1 101"):
+                self.opened.set_exception(ConnectionError(self.handshake[:40].decode()))
+                return
+            data = self.handshake[end + 4 :]
+            self.opened.set_result(None)
+        if self.tally.window:
+            self.tally.bytes += len(data)
+        self._feed(data)
+
+    def _feed(self, data: bytes) -> None:
+        if self.head:
+            data, self.head = self.head + data, b""
+        pos, n = 0, len(data)
+        while pos < n:
+            if self.need:
+                take = min(self.need, n - pos)
+                self.parts.append(data[pos : pos + take])
+                self.need -= take
+                pos += take
+                if not self.need:
+                    self._frame_done()
+                continue
+            if n - pos < 2:
+                self.head = data[pos:]
+                return
+            length = data[pos + 1] & 0x7F
+            size = 4 if length == 126 else 10 if length == 127 else 2
+            if n - pos < size:
+                self.head = data[pos:]
+                return
+            if length >= 126:
+                length = int.from_bytes(data[pos + 2 : pos + size], "big")
+            self.opcode = data[pos] & 0x0F
+            pos += size
+            self.need, self.parts = length, []
+            if not length:
+                self._frame_done()
+
+    def _frame_done(self) -> None:
+        payload = b"".join(self.parts)
+        self.parts = []
+        if self.opcode == 1:
+            if self.first:
+                self.first = False  # the snapshot
+            elif self.tally.window:
+                self.tally.frames += 1
+                self.tally.counted += payload.count(b'"type":"comment"') + payload.count(
+                    b'"type":"stock"'
+                )
+        elif self.opcode == 9 and self.transport is not None:  # ping: masked pong
+            self.transport.write(bytes((0x8A, 0x80 | len(payload))) + b"\0\0\0\0" + payload)
+        elif self.opcode == 8 and self.transport is not None:
+            if self.tally.window and not self.dead:
+                self.tally.dropped += 1
+            self.dead = True
+            self.transport.close()
+
+
+def _scheduled_ts(event: dict[str, Any]) -> float | None:
+    ts = event.get("ts")
+    text = event.get("text")
+    if event.get("type") == "comment" and isinstance(text, str) and text.startswith("bench t="):
+        with contextlib.suppress(ValueError):
+            return float(text[8:].split(" ", 1)[0])
+    return float(ts) if isinstance(ts, int | float) else None
+
+
+async def _read_parsed(ws: Any, tally: Tally) -> None:
+    from websockets.exceptions import ConnectionClosed
+
+    first = True
+    try:
+        async for message in ws:
+            now = time.time() * 1000
+            if first:
+                first = False
+                continue
+            frame = json.loads(message)
+            if not isinstance(frame, list) or not tally.window:
+                continue
+            tally.frames += 1
+            tally.bytes += len(message)
+            for event in frame:
+                if event.get("type") not in ("comment", "stock"):
+                    continue  # viewer counts and likes are not the benchmark's events
+                ts = _scheduled_ts(event)
+                if ts is not None and tally.start_ms <= ts <= tally.end_ms:
+                    tally.parsed += 1
+                    tally.latencies.append(now - ts)
+    except ConnectionClosed:
+        if tally.window:
+            tally.dropped += 1
+
+
+async def _viewers(
+    urls: list[str], parse_every: int, offset: int, shared: dict[str, Any], seconds: float
+) -> dict[str, Any]:
+    from urllib.parse import urlsplit
+
+    from websockets.asyncio.client import connect
+
+    loop = asyncio.get_running_loop()
+    tally = Tally()
+    gate = asyncio.Semaphore(64)
+    keep: list[Any] = []
+    failed = 0
+
+    async def open_one(i: int, url: str) -> None:
+        nonlocal failed
+        async with gate:
+            for attempt in range(6):
+                try:
+                    if (offset + i) % parse_every == 0:
+                        ws = await connect(url, compression=None, max_size=None, open_timeout=120)
+                        keep.append(ws)
+                        keep.append(loop.create_task(_read_parsed(ws, tally)))
+                    else:
+                        parts = urlsplit(url)
+                        factory = partial(CountingViewer, parts.netloc, parts.path, tally)
+                        _, proto = await loop.create_connection(
+                            factory, parts.hostname or "127.0.0.1", parts.port or 80
+                        )
+                        await asyncio.wait_for(proto.opened, 120)
+                        keep.append(proto)
+                    with shared["connected"].get_lock():
+                        shared["connected"].value += 1
+                    return
+                except (OSError, TimeoutError, ConnectionError):
+                    await asyncio.sleep(0.1 * (attempt + 1))
+            failed += 1
+
+    await asyncio.gather(*(open_one(i, u) for i, u in enumerate(urls)))
+    shared["ready"].release()
+    await loop.run_in_executor(None, shared["go"].wait)
+    tally.start_ms = shared["start_ms"].value
+    tally.end_ms = tally.start_ms + seconds * 1000
+    tally.window = True
+    await asyncio.sleep(max(0.0, (tally.end_ms - time.time() * 1000) / 1000) + shared["drain"])
+    tally.window = False
+    result = {
+        "connected": len(urls) - failed,
+        "counted": tally.counted,
+        "parsed": tally.parsed,
+        "frames": tally.frames,
+        "bytes": tally.bytes,
+        "dropped": tally.dropped,
+        "latencies": tally.latencies.tobytes(),
+    }
+    for item in keep:
+        if isinstance(item, CountingViewer) and item.transport is not None:
+            item.transport.abort()
+        elif isinstance(item, asyncio.Task):
+            item.cancel()
+    return result
+
+
+def _viewer_proc(
+    urls: list[str], parse_every: int, offset: int, shared: dict[str, Any], seconds: float
+) -> None:
+    _pin(shared["client_cpus"])
+    raise_nofile(len(urls) + 1024)
+    result = _run_loop(_viewers(urls, parse_every, offset, shared, seconds))
+    shared["results"].put(result)
+
+
+async def _commenters(
+    urls: list[str], rate: float, shared: dict[str, Any], seconds: float
+) -> dict[str, Any]:
+    from websockets.asyncio.client import connect
+
+    sockets = [await connect(u, compression=None, max_size=None, open_timeout=120) for u in urls]
+
+    async def drain(ws: Any) -> None:
+        with contextlib.suppress(Exception):
+            async for _ in ws:
+                pass
+
+    readers = [asyncio.create_task(drain(ws)) for ws in sockets]
+    shared["ready"].release()
+    await asyncio.get_running_loop().run_in_executor(None, shared["go"].wait)
+    start = shared["start_ms"].value
+    sent = 0
+    for i in range(int(seconds * rate)):
+        at = start + i * 1000.0 / rate
+        await asyncio.sleep(max(0.0, (at - time.time() * 1000) / 1000))
+        text = f"bench t={at:.3f} #{i}"
+        with contextlib.suppress(Exception):
+            await sockets[i % len(sockets)].send(json.dumps({"type": "comment", "text": text}))
+            sent += 1
+    await asyncio.sleep(shared["drain"])
+    for task in readers:
+        task.cancel()
+    return {"comments_sent": sent}
+
+
+def _commenter_proc(urls: list[str], rate: float, shared: dict[str, Any], seconds: float) -> None:
+    _pin(shared["client_cpus"])
+    shared["results"].put(_run_loop(_commenters(urls, rate, shared, seconds)))
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
+class _Nodes:
+    """The server processes, their ports, and their CPU and memory use."""
+
+    def __init__(self, opts: FanoutOptions, db_url: str, workdir: Path) -> None:
+        self.ports = [_free_port() for _ in range(opts.nodes)]
+        broker = "memory://"
+        if opts.nodes > 1:
+            sep = "&" if "?" in opts.redis_url else "?"
+            broker = f"{opts.redis_url}{sep}prefix=bench{uuid.uuid4().hex[:8]}:"
+        env = {
+            **os.environ,
+            "LIVESHOP_DATABASE_URL": db_url,
+            "LIVESHOP_BROKER_URL": broker,
+            "LIVESHOP_LIVE_FANOUT": "naive" if opts.naive else "batched",
+            "LIVESHOP_LOG_LEVEL": "WARNING",
+            "LIVESHOP_RESERVATION_SWEEP_SECONDS": "0",
+        }
+        if opts.comment_cap is not None:
+            env["LIVESHOP_LIVE_COMMENT_CAP_PER_S"] = str(opts.comment_cap)
+        ncpu = os.cpu_count() or 1
+        self.procs = []
+        for i, port in enumerate(self.ports):
+            cpu = i % ncpu if ncpu > 1 else None
+            cmd = [sys.executable, "-m", "liveshop.bench.fanout", "--node", str(port)]
+            cmd += [str(cpu if cpu is not None else -1), "1" if i == 0 else "0"]
+            log = (workdir / f"node{i}.log").open("w")
+            self.procs.append(
+                subprocess.Popen(
+                    cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log
+                )
+            )
+
+    def wait_ready(self, timeout_s: float = 60) -> None:
+        deadline = time.monotonic() + timeout_s
+        for proc, port in zip(self.procs, self.ports, strict=True):
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"server node on port {port} exited ({proc.returncode})")
+                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
+                    break
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"server node on port {port} did not start")
+                time.sleep(0.05)
+
+    def cpu_s(self) -> list[float]:
+        return [_proc_cpu_s(p.pid) for p in self.procs]
+
+    def rss_mb(self) -> list[float]:
+        return [_proc_rss_mb(p.pid) for p in self.procs]
+
+    def start_stock(self, start_ms: float, seconds: float, rate: float, session_id: int) -> None:
+        stdin = self.procs[0].stdin
+        assert stdin is not None
+        stdin.write((json.dumps([start_ms, seconds, rate, session_id]) + "\n").encode())
+        stdin.flush()
+
+    def stock_sent(self) -> int:
+        stdout = self.procs[0].stdout
+        assert stdout is not None
+        line = stdout.readline()
+        return int(json.loads(line)["stock_sent"]) if line else 0
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _client_cpus(nodes: int) -> set[int] | None:
+    ncpu = os.cpu_count() or 1
+    if nodes == 1 and ncpu > 1:
+        return set(range(1, ncpu))
+    return None
+
+
+def run_fanout(opts: FanoutOptions, console: Any | None = None) -> dict[str, Any]:
+    """Run one measurement and return the result object (``RESULT_KEYS`` and details)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    console = console or Console(stderr=True)
+    # Cheap password hashing for the bench's throwaway users (this process only).
+    os.environ.setdefault("LIVESHOP_PASSWORD_TIME_COST", "1")
+    os.environ.setdefault("LIVESHOP_PASSWORD_MEMORY_COST_KIB", "8192")
+    from liveshop.accounts.passwords import _hasher
+    from liveshop.core.migrate import upgrade
+    from liveshop.core.settings import get_settings
+
+    get_settings.cache_clear()
+    _hasher.cache_clear()
+    raise_nofile(opts.viewers * 2 + 4096)
+    workdir = Path(tempfile.mkdtemp(prefix="liveshop-fanout-"))
+    db_url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+    commenters = max(1, math.ceil(opts.chat_rate / COMMENTS_PER_SOCKET_S)) if opts.chat_rate else 0
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        step = progress.add_task("preparing database", total=None)
+        upgrade(db_url)
+        session_id, tokens = asyncio.run(_prepare(db_url, commenters))
+        progress.update(step, description=f"starting {opts.nodes} server node(s)")
+        nodes = _Nodes(opts, db_url, workdir)
+        try:
+            nodes.wait_ready()
+            return _measure(opts, nodes, session_id, tokens, progress)
+        finally:
+            progress.update(step, description="stopping server nodes")
+            nodes.stop()
+
+
+def _measure(
+    opts: FanoutOptions, nodes: _Nodes, session_id: int, tokens: list[str], progress: Any
+) -> dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    urls = [
+        f"ws://127.0.0.1:{nodes.ports[i % len(nodes.ports)]}/ws/live/{session_id}"
+        for i in range(opts.viewers)
+    ]
+    procs_n = opts.client_procs or max(2, min(8, math.ceil(opts.viewers / 2500)))
+    shared: dict[str, Any] = {
+        "connected": ctx.Value("i", 0),
+        "ready": ctx.Semaphore(0),
+        "go": ctx.Event(),
+        "start_ms": ctx.Value("d", 0.0),
+        "drain": opts.drain_s,
+        "results": ctx.Queue(),
+        "client_cpus": _client_cpus(opts.nodes),
+    }
+    rss_idle = nodes.rss_mb()
+    procs = []
+    for p in range(procs_n):
+        chunk = urls[p::procs_n]
+        args = (chunk, opts.parse_every, p, shared, opts.seconds)
+        procs.append(ctx.Process(target=_viewer_proc, args=args, daemon=True))
+    if tokens:
+        comment_urls = [
+            f"ws://127.0.0.1:{nodes.ports[i % len(nodes.ports)]}/ws/live/{session_id}?token={t}"
+            for i, t in enumerate(tokens)
+        ]
+        args2 = (comment_urls, opts.chat_rate, shared, opts.seconds)
+        procs.append(ctx.Process(target=_commenter_proc, args=args2, daemon=True))
+    for proc in procs:
+        proc.start()
+    connecting = progress.add_task("viewers connected", total=opts.viewers)
+    ready = 0
+    deadline = time.monotonic() + 120 + opts.viewers / 100
+    while ready < len(procs):
+        if shared["ready"].acquire(timeout=0.2):
+            ready += 1
+        progress.update(connecting, completed=shared["connected"].value)
+        if time.monotonic() > deadline or any(p.exitcode not in (None, 0) for p in procs):
+            raise RuntimeError("viewers could not connect in time")
+    progress.update(connecting, completed=shared["connected"].value)
+    rss_loaded = nodes.rss_mb()
+    start_ms = time.time() * 1000 + 500
+    shared["start_ms"].value = start_ms
+    if opts.stock_rate:
+        nodes.start_stock(start_ms, opts.seconds, opts.stock_rate, session_id)
+    cpu_before = nodes.cpu_s()
+    load_before = os.getloadavg()[0]
+    shared["go"].set()
+    window = progress.add_task("measuring", total=round(opts.seconds + opts.drain_s))
+    while time.time() * 1000 < start_ms + opts.seconds * 1000:
+        progress.update(window, completed=int((time.time() * 1000 - start_ms) / 1000))
+        time.sleep(0.2)
+    cpu_after = nodes.cpu_s()
+    rss_end = nodes.rss_mb()
+    results = [shared["results"].get(timeout=120 + opts.drain_s) for _ in procs]
+    for proc in procs:
+        proc.join(30)
+    stock_sent = nodes.stock_sent() if opts.stock_rate else 0
+    summary = _summary(
+        opts, results, stock_sent, cpu_before, cpu_after, rss_idle, rss_loaded, rss_end
+    )
+    # Other work on the machine shows up as latency: say how busy it was.
+    summary["host_load_1m"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+    return summary
+
+
+def _summary(
+    opts: FanoutOptions,
+    results: list[dict[str, Any]],
+    stock_sent: int,
+    cpu_before: list[float],
+    cpu_after: list[float],
+    rss_idle: list[float],
+    rss_loaded: list[float],
+    rss_end: list[float],
+) -> dict[str, Any]:
+    viewer_results = [r for r in results if "connected" in r]
+    comments_sent = sum(int(r.get("comments_sent", 0)) for r in results)
+    latencies: list[float] = []
+    for r in viewer_results:
+        block = array.array("d")
+        block.frombytes(r["latencies"])
+        latencies.extend(block)
+    latencies.sort()
+    connected = sum(int(r["connected"]) for r in viewer_results)
+    deliveries = sum(int(r["counted"]) + int(r["parsed"]) for r in viewer_results)
+    events_sent = comments_sent + stock_sent
+    cpu = [(a - b) / opts.seconds for a, b in zip(cpu_after, cpu_before, strict=True)]
+    per_k = max(connected, 1) / 1000
+    return {
+        "viewers_connected": connected,
+        "events_sent": events_sent,
+        "deliveries": deliveries,
+        "deliveries_per_s": round(deliveries / opts.seconds),
+        "p50_ms": round(percentile(latencies, 0.50), 1),
+        "p99_ms": round(percentile(latencies, 0.99), 1),
+        "dropped_viewers": sum(int(r["dropped"]) for r in viewer_results),
+        "max_ms": round(latencies[-1], 1) if latencies else 0.0,
+        "comments_sent": comments_sent,
+        "stock_sent": stock_sent,
+        "completeness": round(deliveries / max(events_sent * connected, 1), 3),
+        "latency_samples": len(latencies),
+        "frames_received": sum(int(r["frames"]) for r in viewer_results),
+        "server_cpu_cores": [round(c, 2) for c in cpu],
+        "server_cpu_per_1k_viewers": round(sum(cpu) / per_k, 3),
+        "server_rss_mb": [round(m, 1) for m in rss_end],
+        "server_mem_per_1k_viewers_mb": round((sum(rss_loaded) - sum(rss_idle)) / per_k, 1),
+        "mode": "naive" if opts.naive else "batched",
+        "options": asdict(opts),
+    }
+
+
+def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of each number over several runs (other fields from the first run)."""
+    out = dict(runs[0])
+    for key, value in runs[0].items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            med = statistics.median(float(r[key]) for r in runs)
+            out[key] = int(med) if isinstance(value, int) else round(med, 3)
+    out["runs"] = len(runs)
+    return out
+
+
+if __name__ == "__main__" and len(sys.argv) == 5 and sys.argv[1] == "--node":
+    _cpu = int(sys.argv[3])
+    _node_main(int(sys.argv[2]), None if _cpu < 0 else _cpu, sys.argv[4] == "1")
