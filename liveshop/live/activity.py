@@ -6,6 +6,7 @@ order and the session's GMV change in the order's own transaction.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,24 +31,42 @@ class CommentView:
 async def post_comment(
     session: AsyncSession, *, session_id: int, user_id: int, text: str
 ) -> LiveComment:
-    """Store a chat line; only while the session is live.
-
-    The counter UPDATE is conditional on ``status = 'live'``, so a comment racing with
-    "end session" is either counted and stored, or refused — never half of it.
-    """
-    result = await session.execute(
-        update(LiveSession)
-        .where(LiveSession.id == session_id, LiveSession.status == SessionStatus.LIVE)
-        .values(comments_count=LiveSession.comments_count + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(result, "rowcount", 0) != 1:
-        await session.rollback()
+    """Store one chat line; only while the session is live (409 ``room-not-live``)."""
+    (stored,) = await post_comments(session, [(session_id, user_id, text)])
+    if stored is None:
         raise Conflict("the session is not live", code="room-not-live", session_id=session_id)
-    comment = LiveComment(session_id=session_id, user_id=user_id, text=text)
-    session.add(comment)
+    return stored
+
+
+async def post_comments(
+    session: AsyncSession, items: Sequence[tuple[int, int, str]]
+) -> list[LiveComment | None]:
+    """Store many chat lines ``(session_id, user_id, text)`` in one transaction. Commits.
+
+    A line is stored only if its session is live (None in its place otherwise). The counter
+    UPDATE is conditional on ``status = 'live'``, so a line racing with "end session" is
+    either counted and stored, or refused — never half of it.
+    """
+    per_session = Counter(session_id for session_id, _, _ in items)
+    live: set[int] = set()
+    for session_id, n in sorted(per_session.items()):
+        result = await session.execute(
+            update(LiveSession)
+            .where(LiveSession.id == session_id, LiveSession.status == SessionStatus.LIVE)
+            .values(comments_count=LiveSession.comments_count + n)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) == 1:
+            live.add(session_id)
+    stored: list[LiveComment | None] = []
+    for session_id, user_id, text in items:
+        comment = None
+        if session_id in live:
+            comment = LiveComment(session_id=session_id, user_id=user_id, text=text)
+            session.add(comment)
+        stored.append(comment)
     await session.commit()
-    return comment
+    return stored
 
 
 async def recent_comments(

@@ -20,6 +20,7 @@ from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.events import EventType
 from liveshop.live import activity, service
+from liveshop.live.comment_writer import CommentWriter
 from liveshop.live.config import HubConfig
 from liveshop.live.publish import RoomPublisher, room_channel
 from liveshop.live.room import Room, parse_event
@@ -79,6 +80,7 @@ class Hub:
         self.broker = broker
         self.db = db
         self.publisher = RoomPublisher(broker)
+        self.comments = CommentWriter(db)
         self.config = config or HubConfig()
         self.rooms: dict[int, Room] = {}
         self.dropped = 0
@@ -267,6 +269,7 @@ class Hub:
 
     async def close(self) -> None:
         self._closed = True
+        await self.comments.close()
         if self._chores is not None:
             self._chores.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -25,7 +25,7 @@ from liveshop.accounts.service import Principal, get_user, resolve_token
 from liveshop.core.db import Database
 from liveshop.core.errors import NotFound, Problem
 from liveshop.core.settings import Settings
-from liveshop.live import activity, service
+from liveshop.live import service
 from liveshop.live.hub import Hub
 from liveshop.live.room import Room
 from liveshop.live.wire import (
@@ -176,10 +176,9 @@ class ClientFrames:
             self._error("rate-limited", "too many comments; slow down", per_s=c.comment_per_s)
             return True
         try:
-            async with self.hub.db.session() as s:
-                comment = await activity.post_comment(
-                    s, session_id=self.room.session_id, user_id=principal.user_id, text=text
-                )
+            comment = await self.hub.comments.post(
+                session_id=self.room.session_id, user_id=principal.user_id, text=text
+            )
         except Problem as exc:
             self._error(exc.code, exc.detail)
             return True

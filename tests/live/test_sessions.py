@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import httpx
@@ -203,3 +204,31 @@ async def test_comments_only_while_live_and_sales_add_up(
         with pytest.raises(Problem) as refused:
             await activity.record_sale(s, sid, gmv_minor=100, currency="EUR")
         assert refused.value.code == "sale-session-mismatch"
+
+
+async def test_comments_are_stored_in_batches_only_for_live_sessions(
+    client: httpx.AsyncClient, make_actor: MakeActor, db: Database
+) -> None:
+    from liveshop.live.comment_writer import CommentWriter
+
+    creator, buyer = await make_actor(Role.CREATOR), await make_actor(Role.BUYER)
+    live_id = (await new_session(client, creator, [], start=True))["id"]
+    waiting_id = (await new_session(client, creator, []))["id"]
+    writer = CommentWriter(db)
+    try:
+        results = await asyncio.gather(
+            *(
+                writer.post(session_id=sid, user_id=buyer.id, text=f"line {n}")
+                for n, sid in enumerate([live_id, waiting_id, live_id, live_id])
+            ),
+            return_exceptions=True,
+        )
+    finally:
+        await writer.close()
+    refused = results[1]
+    assert isinstance(refused, Problem) and refused.code == "room-not-live"
+    stored = [r for r in results if isinstance(r, LiveComment)]
+    assert [c.text for c in stored] == ["line 0", "line 2", "line 3"]
+    live = (await client.get(f"{URL}/{live_id}")).json()
+    waiting = (await client.get(f"{URL}/{waiting_id}")).json()
+    assert (live["comments_count"], waiting["comments_count"]) == (3, 0)

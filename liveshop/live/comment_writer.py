@@ -1,0 +1,87 @@
+"""Chat lines are stored in batches: one transaction per batch, not per line.
+
+At 100 comments/s a transaction per comment keeps the database (and, on SQLite, its single
+writer) busy all the time and queues the comments behind each other; the writer instead
+takes whatever has arrived, stores it in one transaction, and hands each socket its stored
+comment — which the socket then publishes. Persist first, publish second still holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
+import structlog
+
+from liveshop.core.db import Database
+from liveshop.core.errors import Conflict
+from liveshop.live import activity
+from liveshop.live.models import LiveComment
+
+log = structlog.get_logger("liveshop.live.comments")
+
+
+@dataclass
+class _Pending:
+    session_id: int
+    user_id: int
+    text: str
+    stored: asyncio.Future[LiveComment]
+
+
+class CommentWriter:
+    def __init__(self, db: Database, *, max_batch: int = 500) -> None:
+        self.db = db
+        self.max_batch = max_batch
+        self._queue: list[_Pending] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def post(self, *, session_id: int, user_id: int, text: str) -> LiveComment:
+        """Store a comment (with the next batch); 409 ``room-not-live`` if not live."""
+        loop = asyncio.get_running_loop()
+        pending = _Pending(session_id, user_id, text, loop.create_future())
+        self._queue.append(pending)
+        self._wake.set()
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._run(), name="comment-writer")
+        return await pending.stored
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                batch = self._queue[: self.max_batch]
+                del self._queue[: self.max_batch]
+                await self._store(batch)
+
+    async def _store(self, batch: list[_Pending]) -> None:
+        items = [(p.session_id, p.user_id, p.text) for p in batch]
+        try:
+            async with self.db.session() as s:
+                stored = await activity.post_comments(s, items)
+        except Exception as exc:
+            log.exception("storing comments failed", count=len(batch))
+            for p in batch:
+                if not p.stored.done():
+                    p.stored.set_exception(exc)
+            return
+        for p, comment in zip(batch, stored, strict=True):
+            if p.stored.done():
+                continue
+            if comment is None:
+                p.stored.set_exception(
+                    Conflict(
+                        "the session is not live", code="room-not-live", session_id=p.session_id
+                    )
+                )
+            else:
+                p.stored.set_result(comment)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
