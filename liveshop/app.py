@@ -28,6 +28,7 @@ from liveshop.orders.payments.sandbox import SandboxProvider
 from liveshop.orders.router import router as orders_router
 from liveshop.orders.sweeper import UnpaidOrderSweeper
 from liveshop.orders.webhooks import handle_webhook
+from liveshop.web import install_web
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         live_router,
     ):
         app.include_router(router)
+    install_web(app)  # pages and /static
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:

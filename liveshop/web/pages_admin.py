@@ -1,0 +1,149 @@
+"""Admin: markets and their launch state, commission rates per category, users and roles."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Annotated
+
+from fastapi import Form, Query, Request, Response
+
+from liveshop.accounts import service as accounts
+from liveshop.accounts.deps import AdminPrincipal, SessionDep
+from liveshop.accounts.models import Role
+from liveshop.catalog.models import Category
+from liveshop.core.errors import Conflict, Unprocessable
+from liveshop.markets import service as markets
+from liveshop.markets.models import LAUNCH_TRANSITIONS, LaunchState
+from liveshop.web.flash import redirect
+from liveshop.web.routing import page_router
+from liveshop.web.templating import current_market, render
+
+router = page_router(prefix="/admin", tags=["pages"])
+
+USERS_PAGE = 50
+
+
+def percent(bp: int) -> str:
+    """Basis points as a percentage for people: 500 → '5', 1250 → '12.5'."""
+    value = Decimal(bp) / 100
+    return f"{value.normalize():f}"
+
+
+def parse_percent(text: str) -> int:
+    """'12.5' → 1250 basis points; anything that is not 0–100 in steps of 0.01 is a 422."""
+    try:
+        value = Decimal(text.strip().rstrip("%").strip())
+    except InvalidOperation as exc:
+        raise Unprocessable(f"{text!r} is not a percentage", code="bad-rate") from exc
+    bp = value * 100
+    if not value.is_finite() or bp != bp.to_integral_value() or not 0 <= bp <= 10000:
+        raise Unprocessable(
+            "A rate is a percentage from 0 to 100 with at most two decimals.", code="bad-rate"
+        )
+    return int(bp)
+
+
+@router.get("")
+async def admin_home(
+    request: Request,
+    session: SessionDep,
+    principal: AdminPrincipal,
+    rates: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
+) -> Response:
+    all_markets = await markets.list_markets(session)
+    rates_market = await markets.get_market(
+        session, rates or (await current_market(request, session)).code
+    )
+    overrides = {
+        r.category: r.rate_bp
+        for r in await markets.list_category_commissions(session, rates_market.code)
+    }
+    context = {
+        "title": "Markets and commissions",
+        "section": "markets",
+        "all_markets": all_markets,
+        "transitions": {
+            m.code: sorted(LAUNCH_TRANSITIONS[LaunchState(m.launch_state)]) for m in all_markets
+        },
+        "rates_market": rates_market,
+        "categories": list(Category),
+        "overrides": overrides,
+        "percent": percent,
+    }
+    return await render(request, session, principal, "admin/index.html", context)
+
+
+@router.post("/markets/{code}/launch-state")
+async def change_launch_state(
+    code: str,
+    session: SessionDep,
+    principal: AdminPrincipal,
+    to_state: Annotated[LaunchState, Form()],
+    reason: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    market = await markets.change_launch_state(
+        session, code, to_state, changed_by=principal.user_id, reason=reason.strip()
+    )
+    return redirect(
+        f"/admin#market-{market.code}",
+        flash=("success", f"{market.name} is now {market.launch_state}."),
+    )
+
+
+@router.post("/markets/{code}/commissions")
+async def set_commission(
+    code: str,
+    session: SessionDep,
+    _: AdminPrincipal,
+    category: Annotated[Category, Form()],
+    rate_percent: Annotated[str, Form(max_length=12)],
+) -> Response:
+    """Applies to orders placed from now on; past orders keep the rate they were sold at."""
+    bp = parse_percent(rate_percent)
+    row = await markets.set_category_commission(session, code, category, bp)
+    return redirect(
+        f"/admin?rates={row.market_code}#rates",
+        flash=("success", f"{category.capitalize()} in {row.market_code}: {percent(bp)} %."),
+    )
+
+
+@router.get("/users")
+async def users_page(
+    request: Request,
+    session: SessionDep,
+    principal: AdminPrincipal,
+    role: Role | None = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> Response:
+    rows, total = await accounts.list_users(
+        session, role=role, limit=USERS_PAGE, offset=(page - 1) * USERS_PAGE
+    )
+    context = {
+        "title": "Users and roles",
+        "section": "users",
+        "users": rows,
+        "role": role,
+        "roles": list(Role),
+        "page": page,
+        "pages": max(1, -(-total // USERS_PAGE)),
+        "total": total,
+    }
+    return await render(request, session, principal, "admin/users.html", context)
+
+
+@router.post("/users/{user_id}/roles")
+async def set_roles(
+    user_id: int,
+    session: SessionDep,
+    principal: AdminPrincipal,
+    roles: Annotated[list[Role], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
+    next: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    if not roles:
+        raise Unprocessable("A user needs at least one role.", code="no-roles")
+    if user_id == principal.user_id and Role.ADMIN not in roles:
+        raise Conflict("You cannot remove your own admin role.", code="self-demotion")
+    user = await accounts.set_roles(session, user_id, roles)
+    back = next if next.startswith("/admin/users") else "/admin/users"
+    names = ", ".join(sorted(user.role_names))
+    return redirect(f"{back}#user-{user.id}", flash=("success", f"{user.display_name}: {names}."))

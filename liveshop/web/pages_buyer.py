@@ -1,0 +1,318 @@
+"""The buyer's side: cart, checkout, buy-now, paying (sandbox), orders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Form, Query, Request, Response
+from pydantic import ValidationError
+
+from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, SessionDep
+from liveshop.catalog.service import SkuOffer, get_shop, get_sku_offer
+from liveshop.core.errors import Forbidden, NotFound, Problem
+from liveshop.markets.service import get_market
+from liveshop.orders import cart as carts
+from liveshop.orders import lifecycle, payment_flow, queries
+from liveshop.orders.checkout import (
+    MAX_QUANTITY,
+    CheckoutLine,
+    find_by_idempotency_key,
+    place_order,
+)
+from liveshop.orders.models import Order
+from liveshop.orders.payments.provider import CardDetails
+from liveshop.orders.schemas import PayIn
+from liveshop.orders.status import OrderStatus
+from liveshop.web.flash import redirect
+from liveshop.web.pages_common import new_idempotency_key, payment_provider
+from liveshop.web.routing import page_router
+from liveshop.web.templating import current_market, render
+
+router = page_router(tags=["pages"])
+
+SANDBOX_CARD = "4242 4242 4242 4242"
+Market2 = Annotated[str, Form(min_length=2, max_length=2)]
+Key = Annotated[str, Form(min_length=8, max_length=100)]
+Quantity = Annotated[int, Form(ge=1, le=MAX_QUANTITY)]
+ORDERS_PAGE = 20
+
+# The happy path an order walks, for the timeline on the order page.
+JOURNEY = (
+    OrderStatus.PENDING_PAYMENT,
+    OrderStatus.PAID,
+    OrderStatus.FULFILLING,
+    OrderStatus.SHIPPED,
+    OrderStatus.DELIVERED,
+)
+
+
+@dataclass
+class CartLineView:
+    sku_id: int
+    quantity: int
+    offer: SkuOffer | None
+
+    @property
+    def line_minor(self) -> int | None:
+        return None if self.offer is None else self.offer.price_minor * self.quantity
+
+
+@dataclass
+class ShopGroup:
+    shop_id: int
+    shop_name: str
+    lines: list[CartLineView] = field(default_factory=list)
+
+    @property
+    def total_minor(self) -> int:
+        return sum(ln.line_minor or 0 for ln in self.lines)
+
+
+# -- cart ---------------------------------------------------------------------------------
+@router.get("/cart")
+async def cart_page(request: Request, session: SessionDep, principal: BuyerPrincipal) -> Response:
+    market = await current_market(request, session)
+    cart = await carts.get_cart(session, principal.user_id, market.code)
+    groups: dict[int, ShopGroup] = {}
+    unavailable: list[CartLineView] = []
+    for line in cart.lines:
+        try:
+            offer = await get_sku_offer(session, line.sku_id, market.code)
+        except Problem:
+            unavailable.append(CartLineView(line.sku_id, line.quantity, None))
+            continue
+        if offer.shop_id not in groups:
+            shop = await get_shop(session, offer.shop_id)
+            groups[offer.shop_id] = ShopGroup(offer.shop_id, shop.name)
+        groups[offer.shop_id].lines.append(CartLineView(line.sku_id, line.quantity, offer))
+    context = {
+        "title": "Your cart",
+        "groups": list(groups.values()),
+        "unavailable": unavailable,
+        "keys": {sid: new_idempotency_key() for sid in groups},
+    }
+    return await render(request, session, principal, "cart.html", context, market=market)
+
+
+@router.post("/cart/add")
+async def cart_add(
+    session: SessionDep,
+    principal: BuyerPrincipal,
+    sku_id: Annotated[int, Form(ge=1)],
+    market: Market2,
+    quantity: Quantity = 1,
+) -> Response:
+    cart = await carts.get_cart(session, principal.user_id, market)
+    existing = next((ln.quantity for ln in cart.lines if ln.sku_id == sku_id), 0)
+    await carts.set_line(
+        session, principal.user_id, market, sku_id, min(existing + quantity, MAX_QUANTITY)
+    )
+    return redirect(f"/cart?market={market.upper()}", flash=("success", "Added to your cart."))
+
+
+@router.post("/cart/lines/{sku_id}")
+async def cart_set(
+    sku_id: int,
+    session: SessionDep,
+    principal: BuyerPrincipal,
+    market: Market2,
+    quantity: Annotated[int, Form(ge=0, le=MAX_QUANTITY)],
+) -> Response:
+    await carts.set_line(session, principal.user_id, market, sku_id, quantity)
+    text = "Removed from your cart." if quantity == 0 else "Cart updated."
+    return redirect(f"/cart?market={market.upper()}", flash=("info", text))
+
+
+# -- checkout -----------------------------------------------------------------------------
+@router.post("/checkout")
+async def checkout(
+    session: SessionDep,
+    principal: BuyerPrincipal,
+    market: Market2,
+    shop_id: Annotated[int, Form(ge=1)],
+    idempotency_key: Key,
+) -> Response:
+    """One shop's lines of the cart become an order; the key makes a double submit harmless."""
+    cart = await carts.get_cart(session, principal.user_id, market)
+    lines = []
+    for ln in cart.lines:
+        offer = await get_sku_offer(session, ln.sku_id, cart.market_code)
+        if offer.shop_id == shop_id:
+            lines.append(CheckoutLine(sku_id=ln.sku_id, quantity=ln.quantity))
+    if not lines:
+        existing = await _replayed(session, principal.user_id, idempotency_key)
+        if existing is not None:
+            return redirect(f"/orders/{existing}/pay")
+        return redirect("/cart", flash=("error", "There is nothing from this shop in your cart."))
+    placed = await place_order(
+        session,
+        buyer_id=principal.user_id,
+        market_code=market,
+        lines=lines,
+        idempotency_key=idempotency_key,
+    )
+    if not placed.replayed:
+        await carts.clear(session, principal.user_id, market, sku_ids=[ln.sku_id for ln in lines])
+    return redirect(f"/orders/{placed.order.id}/pay")
+
+
+async def _replayed(session: SessionDep, buyer_id: int, key: str) -> int | None:
+    """The order a first submit of this form already placed (its cart lines are gone now)."""
+    order = await find_by_idempotency_key(session, buyer_id, key)
+    return None if order is None else order.id
+
+
+@router.post("/buy")
+async def buy_now(
+    session: SessionDep,
+    principal: BuyerPrincipal,
+    sku_id: Annotated[int, Form(ge=1)],
+    market: Market2,
+    idempotency_key: Key,
+    quantity: Quantity = 1,
+) -> Response:
+    """Step one of two: the chosen variant becomes an order with its stock held."""
+    placed = await place_order(
+        session,
+        buyer_id=principal.user_id,
+        market_code=market,
+        lines=[CheckoutLine(sku_id=sku_id, quantity=quantity)],
+        idempotency_key=idempotency_key,
+    )
+    return redirect(f"/orders/{placed.order.id}/pay")
+
+
+# -- paying -------------------------------------------------------------------------------
+async def _own_order(session: SessionDep, user_id: int, order_id: int) -> Order:
+    order = await payment_flow.load_order(session, order_id)
+    if order.buyer_id != user_id:
+        raise NotFound(f"order {order_id} does not exist", code="order-not-found")
+    return order
+
+
+@router.get("/orders/{order_id}/pay")
+async def pay_page(
+    order_id: int, request: Request, session: SessionDep, principal: BuyerPrincipal
+) -> Response:
+    order = await _own_order(session, principal.user_id, order_id)
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        return redirect(f"/orders/{order.id}")
+    market = await get_market(session, order.market_code)
+    context = {
+        "title": "Pay",
+        "order": order,
+        "shop": await get_shop(session, order.shop_id),
+        "card": SANDBOX_CARD,
+        "exp_year": datetime.now(UTC).year + 3,
+    }
+    return await render(request, session, principal, "pay.html", context, market=market)
+
+
+@router.post("/orders/{order_id}/pay")
+async def pay(
+    order_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: BuyerPrincipal,
+    card_number: Annotated[str, Form(max_length=30)],
+    exp_month: Annotated[int | None, Form()] = None,
+    exp_year: Annotated[int | None, Form()] = None,
+    cvc: Annotated[str | None, Form(max_length=4)] = None,
+) -> Response:
+    """Step two of two: the sandbox (test mode) charges the card and the order is paid."""
+    back = f"/orders/{order_id}/pay"
+    try:
+        card = PayIn(card_number=card_number, exp_month=exp_month, exp_year=exp_year, cvc=cvc)
+    except ValidationError:
+        return redirect(back, flash=("error", "Please check the card details."))
+    order = await payment_flow.pay_order(
+        session,
+        payment_provider(request),
+        order_id=order_id,
+        buyer_id=principal.user_id,
+        card=CardDetails(
+            card.card_number.replace(" ", "").replace("-", ""),
+            card.exp_month,
+            card.exp_year,
+            card.cvc,
+        ),
+    )
+    if order.status == OrderStatus.PENDING_PAYMENT:
+        return redirect(
+            f"/orders/{order.id}",
+            flash=("info", "Your payment is being processed; this page updates when it is done."),
+        )
+    return redirect(f"/orders/{order.id}", flash=("success", "Paid — thank you for your order!"))
+
+
+# -- orders -------------------------------------------------------------------------------
+@router.get("/orders")
+async def orders_page(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> Response:
+    rows, total = await queries.list_orders(
+        session, buyer_id=principal.user_id, limit=ORDERS_PAGE, offset=(page - 1) * ORDERS_PAGE
+    )
+    markets = {code: await get_market(session, code) for code in {o.market_code for o in rows}}
+    shops = {sid: (await get_shop(session, sid)).name for sid in {o.shop_id for o in rows}}
+    context = {
+        "title": "Your orders",
+        "orders": rows,
+        "order_markets": markets,
+        "shops": shops,
+        "page": page,
+        "pages": max(1, -(-total // ORDERS_PAGE)),
+    }
+    return await render(request, session, principal, "orders.html", context)
+
+
+@router.get("/orders/{order_id}")
+async def order_page(
+    order_id: int, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    order, staff = await queries.visible_order(session, principal, order_id)
+    market = await get_market(session, order.market_code)
+    events = await queries.order_events(session, order.id)
+    reached = {e.to_status for e in events}
+    context = {
+        "title": f"Order #{order.id}",
+        "order": order,
+        "staff_view": staff,
+        "is_buyer": order.buyer_id == principal.user_id,
+        "shop": await get_shop(session, order.shop_id),
+        "events": events,
+        "journey": [(s, s in reached) for s in JOURNEY],
+        "can_cancel": order.buyer_id == principal.user_id
+        and order.status in (OrderStatus.PENDING_PAYMENT, OrderStatus.PAID),
+    }
+    return await render(request, session, principal, "order.html", context, market=market)
+
+
+@router.post("/orders/{order_id}/cancel")
+async def cancel_order(
+    order_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    reason: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    """The buyer may cancel until the seller starts packing (a paid order is refunded)."""
+    order = await _own_order(session, principal.user_id, order_id)
+    if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.PAID):
+        raise Forbidden(
+            "The seller is already packing this order; ask them for a refund instead.",
+            code="too-late-to-cancel",
+        )
+    await lifecycle.cancel(
+        session,
+        payment_provider(request),
+        order_id,
+        actor_id=principal.user_id,
+        reason=reason.strip() or "cancelled by the buyer",
+    )
+    return redirect(f"/orders/{order_id}", flash=("info", "Your order is cancelled."))

@@ -1,0 +1,154 @@
+"""Jinja2 set-up and the context every page shares (who is signed in, market, flashes).
+
+Templates autoescape; money is formatted by ``markets.service.display_price`` (babel, with
+ISO 4217 digits), never by the template doing arithmetic on floats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from liveshop.accounts import service as accounts
+from liveshop.accounts.models import Role
+from liveshop.accounts.service import Principal
+from liveshop.core.errors import NotFound
+from liveshop.markets.models import SELLABLE_STATES, LaunchState, Market
+from liveshop.markets.service import display_price, get_market, list_markets
+from liveshop.web.flash import clear_flashes, read_flashes
+from liveshop.web.security import ensure_form_token, finish_response
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+
+MARKET_COOKIE = "liveshop_market"
+DEFAULT_MARKET = "GB"
+
+STATUS_LABELS = {
+    "pending_payment": "Awaiting payment",
+    "paid": "Paid",
+    "fulfilling": "Packing",
+    "shipped": "Shipped",
+    "delivered": "Delivered",
+    "completed": "Completed",
+    "cancelled": "Cancelled",
+    "refund_requested": "Refund requested",
+    "refunded": "Refunded",
+    "scheduled": "Upcoming",
+    "live": "Live",
+    "ended": "Replay",
+    "planned": "Planned",
+    "pilot": "Pilot",
+    "paused": "Paused",
+}
+
+
+def money(amount_minor: int | None, market: Market) -> str:
+    return "–" if amount_minor is None else display_price(market, amount_minor)
+
+
+def variant_label(attributes: dict[str, Any] | None) -> str:
+    """'M · Black' from {'size': 'M', 'colour': 'Black'}; 'Standard' when there is none."""
+    values = [str(v) for v in (attributes or {}).values() if v not in (None, "")]
+    return " · ".join(values) or "Standard"
+
+
+def when(value: datetime | None, tz: str | None = None) -> str:
+    if value is None:
+        return "–"
+    local = value.astimezone(ZoneInfo(tz)) if tz else value.astimezone(UTC)
+    suffix = "" if tz else " UTC"
+    return local.strftime("%d %b %Y, %H:%M") + suffix
+
+
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status.replace("_", " ").capitalize())
+
+
+templates.env.filters["variant"] = variant_label
+templates.env.filters["when"] = when
+templates.env.filters["status_label"] = status_label
+templates.env.globals["money"] = money
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """The signed-in user as the layout shows them."""
+
+    user_id: int
+    name: str
+    email: str
+    roles: list[str]
+    principal: Principal
+
+    def has(self, *roles: Role) -> bool:
+        return self.principal.has(*roles, Role.ADMIN)
+
+
+async def current_market(request: Request, session: AsyncSession) -> Market:
+    """The market the visitor shops in: ``?market=``, else their cookie, else GB."""
+    for code in (request.query_params.get("market"), request.cookies.get(MARKET_COOKIE)):
+        if code and len(code) == 2 and code.isalpha():
+            try:
+                return await get_market(session, code)
+            except NotFound:
+                continue
+    return await get_market(session, DEFAULT_MARKET)
+
+
+async def shop_markets(session: AsyncSession) -> list[Market]:
+    """Markets a visitor can shop in (pilot or live), for the switcher."""
+    return [
+        m for m in await list_markets(session) if LaunchState(m.launch_state) in SELLABLE_STATES
+    ]
+
+
+async def viewer_of(session: AsyncSession, principal: Principal | None) -> Viewer | None:
+    if principal is None:
+        return None
+    user = await accounts.get_user(session, principal.user_id)
+    return Viewer(
+        user_id=user.id,
+        name=user.display_name,
+        email=user.email,
+        roles=sorted(str(r) for r in principal.roles),
+        principal=principal,
+    )
+
+
+async def render(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal | None,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    market: Market | None = None,
+) -> HTMLResponse:
+    """Render a page inside the layout. ``context`` may override any shared value."""
+    market = market or await current_market(request, session)
+    shared: dict[str, Any] = {
+        "viewer": await viewer_of(session, principal),
+        "market": market,
+        "markets": await shop_markets(session),
+        "csrf_token": ensure_form_token(request),
+        "flashes": read_flashes(request),
+        "path": request.url.path,
+        "full_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        "Role": Role,
+    }
+    shared.update(context or {})
+    response = templates.TemplateResponse(request, template, shared, status_code=status_code)
+    clear_flashes(request, response)
+    finish_response(request, response)
+    response.headers["Cache-Control"] = "no-store"
+    return response
