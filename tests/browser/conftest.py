@@ -1,0 +1,304 @@
+"""Real-browser tests: Debian's Chromium driven by Playwright against a real uvicorn.
+
+One server per session (a subprocess on a free port) over a fresh, migrated SQLite database
+holding the demo data, stock for every demo SKU and two live sessions. Chromium must be at
+/usr/bin/chromium (``make system-deps`` installs it); without it these tests skip, or fail
+when LIVESHOP_REQUIRE_SERVICES=1. ``playwright install`` is never needed.
+
+Use ``open_page`` (or ``browser``) from here, not pytest-playwright's ``page``/``context``
+fixtures: see ``browser`` for why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from tests.browser.support import Watch, login
+from tests.conftest import service_missing
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+STOCK_PER_SKU = 40
+STARTUP_TIMEOUT_S = 30.0
+
+
+@dataclass
+class Demo:
+    """What the tests need to know about the server's data."""
+
+    base_url: str
+    password: str
+    product_ids: dict[str, int] = field(default_factory=dict)
+    sku_ids: dict[str, int] = field(default_factory=dict)
+    live_session_id: int | None = None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _prepare(url: str) -> Demo:
+    from liveshop.core.clock import utcnow
+    from liveshop.core.db import Database
+    from liveshop.core.settings import get_settings
+    from liveshop.demo import load_demo
+    from liveshop.inventory import service as inventory
+    from liveshop.live import service as live
+    from liveshop.live.models import SessionStatus
+
+    db = Database(url)
+    try:
+        summary = await load_demo(db)
+        async with db.session() as s:
+            for sku_id in summary.sku_ids.values():
+                await inventory.receive(
+                    s, sku_id=sku_id, quantity=STOCK_PER_SKU, reason="test stock", actor_id=None
+                )
+            await s.commit()
+        creator = summary.user_ids["creator1@liveshop.demo"]
+        fashion = [summary.product_ids[p] for p in ("heavyweight-tee", "linen-shirt")]
+        beauty = [summary.product_ids[p] for p in ("rosehip-serum", "tinted-lip-balm")]
+        async with db.session() as s:
+            on_air = await live.create_session(
+                s,
+                creator_id=creator,
+                title="Spring drop: organic tees live",
+                market_code="GB",
+                planned_start=utcnow(),
+                planned_duration_minutes=60,
+                product_ids=fashion,
+            )
+            on_air = await live.transition(s, on_air, SessionStatus.LIVE)
+            await live.pin_product(s, on_air, fashion[0])
+            await live.create_session(
+                s,
+                creator_id=summary.user_ids["creator2@liveshop.demo"],
+                title="Glow routine Q&A",
+                market_code="GB",
+                planned_start=utcnow() + timedelta(days=1),
+                planned_duration_minutes=45,
+                product_ids=beauty,
+            )
+        await _sales_history(db, summary, on_air.id, creator)
+    finally:
+        await db.dispose()
+    return Demo(
+        base_url="",
+        password=get_settings().demo_password,
+        product_ids=dict(summary.product_ids),
+        sku_ids=dict(summary.sku_ids),
+        live_session_id=on_air.id,
+    )
+
+
+# (days ago, buyer number, SKU code, quantity, market, through the live show)
+HISTORY = [
+    (9, 2, "BB-RHS-30", 1, "GB", False),
+    (8, 3, "BB-VCM-50", 2, "GB", False),
+    (7, 4, "BB-TLB-ROSEWOOD", 3, "GB", True),
+    (6, 5, "BB-DST-03", 1, "GB", False),
+    (5, 6, "BB-OCB-100", 1, "GB", True),
+    (5, 7, "BB-RHS-15", 2, "GB", False),
+    (4, 8, "BB-GCM-75", 1, "GB", False),
+    (3, 13, "BB-CEC-15", 1, "VN", False),
+    (2, 9, "BB-AHO-100", 2, "GB", True),
+    (1, 10, "BB-HSM-5", 4, "GB", False),
+    (1, 14, "BB-RHS-30", 1, "VN", False),
+    (0, 11, "BB-TLB-BERRY", 2, "GB", True),
+]
+
+
+async def _sales_history(db: Any, summary: Any, live_session_id: int, creator_id: int) -> None:
+    """Paid orders for Bloom & Botanic through the real checkout and sandbox payment, then
+    back-dated (test data only) so the seller center's per-day charts have a history."""
+    from sqlalchemy import update
+
+    from liveshop.core.clock import utcnow
+    from liveshop.core.settings import get_settings
+    from liveshop.orders import payment_flow
+    from liveshop.orders.checkout import Attribution, CheckoutLine, place_order
+    from liveshop.orders.models import Order
+    from liveshop.orders.payments.provider import CardDetails
+    from liveshop.orders.payments.sandbox import CARD_SUCCEEDS, SandboxProvider
+
+    provider = SandboxProvider(get_settings().webhook_secret(), delay_s=0)
+    now = utcnow()
+    async with db.session() as s:
+        for n, (days, buyer, sku, qty, market, live) in enumerate(HISTORY):
+            buyer_id = summary.user_ids[f"buyer{buyer}@liveshop.demo"]
+            placed = await place_order(
+                s,
+                buyer_id=buyer_id,
+                market_code=market,
+                lines=[CheckoutLine(sku_id=summary.sku_ids[sku], quantity=qty)],
+                idempotency_key=f"history-{n}",
+                attribution=Attribution(live_session_id=live_session_id, creator_id=creator_id)
+                if live
+                else None,
+            )
+            await payment_flow.pay_order(
+                s,
+                provider,
+                order_id=placed.order.id,
+                buyer_id=buyer_id,
+                card=CardDetails(CARD_SUCCEEDS, 12, now.year + 2, "123"),
+            )
+            when = now - timedelta(days=days, hours=n % 5)
+            await s.execute(
+                update(Order)
+                .where(Order.id == placed.order.id)
+                .values(created_at=when, paid_at=when + timedelta(minutes=2))
+            )
+            await s.commit()
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)  # polling for readiness, not waiting for an effect
+    raise RuntimeError(f"the server did not come up in {STARTUP_TIMEOUT_S}s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="package")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """A real server over a fresh demo database, for the whole session."""
+    from liveshop.core.migrate import upgrade
+
+    work = tmp_path_factory.mktemp("browser")
+    url = f"sqlite+aiosqlite:///{work / 'liveshop.db'}"
+
+    def prepare() -> Demo:
+        upgrade(url)
+        return asyncio.run(_prepare(url))
+
+    # In a thread of its own: Playwright's sync API may already run an event loop here.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        info = pool.submit(prepare).result()
+    port = _free_port()
+    env = {
+        **os.environ,
+        "LIVESHOP_DATABASE_URL": url,
+        "LIVESHOP_LOG_LEVEL": "WARNING",
+        "LIVESHOP_SANDBOX_WEBHOOK_DELAY_S": "0.2",
+    }
+    log = work / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "liveshop.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    info.base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(info.base_url, proc, log)
+        yield info
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    """Chromium for this package's tests only.
+
+    Launched here rather than through pytest-playwright's session-wide ``playwright``
+    fixture: Playwright's sync API keeps an event loop running in the main thread while it is
+    alive, and pytest-asyncio cannot run the async tests that come after it. A package-scoped
+    Playwright is stopped before pytest leaves ``tests/browser``.
+    """
+    if not CHROMIUM.exists():
+        service_missing("Chromium", f"{CHROMIUM} is missing (run `make system-deps` as root)")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="package")
+def signed_in_states() -> dict[str, Any]:
+    """Browser storage (the session cookies) per e-mail: each user logs in through the form
+    once per test session; later pages start signed in."""
+    return {}
+
+
+@pytest.fixture
+def open_page(
+    browser: Browser, demo: Demo, signed_in_states: dict[str, Any]
+) -> Iterator[Callable[..., Page]]:
+    """``open_page(email=None, viewport=DESKTOP)``: a page in a fresh browser context, signed
+    in as ``email`` when given. Every page opened this way must end the test without console
+    errors or uncaught exceptions (checked at teardown)."""
+    contexts: list[BrowserContext] = []
+    watches: list[Watch] = []
+
+    def _open(email: str | None = None, viewport: dict[str, int] = DESKTOP) -> Page:
+        state = signed_in_states.get(email) if email else None
+        ctx = browser.new_context(base_url=demo.base_url, viewport=viewport, storage_state=state)
+        ctx.set_default_timeout(10_000)
+        contexts.append(ctx)
+        page = ctx.new_page()
+        watches.append(Watch(page))
+        if email is not None and state is None:
+            login(page, email, demo.password)
+            signed_in_states[email] = ctx.storage_state()
+        return page
+
+    yield _open
+    for ctx in contexts:
+        ctx.close()
+    errors = [e for w in watches for e in w.errors]
+    assert errors == [], "pages logged errors:\n" + "\n".join(errors)
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

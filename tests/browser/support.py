@@ -1,0 +1,101 @@
+"""Helpers for the browser tests: console watching, logging in, accessibility checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from playwright.sync_api import ConsoleMessage, Error, Page, expect
+
+
+@dataclass
+class Watch:
+    """Collects console errors and uncaught page errors of one page."""
+
+    page: Page
+    errors: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.page.on("console", self._console)
+        self.page.on("pageerror", self._pageerror)
+
+    def _console(self, msg: ConsoleMessage) -> None:
+        if msg.type == "error":
+            self.errors.append(f"console: {msg.text} ({self.page.url})")
+
+    def _pageerror(self, err: Error) -> None:
+        self.errors.append(f"pageerror: {err.message} ({self.page.url})")
+
+
+def login(page: Page, email: str, password: str, next_path: str = "/") -> None:
+    page.goto(f"/login?next={next_path}")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator(".flash-success")).to_contain_text("Welcome back")
+
+
+ACCESSIBILITY_JS = """
+() => {
+  const problems = [];
+  for (const el of document.querySelectorAll('input, select, textarea')) {
+    if (el.type === 'hidden') continue;
+    const named = (el.labels && el.labels.length > 0) || el.getAttribute('aria-label')
+      || el.getAttribute('aria-labelledby');
+    if (!named) problems.push('control without a label: ' + el.outerHTML.slice(0, 140));
+  }
+  for (const img of document.querySelectorAll('img')) {
+    if (!img.hasAttribute('alt')) problems.push('image without alt: ' + img.src);
+    const decorative = img.classList.contains('shop-logo') || img.classList.contains('decorative');
+    const content = img.src.includes('/static/demo/') && !decorative;
+    if (content && !img.alt.trim()) problems.push('product image with empty alt: ' + img.src);
+  }
+  for (const tag of ['header', 'main', 'nav', 'footer']) {
+    if (!document.querySelector(tag)) problems.push('no <' + tag + '> landmark');
+  }
+  for (const el of document.querySelectorAll('[onclick]:not(button):not(a)')) {
+    problems.push('clickable non-button: ' + el.outerHTML.slice(0, 100));
+  }
+  if (document.querySelectorAll('h1').length !== 1) problems.push('expected exactly one <h1>');
+  return problems;
+}
+"""
+
+CONTRAST_JS = """
+(el) => {
+  const parse = (c) => {
+    const m = c.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return null;
+    const p = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
+    return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1};
+  };
+  const lum = ({r, g, b}) => {
+    const f = (v) => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const fg = parse(getComputedStyle(el).color);
+  let node = el, bg = null;
+  while (node && node.nodeType === 1) {
+    const c = parse(getComputedStyle(node).backgroundColor);
+    if (c && c.a > 0.5) { bg = c; break; }
+    node = node.parentElement;
+  }
+  bg = bg || {r: 255, g: 255, b: 255, a: 1};
+  const [hi, lo] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+"""
+
+
+def accessibility_problems(page: Page) -> list[str]:
+    result: list[str] = page.evaluate(ACCESSIBILITY_JS)
+    return result
+
+
+def contrast(page: Page, selector: str) -> float:
+    """WCAG contrast ratio of the first element matching ``selector`` against its background."""
+    value: Any = page.locator(selector).first.evaluate(CONTRAST_JS)
+    return float(value)
