@@ -1,0 +1,488 @@
+"""Reservations: hold units for a checkout or a flash deal, then commit, release or expire them.
+
+These are primitives other domains compose into one transaction: they FLUSH, NEVER COMMIT.
+
+Every state change of a reservation is a conditional UPDATE on its status (``WHERE status =
+'held'``), so it happens exactly once even when a payment, a cancellation and the sweeper race
+for the same reservation; the stock-level change follows in the same transaction. Invariant:
+a stock level's ``held`` equals the sum of ``quantity`` over its HELD reservations.
+
+Splits (flash deals): ``split_reservation`` moves units from a HELD parent ("deal:7") into a
+new HELD child ("order:42") without touching ``available``. When a child is released or
+expires while its parent is still HELD, its units go back into the parent (the deal can sell
+them again); otherwise they go back to ``available``. A parent whose quantity reaches 0 stays
+HELD with 0 until its owner releases it, so units from released children can still return.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from liveshop.catalog.service import sku_shop_id
+from liveshop.core.clock import utcnow
+from liveshop.core.errors import NotFound, Unprocessable
+from liveshop.core.settings import get_settings
+from liveshop.inventory.errors import BadQuantity, OutOfStock, ReservationLost
+from liveshop.inventory.levels import move, must_move, ordered_level_ids, record
+from liveshop.inventory.models import MovementKind, Reservation, ReservationStatus, StockLevel
+
+MAX_RESERVE = 10_000
+# The default hold. Passing this very object means "the configured hold"
+# (settings.reservation_hold_minutes); pass another timedelta for an explicit hold.
+DEFAULT_HOLD = timedelta(minutes=10)
+
+HELD = ReservationStatus.HELD
+
+
+def configured_hold() -> timedelta:
+    return timedelta(minutes=get_settings().reservation_hold_minutes)
+
+
+def _expiry(hold_for: timedelta | None, now: datetime) -> datetime | None:
+    if hold_for is None:
+        return None
+    if hold_for is DEFAULT_HOLD:
+        hold_for = configured_hold()
+    if hold_for <= timedelta(0):
+        raise Unprocessable("a hold must last longer than zero", code="bad-hold")
+    return now + hold_for
+
+
+def check_quantity(quantity: int, maximum: int = MAX_RESERVE) -> None:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= maximum:
+        raise BadQuantity(
+            f"quantity must be a whole number from 1 to {maximum}", quantity=str(quantity)
+        )
+
+
+def _not_expired(now: datetime) -> Any:
+    return or_(Reservation.expires_at.is_(None), Reservation.expires_at > now)
+
+
+async def _transition(
+    session: AsyncSession,
+    reservation_ids: Collection[int],
+    *,
+    from_statuses: Collection[ReservationStatus],
+    to: ReservationStatus,
+    now: datetime,
+    extra: Sequence[Any] = (),
+) -> list[Reservation]:
+    """Move reservations between statuses; only rows still in ``from_statuses`` change."""
+    stmt = (
+        update(Reservation)
+        .where(
+            Reservation.id.in_(list(reservation_ids)),
+            Reservation.status.in_([str(s) for s in from_statuses]),
+            *extra,
+        )
+        .values(status=to, resolved_at=now)
+        .returning(Reservation)
+    )
+    rows = await session.scalars(
+        stmt, execution_options={"populate_existing": True, "synchronize_session": False}
+    )
+    return sorted(rows.all(), key=lambda r: r.id)
+
+
+async def get_reservation(session: AsyncSession, reservation_id: int) -> Reservation:
+    found = await session.get(Reservation, reservation_id, populate_existing=True)
+    if found is None:
+        raise NotFound(
+            f"reservation {reservation_id} does not exist",
+            code="reservation-not-found",
+            reservation_id=reservation_id,
+        )
+    return found
+
+
+async def _best_available(session: AsyncSession, sku_id: int) -> int:
+    """The most units one reservation could get right now (one warehouse per reservation)."""
+    best = await session.scalar(
+        select(StockLevel.available)
+        .where(StockLevel.sku_id == sku_id)
+        .order_by(StockLevel.available.desc())
+        .limit(1)
+    )
+    return int(best or 0)
+
+
+async def reserve(
+    session: AsyncSession,
+    *,
+    sku_id: int,
+    quantity: int,
+    reference: str,
+    hold_for: timedelta | None = DEFAULT_HOLD,
+) -> Reservation:
+    """Hold ``quantity`` units of one SKU from one warehouse (default warehouse first).
+
+    Each attempt is ``UPDATE stock_levels SET available = available - :n, held = held + :n
+    WHERE id = :id AND available >= :n``; the first warehouse that matches wins. Raises
+    OutOfStock (409, ``available`` = the most one reservation could hold now) when none can,
+    404 ``unknown-sku`` for a SKU that does not exist. ``hold_for=None``: never expires.
+    """
+    check_quantity(quantity)
+    now = utcnow()
+    expires_at = _expiry(hold_for, now)
+    level_ids = await ordered_level_ids(session, sku_id)
+    for level_id in level_ids:
+        if await move(session, level_id, available=-quantity, held=quantity):
+            reservation = Reservation(
+                sku_id=sku_id,
+                stock_level_id=level_id,
+                quantity=quantity,
+                status=HELD,
+                reference=reference,
+                expires_at=expires_at,
+                created_at=now,
+            )
+            session.add(reservation)
+            await session.flush()
+            record(
+                session,
+                kind=MovementKind.RESERVE,
+                sku_id=sku_id,
+                level_id=level_id,
+                quantity=quantity,
+                reference=reference,
+                reservation_id=reservation.id,
+                available=-quantity,
+                held=quantity,
+            )
+            await session.flush()
+            return reservation
+    if not level_ids:
+        await sku_shop_id(session, sku_id)  # 404 for a SKU that does not exist
+    available = await _best_available(session, sku_id)
+    raise OutOfStock(
+        f"only {available} unit(s) of SKU {sku_id} can be reserved, {quantity} asked",
+        available=available,
+        sku_id=sku_id,
+        requested=quantity,
+    )
+
+
+async def reserve_many(
+    session: AsyncSession,
+    lines: Sequence[tuple[int, int]],
+    *,
+    reference: str,
+    hold_for: timedelta | None = DEFAULT_HOLD,
+) -> list[Reservation]:
+    """Reserve several ``(sku_id, quantity)`` lines; the result is in the order of ``lines``.
+
+    SKUs are locked in ascending id order so two multi-line checkouts cannot deadlock on
+    PostgreSQL. The first line that cannot be held raises OutOfStock: roll back the transaction.
+    """
+    order = sorted(range(len(lines)), key=lambda i: lines[i][0])
+    made: dict[int, Reservation] = {}
+    for i in order:
+        sku_id, quantity = lines[i]
+        made[i] = await reserve(
+            session, sku_id=sku_id, quantity=quantity, reference=reference, hold_for=hold_for
+        )
+    return [made[i] for i in range(len(lines))]
+
+
+async def commit_reservation(session: AsyncSession, reservation_id: int) -> Reservation:
+    """HELD -> COMMITTED: held -= n, sold += n. Idempotent when already committed.
+
+    A reservation that already EXPIRED or was RELEASED (the buyer paid late) is committed if
+    its units can be taken again atomically — from its parent if that is still HELD, else from
+    ``available`` — otherwise ReservationLost (409 ``reservation-expired``) and nothing changes.
+    """
+    now = utcnow()
+    done = await _transition(
+        session, [reservation_id], from_statuses=[HELD], to=ReservationStatus.COMMITTED, now=now
+    )
+    if done:
+        res = done[0]
+        await must_move(session, res.stock_level_id, held=-res.quantity, sold=res.quantity)
+        _record_for(session, res, MovementKind.COMMIT, held=-res.quantity, sold=res.quantity)
+        await session.flush()
+        return res
+    current = await get_reservation(session, reservation_id)
+    if current.status == ReservationStatus.COMMITTED:
+        return current
+    return await _late_commit(session, current, now)
+
+
+async def _late_commit(session: AsyncSession, res: Reservation, now: datetime) -> Reservation:
+    res_id, quantity, sku_id = res.id, res.quantity, res.sku_id
+    level_id, parent_id, reference = res.stock_level_id, res.parent_id, res.reference
+    async with session.begin_nested():  # ReservationLost rolls the claim back
+        claimed = await _transition(
+            session,
+            [res_id],
+            from_statuses=[ReservationStatus.EXPIRED, ReservationStatus.RELEASED],
+            to=ReservationStatus.COMMITTED,
+            now=now,
+        )
+        if not claimed:
+            # Someone else resolved it between our two statements; it can only be committed now.
+            return await get_reservation(session, res_id)
+        if parent_id is not None and await _take_from_parent(session, parent_id, quantity, now):
+            record(
+                session,
+                kind=MovementKind.SPLIT,
+                sku_id=sku_id,
+                level_id=level_id,
+                quantity=quantity,
+                reference=reference,
+                reason="late payment: taken again from the parent reservation",
+                reservation_id=res_id,
+            )
+            await must_move(session, level_id, held=-quantity, sold=quantity)
+            _record_for(session, claimed[0], MovementKind.COMMIT, held=-quantity, sold=quantity)
+            await session.flush()
+            return claimed[0]
+        levels = await ordered_level_ids(session, sku_id)
+        for candidate in sorted(levels, key=lambda lid: lid != level_id):
+            if await move(session, candidate, available=-quantity, sold=quantity):
+                if candidate != level_id:
+                    await session.execute(
+                        update(Reservation)
+                        .where(Reservation.id == res_id)
+                        .values(stock_level_id=candidate),
+                        execution_options={"synchronize_session": False},
+                    )
+                for kind, avail, held, sold in (
+                    (MovementKind.RESERVE, -quantity, quantity, 0),
+                    (MovementKind.COMMIT, 0, -quantity, quantity),
+                ):
+                    record(
+                        session,
+                        kind=kind,
+                        sku_id=sku_id,
+                        level_id=candidate,
+                        quantity=quantity,
+                        reference=reference,
+                        reason="late payment: units reserved again",
+                        reservation_id=res_id,
+                        available=avail,
+                        held=held,
+                        sold=sold,
+                    )
+                await session.flush()
+                return await get_reservation(session, res_id)
+        raise ReservationLost(
+            f"the hold on {quantity} unit(s) ran out and the stock is gone",
+            reservation_id=res_id,
+            sku_id=sku_id,
+        )
+
+
+async def _take_from_parent(
+    session: AsyncSession, parent_id: int, quantity: int, now: datetime
+) -> bool:
+    taken = await session.scalar(
+        update(Reservation)
+        .where(
+            Reservation.id == parent_id,
+            Reservation.status == HELD,
+            Reservation.quantity >= quantity,
+            _not_expired(now),
+        )
+        .values(quantity=Reservation.quantity - quantity)
+        .returning(Reservation.id),
+        execution_options={"synchronize_session": False},
+    )
+    return taken is not None
+
+
+async def _return_to_parent(session: AsyncSession, parent_id: int, quantity: int) -> bool:
+    back = await session.scalar(
+        update(Reservation)
+        .where(Reservation.id == parent_id, Reservation.status == HELD)
+        .values(quantity=Reservation.quantity + quantity)
+        .returning(Reservation.id),
+        execution_options={"synchronize_session": False},
+    )
+    return back is not None
+
+
+def _record_for(
+    session: AsyncSession,
+    res: Reservation,
+    kind: MovementKind,
+    *,
+    reason: str = "",
+    available: int = 0,
+    held: int = 0,
+    sold: int = 0,
+) -> None:
+    record(
+        session,
+        kind=kind,
+        sku_id=res.sku_id,
+        level_id=res.stock_level_id,
+        quantity=res.quantity,
+        reference=res.reference,
+        reason=reason,
+        reservation_id=res.id,
+        available=available,
+        held=held,
+        sold=sold,
+    )
+
+
+async def _give_back(
+    session: AsyncSession, resolved: Sequence[Reservation], kind: MovementKind, reason: str
+) -> None:
+    """Return the units of reservations that just left HELD: to a HELD parent, else available.
+
+    Parents are locked first (ascending id), then stock levels (ascending id), one UPDATE per
+    level — the lock order that keeps the sweeper and a deal ending at once deadlock-free.
+    """
+    per_level: dict[int, int] = defaultdict(int)
+    for res in sorted(resolved, key=lambda r: (r.parent_id or 0, r.id)):
+        if res.parent_id is not None and await _return_to_parent(
+            session, res.parent_id, res.quantity
+        ):
+            _record_for(session, res, kind, reason=f"{reason}; back to reservation {res.parent_id}")
+            continue
+        per_level[res.stock_level_id] += res.quantity
+        _record_for(session, res, kind, reason=reason, available=res.quantity, held=-res.quantity)
+    for level_id in sorted(per_level):
+        units = per_level[level_id]
+        if units:
+            await must_move(session, level_id, available=units, held=-units)
+    await session.flush()
+
+
+async def release_reservation(
+    session: AsyncSession, reservation_id: int, *, reason: str = "cancelled"
+) -> bool:
+    """HELD -> RELEASED, units back (to a HELD parent, else available). False if not HELD.
+
+    The status UPDATE comes first and is conditional, so two concurrent releases can never
+    both give the units back. 404 for an unknown reservation.
+    """
+    done = await _transition(
+        session, [reservation_id], from_statuses=[HELD], to=ReservationStatus.RELEASED, now=utcnow()
+    )
+    if not done:
+        await get_reservation(session, reservation_id)
+        return False
+    await _give_back(session, done, MovementKind.RELEASE, reason)
+    return True
+
+
+async def split_reservation(
+    session: AsyncSession,
+    reservation_id: int,
+    *,
+    quantity: int,
+    reference: str,
+    hold_for: timedelta | None = DEFAULT_HOLD,
+) -> Reservation:
+    """Move ``quantity`` units from a HELD, unexpired reservation into a new HELD child.
+
+    ``UPDATE reservations SET quantity = quantity - :n WHERE id = :id AND status = 'held' AND
+    quantity >= :n``: stock levels do not change (the units stay held). OutOfStock (409,
+    ``available`` = what the parent still holds) when the parent cannot give them.
+    """
+    check_quantity(quantity)
+    now = utcnow()
+    expires_at = _expiry(hold_for, now)
+    parent = (
+        await session.scalars(
+            update(Reservation)
+            .where(
+                Reservation.id == reservation_id,
+                Reservation.status == HELD,
+                Reservation.quantity >= quantity,
+                _not_expired(now),
+            )
+            .values(quantity=Reservation.quantity - quantity)
+            .returning(Reservation),
+            execution_options={"populate_existing": True, "synchronize_session": False},
+        )
+    ).one_or_none()
+    if parent is None:
+        current = await get_reservation(session, reservation_id)
+        usable = current.status == HELD and (current.expires_at is None or current.expires_at > now)
+        left = current.quantity if usable else 0
+        raise OutOfStock(
+            f"reservation {reservation_id} holds {left} unit(s), {quantity} asked",
+            available=left,
+            sku_id=current.sku_id,
+            reservation_id=reservation_id,
+        )
+    child = Reservation(
+        sku_id=parent.sku_id,
+        stock_level_id=parent.stock_level_id,
+        parent_id=parent.id,
+        quantity=quantity,
+        status=HELD,
+        reference=reference,
+        expires_at=expires_at,
+        created_at=now,
+    )
+    session.add(child)
+    await session.flush()
+    _record_for(session, child, MovementKind.SPLIT, reason=f"from {parent.reference}")
+    await session.flush()
+    return child
+
+
+async def release_expired(
+    session: AsyncSession,
+    *,
+    now: datetime | None = None,
+    sku_id: int | None = None,
+    limit: int = 500,
+) -> int:
+    """Expire HELD reservations whose ``expires_at`` has passed; return how many.
+
+    Each one exactly once: the status UPDATE is conditional on ``status = 'held'``. On
+    PostgreSQL the candidates are picked ``FOR UPDATE SKIP LOCKED``, so a reservation that a
+    payment is committing right now is left alone instead of waited for.
+    """
+    return await expire_due(
+        session, now=now, sku_ids=None if sku_id is None else [sku_id], limit=limit
+    )
+
+
+async def expire_due(
+    session: AsyncSession,
+    *,
+    now: datetime | None = None,
+    sku_ids: Collection[int] | None = None,
+    limit: int = 500,
+) -> int:
+    """``release_expired`` for any set of SKUs (None: all)."""
+    now = now or utcnow()
+    due = (
+        select(Reservation.id)
+        .where(
+            Reservation.status == HELD,
+            Reservation.expires_at.is_not(None),
+            Reservation.expires_at <= now,
+        )
+        .order_by(Reservation.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if sku_ids is not None:
+        due = due.where(Reservation.sku_id.in_(list(sku_ids)))
+    ids = list((await session.scalars(due)).all())
+    if not ids:
+        return 0
+    expired = await _transition(
+        session,
+        ids,
+        from_statuses=[HELD],
+        to=ReservationStatus.EXPIRED,
+        now=now,
+        extra=[Reservation.expires_at <= now],
+    )
+    await _give_back(session, expired, MovementKind.EXPIRE, "hold expired")
+    return len(expired)

@@ -1,0 +1,86 @@
+"""Inventory: the only code that changes stock. Other domains import from here.
+
+Primitives (reserve, commit_reservation, release_reservation, split_reservation,
+release_expired, return_units, receive, adjust) FLUSH and NEVER COMMIT: the caller's
+top-level operation commits once. Every stock change is one conditional UPDATE whose WHERE
+clause is the guard, so ``available``, ``held`` and ``sold`` never go negative and
+``received = available + held + sold`` always holds (the database checks both too).
+"""
+
+from __future__ import annotations
+
+from liveshop.inventory.errors import OutOfStock, ReservationLost, StockWouldGoNegative
+from liveshop.inventory.models import (
+    MovementKind,
+    Reservation,
+    ReservationStatus,
+    StockLevel,
+    StockMovement,
+    Warehouse,
+)
+from liveshop.inventory.reservations import (
+    DEFAULT_HOLD,
+    MAX_RESERVE,
+    commit_reservation,
+    configured_hold,
+    get_reservation,
+    release_expired,
+    release_reservation,
+    reserve,
+    reserve_many,
+    split_reservation,
+)
+from liveshop.inventory.stock import (
+    MAX_RECEIVE,
+    StockDetail,
+    StockSummary,
+    WarehouseStock,
+    adjust,
+    create_warehouse,
+    ensure_default_warehouse,
+    list_movements,
+    list_warehouses,
+    receive,
+    return_units,
+    stock_detail,
+    stock_summaries,
+    stock_summary,
+)
+from liveshop.inventory.sweeper import ReservationSweeper
+
+__all__ = [
+    "DEFAULT_HOLD",
+    "MAX_RECEIVE",
+    "MAX_RESERVE",
+    "MovementKind",
+    "OutOfStock",
+    "Reservation",
+    "ReservationLost",
+    "ReservationStatus",
+    "ReservationSweeper",
+    "StockDetail",
+    "StockLevel",
+    "StockMovement",
+    "StockSummary",
+    "StockWouldGoNegative",
+    "Warehouse",
+    "WarehouseStock",
+    "adjust",
+    "commit_reservation",
+    "configured_hold",
+    "create_warehouse",
+    "ensure_default_warehouse",
+    "get_reservation",
+    "list_movements",
+    "list_warehouses",
+    "receive",
+    "release_expired",
+    "release_reservation",
+    "reserve",
+    "reserve_many",
+    "return_units",
+    "split_reservation",
+    "stock_detail",
+    "stock_summaries",
+    "stock_summary",
+]
