@@ -1,6 +1,7 @@
 """Reservations: hold units for a checkout or a flash deal, then commit, release or expire them.
 
 These are primitives other domains compose into one transaction: they FLUSH, NEVER COMMIT.
+Releases and expiries live in :mod:`liveshop.inventory.release`.
 
 Every state change of a reservation is a conditional UPDATE on its status (``WHERE status =
 'held'``), so it happens exactly once even when a payment, a cancellation and the sweeper race
@@ -16,7 +17,6 @@ HELD with 0 until its owner releases it, so units from released children can sti
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -65,7 +65,7 @@ def _not_expired(now: datetime) -> Any:
     return or_(Reservation.expires_at.is_(None), Reservation.expires_at > now)
 
 
-async def _transition(
+async def transition(
     session: AsyncSession,
     reservation_ids: Collection[int],
     *,
@@ -199,13 +199,13 @@ async def commit_reservation(session: AsyncSession, reservation_id: int) -> Rese
     ``available`` — otherwise ReservationLost (409 ``reservation-expired``) and nothing changes.
     """
     now = utcnow()
-    done = await _transition(
+    done = await transition(
         session, [reservation_id], from_statuses=[HELD], to=ReservationStatus.COMMITTED, now=now
     )
     if done:
         res = done[0]
         await must_move(session, res.stock_level_id, held=-res.quantity, sold=res.quantity)
-        _record_for(session, res, MovementKind.COMMIT, held=-res.quantity, sold=res.quantity)
+        record_for(session, res, MovementKind.COMMIT, held=-res.quantity, sold=res.quantity)
         await session.flush()
         return res
     current = await get_reservation(session, reservation_id)
@@ -218,7 +218,7 @@ async def _late_commit(session: AsyncSession, res: Reservation, now: datetime) -
     res_id, quantity, sku_id = res.id, res.quantity, res.sku_id
     level_id, parent_id, reference = res.stock_level_id, res.parent_id, res.reference
     async with session.begin_nested():  # ReservationLost rolls the claim back
-        claimed = await _transition(
+        claimed = await transition(
             session,
             [res_id],
             from_statuses=[ReservationStatus.EXPIRED, ReservationStatus.RELEASED],
@@ -240,7 +240,7 @@ async def _late_commit(session: AsyncSession, res: Reservation, now: datetime) -
                 reservation_id=res_id,
             )
             await must_move(session, level_id, held=-quantity, sold=quantity)
-            _record_for(session, claimed[0], MovementKind.COMMIT, held=-quantity, sold=quantity)
+            record_for(session, claimed[0], MovementKind.COMMIT, held=-quantity, sold=quantity)
             await session.flush()
             return claimed[0]
         levels = await ordered_level_ids(session, sku_id)
@@ -297,18 +297,7 @@ async def _take_from_parent(
     return taken is not None
 
 
-async def _return_to_parent(session: AsyncSession, parent_id: int, quantity: int) -> bool:
-    back = await session.scalar(
-        update(Reservation)
-        .where(Reservation.id == parent_id, Reservation.status == HELD)
-        .values(quantity=Reservation.quantity + quantity)
-        .returning(Reservation.id),
-        execution_options={"synchronize_session": False},
-    )
-    return back is not None
-
-
-def _record_for(
+def record_for(
     session: AsyncSession,
     res: Reservation,
     kind: MovementKind,
@@ -331,48 +320,6 @@ def _record_for(
         held=held,
         sold=sold,
     )
-
-
-async def _give_back(
-    session: AsyncSession, resolved: Sequence[Reservation], kind: MovementKind, reason: str
-) -> None:
-    """Return the units of reservations that just left HELD: to a HELD parent, else available.
-
-    Parents are locked first (ascending id), then stock levels (ascending id), one UPDATE per
-    level — the lock order that keeps the sweeper and a deal ending at once deadlock-free.
-    """
-    per_level: dict[int, int] = defaultdict(int)
-    for res in sorted(resolved, key=lambda r: (r.parent_id or 0, r.id)):
-        if res.parent_id is not None and await _return_to_parent(
-            session, res.parent_id, res.quantity
-        ):
-            _record_for(session, res, kind, reason=f"{reason}; back to reservation {res.parent_id}")
-            continue
-        per_level[res.stock_level_id] += res.quantity
-        _record_for(session, res, kind, reason=reason, available=res.quantity, held=-res.quantity)
-    for level_id in sorted(per_level):
-        units = per_level[level_id]
-        if units:
-            await must_move(session, level_id, available=units, held=-units)
-    await session.flush()
-
-
-async def release_reservation(
-    session: AsyncSession, reservation_id: int, *, reason: str = "cancelled"
-) -> bool:
-    """HELD -> RELEASED, units back (to a HELD parent, else available). False if not HELD.
-
-    The status UPDATE comes first and is conditional, so two concurrent releases can never
-    both give the units back. 404 for an unknown reservation.
-    """
-    done = await _transition(
-        session, [reservation_id], from_statuses=[HELD], to=ReservationStatus.RELEASED, now=utcnow()
-    )
-    if not done:
-        await get_reservation(session, reservation_id)
-        return False
-    await _give_back(session, done, MovementKind.RELEASE, reason)
-    return True
 
 
 async def split_reservation(
@@ -428,61 +375,6 @@ async def split_reservation(
     )
     session.add(child)
     await session.flush()
-    _record_for(session, child, MovementKind.SPLIT, reason=f"from {parent.reference}")
+    record_for(session, child, MovementKind.SPLIT, reason=f"from {parent.reference}")
     await session.flush()
     return child
-
-
-async def release_expired(
-    session: AsyncSession,
-    *,
-    now: datetime | None = None,
-    sku_id: int | None = None,
-    limit: int = 500,
-) -> int:
-    """Expire HELD reservations whose ``expires_at`` has passed; return how many.
-
-    Each one exactly once: the status UPDATE is conditional on ``status = 'held'``. On
-    PostgreSQL the candidates are picked ``FOR UPDATE SKIP LOCKED``, so a reservation that a
-    payment is committing right now is left alone instead of waited for.
-    """
-    return await expire_due(
-        session, now=now, sku_ids=None if sku_id is None else [sku_id], limit=limit
-    )
-
-
-async def expire_due(
-    session: AsyncSession,
-    *,
-    now: datetime | None = None,
-    sku_ids: Collection[int] | None = None,
-    limit: int = 500,
-) -> int:
-    """``release_expired`` for any set of SKUs (None: all)."""
-    now = now or utcnow()
-    due = (
-        select(Reservation.id)
-        .where(
-            Reservation.status == HELD,
-            Reservation.expires_at.is_not(None),
-            Reservation.expires_at <= now,
-        )
-        .order_by(Reservation.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    if sku_ids is not None:
-        due = due.where(Reservation.sku_id.in_(list(sku_ids)))
-    ids = list((await session.scalars(due)).all())
-    if not ids:
-        return 0
-    expired = await _transition(
-        session,
-        ids,
-        from_statuses=[HELD],
-        to=ReservationStatus.EXPIRED,
-        now=now,
-        extra=[Reservation.expires_at <= now],
-    )
-    await _give_back(session, expired, MovementKind.EXPIRE, "hold expired")
-    return len(expired)

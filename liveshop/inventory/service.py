@@ -18,14 +18,13 @@ from liveshop.inventory.models import (
     StockMovement,
     Warehouse,
 )
+from liveshop.inventory.release import expire_due, release_expired, release_reservation
 from liveshop.inventory.reservations import (
     DEFAULT_HOLD,
     MAX_RESERVE,
     commit_reservation,
     configured_hold,
     get_reservation,
-    release_expired,
-    release_reservation,
     reserve,
     reserve_many,
     split_reservation,
@@ -70,6 +69,7 @@ __all__ = [
     "configured_hold",
     "create_warehouse",
     "ensure_default_warehouse",
+    "expire_due",
     "get_reservation",
     "list_movements",
     "list_warehouses",

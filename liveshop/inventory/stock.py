@@ -23,7 +23,8 @@ from liveshop.inventory.models import (
     StockMovement,
     Warehouse,
 )
-from liveshop.inventory.reservations import check_quantity, expire_due, get_reservation
+from liveshop.inventory.release import expire_due
+from liveshop.inventory.reservations import check_quantity, get_reservation
 
 MAX_RECEIVE = 1_000_000  # units per receive/adjust call; 10**9 is a typo, not a delivery
 

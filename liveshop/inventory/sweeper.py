@@ -8,7 +8,7 @@ import contextlib
 import structlog
 
 from liveshop.core.db import Database
-from liveshop.inventory.reservations import release_expired
+from liveshop.inventory.release import release_expired
 
 log = structlog.get_logger("liveshop.inventory.sweeper")
 

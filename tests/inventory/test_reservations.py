@@ -10,6 +10,7 @@ from sqlalchemy import select
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.errors import NotFound, Unprocessable
+from liveshop.inventory import release as release_module
 from liveshop.inventory import reservations as reservations_module
 from liveshop.inventory import service as inv
 from liveshop.inventory.models import MovementKind, ReservationStatus, StockMovement
@@ -187,7 +188,7 @@ async def test_reading_stock_releases_expired_holds(
         await s.commit()
     assert await _summary(db, sku_id) == (4, 0, 4, 0)
     future = utcnow() + timedelta(minutes=11)  # past the default 10-minute hold
-    monkeypatch.setattr(reservations_module, "utcnow", lambda: future)
+    monkeypatch.setattr(release_module, "utcnow", lambda: future)
     assert await _summary(db, sku_id) == (4, 4, 0, 0)
     await assert_stock_consistent(db, sku_id)
 
@@ -394,7 +395,7 @@ async def test_sweeper_releases_due_holds_and_commits(
             await inv.reserve(s, sku_id=sku_id, quantity=2, reference=f"order:{i}")
         await s.commit()
     future = utcnow() + LATER
-    monkeypatch.setattr(reservations_module, "utcnow", lambda: future)
+    monkeypatch.setattr(release_module, "utcnow", lambda: future)
     sweeper = inv.ReservationSweeper(batch=2)  # two batches: 2 + 1
     assert await sweeper.sweep_once(db) == 3
     assert await sweeper.sweep_once(db) == 0
