@@ -210,7 +210,8 @@ async def place_order(
         )
         await session.flush()
         # Stock last: the hot stock row stays locked only from the reserve to the commit.
-        for ol, line in zip(order_lines, lines, strict=True):
+        # In SKU order, so two carts holding the same SKUs cannot deadlock on their rows.
+        for ol, line in sorted(zip(order_lines, lines, strict=True), key=lambda p: p[0].sku_id):
             if line.reservation_id is not None:
                 ol.reservation_id = line.reservation_id
             else:

@@ -255,6 +255,7 @@ async def refund(
                 quantity=item.quantity,
                 reference=f"order:{order.id}",
                 actor_id=actor_id,
+                reservation_id=line.reservation_id,
             )
     amount = sum(p.buyer for p in parts)
     record = Refund(
