@@ -78,9 +78,15 @@ def bar_chart(
             f'height="{max(h, 0):.1f}" rx="2"><title>{escape(hint)}</title></rect>'
         )
         if (len(bars) - 1 - i) % label_every == 0:  # counted from the newest bar
+            # The outermost labels are anchored inwards so they are never cut off.
+            anchor, lx = "middle", x + bar_w / 2
+            if i == len(bars) - 1:
+                anchor, lx = "end", x + bar_w
+            elif i == 0:
+                anchor, lx = "start", x
             parts.append(
-                f'<text class="chart-label" x="{x + bar_w / 2:.1f}" y="{HEIGHT - 8}" '
-                f'text-anchor="middle">{escape(bar.label)}</text>'
+                f'<text class="chart-label" x="{lx:.1f}" y="{HEIGHT - 8}" '
+                f'text-anchor="{anchor}">{escape(bar.label)}</text>'
             )
     parts.append("</svg>")
     return Markup("".join(parts))

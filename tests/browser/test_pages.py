@@ -95,6 +95,11 @@ def test_admin_pages(device: str, open_page: Callable[..., Page], screenshots: P
     page = open_page("admin@liveshop.demo", viewport=VIEWPORTS[device])
     page.goto("/admin")
     expect(page.locator("#market-GB .badge")).to_have_text("Live")
+    expect(page.locator(".user-chip .user-name")).to_have_text("Liveshop Admin")
+    expect(page.locator(".user-chip .user-roles")).to_have_text("admin")
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link")).to_have_text(
+        ["Discover", "Cart", "My orders", "Studio", "Seller center", "Admin"]
+    )
     _check(page)
     page.screenshot(path=screenshots / f"admin-{device}.png", full_page=device == "desktop")
     page.goto("/admin/users?role=seller")
