@@ -23,6 +23,7 @@ from liveshop.ledger.router import router as ledger_router
 from liveshop.live.router import router as live_router
 from liveshop.live.wiring import install_live, shutdown_live
 from liveshop.markets.router import router as markets_router
+from liveshop.orders.notify import OrderNotifier
 from liveshop.orders.payments.provider import PaymentProvider
 from liveshop.orders.payments.sandbox import SandboxProvider
 from liveshop.orders.router import router as orders_router
@@ -73,11 +74,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.settings = settings
     app.state.db = db
     sandbox = SandboxProvider(settings.webhook_secret(), delay_s=settings.sandbox_webhook_delay_s)
+    order_notifier = OrderNotifier()
+    app.state.order_notifier = order_notifier
 
     async def deliver_sandbox_webhook(body: bytes, headers: dict[str, str]) -> None:
         # Same verification and processing as a webhook POSTed over HTTP.
         async with db.session() as session:
-            await handle_webhook(session, sandbox, body, headers)
+            await handle_webhook(session, sandbox, body, headers, notifier=order_notifier)
 
     sandbox.deliver = deliver_sandbox_webhook
     providers: dict[str, PaymentProvider] = {sandbox.name: sandbox}

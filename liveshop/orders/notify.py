@@ -33,18 +33,22 @@ class OrderPaid:
 
 
 Listener = Callable[[OrderPaid], Awaitable[None]]
-_listeners: list[Listener] = []
 
 
-def on_order_paid(listener: Listener) -> Listener:
-    if listener not in _listeners:
-        _listeners.append(listener)
-    return listener
+class OrderNotifier:
+    """One per app: the live room registers here to show stock and the purchase ticker."""
 
+    def __init__(self) -> None:
+        self._paid: list[Listener] = []
 
-async def order_paid(event: OrderPaid) -> None:
-    for listener in list(_listeners):
-        try:
-            await listener(event)
-        except Exception:
-            log.exception("order-paid listener failed", order_id=event.order_id)
+    def on_paid(self, listener: Listener) -> Listener:
+        if listener not in self._paid:
+            self._paid.append(listener)
+        return listener
+
+    async def paid(self, event: OrderPaid) -> None:
+        for listener in list(self._paid):
+            try:
+                await listener(event)
+            except Exception:
+                log.exception("order-paid listener failed", order_id=event.order_id)

@@ -41,6 +41,7 @@ async def pay_order(
     order_id: int,
     buyer_id: int,
     card: CardDetails,
+    notifier: notify.OrderNotifier | None = None,
 ) -> Order:
     order = await load_order(session, order_id)
     if order.buyer_id != buyer_id:
@@ -97,11 +98,15 @@ async def pay_order(
     if capture.outcome is not ChargeOutcome.SUCCEEDED:
         await _mark_payment(session, payment.id, PaymentStatus.FAILED, failure=capture.failure_code)
         raise PaymentDeclined("the payment could not be captured", order_id=order.id)
-    return await complete_payment(session, provider, payment_id=payment.id)
+    return await complete_payment(session, provider, payment_id=payment.id, notifier=notifier)
 
 
 async def complete_payment(
-    session: AsyncSession, provider: PaymentProvider, *, payment_id: int
+    session: AsyncSession,
+    provider: PaymentProvider,
+    *,
+    payment_id: int,
+    notifier: notify.OrderNotifier | None = None,
 ) -> Order:
     """Captured money → paid order. Idempotent; if the held stock is gone, refund and cancel."""
     payment = await session.get(Payment, payment_id, populate_existing=True)
@@ -145,7 +150,8 @@ async def complete_payment(
     except BaseException:
         await session.rollback()
         raise
-    await notify.order_paid(_paid_event(order))
+    if notifier is not None:
+        await notifier.paid(_paid_event(order))
     return order
 
 

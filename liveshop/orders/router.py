@@ -21,6 +21,7 @@ from liveshop.orders import cart as carts
 from liveshop.orders import lifecycle, payment_flow, queries
 from liveshop.orders.checkout import Attribution, CheckoutLine, place_order
 from liveshop.orders.models import Order
+from liveshop.orders.notify import OrderNotifier
 from liveshop.orders.payments.provider import CardDetails, PaymentProvider
 from liveshop.orders.schemas import (
     CartLineOut,
@@ -51,6 +52,11 @@ IdempotencyKey = Annotated[
 ]
 Limit = Annotated[int, Query(ge=1, le=100)]
 Offset = Annotated[int, Query(ge=0)]
+
+
+def notifier_of(request: Request) -> OrderNotifier:
+    notifier: OrderNotifier = request.app.state.order_notifier
+    return notifier
 
 
 def provider_of(request: Request, name: str = "sandbox") -> PaymentProvider:
@@ -189,6 +195,7 @@ async def pay(
             body.exp_year,
             body.cvc,
         ),
+        notifier=notifier_of(request),
     )
     return await _out(session, order, financials=False)
 
@@ -199,7 +206,11 @@ async def payment_webhook(
 ) -> dict[str, str]:
     """Authenticated by the provider's HMAC signature, not by a user."""
     result = await handle_webhook(
-        session, provider_of(request, provider), await request.body(), request.headers
+        session,
+        provider_of(request, provider),
+        await request.body(),
+        request.headers,
+        notifier=notifier_of(request),
     )
     return {"result": result}
 

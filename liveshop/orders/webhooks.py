@@ -12,13 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.core.errors import Problem
 from liveshop.orders import lifecycle, payment_flow
 from liveshop.orders.models import Payment, ProcessedWebhook, Refund
+from liveshop.orders.notify import OrderNotifier
 from liveshop.orders.payments.provider import PaymentProvider
 
 log = structlog.get_logger("liveshop.orders.webhooks")
 
 
 async def handle_webhook(
-    session: AsyncSession, provider: PaymentProvider, body: bytes, headers: Mapping[str, str]
+    session: AsyncSession,
+    provider: PaymentProvider,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    notifier: OrderNotifier | None = None,
 ) -> str:
     """Verify, record, act. Returns 'processed', 'duplicate' or 'ignored'."""
     event = provider.verify_webhook(body, headers)
@@ -42,7 +48,9 @@ async def handle_webhook(
             return "ignored"
         if event.type == "payment.succeeded":
             try:
-                await payment_flow.complete_payment(session, provider, payment_id=payment.id)
+                await payment_flow.complete_payment(
+                    session, provider, payment_id=payment.id, notifier=notifier
+                )
             except Problem as exc:  # e.g. stock lost: the buyer was refunded, order cancelled
                 log.info("webhook payment not completed", payment_id=payment.id, why=exc.code)
             return "processed"
