@@ -49,7 +49,7 @@ RESULT_KEYS = (
     "dropped_viewers",
 )
 STOCK_SKUS = 5
-COMMENTS_PER_SOCKET_S = 0.8  # under the room's 1/s per-socket limit
+COMMENTS_PER_SOCKET_S = 0.5  # well under the room's 1/s per-socket limit (burst 5)
 
 
 @dataclass
@@ -255,13 +255,17 @@ class Tally:
         self.stock_latencies = array.array("d")  # the same, stock events only
 
 
-class CountingViewer(asyncio.Protocol):
+_READ_BUFFER = bytearray(256 * 1024)  # one per client process: reads are handled one by one
+
+
+class CountingViewer(asyncio.BufferedProtocol):
     """A WebSocket viewer that only counts: bytes, tick frames and the benchmark's events.
 
-    No frame parsing: event markers are counted in the raw bytes (``"type":"comment"`` cannot
-    occur inside a JSON string, where quotes are escaped), keeping the last few bytes of
-    each chunk so a marker split across two reads is still counted once. Server pings are
-    off in the benchmark's nodes, so nothing needs answering.
+    No frame parsing and no allocation per read: the event loop reads into one shared
+    buffer and the markers are counted in place (``"type":"comment"`` cannot occur inside
+    a JSON string, where quotes are escaped). The last bytes of each read are kept so a
+    marker split across two reads is still counted once. Server pings are off in the
+    benchmark's nodes, so nothing needs answering.
     """
 
     MARKERS = (b'"type":"comment"', b'"type":"stock"')
@@ -291,9 +295,13 @@ class CountingViewer(asyncio.Protocol):
             self.tally.dropped += 1
         self.dead = True
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> bytearray:
+        return _READ_BUFFER
+
+    def buffer_updated(self, nbytes: int) -> None:
+        buf = _READ_BUFFER
         if not self.opened.done():
-            self.handshake += data
+            self.handshake += buf[:nbytes]
             if b"\r\n\r\n" not in self.handshake:
                 return
             if not self.handshake.startswith(b"HTTP/1.1 101"):
@@ -305,12 +313,24 @@ class CountingViewer(asyncio.Protocol):
         if not tally.window:
             self.tail = b""
             return
-        tally.bytes += len(data)
-        joined = self.tail + data
+        tally.bytes += nbytes
+        tail = self.tail
+        if tail:  # markers that straddle the previous read and this one
+            head = min(self.KEEP, nbytes)
+            seam = tail + buf[:head]
+            for marker in (*self.MARKERS, self.FRAME_START):
+                found = seam.count(marker) - tail.count(marker) - buf.count(marker, 0, head)
+                if marker == self.FRAME_START:
+                    tally.frames += found
+                else:
+                    tally.counted += found
         for marker in self.MARKERS:
-            tally.counted += joined.count(marker) - self.tail.count(marker)
-        tally.frames += joined.count(self.FRAME_START) - self.tail.count(self.FRAME_START)
-        self.tail = data[-self.KEEP :]
+            tally.counted += buf.count(marker, 0, nbytes)
+        tally.frames += buf.count(self.FRAME_START, 0, nbytes)
+        if nbytes >= self.KEEP:
+            self.tail = bytes(buf[nbytes - self.KEEP : nbytes])
+        else:  # the last bytes of the stream, not just of this read
+            self.tail = (tail + buf[:nbytes])[-self.KEEP :]
 
 
 def _scheduled_ts(event: dict[str, Any]) -> float | None:
@@ -384,7 +404,7 @@ async def _viewers(
                     with shared["connected"].get_lock():
                         shared["connected"].value += 1
                     return
-                except (OSError, TimeoutError, ConnectionError):
+                except Exception:  # refused, reset, or a handshake cut short: try again
                     await asyncio.sleep(0.1 * (attempt + 1))
             failed += 1
 
@@ -428,7 +448,14 @@ async def _commenters(
 ) -> dict[str, Any]:
     from websockets.asyncio.client import connect
 
-    sockets = [await connect(u, compression=None, max_size=None, open_timeout=120) for u in urls]
+    async def open_one(url: str) -> Any:
+        for attempt in range(6):
+            with contextlib.suppress(Exception):
+                return await connect(url, compression=None, max_size=None, open_timeout=120)
+            await asyncio.sleep(0.2 * (attempt + 1))
+        return await connect(url, compression=None, max_size=None, open_timeout=120)
+
+    sockets = [await open_one(u) for u in urls]
 
     async def drain(ws: Any) -> None:
         with contextlib.suppress(Exception):
@@ -544,6 +571,11 @@ def _client_cpus(nodes: int) -> set[int] | None:
     return None
 
 
+def commenters_needed(opts: FanoutOptions) -> int:
+    """Signed-in sockets needed to send the chat rate within the per-socket limit."""
+    return math.ceil(opts.chat_rate / COMMENTS_PER_SOCKET_S) if opts.chat_rate > 0 else 0
+
+
 def run_fanout(opts: FanoutOptions, console: Any | None = None) -> dict[str, Any]:
     """Run one measurement and return the result object (``RESULT_KEYS`` and details)."""
     from rich.console import Console
@@ -559,10 +591,16 @@ def run_fanout(opts: FanoutOptions, console: Any | None = None) -> dict[str, Any
 
     get_settings.cache_clear()
     _hasher.cache_clear()
-    raise_nofile(opts.viewers * 2 + 4096)
+    limit = raise_nofile(opts.viewers * 2 + 4096)
+    per_node = math.ceil(opts.viewers / opts.nodes) + commenters_needed(opts) + 64
+    if per_node > limit:
+        console.print(
+            f"[yellow]each server node may hold only {limit} open files (hard limit) but "
+            f"needs ~{per_node}: expect refused connections; use more --nodes[/yellow]"
+        )
     workdir = Path(tempfile.mkdtemp(prefix="liveshop-fanout-"))
     db_url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
-    commenters = max(1, math.ceil(opts.chat_rate / COMMENTS_PER_SOCKET_S)) if opts.chat_rate else 0
+    commenters = commenters_needed(opts)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         step = progress.add_task("preparing database", total=None)
@@ -619,8 +657,12 @@ def _measure(
         if shared["ready"].acquire(timeout=0.2):
             ready += 1
         progress.update(connecting, completed=shared["connected"].value)
-        if time.monotonic() > deadline or any(p.exitcode not in (None, 0) for p in procs):
-            raise RuntimeError("viewers could not connect in time")
+        failed = [p.exitcode for p in procs if p.exitcode not in (None, 0)]
+        if time.monotonic() > deadline or failed:
+            raise RuntimeError(
+                f"viewers could not connect: {shared['connected'].value} of {opts.viewers}"
+                f" connected, client exit codes {failed}"
+            )
     progress.update(connecting, completed=shared["connected"].value)
     rss_loaded = nodes.rss_mb()
     start_ms = time.time() * 1000 + 500

@@ -14,3 +14,21 @@ def test_fanout_bench_smoke() -> None:
     assert result["dropped_viewers"] == 0
     assert 0 < result["p50_ms"] <= result["p99_ms"]
     assert median_of([result, result])["deliveries"] == result["deliveries"]
+
+
+async def test_counting_viewer_counts_markers_split_across_reads() -> None:
+    from liveshop.bench import fanout
+
+    tally = fanout.Tally()
+    viewer = fanout.CountingViewer("h", "/p", tally)
+    viewer.opened.set_result(None)
+    tally.window = True
+    stream = b'\x81\x7e\x00\x40[{"seq":1,"type":"comment","text":"a"},{"seq":2,"type":"stock"}]' * 5
+    for size in (1, 3, 7, 16, 17, 64):
+        tally.counted = tally.frames = 0
+        viewer.tail = b""
+        for i in range(0, len(stream), size):
+            chunk = stream[i : i + size]
+            fanout._READ_BUFFER[: len(chunk)] = chunk
+            viewer.buffer_updated(len(chunk))
+        assert (tally.counted, tally.frames) == (10, 5), size
