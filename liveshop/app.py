@@ -20,6 +20,8 @@ from liveshop.core.settings import Settings, get_settings
 from liveshop.inventory.router import router as inventory_router
 from liveshop.inventory.sweeper import ReservationSweeper
 from liveshop.ledger.router import router as ledger_router
+from liveshop.live.deals_router import router as deals_router
+from liveshop.live.deals_wiring import install_deals
 from liveshop.live.router import router as live_router
 from liveshop.live.wiring import install_live, shutdown_live
 from liveshop.markets.router import router as markets_router
@@ -57,7 +59,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         if settings.reservation_sweep_seconds > 0:
             sweeper.start(db, settings.reservation_sweep_seconds)
             unpaid.start(db, settings.reservation_sweep_seconds)
+        app.state.deal_clock.start()
         yield
+        await app.state.deal_clock.stop()
         await shutdown_live(app)
         await unpaid.stop()
         await sweeper.stop()
@@ -87,6 +91,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.payment_providers = providers
     install_error_handlers(app)
     install_live(app, settings, db)
+    install_deals(app, db)
     for router in (
         health_router,
         accounts_router,
@@ -96,6 +101,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         orders_router,
         ledger_router,
         live_router,
+        deals_router,
     ):
         app.include_router(router)
     install_web(app)  # pages and /static

@@ -82,9 +82,36 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_live_showcase_items')),
     sa.UniqueConstraint('session_id', 'product_id', name=op.f('uq_live_showcase_items_session_id_product_id'))
     )
+    op.create_table('flash_deals',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('session_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('product_id', sa.BigInteger(), nullable=False),
+    sa.Column('sku_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('price_minor', sa.BigInteger(), nullable=False),
+    sa.Column('regular_price_minor', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('units', sa.Integer(), nullable=False),
+    sa.Column('sold', sa.Integer(), nullable=False),
+    sa.Column('reservation_id', sa.BigInteger(), nullable=True),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('end_reason', sa.String(length=12), nullable=True),
+    sa.Column('created_by', sa.BigInteger(), nullable=True),
+    sa.Column('starts_at', liveshop.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', liveshop.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', liveshop.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint('price_minor >= 0', name=op.f('ck_flash_deals_price_not_negative')),
+    sa.CheckConstraint('sold >= 0 AND sold <= units', name=op.f('ck_flash_deals_sold_within_units')),
+    sa.CheckConstraint('units > 0', name=op.f('ck_flash_deals_units_positive')),
+    sa.ForeignKeyConstraint(['session_id'], ['live_sessions.id'], name=op.f('fk_flash_deals_session_id_live_sessions'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['sku_id'], ['skus.id'], name=op.f('fk_flash_deals_sku_id_skus')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_flash_deals'))
+    )
+    op.create_index('ix_flash_deals_session_status', 'flash_deals', ['session_id', 'status'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_flash_deals_session_status', table_name='flash_deals')
+    op.drop_table('flash_deals')
     op.drop_table('live_showcase_items')
     op.drop_index('ix_live_moderators_user', table_name='live_moderators')
     op.drop_table('live_moderators')

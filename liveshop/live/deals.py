@@ -1,0 +1,240 @@
+"""Flash deals and buying in the room.
+
+A deal allocates units from real stock by holding them (inventory reservation ``deal:<id>``,
+no expiry). A buyer's tap splits their units off that hold inside the checkout transaction
+(``inventory.split_reservation``: a conditional UPDATE on the hold's quantity), then the
+normal checkout and payment run with the deal price and the session's creator as
+attribution. The deal can therefore never sell more than it allocated, and the allocation
+never more than the stock. When the deal ends, whatever is still held goes back on sale;
+a buyer's unpaid units that expire go back into the deal while it runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from liveshop.catalog.service import get_sku_offer
+from liveshop.core.clock import utcnow
+from liveshop.core.errors import Conflict, NotFound, Unprocessable
+from liveshop.inventory import service as inventory
+from liveshop.inventory.errors import OutOfStock
+from liveshop.live.deal_models import DealEndReason, DealStatus, FlashDeal
+from liveshop.live.models import LiveSession, SessionStatus
+from liveshop.orders.checkout import (
+    Attribution,
+    CheckoutLine,
+    PlacedOrder,
+    find_by_idempotency_key,
+    place_order,
+)
+
+MIN_DURATION = timedelta(seconds=10)
+MAX_DURATION = timedelta(hours=2)
+MAX_UNITS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class DealView:
+    deal: FlashDeal
+    available: int  # units of the allocation not yet taken by a buyer
+
+
+async def get_deal(session: AsyncSession, deal_id: int) -> FlashDeal:
+    deal = await session.get(FlashDeal, deal_id, populate_existing=True)
+    if deal is None:
+        raise NotFound(f"flash deal {deal_id} does not exist", code="deal-not-found")
+    return deal
+
+
+async def deal_available(session: AsyncSession, deal: FlashDeal) -> int:
+    if deal.status != DealStatus.ACTIVE or deal.reservation_id is None:
+        return 0
+    hold = await inventory.get_reservation(session, deal.reservation_id)
+    return hold.quantity if hold.status == inventory.ReservationStatus.HELD else 0
+
+
+async def active_deal(session: AsyncSession, session_id: int) -> DealView | None:
+    deal = await session.scalar(
+        select(FlashDeal).where(
+            FlashDeal.session_id == session_id, FlashDeal.status == DealStatus.ACTIVE
+        )
+    )
+    if deal is None:
+        return None
+    return DealView(deal=deal, available=await deal_available(session, deal))
+
+
+async def start_deal(
+    session: AsyncSession,
+    live: LiveSession,
+    *,
+    sku_id: int,
+    price_minor: int,
+    units: int,
+    duration: timedelta,
+    actor_id: int,
+) -> DealView:
+    """Allocate ``units`` of real stock at ``price_minor`` for ``duration``. Commits."""
+    if live.status != SessionStatus.LIVE:
+        raise Conflict("flash deals run only while the session is live", code="session-not-live")
+    if not 1 <= units <= MAX_UNITS:
+        raise Unprocessable(f"units must be 1 to {MAX_UNITS}", code="bad-quantity")
+    if not MIN_DURATION <= duration <= MAX_DURATION:
+        raise Unprocessable("a deal lasts 10 seconds to 2 hours", code="bad-duration")
+    offer = await get_sku_offer(session, sku_id, live.market_code)
+    if not 0 < price_minor <= offer.price_minor:
+        raise Unprocessable(
+            "the deal price must be above 0 and at most the regular price",
+            code="bad-deal-price",
+            regular_price_minor=offer.price_minor,
+        )
+    if await active_deal(session, live.id) is not None:
+        raise Conflict("end the running flash deal first", code="deal-already-running")
+    now = utcnow()
+    deal = FlashDeal(
+        session_id=live.id,
+        product_id=offer.product_id,
+        sku_id=sku_id,
+        price_minor=price_minor,
+        regular_price_minor=offer.price_minor,
+        currency=offer.currency,
+        units=units,
+        created_by=actor_id,
+        starts_at=now,
+        ends_at=now + duration,
+    )
+    session.add(deal)
+    await session.flush()
+    try:
+        hold = await inventory.reserve(
+            session, sku_id=sku_id, quantity=units, reference=f"deal:{deal.id}", hold_for=None
+        )
+    except OutOfStock as exc:
+        await session.rollback()
+        raise Conflict(
+            f"only {exc.extra.get('available', 0)} unit(s) in stock for this deal",
+            code="out-of-stock",
+            available=exc.extra.get("available", 0),
+        ) from exc
+    deal.reservation_id = hold.id
+    await session.commit()
+    return DealView(deal=deal, available=units)
+
+
+async def end_deal(
+    session: AsyncSession, deal_id: int, *, reason: DealEndReason
+) -> DealView | None:
+    """End an active deal once (None if it had already ended); unsold units go back on sale."""
+    claimed = await session.execute(
+        update(FlashDeal)
+        .where(FlashDeal.id == deal_id, FlashDeal.status == DealStatus.ACTIVE)
+        .values(status=DealStatus.ENDED, end_reason=reason, ended_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        await session.rollback()
+        return None
+    deal = await get_deal(session, deal_id)
+    if deal.reservation_id is not None:
+        await inventory.release_reservation(session, deal.reservation_id, reason=f"deal {reason}")
+    await session.commit()
+    return DealView(deal=deal, available=0)
+
+
+async def expired_deal_ids(session: AsyncSession) -> Sequence[int]:
+    rows = await session.scalars(
+        select(FlashDeal.id).where(
+            FlashDeal.status == DealStatus.ACTIVE, FlashDeal.ends_at <= utcnow()
+        )
+    )
+    return rows.all()
+
+
+async def buy_in_room(
+    session: AsyncSession,
+    live: LiveSession,
+    *,
+    buyer_id: int,
+    sku_id: int,
+    quantity: int,
+    idempotency_key: str,
+    deal_id: int | None = None,
+    hold_for: timedelta | None = None,
+) -> PlacedOrder:
+    """Check out in the room: at the deal price out of the deal's allocation, or at the normal
+    price, always attributed to this session and its creator. Commits (or rolls back)."""
+    if live.status not in (SessionStatus.LIVE, SessionStatus.ENDED):
+        raise Conflict("this session is not live", code="session-not-live")
+    attribution = Attribution(live_session_id=live.id, creator_id=live.creator_id)
+    if deal_id is None:
+        return await place_order(
+            session,
+            buyer_id=buyer_id,
+            market_code=live.market_code,
+            lines=[CheckoutLine(sku_id=sku_id, quantity=quantity)],
+            idempotency_key=idempotency_key,
+            attribution=attribution,
+            hold_for=hold_for,
+        )
+    deal = await get_deal(session, deal_id)
+    line = CheckoutLine(
+        sku_id=sku_id, quantity=quantity, unit_price_minor=deal.price_minor, deal_id=deal.id
+    )
+    existing = await find_by_idempotency_key(session, buyer_id, idempotency_key)
+    if existing is not None:  # a retried tap: replay (or 409) without touching the deal
+        return await place_order(
+            session,
+            buyer_id=buyer_id,
+            market_code=live.market_code,
+            lines=[line],
+            idempotency_key=idempotency_key,
+            attribution=attribution,
+            hold_for=hold_for,
+        )
+    if deal.session_id != live.id or deal.sku_id != sku_id:
+        raise Unprocessable("that deal is not for this product here", code="deal-mismatch")
+    if deal.status != DealStatus.ACTIVE or deal.ends_at <= utcnow() or deal.reservation_id is None:
+        raise Conflict("this flash deal has ended", code="deal-ended")
+    try:
+        mine = await inventory.split_reservation(
+            session,
+            deal.reservation_id,
+            quantity=quantity,
+            reference=f"deal:{deal.id}:buyer:{buyer_id}",
+            hold_for=hold_for or inventory.DEFAULT_HOLD,
+        )
+    except OutOfStock as exc:
+        await session.rollback()
+        raise Conflict("the flash deal is sold out", code="deal-sold-out", deal_id=deal_id) from exc
+    return await place_order(
+        session,
+        buyer_id=buyer_id,
+        market_code=live.market_code,
+        lines=[
+            CheckoutLine(
+                sku_id=sku_id,
+                quantity=quantity,
+                unit_price_minor=deal.price_minor,
+                deal_id=deal.id,
+                reservation_id=mine.id,
+            )
+        ],
+        idempotency_key=idempotency_key,
+        attribution=attribution,
+        hold_for=hold_for,
+    )
+
+
+async def record_deal_sale(session: AsyncSession, deal_id: int, quantity: int) -> None:
+    """Count paid deal units (flushes; the caller commits)."""
+    await session.execute(
+        update(FlashDeal)
+        .where(FlashDeal.id == deal_id, FlashDeal.sold + quantity <= FlashDeal.units)
+        .values(sold=FlashDeal.sold + quantity)
+        .execution_options(synchronize_session=False)
+    )

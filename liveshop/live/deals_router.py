@@ -1,0 +1,224 @@
+"""Flash deals (creator controls) and one-tap buying in the room.
+
+Room events go out after each transaction commits: ``deal_started``/``deal_ended`` and a
+``stock`` event whenever units are claimed, paid or given back."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, MaybePrincipal, SessionDep
+from liveshop.core.errors import PROBLEM_RESPONSES, NotFound
+from liveshop.inventory import service as inventory
+from liveshop.live import deals, service
+from liveshop.live.deal_models import DealEndReason, FlashDeal
+from liveshop.live.publish import RoomPublisher, room_publisher
+from liveshop.markets.service import display_price, get_market
+from liveshop.orders import payment_flow
+from liveshop.orders.payments.provider import CardDetails
+from liveshop.orders.router import notifier_of, provider_of
+from liveshop.orders.schemas import OrderOut
+
+router = APIRouter(prefix="/api/v1/live", tags=["live"], responses=PROBLEM_RESPONSES)
+
+
+class DealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sku_id: int = Field(ge=1)
+    price_minor: int = Field(ge=1, description="Deal price in the session market's minor unit")
+    units: int = Field(ge=1, le=deals.MAX_UNITS)
+    duration_seconds: int = Field(ge=10, le=7200)
+
+
+class DealOut(BaseModel):
+    deal_id: int
+    session_id: int
+    product_id: int
+    sku_id: int
+    price_minor: int
+    regular_price_minor: int
+    currency: str
+    display_price: str
+    units: int
+    available: int
+    sold: int
+    status: str
+    end_reason: str | None
+    ends_at: str
+
+
+class RoomBuyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sku_id: int = Field(ge=1)
+    quantity: int = Field(default=1, ge=1, le=99)
+    deal_id: int | None = Field(default=None, ge=1)
+    card_number: str | None = Field(
+        default=None,
+        min_length=12,
+        max_length=23,
+        pattern=r"^[0-9 -]+$",
+        description="Pay at once (one tap); without it the order waits for /orders/{id}/pay",
+    )
+
+
+async def _deal_out(session: SessionDep, deal: FlashDeal, available: int) -> DealOut:
+    live = await service.get_session(session, deal.session_id)
+    market = await get_market(session, live.market_code)
+    return DealOut(
+        deal_id=deal.id,
+        session_id=deal.session_id,
+        product_id=deal.product_id,
+        sku_id=deal.sku_id,
+        price_minor=deal.price_minor,
+        regular_price_minor=deal.regular_price_minor,
+        currency=deal.currency,
+        display_price=display_price(market, deal.price_minor),
+        units=deal.units,
+        available=available,
+        sold=deal.sold,
+        status=deal.status,
+        end_reason=deal.end_reason,
+        ends_at=deal.ends_at.isoformat(),
+    )
+
+
+async def publish_deal_stock(
+    session: SessionDep, publisher: RoomPublisher, deal: FlashDeal
+) -> None:
+    """The deal's units left, and the SKU's ordinary stock (both coalesced in the room)."""
+    available = await deals.deal_available(session, deal)
+    await publisher.stock(
+        deal.session_id,
+        sku_id=deal.sku_id,
+        available=available,
+        product_id=deal.product_id,
+        deal_id=deal.id,
+    )
+    summary = await inventory.stock_summary(session, deal.sku_id)
+    await session.commit()
+    await publisher.stock(
+        deal.session_id,
+        sku_id=deal.sku_id,
+        available=summary.available,
+        product_id=deal.product_id,
+    )
+
+
+@router.post("/sessions/{session_id}/deals", status_code=status.HTTP_201_CREATED)
+async def start_deal(
+    session_id: int,
+    body: DealIn,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+) -> DealOut:
+    """The session's creator or their moderator starts a flash deal out of real stock."""
+    live = await service.get_session(session, session_id)
+    await service.ensure_can_control(session, principal, live)
+    view = await deals.start_deal(
+        session,
+        live,
+        sku_id=body.sku_id,
+        price_minor=body.price_minor,
+        units=body.units,
+        duration=timedelta(seconds=body.duration_seconds),
+        actor_id=principal.user_id,
+    )
+    publisher = room_publisher(request.app)
+    deal = view.deal
+    await publisher.deal_started(
+        session_id,
+        deal_id=deal.id,
+        product_id=deal.product_id,
+        sku_id=deal.sku_id,
+        price_minor=deal.price_minor,
+        currency=deal.currency,
+        units=deal.units,
+        ends_at=deal.ends_at,
+        regular_price_minor=deal.regular_price_minor,
+    )
+    await publish_deal_stock(session, publisher, deal)
+    return await _deal_out(session, deal, view.available)
+
+
+@router.post("/sessions/{session_id}/deals/{deal_id}/end")
+async def end_deal(
+    session_id: int,
+    deal_id: int,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+) -> DealOut:
+    live = await service.get_session(session, session_id)
+    await service.ensure_can_control(session, principal, live)
+    deal = await deals.get_deal(session, deal_id)
+    if deal.session_id != live.id:
+        raise NotFound(f"flash deal {deal_id} does not exist", code="deal-not-found")
+    ended = await deals.end_deal(session, deal_id, reason=DealEndReason.ENDED_EARLY)
+    deal = await deals.get_deal(session, deal_id)
+    if ended is not None:
+        await announce_deal_end(session, room_publisher(request.app), deal)
+    return await _deal_out(session, deal, 0)
+
+
+async def announce_deal_end(session: SessionDep, publisher: RoomPublisher, deal: FlashDeal) -> None:
+    await publisher.deal_ended(
+        deal.session_id, deal_id=deal.id, reason=deal.end_reason or "ended_early", sold=deal.sold
+    )
+    await publish_deal_stock(session, publisher, deal)
+
+
+@router.get("/sessions/{session_id}/deal")
+async def current_deal(session_id: int, session: SessionDep, _: MaybePrincipal) -> DealOut | None:
+    await service.get_session(session, session_id)
+    view = await deals.active_deal(session, session_id)
+    return None if view is None else await _deal_out(session, view.deal, view.available)
+
+
+IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=100)]
+
+
+@router.post(
+    "/sessions/{session_id}/buy", status_code=status.HTTP_201_CREATED, response_model=OrderOut
+)
+async def buy_in_room(
+    session_id: int,
+    body: RoomBuyIn,
+    idempotency_key: IdempotencyKey,
+    request: Request,
+    principal: BuyerPrincipal,
+    session: SessionDep,
+) -> JSONResponse:
+    """One tap: hold (at the deal price when ``deal_id`` is given), and pay when a card is
+    given. Attributed to this session and its creator."""
+    live = await service.get_session(session, session_id)
+    placed = await deals.buy_in_room(
+        session,
+        live,
+        buyer_id=principal.user_id,
+        sku_id=body.sku_id,
+        quantity=body.quantity,
+        idempotency_key=idempotency_key,
+        deal_id=body.deal_id,
+    )
+    order = placed.order
+    publisher = room_publisher(request.app)
+    if body.deal_id is not None and not placed.replayed:
+        await publish_deal_stock(session, publisher, await deals.get_deal(session, body.deal_id))
+    if body.card_number is not None and order.paid_at is None:
+        order = await payment_flow.pay_order(
+            session,
+            provider_of(request),
+            order_id=order.id,
+            buyer_id=principal.user_id,
+            card=CardDetails(body.card_number.replace(" ", "").replace("-", "")),
+            notifier=notifier_of(request),
+        )
+    market = await get_market(session, order.market_code)
+    out = OrderOut.of(order, market, financials=False)
+    return JSONResponse(out.model_dump(mode="json"), status_code=200 if placed.replayed else 201)

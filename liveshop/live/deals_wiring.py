@@ -1,0 +1,112 @@
+"""What the room does when orders are paid, and the deal clock."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+
+import structlog
+from fastapi import FastAPI
+
+from liveshop.core.db import Database
+from liveshop.inventory import service as inventory
+from liveshop.live import activity, deals
+from liveshop.live.deal_models import DealEndReason
+from liveshop.live.deals_router import announce_deal_end, publish_deal_stock
+from liveshop.live.publish import RoomPublisher, room_publisher
+from liveshop.orders.notify import OrderNotifier, OrderPaid
+
+log = structlog.get_logger("liveshop.live.deals")
+
+
+def install_deals(app: FastAPI, db: Database) -> None:
+    """Listen for paid orders (session stats, deal counts, stock and ticker events)."""
+    notifier: OrderNotifier = app.state.order_notifier
+
+    async def on_paid(event: OrderPaid) -> None:
+        if event.live_session_id is None:
+            return
+        await room_order_paid(db, room_publisher(app), event)
+
+    notifier.on_paid(on_paid)
+    app.state.deal_clock = DealClock(db, lambda: room_publisher(app))
+
+
+async def room_order_paid(db: Database, publisher: RoomPublisher, event: OrderPaid) -> None:
+    session_id = event.live_session_id
+    assert session_id is not None
+    ended = []
+    async with db.session() as s:
+        await activity.record_sale(
+            s, session_id, gmv_minor=event.total_minor, currency=event.currency
+        )
+        for line in event.lines:
+            if line.deal_id is not None:
+                await deals.record_deal_sale(s, line.deal_id, line.quantity)
+        await s.commit()
+        for line in event.lines:
+            if line.deal_id is not None:
+                deal = await deals.get_deal(s, line.deal_id)
+                if deal.sold >= deal.units and await deals.end_deal(
+                    s, deal.id, reason=DealEndReason.SOLD_OUT
+                ):
+                    ended.append(deal.id)
+        for line in event.lines:
+            title = line.title
+            await publisher.purchase(
+                session_id, product_id=line.product_id, title=title, quantity=line.quantity
+            )
+            if line.deal_id is not None:
+                deal = await deals.get_deal(s, line.deal_id)
+                if deal.id in ended:
+                    await announce_deal_end(s, publisher, deal)
+                else:
+                    await publish_deal_stock(s, publisher, deal)
+            else:
+                summary = await inventory.stock_summary(s, line.sku_id)
+                await s.commit()
+                await publisher.stock(
+                    session_id,
+                    sku_id=line.sku_id,
+                    available=summary.available,
+                    product_id=line.product_id,
+                )
+
+
+class DealClock:
+    """Ends deals whose time is up (every ``interval_s``), announcing it in the room."""
+
+    def __init__(self, db: Database, publisher: Callable[[], RoomPublisher]) -> None:
+        self.db = db
+        self.publisher = publisher
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self, interval_s: float = 1.0) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(interval_s), name="deal-clock")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def tick(self) -> int:
+        done = 0
+        async with self.db.session() as s:
+            for deal_id in await deals.expired_deal_ids(s):
+                if await deals.end_deal(s, deal_id, reason=DealEndReason.EXPIRED):
+                    await announce_deal_end(s, self.publisher(), await deals.get_deal(s, deal_id))
+                    done += 1
+            await s.commit()
+        return done
+
+    async def _run(self, interval_s: float) -> None:
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("deal clock tick failed")
