@@ -68,7 +68,7 @@ class SandboxProvider:
     name = "sandbox"
     test_mode = True
 
-    def __init__(self, secret: str, *, delay_s: float = 2.0) -> None:
+    def __init__(self, secret: str, *, delay_s: float = 2) -> None:
         self._secret = secret
         self.delay_s = delay_s
         self.deliver: DeliverFn | None = None
