@@ -2,20 +2,24 @@
 
 from liveshop.accounts import models as accounts_models
 from liveshop.catalog import models as catalog_models
+from liveshop.creators import models as creators_models
 from liveshop.inventory import models as inventory_models
 from liveshop.ledger import models as ledger_models
 from liveshop.live import deal_models as live_deal_models
 from liveshop.live import models as live_models
 from liveshop.markets import models as markets_models
 from liveshop.orders import models as orders_models
+from liveshop.video import models as video_models
 
 __all__ = [
     "accounts_models",
     "catalog_models",
+    "creators_models",
     "inventory_models",
     "ledger_models",
     "live_deal_models",
     "live_models",
     "markets_models",
     "orders_models",
+    "video_models",
 ]
