@@ -31,6 +31,8 @@ from liveshop.orders.payments.sandbox import SandboxProvider
 from liveshop.orders.router import router as orders_router
 from liveshop.orders.sweeper import UnpaidOrderSweeper
 from liveshop.orders.webhooks import handle_webhook
+from liveshop.video.router import router as video_router
+from liveshop.video.wiring import install_video, start_video, stop_video
 from liveshop.web import install_web
 
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -60,7 +62,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             sweeper.start(db, settings.reservation_sweep_seconds)
             unpaid.start(db, settings.reservation_sweep_seconds)
         app.state.deal_clock.start()
+        await start_video(app)  # the media server (RTMP ingest → HLS); never fails startup
         yield
+        await stop_video(app)
         await app.state.deal_clock.stop()
         await shutdown_live(app)
         await unpaid.stop()
@@ -91,6 +95,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.payment_providers = providers
     install_error_handlers(app)
     install_live(app, settings, db)
+    install_video(app, settings, db)
     install_deals(app, db)
     for router in (
         health_router,
@@ -101,6 +106,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         orders_router,
         ledger_router,
         live_router,
+        video_router,
         deals_router,
     ):
         app.include_router(router)

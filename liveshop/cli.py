@@ -31,8 +31,13 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
 ) -> None:
     """Serve the API and pages."""
+    import os
+
     import uvicorn
 
+    if port is not None:  # the app tells its media server where to call back
+        os.environ["LIVESHOP_PORT"] = str(port)
+        get_settings.cache_clear()
     s = get_settings()
     uvicorn.run(
         "liveshop.app:create_app",

@@ -12,6 +12,8 @@ import os
 os.environ.setdefault("LIVESHOP_PASSWORD_TIME_COST", "1")
 os.environ.setdefault("LIVESHOP_PASSWORD_MEMORY_COST_KIB", "8192")
 os.environ.setdefault("LIVESHOP_SECRET_KEY", "test-secret")
+# No media server in every app a test starts; tests/video turns it on where it is tested.
+os.environ.setdefault("LIVESHOP_VIDEO_PROVIDER", "off")
 
 import asyncio
 import uuid

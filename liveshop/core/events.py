@@ -29,6 +29,7 @@ class EventType(StrEnum):
     PURCHASE = "purchase"  # ticker line ("someone in Leeds just bought…"), no personal data
     SESSION_STARTED = "session_started"  # the creator went live
     SESSION_ENDED = "session_ended"  # ended or cancelled; the server closes sockets after it
+    VIDEO = "video"  # the stream's video: receiving, reconnecting (liveshop.video)
 
 
 def now_ms() -> float:

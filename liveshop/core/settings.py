@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,6 +42,17 @@ class Settings(BaseSettings):
     # (derived from secret_key when empty); late card outcomes arrive after the delay.
     payment_webhook_secret: str = ""
     sandbox_webhook_delay_s: float = 2.0
+    # Video (liveshop.video): "embedded" runs nginx with the RTMP module (RTMP in, HLS out)
+    # next to the app; "external" uses another RTMP/HLS server or CDN (URLs below); "off".
+    video_provider: Literal["embedded", "external", "off"] = "embedded"
+    video_dir: Path = Path("var/video")  # nginx.conf, HLS folders, recordings, posters
+    rtmp_port: int = 1935
+    video_http_port: int = 1936  # nginx's own HTTP, on 127.0.0.1 only (publisher control)
+    video_grace_seconds: float = 30.0  # ingest gone this long: the session ends
+    video_rtmp_url: str = ""  # what OBS is told; default rtmp://<host>:<rtmp_port>/live
+    video_callback_url: str = ""  # how nginx reaches the app; default http://127.0.0.1:<port>
+    video_external_playlist_url: str = ""  # e.g. https://cdn.example/hls/{stream}/index.m3u8
+    video_external_replay_url: str = ""  # same placeholders ({stream}, {session_id})
 
     def webhook_secret(self) -> str:
         if self.payment_webhook_secret:

@@ -1,0 +1,167 @@
+"""HLS on disk: reading nginx's rolling playlist, keeping every segment, the VOD replay.
+
+nginx-rtmp writes a *rolling* ``index.m3u8`` (the last ~10 s) and, with ``hls_cleanup
+off``, leaves every ``N.ts`` on disk. ``Recording`` polls the rolling playlist while the
+stream runs and appends each new segment (name, duration, discontinuity) to
+``recording.txt`` in the folder; at the end ``write_replay`` turns that into a VOD
+playlist with ``#EXT-X-ENDLIST``. Polling every second cannot miss a segment: one
+stays in the rolling playlist for ``hls_playlist_length`` (10 s).
+
+File names reaching the disk are checked against strict patterns, never joined raw.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+SEGMENT_NAME = re.compile(r"[0-9]{1,12}\.ts")
+FOLDER_NAME = re.compile(r"s[0-9]{1,18}-[0-9a-f]{12}")
+LIVE_PLAYLIST = "index.m3u8"
+REPLAY_PLAYLIST = "replay.m3u8"
+POSTER = "poster.jpg"
+RECORDING = "recording.txt"
+SERVED_NAMES = frozenset({LIVE_PLAYLIST, REPLAY_PLAYLIST, POSTER})
+
+
+def new_folder_name(session_id: int) -> str:
+    """The public stream name (and HLS folder) of a session: never derived from the key."""
+    return f"s{session_id}-{secrets.token_hex(6)}"
+
+
+def servable(name: str) -> bool:
+    return name in SERVED_NAMES or SEGMENT_NAME.fullmatch(name) is not None
+
+
+def safe_path(root: Path, folder: str, name: str) -> Path | None:
+    """``root/folder/name`` if both parts are names we write and it stays under root."""
+    if FOLDER_NAME.fullmatch(folder) is None or not servable(name):
+        return None
+    base = root.resolve()
+    path = (base / folder / name).resolve()
+    if not path.is_relative_to(base):
+        return None
+    return path
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    uri: str
+    duration: float
+    discontinuity: bool = False
+
+
+def parse_playlist(text: str) -> list[Segment]:
+    """The media segments of an HLS media playlist (tags other than these are ignored)."""
+    out: list[Segment] = []
+    duration: float | None = None
+    discontinuity = False
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("#EXTINF:"):
+            value = line[len("#EXTINF:") :].split(",", 1)[0]
+            try:
+                duration = float(value)
+            except ValueError:
+                duration = None
+        elif line == "#EXT-X-DISCONTINUITY":
+            discontinuity = True
+        elif not line.startswith("#"):
+            if duration is not None:
+                out.append(Segment(line, duration, discontinuity))
+            duration, discontinuity = None, False
+    return out
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+class Recording:
+    """Every segment a stream folder ever had, in order (see the module docstring)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.segments: list[Segment] = []
+        self._known: set[str] = set()
+        self._next_discontinuity = False
+        self._load()
+
+    def _load(self) -> None:
+        path = self.folder / RECORDING
+        if not path.exists():
+            return
+        for line in path.read_text(encoding="utf-8").splitlines():
+            parts = line.split()
+            if len(parts) < 2 or SEGMENT_NAME.fullmatch(parts[1]) is None:
+                continue
+            try:
+                seg = Segment(parts[1], float(parts[0]), len(parts) > 2 and parts[2] == "d")
+            except ValueError:
+                continue
+            if seg.uri not in self._known:
+                self._known.add(seg.uri)
+                self.segments.append(seg)
+
+    def new_publish(self) -> None:
+        """An encoder (re)connected: its first segment starts a new timeline."""
+        if self.segments:
+            self._next_discontinuity = True
+
+    def poll(self) -> list[Segment]:
+        """Take the new segments of the rolling playlist; returns them."""
+        try:
+            text = (self.folder / LIVE_PLAYLIST).read_text(encoding="utf-8")
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        added: list[Segment] = []
+        for seg in parse_playlist(text):
+            if seg.uri in self._known or SEGMENT_NAME.fullmatch(seg.uri) is None:
+                continue
+            disc = bool(self.segments or added) and (seg.discontinuity or self._next_discontinuity)
+            self._next_discontinuity = False
+            added.append(Segment(seg.uri, seg.duration, disc))
+            self._known.add(seg.uri)
+        if added:
+            with (self.folder / RECORDING).open("a", encoding="utf-8") as f:
+                for seg in added:
+                    f.write(f"{seg.duration:.3f} {seg.uri}{' d' if seg.discontinuity else ''}\n")
+            self.segments.extend(added)
+        return added
+
+    @property
+    def duration_ms(self) -> int:
+        return round(sum(s.duration for s in self.segments) * 1000)
+
+    def newest(self) -> Path | None:
+        return self.folder / self.segments[-1].uri if self.segments else None
+
+    def write_replay(self) -> Path | None:
+        """Write ``replay.m3u8`` (VOD, ENDLIST) from every recorded segment; None if none."""
+        if not self.segments:
+            return None
+        target = max(1, math.ceil(max(s.duration for s in self.segments)))
+        lines = [
+            "#EXTM3U",
+            "#EXT-X-VERSION:3",
+            "#EXT-X-PLAYLIST-TYPE:VOD",
+            f"#EXT-X-TARGETDURATION:{target}",
+            "#EXT-X-MEDIA-SEQUENCE:0",
+        ]
+        for seg in self.segments:
+            if seg.discontinuity:
+                lines.append("#EXT-X-DISCONTINUITY")
+            lines.append(f"#EXTINF:{seg.duration:.3f},")
+            lines.append(seg.uri)
+        lines.append("#EXT-X-ENDLIST")
+        path = self.folder / REPLAY_PLAYLIST
+        _write_atomic(path, "\n".join(lines) + "\n")
+        return path

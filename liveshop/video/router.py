@@ -1,0 +1,296 @@
+"""Video over HTTP: stream keys (creators), video state and replay timeline (public),
+the media server's callbacks (internal), and the HLS files themselves."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.responses import FileResponse, RedirectResponse
+
+from liveshop.accounts.deps import CreatorPrincipal, MaybePrincipal, SessionDep
+from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden, NotFound, Unauthorized
+from liveshop.live import service as live_service
+from liveshop.live.catalog_view import product_summary
+from liveshop.live.models import SessionStatus
+from liveshop.video import service, timeline
+from liveshop.video.deps import InternalCaller, PublicFile
+from liveshop.video.hls import (
+    LIVE_PLAYLIST,
+    POSTER,
+    REPLAY_PLAYLIST,
+    SEGMENT_NAME,
+    safe_path,
+    servable,
+)
+from liveshop.video.manager import VideoManager
+from liveshop.video.models import TimelineKind
+from liveshop.video.placeholder import PLACEHOLDER_JPEG
+from liveshop.video.schemas import (
+    NewStreamKeyOut,
+    ReplayProductOut,
+    StreamKeyOut,
+    TimelineEntryOut,
+    TimelineOut,
+    VideoOut,
+)
+
+PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
+SEGMENT_TYPE = "video/mp2t"
+CACHE_LIVE_PLAYLIST = "no-cache"
+CACHE_REPLAY_PLAYLIST = "public, max-age=3600"
+CACHE_SEGMENT = "public, max-age=31536000, immutable"
+CACHE_POSTER = "public, max-age=30"
+SESSION_ID = re.compile(r"[1-9][0-9]{0,17}")
+PUBLIC_STATUSES = frozenset({SessionStatus.ENDED, SessionStatus.CANCELLED})
+
+
+def _manager(request: Request) -> VideoManager:
+    manager: VideoManager = request.app.state.video
+    return manager
+
+
+ManagerDep = Annotated[VideoManager, Depends(_manager)]
+
+api = APIRouter(prefix="/api/v1/video", tags=["video"], responses=PROBLEM_RESPONSES)
+
+
+# --- stream keys ----------------------------------------------------------------------
+
+
+@api.get("/stream-key")
+async def get_stream_key(
+    principal: CreatorPrincipal, session: SessionDep, video: ManagerDep
+) -> StreamKeyOut:
+    """Your key's prefix and the RTMP server URL (the key itself is never shown again)."""
+    row = await service.active_key(session, principal.user_id)
+    return StreamKeyOut(
+        has_key=row is not None,
+        prefix=row.prefix if row else None,
+        created_at=row.created_at if row else None,
+        rtmp_url=video.provider.ingest_url(),
+        provider=video.provider.name,
+    )
+
+
+@api.post("/stream-key/rotate")
+async def rotate_stream_key(
+    principal: CreatorPrincipal, session: SessionDep, video: ManagerDep, response: Response
+) -> NewStreamKeyOut:
+    """A new key (the old one stops working, and an encoder using it is disconnected).
+
+    The answer is the only time the key is shown: it is not stored anywhere readable."""
+    issued = await service.rotate_key(session, principal.user_id)
+    await video.key_revoked(principal.user_id)
+    response.headers["Cache-Control"] = "no-store"
+    return NewStreamKeyOut(
+        stream_key=issued.key,
+        prefix=issued.row.prefix,
+        created_at=issued.row.created_at,
+        rtmp_url=video.provider.ingest_url(),
+    )
+
+
+@api.delete("/stream-key", status_code=status.HTTP_204_NO_CONTENT)
+async def revoke_stream_key(
+    principal: CreatorPrincipal, session: SessionDep, video: ManagerDep
+) -> None:
+    """Revoke your key: nobody can go live with it any more (rotate to get a new one)."""
+    if await service.revoke_key(session, principal.user_id) is not None:
+        await video.key_revoked(principal.user_id)
+
+
+# --- video state and the replay timeline ----------------------------------------------
+
+
+@api.get("/{session_id}")
+async def get_video(
+    session_id: int, session: SessionDep, video: ManagerDep, _: MaybePrincipal
+) -> VideoOut:
+    """The session's video: what to play (live playlist, or the replay once it ended)."""
+    live = await live_service.get_session(session, session_id)
+    stream = await service.get_stream(session, session_id)
+    folder = stream.folder if stream is not None else None
+    provider = video.provider
+    return VideoOut(
+        session_id=session_id,
+        session_status=live.status,
+        state=stream.state if stream is not None else None,
+        playlist_url=provider.playlist_url(session_id, folder) if folder else None,
+        replay_url=(
+            provider.replay_url(session_id, folder)
+            if folder and stream is not None and stream.replay_ready
+            else None
+        ),
+        poster_url=f"/video/{session_id}/{POSTER}",
+        duration_ms=stream.duration_ms if stream is not None else 0,
+    )
+
+
+def _product_ids(kind: str, data: dict[str, Any]) -> list[int]:
+    if kind == TimelineKind.PURCHASE_SPIKE:
+        return [int(p["product_id"]) for p in data.get("products", []) if "product_id" in p]
+    pid = data.get("product_id")
+    return [int(pid)] if isinstance(pid, int) else []
+
+
+@api.get("/{session_id}/timeline")
+async def get_timeline(
+    session_id: int, session: SessionDep, video: ManagerDep, principal: MaybePrincipal
+) -> TimelineOut:
+    """What was on screen when: pins, flash deals, purchase spikes, with their offsets into
+    the replay (ms). Public once the session has ended; while it runs, its hosts only.
+
+    Products come at their normal price — a replay never brings a flash deal back."""
+    live = await live_service.get_session(session, session_id)
+    if live.status not in PUBLIC_STATUSES:
+        if principal is None:
+            raise Unauthorized(
+                "the timeline of a running session is for its hosts; sign in",
+                code="unauthenticated",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        await live_service.ensure_can_control(session, principal, live)
+    stream = await service.get_stream(session, session_id)
+    rows = await timeline.entries(session, session_id)
+    entries, wanted = [], []
+    for row in rows:
+        ids = _product_ids(row.kind, row.payload)
+        wanted.extend(ids)
+        entries.append(
+            TimelineEntryOut(
+                offset_ms=row.offset_ms,
+                kind=row.kind,
+                product_id=ids[0] if ids else None,
+                data=row.payload,
+            )
+        )
+    products = []
+    for pid in dict.fromkeys(wanted):
+        summary = await product_summary(session, pid, live.market_code)
+        if summary is None:
+            continue
+        cheapest = min(summary.skus, key=lambda s: s.price_minor, default=None)
+        products.append(
+            ReplayProductOut(
+                product_id=pid,
+                title=summary.title,
+                image_url=summary.image_url,
+                currency=summary.currency,
+                price_minor=cheapest.price_minor if cheapest else None,
+                price_display=cheapest.price_display if cheapest else None,
+                url=f"/p/{pid}",
+            )
+        )
+    folder = stream.folder if stream is not None else None
+    ready = stream is not None and stream.replay_ready
+    return TimelineOut(
+        session_id=session_id,
+        session_status=live.status,
+        duration_ms=stream.duration_ms if stream is not None else 0,
+        replay_url=video.provider.replay_url(session_id, folder) if folder and ready else None,
+        poster_url=f"/video/{session_id}/{POSTER}",
+        entries=entries,
+        products=products,
+    )
+
+
+# --- the media server's callbacks ------------------------------------------------------
+
+internal = APIRouter(prefix="/internal/video", include_in_schema=False)
+
+
+async def _publisher_form(request: Request) -> tuple[str, str]:
+    form = await request.form()
+    name, client_id = form.get("name"), form.get("clientid")
+    if form.get("app") != "live" or not isinstance(name, str) or not isinstance(client_id, str):
+        raise Forbidden("not a publish to the live application", code="stream-key-invalid")
+    return name, client_id[:32]
+
+
+@internal.post("/on_publish")
+async def on_publish(
+    request: Request, _: InternalCaller, session: SessionDep, video: ManagerDep
+) -> Response:
+    """nginx-rtmp ``on_publish``: 403 refuses the encoder before a byte is written; 302
+    with a plain-name Location renames the stream (and its HLS folder) away from the key."""
+    key, client_id = await _publisher_form(request)
+    folder = await video.on_publish(session, key=key, client_id=client_id)
+    return Response(status_code=status.HTTP_302_FOUND, headers={"Location": folder})
+
+
+@internal.post("/on_publish_done")
+async def on_publish_done(
+    request: Request, _: InternalCaller, session: SessionDep, video: ManagerDep
+) -> Response:
+    key, client_id = await _publisher_form(request)
+    await video.on_publish_done(session, key=key, client_id=client_id)
+    return Response(status_code=status.HTTP_200_OK)
+
+
+# --- HLS files --------------------------------------------------------------------------
+
+files = APIRouter(include_in_schema=False)
+
+
+def _not_found() -> NotFound:
+    return NotFound("no such video file", code="video-file-not-found")
+
+
+@files.get("/video/{session_id}/{name}")
+async def video_file(session_id: str, name: str, _: PublicFile, video: ManagerDep) -> Response:
+    """Playlists, segments and the poster. Anything but our own file names is 404."""
+    if SESSION_ID.fullmatch(session_id) is None or not servable(name):
+        raise _not_found()
+    sid = int(session_id)
+    folder = await video.folder_of(sid)
+    if name == POSTER:
+        return await _poster(video, sid, folder)
+    if folder is None:
+        raise _not_found()
+    local = video.provider.local_dir
+    if local is None:
+        url = (
+            video.provider.replay_url(sid, folder)
+            if name == REPLAY_PLAYLIST
+            else video.provider.playlist_url(sid, folder)
+        )
+        if name not in (LIVE_PLAYLIST, REPLAY_PLAYLIST) or not url:
+            raise _not_found()
+        return RedirectResponse(url, status_code=status.HTTP_307_TEMPORARY_REDIRECT)
+    if name == LIVE_PLAYLIST:
+        # Once the replay exists the session is over: players get the complete VOD.
+        replay = safe_path(local, folder, REPLAY_PLAYLIST)
+        if replay is not None and replay.is_file():
+            return FileResponse(replay, media_type=PLAYLIST_TYPE, headers=_cache(REPLAY_PLAYLIST))
+    path = safe_path(local, folder, name)
+    if path is None or not path.is_file():
+        raise _not_found()
+    media_type = SEGMENT_TYPE if SEGMENT_NAME.fullmatch(name) else PLAYLIST_TYPE
+    return FileResponse(path, media_type=media_type, headers=_cache(name))
+
+
+def _cache(name: str) -> dict[str, str]:
+    if name == LIVE_PLAYLIST:
+        return {"Cache-Control": CACHE_LIVE_PLAYLIST}
+    if name == REPLAY_PLAYLIST:
+        return {"Cache-Control": CACHE_REPLAY_PLAYLIST}
+    return {"Cache-Control": CACHE_SEGMENT}
+
+
+async def _poster(video: VideoManager, session_id: int, folder: str | None) -> Response:
+    headers = {"Cache-Control": CACHE_POSTER}
+    if folder is not None:
+        path = video.poster_path(session_id, folder)
+        if path.is_file():
+            return FileResponse(path, media_type="image/jpeg", headers=headers)
+    elif not await video.session_exists(session_id):
+        raise _not_found()
+    return Response(PLACEHOLDER_JPEG, media_type="image/jpeg", headers=headers)
+
+
+router = APIRouter()
+router.include_router(api)
+router.include_router(internal)
+router.include_router(files)

@@ -1,0 +1,66 @@
+"""What the video API answers (it takes no JSON bodies)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class StreamKeyOut(BaseModel):
+    """Your stream key as pages show it: the prefix, never the key."""
+
+    has_key: bool
+    prefix: str | None
+    created_at: datetime | None
+    rtmp_url: str | None  # OBS "Server"; None while video ingest is off
+    provider: str
+
+
+class NewStreamKeyOut(BaseModel):
+    """A new key. ``stream_key`` is shown this once: paste it into OBS now."""
+
+    stream_key: str
+    prefix: str
+    created_at: datetime
+    rtmp_url: str | None
+
+
+class VideoOut(BaseModel):
+    session_id: int
+    session_status: str
+    state: str | None  # receiving, reconnecting, ended; None before any video
+    playlist_url: str | None
+    replay_url: str | None
+    poster_url: str
+    duration_ms: int
+
+
+class TimelineEntryOut(BaseModel):
+    offset_ms: int
+    kind: str
+    product_id: int | None
+    data: dict[str, Any]
+
+
+class ReplayProductOut(BaseModel):
+    """A product of the replay at its normal price in the session's market."""
+
+    product_id: int
+    title: str
+    image_url: str | None
+    currency: str
+    price_minor: int | None
+    price_display: str | None
+    url: str  # the normal product page: buying there is at the normal price
+
+
+class TimelineOut(BaseModel):
+    session_id: int
+    session_status: str
+    duration_ms: int
+    replay_url: str | None
+    poster_url: str
+    entries: list[TimelineEntryOut]
+    products: list[ReplayProductOut]
