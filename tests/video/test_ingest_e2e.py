@@ -1,0 +1,286 @@
+"""End to end with the real tools: ``liveshop serve`` (as ``make run`` starts it) runs nginx
+with the RTMP module; ffmpeg pushes its test picture and tone over RTMP like OBS would.
+
+One push per database: a wrong key is refused before any folder exists, a valid key
+takes the session live, HLS appears with H.264/AAC segments served with the right types,
+a pin during the push lands on the replay timeline, the session ends after the grace
+period, the replay is a complete VOD playlist, a poster exists — and the server's whole
+log (app, uvicorn, nginx) never contains a stream key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from liveshop.accounts.models import Role
+from liveshop.core.db import Database
+from liveshop.core.settings import Settings
+from liveshop.video.hls import FOLDER_NAME
+from liveshop.video.placeholder import PLACEHOLDER_JPEG
+from liveshop.video.provider import callback_secret
+from tests.conftest import service_missing
+from tests.support import MakeActor
+from tests.video.helpers import (
+    eventually,
+    free_port,
+    media_tools_missing,
+    new_key,
+    product,
+    session,
+    video_dir,
+)
+
+GRACE_S = 1.5
+PUSH_S = 6
+
+
+@dataclass
+class Served:
+    base: str
+    rtmp: str
+    video_dir: Path
+    log_path: Path
+    process: subprocess.Popen[bytes]
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.fixture
+async def served(db: Database, db_url: str) -> AsyncIterator[Served]:
+    """``liveshop serve`` in its own process on free ports, against the test database."""
+    problem = media_tools_missing()
+    if problem:
+        service_missing("nginx + RTMP module + ffmpeg", f"missing {problem}")
+    vdir = video_dir()
+    port, rtmp_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "LIVESHOP_DATABASE_URL": db_url,
+        "LIVESHOP_VIDEO_PROVIDER": "embedded",
+        "LIVESHOP_VIDEO_DIR": str(vdir),
+        "LIVESHOP_RTMP_PORT": str(rtmp_port),
+        "LIVESHOP_VIDEO_HTTP_PORT": str(free_port()),
+        "LIVESHOP_VIDEO_GRACE_SECONDS": str(GRACE_S),
+        "LIVESHOP_RESERVATION_SWEEP_SECONDS": "0",
+        "LIVESHOP_LOG_LEVEL": "DEBUG",  # everything, nginx's info lines included
+    }
+    log_path = vdir / "server.log"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(  # noqa: ASYNC220 - started once, waited for in a thread
+            [
+                sys.executable,
+                "-m",
+                "liveshop.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    served = Served(
+        f"http://127.0.0.1:{port}", f"rtmp://127.0.0.1:{rtmp_port}/live", vdir, log_path, process
+    )
+
+    async def up() -> bool:
+        """The app answers HTTP and nginx accepts RTMP."""
+        assert process.poll() is None, served.log_text()[-3000:]
+        try:
+            async with httpx.AsyncClient(base_url=served.base) as c:
+                if (await c.get("/healthz")).status_code != 200:
+                    return False
+            _, writer = await asyncio.open_connection("127.0.0.1", rtmp_port)
+        except (OSError, httpx.TransportError):
+            return False
+        writer.close()
+        return True
+
+    try:
+        await eventually(up, within=20)
+        yield served
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.to_thread(process.wait, 15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        print(served.log_text()[-8000:])  # shown when the test fails
+        if keep := os.environ.get("LIVESHOP_VIDEO_TEST_LOG"):  # the whole log, for debugging
+            shutil.copy(log_path, keep)
+        shutil.rmtree(vdir, ignore_errors=True)
+
+
+async def push(rtmp_url: str, seconds: int) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-re",
+        "-f", "lavfi", "-i", "testsrc=size=640x360:rate=25",
+        "-f", "lavfi", "-i", "sine=frequency=440",
+        "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "25",
+        "-c:a", "aac", "-t", str(seconds), "-f", "flv", rtmp_url,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+
+
+async def codecs(path: Path) -> set[str]:
+    proc = await asyncio.create_subprocess_exec(
+        "ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "json", str(path),
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await proc.communicate()
+    return {s["codec_name"] for s in json.loads(out)["streams"]}
+
+
+def alive(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists()
+
+
+async def raw_status(base: str, raw_path: str) -> int:
+    """GET a path byte for byte (HTTP clients normalise ``..`` away before sending)."""
+    host, port = base.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(f"GET {raw_path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    await writer.drain()
+    status_line = await reader.readline()
+    writer.close()
+    return int(status_line.split()[1])
+
+
+async def test_push_goes_live_records_and_replays(
+    served: Served, make_actor: MakeActor, tmp_path: Path
+) -> None:
+    async with httpx.AsyncClient(base_url=served.base, timeout=10) as c:
+        seller, creator = await make_actor(Role.SELLER), await make_actor(Role.CREATOR)
+        serum, toner = await product(c, seller, "glow"), await product(c, seller, "tone", 1299)
+        live = await session(c, creator, [serum, toner])
+        sid = live["id"]
+        key = await new_key(c, creator)
+        hls_root = served.video_dir / "hls"
+
+        # A wrong key is refused by on_publish before nginx writes anything.
+        wrong = "lsk_" + "W" * 32
+        refused = await push(f"{served.rtmp}/{wrong}", 3)
+        _, err = await asyncio.wait_for(refused.communicate(), 15)
+        assert refused.returncode != 0, err
+        assert not hls_root.exists() or list(hls_root.iterdir()) == []
+
+        # The valid key: the scheduled session goes live and HLS appears.
+        encoder = await push(f"{served.rtmp}/{key}", PUSH_S)
+
+        async def video() -> dict[str, object]:
+            resp = await c.get(f"/api/v1/video/{sid}")
+            assert resp.status_code == 200, resp.text
+            body: dict[str, object] = resp.json()
+            return body
+
+        async def receiving() -> bool:
+            v = await video()
+            return v["state"] == "receiving" and v["session_status"] == "live"
+
+        await eventually(receiving)
+        pinned = await c.post(
+            f"/api/v1/live/sessions/{sid}/pin", json={"product_id": toner}, headers=creator.headers
+        )
+        assert pinned.status_code == 200, pinned.text
+
+        playlist_url = f"/video/{sid}/index.m3u8"
+
+        async def segments_listed() -> bool:
+            resp = await c.get(playlist_url)
+            return resp.status_code == 200 and resp.text.count(".ts") >= 2
+
+        await eventually(segments_listed)
+        resp = await c.get(playlist_url)
+        assert resp.headers["content-type"] == "application/vnd.apple.mpegurl"
+        assert resp.headers["cache-control"] == "no-cache"
+        first = next(line for line in resp.text.splitlines() if line.endswith(".ts"))
+        seg = await c.get(f"/video/{sid}/{first}")
+        assert seg.status_code == 200
+        assert seg.headers["content-type"] == "video/mp2t"
+        assert "immutable" in seg.headers["cache-control"]
+        (tmp_path / first).write_bytes(seg.content)
+        assert await codecs(tmp_path / first) == {"h264", "aac"}
+
+        nginx_pid = int((served.video_dir / "nginx.pid").read_text())
+        assert alive(nginx_pid)
+
+        # Folders are named by a public name, never by the key.
+        folders = [p.name for p in hls_root.iterdir()]
+        assert len(folders) == 1 and FOLDER_NAME.match(folders[0]), folders
+        assert key not in folders[0]
+
+        # Path traversal in any video URL is a 404, byte for byte through uvicorn.
+        for raw in (
+            f"/video/{sid}/../../../etc/passwd",
+            f"/video/{sid}/%2e%2e/%2e%2e/etc/passwd",
+            f"/video/{sid}/..%2f..%2fnginx.conf",
+            f"/video/{sid}/%2e%2e%2fnginx.conf",
+            "/video/..%2f..%2fnginx.conf/index.m3u8",
+            "/video//etc/passwd",
+            f"/video/{sid}//etc/passwd",
+            f"/video/{sid}/{folders[0]}",
+            f"/video/{sid}/recording.txt",
+        ):
+            assert await raw_status(served.base, raw) == 404, raw
+
+        _, err = await asyncio.wait_for(encoder.communicate(), PUSH_S + 15)
+        assert encoder.returncode == 0, err
+
+        # Ingest gone: reconnecting, then the session ends after the grace period.
+        seen: set[object] = set()
+
+        async def ended() -> bool:
+            v = await video()
+            seen.add(v["state"])
+            return v["session_status"] == "ended" and v["state"] == "ended"
+
+        await eventually(ended, within=GRACE_S + 10)
+        assert "reconnecting" in seen
+
+        replay = await c.get(f"/video/{sid}/replay.m3u8")
+        assert replay.status_code == 200
+        assert replay.headers["content-type"] == "application/vnd.apple.mpegurl"
+        lines = replay.text.splitlines()
+        assert "#EXT-X-PLAYLIST-TYPE:VOD" in lines and lines[-1] == "#EXT-X-ENDLIST"
+        replay_segments = [line for line in lines if line.endswith(".ts")]
+        assert first in replay_segments and len(replay_segments) >= PUSH_S - 2
+        for name in replay_segments:
+            assert (await c.get(f"/video/{sid}/{name}")).status_code == 200
+        # Once over, the live URL plays the complete recording too.
+        assert (await c.get(playlist_url)).text == replay.text
+
+        # The shoppable timeline (public now): the pin during the push, at its offset.
+        tl = (await c.get(f"/api/v1/video/{sid}/timeline")).json()
+        assert 0 < tl["duration_ms"] <= (PUSH_S + 2) * 1000
+        pins = [e for e in tl["entries"] if e["kind"] == "pin"]
+        assert [p["product_id"] for p in pins] == [toner]
+        assert 0 < pins[0]["offset_ms"] < tl["duration_ms"]
+        assert {p["product_id"]: p["price_minor"] for p in tl["products"]} == {toner: 1299}
+
+        poster = await c.get(f"/video/{sid}/poster.jpg")
+        assert poster.headers["content-type"] == "image/jpeg"
+        assert poster.content[:3] == b"\xff\xd8\xff" and poster.content != PLACEHOLDER_JPEG
+
+    served.process.send_signal(signal.SIGTERM)
+    await asyncio.to_thread(served.process.wait, 15)
+    text = served.log_text()
+    assert "media server started" in text and "nginx" in text
+    assert key not in text and wrong not in text
+    assert callback_secret(Settings()) not in text  # same LIVESHOP_SECRET_KEY as the server
+    assert not alive(nginx_pid), "nginx outlived the app"
