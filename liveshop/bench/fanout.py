@@ -504,6 +504,7 @@ class _Nodes:
             "LIVESHOP_LIVE_FANOUT": "naive" if opts.naive else "batched",
             "LIVESHOP_LOG_LEVEL": "WARNING",
             "LIVESHOP_RESERVATION_SWEEP_SECONDS": "0",
+            "LIVESHOP_VIDEO_PROVIDER": "off",  # no media server in the measured process
         }
         if opts.comment_cap is not None:
             env["LIVESHOP_LIVE_COMMENT_CAP_PER_S"] = str(opts.comment_cap)

@@ -13,6 +13,7 @@ import contextlib
 from dataclasses import dataclass
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from liveshop.core.db import Database
 from liveshop.core.errors import Conflict
@@ -37,6 +38,7 @@ class CommentWriter:
         self._queue: list[_Pending] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._conn: AsyncConnection | None = None
 
     async def post(self, *, session_id: int, user_id: int, text: str) -> LiveComment:
         """Store a comment (with the next batch); 409 ``room-not-live`` if not live."""
@@ -57,13 +59,21 @@ class CommentWriter:
                 del self._queue[: self.max_batch]
                 await self._store(batch)
 
+    async def _connection(self) -> AsyncConnection:
+        """The writer's own connection, kept between batches (no connect per batch)."""
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            self._conn = await self.db.engine.connect()
+        return self._conn
+
     async def _store(self, batch: list[_Pending]) -> None:
         items = [(p.session_id, p.user_id, p.text) for p in batch]
         try:
-            async with self.db.session() as s:
+            conn = await self._connection()
+            async with AsyncSession(bind=conn, expire_on_commit=False) as s:
                 stored = await activity.post_comments(s, items)
         except Exception as exc:
             log.exception("storing comments failed", count=len(batch))
+            await self._drop_connection()
             for p in batch:
                 if not p.stored.done():
                     p.stored.set_exception(exc)
@@ -80,8 +90,15 @@ class CommentWriter:
             else:
                 p.stored.set_result(comment)
 
+    async def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()
+
     async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        await self._drop_connection()

@@ -23,7 +23,8 @@ Serve = Callable[[FastAPI], Awaitable[str]]
 
 
 def live_app(db: Database, *, broker_url: str = "memory://", **config: Any) -> FastAPI:
-    app = create_app(Settings(broker_url=broker_url, reservation_sweep_seconds=0), database=db)
+    settings = Settings(broker_url=broker_url, reservation_sweep_seconds=0, video_provider="off")
+    app = create_app(settings, database=db)
     app.state.hub.config = HubConfig(**{**FAST, **config})
     return app
 
