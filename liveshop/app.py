@@ -17,6 +17,7 @@ from liveshop.core.errors import install_error_handlers
 from liveshop.core.health import router as health_router
 from liveshop.core.logging import configure_logging
 from liveshop.core.settings import Settings, get_settings
+from liveshop.creators.router import router as creators_router
 from liveshop.inventory.router import router as inventory_router
 from liveshop.inventory.sweeper import ReservationSweeper
 from liveshop.ledger.router import router as ledger_router
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         live_router,
         video_router,
         deals_router,
+        creators_router,
     ):
         app.include_router(router)
     install_web(app)  # pages and /static

@@ -7,6 +7,11 @@ Paid order, per line: gross = tax + platform commission + creator commission + s
 Refund of q more units of a line already refunded r of Q: every component is reversed by
 ``part(x) = x·(r+q)//Q − x·r//Q`` — cumulative floors, so a line refunded in any number of
 steps is reversed exactly to the minor unit, and each step still sums to zero.
+
+Agency share: when the contract in force at purchase (``order.created_at``) gives the creator's
+agency a share, the line's creator commission C is split once, exactly, by
+``ledger.allocate`` into agency A and creator C − A; a refund reverses A by the same cumulative
+floors, so sale and refunds of a line cancel exactly on both accounts.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from liveshop.creators.contracts import AgencySplit, agency_split_at
 from liveshop.ledger.models import AccountType
 from liveshop.ledger.service import AccountKey, Posting, post
 from liveshop.orders.models import Order, OrderLine
@@ -30,6 +36,21 @@ class LineParts:
     tax: int
     platform: int
     creator: int
+    # Which slice of the whole line this is (for splitting the creator's part exactly):
+    # units ``already`` .. ``already + more`` of ``quantity``; ``creator_whole`` is the line's
+    # full creator commission.
+    creator_whole: int = 0
+    already: int = 0
+    more: int = 1
+    quantity: int = 1
+
+    def agency_part(self, split: AgencySplit | None) -> int:
+        """The agency's share of this slice's creator commission (cumulative floors)."""
+        if split is None:
+            return 0
+        whole = split.agency_part(self.creator_whole)
+        q = self.quantity
+        return whole * (self.already + self.more) // q - whole * self.already // q
 
     @property
     def seller(self) -> int:
@@ -48,6 +69,10 @@ def sale_parts(line: OrderLine) -> LineParts:
         tax=line.tax_minor,
         platform=line.platform_commission_minor,
         creator=line.creator_commission_minor,
+        creator_whole=line.creator_commission_minor,
+        already=0,
+        more=line.quantity,
+        quantity=line.quantity,
     )
 
 
@@ -64,10 +89,20 @@ def refund_parts(line: OrderLine, *, already: int, more: int) -> LineParts:
         tax=part(whole.tax),
         platform=part(whole.platform),
         creator=part(whole.creator),
+        creator_whole=whole.creator,
+        already=already,
+        more=more,
+        quantity=q,
     )
 
 
-def _postings(order: Order, parts: list[LineParts], provider: str, sign: int) -> list[Posting]:
+def _postings(
+    order: Order,
+    parts: list[LineParts],
+    provider: str,
+    sign: int,
+    split: AgencySplit | None = None,
+) -> list[Posting]:
     """Sale postings (sign=+1) or their reversal into refunds_payable (sign=-1)."""
     cur = order.currency
     market = f"market:{order.market_code}"
@@ -86,13 +121,26 @@ def _postings(order: Order, parts: list[LineParts], provider: str, sign: int) ->
         totals[AccountKey(AccountType.PLATFORM_REVENUE, market, cur)] -= sign * p.platform
         totals[AccountKey(AccountType.TAX_PAYABLE, market, cur)] -= sign * p.tax
         if order.creator_id is not None:
+            agency = p.agency_part(split)
             key = AccountKey(AccountType.CREATOR_PAYABLE, f"creator:{order.creator_id}", cur)
-            totals[key] -= sign * p.creator
+            totals[key] -= sign * (p.creator - agency)
+            if split is not None and agency:
+                key = AccountKey(AccountType.AGENCY_PAYABLE, f"agency:{split.agency_id}", cur)
+                totals[key] -= sign * agency
     return [Posting(account=k, amount_minor=v) for k, v in totals.items() if v != 0]
 
 
+async def _split(session: AsyncSession, order: Order) -> AgencySplit | None:
+    """The agency share of the contract in force when the order was placed (versions never
+    change retroactively, so the sale and every later refund find the same one)."""
+    if order.creator_id is None:
+        return None
+    return await agency_split_at(session, order.creator_id, order.created_at)
+
+
 async def post_sale(session: AsyncSession, order: Order, *, provider: str) -> None:
-    postings = _postings(order, [sale_parts(line) for line in order.lines], provider, +1)
+    split = await _split(session, order)
+    postings = _postings(order, [sale_parts(line) for line in order.lines], provider, +1, split)
     if postings:
         await post(
             session,
@@ -113,7 +161,7 @@ async def post_refund(
     provider: str,
 ) -> None:
     """Reverse the sale pro rata; the buyer's money is owed (refunds_payable) until settled."""
-    postings = _postings(order, parts, provider, -1)
+    postings = _postings(order, parts, provider, -1, await _split(session, order))
     if postings:
         await post(
             session,

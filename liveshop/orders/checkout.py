@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +21,7 @@ from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Unprocessable
 from liveshop.core.money import split_rate
 from liveshop.core.settings import get_settings
+from liveshop.creators import incentives
 from liveshop.inventory import service as inventory
 from liveshop.markets.models import Market
 from liveshop.markets.service import ensure_sellable, platform_commission_bp, tax_breakdown
@@ -48,7 +49,17 @@ class Attribution:
 
     live_session_id: int | None = None
     creator_id: int | None = None
-    creator_commission_bp: int = 0
+    creator_commission_bp: int = 0  # every line's rate unless ``creator_rates`` names it
+    # Product id -> rate (bp) in force at purchase (liveshop.creators.attribution resolves it).
+    # Derived from the attribution, so it is not part of the request's fingerprint.
+    creator_rates: dict[int, int] | None = None
+
+    def rate_for(self, product_id: int) -> int:
+        if self.creator_id is None:
+            return 0
+        if self.creator_rates is not None and product_id in self.creator_rates:
+            return self.creator_rates[product_id]
+        return self.creator_commission_bp
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +69,21 @@ class PlacedOrder:
 
 
 def fingerprint(
-    market_code: str, lines: Sequence[CheckoutLine], attribution: Attribution | None
+    market_code: str,
+    lines: Sequence[CheckoutLine],
+    attribution: Attribution | None,
+    coupon_code: str | None = None,
 ) -> str:
-    payload = {
+    who = None
+    if attribution is not None:
+        who = {k: v for k, v in asdict(attribution).items() if k != "creator_rates"}
+    payload: dict[str, object] = {
         "market": market_code.upper(),
         "lines": sorted([ln.sku_id, ln.quantity, ln.unit_price_minor, ln.deal_id] for ln in lines),
-        "attribution": asdict(attribution) if attribution else None,
+        "attribution": who,
     }
+    if coupon_code:
+        payload["coupon"] = coupon_code.strip().upper()
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -102,13 +121,25 @@ def _replay(existing: Order, fp: str) -> PlacedOrder:
     return PlacedOrder(order=existing, replayed=True)
 
 
-async def _priced_line(
-    session: AsyncSession, market: Market, offer: SkuOffer, line: CheckoutLine, creator_bp: int
-) -> OrderLine:
+def _unit(offer: SkuOffer, line: CheckoutLine) -> int:
     unit = offer.price_minor if line.unit_price_minor is None else line.unit_price_minor
     if unit < 0:
         raise Unprocessable("a price cannot be negative", code="bad-price")
-    split = tax_breakdown(market, unit * line.quantity)
+    return unit
+
+
+async def _priced_line(
+    session: AsyncSession,
+    market: Market,
+    offer: SkuOffer,
+    line: CheckoutLine,
+    creator_bp: int,
+    seller_discount: int = 0,
+) -> OrderLine:
+    """``seller_discount`` (a coupon's share of this line) lowers the price the line is sold
+    at, so tax, commissions and the seller's net are all computed on the lower price."""
+    unit = _unit(offer, line)
+    split = tax_breakdown(market, unit * line.quantity - seller_discount)
     net = split.gross_minor - split.tax_minor
     platform_bp = await platform_commission_bp(session, market, offer.category)
     platform = split_rate(net, platform_bp)
@@ -139,6 +170,35 @@ async def _priced_line(
     )
 
 
+async def _claim_coupon(
+    session: AsyncSession,
+    buyer_id: int,
+    shop_id: int,
+    market_code: str,
+    code: str | None,
+    goods_minor: int,
+    at: datetime,
+) -> incentives.Claimed | None:
+    """The seller's coupon for this order, claimed (a named code that cannot be used is a
+    4xx; an auto-applied one that ran out simply does not apply)."""
+    coupon = await incentives.find_coupon(
+        session, shop_id=shop_id, market_code=market_code, code=code, at=at
+    )
+    if coupon is None:
+        return None
+    amount = incentives.coupon_discount(coupon, goods_minor)
+    if amount <= 0:
+        return None
+    if not await incentives.claim_coupon(session, coupon, buyer_id):
+        if code:
+            raise Conflict(
+                "this coupon has been used up (or you used it as often as allowed)",
+                code="coupon-used-up",
+            )
+        return None
+    return incentives.Claimed(coupon.id, amount)
+
+
 async def place_order(
     session: AsyncSession,
     *,
@@ -148,12 +208,19 @@ async def place_order(
     idempotency_key: str,
     attribution: Attribution | None = None,
     hold_for: timedelta | None = None,
+    coupon_code: str | None = None,
 ) -> PlacedOrder:
-    """Create a pending_payment order with its stock held, or replay the keyed one. Commits."""
+    """Create a pending_payment order with its stock held, or replay the keyed one. Commits.
+
+    A seller's coupon (``coupon_code``, or the shop's auto-applied one) lowers the prices; a
+    platform subsidy campaign of the market may pay part of what the buyer owes. Both are
+    claimed with conditional UPDATEs in this transaction, so a failed checkout gives back
+    what it claimed.
+    """
     if not 1 <= len(idempotency_key) <= 100:
         raise Unprocessable("Idempotency-Key must be 1-100 characters", code="bad-idempotency-key")
     _validate_lines(lines)
-    fp = fingerprint(market_code, lines, attribution)
+    fp = fingerprint(market_code, lines, attribution, coupon_code)
     existing = await find_by_idempotency_key(session, buyer_id, idempotency_key)
     if existing is not None:
         return _replay(existing, fp)
@@ -171,10 +238,17 @@ async def place_order(
                 f"SKU {offer.sku_id} is priced in {offer.currency}, not {market.currency}",
                 code="wrong-currency",
             )
-    creator_bp = attribution.creator_commission_bp if attribution else 0
+    now = utcnow()
+    prices = [_unit(o, ln) * ln.quantity for o, ln in zip(offers, lines, strict=True)]
+    coupon = await _claim_coupon(
+        session, buyer_id, offers[0].shop_id, market.code, coupon_code, sum(prices), now
+    )
+    discounts = incentives.spread(coupon.amount_minor if coupon else 0, prices)
     order_lines = [
-        await _priced_line(session, market, o, ln, creator_bp)
-        for o, ln in zip(offers, lines, strict=True)
+        await _priced_line(
+            session, market, o, ln, attribution.rate_for(o.product_id) if attribution else 0, d
+        )
+        for o, ln, d in zip(offers, lines, discounts, strict=True)
     ]
     hold = hold_for or timedelta(minutes=getattr(get_settings(), "reservation_hold_minutes", 10))
     order = Order(
@@ -207,6 +281,23 @@ async def place_order(
     try:
         session.add(
             OrderEvent(order_id=order.id, to_status=OrderStatus.PENDING_PAYMENT, actor_id=buyer_id)
+        )
+        # The campaign row is hot: claim it late, just before the (hotter) stock rows.
+        subsidy = await incentives.claim_checkout_subsidy(
+            session,
+            market_code=market.code,
+            goods_minor=order.items_minor,
+            in_live=attribution is not None and attribution.live_session_id is not None,
+            at=now,
+        )
+        if subsidy is not None:
+            shares = incentives.spread(subsidy.amount_minor, [ol.gross_minor for ol in order_lines])
+            for ol, share in zip(order_lines, shares, strict=True):
+                ol.subsidy_minor = share
+            order.subsidy_minor = subsidy.amount_minor
+            order.total_minor = order.items_minor - subsidy.amount_minor
+        incentives.record_claims(
+            session, order_id=order.id, buyer_id=buyer_id, subsidy=subsidy, coupon=coupon
         )
         await session.flush()
         # Stock last: the hot stock row stays locked only from the reserve to the commit.

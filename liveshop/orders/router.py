@@ -12,10 +12,10 @@ from liveshop.accounts.deps import (
     SellerPrincipal,
     SessionDep,
 )
-from liveshop.accounts.models import Role
-from liveshop.accounts.service import Principal, get_user
+from liveshop.accounts.service import Principal
 from liveshop.catalog.service import ensure_shop_staff, get_sku_offer
 from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden, NotFound, Problem, Unprocessable
+from liveshop.creators.attribution import resolve_checkout_attribution
 from liveshop.markets.service import display_price, get_market
 from liveshop.orders import cart as carts
 from liveshop.orders import lifecycle, payment_flow, queries
@@ -120,22 +120,23 @@ async def clear_cart(market: str, principal: BuyerPrincipal, session: SessionDep
 
 
 # -- checkout and payment ---------------------------------------------------------------------
-async def _attribution(session: SessionDep, body: CheckoutIn) -> Attribution | None:
-    if body.attribution is None:
+async def _attribution(
+    session: SessionDep, body: CheckoutIn, buyer_id: int, lines: list[CheckoutLine]
+) -> Attribution | None:
+    """Who earns commission: the live session's creator while it is live, or the creator whose
+    link the buyer clicked within the attribution window (see liveshop.creators.attribution).
+    Naming a creator alone attributes nothing; a click counts even if the body names no one."""
+    if not lines:
         return None
-    creator_id = body.attribution.creator_id
-    if creator_id is not None:
-        try:
-            creator = await get_user(session, creator_id)
-        except NotFound as exc:
-            raise Unprocessable(
-                "attribution names an unknown creator", code="unknown-creator"
-            ) from exc
-        if Role.CREATOR not in creator.role_names:
-            raise Unprocessable(
-                "attribution names a user who is not a creator", code="unknown-creator"
-            )
-    return Attribution(live_session_id=body.attribution.live_session_id, creator_id=creator_id)
+    claimed = body.attribution
+    return await resolve_checkout_attribution(
+        session,
+        buyer_id=buyer_id,
+        market_code=body.market,
+        sku_ids=[ln.sku_id for ln in lines],
+        live_session_id=claimed.live_session_id if claimed else None,
+        creator_id=claimed.creator_id if claimed else None,
+    )
 
 
 @router.post("/checkout", status_code=status.HTTP_201_CREATED, response_model=OrderOut)
@@ -158,7 +159,7 @@ async def checkout(
             if body.shop_id is None or offer.shop_id == body.shop_id:
                 wanted.append(CheckoutLine(sku_id=ln.sku_id, quantity=ln.quantity))
         lines = wanted
-    attribution = await _attribution(session, body)
+    attribution = await _attribution(session, body, principal.user_id, lines)
     placed = await place_order(
         session,
         buyer_id=principal.user_id,
@@ -166,6 +167,7 @@ async def checkout(
         lines=lines,
         idempotency_key=idempotency_key,
         attribution=attribution,
+        coupon_code=body.coupon_code,
     )
     if body.from_cart and not placed.replayed:
         await carts.clear(

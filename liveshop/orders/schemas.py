@@ -31,6 +31,9 @@ class CheckoutIn(BaseModel):
     from_cart: bool = Field(default=False, description="Check out the cart's lines of `shop_id`.")
     shop_id: int | None = None
     attribution: AttributionIn | None = None
+    coupon_code: str | None = Field(
+        default=None, min_length=1, max_length=40, description="A seller's coupon code"
+    )
 
 
 class CartQuantityIn(BaseModel):

@@ -1,0 +1,363 @@
+"""Platform subsidy campaigns and seller-funded coupons, as checkout applies them.
+
+Who pays shows in the ledger:
+
+- a **subsidy** is platform money: the order line keeps its full price (the seller's net and
+  the commissions do not change), ``OrderLine.subsidy_minor`` is what the platform pays
+  instead of the buyer, and the sale posts it to ``platform_subsidy_expense``;
+- a **coupon** is the seller's own discount: it lowers the line's price (gross), so the
+  seller's net — and the commissions and tax computed from it — are lower. No one else pays.
+
+Budgets are never exceeded, even by concurrent checkouts: a claim is ONE conditional UPDATE
+(``spent = spent + x WHERE spent + x <= budget``) inside the checkout transaction, so it is
+rolled back with the checkout if anything later fails, and the database's own CHECK
+(``spent <= budget``) backs it up. Coupon uses are guarded the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from liveshop.core.clock import utcnow
+from liveshop.core.errors import Conflict, NotFound, Unprocessable
+from liveshop.core.money import split_rate
+from liveshop.creators.models import (
+    CampaignKind,
+    Coupon,
+    CouponBuyerUse,
+    CouponKind,
+    CouponRedemption,
+    SubsidyCampaign,
+    SubsidyClaim,
+)
+from liveshop.creators.plans import check_rate, not_in_past
+from liveshop.ledger.service import allocate
+
+CHECKOUT_KINDS = (CampaignKind.LIVE_DISCOUNT_BP, CampaignKind.FIXED_DISCOUNT_MINOR)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int  # campaign or coupon id
+    amount_minor: int
+
+
+# --- campaigns ------------------------------------------------------------------------------
+
+
+async def create_campaign(
+    session: AsyncSession,
+    *,
+    market_code: str,
+    currency: str,
+    kind: CampaignKind,
+    value: int,
+    budget_minor: int,
+    per_order_cap_minor: int,
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+    gmv_threshold_minor: int = 0,
+    name: str = "",
+) -> SubsidyCampaign:
+    """Validate and store a campaign. Commits."""
+    now = utcnow()
+    start = valid_from or now
+    not_in_past(start, "valid_from", now)
+    if valid_until is not None and valid_until <= start:
+        raise Unprocessable("valid_until must be after valid_from", code="bad-validity")
+    if kind is CampaignKind.LIVE_DISCOUNT_BP:
+        check_rate(value, "value")
+    for what, amount in (
+        ("value", value),
+        ("budget_minor", budget_minor),
+        ("per_order_cap_minor", per_order_cap_minor),
+        ("gmv_threshold_minor", gmv_threshold_minor),
+    ):
+        if amount < 0:
+            raise Unprocessable(f"{what} must not be negative", code="bad-amount")
+    campaign = SubsidyCampaign(
+        market_code=market_code.upper(),
+        currency=currency.upper(),
+        kind=str(kind),
+        value=value,
+        budget_minor=budget_minor,
+        per_order_cap_minor=per_order_cap_minor,
+        spent_minor=0,
+        valid_from=start,
+        valid_until=valid_until,
+        gmv_threshold_minor=gmv_threshold_minor,
+        name=name,
+    )
+    session.add(campaign)
+    await session.commit()
+    return campaign
+
+
+async def get_campaign(session: AsyncSession, campaign_id: int) -> SubsidyCampaign:
+    campaign = await session.get(SubsidyCampaign, campaign_id)
+    if campaign is None:
+        raise NotFound(f"campaign {campaign_id} does not exist", code="campaign-not-found")
+    return campaign
+
+
+async def active_campaigns(
+    session: AsyncSession, market_code: str, kinds: Sequence[CampaignKind], at: datetime
+) -> list[SubsidyCampaign]:
+    rows = await session.scalars(
+        select(SubsidyCampaign)
+        .where(
+            SubsidyCampaign.market_code == market_code.upper(),
+            SubsidyCampaign.kind.in_([str(k) for k in kinds]),
+            SubsidyCampaign.valid_from <= at,
+            or_(SubsidyCampaign.valid_until.is_(None), SubsidyCampaign.valid_until > at),
+            SubsidyCampaign.spent_minor < SubsidyCampaign.budget_minor,
+        )
+        .order_by(SubsidyCampaign.id)
+    )
+    return list(rows.all())
+
+
+async def claim_budget(session: AsyncSession, campaign_id: int, amount_minor: int) -> bool:
+    """Take ``amount_minor`` of the campaign's budget, all or nothing. Flushes only.
+
+    The WHERE is the guard: two concurrent claims cannot both fit into the last slice of
+    budget (PostgreSQL re-checks the row after the first commits; SQLite runs writers one
+    at a time).
+    """
+    if amount_minor <= 0:
+        return False
+    result = await session.execute(
+        update(SubsidyCampaign)
+        .where(
+            SubsidyCampaign.id == campaign_id,
+            SubsidyCampaign.spent_minor + amount_minor <= SubsidyCampaign.budget_minor,
+        )
+        .values(spent_minor=SubsidyCampaign.spent_minor + amount_minor)
+        .execution_options(synchronize_session=False)
+    )
+    return getattr(result, "rowcount", 0) == 1
+
+
+def checkout_subsidy(campaign: SubsidyCampaign, goods_minor: int, *, in_live: bool) -> int:
+    """What this campaign would pay towards an order whose goods cost ``goods_minor``."""
+    if goods_minor <= 0:
+        return 0
+    if campaign.kind == CampaignKind.LIVE_DISCOUNT_BP:
+        if not in_live:
+            return 0
+        amount = split_rate(goods_minor, int(campaign.value))
+    elif campaign.kind == CampaignKind.FIXED_DISCOUNT_MINOR:
+        amount = int(campaign.value)
+    else:
+        return 0  # free shipping: orders carry no shipping fee yet; bonuses are per session
+    return max(0, min(amount, campaign.per_order_cap_minor, goods_minor))
+
+
+async def claim_checkout_subsidy(
+    session: AsyncSession, *, market_code: str, goods_minor: int, in_live: bool, at: datetime
+) -> Claimed | None:
+    """The first active campaign that still has the budget pays; at most one per order."""
+    for campaign in await active_campaigns(session, market_code, CHECKOUT_KINDS, at):
+        amount = checkout_subsidy(campaign, goods_minor, in_live=in_live)
+        if amount > 0 and await claim_budget(session, campaign.id, amount):
+            return Claimed(campaign.id, amount)
+    return None
+
+
+def spread(total: int, weights: Sequence[int]) -> list[int]:
+    """``total`` split over lines in proportion to their prices (exact, largest remainder)."""
+    if total == 0 or sum(weights) <= 0:
+        return [0] * len(weights)
+    return allocate(total, list(weights))
+
+
+# --- coupons --------------------------------------------------------------------------------
+
+
+async def create_coupon(
+    session: AsyncSession,
+    *,
+    shop_id: int,
+    market_code: str,
+    kind: CouponKind,
+    value: int,
+    code: str | None = None,
+    max_uses: int | None = None,
+    per_buyer_limit: int = 1,
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+) -> Coupon:
+    now = utcnow()
+    start = valid_from or now
+    not_in_past(start, "valid_from", now)
+    if valid_until is not None and valid_until <= start:
+        raise Unprocessable("valid_until must be after valid_from", code="bad-validity")
+    if kind is CouponKind.PERCENT_BP:
+        check_rate(value, "value")
+    if value <= 0:
+        raise Unprocessable("a coupon's value must be positive", code="bad-amount")
+    if max_uses is not None and max_uses < 1:
+        raise Unprocessable("max_uses must be at least 1", code="bad-amount")
+    if per_buyer_limit < 1:
+        raise Unprocessable("per_buyer_limit must be at least 1", code="bad-amount")
+    clean = code.strip().upper() if code else None
+    if clean is not None:
+        taken = await session.scalar(
+            select(Coupon.id).where(Coupon.shop_id == shop_id, Coupon.code == clean)
+        )
+        if taken is not None:
+            raise Conflict(f"the shop already has a coupon {clean}", code="coupon-code-taken")
+    coupon = Coupon(
+        shop_id=shop_id,
+        market_code=market_code.upper(),
+        code=clean,
+        kind=str(kind),
+        value=value,
+        max_uses=max_uses,
+        used_count=0,
+        per_buyer_limit=per_buyer_limit,
+        valid_from=start,
+        valid_until=valid_until,
+    )
+    session.add(coupon)
+    await session.commit()
+    return coupon
+
+
+def coupon_discount(coupon: Coupon, goods_minor: int) -> int:
+    if coupon.kind == CouponKind.PERCENT_BP:
+        return min(goods_minor, split_rate(goods_minor, int(coupon.value)))
+    return min(goods_minor, int(coupon.value))
+
+
+async def find_coupon(
+    session: AsyncSession, *, shop_id: int, market_code: str, code: str | None, at: datetime
+) -> Coupon | None:
+    """The coupon named by ``code`` (422 if it does not apply), else the shop's auto coupon."""
+    base = select(Coupon).where(
+        Coupon.shop_id == shop_id,
+        Coupon.market_code == market_code.upper(),
+        Coupon.valid_from <= at,
+        or_(Coupon.valid_until.is_(None), Coupon.valid_until > at),
+    )
+    if code:
+        found = await session.scalar(base.where(Coupon.code == code.strip().upper()))
+        if found is None:
+            raise Unprocessable(
+                "this coupon code does not exist or does not apply here", code="unknown-coupon"
+            )
+        return found
+    rows = await session.scalars(base.where(Coupon.code.is_(None)).order_by(Coupon.id))
+    return rows.first()
+
+
+async def claim_coupon(session: AsyncSession, coupon: Coupon, buyer_id: int) -> bool:
+    """One use of the coupon by this buyer, if both limits allow it. Flushes only."""
+    ins: Any = (
+        postgresql.insert(CouponBuyerUse)
+        if session.get_bind().dialect.name == "postgresql"
+        else sqlite.insert(CouponBuyerUse)
+    )
+    await session.execute(
+        ins.values(coupon_id=coupon.id, buyer_id=buyer_id, uses=0).on_conflict_do_nothing(
+            index_elements=["coupon_id", "buyer_id"]
+        )
+    )
+    mine = await session.execute(
+        update(CouponBuyerUse)
+        .where(
+            CouponBuyerUse.coupon_id == coupon.id,
+            CouponBuyerUse.buyer_id == buyer_id,
+            CouponBuyerUse.uses < coupon.per_buyer_limit,
+        )
+        .values(uses=CouponBuyerUse.uses + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(mine, "rowcount", 0) != 1:
+        return False
+    overall = update(Coupon).where(Coupon.id == coupon.id)
+    if coupon.max_uses is not None:
+        overall = overall.where(Coupon.used_count < Coupon.max_uses)
+    total = await session.execute(
+        overall.values(used_count=Coupon.used_count + 1).execution_options(
+            synchronize_session=False
+        )
+    )
+    return getattr(total, "rowcount", 0) == 1
+
+
+def record_claims(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    buyer_id: int,
+    subsidy: Claimed | None,
+    coupon: Claimed | None,
+) -> None:
+    """The audit rows of what this order took (added to the checkout's transaction)."""
+    if subsidy is not None:
+        session.add(
+            SubsidyClaim(
+                campaign_id=subsidy.id, order_id=order_id, amount_minor=subsidy.amount_minor
+            )
+        )
+    if coupon is not None:
+        session.add(
+            CouponRedemption(
+                coupon_id=coupon.id,
+                buyer_id=buyer_id,
+                order_id=order_id,
+                amount_minor=coupon.amount_minor,
+            )
+        )
+
+
+def record_bonus_claim(
+    session: AsyncSession, campaign_id: int, live_session_id: int, amount_minor: int
+) -> None:
+    """The audit row of a session bonus (unique per campaign and session: paid once)."""
+    session.add(
+        SubsidyClaim(
+            campaign_id=campaign_id, live_session_id=live_session_id, amount_minor=amount_minor
+        )
+    )
+
+
+async def release_order_claims(session: AsyncSession, order_id: int) -> int:
+    """Give an unpaid, cancelled order's subsidy back to its campaign. Flushes only.
+
+    Idempotent: the claim row is consumed (its amount set to 0) in the same conditional step.
+    Returns the amount released.
+    """
+    claims = (
+        await session.scalars(
+            select(SubsidyClaim).where(
+                SubsidyClaim.order_id == order_id, SubsidyClaim.amount_minor > 0
+            )
+        )
+    ).all()
+    released = 0
+    for claim in claims:
+        amount = claim.amount_minor
+        took = await session.execute(
+            update(SubsidyClaim)
+            .where(SubsidyClaim.id == claim.id, SubsidyClaim.amount_minor == amount)
+            .values(amount_minor=0)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(took, "rowcount", 0) == 1:
+            await session.execute(
+                update(SubsidyCampaign)
+                .where(SubsidyCampaign.id == claim.campaign_id)
+                .values(spent_minor=SubsidyCampaign.spent_minor - amount)
+                .execution_options(synchronize_session=False)
+            )
+            released += amount
+    return released

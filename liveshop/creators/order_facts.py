@@ -1,0 +1,144 @@
+"""What the creator economy needs to know about orders: commission per order, net of refunds,
+and whether it is still pending (return window open) or payable.
+
+TEMPORARY: this reads the orders tables directly because the orders domain has no read
+function for "an attributed order's commission and delivery date" yet. Everything outside this
+module goes through these functions, so moving them to ``liveshop.orders.queries`` is one edit.
+
+Amounts net of refunds use the same cumulative floors as the refund postings
+(``x − x·r//q`` for r of q units refunded), so they equal what the ledger holds.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from liveshop.core.clock import utcnow
+from liveshop.orders.models import Order, OrderEvent
+from liveshop.orders.status import OrderStatus
+
+# A commission becomes payable once the goods are delivered and this window has passed
+# without a refund request (or when the order is completed earlier).
+RETURN_WINDOW = timedelta(days=14)
+
+PENDING = "pending"  # paid, not yet delivered + return window
+PAYABLE = "payable"  # delivered and the return window is over (or completed)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCommission:
+    order_id: int
+    creator_id: int
+    shop_id: int
+    live_session_id: int | None
+    currency: str
+    created_at: datetime
+    paid_at: datetime
+    status: str
+    accrual: str  # PENDING or PAYABLE
+    gmv_minor: int  # goods kept by the buyer (gross, net of refunds)
+    commission_minor: int  # creator commission net of refunds, before any agency share
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSales:
+    orders: int
+    gmv_minor: int
+    commission_minor: int
+
+
+def _net(x: int, refunded: int, quantity: int) -> int:
+    return x - x * refunded // quantity
+
+
+def accrual_of(status: str, delivered_at: datetime | None, now: datetime) -> str:
+    if status == OrderStatus.COMPLETED:
+        return PAYABLE
+    if status == OrderStatus.DELIVERED and delivered_at is not None:
+        return PAYABLE if delivered_at + RETURN_WINDOW <= now else PENDING
+    return PENDING
+
+
+async def _delivered_at(session: AsyncSession, order_ids: Sequence[int]) -> dict[int, datetime]:
+    if not order_ids:
+        return {}
+    rows = await session.execute(
+        select(OrderEvent.order_id, func.max(OrderEvent.created_at))
+        .where(
+            OrderEvent.order_id.in_(list(order_ids)),
+            OrderEvent.to_status == OrderStatus.DELIVERED,
+        )
+        .group_by(OrderEvent.order_id)
+    )
+    return {int(oid): at for oid, at in rows.all()}
+
+
+async def attributed_orders(
+    session: AsyncSession,
+    *,
+    creator_id: int | None = None,
+    live_session_ids: Sequence[int] | None = None,
+    shop_id: int | None = None,
+    since: datetime | None = None,
+    now: datetime | None = None,
+) -> list[OrderCommission]:
+    """Paid orders (ever) with their commission net of refunds and their accrual state."""
+    query = select(Order).where(Order.paid_at.is_not(None))
+    if creator_id is not None:
+        query = query.where(Order.creator_id == creator_id)
+    if live_session_ids is not None:
+        if not live_session_ids:
+            return []
+        query = query.where(Order.live_session_id.in_(list(live_session_ids)))
+    if shop_id is not None:
+        query = query.where(Order.shop_id == shop_id)
+    if since is not None:
+        query = query.where(Order.paid_at >= since)
+    orders = (await session.scalars(query.order_by(Order.id))).all()
+    delivered = await _delivered_at(session, [o.id for o in orders])
+    when = now or utcnow()
+    out = []
+    for o in orders:
+        gmv = sum(_net(ln.gross_minor, ln.refunded_quantity, ln.quantity) for ln in o.lines)
+        commission = sum(
+            _net(ln.creator_commission_minor, ln.refunded_quantity, ln.quantity) for ln in o.lines
+        )
+        assert o.paid_at is not None
+        out.append(
+            OrderCommission(
+                order_id=o.id,
+                creator_id=o.creator_id or 0,
+                shop_id=o.shop_id,
+                live_session_id=o.live_session_id,
+                currency=o.currency,
+                created_at=o.created_at,
+                paid_at=o.paid_at,
+                status=o.status,
+                accrual=accrual_of(o.status, delivered.get(o.id), when),
+                gmv_minor=gmv,
+                commission_minor=commission,
+            )
+        )
+    return out
+
+
+async def session_sales(session: AsyncSession, live_session_id: int) -> SessionSales:
+    orders = await attributed_orders(session, live_session_ids=[live_session_id])
+    return SessionSales(
+        orders=sum(1 for o in orders if o.gmv_minor > 0),
+        gmv_minor=sum(o.gmv_minor for o in orders),
+        commission_minor=sum(o.commission_minor for o in orders),
+    )
+
+
+def by_session(orders: Sequence[OrderCommission]) -> dict[int | None, list[OrderCommission]]:
+    grouped: dict[int | None, list[OrderCommission]] = defaultdict(list)
+    for o in orders:
+        grouped[o.live_session_id].append(o)
+    return grouped

@@ -1,0 +1,333 @@
+"""Affiliate plans: which commission a shop pays a creator on which product, and when.
+
+Invariants:
+
+- A rate is 0..10000 basis points (checked here with a clear 422, and by the database).
+- A plan never starts in the past: the rate in force when an order was placed is frozen on
+  the order line and a later plan can only change future sales.
+- A creator never has two overlapping targeted plans of one shop covering the same product
+  (or category): which rate applies must never be ambiguous (409 ``overlapping-plan``).
+- ``commission_rate_bp`` picks a targeted plan over an open one; within a plan a product's
+  own rate over its category's; among plans of the same kind, the best rate for the creator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from liveshop.accounts.models import Role
+from liveshop.accounts.service import get_user
+from liveshop.catalog.products import get_product
+from liveshop.catalog.service import is_shop_staff
+from liveshop.core.clock import utcnow
+from liveshop.core.errors import Conflict, NotFound, Unprocessable
+from liveshop.creators.models import (
+    AffiliatePlan,
+    AffiliatePlanCreator,
+    AffiliatePlanItem,
+    PlanKind,
+)
+
+MAX_RATE_BP = 10_000
+MAX_ITEMS = 200
+PAST_SLACK = timedelta(minutes=5)  # "now" from a slightly slow clock is not "in the past"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanItemSpec:
+    rate_bp: int
+    product_id: int | None = None
+    category: str | None = None
+
+
+def check_rate(rate_bp: int, what: str = "rate_bp") -> None:
+    if isinstance(rate_bp, bool) or not isinstance(rate_bp, int):
+        raise Unprocessable(f"{what} must be a whole number of basis points", code="bad-rate")
+    if not 0 <= rate_bp <= MAX_RATE_BP:
+        raise Unprocessable(
+            f"{what} must be between 0 and {MAX_RATE_BP} basis points (0-100 %)",
+            code="bad-rate",
+            rate_bp=rate_bp,
+        )
+
+
+def not_in_past(when: datetime, what: str, now: datetime | None = None) -> None:
+    if when < (now or utcnow()) - PAST_SLACK:
+        raise Unprocessable(
+            f"{what} is in the past: terms apply only from now on, never to past earnings",
+            code="effective-date-in-past",
+        )
+
+
+def _windows_overlap(
+    a_from: datetime, a_until: datetime | None, b_from: datetime, b_until: datetime | None
+) -> bool:
+    return (b_until is None or a_from < b_until) and (a_until is None or b_from < a_until)
+
+
+async def _check_items(session: AsyncSession, shop_id: int, items: Sequence[PlanItemSpec]) -> None:
+    if not items:
+        raise Unprocessable("a plan needs at least one product or category", code="empty-plan")
+    if len(items) > MAX_ITEMS:
+        raise Unprocessable(f"at most {MAX_ITEMS} items per plan", code="too-many-items")
+    seen: set[tuple[int | None, str | None]] = set()
+    for item in items:
+        check_rate(item.rate_bp)
+        if (item.product_id is None) == (item.category is None or not item.category.strip()):
+            raise Unprocessable(
+                "each plan item names a product_id or a category (not both)", code="bad-plan-item"
+            )
+        key = (item.product_id, item.category)
+        if key in seen:
+            raise Unprocessable("each product or category may appear once", code="bad-plan-item")
+        seen.add(key)
+        if item.product_id is not None:
+            try:
+                product = await get_product(session, item.product_id)
+            except NotFound as exc:
+                raise Unprocessable(
+                    f"product {item.product_id} does not exist",
+                    code="unknown-product",
+                    product_id=item.product_id,
+                ) from exc
+            if product.shop_id != shop_id:
+                raise Unprocessable(
+                    f"product {item.product_id} is not this shop's",
+                    code="not-shop-product",
+                    product_id=item.product_id,
+                )
+
+
+async def _check_creators(session: AsyncSession, creator_ids: Sequence[int]) -> None:
+    for creator_id in creator_ids:
+        try:
+            user = await get_user(session, creator_id)
+        except NotFound as exc:
+            raise Unprocessable(
+                f"user {creator_id} does not exist", code="unknown-creator", creator_id=creator_id
+            ) from exc
+        if Role.CREATOR not in user.role_names:
+            raise Unprocessable(
+                f"user {creator_id} is not a creator", code="unknown-creator", creator_id=creator_id
+            )
+
+
+async def _check_overlap(
+    session: AsyncSession,
+    *,
+    shop_id: int,
+    creator_ids: Sequence[int],
+    items: Sequence[PlanItemSpec],
+    valid_from: datetime,
+    valid_until: datetime | None,
+) -> None:
+    rows = await session.scalars(
+        select(AffiliatePlan)
+        .join(AffiliatePlanCreator, AffiliatePlanCreator.plan_id == AffiliatePlan.id)
+        .where(
+            AffiliatePlan.shop_id == shop_id,
+            AffiliatePlan.kind == PlanKind.TARGETED,
+            AffiliatePlanCreator.creator_id.in_(list(creator_ids)),
+        )
+        .distinct()
+    )
+    products = {i.product_id for i in items if i.product_id is not None}
+    categories = {i.category for i in items if i.category is not None}
+    for plan in rows.all():
+        if not _windows_overlap(valid_from, valid_until, plan.valid_from, plan.valid_until):
+            continue
+        shared = [i for i in plan.items if i.product_id in products or (i.category in categories)]
+        if shared:
+            both = sorted({c.creator_id for c in plan.creators} & set(creator_ids))
+            raise Conflict(
+                f"targeted plan {plan.id} already covers these products for creator(s) {both} "
+                "in an overlapping period",
+                code="overlapping-plan",
+                plan_id=plan.id,
+                creator_ids=both,
+            )
+
+
+async def create_plan(
+    session: AsyncSession,
+    *,
+    shop_id: int,
+    kind: PlanKind,
+    items: Sequence[PlanItemSpec],
+    creator_ids: Sequence[int] = (),
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+    name: str = "",
+    created_by: int | None = None,
+) -> AffiliatePlan:
+    """Validate and store a plan. Commits."""
+    now = utcnow()
+    start = valid_from or now
+    not_in_past(start, "valid_from", now)
+    if valid_until is not None and valid_until <= start:
+        raise Unprocessable("valid_until must be after valid_from", code="bad-validity")
+    creators = list(dict.fromkeys(creator_ids))
+    if kind is PlanKind.TARGETED and not creators:
+        raise Unprocessable("a targeted plan names its creators", code="targeted-needs-creators")
+    if kind is PlanKind.OPEN and creators:
+        raise Unprocessable("an open plan is for every creator", code="open-plan-with-creators")
+    await _check_items(session, shop_id, items)
+    await _check_creators(session, creators)
+    if kind is PlanKind.TARGETED:
+        await _check_overlap(
+            session,
+            shop_id=shop_id,
+            creator_ids=creators,
+            items=items,
+            valid_from=start,
+            valid_until=valid_until,
+        )
+    plan = AffiliatePlan(
+        shop_id=shop_id,
+        kind=str(kind),
+        name=name,
+        valid_from=start,
+        valid_until=valid_until,
+        created_by=created_by,
+        items=[
+            AffiliatePlanItem(
+                product_id=i.product_id,
+                category=i.category.strip() if i.category else None,
+                rate_bp=i.rate_bp,
+            )
+            for i in items
+        ],
+        creators=[AffiliatePlanCreator(creator_id=c) for c in creators],
+    )
+    session.add(plan)
+    await session.commit()
+    return plan
+
+
+async def get_plan(session: AsyncSession, plan_id: int) -> AffiliatePlan:
+    plan = await session.get(AffiliatePlan, plan_id)
+    if plan is None:
+        raise NotFound(f"plan {plan_id} does not exist", code="plan-not-found")
+    return plan
+
+
+async def end_plan(session: AsyncSession, plan: AffiliatePlan, at: datetime | None = None) -> None:
+    """Stop a plan from ``at`` (default now) on; sales already made keep their rate."""
+    now = utcnow()
+    when = at or now
+    not_in_past(when, "the end date", now)
+    if plan.valid_until is not None and plan.valid_until <= when:
+        return
+    plan.valid_until = max(when, plan.valid_from)
+    await session.commit()
+
+
+async def list_plans(session: AsyncSession, shop_id: int) -> list[AffiliatePlan]:
+    rows = await session.scalars(
+        select(AffiliatePlan).where(AffiliatePlan.shop_id == shop_id).order_by(AffiliatePlan.id)
+    )
+    return list(rows.all())
+
+
+async def commission_rate_bp(
+    session: AsyncSession,
+    *,
+    creator_id: int,
+    product_id: int,
+    category: str,
+    shop_id: int,
+    at: datetime,
+) -> int:
+    """The rate a creator earns on this product at ``at``; 0 when no plan applies."""
+    found = await applicable_rate(
+        session,
+        creator_id=creator_id,
+        product_id=product_id,
+        category=category,
+        shop_id=shop_id,
+        at=at,
+    )
+    return 0 if found is None else found
+
+
+async def applicable_rate(
+    session: AsyncSession,
+    *,
+    creator_id: int,
+    product_id: int,
+    category: str,
+    shop_id: int,
+    at: datetime,
+) -> int | None:
+    """Like ``commission_rate_bp`` but ``None`` when no plan covers the product at all."""
+    rows = await session.execute(
+        select(AffiliatePlan.kind, AffiliatePlanItem.product_id, AffiliatePlanItem.rate_bp)
+        .join(AffiliatePlanItem, AffiliatePlanItem.plan_id == AffiliatePlan.id)
+        .outerjoin(
+            AffiliatePlanCreator,
+            (AffiliatePlanCreator.plan_id == AffiliatePlan.id)
+            & (AffiliatePlanCreator.creator_id == creator_id),
+        )
+        .where(
+            AffiliatePlan.shop_id == shop_id,
+            AffiliatePlan.valid_from <= at,
+            or_(AffiliatePlan.valid_until.is_(None), AffiliatePlan.valid_until > at),
+            or_(AffiliatePlanItem.product_id == product_id, AffiliatePlanItem.category == category),
+            or_(
+                AffiliatePlan.kind == PlanKind.OPEN,
+                AffiliatePlanCreator.creator_id.is_not(None),
+            ),
+        )
+    )
+    # Rank: targeted over open, product over category, then the higher rate.
+    best: tuple[int, int, int] | None = None
+    for kind, item_product, rate in rows.all():
+        rank = (
+            1 if kind == PlanKind.TARGETED else 0,
+            1 if item_product is not None else 0,
+            int(rate),
+        )
+        if best is None or rank > best:
+            best = rank
+    return None if best is None else best[2]
+
+
+async def ensure_showcasable(
+    session: AsyncSession,
+    *,
+    creator_id: int,
+    product_ids: Sequence[int],
+    at: datetime | None = None,
+) -> None:
+    """A creator may show a product only under a plan that covers it for them (422 otherwise).
+
+    The shop's own staff may show its products without a plan (no commission is due).
+    """
+    when = at or utcnow()
+    for product_id in dict.fromkeys(product_ids):
+        try:
+            product = await get_product(session, product_id)
+        except NotFound:
+            continue  # the live domain reports unknown products itself
+        if await is_shop_staff(session, creator_id, product.shop_id):
+            continue
+        rate = await applicable_rate(
+            session,
+            creator_id=creator_id,
+            product_id=product.id,
+            category=product.category,
+            shop_id=product.shop_id,
+            at=when,
+        )
+        if rate is None:
+            raise Unprocessable(
+                f"product {product_id} has no affiliate plan open to you; "
+                "a creator adds products only under a plan",
+                code="no-affiliate-plan",
+                product_id=product_id,
+            )

@@ -1,0 +1,168 @@
+"""A shop with priced, stocked products, creators, live sessions and buyers for creator tests."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+
+from liveshop.accounts.models import Role
+from liveshop.catalog.models import Shop, ShopStaff, ShopStaffRole, Sku
+from liveshop.core.clock import utcnow
+from liveshop.core.db import Database
+from liveshop.live import service as live
+from liveshop.live.models import LiveSession, SessionStatus
+from liveshop.orders.payments.sandbox import CARD_SUCCEEDS
+from tests.orders.conftest import add_sku
+from tests.support import Actor, MakeActor
+
+_seq = itertools.count(1)
+
+
+@dataclass
+class Shopfront:
+    seller: Actor
+    shop_id: int
+    sku_id: int  # £24.00 incl. 20 % VAT, category beauty
+    product_id: int
+    other_sku_id: int  # £30.00, category fashion
+    other_product_id: int
+
+
+async def product_of(db: Database, sku_id: int) -> int:
+    async with db.session(deferred=True) as s:
+        return int(await s.scalar(select(Sku.product_id).where(Sku.id == sku_id)) or 0)
+
+
+MakeShopfront = Callable[..., Awaitable[Shopfront]]
+
+
+@pytest.fixture
+def make_shopfront(db: Database, make_actor: MakeActor) -> MakeShopfront:
+    async def _make(*, stock: int = 1000, price: int = 2400) -> Shopfront:
+        seller = await make_actor(Role.SELLER)
+        n = next(_seq)
+        async with db.session() as s:
+            shop = Shop(slug=f"creator-shop-{n}", name=f"Creator Shop {n}", home_market="GB")
+            s.add(shop)
+            await s.flush()
+            s.add(ShopStaff(shop_id=shop.id, user_id=seller.id, role=ShopStaffRole.OWNER))
+            await s.commit()
+            shop_id = shop.id
+        sku = await add_sku(
+            db,
+            shop_id,
+            title="Glow serum",
+            category="beauty",
+            prices={"GB": ("GBP", price)},
+            stock=stock,
+        )
+        other = await add_sku(
+            db,
+            shop_id,
+            title="Linen shirt",
+            category="fashion",
+            prices={"GB": ("GBP", 3000)},
+            stock=stock,
+        )
+        return Shopfront(
+            seller=seller,
+            shop_id=shop_id,
+            sku_id=sku,
+            product_id=await product_of(db, sku),
+            other_sku_id=other,
+            other_product_id=await product_of(db, other),
+        )
+
+    return _make
+
+
+async def start_session(db: Database, creator_id: int, *, market: str = "GB") -> int:
+    """A live session that is live now."""
+    async with db.session() as s:
+        made = await live.create_session(
+            s,
+            creator_id=creator_id,
+            title="Glow hour",
+            market_code=market,
+            planned_start=utcnow() + timedelta(minutes=1),
+            planned_duration_minutes=240,
+        )
+        await live.transition(s, made, SessionStatus.LIVE)
+        return made.id
+
+
+async def end_session(db: Database, live_session_id: int, *, minutes: int) -> None:
+    """End the session as if it had been live for ``minutes``."""
+    async with db.session() as s:
+        row = await live.get_session(s, live_session_id)
+        await live.transition(s, row, SessionStatus.ENDED)
+        await s.execute(
+            update(LiveSession)
+            .where(LiveSession.id == live_session_id)
+            .values(actual_start=row.actual_end - timedelta(minutes=minutes))  # type: ignore[operator]
+        )
+        await s.commit()
+
+
+async def buy(
+    client: httpx.AsyncClient,
+    buyer: Actor,
+    sku_id: int,
+    *,
+    quantity: int = 1,
+    key: str | None = None,
+    live_session_id: int | None = None,
+    creator_id: int | None = None,
+    coupon_code: str | None = None,
+    pay: bool = True,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"market": "GB", "lines": [{"sku_id": sku_id, "quantity": quantity}]}
+    if live_session_id is not None or creator_id is not None:
+        body["attribution"] = {"live_session_id": live_session_id, "creator_id": creator_id}
+    if coupon_code is not None:
+        body["coupon_code"] = coupon_code
+    resp = await client.post(
+        "/api/v1/checkout",
+        json=body,
+        headers={**buyer.headers, "Idempotency-Key": key or f"k-{next(_seq)}"},
+    )
+    assert resp.status_code == 201, resp.text
+    order: dict[str, Any] = resp.json()
+    if pay:
+        paid = await client.post(
+            f"/api/v1/orders/{order['id']}/pay",
+            json={"card_number": CARD_SUCCEEDS},
+            headers=buyer.headers,
+        )
+        assert paid.status_code == 200, paid.text
+        order = paid.json()
+    return order
+
+
+async def order_financials(client: httpx.AsyncClient, seller: Actor, order_id: int) -> Any:
+    resp = await client.get(f"/api/v1/orders/{order_id}", headers=seller.headers)
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+async def open_plan(
+    client: httpx.AsyncClient,
+    shop: Shopfront,
+    items: list[dict[str, Any]],
+    *,
+    kind: str = "open",
+    creator_ids: list[int] | None = None,
+    **extra: Any,
+) -> httpx.Response:
+    return await client.post(
+        f"/api/v1/shops/{shop.shop_id}/affiliate-plans",
+        json={"kind": kind, "items": items, "creator_ids": creator_ids or [], **extra},
+        headers=shop.seller.headers,
+    )
