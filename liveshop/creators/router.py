@@ -45,6 +45,7 @@ from liveshop.creators.schemas import (
     PlanItemOut,
     PlanOut,
     RateOut,
+    SettlementOut,
 )
 from liveshop.markets.service import require_market
 
@@ -339,3 +340,17 @@ async def create_coupon(
         valid_until=body.valid_until,
     )
     return _coupon_out(coupon)
+
+
+@router.post("/live-sessions/{live_session_id}/settle")
+async def settle_session(
+    live_session_id: int, principal: AdminPrincipal, session: SessionDep
+) -> SettlementOut:
+    """Post an ended session's base fee and bonuses (idempotent; normally run at session end)."""
+    done = await contracts.settle_session(session, live_session_id)
+    return SettlementOut(
+        live_session_id=done.live_session_id,
+        base_fee_minor=done.base_fee_minor,
+        bonus_minor=done.bonus_minor,
+        base_fee_status=done.status,
+    )

@@ -269,3 +269,10 @@ class SessionCostOut(BaseModel):
 class CreatorCostsOut(BaseModel):
     shop_id: int
     sessions: list[SessionCostOut]
+
+
+class SettlementOut(BaseModel):
+    live_session_id: int
+    base_fee_minor: int
+    bonus_minor: int
+    base_fee_status: str

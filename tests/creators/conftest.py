@@ -99,14 +99,14 @@ async def start_session(db: Database, creator_id: int, *, market: str = "GB") ->
 
 
 async def end_session(db: Database, live_session_id: int, *, minutes: int) -> None:
-    """End the session as if it had been live for ``minutes``."""
+    """End the session as if it had been live for ``minutes`` from its start."""
     async with db.session() as s:
         row = await live.get_session(s, live_session_id)
         await live.transition(s, row, SessionStatus.ENDED)
         await s.execute(
             update(LiveSession)
             .where(LiveSession.id == live_session_id)
-            .values(actual_start=row.actual_end - timedelta(minutes=minutes))  # type: ignore[operator]
+            .values(actual_end=row.actual_start + timedelta(minutes=minutes))  # type: ignore[operator]
         )
         await s.commit()
 
