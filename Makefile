@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) system-deps
 	$(BIN)/liveshop db upgrade
 	$(BIN)/liveshop demo load
 	$(BIN)/liveshop serve --host 127.0.0.1 --port 8000
@@ -43,15 +43,29 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/liveshop bench --help
 
-# Debian packages the browser tests need. Installs them when run as root with apt-get;
-# otherwise says so and carries on (the browser tests then skip, or fail in CI).
+# Debian packages beyond Python: chromium + fonts-liberation (browser tests), nginx +
+# libnginx-mod-rtmp (live video: RTMP ingest to HLS) and ffmpeg (stream posters, video
+# tests). As root with apt-get the missing ones are installed (one `apt-get update`);
+# otherwise this says plainly what is off and carries on.
 system-deps:
-	@if [ -x /usr/bin/chromium ]; then :; \
+	@missing=""; off=""; \
+	[ -x /usr/bin/chromium ] || { missing="$$missing chromium fonts-liberation"; \
+		off="$$off\n  - the browser tests skip (fail with LIVESHOP_REQUIRE_SERVICES=1)"; }; \
+	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing="$$missing nginx"; \
+	[ -e /usr/lib/nginx/modules/ngx_rtmp_module.so ] || missing="$$missing libnginx-mod-rtmp"; \
+	case "$$missing" in *nginx*) \
+		off="$$off\n  - live video is OFF: OBS cannot go live (no RTMP ingest, no HLS)";; esac; \
+	command -v ffmpeg >/dev/null || { missing="$$missing ffmpeg"; \
+		off="$$off\n  - no stream posters, and the video tests skip"; }; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get update && apt-get install -y --no-install-recommends chromium fonts-liberation; \
+		echo "system-deps: installing$$missing"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $$missing; } \
+		|| echo -e "system-deps: apt-get failed; until it works:$$off"; \
 	else \
-		echo "system-deps: /usr/bin/chromium is missing and cannot be installed here (needs root" \
-			"and apt-get): the browser tests will skip (fail with LIVESHOP_REQUIRE_SERVICES=1)."; \
+		echo -e "system-deps: missing$$missing and cannot install them here (needs root and" \
+			"apt-get: run 'sudo make system-deps'). Until then:$$off"; \
 	fi
 
 # Browser libraries from npm (pinned in liveshop/web/assets), copied into the static files.
