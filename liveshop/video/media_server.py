@@ -88,10 +88,18 @@ class NginxConfig:
         return "127.0.0.1" if self.rtmp_bind in ("", "0.0.0.0", "127.0.0.1") else self.rtmp_bind
 
 
+def find_nginx(name: str = "nginx") -> str | None:
+    """The nginx binary: on PATH, or Debian's /usr/sbin (not on non-root users' PATH)."""
+    found = shutil.which(name)
+    if found is None and "/" not in name:
+        found = shutil.which(name, path="/usr/sbin:/usr/local/sbin")
+    return found
+
+
 def missing_tools(nginx_bin: str = "nginx", module_path: Path = RTMP_MODULE) -> list[str]:
     """What is missing for the embedded media server (empty: all there)."""
     missing = []
-    if shutil.which(nginx_bin) is None:
+    if find_nginx(nginx_bin) is None:
         missing.append(f"{nginx_bin} (Debian package nginx)")
     if not module_path.exists():
         missing.append(f"{module_path} (Debian package libnginx-mod-rtmp)")
@@ -271,7 +279,7 @@ class MediaServer:
     async def _spawn(self) -> asyncio.subprocess.Process:
         c = self.config
         return await asyncio.create_subprocess_exec(
-            c.nginx_bin,
+            find_nginx(c.nginx_bin) or c.nginx_bin,
             "-p",
             str(c.video_dir),
             "-c",

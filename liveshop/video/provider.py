@@ -211,6 +211,27 @@ class ExternalProvider(VideoProvider):
     async def start(self) -> None:
         if not self.ingest:
             log.warning("VIDEO IS OFF", reason=self.off_reason)
+            return
+        path = self.write_callbacks()
+        log.info("external video: include the callbacks in its nginx-rtmp", file=str(path))
+
+    def write_callbacks(self) -> Path:
+        """The directives the external nginx-rtmp ``application`` needs (0600: a secret)."""
+        s = self.settings
+        base = (s.video_callback_url or f"http://127.0.0.1:{s.port}").rstrip("/")
+        secret = callback_secret(s)
+        text = (
+            "# Written by liveshop: include in the nginx-rtmp application encoders publish to.\n"
+            "notify_method post;\n"
+            f"on_publish {base}/internal/video/on_publish?s={secret};\n"
+            f"on_publish_done {base}/internal/video/on_publish_done?s={secret};\n"
+        )
+        s.video_dir.mkdir(parents=True, exist_ok=True)
+        path = s.video_dir / "external-callbacks.conf"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        return path
 
     def ingest_url(self) -> str | None:
         return self.settings.video_rtmp_url.rstrip("/") or None

@@ -17,6 +17,7 @@ from liveshop.core.db import Database
 from liveshop.core.settings import Settings
 from liveshop.live.wiring import shutdown_live
 from liveshop.video.placeholder import PLACEHOLDER_JPEG
+from liveshop.video.provider import callback_secret
 from tests.support import MakeActor, assert_problem
 from tests.video.conftest import nginx_calls
 from tests.video.helpers import new_key, product, session, video_dir
@@ -171,6 +172,12 @@ async def test_external_provider_points_players_at_the_cdn(
             assert moved.status_code == 307
             assert moved.headers["location"] == f"https://cdn.example.net/hls/{folder}/index.m3u8"
             assert_problem(await c.get(f"/video/{sid}/0.ts"), 404)
+        # What the external nginx-rtmp includes to ask liveshop about keys (a secret: 0600).
+        conf = app.state.video.provider.write_callbacks()
+        assert conf.stat().st_mode & 0o077 == 0
+        text = conf.read_text()
+        assert f"/internal/video/on_publish?s={callback_secret(settings)};" in text
+        assert "on_publish_done " in text and "notify_method post;" in text
     finally:
         await app.state.video.stop()
         await shutdown_live(app)
