@@ -7,9 +7,11 @@ rows. Every demo account's password is ``settings.demo_password``.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from rich.console import Console
 from rich.progress import Progress, TaskID
@@ -23,8 +25,14 @@ from liveshop.catalog import service as catalog
 from liveshop.catalog.demo_data import DEMO_SHOPS, DemoProduct, DemoShop, DemoVariant, demo_prices
 from liveshop.catalog.models import Shop
 from liveshop.catalog.schemas import ProductIn, ShopIn, SkuIn
+from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.settings import get_settings
+from liveshop.inventory import service as inventory
+from liveshop.live import deals
+from liveshop.live import service as live
+from liveshop.live.deal_models import DealEndReason
+from liveshop.live.models import LiveSession, SessionStatus
 
 DEMO_DOMAIN = "liveshop.demo"
 
@@ -67,6 +75,72 @@ def _people() -> list[DemoUser]:
 DEMO_PEOPLE: tuple[DemoUser, ...] = tuple(_people())
 
 
+@dataclass(frozen=True)
+class DemoShow:
+    """A live session of the demo, known by (creator, title, status)."""
+
+    key: str
+    creator_email: str
+    title: str
+    status: SessionStatus  # live, scheduled (upcoming) or ended (a replay)
+    products: tuple[str, ...]  # demo product slugs; the live show pins the first
+    minutes: int
+    starts_in: timedelta = timedelta(0)
+
+
+DEMO_SHOWS: tuple[DemoShow, ...] = (
+    DemoShow(
+        "live",
+        f"creator1@{DEMO_DOMAIN}",
+        "Spring drop: organic tees live",
+        SessionStatus.LIVE,
+        (
+            "heavyweight-tee",
+            "linen-shirt",
+            "merino-crew-jumper",
+            "waxed-canvas-tote",
+            "lambswool-beanie",
+        ),
+        minutes=90,
+    ),
+    DemoShow(
+        "upcoming",
+        f"creator2@{DEMO_DOMAIN}",
+        "Glow routine Q&A",
+        SessionStatus.SCHEDULED,
+        ("rosehip-serum", "tinted-lip-balm", "vitamin-c-moisturiser", "dewy-skin-tint"),
+        minutes=45,
+        starts_in=timedelta(days=1),
+    ),
+    DemoShow(
+        "replay",
+        f"creator5@{DEMO_DOMAIN}",
+        "Creator kit: going live on a budget",
+        SessionStatus.ENDED,
+        ("ring-light-10", "pocket-speaker", "power-bank-20k", "braided-usb-c-cable"),
+        minutes=60,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class DemoDeal:
+    """The live show's flash deal: restarted by a later load once it has ended."""
+
+    sku_code: str
+    price_minor: int  # in the show's market (GB: pence)
+    units: int
+    duration: timedelta
+
+
+DEMO_DEAL = DemoDeal("NT-TEE-M-BLACK", 1900, 20, deals.MAX_DURATION)
+
+
+def demo_stock(sku_code: str) -> int:
+    """Units a demo SKU starts with: 40 to 200, the same on every machine."""
+    return 40 + zlib.crc32(sku_code.encode()) % 161
+
+
 @dataclass
 class DemoSummary:
     """What the demo holds after loading, and what this run had to create."""
@@ -83,6 +157,11 @@ class DemoSummary:
     shop_ids: dict[str, int] = field(default_factory=dict)  # slug -> id
     product_ids: dict[str, int] = field(default_factory=dict)  # demo product slug -> id
     sku_ids: dict[str, int] = field(default_factory=dict)  # SKU code -> id (codes are unique)
+    stocked_skus: int = 0  # SKUs that had no stock and received some in this run
+    created_shows: int = 0
+    show_ids: dict[str, int] = field(default_factory=dict)  # DemoShow.key -> live session id
+    deal_id: int | None = None  # the live show's running flash deal
+    started_deal: bool = False
 
 
 async def load_demo(db: Database, *, console: Console | None = None) -> DemoSummary:
@@ -102,13 +181,12 @@ async def load_demo(db: Database, *, console: Console | None = None) -> DemoSumm
                     await _ensure_product(session, shop, demo_product, summary)
                     _advance(progress, task)
 
-            # HOOK(lead): stock. Inventory owns stock levels; give every demo SKU stock here
-            # through inventory's service (e.g. receive into the shop's default warehouse up
-            # to a target level, so a second run adds nothing). summary.sku_ids has the SKUs.
-            #
-            # HOOK(lead): live demo session. Create a live session for a demo creator
-            # (summary.user_ids["creator1@liveshop.demo"]) showcasing one shop's products
-            # (summary.product_ids), through live's service, found by a natural key too.
+            task = progress.add_task("stock", total=len(summary.sku_ids)) if progress else None
+            for code, sku_id in summary.sku_ids.items():
+                await _ensure_stock(session, code, sku_id, summary)
+                _advance(progress, task)
+            await session.commit()
+            await _ensure_shows(session, summary)
     if console is not None:
         _print_summary(console, summary)
     return summary
@@ -198,6 +276,71 @@ async def _ensure_product(
     summary.sku_ids.update(skus)
 
 
+async def _ensure_stock(
+    session: AsyncSession, code: str, sku_id: int, summary: DemoSummary
+) -> None:
+    """Receive the SKU's demo stock once: a SKU that ever had stock is left alone."""
+    if (await inventory.stock_summary(session, sku_id)).received > 0:
+        return
+    await inventory.receive(
+        session, sku_id=sku_id, quantity=demo_stock(code), reason="demo stock", actor_id=None
+    )
+    summary.stocked_skus += 1
+
+
+async def _find_show(session: AsyncSession, show: DemoShow, creator_id: int) -> LiveSession | None:
+    rows, _ = await live.list_sessions(session, status=show.status, market_code="GB", limit=200)
+    return next((s for s in rows if s.creator_id == creator_id and s.title == show.title), None)
+
+
+async def _ensure_shows(session: AsyncSession, summary: DemoSummary) -> None:
+    """One live show (pinned product, running flash deal), one upcoming, one replay in GB."""
+    for show in DEMO_SHOWS:
+        creator_id = summary.user_ids[show.creator_email]
+        found = await _find_show(session, show, creator_id)
+        if found is None:
+            found = await live.create_session(
+                session,
+                creator_id=creator_id,
+                title=show.title,
+                market_code="GB",
+                planned_start=utcnow() + show.starts_in,
+                planned_duration_minutes=show.minutes,
+                product_ids=[summary.product_ids[slug] for slug in show.products],
+            )
+            if show.status is not SessionStatus.SCHEDULED:
+                found = await live.transition(session, found, SessionStatus.LIVE)
+            if show.status is SessionStatus.ENDED:
+                found = await live.transition(session, found, SessionStatus.ENDED)
+            summary.created_shows += 1
+        summary.show_ids[show.key] = found.id
+        if show.status is SessionStatus.LIVE:
+            if found.pinned_product_id is None:
+                await live.pin_product(session, found, summary.product_ids[show.products[0]])
+            await _ensure_deal(session, found, creator_id, summary)
+
+
+async def _ensure_deal(
+    session: AsyncSession, show: LiveSession, creator_id: int, summary: DemoSummary
+) -> None:
+    running = await deals.active_deal(session, show.id)
+    if running is not None and running.deal.ends_at <= utcnow():
+        await deals.end_deal(session, running.deal.id, reason=DealEndReason.EXPIRED)
+        running = None
+    if running is None:
+        running = await deals.start_deal(
+            session,
+            show,
+            sku_id=summary.sku_ids[DEMO_DEAL.sku_code],
+            price_minor=DEMO_DEAL.price_minor,
+            units=DEMO_DEAL.units,
+            duration=DEMO_DEAL.duration,
+            actor_id=creator_id,
+        )
+        summary.started_deal = True
+    summary.deal_id = running.deal.id
+
+
 @contextmanager
 def _progress(console: Console | None) -> Iterator[Progress | None]:
     if console is None:
@@ -222,9 +365,14 @@ def _print_summary(console: Console, summary: DemoSummary) -> None:
         ("shops", summary.shops, summary.created_shops),
         ("products", summary.products, summary.created_products),
         ("SKUs", summary.skus, summary.created_skus),
+        ("SKUs with stock", summary.skus, summary.stocked_skus),
+        ("live shows", len(summary.show_ids), summary.created_shows),
+        ("flash deals running", int(summary.deal_id is not None), int(summary.started_deal)),
     ):
         table.add_row(label, str(total), str(created))
     console.print(table)
+    if "live" in summary.show_ids:
+        console.print(f"Live now: http://127.0.0.1:8000/live/{summary.show_ids['live']}")
     console.print(
         f"Sign in as admin@{DEMO_DOMAIN}, seller1@{DEMO_DOMAIN}, creator1@{DEMO_DOMAIN} or "
         f"buyer1@{DEMO_DOMAIN} with the password [bold]{get_settings().demo_password}[/bold]."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -129,3 +130,52 @@ def test_readme_documents_the_demo_logins() -> None:
     n_products = sum(len(s.products) for s in DEMO_SHOPS)
     n_skus = sum(len(p.variants) for s in DEMO_SHOPS for p in s.products)
     assert f"{n_products} published products ({n_skus} SKUs" in section
+
+
+async def test_demo_has_stock_and_one_show_of_each_kind(db: Database) -> None:
+    """Stock for every SKU, once; one live show with a pin and a running deal, one upcoming,
+    one replay — and a second load changes none of it."""
+    from liveshop.inventory import service as inventory
+    from liveshop.live import deals
+    from liveshop.live import service as live
+    from liveshop.live.models import SessionStatus
+
+    first = await load_demo(db)
+    assert first.stocked_skus == first.skus
+    sessions = "SELECT id, status, pinned_product_id FROM live_sessions ORDER BY id"
+    shows = await _rows(db, sessions)
+    second = await load_demo(db)
+    assert (second.stocked_skus, second.created_shows, second.started_deal) == (0, 0, False)
+    assert second.show_ids == first.show_ids and second.deal_id == first.deal_id
+    assert await _rows(db, sessions) == shows
+    assert sorted(status for _, status, _ in shows) == ["ended", "live", "scheduled"]
+
+    async with db.session(deferred=True) as s:
+        stock = await inventory.stock_summaries(s, list(first.sku_ids.values()))
+        assert all(40 <= st.received <= 200 for st in stock.values())
+        on_air = await live.get_session(s, first.show_ids["live"])
+        assert on_air.status == SessionStatus.LIVE and on_air.market_code == "GB"
+        assert on_air.pinned_product_id == first.product_ids["heavyweight-tee"]
+        assert 4 <= len(await live.showcase_ids(s, on_air.id)) <= 6
+        running = await deals.active_deal(s, on_air.id)
+        assert running is not None and running.deal.id == first.deal_id
+        assert running.available == running.deal.units == 20
+        assert running.deal.price_minor < running.deal.regular_price_minor
+
+
+async def test_a_later_load_restarts_an_expired_demo_deal(db: Database) -> None:
+    from sqlalchemy import update
+
+    from liveshop.live.deal_models import FlashDeal
+
+    first = await load_demo(db)
+    async with db.session() as s:
+        past = datetime(2000, 1, 1, tzinfo=UTC)
+        await s.execute(update(FlashDeal).where(FlashDeal.id == first.deal_id).values(ends_at=past))
+        await s.commit()
+    again = await load_demo(db)
+    assert again.started_deal and again.deal_id != first.deal_id
+    assert await _rows(db, "SELECT id, status FROM flash_deals ORDER BY id") == [
+        (first.deal_id, "ended"),
+        (again.deal_id, "active"),
+    ]

@@ -1,7 +1,8 @@
 """Real-browser tests: Debian's Chromium driven by Playwright against a real uvicorn.
 
 One server per session (a subprocess on a free port) over a fresh, migrated SQLite database
-holding the demo data, stock for every demo SKU and two live sessions. Chromium must be at
+holding the demo data (stock for every SKU, a live show with a pinned product and a flash
+deal, an upcoming show and a replay) and some paid orders. Chromium must be at
 /usr/bin/chromium (``make system-deps`` installs it); without it these tests skip, or fail
 when LIVESHOP_REQUIRE_SERVICES=1. ``playwright install`` is never needed.
 
@@ -36,7 +37,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
-STOCK_PER_SKU = 40
 STARTUP_TIMEOUT_S = 30.0
 
 
@@ -48,7 +48,9 @@ class Demo:
     password: str
     product_ids: dict[str, int] = field(default_factory=dict)
     sku_ids: dict[str, int] = field(default_factory=dict)
-    live_session_id: int | None = None
+    user_ids: dict[str, int] = field(default_factory=dict)
+    live_session_id: int | None = None  # the demo's live show (creator1, GB)
+    deal_id: int | None = None  # its running flash deal
 
 
 def _free_port() -> int:
@@ -58,48 +60,15 @@ def _free_port() -> int:
 
 
 async def _prepare(url: str) -> Demo:
-    from liveshop.core.clock import utcnow
     from liveshop.core.db import Database
     from liveshop.core.settings import get_settings
     from liveshop.demo import load_demo
-    from liveshop.inventory import service as inventory
-    from liveshop.live import service as live
-    from liveshop.live.models import SessionStatus
 
     db = Database(url)
     try:
-        summary = await load_demo(db)
-        async with db.session() as s:
-            for sku_id in summary.sku_ids.values():
-                await inventory.receive(
-                    s, sku_id=sku_id, quantity=STOCK_PER_SKU, reason="test stock", actor_id=None
-                )
-            await s.commit()
-        creator = summary.user_ids["creator1@liveshop.demo"]
-        fashion = [summary.product_ids[p] for p in ("heavyweight-tee", "linen-shirt")]
-        beauty = [summary.product_ids[p] for p in ("rosehip-serum", "tinted-lip-balm")]
-        async with db.session() as s:
-            on_air = await live.create_session(
-                s,
-                creator_id=creator,
-                title="Spring drop: organic tees live",
-                market_code="GB",
-                planned_start=utcnow(),
-                planned_duration_minutes=60,
-                product_ids=fashion,
-            )
-            on_air = await live.transition(s, on_air, SessionStatus.LIVE)
-            await live.pin_product(s, on_air, fashion[0])
-            await live.create_session(
-                s,
-                creator_id=summary.user_ids["creator2@liveshop.demo"],
-                title="Glow routine Q&A",
-                market_code="GB",
-                planned_start=utcnow() + timedelta(days=1),
-                planned_duration_minutes=45,
-                product_ids=beauty,
-            )
-        await _sales_history(db, summary, on_air.id, creator)
+        summary = await load_demo(db)  # stock, a live show with a pin and a flash deal, …
+        on_air = summary.show_ids["live"]
+        await _sales_history(db, summary, on_air, summary.user_ids["creator1@liveshop.demo"])
     finally:
         await db.dispose()
     return Demo(
@@ -107,7 +76,9 @@ async def _prepare(url: str) -> Demo:
         password=get_settings().demo_password,
         product_ids=dict(summary.product_ids),
         sku_ids=dict(summary.sku_ids),
-        live_session_id=on_air.id,
+        user_ids=dict(summary.user_ids),
+        live_session_id=on_air,
+        deal_id=summary.deal_id,
     )
 
 
