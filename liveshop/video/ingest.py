@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -158,13 +159,18 @@ def grace_left(stream: VideoStream, grace_s: float, now: datetime) -> float:
     return (stream.stopped_at + timedelta(seconds=grace_s) - now).total_seconds()
 
 
+class Grace(StrEnum):
+    WAIT = "wait"  # the video is back, or the grace period is not over: nothing to do
+    ENDED = "ended"  # the grace period is over: the session was ended just now
+    OVER = "over"  # the session was already over (ended elsewhere): just finish the video
+
+
 async def end_after_grace(
     session: AsyncSession, session_id: int, grace_s: float
-) -> LiveSession | None:
+) -> tuple[Grace, LiveSession | None]:
     """End the session if its video is still gone after the grace period. Commits.
 
-    Returns the ended session; None if the video came back, the grace period is not over,
-    or the session is not live any more (then nothing changes).
+    Returns what happened and, for ``ENDED``, the ended session.
     """
     stream = await session.get(VideoStream, session_id)
     if (
@@ -173,12 +179,12 @@ async def end_after_grace(
         or grace_left(stream, grace_s, utcnow()) > 0
     ):
         await session.rollback()
-        return None
+        return Grace.WAIT, None
     target = await live.get_session(session, session_id)
     if target.status != SessionStatus.LIVE:
         await session.rollback()
-        return None
-    return await live.transition(session, target, SessionStatus.ENDED)
+        return Grace.OVER, None
+    return Grace.ENDED, await live.transition(session, target, SessionStatus.ENDED)
 
 
 async def mark_finished(

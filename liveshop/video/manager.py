@@ -79,8 +79,12 @@ class VideoManager:
         await self.provider.start()
         if not self.provider.ingest:
             return
+        embedded = isinstance(self.provider, EmbeddedProvider)
+        if isinstance(self.provider, EmbeddedProvider) and self.provider.server is None:
+            return  # another process of this app runs the media server, and recovers
         try:
-            await self.recover()
+            # Our nginx just started: whoever was publishing to the old one is gone.
+            await self.recover(encoders_lost=embedded)
         except Exception:
             log.exception("video: recovering streams failed")
 
@@ -96,12 +100,8 @@ class VideoManager:
         self.runtimes.clear()
         await self.provider.stop()
 
-    def _owns_media_server(self) -> bool:
-        return isinstance(self.provider, EmbeddedProvider) and self.provider.server is not None
-
-    async def recover(self) -> None:
-        if isinstance(self.provider, EmbeddedProvider) and self.provider.server is None:
-            return  # another process of this app runs the media server and recovers
+    async def recover(self, *, encoders_lost: bool) -> None:
+        """Pick up streams a previous run left open (see the module docstring)."""
         async with self.db.session() as s:
             open_streams = await ingest.streams_in(
                 s, StreamState.RECEIVING, StreamState.RECONNECTING
@@ -109,8 +109,8 @@ class VideoManager:
             now = utcnow()
             lost = []
             for stream in open_streams:
-                if stream.state == StreamState.RECEIVING and self._owns_media_server():
-                    ingest.stop_receiving(stream, now)  # our nginx just started: no encoder
+                if stream.state == StreamState.RECEIVING and encoders_lost:
+                    ingest.stop_receiving(stream, now)
                     lost.append(stream.session_id)
             await s.commit()
             streams = [(st.session_id, st.folder, st.state) for st in open_streams]
@@ -303,14 +303,14 @@ class VideoManager:
         await asyncio.sleep(delay_s)
         try:
             async with self.db.session() as s:
-                ended = await ingest.end_after_grace(s, session_id, self.grace_s)
+                outcome, ended = await ingest.end_after_grace(s, session_id, self.grace_s)
                 if ended is not None:
                     log.info("video: grace period over, session ended", session_id=session_id)
                     await self.hub.publisher.session_ended(
                         session_id, status=ended.status, at=ended.actual_end
                     )
                     await self.hub.save_stats(session_id, session=s)
-            if ended is not None:
+            if outcome is not ingest.Grace.WAIT:
                 await self.finalize(session_id)
         except Exception:
             log.exception("video: ending the session failed", session_id=session_id)

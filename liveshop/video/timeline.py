@@ -34,6 +34,7 @@ log = structlog.get_logger("liveshop.video.timeline")
 SPIKE_WINDOW_MS = 10_000  # purchases are counted in windows this long …
 SPIKE_MIN_UNITS = 3  # … and a window with at least this many units sold is a spike
 FLUSH_EVERY_S = 1.0
+STOP_WITHIN_S = 15.0
 
 
 def _ms(at: datetime | None) -> float | None:
@@ -160,7 +161,7 @@ class TimelineRecorder:
         self.clock = clock
         self.on_session_closed = on_session_closed
         self.written = 0
-        self._queue: asyncio.Queue[bytes] = asyncio.Queue()
+        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()  # None: stop
         self._subscription: Subscription | None = None
         self._task: asyncio.Task[None] | None = None
         self._deals: dict[Any, Any] = {}
@@ -172,14 +173,17 @@ class TimelineRecorder:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:
-        while True:
-            raws: list[bytes] = []
+        closing = False
+        while not closing:
+            got: list[bytes | None] = []
             with contextlib.suppress(TimeoutError):
-                raws.append(await asyncio.wait_for(self._queue.get(), FLUSH_EVERY_S))
+                got.append(await asyncio.wait_for(self._queue.get(), FLUSH_EVERY_S))
             while not self._queue.empty():
-                raws.append(self._queue.get_nowait())
+                got.append(self._queue.get_nowait())
+            closing = None in got
+            raws = [raw for raw in got if raw is not None]
             try:
-                await self._write(self._collect(raws, closing=False))
+                await self._write(self._collect(raws, closing=closing))
             except Exception:
                 log.exception("timeline write failed", session_id=self.session_id)
 
@@ -235,22 +239,20 @@ class TimelineRecorder:
         self.written += len(rows)
 
     async def stop(self) -> None:
-        """Unsubscribe, then write what is still queued (and an open spike window)."""
+        """Unsubscribe, then let the writer write what is queued (and an open spike
+        window) and finish — never cut off in the middle of a write."""
         if self._subscription is not None:
             await self.broker.unsubscribe(self._subscription)
             self._subscription = None
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        raws = []
-        while not self._queue.empty():
-            raws.append(self._queue.get_nowait())
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._queue.put_nowait(None)
         try:
-            await self._write(self._collect(raws, closing=True))
-        except Exception:
-            log.exception("timeline write failed", session_id=self.session_id)
+            await asyncio.wait_for(asyncio.shield(task), STOP_WITHIN_S)
+        except TimeoutError:
+            log.error("timeline writer did not finish; entries lost", session_id=self.session_id)
+            task.cancel()
 
 
 async def add_entry(
