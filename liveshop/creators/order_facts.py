@@ -142,3 +142,37 @@ def by_session(orders: Sequence[OrderCommission]) -> dict[int | None, list[Order
     for o in orders:
         grouped[o.live_session_id].append(o)
     return grouped
+
+
+async def accrual_by_order(
+    session: AsyncSession, order_ids: Sequence[int], now: datetime | None = None
+) -> dict[int, tuple[str, int | None]]:
+    """Order id -> (accrual state, live session id) for the given orders."""
+    if not order_ids:
+        return {}
+    rows = await session.execute(
+        select(Order.id, Order.status, Order.live_session_id).where(Order.id.in_(list(order_ids)))
+    )
+    found = rows.all()
+    delivered = await _delivered_at(session, [int(r[0]) for r in found])
+    when = now or utcnow()
+    return {
+        int(oid): (accrual_of(status, delivered.get(int(oid)), when), live_id)
+        for oid, status, live_id in found
+    }
+
+
+def order_id_of(reference: str) -> int | None:
+    """``order:<id>:...`` -> id (the sale and refund postings of an order)."""
+    parts = reference.split(":")
+    if len(parts) >= 3 and parts[0] == "order" and parts[1].isdigit():
+        return int(parts[1])
+    return None
+
+
+def live_id_of(reference: str) -> int | None:
+    """``live:<id>:...`` -> id (base fees and bonuses of a session)."""
+    parts = reference.split(":")
+    if len(parts) >= 3 and parts[0] == "live" and parts[1].isdigit():
+        return int(parts[1])
+    return None

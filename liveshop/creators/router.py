@@ -27,7 +27,9 @@ from liveshop.catalog.service import ensure_shop_staff
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden, NotFound
 from liveshop.creators import attribution, contracts, incentives, plans
+from liveshop.creators.access import ensure_can_see_creator
 from liveshop.creators.models import AffiliatePlan, Coupon, CreatorContract, SubsidyCampaign
+from liveshop.creators.router_money import router as money_router
 from liveshop.creators.schemas import (
     AgencyIn,
     AgencyOut,
@@ -231,20 +233,6 @@ async def add_contract_version(
     return _contract_out(contract)
 
 
-async def ensure_can_see_creator(
-    session: SessionDep, principal: Principal, creator_id: int
-) -> None:
-    """The creator themself, the owner of the agency managing them, or an admin."""
-    if principal.is_admin or principal.user_id == creator_id:
-        return
-    agency_id = await contracts.agency_of(session, creator_id)
-    if agency_id is not None and agency_id in await contracts.agencies_owned_by(
-        session, principal.user_id
-    ):
-        return
-    raise Forbidden("you may not see this creator's terms or earnings", code="not-your-creator")
-
-
 @router.get("/creators/{creator_id}/contracts")
 async def list_contracts(
     creator_id: int, principal: CurrentPrincipal, session: SessionDep
@@ -354,3 +342,7 @@ async def settle_session(
         bonus_minor=done.bonus_minor,
         base_fee_status=done.status,
     )
+
+
+# Statements and earnings live in their own module; one router for app.py to include.
+router.include_router(money_router)

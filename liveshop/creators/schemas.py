@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
-from liveshop.creators.models import CampaignKind, CouponKind, PlanKind
+from liveshop.creators.models import CampaignKind, CouponKind, PartyKind, PlanKind
 
 MarketCode = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$"), AfterValidator(str.upper)]
 Currency = Annotated[str, Field(pattern=r"^[A-Za-z]{3}$"), AfterValidator(str.upper)]
@@ -184,6 +184,8 @@ class CouponOut(BaseModel):
 
 
 class StatementIn(_In):
+    party_kind: PartyKind
+    party_id: int = Field(gt=0)
     period_start: AwareDatetime
     period_end: AwareDatetime
     currency: Currency

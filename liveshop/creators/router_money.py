@@ -1,0 +1,243 @@
+"""Payout statements and earnings over HTTP.
+
+Who may see what: a creator their own earnings and statements (and the owner of the agency
+that manages them); an agency's owner the agency's statements; a shop's staff the shop's
+statements and creator costs; admins everything. Only admins create and pay statements.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from fastapi.responses import Response
+
+from liveshop.accounts.deps import (
+    AdminPrincipal,
+    CreatorPrincipal,
+    CurrentPrincipal,
+    SellerPrincipal,
+    SessionDep,
+)
+from liveshop.accounts.service import Principal
+from liveshop.catalog.service import ensure_shop_staff
+from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden, NotFound
+from liveshop.creators import contracts, earnings, payouts
+from liveshop.creators.access import ensure_can_see_creator
+from liveshop.creators.models import PartyKind, PayoutStatement
+from liveshop.creators.schemas import (
+    CreatorCostsOut,
+    EarningsOut,
+    SessionCostOut,
+    SessionEarningsOut,
+    StatementIn,
+    StatementLineOut,
+    StatementOut,
+)
+from liveshop.live.service import get_session
+
+# No prefix of its own: liveshop.creators.router includes it under /api/v1.
+router = APIRouter(tags=["creators"], responses=PROBLEM_RESPONSES)
+Days = Annotated[int, Query(ge=1, le=366)]
+
+
+async def _ensure_party(session: SessionDep, principal: Principal, row: PayoutStatement) -> None:
+    if principal.is_admin:
+        return
+    kind = PartyKind(row.party_kind)
+    if kind is PartyKind.CREATOR:
+        await ensure_can_see_creator(session, principal, row.party_id)
+        return
+    if kind is PartyKind.AGENCY:
+        agency = await contracts.get_agency(session, row.party_id)
+        if agency.owner_id == principal.user_id:
+            return
+        raise Forbidden("only the agency's owner sees its statements", code="not-agency-owner")
+    await ensure_shop_staff(session, principal, row.party_id)
+
+
+async def _statement_out(session: SessionDep, row: PayoutStatement) -> StatementOut:
+    lines = await payouts.statement_lines(session, row)
+    return StatementOut(
+        id=row.id,
+        party_kind=row.party_kind,
+        party_id=row.party_id,
+        currency=row.currency,
+        period_start=row.period_start,
+        period_end=row.period_end,
+        opening_owed_minor=row.opening_owed_minor,
+        earned_minor=row.earned_minor,
+        deducted_minor=row.deducted_minor,
+        closing_owed_minor=row.closing_owed_minor,
+        pending_minor=row.pending_minor,
+        payout_minor=row.payout_minor,
+        status=row.status,
+        paid_at=row.paid_at,
+        lines=[
+            StatementLineOut(
+                at=ln.at,
+                reference=ln.reference,
+                kind=ln.kind,
+                memo=ln.memo,
+                amount_minor=ln.amount_minor,
+                owed_after_minor=ln.owed_after_minor,
+            )
+            for ln in lines
+        ],
+    )
+
+
+@router.post("/payout-statements", status_code=status.HTTP_201_CREATED)
+async def create_statement(
+    body: StatementIn, principal: AdminPrincipal, session: SessionDep
+) -> StatementOut:
+    """The period's statement for a creator, agency or shop, built from the ledger."""
+    row = await payouts.create_statement(
+        session,
+        party_kind=body.party_kind,
+        party_id=body.party_id,
+        currency=body.currency,
+        period_start=body.period_start,
+        period_end=body.period_end,
+    )
+    return await _statement_out(session, row)
+
+
+@router.post("/payout-statements/{statement_id}/pay")
+async def pay_statement(
+    statement_id: int, principal: AdminPrincipal, session: SessionDep
+) -> StatementOut:
+    """Pay it out: Dr the party's payable / Cr payout_clearing (once)."""
+    row = await payouts.pay_statement(session, statement_id)
+    return await _statement_out(session, row)
+
+
+@router.get("/payout-statements/{statement_id}.csv", response_class=Response)
+async def statement_csv(
+    statement_id: int, principal: CurrentPrincipal, session: SessionDep
+) -> Response:
+    row = await payouts.get_statement(session, statement_id)
+    await _ensure_party(session, principal, row)
+    lines = await payouts.statement_lines(session, row)
+    return Response(
+        payouts.to_csv(row, lines),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="statement-{row.id}.csv"'},
+    )
+
+
+@router.get("/payout-statements/{statement_id}")
+async def get_statement(
+    statement_id: int, principal: CurrentPrincipal, session: SessionDep
+) -> StatementOut:
+    row = await payouts.get_statement(session, statement_id)
+    await _ensure_party(session, principal, row)
+    return await _statement_out(session, row)
+
+
+@router.get("/creators/me/statements")
+async def my_statements(principal: CreatorPrincipal, session: SessionDep) -> list[StatementOut]:
+    rows = await payouts.list_statements(session, PartyKind.CREATOR, principal.user_id)
+    return [await _statement_out(session, r) for r in rows]
+
+
+def _session_out(s: earnings.SessionEarnings) -> SessionEarningsOut:
+    return SessionEarningsOut(
+        live_session_id=s.live_session_id,
+        title=s.title,
+        status=s.status,
+        currency=s.currency,
+        live_minutes=s.live_minutes,
+        base_fee_minor=s.base_fee_minor,
+        base_fee_status=s.base_fee_status,
+        bonus_minor=s.bonus_minor,
+        commission_pending_minor=s.commission_pending_minor,
+        commission_payable_minor=s.commission_payable_minor,
+        commission_minor=s.commission_minor,
+        projected_total_minor=s.projected_total_minor,
+        per_live_hour_minor=s.per_live_hour_minor,
+        orders=s.orders,
+        gmv_minor=s.gmv_minor,
+    )
+
+
+def _earnings_out(e: earnings.CreatorEarnings) -> EarningsOut:
+    return EarningsOut(
+        creator_id=e.creator_id,
+        currency=e.currency,
+        days=e.days,
+        sessions=[_session_out(s) for s in e.sessions],
+        base_fees_minor=sum(
+            s.base_fee_minor for s in e.sessions if s.base_fee_status in ("pending", "earned")
+        ),
+        bonuses_minor=sum(s.bonus_minor for s in e.sessions),
+        commission_pending_minor=sum(s.commission_pending_minor for s in e.sessions)
+        + e.off_session_pending_minor,
+        commission_payable_minor=sum(s.commission_payable_minor for s in e.sessions)
+        + e.off_session_commission_minor
+        - e.off_session_pending_minor,
+        off_session_commission_minor=e.off_session_commission_minor,
+        projected_total_minor=e.projected_total_minor,
+        live_minutes=e.live_minutes,
+        per_live_hour_minor=e.per_live_hour_minor,
+        owed_now_minor=e.owed_now_minor,
+    )
+
+
+@router.get("/creators/me/earnings")
+async def my_earnings(
+    principal: CreatorPrincipal, session: SessionDep, days: Days = 30
+) -> EarningsOut:
+    """Per session and for the last ``days`` days: base fee status, commission pending vs
+    payable, projected total and earnings per live hour."""
+    return _earnings_out(await earnings.creator_earnings(session, principal.user_id, days=days))
+
+
+@router.get("/creators/{creator_id}/earnings")
+async def creator_earnings(
+    creator_id: int, principal: CurrentPrincipal, session: SessionDep, days: Days = 30
+) -> EarningsOut:
+    """A creator's earnings for the owner of the agency that manages them (or an admin)."""
+    await ensure_can_see_creator(session, principal, creator_id)
+    return _earnings_out(await earnings.creator_earnings(session, creator_id, days=days))
+
+
+@router.get("/creators/me/sessions/{live_session_id}/earnings")
+async def my_session_earnings(
+    live_session_id: int, principal: CreatorPrincipal, session: SessionDep
+) -> SessionEarningsOut:
+    """This session so far (also while it is live)."""
+    live = await get_session(session, live_session_id)
+    if live.creator_id != principal.user_id and not principal.is_admin:
+        raise NotFound(
+            f"live session {live_session_id} does not exist", code="live-session-not-found"
+        )
+    return _session_out(await earnings.one_session_earnings(session, live))
+
+
+@router.get("/shops/{shop_id}/creator-costs")
+async def creator_costs(
+    shop_id: int, principal: SellerPrincipal, session: SessionDep
+) -> CreatorCostsOut:
+    """Per live session that sold the shop's goods: commission (and the platform-paid base
+    fee) against the GMV it produced."""
+    await ensure_shop_staff(session, principal, shop_id)
+    rows = await earnings.shop_creator_costs(session, shop_id)
+    return CreatorCostsOut(
+        shop_id=shop_id,
+        sessions=[
+            SessionCostOut(
+                live_session_id=r.live_session_id,
+                creator_id=r.creator_id,
+                title=r.title,
+                currency=r.currency,
+                orders=r.orders,
+                gmv_minor=r.gmv_minor,
+                creator_commission_minor=r.creator_commission_minor,
+                base_fee_minor=r.base_fee_minor,
+                total_cost_minor=r.total_cost_minor,
+                cost_share_bp=r.cost_share_bp,
+            )
+            for r in rows
+        ],
+    )
