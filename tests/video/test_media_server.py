@@ -7,11 +7,14 @@ import os
 import shutil
 import signal
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from liveshop.core.settings import Settings
 from liveshop.video.media_server import MediaServer, NginxConfig, render_conf
+from liveshop.video.provider import EmbeddedProvider
 from liveshop.video.redact import redact_line
 from tests.conftest import service_missing
 from tests.video.helpers import eventually, free_port, media_tools_missing, video_dir
@@ -114,3 +117,14 @@ async def test_stop_leaves_no_nginx_behind(server: MediaServer) -> None:
     await server.stop()
     assert not alive(pid)
     assert not await rtmp_open(server.config.rtmp_port)
+
+
+async def test_without_the_rtmp_module_video_is_off_and_says_why(tmp_path: Path) -> None:
+    settings = Settings(video_provider="embedded", video_dir=tmp_path)
+    provider = EmbeddedProvider(settings)
+    provider.config = replace(provider.config, module_path=tmp_path / "ngx_rtmp_module.so")
+    await provider.start()
+    assert provider.ingest is False and provider.ingest_url() is None
+    assert provider.off_reason is not None and "libnginx-mod-rtmp" in provider.off_reason
+    assert provider.server is None
+    await provider.stop()
