@@ -1,0 +1,223 @@
+"""Property: commissions, agency shares, platform subsidies, refunds and payouts keep the ledger
+summing to zero per currency, and the creator and agency are owed exactly what the order
+lines say (net of refunds, minus what was paid out) — on both databases."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from liveshop.accounts import service as accounts
+from liveshop.accounts.models import Role
+from liveshop.catalog.models import Shop
+from liveshop.catalog.products import get_sku
+from liveshop.core.clock import utcnow
+from liveshop.core.db import Database
+from liveshop.core.errors import Problem
+from liveshop.creators import contracts, incentives, payouts, plans
+from liveshop.creators.attribution import resolve_checkout_attribution
+from liveshop.creators.models import CampaignKind, PartyKind
+from liveshop.ledger import service as ledger
+from liveshop.ledger.models import AccountType
+from liveshop.live import service as live
+from liveshop.live.models import SessionStatus
+from liveshop.orders import lifecycle
+from liveshop.orders.checkout import CheckoutLine, place_order
+from liveshop.orders.models import Order
+from liveshop.orders.payment_flow import pay_order
+from liveshop.orders.payments.provider import CardDetails
+from liveshop.orders.payments.sandbox import CARD_SUCCEEDS, SandboxProvider
+from tests.conftest import reset_database
+from tests.orders.conftest import add_sku
+
+op = st.one_of(
+    st.tuples(st.just("buy"), st.integers(1, 3)),
+    st.tuples(st.just("refund"), st.integers(0, 20)),
+    st.tuples(st.just("payout"), st.just(0)),
+)
+
+
+async def _user(s: object, email: str, role: Role) -> int:
+    user = await accounts.create_user(
+        s,  # type: ignore[arg-type]
+        email=email,
+        password="pass-word-1",
+        display_name=email,
+        roles=(role,),
+    )
+    return user.id
+
+
+async def _scenario(
+    db: Database,
+    rate_bp: int,
+    share_bp: int,
+    price: int,
+    subsidy: int,
+    ops: list[tuple[str, int]],
+) -> None:
+    await reset_database(db)
+    provider = SandboxProvider("p", delay_s=-1)
+    async with db.session() as s:
+        buyer = await _user(s, "b@example.com", Role.BUYER)
+        creator = await _user(s, "c@example.com", Role.CREATOR)
+        owner = await _user(s, "a@example.com", Role.AGENCY)
+        s.add(Shop(slug="p", name="P", home_market="GB"))
+        await s.commit()
+        shop_id = (await s.scalars(select(Shop.id))).one()
+    sku = await add_sku(
+        db, shop_id, title="A", category="beauty", prices={"GB": ("GBP", price)}, stock=50
+    )
+    async with db.session() as s:
+        product_id = (await get_sku(s, sku)).product_id
+        agency = await contracts.create_agency(s, name="A", owner_id=owner)
+        await contracts.add_member(s, agency, creator)
+        await contracts.create_contract(
+            s,
+            creator_id=creator,
+            currency="GBP",
+            agency_id=agency.id,
+            agency_share_bp=share_bp,
+        )
+        await plans.create_plan(
+            s,
+            shop_id=shop_id,
+            kind=plans.PlanKind.OPEN,
+            items=[plans.PlanItemSpec(rate_bp=rate_bp, product_id=product_id)],
+        )
+        if subsidy:
+            await incentives.create_campaign(
+                s,
+                market_code="GB",
+                currency="GBP",
+                kind=CampaignKind.FIXED_DISCOUNT_MINOR,
+                value=subsidy,
+                per_order_cap_minor=subsidy,
+                budget_minor=subsidy * 3,
+            )
+        made = await live.create_session(
+            s,
+            creator_id=creator,
+            title="P",
+            market_code="GB",
+            planned_start=utcnow() + timedelta(minutes=1),
+            planned_duration_minutes=60,
+        )
+        await live.transition(s, made, SessionStatus.LIVE)
+        agency_id, live_id = agency.id, made.id
+    start = utcnow() - timedelta(seconds=1)
+    orders: list[int] = []
+    paid_out = {PartyKind.CREATOR: 0, PartyKind.AGENCY: 0}
+    for n, (kind, a) in enumerate(ops):
+        async with db.session() as s:
+            try:
+                if kind == "buy":
+                    who = await resolve_checkout_attribution(
+                        s, buyer_id=buyer, market_code="GB", sku_ids=[sku], live_session_id=live_id
+                    )
+                    placed = await place_order(
+                        s,
+                        buyer_id=buyer,
+                        market_code="GB",
+                        lines=[CheckoutLine(sku_id=sku, quantity=a)],
+                        idempotency_key=f"k{n}",
+                        attribution=who,
+                    )
+                    await pay_order(
+                        s,
+                        provider,
+                        order_id=placed.order.id,
+                        buyer_id=buyer,
+                        card=CardDetails(CARD_SUCCEEDS),
+                    )
+                    orders.append(placed.order.id)
+                elif kind == "refund" and orders:
+                    order = await s.get(Order, orders[a % len(orders)])
+                    assert order is not None
+                    await lifecycle.refund(
+                        s,
+                        provider,
+                        order.id,
+                        [lifecycle.RefundLine(order.lines[0].id, 1)],
+                        actor_id=None,
+                        reason="p",
+                    )
+                elif kind == "payout":
+                    # Everything owed so far, whatever the return window says (direct payout).
+                    end = utcnow()
+                    for party, pid in ((PartyKind.CREATOR, creator), (PartyKind.AGENCY, agency_id)):
+                        row = await payouts.create_statement(
+                            s,
+                            party_kind=party,
+                            party_id=pid,
+                            currency="GBP",
+                            period_start=start,
+                            period_end=end,
+                        )
+                        row.payout_minor = max(0, row.closing_owed_minor)
+                        row.status = "open" if row.payout_minor else "nothing_due"
+                        await s.commit()
+                        if row.payout_minor:
+                            await payouts.pay_statement(s, row.id)
+                            paid_out[party] += row.payout_minor
+                    start = end
+            except Problem:
+                await s.rollback()
+    await _check(db, creator, agency_id, share_bp, paid_out)
+
+
+async def _check(
+    db: Database, creator: int, agency_id: int, share_bp: int, paid_out: dict[PartyKind, int]
+) -> None:
+    split = contracts.AgencySplit(agency_id, share_bp)
+    want_creator = want_agency = 0
+    async with db.session() as s:
+        for order in (await s.scalars(select(Order))).all():
+            if order.paid_at is None:
+                continue
+            for ln in order.lines:
+                q, r = ln.quantity, ln.refunded_quantity
+                c = ln.creator_commission_minor
+                agency_whole = split.agency_part(c)
+                rest_c = c - c * r // q
+                rest_a = agency_whole - agency_whole * r // q
+                want_agency += rest_a
+                want_creator += rest_c - rest_a
+        assert set((await ledger.trial_balance(s)).values()) <= {0}
+        creator_owed = -await ledger.balance(
+            s, ledger.AccountKey(AccountType.CREATOR_PAYABLE, f"creator:{creator}", "GBP")
+        )
+        agency_owed = -await ledger.balance(
+            s, ledger.AccountKey(AccountType.AGENCY_PAYABLE, f"agency:{agency_id}", "GBP")
+        )
+    assert creator_owed + paid_out[PartyKind.CREATOR] == want_creator
+    assert agency_owed + paid_out[PartyKind.AGENCY] == want_agency
+
+
+def test_commissions_shares_subsidies_refunds_and_payouts_balance(db_url: str) -> None:
+    loop = asyncio.new_event_loop()
+    db = Database(db_url)
+
+    @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(
+        rate_bp=st.integers(0, 3000),
+        share_bp=st.integers(0, 10_000),
+        price=st.integers(1, 99_999),
+        subsidy=st.sampled_from([0, 1, 150]),
+        ops=st.lists(op, min_size=1, max_size=10),
+    )
+    def run(
+        rate_bp: int, share_bp: int, price: int, subsidy: int, ops: list[tuple[str, int]]
+    ) -> None:
+        loop.run_until_complete(_scenario(db, rate_bp, share_bp, price, subsidy, ops))
+
+    try:
+        run()
+    finally:
+        loop.run_until_complete(reset_database(db))
+        loop.run_until_complete(db.dispose())
+        loop.close()
