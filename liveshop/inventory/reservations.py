@@ -132,6 +132,10 @@ async def reserve(
     now = utcnow()
     expires_at = _expiry(hold_for, now)
     level_ids = await ordered_level_ids(session, sku_id)
+    # Sold-out fast path: a plain read does not queue behind the hot row's lock holders, so
+    # refusals cost almost nothing in a flash sale. Only a hint: the UPDATE is the guard.
+    if level_ids and await _best_available(session, sku_id) < quantity:
+        level_ids = []
     for level_id in level_ids:
         if await move(session, level_id, available=-quantity, held=quantity):
             reservation = Reservation(
@@ -158,9 +162,9 @@ async def reserve(
             )
             await session.flush()
             return reservation
-    if not level_ids:
-        await sku_shop_id(session, sku_id)  # 404 for a SKU that does not exist
     available = await _best_available(session, sku_id)
+    if available == 0 and not await ordered_level_ids(session, sku_id):
+        await sku_shop_id(session, sku_id)  # 404 for a SKU that does not exist
     raise OutOfStock(
         f"only {available} unit(s) of SKU {sku_id} can be reserved, {quantity} asked",
         available=available,
