@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Unprocessable
+from liveshop.creators import incentives
 from liveshop.inventory import service as inventory
 from liveshop.orders import accounting
 from liveshop.orders.models import (
@@ -127,6 +128,7 @@ async def cancel(
                 await inventory.release_reservation(
                     session, line.reservation_id, reason="order cancelled"
                 )
+        await incentives.release_order_claims(session, order_id)  # subsidy back to its budget
         await session.commit()
         return await load_order(session, order_id)
     if order.status not in (OrderStatus.PAID, OrderStatus.FULFILLING):
@@ -375,6 +377,7 @@ async def cancel_unpaid_expired(
                 await inventory.release_reservation(
                     session, line.reservation_id, reason="order expired"
                 )
+        await incentives.release_order_claims(session, order_id)
         await session.commit()
         done += 1
     return done

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Problem
+from liveshop.creators import incentives
 from liveshop.inventory import service as inventory
 from liveshop.inventory.errors import ReservationLost
 from liveshop.orders import accounting, notify
@@ -177,9 +178,10 @@ async def _stock_lost(
             order_id=payment.order_id,
             from_status=OrderStatus.PENDING_PAYMENT,
             to_status=OrderStatus.CANCELLED,
-            note="stock ran out before the payment arrived; the payment was voided",
+            note="stock ran out before the payment arrived; the payment was returned",
         )
     )
+    await incentives.release_order_claims(session, payment.order_id)
     await session.commit()
     raise ReservationLost(
         "the item sold out before your payment arrived; your payment was returned in full",
