@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+import structlog
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +30,8 @@ from liveshop.markets.service import ensure_sellable
 
 MAX_SHOWCASE = 100
 SCHEDULE_SLACK = timedelta(minutes=5)  # "now" from a slow clock is not "in the past"
+
+log = structlog.get_logger("liveshop.live.service")
 
 
 async def get_session(session: AsyncSession, session_id: int) -> LiveSession:
@@ -258,7 +261,27 @@ async def transition(session: AsyncSession, live: LiveSession, to: SessionStatus
         )
     await session.commit()
     await session.refresh(live)
+    if to in (SessionStatus.ENDED, SessionStatus.CANCELLED):
+        await _after_close(session, live)
     return live
+
+
+async def _after_close(session: AsyncSession, live: LiveSession) -> None:
+    """A closed room sells nothing more: its flash deal ends (units back on sale), and the
+    creator's base fee and bonuses are settled (idempotent; an admin can re-run it)."""
+    from liveshop.creators.contracts import settle_session  # creators builds on live
+    from liveshop.live.deal_models import DealEndReason
+    from liveshop.live.deals import active_deal, end_deal
+
+    running = await active_deal(session, live.id)
+    if running is not None:
+        await end_deal(session, running.deal.id, reason=DealEndReason.ENDED_EARLY)
+    if live.status == SessionStatus.ENDED:
+        try:
+            await settle_session(session, live.id)
+        except Exception:
+            await session.rollback()
+            log.exception("settling the session's creator fees failed", session_id=live.id)
 
 
 # --- pins -----------------------------------------------------------------------------
