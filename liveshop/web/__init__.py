@@ -23,8 +23,17 @@ def install_web(app: FastAPI) -> None:
         pages_live,
         pages_seller,
         pages_shop,
+        pages_studio,
     )
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (pages_shop, pages_account, pages_buyer, pages_seller, pages_admin, pages_live):
+    for module in (
+        pages_shop,
+        pages_account,
+        pages_buyer,
+        pages_seller,
+        pages_admin,
+        pages_live,
+        pages_studio,
+    ):
         app.include_router(module.router)

@@ -7,18 +7,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts import service as accounts
 from liveshop.catalog import products as catalog_products
+from liveshop.catalog import service as catalog
+from liveshop.catalog.models import Product, Shop
+from liveshop.catalog.search import ProductQuery, search_products
 from liveshop.core.errors import NotFound
+from liveshop.live import deals
 from liveshop.live import service as live
 from liveshop.live.catalog_view import ProductSummary
+from liveshop.live.deal_models import FlashDeal
 from liveshop.live.models import LiveSession, SessionStatus
+from liveshop.markets.models import Market
+from liveshop.markets.service import display_price
 
 # Enough for a studio page; a creator with more sessions sees the most recent ones.
 STUDIO_SCAN = 200
+SHOP_SCAN = 100  # shops offered in the showcase picker
+PICKER_MAX = 100  # products per shop in the picker
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +82,40 @@ async def creator_sessions(session: AsyncSession, creator_id: int | None) -> lis
 
 
 @dataclass(frozen=True, slots=True)
+class RoomDeal:
+    """The running flash deal as the room shows it (the same fields as ``deal_started``)."""
+
+    deal: FlashDeal
+    available: int
+
+    def to_event(self) -> dict[str, Any]:
+        d = self.deal
+        return {
+            "deal_id": d.id,
+            "product_id": d.product_id,
+            "sku_id": d.sku_id,
+            "price_minor": d.price_minor,
+            "regular_price_minor": d.regular_price_minor,
+            "currency": d.currency,
+            "units": d.units,
+            "available": self.available,
+            "ends_at": d.ends_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Room:
     session: LiveSession
     creator_name: str
     pinned: ProductSummary | None
     showcase: list[ProductSummary]
+    deal: RoomDeal | None = None
+
+    @property
+    def deal_product(self) -> ProductSummary | None:
+        if self.deal is None:
+            return None
+        return next((p for p in self.showcase if p.product_id == self.deal.deal.product_id), None)
 
 
 async def room(session: AsyncSession, session_id: int) -> Room:
@@ -82,4 +123,66 @@ async def room(session: AsyncSession, session_id: int) -> Room:
     names = await _names(session, [found.creator_id])
     pinned = await live.pinned_product(session, found)
     showcase = await live.showcase(session, found)
-    return Room(found, names[found.creator_id], pinned, showcase)
+    running = await deals.active_deal(session, found.id)
+    deal = RoomDeal(running.deal, running.available) if running is not None else None
+    return Room(found, names[found.creator_id], pinned, showcase, deal)
+
+
+def money_format(market: Market) -> dict[str, Any]:
+    """What the room's script needs to format money like the server (Intl.NumberFormat)."""
+    return {
+        "locale": market.locale.replace("_", "-"),
+        "currency": market.currency,
+        "exponent": market.currency_exponent,
+    }
+
+
+def page_json(data: dict[str, Any]) -> Markup:
+    """JSON for a ``<script type="application/json">`` island: HTML-safe like Jinja's
+    ``tojson``, but keeping key order (a SKU's attributes read "M · Black", not sorted)."""
+    return htmlsafe_json_dumps(data, sort_keys=False)
+
+
+def room_data(room: Room, market: Market, user: dict[str, Any] | None) -> dict[str, Any]:
+    """The state the room's script starts from, until the socket's snapshot arrives.
+
+    The snapshot does not carry a deal started before this node opened the room, so the
+    page's deal (read from the database now) stays the starting point for it.
+    """
+    s = room.session
+    return {
+        "session_id": s.id,
+        "status": s.status,
+        "ws_path": f"/ws/live/{s.id}",
+        "video_api": f"/api/v1/video/{s.id}",
+        "deal_api": f"/api/v1/live/sessions/{s.id}/deal",
+        "buy_api": f"/api/v1/live/sessions/{s.id}/buy",
+        "login_url": f"/login?next=/live/{s.id}",
+        "money": money_format(market),
+        "user": user,
+        "pinned": room.pinned.to_event() if room.pinned is not None else None,
+        "deal": room.deal.to_event() if room.deal is not None else None,
+        "showcase": [p.to_event() for p in room.showcase],
+        "deal_display": (
+            display_price(market, room.deal.deal.price_minor) if room.deal is not None else None
+        ),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ShopProducts:
+    shop: Shop
+    products: Sequence[Product]
+
+
+async def creator_catalog(session: AsyncSession) -> list[ShopProducts]:
+    """Published products of the shops that let creators sell them (the showcase picker)."""
+    shops, _ = await catalog.list_shops(session, limit=SHOP_SCAN)
+    out = []
+    for shop in shops:
+        if not shop.allow_creators:
+            continue
+        listing = await search_products(session, ProductQuery(shop_id=shop.id, limit=PICKER_MAX))
+        if listing.items:
+            out.append(ShopProducts(shop, listing.items))
+    return out

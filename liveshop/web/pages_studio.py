@@ -1,0 +1,267 @@
+"""Creator studio: schedule a show, go live, pin products, run flash deals, end the show.
+
+Creator-only (``CreatorPrincipal``); every action on a session checks it is the caller's
+(``live.service.ensure_owner``: another creator gets a 403 page; admins may act). Forms carry
+the page CSRF field (the router's ``verify_form_csrf``). Each action calls the same live
+services as the API and publishes the same room event after the service has committed, so
+viewers see a pin or a deal only once the database has it.
+
+The live counters, the room's chat and the stream key (``/api/v1/video/stream-key``, when
+video is installed) are driven by ``static/js/studio.js``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import Form, Request, Response
+
+from liveshop.accounts.deps import CreatorPrincipal, SessionDep
+from liveshop.accounts.models import Role
+from liveshop.accounts.service import Principal
+from liveshop.core.clock import utcnow
+from liveshop.core.errors import NotFound, Unprocessable
+from liveshop.live import deals
+from liveshop.live import service as live
+from liveshop.live.deal_models import DealEndReason
+from liveshop.live.deals_router import announce_deal_end, publish_deal_stock
+from liveshop.live.hub import Hub
+from liveshop.live.models import TITLE_MAX, LiveSession, SessionStatus
+from liveshop.markets.models import Market
+from liveshop.markets.service import display_price, ensure_sellable, get_market
+from liveshop.web import live_view
+from liveshop.web.flash import redirect
+from liveshop.web.money_input import example_amount, parse_money
+from liveshop.web.routing import page_router
+from liveshop.web.templating import render, shop_markets, viewer_of
+
+router = page_router(prefix="/studio", tags=["pages"])
+
+DEAL_MINUTES = (1, 2, 5, 10, 15, 30, 60, 120)  # what the deal form offers
+LOCAL_INPUT = "%Y-%m-%dT%H:%M"  # <input type=datetime-local>
+ProductId = Annotated[int, Form(ge=1)]
+
+
+def _hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+async def _own(session: SessionDep, principal: Principal, session_id: int) -> LiveSession:
+    found = await live.get_session(session, session_id)
+    live.ensure_owner(principal, found)
+    return found
+
+
+def _back(session_id: int, anchor: str = "") -> str:
+    return f"/studio/sessions/{session_id}" + (f"#{anchor}" if anchor else "")
+
+
+@router.get("")
+async def studio(request: Request, session: SessionDep, principal: CreatorPrincipal) -> Response:
+    """The creator's shows and the form to schedule one (an admin who is no creator sees
+    everyone's shows)."""
+    mine_only = Role.CREATOR in principal.roles or not principal.is_admin
+    sessions = await live_view.creator_sessions(session, principal.user_id if mine_only else None)
+    markets = await shop_markets(session)
+    default_market = markets[0] if markets else None
+    start = utcnow() + timedelta(hours=1)
+    if default_market is not None:
+        start = start.astimezone(ZoneInfo(default_market.timezone))
+    context = {
+        "title": "Creator studio",
+        "sessions": sessions,
+        "mine_only": mine_only,
+        "sell_markets": markets,
+        "catalog": await live_view.creator_catalog(session),
+        "default_start": start.replace(minute=0, second=0, microsecond=0).strftime(LOCAL_INPUT),
+        "title_max": TITLE_MAX,
+    }
+    return await render(request, session, principal, "live/studio.html", context)
+
+
+def _planned_start(text: str, timezone: str) -> datetime:
+    """A datetime-local value, read in the market's time zone."""
+    try:
+        local = datetime.strptime(text.strip(), LOCAL_INPUT)
+    except ValueError as exc:
+        raise Unprocessable(
+            "Give the planned start as a date and time.", code="bad-planned-start"
+        ) from exc
+    return local.replace(tzinfo=ZoneInfo(timezone))
+
+
+@router.post("/sessions")
+async def schedule(
+    session: SessionDep,
+    principal: CreatorPrincipal,
+    title: Annotated[str, Form(min_length=1, max_length=TITLE_MAX)],
+    market: Annotated[str, Form(min_length=2, max_length=2)],
+    planned_start: Annotated[str, Form(max_length=20)],
+    duration_minutes: Annotated[int, Form(ge=1, le=1440)],
+    product_ids: Annotated[list[int], Form(max_length=live.MAX_SHOWCASE)] = [],  # noqa: B006
+) -> Response:
+    target = await ensure_sellable(session, market.upper())
+    created = await live.create_session(
+        session,
+        creator_id=principal.user_id,
+        title=title,
+        market_code=target.code,
+        planned_start=_planned_start(planned_start, target.timezone),
+        planned_duration_minutes=duration_minutes,
+        product_ids=product_ids,
+    )
+    return redirect(_back(created.id), flash=("success", f"“{created.title}” is scheduled."))
+
+
+@router.get("/sessions/{session_id}")
+async def studio_session(
+    session_id: int, request: Request, session: SessionDep, principal: CreatorPrincipal
+) -> Response:
+    await _own(session, principal, session_id)
+    room = await live_view.room(session, session_id)
+    await session.commit()  # reading stock may release expired holds
+    market = await get_market(session, room.session.market_code)
+    viewer = await viewer_of(session, principal)
+    assert viewer is not None
+    user = {"id": viewer.user_id, "name": viewer.name, "can_buy": False, "host": True}
+    data = live_view.room_data(room, market, user)
+    data["session_api"] = f"/api/v1/live/sessions/{session_id}"
+    context = {
+        "title": f"Studio · {room.session.title}",
+        "room": room,
+        "room_data": data,
+        "room_json": live_view.page_json(data),
+        "gmv": display_price(market, room.session.gmv_minor),
+        "deal_minutes": DEAL_MINUTES,
+        "price_example": _price_example(room, market),
+    }
+    return await render(
+        request, session, principal, "live/studio_session.html", context, market=market
+    )
+
+
+def _price_example(room: live_view.Room, market: Market) -> str:
+    """A deal price as the market writes it: a fifth off the first showcase price."""
+    prices = [sku.price_minor for p in room.showcase for sku in p.skus]
+    regular = prices[0] if prices else 2500 * 10**market.currency_exponent
+    return example_amount(regular * 4 // 5, market.currency_exponent, market.locale)
+
+
+@router.post("/sessions/{session_id}/start")
+async def go_live(
+    session_id: int, request: Request, session: SessionDep, principal: CreatorPrincipal
+) -> Response:
+    found = await _own(session, principal, session_id)
+    found = await live.transition(session, found, SessionStatus.LIVE)
+    await _hub(request).publisher.session_started(found.id, at=found.actual_start)
+    return redirect(_back(session_id), flash=("success", "You are live."))
+
+
+@router.post("/sessions/{session_id}/end")
+async def end_show(
+    session_id: int, request: Request, session: SessionDep, principal: CreatorPrincipal
+) -> Response:
+    """Like the API's end: viewers get ``session_ended``; the audience stats become final."""
+    found = await _own(session, principal, session_id)
+    found = await live.transition(session, found, SessionStatus.ENDED)
+    hub = _hub(request)
+    await hub.publisher.session_ended(found.id, status=found.status, at=found.actual_end)
+    await hub.save_stats(found.id, session=session)
+    return redirect(_back(session_id), flash=("info", "The show has ended."))
+
+
+@router.post("/sessions/{session_id}/cancel")
+async def cancel_show(
+    session_id: int, request: Request, session: SessionDep, principal: CreatorPrincipal
+) -> Response:
+    found = await _own(session, principal, session_id)
+    found = await live.transition(session, found, SessionStatus.CANCELLED)
+    await _hub(request).publisher.session_ended(found.id, status=found.status, at=None)
+    return redirect("/studio", flash=("info", f"“{found.title}” is cancelled."))
+
+
+@router.post("/sessions/{session_id}/pin")
+async def pin(
+    session_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: CreatorPrincipal,
+    product_id: ProductId,
+) -> Response:
+    found = await _own(session, principal, session_id)
+    product = await live.pin_product(session, found, product_id)
+    await _hub(request).publisher.pin(found.id, product)
+    return redirect(_back(session_id, "showcase"), flash=("success", f"Pinned {product.title}."))
+
+
+@router.post("/sessions/{session_id}/unpin")
+async def unpin(
+    session_id: int, request: Request, session: SessionDep, principal: CreatorPrincipal
+) -> Response:
+    found = await _own(session, principal, session_id)
+    await live.unpin_product(session, found)
+    await _hub(request).publisher.pin(found.id, None)
+    return redirect(_back(session_id, "showcase"), flash=("info", "Nothing is pinned now."))
+
+
+@router.post("/sessions/{session_id}/deals")
+async def start_deal(
+    session_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: CreatorPrincipal,
+    sku_id: Annotated[int, Form(ge=1)],
+    price: Annotated[str, Form(min_length=1, max_length=30)],
+    units: Annotated[int, Form(ge=1, le=deals.MAX_UNITS)],
+    minutes: Annotated[int, Form(ge=1, le=120)],
+) -> Response:
+    """A flash deal on one SKU of the showcase, out of real stock."""
+    found = await _own(session, principal, session_id)
+    if sku_id not in {sku.sku_id for p in await live.showcase(session, found) for sku in p.skus}:
+        raise NotFound("that SKU is not in this show's showcase", code="sku-not-in-showcase")
+    market = await get_market(session, found.market_code)
+    view = await deals.start_deal(
+        session,
+        found,
+        sku_id=sku_id,
+        price_minor=parse_money(price, market.currency_exponent, market.locale),
+        units=units,
+        duration=timedelta(minutes=minutes),
+        actor_id=principal.user_id,
+    )
+    deal, publisher = view.deal, _hub(request).publisher
+    await publisher.deal_started(
+        found.id,
+        deal_id=deal.id,
+        product_id=deal.product_id,
+        sku_id=deal.sku_id,
+        price_minor=deal.price_minor,
+        currency=deal.currency,
+        units=deal.units,
+        ends_at=deal.ends_at,
+        regular_price_minor=deal.regular_price_minor,
+    )
+    await publish_deal_stock(session, publisher, deal)
+    text = f"Flash deal on: {deal.units} at {display_price(market, deal.price_minor)}."
+    return redirect(_back(session_id, "deal"), flash=("success", text))
+
+
+@router.post("/sessions/{session_id}/deals/{deal_id}/end")
+async def end_deal(
+    session_id: int,
+    deal_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: CreatorPrincipal,
+) -> Response:
+    found = await _own(session, principal, session_id)
+    deal = await deals.get_deal(session, deal_id)
+    if deal.session_id != found.id:
+        raise NotFound(f"flash deal {deal_id} does not exist", code="deal-not-found")
+    if await deals.end_deal(session, deal_id, reason=DealEndReason.ENDED_EARLY) is not None:
+        ended = await deals.get_deal(session, deal_id)
+        await announce_deal_end(session, _hub(request).publisher, ended)
+    return redirect(_back(session_id, "deal"), flash=("info", "The flash deal has ended."))

@@ -1,0 +1,77 @@
+// Display helpers. Money arrives as integers in the currency's minor unit (ISO 4217
+// exponent from the page); it is turned into a decimal STRING here (no float arithmetic)
+// and only Intl.NumberFormat sees it, for display.
+
+export function moneyFormatter({ locale, currency, exponent }) {
+  const fmt = new Intl.NumberFormat(locale, {
+    style: "currency",
+    currency,
+    minimumFractionDigits: exponent,
+    maximumFractionDigits: exponent,
+  });
+  return (minor) => {
+    if (minor === null || minor === undefined) return "";
+    const negative = minor < 0;
+    const digits = String(Math.abs(Math.trunc(minor))).padStart(exponent + 1, "0");
+    const whole = exponent ? digits.slice(0, -exponent) : digits;
+    const fraction = exponent ? `.${digits.slice(-exponent)}` : "";
+    return fmt.format(`${negative ? "-" : ""}${whole}${fraction}`);
+  };
+}
+
+// "1:59:07" / "4:05" / "0:09" until `endsAt`; "" once it has passed.
+export function countdownText(endsAt, now = Date.now()) {
+  const left = Math.max(0, Math.ceil((endsAt - now) / 1000));
+  if (left === 0) return "";
+  const h = Math.floor(left / 3600);
+  const m = Math.floor((left % 3600) / 60);
+  const s = String(left % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
+}
+
+export function compactCount(n, locale) {
+  return new Intl.NumberFormat(locale, { notation: "compact", maximumFractionDigits: 1 }).format(
+    n || 0,
+  );
+}
+
+// 'M · Black' from {size: 'M', colour: 'Black'}; 'Standard' when there is nothing to choose.
+export function variantLabel(attributes) {
+  const values = Object.values(attributes || {}).filter((v) => v !== null && v !== "");
+  return values.length ? values.join(" · ") : "Standard";
+}
+
+// 'Size & colour' from the attribute names of a product's SKUs.
+export function choiceLegend(skus) {
+  const names = [];
+  for (const sku of skus) {
+    for (const key of Object.keys(sku.attributes || {})) if (!names.includes(key)) names.push(key);
+  }
+  if (!names.length) return "Option";
+  const words = names.map((n) => n.replace(/_/g, " "));
+  const text = words.length > 1 ? `${words.slice(0, -1).join(", ")} & ${words.at(-1)}` : words[0];
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+export function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+// The API's CSRF value for cookie-authenticated writes (cookie set at login, readable).
+export function csrfToken() {
+  const found = document.cookie.split("; ").find((c) => c.startsWith("liveshop_csrf="));
+  return found ? decodeURIComponent(found.slice("liveshop_csrf=".length)) : "";
+}

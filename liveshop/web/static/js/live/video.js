@@ -1,0 +1,119 @@
+// The room's video: HLS through hls.js (vendored in /static/vendor), native HLS where the
+// browser has it (Safari). Until the stream is receiving — or when video is not installed —
+// the styled "starting soon" panel stays. The playlist is only requested once the video API
+// (or a "video" room event) says there is one, so a room without video makes no 404s.
+
+const HLS_MODULE = "/static/vendor/hls.min.mjs";
+const RETRY_MS = 4000;
+
+export class RoomVideo {
+  constructor(root, { api, status }) {
+    this.root = root;
+    this.api = api;
+    this.status = status;
+    this.video = root.querySelector("video");
+    this.panel = root.querySelector("[data-region=video-placeholder]");
+    this.note = root.querySelector("[data-region=video-note]");
+    this.sound = root.querySelector("[data-region=sound]");
+    this.hls = null;
+    this.url = null;
+    if (this.sound) {
+      this.sound.addEventListener("click", () => {
+        this.video.muted = !this.video.muted;
+        this.sound.setAttribute("aria-pressed", String(!this.video.muted));
+        this.sound.querySelector("span").textContent = this.video.muted ? "Tap for sound" : "Sound on";
+        if (!this.video.muted) this.video.play().catch(() => {});
+      });
+    }
+  }
+
+  async start() {
+    let info;
+    try {
+      const resp = await fetch(this.api, { headers: { Accept: "application/json" } });
+      if (!resp.ok) return; // video is not installed here: keep the panel
+      info = await resp.json();
+    } catch {
+      return;
+    }
+    if (info.state && info.poster_url) this.video.poster = info.poster_url;
+    const ended = ["ended", "cancelled"].includes(info.session_status);
+    if (ended && info.replay_url) this.play(info.replay_url, { live: false });
+    else if (info.state === "receiving" && info.playlist_url) this.play(info.playlist_url);
+    else if (info.state === "reconnecting") this.say("The creator's video is reconnecting…");
+  }
+
+  // A "video" room event: {state: receiving|reconnecting|ended, playlist_url?, poster_url?}
+  onEvent(ev) {
+    if (ev.state === "receiving" && ev.playlist_url) {
+      if (ev.poster_url) this.video.poster = ev.poster_url;
+      this.say("");
+      this.play(ev.playlist_url);
+    } else if (ev.state === "reconnecting") {
+      this.say("The creator's video is reconnecting…");
+    } else if (ev.state === "ended") {
+      this.stop();
+    }
+  }
+
+  say(text) {
+    if (!this.note) return;
+    this.note.textContent = text;
+    this.note.hidden = !text;
+  }
+
+  showing(playing) {
+    this.video.hidden = !playing;
+    this.panel.hidden = playing;
+    if (this.sound) this.sound.hidden = !playing;
+    this.root.classList.toggle("has-video", playing);
+  }
+
+  async play(url, { live = true } = {}) {
+    if (this.url === url) return;
+    this.stop();
+    this.url = url;
+    this.video.muted = true; // autoplay is allowed muted; the sound button unmutes
+    if (this.video.canPlayType("application/vnd.apple.mpegurl")) {
+      this.video.src = url;
+      this.showing(true);
+      this.video.play().catch(() => {});
+      return;
+    }
+    let Hls;
+    try {
+      ({ default: Hls } = await import(HLS_MODULE));
+    } catch {
+      this.url = null;
+      return;
+    }
+    if (!Hls.isSupported() || this.url !== url) return;
+    const hls = new Hls({ lowLatencyMode: live, liveSyncDurationCount: 3, debug: false });
+    this.hls = hls;
+    hls.on(Hls.Events.MANIFEST_PARSED, () => {
+      this.showing(true);
+      this.video.play().catch(() => {});
+    });
+    hls.on(Hls.Events.ERROR, (_event, data) => {
+      if (!data.fatal) return;
+      this.stop();
+      this.say("Video paused — trying again…");
+      setTimeout(() => {
+        this.say("");
+        this.start();
+      }, RETRY_MS);
+    });
+    hls.loadSource(url);
+    hls.attachMedia(this.video);
+  }
+
+  stop() {
+    if (this.hls) {
+      this.hls.destroy();
+      this.hls = null;
+    }
+    this.url = null;
+    this.video.removeAttribute("src");
+    this.showing(false);
+  }
+}

@@ -1,0 +1,488 @@
+// The viewer's live room: socket state → regions of the page (see templates/live/room.html).
+import { Chat } from "./live/chat.js";
+import { BuySheet } from "./live/buy.js";
+import { compactCount, countdownText, el, moneyFormatter } from "./live/format.js";
+import { RoomSocket } from "./live/socket.js";
+import { RoomVideo } from "./live/video.js";
+
+const root = document.getElementById("room");
+const data = JSON.parse(document.getElementById("room-data").textContent);
+const $ = (region) => root.querySelector(`[data-region=${region}]`);
+const money = moneyFormatter(data.money);
+const user = data.user;
+
+const SOLD_OUT_SHOWN_MS = 60_000; // a sold-out deal stays on screen (as sold out) this long
+const ENDED_SHOWN_MS = 4_000; // an expired or stopped deal says so briefly
+const RECONNECTING_AFTER_MS = 1_200; // no pill for a blip
+
+const state = {
+  status: data.status,
+  pinned: data.pinned,
+  deal: data.deal ? { ...data.deal, endsAt: Date.parse(data.deal.ends_at) } : null,
+  dealEnded: null, // {deal, reason, until}: shown as sold out / ended for a moment
+  endedDeals: new Set(),
+  showcase: new Map(data.showcase.map((p) => [p.product_id, p])),
+  viewers: 0,
+  likes: Number($("likes").textContent) || 0,
+};
+
+// --- rendering -------------------------------------------------------------------------
+
+function skusLeft(product) {
+  const known = (product.skus || []).filter((s) => s.available !== null && s.available !== undefined);
+  if (!product.skus || !product.skus.length || known.length < product.skus.length) return null;
+  return known.reduce((n, s) => n + s.available, 0);
+}
+
+function priceText(product) {
+  const prices = (product.skus || []).map((s) => s.price_minor);
+  if (!prices.length) return product.price_minor != null ? money(product.price_minor) : "";
+  const low = Math.min(...prices);
+  const cheapest = product.skus.find((s) => s.price_minor === low);
+  const text = cheapest.price_display || money(low);
+  return prices.some((p) => p !== low) ? `from ${text}` : text;
+}
+
+function shownDeal() {
+  if (state.deal) return { deal: state.deal, ended: null };
+  if (state.dealEnded && Date.now() < state.dealEnded.until) {
+    return { deal: state.dealEnded.deal, ended: state.dealEnded.reason };
+  }
+  return null;
+}
+
+function productCard(product, shown, pinned) {
+  const deal = shown ? shown.deal : null;
+  const expired = deal && !shown.ended && deal.endsAt <= Date.now();
+  const soldOut = deal
+    ? deal.available === 0 || shown.ended === "sold_out"
+    : skusLeft(product) === 0;
+  const closed = deal && !soldOut && (shown.ended || expired);
+  const classes = ["live-product", deal ? "has-deal" : "", soldOut ? "is-sold-out" : ""];
+  const kicker = deal
+    ? el(
+        "p",
+        { class: "lp-kicker deal-kicker" },
+        el("span", { class: "deal-badge", text: "Flash deal" }),
+        " ",
+        el("span", {
+          class: "countdown",
+          role: "timer",
+          dataset: { endsAt: deal.ends_at, state: shown.ended ? "ended" : "" },
+          text: shown.ended ? "" : countdownText(deal.endsAt),
+        }),
+      )
+    : pinned
+      ? el("p", { class: "lp-kicker", text: "Pinned by the host" })
+      : null;
+  let price;
+  if (deal) {
+    const off =
+      deal.regular_price_minor > deal.price_minor
+        ? Math.round(((deal.regular_price_minor - deal.price_minor) * 100) / deal.regular_price_minor)
+        : 0;
+    price = el(
+      "p",
+      { class: "lp-price" },
+      el("span", { class: "price", text: money(deal.price_minor) }),
+      " ",
+      deal.regular_price_minor > deal.price_minor
+        ? el("s", { class: "was", text: money(deal.regular_price_minor) })
+        : null,
+      off ? el("span", { class: "off", text: `−${off}%` }) : null,
+    );
+  } else {
+    price = el("p", { class: "lp-price" }, el("span", { class: "price", text: priceText(product) }));
+  }
+  const stock = deal ? stockBar(deal, soldOut) : null;
+  let action;
+  if (soldOut || closed) {
+    action = el("button", {
+      class: "btn btn-primary buy-btn",
+      type: "button",
+      disabled: true,
+      text: soldOut ? "Sold out" : "Deal ended",
+    });
+  } else if (!user) {
+    action = el("a", { class: "btn btn-primary buy-btn", href: data.login_url, text: "Log in to buy" });
+  } else {
+    action = el("button", {
+      class: "btn btn-primary buy-btn",
+      type: "button",
+      text: "Buy",
+      onclick: () => sheet.open(product, deal),
+    });
+  }
+  return el(
+    "article",
+    {
+      class: classes.filter(Boolean).join(" "),
+      dataset: { productId: product.product_id, dealId: deal ? deal.deal_id : "" },
+    },
+    el("img", {
+      class: "lp-img",
+      src: product.image_url || "/static/img/placeholder.svg",
+      alt: product.title,
+      width: 64,
+      height: 64,
+    }),
+    el("div", { class: "lp-body" }, kicker, el("p", { class: "lp-title", text: product.title }), price, stock),
+    action,
+  );
+}
+
+function stockBar(deal, soldOut) {
+  const left = soldOut ? 0 : deal.available;
+  const pct = deal.units ? Math.round((left * 100) / deal.units) : 0;
+  const bar = el("span", { style: `width: ${pct}%` });
+  return el(
+    "div",
+    { class: `stock${pct <= 20 ? " is-low" : ""}` },
+    el("div", { class: "stock-bar", "aria-hidden": "true" }, bar),
+    el("span", {
+      class: "stock-text",
+      text: soldOut ? "SOLD OUT" : `${left} of ${deal.units} left`,
+    }),
+  );
+}
+
+function cardModels() {
+  const models = [];
+  const shown = shownDeal();
+  const dealProduct = shown ? shown.deal.product_id : null;
+  if (state.pinned) {
+    const own = dealProduct === state.pinned.product_id ? shown : null;
+    models.push({ product: state.pinned, shown: own, pinned: true });
+  }
+  if (shown && (!state.pinned || dealProduct !== state.pinned.product_id)) {
+    const product = state.showcase.get(dealProduct) || {
+      product_id: dealProduct,
+      title: "Flash deal",
+      image_url: null,
+      skus: [],
+    };
+    models.push({ product, shown, pinned: false });
+  }
+  return models;
+}
+
+let renderedKey = null;
+function renderProducts() {
+  const models = cardModels();
+  const now = Date.now();
+  // Rebuild only when something a viewer can see changed (a stock event for another SKU,
+  // or a snapshot that repeats what is on screen, leaves the cards alone).
+  const key = JSON.stringify(
+    models.map(({ product, shown, pinned }) => [
+      product.product_id,
+      product.title,
+      (product.skus || []).map((s) => [s.sku_id, s.price_minor, s.available]),
+      pinned,
+      shown && [shown.deal.deal_id, shown.deal.available, shown.deal.price_minor, shown.ended, shown.deal.endsAt <= now],
+    ]),
+  );
+  if (key !== renderedKey) {
+    renderedKey = key;
+    const region = $("product");
+    const before = new Map([...region.children].map((c) => [c.dataset.identity, c]));
+    const cards = models.map(({ product, shown, pinned }) => {
+      const card = productCard(product, shown, pinned);
+      card.dataset.identity = `${product.product_id}:${card.dataset.dealId}`;
+      const old = before.get(card.dataset.identity);
+      if (old) {
+        card.classList.add("is-update"); // the same card with new numbers: no entrance again
+        const was = old.querySelector(".stock-bar span");
+        const bar = card.querySelector(".stock-bar span");
+        if (was && bar && was.style.width !== bar.style.width) {
+          const width = bar.style.width;
+          bar.style.width = was.style.width; // let the bar slide to its new length
+          requestAnimationFrame(() => requestAnimationFrame(() => (bar.style.width = width)));
+        }
+      }
+      return card;
+    });
+    region.replaceChildren(...cards);
+  }
+  for (const link of root.querySelectorAll(".side-list a")) {
+    link.classList.toggle("is-pinned", !!state.pinned && link.dataset.productId == state.pinned.product_id);
+  }
+}
+
+function tickCountdowns() {
+  let expired = false;
+  for (const node of root.querySelectorAll(".countdown[data-ends-at]")) {
+    if (node.dataset.state === "ended") continue;
+    const text = countdownText(Date.parse(node.dataset.endsAt));
+    node.textContent = text ? `ends in ${text}` : "ending…";
+    if (!text) expired = true;
+  }
+  if (state.dealEnded && Date.now() >= state.dealEnded.until) {
+    state.dealEnded = null;
+    renderProducts();
+  } else if (expired && root.querySelector(".has-deal .buy-btn:not([disabled])")) {
+    renderProducts();
+  }
+}
+
+function renderStats() {
+  const viewers = $("viewers");
+  viewers.hidden = !(state.viewers > 0);
+  viewers.querySelector(".count").textContent = compactCount(state.viewers, data.money.locale);
+  viewers.setAttribute("aria-label", `${state.viewers} watching`);
+  $("likes").textContent = compactCount(state.likes, data.money.locale);
+  $("live-pill").hidden = state.status !== "live";
+  $("ended").hidden = !["ended", "cancelled"].includes(state.status);
+  root.dataset.status = state.status;
+  const form = $("chat-form");
+  if (form) for (const c of form.elements) c.disabled = state.status !== "live" && state.status !== "scheduled";
+}
+
+// --- hearts, ticker, toast ---------------------------------------------------------------
+
+const hearts = $("hearts");
+function heart() {
+  if (hearts.childElementCount > 24) return;
+  const h = el("span", {
+    class: "heart",
+    style: `--x: ${Math.round(Math.random() * 40 - 20)}px; --hue: ${Math.round(Math.random() * 50) - 10}deg; --d: ${(1.6 + Math.random()).toFixed(2)}s`,
+  });
+  h.addEventListener("animationend", () => h.remove());
+  setTimeout(() => h.remove(), 3000); // reduced motion: no animation, no animationend
+  hearts.append(h);
+}
+
+let myLikes = 0; // sent since the last total arrived
+let serverLikes = state.likes;
+$("like").addEventListener("click", () => {
+  heart();
+  if (socket.send({ type: "like" })) {
+    myLikes += 1;
+    state.likes += 1;
+    renderStats();
+  }
+});
+
+const ticker = $("ticker");
+const tickerQueue = [];
+let tickerBusy = false;
+function tick(text) {
+  tickerQueue.push(text);
+  if (tickerQueue.length > 5) tickerQueue.shift();
+  if (!tickerBusy) nextTicker();
+}
+function nextTicker() {
+  const text = tickerQueue.shift();
+  if (text === undefined) {
+    tickerBusy = false;
+    ticker.hidden = true;
+    return;
+  }
+  tickerBusy = true;
+  ticker.hidden = false;
+  const bag = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  bag.setAttribute("viewBox", "0 0 24 24");
+  bag.setAttribute("aria-hidden", "true");
+  bag.setAttribute("class", "ticker-icon");
+  bag.innerHTML = '<path d="M5 8h14l-1.2 12H6.2z M9 8V6a3 3 0 0 1 6 0v2" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round"/>';
+  ticker.replaceChildren(bag, text);
+  ticker.classList.remove("is-new");
+  void ticker.offsetWidth; // restart the entrance animation
+  ticker.classList.add("is-new");
+  setTimeout(nextTicker, 3500);
+}
+
+const toast = $("toast");
+let toastTimer = null;
+export function showToast(...content) {
+  toast.replaceChildren(...content);
+  toast.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => (toast.hidden = true), 9000);
+}
+
+// --- events ------------------------------------------------------------------------------
+
+function setDeal(deal) {
+  if (!deal || state.endedDeals.has(deal.deal_id)) return;
+  state.deal = { ...deal, endsAt: Date.parse(deal.ends_at) };
+  state.dealEnded = null;
+}
+
+function applyStock(ev) {
+  if (ev.deal_id != null) {
+    if (state.deal && state.deal.deal_id === ev.deal_id) state.deal.available = ev.available;
+    return;
+  }
+  for (const product of [state.pinned, state.showcase.get(ev.product_id)]) {
+    for (const sku of (product && product.skus) || []) {
+      if (sku.sku_id === ev.sku_id) sku.available = ev.available;
+    }
+  }
+}
+
+function onEvent(ev) {
+  switch (ev.type) {
+    case "comment":
+      chat.add(ev);
+      return;
+    case "like": {
+      // The room's total (every ~second). Hearts for the likes of others since the last one.
+      const others = ev.count - serverLikes - myLikes;
+      for (let i = 0; i < Math.min(6, others); i++) setTimeout(heart, i * 120);
+      serverLikes = ev.count;
+      myLikes = 0;
+      state.likes = ev.count;
+      break;
+    }
+    case "viewers":
+      state.viewers = ev.count;
+      break;
+    case "pin":
+      state.pinned = ev.product;
+      if (ev.product) state.showcase.set(ev.product.product_id, ev.product);
+      renderProducts();
+      break;
+    case "deal_started":
+      setDeal(ev.deal);
+      renderProducts();
+      break;
+    case "deal_ended":
+      state.endedDeals.add(ev.deal_id);
+      if (state.deal && state.deal.deal_id === ev.deal_id) {
+        const shownFor = ev.reason === "sold_out" ? SOLD_OUT_SHOWN_MS : ENDED_SHOWN_MS;
+        state.dealEnded = { deal: state.deal, reason: ev.reason, until: Date.now() + shownFor };
+        state.deal = null;
+      }
+      renderProducts();
+      break;
+    case "stock":
+      applyStock(ev);
+      renderProducts();
+      sheet.refresh(state.deal);
+      break;
+    case "purchase":
+      tick(ev.text);
+      break;
+    case "session_started":
+      state.status = "live";
+      break;
+    case "session_ended":
+      state.status = ev.status || "ended";
+      break;
+    case "video":
+      video.onEvent(ev);
+      return;
+    default:
+      return;
+  }
+  renderStats();
+}
+
+async function reconcileDeal() {
+  // A snapshot only knows deals this node saw start; the API reads the database.
+  try {
+    const resp = await fetch(data.deal_api, { headers: { Accept: "application/json" } });
+    if (!resp.ok) return;
+    const deal = await resp.json();
+    if (deal && deal.status === "active") setDeal(deal);
+    else if (!deal && state.deal) state.deal = null;
+    renderProducts();
+  } catch {
+    /* offline: the socket's reconnect will try again */
+  }
+}
+
+function onSnapshot(snap) {
+  state.status = (snap.session && snap.session.status) || state.status;
+  state.pinned = snap.pinned;
+  if (snap.pinned) state.showcase.set(snap.pinned.product_id, snap.pinned);
+  if (snap.deal) setDeal(snap.deal);
+  state.viewers = snap.viewers || 0;
+  state.likes = Math.max(snap.likes || 0, state.likes);
+  serverLikes = snap.likes || 0;
+  chat.reset(snap.comments);
+  renderProducts();
+  renderStats();
+  reconcileDeal();
+}
+
+let reconnectTimer = null;
+function onStatus(status, code) {
+  root.dataset.connection = status; // tests and styles can tell a live socket from a dead one
+  const pill = $("reconnecting");
+  if (status === "open") {
+    clearTimeout(reconnectTimer);
+    reconnectTimer = null;
+    pill.hidden = true;
+    return;
+  }
+  if (status === "closed") {
+    clearTimeout(reconnectTimer);
+    pill.hidden = code !== 4404;
+    if (code === 4404) pill.textContent = "This show is not available";
+    return;
+  }
+  if (reconnectTimer === null) {
+    reconnectTimer = setTimeout(() => (pill.hidden = false), RECONNECTING_AFTER_MS);
+  }
+}
+
+function onError(frame) {
+  const messages = {
+    "sign-in-required": "Log in to chat.",
+    "rate-limited": "You're sending messages too fast — wait a moment.",
+    "comment-too-long": "That message is too long.",
+  };
+  chat.say(messages[frame.code] || frame.detail || "That didn't work.");
+}
+
+// --- start ---------------------------------------------------------------------------------
+
+const socket = new RoomSocket(data.ws_path, { onSnapshot, onEvent, onStatus, onError });
+const chat = new Chat($("chat"), {
+  userId: user ? user.id : null,
+  form: $("chat-form"),
+  send: (frame) => socket.send(frame, { queue: true }),
+  note: $("chat-note"),
+});
+const sheet = new BuySheet(root.querySelector("[data-region=sheet]"), {
+  data,
+  money,
+  onPaid: (order) => showToast(...paidToast(order)),
+  onSoldOut: (dealId) => {
+    if (state.deal && state.deal.deal_id === dealId) state.deal.available = 0;
+    renderProducts();
+  },
+});
+const video = new RoomVideo($("video"), { api: data.video_api });
+
+function paidToast(order) {
+  const paid = order.status === "paid";
+  return [
+    el("strong", { text: paid ? "Paid!" : "Order placed" }),
+    ` Order #${order.id} · ${order.display_total} `,
+    el("a", {
+      href: paid ? `/orders/${order.id}` : `/orders/${order.id}/pay`,
+      text: paid ? "View order" : "Finish paying",
+    }),
+  ];
+}
+
+// Phones: the chat and the like button sit just above the product dock, whatever its height.
+const desktop = window.matchMedia("(min-width: 900px)");
+function measure() {
+  const header = document.querySelector(".site-header");
+  if (header) document.documentElement.style.setProperty("--header-h", `${header.offsetHeight}px`);
+  if (desktop.matches) root.style.removeProperty("--dock");
+  else root.style.setProperty("--dock", `${root.querySelector(".room-side").offsetHeight}px`);
+}
+new ResizeObserver(measure).observe(root.querySelector(".room-side"));
+desktop.addEventListener("change", measure);
+
+renderProducts();
+renderStats();
+measure();
+setInterval(tickCountdowns, 1000);
+tickCountdowns();
+socket.start();
+video.start();

@@ -1,0 +1,229 @@
+// Creator studio, one show: the room's live counters and chat (the creator joins the same
+// room socket as the viewers), pin highlights, the running deal's clock and stock, and the
+// stream key / OBS settings from the video API.
+import { Chat } from "./live/chat.js";
+import { compactCount, countdownText, csrfToken, el, moneyFormatter } from "./live/format.js";
+import { RoomSocket } from "./live/socket.js";
+
+const root = document.getElementById("studio");
+const data = JSON.parse(document.getElementById("room-data").textContent);
+const money = moneyFormatter(data.money);
+const counter = (name) => root.querySelector(`[data-counter=${name}]`);
+const region = (name) => root.querySelector(`[data-region=${name}]`);
+
+const counts = {
+  viewers: 0,
+  peak: Number(counter("peak").textContent) || 0,
+  likes: Number(counter("likes").textContent) || 0,
+  comments: Number(counter("comments").textContent) || 0,
+};
+
+function renderCounts() {
+  const locale = data.money.locale;
+  counter("viewers").textContent = compactCount(counts.viewers, locale);
+  counter("peak").textContent = compactCount(counts.peak, locale);
+  counter("likes").textContent = compactCount(counts.likes, locale);
+  counter("comments").textContent = compactCount(counts.comments, locale);
+}
+
+// Orders and sales come from the session row (written when an order is paid, before the
+// room hears of the purchase), so each purchase event re-reads it.
+let refreshing = null;
+async function refreshSales() {
+  if (refreshing) return;
+  refreshing = (async () => {
+    try {
+      const resp = await fetch(data.session_api, { headers: { Accept: "application/json" } });
+      if (!resp.ok) return;
+      const row = await resp.json();
+      counter("orders").textContent = String(row.orders_count);
+      counter("gmv").textContent = money(row.gmv_minor);
+      counts.peak = Math.max(counts.peak, row.peak_viewers);
+      renderCounts();
+    } catch {
+      /* the next purchase tries again */
+    } finally {
+      refreshing = null;
+    }
+  })();
+}
+
+function markPinned(productId) {
+  for (const row of root.querySelectorAll(".pin-row")) {
+    row.classList.toggle("is-pinned", productId !== null && row.dataset.productId == productId);
+  }
+}
+
+const deal = root.querySelector(".deal-now");
+function dealStock(available) {
+  if (!deal) return;
+  const units = Number(deal.dataset.units);
+  const text = deal.querySelector("[data-deal-stock]");
+  text.textContent = available === 0 ? "SOLD OUT" : `${available} of ${units} left`;
+  deal.querySelector(".stock-bar span").style.width = `${Math.round((available * 100) / units)}%`;
+  deal.classList.toggle("is-sold-out", available === 0);
+}
+
+function dealOver(reason) {
+  if (!deal) return;
+  const words = { sold_out: "Sold out — the deal has ended.", expired: "Time is up — the deal has ended.", ended_early: "The deal has ended." };
+  deal.querySelector("[data-deal-state]").replaceChildren(
+    words[reason] || "The deal has ended.",
+    " ",
+    el("a", { href: `${location.pathname}#deal`, text: "Start another", onclick: () => location.reload() }),
+  );
+  const end = deal.querySelector("form button");
+  if (end) end.disabled = true;
+  const clock = deal.querySelector(".countdown");
+  if (clock) clock.dataset.state = "ended";
+}
+
+const ticker = region("ticker");
+let tickerTimer = null;
+function tick(text) {
+  ticker.textContent = text;
+  ticker.hidden = false;
+  clearTimeout(tickerTimer);
+  tickerTimer = setTimeout(() => (ticker.hidden = true), 5000);
+}
+
+function onEvent(ev) {
+  switch (ev.type) {
+    case "comment":
+      counts.comments += 1;
+      chat.add(ev);
+      break;
+    case "viewers":
+      counts.viewers = ev.count;
+      counts.peak = Math.max(counts.peak, ev.count);
+      break;
+    case "like":
+      counts.likes = Math.max(counts.likes, ev.count);
+      break;
+    case "pin":
+      markPinned(ev.product ? ev.product.product_id : null);
+      break;
+    case "stock":
+      if (deal && ev.deal_id == deal.dataset.dealId) dealStock(ev.available);
+      break;
+    case "deal_ended":
+      if (deal && ev.deal_id == deal.dataset.dealId) dealOver(ev.reason);
+      break;
+    case "purchase":
+      tick(ev.text);
+      refreshSales();
+      break;
+    default:
+      return;
+  }
+  renderCounts();
+}
+
+function onSnapshot(snap) {
+  counts.viewers = snap.viewers || 0;
+  counts.likes = Math.max(counts.likes, snap.likes || 0);
+  markPinned(snap.pinned ? snap.pinned.product_id : null);
+  chat.reset(snap.comments);
+  renderCounts();
+  refreshSales();
+}
+
+function tickCountdowns() {
+  for (const node of root.querySelectorAll(".countdown[data-ends-at]")) {
+    if (node.dataset.state === "ended") {
+      node.textContent = "";
+      continue;
+    }
+    const text = countdownText(Date.parse(node.dataset.endsAt));
+    node.textContent = text ? `ends in ${text}` : "ending…";
+  }
+}
+
+// --- stream key and OBS settings ------------------------------------------------------------
+
+const stream = region("stream");
+const streamApi = root.querySelector("#stream").dataset.api;
+
+function obsSettings(info, newKey) {
+  const rows = [
+    ["Service", "Custom…"],
+    ["Server", info.rtmp_url || "Video ingest is off on this server"],
+    ["Stream key", newKey ? "shown below, once" : info.has_key ? `${info.prefix}… (hidden)` : "none yet"],
+    ["Output", "720×1280 or 1080×1920 (vertical), keyframes every 2 s, 2,500–4,500 kbps"],
+  ];
+  return el(
+    "dl",
+    { class: "obs" },
+    rows.map(([k, v]) => el("div", {}, el("dt", { text: k }), el("dd", {}, k === "Server" && info.rtmp_url ? el("code", { text: v }) : v))),
+  );
+}
+
+function renderStream(info, newKey = null) {
+  const button = el("button", {
+    type: "button",
+    class: "btn btn-secondary",
+    text: info.has_key || newKey ? "Rotate key" : "Create stream key",
+    onclick: () => rotate(button),
+  });
+  const parts = [
+    obsSettings(info, newKey),
+    newKey
+      ? el(
+          "div",
+          {},
+          el("p", { class: "new-key", "data-new-key": "", text: newKey }),
+          el("p", { class: "muted small", text: "Paste it into OBS now: it is not shown again. Rotating makes the old key stop working." }),
+        )
+      : null,
+    el("div", { class: "stream-actions" }, button),
+  ];
+  stream.replaceChildren(...parts.filter(Boolean));
+}
+
+async function loadStream() {
+  try {
+    const resp = await fetch(streamApi, { headers: { Accept: "application/json" } });
+    if (!resp.ok) throw new Error(String(resp.status));
+    renderStream(await resp.json());
+  } catch {
+    stream.replaceChildren(el("p", { class: "muted", text: "Video is not available on this server: your viewers see the shop and the chat." }));
+  }
+}
+
+async function rotate(button) {
+  if (!confirm("Make a new stream key? The current one stops working at once.")) return;
+  button.disabled = true;
+  try {
+    const resp = await fetch(`${streamApi}/rotate`, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRF-Token": csrfToken() },
+    });
+    const answer = await resp.json().catch(() => ({}));
+    if (!resp.ok) throw new Error(answer.detail || "That didn't work.");
+    renderStream({ has_key: true, prefix: answer.prefix, rtmp_url: answer.rtmp_url }, answer.stream_key);
+  } catch (err) {
+    button.disabled = false;
+    stream.append(el("p", { class: "sheet-error", role: "alert", text: String(err.message || err) }));
+  }
+}
+
+// --- start ------------------------------------------------------------------------------------
+
+const socket = new RoomSocket(data.ws_path, {
+  onSnapshot,
+  onEvent,
+  onStatus: (status) => (root.dataset.connection = status),
+  onError: (frame) => chat.say(frame.detail || "That didn't work."),
+});
+const chat = new Chat(region("chat"), {
+  userId: data.user ? data.user.id : null,
+  form: region("chat-form"),
+  send: (frame) => socket.send(frame, { queue: true }),
+  note: region("chat-note"),
+});
+renderCounts();
+tickCountdowns();
+setInterval(tickCountdowns, 1000);
+if (["scheduled", "live"].includes(data.status)) socket.start();
+loadStream();
