@@ -753,6 +753,8 @@ def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
             med = statistics.median(float(r[key]) for r in runs)
             out[key] = int(med) if isinstance(value, int) else round(med, 3)
     out["runs"] = len(runs)
+    for key in ("p99_ms", "deliveries_per_s", "host_load_1m"):
+        out[f"{key}_each_run"] = [r[key] for r in runs]
     return out
 
 

@@ -16,7 +16,7 @@ class HubConfig(BaseSettings):
     # A bigger room gets a longer tick so frames/s per node stay under max_frames_per_s.
     tick_min_s: float = 0.1
     tick_max_s: float = 0.25
-    max_frames_per_s: int = 80_000
+    max_frames_per_s: int = 60_000
     history_size: int = 1000  # per-room replay ring (broker and local)
     snapshot_comments: int = 50
     # Chat sampling: in rooms with at least sample_from_viewers local viewers, at most
@@ -31,8 +31,11 @@ class HubConfig(BaseSettings):
     like_per_s: float = 20.0
     flood_strikes: int = 5  # rate-limited comments before the socket is closed (1008)
     bad_frame_limit: int = 10  # malformed frames before the socket is closed (1008)
-    # A socket whose unsent bytes pass this is dropped (1013), never waited for.
+    # A socket whose unsent bytes pass this is dropped (1013), never waited for; checked
+    # every buffer_check_every ticks (so the bound can be passed by that many frames).
     send_buffer_limit: int = 256 * 1024
+    buffer_check_every: int = 4
+    write_chunk: int = 2000  # sockets written between yields to the event loop
     drop_grace_s: float = 2.0  # then the transport is aborted if the close did not go out
     # Room chores: viewer counts, like totals (one leader node per room).
     viewers_interval_s: float = 1.0

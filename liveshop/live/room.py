@@ -68,6 +68,7 @@ class Room:
         self.closed = False
         self.lead_at: float | None = None  # when this node last did the leader's chores
         self.stats_at = 0.0
+        self._ticks = 0
         self.subscription: Subscription | None = None
         self._buffer: list[Ev] | None = []  # events that arrive while the room is loading
         self._naive: deque[Ev] = deque()
@@ -135,43 +136,85 @@ class Room:
         while not self.closed:
             started = loop.time()
             try:
-                self.flush()
+                await self.flush_async()
             except Exception:
                 log.exception("room flush failed", room=self.session_id)
             await asyncio.sleep(max(0.0, started + self.tick_s() - loop.time()))
 
     def flush(self) -> None:
-        """Send this tick's events as one frame to every local socket."""
+        """Send this tick's events as one frame to every local socket (in one go)."""
+        prepared = self._prepare()
+        if prepared is not None:
+            frame, frames, events = prepared
+            self._write(list(self.conns), frame, frames)
+            self._finish(events)
+
+    async def flush_async(self) -> None:
+        """The same, yielding to the loop between chunks of sockets so that incoming
+        comments and events are not held up behind a 20,000-socket loop."""
+        prepared = self._prepare()
+        if prepared is None:
+            return
+        frame, frames, events = prepared
+        conns = list(self.conns)
+        chunk = self.config.write_chunk
+        for start in range(0, len(conns), chunk):
+            if start:
+                await asyncio.sleep(0)
+            self._write(conns[start : start + chunk], frame, frames)
+        self._finish(events)
+
+    def _prepare(self) -> tuple[OutFrame, dict[Conn, OutFrame], list[Ev]] | None:
         events = self.pending
         if not events:
-            return
+            return None
         self.pending = []
         for ev in events:
             self.state.apply(ev)
         shared, own, skipped = self._select(events)
         through = events[-1].seq
         frame = OutFrame(batch_payload(shared, skipped=skipped, through=through))
-        losers: list[Conn] = []
-        if own:
-            frames = {
-                conn: OutFrame(
-                    batch_payload(
-                        sorted([*shared, *extra], key=lambda e: e.seq),
-                        skipped=skipped - len(extra),
-                        through=through,
-                    )
+        frames = {
+            conn: OutFrame(
+                batch_payload(
+                    sorted([*shared, *extra], key=lambda e: e.seq),
+                    skipped=skipped - len(extra),
+                    through=through,
                 )
-                for conn, extra in own.items()
-            }
-            for conn in self.conns:
-                if not conn.write(frames.get(conn, frame)):
+            )
+            for conn, extra in own.items()
+        }
+        self._ticks += 1
+        return frame, frames, events
+
+    def _write(self, conns: list[Conn], frame: OutFrame, frames: dict[Conn, OutFrame]) -> None:
+        """The hot loop: one ``transport.write`` of the same bytes per socket.
+
+        Every few ticks it also looks at each socket's unsent bytes and drops the ones
+        over the bound (a slow consumer is never waited for).
+        """
+        losers: list[Conn] = []
+        wire = frame.wire
+        check = self._ticks % self.config.buffer_check_every == 0
+        limit = self.config.send_buffer_limit
+        for conn in conns:
+            transport = conn.transport
+            own = frames.get(conn) if frames else None
+            if transport is None or own is not None:
+                if not conn.write(own or frame):
                     losers.append(conn)
-        else:
-            for conn in self.conns:
-                if not conn.write(frame):
-                    losers.append(conn)
+                continue
+            if check and transport.get_write_buffer_size() > limit:
+                losers.append(conn)
+                continue
+            try:
+                transport.write(wire)
+            except RuntimeError:  # the transport is closed already
+                losers.append(conn)
         for conn in losers:
             self._lose(conn)
+
+    def _finish(self, events: list[Ev]) -> None:
         if self.state.status in CLOSED_STATUSES and any(
             ev.type == EventType.SESSION_ENDED for ev in events
         ):

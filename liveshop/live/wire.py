@@ -67,10 +67,12 @@ def error_frame(code: str, detail: str, **extra: Any) -> OutFrame:
 class Conn:
     """One viewer socket as a room sees it."""
 
-    __slots__ = ("_tasks", "display_name", "gone", "is_host", "user_id", "ws")
+    __slots__ = ("_tasks", "display_name", "gone", "is_host", "transport", "user_id", "ws")
 
     def __init__(self, ws: WebSocket, *, user_id: int | None, display_name: str, is_host: bool):
         self.ws = ws
+        # Set when frames can be written straight to the socket (the room's fast path).
+        self.transport: asyncio.Transport | None = None
         self.user_id = user_id
         self.display_name = display_name
         self.is_host = is_host
@@ -81,11 +83,16 @@ class Conn:
         """Queue the frame for this socket; False if the socket is gone or was dropped."""
         raise NotImplementedError
 
+    def mark_gone(self) -> None:
+        """Nothing more may be written to this socket."""
+        self.gone = True
+        self.transport = None
+
     def close_soon(self, code: int, reason: str = "") -> None:
         """Close without awaiting the caller: the room never waits on one viewer."""
         if self.gone:
             return
-        self.gone = True
+        self.mark_gone()  # nothing more goes out after our close frame
         task = asyncio.get_running_loop().create_task(self._close(code, reason))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -106,6 +113,7 @@ class DirectConn(Conn):
         super().__init__(ws, **kw)
         self._proto = proto
         self._transport: asyncio.Transport = proto.transport
+        self.transport = self._transport
         self._limit = limit
 
     def write(self, frame: OutFrame) -> bool:
@@ -115,7 +123,7 @@ class DirectConn(Conn):
             return False
         transport = self._transport
         if transport.is_closing():
-            self.gone = True
+            self.mark_gone()
             return False
         if transport.get_write_buffer_size() > self._limit:
             return False

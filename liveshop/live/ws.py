@@ -114,7 +114,7 @@ class ClientFrames:
 
     async def _close(self, code: int, reason: str) -> bool:
         self.hub.leave(self.room, self.conn)
-        self.conn.gone = True
+        self.conn.mark_gone()
         await self.conn.ws.close(code=code, reason=reason)
         return False
 
@@ -241,5 +241,5 @@ async def live_room(
     except (WebSocketDisconnect, OSError, RuntimeError):
         pass
     finally:
-        conn.gone = True
+        conn.mark_gone()
         hub.leave(room, conn)
