@@ -3,14 +3,12 @@
 TEMPORARY: ``product_summary`` reads the catalog's tables because the catalog has no
 "product in a market" service function yet. Replace its body with a catalog service call
 when one exists (the rest of ``liveshop.live`` only uses this module, so it is one edit).
-Stock goes through the inventory domain's ``stock_summaries`` when that function exists;
-until then it reads as unknown (``None``), never as a made-up number.
+Stock comes from the inventory domain's ``stock_summaries`` (its service function).
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -18,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.catalog.models import Product, ProductStatus, Shop, Sku, SkuPrice
+from liveshop.inventory.service import stock_summaries
 from liveshop.markets.service import display_price, get_market
 
 
@@ -125,32 +124,16 @@ async def product_summary(
     )
 
 
-StockReader = Callable[[AsyncSession, Sequence[int]], Awaitable[dict[int, Any]]]
-
-
-def _inventory_reader() -> StockReader | None:
-    for module_name in ("liveshop.inventory.service", "liveshop.inventory.stock"):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        reader = getattr(module, "stock_summaries", None)
-        if callable(reader):
-            return reader
-    return None
-
-
 async def units_available(session: AsyncSession, sku_ids: Sequence[int]) -> dict[int, int | None]:
-    """Units left per SKU from the inventory domain (None where it cannot say)."""
-    reader = _inventory_reader()
-    if reader is None or not sku_ids:
-        return dict.fromkeys(sku_ids)
-    summaries = await reader(session, list(sku_ids))
-    out: dict[int, int | None] = {}
-    for sku_id in sku_ids:
-        available = getattr(summaries.get(sku_id), "available", None)
-        out[sku_id] = int(available) if available is not None else None
-    return out
+    """Units left per SKU, from the inventory domain (expired holds released first).
+
+    The only place the room asks about stock: were inventory unavailable, this would be
+    the one function to make return None ("unknown") rather than a made-up number.
+    """
+    if not sku_ids:
+        return {}
+    summaries = await stock_summaries(session, list(sku_ids))
+    return {sku_id: summaries[sku_id].available for sku_id in sku_ids}
 
 
 async def product_with_stock(

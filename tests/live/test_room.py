@@ -27,6 +27,7 @@ class Stage:
     base: str
     http: httpx.AsyncClient
     hub: Hub
+    seller: Actor
     creator: Actor
     buyer: Actor
     session: dict[str, Any]
@@ -51,10 +52,15 @@ async def stage(db: Database, serve: Serve, make_actor: MakeActor) -> AsyncItera
         buyer = await make_actor(Role.BUYER)
         product = await showcase_product(http, seller, "glow")
         session = await new_session(http, creator, [product["id"]], start=True)
-        yield Stage(base, http, app.state.hub, creator, buyer, session, product)
+        yield Stage(base, http, app.state.hub, seller, creator, buyer, session, product)
 
 
 async def test_snapshot_on_join_has_session_pin_and_comments(stage: Stage) -> None:
+    sku_id = stage.product["skus"][0]["id"]
+    received = await stage.http.post(
+        f"/api/v1/skus/{sku_id}/stock/receive", json={"quantity": 25}, headers=stage.seller.headers
+    )
+    assert received.status_code == 200, received.text
     pin = await stage.http.post(
         f"/api/v1/live/sessions/{stage.sid}/pin",
         json={"product_id": stage.product["id"]},
@@ -77,7 +83,7 @@ async def test_snapshot_on_join_has_session_pin_and_comments(stage: Stage) -> No
     assert snap["pinned"]["currency"] == "GBP"
     assert snap["pinned"]["skus"][0]["price_minor"] == 1899
     assert snap["pinned"]["skus"][0]["price_display"] == "£18.99"
-    assert "available" in snap["pinned"]["skus"][0]  # live stock, null if unknown
+    assert snap["pinned"]["skus"][0]["available"] == 25  # live stock from inventory
     assert snap["deal"] is None
     assert [c["text"] for c in snap["comments"]] == ["hello room"]
     assert snap["comments"][0]["user"]["id"] == stage.buyer.id
