@@ -752,6 +752,11 @@ def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
         if isinstance(value, int | float) and not isinstance(value, bool):
             med = statistics.median(float(r[key]) for r in runs)
             out[key] = int(med) if isinstance(value, int) else round(med, 3)
+        elif isinstance(value, list) and all(isinstance(v, int | float) for v in value):
+            out[key] = [  # per node
+                round(statistics.median(float(r[key][i]) for r in runs), 3)
+                for i in range(len(value))
+            ]
     out["runs"] = len(runs)
     for key in ("p99_ms", "deliveries_per_s", "host_load_1m"):
         out[f"{key}_each_run"] = [r[key] for r in runs]
