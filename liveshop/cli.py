@@ -191,7 +191,7 @@ def bench_flash_sale(
         table.add_column(key, justify="right")
     for label, fig in figures.items():
         table.add_row(label, *(str(v) for v in fig.values()))
-    Console().print(table)
+    Console(width=160).print(table)
     if len(figures) == 2:
         real, base = figures.values()
         ratio = float(str(real["reservations_per_s"])) / max(
@@ -244,7 +244,7 @@ def bench_fanout(
     for key, value in result.items():
         if key != "options":
             table.add_row(key, str(value), style="bold" if key in RESULT_KEYS else None)
-    Console().print(table)
+    Console(width=160).print(table)
 
 
 if __name__ == "__main__":
