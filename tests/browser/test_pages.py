@@ -112,8 +112,10 @@ def test_buyer_pages_and_live_room(open_page: Callable[..., Page], demo: Demo) -
     for path in ("/cart", "/orders", "/studio", f"/live/{demo.live_session_id}"):
         page.goto(path)
         _check(page)
-    expect(page.locator(".pinned-card")).to_contain_text("Heavyweight Organic Cotton Tee")
-    expect(page.locator(".pinned-card .price")).to_have_text("£28.00")
+    card = page.locator(".live-product")  # pinned, and on a flash deal
+    expect(card).to_contain_text("Heavyweight Organic Cotton Tee")
+    expect(card.locator(".price")).to_have_text("£19.00")
+    expect(card.locator(".was")).to_have_text("£28.00")
     page.goto("/studio")
     expect(page.locator("tbody tr")).to_have_count(1)
     expect(page.locator("tbody tr .badge")).to_have_text("Live")

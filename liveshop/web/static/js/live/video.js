@@ -1,5 +1,5 @@
-// The room's video: HLS through hls.js (vendored in /static/vendor), native HLS where the
-// browser has it (Safari). Until the stream is receiving — or when video is not installed —
+// The room's video: HLS through hls.js (vendored in /static/vendor), or the browser's own HLS
+// where there are no Media Source Extensions (older iPhones). Until the stream is receiving — or when video is not installed —
 // the styled "starting soon" panel stays. The playlist is only requested once the video API
 // (or a "video" room event) says there is one, so a room without video makes no 404s.
 
@@ -74,20 +74,27 @@ export class RoomVideo {
     this.stop();
     this.url = url;
     this.video.muted = true; // autoplay is allowed muted; the sound button unmutes
-    if (this.video.canPlayType("application/vnd.apple.mpegurl")) {
-      this.video.src = url;
-      this.showing(true);
-      this.video.play().catch(() => {});
+    // hls.js wherever Media Source Extensions exist (it handles live edge and errors the same
+    // everywhere); the browser's own HLS only without them (older iPhones).
+    let Hls = null;
+    if (window.MediaSource || window.ManagedMediaSource) {
+      try {
+        ({ default: Hls } = await import(HLS_MODULE));
+      } catch {
+        Hls = null;
+      }
+      if (this.url !== url) return; // another play() or stop() came meanwhile
+    }
+    if (!Hls || !Hls.isSupported()) {
+      if (this.video.canPlayType("application/vnd.apple.mpegurl")) {
+        this.video.src = url;
+        this.video.addEventListener("loadedmetadata", () => this.showing(true), { once: true });
+        this.video.play().catch(() => {});
+      } else {
+        this.url = null;
+      }
       return;
     }
-    let Hls;
-    try {
-      ({ default: Hls } = await import(HLS_MODULE));
-    } catch {
-      this.url = null;
-      return;
-    }
-    if (!Hls.isSupported() || this.url !== url) return;
     const hls = new Hls({ lowLatencyMode: live, liveSyncDurationCount: 3, debug: false });
     this.hls = hls;
     hls.on(Hls.Events.MANIFEST_PARSED, () => {
