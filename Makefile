@@ -24,7 +24,7 @@ install: $(STAMP)
 run: $(STAMP) system-deps
 	$(BIN)/liveshop db upgrade
 	$(BIN)/liveshop demo load
-	$(BIN)/liveshop serve --host 127.0.0.1 --port 8000
+	LIVESHOP_DEMO_VIDEO=1 $(BIN)/liveshop serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP) system-deps lint typecheck
 	$(BIN)/pytest -q

@@ -32,6 +32,7 @@ from liveshop.orders.payments.sandbox import SandboxProvider
 from liveshop.orders.router import router as orders_router
 from liveshop.orders.sweeper import UnpaidOrderSweeper
 from liveshop.orders.webhooks import handle_webhook
+from liveshop.video.demo_push import DemoPusher
 from liveshop.video.router import router as video_router
 from liveshop.video.wiring import install_video, start_video, stop_video
 from liveshop.web import install_web
@@ -64,7 +65,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             unpaid.start(db, settings.reservation_sweep_seconds)
         app.state.deal_clock.start()
         await start_video(app)  # the media server (RTMP ingest → HLS); never fails startup
+        demo_video = DemoPusher(app)
+        if settings.demo_video:
+            demo_video.start()
         yield
+        await demo_video.stop()
         await stop_video(app)
         await app.state.deal_clock.stop()
         await shutdown_live(app)

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     password_time_cost: int = 3
     password_memory_cost_kib: int = 65536
     demo_password: str = "liveshop-demo"
+    # `make run` pushes ffmpeg's test source into the live demo session (demo data only).
+    demo_video: bool = False
     # Inventory: how long a checkout holds stock, and how often expired holds are swept
     # (0 or less: no background sweeper; reads still release expired holds lazily).
     reservation_hold_minutes: int = 10
