@@ -5,6 +5,7 @@
 
 const HLS_MODULE = "/static/vendor/hls.min.mjs";
 const RETRY_MS = 4000;
+const FIRST_SEGMENT_MS = 3000; // nginx-rtmp writes index.m3u8 after its first 1 s fragment
 
 export class RoomVideo {
   constructor(root, { api, status }) {
@@ -17,6 +18,7 @@ export class RoomVideo {
     this.sound = root.querySelector("[data-region=sound]");
     this.hls = null;
     this.url = null;
+    this.pending = null;
     if (this.sound) {
       this.sound.addEventListener("click", () => {
         this.video.muted = !this.video.muted;
@@ -46,12 +48,18 @@ export class RoomVideo {
   // A "video" room event: {state: receiving|reconnecting|ended, playlist_url?, poster_url?}
   onEvent(ev) {
     if (ev.state === "receiving" && ev.playlist_url) {
-      if (ev.poster_url) this.video.poster = ev.poster_url;
-      this.say("");
-      this.play(ev.playlist_url);
+      // The encoder has just connected: the media server writes the playlist with its first
+      // segment, a moment later. Asking sooner would only earn a 404.
+      clearTimeout(this.pending);
+      this.say("Video starting…");
+      this.pending = setTimeout(() => {
+        this.say("");
+        this.play(ev.playlist_url);
+      }, FIRST_SEGMENT_MS);
     } else if (ev.state === "reconnecting") {
       this.say("The creator's video is reconnecting…");
     } else if (ev.state === "ended") {
+      clearTimeout(this.pending);
       this.stop();
     }
   }
