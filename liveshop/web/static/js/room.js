@@ -231,7 +231,9 @@ function renderStats() {
   viewers.setAttribute("aria-label", `${state.viewers} watching`);
   $("likes").textContent = compactCount(state.likes, data.money.locale);
   $("live-pill").hidden = state.status !== "live";
-  $("ended").hidden = !["ended", "cancelled"].includes(state.status);
+  // A page opened after the show already says so in the video panel; this is for the end
+  // happening while you watch.
+  $("ended").hidden = !["ended", "cancelled"].includes(state.status) || state.status === data.status;
   root.dataset.status = state.status;
   const form = $("chat-form");
   if (form) for (const c of form.elements) c.disabled = state.status !== "live" && state.status !== "scheduled";
