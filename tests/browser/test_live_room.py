@@ -21,6 +21,7 @@ from tests.browser.conftest import DESKTOP, PHONE, Demo
 from tests.browser.support import accessibility_problems, contrast
 
 AA = 4.5
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 PIN_DEADLINE_MS = 1000  # "every open viewer page shows it within a second"
 TEE = "Heavyweight Organic Cotton Tee"
 SHIRT = "Relaxed Linen Shirt"
@@ -55,7 +56,13 @@ def test_a_buyer_buys_the_flash_deal_in_two_taps(
     expect(sheet.get_by_role("heading", name=TEE)).to_be_visible()
     expect(sheet.get_by_role("radio", name=re.compile(r"^M · Black"))).to_be_checked()
     assert accessibility_problems(buyer) == []
-    sheet.get_by_role("button", name=re.compile(r"^Pay £19\.00 with test card 4242")).click()  # 2
+    pay = sheet.get_by_role("button", name=re.compile(r"^Pay £19\.00 with test card 4242"))
+    with buyer.expect_request(re.compile(r"/api/v1/live/sessions/\d+/buy$")) as sent:
+        pay.click()  # tap 2
+    headers = sent.value.headers
+    assert UUID.fullmatch(headers["idempotency-key"])
+    csrf = next(c for c in buyer.context.cookies() if c["name"] == "liveshop_csrf")
+    assert headers["x-csrf-token"] == csrf["value"]
 
     toast = buyer.locator("[data-region=toast]")
     expect(toast).to_contain_text("Paid!")
@@ -217,6 +224,7 @@ def test_a_sold_out_deal_disables_every_buy_button(
     expect(creator.locator(".flash-success")).to_contain_text("Flash deal on: 1 at £25.00")
     assert accessibility_problems(creator) == []
 
+    expect(creator.locator("#studio")).to_have_attribute("data-connection", "open")
     buyer, other = (open_page(f"buyer{n}@liveshop.demo", viewport=PHONE) for n in (16, 17))
     for page in (buyer, other):
         enter(page, session_id)
@@ -232,6 +240,8 @@ def test_a_sold_out_deal_disables_every_buy_button(
         expect(deal.locator(".stock-text")).to_have_text("SOLD OUT")
         expect(deal.get_by_role("button", name="Sold out")).to_be_disabled()
     expect(creator.locator("[data-deal-stock]")).to_have_text("SOLD OUT")
+    expect(creator.locator("[data-counter=orders]")).to_have_text("1")  # live, from the room
+    expect(creator.locator("[data-counter=gmv]")).to_have_text("£25.00")
 
     creator.get_by_role("button", name="End show").click()
     expect(creator.locator(".flash-info")).to_contain_text("The show has ended")
