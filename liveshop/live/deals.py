@@ -44,6 +44,22 @@ class DealView:
     available: int  # units of the allocation not yet taken by a buyer
 
 
+def deal_event(view: DealView) -> dict[str, object]:
+    """The deal as the room's ``deal_started`` event carries it (for snapshots)."""
+    d = view.deal
+    return {
+        "deal_id": d.id,
+        "product_id": d.product_id,
+        "sku_id": d.sku_id,
+        "price_minor": d.price_minor,
+        "regular_price_minor": d.regular_price_minor,
+        "currency": d.currency,
+        "units": d.units,
+        "available": view.available,
+        "ends_at": d.ends_at.isoformat(),
+    }
+
+
 async def get_deal(session: AsyncSession, deal_id: int) -> FlashDeal:
     deal = await session.get(FlashDeal, deal_id, populate_existing=True)
     if deal is None:

@@ -19,7 +19,7 @@ from liveshop.core.broker import Broker
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.events import EventType
-from liveshop.live import activity, service
+from liveshop.live import activity, deals, service
 from liveshop.live.comment_writer import CommentWriter
 from liveshop.live.config import HubConfig
 from liveshop.live.publish import RoomPublisher, room_channel
@@ -40,9 +40,12 @@ async def load_state(db: Database, session_id: int, *, comments: int) -> RoomSta
         live = await service.get_session(s, session_id)
         pinned = await service.pinned_product(s, live)
         recent = await activity.recent_comments(s, session_id, limit=comments)
+        running = await deals.active_deal(s, session_id)
         await s.commit()  # reading stock may release expired holds
     state = RoomState(session=session_info(live), comments_kept=comments)
     state.pinned = pinned.to_event() if pinned is not None else None
+    # A deal started before this node opened the room is in the snapshot too.
+    state.deal = deals.deal_event(running) if running is not None else None
     for c in recent:
         state.add_comment(
             {

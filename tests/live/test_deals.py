@@ -190,3 +190,20 @@ async def test_expired_deal_ends_and_buying_at_normal_price_still_works(
         purchase = await viewer.until("purchase")
         assert "Rose Glow Serum" in purchase["text"] and "@" not in purchase["text"]
         await viewer.close()
+
+
+async def test_a_node_that_opens_the_room_later_shows_the_running_deal(
+    db: Database, serve: Serve, make_actor: MakeActor
+) -> None:
+    first = await serve(live_app(db))
+    async with httpx.AsyncClient(base_url=first.replace("ws://", "http://"), timeout=30) as http:
+        _, creator, live, sku_id = await _room(http, make_actor, stock=5)
+        deal = await _start_deal(http, creator, live, sku_id, units=3, price=1500)
+        assert deal.status_code == 201, deal.text
+    # A second node with its own (in-memory) broker knows the deal only from the database.
+    second = await serve(live_app(db))
+    viewer = await RoomClient.open(second, live["id"])
+    snap = await viewer.snapshot()
+    assert snap["deal"]["deal_id"] == deal.json()["deal_id"]
+    assert (snap["deal"]["price_minor"], snap["deal"]["available"]) == (1500, 3)
+    await viewer.close()
