@@ -20,6 +20,7 @@ from liveshop.catalog.models import ProductStatus, Shop
 from liveshop.catalog.search import ProductQuery, search_products
 from liveshop.catalog.service import ensure_shop_staff, list_shops, shops_of_user, sku_shop_id
 from liveshop.core.errors import NotFound
+from liveshop.creators import earnings
 from liveshop.inventory import service as inventory
 from liveshop.markets.service import display_price, get_market, list_markets
 from liveshop.orders import lifecycle, queries
@@ -27,6 +28,7 @@ from liveshop.orders.checkout import MAX_QUANTITY
 from liveshop.orders.models import Order
 from liveshop.orders.schemas import ShipIn
 from liveshop.orders.status import REFUNDABLE, OrderStatus
+from liveshop.web import earnings_view
 from liveshop.web.charts import bar_chart
 from liveshop.web.flash import redirect
 from liveshop.web.pages_common import payment_provider
@@ -119,6 +121,31 @@ async def dashboard(
         "carriers": CARRIERS,
     }
     return await render(request, session, principal, "seller/dashboard.html", context)
+
+
+@router.get("/creator-costs")
+async def creator_costs(
+    request: Request, session: SessionDep, principal: SellerPrincipal, shop_id: ShopParam = None
+) -> Response:
+    """Per show that sold the shop's goods: creator fees and commission vs the GMV it made."""
+    shop, shops = await _pick_shop(session, principal, shop_id)
+    if shop is None:
+        return await _no_shop(request, session, principal)
+    rows = await earnings.shop_creator_costs(session, shop.id)
+    context = {
+        "title": f"Creator costs · {shop.name}",
+        "shop": shop,
+        "shops": shops,
+        "section": "creator-costs",
+        "rows": rows,
+        "fmts": {
+            c: await earnings_view.money_format(session, c) for c in {r.currency for r in rows}
+        },
+        "share": earnings_view.cost_share,
+        "charts": await earnings_view.costs_chart(session, rows),
+        "creator_names": await _names(session, {r.creator_id for r in rows}),
+    }
+    return await render(request, session, principal, "seller/creator_costs.html", context)
 
 
 @router.get("/orders")

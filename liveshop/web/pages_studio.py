@@ -23,6 +23,7 @@ from liveshop.accounts.models import Role
 from liveshop.accounts.service import Principal
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import NotFound, Unprocessable
+from liveshop.creators import earnings
 from liveshop.live import deals
 from liveshop.live import service as live
 from liveshop.live.deal_models import DealEndReason
@@ -31,7 +32,7 @@ from liveshop.live.hub import Hub
 from liveshop.live.models import TITLE_MAX, LiveSession, SessionStatus
 from liveshop.markets.models import Market
 from liveshop.markets.service import display_price, ensure_sellable, get_market
-from liveshop.web import live_view
+from liveshop.web import earnings_view, live_view
 from liveshop.web.flash import redirect
 from liveshop.web.money_input import example_amount, parse_money
 from liveshop.web.routing import page_router
@@ -116,11 +117,28 @@ async def schedule(
     return redirect(_back(created.id), flash=("success", f"“{created.title}” is scheduled."))
 
 
+@router.get("/earnings")
+async def my_earnings(
+    request: Request, session: SessionDep, principal: CreatorPrincipal
+) -> Response:
+    """The last 30 days: totals, pending vs payable, per live hour, and per show."""
+    page = await earnings_view.creator_page(session, principal.user_id, days=30)
+    context = {
+        "title": "Your earnings",
+        "page": page,
+        "fmt": page.fmt,
+        "hours": earnings_view.hours,
+        "fee_label": earnings_view.base_fee_label,
+    }
+    return await render(request, session, principal, "live/earnings.html", context)
+
+
 @router.get("/sessions/{session_id}")
 async def studio_session(
     session_id: int, request: Request, session: SessionDep, principal: CreatorPrincipal
 ) -> Response:
-    await _own(session, principal, session_id)
+    own = await _own(session, principal, session_id)
+    mine = await earnings.one_session_earnings(session, own)
     room = await live_view.room(session, session_id)
     await session.commit()  # reading stock may release expired holds
     market = await get_market(session, room.session.market_code)
@@ -137,6 +155,8 @@ async def studio_session(
         "gmv": display_price(market, room.session.gmv_minor),
         "deal_minutes": DEAL_MINUTES,
         "price_example": _price_example(room, market),
+        "mine": mine,
+        "fee_label": earnings_view.base_fee_label,
     }
     return await render(
         request, session, principal, "live/studio_session.html", context, market=market
