@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts.models import User
+from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Unprocessable
 from liveshop.live.models import LiveComment, LiveSession, SessionStatus
 
@@ -28,9 +29,7 @@ class CommentView:
     created_at: datetime
 
 
-async def post_comment(
-    session: AsyncSession, *, session_id: int, user_id: int, text: str
-) -> LiveComment:
+async def post_comment(session: AsyncSession, *, session_id: int, user_id: int, text: str) -> int:
     """Store one chat line; only while the session is live (409 ``room-not-live``)."""
     (stored,) = await post_comments(session, [(session_id, user_id, text)])
     if stored is None:
@@ -40,12 +39,13 @@ async def post_comment(
 
 async def post_comments(
     session: AsyncSession, items: Sequence[tuple[int, int, str]]
-) -> list[LiveComment | None]:
-    """Store many chat lines ``(session_id, user_id, text)`` in one transaction. Commits.
+) -> list[int | None]:
+    """Store many chat lines ``(session_id, user_id, text)`` in one transaction; their ids.
 
     A line is stored only if its session is live (None in its place otherwise). The counter
     UPDATE is conditional on ``status = 'live'``, so a line racing with "end session" is
-    either counted and stored, or refused — never half of it.
+    either counted and stored, or refused — never half of it. One multi-row INSERT (no ORM
+    unit of work): this runs for every batch of chat in every room. Commits.
     """
     per_session = Counter(session_id for session_id, _, _ in items)
     live: set[int] = set()
@@ -58,15 +58,18 @@ async def post_comments(
         )
         if getattr(result, "rowcount", 0) == 1:
             live.add(session_id)
-    stored: list[LiveComment | None] = []
-    for session_id, user_id, text in items:
-        comment = None
-        if session_id in live:
-            comment = LiveComment(session_id=session_id, user_id=user_id, text=text)
-            session.add(comment)
-        stored.append(comment)
+    rows = [
+        {"session_id": sid, "user_id": uid, "text": text, "hidden": False, "created_at": utcnow()}
+        for sid, uid, text in items
+        if sid in live
+    ]
+    ids: list[int] = []
+    if rows:
+        returning = insert(LiveComment).returning(LiveComment.id, sort_by_parameter_order=True)
+        ids = list((await session.execute(returning, rows)).scalars())
     await session.commit()
-    return stored
+    stored = iter(ids)
+    return [next(stored) if sid in live else None for sid, _, _ in items]
 
 
 async def recent_comments(

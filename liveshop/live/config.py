@@ -28,6 +28,7 @@ class HubConfig(BaseSettings):
     comment_max_chars: int = 300
     comment_burst: int = 5
     comment_per_s: float = 1.0
+    comment_linger_s: float = 0.02  # chat lines are stored in batches gathered this long
     like_per_s: float = 20.0
     flood_strikes: int = 5  # rate-limited comments before the socket is closed (1008)
     bad_frame_limit: int = 10  # malformed frames before the socket is closed (1008)

@@ -100,6 +100,7 @@ class Hub:
         """Set before the first room opens (rooms keep the config they started with)."""
         self._config = config
         self.publisher.history = config.history_size
+        self.comments.linger_s = config.comment_linger_s
 
     def total_conns(self) -> int:
         return sum(len(r.conns) for r in self.rooms.values())

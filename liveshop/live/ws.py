@@ -176,7 +176,7 @@ class ClientFrames:
             self._error("rate-limited", "too many comments; slow down", per_s=c.comment_per_s)
             return True
         try:
-            comment = await self.hub.comments.post(
+            comment_id = await self.hub.comments.post(
                 session_id=self.room.session_id, user_id=principal.user_id, text=text
             )
         except Problem as exc:
@@ -184,7 +184,7 @@ class ClientFrames:
             return True
         await self.hub.publisher.comment(
             self.room.session_id,
-            comment_id=comment.id,
+            comment_id=comment_id,
             user_id=principal.user_id,
             display_name=self.viewer.display_name,
             text=text,
