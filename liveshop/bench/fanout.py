@@ -256,7 +256,8 @@ class Tally:
 
 
 _READ_BUFFER = bytearray(256 * 1024)
-READ_EVERY_S = 0.5  # one per client process: reads are handled one by one
+READ_EVERY_S = 0.5
+READ_SLOTS = 5  # one per client process: reads are handled one by one
 
 
 class CountingViewer(asyncio.BufferedProtocol):
@@ -386,8 +387,10 @@ async def _read_parsed(ws: Any, tally: Tally) -> None:
 
 
 async def _viewers(
-    urls: list[str], parse_every: int, offset: int, shared: dict[str, Any], seconds: float
+    urls: list[str], parse: bool, phase: float, shared: dict[str, Any], seconds: float
 ) -> dict[str, Any]:
+    """One client process: parsed sockets only (the latency sample) or counting ones only,
+    so the sample's frames never wait behind a burst of counting reads in the same loop."""
     from urllib.parse import urlsplit
 
     from websockets.asyncio.client import connect
@@ -403,7 +406,7 @@ async def _viewers(
         async with gate:
             for attempt in range(6):
                 try:
-                    if (offset + i) % parse_every == 0:
+                    if parse:
                         ws = await connect(url, compression=None, max_size=None, open_timeout=120)
                         keep.append(ws)
                         keep.append(loop.create_task(_read_parsed(ws, tally)))
@@ -432,10 +435,15 @@ async def _viewers(
         proto.lazy = True  # from now on: one read per socket per READ_EVERY_S
     tally.window = True
     until = tally.end_ms / 1000 + shared["drain"]
+    # Spread the reads: a fifth of the sockets every READ_EVERY_S / 5, processes out of phase.
+    groups = [counting[g::READ_SLOTS] for g in range(READ_SLOTS)]
+    await asyncio.sleep(phase * READ_EVERY_S / READ_SLOTS)
+    slot = 0
     while time.time() < until:
-        await asyncio.sleep(min(READ_EVERY_S, max(0.0, until - time.time())))
-        for proto in counting:
+        await asyncio.sleep(min(READ_EVERY_S / READ_SLOTS, max(0.0, until - time.time())))
+        for proto in groups[slot]:
             proto.read_once()
+        slot = (slot + 1) % READ_SLOTS
     for proto in counting:  # whatever is still in the kernel buffers was delivered in time
         proto.lazy = False
         proto.read_once()
@@ -460,11 +468,11 @@ async def _viewers(
 
 
 def _viewer_proc(
-    urls: list[str], parse_every: int, offset: int, shared: dict[str, Any], seconds: float
+    urls: list[str], parse: bool, phase: float, shared: dict[str, Any], seconds: float
 ) -> None:
     _pin(shared["client_cpus"])
     raise_nofile(len(urls) + 1024)
-    result = _run_loop(_viewers(urls, parse_every, offset, shared, seconds))
+    result = _run_loop(_viewers(urls, parse, phase, shared, seconds))
     shared["results"].put(result)
 
 
@@ -650,7 +658,10 @@ def _measure(
         f"ws://127.0.0.1:{nodes.ports[i % len(nodes.ports)]}/ws/live/{session_id}"
         for i in range(opts.viewers)
     ]
-    procs_n = opts.client_procs or max(2, min(8, math.ceil(opts.viewers / 2500)))
+    every = max(opts.parse_every, math.ceil(opts.viewers / opts.max_parsed))
+    sampled = urls[::every]
+    rest = [u for i, u in enumerate(urls) if i % every]
+    procs_n = opts.client_procs or max(1, min(8, math.ceil(len(rest) / 2500)))
     shared: dict[str, Any] = {
         "connected": ctx.Value("i", 0),
         "ready": ctx.Semaphore(0),
@@ -661,11 +672,10 @@ def _measure(
         "client_cpus": _client_cpus(opts.nodes),
     }
     rss_idle = nodes.rss_mb()
-    procs = []
-    for p in range(procs_n):
-        chunk = urls[p::procs_n]
-        every = max(opts.parse_every, math.ceil(opts.viewers / opts.max_parsed))
-        args = (chunk, every, p, shared, opts.seconds)
+    sample_args = (sampled, True, 0.0, shared, opts.seconds)
+    procs = [ctx.Process(target=_viewer_proc, args=sample_args, daemon=True)]
+    for p in range(procs_n if rest else 0):
+        args = (rest[p::procs_n], False, p / procs_n, shared, opts.seconds)
         procs.append(ctx.Process(target=_viewer_proc, args=args, daemon=True))
     if tokens:
         comment_urls = [
