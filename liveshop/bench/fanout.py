@@ -26,6 +26,7 @@ import math
 import multiprocessing as mp
 import os
 import resource
+import shutil
 import socket
 import statistics
 import subprocess
@@ -644,10 +645,12 @@ def run_fanout(opts: FanoutOptions, console: Any | None = None) -> dict[str, Any
         nodes = _Nodes(opts, db_url, workdir)
         try:
             nodes.wait_ready()
-            return _measure(opts, nodes, session_id, tokens, progress)
+            result = _measure(opts, nodes, session_id, tokens, progress)
         finally:
             progress.update(step, description="stopping server nodes")
             nodes.stop()
+    shutil.rmtree(workdir, ignore_errors=True)  # kept (with the nodes' logs) when a run fails
+    return result
 
 
 def _measure(
