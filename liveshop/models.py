@@ -2,6 +2,7 @@
 
 from liveshop.accounts import models as accounts_models
 from liveshop.catalog import models as catalog_models
+from liveshop.chat import models as chat_models
 from liveshop.creators import models as creators_models
 from liveshop.inventory import models as inventory_models
 from liveshop.ledger import models as ledger_models
@@ -14,6 +15,7 @@ from liveshop.video import models as video_models
 __all__ = [
     "accounts_models",
     "catalog_models",
+    "chat_models",
     "creators_models",
     "inventory_models",
     "ledger_models",
