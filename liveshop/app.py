@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 import liveshop.models  # noqa: F401  (registers every table)
 from liveshop.accounts.router import router as accounts_router
 from liveshop.catalog.router import router as catalog_router
+from liveshop.chat.router import router as chat_router
 from liveshop.core.db import Database
 from liveshop.core.errors import install_error_handlers
 from liveshop.core.health import router as health_router
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         live_router,
         video_router,
         deals_router,
+        chat_router,
         creators_router,
     ):
         app.include_router(router)

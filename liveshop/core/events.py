@@ -20,6 +20,8 @@ SEQ_PREFIX = b'{"seq":'
 
 class EventType(StrEnum):
     COMMENT = "comment"  # a chat line (persisted in live_comments)
+    COMMENT_HIDDEN = "comment_hidden"  # moderators hid chat lines ("ids"): remove them
+    COMMENT_SHOWN = "comment_shown"  # a hidden line is shown again (the comment's fields)
     LIKE = "like"  # the room's total like count (aggregated across nodes, ~1/s)
     VIEWERS = "viewers"  # concurrent viewers summed over all nodes (~1/s, only on change)
     PIN = "pin"  # a product was pinned (with price and stock) or unpinned (product null)

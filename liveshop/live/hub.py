@@ -15,6 +15,7 @@ from datetime import datetime
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from liveshop.chat.mutes import MuteCache
 from liveshop.core.broker import Broker
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
@@ -84,6 +85,7 @@ class Hub:
         self.db = db
         self.publisher = RoomPublisher(broker)
         self.comments = CommentWriter(db)
+        self.mutes = MuteCache(broker, db)  # who may not comment (chat moderation)
         self.config = config or HubConfig()
         self.rooms: dict[int, Room] = {}
         self.dropped = 0
@@ -274,6 +276,7 @@ class Hub:
     async def close(self) -> None:
         self._closed = True
         await self.comments.close()
+        await self.mutes.close()
         if self._chores is not None:
             self._chores.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

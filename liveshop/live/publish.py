@@ -12,7 +12,7 @@ the same event with the same ``seq``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -71,6 +71,33 @@ class RoomPublisher:
             "host": host,
         }
         return await self.publish(session_id, EventType.COMMENT, payload)
+
+    async def comment_hidden(self, session_id: int, comment_ids: Sequence[int]) -> int:
+        """Moderators hid these chat lines: every viewer removes them, and joining or
+        catching up viewers never get them again."""
+        return await self.publish(session_id, EventType.COMMENT_HIDDEN, {"ids": list(comment_ids)})
+
+    async def comment_shown(
+        self,
+        session_id: int,
+        *,
+        comment_id: int,
+        user_id: int,
+        display_name: str,
+        text: str,
+        host: bool,
+        at: datetime,
+    ) -> int:
+        """A hidden line is shown again; ``comment_ts`` is when it was first posted (epoch
+        ms), so rooms put it back in its place."""
+        payload = {
+            "id": comment_id,
+            "user": {"id": user_id, "name": display_name},
+            "text": text,
+            "host": host,
+            "comment_ts": round(at.timestamp() * 1000, 3),
+        }
+        return await self.publish(session_id, EventType.COMMENT_SHOWN, payload)
 
     async def pin(self, session_id: int, product: ProductSummary | None) -> int:
         """Pinned product with price in the market's currency and stock; None unpins."""

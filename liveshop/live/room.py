@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from liveshop.core.broker import Subscription
-from liveshop.core.events import EventType, decode
+from liveshop.core.events import EventType, decode, dumps
 from liveshop.live.publish import room_channel
 from liveshop.live.state import Ev, RoomState
 from liveshop.live.wire import CLOSE_NORMAL, Conn, OutFrame
@@ -284,7 +284,18 @@ class Room:
         found.update((ev.seq, ev) for ev in self.ring if since < ev.seq <= delivered)
         if len(found) != delivered - since:
             return None
-        return OutFrame(batch_payload(found[s] for s in range(since + 1, delivered + 1)))
+        missed = (self._redacted(found[s]) for s in range(since + 1, delivered + 1))
+        return OutFrame(batch_payload(missed))
+
+    def _redacted(self, ev: Ev) -> Ev:
+        """A replay never carries a comment moderators hid: in its place (same seq, so the
+        client sees no gap) goes its removal."""
+        cid = ev.data.get("id") if ev.type == EventType.COMMENT else None
+        if cid is None or cid not in self.state.hidden:
+            return ev
+        data = {"seq": ev.seq, "type": str(EventType.COMMENT_HIDDEN), "ts": ev.data.get("ts")}
+        data["ids"] = [cid]
+        return Ev(dumps(data), data)
 
     def add(self, conn: Conn) -> None:
         if self._idle is not None:

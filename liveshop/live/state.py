@@ -8,6 +8,7 @@ tick frame continues it without a gap or a duplicate.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from typing import Any
 
 from liveshop.core.events import EventType, dumps
@@ -43,6 +44,9 @@ class RoomState:
         self.viewers = 0
         self.likes = 0
         self.comments: deque[dict[str, Any]] = deque(maxlen=comments_kept)
+        # Comments moderators hid (as of the last delivered seq): left out of snapshots
+        # and of catch-up replays (``Room.catch_up``).
+        self.hidden: set[int] = set()
         self._snapshot: tuple[int, bytes] | None = None
 
     @property
@@ -57,6 +61,10 @@ class RoomState:
         kind = ev.type
         if kind == EventType.COMMENT:
             self.add_comment(data)
+        elif kind == EventType.COMMENT_HIDDEN:
+            self.hide_comments(data.get("ids") or ())
+        elif kind == EventType.COMMENT_SHOWN:
+            self.show_comment(data)
         elif kind == EventType.LIKE:
             self.likes = max(self.likes, int(data.get("count", 0)))
         elif kind == EventType.VIEWERS:
@@ -99,9 +107,45 @@ class RoomState:
     def add_comment(self, comment: dict[str, Any]) -> None:
         """Comments come from the database (room opening) and from events: once each."""
         cid = comment.get("id")
+        if cid in self.hidden:
+            return  # hidden before its own event went out (a hide racing the publish)
         if cid is None or all(c.get("id") != cid for c in self.comments):
             self.comments.append(comment)
             self._snapshot = None
+
+    def hide_comments(self, ids: Iterable[Any]) -> None:
+        gone = {i for i in ids if isinstance(i, int) and not isinstance(i, bool)}
+        self.hidden |= gone
+        if any(c.get("id") in gone for c in self.comments):
+            kept = [c for c in self.comments if c.get("id") not in gone]
+            self.comments.clear()
+            self.comments.extend(kept)
+            self._snapshot = None
+
+    def show_comment(self, data: dict[str, Any]) -> None:
+        """A hidden comment is back: in its place by id, if it is among the newest kept."""
+        cid = data.get("id")
+        if not isinstance(cid, int):
+            return
+        self.hidden.discard(cid)
+        if any(c.get("id") == cid for c in self.comments):
+            return
+        comment = {
+            "type": "comment",
+            "id": cid,
+            "user": data.get("user"),
+            "text": data.get("text"),
+            "host": bool(data.get("host", False)),
+            "ts": data.get("comment_ts"),
+        }
+        ordered = list(self.comments)
+        at = next((i for i, c in enumerate(ordered) if (c.get("id") or 0) > cid), len(ordered))
+        if at == 0 and len(ordered) == self.comments.maxlen:
+            return  # older than every comment kept
+        ordered.insert(at, comment)
+        self.comments.clear()
+        self.comments.extend(ordered)  # the deque drops the oldest if it is over
+        self._snapshot = None
 
     def snapshot(self) -> bytes:
         """The encoded snapshot; reused for every viewer who joins before the next tick."""

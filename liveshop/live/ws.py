@@ -155,6 +155,24 @@ class ClientFrames:
             return True
         return await self._bad("unknown-type", f"unknown frame type {str(kind)[:40]!r}")
 
+    async def _muted(self, user_id: int) -> bool:
+        """Refuse (with an error frame) a comment of a viewer muted in the creator's rooms.
+        From the node's mute cache: no database read per comment."""
+        creator_id = self.room.state.session.get("creator_id")
+        if not isinstance(creator_id, int):
+            return False
+        muted = await self.hub.mutes.check(creator_id, user_id)
+        if muted is None:
+            return False
+        until = muted.expires_at
+        self._error(
+            "muted",
+            "you are muted in this room"
+            + (f" until {until:%Y-%m-%d %H:%M} UTC" if until is not None else ""),
+            until=until.isoformat() if until is not None else None,
+        )
+        return True
+
     async def _comment(self, frame: dict[str, Any]) -> bool:
         c = self.config
         principal = self.viewer.principal
@@ -174,6 +192,8 @@ class ClientFrames:
             if self.strikes >= c.flood_strikes:
                 return await self._close(CLOSE_POLICY, "comment flood")
             self._error("rate-limited", "too many comments; slow down", per_s=c.comment_per_s)
+            return True
+        if not self.conn.is_host and await self._muted(principal.user_id):
             return True
         try:
             comment_id = await self.hub.comments.post(

@@ -1,0 +1,316 @@
+"""Chat moderation: hide and show comments, mute and unmute viewers, list who is muted.
+
+Who may: the session's creator, their moderators (the live domain's ``ensure_can_control``,
+the same check as pins and flash deals), admins, and the platform's chat moderators. A mute
+is the creator's: it holds in every room of theirs until it runs out or is lifted, whichever
+session it was given in.
+
+Every function that changes something is one transaction and commits; the router publishes
+the room event (``comment_hidden``, ``comment_shown``) and the mute-cache invalidation only
+after the commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from liveshop.accounts.models import Role, User
+from liveshop.accounts.service import Principal, get_user
+from liveshop.chat.models import REASON_MAX, ChatMute, ModerationAction, ModerationLogEntry
+from liveshop.core.clock import utcnow
+from liveshop.core.errors import NotFound, Unprocessable
+from liveshop.live import service as live_service
+from liveshop.live.models import LiveComment, LiveSession
+
+MAX_MUTE_MINUTES = 30 * 24 * 60  # longer than a month: mute without an end instead
+# What the studio offers (minutes; None: until lifted).
+MUTE_CHOICES: tuple[tuple[int | None, str], ...] = (
+    (10, "10 minutes"),
+    (60, "1 hour"),
+    (24 * 60, "24 hours"),
+    (None, "Until I unmute"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CommentView:
+    """A comment as the room shows it (the ``comment`` event's fields)."""
+
+    id: int
+    session_id: int
+    user_id: int
+    display_name: str
+    text: str
+    host: bool
+    hidden: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Changed:
+    """The comment after a hide/unhide; ``changed`` is False when it already was so."""
+
+    comment: CommentView
+    changed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MuteView:
+    id: int
+    creator_id: int
+    user_id: int
+    display_name: str
+    session_id: int | None
+    reason: str
+    muted_by: int | None
+    created_at: datetime
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Muted:
+    mute: MuteView
+    hidden_comment_ids: list[int]  # this session's comments of theirs hidden with the mute
+
+
+async def moderated_session(
+    session: AsyncSession, principal: Principal, session_id: int
+) -> LiveSession:
+    """The session, if ``principal`` may moderate its chat (404 unknown, 403 otherwise):
+    whoever controls the room (its creator, their moderators, admins) and the platform's
+    chat moderators (``Role.MODERATOR``)."""
+    live = await live_service.get_session(session, session_id)
+    if not principal.has(Role.MODERATOR):
+        await live_service.ensure_can_control(session, principal, live)
+    return live
+
+
+# --- comments -------------------------------------------------------------------------
+
+
+async def _comment(session: AsyncSession, live: LiveSession, comment_id: int) -> LiveComment:
+    found = await session.get(LiveComment, comment_id)
+    if found is None or found.session_id != live.id:
+        raise NotFound(
+            f"comment {comment_id} does not exist in session {live.id}",
+            code="comment-not-found",
+            comment_id=comment_id,
+        )
+    return found
+
+
+async def _view(session: AsyncSession, live: LiveSession, comment: LiveComment) -> CommentView:
+    author = await get_user(session, comment.user_id)
+    return CommentView(
+        id=comment.id,
+        session_id=comment.session_id,
+        user_id=comment.user_id,
+        display_name=author.display_name,
+        text=comment.text,
+        host=await live_service.is_host(session, comment.user_id, live),
+        hidden=comment.hidden,
+        created_at=comment.created_at,
+    )
+
+
+def _log(
+    session: AsyncSession,
+    live: LiveSession,
+    action: ModerationAction,
+    *,
+    actor_id: int,
+    comment_id: int | None = None,
+    target_user_id: int | None = None,
+) -> None:
+    session.add(
+        ModerationLogEntry(
+            session_id=live.id,
+            actor_id=actor_id,
+            action=str(action),
+            comment_id=comment_id,
+            target_user_id=target_user_id,
+        )
+    )
+
+
+async def set_hidden(
+    session: AsyncSession, live: LiveSession, comment_id: int, *, hidden: bool, actor_id: int
+) -> Changed:
+    """Hide (or show again) one comment of the session. Idempotent. Commits."""
+    comment = await _comment(session, live, comment_id)
+    changed = comment.hidden != hidden
+    if changed:
+        comment.hidden = hidden
+        action = ModerationAction.HIDE if hidden else ModerationAction.UNHIDE
+        _log(session, live, action, actor_id=actor_id, comment_id=comment.id)
+        await session.flush()
+    view = await _view(session, live, comment)
+    await session.commit()
+    return Changed(view, changed)
+
+
+async def hidden_by(session: AsyncSession, comment_id: int) -> ModerationLogEntry | None:
+    """Who hid a comment and when: the latest hide/unhide of it, if that was a hide."""
+    last = await session.scalar(
+        select(ModerationLogEntry)
+        .where(
+            ModerationLogEntry.comment_id == comment_id,
+            ModerationLogEntry.action.in_([ModerationAction.HIDE, ModerationAction.UNHIDE]),
+        )
+        .order_by(ModerationLogEntry.id.desc())
+        .limit(1)
+    )
+    return last if last is not None and last.action == ModerationAction.HIDE else None
+
+
+# --- mutes ----------------------------------------------------------------------------
+
+
+def _in_force(now: datetime) -> list[ColumnElement[bool]]:
+    return [
+        ChatMute.lifted_at.is_(None),
+        or_(ChatMute.expires_at.is_(None), ChatMute.expires_at > now),
+    ]
+
+
+async def _lift(
+    session: AsyncSession, creator_id: int, user_id: int, *, actor_id: int, now: datetime
+) -> int:
+    result = await session.execute(
+        update(ChatMute)
+        .where(ChatMute.creator_id == creator_id, ChatMute.user_id == user_id, *_in_force(now))
+        .values(lifted_at=now, lifted_by=actor_id)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _mute_view(row: ChatMute, display_name: str) -> MuteView:
+    return MuteView(
+        id=row.id,
+        creator_id=row.creator_id,
+        user_id=row.user_id,
+        display_name=display_name,
+        session_id=row.session_id,
+        reason=row.reason,
+        muted_by=row.muted_by,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+    )
+
+
+async def mute(
+    session: AsyncSession,
+    live: LiveSession,
+    user_id: int,
+    *,
+    actor_id: int,
+    minutes: int | None,
+    reason: str = "",
+    hide_comments: bool = False,
+) -> Muted:
+    """Mute ``user_id`` in all of the session creator's rooms for ``minutes`` (None: until
+    lifted). Muting again replaces the mute in force. ``hide_comments`` also hides their
+    comments in this session. The creator and their moderators cannot be muted. Commits."""
+    if minutes is not None and not 1 <= minutes <= MAX_MUTE_MINUTES:
+        raise Unprocessable(
+            f"a mute lasts 1 to {MAX_MUTE_MINUTES} minutes, or has no end",
+            code="bad-mute-duration",
+            minutes=minutes,
+        )
+    reason = reason.strip()
+    if len(reason) > REASON_MAX:
+        raise Unprocessable(f"a reason is at most {REASON_MAX} characters", code="bad-reason")
+    target = await get_user(session, user_id)
+    if await live_service.is_host(session, user_id, live):
+        raise Unprocessable(
+            "the creator and their moderators cannot be muted in their rooms",
+            code="cannot-mute-host",
+            user_id=user_id,
+        )
+    now = utcnow()
+    await _lift(session, live.creator_id, user_id, actor_id=actor_id, now=now)
+    row = ChatMute(
+        creator_id=live.creator_id,
+        user_id=user_id,
+        session_id=live.id,
+        reason=reason,
+        muted_by=actor_id,
+        created_at=now,
+        expires_at=now + timedelta(minutes=minutes) if minutes is not None else None,
+    )
+    session.add(row)
+    _log(session, live, ModerationAction.MUTE, actor_id=actor_id, target_user_id=user_id)
+    hidden: list[int] = []
+    if hide_comments:
+        hidden = list(
+            (
+                await session.scalars(
+                    select(LiveComment.id)
+                    .where(
+                        LiveComment.session_id == live.id,
+                        LiveComment.user_id == user_id,
+                        LiveComment.hidden.is_(False),
+                    )
+                    .order_by(LiveComment.id)
+                )
+            ).all()
+        )
+        if hidden:
+            await session.execute(
+                update(LiveComment)
+                .where(LiveComment.id.in_(hidden))
+                .values(hidden=True)
+                .execution_options(synchronize_session=False)
+            )
+            for comment_id in hidden:
+                _log(session, live, ModerationAction.HIDE, actor_id=actor_id, comment_id=comment_id)
+    await session.flush()
+    view = _mute_view(row, target.display_name)
+    await session.commit()
+    return Muted(view, hidden)
+
+
+async def unmute(session: AsyncSession, live: LiveSession, user_id: int, *, actor_id: int) -> None:
+    """Lift the mute in force on ``user_id`` in the creator's rooms (404 if there is none).
+    Commits."""
+    lifted = await _lift(session, live.creator_id, user_id, actor_id=actor_id, now=utcnow())
+    if not lifted:
+        await session.rollback()
+        raise NotFound(
+            f"user {user_id} is not muted in these rooms", code="mute-not-found", user_id=user_id
+        )
+    _log(session, live, ModerationAction.UNMUTE, actor_id=actor_id, target_user_id=user_id)
+    await session.commit()
+
+
+async def active_mutes(session: AsyncSession, creator_id: int) -> list[MuteView]:
+    """Mutes in force in the creator's rooms, newest first, with the viewers' names."""
+    rows = await session.execute(
+        select(ChatMute, User.display_name)
+        .join(User, User.id == ChatMute.user_id)
+        .where(ChatMute.creator_id == creator_id, *_in_force(utcnow()))
+        .order_by(ChatMute.id.desc())
+    )
+    return [_mute_view(row, name) for row, name in rows.all()]
+
+
+async def muted_users(session: AsyncSession, creator_id: int) -> dict[int, datetime | None]:
+    """``{user_id: expires_at}`` of the mutes in force (None: no end) — what a room caches."""
+    rows = await session.execute(
+        select(ChatMute.user_id, ChatMute.expires_at).where(
+            ChatMute.creator_id == creator_id, *_in_force(utcnow())
+        )
+    )
+    out: dict[int, datetime | None] = {}
+    for user_id, expires_at in rows.all():
+        if user_id in out:  # two at once (a race between two mutes): the longer holds
+            prev = out[user_id]
+            out[user_id] = None if prev is None or expires_at is None else max(prev, expires_at)
+        else:
+            out[user_id] = expires_at
+    return out
