@@ -192,6 +192,7 @@ class Hub:
             frame = room.catch_up(since, history) or room.catch_up(None)
         assert frame is not None
         conn.write(frame)
+        conn.batch_done = room.batch_index  # caught up: its group's next frame continues
 
     async def _history(self, room: Room) -> list[Ev]:
         raw = await self.broker.history(room.channel)

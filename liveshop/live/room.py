@@ -40,6 +40,48 @@ def batch_payload(events: Iterable[Ev], *, skipped: int = 0, through: int = 0) -
     return b"[" + b",".join(parts) + b"]"
 
 
+def batch_payload_raw(parts: list[bytes], *, skipped: int = 0, through: int = 0) -> bytes:
+    if skipped:
+        parts = [*parts, b'{"type":"skipped","count":%d,"through":%d}' % (skipped, through)]
+    return b"[" + b",".join(parts) + b"]"
+
+
+MAX_PHASES = 32  # groups a room's sockets are written in (one per phase of a tick)
+KEPT_BATCHES = 4 * MAX_PHASES  # recent batches kept for sockets that are behind their group
+
+
+class _Batch:
+    """What one phase took in: the events everyone gets, each socket's extra (own) lines,
+    how many were left out, the last seq, and whether the session ended in it."""
+
+    __slots__ = ("ends", "index", "own", "shared", "skipped", "through")
+
+    def __init__(
+        self,
+        index: int,
+        shared: list[Ev],
+        own: dict[Conn, list[Ev]],
+        skipped: int,
+        through: int,
+        ends: bool,
+    ) -> None:
+        self.index, self.shared, self.own = index, shared, own
+        self.skipped, self.through, self.ends = skipped, through, ends
+
+
+class _Group:
+    """Sockets written in the same phase, and the last batch the group was sent."""
+
+    __slots__ = ("done", "members")
+
+    def __init__(self, done: int = 0) -> None:
+        self.members: dict[Conn, None] = {}
+        self.done = done
+
+    def add(self, conn: Conn) -> None:
+        self.members[conn] = None
+
+
 def parse_event(raw: bytes) -> Ev | None:
     try:
         return Ev(raw, decode(raw))
@@ -69,6 +111,13 @@ class Room:
         self.lead_at: float | None = None  # when this node last did the leader's chores
         self.stats_at = 0.0
         self._ticks = 0
+        self.batch_index = 0  # batches made so far (a socket's ``batch_done`` counts them)
+        self.batches: deque[_Batch] = deque(maxlen=KEPT_BATCHES)
+        self.groups: list[_Group] = [_Group()]
+        self._group_of: dict[Conn, _Group] = {}
+        self._phase = 0
+        self._rounds = 0
+        self._cap_credit = 0.0
         self.subscription: Subscription | None = None
         self._buffer: list[Ev] | None = []  # events that arrive while the room is loading
         self._naive: deque[Ev] = deque()
@@ -126,82 +175,158 @@ class Room:
             self.pending.append(ev)
 
     # --- events out -------------------------------------------------------------------
+    #
+    # Rolling fan-out. Every *phase* (tick / P) the events that arrived become one batch
+    # (state advanced, counters coalesced, chat sampled) and ONE group of sockets — a P-th
+    # of the room, at most ``write_chunk`` of them — is written everything it has not had
+    # yet, as one frame built once and shared by the group. So each socket still gets one
+    # frame per tick, but the room never writes all its sockets in one burst: an event
+    # waits at most a tick for its group plus the time to write one group, not a tick plus
+    # a write of the whole room. A small room (P = 1) is flushed whole every tick.
 
     def tick_s(self) -> float:
         c = self.config
         return min(max(self.hub.total_conns() / c.max_frames_per_s, c.tick_min_s), c.tick_max_s)
+
+    def phases(self) -> int:
+        """Groups the room's sockets are written in, one group per phase of the tick."""
+        n = len(self.conns)
+        return max(1, min(MAX_PHASES, -(-n // max(1, self.config.write_chunk))))
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while not self.closed:
             started = loop.time()
             try:
-                await self.flush_async()
+                self.step()
             except Exception:
                 log.exception("room flush failed", room=self.session_id)
-            await asyncio.sleep(max(0.0, started + self.tick_s() - loop.time()))
+            pause = self.tick_s() / len(self.groups)
+            await asyncio.sleep(max(0.0, started + pause - loop.time()))
 
     def flush(self) -> None:
-        """Send this tick's events as one frame to every local socket (in one go)."""
-        prepared = self._prepare()
-        if prepared is not None:
-            frame, frames, events = prepared
-            self._write(list(self.conns), frame, frames)
-            self._finish(events)
+        """Everything that arrived goes out to every local socket now (all groups)."""
+        batch = self._prepare(self.tick_s())
+        for group in self.groups:
+            self._write_group(group)
+        if batch is not None and batch.ends:
+            self.close_all(CLOSE_NORMAL, "session ended")
 
-    async def flush_async(self) -> None:
-        """The same, yielding to the loop between chunks of sockets so that incoming
-        comments and events are not held up behind a 20,000-socket loop."""
-        prepared = self._prepare()
-        if prepared is None:
+    def step(self) -> None:
+        """One phase: make a batch of what arrived, write the next group of sockets."""
+        self._regroup()
+        batch = self._prepare(self.tick_s() / len(self.groups))
+        if batch is not None and batch.ends:  # the last frame goes to everyone at once
+            for group in self.groups:
+                self._write_group(group)
+            self.close_all(CLOSE_NORMAL, "session ended")
             return
-        frame, frames, events = prepared
-        conns = list(self.conns)
-        chunk = self.config.write_chunk
-        for start in range(0, len(conns), chunk):
-            if start:
-                await asyncio.sleep(0)
-            self._write(conns[start : start + chunk], frame, frames)
-        self._finish(events)
+        self._phase = (self._phase + 1) % len(self.groups)
+        if self._phase == 0:
+            self._rounds += 1
+        self._write_group(self.groups[self._phase])
 
-    def _prepare(self) -> tuple[OutFrame, dict[Conn, OutFrame], list[Ev]] | None:
+    def _regroup(self) -> None:
+        """Keep the number of groups in step with the room's size (rarely changes)."""
+        wanted = self.phases()
+        if wanted == len(self.groups):
+            return
+        conns = [c for g in self.groups for c in g.members]
+        self.groups = [_Group() for _ in range(wanted)]
+        for i, conn in enumerate(conns):
+            group = self.groups[i % wanted]
+            group.add(conn)
+            self._group_of[conn] = group
+        for group in self.groups:  # members ahead of the group get frames of their own
+            group.done = min((c.batch_done for c in group.members), default=self.batch_index)
+        self._phase = 0
+
+    def _prepare(self, period_s: float) -> _Batch | None:
         events = self.pending
+        cap = self._comment_cap(period_s)
         if not events:
             return None
         self.pending = []
         for ev in events:
             self.state.apply(ev)
-        shared, own, skipped = self._select(events)
-        through = events[-1].seq
-        frame = OutFrame(batch_payload(shared, skipped=skipped, through=through))
-        frames = {
-            conn: OutFrame(
-                batch_payload(
-                    sorted([*shared, *extra], key=lambda e: e.seq),
-                    skipped=skipped - len(extra),
-                    through=through,
-                )
-            )
-            for conn, extra in own.items()
-        }
+        shared, own, skipped = self._select(events, cap)
+        self.batch_index += 1
+        ends = self.state.status in CLOSED_STATUSES and any(
+            ev.type == EventType.SESSION_ENDED for ev in events
+        )
+        batch = _Batch(self.batch_index, shared, own, skipped, events[-1].seq, ends)
+        self.batches.append(batch)
         self._ticks += 1
-        return frame, frames, events
+        return batch
 
-    def _write(self, conns: list[Conn], frame: OutFrame, frames: dict[Conn, OutFrame]) -> None:
+    def _window(self, done: int) -> list[_Batch] | None:
+        """The batches after ``done`` (oldest first); None if some are no longer kept."""
+        found: list[_Batch] = []
+        for batch in reversed(self.batches):
+            if batch.index <= done:
+                break
+            found.append(batch)
+        found.reverse()
+        first = found[0].index if found else self.batch_index + 1
+        return found if first == done + 1 else None
+
+    def _frame(self, done: int, conn: Conn | None = None) -> OutFrame:
+        """Everything after batch ``done`` as one frame — with ``conn``'s own sampled-out
+        lines when given — or a fresh snapshot if that is no longer at hand."""
+        window = self._window(done)
+        if window is None:
+            return OutFrame(self.state.snapshot())
+        parts: list[bytes] = []
+        skipped = 0
+        for batch in window:
+            extra = batch.own.get(conn) if conn is not None else None
+            if extra:
+                merged = sorted([*batch.shared, *extra], key=lambda e: e.seq)
+                parts.extend(ev.raw for ev in merged)
+                skipped += batch.skipped - len(extra)
+            else:
+                parts.extend(ev.raw for ev in batch.shared)
+                skipped += batch.skipped
+        through = window[-1].through if window else 0
+        return OutFrame(batch_payload_raw(parts, skipped=skipped, through=through))
+
+    def _write_group(self, group: _Group) -> None:
         """The hot loop: one ``transport.write`` of the same bytes per socket.
 
-        Every few ticks it also looks at each socket's unsent bytes and drops the ones
-        over the bound (a slow consumer is never waited for).
+        Sockets are at the group's last batch except those that joined or moved since
+        (and those whose own lines were sampled out): they get a frame of their own. Every
+        few rounds it also looks at each socket's unsent bytes and drops the ones over
+        the bound (a slow consumer is never waited for).
         """
-        losers: list[Conn] = []
-        wire = frame.wire
-        check = self._ticks % self.config.buffer_check_every == 0
+        current = self.batch_index
+        last = group.done
+        if last >= current:
+            return
+        own: set[Conn] = set()
+        for batch in reversed(self.batches):
+            if batch.index <= last:
+                break
+            own.update(batch.own)
+        shared = self._frame(last)
+        wire = shared.wire
+        others: dict[int, OutFrame] = {}  # frames for sockets at another batch, by batch
+        check = self._rounds % self.config.buffer_check_every == 0
         limit = self.config.send_buffer_limit
-        for conn in conns:
+        losers: list[Conn] = []
+        for conn in group.members:
+            done = conn.batch_done
+            if done >= current:
+                continue
+            conn.batch_done = current
             transport = conn.transport
-            own = frames.get(conn) if frames else None
-            if transport is None or own is not None:
-                if not conn.write(own or frame):
+            if done != last or conn in own or transport is None:
+                if conn in own:
+                    frame = self._frame(done, conn)
+                elif done == last:
+                    frame = shared
+                else:
+                    frame = others.get(done) or others.setdefault(done, self._frame(done))
+                if not conn.write(frame):
                     losers.append(conn)
                 continue
             if check and transport.get_write_buffer_size() > limit:
@@ -211,22 +336,26 @@ class Room:
                 transport.write(wire)
             except RuntimeError:  # the transport is closed already
                 losers.append(conn)
+        group.done = current
         for conn in losers:
             self._lose(conn)
 
-    def _finish(self, events: list[Ev]) -> None:
-        if self.state.status in CLOSED_STATUSES and any(
-            ev.type == EventType.SESSION_ENDED for ev in events
-        ):
-            self.close_all(CLOSE_NORMAL, "session ended")
+    def _comment_cap(self, period_s: float) -> int | None:
+        """Chat lines everyone gets in a batch covering ``period_s`` (None: no sampling).
 
-    def _comment_cap(self) -> int | None:
+        The allowance accrues per batch and carries over, so short phases still average
+        ``comment_cap_per_s`` (at most a tick's worth saved up)."""
         c = self.config
         if len(self.conns) < c.sample_from_viewers:
+            self._cap_credit = 0.0
             return None
-        return max(1, round(c.comment_cap_per_s * self.tick_s()))
+        most = max(1.0, c.comment_cap_per_s * self.tick_s())
+        self._cap_credit = min(most, self._cap_credit + c.comment_cap_per_s * period_s)
+        return int(self._cap_credit)
 
-    def _select(self, events: list[Ev]) -> tuple[list[Ev], dict[Conn, list[Ev]], int]:
+    def _select(
+        self, events: list[Ev], cap: int | None
+    ) -> tuple[list[Ev], dict[Conn, list[Ev]], int]:
         """(events everyone gets, extra events per socket, how many were left out)."""
         last: dict[tuple[Any, ...], int] = {}
         for i, ev in enumerate(events):
@@ -234,13 +363,13 @@ class Room:
                 last[ev.key] = i
         left_out = {i for i, ev in enumerate(events) if ev.key is not None and last[ev.key] != i}
         sampled: list[int] = []
-        cap = self._comment_cap()
         if cap is not None:
             chat = [
                 i for i, ev in enumerate(events) if ev.type == EventType.COMMENT and not ev.host
             ]
+            self._cap_credit -= min(cap, len(chat))
             if len(chat) > cap:
-                kept = {chat[(k * len(chat)) // cap] for k in range(cap)}
+                kept = {chat[(k * len(chat)) // cap] for k in range(cap)} if cap else set()
                 sampled = [i for i in chat if i not in kept]
                 left_out.update(sampled)
         shared = [ev for i, ev in enumerate(events) if i not in left_out]
@@ -302,11 +431,20 @@ class Room:
             self._idle.cancel()
             self._idle = None
         self.conns.add(conn)
+        # The socket was just caught up to the current batch (no await in between).
+        conn.batch_done = self.batch_index
+        group = min(self.groups, key=lambda g: len(g.members)) if len(self.groups) > 1 else None
+        group = group or self.groups[0]
+        group.add(conn)
+        self._group_of[conn] = group
         if conn.user_id is not None:
             self.by_user.setdefault(conn.user_id, set()).add(conn)
 
     def remove(self, conn: Conn) -> None:
         self.conns.discard(conn)
+        group = self._group_of.pop(conn, None)
+        if group is not None:
+            group.members.pop(conn, None)
         if conn.user_id is not None:
             mine = self.by_user.get(conn.user_id)
             if mine is not None:

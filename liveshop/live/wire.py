@@ -67,7 +67,16 @@ def error_frame(code: str, detail: str, **extra: Any) -> OutFrame:
 class Conn:
     """One viewer socket as a room sees it."""
 
-    __slots__ = ("_tasks", "display_name", "gone", "is_host", "transport", "user_id", "ws")
+    __slots__ = (
+        "_tasks",
+        "batch_done",
+        "display_name",
+        "gone",
+        "is_host",
+        "transport",
+        "user_id",
+        "ws",
+    )
 
     def __init__(self, ws: WebSocket, *, user_id: int | None, display_name: str, is_host: bool):
         self.ws = ws
@@ -77,6 +86,7 @@ class Conn:
         self.display_name = display_name
         self.is_host = is_host
         self.gone = False
+        self.batch_done = 0  # the room's last batch this socket has (see Room._write_group)
         self._tasks: set[asyncio.Task[None]] = set()
 
     def write(self, frame: OutFrame) -> bool:

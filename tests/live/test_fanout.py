@@ -16,7 +16,7 @@ from liveshop.accounts.models import Role
 from liveshop.core.db import Database
 from liveshop.core.events import EventType, dumps
 from liveshop.live.config import HubConfig
-from liveshop.live.room import Room
+from liveshop.live.room import MAX_PHASES, Room
 from liveshop.live.state import Ev, RoomState
 from liveshop.live.wire import Conn, OutFrame
 from tests.live.conftest import Serve, live_app
@@ -244,3 +244,79 @@ async def test_a_socket_that_stops_reading_is_dropped_over_the_network(
             assert good.seqs() == list(range(good.seqs()[0], good.seqs()[-1] + 1))
         finally:
             stuck.close()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.just("event"), st.sampled_from(["comment", "stock", "like"])),
+            st.tuples(st.just("step"), st.integers(min_value=1, max_value=3)),
+            st.tuples(st.just("join"), st.integers(min_value=1, max_value=4)),
+            st.tuples(st.just("leave"), st.integers(min_value=0, max_value=50)),
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_rolling_groups_deliver_every_event_once_in_order(ops: list[tuple[str, Any]]) -> None:
+    """A room written in groups (a few sockets per phase) gives each socket, from the
+    moment it joined, every event exactly once and in order — whatever the joins, leaves
+    and regroupings — and one round of phases with nothing new catches everyone up."""
+
+    async def scenario() -> None:
+        room = make_room(write_chunk=2)
+        joined_at: dict[FakeConn, int] = {}
+        seq = 0
+        for op, arg in ops:
+            if op == "event":
+                seq += 1
+                if arg == "comment":
+                    room._accept(comment(seq, author=seq % 3 + 1))
+                elif arg == "stock":
+                    room._accept(ev(seq, EventType.STOCK, sku_id=1, available=seq, deal_id=None))
+                else:
+                    room._accept(ev(seq, EventType.LIKE, count=seq))
+            elif op == "step":
+                for _ in range(arg):
+                    room.step()
+            elif op == "join":
+                for _ in range(arg):
+                    conn = FakeConn(len(joined_at) % 4 + 1)
+                    joined_at[conn] = room.state.seq
+                    room.add(conn)
+            elif room.conns:
+                conns = sorted(room.conns, key=id)
+                room.remove(conns[arg % len(conns)])
+        for _ in range(MAX_PHASES + 1):
+            room.step()
+        assert all(len(g.members) <= 2 for g in room.groups) or len(room.groups) == MAX_PHASES
+        for conn, since in joined_at.items():
+            got = conn.received()
+            seqs = [e["seq"] for e in got if "seq" in e]
+            assert seqs == sorted(set(seqs)), "in order, no duplicates"
+            assert all(s > since for s in seqs), "nothing from before the join"
+            if conn in room.conns:
+                skipped = sum(e["count"] for e in got if e.get("type") == "skipped")
+                assert len(seqs) + skipped == seq - since, "every event delivered or counted"
+        await room.stop()
+
+    asyncio.run(scenario())
+
+
+async def test_a_big_room_is_written_one_group_per_phase() -> None:
+    room = make_room(write_chunk=3)
+    conns = [FakeConn() for _ in range(9)]
+    for c in conns:
+        room.add(c)
+    room.step()  # regroups: three groups of three
+    assert len(room.groups) == 3
+    room._accept(ev(1, EventType.STOCK, sku_id=1, available=5, deal_id=None))
+    room.step()
+    written = [c for c in conns if c.frames]
+    assert len(written) == 3  # one group this phase
+    assert len({id(c.frames[0]) for c in written}) == 1  # one frame built for the group
+    room.step()
+    room.step()
+    assert all(c.received() == [json.loads(written[0].frames[0].payload)[0]] for c in conns)
+    await room.stop()
