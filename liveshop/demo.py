@@ -1,4 +1,5 @@
-"""Demo data: people, four shops and their products, written through the domain services.
+"""Demo data: people, four shops and their products (each under an open affiliate plan, so
+creators may show them), written through the domain services.
 
 Safe to run again: everything is found by its natural key first (users by e-mail, shops by
 slug, SKUs by (shop, code)) and only what is missing is created, so a second run adds no
@@ -28,6 +29,8 @@ from liveshop.catalog.schemas import ProductIn, ShopIn, SkuIn
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.settings import get_settings
+from liveshop.creators import plans
+from liveshop.creators.models import PlanKind
 from liveshop.inventory import service as inventory
 from liveshop.live import deals
 from liveshop.live import service as live
@@ -158,6 +161,7 @@ class DemoSummary:
     product_ids: dict[str, int] = field(default_factory=dict)  # demo product slug -> id
     sku_ids: dict[str, int] = field(default_factory=dict)  # SKU code -> id (codes are unique)
     stocked_skus: int = 0  # SKUs that had no stock and received some in this run
+    created_plans: int = 0  # open affiliate plans this run had to create
     created_shows: int = 0
     show_ids: dict[str, int] = field(default_factory=dict)  # DemoShow.key -> live session id
     deal_id: int | None = None  # the live show's running flash deal
@@ -186,6 +190,8 @@ async def load_demo(db: Database, *, console: Console | None = None) -> DemoSumm
                 await _ensure_stock(session, code, sku_id, summary)
                 _advance(progress, task)
             await session.commit()
+            for demo_shop in DEMO_SHOPS:
+                await _ensure_plan(session, demo_shop, summary)
             await _ensure_shows(session, summary)
     if console is not None:
         _print_summary(console, summary)
@@ -288,6 +294,33 @@ async def _ensure_stock(
     summary.stocked_skus += 1
 
 
+async def _ensure_plan(session: AsyncSession, demo: DemoShop, summary: DemoSummary) -> None:
+    """An open affiliate plan on every category the shop sells (creators show products only
+    under a plan); a later load adds one only for categories no open plan covers now."""
+    shop_id = summary.shop_ids[demo.slug]
+    now = utcnow()
+    covered = {
+        item.category
+        for plan in await plans.list_plans(session, shop_id)
+        if plan.kind == PlanKind.OPEN
+        and plan.valid_from <= now
+        and (plan.valid_until is None or plan.valid_until > now)
+        for item in plan.items
+    }
+    missing = sorted({str(p.category) for p in demo.products} - covered)
+    if not missing:
+        return
+    await plans.create_plan(
+        session,
+        shop_id=shop_id,
+        kind=PlanKind.OPEN,
+        name=f"{demo.name}: open to every creator",
+        items=[plans.PlanItemSpec(rate_bp=demo.affiliate_rate_bp, category=c) for c in missing],
+        valid_from=now,
+    )
+    summary.created_plans += 1
+
+
 async def _find_show(session: AsyncSession, show: DemoShow, creator_id: int) -> LiveSession | None:
     rows, _ = await live.list_sessions(session, status=show.status, market_code="GB", limit=200)
     return next((s for s in rows if s.creator_id == creator_id and s.title == show.title), None)
@@ -366,6 +399,7 @@ def _print_summary(console: Console, summary: DemoSummary) -> None:
         ("products", summary.products, summary.created_products),
         ("SKUs", summary.skus, summary.created_skus),
         ("SKUs with stock", summary.skus, summary.stocked_skus),
+        ("shops with an open affiliate plan", summary.shops, summary.created_plans),
         ("live shows", len(summary.show_ids), summary.created_shows),
         ("flash deals running", int(summary.deal_id is not None), int(summary.started_deal)),
     ):

@@ -36,6 +36,7 @@ async def test_demo_loads_twice_without_duplicates(db: Database) -> None:
     assert await _counts(db) == counts
     assert (second.created_users, second.created_shops) == (0, 0)
     assert (second.created_products, second.created_skus) == (0, 0)
+    assert (first.created_plans, second.created_plans) == (len(DEMO_SHOPS), 0)  # one open each
     assert (first.users, first.shops, first.products, first.skus) == (
         second.users, second.shops, second.products, second.skus
     )  # fmt: skip

@@ -41,6 +41,9 @@ class DemoShop:
     description: str
     owner_email: str
     products: tuple[DemoProduct, ...] = field(default=())
+    # The shop's open affiliate plan: commission (basis points of the net price) on every
+    # category it sells, so any creator may show its products.
+    affiliate_rate_bp: int = 1000
 
 
 def demo_prices(local: LocalPrices) -> list[PriceIn]:
@@ -75,6 +78,7 @@ BEAUTY = DemoShop(
     description="Small-batch botanical skincare, blended in Bristol. Vegan, cruelty-free and "
     "packed in recycled glass.",
     owner_email="seller1@liveshop.demo",
+    affiliate_rate_bp=1200,
     products=(
         P("rosehip-serum", "Rosehip Renewal Face Serum", Category.BEAUTY,
           "Cold-pressed rosehip and sea buckthorn oils to even tone and soften fine lines. "
@@ -125,6 +129,7 @@ FASHION = DemoShop(
     description="Everyday clothing cut and sewn in Leeds from organic and recycled fabrics. "
     "Built to be worn for years.",
     owner_email="seller2@liveshop.demo",
+    affiliate_rate_bp=1000,
     products=(
         P("heavyweight-tee", "Heavyweight Organic Cotton Tee", Category.FASHION,
           "240 gsm organic cotton with a boxy fit and a ribbed crew neck. Pre-shrunk.",
@@ -167,6 +172,7 @@ GADGETS = DemoShop(
     description="Chargers, audio and creator kit we test ourselves. Two-year warranty on "
     "everything.",
     owner_email="seller3@liveshop.demo",
+    affiliate_rate_bp=500,
     products=(
         P("aura-anc-earbuds", "Aura ANC Wireless Earbuds", Category.ELECTRONICS,
           "Hybrid noise cancelling, 32 hours with the case, wireless charging and multipoint "
@@ -214,6 +220,7 @@ GROCERY = DemoShop(
     description="Snacks, sambal and coffee from family kitchens across Indonesia, made with "
     "no preservatives.",
     owner_email="seller4@liveshop.demo",
+    affiliate_rate_bp=800,
     products=(
         P("kripik-balado", "Kripik Singkong Balado (Spicy Cassava Chips)", Category.GROCERY,
           "Thin cassava chips tossed in a sweet-hot red chilli balado, West Sumatra style.",

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.accounts.service import Principal, get_user
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from liveshop.creators.plans import ensure_showcasable
 from liveshop.live.catalog_view import ProductSummary, product_summary, product_with_stock
 from liveshop.live.models import (
     OPEN_STATUSES,
@@ -163,6 +164,7 @@ async def create_session(
     if planned_start < utcnow() - SCHEDULE_SLACK:
         raise Unprocessable("planned_start is in the past", code="planned-start-in-past")
     products = await _showcasable(session, product_ids, market.code)
+    await ensure_showcasable(session, creator_id=creator_id, product_ids=products)
     live = LiveSession(
         creator_id=creator_id,
         title=title.strip(),
@@ -210,9 +212,18 @@ def _ensure_open(live: LiveSession) -> None:
 async def set_showcase(
     session: AsyncSession, live: LiveSession, product_ids: Sequence[int]
 ) -> list[int]:
-    """Replace the showcase. A pinned product that leaves the showcase is unpinned."""
+    """Replace the showcase. A pinned product that leaves the showcase is unpinned.
+
+    A product the showcase did not hold yet needs an affiliate plan that covers it for the
+    session's creator now (422 ``no-affiliate-plan``); one already there may stay after its
+    plan ends (it earns no commission), so removing a product is never refused.
+    """
     _ensure_open(live)
     wanted = await _showcasable(session, product_ids, live.market_code)
+    current = set(await showcase_ids(session, live.id))
+    await ensure_showcasable(
+        session, creator_id=live.creator_id, product_ids=[p for p in wanted if p not in current]
+    )
     await session.execute(delete(ShowcaseItem).where(ShowcaseItem.session_id == live.id))
     session.add_all(
         ShowcaseItem(session_id=live.id, product_id=p, position=i) for i, p in enumerate(wanted)

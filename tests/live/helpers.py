@@ -27,8 +27,10 @@ async def showcase_product(
     publish: bool = True,
     price_gb: int | None = 1899,
     title: str = "Rose Glow Serum 30 ml",
+    plan: bool = True,
 ) -> dict[str, Any]:
-    """A shop (made by ``seller``) with one product priced in GB (and VN)."""
+    """A shop (made by ``seller``) with one product priced in GB (and VN), under an open
+    affiliate plan (creators show products only under a plan) unless ``plan=False``."""
     shop = await client.post(
         "/api/v1/shops",
         json={"name": slug.title(), "slug": slug, "home_market": "GB"},
@@ -59,7 +61,29 @@ async def showcase_product(
     if publish:
         pub = await client.post(f"/api/v1/products/{product['id']}/publish", headers=seller.headers)
         assert pub.status_code == 200, pub.text
+    if plan:
+        await affiliate_plan(client, seller, shop_id, product["id"])
     return product
+
+
+async def affiliate_plan(
+    client: httpx.AsyncClient,
+    seller: Actor,
+    shop_id: int,
+    product_id: int,
+    *,
+    rate_bp: int = 1000,
+    **terms: Any,
+) -> dict[str, Any]:
+    """An affiliate plan on one product (open by default; ``kind=``, ``creator_ids=``,
+    ``valid_from=``, ``valid_until=`` as the API takes them)."""
+    body = {"kind": "open", "items": [{"product_id": product_id, "rate_bp": rate_bp}], **terms}
+    resp = await client.post(
+        f"/api/v1/shops/{shop_id}/affiliate-plans", json=body, headers=seller.headers
+    )
+    assert resp.status_code == 201, resp.text
+    made: dict[str, Any] = resp.json()
+    return made
 
 
 async def new_session(

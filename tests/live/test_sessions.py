@@ -7,15 +7,16 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from liveshop.accounts.models import Role
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.errors import Problem
+from liveshop.creators.models import AffiliatePlan
 from liveshop.live import activity
 from liveshop.live.models import LiveComment, LiveSession
-from tests.live.helpers import new_session, showcase_product
+from tests.live.helpers import affiliate_plan, new_session, showcase_product
 from tests.support import MakeActor, assert_problem
 
 URL = "/api/v1/live/sessions"
@@ -123,7 +124,7 @@ async def test_status_machine_and_owner_only(
 async def test_showcase_and_pin_rules(client: httpx.AsyncClient, make_actor: MakeActor) -> None:
     seller, creator = await make_actor(Role.SELLER), await make_actor(Role.CREATOR)
     a = await showcase_product(client, seller, "alpha")
-    b = await showcase_product(client, seller, "beta", title="Beta Balm")
+    b = await showcase_product(client, seller, "beta", title="Beta Balm", plan=False)
     sid = (await new_session(client, creator, [a["id"]]))["id"]
 
     other = await make_actor(Role.CREATOR)
@@ -143,6 +144,14 @@ async def test_showcase_and_pin_rules(client: httpx.AsyncClient, make_actor: Mak
     detail = (await client.get(f"{URL}/{sid}")).json()
     assert detail["pinned_product_id"] == a["id"] and detail["pinned"]["product_id"] == a["id"]
 
+    # A product joins a creator's showcase only under an affiliate plan.
+    no_plan = await client.put(
+        f"{URL}/{sid}/showcase", json={"product_ids": [b["id"]]}, headers=creator.headers
+    )
+    assert assert_problem(no_plan, 422, "no-affiliate-plan")["product_id"] == b["id"]
+    assert (await client.get(f"{URL}/{sid}")).json()["pinned_product_id"] == a["id"]
+    await affiliate_plan(client, seller, b["shop_id"], b["id"])
+
     # Replacing the showcase without the pinned product unpins it.
     replaced = await client.put(
         f"{URL}/{sid}/showcase", json={"product_ids": [b["id"]]}, headers=creator.headers
@@ -156,6 +165,89 @@ async def test_showcase_and_pin_rules(client: httpx.AsyncClient, make_actor: Mak
         f"{URL}/{sid}/pin", json={"product_id": b["id"]}, headers=creator.headers
     )
     assert_problem(late, 409, "session-closed")
+
+
+async def test_a_creator_shows_products_only_under_a_plan_for_them(
+    client: httpx.AsyncClient, make_actor: MakeActor, db: Database
+) -> None:
+    seller, creator = await make_actor(Role.SELLER), await make_actor(Role.CREATOR)
+    rival = await make_actor(Role.CREATOR)
+    bare = await showcase_product(client, seller, "bare", plan=False)
+    opened = await showcase_product(client, seller, "opened")
+    rivals = await showcase_product(client, seller, "rivals", plan=False)
+    await affiliate_plan(
+        client, seller, rivals["shop_id"], rivals["id"], kind="targeted", creator_ids=[rival.id]
+    )
+    mine = await showcase_product(client, seller, "mine", plan=False)
+    await affiliate_plan(
+        client, seller, mine["shop_id"], mine["id"], kind="targeted", creator_ids=[creator.id]
+    )
+    lapsed = await showcase_product(client, seller, "lapsed", plan=False)
+    ended = await affiliate_plan(
+        client, seller, lapsed["shop_id"], lapsed["id"], kind="targeted", creator_ids=[creator.id]
+    )
+    async with db.session() as s:  # the targeted plan ran last month and has expired
+        await s.execute(
+            update(AffiliatePlan)
+            .where(AffiliatePlan.id == ended["id"])
+            .values(
+                valid_from=utcnow() - timedelta(days=40),
+                valid_until=utcnow() - timedelta(days=10),
+            )
+        )
+        await s.commit()
+
+    # Scheduling with a showcase, and replacing it, both refuse a product without a plan
+    # for this creator now, and change nothing.
+    sid = (await new_session(client, creator, [opened["id"]]))["id"]
+    for product in (bare, rivals, lapsed):
+        resp = await client.post(
+            URL, json=body([opened["id"], product["id"]]), headers=creator.headers
+        )
+        problem = assert_problem(resp, 422, "no-affiliate-plan")
+        assert problem["product_id"] == product["id"]
+        resp = await client.put(
+            f"{URL}/{sid}/showcase",
+            json={"product_ids": [opened["id"], product["id"]]},
+            headers=creator.headers,
+        )
+        assert_problem(resp, 422, "no-affiliate-plan")
+    async with db.session() as s:
+        assert await s.scalar(select(func.count()).select_from(LiveSession)) == 1
+    detail = (await client.get(f"{URL}/{sid}")).json()
+    assert [p["product_id"] for p in detail["showcase"]] == [opened["id"]]
+
+    # An open plan, or a targeted plan naming this creator that is valid now: fine.
+    ok = await client.put(
+        f"{URL}/{sid}/showcase",
+        json={"product_ids": [opened["id"], mine["id"]]},
+        headers=creator.headers,
+    )
+    assert ok.status_code == 200, ok.text
+    assert [p["product_id"] for p in ok.json()["showcase"]] == [opened["id"], mine["id"]]
+    # The rival creator's own targeted plan lets them show that product.
+    theirs = await new_session(client, rival, [rivals["id"], opened["id"]])
+    assert [p["product_id"] for p in theirs["showcase"]] == [rivals["id"], opened["id"]]
+
+    # A product already shown stays when its plan ends; removing products is never refused.
+    async with db.session() as s:
+        await s.execute(
+            update(AffiliatePlan)
+            .where(AffiliatePlan.shop_id == opened["shop_id"])
+            .values(valid_until=utcnow() - timedelta(seconds=1))
+        )
+        await s.commit()
+    kept = await client.put(
+        f"{URL}/{sid}/showcase", json={"product_ids": [opened["id"]]}, headers=creator.headers
+    )
+    assert kept.status_code == 200, kept.text
+    assert [p["product_id"] for p in kept.json()["showcase"]] == [opened["id"]]
+
+    # A shop's own staff need no plan: no commission is due on their own shop's products.
+    owner = await make_actor(Role.SELLER, Role.CREATOR)
+    own = await showcase_product(client, owner, "own", plan=False)
+    shown = await new_session(client, owner, [own["id"]])
+    assert [p["product_id"] for p in shown["showcase"]] == [own["id"]]
 
 
 async def test_moderators_of_a_creator(client: httpx.AsyncClient, make_actor: MakeActor) -> None:

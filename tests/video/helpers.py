@@ -59,7 +59,8 @@ async def eventually(
 
 
 async def product(client: httpx.AsyncClient, seller: Actor, slug: str, price: int = 1899) -> int:
-    """A published product of a new shop, priced in GB, that creators may sell."""
+    """A published product of a new shop, priced in GB, that creators may sell (under an
+    open affiliate plan)."""
     shop = await client.post(
         "/api/v1/shops",
         json={"name": slug.title(), "slug": slug, "home_market": "GB"},
@@ -88,6 +89,12 @@ async def product(client: httpx.AsyncClient, seller: Actor, slug: str, price: in
     pid: int = resp.json()["id"]
     pub = await client.post(f"/api/v1/products/{pid}/publish", headers=seller.headers)
     assert pub.status_code == 200, pub.text
+    plan = await client.post(  # creators show products only under an affiliate plan
+        f"/api/v1/shops/{shop.json()['id']}/affiliate-plans",
+        json={"kind": "open", "items": [{"product_id": pid, "rate_bp": 1000}]},
+        headers=seller.headers,
+    )
+    assert plan.status_code == 201, plan.text
     return pid
 
 

@@ -11,7 +11,10 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts.models import Role
+from liveshop.catalog.products import get_product
 from liveshop.core.db import Database
+from liveshop.creators import plans
+from liveshop.creators.models import PlanKind
 from liveshop.live import deals
 from liveshop.live import service as live
 from liveshop.live.models import SessionStatus
@@ -60,12 +63,25 @@ async def _post(client: httpx.AsyncClient, path: str, **fields: str) -> httpx.Re
     return await client.post(path, data={"csrf_token": token, **fields}, headers=headers)
 
 
+async def _open_plan(db: Database, product_ids: list[int]) -> None:
+    async with db.session() as s:
+        for product_id in product_ids:
+            product = await get_product(s, product_id)
+            await plans.create_plan(
+                s,
+                shop_id=product.shop_id,
+                kind=PlanKind.OPEN,
+                items=[plans.PlanItemSpec(rate_bp=1000, product_id=product_id)],
+            )
+
+
 async def _owner_setup(
     db: Database, client: httpx.AsyncClient, make_actor: MakeActor
 ) -> tuple[Actor, int, list[int], int]:
     seller = await make_actor(Role.SELLER)
     first, sku_id = await make_product(db, seller, "aurora", units=10)
     second, _ = await make_product(db, seller, "boreal", units=10)
+    await _open_plan(db, [first, second])  # creators show products only under a plan
     creator = await make_actor(Role.CREATOR)
     await page_login(client, creator)
     session_id = await _schedule(client, [first, second], "Mugs, live")
