@@ -6,8 +6,10 @@ the page CSRF field (the router's ``verify_form_csrf``). Each action calls the s
 services as the API and publishes the same room event after the service has committed, so
 viewers see a pin or a deal only once the database has it.
 
-The live counters, the room's chat and the stream key (``/api/v1/video/stream-key``, when
-video is installed) are driven by ``static/js/studio.js``.
+The live counters, the room's chat with its moderation (hide a line, mute a viewer, unmute:
+``/api/v1/live/sessions/{id}/comments/…`` and ``…/mutes``, cookie + ``X-CSRF-Token``) and the
+stream key (``/api/v1/video/stream-key``, when video is installed) are driven by
+``static/js/studio.js``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from fastapi import Form, Request, Response
 from liveshop.accounts.deps import CreatorPrincipal, SessionDep
 from liveshop.accounts.models import Role
 from liveshop.accounts.service import Principal
+from liveshop.chat import service as chat
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import NotFound, Unprocessable
 from liveshop.creators import earnings
@@ -139,6 +142,7 @@ async def studio_session(
 ) -> Response:
     own = await _own(session, principal, session_id)
     mine = await earnings.one_session_earnings(session, own)
+    mutes = await chat.active_mutes(session, own.creator_id)
     room = await live_view.room(session, session_id)
     await session.commit()  # reading stock may release expired holds
     market = await get_market(session, room.session.market_code)
@@ -157,6 +161,8 @@ async def studio_session(
         "price_example": _price_example(room, market),
         "mine": mine,
         "fee_label": earnings_view.base_fee_label,
+        "mutes": mutes,
+        "mute_choices": chat.MUTE_CHOICES,
     }
     return await render(
         request, session, principal, "live/studio_session.html", context, market=market

@@ -335,3 +335,50 @@ def test_without_video_the_room_says_it_is_starting_soon(
     expect(page.locator("[data-region=video-placeholder]")).to_contain_text("Video starting soon")
     expect(page.locator("video.room-player")).to_be_hidden()
     assert missing == []  # no playlist is asked for before there is one
+
+
+def test_the_creator_hides_a_comment_and_mutes_its_author_from_the_studio(
+    open_page: Callable[..., Page], demo: Demo
+) -> None:
+    viewer = open_page("buyer15@liveshop.demo", viewport=PHONE)
+    talker = open_page("buyer14@liveshop.demo")  # Tran Van Duc
+    for page in (viewer, talker):
+        enter(page, demo.live_session_id)
+    creator = open_page("creator1@liveshop.demo")
+    creator.goto(f"/studio/sessions/{demo.live_session_id}")
+    expect(creator.locator("#studio")).to_have_attribute("data-connection", "open")
+
+    def say(text: str) -> None:
+        talker.get_by_label("Chat message").fill(text)
+        talker.get_by_label("Chat message").press("Enter")
+
+    spam = "Cheap followers at spam.example"
+    say(spam)
+    expect(viewer.locator(".chat-line", has_text=spam)).to_be_visible()
+    line = creator.locator(".studio-chat .chat-line", has_text=spam)
+    line.get_by_role("button", name="Hide comment by Tran Van Duc").click()
+    for page in (viewer, talker, creator):  # gone from every open chat
+        expect(page.locator(".chat-line", has_text=spam)).to_have_count(0)
+
+    say("Still selling followers")
+    line = creator.locator(".studio-chat .chat-line", has_text="Still selling followers")
+    line.get_by_role("button", name="Mute Tran Van Duc").click()
+    dialog = creator.get_by_role("dialog")
+    expect(dialog.get_by_label("Also hide their comments in this show")).to_be_checked()
+    dialog.get_by_label("Mute for").select_option(label="10 minutes")
+    dialog.get_by_label("Reason (optional)").fill("spam")
+    assert accessibility_problems(creator) == []
+    dialog.get_by_role("button", name="Mute", exact=True).click()
+    muted = creator.locator("[data-region=mutes] .muted-row", has_text="Tran Van Duc")
+    expect(muted).to_contain_text("spam")
+    expect(viewer.locator(".chat-line", has_text="Still selling")).to_have_count(0)
+
+    say("Am I muted?")
+    expect(talker.locator("[data-region=chat-note]")).to_contain_text("You're muted")
+    creator.get_by_role("button", name="Unmute Tran Van Duc").click()
+    expect(muted).to_have_count(0)
+    say("Sorry, no more links")
+    expect(viewer.locator(".chat-line", has_text="Sorry, no more links")).to_be_visible()
+    # The refused line reached nobody (it would have arrived before the later one).
+    for page in (viewer, creator):
+        expect(page.locator(".chat-line", has_text="Am I muted?")).to_have_count(0)

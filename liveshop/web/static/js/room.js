@@ -327,6 +327,12 @@ function onEvent(ev) {
     case "comment":
       chat.add(ev);
       return;
+    case "comment_hidden": // a moderator took these lines down
+      chat.remove(ev.ids);
+      return;
+    case "comment_shown":
+      chat.insert(ev);
+      return;
     case "like": {
       // The room's total (every ~second). Hearts for the likes of others since the last one.
       const others = ev.count - serverLikes - myLikes;
@@ -435,6 +441,14 @@ function onError(frame) {
     "rate-limited": "You're sending messages too fast — wait a moment.",
     "comment-too-long": "That message is too long.",
   };
+  if (frame.code === "muted") {
+    const until = frame.until ? new Date(frame.until) : null;
+    const when = until
+      ? until.toLocaleString(data.money.locale, { dateStyle: "medium", timeStyle: "short" })
+      : null;
+    chat.say(when ? `You're muted in this room until ${when}.` : "You're muted in this room.");
+    return;
+  }
   chat.say(messages[frame.code] || frame.detail || "That didn't work.");
 }
 

@@ -93,6 +93,12 @@ function onEvent(ev) {
       counts.comments += 1;
       chat.add(ev);
       break;
+    case "comment_hidden":
+      chat.remove(ev.ids);
+      return;
+    case "comment_shown":
+      chat.insert(ev);
+      return;
     case "viewers":
       counts.viewers = ev.count;
       counts.peak = Math.max(counts.peak, ev.count);
@@ -208,6 +214,149 @@ async function rotate(button) {
   }
 }
 
+// --- chat moderation: hide a line, mute its author, unmute ----------------------------------
+// The API under the session (cookie + X-CSRF-Token, like the stream key); hiding and muting
+// reach every viewer as room events, so this page's chat follows the same events.
+
+async function moderate(method, path, body) {
+  const resp = await fetch(`${data.session_api}${path}`, {
+    method,
+    credentials: "same-origin",
+    headers: {
+      Accept: "application/json",
+      "X-CSRF-Token": csrfToken(),
+      ...(body ? { "Content-Type": "application/json" } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const answer = resp.status === 204 ? {} : await resp.json().catch(() => ({}));
+  if (!resp.ok) throw new Error(answer.detail || "That didn't work.");
+  return answer;
+}
+
+function lineActions(comment, { mine }) {
+  if (comment.id === undefined || comment.id === null) return null;
+  const name = comment.user ? comment.user.name : "someone";
+  const hide = el("button", {
+    type: "button",
+    text: "Hide",
+    "aria-label": `Hide comment by ${name}`,
+    onclick: async () => {
+      hide.disabled = true;
+      try {
+        await moderate("POST", `/comments/${comment.id}/hide`);
+        chat.remove([comment.id]);
+      } catch (err) {
+        hide.disabled = false;
+        chat.say(String(err.message || err));
+      }
+    },
+  });
+  const mute =
+    comment.host || mine || !comment.user
+      ? null
+      : el("button", {
+          type: "button",
+          text: "Mute",
+          "aria-label": `Mute ${name}`,
+          onclick: () => openMute(comment.user),
+        });
+  return el("span", { class: "chat-actions" }, hide, mute);
+}
+
+const muteDialog = region("mute-dialog");
+const muteForm = muteDialog.querySelector("form");
+const muteError = muteDialog.querySelector("[data-mute=error]");
+let muting = null;
+
+function openMute(user) {
+  muting = user;
+  muteDialog.querySelector("[data-mute=name]").textContent = user.name;
+  muteForm.reset();
+  muteError.hidden = true;
+  muteDialog.showModal();
+}
+
+muteDialog.querySelector("[data-mute=cancel]").addEventListener("click", () => muteDialog.close());
+muteForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!muting) return;
+  const user = muting;
+  const form = new FormData(muteForm);
+  const button = muteForm.querySelector("button[type=submit]");
+  button.disabled = true;
+  try {
+    const made = await moderate("POST", "/mutes", {
+      user_id: user.id,
+      duration_minutes: form.get("duration") ? Number(form.get("duration")) : null,
+      reason: String(form.get("reason") || ""),
+      hide_comments: form.get("hide_comments") === "on",
+    });
+    chat.remove(made.hidden_comment_ids);
+    showMuted(made);
+    muteDialog.close();
+    chat.say(`${user.name} is muted.`);
+  } catch (err) {
+    muteError.textContent = String(err.message || err);
+    muteError.hidden = false;
+  } finally {
+    button.disabled = false;
+  }
+});
+
+const mutes = region("mutes");
+const noMutes = region("no-mutes");
+
+function untilText(expiresAt) {
+  if (!expiresAt) return "until you unmute them";
+  const when = new Date(expiresAt).toLocaleString(data.money.locale, {
+    dateStyle: "medium",
+    timeStyle: "short",
+  });
+  return `until ${when}`;
+}
+
+function showMuted(m) {
+  const old = mutes.querySelector(`[data-user-id="${m.user_id}"]`);
+  const row = el(
+    "li",
+    { class: "muted-row", dataset: { userId: m.user_id } },
+    el(
+      "div",
+      {},
+      el("span", { class: "muted-name", text: m.display_name }),
+      el("span", { class: "pin-meta", text: untilText(m.expires_at) + (m.reason ? ` · ${m.reason}` : "") }),
+    ),
+    el("button", {
+      type: "button",
+      class: "btn btn-ghost btn-sm",
+      text: "Unmute",
+      "aria-label": `Unmute ${m.display_name}`,
+      dataset: { unmute: m.user_id },
+    }),
+  );
+  if (old) old.replaceWith(row);
+  else mutes.prepend(row);
+  noMutes.hidden = true;
+}
+
+mutes.addEventListener("click", async (event) => {
+  const button = event.target.closest("button[data-unmute]");
+  if (!button) return;
+  const row = button.closest(".muted-row");
+  const name = row.querySelector(".muted-name").textContent;
+  button.disabled = true;
+  try {
+    await moderate("DELETE", `/mutes/${button.dataset.unmute}`);
+    row.remove();
+    noMutes.hidden = mutes.children.length > 0;
+    chat.say(`${name} can comment again.`);
+  } catch (err) {
+    button.disabled = false;
+    chat.say(String(err.message || err));
+  }
+});
+
 // --- start ------------------------------------------------------------------------------------
 
 const socket = new RoomSocket(data.ws_path, {
@@ -221,6 +370,7 @@ const chat = new Chat(region("chat"), {
   form: region("chat-form"),
   send: (frame) => socket.send(frame, { queue: true }),
   note: region("chat-note"),
+  actions: lineActions,
 });
 renderCounts();
 tickCountdowns();
