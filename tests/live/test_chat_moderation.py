@@ -4,12 +4,15 @@ error frame and reaches nobody — on one node and across two nodes sharing Redi
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
 
 from liveshop.accounts.models import Role
 from liveshop.core.db import Database
+from liveshop.core.events import dumps
+from liveshop.live.state import Ev, RoomState
 from tests.conftest import redis_broker_url
 from tests.live.conftest import Serve, live_app
 from tests.live.helpers import RoomClient, eventually, new_session
@@ -116,3 +119,31 @@ async def test_a_mute_on_one_node_holds_on_the_other(
         assert "still here" not in _texts(watcher)
         for c in (talker, watcher):
             await c.close()
+
+
+def test_room_state_hides_and_shows_comments_in_place() -> None:
+    state = RoomState(session={"id": 1}, comments_kept=3)
+    seq = 0
+
+    def apply(kind: str, **data: Any) -> None:
+        nonlocal seq
+        seq += 1
+        body = {"seq": seq, "type": kind, **data}
+        state.apply(Ev(dumps(body), body))
+
+    def ids() -> list[int]:
+        return [c["id"] for c in json.loads(state.snapshot())["comments"]]
+
+    for cid in (10, 11, 12):
+        apply("comment", id=cid, user={"id": 7, "name": "Ann"}, text=f"line {cid}")
+    apply("comment_hidden", ids=[11])
+    assert ids() == [10, 12]
+    apply("comment", id=11, user={"id": 7, "name": "Ann"}, text="late copy")  # stays out
+    assert ids() == [10, 12]
+    apply("comment_shown", id=11, user={"id": 7, "name": "Ann"}, text="line 11", host=False)
+    assert ids() == [10, 11, 12]  # back in its place
+    apply("comment", id=13, user={"id": 7, "name": "Ann"}, text="line 13")
+    apply("comment_hidden", ids=[10])
+    apply("comment_shown", id=10, user={"id": 7, "name": "Ann"}, text="line 10", host=False)
+    assert ids() == [11, 12, 13]  # older than every line kept: not squeezed in
+    assert 10 not in state.hidden
