@@ -20,12 +20,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.clock import utcnow
+from liveshop.markets.service import return_windows
 from liveshop.orders.models import Order, OrderEvent
 from liveshop.orders.status import OrderStatus
 
-# A commission becomes payable once the goods are delivered and this window has passed
-# without a refund request (or when the order is completed earlier).
-RETURN_WINDOW = timedelta(days=14)
+# A commission becomes payable once the goods are delivered and the market's return window
+# (``Market.return_window_days``, read through the markets service) has passed without a
+# refund request (or when the order is completed earlier). The window in force when the state
+# is read applies, so an admin's change applies to orders still pending.
+DEFAULT_RETURN_WINDOW = timedelta(days=14)  # a fallback only: every order has its market
 
 PENDING = "pending"  # paid, not yet delivered + return window
 PAYABLE = "payable"  # delivered and the return window is over (or completed)
@@ -57,11 +60,13 @@ def _net(x: int, refunded: int, quantity: int) -> int:
     return x - x * refunded // quantity
 
 
-def accrual_of(status: str, delivered_at: datetime | None, now: datetime) -> str:
+def accrual_of(
+    status: str, delivered_at: datetime | None, now: datetime, return_window: timedelta
+) -> str:
     if status == OrderStatus.COMPLETED:
         return PAYABLE
     if status == OrderStatus.DELIVERED and delivered_at is not None:
-        return PAYABLE if delivered_at + RETURN_WINDOW <= now else PENDING
+        return PAYABLE if delivered_at + return_window <= now else PENDING
     return PENDING
 
 
@@ -102,6 +107,7 @@ async def attributed_orders(
         query = query.where(Order.paid_at >= since)
     orders = (await session.scalars(query.order_by(Order.id))).all()
     delivered = await _delivered_at(session, [o.id for o in orders])
+    windows = await return_windows(session)
     when = now or utcnow()
     out = []
     for o in orders:
@@ -120,7 +126,12 @@ async def attributed_orders(
                 created_at=o.created_at,
                 paid_at=o.paid_at,
                 status=o.status,
-                accrual=accrual_of(o.status, delivered.get(o.id), when),
+                accrual=accrual_of(
+                    o.status,
+                    delivered.get(o.id),
+                    when,
+                    windows.get(o.market_code, DEFAULT_RETURN_WINDOW),
+                ),
                 gmv_minor=gmv,
                 commission_minor=commission,
             )
@@ -151,14 +162,25 @@ async def accrual_by_order(
     if not order_ids:
         return {}
     rows = await session.execute(
-        select(Order.id, Order.status, Order.live_session_id).where(Order.id.in_(list(order_ids)))
+        select(Order.id, Order.status, Order.live_session_id, Order.market_code).where(
+            Order.id.in_(list(order_ids))
+        )
     )
     found = rows.all()
     delivered = await _delivered_at(session, [int(r[0]) for r in found])
+    windows = await return_windows(session)
     when = now or utcnow()
     return {
-        int(oid): (accrual_of(status, delivered.get(int(oid)), when), live_id)
-        for oid, status, live_id in found
+        int(oid): (
+            accrual_of(
+                status,
+                delivered.get(int(oid)),
+                when,
+                windows.get(market, DEFAULT_RETURN_WINDOW),
+            ),
+            live_id,
+        )
+        for oid, status, live_id, market in found
     }
 
 

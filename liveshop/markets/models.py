@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Un
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liveshop.core.clock import utcnow
-from liveshop.core.db import Base, BigIntPK, UTCDateTime
+from liveshop.core.db import Base, BigIntPK, MinorUnits, UTCDateTime
 
 
 class LaunchState(StrEnum):
@@ -18,6 +18,9 @@ class LaunchState(StrEnum):
 
 
 SELLABLE_STATES = frozenset({LaunchState.PILOT, LaunchState.LIVE})
+
+MAX_RETURN_WINDOW_DAYS = 365  # a longer "return window" is a typo, not a policy
+MAX_SHIPPING_FEE_MINOR = 10**9  # an overflow guard; sensible fees are far below it
 
 # planned → pilot → live → paused, and back from paused to pilot or live.
 LAUNCH_TRANSITIONS: dict[LaunchState, frozenset[LaunchState]] = {
@@ -33,6 +36,11 @@ class Market(Base):
     __table_args__ = (
         CheckConstraint("tax_rate_bp >= 0 AND tax_rate_bp <= 10000", name="tax_rate_range"),
         CheckConstraint("currency_exponent >= 0 AND currency_exponent <= 4", name="exponent_range"),
+        CheckConstraint(
+            f"return_window_days >= 0 AND return_window_days <= {MAX_RETURN_WINDOW_DAYS}",
+            name="return_window_range",
+        ),
+        CheckConstraint("shipping_fee_minor >= 0", name="shipping_fee_not_negative"),
     )
 
     code: Mapped[str] = mapped_column(String(2), primary_key=True)  # ISO 3166-1 alpha-2
@@ -47,6 +55,11 @@ class Market(Base):
     platform_commission_bp: Mapped[int] = mapped_column(Integer, default=500)
     launch_state: Mapped[str] = mapped_column(String(10), default=LaunchState.PLANNED)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Days after delivery a buyer may still return goods; commission is pending until then.
+    return_window_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
+    # Flat shipping charged per shop order, in minor units, written like the market's prices
+    # (tax included where prices include tax).
+    shipping_fee_minor: Mapped[int] = mapped_column(MinorUnits, default=0, server_default="0")
 
 
 class MarketLaunchEvent(Base):

@@ -51,11 +51,14 @@ async def launch_history(code: str, _: AdminPrincipal, session: SessionDep) -> l
 async def update_rates(
     code: str, body: RatesIn, _: AdminPrincipal, session: SessionDep
 ) -> MarketOut:
+    """Admin: tax and platform rates, the return window and the flat shipping fee."""
     market = await service.update_rates(
         session,
         code,
         tax_rate_bp=body.tax_rate_bp,
         platform_commission_bp=body.platform_commission_bp,
+        return_window_days=body.return_window_days,
+        shipping_fee_minor=body.shipping_fee_minor,
     )
     return MarketOut.of(market)
 

@@ -4,7 +4,12 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from liveshop.markets.models import LaunchState, Market
+from liveshop.markets.models import (
+    MAX_RETURN_WINDOW_DAYS,
+    MAX_SHIPPING_FEE_MINOR,
+    LaunchState,
+    Market,
+)
 
 
 class MarketOut(BaseModel):
@@ -22,6 +27,14 @@ class MarketOut(BaseModel):
     platform_commission_bp: int
     launch_state: LaunchState
     sellable: bool
+    return_window_days: int = Field(
+        description="Days after delivery a buyer may return goods; creator commission is "
+        "pending until they have passed"
+    )
+    shipping_fee_minor: int = Field(
+        description="Flat shipping per shop order in minor units, written like prices "
+        "(tax included where prices include tax)"
+    )
 
     @classmethod
     def of(cls, m: Market) -> MarketOut:
@@ -38,6 +51,8 @@ class MarketOut(BaseModel):
             platform_commission_bp=m.platform_commission_bp,
             launch_state=LaunchState(m.launch_state),
             sellable=m.launch_state in ("pilot", "live"),
+            return_window_days=m.return_window_days,
+            shipping_fee_minor=m.shipping_fee_minor,
         )
 
 
@@ -51,6 +66,18 @@ class RatesIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     tax_rate_bp: int | None = Field(default=None, ge=0, le=10000)
     platform_commission_bp: int | None = Field(default=None, ge=0, le=10000)
+    return_window_days: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_RETURN_WINDOW_DAYS,
+        description="Days after delivery a buyer may still return goods",
+    )
+    shipping_fee_minor: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_SHIPPING_FEE_MINOR,
+        description="Flat shipping per shop order, minor units, for orders placed from now on",
+    )
 
 
 class LaunchEventOut(BaseModel):

@@ -1,9 +1,11 @@
-"""Markets: currency, tax, launch state. Other domains ask here whether they may sell."""
+"""Markets: currency, tax, launch state, return window, shipping fee. Other domains ask here
+whether they may sell, and what a market's rules are (never reading the table themselves)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +15,8 @@ from liveshop.core.errors import Conflict, NotFound, Unprocessable
 from liveshop.core.money import format_minor, tax_included
 from liveshop.markets.models import (
     LAUNCH_TRANSITIONS,
+    MAX_RETURN_WINDOW_DAYS,
+    MAX_SHIPPING_FEE_MINOR,
     SELLABLE_STATES,
     CategoryCommission,
     LaunchState,
@@ -122,15 +126,55 @@ async def update_rates(
     *,
     tax_rate_bp: int | None = None,
     platform_commission_bp: int | None = None,
+    return_window_days: int | None = None,
+    shipping_fee_minor: int | None = None,
 ) -> Market:
+    """Change a market's rates and rules; each applies from now on (an order keeps the tax,
+    commission and shipping it was placed with; the return window is read when a commission's
+    state is)."""
     market = await get_market(session, code)
+    _check_whole("tax_rate_bp", tax_rate_bp, 0, 10_000)
+    _check_whole("platform_commission_bp", platform_commission_bp, 0, 10_000)
+    _check_whole("return_window_days", return_window_days, 0, MAX_RETURN_WINDOW_DAYS)
+    _check_whole("shipping_fee_minor", shipping_fee_minor, 0, MAX_SHIPPING_FEE_MINOR)
     if tax_rate_bp is not None:
         market.tax_rate_bp = tax_rate_bp
     if platform_commission_bp is not None:
         market.platform_commission_bp = platform_commission_bp
+    if return_window_days is not None:
+        market.return_window_days = return_window_days
+    if shipping_fee_minor is not None:
+        market.shipping_fee_minor = shipping_fee_minor
     market.updated_at = utcnow()
     await session.commit()
     return market
+
+
+def _check_whole(what: str, value: int | None, low: int, high: int) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise Unprocessable(
+            f"{what} must be a whole number from {low} to {high}",
+            code="bad-market-setting",
+            setting=what,
+        )
+
+
+async def return_window(session: AsyncSession, code: str) -> timedelta:
+    """How long after delivery a buyer in this market may still return goods."""
+    return timedelta(days=(await get_market(session, code)).return_window_days)
+
+
+async def return_windows(session: AsyncSession) -> dict[str, timedelta]:
+    """Every market's return window (for reading many orders at once)."""
+    rows = await session.execute(select(Market.code, Market.return_window_days))
+    return {code: timedelta(days=int(days)) for code, days in rows.all()}
+
+
+def shipping_breakdown(market: Market) -> TaxBreakdown:
+    """The market's flat shipping fee per shop order, split into net and tax like a price."""
+    return tax_breakdown(market, market.shipping_fee_minor)
 
 
 def tax_breakdown(market: Market, price_minor: int) -> TaxBreakdown:

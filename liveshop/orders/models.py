@@ -72,6 +72,15 @@ class Order(Base):
         Index("ix_orders_buyer", "buyer_id"),
         Index("ix_orders_live_session", "live_session_id"),
         CheckConstraint("total_minor >= 0", name="total_not_negative"),
+        CheckConstraint("shipping_minor >= 0", name="shipping_not_negative"),
+        CheckConstraint(
+            "shipping_tax_minor >= 0 AND shipping_tax_minor <= shipping_minor",
+            name="shipping_tax_within",
+        ),
+        CheckConstraint(
+            "shipping_subsidy_minor >= 0 AND shipping_subsidy_minor <= shipping_minor",
+            name="shipping_subsidy_within",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -82,8 +91,14 @@ class Order(Base):
     status: Mapped[str] = mapped_column(String(20), default=OrderStatus.PENDING_PAYMENT)
     items_minor: Mapped[int] = mapped_column(MinorUnits)  # Σ line gross (tax included)
     subsidy_minor: Mapped[int] = mapped_column(MinorUnits, default=0)  # platform-funded discount
-    tax_minor: Mapped[int] = mapped_column(MinorUnits)
-    total_minor: Mapped[int] = mapped_column(MinorUnits)  # what the buyer pays
+    tax_minor: Mapped[int] = mapped_column(MinorUnits)  # Σ line tax + shipping tax
+    # Shipping, one flat fee per order (the market's), tax included; the seller ships, so it
+    # goes to the seller net of its tax. A free-shipping campaign pays shipping_subsidy_minor.
+    shipping_minor: Mapped[int] = mapped_column(MinorUnits, default=0, server_default="0")
+    shipping_tax_minor: Mapped[int] = mapped_column(MinorUnits, default=0, server_default="0")
+    shipping_subsidy_minor: Mapped[int] = mapped_column(MinorUnits, default=0, server_default="0")
+    # What the buyer pays: items − subsidy + shipping − shipping subsidy.
+    total_minor: Mapped[int] = mapped_column(MinorUnits)
     refunded_minor: Mapped[int] = mapped_column(MinorUnits, default=0)
     # Attribution: the live session / creator through whom it was bought (commissions).
     live_session_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

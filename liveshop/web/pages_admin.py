@@ -1,4 +1,5 @@
-"""Admin: markets and their launch state, commission rates per category, users and roles."""
+"""Admin: markets (launch state, return window, shipping fee), commission rates per category,
+users and roles."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from liveshop.accounts.models import Role
 from liveshop.catalog.models import Category
 from liveshop.core.errors import Conflict, Unprocessable
 from liveshop.markets import service as markets
-from liveshop.markets.models import LAUNCH_TRANSITIONS, LaunchState
+from liveshop.markets.models import LAUNCH_TRANSITIONS, MAX_RETURN_WINDOW_DAYS, LaunchState
 from liveshop.web.flash import redirect
+from liveshop.web.money_input import example_amount, parse_money
 from liveshop.web.routing import page_router
 from liveshop.web.templating import current_market, render
 
@@ -69,6 +71,11 @@ async def admin_home(
         "categories": list(Category),
         "overrides": overrides,
         "percent": percent,
+        "fee_example": example_amount(
+            rates_market.shipping_fee_minor,
+            rates_market.currency_exponent,
+            rates_market.locale,
+        ),
     }
     return await render(request, session, principal, "admin/index.html", context)
 
@@ -104,6 +111,34 @@ async def set_commission(
     return redirect(
         f"/admin?rates={row.market_code}#rates",
         flash=("success", f"{category.capitalize()} in {row.market_code}: {percent(bp)} %."),
+    )
+
+
+@router.post("/markets/{code}/rules")
+async def set_rules(
+    code: str,
+    session: SessionDep,
+    _: AdminPrincipal,
+    return_window_days: Annotated[int, Form(ge=0, le=MAX_RETURN_WINDOW_DAYS)],
+    shipping_fee: Annotated[str, Form(max_length=24)],
+) -> Response:
+    """The return window (read when a commission's state is) and the flat shipping fee per
+    shop order (for orders placed from now on)."""
+    market = await markets.get_market(session, code)
+    text = shipping_fee.strip()
+    fee = 0 if text and set(text) <= set("0.,") else None
+    if fee is None:
+        fee = parse_money(text, market.currency_exponent, market.locale)
+    market = await markets.update_rates(
+        session, code, return_window_days=return_window_days, shipping_fee_minor=fee
+    )
+    return redirect(
+        f"/admin?rates={market.code}#rules",
+        flash=(
+            "success",
+            f"{market.name}: returns within {market.return_window_days} days, shipping "
+            f"{markets.display_price(market, market.shipping_fee_minor)} per order.",
+        ),
     )
 
 

@@ -122,8 +122,9 @@ async def buy(
     creator_id: int | None = None,
     coupon_code: str | None = None,
     pay: bool = True,
+    market: str = "GB",
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {"market": "GB", "lines": [{"sku_id": sku_id, "quantity": quantity}]}
+    body: dict[str, Any] = {"market": market, "lines": [{"sku_id": sku_id, "quantity": quantity}]}
     if live_session_id is not None or creator_id is not None:
         body["attribution"] = {"live_session_id": live_session_id, "creator_id": creator_id}
     if coupon_code is not None:

@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from liveshop.accounts.models import Role
 from liveshop.core.errors import Unprocessable
+from liveshop.core.migrate import upgrade
 from liveshop.markets import service
+from liveshop.markets.reference import market_rules
 from tests.support import MakeActor, assert_problem
 
 
@@ -124,3 +131,62 @@ async def test_category_commission_overrides_default(
         "/api/v1/markets/GB/commissions/beauty", json={"rate_bp": 10001}, headers=admin.headers
     )
     assert_problem(bad, 422, "validation-error")
+
+
+async def test_return_window_and_shipping_fee_per_market(
+    client: httpx.AsyncClient, session: AsyncSession, make_actor: MakeActor
+) -> None:
+    markets = {m["code"]: m for m in (await client.get("/api/v1/markets")).json()}
+    rules = {c: (m["return_window_days"], m["shipping_fee_minor"]) for c, m in markets.items()}
+    assert rules == {
+        "GB": (14, 300),  # Consumer Contracts Regulations: 14 days; £3.00 with VAT
+        "DE": (14, 490), "FR": (14, 490), "IT": (14, 490), "ES": (14, 490),  # EU: 14 days
+        "ID": (7, 1_000_000), "TH": (7, 4_000), "MY": (7, 490), "VN": (7, 20_000),
+        "US": (30, 599),
+    }  # fmt: skip
+    assert await service.return_window(session, "vn") == timedelta(days=7)
+    assert (await service.return_windows(session))["GB"] == timedelta(days=14)
+    gb = await service.get_market(session, "GB")
+    split = service.shipping_breakdown(gb)
+    assert (split.net_minor, split.tax_minor, split.gross_minor) == (250, 50, 300)
+
+    admin, seller = await make_actor(Role.ADMIN), await make_actor(Role.SELLER)
+    body = {"return_window_days": 21, "shipping_fee_minor": 350}
+    assert_problem(await client.patch("/api/v1/markets/GB", json=body), 401)
+    assert_problem(await client.patch("/api/v1/markets/GB", json=body, headers=seller.headers), 403)
+    for bad in (
+        {"return_window_days": -1},
+        {"return_window_days": 366},
+        {"shipping_fee_minor": -1},
+        {"shipping_fee_minor": 10**12},
+        {"shipping_fee_minor": 2.5},
+    ):
+        resp = await client.patch("/api/v1/markets/GB", json=bad, headers=admin.headers)
+        assert_problem(resp, 422, "validation-error")
+    with pytest.raises(Unprocessable) as exc:  # the service refuses them too
+        await service.update_rates(session, "GB", return_window_days=-3)
+    assert exc.value.code == "bad-market-setting"
+    await session.rollback()
+    ok = await client.patch("/api/v1/markets/GB", json=body, headers=admin.headers)
+    assert ok.status_code == 200, ok.text
+    assert (ok.json()["return_window_days"], ok.json()["shipping_fee_minor"]) == (21, 350)
+    await session.rollback()
+    assert await service.return_window(session, "GB") == timedelta(days=21)
+
+
+def test_a_migrated_database_has_the_reference_rules(tmp_path: Path) -> None:
+    """Migration 0009 gives existing markets the same rules a fresh load of the reference has."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
+    upgrade(url)
+
+    async def read() -> dict[str, tuple[int, int]]:
+        engine = create_async_engine(url)
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text("SELECT code, return_window_days, shipping_fee_minor FROM markets")
+            )
+            found = {code: (days, fee) for code, days, fee in rows.all()}
+        await engine.dispose()
+        return found
+
+    assert asyncio.run(read()) == market_rules()

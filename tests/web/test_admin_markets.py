@@ -1,0 +1,61 @@
+"""The admin's markets page sets a market's return window and flat shipping fee (both DBs)."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from liveshop.accounts.models import Role
+from liveshop.markets import service as markets
+from tests.support import MakeActor
+from tests.web.test_pages import csrf_of, page_login
+
+
+async def test_admin_sets_return_window_and_shipping_fee(
+    client: httpx.AsyncClient, make_actor: MakeActor, session: AsyncSession
+) -> None:
+    await page_login(client, await make_actor(Role.ADMIN))
+    page = await client.get("/admin?rates=ID")
+    assert page.status_code == 200
+    assert 'value="10.000,00"' in page.text  # Rp 10.000 as Indonesia writes it
+    token = csrf_of(page)
+
+    saved = await client.post(
+        "/admin/markets/ID/rules",
+        data={"csrf_token": token, "return_window_days": "10", "shipping_fee": "12.500"},
+    )
+    assert saved.status_code == 303, saved.text
+    await session.rollback()
+    found = await markets.get_market(session, "ID")
+    assert (found.return_window_days, found.shipping_fee_minor) == (10, 1_250_000)
+    shown = await client.get(saved.headers["location"])
+    assert "returns within 10 days" in shown.text
+
+    free = await client.post(
+        "/admin/markets/GB/rules",
+        data={"csrf_token": token, "return_window_days": "14", "shipping_fee": "0.00"},
+    )
+    assert free.status_code == 303
+    for bad in (
+        {"return_window_days": "-1", "shipping_fee": "3.00"},
+        {"return_window_days": "400", "shipping_fee": "3.00"},
+        {"return_window_days": "14", "shipping_fee": "-3"},
+        {"return_window_days": "14", "shipping_fee": "3.001"},
+    ):
+        resp = await client.post("/admin/markets/GB/rules", data={"csrf_token": token, **bad})
+        assert resp.status_code == 422, (bad, resp.text[:300])
+    await session.rollback()
+    gb = await markets.get_market(session, "GB")
+    assert (gb.return_window_days, gb.shipping_fee_minor) == (14, 0)
+
+
+async def test_only_admins_post_market_rules(
+    client: httpx.AsyncClient, make_actor: MakeActor
+) -> None:
+    await page_login(client, await make_actor(Role.SELLER))
+    token = csrf_of(await client.get("/"))
+    resp = await client.post(
+        "/admin/markets/GB/rules",
+        data={"csrf_token": token, "return_window_days": "1", "shipping_fee": "1.00"},
+    )
+    assert resp.status_code == 403
