@@ -205,16 +205,23 @@ def bench_fanout(
     viewers: Annotated[int, typer.Option(min=1, help="WebSocket viewers in the room")] = 1000,
     chat_rate: Annotated[float, typer.Option(min=0, help="Comments per second")] = 100.0,
     seconds: Annotated[float, typer.Option(min=1, help="Measured window")] = 10.0,
-    nodes: Annotated[int, typer.Option(min=1, help="Server processes (Redis when > 1)")] = 1,
+    nodes: Annotated[int, typer.Option(min=1, help="Server nodes, one port each")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Server processes per node, sharing its port")
+    ] = 1,
     stock_rate: Annotated[float, typer.Option(min=0, help="Stock updates per second")] = 10.0,
     naive: Annotated[bool, typer.Option(help="Baseline: one send per event per viewer")] = False,
     comment_cap: Annotated[
         float | None, typer.Option(help="Chat lines/s shown in big rooms (server default 30)")
     ] = None,
     runs: Annotated[int, typer.Option(min=1, help="Repeat and report medians")] = 1,
-    redis_url: Annotated[str, typer.Option(help="Redis for --nodes > 1")] = (
+    redis_url: Annotated[str, typer.Option(help="Redis when more than one process")] = (
         "redis://127.0.0.1:6379/15"
     ),
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="PostgreSQL server for a fresh database (default: fresh SQLite)"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
 ) -> None:
     """N real WebSocket viewers in one live room; latency from publish to receipt."""
@@ -229,6 +236,8 @@ def bench_fanout(
         chat_rate=chat_rate,
         seconds=seconds,
         nodes=nodes,
+        workers=workers,
+        database_url=database_url,
         stock_rate=stock_rate,
         naive=naive,
         comment_cap=comment_cap,

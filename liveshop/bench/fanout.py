@@ -59,6 +59,7 @@ class FanoutOptions:
     chat_rate: float = 100.0
     seconds: float = 10.0
     nodes: int = 1
+    workers: int = 1  # server processes per node, sharing its port (SO_REUSEPORT)
     stock_rate: float = 10.0
     naive: bool = False
     parse_every: int = 20  # one fully parsed socket in this many…
@@ -67,6 +68,13 @@ class FanoutOptions:
     drain_s: float = 3.0  # keep listening this long after the last publish
     redis_url: str = "redis://127.0.0.1:6379/15"
     client_procs: int | None = None
+    # A PostgreSQL URL: the run creates a fresh database next to it (dropped afterwards).
+    # Default: a fresh SQLite file (the embedded database).
+    database_url: str | None = None
+
+    @property
+    def processes(self) -> int:
+        return self.nodes * self.workers
 
 
 # --- small helpers -------------------------------------------------------------------------
@@ -172,8 +180,19 @@ async def _prepare(db_url: str, commenters: int) -> tuple[int, list[str]]:
         await db.dispose()
 
 
+def _listen(port: int) -> socket.socket:
+    """The node's port, shared by its worker processes (the kernel spreads connections)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(4096)
+    sock.set_inheritable(True)
+    return sock
+
+
 def _node_main(port: int, cpu: int | None, drive_stock: bool) -> None:
-    """One server process: the real app under uvicorn; node 0 also publishes stock."""
+    """One server process: the real app under uvicorn; the first also publishes stock."""
     _pin({cpu} if cpu is not None else None)
     raise_nofile(1_048_576)
     import uvicorn
@@ -194,7 +213,13 @@ def _node_main(port: int, cpu: int | None, drive_stock: bool) -> None:
         ws_ping_interval=None,  # the counting viewers do not answer pings
         timeout_graceful_shutdown=3,
     )
-    server = uvicorn.Server(config)
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            print(json.dumps({"ready": os.getpid()}), flush=True)  # serving now
+
+    server = Server(config)
 
     async def drive(start_ms: float, seconds: float, rate: float, session_id: int) -> None:
         sent = 0
@@ -225,7 +250,8 @@ def _node_main(port: int, cpu: int | None, drive_stock: bool) -> None:
 
     async def main() -> None:
         controller = asyncio.create_task(control())
-        await server.serve()
+
+        await server.serve(sockets=[_listen(port)])
         controller.cancel()
 
     profile_to = os.environ.get("LIVESHOP_BENCH_PROFILE")
@@ -528,7 +554,7 @@ class _Nodes:
     def __init__(self, opts: FanoutOptions, db_url: str, workdir: Path) -> None:
         self.ports = [_free_port() for _ in range(opts.nodes)]
         broker = "memory://"
-        if opts.nodes > 1:
+        if opts.processes > 1:
             sep = "&" if "?" in opts.redis_url else "?"
             broker = f"{opts.redis_url}{sep}prefix=bench{uuid.uuid4().hex[:8]}:"
         env = {
@@ -544,8 +570,11 @@ class _Nodes:
             env["LIVESHOP_LIVE_COMMENT_CAP_PER_S"] = str(opts.comment_cap)
         ncpu = os.cpu_count() or 1
         self.procs = []
-        for i, port in enumerate(self.ports):
-            cpu = i % ncpu if ncpu > 1 else None
+        self.procs_ports = [port for port in self.ports for _ in range(opts.workers)]
+        for i, port in enumerate(self.procs_ports):
+            # One process: the server on CPU 0, the clients on the others. Several: the
+            # scheduler places them (pinning them would starve the clients of a core).
+            cpu = 0 if ncpu > 1 and opts.processes == 1 else None
             cmd = [sys.executable, "-m", "liveshop.bench.fanout", "--node", str(port)]
             cmd += [str(cpu if cpu is not None else -1), "1" if i == 0 else "0"]
             log = (workdir / f"node{i}.log").open("w")
@@ -556,16 +585,23 @@ class _Nodes:
             )
 
     def wait_ready(self, timeout_s: float = 60) -> None:
+        """Every process says it is serving (a shared port answers as soon as one does,
+        and the kernel only spreads connections over the processes listening by then)."""
+        import select
+
         deadline = time.monotonic() + timeout_s
-        for proc, port in zip(self.procs, self.ports, strict=True):
+        for proc, port in zip(self.procs, self.procs_ports, strict=True):
+            stdout = proc.stdout
+            assert stdout is not None
             while True:
                 if proc.poll() is not None:
-                    raise RuntimeError(f"server node on port {port} exited ({proc.returncode})")
-                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
-                    break
+                    raise RuntimeError(f"server process on port {port} exited ({proc.returncode})")
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"server node on port {port} did not start")
-                time.sleep(0.05)
+                    raise TimeoutError(f"server process on port {port} did not start")
+                if select.select([stdout], [], [], 0.1)[0]:
+                    line = stdout.readline()
+                    if line and "ready" in json.loads(line):
+                        break
 
     def cpu_s(self) -> list[float]:
         return [_proc_cpu_s(p.pid) for p in self.procs]
@@ -599,9 +635,9 @@ class _Nodes:
                 proc.wait()
 
 
-def _client_cpus(nodes: int) -> set[int] | None:
+def _client_cpus(processes: int) -> set[int] | None:
     ncpu = os.cpu_count() or 1
-    if nodes == 1 and ncpu > 1:
+    if processes == 1 and ncpu > 1:
         return set(range(1, ncpu))
     return None
 
@@ -614,34 +650,49 @@ def commenters_needed(opts: FanoutOptions) -> int:
 def run_fanout(opts: FanoutOptions, console: Any | None = None) -> dict[str, Any]:
     """Run one measurement and return the result object (``RESULT_KEYS`` and details)."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     console = console or Console(stderr=True)
     # Cheap password hashing for the bench's throwaway users (this process only).
     os.environ.setdefault("LIVESHOP_PASSWORD_TIME_COST", "1")
     os.environ.setdefault("LIVESHOP_PASSWORD_MEMORY_COST_KIB", "8192")
     from liveshop.accounts.passwords import _hasher
-    from liveshop.core.migrate import upgrade
     from liveshop.core.settings import get_settings
 
     get_settings.cache_clear()
     _hasher.cache_clear()
     limit = raise_nofile(opts.viewers * 2 + 4096)
-    per_node = math.ceil(opts.viewers / opts.nodes) + commenters_needed(opts) + 64
-    if per_node > limit:
+    per_proc = math.ceil(opts.viewers / opts.processes) + commenters_needed(opts) + 64
+    if per_proc > limit:
         console.print(
-            f"[yellow]each server node may hold only {limit} open files (hard limit) but "
-            f"needs ~{per_node}: expect refused connections; use more --nodes[/yellow]"
+            f"[yellow]each server process may hold only {limit} open files (hard limit) but "
+            f"needs ~{per_proc}: expect refused connections; use --workers 2[/yellow]"
         )
     workdir = Path(tempfile.mkdtemp(prefix="liveshop-fanout-"))
     db_url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+    fresh_pg = None
+    if opts.database_url:
+        fresh_pg = db_url = asyncio.run(_fresh_postgres(opts.database_url))
+    try:
+        result = _run_with(opts, db_url, workdir, console)
+    finally:
+        if fresh_pg is not None:
+            asyncio.run(_drop_postgres(fresh_pg))
+    shutil.rmtree(workdir, ignore_errors=True)  # kept (with the nodes' logs) when a run fails
+    return result
+
+
+def _run_with(opts: FanoutOptions, db_url: str, workdir: Path, console: Any) -> dict[str, Any]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from liveshop.core.migrate import upgrade
+
     commenters = commenters_needed(opts)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         step = progress.add_task("preparing database", total=None)
         upgrade(db_url)
         session_id, tokens = asyncio.run(_prepare(db_url, commenters))
-        progress.update(step, description=f"starting {opts.nodes} server node(s)")
+        progress.update(step, description=f"starting {opts.processes} server process(es)")
         nodes = _Nodes(opts, db_url, workdir)
         try:
             nodes.wait_ready()
@@ -649,8 +700,40 @@ def run_fanout(opts: FanoutOptions, console: Any | None = None) -> dict[str, Any
         finally:
             progress.update(step, description="stopping server nodes")
             nodes.stop()
-    shutil.rmtree(workdir, ignore_errors=True)  # kept (with the nodes' logs) when a run fails
     return result
+
+
+async def _fresh_postgres(url: str) -> str:
+    """A new empty database on the server of ``url``; returns its URL."""
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    if base.drivername in ("postgres", "postgresql"):
+        base = base.set(drivername="postgresql+asyncpg")
+    name = f"liveshop_bench_{uuid.uuid4().hex[:10]}"
+    await _pg_admin(base, f'CREATE DATABASE "{name}"')
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+async def _drop_postgres(url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    admin = target.set(database="postgres")
+    with contextlib.suppress(Exception):
+        await _pg_admin(admin, f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+
+
+async def _pg_admin(url: Any, statement: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
 
 
 def _measure(
@@ -672,7 +755,7 @@ def _measure(
         "start_ms": ctx.Value("d", 0.0),
         "drain": opts.drain_s,
         "results": ctx.Queue(),
-        "client_cpus": _client_cpus(opts.nodes),
+        "client_cpus": _client_cpus(opts.processes),
     }
     rss_idle = nodes.rss_mb()
     sample_args = (sampled, True, 0.0, shared, opts.seconds)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 from liveshop.bench.fanout import RESULT_KEYS, FanoutOptions, median_of, run_fanout
+from tests.conftest import service_missing
 
 
 def test_fanout_bench_smoke() -> None:
@@ -14,6 +17,28 @@ def test_fanout_bench_smoke() -> None:
     assert result["dropped_viewers"] == 0
     assert 0 < result["p50_ms"] <= result["p99_ms"]
     assert median_of([result, result])["deliveries"] == result["deliveries"]
+
+
+def test_fanout_bench_smoke_one_node_two_workers(redis_url: str) -> None:
+    """One port served by two processes (SO_REUSEPORT) over Redis and a fresh PostgreSQL
+    database: every viewer, whichever process took it, gets every event of the room."""
+    admin = os.environ.get("LIVESHOP_TEST_POSTGRES_URL")
+    if not admin:
+        service_missing("PostgreSQL", "LIVESHOP_TEST_POSTGRES_URL is not set")
+    opts = FanoutOptions(
+        viewers=40,
+        seconds=2,
+        chat_rate=4,
+        stock_rate=5,
+        workers=2,
+        redis_url=redis_url,
+        database_url=admin,
+    )
+    result = run_fanout(opts)
+    assert result["viewers_connected"] == 40
+    assert result["dropped_viewers"] == 0
+    assert len(result["server_cpu_cores"]) == 2
+    assert result["completeness"] == 1.0  # small room: no sampling, every event to everyone
 
 
 async def test_counting_viewer_counts_markers_split_across_reads() -> None:
