@@ -39,6 +39,14 @@ def serve(
         os.environ["LIVESHOP_PORT"] = str(port)
         get_settings.cache_clear()
     s = get_settings()
+    if workers > 1:
+        if s.broker_url.startswith("memory"):
+            console.print(
+                "[red]--workers > 1 needs LIVESHOP_BROKER_URL=redis://…: with the in-process "
+                "broker, live-room events would not cross the workers[/red]"
+            )
+            raise typer.Exit(2)
+        os.environ.setdefault("LIVESHOP_LIVE_WORKERS", str(workers))  # shared frame budget
     uvicorn.run(
         "liveshop.app:create_app",
         factory=True,

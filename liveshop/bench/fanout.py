@@ -1,7 +1,8 @@
 """``liveshop bench fanout``: N real WebSocket viewers in one live room.
 
-The server runs as K separate processes (``python -m liveshop.bench.fanout --node``), over
-Redis when K > 1, on a fresh SQLite database. Viewers connect from separate client
+The server runs as separate processes (``python -m liveshop.bench.fanout --node``), over
+Redis when there is more than one, on a fresh SQLite database (or, with
+``--database-url``, a fresh PostgreSQL one). Viewers connect from separate client
 processes: about 5 % of sockets are full ``websockets`` clients that parse every frame and
 measure latency; the rest are a bare asyncio protocol that parses frame headers and counts
 the benchmark's events (``"type":"comment"``/``"stock"``) — a Python client cannot fully
@@ -11,8 +12,9 @@ publishes stock updates; every event carries its scheduled time, so a lagging pu
 shows up as latency.
 Latency = receipt time at the viewer − scheduled publish time, same clock (one machine).
 
-The server is pinned to CPU 0 and the clients to CPU 1 when K = 1 (two nodes take both
-CPUs and the clients float). ``naive=True`` runs the same server with
+The server processes (K nodes × W workers; W > 1 share one port through SO_REUSEPORT and
+split the node's frame budget) are pinned to CPU 0 and the clients to the other CPUs: the
+load generator must not eat the server's core. ``naive=True`` runs the same server with
 ``LIVESHOP_LIVE_FANOUT=naive``: one send per event per viewer, no batching.
 """
 
@@ -566,15 +568,18 @@ class _Nodes:
             "LIVESHOP_RESERVATION_SWEEP_SECONDS": "0",
             "LIVESHOP_VIDEO_PROVIDER": "off",  # no media server in the measured process
         }
+        if opts.workers > 1:  # the node's frame budget is shared by its workers
+            env["LIVESHOP_LIVE_WORKERS"] = str(opts.workers)
         if opts.comment_cap is not None:
             env["LIVESHOP_LIVE_COMMENT_CAP_PER_S"] = str(opts.comment_cap)
         ncpu = os.cpu_count() or 1
         self.procs = []
         self.procs_ports = [port for port in self.ports for _ in range(opts.workers)]
         for i, port in enumerate(self.procs_ports):
-            # One process: the server on CPU 0, the clients on the others. Several: the
-            # scheduler places them (pinning them would starve the clients of a core).
-            cpu = 0 if ncpu > 1 and opts.processes == 1 else None
+            # The server processes share CPU 0, the load generator has the others: on a
+            # 2-core box, floating clients would take the server's core (they are greedy
+            # readers), and the run would measure the clients.
+            cpu = 0 if ncpu > 1 else None
             cmd = [sys.executable, "-m", "liveshop.bench.fanout", "--node", str(port)]
             cmd += [str(cpu if cpu is not None else -1), "1" if i == 0 else "0"]
             log = (workdir / f"node{i}.log").open("w")
@@ -635,9 +640,9 @@ class _Nodes:
                 proc.wait()
 
 
-def _client_cpus(processes: int) -> set[int] | None:
+def _client_cpus() -> set[int] | None:
     ncpu = os.cpu_count() or 1
-    if processes == 1 and ncpu > 1:
+    if ncpu > 1:
         return set(range(1, ncpu))
     return None
 
@@ -755,7 +760,7 @@ def _measure(
         "start_ms": ctx.Value("d", 0.0),
         "drain": opts.drain_s,
         "results": ctx.Queue(),
-        "client_cpus": _client_cpus(opts.processes),
+        "client_cpus": _client_cpus(),
     }
     rss_idle = nodes.rss_mb()
     sample_args = (sampled, True, 0.0, shared, opts.seconds)

@@ -14,9 +14,12 @@ class HubConfig(BaseSettings):
     # docs/architecture.md). "naive": one send per event per viewer — a benchmark baseline.
     fanout: Literal["batched", "naive"] = "batched"
     # A bigger room gets a longer tick so frames/s per node stay under max_frames_per_s.
+    # A node of several worker processes (``liveshop serve --workers N``) shares that
+    # budget: each worker keeps to max_frames_per_s / workers.
     tick_min_s: float = 0.1
     tick_max_s: float = 0.25
     max_frames_per_s: int = 60_000
+    workers: int = 1
     history_size: int = 1000  # per-room replay ring (broker and local)
     snapshot_comments: int = 50
     # Chat sampling: in rooms with at least sample_from_viewers local viewers, at most

@@ -186,7 +186,8 @@ class Room:
 
     def tick_s(self) -> float:
         c = self.config
-        return min(max(self.hub.total_conns() / c.max_frames_per_s, c.tick_min_s), c.tick_max_s)
+        budget = c.max_frames_per_s / max(1, c.workers)  # frames/s this process may write
+        return min(max(self.hub.total_conns() / budget, c.tick_min_s), c.tick_max_s)
 
     def phases(self) -> int:
         """Groups the room's sockets are written in, one group per phase of the tick."""
