@@ -1,8 +1,9 @@
 """A room's current state, rebuilt from its events, and the snapshot a joining viewer gets.
 
-The state is advanced only when a tick's events go out (``Room.flush``), so a snapshot
-taken between ticks is exactly "everything up to the last delivered seq" and the next
-tick frame continues it without a gap or a duplicate.
+The state is advanced when the room makes a batch of what arrived (``Room.step``), so a
+snapshot taken between phases is exactly "everything up to the last batch"; the socket that
+gets it is marked as having that batch and its next frame continues without a gap or a
+duplicate.
 """
 
 from __future__ import annotations
