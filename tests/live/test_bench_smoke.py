@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from liveshop.bench.fanout import RESULT_KEYS, FanoutOptions, median_of, run_fanout
 from tests.conftest import service_missing
@@ -57,3 +58,22 @@ async def test_counting_viewer_counts_markers_split_across_reads() -> None:
             fanout._READ_BUFFER[: len(chunk)] = chunk
             viewer.buffer_updated(len(chunk))
         assert (tally.counted, tally.frames) == (10, 5), size
+
+
+def test_serve_with_workers_refuses_the_in_process_broker(monkeypatch: Any) -> None:
+    """Several workers with the in-process broker would split a room's viewers into
+    separate rooms: the command says so and exits instead of serving."""
+    from typer.testing import CliRunner
+
+    from liveshop.cli import app
+    from liveshop.core.settings import get_settings
+
+    monkeypatch.setenv("LIVESHOP_BROKER_URL", "memory://")
+    monkeypatch.delenv("LIVESHOP_PORT", raising=False)  # serve sets it; restored after
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["serve", "--workers", "2", "--port", "1"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert "LIVESHOP_BROKER_URL=redis" in result.output.replace("\n", "")
