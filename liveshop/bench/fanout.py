@@ -529,17 +529,19 @@ async def _commenters(
     await asyncio.get_running_loop().run_in_executor(None, shared["go"].wait)
     start = shared["start_ms"].value
     sent = 0
+    lags = array.array("d")  # how late each comment left this process (client-side lag)
     for i in range(int(seconds * rate)):
         at = start + i * 1000.0 / rate
         await asyncio.sleep(max(0.0, (at - time.time() * 1000) / 1000))
         text = f"bench t={at:.3f} #{i}"
         with contextlib.suppress(Exception):
             await sockets[i % len(sockets)].send(json.dumps({"type": "comment", "text": text}))
+            lags.append(time.time() * 1000 - at)
             sent += 1
     await asyncio.sleep(shared["drain"])
     for task in readers:
         task.cancel()
-    return {"comments_sent": sent}
+    return {"comments_sent": sent, "send_lags": lags.tobytes()}
 
 
 def _commenter_proc(urls: list[str], rate: float, shared: dict[str, Any], seconds: float) -> None:
@@ -829,6 +831,7 @@ def _summary(
 ) -> dict[str, Any]:
     viewer_results = [r for r in results if "connected" in r]
     comments_sent = sum(int(r.get("comments_sent", 0)) for r in results)
+    send_lags = _merged([r for r in results if "send_lags" in r], "send_lags")
     latencies = _merged(viewer_results, "latencies")
     stock = _merged(viewer_results, "stock_latencies")
     connected = sum(int(r["connected"]) for r in viewer_results)
@@ -848,6 +851,8 @@ def _summary(
         "stock_p50_ms": round(percentile(stock, 0.50), 1),
         "stock_p99_ms": round(percentile(stock, 0.99), 1),
         "comments_sent": comments_sent,
+        # Latency the load generator itself adds: how late comments left the commenters.
+        "comment_send_lag_p99_ms": round(percentile(send_lags, 0.99), 1),
         "stock_sent": stock_sent,
         "completeness": round(deliveries / max(events_sent * connected, 1), 3),
         "latency_samples": len(latencies),
