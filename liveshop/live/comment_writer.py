@@ -4,13 +4,21 @@ At 100 comments/s a transaction per comment keeps the database (and, on SQLite, 
 writer) busy all the time and queues the comments behind each other; the writer instead
 takes whatever has arrived, stores it in one transaction, and hands each socket its stored
 comment — which the socket then publishes. Persist first, publish second still holds.
+
+The database work runs on a thread of its own with its own event loop and connection: the
+node's main loop spends most of a big room's time writing frames to sockets, and every
+round trip of a store (BEGIN, UPDATE, INSERT, COMMIT — or aiosqlite's thread hops) would
+otherwise wait for the main loop's next turn. One hand-off per batch crosses the threads.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -20,6 +28,45 @@ from liveshop.core.errors import Conflict
 from liveshop.live import activity
 
 log = structlog.get_logger("liveshop.live.comments")
+
+T = TypeVar("T")
+
+
+class _DbThread:
+    """A thread running an event loop and a Database of its own (same URL)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.loop = asyncio.new_event_loop()
+        self.db: Database | None = None
+        self._thread = threading.Thread(target=self._run, name="comment-writer-db", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+        self.loop.close()
+
+    def database(self) -> Database:
+        """The thread's Database (call on the thread's loop)."""
+        if self.db is None:
+            small = {} if self.url.startswith("sqlite") else {"pool_size": 2, "max_overflow": 2}
+            self.db = Database(self.url, **small)
+        return self.db
+
+    async def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Await ``coro`` on the thread's loop from the caller's loop."""
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
+
+    async def stop(self) -> None:
+        async def dispose() -> None:
+            if self.db is not None:
+                await self.db.dispose()
+
+        with contextlib.suppress(Exception):
+            await self.run(dispose())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        await asyncio.to_thread(self._thread.join, 10)
 
 
 @dataclass
@@ -40,7 +87,8 @@ class CommentWriter:
         self._queue: list[_Pending] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._conn: AsyncConnection | None = None
+        self._conn: AsyncConnection | None = None  # used on the database thread only
+        self._thread: _DbThread | None = None
 
     async def post(self, *, session_id: int, user_id: int, text: str) -> int:
         """Store a comment (with the next batch) and return its id; 409 ``room-not-live``
@@ -64,21 +112,31 @@ class CommentWriter:
                 del self._queue[: self.max_batch]
                 await self._store(batch)
 
-    async def _connection(self) -> AsyncConnection:
+    async def _connection(self, db: Database) -> AsyncConnection:
         """The writer's own connection, kept between batches (no connect per batch)."""
         if self._conn is None or self._conn.closed or self._conn.invalidated:
-            self._conn = await self.db.engine.connect()
+            self._conn = await db.engine.connect()
         return self._conn
+
+    async def _store_on_thread(self, thread: _DbThread, items: list[tuple[int, int, str]]) -> Any:
+        """Runs on the database thread's loop."""
+        try:
+            conn = await self._connection(thread.database())
+            async with AsyncSession(bind=conn, expire_on_commit=False) as s:
+                return await activity.post_comments(s, items)
+        except Exception:
+            await self._drop_connection()
+            raise
 
     async def _store(self, batch: list[_Pending]) -> None:
         items = [(p.session_id, p.user_id, p.text) for p in batch]
+        if self._thread is None:
+            self._thread = _DbThread(self.db.url)
+        thread = self._thread
         try:
-            conn = await self._connection()
-            async with AsyncSession(bind=conn, expire_on_commit=False) as s:
-                stored = await activity.post_comments(s, items)
+            stored = await thread.run(self._store_on_thread(thread, items))
         except Exception as exc:
             log.exception("storing comments failed", count=len(batch))
-            await self._drop_connection()
             for p in batch:
                 if not p.stored.done():
                     p.stored.set_exception(exc)
@@ -106,4 +164,8 @@ class CommentWriter:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        await self._drop_connection()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            with contextlib.suppress(Exception):
+                await thread.run(self._drop_connection())
+            await thread.stop()

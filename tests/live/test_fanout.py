@@ -290,7 +290,9 @@ def test_rolling_groups_deliver_every_event_once_in_order(ops: list[tuple[str, A
                 room.remove(conns[arg % len(conns)])
         for _ in range(MAX_PHASES + 1):
             room.step()
-        assert all(len(g.members) <= 2 for g in room.groups) or len(room.groups) == MAX_PHASES
+        assert len(room.groups) == room.phases()
+        members = [c for g in room.groups for c in g.members]
+        assert sorted(map(id, members)) == sorted(map(id, room.conns)), "each socket once"
         for conn, since in joined_at.items():
             got = conn.received()
             seqs = [e["seq"] for e in got if "seq" in e]
