@@ -6,7 +6,10 @@ Who pays shows in the ledger:
   the commissions do not change), ``OrderLine.subsidy_minor`` is what the platform pays
   instead of the buyer, and the sale posts it to ``platform_subsidy_expense``;
 - a **coupon** is the seller's own discount: it lowers the line's price (gross), so the
-  seller's net — and the commissions and tax computed from it — are lower. No one else pays.
+  seller's net — and the commissions and tax computed from it — are lower. No one else pays;
+- **free shipping** is platform money too: ``Order.shipping_subsidy_minor`` (up to the
+  campaign's per-order cap) is the part of the order's shipping fee the platform pays instead
+  of the buyer; the seller, who ships, still gets the whole fee net of its tax.
 
 Budgets are never exceeded, even by concurrent checkouts: a claim is ONE conditional UPDATE
 (``spent = spent + x WHERE spent + x <= budget``) inside the checkout transaction, so it is
@@ -41,6 +44,7 @@ from liveshop.creators.plans import check_rate, not_in_past
 from liveshop.ledger.service import allocate
 
 CHECKOUT_KINDS = (CampaignKind.LIVE_DISCOUNT_BP, CampaignKind.FIXED_DISCOUNT_MINOR)
+SHIPPING_KINDS = (CampaignKind.FREE_SHIPPING,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,8 +160,16 @@ def checkout_subsidy(campaign: SubsidyCampaign, goods_minor: int, *, in_live: bo
     elif campaign.kind == CampaignKind.FIXED_DISCOUNT_MINOR:
         amount = int(campaign.value)
     else:
-        return 0  # free shipping: orders carry no shipping fee yet; bonuses are per session
+        return 0  # free shipping pays the shipping fee (below); bonuses are per session
     return max(0, min(amount, campaign.per_order_cap_minor, goods_minor))
+
+
+def shipping_subsidy(campaign: SubsidyCampaign, shipping_minor: int) -> int:
+    """What a free-shipping campaign pays of an order's shipping fee: all of it, up to the
+    per-order cap (the buyer pays the rest)."""
+    if campaign.kind != CampaignKind.FREE_SHIPPING or shipping_minor <= 0:
+        return 0
+    return max(0, min(shipping_minor, campaign.per_order_cap_minor))
 
 
 async def claim_checkout_subsidy(
@@ -166,6 +178,21 @@ async def claim_checkout_subsidy(
     """The first active campaign that still has the budget pays; at most one per order."""
     for campaign in await active_campaigns(session, market_code, CHECKOUT_KINDS, at):
         amount = checkout_subsidy(campaign, goods_minor, in_live=in_live)
+        if amount > 0 and await claim_budget(session, campaign.id, amount):
+            return Claimed(campaign.id, amount)
+    return None
+
+
+async def claim_shipping_subsidy(
+    session: AsyncSession, *, market_code: str, shipping_minor: int, at: datetime
+) -> Claimed | None:
+    """The first active free-shipping campaign that still has the budget pays the order's
+    shipping (up to its cap); the same all-or-nothing conditional UPDATE as the discounts, so
+    concurrent checkouts never take more than the budget. At most one per order."""
+    if shipping_minor <= 0:
+        return None
+    for campaign in await active_campaigns(session, market_code, SHIPPING_KINDS, at):
+        amount = shipping_subsidy(campaign, shipping_minor)
         if amount > 0 and await claim_budget(session, campaign.id, amount):
             return Claimed(campaign.id, amount)
     return None
@@ -300,14 +327,16 @@ def record_claims(
     buyer_id: int,
     subsidy: Claimed | None,
     coupon: Claimed | None,
+    shipping: Claimed | None = None,
 ) -> None:
     """The audit rows of what this order took (added to the checkout's transaction)."""
-    if subsidy is not None:
-        session.add(
-            SubsidyClaim(
-                campaign_id=subsidy.id, order_id=order_id, amount_minor=subsidy.amount_minor
+    for claimed in (subsidy, shipping):
+        if claimed is not None:
+            session.add(
+                SubsidyClaim(
+                    campaign_id=claimed.id, order_id=order_id, amount_minor=claimed.amount_minor
+                )
             )
-        )
     if coupon is not None:
         session.add(
             CouponRedemption(

@@ -36,7 +36,7 @@ class PlanKind(StrEnum):
 class CampaignKind(StrEnum):
     LIVE_DISCOUNT_BP = "live_discount_bp"  # % off the price of goods bought in a live session
     FIXED_DISCOUNT_MINOR = "fixed_discount_minor"  # a fixed amount off each order
-    FREE_SHIPPING = "free_shipping"  # the platform pays shipping (no shipping fee exists yet)
+    FREE_SHIPPING = "free_shipping"  # the platform pays the order's shipping fee (up to the cap)
     CREATOR_GMV_BONUS = "creator_gmv_bonus"  # cash to the creator when a session's GMV is reached
 
 

@@ -39,7 +39,7 @@ async def room_order_paid(db: Database, publisher: RoomPublisher, event: OrderPa
     ended = []
     async with db.session() as s:
         await activity.record_sale(
-            s, session_id, gmv_minor=event.total_minor, currency=event.currency
+            s, session_id, gmv_minor=event.goods_minor, currency=event.currency
         )
         for line in event.lines:
             if line.deal_id is not None:

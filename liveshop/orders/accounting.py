@@ -8,6 +8,14 @@ Refund of q more units of a line already refunded r of Q: every component is rev
 ``part(x) = x·(r+q)//Q − x·r//Q`` — cumulative floors, so a line refunded in any number of
 steps is reversed exactly to the minor unit, and each step still sums to zero.
 
+Shipping (per order): the fee S with its tax T and the platform's free-shipping subsidy F is
+one more part with no commissions — the seller, who ships, gets S − T:
+    Dr payment_clearing (S − F), Dr platform_subsidy_expense (F)
+    Cr seller_payable (S − T), Cr tax_payable (T)
+A refund of n more of the order's U units, r already refunded, returns ``x·(r+n)//U − x·r//U``
+of each of S, T and F (the same cumulative floors, over the order's units), so refunding every
+unit returns the shipping exactly.
+
 Agency share: when the contract in force at purchase (``order.created_at``) gives the creator's
 agency a share, the line's creator commission C is split once, exactly, by
 ``ledger.allocate`` into agency A and creator C − A; a refund reverses A by the same cumulative
@@ -76,6 +84,35 @@ def sale_parts(line: OrderLine) -> LineParts:
     )
 
 
+def shipping_parts(order: Order) -> LineParts:
+    """The order's shipping as a sale moves it (no commissions: all of it, net of tax, is the
+    seller's)."""
+    return LineParts(
+        gross=order.shipping_minor,
+        subsidy=order.shipping_subsidy_minor,
+        tax=order.shipping_tax_minor,
+        platform=0,
+        creator=0,
+    )
+
+
+def shipping_refund_parts(order: Order, *, already: int, more: int) -> LineParts:
+    """The shipping that goes back when ``more`` of the order's units are refunded after
+    ``already`` were (cumulative floors over all the order's units)."""
+    units = sum(line.quantity for line in order.lines)
+
+    def part(x: int) -> int:
+        return x * (already + more) // units - x * already // units
+
+    return LineParts(
+        gross=part(order.shipping_minor),
+        subsidy=part(order.shipping_subsidy_minor),
+        tax=part(order.shipping_tax_minor),
+        platform=0,
+        creator=0,
+    )
+
+
 def refund_parts(line: OrderLine, *, already: int, more: int) -> LineParts:
     q = line.quantity
 
@@ -140,7 +177,8 @@ async def _split(session: AsyncSession, order: Order) -> AgencySplit | None:
 
 async def post_sale(session: AsyncSession, order: Order, *, provider: str) -> None:
     split = await _split(session, order)
-    postings = _postings(order, [sale_parts(line) for line in order.lines], provider, +1, split)
+    parts = [sale_parts(line) for line in order.lines] + [shipping_parts(order)]
+    postings = _postings(order, parts, provider, +1, split)
     if postings:
         await post(
             session,

@@ -2,6 +2,11 @@
 
 Stock is held by the inventory domain's conditional UPDATE, so concurrent checkouts can never
 hold more than exists; the idempotency key makes a retried request return the same order.
+
+Shipping is the market's flat fee per (one-shop) order, split into net and tax like a price
+and frozen on the order; a free-shipping campaign of the market may pay it (or part of it,
+up to its per-order cap) instead of the buyer. The buyer pays
+``items − subsidy + shipping − shipping subsidy``.
 """
 
 from __future__ import annotations
@@ -24,7 +29,12 @@ from liveshop.core.settings import get_settings
 from liveshop.creators import incentives
 from liveshop.inventory import service as inventory
 from liveshop.markets.models import Market
-from liveshop.markets.service import ensure_sellable, platform_commission_bp, tax_breakdown
+from liveshop.markets.service import (
+    ensure_sellable,
+    platform_commission_bp,
+    shipping_breakdown,
+    tax_breakdown,
+)
 from liveshop.orders.models import Order, OrderEvent, OrderLine
 from liveshop.orders.status import OrderStatus
 
@@ -251,16 +261,21 @@ async def place_order(
         for o, ln, d in zip(offers, lines, discounts, strict=True)
     ]
     hold = hold_for or timedelta(minutes=getattr(get_settings(), "reservation_hold_minutes", 10))
+    shipping = shipping_breakdown(market)
+    items = sum(ol.gross_minor for ol in order_lines)
     order = Order(
         buyer_id=buyer_id,
         shop_id=shops.pop(),
         market_code=market.code,
         currency=market.currency,
         status=OrderStatus.PENDING_PAYMENT,
-        items_minor=sum(ol.gross_minor for ol in order_lines),
-        subsidy_minor=sum(ol.subsidy_minor for ol in order_lines),
-        tax_minor=sum(ol.tax_minor for ol in order_lines),
-        total_minor=sum(ol.gross_minor - ol.subsidy_minor for ol in order_lines),
+        items_minor=items,
+        subsidy_minor=0,
+        shipping_minor=shipping.gross_minor,
+        shipping_tax_minor=shipping.tax_minor,
+        shipping_subsidy_minor=0,
+        tax_minor=sum(ol.tax_minor for ol in order_lines) + shipping.tax_minor,
+        total_minor=items + shipping.gross_minor,
         live_session_id=attribution.live_session_id if attribution else None,
         creator_id=attribution.creator_id if attribution else None,
         idempotency_key=idempotency_key,
@@ -295,9 +310,24 @@ async def place_order(
             for ol, share in zip(order_lines, shares, strict=True):
                 ol.subsidy_minor = share
             order.subsidy_minor = subsidy.amount_minor
-            order.total_minor = order.items_minor - subsidy.amount_minor
+        free_shipping = await incentives.claim_shipping_subsidy(
+            session, market_code=market.code, shipping_minor=order.shipping_minor, at=now
+        )
+        if free_shipping is not None:
+            order.shipping_subsidy_minor = free_shipping.amount_minor
+        order.total_minor = (
+            order.items_minor
+            - order.subsidy_minor
+            + order.shipping_minor
+            - order.shipping_subsidy_minor
+        )
         incentives.record_claims(
-            session, order_id=order.id, buyer_id=buyer_id, subsidy=subsidy, coupon=coupon
+            session,
+            order_id=order.id,
+            buyer_id=buyer_id,
+            subsidy=subsidy,
+            coupon=coupon,
+            shipping=free_shipping,
         )
         await session.flush()
         # Stock last: the hot stock row stays locked only from the reserve to the commit.

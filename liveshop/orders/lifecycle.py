@@ -220,7 +220,8 @@ async def refund(
     final_status: OrderStatus = OrderStatus.REFUNDED,
 ) -> Order:
     """Refund some units of some lines: exact pro-rata ledger reversal, money back to the buyer,
-    and (unless goods have shipped, or ``restock`` says otherwise) units back on sale."""
+    and (unless goods have shipped, or ``restock`` says otherwise) units back on sale. The
+    order's shipping goes back in proportion to the units refunded (wholly with the last)."""
     order = await load_order(session, order_id)
     if order.status not in REFUNDABLE:
         raise Conflict(f"an order that is {order.status} cannot be refunded", code="not-refundable")
@@ -236,7 +237,11 @@ async def refund(
 
     before = {lid: line.refunded_quantity for lid, line in by_id.items()}
     after = dict(before)
-    parts: list[accounting.LineParts] = []
+    # Shipping goes back in proportion to the order's units (all of it with the last unit).
+    shipping_back = accounting.shipping_refund_parts(
+        order, already=sum(before.values()), more=sum(item.quantity for item in lines)
+    )
+    parts: list[accounting.LineParts] = [shipping_back]
     for item in lines:
         line = by_id[item.line_id]
         after[line.id] += item.quantity

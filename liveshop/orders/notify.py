@@ -26,7 +26,8 @@ class OrderPaid:
     shop_id: int
     market_code: str
     currency: str
-    total_minor: int
+    total_minor: int  # what the buyer paid, shipping included
+    goods_minor: int  # what the buyer paid for the goods (items − subsidy): a sale's GMV
     live_session_id: int | None
     creator_id: int | None
     lines: tuple[PaidLine, ...]

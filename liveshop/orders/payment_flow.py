@@ -235,6 +235,7 @@ def _paid_event(order: Order) -> notify.OrderPaid:
         market_code=order.market_code,
         currency=order.currency,
         total_minor=order.total_minor,
+        goods_minor=order.items_minor - order.subsidy_minor,
         live_session_id=order.live_session_id,
         creator_id=order.creator_id,
         lines=tuple(

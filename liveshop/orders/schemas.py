@@ -119,10 +119,15 @@ class OrderOut(BaseModel):
     shop_id: int
     market: str
     currency: str
-    items_minor: int
-    subsidy_minor: int
-    tax_minor: int
-    total_minor: int
+    items_minor: int = Field(description="Subtotal: the goods, tax included, after coupons")
+    subsidy_minor: int = Field(description="Discount on the goods paid by the platform")
+    shipping_minor: int = Field(description="The market's flat shipping fee, tax included")
+    shipping_subsidy_minor: int = Field(description="Shipping paid by a free-shipping campaign")
+    shipping_tax_minor: int = Field(description="Tax inside shipping_minor")
+    tax_minor: int = Field(description="All tax on the order: goods and shipping")
+    total_minor: int = Field(
+        description="What the buyer pays: items − subsidy + shipping − shipping subsidy"
+    )
     refunded_minor: int
     display_total: str
     live_session_id: int | None
@@ -149,6 +154,9 @@ class OrderOut(BaseModel):
             currency=order.currency,
             items_minor=order.items_minor,
             subsidy_minor=order.subsidy_minor,
+            shipping_minor=order.shipping_minor,
+            shipping_subsidy_minor=order.shipping_subsidy_minor,
+            shipping_tax_minor=order.shipping_tax_minor,
             tax_minor=order.tax_minor,
             total_minor=order.total_minor,
             refunded_minor=order.refunded_minor,

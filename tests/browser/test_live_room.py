@@ -56,7 +56,8 @@ def test_a_buyer_buys_the_flash_deal_in_two_taps(
     expect(sheet.get_by_role("heading", name=TEE)).to_be_visible()
     expect(sheet.get_by_role("radio", name=re.compile(r"^M · Black"))).to_be_checked()
     assert accessibility_problems(buyer) == []
-    pay = sheet.get_by_role("button", name=re.compile(r"^Pay £19\.00 with test card 4242"))
+    expect(sheet.locator("[data-sheet=shipping]")).to_have_text("+ £3.00 shipping")
+    pay = sheet.get_by_role("button", name=re.compile(r"^Pay £22\.00 with test card 4242"))
     with buyer.expect_request(re.compile(r"/api/v1/live/sessions/\d+/buy$")) as sent:
         pay.click()  # tap 2
     headers = sent.value.headers
@@ -232,7 +233,7 @@ def test_a_sold_out_deal_disables_every_buy_button(
     buyer.locator(".live-product.has-deal").get_by_role("button", name="Buy").click()
     sheet = buyer.get_by_role("dialog")
     expect(sheet.get_by_role("radio", name=re.compile(r"^Teal"))).to_be_checked()
-    sheet.get_by_role("button", name=re.compile(r"^Pay £25\.00")).click()
+    sheet.get_by_role("button", name=re.compile(r"^Pay £28\.00")).click()  # £25 + shipping
     expect(buyer.locator("[data-region=toast]")).to_contain_text("Paid!")
 
     for page in (other, buyer):

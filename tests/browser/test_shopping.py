@@ -27,7 +27,7 @@ def test_buy_pay_ship_and_track(open_page: Callable[..., Page], demo: Demo) -> N
     expect(buyer.get_by_label("Card number")).to_have_value("4242 4242 4242 4242")
     order_id = int(re.findall(r"/orders/(\d+)/pay", buyer.url)[0])
     # Step 2 of 2: pay with the prefilled sandbox card.
-    buyer.get_by_role("button", name=re.compile(r"^Pay £28\.00")).click()
+    buyer.get_by_role("button", name=re.compile(r"^Pay £31\.00")).click()  # £28 + £3 shipping
     expect(buyer).to_have_url(re.compile(rf"/orders/{order_id}$"))
     expect(buyer.locator(".flash-success")).to_contain_text("Paid")
     expect(buyer.locator(".order-head .badge")).to_have_text("Paid")

@@ -1,6 +1,7 @@
-"""Property: commissions, agency shares, platform subsidies, refunds and payouts keep the ledger
-summing to zero per currency, and the creator and agency are owed exactly what the order
-lines say (net of refunds, minus what was paid out) — on both databases."""
+"""Property: commissions, agency shares, platform subsidies (discounts and free shipping),
+shipping fees, refunds and payouts keep the ledger summing to zero per currency; the creator,
+agency, seller, tax authority and platform are owed exactly what the orders say (net of
+refunds, minus what was paid out); a campaign never spends past its budget — both databases."""
 
 from __future__ import annotations
 
@@ -20,11 +21,12 @@ from liveshop.core.db import Database
 from liveshop.core.errors import Problem
 from liveshop.creators import contracts, incentives, payouts, plans
 from liveshop.creators.attribution import resolve_checkout_attribution
-from liveshop.creators.models import CampaignKind, PartyKind
+from liveshop.creators.models import CampaignKind, PartyKind, SubsidyCampaign
 from liveshop.ledger import service as ledger
 from liveshop.ledger.models import AccountType
 from liveshop.live import service as live
 from liveshop.live.models import SessionStatus
+from liveshop.markets.service import update_rates
 from liveshop.orders import lifecycle
 from liveshop.orders.checkout import CheckoutLine, place_order
 from liveshop.orders.models import Order
@@ -59,10 +61,13 @@ async def _scenario(
     price: int,
     subsidy: int,
     ops: list[tuple[str, int]],
+    fee: int = 0,
+    free_cap: int = 0,
 ) -> None:
     await reset_database(db)
     provider = SandboxProvider("p", delay_s=-1)
     async with db.session() as s:
+        await update_rates(s, "GB", shipping_fee_minor=fee)
         buyer = await _user(s, "b@example.com", Role.BUYER)
         creator = await _user(s, "c@example.com", Role.CREATOR)
         owner = await _user(s, "a@example.com", Role.AGENCY)
@@ -98,6 +103,16 @@ async def _scenario(
                 value=subsidy,
                 per_order_cap_minor=subsidy,
                 budget_minor=subsidy * 3,
+            )
+        if free_cap:  # free shipping up to the cap, for about three orders
+            await incentives.create_campaign(
+                s,
+                market_code="GB",
+                currency="GBP",
+                kind=CampaignKind.FREE_SHIPPING,
+                value=0,
+                per_order_cap_minor=free_cap,
+                budget_minor=free_cap * 3,
             )
         made = await live.create_session(
             s,
@@ -167,27 +182,82 @@ async def _scenario(
                     start = end
             except Problem:
                 await s.rollback()
-    await _check(db, creator, agency_id, share_bp, paid_out)
+    await _check(db, creator, agency_id, share_bp, paid_out, shop_id)
 
 
 async def _check(
-    db: Database, creator: int, agency_id: int, share_bp: int, paid_out: dict[PartyKind, int]
+    db: Database,
+    creator: int,
+    agency_id: int,
+    share_bp: int,
+    paid_out: dict[PartyKind, int],
+    shop_id: int,
 ) -> None:
     split = contracts.AgencySplit(agency_id, share_bp)
-    want_creator = want_agency = 0
+    want_creator = want_agency = want_seller = want_tax = want_subsidy = want_clearing = 0
     async with db.session() as s:
         for order in (await s.scalars(select(Order))).all():
             if order.paid_at is None:
                 continue
+            assert 0 <= order.shipping_subsidy_minor <= order.shipping_minor
+            assert order.total_minor == (
+                order.items_minor
+                - order.subsidy_minor
+                + order.shipping_minor
+                - order.shipping_subsidy_minor
+            )
+            want_clearing += order.total_minor - order.refunded_minor
+            units = sum(ln.quantity for ln in order.lines)
+            back = sum(ln.refunded_quantity for ln in order.lines)
+
+            def kept_shipping(x: int, u: int = units, b: int = back) -> int:
+                return x - x * b // u
+
+            want_seller += kept_shipping(order.shipping_minor) - kept_shipping(
+                order.shipping_tax_minor
+            )
+            want_tax += kept_shipping(order.shipping_tax_minor)
+            want_subsidy += kept_shipping(order.shipping_subsidy_minor)
             for ln in order.lines:
                 q, r = ln.quantity, ln.refunded_quantity
+
+                def rest(x: int, q: int = q, r: int = r) -> int:
+                    return x - x * r // q
+
                 c = ln.creator_commission_minor
                 agency_whole = split.agency_part(c)
                 rest_c = c - c * r // q
                 rest_a = agency_whole - agency_whole * r // q
                 want_agency += rest_a
                 want_creator += rest_c - rest_a
+                want_seller += (
+                    rest(ln.gross_minor)
+                    - rest(ln.tax_minor)
+                    - rest(ln.platform_commission_minor)
+                    - rest_c
+                )
+                want_tax += rest(ln.tax_minor)
+                want_subsidy += rest(ln.subsidy_minor)
         assert set((await ledger.trial_balance(s)).values()) <= {0}
+
+        def owed(t: AccountType, party: str) -> ledger.AccountKey:
+            return ledger.AccountKey(t, party, "GBP")
+
+        assert -await ledger.balance(s, owed(AccountType.SELLER_PAYABLE, f"shop:{shop_id}")) == (
+            want_seller
+        )
+        assert -await ledger.balance(s, owed(AccountType.TAX_PAYABLE, "market:GB")) == want_tax
+        expense = await ledger.balance(s, owed(AccountType.PLATFORM_SUBSIDY_EXPENSE, "market:GB"))
+        assert expense == want_subsidy
+        clearing = await ledger.balance(s, owed(AccountType.PAYMENT_CLEARING, "provider:sandbox"))
+        assert clearing == want_clearing
+        shipping_paid = sum(
+            o.shipping_subsidy_minor for o in (await s.scalars(select(Order))).all()
+        )
+        for campaign in (await s.scalars(select(SubsidyCampaign))).all():
+            assert 0 <= campaign.spent_minor <= campaign.budget_minor
+            if campaign.kind == CampaignKind.FREE_SHIPPING:
+                assert campaign.spent_minor == shipping_paid
         creator_owed = -await ledger.balance(
             s, ledger.AccountKey(AccountType.CREATOR_PAYABLE, f"creator:{creator}", "GBP")
         )
@@ -209,11 +279,21 @@ def test_commissions_shares_subsidies_refunds_and_payouts_balance(db_url: str) -
         price=st.integers(1, 99_999),
         subsidy=st.sampled_from([0, 1, 150]),
         ops=st.lists(op, min_size=1, max_size=10),
+        fee=st.sampled_from([0, 1, 299, 300, 1001]),
+        free_cap=st.sampled_from([0, 1, 150, 10_000]),
     )
     def run(
-        rate_bp: int, share_bp: int, price: int, subsidy: int, ops: list[tuple[str, int]]
+        rate_bp: int,
+        share_bp: int,
+        price: int,
+        subsidy: int,
+        ops: list[tuple[str, int]],
+        fee: int,
+        free_cap: int,
     ) -> None:
-        loop.run_until_complete(_scenario(db, rate_bp, share_bp, price, subsidy, ops))
+        loop.run_until_complete(
+            _scenario(db, rate_bp, share_bp, price, subsidy, ops, fee, free_cap)
+        )
 
     try:
         run()

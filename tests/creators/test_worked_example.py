@@ -2,8 +2,9 @@
 
 A 4-hour UK live session; the creator's contract: £1,500 base fee per session (at least 2 h
 live), 20 % of everything to their agency; the shop's plan: 12 % commission on the serum
-(£24.00 incl. 20 % VAT; the platform's commission in GB is 5 %). 340 orders of one serum
-each are paid, 5 of them are refunded in full. Every figure below is in the document.
+(£24.00 incl. 20 % VAT; the platform's commission in GB is 5 %); shipping is the UK's flat
+£3.00 per order (VAT included), which the seller receives. 340 orders of one serum each are
+paid, 5 of them are refunded in full. Every figure below is in the document.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from liveshop.creators import contracts, plans
 from liveshop.creators.attribution import resolve_checkout_attribution
 from liveshop.ledger import service as ledger
 from liveshop.ledger.models import AccountType
+from liveshop.markets.service import get_market
 from liveshop.orders import lifecycle, payment_flow
 from liveshop.orders.checkout import CheckoutLine, place_order
 from liveshop.orders.payments.provider import CardDetails
@@ -35,6 +37,9 @@ async def test_four_hour_uk_session(
     buyer = await make_actor(Role.BUYER)
     shop = await make_shopfront(stock=ORDERS, price=2400)
     async with db.session() as s:
+        gb = await get_market(s, "GB")
+        assert gb.shipping_fee_minor == 300  # the example uses the UK's default fee
+        await s.rollback()
         agency = await contracts.create_agency(s, name="Northern Lights MCN", owner_id=owner.id)
         await contracts.add_member(s, agency, creator.id)
         await contracts.create_contract(
@@ -93,14 +98,17 @@ async def test_four_hour_uk_session(
         async with db.session(deferred=True) as s:
             return await ledger.balance(s, ledger.AccountKey(type_, party, "GBP"))
 
-    kept = ORDERS - REFUNDS  # 335 orders of £24.00
+    kept = ORDERS - REFUNDS  # 335 orders of £24.00 + £3.00 shipping
+    assert orders[-1].total_minor == 2700 and orders[-1].shipping_tax_minor == 50
     assert -await owed(AccountType.CREATOR_PAYABLE, f"creator:{creator.id}") == 184_320
     assert -await owed(AccountType.AGENCY_PAYABLE, f"agency:{agency_id}") == 46_080
-    assert -await owed(AccountType.SELLER_PAYABLE, f"shop:{shop.shop_id}") == kept * 1660
-    assert -await owed(AccountType.SELLER_PAYABLE, f"shop:{shop.shop_id}") == 556_100
+    assert -await owed(AccountType.SELLER_PAYABLE, f"shop:{shop.shop_id}") == kept * (1660 + 250)
+    assert -await owed(AccountType.SELLER_PAYABLE, f"shop:{shop.shop_id}") == 639_850
     assert -await owed(AccountType.PLATFORM_REVENUE, "market:GB") == 33_500
     assert await owed(AccountType.PLATFORM_SUBSIDY_EXPENSE, "market:GB") == 150_000
-    assert -await owed(AccountType.TAX_PAYABLE, "market:GB") == 134_000
+    assert -await owed(AccountType.TAX_PAYABLE, "market:GB") == kept * (400 + 50) == 150_750
+    assert await owed(AccountType.PAYMENT_CLEARING, "provider:sandbox") == 904_500
+    assert await owed(AccountType.REFUNDS_PAYABLE, "provider:sandbox") == 0
     async with db.session(deferred=True) as s:
         assert await ledger.trial_balance(s) == {"GBP": 0}
 

@@ -83,7 +83,7 @@ async def test_twenty_units_hundred_buyers_exactly_twenty_orders(
         answers = await asyncio.gather(*(tap(n, b) for n, b in enumerate(buyers)))
         paid = [a for a in answers if a.status_code == 201]
         assert len(paid) == 20, [a.text for a in answers if a.status_code >= 500][:3]
-        assert all(a.json()["status"] == "paid" and a.json()["total_minor"] == 999 for a in paid)
+        assert all(a.json()["status"] == "paid" and a.json()["items_minor"] == 999 for a in paid)
         refused = {a.json()["type"].rsplit("/", 1)[1] for a in answers if a.status_code != 201}
         assert refused <= {"deal-sold-out", "deal-ended"}
 
@@ -182,7 +182,7 @@ async def test_expired_deal_ends_and_buying_at_normal_price_still_works(
         )
         assert normal.status_code == 201, normal.text
         body = normal.json()
-        assert (body["status"], body["total_minor"], body["live_session_id"]) == (
+        assert (body["status"], body["items_minor"], body["live_session_id"]) == (
             "paid",
             1899,
             live["id"],

@@ -23,8 +23,11 @@ async def test_buy_and_pay_posts_a_balanced_ledger(
     assert placed.status_code == 201, placed.text
     order = placed.json()
     assert order["status"] == "pending_payment"
-    assert (order["currency"], order["total_minor"], order["tax_minor"]) == ("GBP", 2400, 400)
-    assert order["display_total"] == "£24.00"
+    # Two units at £12.00 and the UK's flat £3.00 shipping (VAT inside both).
+    assert (order["items_minor"], order["shipping_minor"]) == (2400, 300)
+    assert (order["shipping_tax_minor"], order["shipping_subsidy_minor"]) == (50, 0)
+    assert (order["currency"], order["total_minor"], order["tax_minor"]) == ("GBP", 2700, 450)
+    assert order["display_total"] == "£27.00"
     assert order["payment_mode"] == "test"
     held = await stock_of(db, store.sku_id)
     assert (held.available, held.held, held.sold) == (8, 2, 0)
@@ -35,18 +38,19 @@ async def test_buy_and_pay_posts_a_balanced_ledger(
     sold = await stock_of(db, store.sku_id)
     assert (sold.available, sold.held, sold.sold) == (8, 0, 2)
 
-    # £24.00 gross: £4.00 VAT, 5 % platform commission on the £20.00 net = £1.00, seller £19.00.
+    # £24.00 gross: £4.00 VAT, 5 % platform commission on the £20.00 net = £1.00, seller £19.00;
+    # shipping £3.00: £0.50 VAT, the seller (who ships) £2.50, no commission on it.
     async with db.session(deferred=True) as s:
         assert (
             await balance(s, AccountKey(AccountType.PAYMENT_CLEARING, "provider:sandbox", "GBP"))
-            == 2400
+            == 2700
         )
-        assert await balance(s, AccountKey(AccountType.TAX_PAYABLE, "market:GB", "GBP")) == -400
+        assert await balance(s, AccountKey(AccountType.TAX_PAYABLE, "market:GB", "GBP")) == -450
         assert (
             await balance(s, AccountKey(AccountType.PLATFORM_REVENUE, "market:GB", "GBP")) == -100
         )
         shop = AccountKey(AccountType.SELLER_PAYABLE, f"shop:{store.shop_id}", "GBP")
-        assert await balance(s, shop) == -1900
+        assert await balance(s, shop) == -(1900 + 250)
     assert all(v == 0 for v in (await trial_balance(db)).values())
 
     # Paying again is a no-op, never a second charge.
@@ -64,9 +68,11 @@ async def test_vnd_has_no_minor_digits(
         client, buyer, [{"sku_id": store.sku_id, "quantity": 1}], key="vn", market="VN"
     )
     body = placed.json()
-    assert (body["currency"], body["total_minor"]) == ("VND", 259000)
-    assert body["tax_minor"] == 23545  # 10 % VAT inside 259,000 ₫, rounded half-up to 1 ₫
-    assert body["display_total"].replace("\xa0", " ") == "259.000 ₫"
+    # 259,000 ₫ of goods and Vietnam's flat 20,000 ₫ shipping.
+    assert (body["currency"], body["items_minor"], body["total_minor"]) == ("VND", 259000, 279000)
+    # 10 % VAT inside 259,000 ₫ and inside 20,000 ₫, each rounded half-up to 1 ₫.
+    assert (body["tax_minor"], body["shipping_tax_minor"]) == (23545 + 1818, 1818)
+    assert body["display_total"].replace("\xa0", " ") == "279.000 ₫"
 
 
 async def test_idempotency_key_replays_and_refuses_other_bodies(

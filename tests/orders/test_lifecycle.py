@@ -101,7 +101,7 @@ async def test_cancel_unpaid_releases_and_cancel_paid_refunds(
         headers=store.seller.headers,
     )
     assert back.json()["status"] == "cancelled"
-    assert back.json()["refunded_minor"] == 2400
+    assert back.json()["refunded_minor"] == 2400 + 300  # the goods and all the shipping
     stock = await stock_of(db, store.sku_id)
     assert (stock.available, stock.sold) == (5, 0)
     async with db.session(deferred=True) as s:
@@ -133,7 +133,7 @@ async def test_partial_refunds_reverse_exactly(
     shop = AccountKey(AccountType.SELLER_PAYABLE, f"shop:{store.shop_id}", "GBP")
     async with db.session(deferred=True) as s:
         before = await balance(s, shop)
-    assert before == -(2850 + 2375)
+    assert before == -(2850 + 2375 + 250)  # and shipping: £3.00 less £0.50 VAT
 
     for step in (1, 1, 1):
         resp = await client.post(
@@ -144,7 +144,8 @@ async def test_partial_refunds_reverse_exactly(
         assert resp.status_code == 200, resp.text
     body = resp.json()
     assert body["status"] == "paid"  # the shirt is not refunded
-    assert body["refunded_minor"] == 3600
+    # Shipping goes back per unit: 3 of the order's 4 units → 300·3//4 = 225 of the £3.00.
+    assert body["refunded_minor"] == 3600 + 225
     too_many = await client.post(
         f"/api/v1/orders/{oid}/refunds",
         json={"lines": [{"line_id": line["id"], "quantity": 1}]},
@@ -152,8 +153,12 @@ async def test_partial_refunds_reverse_exactly(
     )
     assert_problem(too_many, 422, "bad-refund-quantity")
     async with db.session(deferred=True) as s:
-        assert await balance(s, shop) == -2375  # exactly the shirt's seller net is left
-        assert await balance(s, AccountKey(AccountType.TAX_PAYABLE, "market:GB", "GBP")) == -500
+        # Exactly the shirt's seller net is left, and a quarter of the shipping: the seller's
+        # 250 less (225 − 37) = 62, the VAT 50 less 50·3//4 = 37 → 13.
+        assert await balance(s, shop) == -(2375 + 62)
+        assert await balance(s, AccountKey(AccountType.TAX_PAYABLE, "market:GB", "GBP")) == -(
+            500 + 13
+        )
     assert await trial_balance(db) == {"GBP": 0}
     assert (await stock_of(db, store.sku_id)).sold == 0  # not shipped: units back on sale
 
@@ -191,7 +196,8 @@ async def test_refund_request_flow(
         json={"lines": [{"line_id": order["lines"][0]["id"], "quantity": 1}]},
         headers=seller,
     )
-    assert (partial.json()["status"], partial.json()["refunded_minor"]) == ("paid", 1200)
+    # One of two units: £12.00 and half the £3.00 shipping.
+    assert (partial.json()["status"], partial.json()["refunded_minor"]) == ("paid", 1200 + 150)
     stranger = await make_actor(Role.BUYER)
     assert_problem(
         await client.post(

@@ -1,6 +1,6 @@
 """Property: any sequence of checkouts, payments, cancellations, expiries and partial refunds
 keeps stock consistent and the ledger balanced, with every party's balance equal to what
-the orders say (both databases)."""
+the orders say — shipping included, whatever the market's fee (both databases)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from liveshop.core.errors import Problem
 from liveshop.inventory import service as inventory
 from liveshop.ledger.models import AccountType
 from liveshop.ledger.service import AccountKey, balance, trial_balance
+from liveshop.markets.service import update_rates
 from liveshop.orders import lifecycle
 from liveshop.orders.checkout import CheckoutLine, place_order
 from liveshop.orders.models import Order
@@ -40,10 +41,11 @@ op = st.one_of(
 )
 
 
-async def _scenario(db: Database, ops: list[tuple[str, int, int]]) -> None:
+async def _scenario(db: Database, ops: list[tuple[str, int, int]], fee: int) -> None:
     await reset_database(db)
     provider = SandboxProvider("p", delay_s=-1)
     async with db.session() as s:
+        await update_rates(s, "GB", shipping_fee_minor=fee)  # VAT inside, rounded half-up
         buyer = await accounts.create_user(
             s, email="p@example.com", password="pass-word-1", display_name="P"
         )
@@ -118,6 +120,17 @@ async def _check(db: Database, shop_id: int, skus: list[int]) -> None:
             if order.paid_at is None:
                 continue
             refunded_total = 0
+            # Shipping goes back per unit of the whole order (cumulative floors).
+            units = sum(ln.quantity for ln in order.lines)
+            back = sum(ln.refunded_quantity for ln in order.lines)
+
+            def kept(x: int, u: int = units, b: int = back) -> int:
+                return x - x * b // u
+
+            owed_tax += kept(order.shipping_tax_minor)
+            owed_seller += kept(order.shipping_minor) - kept(order.shipping_tax_minor)
+            refunded_total += order.shipping_minor - kept(order.shipping_minor)
+            assert order.shipping_subsidy_minor == 0  # no campaign here
             for ln in order.lines:
                 q, r = ln.quantity, ln.refunded_quantity
                 sold_expected[ln.sku_id] += q - r
@@ -132,6 +145,7 @@ async def _check(db: Database, shop_id: int, skus: list[int]) -> None:
                 )
                 refunded_total += ln.gross_minor * r // q
             assert order.refunded_minor == refunded_total
+            assert order.total_minor == order.items_minor + order.shipping_minor
             clearing += order.total_minor - order.refunded_minor
             if all(ln.refunded_quantity == ln.quantity for ln in order.lines):
                 assert order.status in (OrderStatus.REFUNDED, OrderStatus.CANCELLED)
@@ -158,9 +172,9 @@ def test_orders_keep_stock_and_ledger_consistent(db_url: str) -> None:
     db = Database(db_url)
 
     @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(ops=st.lists(op, min_size=1, max_size=14))
-    def run(ops: list[tuple[str, int, int]]) -> None:
-        loop.run_until_complete(_scenario(db, ops))
+    @given(ops=st.lists(op, min_size=1, max_size=14), fee=st.sampled_from([0, 1, 7, 300, 1001]))
+    def run(ops: list[tuple[str, int, int]], fee: int) -> None:
+        loop.run_until_complete(_scenario(db, ops, fee))
 
     try:
         run()

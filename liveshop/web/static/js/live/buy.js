@@ -97,11 +97,13 @@ export class BuySheet {
     const price = sku ? sku.price_minor : low;
     this.q("price").textContent = this.money(price);
     this.pay.disabled = !sku || !allowed || this.busy || soldOut;
+    const shipping = this.data.shipping_minor || 0; // the market's flat fee per order
     this.pay.textContent = soldOut
       ? "Sold out"
       : sku
-        ? `Pay ${this.money(sku.price_minor)} with test card 4242…`
+        ? `Pay ${this.money(sku.price_minor + shipping)} with test card 4242…`
         : "Choose an option to pay";
+    this.q("shipping").textContent = shipping ? `+ ${this.money(shipping)} shipping` : "Free shipping";
   }
 
   // Stock moved while the sheet is open: a deal that sold out can no longer be paid for.
