@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event, text
-from sqlalchemy.engine import Dialect
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, create_engine, event, text
+from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -71,8 +71,21 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def make_sync_sqlite_engine(url: str) -> Engine:
+    """A synchronous engine on the same SQLite file (pysqlite), set up like the async one:
+    for work done on a thread of its own in one call, without aiosqlite's thread hops."""
+    sync_url = make_url(url).set(drivername="sqlite")
+    engine = create_engine(sync_url, connect_args={"timeout": 30}, poolclass=NullPool)
+    _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(async_or_sync: AsyncEngine | Engine) -> None:
+    engine = async_or_sync
+    if isinstance(engine, AsyncEngine):
+        engine = engine.sync_engine
+
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # pysqlite's own transaction handling is turned off so that SQLAlchemy's BEGIN
         # below is the one that runs: IMMEDIATE takes the write lock up front, so two
@@ -85,7 +98,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         deferred = conn.get_execution_options().get("sqlite_deferred", False)
         conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")

@@ -10,9 +10,12 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert, Update
 
 from liveshop.accounts.models import User
 from liveshop.core.clock import utcnow
@@ -47,27 +50,59 @@ async def post_comments(
     either counted and stored, or refused — never half of it. One multi-row INSERT (no ORM
     unit of work): this runs for every batch of chat in every room. Commits.
     """
-    per_session = Counter(session_id for session_id, _, _ in items)
     live: set[int] = set()
-    for session_id, n in sorted(per_session.items()):
-        result = await session.execute(
-            update(LiveSession)
-            .where(LiveSession.id == session_id, LiveSession.status == SessionStatus.LIVE)
-            .values(comments_count=LiveSession.comments_count + n)
-            .execution_options(synchronize_session=False)
-        )
+    for session_id, n in _per_session(items):
+        result = await session.execute(_count_comments(session_id, n))
         if getattr(result, "rowcount", 0) == 1:
             live.add(session_id)
-    rows = [
-        {"session_id": sid, "user_id": uid, "text": text, "hidden": False, "created_at": utcnow()}
+    rows = _comment_rows(items, live)
+    ids = list((await session.execute(_insert_comments(), rows)).scalars()) if rows else []
+    await session.commit()
+    return _ids_in_order(items, live, ids)
+
+
+def post_comments_sync(session: Session, items: Sequence[tuple[int, int, str]]) -> list[int | None]:
+    """``post_comments`` on a synchronous session (the comment writer's SQLite thread)."""
+    live: set[int] = set()
+    for session_id, n in _per_session(items):
+        result = session.execute(_count_comments(session_id, n))
+        if getattr(result, "rowcount", 0) == 1:
+            live.add(session_id)
+    rows = _comment_rows(items, live)
+    ids = list(session.execute(_insert_comments(), rows).scalars()) if rows else []
+    session.commit()
+    return _ids_in_order(items, live, ids)
+
+
+def _per_session(items: Sequence[tuple[int, int, str]]) -> list[tuple[int, int]]:
+    return sorted(Counter(session_id for session_id, _, _ in items).items())
+
+
+def _count_comments(session_id: int, n: int) -> Update:
+    return (
+        update(LiveSession)
+        .where(LiveSession.id == session_id, LiveSession.status == SessionStatus.LIVE)
+        .values(comments_count=LiveSession.comments_count + n)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _comment_rows(items: Sequence[tuple[int, int, str]], live: set[int]) -> list[dict[str, Any]]:
+    now = utcnow()
+    return [
+        {"session_id": sid, "user_id": uid, "text": text, "hidden": False, "created_at": now}
         for sid, uid, text in items
         if sid in live
     ]
-    ids: list[int] = []
-    if rows:
-        returning = insert(LiveComment).returning(LiveComment.id, sort_by_parameter_order=True)
-        ids = list((await session.execute(returning, rows)).scalars())
-    await session.commit()
+
+
+def _insert_comments() -> ReturningInsert[Any]:
+    return insert(LiveComment).returning(LiveComment.id, sort_by_parameter_order=True)
+
+
+def _ids_in_order(
+    items: Sequence[tuple[int, int, str]], live: set[int], ids: list[int]
+) -> list[int | None]:
     stored = iter(ids)
     return [next(stored) if sid in live else None for sid, _, _ in items]
 

@@ -5,10 +5,12 @@ writer) busy all the time and queues the comments behind each other; the writer 
 takes whatever has arrived, stores it in one transaction, and hands each socket its stored
 comment — which the socket then publishes. Persist first, publish second still holds.
 
-The database work runs on a thread of its own with its own event loop and connection: the
-node's main loop spends most of a big room's time writing frames to sockets, and every
-round trip of a store (BEGIN, UPDATE, INSERT, COMMIT — or aiosqlite's thread hops) would
-otherwise wait for the main loop's next turn. One hand-off per batch crosses the threads.
+The database work runs on a thread of its own: the node's main loop spends most of a big
+room's time writing frames to sockets, and every round trip of a store (BEGIN, UPDATE,
+INSERT, COMMIT — or aiosqlite's thread hops) would otherwise wait for the main loop's next
+turn. One hand-off per batch crosses the threads. On PostgreSQL the thread runs an event
+loop with a connection of its own; on SQLite it stores the batch with the synchronous
+driver in one call (sqlite3 releases the GIL while it works).
 """
 
 from __future__ import annotations
@@ -16,20 +18,44 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import structlog
+from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import Session
 
-from liveshop.core.db import Database
+from liveshop.core.db import Database, make_sync_sqlite_engine
 from liveshop.core.errors import Conflict
 from liveshop.live import activity
 
 log = structlog.get_logger("liveshop.live.comments")
 
 T = TypeVar("T")
+
+
+class _SqliteThread:
+    """One thread with a synchronous SQLite engine: a batch is one call, no hops."""
+
+    def __init__(self, url: str) -> None:
+        self.engine: Engine = make_sync_sqlite_engine(url)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="comment-writer-db")
+
+    async def call(self, fn: Callable[[Engine], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, fn, self.engine)
+
+    async def stop(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._pool, self.engine.dispose)
+        self._pool.shutdown(wait=False)
+
+
+def _store_sync(items: list[tuple[int, int, str]], engine: Engine) -> list[int | None]:
+    with Session(engine) as s:
+        return activity.post_comments_sync(s, items)
 
 
 class _DbThread:
@@ -89,6 +115,7 @@ class CommentWriter:
         self._task: asyncio.Task[None] | None = None
         self._conn: AsyncConnection | None = None  # used on the database thread only
         self._thread: _DbThread | None = None
+        self._sqlite: _SqliteThread | None = None
 
     async def post(self, *, session_id: int, user_id: int, text: str) -> int:
         """Store a comment (with the next batch) and return its id; 409 ``room-not-live``
@@ -130,11 +157,16 @@ class CommentWriter:
 
     async def _store(self, batch: list[_Pending]) -> None:
         items = [(p.session_id, p.user_id, p.text) for p in batch]
-        if self._thread is None:
-            self._thread = _DbThread(self.db.url)
-        thread = self._thread
         try:
-            stored = await thread.run(self._store_on_thread(thread, items))
+            if self.db.dialect == "sqlite":
+                if self._sqlite is None:
+                    self._sqlite = _SqliteThread(self.db.url)
+                stored = await self._sqlite.call(lambda engine: _store_sync(items, engine))
+            else:
+                if self._thread is None:
+                    self._thread = _DbThread(self.db.url)
+                thread = self._thread
+                stored = await thread.run(self._store_on_thread(thread, items))
         except Exception as exc:
             log.exception("storing comments failed", count=len(batch))
             for p in batch:
@@ -169,3 +201,7 @@ class CommentWriter:
             with contextlib.suppress(Exception):
                 await thread.run(self._drop_connection())
             await thread.stop()
+        sqlite, self._sqlite = self._sqlite, None
+        if sqlite is not None:
+            with contextlib.suppress(Exception):
+                await sqlite.stop()

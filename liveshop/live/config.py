@@ -17,7 +17,7 @@ class HubConfig(BaseSettings):
     # A node of several worker processes (``liveshop serve --workers N``) shares that
     # budget: each worker keeps to max_frames_per_s / workers.
     tick_min_s: float = 0.1
-    tick_max_s: float = 0.25
+    tick_max_s: float = 0.35
     max_frames_per_s: int = 60_000
     workers: int = 1
     history_size: int = 1000  # per-room replay ring (broker and local)
