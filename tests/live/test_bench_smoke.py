@@ -39,7 +39,10 @@ def test_fanout_bench_smoke_one_node_two_workers(redis_url: str) -> None:
     assert result["viewers_connected"] == 40
     assert result["dropped_viewers"] == 0
     assert len(result["server_cpu_cores"]) == 2
-    assert result["completeness"] == 1.0  # small room: no sampling, every event to everyone
+    # A small room has no sampling: every event goes to everyone. Were the workers not
+    # sharing events, viewers on one would miss the other's comments and stock (~0.5); a
+    # loaded CI box may deliver the last event after the drain window.
+    assert result["completeness"] >= 0.9
 
 
 async def test_counting_viewer_counts_markers_split_across_reads() -> None:
