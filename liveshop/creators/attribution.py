@@ -100,6 +100,21 @@ async def _rates(
     return out
 
 
+async def creator_rates_for(
+    session: AsyncSession,
+    *,
+    creator_id: int,
+    market_code: str,
+    sku_ids: Sequence[int],
+    at: datetime | None = None,
+) -> dict[int, int]:
+    """The creator's commission rates (bp per product) in force at ``at`` for these SKUs:
+    what a purchase in the creator's own room freezes on the order. Raises the catalog's
+    problem for a SKU not on sale in the market."""
+    offers = [await get_sku_offer(session, sku_id, market_code) for sku_id in sku_ids]
+    return await _rates(session, creator_id, offers, at or utcnow())
+
+
 async def resolve_checkout_attribution(
     session: AsyncSession,
     *,

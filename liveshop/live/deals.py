@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.catalog.service import get_sku_offer
 from liveshop.core.clock import utcnow
-from liveshop.core.errors import Conflict, NotFound, Unprocessable
+from liveshop.core.errors import Conflict, NotFound, Problem, Unprocessable
 from liveshop.inventory import service as inventory
 from liveshop.inventory.errors import OutOfStock
 from liveshop.live.deal_models import DealEndReason, DealStatus, FlashDeal
@@ -186,7 +186,17 @@ async def buy_in_room(
     price, always attributed to this session and its creator. Commits (or rolls back)."""
     if live.status not in (SessionStatus.LIVE, SessionStatus.ENDED):
         raise Conflict("this session is not live", code="session-not-live")
-    attribution = Attribution(live_session_id=live.id, creator_id=live.creator_id)
+    from liveshop.creators.attribution import creator_rates_for
+
+    try:  # the creator's commission in force now, per the shop's affiliate plans
+        rates = await creator_rates_for(
+            session, creator_id=live.creator_id, market_code=live.market_code, sku_ids=[sku_id]
+        )
+    except Problem:
+        rates = None  # not on sale here: checkout refuses the line with the catalog's problem
+    attribution = Attribution(
+        live_session_id=live.id, creator_id=live.creator_id, creator_rates=rates
+    )
     if deal_id is None:
         return await place_order(
             session,

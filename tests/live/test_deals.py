@@ -12,7 +12,7 @@ from liveshop.accounts.models import Role
 from liveshop.core.db import Database
 from liveshop.inventory import service as inventory
 from liveshop.ledger.service import trial_balance
-from liveshop.orders.models import Order
+from liveshop.orders.models import Order, OrderLine
 from liveshop.orders.status import OrderStatus
 from tests.live.conftest import Serve, live_app
 from tests.live.helpers import RoomClient, new_session, showcase_product
@@ -108,6 +108,15 @@ async def test_twenty_units_hundred_buyers_exactly_twenty_orders(
         assert await trial_balance(s) == {"GBP": 0}
         creator_of = await s.scalar(select(func.min(Order.creator_id)))
         assert creator_of == creator.id
+        # Every in-room sale earns the creator the shop's plan rate (10 %) in force at purchase.
+        rates = (
+            await s.scalars(
+                select(OrderLine.creator_commission_bp)
+                .join(Order, Order.id == OrderLine.order_id)
+                .where(Order.live_session_id == live["id"], Order.status == OrderStatus.PAID)
+            )
+        ).all()
+        assert rates == [1000] * 20
 
 
 async def test_only_the_host_runs_deals_and_prices_are_checked(
@@ -187,6 +196,11 @@ async def test_expired_deal_ends_and_buying_at_normal_price_still_works(
             1899,
             live["id"],
         )
+        async with db.session() as s:  # bought at the normal price: the plan's rate too
+            commission = await s.scalar(
+                select(OrderLine.creator_commission_minor).where(OrderLine.order_id == body["id"])
+            )
+        assert commission is not None and commission > 0
         purchase = await viewer.until("purchase")
         assert "Rose Glow Serum" in purchase["text"] and "@" not in purchase["text"]
         await viewer.close()
