@@ -64,12 +64,7 @@ class RoomPublisher:
         host: bool,
     ) -> int:
         """A stored chat line. ``host``: the creator's or a moderator's (never sampled away)."""
-        payload = {
-            "id": comment_id,
-            "user": {"id": user_id, "name": display_name},
-            "text": text,
-            "host": host,
-        }
+        payload = _comment(comment_id, user_id, display_name, text, host)
         return await self.publish(session_id, EventType.COMMENT, payload)
 
     async def comment_hidden(self, session_id: int, comment_ids: Sequence[int]) -> int:
@@ -90,13 +85,8 @@ class RoomPublisher:
     ) -> int:
         """A hidden line is shown again; ``comment_ts`` is when it was first posted (epoch
         ms), so rooms put it back in its place."""
-        payload = {
-            "id": comment_id,
-            "user": {"id": user_id, "name": display_name},
-            "text": text,
-            "host": host,
-            "comment_ts": round(at.timestamp() * 1000, 3),
-        }
+        payload = _comment(comment_id, user_id, display_name, text, host)
+        payload["comment_ts"] = round(at.timestamp() * 1000, 3)
         return await self.publish(session_id, EventType.COMMENT_SHOWN, payload)
 
     async def pin(self, session_id: int, product: ProductSummary | None) -> int:
@@ -193,3 +183,15 @@ def _publisher_dep(request: Request) -> RoomPublisher:
 
 
 RoomPublisherDep = Annotated[RoomPublisher, Depends(_publisher_dep)]
+
+
+def _comment(
+    comment_id: int, user_id: int, display_name: str, text: str, host: bool
+) -> dict[str, Any]:
+    """A chat line as events carry it."""
+    return {
+        "id": comment_id,
+        "user": {"id": user_id, "name": display_name},
+        "text": text,
+        "host": host,
+    }

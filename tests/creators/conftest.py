@@ -18,7 +18,9 @@ from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.live import service as live
 from liveshop.live.models import LiveSession, SessionStatus
+from liveshop.orders.models import OrderEvent
 from liveshop.orders.payments.sandbox import CARD_SUCCEEDS
+from liveshop.orders.status import OrderStatus
 from tests.orders.conftest import add_sku
 from tests.support import Actor, MakeActor
 
@@ -167,3 +169,25 @@ async def open_plan(
         json={"kind": kind, "items": items, "creator_ids": creator_ids or [], **extra},
         headers=shop.seller.headers,
     )
+
+
+async def deliver(
+    client: httpx.AsyncClient, db: Database, shop: Shopfront, order_id: int, *, days_ago: int
+) -> None:
+    """Fulfil, ship and deliver the order, as if it was delivered ``days_ago`` days ago."""
+    h = shop.seller.headers
+    assert (await client.post(f"/api/v1/orders/{order_id}/fulfil", headers=h)).status_code == 200
+    shipped = await client.post(
+        f"/api/v1/orders/{order_id}/ship",
+        json={"carrier": "Post", "tracking_number": f"TR{order_id}"},
+        headers=h,
+    )
+    assert shipped.status_code == 200, shipped.text
+    assert (await client.post(f"/api/v1/orders/{order_id}/deliver", headers=h)).status_code == 200
+    async with db.session() as s:
+        await s.execute(
+            update(OrderEvent)
+            .where(OrderEvent.order_id == order_id, OrderEvent.to_status == OrderStatus.DELIVERED)
+            .values(created_at=utcnow() - timedelta(days=days_ago))
+        )
+        await s.commit()

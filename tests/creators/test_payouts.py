@@ -8,47 +8,22 @@ import io
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import update
 
 from liveshop.accounts.models import Role
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.ledger import service as ledger
 from liveshop.ledger.models import AccountType
-from liveshop.orders.models import OrderEvent
-from liveshop.orders.status import OrderStatus
 from tests.creators.conftest import (
     MakeShopfront,
-    Shopfront,
     buy,
+    deliver,
     end_session,
     open_plan,
     start_session,
 )
 from tests.creators.test_contracts import add_contract, owed
 from tests.support import Actor, MakeActor, assert_problem
-
-
-async def deliver_long_ago(
-    client: httpx.AsyncClient, db: Database, shop: Shopfront, order_id: int
-) -> None:
-    """Ship and deliver the order, as if delivered 15 days ago (return window over)."""
-    h = shop.seller.headers
-    assert (await client.post(f"/api/v1/orders/{order_id}/fulfil", headers=h)).status_code == 200
-    ship = await client.post(
-        f"/api/v1/orders/{order_id}/ship",
-        json={"carrier": "Royal Mail", "tracking_number": f"RM{order_id}GB"},
-        headers=h,
-    )
-    assert ship.status_code == 200, ship.text
-    assert (await client.post(f"/api/v1/orders/{order_id}/deliver", headers=h)).status_code == 200
-    async with db.session() as s:
-        await s.execute(
-            update(OrderEvent)
-            .where(OrderEvent.order_id == order_id, OrderEvent.to_status == OrderStatus.DELIVERED)
-            .values(created_at=utcnow() - timedelta(days=15))
-        )
-        await s.commit()
 
 
 async def statement(
@@ -97,8 +72,8 @@ async def test_earnings_statements_payout_and_clawback(
     assert (e["commission_pending_minor"], e["commission_payable_minor"]) == (480, 0)
     assert e["projected_total_minor"] == 150_480 and e["orders"] == 2
 
-    await deliver_long_ago(client, db, shop, first["id"])
-    await deliver_long_ago(client, db, shop, second["id"])
+    await deliver(client, db, shop, first["id"], days_ago=15)
+    await deliver(client, db, shop, second["id"], days_ago=15)
     await end_session(db, live_id, minutes=90)
     settled = await client.post(f"/api/v1/live-sessions/{live_id}/settle", headers=admin.headers)
     assert settled.status_code == 200, settled.text
@@ -132,7 +107,7 @@ async def test_earnings_statements_payout_and_clawback(
     # ... which the next statement nets against new earnings (3 units: 720).
     live2 = await start_session(db, creator.id)
     third = await buy(client, buyer, shop.sku_id, quantity=3, live_session_id=live2)
-    await deliver_long_ago(client, db, shop, third["id"])
+    await deliver(client, db, shop, third["id"], days_ago=15)
     two = await statement(client, admin, creator.id, str(one["period_end"]))
     assert two["opening_owed_minor"] == 150_480  # the payout came after period one ended
     assert two["deducted_minor"] == 150_480 + 240

@@ -7,39 +7,14 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import update
 
 from liveshop.accounts.models import Role
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.creators import order_facts
-from liveshop.orders.models import OrderEvent
-from liveshop.orders.status import OrderStatus
-from tests.creators.conftest import MakeShopfront, Shopfront, buy, open_plan, start_session
+from tests.creators.conftest import MakeShopfront, buy, deliver, open_plan, start_session
 from tests.orders.conftest import add_sku
 from tests.support import Actor, MakeActor, assert_problem
-
-
-async def deliver(
-    client: httpx.AsyncClient, db: Database, shop: Shopfront, order_id: int, *, days_ago: int
-) -> None:
-    """Fulfil, ship and deliver the order, as if it was delivered ``days_ago`` days ago."""
-    h = shop.seller.headers
-    assert (await client.post(f"/api/v1/orders/{order_id}/fulfil", headers=h)).status_code == 200
-    shipped = await client.post(
-        f"/api/v1/orders/{order_id}/ship",
-        json={"carrier": "Post", "tracking_number": f"TR{order_id}"},
-        headers=h,
-    )
-    assert shipped.status_code == 200, shipped.text
-    assert (await client.post(f"/api/v1/orders/{order_id}/deliver", headers=h)).status_code == 200
-    async with db.session() as s:
-        await s.execute(
-            update(OrderEvent)
-            .where(OrderEvent.order_id == order_id, OrderEvent.to_status == OrderStatus.DELIVERED)
-            .values(created_at=utcnow() - timedelta(days=days_ago))
-        )
-        await s.commit()
 
 
 async def commission(client: httpx.AsyncClient, creator: Actor, live_id: int) -> tuple[int, int]:
