@@ -43,6 +43,9 @@ class DealView:
     deal: FlashDeal
     available: int  # units of the allocation not yet taken by a buyer
 
+    def to_event(self) -> dict[str, object]:
+        return deal_event(self)
+
 
 def deal_event(view: DealView) -> dict[str, object]:
     """The deal as the room's ``deal_started`` event carries it (for snapshots)."""

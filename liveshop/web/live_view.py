@@ -22,7 +22,6 @@ from liveshop.core.errors import NotFound
 from liveshop.live import deals
 from liveshop.live import service as live
 from liveshop.live.catalog_view import ProductSummary
-from liveshop.live.deal_models import FlashDeal
 from liveshop.live.models import LiveSession, SessionStatus
 from liveshop.markets.models import Market
 from liveshop.markets.service import display_price
@@ -81,26 +80,8 @@ async def creator_sessions(session: AsyncSession, creator_id: int | None) -> lis
     return [s for s in rows if creator_id is None or s.creator_id == creator_id]
 
 
-@dataclass(frozen=True, slots=True)
-class RoomDeal:
-    """The running flash deal as the room shows it (the same fields as ``deal_started``)."""
-
-    deal: FlashDeal
-    available: int
-
-    def to_event(self) -> dict[str, Any]:
-        d = self.deal
-        return {
-            "deal_id": d.id,
-            "product_id": d.product_id,
-            "sku_id": d.sku_id,
-            "price_minor": d.price_minor,
-            "regular_price_minor": d.regular_price_minor,
-            "currency": d.currency,
-            "units": d.units,
-            "available": self.available,
-            "ends_at": d.ends_at.isoformat(),
-        }
+# The running flash deal as the room shows it (``to_event``: the fields of ``deal_started``).
+RoomDeal = deals.DealView
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,8 +104,7 @@ async def room(session: AsyncSession, session_id: int) -> Room:
     names = await _names(session, [found.creator_id])
     pinned = await live.pinned_product(session, found)
     showcase = await live.showcase(session, found)
-    running = await deals.active_deal(session, found.id)
-    deal = RoomDeal(running.deal, running.available) if running is not None else None
+    deal = await deals.active_deal(session, found.id)
     return Room(found, names[found.creator_id], pinned, showcase, deal)
 
 
