@@ -230,6 +230,13 @@ def bench_fanout(
         str | None,
         typer.Option(help="PostgreSQL server for a fresh database (default: fresh SQLite)"),
     ] = None,
+    placement: Annotated[
+        str,
+        typer.Option(
+            help="pinned: server on CPU 0, clients on the others; shared: the server may use "
+            "every CPU, the counting viewers run at the lowest priority"
+        ),
+    ] = "pinned",
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
 ) -> None:
     """N real WebSocket viewers in one live room; latency from publish to receipt."""
@@ -250,7 +257,10 @@ def bench_fanout(
         naive=naive,
         comment_cap=comment_cap,
         redis_url=redis_url,
+        placement=placement,
     )
+    if placement not in ("pinned", "shared"):
+        raise typer.BadParameter("--placement must be pinned or shared")
     result = median_of([run_fanout(opts, console=console) for _ in range(runs)])
     if as_json:
         print(json.dumps(result))

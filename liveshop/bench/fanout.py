@@ -73,6 +73,11 @@ class FanoutOptions:
     # A PostgreSQL URL: the run creates a fresh database next to it (dropped afterwards).
     # Default: a fresh SQLite file (the embedded database).
     database_url: str | None = None
+    # "pinned": server processes on CPU 0, the load generator on the other CPUs.
+    # "shared": the server may use every CPU of the node; the counting viewers (the bulk of
+    # the load generator) run at the lowest priority and take what the server leaves; the
+    # latency sample and the commenters keep the benchmark's priority.
+    placement: str = "pinned"
 
     @property
     def processes(self) -> int:
@@ -500,6 +505,8 @@ def _viewer_proc(
     urls: list[str], parse: bool, phase: float, shared: dict[str, Any], seconds: float
 ) -> None:
     _pin(shared["client_cpus"])
+    if not parse and shared["placement"] == "shared":
+        os.nice(40)  # the lowest priority: counting sockets take what the server leaves
     raise_nofile(len(urls) + 1024)
     result = _run_loop(_viewers(urls, parse, phase, shared, seconds))
     shared["results"].put(result)
@@ -578,10 +585,10 @@ class _Nodes:
         self.procs = []
         self.procs_ports = [port for port in self.ports for _ in range(opts.workers)]
         for i, port in enumerate(self.procs_ports):
-            # The server processes share CPU 0, the load generator has the others: on a
-            # 2-core box, floating clients would take the server's core (they are greedy
-            # readers), and the run would measure the clients.
-            cpu = 0 if ncpu > 1 else None
+            # Pinned: the server processes share CPU 0, the load generator has the others
+            # (floating clients at the same priority would take the server's core — they
+            # are greedy readers — and the run would measure the clients).
+            cpu = 0 if ncpu > 1 and opts.placement == "pinned" else None
             cmd = [sys.executable, "-m", "liveshop.bench.fanout", "--node", str(port)]
             cmd += [str(cpu if cpu is not None else -1), "1" if i == 0 else "0"]
             log = (workdir / f"node{i}.log").open("w")
@@ -642,9 +649,9 @@ class _Nodes:
                 proc.wait()
 
 
-def _client_cpus() -> set[int] | None:
+def _client_cpus(placement: str) -> set[int] | None:
     ncpu = os.cpu_count() or 1
-    if ncpu > 1:
+    if ncpu > 1 and placement == "pinned":
         return set(range(1, ncpu))
     return None
 
@@ -762,7 +769,8 @@ def _measure(
         "start_ms": ctx.Value("d", 0.0),
         "drain": opts.drain_s,
         "results": ctx.Queue(),
-        "client_cpus": _client_cpus(),
+        "client_cpus": _client_cpus(opts.placement),
+        "placement": opts.placement,
     }
     rss_idle = nodes.rss_mb()
     sample_args = (sampled, True, 0.0, shared, opts.seconds)
