@@ -112,18 +112,25 @@ async def get_campaign(session: AsyncSession, campaign_id: int) -> SubsidyCampai
 
 
 async def active_campaigns(
-    session: AsyncSession, market_code: str, kinds: Sequence[CampaignKind], at: datetime
+    session: AsyncSession,
+    market_code: str,
+    kinds: Sequence[CampaignKind],
+    at: datetime,
+    fresh: bool = False,
 ) -> list[SubsidyCampaign]:
+    """``fresh``: reload rows already in the session (their ``spent_minor`` may be stale,
+    since claims update it with ``synchronize_session=False``)."""
+    query = select(SubsidyCampaign)
+    if fresh:
+        query = query.execution_options(populate_existing=True)
     rows = await session.scalars(
-        select(SubsidyCampaign)
-        .where(
+        query.where(
             SubsidyCampaign.market_code == market_code.upper(),
             SubsidyCampaign.kind.in_([str(k) for k in kinds]),
             SubsidyCampaign.valid_from <= at,
             or_(SubsidyCampaign.valid_until.is_(None), SubsidyCampaign.valid_until > at),
             SubsidyCampaign.spent_minor < SubsidyCampaign.budget_minor,
-        )
-        .order_by(SubsidyCampaign.id)
+        ).order_by(SubsidyCampaign.id)
     )
     return list(rows.all())
 
@@ -172,28 +179,51 @@ def shipping_subsidy(campaign: SubsidyCampaign, shipping_minor: int) -> int:
     return max(0, min(shipping_minor, campaign.per_order_cap_minor))
 
 
+async def _take_budget(
+    session: AsyncSession, campaign: SubsidyCampaign, amount_minor: int, *, dry_run: bool
+) -> bool:
+    """Claim the amount (conditional UPDATE), or — for a price quote — only say whether the
+    budget as it stands now would cover it (nothing is written)."""
+    if dry_run:
+        return campaign.spent_minor + amount_minor <= campaign.budget_minor
+    return await claim_budget(session, campaign.id, amount_minor)
+
+
 async def claim_checkout_subsidy(
-    session: AsyncSession, *, market_code: str, goods_minor: int, in_live: bool, at: datetime
+    session: AsyncSession,
+    *,
+    market_code: str,
+    goods_minor: int,
+    in_live: bool,
+    at: datetime,
+    dry_run: bool = False,
 ) -> Claimed | None:
-    """The first active campaign that still has the budget pays; at most one per order."""
-    for campaign in await active_campaigns(session, market_code, CHECKOUT_KINDS, at):
+    """The first active campaign that still has the budget pays; at most one per order.
+    ``dry_run`` (a quote) names the campaign that would pay now and takes nothing."""
+    for campaign in await active_campaigns(session, market_code, CHECKOUT_KINDS, at, fresh=dry_run):
         amount = checkout_subsidy(campaign, goods_minor, in_live=in_live)
-        if amount > 0 and await claim_budget(session, campaign.id, amount):
+        if amount > 0 and await _take_budget(session, campaign, amount, dry_run=dry_run):
             return Claimed(campaign.id, amount)
     return None
 
 
 async def claim_shipping_subsidy(
-    session: AsyncSession, *, market_code: str, shipping_minor: int, at: datetime
+    session: AsyncSession,
+    *,
+    market_code: str,
+    shipping_minor: int,
+    at: datetime,
+    dry_run: bool = False,
 ) -> Claimed | None:
     """The first active free-shipping campaign that still has the budget pays the order's
     shipping (up to its cap); the same all-or-nothing conditional UPDATE as the discounts, so
-    concurrent checkouts never take more than the budget. At most one per order."""
+    concurrent checkouts never take more than the budget. At most one per order.
+    ``dry_run`` as for :func:`claim_checkout_subsidy`."""
     if shipping_minor <= 0:
         return None
-    for campaign in await active_campaigns(session, market_code, SHIPPING_KINDS, at):
+    for campaign in await active_campaigns(session, market_code, SHIPPING_KINDS, at, fresh=dry_run):
         amount = shipping_subsidy(campaign, shipping_minor)
-        if amount > 0 and await claim_budget(session, campaign.id, amount):
+        if amount > 0 and await _take_budget(session, campaign, amount, dry_run=dry_run):
             return Claimed(campaign.id, amount)
     return None
 
@@ -283,6 +313,22 @@ async def find_coupon(
         return found
     rows = await session.scalars(base.where(Coupon.code.is_(None)).order_by(Coupon.id))
     return rows.first()
+
+
+async def coupon_usable(session: AsyncSession, coupon: Coupon, buyer_id: int | None) -> bool:
+    """Whether :func:`claim_coupon` would succeed now, read-only (for a price quote): the
+    overall limit, and the buyer's own when the buyer is known."""
+    used = await session.scalar(select(Coupon.used_count).where(Coupon.id == coupon.id))
+    if coupon.max_uses is not None and (used or 0) >= coupon.max_uses:
+        return False
+    if buyer_id is None:
+        return True
+    mine = await session.scalar(
+        select(CouponBuyerUse.uses).where(
+            CouponBuyerUse.coupon_id == coupon.id, CouponBuyerUse.buyer_id == buyer_id
+        )
+    )
+    return (mine or 0) < coupon.per_buyer_limit
 
 
 async def claim_coupon(session: AsyncSession, coupon: Coupon, buyer_id: int) -> bool:

@@ -6,7 +6,9 @@ hold more than exists; the idempotency key makes a retried request return the sa
 Shipping is the market's flat fee per (one-shop) order, split into net and tax like a price
 and frozen on the order; a free-shipping campaign of the market may pay it (or part of it,
 up to its per-order cap) instead of the buyer. The buyer pays
-``items − subsidy + shipping − shipping subsidy``.
+``items − subsidy + shipping − shipping subsidy``. All of these amounts are computed in
+``orders.pricing``, which ``orders.quote`` runs without writing anything to show the buyer the
+charge before they buy.
 """
 
 from __future__ import annotations
@@ -15,27 +17,19 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from liveshop.catalog.service import SkuOffer, get_sku_offer
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Unprocessable
-from liveshop.core.money import split_rate
 from liveshop.core.settings import get_settings
 from liveshop.creators import incentives
 from liveshop.inventory import service as inventory
-from liveshop.markets.models import Market
-from liveshop.markets.service import (
-    ensure_sellable,
-    platform_commission_bp,
-    shipping_breakdown,
-    tax_breakdown,
-)
-from liveshop.orders.models import Order, OrderEvent, OrderLine
+from liveshop.orders import pricing
+from liveshop.orders.models import Order, OrderEvent
 from liveshop.orders.status import OrderStatus
 
 MAX_LINES = 50
@@ -103,7 +97,7 @@ async def find_by_idempotency_key(session: AsyncSession, buyer_id: int, key: str
     )
 
 
-def _validate_lines(lines: Sequence[CheckoutLine]) -> None:
+def validate_lines(lines: Sequence[CheckoutLine]) -> None:
     if not lines:
         raise Unprocessable("the order has no lines", code="empty-order")
     if len(lines) > MAX_LINES:
@@ -131,84 +125,6 @@ def _replay(existing: Order, fp: str) -> PlacedOrder:
     return PlacedOrder(order=existing, replayed=True)
 
 
-def _unit(offer: SkuOffer, line: CheckoutLine) -> int:
-    unit = offer.price_minor if line.unit_price_minor is None else line.unit_price_minor
-    if unit < 0:
-        raise Unprocessable("a price cannot be negative", code="bad-price")
-    return unit
-
-
-async def _priced_line(
-    session: AsyncSession,
-    market: Market,
-    offer: SkuOffer,
-    line: CheckoutLine,
-    creator_bp: int,
-    seller_discount: int = 0,
-) -> OrderLine:
-    """``seller_discount`` (a coupon's share of this line) lowers the price the line is sold
-    at, so tax, commissions and the seller's net are all computed on the lower price."""
-    unit = _unit(offer, line)
-    split = tax_breakdown(market, unit * line.quantity - seller_discount)
-    net = split.gross_minor - split.tax_minor
-    platform_bp = await platform_commission_bp(session, market, offer.category)
-    platform = split_rate(net, platform_bp)
-    creator = split_rate(net, creator_bp)
-    seller = split.gross_minor - split.tax_minor - platform - creator
-    if seller < 0:
-        raise Unprocessable("commission rates exceed the price", code="bad-commission")
-    return OrderLine(
-        sku_id=offer.sku_id,
-        product_id=offer.product_id,
-        title=offer.title,
-        sku_code=offer.sku_code,
-        attributes=offer.attributes,
-        category=offer.category,
-        image_url=offer.image_url,
-        quantity=line.quantity,
-        list_price_minor=offer.price_minor,
-        unit_price_minor=unit,
-        gross_minor=split.gross_minor,
-        subsidy_minor=0,
-        tax_minor=split.tax_minor,
-        platform_commission_bp=platform_bp,
-        platform_commission_minor=platform,
-        creator_commission_bp=creator_bp,
-        creator_commission_minor=creator,
-        seller_net_minor=seller,
-        deal_id=line.deal_id,
-    )
-
-
-async def _claim_coupon(
-    session: AsyncSession,
-    buyer_id: int,
-    shop_id: int,
-    market_code: str,
-    code: str | None,
-    goods_minor: int,
-    at: datetime,
-) -> incentives.Claimed | None:
-    """The seller's coupon for this order, claimed (a named code that cannot be used is a
-    4xx; an auto-applied one that ran out simply does not apply)."""
-    coupon = await incentives.find_coupon(
-        session, shop_id=shop_id, market_code=market_code, code=code, at=at
-    )
-    if coupon is None:
-        return None
-    amount = incentives.coupon_discount(coupon, goods_minor)
-    if amount <= 0:
-        return None
-    if not await incentives.claim_coupon(session, coupon, buyer_id):
-        if code:
-            raise Conflict(
-                "this coupon has been used up (or you used it as often as allowed)",
-                code="coupon-used-up",
-            )
-        return None
-    return incentives.Claimed(coupon.id, amount)
-
-
 async def place_order(
     session: AsyncSession,
     *,
@@ -219,63 +135,52 @@ async def place_order(
     attribution: Attribution | None = None,
     hold_for: timedelta | None = None,
     coupon_code: str | None = None,
+    expected_total_minor: int | None = None,
 ) -> PlacedOrder:
     """Create a pending_payment order with its stock held, or replay the keyed one. Commits.
 
     A seller's coupon (``coupon_code``, or the shop's auto-applied one) lowers the prices; a
     platform subsidy campaign of the market may pay part of what the buyer owes. Both are
     claimed with conditional UPDATEs in this transaction, so a failed checkout gives back
-    what it claimed.
+    what it claimed. The amounts come from ``pricing`` — the code a quote runs dry — and when
+    ``expected_total_minor`` (the total the buyer was shown) is given, any other total is
+    refused (409 ``price-changed``) and nothing is held or claimed.
     """
     if not 1 <= len(idempotency_key) <= 100:
         raise Unprocessable("Idempotency-Key must be 1-100 characters", code="bad-idempotency-key")
-    _validate_lines(lines)
+    validate_lines(lines)
     fp = fingerprint(market_code, lines, attribution, coupon_code)
     existing = await find_by_idempotency_key(session, buyer_id, idempotency_key)
     if existing is not None:
         return _replay(existing, fp)
 
-    market = await ensure_sellable(session, market_code)
-    offers = [await get_sku_offer(session, line.sku_id, market.code) for line in lines]
-    shops = {o.shop_id for o in offers}
-    if len(shops) != 1:
-        raise Unprocessable(
-            "an order holds one shop's products; check out per shop", code="mixed-shops"
-        )
-    for offer in offers:
-        if offer.currency != market.currency:
-            raise Unprocessable(
-                f"SKU {offer.sku_id} is priced in {offer.currency}, not {market.currency}",
-                code="wrong-currency",
-            )
     now = utcnow()
-    prices = [_unit(o, ln) * ln.quantity for o, ln in zip(offers, lines, strict=True)]
-    coupon = await _claim_coupon(
-        session, buyer_id, offers[0].shop_id, market.code, coupon_code, sum(prices), now
+    goods = await pricing.price_goods(
+        session,
+        buyer_id=buyer_id,
+        market_code=market_code,
+        lines=lines,
+        attribution=attribution,
+        coupon_code=coupon_code,
+        at=now,
+        dry_run=False,
     )
-    discounts = incentives.spread(coupon.amount_minor if coupon else 0, prices)
-    order_lines = [
-        await _priced_line(
-            session, market, o, ln, attribution.rate_for(o.product_id) if attribution else 0, d
-        )
-        for o, ln, d in zip(offers, lines, discounts, strict=True)
-    ]
+    order_lines = goods.lines
     hold = hold_for or timedelta(minutes=getattr(get_settings(), "reservation_hold_minutes", 10))
-    shipping = shipping_breakdown(market)
-    items = sum(ol.gross_minor for ol in order_lines)
+    before = pricing.totals(goods, None)  # campaigns are claimed below, late
     order = Order(
         buyer_id=buyer_id,
-        shop_id=shops.pop(),
-        market_code=market.code,
-        currency=market.currency,
+        shop_id=goods.shop_id,
+        market_code=goods.market.code,
+        currency=goods.market.currency,
         status=OrderStatus.PENDING_PAYMENT,
-        items_minor=items,
+        items_minor=before.items_minor,
         subsidy_minor=0,
-        shipping_minor=shipping.gross_minor,
-        shipping_tax_minor=shipping.tax_minor,
+        shipping_minor=before.shipping_minor,
+        shipping_tax_minor=before.shipping_tax_minor,
         shipping_subsidy_minor=0,
-        tax_minor=sum(ol.tax_minor for ol in order_lines) + shipping.tax_minor,
-        total_minor=items + shipping.gross_minor,
+        tax_minor=before.tax_minor,
+        total_minor=before.total_minor,
         live_session_id=attribution.live_session_id if attribution else None,
         creator_id=attribution.creator_id if attribution else None,
         idempotency_key=idempotency_key,
@@ -298,36 +203,31 @@ async def place_order(
             OrderEvent(order_id=order.id, to_status=OrderStatus.PENDING_PAYMENT, actor_id=buyer_id)
         )
         # The campaign row is hot: claim it late, just before the (hotter) stock rows.
-        subsidy = await incentives.claim_checkout_subsidy(
+        money = await pricing.platform_money(
             session,
-            market_code=market.code,
-            goods_minor=order.items_minor,
+            goods,
             in_live=attribution is not None and attribution.live_session_id is not None,
             at=now,
+            dry_run=False,
         )
-        if subsidy is not None:
-            shares = incentives.spread(subsidy.amount_minor, [ol.gross_minor for ol in order_lines])
-            for ol, share in zip(order_lines, shares, strict=True):
-                ol.subsidy_minor = share
-            order.subsidy_minor = subsidy.amount_minor
-        free_shipping = await incentives.claim_shipping_subsidy(
-            session, market_code=market.code, shipping_minor=order.shipping_minor, at=now
-        )
-        if free_shipping is not None:
-            order.shipping_subsidy_minor = free_shipping.amount_minor
-        order.total_minor = (
-            order.items_minor
-            - order.subsidy_minor
-            + order.shipping_minor
-            - order.shipping_subsidy_minor
-        )
+        charged = pricing.totals(goods, money)
+        if expected_total_minor is not None and charged.total_minor != expected_total_minor:
+            raise Conflict(
+                "the price changed since it was shown: nothing was charged, check the new total",
+                code="price-changed",
+                expected_total_minor=expected_total_minor,
+                total_minor=charged.total_minor,
+            )
+        order.subsidy_minor = charged.subsidy_minor
+        order.shipping_subsidy_minor = charged.shipping_subsidy_minor
+        order.total_minor = charged.total_minor
         incentives.record_claims(
             session,
             order_id=order.id,
             buyer_id=buyer_id,
-            subsidy=subsidy,
-            coupon=coupon,
-            shipping=free_shipping,
+            subsidy=money.subsidy,
+            coupon=goods.coupon,
+            shipping=money.free_shipping,
         )
         await session.flush()
         # Stock last: the hot stock row stays locked only from the reserve to the commit.

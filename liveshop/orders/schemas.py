@@ -9,6 +9,7 @@ from liveshop.markets.models import Market
 from liveshop.markets.service import display_price
 from liveshop.orders.checkout import MAX_LINES, MAX_QUANTITY
 from liveshop.orders.models import Order, OrderEvent, OrderLine
+from liveshop.orders.quote import Quote
 from liveshop.orders.status import OrderStatus
 
 
@@ -216,3 +217,93 @@ class OrderEventOut(BaseModel):
     @classmethod
     def of(cls, e: OrderEvent) -> OrderEventOut:
         return cls.model_validate(e)
+
+
+class QuoteLineOut(BaseModel):
+    sku_id: int
+    product_id: int
+    title: str
+    quantity: int
+    list_price_minor: int = Field(description="Per unit: the SKU's price in the market")
+    unit_price_minor: int = Field(description="Per unit: what it sells at here (a deal price)")
+    gross_minor: int = Field(description="The line, tax included, after a seller's coupon")
+    subsidy_minor: int = Field(description="Of it, paid by a platform campaign")
+    tax_minor: int
+    deal_id: int | None
+
+
+class QuoteDisplay(BaseModel):
+    """The amounts formatted for the market (babel, like every page), all positive."""
+
+    items: str
+    subsidy: str
+    shipping: str
+    shipping_subsidy: str
+    tax: str
+    total: str
+
+
+class QuoteOut(BaseModel):
+    """What buying these lines now would charge — the same amounts the order would carry."""
+
+    market: str
+    currency: str
+    tax_name: str = Field(description="VAT, GST, sales tax… as the market names it")
+    prices_include_tax: bool = Field(description="True: tax_minor is inside the prices")
+    lines: list[QuoteLineOut]
+    items_minor: int = Field(description="Subtotal: the goods, tax included, after coupons")
+    coupon_minor: int = Field(description="The seller's coupon, already off items_minor")
+    subsidy_minor: int = Field(description="Discount on the goods paid by the platform")
+    shipping_minor: int = Field(description="The market's flat shipping fee, tax included")
+    shipping_subsidy_minor: int = Field(description="Shipping paid by a free-shipping campaign")
+    shipping_tax_minor: int = Field(description="Tax inside shipping_minor")
+    tax_minor: int = Field(description="All tax on the order: goods and shipping")
+    total_minor: int = Field(
+        description="What the buyer pays: items − subsidy + shipping − shipping subsidy"
+    )
+    display: QuoteDisplay
+
+    @classmethod
+    def of(cls, quote: Quote) -> QuoteOut:
+        market, t = quote.market, quote.totals
+
+        def shown(amount: int) -> str:
+            return display_price(market, amount)
+
+        return cls(
+            market=market.code,
+            currency=market.currency,
+            tax_name=market.tax_name,
+            prices_include_tax=market.prices_include_tax,
+            lines=[
+                QuoteLineOut(
+                    sku_id=ln.sku_id,
+                    product_id=ln.product_id,
+                    title=ln.title,
+                    quantity=ln.quantity,
+                    list_price_minor=ln.list_price_minor,
+                    unit_price_minor=ln.unit_price_minor,
+                    gross_minor=ln.gross_minor,
+                    subsidy_minor=ln.subsidy_minor,
+                    tax_minor=ln.tax_minor,
+                    deal_id=ln.deal_id,
+                )
+                for ln in quote.lines
+            ],
+            items_minor=t.items_minor,
+            coupon_minor=quote.coupon_minor,
+            subsidy_minor=t.subsidy_minor,
+            shipping_minor=t.shipping_minor,
+            shipping_subsidy_minor=t.shipping_subsidy_minor,
+            shipping_tax_minor=t.shipping_tax_minor,
+            tax_minor=t.tax_minor,
+            total_minor=t.total_minor,
+            display=QuoteDisplay(
+                items=shown(t.items_minor),
+                subsidy=shown(t.subsidy_minor),
+                shipping=shown(t.shipping_minor),
+                shipping_subsidy=shown(t.shipping_subsidy_minor),
+                tax=shown(t.tax_minor),
+                total=shown(t.total_minor),
+            ),
+        )
