@@ -32,6 +32,7 @@ from liveshop.orders.checkout import (
     find_by_idempotency_key,
     place_order,
 )
+from liveshop.orders.quote import Quote, quote_order
 
 MIN_DURATION = timedelta(seconds=10)
 MAX_DURATION = timedelta(hours=2)
@@ -174,6 +175,65 @@ async def expired_deal_ids(session: AsyncSession) -> Sequence[int]:
     return rows.all()
 
 
+def _ensure_shoppable(live: LiveSession) -> None:
+    """A live show sells, and so does its replay; a scheduled or cancelled one does not."""
+    if live.status not in (SessionStatus.LIVE, SessionStatus.ENDED):
+        raise Conflict("this session is not live", code="session-not-live")
+
+
+async def _room_attribution(session: AsyncSession, live: LiveSession, sku_id: int) -> Attribution:
+    """This session and its creator, at the commission in force now per the shop's plans."""
+    from liveshop.creators.attribution import creator_rates_for
+
+    try:
+        rates = await creator_rates_for(
+            session, creator_id=live.creator_id, market_code=live.market_code, sku_ids=[sku_id]
+        )
+    except Problem:
+        rates = None  # not on sale here: checkout refuses the line with the catalog's problem
+    return Attribution(live_session_id=live.id, creator_id=live.creator_id, creator_rates=rates)
+
+
+def _open_deal_hold(deal: FlashDeal, live: LiveSession, sku_id: int) -> int:
+    """The running deal's hold (its units not yet taken), or the 4xx a tap on it gets."""
+    if deal.session_id != live.id or deal.sku_id != sku_id:
+        raise Unprocessable("that deal is not for this product here", code="deal-mismatch")
+    if deal.status != DealStatus.ACTIVE or deal.ends_at <= utcnow() or deal.reservation_id is None:
+        raise Conflict("this flash deal has ended", code="deal-ended")
+    return deal.reservation_id
+
+
+async def quote_in_room(
+    session: AsyncSession,
+    live: LiveSession,
+    *,
+    buyer_id: int | None,
+    sku_id: int,
+    quantity: int,
+    deal_id: int | None = None,
+) -> Quote:
+    """What :func:`buy_in_room` with the same arguments would charge now: the same checks,
+    attribution and checkout pricing, run dry (no stock, deal units, budget or order taken)."""
+    _ensure_shoppable(live)
+    attribution = await _room_attribution(session, live, sku_id)
+    line = CheckoutLine(sku_id=sku_id, quantity=quantity)
+    if deal_id is not None:
+        deal = await get_deal(session, deal_id)
+        _open_deal_hold(deal, live, sku_id)
+        if await deal_available(session, deal) < quantity:
+            raise Conflict("the flash deal is sold out", code="deal-sold-out", deal_id=deal_id)
+        line = CheckoutLine(
+            sku_id=sku_id, quantity=quantity, unit_price_minor=deal.price_minor, deal_id=deal.id
+        )
+    return await quote_order(
+        session,
+        buyer_id=buyer_id,
+        market_code=live.market_code,
+        lines=[line],
+        attribution=attribution,
+    )
+
+
 async def buy_in_room(
     session: AsyncSession,
     live: LiveSession,
@@ -184,22 +244,13 @@ async def buy_in_room(
     idempotency_key: str,
     deal_id: int | None = None,
     hold_for: timedelta | None = None,
+    expected_total_minor: int | None = None,
 ) -> PlacedOrder:
     """Check out in the room: at the deal price out of the deal's allocation, or at the normal
-    price, always attributed to this session and its creator. Commits (or rolls back)."""
-    if live.status not in (SessionStatus.LIVE, SessionStatus.ENDED):
-        raise Conflict("this session is not live", code="session-not-live")
-    from liveshop.creators.attribution import creator_rates_for
-
-    try:  # the creator's commission in force now, per the shop's affiliate plans
-        rates = await creator_rates_for(
-            session, creator_id=live.creator_id, market_code=live.market_code, sku_ids=[sku_id]
-        )
-    except Problem:
-        rates = None  # not on sale here: checkout refuses the line with the catalog's problem
-    attribution = Attribution(
-        live_session_id=live.id, creator_id=live.creator_id, creator_rates=rates
-    )
+    price, always attributed to this session and its creator. Commits (or rolls back).
+    ``expected_total_minor``: the total a quote showed; any other is refused (409)."""
+    _ensure_shoppable(live)
+    attribution = await _room_attribution(session, live, sku_id)
     if deal_id is None:
         return await place_order(
             session,
@@ -209,6 +260,7 @@ async def buy_in_room(
             idempotency_key=idempotency_key,
             attribution=attribution,
             hold_for=hold_for,
+            expected_total_minor=expected_total_minor,
         )
     deal = await get_deal(session, deal_id)
     line = CheckoutLine(
@@ -225,14 +277,11 @@ async def buy_in_room(
             attribution=attribution,
             hold_for=hold_for,
         )
-    if deal.session_id != live.id or deal.sku_id != sku_id:
-        raise Unprocessable("that deal is not for this product here", code="deal-mismatch")
-    if deal.status != DealStatus.ACTIVE or deal.ends_at <= utcnow() or deal.reservation_id is None:
-        raise Conflict("this flash deal has ended", code="deal-ended")
+    hold = _open_deal_hold(deal, live, sku_id)
     try:
         mine = await inventory.split_reservation(
             session,
-            deal.reservation_id,
+            hold,
             quantity=quantity,
             reference=f"deal:{deal.id}:buyer:{buyer_id}",
             hold_for=hold_for or inventory.DEFAULT_HOLD,
@@ -256,6 +305,7 @@ async def buy_in_room(
         idempotency_key=idempotency_key,
         attribution=attribution,
         hold_for=hold_for,
+        expected_total_minor=expected_total_minor,
     )
 
 

@@ -22,7 +22,7 @@ from liveshop.markets.service import display_price, get_market
 from liveshop.orders import payment_flow
 from liveshop.orders.payments.provider import CardDetails
 from liveshop.orders.router import notifier_of, provider_of
-from liveshop.orders.schemas import OrderOut
+from liveshop.orders.schemas import OrderOut, QuoteOut
 
 router = APIRouter(prefix="/api/v1/live", tags=["live"], responses=PROBLEM_RESPONSES)
 
@@ -52,11 +52,27 @@ class DealOut(BaseModel):
     ends_at: str
 
 
+ROOM_MAX_QUANTITY = 99
+
+
+class RoomQuoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sku_id: int = Field(ge=1)
+    quantity: int = Field(default=1, ge=1, le=ROOM_MAX_QUANTITY)
+    deal_id: int | None = Field(default=None, ge=1, description="Quote the flash deal's price")
+
+
 class RoomBuyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sku_id: int = Field(ge=1)
-    quantity: int = Field(default=1, ge=1, le=99)
+    quantity: int = Field(default=1, ge=1, le=ROOM_MAX_QUANTITY)
     deal_id: int | None = Field(default=None, ge=1)
+    expected_total_minor: int | None = Field(
+        default=None,
+        ge=0,
+        description="The total the buyer was shown (a quote's total_minor): if the charge "
+        "would be anything else, the buy is refused (409 price-changed) and nothing is held",
+    )
     card_number: str | None = Field(
         default=None,
         min_length=12,
@@ -180,6 +196,26 @@ async def current_deal(session_id: int, session: SessionDep, _: MaybePrincipal) 
     return None if view is None else await _deal_out(session, view.deal, view.available)
 
 
+@router.post("/sessions/{session_id}/quote")
+async def quote_in_room(
+    session_id: int, body: RoomQuoteIn, principal: MaybePrincipal, session: SessionDep
+) -> QuoteOut:
+    """What ``POST …/buy`` with this body would charge now — the checkout's own pricing run
+    dry: the deal price, the platform's live-discount and free-shipping campaigns, shipping,
+    tax, total. Nothing is held, claimed or ordered. Anyone may ask (the room's prices are
+    public); signed in, a coupon's per-buyer limit is checked for the caller."""
+    live = await service.get_session(session, session_id)
+    quote = await deals.quote_in_room(
+        session,
+        live,
+        buyer_id=principal.user_id if principal is not None else None,
+        sku_id=body.sku_id,
+        quantity=body.quantity,
+        deal_id=body.deal_id,
+    )
+    return QuoteOut.of(quote)
+
+
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=100)]
 
 
@@ -205,6 +241,7 @@ async def buy_in_room(
         quantity=body.quantity,
         idempotency_key=idempotency_key,
         deal_id=body.deal_id,
+        expected_total_minor=body.expected_total_minor,
     )
     order = placed.order
     publisher = room_publisher(request.app)
