@@ -137,9 +137,9 @@ def room_data(room: Room, market: Market, user: dict[str, Any] | None) -> dict[s
         "video_api": f"/api/v1/video/{s.id}",
         "deal_api": f"/api/v1/live/sessions/{s.id}/deal",
         "buy_api": f"/api/v1/live/sessions/{s.id}/buy",
+        "quote_api": f"/api/v1/live/sessions/{s.id}/quote",  # what a buy would charge
         "login_url": f"/login?next=/live/{s.id}",
         "money": money_format(market),
-        "shipping_minor": market.shipping_fee_minor,  # per order; a campaign may pay it
         "user": user,
         "pinned": room.pinned.to_event() if room.pinned is not None else None,
         "deal": room.deal.to_event() if room.deal is not None else None,

@@ -1,22 +1,28 @@
 """The live room in a real browser, over the real room socket.
 
-A buyer buys the demo's flash deal in two taps and watches the stock bar drop; a creator's pin
-reaches every open viewer within a second; one viewer's comment reaches another; a deal of
-one unit sells out and every viewer's buy button turns into "Sold out". Every page also
-passes the accessibility checks and ends without console errors (the ``open_page`` fixture).
+A buyer buys the demo's flash deal in two taps — the sheet shows what the platform's live
+discount and free shipping take off, and the Pay button carries the total that is charged —
+and watches the stock bar drop; a creator's pin reaches every open viewer within a second; one
+viewer's comment reaches another; a deal of one unit sells out and every viewer's buy button
+turns into "Sold out". Every page also passes the accessibility checks and ends without
+console errors (the ``open_page`` fixture).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, Route, WebSocketRoute, expect
 
+from liveshop.core.money import tax_included
 from tests.browser.conftest import DESKTOP, PHONE, Demo
 from tests.browser.support import accessibility_problems, contrast
 
@@ -34,9 +40,37 @@ def enter(page: Page, session_id: int | None) -> None:
     expect(page.locator("#room")).to_have_attribute("data-connection", "open")
 
 
+def api(demo: Demo, path: str, body: dict[str, Any] | None = None, token: str = "") -> Any:
+    """A JSON call to the demo server's API (POST with ``body``, else GET)."""
+    request = urllib.request.Request(
+        demo.base_url + path,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"content-type": "application/json", "authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def platform_campaigns(demo: Demo) -> tuple[str, list[int]]:
+    """A 10 % live discount whose budget pays exactly one £19.00 deal unit (£1.90) and free
+    shipping for exactly one order (£3.00): the next in-room buy spends both, so the demo's
+    other rooms and orders are priced as before."""
+    login = {"email": "admin@liveshop.demo", "password": demo.password}
+    token = api(demo, "/api/v1/auth/login", login)["token"]
+    ids = []
+    for terms in (
+        {"kind": "live_discount_bp", "value": 1000, "budget_minor": 190},
+        {"kind": "free_shipping", "value": 0, "budget_minor": 300},
+    ):
+        body = {"market": "GB", "per_order_cap_minor": 300, "name": "Browser test", **terms}
+        ids.append(api(demo, "/api/v1/subsidy-campaigns", body, token)["id"])
+    return token, ids
+
+
 def test_a_buyer_buys_the_flash_deal_in_two_taps(
     open_page: Callable[..., Page], demo: Demo
 ) -> None:
+    admin_token, campaign_ids = platform_campaigns(demo)
     buyer = open_page("buyer18@liveshop.demo", viewport=PHONE)
     enter(buyer, demo.live_session_id)
     card = buyer.locator(".live-product", has_text=TEE)
@@ -56,17 +90,36 @@ def test_a_buyer_buys_the_flash_deal_in_two_taps(
     expect(sheet.get_by_role("heading", name=TEE)).to_be_visible()
     expect(sheet.get_by_role("radio", name=re.compile(r"^M · Black"))).to_be_checked()
     assert accessibility_problems(buyer) == []
-    expect(sheet.locator("[data-sheet=shipping]")).to_have_text("+ £3.00 shipping")
-    pay = sheet.get_by_role("button", name=re.compile(r"^Pay £22\.00 with test card 4242"))
+    # The deal's £19.00 less the platform's 10 % live discount, shipping paid by the free-
+    # shipping campaign: £17.10 (the button said £22.00, deal price + shipping, before quotes).
+    expect(sheet.locator("[data-sheet=shipping]")).to_have_text("Free shipping")
+    vat = tax_included(1900, 2000) + tax_included(300, 2000)
+    rows = sheet.locator("[data-sheet=breakdown] > div")
+    expect(rows).to_have_text(
+        [
+            "Items£19.00",
+            "Platform discount−£1.90",
+            "Shipping£3.00",
+            "Free shipping (paid by liveshop)−£3.00",
+            f"VAT (included)£{vat // 100}.{vat % 100:02d}",
+            "Total£17.10",
+        ]
+    )
+    pay = sheet.get_by_role("button", name=re.compile(r"^Pay £17\.10 with test card 4242"))
     with buyer.expect_request(re.compile(r"/api/v1/live/sessions/\d+/buy$")) as sent:
         pay.click()  # tap 2
     headers = sent.value.headers
     assert UUID.fullmatch(headers["idempotency-key"])
     csrf = next(c for c in buyer.context.cookies() if c["name"] == "liveshop_csrf")
     assert headers["x-csrf-token"] == csrf["value"]
+    assert json.loads(sent.value.post_data or "{}")["expected_total_minor"] == 1710
 
     toast = buyer.locator("[data-region=toast]")
     expect(toast).to_contain_text("Paid!")
+    expect(toast).to_contain_text("£17.10")  # charged what the button said
+    for campaign_id in campaign_ids:  # both budgets are spent: nothing left for other tests
+        spent = api(demo, f"/api/v1/subsidy-campaigns/{campaign_id}", token=admin_token)
+        assert spent["spent_minor"] == spent["budget_minor"]
     expect(sheet).to_be_hidden()
     expect(stock).to_have_text(f"{left - 1} of 20 left")  # from the room's stock event
     order_id = int(re.findall(r"Order #(\d+)", toast.inner_text())[0])

@@ -349,10 +349,12 @@ function onEvent(ev) {
       state.pinned = ev.product;
       if (ev.product) state.showcase.set(ev.product.product_id, ev.product);
       renderProducts();
+      followSheet();
       break;
     case "deal_started":
       setDeal(ev.deal);
       renderProducts();
+      followSheet();
       break;
     case "deal_ended":
       state.endedDeals.add(ev.deal_id);
@@ -362,6 +364,7 @@ function onEvent(ev) {
         state.deal = null;
       }
       renderProducts();
+      followSheet();
       break;
     case "stock":
       applyStock(ev);
@@ -386,15 +389,28 @@ function onEvent(ev) {
   renderStats();
 }
 
+// An open buy sheet follows the room: a flash deal starting or ending, or a new pin, may
+// change what its product costs, so it shows the offer as it is now and asks for its price.
+function followSheet() {
+  const id = sheet.productId;
+  if (id === null) return;
+  const pinned = state.pinned && state.pinned.product_id === id ? state.pinned : null;
+  const product = pinned || state.showcase.get(id) || null;
+  const deal = state.deal && state.deal.product_id === id ? state.deal : null;
+  sheet.follow(product, deal);
+}
+
 async function reconcileDeal() {
   // A snapshot only knows deals this node saw start; the API reads the database.
   try {
     const resp = await fetch(data.deal_api, { headers: { Accept: "application/json" } });
     if (!resp.ok) return;
     const deal = await resp.json();
+    const before = state.deal ? state.deal.deal_id : null;
     if (deal && deal.status === "active") setDeal(deal);
     else if (!deal && state.deal) state.deal = null;
     renderProducts();
+    if ((state.deal ? state.deal.deal_id : null) !== before) followSheet();
   } catch {
     /* offline: the socket's reconnect will try again */
   }

@@ -2,6 +2,13 @@
 // sandbox card. One POST /api/v1/live/sessions/{id}/buy with a fresh Idempotency-Key per
 // opening of the sheet (a double tap or a retry replays the same order, never a second one)
 // and the X-CSRF-Token the API wants for cookie-authenticated writes.
+//
+// What the buyer is charged comes from the server, never from arithmetic here: the sheet asks
+// POST …/quote (the checkout's own pricing, run dry: deal price, platform discount and
+// free-shipping campaigns, shipping, tax) whenever the choice or the room's offer changes, shows
+// the breakdown, and puts the quote's total on the Pay button. The buy sends that total as
+// expected_total_minor, so the server refuses to charge anything else (409 price-changed: the
+// sheet fetches the new price and the buyer taps again).
 import { choiceLegend, csrfToken, el, variantLabel } from "./format.js";
 
 const TEST_CARD = "4242424242424242";
@@ -13,6 +20,14 @@ function newKey() {
   b[8] = (b[8] & 0x3f) | 0x80;
   const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+function jsonHeaders() {
+  return {
+    "Content-Type": "application/json",
+    Accept: "application/json",
+    "X-CSRF-Token": csrfToken(),
+  };
 }
 
 export class BuySheet {
@@ -29,11 +44,19 @@ export class BuySheet {
     this.deal = null;
     this.key = null;
     this.busy = false;
+    this.quote = null; // the server's price for the current choice, or null while asking
+    this.quoteFor = null; // the request the quote answers (sku and deal)
+    this.quoteError = "";
+    this.quoteSeq = 0; // answers to older requests are dropped
     this.pay.addEventListener("click", () => this.submit());
-    this.variants.addEventListener("change", () => this.update());
+    this.variants.addEventListener("change", () => this.requote());
     dialog.addEventListener("click", (event) => {
       if (event.target === dialog) dialog.close(); // a tap on the backdrop
     });
+  }
+
+  get productId() {
+    return this.dialog.open && this.product ? this.product.product_id : null;
   }
 
   skus() {
@@ -79,8 +102,28 @@ export class BuySheet {
     if (!this.data.user || !this.data.user.can_buy) {
       this.error("Buying needs a buyer account: log in as a buyer to buy here.");
     }
-    this.update();
+    this.requote();
     if (!this.dialog.open) this.dialog.showModal();
+  }
+
+  // The room changed under the open sheet (a flash deal started or ended, the pin moved):
+  // show the product's offer as it is now, and ask for its price again.
+  follow(product, deal) {
+    if (!this.dialog.open || this.busy) return;
+    const before = this.deal ? this.deal.deal_id : null;
+    const now = deal ? deal.deal_id : null;
+    if (before === now) {
+      if (product && !this.deal) this.product = product;
+      this.requote();
+      return;
+    }
+    const current = product || this.product;
+    if (!deal && !(current.skus || []).length) {
+      this.dialog.close(); // the deal was all this card offered; the card says it ended
+      return;
+    }
+    this.open(current, deal);
+    this.error(deal ? "A flash deal just started: this is its price." : "The flash deal has ended: this is the regular price.");
   }
 
   chosen() {
@@ -89,21 +132,102 @@ export class BuySheet {
     return this.skus().find((s) => String(s.sku_id) === input.value) || null;
   }
 
+  request(sku) {
+    const body = { sku_id: sku.sku_id, quantity: 1 };
+    if (this.deal) body.deal_id = this.deal.deal_id;
+    return body;
+  }
+
+  // The quote for what is chosen now, if it has arrived.
+  currentQuote() {
+    const sku = this.chosen();
+    if (!sku || !this.quote || !this.quoteFor) return null;
+    const want = this.request(sku);
+    return this.quoteFor.sku_id === want.sku_id && this.quoteFor.deal_id === want.deal_id ? this.quote : null;
+  }
+
+  async requote() {
+    const sku = this.chosen();
+    const seq = ++this.quoteSeq;
+    this.quote = null;
+    this.quoteFor = null;
+    this.quoteError = "";
+    this.update();
+    if (!sku) return;
+    const body = this.request(sku);
+    try {
+      const resp = await fetch(this.data.quote_api, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: jsonHeaders(),
+        body: JSON.stringify(body),
+      });
+      const answer = await resp.json().catch(() => ({}));
+      if (seq !== this.quoteSeq) return; // the choice changed meanwhile
+      if (resp.ok) {
+        this.quote = answer;
+        this.quoteFor = body;
+      } else {
+        this.quoteError = answer.detail || "The price could not be worked out. Please try again.";
+        if (answer.code === "deal-sold-out" && this.deal) this.soldOut();
+      }
+    } catch {
+      if (seq !== this.quoteSeq) return;
+      this.quoteError = "No connection — the price could not be checked. Try again.";
+    }
+    this.update();
+  }
+
   update() {
     const sku = this.chosen();
     const allowed = !!(this.data.user && this.data.user.can_buy);
     const soldOut = this.deal && this.deal.available === 0;
     const low = Math.min(...this.skus().map((s) => s.price_minor));
-    const price = sku ? sku.price_minor : low;
-    this.q("price").textContent = this.money(price);
-    this.pay.disabled = !sku || !allowed || this.busy || soldOut;
-    const shipping = this.data.shipping_minor || 0; // the market's flat fee per order
+    this.q("price").textContent = this.money(sku ? sku.price_minor : low);
+    const quote = this.currentQuote();
+    this.renderQuote(quote);
+    this.pay.disabled = !sku || !allowed || this.busy || soldOut || !quote;
+    if (this.busy) return; // "Paying…" stays until the answer
     this.pay.textContent = soldOut
       ? "Sold out"
-      : sku
-        ? `Pay ${this.money(sku.price_minor + shipping)} with test card 4242…`
-        : "Choose an option to pay";
-    this.q("shipping").textContent = shipping ? `+ ${this.money(shipping)} shipping` : "Free shipping";
+      : !sku
+        ? "Choose an option to pay"
+        : quote
+          ? `Pay ${quote.display.total} with test card 4242…`
+          : this.quoteError
+            ? "Price unavailable"
+            : "Checking the price…";
+  }
+
+  // The breakdown, labelled as on the order page: items, platform discount, shipping and what
+  // a free-shipping campaign pays of it, tax as the market shows it, total.
+  renderQuote(quote) {
+    const shipping = this.q("shipping");
+    const list = this.q("breakdown");
+    const note = this.q("quote-note");
+    note.textContent = this.quoteError;
+    note.hidden = !this.quoteError;
+    if (!quote) {
+      shipping.textContent = "";
+      list.replaceChildren();
+      list.hidden = true;
+      list.setAttribute("aria-busy", this.quoteError ? "false" : "true");
+      return;
+    }
+    const d = quote.display;
+    const buyerShipping = quote.shipping_minor - quote.shipping_subsidy_minor;
+    shipping.textContent = buyerShipping > 0 ? `+ ${this.money(buyerShipping)} shipping` : "Free shipping";
+    const row = (label, value, cls) => el("div", cls ? { class: cls } : {}, el("dt", { text: label }), el("dd", { text: value }));
+    list.replaceChildren(
+      row("Items", d.items),
+      quote.subsidy_minor ? row("Platform discount", `−${d.subsidy}`) : null,
+      row("Shipping", d.shipping),
+      quote.shipping_subsidy_minor ? row("Free shipping (paid by liveshop)", `−${d.shipping_subsidy}`) : null,
+      row(quote.prices_include_tax ? `${quote.tax_name} (included)` : quote.tax_name, d.tax),
+      el("div", { class: "grand" }, el("dt", { text: "Total" }), el("dd", { class: "price", text: d.total })),
+    );
+    list.hidden = false;
+    list.setAttribute("aria-busy", "false");
   }
 
   // Stock moved while the sheet is open: a deal that sold out can no longer be paid for.
@@ -111,6 +235,11 @@ export class BuySheet {
     if (!this.dialog.open || !this.deal || !deal || deal.deal_id !== this.deal.deal_id) return;
     this.deal = deal;
     this.update();
+  }
+
+  soldOut() {
+    this.deal = { ...this.deal, available: 0 };
+    this.onSoldOut(this.deal.deal_id);
   }
 
   error(text) {
@@ -121,24 +250,20 @@ export class BuySheet {
 
   async submit() {
     const sku = this.chosen();
-    if (!sku || this.busy) return;
+    const quote = this.currentQuote();
+    if (!sku || !quote || this.busy) return;
     this.busy = true;
     this.error("");
     this.pay.setAttribute("aria-busy", "true");
     this.pay.disabled = true;
     this.pay.textContent = "Paying…";
-    const body = { sku_id: sku.sku_id, quantity: 1, card_number: TEST_CARD };
-    if (this.deal) body.deal_id = this.deal.deal_id;
+    const body = { ...this.request(sku), expected_total_minor: quote.total_minor, card_number: TEST_CARD };
+    let requote = false;
     try {
       const resp = await fetch(this.data.buy_api, {
         method: "POST",
         credentials: "same-origin",
-        headers: {
-          "Content-Type": "application/json",
-          Accept: "application/json",
-          "Idempotency-Key": this.key,
-          "X-CSRF-Token": csrfToken(),
-        },
+        headers: { ...jsonHeaders(), "Idempotency-Key": this.key },
         body: JSON.stringify(body),
       });
       const answer = await resp.json().catch(() => ({}));
@@ -151,17 +276,18 @@ export class BuySheet {
         location.href = this.data.login_url;
         return;
       }
-      if (answer.code === "deal-sold-out" && this.deal) {
-        this.deal = { ...this.deal, available: 0 };
-        this.onSoldOut(this.deal.deal_id);
-      }
+      if (answer.code === "deal-sold-out" && this.deal) this.soldOut();
+      requote = answer.code === "price-changed";
       this.error(answer.detail || "That didn't work. Please try again.");
     } catch {
       this.error("No connection — nothing was charged. Try again.");
     } finally {
       this.busy = false;
       this.pay.removeAttribute("aria-busy");
-      if (this.dialog.open) this.update();
+      if (this.dialog.open) {
+        if (requote) this.requote();
+        else this.update();
+      }
     }
   }
 }
