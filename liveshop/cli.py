@@ -234,7 +234,8 @@ def bench_fanout(
         str,
         typer.Option(
             help="pinned: server on CPU 0, clients on the others; shared: the server may use "
-            "every CPU, the counting viewers run at the lowest priority"
+            "every CPU, the counting viewers run at the lowest priority; spread: as shared, "
+            "server process i on CPU i"
         ),
     ] = "pinned",
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
@@ -259,8 +260,8 @@ def bench_fanout(
         redis_url=redis_url,
         placement=placement,
     )
-    if placement not in ("pinned", "shared"):
-        raise typer.BadParameter("--placement must be pinned or shared")
+    if placement not in ("pinned", "shared", "spread"):
+        raise typer.BadParameter("--placement must be pinned, shared or spread")
     result = median_of([run_fanout(opts, console=console) for _ in range(runs)])
     if as_json:
         print(json.dumps(result))

@@ -77,6 +77,7 @@ class FanoutOptions:
     # "shared": the server may use every CPU of the node; the counting viewers (the bulk of
     # the load generator) run at the lowest priority and take what the server leaves; the
     # latency sample and the commenters keep the benchmark's priority.
+    # "spread": as "shared", with server process i pinned to CPU i.
     placement: str = "pinned"
 
     @property
@@ -511,7 +512,7 @@ def _viewer_proc(
     urls: list[str], parse: bool, phase: float, shared: dict[str, Any], seconds: float
 ) -> None:
     _pin(shared["client_cpus"])
-    if not parse and shared["placement"] == "shared":
+    if not parse and shared["placement"] in ("shared", "spread"):
         os.nice(40)  # the lowest priority: counting sockets take what the server leaves
     raise_nofile(len(urls) + 1024)
     result = _run_loop(_viewers(urls, parse, phase, shared, seconds))
@@ -594,7 +595,10 @@ class _Nodes:
             # Pinned: the server processes share CPU 0, the load generator has the others
             # (floating clients at the same priority would take the server's core — they
             # are greedy readers — and the run would measure the clients).
+            # Spread: worker i on CPU i (one core each, as a node's workers would run).
             cpu = 0 if ncpu > 1 and opts.placement == "pinned" else None
+            if ncpu > 1 and opts.placement == "spread":
+                cpu = i % ncpu
             cmd = [sys.executable, "-m", "liveshop.bench.fanout", "--node", str(port)]
             cmd += [str(cpu if cpu is not None else -1), "1" if i == 0 else "0"]
             log = (workdir / f"node{i}.log").open("w")
