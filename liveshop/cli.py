@@ -215,8 +215,13 @@ def bench_fanout(
     seconds: Annotated[float, typer.Option(min=1, help="Measured window")] = 10.0,
     nodes: Annotated[int, typer.Option(min=1, help="Server nodes, one port each")] = 1,
     workers: Annotated[
-        int, typer.Option(min=1, help="Server processes per node, sharing its port")
-    ] = 1,
+        int,
+        typer.Option(
+            min=0,
+            help="Server processes per node, sharing its port (0: as many as the open-files "
+            "limit needs)",
+        ),
+    ] = 0,
     stock_rate: Annotated[float, typer.Option(min=0, help="Stock updates per second")] = 10.0,
     naive: Annotated[bool, typer.Option(help="Baseline: one send per event per viewer")] = False,
     comment_cap: Annotated[

@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -61,7 +61,9 @@ class FanoutOptions:
     chat_rate: float = 100.0
     seconds: float = 10.0
     nodes: int = 1
-    workers: int = 1  # server processes per node, sharing its port (SO_REUSEPORT)
+    # Server processes per node, sharing its port (SO_REUSEPORT); 0: as many as the
+    # open-files limit needs (one process cannot hold more sockets than that).
+    workers: int = 1
     stock_rate: float = 10.0
     naive: bool = False
     parse_every: int = 20  # one fully parsed socket in this many…
@@ -671,6 +673,20 @@ def commenters_needed(opts: FanoutOptions) -> int:
     return math.ceil(opts.chat_rate / COMMENTS_PER_SOCKET_S) if opts.chat_rate > 0 else 0
 
 
+SERVER_SPARE_FDS = 64  # a server process's own files: database, broker, listener, logs
+
+
+def _server_nofile() -> int:
+    """The open-files limit a server process can reach (its hard limit)."""
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+
+
+def workers_needed(opts: FanoutOptions, nofile: int) -> int:
+    """Server processes per node so that each holds its share of the sockets."""
+    per_node = math.ceil(opts.viewers / opts.nodes) + commenters_needed(opts)
+    return max(1, math.ceil(per_node / max(1, nofile - SERVER_SPARE_FDS)))
+
+
 def run_fanout(opts: FanoutOptions, console: Any | None = None) -> dict[str, Any]:
     """Run one measurement and return the result object (``RESULT_KEYS`` and details)."""
     from rich.console import Console
@@ -685,7 +701,10 @@ def run_fanout(opts: FanoutOptions, console: Any | None = None) -> dict[str, Any
     get_settings.cache_clear()
     _hasher.cache_clear()
     limit = raise_nofile(opts.viewers * 2 + 4096)
-    per_proc = math.ceil(opts.viewers / opts.processes) + commenters_needed(opts) + 64
+    if opts.workers < 1:
+        opts = replace(opts, workers=workers_needed(opts, _server_nofile()))
+        console.print(f"{opts.workers} server process(es) per node (open-files limit)")
+    per_proc = math.ceil(opts.viewers / opts.processes) + commenters_needed(opts) + SERVER_SPARE_FDS
     if per_proc > limit:
         console.print(
             f"[yellow]each server process may hold only {limit} open files (hard limit) but "

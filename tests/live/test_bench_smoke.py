@@ -22,7 +22,8 @@ def test_fanout_bench_smoke() -> None:
 
 def test_fanout_bench_smoke_one_node_two_workers(redis_url: str) -> None:
     """One port served by two processes (SO_REUSEPORT) over Redis and a fresh PostgreSQL
-    database: every viewer, whichever process took it, gets every event of the room."""
+    database: every viewer, whichever process took it, gets every event of the room
+    (placed as the target's runs are: one process per CPU, counting viewers at low priority)."""
     admin = os.environ.get("LIVESHOP_TEST_POSTGRES_URL")
     if not admin:
         service_missing("PostgreSQL", "LIVESHOP_TEST_POSTGRES_URL is not set")
@@ -34,6 +35,7 @@ def test_fanout_bench_smoke_one_node_two_workers(redis_url: str) -> None:
         workers=2,
         redis_url=redis_url,
         database_url=admin,
+        placement="spread",
     )
     result = run_fanout(opts)
     assert result["viewers_connected"] == 40
@@ -80,3 +82,14 @@ def test_serve_with_workers_refuses_the_in_process_broker(monkeypatch: Any) -> N
         get_settings.cache_clear()
     assert result.exit_code == 2
     assert "LIVESHOP_BROKER_URL=redis" in result.output.replace("\n", "")
+
+
+def test_workers_default_to_what_the_open_files_limit_needs() -> None:
+    """``--workers 0`` (the default): one process per node unless its share of the sockets
+    would pass the open-files limit (20,000 here): 20,000 viewers need two."""
+    from liveshop.bench.fanout import workers_needed
+
+    assert workers_needed(FanoutOptions(viewers=19_700, chat_rate=100), 20_000) == 1
+    assert workers_needed(FanoutOptions(viewers=20_000, chat_rate=100), 20_000) == 2
+    assert workers_needed(FanoutOptions(viewers=50_000, chat_rate=100, nodes=2), 20_000) == 2
+    assert workers_needed(FanoutOptions(viewers=10, chat_rate=0), 1024) == 1
