@@ -928,7 +928,7 @@ def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
                 for i in range(len(value))
             ]
     out["runs"] = len(runs)
-    for key in ("p99_ms", "deliveries_per_s", "host_load_1m"):
+    for key in ("p99_ms", "stock_p99_ms", "deliveries_per_s", "host_load_1m"):
         out[f"{key}_each_run"] = [r[key] for r in runs]
     return out
 
