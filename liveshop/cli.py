@@ -242,7 +242,7 @@ def bench_fanout(
             "every CPU, the counting viewers run at the lowest priority; spread: as shared, "
             "server process i on CPU i"
         ),
-    ] = "pinned",
+    ] = "spread",
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
 ) -> None:
     """N real WebSocket viewers in one live room; latency from publish to receipt."""

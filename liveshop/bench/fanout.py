@@ -13,8 +13,13 @@ shows up as latency.
 Latency = receipt time at the viewer − scheduled publish time, same clock (one machine).
 
 The server processes (K nodes × W workers; W > 1 share one port through SO_REUSEPORT and
-split the node's frame budget) are pinned to CPU 0 and the clients to the other CPUs: the
-load generator must not eat the server's core. ``naive=True`` runs the same server with
+split the node's frame budget; by default W is what the open-files limit needs) run as a
+node's workers would: by default (``placement="spread"``) worker i is pinned to CPU i, and
+the load generator takes what the server leaves — the counting viewers at the lowest
+priority (they take their last read at full priority), the latency sample and the
+commenters at the benchmark's own. ``placement="pinned"`` keeps every server process on
+CPU 0 and the clients on the other CPUs (the server gets one core of the node, and pays
+for its viewers' loopback receive path there too). ``naive=True`` runs the same server with
 ``LIVESHOP_LIVE_FANOUT=naive``: one send per event per viewer, no batching.
 """
 
@@ -80,7 +85,7 @@ class FanoutOptions:
     # the load generator) run at the lowest priority and take what the server leaves; the
     # latency sample and the commenters keep the benchmark's priority.
     # "spread": as "shared", with server process i pinned to CPU i.
-    placement: str = "pinned"
+    placement: str = "spread"
 
     @property
     def processes(self) -> int:
