@@ -275,21 +275,7 @@ class QuoteOut(BaseModel):
             currency=market.currency,
             tax_name=market.tax_name,
             prices_include_tax=market.prices_include_tax,
-            lines=[
-                QuoteLineOut(
-                    sku_id=ln.sku_id,
-                    product_id=ln.product_id,
-                    title=ln.title,
-                    quantity=ln.quantity,
-                    list_price_minor=ln.list_price_minor,
-                    unit_price_minor=ln.unit_price_minor,
-                    gross_minor=ln.gross_minor,
-                    subsidy_minor=ln.subsidy_minor,
-                    tax_minor=ln.tax_minor,
-                    deal_id=ln.deal_id,
-                )
-                for ln in quote.lines
-            ],
+            lines=[QuoteLineOut.model_validate(ln, from_attributes=True) for ln in quote.lines],
             items_minor=t.items_minor,
             coupon_minor=quote.coupon_minor,
             subsidy_minor=t.subsidy_minor,
