@@ -4,10 +4,12 @@ the media server's callbacks (internal), and the HLS files themselves."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import FileResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from liveshop.accounts.deps import CreatorPrincipal, MaybePrincipal, SessionDep
 from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden, NotFound, Unauthorized
@@ -263,12 +265,31 @@ async def video_file(session_id: str, name: str, _: PublicFile, video: ManagerDe
         # Once the replay exists the session is over: players get the complete VOD.
         replay = safe_path(local, folder, REPLAY_PLAYLIST)
         if replay is not None and replay.is_file():
-            return FileResponse(replay, media_type=PLAYLIST_TYPE, headers=_cache(REPLAY_PLAYLIST))
+            return await _snapshot(replay, PLAYLIST_TYPE, _cache(REPLAY_PLAYLIST))
     path = safe_path(local, folder, name)
     if path is None or not path.is_file():
         raise _not_found()
-    media_type = SEGMENT_TYPE if SEGMENT_NAME.fullmatch(name) else PLAYLIST_TYPE
-    return FileResponse(path, media_type=media_type, headers=_cache(name))
+    if SEGMENT_NAME.fullmatch(name):  # written once, never changed: streamed from disk
+        return FileResponse(path, media_type=SEGMENT_TYPE, headers=_cache(name))
+    return await _snapshot(path, PLAYLIST_TYPE, _cache(name))
+
+
+async def _snapshot(path: Path, media_type: str, headers: dict[str, str]) -> Response:
+    """A small file that its writer replaces by rename (nginx-rtmp's playlists, the poster),
+    read whole from one open file: a size taken from one version and the bytes of the next
+    would send a broken response (uvicorn: "Response content longer than Content-Length")."""
+
+    def read() -> bytes | None:
+        try:
+            with path.open("rb") as f:
+                return f.read()
+        except FileNotFoundError:  # replaced or cleaned up between the check and the open
+            return None
+
+    body = await run_in_threadpool(read)
+    if body is None:
+        raise _not_found()
+    return Response(body, media_type=media_type, headers=headers)
 
 
 def _cache(name: str) -> dict[str, str]:
@@ -284,7 +305,10 @@ async def _poster(video: VideoManager, session_id: int, folder: str | None) -> R
     if folder is not None:
         path = video.poster_path(session_id, folder)
         if path.is_file():
-            return FileResponse(path, media_type="image/jpeg", headers=headers)
+            try:
+                return await _snapshot(path, "image/jpeg", headers)
+            except NotFound:  # a new poster's rename raced the check: the placeholder
+                pass
     elif not await video.session_exists(session_id):
         raise _not_found()
     return Response(PLACEHOLDER_JPEG, media_type="image/jpeg", headers=headers)

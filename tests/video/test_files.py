@@ -4,7 +4,9 @@ video folders — and the providers (embedded, external, off) as users see them.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import threading
 from typing import Any
 from urllib.parse import unquote
 
@@ -99,6 +101,46 @@ async def test_playlists_segments_and_posters_have_the_right_headers(
     assert poster.headers["content-type"] == "image/jpeg"
     (where / "poster.jpg").write_bytes(b"\xff\xd8\xff real frame")
     assert (await vclient.get(f"/video/{sid}/poster.jpg")).content == b"\xff\xd8\xff real frame"
+
+
+async def test_a_playlist_replaced_while_it_is_read_is_sent_whole(
+    video_app: FastAPI, vclient: httpx.AsyncClient, make_actor: MakeActor
+) -> None:
+    """nginx-rtmp rewrites the live playlist by rename every segment (and the poster is
+    renamed into place): a player polling it gets one version or the other, never the size of
+    one with the bytes of the next (a broken response for hls.js)."""
+    sid, folder = await streaming_session(video_app, vclient, make_actor)
+    where = video_app.state.video.provider.local_dir / folder
+    where.mkdir(parents=True)
+    versions = {  # each file's two versions, shorter first
+        "index.m3u8": (PLAYLIST.encode(), (PLAYLIST + "#EXTINF:1.000,\n1.ts\n" * 40).encode()),
+        "poster.jpg": (b"\xff\xd8 first", b"\xff\xd8 next" * 500),
+    }
+    for name, (first, _) in versions.items():
+        (where / name).write_bytes(first)
+    stop = threading.Event()
+
+    def writer() -> None:  # what nginx and the poster grabber do, as fast as it can
+        n = 0
+        while not stop.is_set():
+            for name, texts in versions.items():
+                tmp = where / f".{name}.tmp"
+                tmp.write_bytes(texts[n % 2])
+                os.replace(tmp, where / name)
+            n += 1
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        for _ in range(150):
+            for name, texts in versions.items():
+                resp = await vclient.get(f"/video/{sid}/{name}")
+                assert resp.status_code == 200
+                assert int(resp.headers["content-length"]) == len(resp.content)
+                assert resp.content in texts
+    finally:
+        stop.set()
+        thread.join()
 
 
 async def test_posters_of_sessions_without_video_and_of_no_session(
