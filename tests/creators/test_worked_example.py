@@ -67,7 +67,8 @@ async def test_four_hour_uk_session(
             s, buyer_id=buyer.id, market_code="GB", sku_ids=[shop.sku_id], live_session_id=live_id
         )
         assert who is not None and who.creator_id == creator.id
-        for n in range(ORDERS):
+    for n in range(ORDERS):  # a session per order, as a request has
+        async with db.session() as s:
             placed = await place_order(
                 s,
                 buyer_id=buyer.id,
@@ -80,6 +81,7 @@ async def test_four_hour_uk_session(
                 s, provider, order_id=placed.order.id, buyer_id=buyer.id, card=card
             )
             orders.append(paid)
+    async with db.session() as s:
         for order in orders[:REFUNDS]:
             await lifecycle.refund(
                 s,
