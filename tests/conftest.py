@@ -21,13 +21,14 @@ import asyncio
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import uvloop
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -74,6 +75,15 @@ async def _pg_admin(admin_url: str, sql: str) -> None:
 # durability: their database lives in memory (tmpfs) where the machine has one.
 SHM = Path("/dev/shm")
 
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """Every async test runs on uvloop, the loop the app runs on in production (uvicorn's
+    ``loop="auto"``). On the standard loop, a uvicorn server and an HTTP client sharing one
+    loop answer each request ~40 ms late (a stall the production loop does not have)."""
+    return {"uvloop": uvloop.new_event_loop}
 
 @pytest.fixture(scope="session")
 def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import weakref
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import await_
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -98,10 +102,73 @@ def _configure_sqlite(async_or_sync: AsyncEngine | Engine) -> None:
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
+    gate = _WriteGate() if isinstance(async_or_sync, AsyncEngine) else None
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         deferred = conn.get_execution_options().get("sqlite_deferred", False)
-        conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+        if deferred:
+            conn.exec_driver_sql("BEGIN")
+            return
+        if gate is not None:
+            gate.enter(conn.info)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if gate is not None:
+                gate.leave(conn.info)
+            raise
+
+    if gate is not None:
+        # The transaction's end lets the next writer in; a connection given back to the pool
+        # (closed, cancelled, invalidated) without either event lets it in too.
+        event.listen(engine, "commit", lambda conn: gate.leave(conn.info))
+        event.listen(engine, "rollback", lambda conn: gate.leave(conn.info))
+        event.listen(engine, "checkin", lambda _dbapi, record: gate.leave(record.info))
+        event.listen(engine, "invalidate", lambda _dbapi, record, _exc: gate.leave(record.info))
+
+
+class _WriteGate:
+    """This process's writers to one SQLite file, let in one at a time in arrival order.
+
+    SQLite has one write lock per file; a writer that finds it taken sleeps in SQLite's busy
+    handler (1, 2, 5 … 100 ms) and polls again, so under a burst (a flash deal's buyers) the
+    file sits idle between a commit and the next poll and the waiters are served in no order.
+    Queueing the process's own writers on an asyncio lock *before* ``BEGIN IMMEDIATE`` hands
+    the lock over at once and first come, first served. Other processes on the same file
+    (more workers, the CLI, the comment writer's thread) still meet at SQLite's lock and
+    busy_timeout. The transaction's own work is unchanged: the gate is held exactly while the
+    SQLite write lock would be."""
+
+    KEY = "liveshop_write_gate"
+    TIMEOUT_S = 30.0  # as long as busy_timeout: then "database is locked", as SQLite says
+
+    def __init__(self) -> None:
+        # One lock per event loop (an engine outliving its loop, as in tests, gets a new one).
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def enter(self, info: dict[str, Any]) -> None:
+        if info.get(self.KEY) is not None:  # already inside
+            return
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        try:
+            await_(asyncio.wait_for(lock.acquire(), self.TIMEOUT_S))
+        except TimeoutError:
+            raise sqlite3.OperationalError(
+                f"database is locked (waited {self.TIMEOUT_S:.0f} s for this process's "
+                "other writers)"
+            ) from None
+        info[self.KEY] = lock
+
+    def leave(self, info: dict[str, Any]) -> None:
+        lock: asyncio.Lock | None = info.pop(self.KEY, None)
+        if lock is not None:
+            lock.release()
 
 
 class Database:
