@@ -102,7 +102,9 @@ def _configure_sqlite(async_or_sync: AsyncEngine | Engine) -> None:
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
-    gate = _WriteGate() if isinstance(async_or_sync, AsyncEngine) else None
+    gate = None
+    if isinstance(async_or_sync, AsyncEngine):
+        gate = _gates[engine] = WriteGate()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -128,7 +130,15 @@ def _configure_sqlite(async_or_sync: AsyncEngine | Engine) -> None:
         event.listen(engine, "invalidate", lambda _dbapi, record, _exc: gate.leave(record.info))
 
 
-class _WriteGate:
+_gates: weakref.WeakKeyDictionary[Engine, WriteGate] = weakref.WeakKeyDictionary()
+
+
+def write_gate(engine: AsyncEngine) -> WriteGate | None:
+    """The queue of this process's writers to a SQLite engine (None on PostgreSQL)."""
+    return _gates.get(engine.sync_engine)
+
+
+class WriteGate:
     """This process's writers to one SQLite file, let in one at a time in arrival order.
 
     SQLite has one write lock per file; a writer that finds it taken sleeps in SQLite's busy
@@ -148,6 +158,7 @@ class _WriteGate:
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
+        self.waiting = 0  # writers queued now (all loops)
 
     def enter(self, info: dict[str, Any]) -> None:
         if info.get(self.KEY) is not None:  # already inside
@@ -156,6 +167,7 @@ class _WriteGate:
         lock = self._locks.get(loop)
         if lock is None:
             lock = self._locks[loop] = asyncio.Lock()
+        self.waiting += 1
         try:
             await_(asyncio.wait_for(lock.acquire(), self.TIMEOUT_S))
         except TimeoutError:
@@ -163,6 +175,8 @@ class _WriteGate:
                 f"database is locked (waited {self.TIMEOUT_S:.0f} s for this process's "
                 "other writers)"
             ) from None
+        finally:
+            self.waiting -= 1
         info[self.KEY] = lock
 
     def leave(self, info: dict[str, Any]) -> None:
