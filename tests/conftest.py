@@ -76,7 +76,6 @@ async def _pg_admin(admin_url: str, sql: str) -> None:
 SHM = Path("/dev/shm")
 
 
-
 def pytest_asyncio_loop_factories(
     config: pytest.Config, item: pytest.Item
 ) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
@@ -84,6 +83,7 @@ def pytest_asyncio_loop_factories(
     ``loop="auto"``). On the standard loop, a uvicorn server and an HTTP client sharing one
     loop answer each request ~40 ms late (a stall the production loop does not have)."""
     return {"uvloop": uvloop.new_event_loop}
+
 
 @pytest.fixture(scope="session")
 def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
