@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts.service import Principal, get_user
@@ -83,14 +83,22 @@ def ensure_owner(principal: Principal, live: LiveSession) -> None:
 
 
 async def is_moderator(session: AsyncSession, user_id: int, live: LiveSession) -> bool:
+    """A moderator of all the creator's sessions (no ``session_id``) or of this one.
+
+    A one-session row carries its creator too, so ``creator_id`` alone must not match."""
     found = await session.scalar(
-        select(SessionModerator.id).where(
+        select(SessionModerator.id)
+        .where(
             SessionModerator.user_id == user_id,
             or_(
-                SessionModerator.creator_id == live.creator_id,
+                and_(
+                    SessionModerator.creator_id == live.creator_id,
+                    SessionModerator.session_id.is_(None),
+                ),
                 SessionModerator.session_id == live.id,
             ),
         )
+        .limit(1)
     )
     return found is not None
 

@@ -273,6 +273,22 @@ async def test_moderators_of_a_creator(client: httpx.AsyncClient, make_actor: Ma
     assert (await client.get("/api/v1/live/moderators", headers=creator.headers)).json() == []
 
 
+async def test_a_moderator_of_one_session_runs_only_that_session(
+    client: httpx.AsyncClient, make_actor: MakeActor
+) -> None:
+    creator, helper = await make_actor(Role.CREATOR), await make_actor(Role.BUYER)
+    first = (await new_session(client, creator, []))["id"]
+    second = (await new_session(client, creator, []))["id"]
+    body = {"user_id": helper.id, "session_id": first}
+    added = await client.post("/api/v1/live/moderators", json=body, headers=creator.headers)
+    assert added.status_code == 201, added.text
+    # The room controls (here: who is muted) answer for that session only.
+    ok = await client.get(f"{URL}/{first}/mutes", headers=helper.headers)
+    assert ok.status_code == 200, ok.text
+    refused = await client.get(f"{URL}/{second}/mutes", headers=helper.headers)
+    assert_problem(refused, 403, "not-room-host")
+
+
 async def test_comments_only_while_live_and_sales_add_up(
     client: httpx.AsyncClient, make_actor: MakeActor, db: Database
 ) -> None:
