@@ -15,6 +15,11 @@ Budgets are never exceeded, even by concurrent checkouts: a claim is ONE conditi
 (``spent = spent + x WHERE spent + x <= budget``) inside the checkout transaction, so it is
 rolled back with the checkout if anything later fails, and the database's own CHECK
 (``spent <= budget``) backs it up. Coupon uses are guarded the same way.
+
+Budget comes back when the subsidy does: an unpaid order that is cancelled returns its whole
+claim, and a refund returns the share of the subsidy its ledger reversal takes back (pro rata
+per unit, exactly the claim once the whole order is refunded). ``SubsidyClaim.returned_minor``
+records it; ``spent = Σ (amount − returned)`` over a campaign's claims.
 """
 
 from __future__ import annotations
@@ -408,31 +413,81 @@ def record_bonus_claim(
 async def release_order_claims(session: AsyncSession, order_id: int) -> int:
     """Give an unpaid, cancelled order's subsidy back to its campaign. Flushes only.
 
-    Idempotent: the claim row is consumed (its amount set to 0) in the same conditional step.
-    Returns the amount released.
+    Idempotent: the claim row is marked wholly returned (``returned_minor = amount_minor``)
+    in the same conditional step that gives the budget back. Returns the amount released.
     """
     claims = (
         await session.scalars(
-            select(SubsidyClaim).where(
-                SubsidyClaim.order_id == order_id, SubsidyClaim.amount_minor > 0
+            select(SubsidyClaim)
+            .where(
+                SubsidyClaim.order_id == order_id,
+                SubsidyClaim.returned_minor < SubsidyClaim.amount_minor,
             )
+            .execution_options(populate_existing=True)
         )
     ).all()
     released = 0
     for claim in claims:
-        amount = claim.amount_minor
+        seen, left = claim.returned_minor, claim.amount_minor - claim.returned_minor
         took = await session.execute(
             update(SubsidyClaim)
-            .where(SubsidyClaim.id == claim.id, SubsidyClaim.amount_minor == amount)
-            .values(amount_minor=0)
+            .where(SubsidyClaim.id == claim.id, SubsidyClaim.returned_minor == seen)
+            .values(returned_minor=SubsidyClaim.amount_minor)
             .execution_options(synchronize_session=False)
         )
         if getattr(took, "rowcount", 0) == 1:
-            await session.execute(
-                update(SubsidyCampaign)
-                .where(SubsidyCampaign.id == claim.campaign_id)
-                .values(spent_minor=SubsidyCampaign.spent_minor - amount)
-                .execution_options(synchronize_session=False)
-            )
-            released += amount
+            await _give_back(session, claim.campaign_id, left)
+            released += left
     return released
+
+
+async def return_refunded_subsidy(
+    session: AsyncSession, order_id: int, *, goods_minor: int, shipping_minor: int
+) -> bool:
+    """A refund of a paid order reversed ``goods_minor`` of its platform discount and
+    ``shipping_minor`` of its free-shipping subsidy (the amounts its ledger reversal credits
+    back to ``platform_subsidy_expense``): give them back to the campaigns that paid them, so
+    the budget funds other orders. Flushes only.
+
+    The refund computes the amounts by cumulative floors, so the refunds of a whole order
+    return exactly what it claimed; the conditional UPDATE (``returned + x <= amount``, backed
+    by a CHECK) makes sure a claim never gives back more than it took. False (nothing
+    returned: the caller rolls back) if that guard fails — a refund that raced another.
+    """
+    if goods_minor <= 0 and shipping_minor <= 0:
+        return True
+    rows = await session.execute(
+        select(SubsidyClaim.id, SubsidyClaim.campaign_id, SubsidyCampaign.kind)
+        .join(SubsidyCampaign, SubsidyCampaign.id == SubsidyClaim.campaign_id)
+        .where(SubsidyClaim.order_id == order_id)
+        .order_by(SubsidyClaim.id)
+    )
+    owed = {"goods": goods_minor, "shipping": shipping_minor}
+    for claim_id, campaign_id, kind in rows.all():
+        which = "shipping" if kind in SHIPPING_KINDS else "goods"
+        amount = owed[which]
+        if amount <= 0:
+            continue
+        took = await session.execute(
+            update(SubsidyClaim)
+            .where(
+                SubsidyClaim.id == claim_id,
+                SubsidyClaim.returned_minor + amount <= SubsidyClaim.amount_minor,
+            )
+            .values(returned_minor=SubsidyClaim.returned_minor + amount)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(took, "rowcount", 0) != 1:
+            return False
+        await _give_back(session, int(campaign_id), amount)
+        owed[which] = 0
+    return True
+
+
+async def _give_back(session: AsyncSession, campaign_id: int, amount_minor: int) -> None:
+    await session.execute(
+        update(SubsidyCampaign)
+        .where(SubsidyCampaign.id == campaign_id)
+        .values(spent_minor=SubsidyCampaign.spent_minor - amount_minor)
+        .execution_options(synchronize_session=False)
+    )

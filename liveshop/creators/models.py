@@ -213,13 +213,21 @@ class SubsidyCampaign(Base):
 
 
 class SubsidyClaim(Base):
-    """Budget taken by one order (or one session's bonus); the audit trail of ``spent``."""
+    """Budget taken by one order (or one session's bonus); the audit trail of ``spent``.
+
+    ``amount_minor`` is what was taken; ``returned_minor`` what came back to the budget (all of
+    it when an unpaid order is cancelled, the refunded share when a paid one is refunded), so a
+    campaign's ``spent = Σ (amount − returned)``. The database keeps ``returned <= amount``.
+    """
 
     __tablename__ = "subsidy_claims"
     __table_args__ = (
         Index("ix_subsidy_claims_order", "order_id"),
         UniqueConstraint("campaign_id", "order_id"),
         UniqueConstraint("campaign_id", "live_session_id"),
+        CheckConstraint(
+            "returned_minor >= 0 AND returned_minor <= amount_minor", name="returned_within"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -227,6 +235,7 @@ class SubsidyClaim(Base):
     order_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     live_session_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     amount_minor: Mapped[int] = mapped_column(MinorUnits)
+    returned_minor: Mapped[int] = mapped_column(MinorUnits, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

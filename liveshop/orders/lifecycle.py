@@ -243,17 +243,23 @@ async def refund(
     )
     parts: list[accounting.LineParts] = [shipping_back]
     for item in lines:
-        line = by_id[item.line_id]
-        after[line.id] += item.quantity
+        after[item.line_id] += item.quantity
+    # Every line of the order is guarded (in id order, so concurrent refunds lock alike), not
+    # only the refunded ones: the shipping share (and the free-shipping subsidy it gives back
+    # to its campaign) is computed from all the order's refunded units as read, so a refund of
+    # another line meanwhile must make this one fail rather than count from a stale figure.
+    for lid in sorted(by_id):
         guarded = await session.execute(
             update(OrderLine)
-            .where(OrderLine.id == line.id, OrderLine.refunded_quantity == before[line.id])
-            .values(refunded_quantity=after[line.id])
+            .where(OrderLine.id == lid, OrderLine.refunded_quantity == before[lid])
+            .values(refunded_quantity=after[lid])
             .execution_options(synchronize_session=False)
         )
         if getattr(guarded, "rowcount", 0) != 1:
             await session.rollback()
             raise Conflict("the order was refunded meanwhile; reload it", code="order-changed")
+    for item in lines:
+        line = by_id[item.line_id]
         parts.append(accounting.refund_parts(line, already=before[line.id], more=item.quantity))
         if put_back:
             await inventory.return_units(
@@ -264,6 +270,17 @@ async def refund(
                 actor_id=actor_id,
                 reservation_id=line.reservation_id,
             )
+    # The subsidy this reversal takes back from platform_subsidy_expense goes back to the
+    # campaigns' budgets in the same transaction (at most what each claim took).
+    returned = await incentives.return_refunded_subsidy(
+        session,
+        order.id,
+        goods_minor=sum(p.subsidy for p in parts[1:]),
+        shipping_minor=shipping_back.subsidy,
+    )
+    if not returned:
+        await session.rollback()
+        raise Conflict("the order was refunded meanwhile; reload it", code="order-changed")
     amount = sum(p.buyer for p in parts)
     record = Refund(
         order_id=order.id,

@@ -21,7 +21,7 @@ from liveshop.core.db import Database
 from liveshop.core.errors import Problem
 from liveshop.creators import contracts, incentives, payouts, plans
 from liveshop.creators.attribution import resolve_checkout_attribution
-from liveshop.creators.models import CampaignKind, PartyKind, SubsidyCampaign
+from liveshop.creators.models import CampaignKind, PartyKind, SubsidyCampaign, SubsidyClaim
 from liveshop.ledger import service as ledger
 from liveshop.ledger.models import AccountType
 from liveshop.live import service as live
@@ -251,13 +251,39 @@ async def _check(
         assert expense == want_subsidy
         clearing = await ledger.balance(s, owed(AccountType.PAYMENT_CLEARING, "provider:sandbox"))
         assert clearing == want_clearing
-        shipping_paid = sum(
-            o.shipping_subsidy_minor for o in (await s.scalars(select(Order))).all()
-        )
-        for campaign in (await s.scalars(select(SubsidyCampaign))).all():
+        # A campaign's spent budget is exactly the subsidy its orders still hold: a refund gives
+        # back what its reversal took from platform_subsidy_expense, never more than claimed.
+        by_id = {o.id: o for o in (await s.scalars(select(Order))).all()}
+        kept: dict[int, int] = {}
+        unpaid_held = 0  # claimed by orders not paid (yet): not in the ledger
+        for claim in (await s.scalars(select(SubsidyClaim))).all():
+            assert 0 <= claim.returned_minor <= claim.amount_minor
+            assert claim.order_id is not None
+            order = by_id[claim.order_id]
+            units = sum(ln.quantity for ln in order.lines)
+            back = sum(ln.refunded_quantity for ln in order.lines)
+            campaign_kind = await s.scalar(
+                select(SubsidyCampaign.kind).where(SubsidyCampaign.id == claim.campaign_id)
+            )
+            if campaign_kind == CampaignKind.FREE_SHIPPING:
+                assert claim.amount_minor == order.shipping_subsidy_minor
+                held = order.shipping_subsidy_minor - order.shipping_subsidy_minor * back // units
+            else:
+                assert claim.amount_minor == order.subsidy_minor
+                held = sum(
+                    ln.subsidy_minor - ln.subsidy_minor * ln.refunded_quantity // ln.quantity
+                    for ln in order.lines
+                )
+            assert claim.amount_minor - claim.returned_minor == held
+            kept[claim.campaign_id] = kept.get(claim.campaign_id, 0) + held
+            unpaid_held += 0 if order.paid_at is not None else held
+        campaigns = (
+            await s.scalars(select(SubsidyCampaign).execution_options(populate_existing=True))
+        ).all()
+        for campaign in campaigns:
             assert 0 <= campaign.spent_minor <= campaign.budget_minor
-            if campaign.kind == CampaignKind.FREE_SHIPPING:
-                assert campaign.spent_minor == shipping_paid
+            assert campaign.spent_minor == kept.get(campaign.id, 0)
+        assert sum(c.spent_minor for c in campaigns) == expense + unpaid_held
         creator_owed = -await ledger.balance(
             s, ledger.AccountKey(AccountType.CREATOR_PAYABLE, f"creator:{creator}", "GBP")
         )
