@@ -25,6 +25,16 @@ class ModerationAction(StrEnum):
     UNMUTE = "unmute"  # ... the mute was lifted before it ran out
 
 
+class ActorRole(StrEnum):
+    """In what capacity someone moderated, as it was when they did (recorded, not derived:
+    a moderator may be removed later)."""
+
+    CREATOR = "creator"  # the session's creator
+    MODERATOR = "moderator"  # one of the creator's moderators (all sessions or this one)
+    ADMIN = "admin"
+    PLATFORM_MODERATOR = "platform_moderator"  # the platform's chat moderators (Role.MODERATOR)
+
+
 class ChatMute(Base):
     """A viewer muted in all of a creator's rooms until ``expires_at`` (None: until lifted).
 
@@ -55,7 +65,11 @@ class ChatMute(Base):
 
 
 class ModerationLogEntry(Base):
-    """One moderator action in a session's chat, newest last (append-only)."""
+    """One moderator action in a session's chat, newest last (append-only).
+
+    Read by ``chat.moderation_log`` (the log page and API): who (``actor_id`` in the capacity
+    ``actor_role``), what (``action``), to whom (``target_user_id``), which comment, which
+    mute."""
 
     __tablename__ = "chat_moderation_log"
     __table_args__ = (
@@ -69,7 +83,13 @@ class ModerationLogEntry(Base):
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
     action: Mapped[str] = mapped_column(String(10))
-    # hide/unhide: the comment; mute/unmute: the viewer.
+    # hide/unhide: the comment; every action: the viewer it was about (a comment's author).
     comment_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     target_user_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # An ActorRole; None only for rows older than revision 0011 whose actor it could not place.
+    actor_role: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # mute: the mute it gave; unmute: the mute it lifted; hide: the mute it came with, if any.
+    mute_id: Mapped[int | None] = mapped_column(
+        ForeignKey("chat_mutes.id", ondelete="SET NULL"), nullable=True
+    )

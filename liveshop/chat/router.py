@@ -4,6 +4,11 @@
 ``GET|POST /api/v1/live/sessions/{id}/mutes``, ``DELETE …/mutes/{user_id}``. The session's
 creator, their moderators and admins only (403 ``not-room-host`` otherwise). Room events and
 the mute-cache announcement go out after the commit.
+
+The moderation log: ``GET /api/v1/live/moderation-log`` (every session the caller may read,
+filtered by session, creator and action, paged), ``GET …/sessions/{id}/moderation-log`` (one
+session), ``POST /api/v1/live/moderation-log/{entry_id}/undo`` (unhide a hidden comment, lift
+a mute in force). Who sees what: ``chat.moderation_log``.
 """
 
 from __future__ import annotations
@@ -11,12 +16,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from liveshop.accounts.deps import CurrentPrincipal, SessionDep
-from liveshop.chat import service
-from liveshop.chat.models import REASON_MAX
+from liveshop.chat import moderation_log, service
+from liveshop.chat.models import REASON_MAX, ActorRole, ModerationAction
 from liveshop.core.errors import PROBLEM_RESPONSES
 from liveshop.live.hub import Hub
 
@@ -208,3 +213,190 @@ async def unmute_user(
     creator_id = live.creator_id
     await service.unmute(session, live, user_id, actor_id=principal.user_id)
     await _hub(request).mutes.changed(creator_id)
+
+
+# --- the moderation log ---------------------------------------------------------------------
+
+
+class LogActorOut(BaseModel):
+    user_id: int | None = Field(description="null when the account has been deleted")
+    display_name: str | None
+    role: ActorRole | None = Field(
+        description="What they were to the room when they acted: the session's creator, one "
+        "of the creator's moderators, an admin or a platform moderator (null: an entry from "
+        "before this was recorded whose actor could not be placed)"
+    )
+
+
+class LogUserOut(BaseModel):
+    user_id: int
+    display_name: str | None = Field(description="null when the account has been deleted")
+
+
+class LogCommentOut(BaseModel):
+    id: int
+    text: str | None = Field(description="null when the comment no longer exists")
+    hidden: bool | None = Field(description="Whether it is hidden now")
+    created_at: datetime | None
+
+
+class LogMuteOut(BaseModel):
+    id: int
+    reason: str
+    created_at: datetime
+    expires_at: datetime | None = Field(description="null: until lifted")
+    lifted_at: datetime | None
+    in_force: bool = Field(description="Not lifted and not run out")
+
+
+class ModerationEntryOut(BaseModel):
+    id: int
+    created_at: datetime
+    action: ModerationAction
+    session_id: int
+    session_title: str
+    creator_id: int
+    actor: LogActorOut
+    target: LogUserOut | None = Field(description="The viewer it was about (a comment's author)")
+    comment: LogCommentOut | None = Field(description="hide and unhide: the comment")
+    mute: LogMuteOut | None = Field(
+        description="mute: the mute it gave; unmute: the mute it lifted; a hide that came "
+        "with a mute: that mute"
+    )
+    undo: ModerationAction | None = Field(
+        description="What POST /api/v1/live/moderation-log/{id}/undo would do now: unhide (a "
+        "hide whose comment is still hidden) or unmute (a mute still in force); null: nothing"
+    )
+
+    @classmethod
+    def of(cls, e: moderation_log.EntryView) -> ModerationEntryOut:
+        m = e.mute
+        return cls(
+            id=e.id,
+            created_at=e.created_at,
+            action=e.action,
+            session_id=e.session_id,
+            session_title=e.session_title,
+            creator_id=e.creator_id,
+            actor=LogActorOut(user_id=e.actor_id, display_name=e.actor_name, role=e.actor_role),
+            target=LogUserOut(user_id=e.target_user_id, display_name=e.target_name)
+            if e.target_user_id is not None
+            else None,
+            comment=LogCommentOut(
+                id=e.comment_id,
+                text=e.comment_text,
+                hidden=e.comment_hidden,
+                created_at=e.comment_at,
+            )
+            if e.comment_id is not None
+            else None,
+            mute=LogMuteOut(
+                id=m.id,
+                reason=m.reason,
+                created_at=m.created_at,
+                expires_at=m.expires_at,
+                lifted_at=m.lifted_at,
+                in_force=m.in_force,
+            )
+            if m is not None
+            else None,
+            undo=e.undo,
+        )
+
+
+class ModerationLogPage(BaseModel):
+    items: list[ModerationEntryOut] = Field(description="Newest first")
+    total: int = Field(description="Entries matching the filters")
+    limit: int
+    offset: int
+    counts: dict[ModerationAction, int] = Field(
+        description="Entries per action, with every filter applied except the action filter"
+    )
+
+
+LogLimit = Annotated[int, Query(ge=1, le=moderation_log.PAGE_MAX)]
+LogOffset = Annotated[int, Query(ge=0, le=1_000_000)]
+LogActions = Annotated[
+    list[ModerationAction] | None,
+    Query(alias="action", description="Only these actions (repeat the parameter for several)"),
+]
+
+
+async def _log_page(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    filters: moderation_log.Filters,
+    limit: int,
+    offset: int,
+) -> ModerationLogPage:
+    if filters.session_id is not None:  # 404 unknown, 403 not theirs, as the room's controls
+        await moderation_log.readable_session(session, principal, filters.session_id)
+    scope = await moderation_log.scope_of(session, principal)
+    page = await moderation_log.list_entries(session, scope, filters, limit=limit, offset=offset)
+    return ModerationLogPage(
+        items=[ModerationEntryOut.of(e) for e in page.entries],
+        total=page.total,
+        limit=limit,
+        offset=offset,
+        counts=page.counts,
+    )
+
+
+@router.get("/moderation-log")
+async def moderation_log_all(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    session_id: Annotated[int | None, Query(gt=0, description="Only this session")] = None,
+    creator_id: Annotated[int | None, Query(gt=0, description="Only this creator's")] = None,
+    actions: LogActions = None,
+    limit: LogLimit = 50,
+    offset: LogOffset = 0,
+) -> ModerationLogPage:
+    """What was moderated in the chats the caller may read, newest first: the sessions of
+    creators they are (or moderate for), the sessions they moderate, and — for admins and
+    platform moderators — every session. Anyone else: 403 ``not-room-host``."""
+    filters = moderation_log.Filters(
+        session_id=session_id, creator_id=creator_id, actions=frozenset(actions or ())
+    )
+    return await _log_page(session, principal, filters, limit, offset)
+
+
+@router.get("/sessions/{session_id}/moderation-log")
+async def moderation_log_of_session(
+    session_id: int,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    actions: LogActions = None,
+    limit: LogLimit = 50,
+    offset: LogOffset = 0,
+) -> ModerationLogPage:
+    """What was moderated in this session's chat, newest first: when, which action, by whom
+    and in what capacity, the viewer, the comment and the mute. The session's creator, their
+    moderators, admins and platform moderators (403 ``not-room-host`` otherwise)."""
+    filters = moderation_log.Filters(session_id=session_id, actions=frozenset(actions or ()))
+    return await _log_page(session, principal, filters, limit, offset)
+
+
+async def announce_undo(hub: Hub, done: moderation_log.Undone) -> None:
+    """After an undo committed: the room shows the comment again, or every node forgets the
+    creator's mutes."""
+    if done.comment is not None:
+        await publish_hidden(hub, done.comment)
+    if done.undid == ModerationAction.UNMUTE:
+        await hub.mutes.changed(done.creator_id)
+
+
+@router.post("/moderation-log/{entry_id}/undo")
+async def undo_moderation(
+    entry_id: int,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+) -> ModerationEntryOut:
+    """Undo a hide (the comment is shown again: ``comment_shown``) or a mute (it is lifted),
+    as the studio's Unhide and Unmute do; answers with the new ``unhide`` or ``unmute`` entry.
+    409 ``cannot-undo`` for an unhide or unmute entry, 409 ``nothing-to-undo`` when the comment
+    is no longer hidden or the mute no longer in force; 404 ``moderation-entry-not-found``."""
+    done = await moderation_log.undo(session, principal, entry_id)
+    await announce_undo(_hub(request), done)
+    return ModerationEntryOut.of(await moderation_log.get_entry(session, done.entry_id))

@@ -20,7 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts.models import Role, User
 from liveshop.accounts.service import Principal, get_user
-from liveshop.chat.models import REASON_MAX, ChatMute, ModerationAction, ModerationLogEntry
+from liveshop.chat.models import (
+    REASON_MAX,
+    ActorRole,
+    ChatMute,
+    ModerationAction,
+    ModerationLogEntry,
+)
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import NotFound, Unprocessable
 from liveshop.live import service as live_service
@@ -52,10 +58,12 @@ class CommentView:
 
 @dataclass(frozen=True, slots=True)
 class Changed:
-    """The comment after a hide/unhide; ``changed`` is False when it already was so."""
+    """The comment after a hide/unhide; ``changed`` is False when it already was so (and
+    nothing was logged: ``log_id`` is None)."""
 
     comment: CommentView
     changed: bool
+    log_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,24 +125,39 @@ async def _view(session: AsyncSession, live: LiveSession, comment: LiveComment) 
     )
 
 
+async def actor_role(session: AsyncSession, live: LiveSession, actor_id: int) -> ActorRole:
+    """In what capacity ``actor_id`` moderates this session's chat (the most specific one)."""
+    if actor_id == live.creator_id:
+        return ActorRole.CREATOR
+    if await live_service.is_moderator(session, actor_id, live):
+        return ActorRole.MODERATOR
+    if Role.ADMIN in (await get_user(session, actor_id)).role_names:
+        return ActorRole.ADMIN
+    return ActorRole.PLATFORM_MODERATOR
+
+
 def _log(
     session: AsyncSession,
     live: LiveSession,
     action: ModerationAction,
     *,
     actor_id: int,
+    role: ActorRole,
+    target_user_id: int,
     comment_id: int | None = None,
-    target_user_id: int | None = None,
-) -> None:
-    session.add(
-        ModerationLogEntry(
-            session_id=live.id,
-            actor_id=actor_id,
-            action=str(action),
-            comment_id=comment_id,
-            target_user_id=target_user_id,
-        )
+    mute_id: int | None = None,
+) -> ModerationLogEntry:
+    entry = ModerationLogEntry(
+        session_id=live.id,
+        actor_id=actor_id,
+        actor_role=str(role),
+        action=str(action),
+        comment_id=comment_id,
+        target_user_id=target_user_id,
+        mute_id=mute_id,
     )
+    session.add(entry)
+    return entry
 
 
 async def set_hidden(
@@ -143,14 +166,24 @@ async def set_hidden(
     """Hide (or show again) one comment of the session. Idempotent. Commits."""
     comment = await _comment(session, live, comment_id)
     changed = comment.hidden != hidden
+    log_id = None
     if changed:
         comment.hidden = hidden
         action = ModerationAction.HIDE if hidden else ModerationAction.UNHIDE
-        _log(session, live, action, actor_id=actor_id, comment_id=comment.id)
+        entry = _log(
+            session,
+            live,
+            action,
+            actor_id=actor_id,
+            role=await actor_role(session, live, actor_id),
+            target_user_id=comment.user_id,
+            comment_id=comment.id,
+        )
         await session.flush()
+        log_id = entry.id
     view = await _view(session, live, comment)
     await session.commit()
-    return Changed(view, changed)
+    return Changed(view, changed, log_id)
 
 
 async def hidden_by(session: AsyncSession, comment_id: int) -> ModerationLogEntry | None:
@@ -179,14 +212,16 @@ def _in_force(now: datetime) -> list[ColumnElement[bool]]:
 
 async def _lift(
     session: AsyncSession, creator_id: int, user_id: int, *, actor_id: int, now: datetime
-) -> int:
+) -> list[int]:
+    """Lift the mutes in force on ``user_id`` in the creator's rooms; their ids."""
     result = await session.execute(
         update(ChatMute)
         .where(ChatMute.creator_id == creator_id, ChatMute.user_id == user_id, *_in_force(now))
         .values(lifted_at=now, lifted_by=actor_id)
+        .returning(ChatMute.id)
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return sorted(result.scalars().all())
 
 
 def _mute_view(row: ChatMute, display_name: str) -> MuteView:
@@ -244,7 +279,17 @@ async def mute(
         expires_at=now + timedelta(minutes=minutes) if minutes is not None else None,
     )
     session.add(row)
-    _log(session, live, ModerationAction.MUTE, actor_id=actor_id, target_user_id=user_id)
+    await session.flush()  # the mute's id, for the log
+    role = await actor_role(session, live, actor_id)
+    _log(
+        session,
+        live,
+        ModerationAction.MUTE,
+        actor_id=actor_id,
+        role=role,
+        target_user_id=user_id,
+        mute_id=row.id,
+    )
     hidden: list[int] = []
     if hide_comments:
         hidden = list(
@@ -268,24 +313,44 @@ async def mute(
                 .execution_options(synchronize_session=False)
             )
             for comment_id in hidden:
-                _log(session, live, ModerationAction.HIDE, actor_id=actor_id, comment_id=comment_id)
+                _log(
+                    session,
+                    live,
+                    ModerationAction.HIDE,
+                    actor_id=actor_id,
+                    role=role,
+                    target_user_id=user_id,
+                    comment_id=comment_id,
+                    mute_id=row.id,
+                )
     await session.flush()
     view = _mute_view(row, target.display_name)
     await session.commit()
     return Muted(view, hidden)
 
 
-async def unmute(session: AsyncSession, live: LiveSession, user_id: int, *, actor_id: int) -> None:
+async def unmute(session: AsyncSession, live: LiveSession, user_id: int, *, actor_id: int) -> int:
     """Lift the mute in force on ``user_id`` in the creator's rooms (404 if there is none).
-    Commits."""
+    Commits; the id of the ``unmute`` log entry."""
     lifted = await _lift(session, live.creator_id, user_id, actor_id=actor_id, now=utcnow())
     if not lifted:
         await session.rollback()
         raise NotFound(
             f"user {user_id} is not muted in these rooms", code="mute-not-found", user_id=user_id
         )
-    _log(session, live, ModerationAction.UNMUTE, actor_id=actor_id, target_user_id=user_id)
+    entry = _log(
+        session,
+        live,
+        ModerationAction.UNMUTE,
+        actor_id=actor_id,
+        role=await actor_role(session, live, actor_id),
+        target_user_id=user_id,
+        mute_id=lifted[-1],
+    )
+    await session.flush()
+    log_id = entry.id
     await session.commit()
+    return log_id
 
 
 async def active_mutes(session: AsyncSession, creator_id: int) -> list[MuteView]:

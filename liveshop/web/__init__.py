@@ -21,6 +21,7 @@ def install_web(app: FastAPI) -> None:
         pages_admin,
         pages_buyer,
         pages_live,
+        pages_moderation,
         pages_seller,
         pages_shop,
         pages_studio,
@@ -35,5 +36,6 @@ def install_web(app: FastAPI) -> None:
         pages_admin,
         pages_live,
         pages_studio,
+        pages_moderation,
     ):
         app.include_router(module.router)
