@@ -41,6 +41,7 @@ router = page_router(prefix="/studio/moderation", tags=["pages"])
 PAGE_SIZE = 25
 DAYS = 14  # the chart over every show
 MAX_BARS = 60
+MIN_SPAN_MINUTES = 10  # a show's chart covers at least this much (no single wall of a bar)
 BUCKET_MINUTES = (1, 2, 5, 10, 15, 30, 60, 120, 240, 480, 1440)
 HOME = "/studio/moderation"
 # How the page names each action (the filter, the counters and the table).
@@ -84,21 +85,24 @@ class Timeline:
 
 
 def session_timeline(times: list[datetime], live_session: LiveSession, tz: ZoneInfo) -> Timeline:
-    """Actions per bucket of minutes from the show's start to its end (or now, or the last
-    action), with at most ``MAX_BARS`` bars; labelled with the market's clock."""
+    """Actions per bucket of minutes from the show's start to its end (a live show: its
+    planned length, or until now if longer; at least ``MIN_SPAN_MINUTES``), with at most
+    ``MAX_BARS`` bars, labelled with the market's clock."""
     start = live_session.actual_start or (times[0] if times else live_session.planned_start)
     if times:
         start = min(start, times[0])
     if live_session.actual_end is not None:
         end = live_session.actual_end
-    elif live_session.status == SessionStatus.LIVE:
-        end = utcnow()
+    elif live_session.status == SessionStatus.LIVE:  # the planned length, or longer
+        planned = timedelta(minutes=live_session.planned_duration_minutes or 0)
+        end = max(utcnow(), start + planned)
     else:
         end = times[-1] if times else start
     if times:
         end = max(end, times[-1])
     start = start.replace(second=0, microsecond=0)
-    span = max(1, -(-int((end - start).total_seconds()) // 60))
+    seconds = int((end - start).total_seconds())
+    span = max(MIN_SPAN_MINUTES, -(-seconds // 60))
     size = next((b for b in BUCKET_MINUTES if -(-span // b) <= MAX_BARS), BUCKET_MINUTES[-1])
     n = max(1, -(-span // size))
     counts = [0] * n
