@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +30,8 @@ from liveshop.creators.contracts import (
 from liveshop.creators.models import PartyKind
 from liveshop.creators.order_facts import (
     PAYABLE,
+    Accrual,
+    OrderCommission,
     accrual_by_order,
     attributed_orders,
     live_id_of,
@@ -38,6 +40,42 @@ from liveshop.creators.order_facts import (
 from liveshop.creators.payouts import account_of
 from liveshop.ledger.service import statement
 from liveshop.live.models import LiveSession, SessionStatus
+
+
+@dataclass(frozen=True, slots=True)
+class PendingCommission:
+    """One order's commission still inside its return window, and when it becomes payable:
+    ``payable_on`` = delivery + the window frozen on the order when it was placed (None until
+    the order is delivered; then it is ``return_window_days`` after delivery)."""
+
+    order_id: int
+    live_session_id: int | None
+    commission_minor: int  # the creator's part, from the ledger
+    return_window_days: int
+    delivered_at: datetime | None
+    payable_on: datetime | None
+
+
+def _pending_of(o: OrderCommission, amount: int, state: Accrual | None) -> PendingCommission:
+    return PendingCommission(
+        order_id=o.order_id,
+        live_session_id=o.live_session_id,
+        commission_minor=amount,
+        return_window_days=state.return_window_days if state else o.return_window_days,
+        delivered_at=state.delivered_at if state else o.delivered_at,
+        payable_on=state.payable_on if state else o.payable_on,
+    )
+
+
+def _is_payable(o: OrderCommission, states: dict[int, Accrual]) -> bool:
+    state = states.get(o.order_id)
+    return (state.state if state is not None else o.accrual) == PAYABLE
+
+
+def by_payable_date(rows: list[PendingCommission]) -> list[PendingCommission]:
+    """Soonest first; orders not delivered yet (no date) last, oldest order first."""
+    far = datetime.max.replace(tzinfo=UTC)
+    return sorted(rows, key=lambda p: (p.payable_on or far, p.order_id))
 
 
 @dataclass
@@ -54,6 +92,7 @@ class SessionEarnings:
     commission_payable_minor: int = 0
     orders: int = 0
     gmv_minor: int = 0
+    pending: list[PendingCommission] = field(default_factory=list)
 
     @property
     def commission_minor(self) -> int:
@@ -82,6 +121,13 @@ class CreatorEarnings:
     off_session_commission_minor: int = 0
     off_session_pending_minor: int = 0
     owed_now_minor: int = 0
+    off_session_pending: list[PendingCommission] = field(default_factory=list)
+
+    @property
+    def pending(self) -> list[PendingCommission]:
+        """Every pending commission counted in the totals, soonest payable first."""
+        rows = [p for s in self.sessions for p in s.pending] + self.off_session_pending
+        return by_payable_date(rows)
 
     @property
     def live_minutes(self) -> int:
@@ -139,7 +185,7 @@ async def session_earnings(
     live: LiveSession,
     per_order: dict[int, int],
     per_live: dict[int, dict[str, int]],
-    states: dict[int, tuple[str, int | None]],
+    states: dict[int, Accrual],
     now: datetime,
 ) -> SessionEarnings:
     started = live.actual_start or live.planned_start
@@ -165,10 +211,13 @@ async def session_earnings(
     out.gmv_minor = sum(o.gmv_minor for o in mine)
     for o in mine:
         amount = per_order.get(o.order_id, 0)
-        if states.get(o.order_id, (o.accrual,))[0] == PAYABLE:
+        if _is_payable(o, states):
             out.commission_payable_minor += amount
         else:
             out.commission_pending_minor += amount
+            if amount:
+                out.pending.append(_pending_of(o, amount, states.get(o.order_id)))
+    out.pending = by_payable_date(out.pending)
     if "bonus" in posted:
         out.bonus_minor = posted["bonus"]
     elif live.status != SessionStatus.CANCELLED and contract is not None:
@@ -203,8 +252,10 @@ async def creator_earnings(
         if o.live_session_id is None and o.currency == currency:
             amount = per_order.get(o.order_id, 0)
             out.off_session_commission_minor += amount
-            if states.get(o.order_id, (o.accrual,))[0] != PAYABLE:
+            if not _is_payable(o, states):
                 out.off_session_pending_minor += amount
+                if amount:
+                    out.off_session_pending.append(_pending_of(o, amount, states.get(o.order_id)))
     return out
 
 

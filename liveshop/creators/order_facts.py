@@ -20,15 +20,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.clock import utcnow
-from liveshop.markets.service import return_windows
 from liveshop.orders.models import Order, OrderEvent
 from liveshop.orders.status import OrderStatus
 
-# A commission becomes payable once the goods are delivered and the market's return window
-# (``Market.return_window_days``, read through the markets service) has passed without a
-# refund request (or when the order is completed earlier). The window in force when the state
-# is read applies, so an admin's change applies to orders still pending.
-DEFAULT_RETURN_WINDOW = timedelta(days=14)  # a fallback only: every order has its market
+# A commission becomes payable once the goods are delivered and the order's return window has
+# passed without a refund request (or when the order is completed earlier). The window is the
+# market's ``return_window_days`` *when the order was placed*, frozen on the order
+# (``Order.return_window_days``), so the "payable on" date a creator is shown never moves: an
+# admin's later change of the market's window applies to orders placed after it.
 
 PENDING = "pending"  # paid, not yet delivered + return window
 PAYABLE = "payable"  # delivered and the return window is over (or completed)
@@ -47,6 +46,21 @@ class OrderCommission:
     accrual: str  # PENDING or PAYABLE
     gmv_minor: int  # goods kept by the buyer (gross, net of refunds)
     commission_minor: int  # creator commission net of refunds, before any agency share
+    return_window_days: int  # frozen when the order was placed
+    delivered_at: datetime | None
+    payable_on: datetime | None  # delivered_at + the window; None until delivered
+
+
+@dataclass(frozen=True, slots=True)
+class Accrual:
+    """An order's accrual as of a moment: its state and, once delivered, the date it is (or
+    became) payable."""
+
+    state: str  # PENDING or PAYABLE
+    live_session_id: int | None
+    return_window_days: int
+    delivered_at: datetime | None
+    payable_on: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +74,21 @@ def _net(x: int, refunded: int, quantity: int) -> int:
     return x - x * refunded // quantity
 
 
+def payable_on(delivered_at: datetime | None, return_window_days: int) -> datetime | None:
+    """When a delivered order's commission becomes payable (its own frozen window)."""
+    if delivered_at is None:
+        return None
+    return delivered_at + timedelta(days=return_window_days)
+
+
 def accrual_of(
-    status: str, delivered_at: datetime | None, now: datetime, return_window: timedelta
+    status: str, delivered_at: datetime | None, now: datetime, return_window_days: int
 ) -> str:
     if status == OrderStatus.COMPLETED:
         return PAYABLE
     if status == OrderStatus.DELIVERED and delivered_at is not None:
-        return PAYABLE if delivered_at + return_window <= now else PENDING
+        due = payable_on(delivered_at, return_window_days)
+        return PAYABLE if due is not None and due <= now else PENDING
     return PENDING
 
 
@@ -107,7 +129,6 @@ async def attributed_orders(
         query = query.where(Order.paid_at >= since)
     orders = (await session.scalars(query.order_by(Order.id))).all()
     delivered = await _delivered_at(session, [o.id for o in orders])
-    windows = await return_windows(session)
     when = now or utcnow()
     out = []
     for o in orders:
@@ -126,14 +147,12 @@ async def attributed_orders(
                 created_at=o.created_at,
                 paid_at=o.paid_at,
                 status=o.status,
-                accrual=accrual_of(
-                    o.status,
-                    delivered.get(o.id),
-                    when,
-                    windows.get(o.market_code, DEFAULT_RETURN_WINDOW),
-                ),
+                accrual=accrual_of(o.status, delivered.get(o.id), when, o.return_window_days),
                 gmv_minor=gmv,
                 commission_minor=commission,
+                return_window_days=o.return_window_days,
+                delivered_at=delivered.get(o.id),
+                payable_on=payable_on(delivered.get(o.id), o.return_window_days),
             )
         )
     return out
@@ -157,31 +176,29 @@ def by_session(orders: Sequence[OrderCommission]) -> dict[int | None, list[Order
 
 async def accrual_by_order(
     session: AsyncSession, order_ids: Sequence[int], now: datetime | None = None
-) -> dict[int, tuple[str, int | None]]:
-    """Order id -> (accrual state, live session id) for the given orders."""
+) -> dict[int, Accrual]:
+    """Order id -> its accrual (state, live session, frozen window, payable-on date)."""
     if not order_ids:
         return {}
     rows = await session.execute(
-        select(Order.id, Order.status, Order.live_session_id, Order.market_code).where(
+        select(Order.id, Order.status, Order.live_session_id, Order.return_window_days).where(
             Order.id.in_(list(order_ids))
         )
     )
     found = rows.all()
     delivered = await _delivered_at(session, [int(r[0]) for r in found])
-    windows = await return_windows(session)
     when = now or utcnow()
-    return {
-        int(oid): (
-            accrual_of(
-                status,
-                delivered.get(int(oid)),
-                when,
-                windows.get(market, DEFAULT_RETURN_WINDOW),
-            ),
-            live_id,
+    out = {}
+    for oid, status, live_id, days in found:
+        at = delivered.get(int(oid))
+        out[int(oid)] = Accrual(
+            state=accrual_of(status, at, when, int(days)),
+            live_session_id=live_id,
+            return_window_days=int(days),
+            delivered_at=at,
+            payable_on=payable_on(at, int(days)),
         )
-        for oid, status, live_id, market in found
-    }
+    return out
 
 
 def order_id_of(reference: str) -> int | None:

@@ -64,7 +64,9 @@ async def pending_owed(
             per_order[order_id] -= line.amount_minor
     states = await accrual_by_order(session, list(per_order))
     return sum(
-        amount for oid, amount in per_order.items() if states.get(oid, (PENDING,))[0] == PENDING
+        amount
+        for oid, amount in per_order.items()
+        if oid not in states or states[oid].state == PENDING
     )
 
 

@@ -28,6 +28,7 @@ from liveshop.creators.models import PartyKind, PayoutStatement
 from liveshop.creators.schemas import (
     CreatorCostsOut,
     EarningsOut,
+    PendingCommissionOut,
     SessionCostOut,
     SessionEarningsOut,
     StatementIn,
@@ -141,6 +142,20 @@ async def my_statements(principal: CreatorPrincipal, session: SessionDep) -> lis
     return [await _statement_out(session, r) for r in rows]
 
 
+def _pending_out(rows: list[earnings.PendingCommission]) -> list[PendingCommissionOut]:
+    return [
+        PendingCommissionOut(
+            order_id=p.order_id,
+            live_session_id=p.live_session_id,
+            commission_minor=p.commission_minor,
+            return_window_days=p.return_window_days,
+            delivered_at=p.delivered_at,
+            payable_on=p.payable_on,
+        )
+        for p in rows
+    ]
+
+
 def _session_out(s: earnings.SessionEarnings) -> SessionEarningsOut:
     return SessionEarningsOut(
         live_session_id=s.live_session_id,
@@ -158,6 +173,7 @@ def _session_out(s: earnings.SessionEarnings) -> SessionEarningsOut:
         per_live_hour_minor=s.per_live_hour_minor,
         orders=s.orders,
         gmv_minor=s.gmv_minor,
+        pending_commissions=_pending_out(s.pending),
     )
 
 
@@ -181,6 +197,7 @@ def _earnings_out(e: earnings.CreatorEarnings) -> EarningsOut:
         live_minutes=e.live_minutes,
         per_live_hour_minor=e.per_live_hour_minor,
         owed_now_minor=e.owed_now_minor,
+        pending_commissions=_pending_out(e.pending),
     )
 
 

@@ -221,6 +221,19 @@ class StatementOut(BaseModel):
 # --- earnings --------------------------------------------------------------------------------
 
 
+class PendingCommissionOut(BaseModel):
+    order_id: int
+    live_session_id: int | None
+    commission_minor: int
+    return_window_days: int = Field(
+        description="the market's return window when the order was placed (frozen)"
+    )
+    delivered_at: datetime | None
+    payable_on: datetime | None = Field(
+        description="delivery + return_window_days; null until the order is delivered"
+    )
+
+
 class SessionEarningsOut(BaseModel):
     live_session_id: int
     title: str
@@ -237,6 +250,9 @@ class SessionEarningsOut(BaseModel):
     per_live_hour_minor: int | None
     orders: int
     gmv_minor: int
+    pending_commissions: list[PendingCommissionOut] = Field(
+        description="the pending commission per order, soonest payable first"
+    )
 
 
 class EarningsOut(BaseModel):
@@ -253,6 +269,9 @@ class EarningsOut(BaseModel):
     live_minutes: int
     per_live_hour_minor: int | None
     owed_now_minor: int
+    pending_commissions: list[PendingCommissionOut] = Field(
+        description="every pending commission in commission_pending_minor, soonest first"
+    )
 
 
 class SessionCostOut(BaseModel):

@@ -29,7 +29,7 @@ class MarketOut(BaseModel):
     sellable: bool
     return_window_days: int = Field(
         description="Days after delivery a buyer may return goods; creator commission is "
-        "pending until they have passed"
+        "pending until they have passed. Frozen on each order when it is placed"
     )
     shipping_fee_minor: int = Field(
         description="Flat shipping per shop order in minor units, written like prices "
@@ -70,7 +70,8 @@ class RatesIn(BaseModel):
         default=None,
         ge=0,
         le=MAX_RETURN_WINDOW_DAYS,
-        description="Days after delivery a buyer may still return goods",
+        description="Days after delivery a buyer may still return goods, for orders placed "
+        "from now on (an order keeps the window it was placed with)",
     )
     shipping_fee_minor: int | None = Field(
         default=None,

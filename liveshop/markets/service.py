@@ -162,12 +162,14 @@ def _check_whole(what: str, value: int | None, low: int, high: int) -> None:
 
 
 async def return_window(session: AsyncSession, code: str) -> timedelta:
-    """How long after delivery a buyer in this market may still return goods."""
+    """How long after delivery a buyer in this market may still return goods, for orders placed
+    now (checkout freezes it on the order: ``Order.return_window_days``)."""
     return timedelta(days=(await get_market(session, code)).return_window_days)
 
 
 async def return_windows(session: AsyncSession) -> dict[str, timedelta]:
-    """Every market's return window (for reading many orders at once)."""
+    """Every market's current return window (what new orders get; an order's own window is
+    frozen on it when it is placed)."""
     rows = await session.execute(select(Market.code, Market.return_window_days))
     return {code: timedelta(days=int(days)) for code, days in rows.all()}
 

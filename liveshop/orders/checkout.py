@@ -181,6 +181,7 @@ async def place_order(
         shipping_subsidy_minor=0,
         tax_minor=before.tax_minor,
         total_minor=before.total_minor,
+        return_window_days=goods.market.return_window_days,
         live_session_id=attribution.live_session_id if attribution else None,
         creator_id=attribution.creator_id if attribution else None,
         idempotency_key=idempotency_key,

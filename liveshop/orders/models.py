@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Base, BigIntPK, MinorUnits, UTCDateTime
+from liveshop.markets.models import MAX_RETURN_WINDOW_DAYS
 from liveshop.orders.status import OrderStatus
 
 
@@ -81,6 +82,10 @@ class Order(Base):
             "shipping_subsidy_minor >= 0 AND shipping_subsidy_minor <= shipping_minor",
             name="shipping_subsidy_within",
         ),
+        CheckConstraint(
+            f"return_window_days >= 0 AND return_window_days <= {MAX_RETURN_WINDOW_DAYS}",
+            name="return_window_range",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -97,6 +102,11 @@ class Order(Base):
     shipping_minor: Mapped[int] = mapped_column(MinorUnits, default=0, server_default="0")
     shipping_tax_minor: Mapped[int] = mapped_column(MinorUnits, default=0, server_default="0")
     shipping_subsidy_minor: Mapped[int] = mapped_column(MinorUnits, default=0, server_default="0")
+    # The market's return window when the order was placed: days after delivery the buyer may
+    # still return it, and the creator's commission on it stays pending. Frozen like the
+    # prices, so the date a creator is shown never moves: a market's later change applies to
+    # orders placed after it.
+    return_window_days: Mapped[int] = mapped_column(Integer)
     # What the buyer pays: items − subsidy + shipping − shipping subsidy.
     total_minor: Mapped[int] = mapped_column(MinorUnits)
     refunded_minor: Mapped[int] = mapped_column(MinorUnits, default=0)

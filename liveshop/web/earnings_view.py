@@ -56,9 +56,16 @@ class SessionRow:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingRow:
+    p: earnings.PendingCommission
+    show: str | None  # the show's title; None for a sale outside a show
+
+
+@dataclass(frozen=True, slots=True)
 class CreatorPage:
     totals: earnings.CreatorEarnings
     rows: list[SessionRow]
+    pending: list[PendingRow]
     fmt: Fmt
     base_fee_earned_minor: int
     base_fee_pending_minor: int
@@ -97,9 +104,15 @@ async def creator_page(session: AsyncSession, creator_id: int, *, days: int = 30
             fmt=fmt,
             label_every=max(1, len(bars) // 8),
         )
+    titles = {s.live_session_id: s.title for s in totals.sessions}
+    pending_rows = [
+        PendingRow(p, titles.get(p.live_session_id) if p.live_session_id else None)
+        for p in totals.pending
+    ]
     return CreatorPage(
         totals=totals,
         rows=rows,
+        pending=pending_rows,
         fmt=fmt,
         base_fee_earned_minor=fees("earned"),
         base_fee_pending_minor=fees("pending"),

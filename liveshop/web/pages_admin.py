@@ -122,8 +122,8 @@ async def set_rules(
     return_window_days: Annotated[int, Form(ge=0, le=MAX_RETURN_WINDOW_DAYS)],
     shipping_fee: Annotated[str, Form(max_length=24)],
 ) -> Response:
-    """The return window (read when a commission's state is) and the flat shipping fee per
-    shop order (for orders placed from now on)."""
+    """The return window and the flat shipping fee per shop order, both for orders placed
+    from now on (an order keeps the window of its purchase)."""
     market = await markets.get_market(session, code)
     text = shipping_fee.strip()
     fee = 0 if text and set(text) <= set("0.,") else None
@@ -137,7 +137,8 @@ async def set_rules(
         flash=(
             "success",
             f"{market.name}: returns within {market.return_window_days} days, shipping "
-            f"{markets.display_price(market, market.shipping_fee_minor)} per order.",
+            f"{markets.display_price(market, market.shipping_fee_minor)} per order, for "
+            "orders placed from now on.",
         ),
     )
 

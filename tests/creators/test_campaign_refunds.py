@@ -287,6 +287,7 @@ async def test_migration_returns_the_subsidy_of_earlier_refunds(tmp_path: Path) 
                 shipping_tax_minor=50,
                 shipping_subsidy_minor=300,
                 total_minor=6700,
+                return_window_days=14,
                 refunded_minor=2234 if refunded else 0,
                 idempotency_key=f"k{n}",
                 request_fingerprint="x",
