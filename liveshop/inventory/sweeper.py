@@ -8,6 +8,7 @@ import contextlib
 import structlog
 
 from liveshop.core.db import Database
+from liveshop.core.tasks import stop_if_cancelled
 from liveshop.inventory.release import release_expired
 
 log = structlog.get_logger("liveshop.inventory.sweeper")
@@ -57,5 +58,6 @@ class ReservationSweeper:
             try:
                 await self.sweep_once(db)
             except Exception:
+                stop_if_cancelled()
                 # A failed run (database restarting, a lock timeout) must not stop the loop.
                 log.exception("reservation sweep failed")

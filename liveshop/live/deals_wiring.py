@@ -10,6 +10,7 @@ import structlog
 from fastapi import FastAPI
 
 from liveshop.core.db import Database
+from liveshop.core.tasks import stop_if_cancelled
 from liveshop.inventory import service as inventory
 from liveshop.live import activity, deals
 from liveshop.live.deal_models import DealEndReason
@@ -109,4 +110,5 @@ class DealClock:
             try:
                 await self.tick()
             except Exception:
+                stop_if_cancelled()
                 log.exception("deal clock tick failed")

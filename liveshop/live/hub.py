@@ -20,6 +20,7 @@ from liveshop.core.broker import Broker
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.events import EventType
+from liveshop.core.tasks import stop_if_cancelled
 from liveshop.live import activity, deals, service
 from liveshop.live.comment_writer import CommentWriter
 from liveshop.live.config import HubConfig
@@ -213,6 +214,7 @@ class Hub:
                 try:
                     await self._room_chores(room)
                 except Exception:
+                    stop_if_cancelled()
                     log.exception("room chores failed", room=room.session_id)
 
     async def _room_chores(self, room: Room) -> None:

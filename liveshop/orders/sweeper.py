@@ -8,6 +8,7 @@ import contextlib
 import structlog
 
 from liveshop.core.db import Database
+from liveshop.core.tasks import stop_if_cancelled
 from liveshop.orders.lifecycle import cancel_unpaid_expired
 
 log = structlog.get_logger("liveshop.orders.sweeper")
@@ -37,4 +38,5 @@ class UnpaidOrderSweeper:
                 if cancelled:
                     log.info("cancelled unpaid orders", cancelled=cancelled)
             except Exception:
+                stop_if_cancelled()
                 log.exception("unpaid-order sweep failed")

@@ -23,6 +23,7 @@ from liveshop.core.db import Database
 from liveshop.core.errors import Forbidden, NotFound
 from liveshop.core.events import EventType, now_ms
 from liveshop.core.settings import Settings
+from liveshop.core.tasks import stop_if_cancelled
 from liveshop.live import service as live_service
 from liveshop.live.hub import Hub
 from liveshop.live.models import SessionStatus
@@ -167,6 +168,7 @@ class VideoManager:
                     rt.recording.poll()
                 await self._maybe_poster(rt)
             except Exception:
+                stop_if_cancelled()
                 log.exception("video: recording poll failed", session_id=rt.session_id)
 
     async def _maybe_poster(self, rt: StreamRuntime, *, force: bool = False) -> None:

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.core.broker import Broker, Subscription
 from liveshop.core.db import Database
 from liveshop.core.events import EventType, decode, now_ms
+from liveshop.core.tasks import stop_if_cancelled
 from liveshop.live.publish import room_channel
 from liveshop.video.models import TimelineEntry, TimelineKind, VideoStream
 
@@ -185,6 +186,7 @@ class TimelineRecorder:
             try:
                 await self._write(self._collect(raws, closing=closing))
             except Exception:
+                stop_if_cancelled()
                 log.exception("timeline write failed", session_id=self.session_id)
 
     def _collect(
