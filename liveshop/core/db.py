@@ -66,7 +66,12 @@ class Base(DeclarativeBase):
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
         connect_args = {"timeout": 30}
-        engine = create_async_engine(url, connect_args=connect_args, poolclass=NullPool, **kwargs)
+        # A few connections kept open (each is a thread in aiosqlite): a request does not pay
+        # for opening the file and its PRAGMAs, and the WAL is not checkpointed (with an fsync)
+        # every time the last connection closes. Bursts open more and close them afterwards.
+        kwargs.setdefault("pool_size", 5)
+        kwargs.setdefault("max_overflow", -1)
+        engine = create_async_engine(url, connect_args=connect_args, **kwargs)
         _configure_sqlite(engine)
         return engine
     kwargs.setdefault("pool_size", 20)
