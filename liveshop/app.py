@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 import liveshop.models  # noqa: F401  (registers every table)
 from liveshop.accounts.router import router as accounts_router
 from liveshop.catalog.router import router as catalog_router
+from liveshop.chat.filter_router import router as chat_filter_router
 from liveshop.chat.router import router as chat_router
 from liveshop.core.db import Database
 from liveshop.core.errors import install_error_handlers
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         video_router,
         deals_router,
         chat_router,
+        chat_filter_router,
         creators_router,
     ):
         app.include_router(router)

@@ -1,4 +1,5 @@
-"""Chat moderation: who is muted in a creator's rooms, and the log of what moderators did.
+"""Chat moderation: who is muted in a creator's rooms, the log of what moderators (and the
+automatic filter) did, and the filter's lists of blocked terms and switches.
 
 A comment's visibility itself is ``live_comments.hidden`` (the live domain's table); the
 who/when of hiding it is the latest ``hide`` row of the moderation log.
@@ -9,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from liveshop.chat.filter_rules import TERM_MAX
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Base, BigIntPK, UTCDateTime
 
@@ -33,6 +35,15 @@ class ActorRole(StrEnum):
     MODERATOR = "moderator"  # one of the creator's moderators (all sessions or this one)
     ADMIN = "admin"
     PLATFORM_MODERATOR = "platform_moderator"  # the platform's chat moderators (Role.MODERATOR)
+    FILTER = "filter"  # the automatic comment filter (no actor): a blocked term or a link
+
+
+class FilterRule(StrEnum):
+    """Which rule of the automatic filter held a comment."""
+
+    CREATOR_TERM = "creator_term"  # a term of the creator's own list
+    PLATFORM_TERM = "platform_term"  # a term of the platform's list
+    LINK = "link"  # a URL, e-mail address or phone number, while links are held
 
 
 class ChatMute(Base):
@@ -69,7 +80,8 @@ class ModerationLogEntry(Base):
 
     Read by ``chat.moderation_log`` (the log page and API): who (``actor_id`` in the capacity
     ``actor_role``), what (``action``), to whom (``target_user_id``), which comment, which
-    mute."""
+    mute. A comment the automatic filter held is a ``hide`` with no actor, ``actor_role``
+    "filter" and the rule and match in ``filter_rule`` / ``filter_match``."""
 
     __tablename__ = "chat_moderation_log"
     __table_args__ = (
@@ -92,4 +104,73 @@ class ModerationLogEntry(Base):
     # mute: the mute it gave; unmute: the mute it lifted; hide: the mute it came with, if any.
     mute_id: Mapped[int | None] = mapped_column(
         ForeignKey("chat_mutes.id", ondelete="SET NULL"), nullable=True
+    )
+    # A hide by the automatic filter (actor_role "filter", no actor): the FilterRule, and
+    # what matched — the term as listed, or the kind of link ("url", "email", "phone").
+    filter_rule: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    filter_match: Mapped[str | None] = mapped_column(String(TERM_MAX), nullable=True)
+
+
+class BlockedTerm(Base):
+    """A term in a creator's own list: comments with it are held in all their rooms.
+
+    ``term`` is folded (``chat.filter_rules.normalise_term``); the creator and their
+    moderators of all sessions manage the list (``chat.filters``)."""
+
+    __tablename__ = "chat_blocked_terms"
+    __table_args__ = (UniqueConstraint("creator_id", "term"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    creator_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    term: Mapped[str] = mapped_column(String(TERM_MAX))
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PlatformBlockedTerm(Base):
+    """A term in the platform's list (admins): held in every room, or only in the rooms of
+    one market (``market_code``) or of the markets of one language (``language``, the
+    market locale's language). '' means no such limit."""
+
+    __tablename__ = "chat_platform_blocked_terms"
+    __table_args__ = (UniqueConstraint("market_code", "language", "term"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    market_code: Mapped[str] = mapped_column(String(2), default="", server_default="")
+    language: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    term: Mapped[str] = mapped_column(String(TERM_MAX))
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChatFilterSettings(Base):
+    """A creator's filter switches (no row: the defaults)."""
+
+    __tablename__ = "chat_filter_settings"
+
+    creator_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Hold comments carrying a URL, an e-mail address or a phone number.
+    hold_links: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+
+
+class PlatformFilterSettings(Base):
+    """The platform's filter switches, for every market ('') or one market (no row: off)."""
+
+    __tablename__ = "chat_platform_filter_settings"
+
+    market_code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    hold_links: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )

@@ -26,7 +26,13 @@ from sqlalchemy.orm import aliased
 from liveshop.accounts.models import Role, User
 from liveshop.accounts.service import Principal
 from liveshop.chat import service
-from liveshop.chat.models import ActorRole, ChatMute, ModerationAction, ModerationLogEntry
+from liveshop.chat.models import (
+    ActorRole,
+    ChatMute,
+    FilterRule,
+    ModerationAction,
+    ModerationLogEntry,
+)
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Forbidden, NotFound
 from liveshop.live.models import LiveComment, LiveSession, SessionModerator
@@ -45,6 +51,7 @@ ROLE_LABELS: dict[ActorRole, str] = {
     ActorRole.MODERATOR: "Moderator",
     ActorRole.ADMIN: "Admin",
     ActorRole.PLATFORM_MODERATOR: "Platform moderator",
+    ActorRole.FILTER: "Automatic filter",
 }
 # What undoes what (only these two can be undone).
 UNDO: dict[ModerationAction, ModerationAction] = {
@@ -110,14 +117,34 @@ class EntryView:
     comment_at: datetime | None
     mute: MuteInfo | None
     undo: ModerationAction | None  # what would undo this entry now, if anything
+    filter_rule: FilterRule | None = None  # a hide by the automatic filter: which rule
+    filter_match: str | None = None  # ... and what matched (the term, or the link's kind)
+
+    @property
+    def automatic(self) -> bool:
+        return self.actor_role == ActorRole.FILTER
 
     @property
     def action_label(self) -> str:
+        if self.automatic and self.action == ModerationAction.HIDE:
+            return "Held a comment"
         return ACTION_LABELS[self.action]
 
     @property
     def role_label(self) -> str:
         return ROLE_LABELS[self.actor_role] if self.actor_role is not None else ""
+
+    @property
+    def filter_label(self) -> str:
+        """Why the filter held it, for people: 'blocked term “x”', 'platform blocked term
+        “x”', 'a link (phone)'."""
+        if self.filter_rule is None:
+            return ""
+        if self.filter_rule == FilterRule.LINK:
+            return f"a link ({self.filter_match})" if self.filter_match else "a link"
+        if self.filter_rule == FilterRule.PLATFORM_TERM:
+            return f"platform blocked term “{self.filter_match}”"
+        return f"blocked term “{self.filter_match}”"
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +304,8 @@ def _view(row: Any, now: datetime) -> EntryView:
         comment_at=said_at,
         mute=info,
         undo=undo,
+        filter_rule=FilterRule(entry.filter_rule) if entry.filter_rule else None,
+        filter_match=entry.filter_match,
     )
 
 

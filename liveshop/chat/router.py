@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from liveshop.accounts.deps import CurrentPrincipal, SessionDep
 from liveshop.chat import moderation_log, service
-from liveshop.chat.models import REASON_MAX, ActorRole, ModerationAction
+from liveshop.chat.models import REASON_MAX, ActorRole, FilterRule, ModerationAction
 from liveshop.core.errors import PROBLEM_RESPONSES
 from liveshop.live.hub import Hub
 
@@ -223,8 +223,9 @@ class LogActorOut(BaseModel):
     display_name: str | None
     role: ActorRole | None = Field(
         description="What they were to the room when they acted: the session's creator, one "
-        "of the creator's moderators, an admin or a platform moderator (null: an entry from "
-        "before this was recorded whose actor could not be placed)"
+        'of the creator\'s moderators, an admin or a platform moderator; "filter": the '
+        "automatic comment filter (no user: see the entry's filter); null: an entry from "
+        "before this was recorded whose actor could not be placed"
     )
 
 
@@ -249,6 +250,14 @@ class LogMuteOut(BaseModel):
     in_force: bool = Field(description="Not lifted and not run out")
 
 
+class LogFilterOut(BaseModel):
+    rule: FilterRule = Field(
+        description="creator_term: a term of the creator's list; platform_term: of the "
+        "platform's list; link: a URL, e-mail address or phone number while links are held"
+    )
+    match: str | None = Field(description="The term as listed, or the link's kind")
+
+
 class ModerationEntryOut(BaseModel):
     id: int
     created_at: datetime
@@ -266,6 +275,10 @@ class ModerationEntryOut(BaseModel):
     undo: ModerationAction | None = Field(
         description="What POST /api/v1/live/moderation-log/{id}/undo would do now: unhide (a "
         "hide whose comment is still hidden) or unmute (a mute still in force); null: nothing"
+    )
+    filter: LogFilterOut | None = Field(
+        default=None,
+        description='A hide by the automatic filter (actor role "filter"): why it held the comment',
     )
 
     @classmethod
@@ -301,6 +314,9 @@ class ModerationEntryOut(BaseModel):
             if m is not None
             else None,
             undo=e.undo,
+            filter=LogFilterOut(rule=e.filter_rule, match=e.filter_match)
+            if e.filter_rule is not None
+            else None,
         )
 
 

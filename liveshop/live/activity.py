@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert, Update
 
 from liveshop.accounts.models import User
+from liveshop.chat.filter_rules import TERM_MAX, Hit
+from liveshop.chat.models import ActorRole, ModerationAction, ModerationLogEntry
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Unprocessable
 from liveshop.live.models import LiveComment, LiveSession, SessionStatus
@@ -41,37 +43,79 @@ async def post_comment(session: AsyncSession, *, session_id: int, user_id: int, 
 
 
 async def post_comments(
-    session: AsyncSession, items: Sequence[tuple[int, int, str]]
+    session: AsyncSession,
+    items: Sequence[tuple[int, int, str]],
+    held: Sequence[Hit | None] | None = None,
 ) -> list[int | None]:
     """Store many chat lines ``(session_id, user_id, text)`` in one transaction; their ids.
 
     A line is stored only if its session is live (None in its place otherwise). The counter
     UPDATE is conditional on ``status = 'live'``, so a line racing with "end session" is
     either counted and stored, or refused — never half of it. One multi-row INSERT (no ORM
-    unit of work): this runs for every batch of chat in every room. Commits.
+    unit of work): this runs for every batch of chat in every room. ``held[i]``, when given,
+    is why the automatic filter held line ``i``: it is stored hidden and its ``hide`` goes to
+    the moderation log in the same transaction (one more INSERT, only then). Commits.
     """
     live: set[int] = set()
     for session_id, n in _per_session(items):
         result = await session.execute(_count_comments(session_id, n))
         if getattr(result, "rowcount", 0) == 1:
             live.add(session_id)
-    rows = _comment_rows(items, live)
+    rows = _comment_rows(items, live, held)
     ids = list((await session.execute(_insert_comments(), rows)).scalars()) if rows else []
+    stored = _ids_in_order(items, live, ids)
+    log_rows = _held_log_rows(items, stored, held)
+    if log_rows:
+        await session.execute(insert(ModerationLogEntry), log_rows)
     await session.commit()
-    return _ids_in_order(items, live, ids)
+    return stored
 
 
-def post_comments_sync(session: Session, items: Sequence[tuple[int, int, str]]) -> list[int | None]:
+def post_comments_sync(
+    session: Session,
+    items: Sequence[tuple[int, int, str]],
+    held: Sequence[Hit | None] | None = None,
+) -> list[int | None]:
     """``post_comments`` on a synchronous session (the comment writer's SQLite thread)."""
     live: set[int] = set()
     for session_id, n in _per_session(items):
         result = session.execute(_count_comments(session_id, n))
         if getattr(result, "rowcount", 0) == 1:
             live.add(session_id)
-    rows = _comment_rows(items, live)
+    rows = _comment_rows(items, live, held)
     ids = list(session.execute(_insert_comments(), rows).scalars()) if rows else []
+    stored = _ids_in_order(items, live, ids)
+    log_rows = _held_log_rows(items, stored, held)
+    if log_rows:
+        session.execute(insert(ModerationLogEntry), log_rows)
     session.commit()
-    return _ids_in_order(items, live, ids)
+    return stored
+
+
+def _held_log_rows(
+    items: Sequence[tuple[int, int, str]],
+    stored: Sequence[int | None],
+    held: Sequence[Hit | None] | None,
+) -> list[dict[str, Any]]:
+    """The moderation log's entries for the held lines: a ``hide`` by the filter."""
+    if not held or not any(held):
+        return []
+    now = utcnow()
+    return [
+        {
+            "session_id": sid,
+            "actor_id": None,
+            "actor_role": str(ActorRole.FILTER),
+            "action": str(ModerationAction.HIDE),
+            "comment_id": comment_id,
+            "target_user_id": uid,
+            "created_at": now,
+            "filter_rule": hit.rule,
+            "filter_match": hit.match[:TERM_MAX],
+        }
+        for (sid, uid, _), comment_id, hit in zip(items, stored, held, strict=True)
+        if hit is not None and comment_id is not None
+    ]
 
 
 def _per_session(items: Sequence[tuple[int, int, str]]) -> list[tuple[int, int]]:
@@ -87,11 +131,14 @@ def _count_comments(session_id: int, n: int) -> Update:
     )
 
 
-def _comment_rows(items: Sequence[tuple[int, int, str]], live: set[int]) -> list[dict[str, Any]]:
+def _comment_rows(
+    items: Sequence[tuple[int, int, str]], live: set[int], held: Sequence[Hit | None] | None
+) -> list[dict[str, Any]]:
     now = utcnow()
+    hidden = [h is not None for h in held] if held else [False] * len(items)
     return [
-        {"session_id": sid, "user_id": uid, "text": text, "hidden": False, "created_at": now}
-        for sid, uid, text in items
+        {"session_id": sid, "user_id": uid, "text": text, "hidden": hide, "created_at": now}
+        for (sid, uid, text), hide in zip(items, hidden, strict=True)
         if sid in live
     ]
 

@@ -28,6 +28,7 @@ from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session
 
+from liveshop.chat.filter_rules import Hit
 from liveshop.core.db import Database, make_sync_sqlite_engine
 from liveshop.core.errors import Conflict
 from liveshop.live import activity
@@ -53,9 +54,11 @@ class _SqliteThread:
         self._pool.shutdown(wait=False)
 
 
-def _store_sync(items: list[tuple[int, int, str]], engine: Engine) -> list[int | None]:
+def _store_sync(
+    items: list[tuple[int, int, str]], held: list[Hit | None] | None, engine: Engine
+) -> list[int | None]:
     with Session(engine) as s:
-        return activity.post_comments_sync(s, items)
+        return activity.post_comments_sync(s, items, held)
 
 
 class _DbThread:
@@ -101,6 +104,7 @@ class _Pending:
     user_id: int
     text: str
     stored: asyncio.Future[int]
+    held: Hit | None = None
 
 
 class CommentWriter:
@@ -117,11 +121,13 @@ class CommentWriter:
         self._thread: _DbThread | None = None
         self._sqlite: _SqliteThread | None = None
 
-    async def post(self, *, session_id: int, user_id: int, text: str) -> int:
+    async def post(
+        self, *, session_id: int, user_id: int, text: str, held: Hit | None = None
+    ) -> int:
         """Store a comment (with the next batch) and return its id; 409 ``room-not-live``
-        if the session is not live."""
+        if the session is not live. ``held``: the filter held it (stored hidden, logged)."""
         loop = asyncio.get_running_loop()
-        pending = _Pending(session_id, user_id, text, loop.create_future())
+        pending = _Pending(session_id, user_id, text, loop.create_future(), held)
         self._queue.append(pending)
         self._wake.set()
         if self._task is None or self._task.done():
@@ -145,28 +151,34 @@ class CommentWriter:
             self._conn = await db.engine.connect()
         return self._conn
 
-    async def _store_on_thread(self, thread: _DbThread, items: list[tuple[int, int, str]]) -> Any:
+    async def _store_on_thread(
+        self,
+        thread: _DbThread,
+        items: list[tuple[int, int, str]],
+        held: list[Hit | None] | None,
+    ) -> Any:
         """Runs on the database thread's loop."""
         try:
             conn = await self._connection(thread.database())
             async with AsyncSession(bind=conn, expire_on_commit=False) as s:
-                return await activity.post_comments(s, items)
+                return await activity.post_comments(s, items, held)
         except Exception:
             await self._drop_connection()
             raise
 
     async def _store(self, batch: list[_Pending]) -> None:
         items = [(p.session_id, p.user_id, p.text) for p in batch]
+        held = [p.held for p in batch] if any(p.held for p in batch) else None
         try:
             if self.db.dialect == "sqlite":
                 if self._sqlite is None:
                     self._sqlite = _SqliteThread(self.db.url)
-                stored = await self._sqlite.call(lambda engine: _store_sync(items, engine))
+                stored = await self._sqlite.call(lambda engine: _store_sync(items, held, engine))
             else:
                 if self._thread is None:
                     self._thread = _DbThread(self.db.url)
                 thread = self._thread
-                stored = await thread.run(self._store_on_thread(thread, items))
+                stored = await thread.run(self._store_on_thread(thread, items, held))
         except Exception as exc:
             log.exception("storing comments failed", count=len(batch))
             for p in batch:

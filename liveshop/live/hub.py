@@ -15,6 +15,7 @@ from datetime import datetime
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from liveshop.chat.filter_cache import FilterCache
 from liveshop.chat.mutes import MuteCache
 from liveshop.core.broker import Broker
 from liveshop.core.clock import utcnow
@@ -87,6 +88,7 @@ class Hub:
         self.publisher = RoomPublisher(broker)
         self.comments = CommentWriter(db)
         self.mutes = MuteCache(broker, db)  # who may not comment (chat moderation)
+        self.filters = FilterCache(broker, db)  # which comments are held (blocked terms)
         self.config = config or HubConfig()
         self.rooms: dict[int, Room] = {}
         self.dropped = 0
@@ -171,10 +173,13 @@ class Hub:
         """
         while True:
             room = await self.room(session_id)
-            frame = room.catch_up(since)
+            who = conn.user_id
+            frame = room.catch_up(since, user_id=who)
             if frame is None:
                 history = await self._history(room)
-                frame = room.catch_up(since, history) or room.catch_up(None)
+                frame = room.catch_up(since, history, user_id=who) or room.catch_up(
+                    None, user_id=who
+                )
             if room.closed:
                 continue  # went idle while we fetched history; open it again
             assert frame is not None
@@ -187,10 +192,11 @@ class Hub:
 
     async def resume(self, room: Room, conn: Conn, since: int) -> None:
         """A connected socket noticed a gap: send it everything after ``since``."""
-        frame = room.catch_up(since)
+        who = conn.user_id
+        frame = room.catch_up(since, user_id=who)
         if frame is None:
             history = await self._history(room)
-            frame = room.catch_up(since, history) or room.catch_up(None)
+            frame = room.catch_up(since, history, user_id=who) or room.catch_up(None, user_id=who)
         assert frame is not None
         conn.write(frame)
         conn.batch_done = room.batch_index  # caught up: its group's next frame continues
@@ -280,6 +286,7 @@ class Hub:
         self._closed = True
         await self.comments.close()
         await self.mutes.close()
+        await self.filters.close()
         if self._chores is not None:
             self._chores.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -21,6 +21,7 @@ from fastapi import Depends, FastAPI, Request
 from liveshop.core.broker import Broker
 from liveshop.core.events import EventType, encode_body
 from liveshop.live.catalog_view import ProductSummary
+from liveshop.live.state import HELD
 
 TICKER_TEXT_MAX = 140
 
@@ -62,9 +63,16 @@ class RoomPublisher:
         display_name: str,
         text: str,
         host: bool,
+        held: bool = False,
     ) -> int:
-        """A stored chat line. ``host``: the creator's or a moderator's (never sampled away)."""
+        """A stored chat line. ``host``: the creator's or a moderator's (never sampled away).
+
+        ``held``: the automatic filter held it — rooms deliver it to its author's sockets
+        only (as an ordinary ``comment``, the marker taken out: see ``live.state.Ev``) and
+        leave it out of everyone else's frames, snapshots and replays."""
         payload = _comment(comment_id, user_id, display_name, text, host)
+        if held:
+            payload[HELD] = True
         return await self.publish(session_id, EventType.COMMENT, payload)
 
     async def comment_hidden(self, session_id: int, comment_ids: Sequence[int]) -> int:

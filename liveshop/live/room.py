@@ -359,14 +359,20 @@ class Room:
     ) -> tuple[list[Ev], dict[Conn, list[Ev]], int]:
         """(events everyone gets, extra events per socket, how many were left out)."""
         last: dict[tuple[Any, ...], int] = {}
+        held: list[int] = []  # the filter held these: their authors' sockets only
         for i, ev in enumerate(events):
             if ev.key is not None:
                 last[ev.key] = i
+            elif ev.held:
+                held.append(i)
         left_out = {i for i, ev in enumerate(events) if ev.key is not None and last[ev.key] != i}
+        left_out.update(held)
         sampled: list[int] = []
         if cap is not None:
             chat = [
-                i for i, ev in enumerate(events) if ev.type == EventType.COMMENT and not ev.host
+                i
+                for i, ev in enumerate(events)
+                if ev.type == EventType.COMMENT and not ev.host and not ev.held
             ]
             self._cap_credit -= min(cap, len(chat))
             if len(chat) > cap:
@@ -375,7 +381,7 @@ class Room:
                 left_out.update(sampled)
         shared = [ev for i, ev in enumerate(events) if i not in left_out]
         own: dict[Conn, list[Ev]] = {}
-        for i in sampled:
+        for i in sorted([*sampled, *held]) if held else sampled:
             ev = events[i]
             for conn in self.by_user.get(ev.author or 0, ()):
                 own.setdefault(conn, []).append(ev)
@@ -390,7 +396,8 @@ class Room:
                 ev = self._naive.popleft()
                 self.state.apply(ev)
                 text = "[" + ev.raw.decode() + "]"
-                for conn in list(self.conns):
+                to = self.by_user.get(ev.author or 0, set()) if ev.held else self.conns
+                for conn in list(to):
                     try:
                         await conn.ws.send_text(text)
                     except Exception:
@@ -398,30 +405,39 @@ class Room:
 
     # --- viewers ----------------------------------------------------------------------
 
-    def catch_up(self, since: int | None, history: Iterable[Ev] = ()) -> OutFrame | None:
-        """What a (re)joining socket gets first, as of the last delivered seq.
+    def catch_up(
+        self, since: int | None, history: Iterable[Ev] = (), *, user_id: int | None = None
+    ) -> OutFrame | None:
+        """What a (re)joining socket of ``user_id`` gets first, as of the last delivered seq.
 
         A snapshot when ``since`` is None or ahead of the room; the missed events when
         they are all at hand (ring, or ``history`` from the broker); None when they are not
-        (the caller fetches the broker's history, then falls back to a snapshot).
+        (the caller fetches the broker's history, then falls back to a snapshot). The
+        viewer's own held comments are in either; nobody else's are.
         """
         delivered = self.state.seq
         if since is None or since > delivered:
-            return OutFrame(self.state.snapshot())
+            return OutFrame(self.state.snapshot_for(user_id))
         if since == delivered:
             return OutFrame(b"[]")
         found = {ev.seq: ev for ev in history if since < ev.seq <= delivered}
         found.update((ev.seq, ev) for ev in self.ring if since < ev.seq <= delivered)
         if len(found) != delivered - since:
             return None
-        missed = (self._redacted(found[s]) for s in range(since + 1, delivered + 1))
+        missed = (self._redacted(found[s], user_id) for s in range(since + 1, delivered + 1))
         return OutFrame(batch_payload(missed))
 
-    def _redacted(self, ev: Ev) -> Ev:
-        """A replay never carries a comment moderators hid: in its place (same seq, so the
-        client sees no gap) goes its removal."""
+    def _redacted(self, ev: Ev, user_id: int | None = None) -> Ev:
+        """A replay never carries a comment moderators hid, nor one the filter held (but
+        to its author): in its place (same seq, so the client sees no gap) goes its
+        removal."""
         cid = ev.data.get("id") if ev.type == EventType.COMMENT else None
-        if cid is None or cid not in self.state.hidden:
+        if cid is None:
+            return ev
+        if ev.held:
+            if user_id is not None and ev.author == user_id and cid not in self.state.hidden:
+                return ev
+        elif cid not in self.state.hidden:
             return ev
         data = {"seq": ev.seq, "type": str(EventType.COMMENT_HIDDEN), "ts": ev.data.get("ts")}
         data["ids"] = [cid]

@@ -14,19 +14,32 @@ from typing import Any
 
 from liveshop.core.events import EventType, dumps
 
+HELD = "held"  # a held comment's marker on the broker (``RoomPublisher.comment(held=True)``)
+
 
 class Ev:
-    """One numbered event as a node sees it: the raw bytes (sent as they are) and its fields."""
+    """One numbered event as a node sees it: the raw bytes (sent as they are) and its fields.
 
-    __slots__ = ("author", "data", "host", "key", "raw", "seq", "type")
+    A comment the automatic filter held (``held`` on the broker) is stored without the
+    marker — ``raw`` re-encoded once, here — so its author gets an ordinary ``comment`` and
+    cannot tell it was held; ``held`` tells the room to send it to its author only."""
+
+    __slots__ = ("author", "data", "held", "host", "key", "raw", "seq", "type")
 
     def __init__(self, raw: bytes, data: dict[str, Any]) -> None:
         self.raw = raw
         self.data = data
         self.seq: int = int(data["seq"])
         self.type: str = str(data.get("type", ""))
-        user = data.get("user") if self.type == EventType.COMMENT else None
-        self.author: int | None = user.get("id") if isinstance(user, dict) else None
+        self.held = False
+        self.author: int | None = None
+        if self.type == EventType.COMMENT:
+            user = data.get("user")
+            self.author = user.get("id") if isinstance(user, dict) else None
+            if data.get(HELD):
+                self.held = True
+                self.data = {k: v for k, v in data.items() if k != HELD}
+                self.raw = dumps(self.data)
         self.host: bool = bool(data.get("host", False))
         # Events with a key are coalesced: the latest with the same key wins within a tick.
         self.key: tuple[Any, ...] | None = None
@@ -48,6 +61,13 @@ class RoomState:
         # Comments moderators hid (as of the last delivered seq): left out of snapshots
         # and of catch-up replays (``Room.catch_up``).
         self.hidden: set[int] = set()
+        # Comments the automatic filter held, kept for their authors' own snapshots (newest
+        # last, bounded): ``held_ids`` are those not shown since; ``_held_by`` counts per
+        # author what ``held`` keeps (so most joins skip looking).
+        self.held: deque[dict[str, Any]] = deque()
+        self.held_kept = 10 * comments_kept
+        self.held_ids: set[int] = set()
+        self._held_by: dict[int, int] = {}
         self._snapshot: tuple[int, bytes] | None = None
 
     @property
@@ -61,7 +81,10 @@ class RoomState:
         data = ev.data
         kind = ev.type
         if kind == EventType.COMMENT:
-            self.add_comment(data)
+            if ev.held:
+                self.hold_comment(data, ev.author)
+            else:
+                self.add_comment(data)
         elif kind == EventType.COMMENT_HIDDEN:
             self.hide_comments(data.get("ids") or ())
         elif kind == EventType.COMMENT_SHOWN:
@@ -114,9 +137,26 @@ class RoomState:
             self.comments.append(comment)
             self._snapshot = None
 
+    def hold_comment(self, comment: dict[str, Any], author: int | None) -> None:
+        """A comment the filter held: for its author's snapshots only."""
+        cid = comment.get("id")
+        if not isinstance(cid, int) or author is None or cid in self.held_ids:
+            return
+        if len(self.held) >= self.held_kept:
+            old = self.held.popleft()
+            self.held_ids.discard(old["id"])
+            who = old["user"]["id"]
+            self._held_by[who] -= 1
+            if not self._held_by[who]:
+                del self._held_by[who]
+        self.held.append(comment)
+        self.held_ids.add(cid)
+        self._held_by[author] = self._held_by.get(author, 0) + 1
+
     def hide_comments(self, ids: Iterable[Any]) -> None:
         gone = {i for i in ids if isinstance(i, int) and not isinstance(i, bool)}
         self.hidden |= gone
+        self.held_ids -= gone
         if any(c.get("id") in gone for c in self.comments):
             kept = [c for c in self.comments if c.get("id") not in gone]
             self.comments.clear()
@@ -129,6 +169,7 @@ class RoomState:
         if not isinstance(cid, int):
             return
         self.hidden.discard(cid)
+        self.held_ids.discard(cid)
         if any(c.get("id") == cid for c in self.comments):
             return
         comment = {
@@ -148,11 +189,8 @@ class RoomState:
         self.comments.extend(ordered)  # the deque drops the oldest if it is over
         self._snapshot = None
 
-    def snapshot(self) -> bytes:
-        """The encoded snapshot; reused for every viewer who joins before the next tick."""
-        if self._snapshot is not None and self._snapshot[0] == self.seq:
-            return self._snapshot[1]
-        encoded = dumps(
+    def _encode(self, comments: list[dict[str, Any]]) -> bytes:
+        return dumps(
             {
                 "type": "snapshot",
                 "seq": self.seq,
@@ -161,8 +199,25 @@ class RoomState:
                 "deal": self.deal,
                 "viewers": self.viewers,
                 "likes": self.likes,
-                "comments": list(self.comments),
+                "comments": comments,
             }
         )
+
+    def snapshot(self) -> bytes:
+        """The encoded snapshot; reused for every viewer who joins before the next tick."""
+        if self._snapshot is not None and self._snapshot[0] == self.seq:
+            return self._snapshot[1]
+        encoded = self._encode(list(self.comments))
         self._snapshot = (self.seq, encoded)
         return encoded
+
+    def snapshot_for(self, user_id: int | None) -> bytes:
+        """The snapshot as ``user_id`` sees it: with their own held comments among the
+        others (the shared snapshot for everyone without any)."""
+        if user_id is None or user_id not in self._held_by:
+            return self.snapshot()
+        mine = [c for c in self.held if c["user"]["id"] == user_id and c["id"] in self.held_ids]
+        if not mine:
+            return self.snapshot()
+        merged = sorted([*self.comments, *mine], key=lambda c: c.get("id") or 0)
+        return self._encode(merged[-(self.comments.maxlen or len(merged)) :])

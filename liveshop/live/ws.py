@@ -22,6 +22,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from liveshop.accounts.deps import ACCESS_MARK
 from liveshop.accounts.service import Principal, get_user, resolve_token
+from liveshop.chat.filter_rules import Hit
 from liveshop.core.db import Database
 from liveshop.core.errors import NotFound, Problem
 from liveshop.core.settings import Settings
@@ -193,11 +194,14 @@ class ClientFrames:
                 return await self._close(CLOSE_POLICY, "comment flood")
             self._error("rate-limited", "too many comments; slow down", per_s=c.comment_per_s)
             return True
-        if not self.conn.is_host and await self._muted(principal.user_id):
-            return True
+        held = None
+        if not self.conn.is_host:  # the hosts' own lines are neither muted nor filtered
+            if await self._muted(principal.user_id):
+                return True
+            held = await self._filtered(text)
         try:
             comment_id = await self.hub.comments.post(
-                session_id=self.room.session_id, user_id=principal.user_id, text=text
+                session_id=self.room.session_id, user_id=principal.user_id, text=text, held=held
             )
         except Problem as exc:
             self._error(exc.code, exc.detail)
@@ -209,8 +213,20 @@ class ClientFrames:
             display_name=self.viewer.display_name,
             text=text,
             host=self.conn.is_host,
+            held=held is not None,
         )
         return True
+
+    async def _filtered(self, text: str) -> Hit | None:
+        """Why the automatic filter holds this comment (a blocked term of the creator's or
+        the platform's list, or a link), if it does. From the node's filter cache: no
+        database read per comment. A held comment is stored hidden and logged, and only its
+        author's sockets get it — to them it looks sent."""
+        session = self.room.state.session
+        creator_id, market = session.get("creator_id"), session.get("market")
+        if not isinstance(creator_id, int) or not isinstance(market, str):
+            return None
+        return await self.hub.filters.check(creator_id, market, text)
 
 
 async def _is_host(hub: Hub, session_id: int, user_id: int) -> bool:

@@ -20,6 +20,7 @@ def install_web(app: FastAPI) -> None:
         pages_account,
         pages_admin,
         pages_buyer,
+        pages_chat_filter,
         pages_live,
         pages_moderation,
         pages_seller,
@@ -37,5 +38,6 @@ def install_web(app: FastAPI) -> None:
         pages_live,
         pages_studio,
         pages_moderation,
+        pages_chat_filter,
     ):
         app.include_router(module.router)
