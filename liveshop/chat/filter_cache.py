@@ -44,10 +44,13 @@ class Rules:
 
 
 class FilterCache:
-    def __init__(self, broker: Broker, db: Database, *, ttl_s: float = 30.0) -> None:
+    def __init__(
+        self, broker: Broker, db: Database, *, ttl_s: float = 30.0, max_kept: int = 2000
+    ) -> None:
         self.broker = broker
         self.db = db
         self.ttl_s = ttl_s
+        self.max_kept = max_kept  # lists kept compiled; the longest unread go first
         self.loads = 0  # database reads (tests and metrics)
         self.compiles = 0  # lists compiled
         self._entries: dict[Key, tuple[float, Rules]] = {}
@@ -163,7 +166,20 @@ class FilterCache:
         rules = Rules(matcher, hold_links)
         if self._generation.get(key, 0) == generation:  # nothing changed meanwhile
             self._entries[key] = (time.monotonic(), rules)
+        if len(self._compiled) > self.max_kept:
+            self._prune()
         return rules
+
+    def _prune(self) -> None:
+        """Forget the lists read longest ago (creators whose rooms this node no longer
+        serves), down to three quarters of ``max_kept``."""
+        keys = sorted(
+            (k for k in {*self._compiled, *self._entries} if k not in self._loading),
+            key=lambda k: self._entries[k][0] if k in self._entries else float("-inf"),
+        )
+        for key in keys[: max(0, len(keys) - self.max_kept * 3 // 4)]:
+            self._entries.pop(key, None)
+            self._compiled.pop(key, None)
 
     async def close(self) -> None:
         subscription, self._subscription = self._subscription, None

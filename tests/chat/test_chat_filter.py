@@ -264,3 +264,44 @@ async def test_the_cache_reads_once_and_hears_of_changes_on_other_nodes(
         await node_a.close()
         await node_b.close()
         await broker.close()
+
+
+async def test_the_lists_are_in_the_openapi_document(client: httpx.AsyncClient) -> None:
+    doc = (await client.get("/openapi.json")).json()
+    paths = doc["paths"]
+    for path, method in (
+        ("/api/v1/live/chat-filter/creators/{creator_id}", "get"),
+        ("/api/v1/live/chat-filter/creators/{creator_id}/terms", "post"),
+        ("/api/v1/live/chat-filter/creators/{creator_id}/terms/{term_id}", "delete"),
+        ("/api/v1/live/chat-filter/creators/{creator_id}/settings", "put"),
+        ("/api/v1/live/chat-filter/platform", "get"),
+        ("/api/v1/live/chat-filter/platform/terms", "post"),
+        ("/api/v1/live/chat-filter/platform/terms/{term_id}", "delete"),
+        ("/api/v1/live/chat-filter/platform/settings", "put"),
+    ):
+        op = paths[path][method]
+        assert op["description"] and op["tags"] == ["chat"]
+        for status in ("401", "403", "404", "422"):
+            assert "application/problem+json" in op["responses"][status]["content"]
+    entry = doc["components"]["schemas"]["ModerationEntryOut"]["properties"]
+    assert "filter" in entry
+    assert set(doc["components"]["schemas"]["ActorRole"]["enum"]) >= {"creator", "filter"}
+
+
+async def test_the_cache_keeps_a_bounded_number_of_lists(
+    make_actor: MakeActor, db: Database
+) -> None:
+    creators = [await make_actor(Role.CREATOR) for _ in range(6)]
+    broker = make_broker("memory://")
+    cache = FilterCache(broker, db, max_kept=4)
+    try:
+        for c in creators:
+            await cache.check(c.id, "GB", "hello")
+        assert len(cache._compiled) <= 4 and len(cache._entries) <= 4
+        assert (CREATOR, creators[-1].id) in cache._entries  # the newest stay
+        loads = cache.loads
+        await cache.check(creators[0].id, "GB", "hello")  # forgotten: read again
+        assert cache.loads == loads + 1
+    finally:
+        await cache.close()
+        await broker.close()
