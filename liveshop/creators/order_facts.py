@@ -201,6 +201,57 @@ async def accrual_by_order(
     return out
 
 
+async def accrual_as_of(
+    session: AsyncSession, order_ids: Sequence[int], at: datetime
+) -> dict[int, Accrual]:
+    """Order id -> its accrual *as it stood at* ``at``, from the order's history alone.
+
+    The status is the one its last event before ``at`` moved it to, and the delivery the
+    latest one before ``at`` — never the order's status now — so a statement for a period
+    ending at ``at`` reads the same whenever it is made: a refund request, a refund, a
+    completion or a delivery after ``at`` changes nothing here, and a commission whose window
+    passes after ``at`` was pending at ``at``. (The amounts come from the ledger up to ``at``.)
+    An order with no event before ``at`` is pending.
+    """
+    if not order_ids:
+        return {}
+    ids = list(order_ids)
+    found = (
+        await session.execute(
+            select(Order.id, Order.live_session_id, Order.return_window_days).where(
+                Order.id.in_(ids)
+            )
+        )
+    ).all()
+    events = await session.execute(
+        select(OrderEvent.order_id, OrderEvent.to_status, OrderEvent.created_at)
+        .where(OrderEvent.order_id.in_(ids), OrderEvent.created_at < at)
+        .order_by(OrderEvent.order_id, OrderEvent.id)
+    )
+    # An order's status changes are serialized (each is a conditional UPDATE on the status
+    # read), so its events' ids are the order of its transitions.
+    status_then: dict[int, str] = {}
+    delivered: dict[int, datetime] = {}
+    for oid, to_status, created_at in events.all():
+        status_then[int(oid)] = to_status
+        if to_status == OrderStatus.DELIVERED:
+            seen = delivered.get(int(oid))
+            delivered[int(oid)] = created_at if seen is None else max(seen, created_at)
+    out = {}
+    for oid, live_id, days in found:
+        when = delivered.get(int(oid))
+        out[int(oid)] = Accrual(
+            state=accrual_of(
+                status_then.get(int(oid), OrderStatus.PENDING_PAYMENT), when, at, int(days)
+            ),
+            live_session_id=live_id,
+            return_window_days=int(days),
+            delivered_at=when,
+            payable_on=payable_on(when, int(days)),
+        )
+    return out
+
+
 def order_id_of(reference: str) -> int | None:
     """``order:<id>:...`` -> id (the sale and refund postings of an order)."""
     parts = reference.split(":")

@@ -64,6 +64,7 @@ async def _statement_out(session: SessionDep, row: PayoutStatement) -> Statement
         party_kind=row.party_kind,
         party_id=row.party_id,
         currency=row.currency,
+        seq=row.seq,
         period_start=row.period_start,
         period_end=row.period_end,
         opening_owed_minor=row.opening_owed_minor,
@@ -71,6 +72,7 @@ async def _statement_out(session: SessionDep, row: PayoutStatement) -> Statement
         deducted_minor=row.deducted_minor,
         closing_owed_minor=row.closing_owed_minor,
         pending_minor=row.pending_minor,
+        earlier_payouts_minor=row.earlier_payouts_minor,
         payout_minor=row.payout_minor,
         status=row.status,
         paid_at=row.paid_at,
@@ -88,12 +90,18 @@ async def _statement_out(session: SessionDep, row: PayoutStatement) -> Statement
     )
 
 
-@router.post("/payout-statements", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/payout-statements",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "this period's statement was made before: it, unchanged"}},
+)
 async def create_statement(
-    body: StatementIn, principal: AdminPrincipal, session: SessionDep
+    body: StatementIn, principal: AdminPrincipal, session: SessionDep, response: Response
 ) -> StatementOut:
-    """The period's statement for a creator, agency or shop, built from the ledger."""
-    row = await payouts.create_statement(
+    """The period's statement for a creator, agency or shop, built from the ledger as it
+    stood at ``period_end`` (reproducible). Asking again for the same period returns the same
+    statement (200); a period that overlaps or precedes the party's latest statement is 409."""
+    row, made = await payouts.make_statement(
         session,
         party_kind=body.party_kind,
         party_id=body.party_id,
@@ -101,6 +109,8 @@ async def create_statement(
         period_start=body.period_start,
         period_end=body.period_end,
     )
+    if not made:
+        response.status_code = status.HTTP_200_OK
     return await _statement_out(session, row)
 
 

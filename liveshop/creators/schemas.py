@@ -205,14 +205,20 @@ class StatementOut(BaseModel):
     party_kind: str
     party_id: int
     currency: str
+    seq: int = Field(description="1, 2, … : the party's statements in this currency, in order")
     period_start: datetime
     period_end: datetime
     opening_owed_minor: int
     earned_minor: int
     deducted_minor: int
     closing_owed_minor: int
-    pending_minor: int
-    payout_minor: int
+    pending_minor: int = Field(
+        description="owed on orders whose return window had not passed by period_end"
+    )
+    earlier_payouts_minor: int = Field(
+        description="earlier statements' payouts not yet deducted by period_end (not paid again)"
+    )
+    payout_minor: int = Field(description="max(0, closing_owed - pending - earlier_payouts)")
     status: str
     paid_at: datetime | None
     lines: list[StatementLineOut]
