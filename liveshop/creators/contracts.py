@@ -10,6 +10,8 @@ Invariants:
   remainder), so creator + agency is exactly what was due, to the minor unit.
 - ``settle_session`` is idempotent by ledger reference (``live:<id>:base_fee`` and
   ``live:<id>:bonus``): calling it twice, or concurrently, posts once.
+- GMV bonuses follow the GMV after settlement: a refund that takes the session below a
+  bonus's threshold reverses it (``bonus_reversals``).
 """
 
 from __future__ import annotations
@@ -240,14 +242,17 @@ async def agency_split_at(
 def creator_and_agency_postings(
     *, creator_id: int, split: AgencySplit | None, amount_minor: int, currency: str
 ) -> list[Posting]:
-    """Credits (negative postings) of ``amount_minor`` owed, split creator / agency."""
+    """Credits (negative postings) of ``amount_minor`` owed, split creator / agency (a part
+    that is 0 — e.g. an agency taking 100 % — is left out: a posting always moves money)."""
     agency = split.agency_part(amount_minor) if split else 0
-    out = [
-        Posting(
-            AccountKey(AccountType.CREATOR_PAYABLE, creator_party(creator_id), currency),
-            -(amount_minor - agency),
+    out = []
+    if amount_minor - agency:
+        out.append(
+            Posting(
+                AccountKey(AccountType.CREATOR_PAYABLE, creator_party(creator_id), currency),
+                -(amount_minor - agency),
+            )
         )
-    ]
     if split is not None and agency:
         out.append(
             Posting(
@@ -255,7 +260,7 @@ def creator_and_agency_postings(
                 -agency,
             )
         )
-    return [p for p in out if p.amount_minor != 0]
+    return out
 
 
 # --- settling a session ---------------------------------------------------------------------
@@ -309,6 +314,7 @@ async def _post_platform_pay(
     currency: str,
     split: AgencySplit | None,
     memo: str,
+    meta: dict[str, Any] | None = None,
 ) -> None:
     if amount_minor <= 0:
         return
@@ -329,7 +335,7 @@ async def _post_platform_pay(
         reference=reference,
         postings=postings,
         memo=memo,
-        meta={"live_session_id": live.id, "creator_id": live.creator_id},
+        meta={"live_session_id": live.id, "creator_id": live.creator_id, **(meta or {})},
     )
 
 
@@ -341,7 +347,14 @@ async def settle_session(session: AsyncSession, live_session_id: int) -> Settlem
     cancelled; the contract is the one in force when the session started. Both go
     Dr platform_subsidy_expense(market) / Cr creator_payable (and agency_payable for the
     agency's share). Idempotent: an already settled session posts nothing new.
+
+    The session's row is locked first, as a refund's bonus check locks it
+    (``bonus_reversals``): a refund committed meanwhile is in the GMV judged here, and one
+    made after sees the bonus posted here (and reverses what its GMV no longer earns).
     """
+    from liveshop.creators.bonus_reversals import lock_session  # it builds on this module
+
+    await lock_session(session, live_session_id)
     live = await get_session(session, live_session_id)
     await session.refresh(live)
     started = live.actual_start or live.planned_start
@@ -377,6 +390,7 @@ async def settle_session(session: AsyncSession, live_session_id: int) -> Settlem
             currency=live.currency,
             split=split,
             memo=f"GMV tier bonus for live session {live.id}",
+            meta={"gmv_minor": gmv},
         )
     campaign_bonus = 0
     for campaign in await active_campaigns(
@@ -384,7 +398,8 @@ async def settle_session(session: AsyncSession, live_session_id: int) -> Settlem
     ):
         reference = f"live:{live.id}:campaign:{campaign.id}"
         if reference in already:
-            campaign_bonus += campaign_amount(campaign.value, campaign.per_order_cap_minor)
+            if f"{reference}:reversal" not in already:
+                campaign_bonus += campaign_amount(campaign.value, campaign.per_order_cap_minor)
             continue
         amount = campaign_amount(campaign.value, campaign.per_order_cap_minor)
         if gmv < campaign.gmv_threshold_minor or amount <= 0:
@@ -400,6 +415,7 @@ async def settle_session(session: AsyncSession, live_session_id: int) -> Settlem
                 currency=live.currency,
                 split=split,
                 memo=f"Platform GMV bonus (campaign {campaign.id}) for live session {live.id}",
+                meta={"gmv_minor": gmv, "threshold_minor": int(campaign.gmv_threshold_minor)},
             )
             campaign_bonus += amount
     await session.commit()

@@ -2,8 +2,9 @@
 
 Earned money is read from the ledger (the creator's ``creator_payable`` lines, grouped by
 reference: ``order:<id>:…`` commissions net of refunds, ``live:<id>:…`` base fees and
-bonuses), so what the studio shows is exactly what will be paid. What is not in the ledger
-yet — the base fee and tier bonus of a session still running — is *projected* from the
+bonuses net of their reversals, each reversal also listed with why — see
+``bonus_reversals``), so what the studio shows is exactly what will be paid. What is not in
+the ledger yet — the base fee and tier bonus of a session still running — is *projected* from the
 contract in force when the session started.
 
 Per live hour = (base fee + bonus + commission) × 60 ÷ live minutes, in whole minor units.
@@ -20,6 +21,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.clock import utcnow
+from liveshop.creators.bonus_reversals import REVERSAL_KIND, BonusReversal, reversals_of
 from liveshop.creators.contracts import (
     agency_split_at,
     base_fee_status,
@@ -93,6 +95,9 @@ class SessionEarnings:
     orders: int = 0
     gmv_minor: int = 0
     pending: list[PendingCommission] = field(default_factory=list)
+    # Bonuses taken back because refunds took the session's GMV below a threshold (bonus_minor
+    # is already net of them), oldest first.
+    bonus_reversals: list[BonusReversal] = field(default_factory=list)
 
     @property
     def commission_minor(self) -> int:
@@ -122,6 +127,8 @@ class CreatorEarnings:
     off_session_pending_minor: int = 0
     owed_now_minor: int = 0
     off_session_pending: list[PendingCommission] = field(default_factory=list)
+    # Bonus reversals of the sessions shown, and any other posted in the period, oldest first.
+    bonus_reversals: list[BonusReversal] = field(default_factory=list)
 
     @property
     def pending(self) -> list[PendingCommission]:
@@ -160,13 +167,22 @@ async def _creator_sessions(
     return rows.all()
 
 
-async def _ledger_by_reference(
-    session: AsyncSession, creator_id: int, currency: str
-) -> tuple[dict[int, int], dict[int, dict[str, int]], int]:
-    """(order id -> owed, live id -> {"base_fee"|"bonus": owed}, owed now) from the ledger."""
+@dataclass
+class LedgerView:
+    """The creator's ledger lines grouped: order id -> owed, live id -> {"base_fee"|"bonus":
+    owed} (a bonus net of its reversals), owed now, and the bonus reversals' lines."""
+
+    per_order: dict[int, int]
+    per_live: dict[int, dict[str, int]]
+    owed_now: int
+    reversals: list[tuple[str, datetime, int]]  # (reference, at, owed: negative)
+
+
+async def _ledger_by_reference(session: AsyncSession, creator_id: int, currency: str) -> LedgerView:
     st = await statement(session, account_of(PartyKind.CREATOR, creator_id, currency))
     per_order: dict[int, int] = defaultdict(int)
     per_live: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    reversals: list[tuple[str, datetime, int]] = []
     for line in st.lines:
         owed = -line.amount_minor
         order_id = order_id_of(line.reference)
@@ -177,7 +193,9 @@ async def _ledger_by_reference(
         if live_id is not None:
             what = "base_fee" if line.reference.endswith(":base_fee") else "bonus"
             per_live[live_id][what] += owed
-    return per_order, per_live, -st.closing_balance_minor
+            if line.kind == REVERSAL_KIND:
+                reversals.append((line.reference, line.created_at, owed))
+    return LedgerView(per_order, per_live, -st.closing_balance_minor, reversals)
 
 
 async def session_earnings(
@@ -240,14 +258,18 @@ async def creator_earnings(
     out = CreatorEarnings(creator_id=creator_id, currency=currency, days=days)
     if currency is None:
         return out
-    per_order, per_live, owed = await _ledger_by_reference(session, creator_id, currency)
-    out.owed_now_minor = owed
+    view = await _ledger_by_reference(session, creator_id, currency)
+    per_order, per_live = view.per_order, view.per_live
+    out.owed_now_minor = view.owed_now
     states = await accrual_by_order(session, list(per_order), when)
+    reversals = await reversals_of(session, view.reversals)
     for live in lives:
         if live.currency == currency:
-            out.sessions.append(
-                await session_earnings(session, live, per_order, per_live, states, when)
-            )
+            row = await session_earnings(session, live, per_order, per_live, states, when)
+            row.bonus_reversals = [r for r in reversals if r.live_session_id == live.id]
+            out.sessions.append(row)
+    shown = {s.live_session_id for s in out.sessions}
+    out.bonus_reversals = [r for r in reversals if r.live_session_id in shown or r.at >= since]
     for o in await attributed_orders(session, creator_id=creator_id, since=since):
         if o.live_session_id is None and o.currency == currency:
             amount = per_order.get(o.order_id, 0)
@@ -260,9 +282,13 @@ async def creator_earnings(
 
 
 async def one_session_earnings(session: AsyncSession, live: LiveSession) -> SessionEarnings:
-    per_order, per_live, _ = await _ledger_by_reference(session, live.creator_id, live.currency)
-    states = await accrual_by_order(session, list(per_order))
-    return await session_earnings(session, live, per_order, per_live, states, utcnow())
+    view = await _ledger_by_reference(session, live.creator_id, live.currency)
+    states = await accrual_by_order(session, list(view.per_order))
+    out = await session_earnings(session, live, view.per_order, view.per_live, states, utcnow())
+    out.bonus_reversals = [
+        r for r in await reversals_of(session, view.reversals) if r.live_session_id == live.id
+    ]
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,9 @@ rolled back with the checkout if anything later fails, and the database's own CH
 
 Budget comes back when the subsidy does: an unpaid order that is cancelled returns its whole
 claim, and a refund returns the share of the subsidy its ledger reversal takes back (pro rata
-per unit, exactly the claim once the whole order is refunded). ``SubsidyClaim.returned_minor``
+per unit, exactly the claim once the whole order is refunded); a session's GMV bonus reversed
+because refunds took the session below the threshold returns its whole claim
+(``creators.bonus_reversals``). ``SubsidyClaim.returned_minor``
 records it; ``spent = Σ (amount − returned)`` over a campaign's claims.
 """
 
@@ -482,6 +484,33 @@ async def return_refunded_subsidy(
         await _give_back(session, int(campaign_id), amount)
         owed[which] = 0
     return True
+
+
+async def return_bonus_claim(session: AsyncSession, campaign_id: int, live_session_id: int) -> int:
+    """A session's GMV bonus was reversed (refunds took its GMV below the threshold): give the
+    whole claim back to the campaign's budget, once. Flushes only; returns the amount given
+    back (0 if it was already returned, or there is no claim)."""
+    claim = await session.scalar(
+        select(SubsidyClaim)
+        .where(
+            SubsidyClaim.campaign_id == campaign_id,
+            SubsidyClaim.live_session_id == live_session_id,
+        )
+        .execution_options(populate_existing=True)
+    )
+    if claim is None or claim.returned_minor >= claim.amount_minor:
+        return 0
+    seen, left = claim.returned_minor, claim.amount_minor - claim.returned_minor
+    took = await session.execute(
+        update(SubsidyClaim)
+        .where(SubsidyClaim.id == claim.id, SubsidyClaim.returned_minor == seen)
+        .values(returned_minor=SubsidyClaim.amount_minor)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(took, "rowcount", 0) != 1:
+        return 0
+    await _give_back(session, campaign_id, left)
+    return left
 
 
 async def _give_back(session: AsyncSession, campaign_id: int, amount_minor: int) -> None:

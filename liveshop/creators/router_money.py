@@ -24,8 +24,10 @@ from liveshop.catalog.service import ensure_shop_staff
 from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden, NotFound
 from liveshop.creators import contracts, earnings, payouts
 from liveshop.creators.access import ensure_can_see_creator
+from liveshop.creators.bonus_reversals import BonusReversal
 from liveshop.creators.models import PartyKind, PayoutStatement
 from liveshop.creators.schemas import (
+    BonusReversalOut,
     CreatorCostsOut,
     EarningsOut,
     PendingCommissionOut,
@@ -166,6 +168,26 @@ def _pending_out(rows: list[earnings.PendingCommission]) -> list[PendingCommissi
     ]
 
 
+def _reversals_out(rows: list[BonusReversal]) -> list[BonusReversalOut]:
+    return [
+        BonusReversalOut(
+            live_session_id=r.live_session_id,
+            at=r.at,
+            reference=r.reference,
+            source=r.source,
+            campaign_id=r.campaign_id,
+            reversed_minor=r.reversed_minor,
+            gmv_from_minor=r.gmv_from_minor,
+            gmv_to_minor=r.gmv_to_minor,
+            threshold_minor=r.threshold_minor,
+            bonus_before_minor=r.bonus_before_minor,
+            bonus_after_minor=r.bonus_after_minor,
+            reason=r.reason,
+        )
+        for r in rows
+    ]
+
+
 def _session_out(s: earnings.SessionEarnings) -> SessionEarningsOut:
     return SessionEarningsOut(
         live_session_id=s.live_session_id,
@@ -184,6 +206,7 @@ def _session_out(s: earnings.SessionEarnings) -> SessionEarningsOut:
         orders=s.orders,
         gmv_minor=s.gmv_minor,
         pending_commissions=_pending_out(s.pending),
+        bonus_reversals=_reversals_out(s.bonus_reversals),
     )
 
 
@@ -208,6 +231,7 @@ def _earnings_out(e: earnings.CreatorEarnings) -> EarningsOut:
         per_live_hour_minor=e.per_live_hour_minor,
         owed_now_minor=e.owed_now_minor,
         pending_commissions=_pending_out(e.pending),
+        bonus_reversals=_reversals_out(e.bonus_reversals),
     )
 
 

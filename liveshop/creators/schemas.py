@@ -240,6 +240,26 @@ class PendingCommissionOut(BaseModel):
     )
 
 
+class BonusReversalOut(BaseModel):
+    """A GMV bonus (or part of a tier bonus) taken back because refunds took the session's
+    GMV below the threshold that earned it."""
+
+    live_session_id: int
+    at: datetime
+    reference: str = Field(description="the reversal's ledger reference")
+    source: str = Field(description="tier (the contract's GMV tiers) | campaign (platform)")
+    campaign_id: int | None
+    reversed_minor: int = Field(description="the creator's part taken back (agency's apart)")
+    gmv_from_minor: int | None = Field(
+        description="the session's GMV the bonus was judged on before (null: not recorded)"
+    )
+    gmv_to_minor: int = Field(description="the session's GMV after the refunds")
+    threshold_minor: int = Field(description="the threshold the GMV fell below")
+    bonus_before_minor: int = Field(description="the whole bonus (creator + agency) before")
+    bonus_after_minor: int = Field(description="the whole bonus after (0: all reversed)")
+    reason: str = Field(description="the line shown to the creator (also the ledger memo)")
+
+
 class SessionEarningsOut(BaseModel):
     live_session_id: int
     title: str
@@ -259,6 +279,10 @@ class SessionEarningsOut(BaseModel):
     pending_commissions: list[PendingCommissionOut] = Field(
         description="the pending commission per order, soonest payable first"
     )
+    bonus_reversals: list[BonusReversalOut] = Field(
+        default_factory=list,
+        description="bonuses reversed by refunds after the session (bonus_minor is net of them)",
+    )
 
 
 class EarningsOut(BaseModel):
@@ -277,6 +301,10 @@ class EarningsOut(BaseModel):
     owed_now_minor: int
     pending_commissions: list[PendingCommissionOut] = Field(
         description="every pending commission in commission_pending_minor, soonest first"
+    )
+    bonus_reversals: list[BonusReversalOut] = Field(
+        default_factory=list,
+        description="bonus reversals of these sessions or posted in these days, oldest first",
     )
 
 

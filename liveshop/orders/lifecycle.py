@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Unprocessable
-from liveshop.creators import incentives
+from liveshop.creators import bonus_reversals, incentives
 from liveshop.inventory import service as inventory
 from liveshop.orders import accounting
 from liveshop.orders.models import (
@@ -295,6 +295,9 @@ async def refund(
     await accounting.post_refund(
         session, order, parts, refund_id=record.id, provider=payment.provider
     )
+    if order.live_session_id is not None:
+        # A session's GMV bonus that this refund takes it below is reversed with it.
+        await bonus_reversals.reverse_lost_bonuses(session, order.live_session_id)
     fully = all(after[lid] == line.quantity for lid, line in by_id.items())
     await session.execute(
         update(Order)
