@@ -292,15 +292,19 @@ async def _after_close(session: AsyncSession, live: LiveSession) -> None:
     from liveshop.live.deal_models import DealEndReason
     from liveshop.live.deals import active_deal, end_deal
 
-    running = await active_deal(session, live.id)
+    session_id = live.id
+    running = await active_deal(session, session_id)
     if running is not None:
         await end_deal(session, running.deal.id, reason=DealEndReason.ENDED_EARLY)
     if live.status == SessionStatus.ENDED:
         try:
-            await settle_session(session, live.id)
+            await settle_session(session, session_id)
         except Exception:
+            # The session has ended (committed above); its settlement can be re-run by an
+            # admin. The rollback expires ``live``: reload it for the caller's answer.
+            log.exception("settling the session's creator fees failed", session_id=session_id)
             await session.rollback()
-            log.exception("settling the session's creator fees failed", session_id=live.id)
+            await session.refresh(live)
 
 
 # --- pins -----------------------------------------------------------------------------

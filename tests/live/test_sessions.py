@@ -121,6 +121,26 @@ async def test_status_machine_and_owner_only(
     assert [s["id"] for s in listed.json()["items"]] == [sid2]
 
 
+async def test_ending_a_session_whose_settlement_fails_still_ends_it(
+    client: httpx.AsyncClient, make_actor: MakeActor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The creator's fees are settled after the end is committed; if that fails (an admin
+    re-runs it), the creator still gets the ended session back, not a server error."""
+    from liveshop.creators import contracts
+
+    async def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("settlement failed")
+
+    monkeypatch.setattr(contracts, "settle_session", broken)
+    seller, creator = await make_actor(Role.SELLER), await make_actor(Role.CREATOR)
+    product = await showcase_product(client, seller, "glow")
+    sid = (await new_session(client, creator, [product["id"]], start=True))["id"]
+    ended = await client.post(f"{URL}/{sid}/end", headers=creator.headers)
+    assert ended.status_code == 200, ended.text
+    assert ended.json()["status"] == "ended" and ended.json()["actual_end"] is not None
+    assert (await client.get(f"{URL}/{sid}")).json()["status"] == "ended"
+
+
 async def test_showcase_and_pin_rules(client: httpx.AsyncClient, make_actor: MakeActor) -> None:
     seller, creator = await make_actor(Role.SELLER), await make_actor(Role.CREATOR)
     a = await showcase_product(client, seller, "alpha")
