@@ -123,6 +123,28 @@ def postgres_url() -> Iterator[str]:
         asyncio.run(_pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of its own (not migrated) on each engine, for migration tests:
+    ``upgrade(fresh_url, "00NN")``, rows as they were then, upgrade, check."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
+        return
+    admin_url = os.environ.get("LIVESHOP_TEST_POSTGRES_URL")
+    if not admin_url:
+        service_missing("PostgreSQL", "LIVESHOP_TEST_POSTGRES_URL is not set")
+        raise AssertionError("unreachable")
+    problem = asyncio.run(_probe_postgres(admin_url))
+    if problem:
+        service_missing("PostgreSQL", problem)
+    name = f"liveshop_m_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_pg_admin(admin_url, f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{admin_url.rpartition('/')[0]}/{name}"
+    finally:
+        asyncio.run(_pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @dataclass(frozen=True)
 class _Tables:
     names: list[str]  # the migrated tables, children before parents

@@ -12,9 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from liveshop.core.migrate import alembic_config, downgrade, upgrade
-from tests.chat.test_moderation_log_migration import T0, _before, fresh_url
-
-__all__ = ["fresh_url"]  # the fixture: a fresh database per engine
+from tests.chat.test_moderation_log_migration import T0, _before
 
 TABLES = {
     "chat_blocked_terms",

@@ -5,42 +5,16 @@ PostgreSQL, each on a database of its own migrated to 0010 first."""
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from liveshop.core.db import UTCDateTime
 from liveshop.core.migrate import upgrade
-from tests.conftest import _pg_admin, _probe_postgres, service_missing
 
 T0 = datetime(2025, 3, 14, 18, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
-        return
-    admin_url = os.environ.get("LIVESHOP_TEST_POSTGRES_URL")
-    if not admin_url:
-        service_missing("PostgreSQL", "LIVESHOP_TEST_POSTGRES_URL is not set")
-        raise AssertionError("unreachable")
-    problem = asyncio.run(_probe_postgres(admin_url))
-    if problem:
-        service_missing("PostgreSQL", problem)
-    name = f"liveshop_m_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_pg_admin(admin_url, f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{admin_url.rpartition('/')[0]}/{name}"
-    finally:
-        asyncio.run(_pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def _table(name: str, *columns: str, times: tuple[str, ...] = ()) -> sa.TableClause:

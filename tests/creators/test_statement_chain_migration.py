@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from liveshop.core.db import UTCDateTime
 from liveshop.core.migrate import downgrade, upgrade
-from tests.chat.test_moderation_log_migration import fresh_url  # noqa: F401  (a fixture)
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -74,7 +73,7 @@ async def _run(url: str, *statements: Any) -> list[tuple[Any, ...]]:
     return rows
 
 
-def test_existing_statements_are_numbered_in_period_order(fresh_url: str) -> None:  # noqa: F811
+def test_existing_statements_are_numbered_in_period_order(fresh_url: str) -> None:
     url = fresh_url
     upgrade(url, "0012")
     asyncio.run(
