@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from liveshop.accounts import service as accounts
 from liveshop.accounts.models import Role
-from liveshop.catalog.models import Shop
+from liveshop.catalog.models import Product, Shop, Sku
 from liveshop.core.db import Database
 from liveshop.core.migrate import downgrade, upgrade
 from liveshop.creators.models import SubsidyCampaign, SubsidyClaim
@@ -237,10 +237,10 @@ async def test_racing_refunds_give_the_budget_back_once(
     assert await subsidy_expense(db) == held_goods + held_shipping
 
 
-async def test_migration_returns_the_subsidy_of_earlier_refunds(tmp_path: Path) -> None:
+async def test_migration_returns_the_subsidy_of_earlier_refunds(fresh_url: str) -> None:
     """Refunds made before revision 0010 gave nothing back; the migration returns their share
     (as the ledger reversed it) and downgrading keeps the budget as it is."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
+    url = fresh_url
     await asyncio.to_thread(upgrade, url)
     engine = create_async_engine(url)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
@@ -250,6 +250,12 @@ async def test_migration_returns_the_subsidy_of_earlier_refunds(tmp_path: Path) 
         )
         shop = Shop(slug="m", name="M", home_market="GB")
         s.add(shop)
+        await s.flush()
+        serum = Product(shop_id=shop.id, title="Serum", category="beauty")
+        s.add(serum)
+        await s.flush()
+        sku = Sku(product_id=serum.id, shop_id=shop.id, code="S")
+        s.add(sku)
         await s.flush()
         goods = SubsidyCampaign(
             market_code="GB",
@@ -298,8 +304,8 @@ async def test_migration_returns_the_subsidy_of_earlier_refunds(tmp_path: Path) 
             s.add(
                 OrderLine(
                     order_id=order.id,
-                    sku_id=1,  # foreign keys are not enforced on this connection
-                    product_id=1,
+                    sku_id=sku.id,
+                    product_id=serum.id,
                     title="Serum",
                     sku_code="S",
                     category="beauty",
@@ -324,8 +330,8 @@ async def test_migration_returns_the_subsidy_of_earlier_refunds(tmp_path: Path) 
         async def read() -> tuple[list[tuple[int, ...]], list[int]]:
             eng = create_async_engine(url)
             async with eng.connect() as conn:
-                cols = await conn.execute(text("PRAGMA table_info(subsidy_claims)"))
-                has_returned = any(c[1] == "returned_minor" for c in cols.all())
+                cols = await conn.run_sync(lambda c: sa_inspect(c).get_columns("subsidy_claims"))
+                has_returned = any(c["name"] == "returned_minor" for c in cols)
                 returned = "returned_minor" if has_returned else "0"
                 claims = await conn.execute(
                     text(f"SELECT amount_minor, {returned} FROM subsidy_claims ORDER BY id")

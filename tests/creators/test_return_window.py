@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -227,9 +226,9 @@ async def test_only_admins_set_the_return_window_and_only_sensible_values(
     assert ok.status_code == 200 and ok.json()["return_window_days"] == 0
 
 
-async def test_migration_freezes_existing_orders_on_their_markets_window(tmp_path: Path) -> None:
+async def test_migration_freezes_existing_orders_on_their_markets_window(fresh_url: str) -> None:
     """Revision 0012 gives orders placed before it their market's window as it is then."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
+    url = fresh_url
     await asyncio.to_thread(upgrade, url)
     engine = create_async_engine(url)
     async with async_sessionmaker(engine, expire_on_commit=False)() as s:
