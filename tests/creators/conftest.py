@@ -11,14 +11,19 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts.models import Role
 from liveshop.catalog.models import Shop, ShopStaff, ShopStaffRole, Sku
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
+from liveshop.creators.attribution import resolve_checkout_attribution
 from liveshop.live import service as live
 from liveshop.live.models import LiveSession, SessionStatus
+from liveshop.orders.checkout import CheckoutLine, place_order
 from liveshop.orders.models import OrderEvent
+from liveshop.orders.payment_flow import pay_order
+from liveshop.orders.payments.provider import CardDetails, PaymentProvider
 from liveshop.orders.payments.sandbox import CARD_SUCCEEDS
 from liveshop.orders.status import OrderStatus
 from tests.orders.conftest import add_sku
@@ -147,6 +152,35 @@ async def buy(
         assert paid.status_code == 200, paid.text
         order = paid.json()
     return order
+
+
+async def buy_in_live(
+    s: AsyncSession,
+    provider: PaymentProvider,
+    *,
+    buyer_id: int,
+    sku_id: int,
+    live_session_id: int,
+    quantity: int,
+    key: str,
+) -> int:
+    """Through the services, as the room's buy does: attribution to the live session, the
+    checkout, the sandbox card. The paid order's id."""
+    who = await resolve_checkout_attribution(
+        s, buyer_id=buyer_id, market_code="GB", sku_ids=[sku_id], live_session_id=live_session_id
+    )
+    placed = await place_order(
+        s,
+        buyer_id=buyer_id,
+        market_code="GB",
+        lines=[CheckoutLine(sku_id=sku_id, quantity=quantity)],
+        idempotency_key=key,
+        attribution=who,
+    )
+    await pay_order(
+        s, provider, order_id=placed.order.id, buyer_id=buyer_id, card=CardDetails(CARD_SUCCEEDS)
+    )
+    return placed.order.id
 
 
 async def order_financials(client: httpx.AsyncClient, seller: Actor, order_id: int) -> Any:

@@ -22,7 +22,6 @@ from liveshop.catalog.products import get_sku
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.creators import contracts, incentives, payouts, plans
-from liveshop.creators.attribution import resolve_checkout_attribution
 from liveshop.creators.bonus_reversals import session_gmv_now
 from liveshop.creators.models import (
     CampaignKind,
@@ -36,12 +35,10 @@ from liveshop.ledger.models import AccountType
 from liveshop.live import service as live
 from liveshop.live.models import SessionStatus
 from liveshop.orders import lifecycle
-from liveshop.orders.checkout import CheckoutLine, place_order
 from liveshop.orders.models import Order
-from liveshop.orders.payment_flow import pay_order
-from liveshop.orders.payments.provider import CardDetails
-from liveshop.orders.payments.sandbox import CARD_SUCCEEDS, SandboxProvider
+from liveshop.orders.payments.sandbox import SandboxProvider
 from tests.conftest import reset_database
+from tests.creators.conftest import buy_in_live
 from tests.orders.conftest import add_sku
 
 step = st.one_of(
@@ -132,25 +129,17 @@ async def _scenario(
     orders: list[int] = []
     for n, quantity in enumerate(quantities):
         async with db.session() as s:
-            who = await resolve_checkout_attribution(
-                s, buyer_id=buyer, market_code="GB", sku_ids=[sku], live_session_id=live_id
+            orders.append(
+                await buy_in_live(
+                    s,
+                    provider,
+                    buyer_id=buyer,
+                    sku_id=sku,
+                    live_session_id=live_id,
+                    quantity=quantity,
+                    key=f"k{n}",
+                )
             )
-            placed = await place_order(
-                s,
-                buyer_id=buyer,
-                market_code="GB",
-                lines=[CheckoutLine(sku_id=sku, quantity=quantity)],
-                idempotency_key=f"k{n}",
-                attribution=who,
-            )
-            await pay_order(
-                s,
-                provider,
-                order_id=placed.order.id,
-                buyer_id=buyer,
-                card=CardDetails(CARD_SUCCEEDS),
-            )
-            orders.append(placed.order.id)
     async with db.session() as s:
         row = await live.get_session(s, live_id)
         await live.transition(s, row, SessionStatus.ENDED)  # settles the bonuses

@@ -20,7 +20,6 @@ from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.errors import Problem
 from liveshop.creators import contracts, incentives, payouts, plans
-from liveshop.creators.attribution import resolve_checkout_attribution
 from liveshop.creators.models import CampaignKind, PartyKind, SubsidyCampaign, SubsidyClaim
 from liveshop.ledger import service as ledger
 from liveshop.ledger.models import AccountType
@@ -28,12 +27,10 @@ from liveshop.live import service as live
 from liveshop.live.models import SessionStatus
 from liveshop.markets.service import update_rates
 from liveshop.orders import lifecycle
-from liveshop.orders.checkout import CheckoutLine, place_order
 from liveshop.orders.models import Order
-from liveshop.orders.payment_flow import pay_order
-from liveshop.orders.payments.provider import CardDetails
-from liveshop.orders.payments.sandbox import CARD_SUCCEEDS, SandboxProvider
+from liveshop.orders.payments.sandbox import SandboxProvider
 from tests.conftest import reset_database
+from tests.creators.conftest import buy_in_live
 from tests.orders.conftest import add_sku
 
 op = st.one_of(
@@ -131,25 +128,17 @@ async def _scenario(
         async with db.session() as s:
             try:
                 if kind == "buy":
-                    who = await resolve_checkout_attribution(
-                        s, buyer_id=buyer, market_code="GB", sku_ids=[sku], live_session_id=live_id
+                    orders.append(
+                        await buy_in_live(
+                            s,
+                            provider,
+                            buyer_id=buyer,
+                            sku_id=sku,
+                            live_session_id=live_id,
+                            quantity=a,
+                            key=f"k{n}",
+                        )
                     )
-                    placed = await place_order(
-                        s,
-                        buyer_id=buyer,
-                        market_code="GB",
-                        lines=[CheckoutLine(sku_id=sku, quantity=a)],
-                        idempotency_key=f"k{n}",
-                        attribution=who,
-                    )
-                    await pay_order(
-                        s,
-                        provider,
-                        order_id=placed.order.id,
-                        buyer_id=buyer,
-                        card=CardDetails(CARD_SUCCEEDS),
-                    )
-                    orders.append(placed.order.id)
                 elif kind == "refund" and orders:
                     order = await s.get(Order, orders[a % len(orders)])
                     assert order is not None

@@ -35,19 +35,16 @@ from liveshop.catalog.products import get_sku
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.creators import payouts, plans
-from liveshop.creators.attribution import resolve_checkout_attribution
 from liveshop.creators.models import PartyKind, PayoutStatement, StatementStatus
 from liveshop.ledger import service as ledger
 from liveshop.live import service as live
 from liveshop.live.models import SessionStatus
 from liveshop.orders import lifecycle
-from liveshop.orders.checkout import CheckoutLine, place_order
 from liveshop.orders.models import Order, OrderEvent
-from liveshop.orders.payment_flow import pay_order
-from liveshop.orders.payments.provider import CardDetails
-from liveshop.orders.payments.sandbox import CARD_SUCCEEDS, SandboxProvider
+from liveshop.orders.payments.sandbox import SandboxProvider
 from liveshop.orders.status import OrderStatus
 from tests.conftest import reset_database
+from tests.creators.conftest import buy_in_live
 from tests.orders.conftest import add_sku
 
 WINDOW = timedelta(days=14)  # GB
@@ -187,25 +184,15 @@ async def _scenario(
                 oid = ids.get(i) if i is not None else None
                 if what == "buy":
                     assert i is not None
-                    who = await resolve_checkout_attribution(
-                        s, buyer_id=buyer, market_code="GB", sku_ids=[sku], live_session_id=live_id
-                    )
-                    placed = await place_order(
-                        s,
-                        buyer_id=buyer,
-                        market_code="GB",
-                        lines=[CheckoutLine(sku_id=sku, quantity=plan_list[i]["quantity"])],
-                        idempotency_key=f"k{n}",
-                        attribution=who,
-                    )
-                    await pay_order(
+                    oid = ids[i] = await buy_in_live(
                         s,
                         provider,
-                        order_id=placed.order.id,
                         buyer_id=buyer,
-                        card=CardDetails(CARD_SUCCEEDS),
+                        sku_id=sku,
+                        live_session_id=live_id,
+                        quantity=plan_list[i]["quantity"],
+                        key=f"k{n}",
                     )
-                    oid = ids[i] = placed.order.id
                     order = await s.get(Order, oid, populate_existing=True)
                     assert order is not None
                     sim.bought[oid] = when
