@@ -53,11 +53,12 @@ async def post_comments(
     UPDATE is conditional on ``status = 'live'``, so a line racing with "end session" is
     either counted and stored, or refused — never half of it. One multi-row INSERT (no ORM
     unit of work): this runs for every batch of chat in every room. ``held[i]``, when given,
-    is why the automatic filter held line ``i``: it is stored hidden and its ``hide`` goes to
-    the moderation log in the same transaction (one more INSERT, only then). Commits.
+    is why the automatic filter held line ``i``: it is stored hidden (not counted in the
+    session's comments) and its ``hide`` goes to the moderation log in the same transaction
+    (one more INSERT, only then). Commits.
     """
     live: set[int] = set()
-    for session_id, n in _per_session(items):
+    for session_id, n in _per_session(items, held):
         result = await session.execute(_count_comments(session_id, n))
         if getattr(result, "rowcount", 0) == 1:
             live.add(session_id)
@@ -78,7 +79,7 @@ def post_comments_sync(
 ) -> list[int | None]:
     """``post_comments`` on a synchronous session (the comment writer's SQLite thread)."""
     live: set[int] = set()
-    for session_id, n in _per_session(items):
+    for session_id, n in _per_session(items, held):
         result = session.execute(_count_comments(session_id, n))
         if getattr(result, "rowcount", 0) == 1:
             live.add(session_id)
@@ -118,8 +119,17 @@ def _held_log_rows(
     ]
 
 
-def _per_session(items: Sequence[tuple[int, int, str]]) -> list[tuple[int, int]]:
-    return sorted(Counter(session_id for session_id, _, _ in items).items())
+def _per_session(
+    items: Sequence[tuple[int, int, str]], held: Sequence[Hit | None] | None
+) -> list[tuple[int, int]]:
+    """(session, lines the room's comment count gains): every session with a line (the
+    UPDATE also tells whether it is live), counting only lines the filter did not hold —
+    spam held for review is not engagement."""
+    counted = Counter({session_id: 0 for session_id, _, _ in items})
+    counted.update(
+        session_id for i, (session_id, _, _) in enumerate(items) if not held or held[i] is None
+    )
+    return sorted(counted.items())
 
 
 def _count_comments(session_id: int, n: int) -> Update:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from liveshop.accounts.models import Role
 from liveshop.core.db import Database
 from liveshop.core.events import dumps
-from liveshop.live.models import LiveComment
+from liveshop.live.models import LiveComment, LiveSession
 from liveshop.live.state import Ev, RoomState
 from tests.conftest import redis_broker_url
 from tests.live.conftest import Serve, live_app
@@ -80,6 +80,8 @@ async def test_a_held_comment_reaches_its_author_only_and_unhide_shows_it(
         async with db.session() as s:
             row = await s.get(LiveComment, mine["id"])
             assert row is not None and row.hidden and row.text == "total SCAM, avoid"
+            room = await s.get(LiveSession, sid)
+            assert room is not None and room.comments_count == 1  # held spam is not engagement
         (entry,) = await _log(http, creator, sid)
         assert entry["action"] == "hide" and entry["undo"] == "unhide"
         assert entry["actor"] == {"user_id": None, "display_name": None, "role": "filter"}
