@@ -155,8 +155,9 @@ async def creator_filter(
     creator_id: int, principal: CurrentPrincipal, session: SessionDep
 ) -> CreatorFilterOut:
     """The creator's blocked terms and "hold links" switch, for all their rooms. The creator
-    and the moderators of all their sessions (403 ``not-filter-manager`` otherwise)."""
-    await filters.ensure_manages_creator(session, principal, creator_id)
+    and the moderators of all their sessions; admins may read it (403 ``not-filter-manager``
+    otherwise)."""
+    await filters.ensure_sees_creator(session, principal, creator_id)
     return CreatorFilterOut.of(await filters.creator_filter(session, creator_id))
 
 

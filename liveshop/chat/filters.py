@@ -6,7 +6,8 @@ rules are that module's):
 
 - a **creator's list** and their "hold links" switch, for all their rooms — managed by the
   creator and the moderators of all their sessions (``ensure_manages_creator``; a
-  one-session moderator, an admin and anyone else get 403 ``not-filter-manager``);
+  one-session moderator, an admin and anyone else get 403 ``not-filter-manager``); admins
+  may read it (``ensure_sees_creator``);
 - the **platform's list** (admins): each term for every market, one market, or the markets
   of one language (a market's language is its locale's: ``en_GB`` → ``en``), and "hold
   links" for every market or one.
@@ -73,6 +74,14 @@ class PlatformFilter:
 
 
 # --- who may ------------------------------------------------------------------------------
+
+
+async def ensure_sees_creator(session: AsyncSession, principal: Principal, creator_id: int) -> None:
+    """Who may read a creator's list: those who manage it, and admins (read-only: trust and
+    safety can check that a list holds abuse, not every critical review); 403 otherwise."""
+    if principal.has(Role.ADMIN):
+        return
+    await ensure_manages_creator(session, principal, creator_id)
 
 
 async def ensure_manages_creator(
