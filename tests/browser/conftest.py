@@ -17,7 +17,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -53,10 +52,15 @@ class Demo:
     deal_id: int | None = None  # its running flash deal
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def _listening_socket() -> socket.socket:
+    """A bound, listening socket on a free port for the server process to inherit (no race
+    for the port, and connections queue until the server accepts them)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
 
 
 async def _prepare(url: str) -> Demo:
@@ -144,18 +148,18 @@ async def _sales_history(db: Any, summary: Any, live_session_id: int, creator_id
 
 
 def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
+    """One request that the server answers once it is up: its listening socket existed
+    before it started (the kernel queues the connection), and only the server holds it now,
+    so a server that dies closes it and the request fails at once."""
+    try:
+        with urllib.request.urlopen(url + "/healthz", timeout=STARTUP_TIMEOUT_S) as resp:
+            if resp.status == 200:
+                return
+    except OSError as exc:
         if proc.poll() is not None:
-            raise RuntimeError(f"the server exited:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)  # polling for readiness, not waiting for an effect
-    raise RuntimeError(f"the server did not come up in {STARTUP_TIMEOUT_S}s:\n{log.read_text()}")
+            raise RuntimeError(f"the server exited:\n{log.read_text()[-3000:]}") from exc
+        raise RuntimeError(f"the server did not come up ({exc}):\n{log.read_text()}") from exc
+    raise RuntimeError(f"the server answered /healthz with {resp.status}:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="package")
@@ -173,7 +177,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     # In a thread of its own: Playwright's sync API may already run an event loop here.
     with ThreadPoolExecutor(max_workers=1) as pool:
         info = pool.submit(prepare).result()
-    port = _free_port()
+    listener = _listening_socket()
+    port = int(listener.getsockname()[1])
     env = {
         **os.environ,
         "LIVESHOP_DATABASE_URL": url,
@@ -189,17 +194,17 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
                 "uvicorn",
                 "liveshop.app:create_app",
                 "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
+                "--fd",
+                str(listener.fileno()),
                 "--log-level",
                 "warning",
             ],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
+            pass_fds=(listener.fileno(),),
         )
+    listener.close()  # the server's now: if it dies, connecting fails instead of waiting
     info.base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(info.base_url, proc, log)
