@@ -28,7 +28,7 @@ from liveshop.live.config import HubConfig
 from liveshop.live.publish import RoomPublisher, room_channel
 from liveshop.live.room import Room, parse_event
 from liveshop.live.state import Ev, RoomState
-from liveshop.live.wire import CLOSE_NORMAL, Conn
+from liveshop.live.wire import CLOSE_NORMAL, Conn, OutFrame
 
 log = structlog.get_logger("liveshop.live.hub")
 
@@ -173,16 +173,9 @@ class Hub:
         """
         while True:
             room = await self.room(session_id)
-            who = conn.user_id
-            frame = room.catch_up(since, user_id=who)
-            if frame is None:
-                history = await self._history(room)
-                frame = room.catch_up(since, history, user_id=who) or room.catch_up(
-                    None, user_id=who
-                )
+            frame = await self._catch_up(room, conn, since)
             if room.closed:
                 continue  # went idle while we fetched history; open it again
-            assert frame is not None
             conn.write(frame)
             if room.state.status in ("ended", "cancelled"):
                 conn.close_soon(CLOSE_NORMAL, "session ended")
@@ -192,14 +185,19 @@ class Hub:
 
     async def resume(self, room: Room, conn: Conn, since: int) -> None:
         """A connected socket noticed a gap: send it everything after ``since``."""
+        conn.write(await self._catch_up(room, conn, since))
+        conn.batch_done = room.batch_index  # caught up: its group's next frame continues
+
+    async def _catch_up(self, room: Room, conn: Conn, since: int | None) -> OutFrame:
+        """The missed events from the room's ring, else from the broker's history, else a
+        snapshot — as ``conn``'s viewer may see them. Suspends only to fetch the history."""
         who = conn.user_id
         frame = room.catch_up(since, user_id=who)
         if frame is None:
             history = await self._history(room)
             frame = room.catch_up(since, history, user_id=who) or room.catch_up(None, user_id=who)
         assert frame is not None
-        conn.write(frame)
-        conn.batch_done = room.batch_index  # caught up: its group's next frame continues
+        return frame
 
     async def _history(self, room: Room) -> list[Ev]:
         raw = await self.broker.history(room.channel)
