@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from liveshop.accounts import service as accounts
 from liveshop.accounts.models import Role
 from liveshop.catalog.models import Shop, ShopStaff, ShopStaffRole, Sku
 from liveshop.core.clock import utcnow
@@ -88,6 +89,26 @@ def make_shopfront(db: Database, make_actor: MakeActor) -> MakeShopfront:
         )
 
     return _make
+
+
+async def new_user(s: AsyncSession, email: str, role: Role) -> int:
+    """A user with one role (the property tests make theirs on a reset database)."""
+    user = await accounts.create_user(
+        s, email=email, password="pass-word-1", display_name=email, roles=(role,)
+    )
+    return int(user.id)
+
+
+async def one_sku_shop(db: Database, price: int) -> tuple[int, int]:
+    """A GB shop with one beauty SKU at ``price`` and 50 in stock: (shop id, SKU id)."""
+    async with db.session() as s:
+        s.add(Shop(slug="p", name="P", home_market="GB"))
+        await s.commit()
+        shop_id = (await s.scalars(select(Shop.id))).one()
+    sku = await add_sku(
+        db, shop_id, title="A", category="beauty", prices={"GB": ("GBP", price)}, stock=50
+    )
+    return shop_id, sku
 
 
 async def start_session(db: Database, creator_id: int, *, market: str = "GB") -> int:

@@ -15,9 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from liveshop.accounts import service as accounts
 from liveshop.accounts.models import Role
-from liveshop.catalog.models import Shop
 from liveshop.catalog.products import get_sku
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
@@ -38,8 +36,7 @@ from liveshop.orders import lifecycle
 from liveshop.orders.models import Order
 from liveshop.orders.payments.sandbox import SandboxProvider
 from tests.conftest import reset_database
-from tests.creators.conftest import buy_in_live
-from tests.orders.conftest import add_sku
+from tests.creators.conftest import buy_in_live, new_user, one_sku_shop, start_session
 
 step = st.one_of(
     st.tuples(st.just("refund"), st.integers(0, 20), st.integers(1, 3)),
@@ -48,13 +45,6 @@ step = st.one_of(
 tier = st.fixed_dictionaries(
     {"gmv_minor": st.integers(1, 20_000), "bonus_minor": st.integers(0, 5_000)}
 )
-
-
-async def _user(s: Any, email: str, role: Role) -> int:
-    user = await accounts.create_user(
-        s, email=email, password="pass-word-1", display_name=email, roles=(role,)
-    )
-    return int(user.id)
 
 
 def _key(t: AccountType, party: str) -> ledger.AccountKey:
@@ -73,15 +63,10 @@ async def _scenario(
     await reset_database(db)
     provider = SandboxProvider("p", delay_s=-1)
     async with db.session() as s:
-        buyer = await _user(s, "b@example.com", Role.BUYER)
-        creator = await _user(s, "c@example.com", Role.CREATOR)
-        owner = await _user(s, "a@example.com", Role.AGENCY)
-        s.add(Shop(slug="p", name="P", home_market="GB"))
-        await s.commit()
-        shop_id = (await s.scalars(select(Shop.id))).one()
-    sku = await add_sku(
-        db, shop_id, title="A", category="beauty", prices={"GB": ("GBP", price)}, stock=50
-    )
+        buyer = await new_user(s, "b@example.com", Role.BUYER)
+        creator = await new_user(s, "c@example.com", Role.CREATOR)
+        owner = await new_user(s, "a@example.com", Role.AGENCY)
+    shop_id, sku = await one_sku_shop(db, price)
     seen_tiers = {t["gmv_minor"]: t for t in tiers}  # thresholds must differ
     async with db.session() as s:
         product_id = (await get_sku(s, sku)).product_id
@@ -115,16 +100,8 @@ async def _scenario(
                 gmv_threshold_minor=threshold,
             )
             campaign_id = made_campaign.id
-        made = await live.create_session(
-            s,
-            creator_id=creator,
-            title="P",
-            market_code="GB",
-            planned_start=utcnow() + timedelta(minutes=1),
-            planned_duration_minutes=60,
-        )
-        await live.transition(s, made, SessionStatus.LIVE)
-        live_id, agency_id = made.id, agency.id
+        agency_id = agency.id
+    live_id = await start_session(db, creator)
     period_start = utcnow() - timedelta(seconds=1)
     orders: list[int] = []
     for n, quantity in enumerate(quantities):

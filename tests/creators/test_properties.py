@@ -12,9 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from liveshop.accounts import service as accounts
 from liveshop.accounts.models import Role
-from liveshop.catalog.models import Shop
 from liveshop.catalog.products import get_sku
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
@@ -23,32 +21,18 @@ from liveshop.creators import contracts, incentives, payouts, plans
 from liveshop.creators.models import CampaignKind, PartyKind, SubsidyCampaign, SubsidyClaim
 from liveshop.ledger import service as ledger
 from liveshop.ledger.models import AccountType
-from liveshop.live import service as live
-from liveshop.live.models import SessionStatus
 from liveshop.markets.service import update_rates
 from liveshop.orders import lifecycle
 from liveshop.orders.models import Order
 from liveshop.orders.payments.sandbox import SandboxProvider
 from tests.conftest import reset_database
-from tests.creators.conftest import buy_in_live
-from tests.orders.conftest import add_sku
+from tests.creators.conftest import buy_in_live, new_user, one_sku_shop, start_session
 
 op = st.one_of(
     st.tuples(st.just("buy"), st.integers(1, 3)),
     st.tuples(st.just("refund"), st.integers(0, 20)),
     st.tuples(st.just("payout"), st.just(0)),
 )
-
-
-async def _user(s: object, email: str, role: Role) -> int:
-    user = await accounts.create_user(
-        s,  # type: ignore[arg-type]
-        email=email,
-        password="pass-word-1",
-        display_name=email,
-        roles=(role,),
-    )
-    return user.id
 
 
 async def _scenario(
@@ -65,15 +49,10 @@ async def _scenario(
     provider = SandboxProvider("p", delay_s=-1)
     async with db.session() as s:
         await update_rates(s, "GB", shipping_fee_minor=fee)
-        buyer = await _user(s, "b@example.com", Role.BUYER)
-        creator = await _user(s, "c@example.com", Role.CREATOR)
-        owner = await _user(s, "a@example.com", Role.AGENCY)
-        s.add(Shop(slug="p", name="P", home_market="GB"))
-        await s.commit()
-        shop_id = (await s.scalars(select(Shop.id))).one()
-    sku = await add_sku(
-        db, shop_id, title="A", category="beauty", prices={"GB": ("GBP", price)}, stock=50
-    )
+        buyer = await new_user(s, "b@example.com", Role.BUYER)
+        creator = await new_user(s, "c@example.com", Role.CREATOR)
+        owner = await new_user(s, "a@example.com", Role.AGENCY)
+    shop_id, sku = await one_sku_shop(db, price)
     async with db.session() as s:
         product_id = (await get_sku(s, sku)).product_id
         agency = await contracts.create_agency(s, name="A", owner_id=owner)
@@ -111,16 +90,8 @@ async def _scenario(
                 per_order_cap_minor=free_cap,
                 budget_minor=free_cap * 3,
             )
-        made = await live.create_session(
-            s,
-            creator_id=creator,
-            title="P",
-            market_code="GB",
-            planned_start=utcnow() + timedelta(minutes=1),
-            planned_duration_minutes=60,
-        )
-        await live.transition(s, made, SessionStatus.LIVE)
-        agency_id, live_id = agency.id, made.id
+        agency_id = agency.id
+    live_id = await start_session(db, creator)
     start = utcnow() - timedelta(seconds=1)
     orders: list[int] = []
     paid_out = {PartyKind.CREATOR: 0, PartyKind.AGENCY: 0}

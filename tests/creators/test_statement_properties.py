@@ -28,24 +28,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
-from liveshop.accounts import service as accounts
 from liveshop.accounts.models import Role
-from liveshop.catalog.models import Shop
 from liveshop.catalog.products import get_sku
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.creators import payouts, plans
 from liveshop.creators.models import PartyKind, PayoutStatement, StatementStatus
 from liveshop.ledger import service as ledger
-from liveshop.live import service as live
-from liveshop.live.models import SessionStatus
 from liveshop.orders import lifecycle
 from liveshop.orders.models import Order, OrderEvent
 from liveshop.orders.payments.sandbox import SandboxProvider
 from liveshop.orders.status import OrderStatus
 from tests.conftest import reset_database
-from tests.creators.conftest import buy_in_live
-from tests.orders.conftest import add_sku
+from tests.creators.conftest import buy_in_live, new_user, one_sku_shop, start_session
 
 WINDOW = timedelta(days=14)  # GB
 
@@ -95,13 +90,6 @@ class Sim:
         return earned, pending
 
 
-async def _user(s: Any, email: str, role: Role) -> int:
-    user = await accounts.create_user(
-        s, email=email, password="pass-word-1", display_name=email, roles=(role,)
-    )
-    return int(user.id)
-
-
 async def _scenario(
     db: Database,
     price: int,
@@ -112,15 +100,10 @@ async def _scenario(
     await reset_database(db)
     provider = SandboxProvider("p", delay_s=-1)
     async with db.session() as s:
-        buyer = await _user(s, "b@example.com", Role.BUYER)
-        seller = await _user(s, "s@example.com", Role.SELLER)
-        creator = await _user(s, "c@example.com", Role.CREATOR)
-        s.add(Shop(slug="p", name="P", home_market="GB"))
-        await s.commit()
-        shop_id = (await s.scalars(select(Shop.id))).one()
-    sku = await add_sku(
-        db, shop_id, title="A", category="beauty", prices={"GB": ("GBP", price)}, stock=50
-    )
+        buyer = await new_user(s, "b@example.com", Role.BUYER)
+        seller = await new_user(s, "s@example.com", Role.SELLER)
+        creator = await new_user(s, "c@example.com", Role.CREATOR)
+    shop_id, sku = await one_sku_shop(db, price)
     async with db.session() as s:
         product_id = (await get_sku(s, sku)).product_id
         await plans.create_plan(
@@ -129,16 +112,7 @@ async def _scenario(
             kind=plans.PlanKind.OPEN,
             items=[plans.PlanItemSpec(rate_bp=1000, product_id=product_id)],
         )
-        made = await live.create_session(
-            s,
-            creator_id=creator,
-            title="P",
-            market_code="GB",
-            planned_start=utcnow() + timedelta(minutes=1),
-            planned_duration_minutes=60,
-        )
-        await live.transition(s, made, SessionStatus.LIVE)
-        live_id = made.id
+    live_id = await start_session(db, creator)
 
     day0 = utcnow() - timedelta(days=90)
 
