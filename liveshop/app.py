@@ -38,6 +38,7 @@ from liveshop.video.demo_push import DemoPusher
 from liveshop.video.router import router as video_router
 from liveshop.video.wiring import install_video, start_video, stop_video
 from liveshop.web import install_web
+from liveshop.wiring import install_domain_events
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -55,6 +56,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
+    install_domain_events()
     configure_logging(settings.log_level, json=settings.log_json)
     db = database or Database(settings.database_url)
 

@@ -40,7 +40,12 @@ from liveshop.app import create_app
 from liveshop.core.db import Base, Database
 from liveshop.core.migrate import upgrade
 from liveshop.markets.reference import reference_markets
+from liveshop.wiring import install_domain_events
 from tests.support import Actor
+
+# Service functions called directly (without an app) see the same domain-event subscriptions
+# as requests do.
+install_domain_events()
 
 REQUIRE_SERVICES = os.environ.get("LIVESHOP_REQUIRE_SERVICES") == "1"
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
 from fastapi import Request
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, create_engine, event, text
 from sqlalchemy.engine import Dialect, Engine, make_url
@@ -18,10 +19,12 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util import await_
+
+log = structlog.get_logger("liveshop.core.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -190,24 +193,88 @@ class WriteGate:
             lock.release()
 
 
+# --- after commit -------------------------------------------------------------------------
+
+AfterCommit = Callable[[], Awaitable[Any]]
+_QUEUED = "liveshop_on_commit"  # callbacks of the transaction now open
+_READY = "liveshop_committed"  # callbacks whose transaction has committed, not yet run
+
+
+def on_commit(session: AsyncSession, callback: AfterCommit) -> None:
+    """Run ``callback()`` once the session's current transaction commits; never if it rolls
+    back. This is how a change reaches anyone outside the database (a room's viewers): the
+    event is queued while the transaction is open and goes out only after COMMIT, so nobody
+    ever sees what the database does not have (Zulip's ``send_event_on_commit``).
+
+    Callbacks run in the order queued, awaited by the ``commit()`` that committed them (so a
+    request's answer leaves after its events); one that fails is logged and the others still
+    run — the commit has happened and is not undone. The session must be one of
+    :class:`Database`'s (a :class:`CommitHookSession`)."""
+    if not isinstance(session, CommitHookSession):
+        raise TypeError("on_commit needs a CommitHookSession (Database.session())")
+    session.sync_session.info.setdefault(_QUEUED, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(sync_session: Session) -> None:
+    queued = sync_session.info.pop(_QUEUED, None)
+    if queued:
+        sync_session.info.setdefault(_READY, []).extend(queued)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _soft_rolled_back(sync_session: Session, previous: Any) -> None:
+    if not previous.nested:  # a SAVEPOINT rolled back leaves the transaction's queue alone
+        sync_session.info.pop(_QUEUED, None)
+
+
+class CommitHookSession(AsyncSession):
+    """An ``AsyncSession`` that runs :func:`on_commit` callbacks after each commit."""
+
+    async def commit(self) -> None:
+        await super().commit()
+        await self.run_after_commit()
+
+    async def close(self) -> None:
+        # Closing rolls back whatever is still open: its queued callbacks are dropped.
+        await super().close()
+        self.sync_session.info.pop(_QUEUED, None)
+        await self.run_after_commit()
+
+    async def run_after_commit(self) -> None:
+        """Run the callbacks of committed transactions (also those committed by a
+        ``session.begin()`` block, which does not go through :meth:`commit`)."""
+        info = self.sync_session.info
+        while ready := info.pop(_READY, None):
+            for callback in ready:
+                try:
+                    await callback()
+                except Exception:
+                    log.exception("after-commit callback failed", callback=repr(callback))
+
+
 class Database:
     """Owns the engine and hands out sessions; one per app (or per test)."""
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessionmaker = async_sessionmaker(
+            self.engine, class_=CommitHookSession, expire_on_commit=False
+        )
         # Read-mostly sessions on SQLite: a deferred BEGIN does not take the write lock, so a
         # reader left open (a test, a report) does not block writers. Same as above elsewhere.
         self.deferred_sessionmaker = async_sessionmaker(
-            self.engine.execution_options(sqlite_deferred=True), expire_on_commit=False
+            self.engine.execution_options(sqlite_deferred=True),
+            class_=CommitHookSession,
+            expire_on_commit=False,
         )
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    def session(self, *, deferred: bool = False) -> AsyncSession:
+    def session(self, *, deferred: bool = False) -> CommitHookSession:
         """A new session. On SQLite every transaction is BEGIN IMMEDIATE (writers queue on
         busy_timeout instead of failing mid-transaction) unless ``deferred`` — use that only
         for sessions that mostly read and may be held open."""

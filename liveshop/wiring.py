@@ -1,0 +1,19 @@
+"""Start-up wiring of domain events: each higher domain subscribes to what lower ones announce.
+
+The subscriptions are process-wide (see ``liveshop.core.domain_events``), so everything that
+runs service functions calls :func:`install_domain_events` first: ``create_app``, the CLI and
+the test suite. Calling it again changes nothing.
+"""
+
+from __future__ import annotations
+
+_installed = False
+
+
+def install_domain_events() -> None:
+    global _installed
+    if _installed:
+        return
+    # One line per subscribing domain, lowest first (each module's ``subscribe()`` is
+    # idempotent). Filled in as domains stop calling upward.
+    _installed = True
