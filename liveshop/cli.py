@@ -250,7 +250,8 @@ def bench_fanout(
 
     from rich.table import Table
 
-    from liveshop.bench.fanout import RESULT_KEYS, FanoutOptions, median_of, run_fanout
+    from liveshop.bench.fanout import RESULT_KEYS, FanoutOptions
+    from liveshop.bench.fanout.run import median_of, run_fanout
 
     opts = FanoutOptions(
         viewers=viewers,

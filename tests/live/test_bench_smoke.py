@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from liveshop.bench.fanout import RESULT_KEYS, FanoutOptions, median_of, run_fanout
+from liveshop.bench.fanout import RESULT_KEYS, FanoutOptions
+from liveshop.bench.fanout.run import median_of, run_fanout
 from tests.conftest import service_missing
 
 
