@@ -16,10 +16,10 @@ from liveshop.chat.filter_router import router as chat_filter_router
 from liveshop.chat.router import router as chat_router
 from liveshop.core.db import Database
 from liveshop.core.errors import install_error_handlers
-from liveshop.core.health import router as health_router
 from liveshop.core.logging import configure_logging
 from liveshop.core.settings import Settings, get_settings
 from liveshop.creators.router import router as creators_router
+from liveshop.health import router as health_router
 from liveshop.inventory.router import router as inventory_router
 from liveshop.inventory.sweeper import ReservationSweeper
 from liveshop.ledger.router import router as ledger_router
@@ -37,7 +37,7 @@ from liveshop.orders.webhooks import handle_webhook
 from liveshop.video.demo_push import DemoPusher
 from liveshop.video.router import router as video_router
 from liveshop.video.wiring import install_video, start_video, stop_video
-from liveshop.web import install_web
+from liveshop.web.install import install_web
 from liveshop.wiring import install_domain_events
 
 PROBLEM_SCHEMA: dict[str, Any] = {

@@ -21,6 +21,7 @@ from fastapi.routing import APIRoute
 from liveshop.accounts.deps import SAFE_METHODS
 from liveshop.core.errors import Problem
 from liveshop.web.flash import redirect
+from liveshop.web.pages_common import render_error
 from liveshop.web.security import referer_path, verify_form_csrf
 
 TITLES = {
@@ -53,8 +54,6 @@ async def problem_page(
         back = referer_path(request)
         if back is not None:
             return redirect(back, flash=("error", detail))
-    from liveshop.web.pages_common import render_error  # late: pages import this module
-
     return await render_error(request, status, TITLES.get(status, "Something went wrong"), detail)
 
 

@@ -28,6 +28,7 @@ from liveshop.web.security import ensure_form_token, finish_response
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
+STATIC_DIR = HERE / "static"
 
 MARKET_COOKIE = "liveshop_market"
 DEFAULT_MARKET = "GB"

@@ -1,3 +1,6 @@
+"""``/healthz``: is the database answering? (Beside the app, not in ``core``: it declares who is
+asking through ``accounts``, like every endpoint, and ``core`` imports no domain.)"""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Request

@@ -1,0 +1,37 @@
+"""``install_web(app)``: mount ``/static`` and register every page router."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from liveshop.web import (
+    pages_account,
+    pages_admin,
+    pages_buyer,
+    pages_chat_filter,
+    pages_live,
+    pages_moderation,
+    pages_seller,
+    pages_shop,
+    pages_studio,
+)
+from liveshop.web.templating import STATIC_DIR
+
+PAGE_MODULES = (
+    pages_shop,
+    pages_account,
+    pages_buyer,
+    pages_seller,
+    pages_admin,
+    pages_live,
+    pages_studio,
+    pages_moderation,
+    pages_chat_filter,
+)
+
+
+def install_web(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for module in PAGE_MODULES:
+        app.include_router(module.router)
