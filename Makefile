@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 export LIVESHOP_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 export LIVESHOP_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test lint fmt typecheck bench install clean assets system-deps
+.PHONY: run test lint fmt typecheck contracts bench install clean assets system-deps
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ run: $(STAMP) system-deps
 	$(BIN)/liveshop demo load
 	LIVESHOP_DEMO_VIDEO=1 $(BIN)/liveshop serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP) system-deps lint typecheck
+test: $(STAMP) system-deps lint typecheck contracts
 	$(BIN)/pytest -q --durations=15
 
 lint: $(STAMP)
@@ -39,6 +39,10 @@ fmt: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# The layers contract in pyproject.toml (import-linter): no package imports one above it.
+contracts: $(STAMP)
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/liveshop bench --help
