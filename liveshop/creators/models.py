@@ -45,12 +45,6 @@ class CouponKind(StrEnum):
     FIXED_MINOR = "fixed_minor"  # a fixed amount off the order's goods
 
 
-class PartyKind(StrEnum):
-    CREATOR = "creator"  # a creator's creator_payable account
-    AGENCY = "agency"  # an agency's agency_payable account
-    SHOP = "shop"  # a shop's seller_payable account
-
-
 class StatementStatus(StrEnum):
     OPEN = "open"  # computed; nothing paid yet
     PAID = "paid"  # the payout transaction is in the ledger

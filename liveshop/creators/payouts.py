@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
 from liveshop.core.money import is_known_currency
-from liveshop.creators.models import PartyKind, PayoutStatement, StatementStatus
+from liveshop.creators.models import PayoutStatement, StatementStatus
 from liveshop.creators.order_facts import (
     PENDING,
     Accrual,
@@ -48,27 +48,17 @@ from liveshop.creators.order_facts import (
     order_id_of,
 )
 from liveshop.ledger.models import AccountType
+from liveshop.ledger.parties import PartyKind, payable_account
 from liveshop.ledger.service import (
     AccountKey,
     Posting,
     Statement,
-    agency_party,
-    creator_party,
     post,
     provider_party,
-    shop_party,
     statement,
 )
 
 PAYOUT_PROVIDER = "payouts"
-
-
-def account_of(kind: PartyKind, party_id: int, currency: str) -> AccountKey:
-    if kind is PartyKind.CREATOR:
-        return AccountKey(AccountType.CREATOR_PAYABLE, creator_party(party_id), currency)
-    if kind is PartyKind.AGENCY:
-        return AccountKey(AccountType.AGENCY_PAYABLE, agency_party(party_id), currency)
-    return AccountKey(AccountType.SELLER_PAYABLE, shop_party(party_id), currency)
 
 
 def _pending_in(full: Statement, states: Mapping[int, Accrual]) -> int:
@@ -211,7 +201,7 @@ async def make_statement(
                 statement_id=latest.id,
                 next_period_start=latest.period_end.isoformat(),
             )
-        account = account_of(party_kind, party_id, cur)
+        account = payable_account(party_kind, party_id, cur)
         figures = await statement_figures(
             session, account, period_start=period_start, period_end=period_end, earlier=chain
         )
@@ -302,7 +292,7 @@ async def pay_statement(session: AsyncSession, statement_id: int) -> PayoutState
     if getattr(claimed, "rowcount", 0) != 1:
         await session.rollback()
         raise Conflict(f"statement {statement_id} was paid meanwhile", code="statement-not-open")
-    account = account_of(PartyKind(row.party_kind), row.party_id, row.currency)
+    account = payable_account(PartyKind(row.party_kind), row.party_id, row.currency)
     await post(
         session,
         kind="payout",
@@ -336,7 +326,7 @@ class OwedLine:
 async def statement_lines(session: AsyncSession, row: PayoutStatement) -> list[OwedLine]:
     """The period's ledger lines as the party reads them (the ledger is append-only, so these
     are the same lines every time)."""
-    account = account_of(PartyKind(row.party_kind), row.party_id, row.currency)
+    account = payable_account(PartyKind(row.party_kind), row.party_id, row.currency)
     st: Statement = await statement(session, account, since=row.period_start, until=row.period_end)
     return [
         OwedLine(

@@ -25,7 +25,7 @@ from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden, NotFound
 from liveshop.creators import contracts, earnings, payouts
 from liveshop.creators.access import ensure_can_see_creator
 from liveshop.creators.bonus_reversals import BonusReversal
-from liveshop.creators.models import PartyKind, PayoutStatement
+from liveshop.creators.models import PayoutStatement
 from liveshop.creators.schemas import (
     BonusReversalOut,
     CreatorCostsOut,
@@ -37,6 +37,7 @@ from liveshop.creators.schemas import (
     StatementLineOut,
     StatementOut,
 )
+from liveshop.ledger.parties import PartyKind
 from liveshop.live.service import get_session
 
 # No prefix of its own: liveshop.creators.router includes it under /api/v1.

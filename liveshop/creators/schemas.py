@@ -11,7 +11,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
-from liveshop.creators.models import CampaignKind, CouponKind, PartyKind, PlanKind
+from liveshop.creators.models import CampaignKind, CouponKind, PlanKind
+from liveshop.ledger.parties import PartyKind
 
 MarketCode = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$"), AfterValidator(str.upper)]
 Currency = Annotated[str, Field(pattern=r"^[A-Za-z]{3}$"), AfterValidator(str.upper)]

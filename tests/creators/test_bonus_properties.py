@@ -23,13 +23,13 @@ from liveshop.creators import contracts, incentives, payouts, plans
 from liveshop.creators.bonus_reversals import session_gmv_now
 from liveshop.creators.models import (
     CampaignKind,
-    PartyKind,
     StatementStatus,
     SubsidyCampaign,
     SubsidyClaim,
 )
 from liveshop.ledger import service as ledger
 from liveshop.ledger.models import AccountType
+from liveshop.ledger.parties import PartyKind
 from liveshop.live import service as live
 from liveshop.live.models import SessionStatus
 from liveshop.orders import lifecycle

@@ -18,9 +18,10 @@ from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.errors import Problem
 from liveshop.creators import contracts, incentives, payouts, plans
-from liveshop.creators.models import CampaignKind, PartyKind, SubsidyCampaign, SubsidyClaim
+from liveshop.creators.models import CampaignKind, SubsidyCampaign, SubsidyClaim
 from liveshop.ledger import service as ledger
 from liveshop.ledger.models import AccountType
+from liveshop.ledger.parties import PartyKind
 from liveshop.markets.service import update_rates
 from liveshop.orders import lifecycle
 from liveshop.orders.models import Order

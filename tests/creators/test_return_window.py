@@ -19,7 +19,7 @@ from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.migrate import downgrade, upgrade
 from liveshop.creators import order_facts, payouts
-from liveshop.creators.models import PartyKind
+from liveshop.ledger.parties import PartyKind, payable_account
 from liveshop.orders.models import Order
 from tests.creators.conftest import MakeShopfront, buy, deliver, open_plan, start_session
 from tests.orders.conftest import add_sku
@@ -170,7 +170,7 @@ async def test_a_changed_window_applies_to_new_orders_only(
     assert after[first["id"]].payable_on == promised
 
     # ... and a payout statement made now holds it back as pending.
-    account = payouts.account_of(PartyKind.CREATOR, creator.id, "GBP")
+    account = payable_account(PartyKind.CREATOR, creator.id, "GBP")
     async with db.session() as s:
         assert await payouts.pending_owed(s, account) == 200
 

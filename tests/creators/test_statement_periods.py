@@ -22,8 +22,9 @@ from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.errors import Conflict
 from liveshop.creators import payouts
-from liveshop.creators.models import PartyKind, PayoutStatement
+from liveshop.creators.models import PayoutStatement
 from liveshop.ledger.models import AccountType
+from liveshop.ledger.parties import PartyKind, payable_account
 from liveshop.orders.models import OrderEvent
 from tests.creators.conftest import MakeShopfront, buy, deliver, open_plan, start_session
 from tests.creators.test_contracts import owed
@@ -183,7 +184,7 @@ async def test_a_past_periods_statement_is_judged_at_the_periods_end(
     again = await make(client, admin, creator.id, day(10), day(20), status=200)
     assert again == two
     # ... and computing a period's figures again now gives what it was made with.
-    account = payouts.account_of(PartyKind.CREATOR, creator.id, "GBP")
+    account = payable_account(PartyKind.CREATOR, creator.id, "GBP")
     async with db.session(deferred=True) as s:
         earlier = [await s.get(PayoutStatement, one["id"])]
         for st, before in ((one, []), (two, earlier)):

@@ -33,8 +33,9 @@ from liveshop.catalog.products import get_sku
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.creators import payouts, plans
-from liveshop.creators.models import PartyKind, PayoutStatement, StatementStatus
+from liveshop.creators.models import PayoutStatement, StatementStatus
 from liveshop.ledger import service as ledger
+from liveshop.ledger.parties import PartyKind, payable_account
 from liveshop.orders import lifecycle
 from liveshop.orders.models import Order, OrderEvent
 from liveshop.orders.payments.sandbox import SandboxProvider
@@ -148,7 +149,7 @@ async def _scenario(
     clock: list[datetime] = [day0]
     made_then: list[tuple[int, payouts.Figures]] = []  # (statement id, figures when made)
     period_start = day0 - timedelta(days=1)
-    account = payouts.account_of(PartyKind.CREATOR, creator, "GBP")
+    account = payable_account(PartyKind.CREATOR, creator, "GBP")
 
     with mock.patch("liveshop.ledger.service.utcnow", lambda: clock[0]):
         for n, (when, what, i) in enumerate(timeline):
