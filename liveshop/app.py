@@ -34,6 +34,7 @@ from liveshop.orders.payments.sandbox import SandboxProvider
 from liveshop.orders.router import router as orders_router
 from liveshop.orders.sweeper import UnpaidOrderSweeper
 from liveshop.orders.webhooks import handle_webhook
+from liveshop.payouts.router import router as payouts_router
 from liveshop.video.demo_push import DemoPusher
 from liveshop.video.router import router as video_router
 from liveshop.video.wiring import install_video, start_video, stop_video
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         chat_router,
         chat_filter_router,
         creators_router,
+        payouts_router,
     ):
         app.include_router(router)
     install_web(app)  # pages and /static

@@ -10,6 +10,7 @@ from liveshop.live import deal_models as live_deal_models
 from liveshop.live import models as live_models
 from liveshop.markets import models as markets_models
 from liveshop.orders import models as orders_models
+from liveshop.payouts import models as payouts_models
 from liveshop.video import models as video_models
 
 __all__ = [
@@ -23,5 +24,6 @@ __all__ = [
     "live_models",
     "markets_models",
     "orders_models",
+    "payouts_models",
     "video_models",
 ]

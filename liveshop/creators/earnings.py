@@ -29,7 +29,6 @@ from liveshop.creators.contracts import (
     live_minutes,
     tier_bonus,
 )
-from liveshop.creators.models import PartyKind
 from liveshop.creators.order_facts import (
     PAYABLE,
     Accrual,
@@ -39,7 +38,7 @@ from liveshop.creators.order_facts import (
     live_id_of,
     order_id_of,
 )
-from liveshop.creators.payouts import account_of
+from liveshop.ledger.parties import PartyKind, payable_account
 from liveshop.ledger.service import statement
 from liveshop.live.models import LiveSession, SessionStatus
 
@@ -179,7 +178,7 @@ class LedgerView:
 
 
 async def _ledger_by_reference(session: AsyncSession, creator_id: int, currency: str) -> LedgerView:
-    st = await statement(session, account_of(PartyKind.CREATOR, creator_id, currency))
+    st = await statement(session, payable_account(PartyKind.CREATOR, creator_id, currency))
     per_order: dict[int, int] = defaultdict(int)
     per_live: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     reversals: list[tuple[str, datetime, int]] = []

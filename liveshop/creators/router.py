@@ -1,5 +1,6 @@
 """Creator economy over HTTP: affiliate plans, attribution clicks, agencies, contracts,
-subsidy campaigns, coupons. Statements and earnings are in ``router_money.py``.
+subsidy campaigns, coupons. Earnings are in ``router_earnings.py``; payout statements have a
+package of their own (``payouts``, which builds on this one).
 
 Who may call what: a shop's staff manage its plans and coupons; a buyer records their own
 clicks; admins run agencies, contracts and campaigns; an agency's owner adds its creators.
@@ -29,7 +30,7 @@ from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden, NotFound
 from liveshop.creators import attribution, contracts, incentives, plans
 from liveshop.creators.access import ensure_can_see_creator
 from liveshop.creators.models import AffiliatePlan, Coupon, CreatorContract, SubsidyCampaign
-from liveshop.creators.router_money import router as money_router
+from liveshop.creators.router_earnings import router as earnings_router
 from liveshop.creators.schemas import (
     AgencyIn,
     AgencyOut,
@@ -344,5 +345,5 @@ async def settle_session(
     )
 
 
-# Statements and earnings live in their own module; one router for app.py to include.
-router.include_router(money_router)
+# Earnings live in their own module; one router for app.py to include.
+router.include_router(earnings_router)

@@ -19,22 +19,23 @@ from liveshop.accounts.models import Role
 from liveshop.catalog.products import get_sku
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
-from liveshop.creators import contracts, incentives, payouts, plans
+from liveshop.creators import contracts, incentives, plans
 from liveshop.creators.bonus_reversals import session_gmv_now
 from liveshop.creators.models import (
     CampaignKind,
-    PartyKind,
-    StatementStatus,
     SubsidyCampaign,
     SubsidyClaim,
 )
 from liveshop.ledger import service as ledger
 from liveshop.ledger.models import AccountType
+from liveshop.ledger.parties import PartyKind
 from liveshop.live import service as live
 from liveshop.live.models import SessionStatus
 from liveshop.orders import lifecycle
 from liveshop.orders.models import Order
 from liveshop.orders.payments.sandbox import SandboxProvider
+from liveshop.payouts import paying, statements
+from liveshop.payouts.models import StatementStatus
 from tests.conftest import reset_database
 from tests.creators.conftest import buy_in_live, new_user, one_sku_shop, start_session
 
@@ -144,7 +145,7 @@ async def _scenario(
             else:
                 end = utcnow()
                 for party, pid in ((PartyKind.CREATOR, creator), (PartyKind.AGENCY, agency_id)):
-                    statement = await payouts.create_statement(
+                    statement = await statements.create_statement(
                         s,
                         party_kind=party,
                         party_id=pid,
@@ -153,7 +154,7 @@ async def _scenario(
                         period_end=end,
                     )
                     if statement.status == StatementStatus.OPEN:
-                        await payouts.pay_statement(s, statement.id)
+                        await paying.pay_statement(s, statement.id)
                         paid_out[party] += statement.payout_minor
                 period_start = end
         async with db.session(deferred=True) as s:

@@ -17,14 +17,16 @@ from liveshop.catalog.products import get_sku
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.errors import Problem
-from liveshop.creators import contracts, incentives, payouts, plans
-from liveshop.creators.models import CampaignKind, PartyKind, SubsidyCampaign, SubsidyClaim
+from liveshop.creators import contracts, incentives, plans
+from liveshop.creators.models import CampaignKind, SubsidyCampaign, SubsidyClaim
 from liveshop.ledger import service as ledger
 from liveshop.ledger.models import AccountType
+from liveshop.ledger.parties import PartyKind
 from liveshop.markets.service import update_rates
 from liveshop.orders import lifecycle
 from liveshop.orders.models import Order
 from liveshop.orders.payments.sandbox import SandboxProvider
+from liveshop.payouts import paying, statements
 from tests.conftest import reset_database
 from tests.creators.conftest import buy_in_live, new_user, one_sku_shop, start_session
 
@@ -125,7 +127,7 @@ async def _scenario(
                     # Everything owed so far, whatever the return window says (direct payout).
                     end = utcnow()
                     for party, pid in ((PartyKind.CREATOR, creator), (PartyKind.AGENCY, agency_id)):
-                        row = await payouts.create_statement(
+                        row = await statements.create_statement(
                             s,
                             party_kind=party,
                             party_id=pid,
@@ -137,7 +139,7 @@ async def _scenario(
                         row.status = "open" if row.payout_minor else "nothing_due"
                         await s.commit()
                         if row.payout_minor:
-                            await payouts.pay_statement(s, row.id)
+                            await paying.pay_statement(s, row.id)
                             paid_out[party] += row.payout_minor
                     start = end
             except Problem:

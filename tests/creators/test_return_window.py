@@ -18,9 +18,10 @@ from liveshop.catalog.models import Shop
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.migrate import downgrade, upgrade
-from liveshop.creators import order_facts, payouts
-from liveshop.creators.models import PartyKind
+from liveshop.creators import order_facts
+from liveshop.ledger.parties import PartyKind, payable_account
 from liveshop.orders.models import Order
+from liveshop.payouts import figures
 from tests.creators.conftest import MakeShopfront, buy, deliver, open_plan, start_session
 from tests.orders.conftest import add_sku
 from tests.support import Actor, MakeActor, assert_problem
@@ -170,9 +171,9 @@ async def test_a_changed_window_applies_to_new_orders_only(
     assert after[first["id"]].payable_on == promised
 
     # ... and a payout statement made now holds it back as pending.
-    account = payouts.account_of(PartyKind.CREATOR, creator.id, "GBP")
+    account = payable_account(PartyKind.CREATOR, creator.id, "GBP")
     async with db.session() as s:
-        assert await payouts.pending_owed(s, account) == 200
+        assert await figures.pending_owed(s, account) == 200
 
     # An order placed after the change gets the new window: delivered 6 days ago, its 5 days
     # are over and its commission is payable; the first one's is still pending.
@@ -182,7 +183,7 @@ async def test_a_changed_window_applies_to_new_orders_only(
     (entry,) = (await earnings(client, creator))["pending_commissions"]
     assert (entry["order_id"], at(entry["payable_on"])) == (first["id"], promised)
     async with db.session() as s:
-        assert await payouts.pending_owed(s, account) == 200
+        assert await figures.pending_owed(s, account) == 200
         windows = {
             o.id: o.return_window_days
             for o in await s.scalars(select(Order).where(Order.id.in_([first["id"], second["id"]])))

@@ -32,13 +32,15 @@ from liveshop.accounts.models import Role
 from liveshop.catalog.products import get_sku
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
-from liveshop.creators import payouts, plans
-from liveshop.creators.models import PartyKind, PayoutStatement, StatementStatus
+from liveshop.creators import plans
 from liveshop.ledger import service as ledger
+from liveshop.ledger.parties import PartyKind, payable_account
 from liveshop.orders import lifecycle
 from liveshop.orders.models import Order, OrderEvent
 from liveshop.orders.payments.sandbox import SandboxProvider
 from liveshop.orders.status import OrderStatus
+from liveshop.payouts import figures, paying, statements
+from liveshop.payouts.models import PayoutStatement, StatementStatus
 from tests.conftest import reset_database
 from tests.creators.conftest import buy_in_live, new_user, one_sku_shop, start_session
 
@@ -146,9 +148,9 @@ async def _scenario(
     sim = Sim()
     ids: dict[int, int] = {}
     clock: list[datetime] = [day0]
-    made_then: list[tuple[int, payouts.Figures]] = []  # (statement id, figures when made)
+    made_then: list[tuple[int, figures.Figures]] = []  # (statement id, figures when made)
     period_start = day0 - timedelta(days=1)
-    account = payouts.account_of(PartyKind.CREATOR, creator, "GBP")
+    account = payable_account(PartyKind.CREATOR, creator, "GBP")
 
     with mock.patch("liveshop.ledger.service.utcnow", lambda: clock[0]):
         for n, (when, what, i) in enumerate(timeline):
@@ -215,7 +217,7 @@ async def _scenario(
                     elif was == OrderStatus.REFUND_REQUESTED:
                         sim.statuses[oid].append((when, OrderStatus.DELIVERED))
                 elif what == "statement":
-                    row = await payouts.create_statement(
+                    row = await statements.create_statement(
                         s,
                         party_kind=PartyKind.CREATOR,
                         party_id=creator,
@@ -234,7 +236,7 @@ async def _scenario(
                         )
                     ).all()
                     for sid in open_ids:
-                        await payouts.pay_statement(s, sid)
+                        await paying.pay_statement(s, sid)
                 await s.execute(
                     update(OrderEvent).where(OrderEvent.id > before).values(created_at=when)
                 )
@@ -258,7 +260,7 @@ async def _scenario(
             earned, pending = sim.earned_and_pending(row.period_end)
             assert then.pending_minor == min(max(0, then.closing_owed_minor), pending)
             # Made again now, after everything that came later: the same figures.
-            again = await payouts.statement_figures(
+            again = await figures.statement_figures(
                 s,
                 account,
                 period_start=row.period_start,
@@ -277,8 +279,8 @@ async def _scenario(
         assert owed_now + paid_out == sim.earned_and_pending(last)[0]
 
 
-def _figures(row: PayoutStatement) -> payouts.Figures:
-    return payouts.Figures(
+def _figures(row: PayoutStatement) -> figures.Figures:
+    return figures.Figures(
         opening_owed_minor=row.opening_owed_minor,
         earned_minor=row.earned_minor,
         deducted_minor=row.deducted_minor,

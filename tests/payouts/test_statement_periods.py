@@ -21,10 +21,12 @@ from liveshop.accounts.models import Role
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.errors import Conflict
-from liveshop.creators import payouts
-from liveshop.creators.models import PartyKind, PayoutStatement
 from liveshop.ledger.models import AccountType
+from liveshop.ledger.parties import PartyKind, payable_account
 from liveshop.orders.models import OrderEvent
+from liveshop.payouts import statements
+from liveshop.payouts.figures import statement_figures
+from liveshop.payouts.models import PayoutStatement
 from tests.creators.conftest import MakeShopfront, buy, deliver, open_plan, start_session
 from tests.creators.test_contracts import owed
 from tests.support import Actor, MakeActor, assert_problem
@@ -183,11 +185,11 @@ async def test_a_past_periods_statement_is_judged_at_the_periods_end(
     again = await make(client, admin, creator.id, day(10), day(20), status=200)
     assert again == two
     # ... and computing a period's figures again now gives what it was made with.
-    account = payouts.account_of(PartyKind.CREATOR, creator.id, "GBP")
+    account = payable_account(PartyKind.CREATOR, creator.id, "GBP")
     async with db.session(deferred=True) as s:
         earlier = [await s.get(PayoutStatement, one["id"])]
         for st, before in ((one, []), (two, earlier)):
-            redone = await payouts.statement_figures(
+            redone = await statement_figures(
                 s,
                 account,
                 period_start=datetime.fromisoformat(st["period_start"]),
@@ -296,7 +298,7 @@ async def test_statements_made_at_once_cannot_overlap(
     async def attempt(start: datetime) -> int | str:
         async with db.session() as s:
             try:
-                row = await payouts.create_statement(
+                row = await statements.create_statement(
                     s,
                     party_kind=PartyKind.CREATOR,
                     party_id=creator.id,
