@@ -16,18 +16,13 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from liveshop.accounts.models import Role
+from liveshop.affiliates import agencies, contracts, plans
 from liveshop.catalog.products import get_sku
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
-from liveshop.creators import contracts, incentives, payouts, plans
+from liveshop.creators import payouts
 from liveshop.creators.bonus_reversals import session_gmv_now
-from liveshop.creators.models import (
-    CampaignKind,
-    PartyKind,
-    StatementStatus,
-    SubsidyCampaign,
-    SubsidyClaim,
-)
+from liveshop.creators.models import PartyKind, StatementStatus
 from liveshop.ledger import service as ledger
 from liveshop.ledger.models import AccountType
 from liveshop.live import service as live
@@ -35,6 +30,8 @@ from liveshop.live.models import SessionStatus
 from liveshop.orders import lifecycle
 from liveshop.orders.models import Order
 from liveshop.orders.payments.sandbox import SandboxProvider
+from liveshop.promotions import campaigns
+from liveshop.promotions.models import CampaignKind, SubsidyCampaign, SubsidyClaim
 from tests.conftest import reset_database
 from tests.creators.conftest import buy_in_live, new_user, one_sku_shop, start_session
 
@@ -70,8 +67,8 @@ async def _scenario(
     seen_tiers = {t["gmv_minor"]: t for t in tiers}  # thresholds must differ
     async with db.session() as s:
         product_id = (await get_sku(s, sku)).product_id
-        agency = await contracts.create_agency(s, name="A", owner_id=owner)
-        await contracts.add_member(s, agency, creator)
+        agency = await agencies.create_agency(s, name="A", owner_id=owner)
+        await agencies.add_member(s, agency, creator)
         contract = await contracts.create_contract(
             s,
             creator_id=creator,
@@ -89,7 +86,7 @@ async def _scenario(
         campaign_id = None
         if campaign is not None:
             threshold, value = campaign
-            made_campaign = await incentives.create_campaign(
+            made_campaign = await campaigns.create_campaign(
                 s,
                 market_code="GB",
                 currency="GBP",

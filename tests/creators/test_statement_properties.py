@@ -29,10 +29,11 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
 from liveshop.accounts.models import Role
+from liveshop.affiliates import plans
 from liveshop.catalog.products import get_sku
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
-from liveshop.creators import payouts, plans
+from liveshop.creators import payouts
 from liveshop.creators.models import PartyKind, PayoutStatement, StatementStatus
 from liveshop.ledger import service as ledger
 from liveshop.orders import lifecycle
