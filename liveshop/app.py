@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 
 import liveshop.models  # noqa: F401  (registers every table)
 from liveshop.accounts.router import router as accounts_router
+from liveshop.affiliates.router import router as affiliates_router
 from liveshop.catalog.router import router as catalog_router
 from liveshop.chat.filter_router import router as chat_filter_router
 from liveshop.chat.router import router as chat_router
@@ -35,6 +36,7 @@ from liveshop.orders.router import router as orders_router
 from liveshop.orders.sweeper import UnpaidOrderSweeper
 from liveshop.orders.webhooks import handle_webhook
 from liveshop.payouts.router import router as payouts_router
+from liveshop.promotions.router import router as promotions_router
 from liveshop.video.demo_push import DemoPusher
 from liveshop.video.router import router as video_router
 from liveshop.video.wiring import install_video, start_video, stop_video
@@ -121,6 +123,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         deals_router,
         chat_router,
         chat_filter_router,
+        affiliates_router,
+        promotions_router,
         creators_router,
         payouts_router,
     ):

@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts import service as accounts
 from liveshop.accounts.models import Role, User
+from liveshop.affiliates import plans
+from liveshop.affiliates.models import PlanKind
 from liveshop.catalog import products as catalog_products
 from liveshop.catalog import service as catalog
 from liveshop.catalog.demo_data import DEMO_SHOPS, DemoProduct, DemoShop, DemoVariant, demo_prices
@@ -29,8 +31,6 @@ from liveshop.catalog.schemas import ProductIn, ShopIn, SkuIn
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.settings import get_settings
-from liveshop.creators import plans
-from liveshop.creators.models import PlanKind
 from liveshop.inventory import service as inventory
 from liveshop.live import deals
 from liveshop.live import service as live

@@ -1,9 +1,9 @@
 """Imports every domain's tables so ``Base.metadata`` is complete (Alembic, tests)."""
 
 from liveshop.accounts import models as accounts_models
+from liveshop.affiliates import models as affiliates_models
 from liveshop.catalog import models as catalog_models
 from liveshop.chat import models as chat_models
-from liveshop.creators import models as creators_models
 from liveshop.inventory import models as inventory_models
 from liveshop.ledger import models as ledger_models
 from liveshop.live import deal_models as live_deal_models
@@ -11,13 +11,14 @@ from liveshop.live import models as live_models
 from liveshop.markets import models as markets_models
 from liveshop.orders import models as orders_models
 from liveshop.payouts import models as payouts_models
+from liveshop.promotions import models as promotions_models
 from liveshop.video import models as video_models
 
 __all__ = [
     "accounts_models",
+    "affiliates_models",
     "catalog_models",
     "chat_models",
-    "creators_models",
     "inventory_models",
     "ledger_models",
     "live_deal_models",
@@ -25,5 +26,6 @@ __all__ = [
     "markets_models",
     "orders_models",
     "payouts_models",
+    "promotions_models",
     "video_models",
 ]

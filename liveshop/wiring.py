@@ -7,6 +7,8 @@ the test suite. Calling it again changes nothing.
 
 from __future__ import annotations
 
+from liveshop.creators import wiring as creators_wiring
+
 _installed = False
 
 
@@ -16,4 +18,5 @@ def install_domain_events() -> None:
         return
     # One line per subscribing domain, lowest first (each module's ``subscribe()`` is
     # idempotent). Filled in as domains stop calling upward.
+    creators_wiring.subscribe()
     _installed = True

@@ -1,23 +1,8 @@
-"""Who may see a creator's terms, earnings and statements."""
+"""Who may see a creator's earnings and statements: the rule is the affiliates' (it reads only
+agencies and their members), named here for the creator-economy routers that apply it."""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from liveshop.affiliates.access import ensure_can_see_creator
 
-from liveshop.accounts.service import Principal
-from liveshop.core.errors import Forbidden
-from liveshop.creators import contracts
-
-
-async def ensure_can_see_creator(
-    session: AsyncSession, principal: Principal, creator_id: int
-) -> None:
-    """The creator themself, the owner of the agency managing them, or an admin."""
-    if principal.is_admin or principal.user_id == creator_id:
-        return
-    agency_id = await contracts.agency_of(session, creator_id)
-    if agency_id is not None and agency_id in await contracts.agencies_owned_by(
-        session, principal.user_id
-    ):
-        return
-    raise Forbidden("you may not see this creator's terms or earnings", code="not-your-creator")
+__all__ = ["ensure_can_see_creator"]

@@ -2,7 +2,7 @@
 session's GMV below a bonus's threshold reverses that bonus.
 
 Two bonuses depend on a session's GMV (goods its buyers kept, net of refunds), both paid by
-``contracts.settle_session`` when the session ends:
+``settlement.settle_session`` when the session ends:
 
 - the contract's **GMV tier bonus** (``live:<id>:bonus``): the bonus of the highest tier
   reached. A refund that takes the GMV below the tier that paid it brings the bonus down to the
@@ -20,8 +20,9 @@ already paid out, the creator's balance goes negative and their next payout stat
 it (never lost, never paid twice). The memo and ``meta`` say why: the GMV before and after,
 the threshold it fell below, the bonus before and after; the earnings API and page show it.
 
-It runs inside the refund's transaction (``orders.lifecycle.refund`` calls
-:func:`reverse_lost_bonuses`), after the refund's own units are written. The session's row is
+It runs inside the refund's transaction (``orders.refunds.refund`` announces
+``OrderRefunded``; ``creators.wiring`` calls :func:`reverse_lost_bonuses` for it), after the
+refund's own units are written. The session's row is
 locked first (``SELECT … FOR UPDATE``; SQLite runs writers one at a time), and so does
 ``settle_session``: two refunds of one session, or a refund and the settlement, take turns,
 so each judges the GMV with the other's effect in it and a bonus is never reversed twice or
@@ -40,13 +41,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from liveshop.creators import incentives
-from liveshop.creators.contracts import contract_at, tier_bonus
+from liveshop.affiliates.contracts import contract_at, tier_bonus
 from liveshop.ledger.models import AccountType, LedgerTransaction
 from liveshop.ledger.service import post, postings_of, reversal, transactions_by_reference_prefix
 from liveshop.live.models import LiveSession
 from liveshop.markets.service import display_price, get_market
 from liveshop.orders.models import Order, OrderLine
+from liveshop.promotions import campaigns, claims
 
 REVERSAL_KIND = "creator.bonus_reversal"
 TIER = "tier"
@@ -218,7 +219,7 @@ async def _reverse_campaign(
     if reference in by_ref:
         return None
     campaign_id = int(grant.reference.rsplit(":", 1)[1])
-    campaign = await incentives.get_campaign(session, campaign_id)
+    campaign = await campaigns.get_campaign(session, campaign_id)
     threshold = int(campaign.gmv_threshold_minor)
     granted = _expense(grant)
     if gmv >= threshold or granted <= 0:
@@ -248,7 +249,7 @@ async def _reverse_campaign(
             "bonus_after_minor": 0,
         },
     )
-    await incentives.return_bonus_claim(session, campaign_id, live.id)
+    await claims.return_bonus_claim(session, campaign_id, live.id)
     return reference
 
 

@@ -20,15 +20,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from liveshop.affiliates.contracts import agency_split_at, contract_at, tier_bonus
 from liveshop.core.clock import utcnow
 from liveshop.creators.bonus_reversals import REVERSAL_KIND, BonusReversal, reversals_of
-from liveshop.creators.contracts import (
-    agency_split_at,
-    base_fee_status,
-    contract_at,
-    live_minutes,
-    tier_bonus,
-)
 from liveshop.creators.order_facts import (
     PAYABLE,
     Accrual,
@@ -38,6 +32,7 @@ from liveshop.creators.order_facts import (
     live_id_of,
     order_id_of,
 )
+from liveshop.creators.settlement import base_fee_status, live_minutes
 from liveshop.ledger.parties import PartyKind, payable_account
 from liveshop.ledger.service import statement
 from liveshop.live.models import LiveSession, SessionStatus

@@ -18,6 +18,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from liveshop.affiliates.rates import creator_rates_for
 from liveshop.catalog.service import get_sku_offer
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Problem, Unprocessable
@@ -183,8 +184,6 @@ def _ensure_shoppable(live: LiveSession) -> None:
 
 async def _room_attribution(session: AsyncSession, live: LiveSession, sku_id: int) -> Attribution:
     """This session and its creator, at the commission in force now per the shop's plans."""
-    from liveshop.creators.attribution import creator_rates_for
-
     try:
         rates = await creator_rates_for(
             session, creator_id=live.creator_id, market_code=live.market_code, sku_ids=[sku_id]

@@ -15,10 +15,12 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts.service import Principal, get_user
+from liveshop.affiliates.rates import ensure_showcasable
+from liveshop.core import domain_events
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Forbidden, NotFound, Unprocessable
-from liveshop.creators.plans import ensure_showcasable
 from liveshop.live.catalog_view import ProductSummary, product_summary, product_with_stock
+from liveshop.live.events import SessionEnded
 from liveshop.live.models import (
     OPEN_STATUSES,
     SESSION_TRANSITIONS,
@@ -286,9 +288,9 @@ async def transition(session: AsyncSession, live: LiveSession, to: SessionStatus
 
 
 async def _after_close(session: AsyncSession, live: LiveSession) -> None:
-    """A closed room sells nothing more: its flash deal ends (units back on sale), and the
-    creator's base fee and bonuses are settled (idempotent; an admin can re-run it)."""
-    from liveshop.creators.contracts import settle_session  # creators builds on live
+    """A closed room sells nothing more: its flash deal ends (units back on sale), and an
+    ended one is announced (``SessionEnded``: the creator economy settles the creator's base
+    fee and bonuses, idempotently; an admin can re-run it)."""
     from liveshop.live.deal_models import DealEndReason
     from liveshop.live.deals import active_deal, end_deal
 
@@ -298,7 +300,15 @@ async def _after_close(session: AsyncSession, live: LiveSession) -> None:
         await end_deal(session, running.deal.id, reason=DealEndReason.ENDED_EARLY)
     if live.status == SessionStatus.ENDED:
         try:
-            await settle_session(session, session_id)
+            await domain_events.announce(
+                session,
+                SessionEnded(
+                    live_session_id=session_id,
+                    creator_id=live.creator_id,
+                    market_code=live.market_code,
+                    ended_at=live.actual_end,
+                ),
+            )
         except Exception:
             # The session has ended (committed above); its settlement can be re-run by an
             # admin. The rollback expires ``live``: reload it for the caller's answer.

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from liveshop.creators.contracts import AgencySplit, agency_split_at
+from liveshop.affiliates.contracts import AgencySplit, agency_split_at
 from liveshop.ledger.models import AccountType
 from liveshop.ledger.service import AccountKey, Posting, post
 from liveshop.orders.models import Order, OrderLine

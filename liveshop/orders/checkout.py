@@ -17,7 +17,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -26,44 +26,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Unprocessable
 from liveshop.core.settings import get_settings
-from liveshop.creators import incentives
 from liveshop.inventory import service as inventory
 from liveshop.orders import pricing
-from liveshop.orders.models import Order, OrderEvent
+from liveshop.orders.lines import Attribution, CheckoutLine
+from liveshop.orders.models import Order, OrderEvent, OrderLine
 from liveshop.orders.status import OrderStatus
+from liveshop.promotions import claims
 
 MAX_LINES = 50
 MAX_QUANTITY = 999
-
-
-@dataclass(frozen=True, slots=True)
-class CheckoutLine:
-    sku_id: int
-    quantity: int
-    # Set by trusted callers only (a live room's flash deal): the deal price and the units
-    # already held for this buyer out of the deal's allocation.
-    unit_price_minor: int | None = None
-    reservation_id: int | None = None
-    deal_id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Attribution:
-    """Through whom the order was bought; commissions are computed from it."""
-
-    live_session_id: int | None = None
-    creator_id: int | None = None
-    creator_commission_bp: int = 0  # every line's rate unless ``creator_rates`` names it
-    # Product id -> rate (bp) in force at purchase (liveshop.creators.attribution resolves it).
-    # Derived from the attribution, so it is not part of the request's fingerprint.
-    creator_rates: dict[int, int] | None = None
-
-    def rate_for(self, product_id: int) -> int:
-        if self.creator_id is None:
-            return 0
-        if self.creator_rates is not None and product_id in self.creator_rates:
-            return self.creator_rates[product_id]
-        return self.creator_commission_bp
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,10 +136,57 @@ async def place_order(
         at=now,
         dry_run=False,
     )
-    order_lines = goods.lines
     hold = hold_for or timedelta(minutes=getattr(get_settings(), "reservation_hold_minutes", 10))
-    before = pricing.totals(goods, None)  # campaigns are claimed below, late
-    order = Order(
+    order = _new_order(
+        goods,
+        buyer_id=buyer_id,
+        attribution=attribution,
+        idempotency_key=idempotency_key,
+        fingerprint=fp,
+        hold=hold,
+    )
+    raced = await _insert_or_replay(
+        session, order, buyer_id=buyer_id, idempotency_key=idempotency_key, fp=fp
+    )
+    if raced is not None:
+        return raced
+
+    try:
+        session.add(
+            OrderEvent(order_id=order.id, to_status=OrderStatus.PENDING_PAYMENT, actor_id=buyer_id)
+        )
+        # The campaign row is hot: claim it late, just before the (hotter) stock rows.
+        await _claim_platform_money(
+            session,
+            order,
+            goods,
+            buyer_id=buyer_id,
+            in_live=attribution is not None and attribution.live_session_id is not None,
+            at=now,
+            expected_total_minor=expected_total_minor,
+        )
+        await session.flush()
+        await _hold_stock(session, order.id, goods.lines, lines, hold)
+        await session.commit()
+    except BaseException:
+        await session.rollback()  # the order row and every hold made so far vanish together
+        raise
+    return PlacedOrder(order=order, replayed=False)
+
+
+def _new_order(
+    goods: pricing.PricedGoods,
+    *,
+    buyer_id: int,
+    attribution: Attribution | None,
+    idempotency_key: str,
+    fingerprint: str,
+    hold: timedelta,
+) -> Order:
+    """The pending order at the goods' prices, before any campaign pays part of it (campaigns
+    are claimed late, once the order row is in)."""
+    before = pricing.totals(goods, None)
+    return Order(
         buyer_id=buyer_id,
         shop_id=goods.shop_id,
         market_code=goods.market.code,
@@ -185,68 +203,82 @@ async def place_order(
         live_session_id=attribution.live_session_id if attribution else None,
         creator_id=attribution.creator_id if attribution else None,
         idempotency_key=idempotency_key,
-        request_fingerprint=fp,
+        request_fingerprint=fingerprint,
         hold_expires_at=utcnow() + hold,
-        lines=order_lines,
+        lines=goods.lines,
     )
+
+
+async def _insert_or_replay(
+    session: AsyncSession, order: Order, *, buyer_id: int, idempotency_key: str, fp: str
+) -> PlacedOrder | None:
+    """Insert the order row (None), or replay the order a concurrent request with the same key
+    made first. The unique (buyer, key) row goes in before any stock moves."""
     session.add(order)
     try:
-        await session.flush()  # the unique (buyer, key) row goes in before any stock moves
+        await session.flush()
     except IntegrityError:
         await session.rollback()
         existing = await find_by_idempotency_key(session, buyer_id, idempotency_key)
         if existing is None:
             raise
         return _replay(existing, fp)
+    return None
 
-    try:
-        session.add(
-            OrderEvent(order_id=order.id, to_status=OrderStatus.PENDING_PAYMENT, actor_id=buyer_id)
+
+async def _claim_platform_money(
+    session: AsyncSession,
+    order: Order,
+    goods: pricing.PricedGoods,
+    *,
+    buyer_id: int,
+    in_live: bool,
+    at: datetime,
+    expected_total_minor: int | None,
+) -> None:
+    """Claim the platform's campaigns for the order, refuse a total other than the one the
+    buyer was shown (409 ``price-changed``), and record what the order took."""
+    money = await pricing.platform_money(session, goods, in_live=in_live, at=at, dry_run=False)
+    charged = pricing.totals(goods, money)
+    if expected_total_minor is not None and charged.total_minor != expected_total_minor:
+        raise Conflict(
+            "the price changed since it was shown: nothing was charged, check the new total",
+            code="price-changed",
+            expected_total_minor=expected_total_minor,
+            total_minor=charged.total_minor,
         )
-        # The campaign row is hot: claim it late, just before the (hotter) stock rows.
-        money = await pricing.platform_money(
-            session,
-            goods,
-            in_live=attribution is not None and attribution.live_session_id is not None,
-            at=now,
-            dry_run=False,
-        )
-        charged = pricing.totals(goods, money)
-        if expected_total_minor is not None and charged.total_minor != expected_total_minor:
-            raise Conflict(
-                "the price changed since it was shown: nothing was charged, check the new total",
-                code="price-changed",
-                expected_total_minor=expected_total_minor,
-                total_minor=charged.total_minor,
+    order.subsidy_minor = charged.subsidy_minor
+    order.shipping_subsidy_minor = charged.shipping_subsidy_minor
+    order.total_minor = charged.total_minor
+    claims.record_claims(
+        session,
+        order_id=order.id,
+        buyer_id=buyer_id,
+        subsidy=money.subsidy,
+        coupon=goods.coupon,
+        shipping=money.free_shipping,
+    )
+
+
+async def _hold_stock(
+    session: AsyncSession,
+    order_id: int,
+    order_lines: Sequence[OrderLine],
+    lines: Sequence[CheckoutLine],
+    hold: timedelta,
+) -> None:
+    """Stock last: the hot stock row stays locked only from the reserve to the commit. In SKU
+    order, so two carts holding the same SKUs cannot deadlock on their rows. A flash deal's
+    line already holds its units (split off the deal's hold)."""
+    for ol, line in sorted(zip(order_lines, lines, strict=True), key=lambda p: p[0].sku_id):
+        if line.reservation_id is not None:
+            ol.reservation_id = line.reservation_id
+        else:
+            held = await inventory.reserve(
+                session,
+                sku_id=ol.sku_id,
+                quantity=ol.quantity,
+                reference=f"order:{order_id}",
+                hold_for=hold,
             )
-        order.subsidy_minor = charged.subsidy_minor
-        order.shipping_subsidy_minor = charged.shipping_subsidy_minor
-        order.total_minor = charged.total_minor
-        incentives.record_claims(
-            session,
-            order_id=order.id,
-            buyer_id=buyer_id,
-            subsidy=money.subsidy,
-            coupon=goods.coupon,
-            shipping=money.free_shipping,
-        )
-        await session.flush()
-        # Stock last: the hot stock row stays locked only from the reserve to the commit.
-        # In SKU order, so two carts holding the same SKUs cannot deadlock on their rows.
-        for ol, line in sorted(zip(order_lines, lines, strict=True), key=lambda p: p[0].sku_id):
-            if line.reservation_id is not None:
-                ol.reservation_id = line.reservation_id
-            else:
-                held = await inventory.reserve(
-                    session,
-                    sku_id=ol.sku_id,
-                    quantity=ol.quantity,
-                    reference=f"order:{order.id}",
-                    hold_for=hold,
-                )
-                ol.reservation_id = held.id
-        await session.commit()
-    except BaseException:
-        await session.rollback()  # the order row and every hold made so far vanish together
-        raise
-    return PlacedOrder(order=order, replayed=False)
+            ol.reservation_id = held.id

@@ -14,13 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Problem
-from liveshop.creators import incentives
 from liveshop.inventory import service as inventory
 from liveshop.inventory.errors import ReservationLost
 from liveshop.orders import accounting, notify
 from liveshop.orders.models import Order, OrderEvent, Payment, PaymentStatus
 from liveshop.orders.payments.provider import CardDetails, ChargeOutcome, PaymentProvider
 from liveshop.orders.status import OrderStatus
+from liveshop.promotions import claims
 
 
 class PaymentDeclined(Problem):
@@ -181,7 +181,7 @@ async def _stock_lost(
             note="stock ran out before the payment arrived; the payment was returned",
         )
     )
-    await incentives.release_order_claims(session, payment.order_id)
+    await claims.release_order_claims(session, payment.order_id)
     await session.commit()
     raise ReservationLost(
         "the item sold out before your payment arrived; your payment was returned in full",

@@ -17,14 +17,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.catalog.service import SkuOffer, get_sku_offer
 from liveshop.core.errors import Conflict, Unprocessable
 from liveshop.core.money import split_rate
-from liveshop.creators import incentives
 from liveshop.markets.models import Market
 from liveshop.markets.service import (
     TaxBreakdown,
@@ -33,10 +31,10 @@ from liveshop.markets.service import (
     shipping_breakdown,
     tax_breakdown,
 )
+from liveshop.orders.lines import Attribution, CheckoutLine
 from liveshop.orders.models import OrderLine
-
-if TYPE_CHECKING:  # checkout imports this module
-    from liveshop.orders.checkout import Attribution, CheckoutLine
+from liveshop.promotions import campaigns, coupons
+from liveshop.promotions.campaigns import Claimed
 
 
 def _unit(offer: SkuOffer, line: CheckoutLine) -> int:
@@ -98,23 +96,23 @@ async def _coupon(
     at: datetime,
     *,
     dry_run: bool,
-) -> incentives.Claimed | None:
+) -> Claimed | None:
     """The seller's coupon for this order, claimed (a named code that cannot be used is a
     4xx; an auto-applied one that ran out simply does not apply). A dry run only checks that
     it could be claimed (the buyer's own limit only when the buyer is known)."""
-    coupon = await incentives.find_coupon(
+    coupon = await coupons.find_coupon(
         session, shop_id=shop_id, market_code=market_code, code=code, at=at
     )
     if coupon is None:
         return None
-    amount = incentives.coupon_discount(coupon, goods_minor)
+    amount = coupons.coupon_discount(coupon, goods_minor)
     if amount <= 0:
         return None
     if dry_run:
-        usable = await incentives.coupon_usable(session, coupon, buyer_id)
+        usable = await coupons.coupon_usable(session, coupon, buyer_id)
     else:
         assert buyer_id is not None, "a coupon is claimed for a buyer"
-        usable = await incentives.claim_coupon(session, coupon, buyer_id)
+        usable = await coupons.claim_coupon(session, coupon, buyer_id)
     if not usable:
         if code:
             raise Conflict(
@@ -122,7 +120,7 @@ async def _coupon(
                 code="coupon-used-up",
             )
         return None
-    return incentives.Claimed(coupon.id, amount)
+    return Claimed(coupon.id, amount)
 
 
 @dataclass(slots=True)
@@ -132,7 +130,7 @@ class PricedGoods:
     market: Market
     shop_id: int
     lines: list[OrderLine]  # priced; not added to any session
-    coupon: incentives.Claimed | None
+    coupon: Claimed | None
 
     @property
     def items_minor(self) -> int:
@@ -170,7 +168,7 @@ async def price_goods(
     coupon = await _coupon(
         session, buyer_id, shop_id, market.code, coupon_code, sum(prices), at, dry_run=dry_run
     )
-    discounts = incentives.spread(coupon.amount_minor if coupon else 0, prices)
+    discounts = campaigns.spread(coupon.amount_minor if coupon else 0, prices)
     priced = [
         await _priced_line(
             session, market, o, ln, attribution.rate_for(o.product_id) if attribution else 0, d
@@ -185,8 +183,8 @@ class PlatformMoney:
     """Shipping, and what the platform's campaigns pay of the goods and of the shipping."""
 
     shipping: TaxBreakdown
-    subsidy: incentives.Claimed | None
-    free_shipping: incentives.Claimed | None
+    subsidy: Claimed | None
+    free_shipping: Claimed | None
 
 
 def shipping_of(market: Market) -> TaxBreakdown:
@@ -205,7 +203,7 @@ async def platform_money(
     and spread the discount over the lines (``OrderLine.subsidy_minor``)."""
     market = goods.market
     shipping = shipping_of(market)
-    subsidy = await incentives.claim_checkout_subsidy(
+    subsidy = await campaigns.claim_checkout_subsidy(
         session,
         market_code=market.code,
         goods_minor=goods.items_minor,
@@ -213,12 +211,12 @@ async def platform_money(
         at=at,
         dry_run=dry_run,
     )
-    shares = incentives.spread(
+    shares = campaigns.spread(
         subsidy.amount_minor if subsidy else 0, [ln.gross_minor for ln in goods.lines]
     )
     for ln, share in zip(goods.lines, shares, strict=True):
         ln.subsidy_minor = share
-    free_shipping = await incentives.claim_shipping_subsidy(
+    free_shipping = await campaigns.claim_shipping_subsidy(
         session,
         market_code=market.code,
         shipping_minor=shipping.gross_minor,

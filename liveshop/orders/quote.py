@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.core.clock import utcnow
 from liveshop.markets.models import Market
 from liveshop.orders import pricing
-from liveshop.orders.checkout import Attribution, CheckoutLine, validate_lines
+from liveshop.orders.checkout import validate_lines
+from liveshop.orders.lines import Attribution, CheckoutLine
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,11 +15,12 @@ from liveshop.accounts.deps import (
 from liveshop.accounts.service import Principal
 from liveshop.catalog.service import ensure_shop_staff, get_sku_offer
 from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden, NotFound, Problem, Unprocessable
-from liveshop.creators.attribution import resolve_checkout_attribution
 from liveshop.markets.service import display_price, get_market
 from liveshop.orders import cart as carts
-from liveshop.orders import lifecycle, payment_flow, queries
-from liveshop.orders.checkout import Attribution, CheckoutLine, place_order
+from liveshop.orders import lifecycle, payment_flow, queries, refunds
+from liveshop.orders.attribution import resolve_checkout_attribution
+from liveshop.orders.checkout import place_order
+from liveshop.orders.lines import Attribution, CheckoutLine
 from liveshop.orders.models import Order
 from liveshop.orders.notify import OrderNotifier
 from liveshop.orders.payments.provider import CardDetails, PaymentProvider
@@ -124,8 +125,9 @@ async def _attribution(
     session: SessionDep, body: CheckoutIn, buyer_id: int, lines: list[CheckoutLine]
 ) -> Attribution | None:
     """Who earns commission: the live session's creator while it is live, or the creator whose
-    link the buyer clicked within the attribution window (see liveshop.creators.attribution).
-    Naming a creator alone attributes nothing; a click counts even if the body names no one."""
+    link the buyer clicked within the attribution window (the creator economy registers the
+    resolver: ``orders.attribution``). Naming a creator alone attributes nothing; a click
+    counts even if the body names no one."""
     if not lines:
         return None
     claimed = body.attribution
@@ -369,11 +371,11 @@ async def refund_order(
 ) -> OrderOut:
     """Refund some units of some lines (partial refunds are exact to the minor unit)."""
     await _staff(session, principal, order_id)
-    order = await lifecycle.refund(
+    order = await refunds.refund(
         session,
         provider_of(request),
         order_id,
-        [lifecycle.RefundLine(ln.line_id, ln.quantity) for ln in body.lines],
+        [refunds.RefundLine(ln.line_id, ln.quantity) for ln in body.lines],
         actor_id=principal.user_id,
         reason=body.reason,
         restock=body.restock,

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.errors import Problem
-from liveshop.orders import lifecycle, payment_flow
+from liveshop.orders import payment_flow, refunds
 from liveshop.orders.models import Payment, ProcessedWebhook, Refund
 from liveshop.orders.notify import OrderNotifier
 from liveshop.orders.payments.provider import PaymentProvider
@@ -64,6 +64,6 @@ async def handle_webhook(
             select(Refund.id).where(Refund.provider_ref == event.provider_ref)
         )
         if refund_id is not None:
-            await lifecycle.settle_refund(session, refund_id, provider_ref=event.provider_ref)
+            await refunds.settle_refund(session, refund_id, provider_ref=event.provider_ref)
             return "processed"
     return "ignored"

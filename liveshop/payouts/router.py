@@ -12,9 +12,9 @@ from fastapi.responses import Response
 
 from liveshop.accounts.deps import AdminPrincipal, CreatorPrincipal, CurrentPrincipal, SessionDep
 from liveshop.accounts.service import Principal
+from liveshop.affiliates import agencies
 from liveshop.catalog.service import ensure_shop_staff
 from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden
-from liveshop.creators import contracts
 from liveshop.creators.access import ensure_can_see_creator
 from liveshop.ledger.parties import PartyKind
 from liveshop.payouts import lines, paying, statements
@@ -33,7 +33,7 @@ async def _ensure_party(session: SessionDep, principal: Principal, row: PayoutSt
         await ensure_can_see_creator(session, principal, row.party_id)
         return
     if kind is PartyKind.AGENCY:
-        agency = await contracts.get_agency(session, row.party_id)
+        agency = await agencies.get_agency(session, row.party_id)
         if agency.owner_id == principal.user_id:
             return
         raise Forbidden("only the agency's owner sees its statements", code="not-agency-owner")

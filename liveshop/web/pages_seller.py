@@ -23,7 +23,7 @@ from liveshop.core.errors import NotFound
 from liveshop.creators import earnings
 from liveshop.inventory import service as inventory
 from liveshop.markets.service import display_price, get_market, list_markets
-from liveshop.orders import lifecycle, queries
+from liveshop.orders import lifecycle, queries, refunds
 from liveshop.orders.checkout import MAX_QUANTITY
 from liveshop.orders.models import Order
 from liveshop.orders.schemas import ShipIn
@@ -326,11 +326,11 @@ async def refund(
 ) -> Response:
     """Refund some units of one line, exact to the minor unit (the ledger posts the reversal)."""
     await queries.staff_order(session, principal, order_id)
-    await lifecycle.refund(
+    await refunds.refund(
         session,
         payment_provider(request),
         order_id,
-        [lifecycle.RefundLine(line_id, quantity)],
+        [refunds.RefundLine(line_id, quantity)],
         actor_id=principal.user_id,
         reason=reason.strip() or "refunded by the seller",
     )

@@ -16,16 +16,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from liveshop.accounts.models import Role
+from liveshop.affiliates import agencies, contracts, plans
 from liveshop.catalog.products import get_sku
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
-from liveshop.creators import contracts, incentives, plans
 from liveshop.creators.bonus_reversals import session_gmv_now
-from liveshop.creators.models import (
-    CampaignKind,
-    SubsidyCampaign,
-    SubsidyClaim,
-)
 from liveshop.ledger import service as ledger
 from liveshop.ledger.models import AccountType
 from liveshop.ledger.parties import PartyKind
@@ -36,6 +31,8 @@ from liveshop.orders.models import Order
 from liveshop.orders.payments.sandbox import SandboxProvider
 from liveshop.payouts import paying, statements
 from liveshop.payouts.models import StatementStatus
+from liveshop.promotions import campaigns
+from liveshop.promotions.models import CampaignKind, SubsidyCampaign, SubsidyClaim
 from tests.conftest import reset_database
 from tests.creators.conftest import buy_in_live, new_user, one_sku_shop, start_session
 
@@ -71,8 +68,8 @@ async def _scenario(
     seen_tiers = {t["gmv_minor"]: t for t in tiers}  # thresholds must differ
     async with db.session() as s:
         product_id = (await get_sku(s, sku)).product_id
-        agency = await contracts.create_agency(s, name="A", owner_id=owner)
-        await contracts.add_member(s, agency, creator)
+        agency = await agencies.create_agency(s, name="A", owner_id=owner)
+        await agencies.add_member(s, agency, creator)
         contract = await contracts.create_contract(
             s,
             creator_id=creator,
@@ -90,7 +87,7 @@ async def _scenario(
         campaign_id = None
         if campaign is not None:
             threshold, value = campaign
-            made_campaign = await incentives.create_campaign(
+            made_campaign = await campaigns.create_campaign(
                 s,
                 market_code="GB",
                 currency="GBP",

@@ -14,16 +14,17 @@ import pytest
 from sqlalchemy import select
 
 from liveshop.accounts.models import Role
+from liveshop.affiliates import contracts
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
-from liveshop.creators import bonus_reversals, contracts
+from liveshop.creators import bonus_reversals
 from liveshop.creators.bonus_reversals import REVERSAL_KIND
-from liveshop.creators.models import SubsidyClaim
 from liveshop.ledger import service as ledger
 from liveshop.ledger.models import AccountType
 from liveshop.orders import lifecycle
 from liveshop.orders.models import Order
 from liveshop.orders.payments.sandbox import SandboxProvider
+from liveshop.promotions.models import SubsidyClaim
 from tests.creators.conftest import (
     MakeShopfront,
     Shopfront,
@@ -33,8 +34,7 @@ from tests.creators.conftest import (
     open_plan,
     start_session,
 )
-from tests.creators.test_contracts import add_contract, make_agency, owed
-from tests.creators.test_incentives import new_campaign
+from tests.shopfront import add_contract, make_agency, new_campaign, owed
 from tests.support import Actor, MakeActor
 
 
@@ -318,7 +318,7 @@ async def test_refunds_made_at_once_reverse_the_bonus_as_their_sum_says(
             await asyncio.wait_for(both.wait(), 1.0)
         return await original(session, live_session_id)
 
-    monkeypatch.setattr(lifecycle.bonus_reversals, "reverse_lost_bonuses", together)
+    monkeypatch.setattr(bonus_reversals, "reverse_lost_bonuses", together)
 
     async def refund(order_id: int) -> None:
         async with db.session() as s:

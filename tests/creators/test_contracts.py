@@ -1,107 +1,31 @@
-"""Contracts (versioned, never retroactive), agencies' shares, and base fees at session end."""
+"""Settling contracts: base fees at session end, and agencies' shares of what a creator earns.
+
+``owed``, ``make_agency`` and ``add_contract`` (now in ``tests.shopfront``) stay importable
+from here.
+"""
 
 from __future__ import annotations
-
-from datetime import timedelta
-from typing import Any
 
 import httpx
 
 from liveshop.accounts.models import Role
-from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
-from liveshop.creators import contracts
+from liveshop.creators import settlement
 from liveshop.ledger import service as ledger
 from liveshop.ledger.models import AccountType
-from tests.creators.conftest import MakeShopfront, buy, end_session, open_plan, start_session
-from tests.support import Actor, MakeActor, assert_problem
+from tests.shopfront import (
+    MakeShopfront,
+    add_contract,
+    buy,
+    end_session,
+    make_agency,
+    open_plan,
+    owed,
+    start_session,
+)
+from tests.support import MakeActor, assert_problem
 
-
-async def owed(db: Database, type_: AccountType, party: str, currency: str = "GBP") -> int:
-    async with db.session(deferred=True) as s:
-        return ledger.owed_to_party(
-            await ledger.balance(s, ledger.AccountKey(type_, party, currency))
-        )
-
-
-async def make_agency(client: httpx.AsyncClient, admin: Actor, owner: Actor, creator: Actor) -> int:
-    resp = await client.post(
-        "/api/v1/agencies", json={"name": "Glow MCN", "owner_id": owner.id}, headers=admin.headers
-    )
-    assert resp.status_code == 201, resp.text
-    agency_id: int = resp.json()["id"]
-    resp = await client.post(
-        f"/api/v1/agencies/{agency_id}/members",
-        json={"creator_id": creator.id},
-        headers=owner.headers,
-    )
-    assert resp.status_code == 201, resp.text
-    return agency_id
-
-
-async def add_contract(
-    client: httpx.AsyncClient, admin: Actor, creator_id: int, **terms: Any
-) -> httpx.Response:
-    return await client.post(
-        f"/api/v1/creators/{creator_id}/contracts",
-        json={"currency": "GBP", **terms},
-        headers=admin.headers,
-    )
-
-
-async def test_bad_contract_terms(client: httpx.AsyncClient, make_actor: MakeActor) -> None:
-    admin = await make_actor(Role.ADMIN)
-    creator = await make_actor(Role.CREATOR)
-    past = (utcnow() - timedelta(days=1)).isoformat()
-    cases = [
-        ({"base_fee_minor": -1}, 422, "bad-amount"),
-        ({"agency_share_bp": 10_001}, 422, "bad-rate"),
-        ({"agency_share_bp": 2000}, 422, "share-without-agency"),
-        ({"base_fee_minor": 100_000, "effective_from": past}, 422, "effective-date-in-past"),
-        ({"gmv_tiers": [{"gmv_minor": 0, "bonus_minor": 5}]}, 422, "bad-tiers"),
-    ]
-    for terms, status, code in cases:
-        assert_problem(await add_contract(client, admin, creator.id, **terms), status, code)
-    ok = await add_contract(client, admin, creator.id, base_fee_minor=150_000)
-    assert ok.status_code == 201, ok.text
-    # A cut that would start before the current version (i.e. rewrite the past) is refused.
-    assert_problem(
-        await add_contract(client, admin, creator.id, base_fee_minor=50_000, effective_from=past),
-        422,
-        "effective-date-in-past",
-    )
-    # Only admins write contracts; a creator cannot raise their own fee.
-    resp = await add_contract(client, creator, creator.id, base_fee_minor=999_999)
-    assert_problem(resp, 403)
-
-
-async def test_a_cut_never_rewrites_past_earnings(
-    client: httpx.AsyncClient, db: Database, make_actor: MakeActor
-) -> None:
-    admin = await make_actor(Role.ADMIN)
-    creator = await make_actor(Role.CREATOR)
-    r = await add_contract(client, admin, creator.id, base_fee_minor=150_000, min_live_minutes=120)
-    assert r.status_code == 201
-    first = await start_session(db, creator.id)
-    cut_from = utcnow() + timedelta(minutes=30)
-    r = await add_contract(
-        client,
-        admin,
-        creator.id,
-        base_fee_minor=50_000,
-        min_live_minutes=120,
-        effective_from=cut_from.isoformat(),
-    )
-    assert r.status_code == 201 and r.json()["version"] == 2
-    await end_session(db, first, minutes=240)
-    settled = await client.post(f"/api/v1/live-sessions/{first}/settle", headers=admin.headers)
-    assert settled.status_code == 200, settled.text
-    assert settled.json()["base_fee_minor"] == 150_000  # the terms in force when it started
-    async with db.session(deferred=True) as s:
-        assert (await contracts.contract_at(s, creator.id, utcnow())).version == 1  # type: ignore[union-attr]
-        later = await contracts.contract_at(s, creator.id, cut_from + timedelta(seconds=1))
-        assert later is not None and later.base_fee_minor == 50_000
-    assert await owed(db, AccountType.CREATOR_PAYABLE, f"creator:{creator.id}") == 150_000
+__all__ = ["add_contract", "make_agency", "owed"]
 
 
 async def test_base_fee_only_when_long_enough_and_settled_once(
@@ -118,7 +42,7 @@ async def test_base_fee_only_when_long_enough_and_settled_once(
     await end_session(db, long, minutes=120)
     for _ in range(2):  # idempotent
         async with db.session() as s:
-            done = await contracts.settle_session(s, long)
+            done = await settlement.settle_session(s, long)
         assert done.base_fee_minor == 150_000
     assert await owed(db, AccountType.CREATOR_PAYABLE, f"creator:{creator.id}") == 150_000
     async with db.session(deferred=True) as s:
@@ -173,7 +97,7 @@ async def test_agency_takes_its_share_exactly_and_refunds_reverse_it(
     assert await owed(db, AccountType.AGENCY_PAYABLE, f"agency:{agency_id}") == 0
     await end_session(db, live_id, minutes=90)
     async with db.session() as s:
-        await contracts.settle_session(s, live_id)
+        await settlement.settle_session(s, live_id)
     assert await owed(db, AccountType.CREATOR_PAYABLE, f"creator:{creator.id}") == 120_000
     assert await owed(db, AccountType.AGENCY_PAYABLE, f"agency:{agency_id}") == 30_000
     # The agency owner sees its member's contracts; another agency does not.

@@ -13,12 +13,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from liveshop.accounts.models import Role
+from liveshop.affiliates import agencies, contracts, plans
 from liveshop.catalog.products import get_sku
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.errors import Problem
-from liveshop.creators import contracts, incentives, plans
-from liveshop.creators.models import CampaignKind, SubsidyCampaign, SubsidyClaim
 from liveshop.ledger import service as ledger
 from liveshop.ledger.models import AccountType
 from liveshop.ledger.parties import PartyKind
@@ -27,6 +26,8 @@ from liveshop.orders import lifecycle
 from liveshop.orders.models import Order
 from liveshop.orders.payments.sandbox import SandboxProvider
 from liveshop.payouts import paying, statements
+from liveshop.promotions import campaigns
+from liveshop.promotions.models import CampaignKind, SubsidyCampaign, SubsidyClaim
 from tests.conftest import reset_database
 from tests.creators.conftest import buy_in_live, new_user, one_sku_shop, start_session
 
@@ -57,8 +58,8 @@ async def _scenario(
     shop_id, sku = await one_sku_shop(db, price)
     async with db.session() as s:
         product_id = (await get_sku(s, sku)).product_id
-        agency = await contracts.create_agency(s, name="A", owner_id=owner)
-        await contracts.add_member(s, agency, creator)
+        agency = await agencies.create_agency(s, name="A", owner_id=owner)
+        await agencies.add_member(s, agency, creator)
         await contracts.create_contract(
             s,
             creator_id=creator,
@@ -73,7 +74,7 @@ async def _scenario(
             items=[plans.PlanItemSpec(rate_bp=rate_bp, product_id=product_id)],
         )
         if subsidy:
-            await incentives.create_campaign(
+            await campaigns.create_campaign(
                 s,
                 market_code="GB",
                 currency="GBP",
@@ -83,7 +84,7 @@ async def _scenario(
                 budget_minor=subsidy * 3,
             )
         if free_cap:  # free shipping up to the cap, for about three orders
-            await incentives.create_campaign(
+            await campaigns.create_campaign(
                 s,
                 market_code="GB",
                 currency="GBP",

@@ -12,9 +12,10 @@ from __future__ import annotations
 import httpx
 
 from liveshop.accounts.models import Role
+from liveshop.affiliates import agencies, contracts, plans
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
-from liveshop.creators import contracts, plans
+from liveshop.creators import settlement
 from liveshop.creators.attribution import resolve_checkout_attribution
 from liveshop.ledger import service as ledger
 from liveshop.ledger.models import AccountType
@@ -40,8 +41,8 @@ async def test_four_hour_uk_session(
         gb = await get_market(s, "GB")
         assert gb.shipping_fee_minor == 300  # the example uses the UK's default fee
         await s.rollback()
-        agency = await contracts.create_agency(s, name="Northern Lights MCN", owner_id=owner.id)
-        await contracts.add_member(s, agency, creator.id)
+        agency = await agencies.create_agency(s, name="Northern Lights MCN", owner_id=owner.id)
+        await agencies.add_member(s, agency, creator.id)
         await contracts.create_contract(
             s,
             creator_id=creator.id,
@@ -93,7 +94,7 @@ async def test_four_hour_uk_session(
             )
     await end_session(db, live_id, minutes=240)
     async with db.session() as s:
-        settled = await contracts.settle_session(s, live_id)
+        settled = await settlement.settle_session(s, live_id)
     assert (settled.status, settled.base_fee_minor) == ("earned", 150_000)
 
     async def owed(type_: AccountType, party: str) -> int:

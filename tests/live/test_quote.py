@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 
 from liveshop.accounts.models import Role
 from liveshop.core.db import Database
-from liveshop.creators.models import SubsidyCampaign
 from liveshop.inventory import service as inventory
 from liveshop.inventory.models import Reservation
 from liveshop.ledger.models import LedgerTransaction
 from liveshop.orders.models import Order
+from liveshop.promotions.models import SubsidyCampaign
 from tests.live.helpers import new_session, showcase_product
 from tests.support import Actor, MakeActor, assert_problem
 

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select, update
 
 from liveshop.accounts.models import Role
+from liveshop.affiliates.models import AffiliatePlan
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.errors import Problem
-from liveshop.creators.models import AffiliatePlan
 from liveshop.live import activity
 from liveshop.live.models import LiveComment, LiveSession
 from tests.live.helpers import affiliate_plan, new_session, showcase_product
@@ -126,12 +126,12 @@ async def test_ending_a_session_whose_settlement_fails_still_ends_it(
 ) -> None:
     """The creator's fees are settled after the end is committed; if that fails (an admin
     re-runs it), the creator still gets the ended session back, not a server error."""
-    from liveshop.creators import contracts
+    from liveshop.creators import settlement
 
     async def broken(*_: object, **__: object) -> None:
         raise RuntimeError("settlement failed")
 
-    monkeypatch.setattr(contracts, "settle_session", broken)
+    monkeypatch.setattr(settlement, "settle_session", broken)
     seller, creator = await make_actor(Role.SELLER), await make_actor(Role.CREATOR)
     product = await showcase_product(client, seller, "glow")
     sid = (await new_session(client, creator, [product["id"]], start=True))["id"]

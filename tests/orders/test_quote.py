@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from liveshop.accounts.models import Role
 from liveshop.core.db import Database
 from liveshop.core.errors import Problem
-from liveshop.creators import incentives
-from liveshop.creators.models import Coupon, CouponBuyerUse, CouponKind
 from liveshop.orders.checkout import CheckoutLine, place_order
 from liveshop.orders.quote import Quote, quote_order
+from liveshop.promotions import coupons
+from liveshop.promotions.models import Coupon, CouponBuyerUse, CouponKind
 from tests.orders.conftest import MakeStore
 from tests.support import MakeActor
 
@@ -46,7 +46,7 @@ async def test_a_coupon_is_quoted_as_checkout_charges_it_and_quoting_uses_none(
     store = await make_store()
     buyer = await make_actor(Role.BUYER)
     async with db.session() as s:
-        await incentives.create_coupon(
+        await coupons.create_coupon(
             s,
             shop_id=store.shop_id,
             market_code="GB",

@@ -29,10 +29,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
 from liveshop.accounts.models import Role
+from liveshop.affiliates import plans
 from liveshop.catalog.products import get_sku
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
-from liveshop.creators import plans
 from liveshop.ledger import service as ledger
 from liveshop.ledger.parties import PartyKind, payable_account
 from liveshop.orders import lifecycle

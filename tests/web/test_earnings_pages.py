@@ -8,8 +8,8 @@ import re
 import httpx
 
 from liveshop.accounts.models import Role
+from liveshop.affiliates import contracts
 from liveshop.core.db import Database
-from liveshop.creators import contracts
 from tests.creators.conftest import (  # noqa: F401  (make_shopfront is a fixture)
     MakeShopfront,
     buy,

@@ -11,10 +11,10 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts.models import Role
+from liveshop.affiliates import plans
+from liveshop.affiliates.models import PlanKind
 from liveshop.catalog.products import get_product
 from liveshop.core.db import Database
-from liveshop.creators import plans
-from liveshop.creators.models import PlanKind
 from liveshop.live import deals
 from liveshop.live import service as live
 from liveshop.live.models import SessionStatus

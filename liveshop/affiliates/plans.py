@@ -7,8 +7,8 @@ Invariants:
   the order line and a later plan can only change future sales.
 - A creator never has two overlapping targeted plans of one shop covering the same product
   (or category): which rate applies must never be ambiguous (409 ``overlapping-plan``).
-- ``commission_rate_bp`` picks a targeted plan over an open one; within a plan a product's
-  own rate over its category's; among plans of the same kind, the best rate for the creator.
+
+Which rate applies to a sale is ``rates``' business.
 """
 
 from __future__ import annotations
@@ -17,21 +17,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts.models import Role
 from liveshop.accounts.service import get_user
-from liveshop.catalog.products import get_product
-from liveshop.catalog.service import is_shop_staff
-from liveshop.core.clock import utcnow
-from liveshop.core.errors import Conflict, NotFound, Unprocessable
-from liveshop.creators.models import (
+from liveshop.affiliates.models import (
     AffiliatePlan,
     AffiliatePlanCreator,
     AffiliatePlanItem,
     PlanKind,
 )
+from liveshop.catalog.products import get_product
+from liveshop.core.clock import utcnow
+from liveshop.core.errors import Conflict, NotFound, Unprocessable
 
 MAX_RATE_BP = 10_000
 MAX_ITEMS = 200
@@ -232,102 +231,3 @@ async def list_plans(session: AsyncSession, shop_id: int) -> list[AffiliatePlan]
         select(AffiliatePlan).where(AffiliatePlan.shop_id == shop_id).order_by(AffiliatePlan.id)
     )
     return list(rows.all())
-
-
-async def commission_rate_bp(
-    session: AsyncSession,
-    *,
-    creator_id: int,
-    product_id: int,
-    category: str,
-    shop_id: int,
-    at: datetime,
-) -> int:
-    """The rate a creator earns on this product at ``at``; 0 when no plan applies."""
-    found = await applicable_rate(
-        session,
-        creator_id=creator_id,
-        product_id=product_id,
-        category=category,
-        shop_id=shop_id,
-        at=at,
-    )
-    return 0 if found is None else found
-
-
-async def applicable_rate(
-    session: AsyncSession,
-    *,
-    creator_id: int,
-    product_id: int,
-    category: str,
-    shop_id: int,
-    at: datetime,
-) -> int | None:
-    """Like ``commission_rate_bp`` but ``None`` when no plan covers the product at all."""
-    rows = await session.execute(
-        select(AffiliatePlan.kind, AffiliatePlanItem.product_id, AffiliatePlanItem.rate_bp)
-        .join(AffiliatePlanItem, AffiliatePlanItem.plan_id == AffiliatePlan.id)
-        .outerjoin(
-            AffiliatePlanCreator,
-            (AffiliatePlanCreator.plan_id == AffiliatePlan.id)
-            & (AffiliatePlanCreator.creator_id == creator_id),
-        )
-        .where(
-            AffiliatePlan.shop_id == shop_id,
-            AffiliatePlan.valid_from <= at,
-            or_(AffiliatePlan.valid_until.is_(None), AffiliatePlan.valid_until > at),
-            or_(AffiliatePlanItem.product_id == product_id, AffiliatePlanItem.category == category),
-            or_(
-                AffiliatePlan.kind == PlanKind.OPEN,
-                AffiliatePlanCreator.creator_id.is_not(None),
-            ),
-        )
-    )
-    # Rank: targeted over open, product over category, then the higher rate.
-    best: tuple[int, int, int] | None = None
-    for kind, item_product, rate in rows.all():
-        rank = (
-            1 if kind == PlanKind.TARGETED else 0,
-            1 if item_product is not None else 0,
-            int(rate),
-        )
-        if best is None or rank > best:
-            best = rank
-    return None if best is None else best[2]
-
-
-async def ensure_showcasable(
-    session: AsyncSession,
-    *,
-    creator_id: int,
-    product_ids: Sequence[int],
-    at: datetime | None = None,
-) -> None:
-    """A creator may show a product only under a plan that covers it for them (422 otherwise).
-
-    The shop's own staff may show its products without a plan (no commission is due).
-    """
-    when = at or utcnow()
-    for product_id in dict.fromkeys(product_ids):
-        try:
-            product = await get_product(session, product_id)
-        except NotFound:
-            continue  # the live domain reports unknown products itself
-        if await is_shop_staff(session, creator_id, product.shop_id):
-            continue
-        rate = await applicable_rate(
-            session,
-            creator_id=creator_id,
-            product_id=product.id,
-            category=product.category,
-            shop_id=product.shop_id,
-            at=when,
-        )
-        if rate is None:
-            raise Unprocessable(
-                f"product {product_id} has no affiliate plan open to you; "
-                "a creator adds products only under a plan",
-                code="no-affiliate-plan",
-                product_id=product_id,
-            )

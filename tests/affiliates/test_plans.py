@@ -8,13 +8,13 @@ import httpx
 from sqlalchemy import update
 
 from liveshop.accounts.models import Role
+from liveshop.affiliates import rates
+from liveshop.affiliates.models import AttributionClick
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
-from liveshop.creators import plans
-from liveshop.creators.models import AttributionClick
 from liveshop.ledger import service as ledger
 from liveshop.ledger.models import AccountType
-from tests.creators.conftest import (
+from tests.shopfront import (
     MakeShopfront,
     buy,
     open_plan,
@@ -108,7 +108,7 @@ async def test_targeted_beats_open_and_product_beats_category(
     async with db.session(deferred=True) as s:
 
         async def rate(creator_id: int, product_id: int, category: str) -> int:
-            return await plans.commission_rate_bp(
+            return await rates.commission_rate_bp(
                 s,
                 creator_id=creator_id,
                 product_id=product_id,
@@ -126,7 +126,7 @@ async def test_targeted_beats_open_and_product_beats_category(
         assert await rate(star.id, shop.product_id, "beauty") != 0
         before = now - timedelta(hours=1)
         assert (
-            await plans.commission_rate_bp(
+            await rates.commission_rate_bp(
                 s,
                 creator_id=star.id,
                 product_id=shop.product_id,

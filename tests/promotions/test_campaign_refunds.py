@@ -18,13 +18,12 @@ from liveshop.accounts.models import Role
 from liveshop.catalog.models import Product, Shop, Sku
 from liveshop.core.db import Database
 from liveshop.core.migrate import downgrade, upgrade
-from liveshop.creators.models import SubsidyCampaign, SubsidyClaim
 from liveshop.ledger import service as ledger
 from liveshop.ledger.models import AccountType
 from liveshop.orders.models import Order, OrderLine
 from liveshop.orders.payments.sandbox import CARD_SUCCEEDS
-from tests.creators.conftest import MakeShopfront, buy
-from tests.creators.test_incentives import new_campaign
+from liveshop.promotions.models import SubsidyCampaign, SubsidyClaim
+from tests.shopfront import MakeShopfront, buy, new_campaign
 from tests.support import Actor, MakeActor, assert_problem
 
 _keys = itertools.count(1)

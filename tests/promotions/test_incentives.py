@@ -11,17 +11,12 @@ from sqlalchemy import func, select
 
 from liveshop.accounts.models import Role
 from liveshop.core.db import Database
-from liveshop.creators.models import SubsidyCampaign, SubsidyClaim
 from liveshop.ledger import service as ledger
 from liveshop.ledger.models import AccountType
 from liveshop.orders.models import Order
-from tests.creators.conftest import MakeShopfront, buy, order_financials, start_session
-from tests.support import Actor, MakeActor, assert_problem
-
-
-async def new_campaign(client: httpx.AsyncClient, admin: Actor, **terms: Any) -> httpx.Response:
-    body = {"market": "GB", "per_order_cap_minor": 10_000, **terms}
-    return await client.post("/api/v1/subsidy-campaigns", json=body, headers=admin.headers)
+from liveshop.promotions.models import SubsidyCampaign, SubsidyClaim
+from tests.shopfront import MakeShopfront, buy, new_campaign, order_financials, start_session
+from tests.support import MakeActor, assert_problem
 
 
 async def test_bad_campaign_terms(client: httpx.AsyncClient, make_actor: MakeActor) -> None:

@@ -1,0 +1,195 @@
+"""Versioned creator contracts, and how they split a creator's money with their agency.
+
+Invariants:
+
+- Contract versions are append-only and a new version never takes effect in the past, so the
+  version in force at a moment never changes once that moment has passed: a fee cut can never
+  rewrite what was already earned. ``contract_at(creator, t)`` is the newest version with
+  ``effective_from <= t``.
+- The agency's cut is split from the creator's money with ``ledger.allocate`` (largest
+  remainder), so creator + agency is exactly what was due, to the minor unit.
+
+Paying the base fee and the GMV bonuses a contract promises is ``creators.settlement``'s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from liveshop.accounts.models import Role
+from liveshop.affiliates.agencies import agency_of, ensure_user_has_role, get_agency
+from liveshop.affiliates.models import CreatorContract
+from liveshop.affiliates.plans import check_rate, not_in_past
+from liveshop.core.clock import utcnow
+from liveshop.core.errors import Unprocessable
+from liveshop.core.money import is_known_currency
+from liveshop.ledger.models import AccountType
+from liveshop.ledger.service import AccountKey, Posting, agency_party, allocate, creator_party
+
+MAX_TIERS = 20
+
+
+def _clean_tiers(tiers: list[dict[str, Any]]) -> list[dict[str, int]]:
+    if len(tiers) > MAX_TIERS:
+        raise Unprocessable(f"at most {MAX_TIERS} GMV tiers", code="bad-tiers")
+    clean = []
+    for t in tiers:
+        gmv, bonus = t.get("gmv_minor"), t.get("bonus_minor")
+        if not isinstance(gmv, int) or not isinstance(bonus, int) or gmv <= 0 or bonus < 0:
+            raise Unprocessable(
+                "each GMV tier needs gmv_minor > 0 and bonus_minor >= 0", code="bad-tiers"
+            )
+        clean.append({"gmv_minor": gmv, "bonus_minor": bonus})
+    clean.sort(key=lambda t: t["gmv_minor"])
+    if len({t["gmv_minor"] for t in clean}) != len(clean):
+        raise Unprocessable("GMV tiers must have different thresholds", code="bad-tiers")
+    return clean
+
+
+async def create_contract(
+    session: AsyncSession,
+    *,
+    creator_id: int,
+    currency: str,
+    base_fee_minor: int = 0,
+    min_live_minutes: int = 0,
+    agency_id: int | None = None,
+    agency_share_bp: int = 0,
+    gmv_tiers: list[dict[str, Any]] | None = None,
+    effective_from: datetime | None = None,
+    created_by: int | None = None,
+) -> CreatorContract:
+    """Add the next version of a creator's terms. It applies from ``effective_from`` (never in
+    the past) until a later version; what was earned before is untouched. Commits."""
+    now = utcnow()
+    start = effective_from or now
+    not_in_past(start, "effective_from", now)
+    await ensure_user_has_role(session, creator_id, Role.CREATOR, "unknown-creator")
+    if not is_known_currency(currency.upper()):
+        raise Unprocessable(f"unknown currency {currency!r}", code="unknown-currency")
+    if base_fee_minor < 0 or min_live_minutes < 0:
+        raise Unprocessable(
+            "base_fee_minor and min_live_minutes must not be negative", code="bad-amount"
+        )
+    check_rate(agency_share_bp, "agency_share_bp")
+    if agency_id is None and agency_share_bp:
+        raise Unprocessable("an agency share needs an agency", code="share-without-agency")
+    if agency_id is not None:
+        await get_agency(session, agency_id)
+        if await agency_of(session, creator_id) != agency_id:
+            raise Unprocessable(
+                f"creator {creator_id} is not managed by agency {agency_id}",
+                code="not-agency-member",
+            )
+    tiers = _clean_tiers(gmv_tiers or [])
+    latest = await session.scalar(
+        select(CreatorContract)
+        .where(CreatorContract.creator_id == creator_id)
+        .order_by(CreatorContract.version.desc())
+        .limit(1)
+    )
+    if latest is not None and start < latest.effective_from:
+        raise Unprocessable(
+            "a new version must take effect after the latest one "
+            f"({latest.effective_from.isoformat()})",
+            code="effective-date-in-past",
+        )
+    contract = CreatorContract(
+        creator_id=creator_id,
+        version=1 if latest is None else latest.version + 1,
+        agency_id=agency_id,
+        agency_share_bp=agency_share_bp,
+        base_fee_minor=base_fee_minor,
+        currency=currency.upper(),
+        min_live_minutes=min_live_minutes,
+        gmv_tiers=tiers,
+        effective_from=start,
+        created_by=created_by,
+    )
+    session.add(contract)
+    await session.commit()
+    return contract
+
+
+async def contract_history(session: AsyncSession, creator_id: int) -> list[CreatorContract]:
+    rows = await session.scalars(
+        select(CreatorContract)
+        .where(CreatorContract.creator_id == creator_id)
+        .order_by(CreatorContract.version)
+    )
+    return list(rows.all())
+
+
+async def contract_at(
+    session: AsyncSession, creator_id: int, at: datetime
+) -> CreatorContract | None:
+    """The version in force at ``at`` (None: no contract, so no base fee and no agency cut)."""
+    result: CreatorContract | None = await session.scalar(
+        select(CreatorContract)
+        .where(CreatorContract.creator_id == creator_id, CreatorContract.effective_from <= at)
+        .order_by(CreatorContract.effective_from.desc(), CreatorContract.version.desc())
+        .limit(1)
+    )
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class AgencySplit:
+    agency_id: int
+    share_bp: int
+
+    def agency_part(self, amount_minor: int) -> int:
+        """The agency's exact share of ``amount_minor`` (largest remainder, like the ledger)."""
+        if amount_minor == 0 or self.share_bp == 0:
+            return 0
+        return allocate(amount_minor, [10_000 - self.share_bp, self.share_bp])[1]
+
+
+async def agency_split_at(
+    session: AsyncSession, creator_id: int, at: datetime
+) -> AgencySplit | None:
+    """Who shares the creator's money at ``at`` (the contract in force then), if anyone."""
+    contract = await contract_at(session, creator_id, at)
+    if contract is None or contract.agency_id is None or contract.agency_share_bp == 0:
+        return None
+    return AgencySplit(contract.agency_id, contract.agency_share_bp)
+
+
+def creator_and_agency_postings(
+    *, creator_id: int, split: AgencySplit | None, amount_minor: int, currency: str
+) -> list[Posting]:
+    """Credits (negative postings) of ``amount_minor`` owed, split creator / agency (a part
+    that is 0 — e.g. an agency taking 100 % — is left out: a posting always moves money)."""
+    agency = split.agency_part(amount_minor) if split else 0
+    out = []
+    if amount_minor - agency:
+        out.append(
+            Posting(
+                AccountKey(AccountType.CREATOR_PAYABLE, creator_party(creator_id), currency),
+                -(amount_minor - agency),
+            )
+        )
+    if split is not None and agency:
+        out.append(
+            Posting(
+                AccountKey(AccountType.AGENCY_PAYABLE, agency_party(split.agency_id), currency),
+                -agency,
+            )
+        )
+    return out
+
+
+def tier_bonus(contract: CreatorContract | None, gmv_minor: int) -> int:
+    """The bonus of the highest GMV tier the session reached (0 below the first tier)."""
+    if contract is None:
+        return 0
+    bonus = 0
+    for tier in contract.gmv_tiers:
+        if gmv_minor >= int(tier["gmv_minor"]):
+            bonus = int(tier["bonus_minor"])
+    return bonus

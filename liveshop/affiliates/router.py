@@ -1,0 +1,235 @@
+"""Affiliates over HTTP: plans, commission rates, attribution clicks, agencies, contracts.
+
+Who may call what: a shop's staff manage its plans; a creator reads their own rates; a buyer
+records their own clicks; admins run agencies and contracts; an agency's owner adds its
+creators. The URLs (and the ``creators`` tag) are the ones these routes had in the creators
+package.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from liveshop.accounts.deps import (
+    AdminPrincipal,
+    BuyerPrincipal,
+    CreatorPrincipal,
+    CurrentPrincipal,
+    SellerPrincipal,
+    SessionDep,
+    require,
+)
+from liveshop.accounts.models import Role
+from liveshop.accounts.service import Principal
+from liveshop.affiliates import agencies, clicks, contracts, plans, rates
+from liveshop.affiliates.access import ensure_can_see_creator
+from liveshop.affiliates.models import AffiliatePlan, CreatorContract, PlanKind
+from liveshop.affiliates.schemas import (
+    AgencyIn,
+    AgencyOut,
+    ClickIn,
+    ClickOut,
+    ContractIn,
+    ContractOut,
+    MemberIn,
+    PlanEndIn,
+    PlanIn,
+    PlanItemOut,
+    PlanOut,
+    RateOut,
+)
+from liveshop.catalog.products import get_product
+from liveshop.catalog.service import ensure_shop_staff
+from liveshop.core.clock import utcnow
+from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden, NotFound
+
+router = APIRouter(prefix="/api/v1", tags=["creators"], responses=PROBLEM_RESPONSES)
+AgencyPrincipal = Annotated[Principal, Depends(require(Role.AGENCY))]
+
+
+def _plan_out(plan: AffiliatePlan) -> PlanOut:
+    return PlanOut(
+        id=plan.id,
+        shop_id=plan.shop_id,
+        kind=PlanKind(plan.kind),
+        name=plan.name,
+        valid_from=plan.valid_from,
+        valid_until=plan.valid_until,
+        items=[
+            PlanItemOut(product_id=i.product_id, category=i.category, rate_bp=i.rate_bp)
+            for i in plan.items
+        ],
+        creator_ids=[c.creator_id for c in plan.creators],
+    )
+
+
+# --- affiliate plans ------------------------------------------------------------------------
+
+
+@router.post("/shops/{shop_id}/affiliate-plans", status_code=status.HTTP_201_CREATED)
+async def create_plan(
+    shop_id: int, body: PlanIn, principal: SellerPrincipal, session: SessionDep
+) -> PlanOut:
+    """Offer creators commission on products (open: any creator; targeted: the named ones)."""
+    await ensure_shop_staff(session, principal, shop_id)
+    plan = await plans.create_plan(
+        session,
+        shop_id=shop_id,
+        kind=body.kind,
+        name=body.name,
+        items=[
+            plans.PlanItemSpec(rate_bp=i.rate_bp, product_id=i.product_id, category=i.category)
+            for i in body.items
+        ],
+        creator_ids=body.creator_ids,
+        valid_from=body.valid_from,
+        valid_until=body.valid_until,
+        created_by=principal.user_id,
+    )
+    return _plan_out(await plans.get_plan(session, plan.id))
+
+
+@router.get("/shops/{shop_id}/affiliate-plans")
+async def list_plans(
+    shop_id: int, principal: SellerPrincipal, session: SessionDep
+) -> list[PlanOut]:
+    await ensure_shop_staff(session, principal, shop_id)
+    return [_plan_out(p) for p in await plans.list_plans(session, shop_id)]
+
+
+@router.post("/affiliate-plans/{plan_id}/end")
+async def end_plan(
+    plan_id: int, body: PlanEndIn, principal: SellerPrincipal, session: SessionDep
+) -> PlanOut:
+    """Stop a plan from now (or a later date); orders already placed keep their rate."""
+    plan = await plans.get_plan(session, plan_id)
+    await ensure_shop_staff(session, principal, plan.shop_id)
+    await plans.end_plan(session, plan, body.at)
+    return _plan_out(await plans.get_plan(session, plan_id))
+
+
+@router.get("/creators/me/rates/{product_id}")
+async def my_rate(product_id: int, principal: CreatorPrincipal, session: SessionDep) -> RateOut:
+    """The commission the signed-in creator would earn on a product right now."""
+    try:
+        product = await get_product(session, product_id)
+    except NotFound as exc:
+        raise NotFound(f"product {product_id} does not exist", code="product-not-found") from exc
+    rate = await rates.applicable_rate(
+        session,
+        creator_id=principal.user_id,
+        product_id=product.id,
+        category=product.category,
+        shop_id=product.shop_id,
+        at=utcnow(),
+    )
+    return RateOut(product_id=product.id, rate_bp=rate or 0, covered=rate is not None)
+
+
+@router.post("/creators/{creator_id}/clicks", status_code=status.HTTP_201_CREATED)
+async def record_click(
+    creator_id: int, body: ClickIn, principal: BuyerPrincipal, session: SessionDep
+) -> ClickOut:
+    """The signed-in buyer followed this creator's showcase or replay link to a product."""
+    click = await clicks.record_click(
+        session, buyer_id=principal.user_id, creator_id=creator_id, product_id=body.product_id
+    )
+    return ClickOut(
+        id=click.id,
+        creator_id=click.creator_id,
+        product_id=click.product_id,
+        clicked_at=click.clicked_at,
+        attribution_window_days=clicks.ATTRIBUTION_WINDOW.days,
+    )
+
+
+# --- agencies and contracts -----------------------------------------------------------------
+
+
+async def _agency_out(session: SessionDep, agency_id: int) -> AgencyOut:
+    agency = await agencies.get_agency(session, agency_id)
+    return AgencyOut(
+        id=agency.id,
+        name=agency.name,
+        owner_id=agency.owner_id,
+        member_ids=await agencies.member_ids(session, agency.id),
+    )
+
+
+async def ensure_agency_owner(session: SessionDep, principal: Principal, agency_id: int) -> None:
+    agency = await agencies.get_agency(session, agency_id)
+    if not (principal.is_admin or agency.owner_id == principal.user_id):
+        raise Forbidden("only the agency's owner may do that", code="not-agency-owner")
+
+
+@router.post("/agencies", status_code=status.HTTP_201_CREATED)
+async def create_agency(
+    body: AgencyIn, principal: AdminPrincipal, session: SessionDep
+) -> AgencyOut:
+    agency = await agencies.create_agency(session, name=body.name, owner_id=body.owner_id)
+    return await _agency_out(session, agency.id)
+
+
+@router.get("/agencies/{agency_id}")
+async def get_agency(agency_id: int, principal: CurrentPrincipal, session: SessionDep) -> AgencyOut:
+    """The agency's owner (or an admin) sees it and its members."""
+    await ensure_agency_owner(session, principal, agency_id)
+    return await _agency_out(session, agency_id)
+
+
+@router.post("/agencies/{agency_id}/members", status_code=status.HTTP_201_CREATED)
+async def add_member(
+    agency_id: int,
+    body: MemberIn,
+    principal: AgencyPrincipal,
+    session: SessionDep,
+) -> AgencyOut:
+    await ensure_agency_owner(session, principal, agency_id)
+    agency = await agencies.get_agency(session, agency_id)
+    await agencies.add_member(session, agency, body.creator_id)
+    return await _agency_out(session, agency_id)
+
+
+def _contract_out(c: CreatorContract) -> ContractOut:
+    return ContractOut(
+        id=c.id,
+        creator_id=c.creator_id,
+        version=c.version,
+        agency_id=c.agency_id,
+        agency_share_bp=c.agency_share_bp,
+        base_fee_minor=c.base_fee_minor,
+        currency=c.currency,
+        min_live_minutes=c.min_live_minutes,
+        gmv_tiers=[dict(t) for t in c.gmv_tiers],
+        effective_from=c.effective_from,
+    )
+
+
+@router.post("/creators/{creator_id}/contracts", status_code=status.HTTP_201_CREATED)
+async def add_contract_version(
+    creator_id: int, body: ContractIn, principal: AdminPrincipal, session: SessionDep
+) -> ContractOut:
+    """A new version of the creator's terms, from ``effective_from`` (never in the past)."""
+    contract = await contracts.create_contract(
+        session,
+        creator_id=creator_id,
+        currency=body.currency,
+        base_fee_minor=body.base_fee_minor,
+        min_live_minutes=body.min_live_minutes,
+        agency_id=body.agency_id,
+        agency_share_bp=body.agency_share_bp,
+        gmv_tiers=[t.model_dump() for t in body.gmv_tiers],
+        effective_from=body.effective_from,
+        created_by=principal.user_id,
+    )
+    return _contract_out(contract)
+
+
+@router.get("/creators/{creator_id}/contracts")
+async def list_contracts(
+    creator_id: int, principal: CurrentPrincipal, session: SessionDep
+) -> list[ContractOut]:
+    await ensure_can_see_creator(session, principal, creator_id)
+    return [_contract_out(c) for c in await contracts.contract_history(session, creator_id)]

@@ -1,0 +1,27 @@
+"""Domain events the live domain announces (see ``liveshop.core.domain_events``).
+
+Live sits below the creator economy and never calls it: settling a session's creator fees
+when it ends is a handler subscribed to :class:`SessionEnded`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from liveshop.core.domain_events import DomainEvent
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEnded(DomainEvent):
+    """A live session ended (not one that was cancelled).
+
+    Announced after the end has committed, in a transaction of its own: a handler that fails
+    (it is logged and rolled back) never undoes the end, and the ended session is still what
+    the caller gets back. A handler commits its own work (settlement is re-runnable).
+    """
+
+    live_session_id: int
+    creator_id: int
+    market_code: str
+    ended_at: datetime | None

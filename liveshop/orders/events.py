@@ -1,0 +1,28 @@
+"""Domain events the orders domain announces (see ``liveshop.core.domain_events``).
+
+Orders sits below the creator economy and never calls it: what a higher domain must do when
+an order changes (reverse a live session's GMV bonus a refund took it below) it does in a
+handler subscribed to these events, inside the order's own transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from liveshop.core.domain_events import DomainEvent
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRefunded(DomainEvent):
+    """Some units of a paid order were refunded (a paid order's cancellation included).
+
+    Announced inside the refund's transaction, after the refunded units, the subsidy returns
+    and the ledger reversal are written and before the order's status moves, so a handler
+    reads the order as refunded and what it writes commits (or rolls back) with the refund.
+    """
+
+    order_id: int
+    refund_id: int
+    amount_minor: int  # what the buyer gets back for this refund
+    live_session_id: int | None  # the session the order was bought in, if any
+    creator_id: int | None  # the creator it was attributed to, if any

@@ -1,0 +1,75 @@
+"""Promotion request and response bodies: campaigns and coupons (inputs forbid unknown fields).
+
+Amounts are plain ints here on purpose: the services check their ranges and answer with a
+specific problem code (``bad-rate``, ``bad-amount``, ``effective-date-in-past``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+from liveshop.promotions.models import CampaignKind, CouponKind
+
+MarketCode = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$"), AfterValidator(str.upper)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --- campaigns and coupons ----------------------------------------------------------------------
+
+
+class CampaignIn(_In):
+    market: MarketCode
+    kind: CampaignKind
+    name: str = Field(default="", max_length=120)
+    value: int = Field(description="basis points (live_discount_bp) or minor units")
+    budget_minor: int
+    per_order_cap_minor: int
+    gmv_threshold_minor: int = 0
+    valid_from: AwareDatetime | None = None
+    valid_until: AwareDatetime | None = None
+
+
+class CampaignOut(BaseModel):
+    id: int
+    market: str
+    currency: str
+    kind: CampaignKind
+    name: str
+    value: int
+    budget_minor: int
+    per_order_cap_minor: int
+    spent_minor: int
+    gmv_threshold_minor: int
+    valid_from: datetime
+    valid_until: datetime | None
+
+
+class CouponIn(_In):
+    market: MarketCode
+    kind: CouponKind
+    value: int
+    code: str | None = Field(default=None, min_length=3, max_length=40, pattern=r"^[A-Za-z0-9-]+$")
+    max_uses: int | None = None
+    per_buyer_limit: int = 1
+    valid_from: AwareDatetime | None = None
+    valid_until: AwareDatetime | None = None
+
+
+class CouponOut(BaseModel):
+    id: int
+    shop_id: int
+    market: str
+    code: str | None
+    kind: CouponKind
+    value: int
+    max_uses: int | None
+    used_count: int
+    per_buyer_limit: int
+    valid_from: datetime
+    valid_until: datetime | None
