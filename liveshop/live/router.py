@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.accounts.deps import CreatorPrincipal, CurrentPrincipal, MaybePrincipal, SessionDep
 from liveshop.core.errors import PROBLEM_RESPONSES
 from liveshop.live import service
-from liveshop.live.hub import Hub
 from liveshop.live.models import LiveSession, SessionStatus
 from liveshop.live.schemas import (
     MarketCode,
@@ -28,7 +27,8 @@ from liveshop.live.schemas import (
     SessionPage,
     ShowcaseIn,
 )
-from liveshop.live.ws import ws_router
+from liveshop.realtime.hub import Hub
+from liveshop.realtime.ws import ws_router
 
 http = APIRouter(prefix="/api/v1/live", tags=["live"], responses=PROBLEM_RESPONSES)
 

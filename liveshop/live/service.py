@@ -289,8 +289,8 @@ async def _after_close(session: AsyncSession, live: LiveSession) -> None:
     """A closed room sells nothing more: its flash deal ends (units back on sale), and the
     creator's base fee and bonuses are settled (idempotent; an admin can re-run it)."""
     from liveshop.creators.contracts import settle_session  # creators builds on live
-    from liveshop.live.deal_models import DealEndReason
-    from liveshop.live.deals import active_deal, end_deal
+    from liveshop.live.deals.models import DealEndReason
+    from liveshop.live.deals.service import active_deal, end_deal
 
     session_id = live.id
     running = await active_deal(session, session_id)

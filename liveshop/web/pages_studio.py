@@ -27,14 +27,14 @@ from liveshop.chat import service as chat
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import NotFound, Unprocessable
 from liveshop.creators import earnings
-from liveshop.live import deals
 from liveshop.live import service as live
-from liveshop.live.deal_models import DealEndReason
-from liveshop.live.deals_router import announce_deal_end, publish_deal_stock
-from liveshop.live.hub import Hub
+from liveshop.live.deals import service as deals
+from liveshop.live.deals.models import DealEndReason
+from liveshop.live.deals.router import announce_deal_end, publish_deal_stock
 from liveshop.live.models import TITLE_MAX, LiveSession, SessionStatus
 from liveshop.markets.models import Market
 from liveshop.markets.service import display_price, ensure_sellable, get_market
+from liveshop.realtime.hub import Hub
 from liveshop.web import earnings_view, live_view
 from liveshop.web.flash import redirect
 from liveshop.web.money_input import example_amount, parse_money

@@ -16,7 +16,7 @@ MONEY_PATH = [
     ROOT / "core" / "money.py",
     ROOT / "catalog" / "service.py",
     ROOT / "live" / "deals.py",
-    ROOT / "live" / "deal_models.py",
+    ROOT / "live" / "deals" / "models.py",
 ]
 
 

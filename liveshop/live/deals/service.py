@@ -23,7 +23,7 @@ from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Problem, Unprocessable
 from liveshop.inventory import service as inventory
 from liveshop.inventory.errors import OutOfStock
-from liveshop.live.deal_models import DealEndReason, DealStatus, FlashDeal
+from liveshop.live.deals.models import DealEndReason, DealStatus, FlashDeal
 from liveshop.live.models import LiveSession, SessionStatus
 from liveshop.orders.checkout import (
     Attribution,

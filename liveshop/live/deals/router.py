@@ -15,14 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, MaybePrincipal, SessionDep
 from liveshop.core.errors import PROBLEM_RESPONSES, NotFound
 from liveshop.inventory import service as inventory
-from liveshop.live import deals, service
-from liveshop.live.deal_models import DealEndReason, FlashDeal
-from liveshop.live.publish import RoomPublisher, room_publisher
+from liveshop.live import service
+from liveshop.live.deals import service as deals
+from liveshop.live.deals.models import DealEndReason, FlashDeal
 from liveshop.markets.service import display_price, get_market
 from liveshop.orders import payment_flow
 from liveshop.orders.payments.provider import CardDetails
 from liveshop.orders.router import notifier_of, provider_of
 from liveshop.orders.schemas import OrderOut, QuoteOut
+from liveshop.realtime.publish import RoomPublisher, room_publisher
 
 router = APIRouter(prefix="/api/v1/live", tags=["live"], responses=PROBLEM_RESPONSES)
 

@@ -12,11 +12,12 @@ from fastapi import FastAPI
 from liveshop.core.db import Database
 from liveshop.core.tasks import stop_if_cancelled
 from liveshop.inventory import service as inventory
-from liveshop.live import activity, deals
-from liveshop.live.deal_models import DealEndReason
-from liveshop.live.deals_router import announce_deal_end, publish_deal_stock
-from liveshop.live.publish import RoomPublisher, room_publisher
+from liveshop.live import activity
+from liveshop.live.deals import service as deals
+from liveshop.live.deals.models import DealEndReason
+from liveshop.live.deals.router import announce_deal_end, publish_deal_stock
 from liveshop.orders.notify import OrderNotifier, OrderPaid
+from liveshop.realtime.publish import RoomPublisher, room_publisher
 
 log = structlog.get_logger("liveshop.live.deals")
 
