@@ -1,8 +1,9 @@
 """Live sessions: schedule, showcase, go live, end; who may control a session; pins.
 
-Every public function here that changes something is one transaction and commits; the
-router publishes the matching room event only after the commit, so a viewer never sees a
-pin (or a start) that the database does not have.
+Every public function here that changes something is one transaction and commits. Given
+the room's ``AfterCommit`` (``room=``), it queues the matching room event inside that
+transaction (``live.announce``): the event goes out with the commit and never without it,
+so a viewer never sees a pin (or a start) that the database does not have.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from liveshop.accounts.service import Principal, get_user
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from liveshop.creators.plans import ensure_showcasable
+from liveshop.live import announce
 from liveshop.live.catalog_view import ProductSummary, product_summary, product_with_stock
 from liveshop.live.models import (
     OPEN_STATUSES,
@@ -28,6 +30,7 @@ from liveshop.live.models import (
     ShowcaseItem,
 )
 from liveshop.markets.service import ensure_sellable
+from liveshop.realtime.publish import AfterCommit
 
 MAX_SHOWCASE = 100
 SCHEDULE_SLACK = timedelta(minutes=5)  # "now" from a slow clock is not "in the past"
@@ -218,9 +221,14 @@ def _ensure_open(live: LiveSession) -> None:
 
 
 async def set_showcase(
-    session: AsyncSession, live: LiveSession, product_ids: Sequence[int]
+    session: AsyncSession,
+    live: LiveSession,
+    product_ids: Sequence[int],
+    *,
+    room: AfterCommit | None = None,
 ) -> list[int]:
-    """Replace the showcase. A pinned product that leaves the showcase is unpinned.
+    """Replace the showcase. A pinned product that leaves the showcase is unpinned (the
+    ``pin`` event, queued on ``room``, goes out with the commit).
 
     A product the showcase did not hold yet needs an affiliate plan that covers it for the
     session's creator now (422 ``no-affiliate-plan``); one already there may stay after its
@@ -238,6 +246,8 @@ async def set_showcase(
     )
     if live.pinned_product_id is not None and live.pinned_product_id not in wanted:
         live.pinned_product_id = None
+        if room is not None:
+            announce.pinned(room, live.id, None)
     await session.commit()
     return wanted
 
@@ -245,11 +255,14 @@ async def set_showcase(
 # --- going live -----------------------------------------------------------------------
 
 
-async def transition(session: AsyncSession, live: LiveSession, to: SessionStatus) -> LiveSession:
+async def transition(
+    session: AsyncSession, live: LiveSession, to: SessionStatus, *, room: AfterCommit | None = None
+) -> LiveSession:
     """Move along scheduled → live → ended (or scheduled → cancelled); 409 otherwise.
 
     The UPDATE is conditional on the status read, so two concurrent "start" requests
-    cannot both succeed.
+    cannot both succeed. Given ``room``, the room's ``session_started``/``session_ended``
+    goes out with the commit of the change.
     """
     current = SessionStatus(live.status)
     if to not in SESSION_TRANSITIONS[current]:
@@ -278,6 +291,8 @@ async def transition(session: AsyncSession, live: LiveSession, to: SessionStatus
             code="illegal-session-transition",
             session_id=live.id,
         )
+    if room is not None:
+        announce.status_changed(room, live.id, to, now)
     await session.commit()
     await session.refresh(live)
     if to in (SessionStatus.ENDED, SessionStatus.CANCELLED):
@@ -310,8 +325,11 @@ async def _after_close(session: AsyncSession, live: LiveSession) -> None:
 # --- pins -----------------------------------------------------------------------------
 
 
-async def pin_product(session: AsyncSession, live: LiveSession, product_id: int) -> ProductSummary:
-    """Pin a showcase product; returns it with price and live stock for the pin event."""
+async def pin_product(
+    session: AsyncSession, live: LiveSession, product_id: int, *, room: AfterCommit | None = None
+) -> ProductSummary:
+    """Pin a showcase product; returns it with price and live stock. Given ``room``, the
+    ``pin`` event goes out with the commit."""
     _ensure_open(live)
     if product_id not in await showcase_ids(session, live.id):
         raise Unprocessable(
@@ -327,13 +345,19 @@ async def pin_product(session: AsyncSession, live: LiveSession, product_id: int)
             product_id=product_id,
         )
     live.pinned_product_id = product_id
+    if room is not None:
+        announce.pinned(room, live.id, summary)
     await session.commit()
     return summary
 
 
-async def unpin_product(session: AsyncSession, live: LiveSession) -> None:
+async def unpin_product(
+    session: AsyncSession, live: LiveSession, *, room: AfterCommit | None = None
+) -> None:
     _ensure_open(live)
     live.pinned_product_id = None
+    if room is not None:
+        announce.pinned(room, live.id, None)
     await session.commit()
 
 

@@ -99,8 +99,10 @@ class DealClock:
         done = 0
         async with self.db.session() as s:
             for deal_id in await deals.expired_deal_ids(s):
-                if await deals.end_deal(s, deal_id, reason=DealEndReason.EXPIRED):
-                    await announce_deal_end(s, self.publisher(), await deals.get_deal(s, deal_id))
+                publisher = self.publisher()
+                room = publisher.on_commit(s)  # ``deal_ended`` goes out with the commit
+                if await deals.end_deal(s, deal_id, reason=DealEndReason.EXPIRED, room=room):
+                    await publish_deal_stock(s, publisher, await deals.get_deal(s, deal_id))
                     done += 1
             await s.commit()
         return done
