@@ -15,7 +15,7 @@ MONEY_PATH = [
     *sorted((ROOT / "markets").glob("*.py")),
     ROOT / "core" / "money.py",
     ROOT / "catalog" / "service.py",
-    ROOT / "live" / "deals.py",
+    ROOT / "live" / "deals" / "service.py",
     ROOT / "live" / "deals" / "models.py",
 ]
 
