@@ -1,14 +1,16 @@
-"""A room's batches: what one phase of a tick took in, the groups its sockets are written
-in, and the frames (a JSON array of the events' raw bytes, nothing re-encoded) made of them.
+"""A room's batches: what one phase of a tick took in and sends (counters coalesced, chat
+sampled), the groups its sockets are written in, and the frames (a JSON array of the
+events' raw bytes, nothing re-encoded) made of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import structlog
 
-from liveshop.core.events import decode
+from liveshop.core.events import EventType, decode
 from liveshop.realtime.state import Ev
 from liveshop.realtime.wire import Conn
 
@@ -70,3 +72,43 @@ def parse_event(raw: bytes) -> Ev | None:
     except (ValueError, KeyError, TypeError):
         log.warning("unreadable room event dropped", raw=raw[:200])
         return None
+
+
+def select(
+    events: list[Ev], cap: int | None, by_user: Mapping[int, Iterable[Conn]]
+) -> tuple[list[Ev], dict[Conn, list[Ev]], int, int]:
+    """What a batch of ``events`` sends: (events everyone gets, extra events per socket of
+    ``by_user``, how many were left out, how many chat lines the ``cap`` was charged for).
+
+    Counters are coalesced (the latest per key), held comments go to their authors only,
+    and with a ``cap`` viewers' chat is sampled evenly down to it — the hosts' lines never,
+    and each author still gets their own."""
+    last: dict[tuple[Any, ...], int] = {}
+    held: list[int] = []  # the filter held these: their authors' sockets only
+    for i, ev in enumerate(events):
+        if ev.key is not None:
+            last[ev.key] = i
+        elif ev.held:
+            held.append(i)
+    left_out = {i for i, ev in enumerate(events) if ev.key is not None and last[ev.key] != i}
+    left_out.update(held)
+    sampled: list[int] = []
+    charged = 0
+    if cap is not None:
+        chat = [
+            i
+            for i, ev in enumerate(events)
+            if ev.type == EventType.COMMENT and not ev.host and not ev.held
+        ]
+        charged = min(cap, len(chat))
+        if len(chat) > cap:
+            kept = {chat[(k * len(chat)) // cap] for k in range(cap)} if cap else set()
+            sampled = [i for i in chat if i not in kept]
+            left_out.update(sampled)
+    shared = [ev for i, ev in enumerate(events) if i not in left_out]
+    own: dict[Conn, list[Ev]] = {}
+    for i in sorted([*sampled, *held]) if held else sampled:
+        ev = events[i]
+        for conn in by_user.get(ev.author or 0, ()):
+            own.setdefault(conn, []).append(ev)
+    return shared, own, len(left_out), charged

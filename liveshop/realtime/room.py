@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 from collections import deque
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Protocol
 
 import structlog
 
@@ -29,6 +29,7 @@ from liveshop.realtime.batch import (
     batch_payload,
     batch_payload_raw,
     parse_event,
+    select,
 )
 from liveshop.realtime.config import HubConfig
 from liveshop.realtime.publish import room_channel
@@ -212,7 +213,8 @@ class Room:
         self.pending = []
         for ev in events:
             self.state.apply(ev)
-        shared, own, skipped = self._select(events, cap)
+        shared, own, skipped, charged = select(events, cap, self.by_user)
+        self._cap_credit -= charged
         self.batch_index += 1
         ends = self.state.status in CLOSED_STATUSES and any(
             ev.type == EventType.SESSION_ENDED for ev in events
@@ -315,39 +317,6 @@ class Room:
         most = max(1.0, c.comment_cap_per_s * self.tick_s())
         self._cap_credit = min(most, self._cap_credit + c.comment_cap_per_s * period_s)
         return int(self._cap_credit)
-
-    def _select(
-        self, events: list[Ev], cap: int | None
-    ) -> tuple[list[Ev], dict[Conn, list[Ev]], int]:
-        """(events everyone gets, extra events per socket, how many were left out)."""
-        last: dict[tuple[Any, ...], int] = {}
-        held: list[int] = []  # the filter held these: their authors' sockets only
-        for i, ev in enumerate(events):
-            if ev.key is not None:
-                last[ev.key] = i
-            elif ev.held:
-                held.append(i)
-        left_out = {i for i, ev in enumerate(events) if ev.key is not None and last[ev.key] != i}
-        left_out.update(held)
-        sampled: list[int] = []
-        if cap is not None:
-            chat = [
-                i
-                for i, ev in enumerate(events)
-                if ev.type == EventType.COMMENT and not ev.host and not ev.held
-            ]
-            self._cap_credit -= min(cap, len(chat))
-            if len(chat) > cap:
-                kept = {chat[(k * len(chat)) // cap] for k in range(cap)} if cap else set()
-                sampled = [i for i in chat if i not in kept]
-                left_out.update(sampled)
-        shared = [ev for i, ev in enumerate(events) if i not in left_out]
-        own: dict[Conn, list[Ev]] = {}
-        for i in sorted([*sampled, *held]) if held else sampled:
-            ev = events[i]
-            for conn in self.by_user.get(ev.author or 0, ()):
-                own.setdefault(conn, []).append(ev)
-        return shared, own, len(left_out)
 
     async def _run_naive(self) -> None:
         """Benchmark baseline: every event is its own send to every viewer, awaited in turn."""
