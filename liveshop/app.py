@@ -15,6 +15,7 @@ from liveshop.affiliates.router import router as affiliates_router
 from liveshop.catalog.router import router as catalog_router
 from liveshop.chat.filter_router import router as chat_filter_router
 from liveshop.chat.router import router as chat_router
+from liveshop.chat.wiring import install_chat
 from liveshop.core.db import Database
 from liveshop.core.errors import install_error_handlers
 from liveshop.core.logging import configure_logging
@@ -24,10 +25,10 @@ from liveshop.health import router as health_router
 from liveshop.inventory.router import router as inventory_router
 from liveshop.inventory.sweeper import ReservationSweeper
 from liveshop.ledger.router import router as ledger_router
-from liveshop.live.deals_router import router as deals_router
-from liveshop.live.deals_wiring import install_deals
+from liveshop.live.deals.router import router as deals_router
+from liveshop.live.deals.wiring import install_deals
 from liveshop.live.router import router as live_router
-from liveshop.live.wiring import install_live, shutdown_live
+from liveshop.live.wiring import install_live
 from liveshop.markets.router import router as markets_router
 from liveshop.orders.notify import OrderNotifier
 from liveshop.orders.payments.provider import PaymentProvider
@@ -37,6 +38,7 @@ from liveshop.orders.sweeper import UnpaidOrderSweeper
 from liveshop.orders.webhooks import handle_webhook
 from liveshop.payouts.router import router as payouts_router
 from liveshop.promotions.router import router as promotions_router
+from liveshop.realtime.wiring import shutdown_realtime
 from liveshop.video.demo_push import DemoPusher
 from liveshop.video.router import router as video_router
 from liveshop.video.wiring import install_video, start_video, stop_video
@@ -79,7 +81,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         await demo_video.stop()
         await stop_video(app)
         await app.state.deal_clock.stop()
-        await shutdown_live(app)
+        await shutdown_realtime(app)
         await unpaid.stop()
         await sweeper.stop()
         sandbox.cancel_all()
@@ -107,7 +109,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     providers: dict[str, PaymentProvider] = {sandbox.name: sandbox}
     app.state.payment_providers = providers
     install_error_handlers(app)
-    install_live(app, settings, db)
+    hub = install_live(app, settings, db)
+    install_chat(app, hub, db)
     install_video(app, settings, db)
     install_deals(app, db)
     for router in (

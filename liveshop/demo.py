@@ -32,9 +32,9 @@ from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.settings import get_settings
 from liveshop.inventory import service as inventory
-from liveshop.live import deals
 from liveshop.live import service as live
-from liveshop.live.deal_models import DealEndReason
+from liveshop.live.deals import service as deals
+from liveshop.live.deals.models import DealEndReason
 from liveshop.live.models import LiveSession, SessionStatus
 
 DEMO_DOMAIN = "liveshop.demo"

@@ -6,8 +6,8 @@ from liveshop.catalog import models as catalog_models
 from liveshop.chat import models as chat_models
 from liveshop.inventory import models as inventory_models
 from liveshop.ledger import models as ledger_models
-from liveshop.live import deal_models as live_deal_models
 from liveshop.live import models as live_models
+from liveshop.live.deals import models as live_deal_models
 from liveshop.markets import models as markets_models
 from liveshop.orders import models as orders_models
 from liveshop.payouts import models as payouts_models

@@ -8,6 +8,7 @@ the test suite. Calling it again changes nothing.
 from __future__ import annotations
 
 from liveshop.creators import wiring as creators_wiring
+from liveshop.live.deals import wiring as deals_wiring
 
 _installed = False
 
@@ -17,6 +18,7 @@ def install_domain_events() -> None:
     if _installed:
         return
     # One line per subscribing domain, lowest first (each module's ``subscribe()`` is
-    # idempotent). Filled in as domains stop calling upward.
+    # idempotent).
+    deals_wiring.subscribe()
     creators_wiring.subscribe()
     _installed = True

@@ -137,8 +137,8 @@ async def test_demo_has_stock_and_one_show_of_each_kind(db: Database) -> None:
     """Stock for every SKU, once; one live show with a pin and a running deal, one upcoming,
     one replay — and a second load changes none of it."""
     from liveshop.inventory import service as inventory
-    from liveshop.live import deals
     from liveshop.live import service as live
+    from liveshop.live.deals import service as deals
     from liveshop.live.models import SessionStatus
 
     first = await load_demo(db)
@@ -167,7 +167,7 @@ async def test_demo_has_stock_and_one_show_of_each_kind(db: Database) -> None:
 async def test_a_later_load_restarts_an_expired_demo_deal(db: Database) -> None:
     from sqlalchemy import update
 
-    from liveshop.live.deal_models import FlashDeal
+    from liveshop.live.deals.models import FlashDeal
 
     first = await load_demo(db)
     async with db.session() as s:

@@ -25,15 +25,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from liveshop.accounts.deps import AdminPrincipal, CurrentPrincipal, SessionDep
 from liveshop.chat import filters
 from liveshop.chat.filter_rules import TERM_INPUT_MAX, TERM_MAX
+from liveshop.chat.wiring import chat_caches
 from liveshop.core.errors import PROBLEM_RESPONSES
-from liveshop.live.hub import Hub
 
 router = APIRouter(prefix="/api/v1/live/chat-filter", tags=["chat"], responses=PROBLEM_RESPONSES)
-
-
-def _hub(request: Request) -> Hub:
-    hub: Hub = request.app.state.hub
-    return hub
 
 
 RawTerm = Annotated[str, Field(max_length=TERM_INPUT_MAX)]
@@ -176,7 +171,7 @@ async def add_creator_terms(
     added = await filters.add_creator_terms(
         session, creator_id, body.terms, actor_id=principal.user_id
     )
-    await _hub(request).filters.creator_changed(creator_id)
+    await chat_caches(request.app).filters.creator_changed(creator_id)
     return CreatorFilterOut.of(await filters.creator_filter(session, creator_id), added)
 
 
@@ -192,7 +187,7 @@ async def remove_creator_term(
     before stay hidden until unhidden from the moderation log."""
     await filters.ensure_manages_creator(session, principal, creator_id)
     await filters.remove_creator_term(session, creator_id, term_id)
-    await _hub(request).filters.creator_changed(creator_id)
+    await chat_caches(request.app).filters.creator_changed(creator_id)
 
 
 @router.put("/creators/{creator_id}/settings")
@@ -208,7 +203,7 @@ async def set_creator_settings(
     await filters.set_creator_hold_links(
         session, creator_id, body.hold_links, actor_id=principal.user_id
     )
-    await _hub(request).filters.creator_changed(creator_id)
+    await chat_caches(request.app).filters.creator_changed(creator_id)
     return CreatorFilterOut.of(await filters.creator_filter(session, creator_id))
 
 
@@ -233,7 +228,7 @@ async def add_platform_terms(
     added = await filters.add_platform_terms(
         session, body.terms, market=body.market, language=body.language, actor_id=principal.user_id
     )
-    await _hub(request).filters.platform_changed()
+    await chat_caches(request.app).filters.platform_changed()
     return PlatformFilterOut.of(await filters.platform_filter(session), added)
 
 
@@ -243,7 +238,7 @@ async def remove_platform_term(
 ) -> None:
     """Stop holding a platform term (404 ``term-not-found``)."""
     await filters.remove_platform_term(session, term_id)
-    await _hub(request).filters.platform_changed()
+    await chat_caches(request.app).filters.platform_changed()
 
 
 @router.put("/platform/settings")
@@ -255,5 +250,5 @@ async def set_platform_settings(
     await filters.set_platform_hold_links(
         session, body.hold_links, market=body.market, actor_id=principal.user_id
     )
-    await _hub(request).filters.platform_changed()
+    await chat_caches(request.app).filters.platform_changed()
     return PlatformFilterOut.of(await filters.platform_filter(session))

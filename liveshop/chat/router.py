@@ -22,8 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from liveshop.accounts.deps import CurrentPrincipal, SessionDep
 from liveshop.chat import moderation_log, service
 from liveshop.chat.models import REASON_MAX, ActorRole, FilterRule, ModerationAction
+from liveshop.chat.mutes import MuteCache
+from liveshop.chat.wiring import chat_caches
 from liveshop.core.errors import PROBLEM_RESPONSES
-from liveshop.live.hub import Hub
+from liveshop.realtime.hub import Hub
 
 router = APIRouter(prefix="/api/v1/live", tags=["chat"], responses=PROBLEM_RESPONSES)
 
@@ -191,10 +193,9 @@ async def mute_user(
         reason=body.reason,
         hide_comments=body.hide_comments,
     )
-    hub = _hub(request)
-    await hub.mutes.changed(creator_id)
+    await chat_caches(request.app).mutes.changed(creator_id)
     if done.hidden_comment_ids:
-        await hub.publisher.comment_hidden(sid, done.hidden_comment_ids)
+        await _hub(request).publisher.comment_hidden(sid, done.hidden_comment_ids)
     return MutedOut(
         **MuteOut.of(done.mute).model_dump(), hidden_comment_ids=done.hidden_comment_ids
     )
@@ -212,7 +213,7 @@ async def unmute_user(
     live = await service.moderated_session(session, principal, session_id)
     creator_id = live.creator_id
     await service.unmute(session, live, user_id, actor_id=principal.user_id)
-    await _hub(request).mutes.changed(creator_id)
+    await chat_caches(request.app).mutes.changed(creator_id)
 
 
 # --- the moderation log ---------------------------------------------------------------------
@@ -393,13 +394,13 @@ async def moderation_log_of_session(
     return await _log_page(session, principal, filters, limit, offset)
 
 
-async def announce_undo(hub: Hub, done: moderation_log.Undone) -> None:
+async def announce_undo(hub: Hub, mutes: MuteCache, done: moderation_log.Undone) -> None:
     """After an undo committed: the room shows the comment again, or every node forgets the
     creator's mutes."""
     if done.comment is not None:
         await publish_hidden(hub, done.comment)
     if done.undid == ModerationAction.UNMUTE:
-        await hub.mutes.changed(done.creator_id)
+        await mutes.changed(done.creator_id)
 
 
 @router.post("/moderation-log/{entry_id}/undo")
@@ -414,5 +415,5 @@ async def undo_moderation(
     409 ``cannot-undo`` for an unhide or unmute entry, 409 ``nothing-to-undo`` when the comment
     is no longer hidden or the mute no longer in force; 404 ``moderation-entry-not-found``."""
     done = await moderation_log.undo(session, principal, entry_id)
-    await announce_undo(_hub(request), done)
+    await announce_undo(_hub(request), chat_caches(request.app).mutes, done)
     return ModerationEntryOut.of(await moderation_log.get_entry(session, done.entry_id))

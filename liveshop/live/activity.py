@@ -18,11 +18,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert, Update
 
 from liveshop.accounts.models import User
-from liveshop.chat.filter_rules import TERM_MAX, Hit
-from liveshop.chat.models import ActorRole, ModerationAction, ModerationLogEntry
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Unprocessable
 from liveshop.live.models import LiveComment, LiveSession, SessionStatus
+from liveshop.realtime.ports import Hold
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,91 +42,94 @@ async def post_comment(session: AsyncSession, *, session_id: int, user_id: int, 
 
 
 async def post_comments(
-    session: AsyncSession,
-    items: Sequence[tuple[int, int, str]],
-    held: Sequence[Hit | None] | None = None,
+    session: AsyncSession, items: Sequence[tuple[int, int, str]]
 ) -> list[int | None]:
-    """Store many chat lines ``(session_id, user_id, text)`` in one transaction; their ids.
-
-    A line is stored only if its session is live (None in its place otherwise). The counter
-    UPDATE is conditional on ``status = 'live'``, so a line racing with "end session" is
-    either counted and stored, or refused — never half of it. One multi-row INSERT (no ORM
-    unit of work): this runs for every batch of chat in every room. ``held[i]``, when given,
-    is why the automatic filter held line ``i``: it is stored hidden (not counted in the
-    session's comments) and its ``hide`` goes to the moderation log in the same transaction
-    (one more INSERT, only then). Commits.
-    """
-    live: set[int] = set()
-    for session_id, n in _per_session(items, held):
-        result = await session.execute(_count_comments(session_id, n))
-        if getattr(result, "rowcount", 0) == 1:
-            live.add(session_id)
-    rows = _comment_rows(items, live, held)
-    ids = list((await session.execute(_insert_comments(), rows)).scalars()) if rows else []
-    stored = _ids_in_order(items, live, ids)
-    log_rows = _held_log_rows(items, stored, held)
-    if log_rows:
-        await session.execute(insert(ModerationLogEntry), log_rows)
+    """Store many chat lines ``(session_id, user_id, text)`` in one transaction; their ids
+    (None for a line whose session is not live). Commits."""
+    stored = await store_comments(session, items)
     await session.commit()
     return stored
 
 
-def post_comments_sync(
+async def store_comments(
+    session: AsyncSession,
+    items: Sequence[tuple[int, int, str]],
+    hidden: Sequence[bool] | None = None,
+) -> list[int | None]:
+    """Store many chat lines ``(session_id, user_id, text)``; their ids. Does not commit.
+
+    A line is stored only if its session is live (None in its place otherwise). The counter
+    UPDATE is conditional on ``status = 'live'``, so a line racing with "end session" is
+    either counted and stored, or refused — never half of it. One multi-row INSERT (no ORM
+    unit of work): this runs for every batch of chat in every room. ``hidden[i]``: line
+    ``i`` is stored hidden (the chat filter held it) and not counted in the session's
+    comments.
+    """
+    live: set[int] = set()
+    for session_id, n in _per_session(items, hidden):
+        result = await session.execute(_count_comments(session_id, n))
+        if getattr(result, "rowcount", 0) == 1:
+            live.add(session_id)
+    rows = _comment_rows(items, live, hidden)
+    ids = list((await session.execute(_insert_comments(), rows)).scalars()) if rows else []
+    return _ids_in_order(items, live, ids)
+
+
+def store_comments_sync(
     session: Session,
     items: Sequence[tuple[int, int, str]],
-    held: Sequence[Hit | None] | None = None,
+    hidden: Sequence[bool] | None = None,
 ) -> list[int | None]:
-    """``post_comments`` on a synchronous session (the comment writer's SQLite thread)."""
+    """``store_comments`` on a synchronous session (the comment writer's SQLite thread)."""
     live: set[int] = set()
-    for session_id, n in _per_session(items, held):
+    for session_id, n in _per_session(items, hidden):
         result = session.execute(_count_comments(session_id, n))
         if getattr(result, "rowcount", 0) == 1:
             live.add(session_id)
-    rows = _comment_rows(items, live, held)
+    rows = _comment_rows(items, live, hidden)
     ids = list(session.execute(_insert_comments(), rows).scalars()) if rows else []
-    stored = _ids_in_order(items, live, ids)
-    log_rows = _held_log_rows(items, stored, held)
-    if log_rows:
-        session.execute(insert(ModerationLogEntry), log_rows)
-    session.commit()
-    return stored
+    return _ids_in_order(items, live, ids)
 
 
-def _held_log_rows(
-    items: Sequence[tuple[int, int, str]],
-    stored: Sequence[int | None],
-    held: Sequence[Hit | None] | None,
-) -> list[dict[str, Any]]:
-    """The moderation log's entries for the held lines: a ``hide`` by the filter."""
-    if not held or not any(held):
-        return []
-    now = utcnow()
-    return [
-        {
-            "session_id": sid,
-            "actor_id": None,
-            "actor_role": str(ActorRole.FILTER),
-            "action": str(ModerationAction.HIDE),
-            "comment_id": comment_id,
-            "target_user_id": uid,
-            "created_at": now,
-            "filter_rule": hit.rule,
-            "filter_match": hit.match[:TERM_MAX],
-        }
-        for (sid, uid, _), comment_id, hit in zip(items, stored, held, strict=True)
-        if hit is not None and comment_id is not None
-    ]
+def held_flags(held: Sequence[object | None] | None) -> list[bool] | None:
+    """Which lines the filter held (they are stored hidden), from each line's reason."""
+    return [h is not None for h in held] if held and any(h is not None for h in held) else None
+
+
+class SessionComments:
+    """The rooms' comment store (``realtime.ports.CommentStore``): a batch in one
+    transaction, held lines stored hidden. Chat's store adds their moderation log entries."""
+
+    async def store(
+        self,
+        session: AsyncSession,
+        items: Sequence[tuple[int, int, str]],
+        held: Sequence[Hold | None] | None,
+    ) -> list[int | None]:
+        stored = await store_comments(session, items, held_flags(held))
+        await session.commit()
+        return stored
+
+    def store_sync(
+        self,
+        session: Session,
+        items: Sequence[tuple[int, int, str]],
+        held: Sequence[Hold | None] | None,
+    ) -> list[int | None]:
+        stored = store_comments_sync(session, items, held_flags(held))
+        session.commit()
+        return stored
 
 
 def _per_session(
-    items: Sequence[tuple[int, int, str]], held: Sequence[Hit | None] | None
+    items: Sequence[tuple[int, int, str]], hidden: Sequence[bool] | None
 ) -> list[tuple[int, int]]:
     """(session, lines the room's comment count gains): every session with a line (the
     UPDATE also tells whether it is live), counting only lines the filter did not hold —
     spam held for review is not engagement."""
     counted = Counter({session_id: 0 for session_id, _, _ in items})
     counted.update(
-        session_id for i, (session_id, _, _) in enumerate(items) if not held or held[i] is None
+        session_id for i, (session_id, _, _) in enumerate(items) if not hidden or not hidden[i]
     )
     return sorted(counted.items())
 
@@ -142,13 +144,13 @@ def _count_comments(session_id: int, n: int) -> Update:
 
 
 def _comment_rows(
-    items: Sequence[tuple[int, int, str]], live: set[int], held: Sequence[Hit | None] | None
+    items: Sequence[tuple[int, int, str]], live: set[int], hidden: Sequence[bool] | None
 ) -> list[dict[str, Any]]:
     now = utcnow()
-    hidden = [h is not None for h in held] if held else [False] * len(items)
+    flags = hidden or [False] * len(items)
     return [
         {"session_id": sid, "user_id": uid, "text": text, "hidden": hide, "created_at": now}
-        for (sid, uid, text), hide in zip(items, hidden, strict=True)
+        for (sid, uid, text), hide in zip(items, flags, strict=True)
         if sid in live
     ]
 

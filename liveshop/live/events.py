@@ -1,7 +1,9 @@
 """Domain events the live domain announces (see ``liveshop.core.domain_events``).
 
 Live sits below the creator economy and never calls it: settling a session's creator fees
-when it ends is a handler subscribed to :class:`SessionEnded`.
+when it ends is a handler subscribed to :class:`SessionEnded`. Within live, the session rules
+(``service``) sit below flash deals (``deals``), which end a closed room's running deal in a
+handler subscribed to :class:`SessionClosed`.
 """
 
 from __future__ import annotations
@@ -10,6 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from liveshop.core.domain_events import DomainEvent
+
+
+@dataclass(frozen=True, slots=True)
+class SessionClosed(DomainEvent):
+    """A live session ended or was cancelled: its room sells nothing more.
+
+    Announced after the status change has committed and before :class:`SessionEnded`; a
+    handler commits its own work (a running flash deal ends, its unsold units back on sale).
+    """
+
+    live_session_id: int
 
 
 @dataclass(frozen=True, slots=True)

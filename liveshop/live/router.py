@@ -1,6 +1,7 @@
-"""Live sessions over HTTP (the room itself is the WebSocket in ``ws.py``).
+"""Live sessions over HTTP (the room itself is the WebSocket in ``realtime.ws``).
 
-Room events go out after the transaction commits (see ``publish.py``).
+Room events are queued in the service's transaction and go out with its commit (see
+``live.announce``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.accounts.deps import CreatorPrincipal, CurrentPrincipal, MaybePrincipal, SessionDep
 from liveshop.core.errors import PROBLEM_RESPONSES
 from liveshop.live import service
-from liveshop.live.hub import Hub
 from liveshop.live.models import LiveSession, SessionStatus
 from liveshop.live.schemas import (
     MarketCode,
@@ -28,7 +28,9 @@ from liveshop.live.schemas import (
     SessionPage,
     ShowcaseIn,
 )
-from liveshop.live.ws import ws_router
+from liveshop.realtime.hub import Hub
+from liveshop.realtime.publish import AfterCommit
+from liveshop.realtime.ws import ws_router
 
 http = APIRouter(prefix="/api/v1/live", tags=["live"], responses=PROBLEM_RESPONSES)
 
@@ -44,6 +46,14 @@ HubDep = Annotated[Hub, Depends(_hub)]
 class PinOut(BaseModel):
     pinned: RoomProductOut | None
     seq: int
+
+
+def _sent(room: AfterCommit) -> int:
+    """The seq of the event the service's commit published."""
+    seq = room.last_seq
+    if seq is None:
+        raise RuntimeError("the room event did not go out")
+    return seq
 
 
 async def _detail(session: AsyncSession, live: LiveSession) -> SessionDetailOut:
@@ -105,8 +115,8 @@ async def start_session(
     """Go live (creator or admin). 409 unless the session is scheduled."""
     live = await service.get_session(session, session_id)
     service.ensure_owner(principal, live)
-    live = await service.transition(session, live, SessionStatus.LIVE)
-    await hub.publisher.session_started(live.id, at=live.actual_start)
+    room = hub.publisher.on_commit(session)
+    live = await service.transition(session, live, SessionStatus.LIVE, room=room)
     return SessionOut.of(live)
 
 
@@ -117,8 +127,8 @@ async def end_session(
     """End a live session: viewers get ``session_ended``; audience stats become final."""
     live = await service.get_session(session, session_id)
     service.ensure_owner(principal, live)
-    live = await service.transition(session, live, SessionStatus.ENDED)
-    await hub.publisher.session_ended(live.id, status=live.status, at=live.actual_end)
+    room = hub.publisher.on_commit(session)
+    live = await service.transition(session, live, SessionStatus.ENDED, room=room)
     await hub.save_stats(live.id, session=session)
     await session.refresh(live)
     return SessionOut.of(live)
@@ -131,8 +141,8 @@ async def cancel_session(
     """Call off a scheduled session. 409 once it is live (end it instead)."""
     live = await service.get_session(session, session_id)
     service.ensure_owner(principal, live)
-    live = await service.transition(session, live, SessionStatus.CANCELLED)
-    await hub.publisher.session_ended(live.id, status=live.status, at=None)
+    room = hub.publisher.on_commit(session)
+    live = await service.transition(session, live, SessionStatus.CANCELLED, room=room)
     return SessionOut.of(live)
 
 
@@ -147,10 +157,8 @@ async def set_showcase(
     """Replace the showcase (creator). A pinned product left out is unpinned."""
     live = await service.get_session(session, session_id)
     service.ensure_owner(principal, live)
-    was_pinned = live.pinned_product_id
-    await service.set_showcase(session, live, body.product_ids)
-    if was_pinned is not None and live.pinned_product_id is None:
-        await hub.publisher.pin(live.id, None)
+    room = hub.publisher.on_commit(session)
+    await service.set_showcase(session, live, body.product_ids, room=room)
     return await _detail(session, live)
 
 
@@ -161,9 +169,9 @@ async def pin(
     """Pin a showcase product (creator or their moderator): every viewer gets a ``pin``."""
     live = await service.get_session(session, session_id)
     await service.ensure_can_control(session, principal, live)
-    product = await service.pin_product(session, live, body.product_id)
-    seq = await hub.publisher.pin(live.id, product)
-    return PinOut(pinned=RoomProductOut.of(product), seq=seq)
+    room = hub.publisher.on_commit(session)
+    product = await service.pin_product(session, live, body.product_id, room=room)
+    return PinOut(pinned=RoomProductOut.of(product), seq=_sent(room))
 
 
 @http.post("/sessions/{session_id}/unpin")
@@ -172,9 +180,9 @@ async def unpin(
 ) -> PinOut:
     live = await service.get_session(session, session_id)
     await service.ensure_can_control(session, principal, live)
-    await service.unpin_product(session, live)
-    seq = await hub.publisher.pin(live.id, None)
-    return PinOut(pinned=None, seq=seq)
+    room = hub.publisher.on_commit(session)
+    await service.unpin_product(session, live, room=room)
+    return PinOut(pinned=None, seq=_sent(room))
 
 
 @http.get("/moderators")

@@ -1,8 +1,9 @@
 """Live sessions: schedule, showcase, go live, end; who may control a session; pins.
 
-Every public function here that changes something is one transaction and commits; the
-router publishes the matching room event only after the commit, so a viewer never sees a
-pin (or a start) that the database does not have.
+Every public function here that changes something is one transaction and commits. Given
+the room's ``AfterCommit`` (``room=``), it queues the matching room event inside that
+transaction (``live.announce``): the event goes out with the commit and never without it,
+so a viewer never sees a pin (or a start) that the database does not have.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from liveshop.affiliates.rates import ensure_showcasable
 from liveshop.core import domain_events
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from liveshop.live import announce
 from liveshop.live.catalog_view import ProductSummary, product_summary, product_with_stock
-from liveshop.live.events import SessionEnded
+from liveshop.live.events import SessionClosed, SessionEnded
 from liveshop.live.models import (
     OPEN_STATUSES,
     SESSION_TRANSITIONS,
@@ -30,6 +32,7 @@ from liveshop.live.models import (
     ShowcaseItem,
 )
 from liveshop.markets.service import ensure_sellable
+from liveshop.realtime.publish import AfterCommit
 
 MAX_SHOWCASE = 100
 SCHEDULE_SLACK = timedelta(minutes=5)  # "now" from a slow clock is not "in the past"
@@ -220,9 +223,14 @@ def _ensure_open(live: LiveSession) -> None:
 
 
 async def set_showcase(
-    session: AsyncSession, live: LiveSession, product_ids: Sequence[int]
+    session: AsyncSession,
+    live: LiveSession,
+    product_ids: Sequence[int],
+    *,
+    room: AfterCommit | None = None,
 ) -> list[int]:
-    """Replace the showcase. A pinned product that leaves the showcase is unpinned.
+    """Replace the showcase. A pinned product that leaves the showcase is unpinned (the
+    ``pin`` event, queued on ``room``, goes out with the commit).
 
     A product the showcase did not hold yet needs an affiliate plan that covers it for the
     session's creator now (422 ``no-affiliate-plan``); one already there may stay after its
@@ -240,6 +248,8 @@ async def set_showcase(
     )
     if live.pinned_product_id is not None and live.pinned_product_id not in wanted:
         live.pinned_product_id = None
+        if room is not None:
+            announce.pinned(room, live.id, None)
     await session.commit()
     return wanted
 
@@ -247,11 +257,14 @@ async def set_showcase(
 # --- going live -----------------------------------------------------------------------
 
 
-async def transition(session: AsyncSession, live: LiveSession, to: SessionStatus) -> LiveSession:
+async def transition(
+    session: AsyncSession, live: LiveSession, to: SessionStatus, *, room: AfterCommit | None = None
+) -> LiveSession:
     """Move along scheduled → live → ended (or scheduled → cancelled); 409 otherwise.
 
     The UPDATE is conditional on the status read, so two concurrent "start" requests
-    cannot both succeed.
+    cannot both succeed. Given ``room``, the room's ``session_started``/``session_ended``
+    goes out with the commit of the change.
     """
     current = SessionStatus(live.status)
     if to not in SESSION_TRANSITIONS[current]:
@@ -280,6 +293,8 @@ async def transition(session: AsyncSession, live: LiveSession, to: SessionStatus
             code="illegal-session-transition",
             session_id=live.id,
         )
+    if room is not None:
+        announce.status_changed(room, live.id, to, now)
     await session.commit()
     await session.refresh(live)
     if to in (SessionStatus.ENDED, SessionStatus.CANCELLED):
@@ -288,16 +303,11 @@ async def transition(session: AsyncSession, live: LiveSession, to: SessionStatus
 
 
 async def _after_close(session: AsyncSession, live: LiveSession) -> None:
-    """A closed room sells nothing more: its flash deal ends (units back on sale), and an
-    ended one is announced (``SessionEnded``: the creator economy settles the creator's base
-    fee and bonuses, idempotently; an admin can re-run it)."""
-    from liveshop.live.deal_models import DealEndReason
-    from liveshop.live.deals import active_deal, end_deal
-
+    """A closed room sells nothing more (``SessionClosed``: its flash deal ends, units back on
+    sale), and an ended one is announced (``SessionEnded``: the creator economy settles the
+    creator's base fee and bonuses, idempotently; an admin can re-run it)."""
     session_id = live.id
-    running = await active_deal(session, session_id)
-    if running is not None:
-        await end_deal(session, running.deal.id, reason=DealEndReason.ENDED_EARLY)
+    await domain_events.announce(session, SessionClosed(live_session_id=session_id))
     if live.status == SessionStatus.ENDED:
         try:
             await domain_events.announce(
@@ -320,8 +330,11 @@ async def _after_close(session: AsyncSession, live: LiveSession) -> None:
 # --- pins -----------------------------------------------------------------------------
 
 
-async def pin_product(session: AsyncSession, live: LiveSession, product_id: int) -> ProductSummary:
-    """Pin a showcase product; returns it with price and live stock for the pin event."""
+async def pin_product(
+    session: AsyncSession, live: LiveSession, product_id: int, *, room: AfterCommit | None = None
+) -> ProductSummary:
+    """Pin a showcase product; returns it with price and live stock. Given ``room``, the
+    ``pin`` event goes out with the commit."""
     _ensure_open(live)
     if product_id not in await showcase_ids(session, live.id):
         raise Unprocessable(
@@ -337,13 +350,19 @@ async def pin_product(session: AsyncSession, live: LiveSession, product_id: int)
             product_id=product_id,
         )
     live.pinned_product_id = product_id
+    if room is not None:
+        announce.pinned(room, live.id, summary)
     await session.commit()
     return summary
 
 
-async def unpin_product(session: AsyncSession, live: LiveSession) -> None:
+async def unpin_product(
+    session: AsyncSession, live: LiveSession, *, room: AfterCommit | None = None
+) -> None:
     _ensure_open(live)
     live.pinned_product_id = None
+    if room is not None:
+        announce.pinned(room, live.id, None)
     await session.commit()
 
 

@@ -1,36 +1,29 @@
-"""Plugging the live rooms into an app: broker, hub, the transport capture, shutdown."""
+"""Plugging the live sessions into the realtime engine: the hub gets the session domain's
+room directory and comment store."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from liveshop.core.broker import Broker, make_broker
 from liveshop.core.db import Database
 from liveshop.core.settings import Settings
-from liveshop.live.config import HubConfig
-from liveshop.live.hub import Hub
-from liveshop.live.wire import CaptureWebSocketProtocol
+from liveshop.live.activity import SessionComments
+from liveshop.live.room_directory import LiveRoomDirectory
+from liveshop.realtime.config import HubConfig
+from liveshop.realtime.hub import Hub
+from liveshop.realtime.wiring import install_realtime
 
 
 def install_live(
     app: FastAPI, settings: Settings, db: Database, *, config: HubConfig | None = None
 ) -> Hub:
-    """Create the broker (``LIVESHOP_BROKER_URL``) and hub at app creation.
-
-    Nothing connects or starts here: the Redis client connects on first use and a room's
-    tasks start when its first viewer joins, so apps driven without a lifespan (tests over
-    ASGI) can still publish events.
-    """
-    broker: Broker = make_broker(settings.broker_url)
-    hub = Hub(broker, db, config)
-    app.state.broker = broker
-    app.state.hub = hub
-    app.add_middleware(CaptureWebSocketProtocol)
-    return hub
-
-
-async def shutdown_live(app: FastAPI) -> None:
-    hub: Hub | None = getattr(app.state, "hub", None)
-    if hub is not None:
-        await hub.close()
-        await hub.broker.close()
+    """The node's hub (broker, rooms, the room socket's transport capture), its rooms
+    answered for by the live sessions. Chat's checks are handed in by ``install_chat``."""
+    return install_realtime(
+        app,
+        settings,
+        db,
+        directory=LiveRoomDirectory(db),
+        store=SessionComments(),
+        config=config,
+    )

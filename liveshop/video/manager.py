@@ -25,8 +25,8 @@ from liveshop.core.events import EventType, now_ms
 from liveshop.core.settings import Settings
 from liveshop.core.tasks import stop_if_cancelled
 from liveshop.live import service as live_service
-from liveshop.live.hub import Hub
 from liveshop.live.models import SessionStatus
+from liveshop.realtime.hub import Hub
 from liveshop.video import ingest
 from liveshop.video.hls import POSTER, Recording
 from liveshop.video.models import StreamState, TimelineKind, VideoStream

@@ -1,6 +1,6 @@
 """The shoppable replay timeline: what was on screen, at which offset into the video.
 
-Events come from the live room's own channel on the broker (``liveshop.live.publish``
+Events come from the live room's own channel on the broker (``liveshop.realtime.publish``
 publishes every pin, deal and purchase there once, whichever node it happens on), so
 listening needs no change to the live domain: ``TimelineRecorder`` subscribes while a
 session has video, queues the raw events (a broker callback must not block) and one task
@@ -27,7 +27,7 @@ from liveshop.core.broker import Broker, Subscription
 from liveshop.core.db import Database
 from liveshop.core.events import EventType, decode, now_ms
 from liveshop.core.tasks import stop_if_cancelled
-from liveshop.live.publish import room_channel
+from liveshop.realtime.publish import room_channel
 from liveshop.video.models import TimelineEntry, TimelineKind, VideoStream
 
 log = structlog.get_logger("liveshop.video.timeline")

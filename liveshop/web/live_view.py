@@ -19,9 +19,9 @@ from liveshop.catalog import service as catalog
 from liveshop.catalog.models import Product, Shop
 from liveshop.catalog.search import ProductQuery, search_products
 from liveshop.core.errors import NotFound
-from liveshop.live import deals
 from liveshop.live import service as live
 from liveshop.live.catalog_view import ProductSummary
+from liveshop.live.deals import service as deals
 from liveshop.live.models import LiveSession, SessionStatus
 from liveshop.markets.models import Market
 from liveshop.markets.service import display_price

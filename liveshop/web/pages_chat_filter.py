@@ -22,8 +22,8 @@ from liveshop.accounts.deps import AdminPrincipal, CurrentPrincipal, SessionDep
 from liveshop.accounts.service import get_user
 from liveshop.chat import filters
 from liveshop.chat.filter_rules import TERM_MAX
+from liveshop.chat.wiring import chat_caches
 from liveshop.core.errors import Forbidden
-from liveshop.live.hub import Hub
 from liveshop.markets.service import list_markets
 from liveshop.web.flash import redirect
 from liveshop.web.routing import page_router
@@ -35,11 +35,6 @@ STUDIO = "/studio/chat-filter"
 ADMIN = "/admin/chat-filter"
 BOX_MAX = 100 * 102  # the terms box: ADD_MAX terms of up to 100 characters, separated
 TermsBox = Annotated[str, Form(max_length=BOX_MAX)]
-
-
-def _hub(request: Request) -> Hub:
-    hub: Hub = request.app.state.hub
-    return hub
 
 
 def _added_text(added: list[str], asked: int) -> str:
@@ -109,7 +104,7 @@ async def studio_add_terms(
     await filters.ensure_manages_creator(session, principal, creator)
     asked = filters.split_terms(terms)
     added = await filters.add_creator_terms(session, creator, asked, actor_id=principal.user_id)
-    await _hub(request).filters.creator_changed(creator)
+    await chat_caches(request.app).filters.creator_changed(creator)
     text = _added_text(added, len(set(asked)))
     return redirect(_studio(creator, principal.user_id, "terms"), flash=("success", text))
 
@@ -124,7 +119,7 @@ async def studio_remove_term(
 ) -> Response:
     await filters.ensure_manages_creator(session, principal, creator)
     term = await filters.remove_creator_term(session, creator, term_id)
-    await _hub(request).filters.creator_changed(creator)
+    await chat_caches(request.app).filters.creator_changed(creator)
     return redirect(
         _studio(creator, principal.user_id, "terms"),
         flash=("info", f"“{term}” is no longer held."),
@@ -141,7 +136,7 @@ async def studio_settings(
 ) -> Response:
     await filters.ensure_manages_creator(session, principal, creator)
     await filters.set_creator_hold_links(session, creator, hold_links, actor_id=principal.user_id)
-    await _hub(request).filters.creator_changed(creator)
+    await chat_caches(request.app).filters.creator_changed(creator)
     text = (
         "Comments with links, e-mail addresses or phone numbers are now held."
         if hold_links
@@ -190,7 +185,7 @@ async def admin_add_terms(
         language=value if kind == "language" else None,
         actor_id=principal.user_id,
     )
-    await _hub(request).filters.platform_changed()
+    await chat_caches(request.app).filters.platform_changed()
     return redirect(f"{ADMIN}#terms", flash=("success", _added_text(added, len(set(asked)))))
 
 
@@ -199,7 +194,7 @@ async def admin_remove_term(
     term_id: int, request: Request, session: SessionDep, _: AdminPrincipal
 ) -> Response:
     term = await filters.remove_platform_term(session, term_id)
-    await _hub(request).filters.platform_changed()
+    await chat_caches(request.app).filters.platform_changed()
     return redirect(f"{ADMIN}#terms", flash=("info", f"“{term}” is no longer held."))
 
 
@@ -214,7 +209,7 @@ async def admin_settings(
     await filters.set_platform_hold_links(
         session, hold_links, market=market or None, actor_id=principal.user_id
     )
-    await _hub(request).filters.platform_changed()
+    await chat_caches(request.app).filters.platform_changed()
     where = f"in {market.upper()}" if market else "in every market"
     text = f"Links are {'now' if hold_links else 'no longer'} held {where}."
     return redirect(f"{ADMIN}#links", flash=("success", text))

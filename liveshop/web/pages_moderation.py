@@ -24,12 +24,13 @@ from liveshop.accounts.deps import CurrentPrincipal, SessionDep
 from liveshop.chat import moderation_log as log
 from liveshop.chat.models import ModerationAction
 from liveshop.chat.router import announce_undo
+from liveshop.chat.wiring import chat_caches
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Unprocessable
 from liveshop.live import service as live
-from liveshop.live.hub import Hub
 from liveshop.live.models import LiveSession, SessionStatus
 from liveshop.markets.service import list_markets
+from liveshop.realtime.hub import Hub
 from liveshop.web.charts import Bar, bar_chart
 from liveshop.web.flash import redirect
 from liveshop.web.routing import page_router
@@ -244,7 +245,7 @@ async def undo(
     """Unhide the entry's comment or lift its mute, then back to the log where it was."""
     entry = await log.get_entry(session, entry_id)
     done = await log.undo(session, principal, entry_id)
-    await announce_undo(_hub(request), done)
+    await announce_undo(_hub(request), chat_caches(request.app).mutes, done)
     name = entry.target_name or "The viewer"
     if done.undid == ModerationAction.UNHIDE:
         text = f"{name}'s comment is visible again."

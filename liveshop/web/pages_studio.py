@@ -27,14 +27,14 @@ from liveshop.chat import service as chat
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import NotFound, Unprocessable
 from liveshop.creators import earnings
-from liveshop.live import deals
 from liveshop.live import service as live
-from liveshop.live.deal_models import DealEndReason
-from liveshop.live.deals_router import announce_deal_end, publish_deal_stock
-from liveshop.live.hub import Hub
+from liveshop.live.deals import service as deals
+from liveshop.live.deals.models import DealEndReason
+from liveshop.live.deals.router import publish_deal_stock
 from liveshop.live.models import TITLE_MAX, LiveSession, SessionStatus
 from liveshop.markets.models import Market
 from liveshop.markets.service import display_price, ensure_sellable, get_market
+from liveshop.realtime.hub import Hub
 from liveshop.web import earnings_view, live_view
 from liveshop.web.flash import redirect
 from liveshop.web.money_input import example_amount, parse_money
@@ -181,8 +181,8 @@ async def go_live(
     session_id: int, request: Request, session: SessionDep, principal: CreatorPrincipal
 ) -> Response:
     found = await _own(session, principal, session_id)
-    found = await live.transition(session, found, SessionStatus.LIVE)
-    await _hub(request).publisher.session_started(found.id, at=found.actual_start)
+    room = _hub(request).publisher.on_commit(session)
+    found = await live.transition(session, found, SessionStatus.LIVE, room=room)
     return redirect(_back(session_id), flash=("success", "You are live."))
 
 
@@ -192,9 +192,9 @@ async def end_show(
 ) -> Response:
     """Like the API's end: viewers get ``session_ended``; the audience stats become final."""
     found = await _own(session, principal, session_id)
-    found = await live.transition(session, found, SessionStatus.ENDED)
     hub = _hub(request)
-    await hub.publisher.session_ended(found.id, status=found.status, at=found.actual_end)
+    room = hub.publisher.on_commit(session)
+    found = await live.transition(session, found, SessionStatus.ENDED, room=room)
     await hub.save_stats(found.id, session=session)
     return redirect(_back(session_id), flash=("info", "The show has ended."))
 
@@ -204,8 +204,8 @@ async def cancel_show(
     session_id: int, request: Request, session: SessionDep, principal: CreatorPrincipal
 ) -> Response:
     found = await _own(session, principal, session_id)
-    found = await live.transition(session, found, SessionStatus.CANCELLED)
-    await _hub(request).publisher.session_ended(found.id, status=found.status, at=None)
+    room = _hub(request).publisher.on_commit(session)
+    found = await live.transition(session, found, SessionStatus.CANCELLED, room=room)
     return redirect("/studio", flash=("info", f"“{found.title}” is cancelled."))
 
 
@@ -218,8 +218,8 @@ async def pin(
     product_id: ProductId,
 ) -> Response:
     found = await _own(session, principal, session_id)
-    product = await live.pin_product(session, found, product_id)
-    await _hub(request).publisher.pin(found.id, product)
+    room = _hub(request).publisher.on_commit(session)
+    product = await live.pin_product(session, found, product_id, room=room)
     return redirect(_back(session_id, "showcase"), flash=("success", f"Pinned {product.title}."))
 
 
@@ -228,8 +228,8 @@ async def unpin(
     session_id: int, request: Request, session: SessionDep, principal: CreatorPrincipal
 ) -> Response:
     found = await _own(session, principal, session_id)
-    await live.unpin_product(session, found)
-    await _hub(request).publisher.pin(found.id, None)
+    room = _hub(request).publisher.on_commit(session)
+    await live.unpin_product(session, found, room=room)
     return redirect(_back(session_id, "showcase"), flash=("info", "Nothing is pinned now."))
 
 
@@ -249,6 +249,7 @@ async def start_deal(
     if sku_id not in {sku.sku_id for p in await live.showcase(session, found) for sku in p.skus}:
         raise NotFound("that SKU is not in this show's showcase", code="sku-not-in-showcase")
     market = await get_market(session, found.market_code)
+    publisher = _hub(request).publisher
     view = await deals.start_deal(
         session,
         found,
@@ -257,19 +258,9 @@ async def start_deal(
         units=units,
         duration=timedelta(minutes=minutes),
         actor_id=principal.user_id,
+        room=publisher.on_commit(session),
     )
-    deal, publisher = view.deal, _hub(request).publisher
-    await publisher.deal_started(
-        found.id,
-        deal_id=deal.id,
-        product_id=deal.product_id,
-        sku_id=deal.sku_id,
-        price_minor=deal.price_minor,
-        currency=deal.currency,
-        units=deal.units,
-        ends_at=deal.ends_at,
-        regular_price_minor=deal.regular_price_minor,
-    )
+    deal = view.deal
     await publish_deal_stock(session, publisher, deal)
     text = f"Flash deal on: {deal.units} at {display_price(market, deal.price_minor)}."
     return redirect(_back(session_id, "deal"), flash=("success", text))
@@ -287,7 +278,8 @@ async def end_deal(
     deal = await deals.get_deal(session, deal_id)
     if deal.session_id != found.id:
         raise NotFound(f"flash deal {deal_id} does not exist", code="deal-not-found")
-    if await deals.end_deal(session, deal_id, reason=DealEndReason.ENDED_EARLY) is not None:
-        ended = await deals.get_deal(session, deal_id)
-        await announce_deal_end(session, _hub(request).publisher, ended)
+    publisher = _hub(request).publisher
+    room = publisher.on_commit(session)  # ``deal_ended`` goes out with the commit
+    if await deals.end_deal(session, deal_id, reason=DealEndReason.ENDED_EARLY, room=room):
+        await publish_deal_stock(session, publisher, await deals.get_deal(session, deal_id))
     return redirect(_back(session_id, "deal"), flash=("info", "The flash deal has ended."))

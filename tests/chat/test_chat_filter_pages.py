@@ -178,14 +178,14 @@ async def test_the_admin_page(
 async def test_the_moderation_log_page_shows_what_the_filter_held(
     client: httpx.AsyncClient, make_actor: MakeActor, db: Database
 ) -> None:
+    from liveshop.chat import held_comments
     from liveshop.chat.filter_rules import Hit
-    from liveshop.live import activity
     from tests.live.helpers import new_session
 
     creator, viewer = await make_actor(Role.CREATOR, name="Mia"), await make_actor(name="Duc")
     sid = (await new_session(client, creator, [], start=True))["id"]
     async with db.session() as s:
-        await activity.post_comments(
+        await held_comments.post_comments(
             s,
             [(sid, viewer.id, "total scam"), (sid, viewer.id, "call 0912 345 678")],
             [Hit("creator_term", "scam"), Hit("link", "phone")],

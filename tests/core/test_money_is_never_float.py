@@ -15,8 +15,8 @@ MONEY_PATH = [
     *sorted((ROOT / "markets").glob("*.py")),
     ROOT / "core" / "money.py",
     ROOT / "catalog" / "service.py",
-    ROOT / "live" / "deals.py",
-    ROOT / "live" / "deal_models.py",
+    ROOT / "live" / "deals" / "service.py",
+    ROOT / "live" / "deals" / "models.py",
 ]
 
 

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from liveshop.inventory.sweeper import ReservationSweeper
-from liveshop.live.deals_wiring import DealClock
+from liveshop.live.deals.wiring import DealClock
 
 
 class Database:  # only what the loops hand to the code patched below

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from liveshop.app import create_app
 from liveshop.core.db import Database
 from liveshop.core.settings import Settings
-from liveshop.live.config import HubConfig
+from liveshop.realtime.config import HubConfig
 
 # Fast chores so viewer counts show up within a test's patience; no room lingers.
 FAST = {"viewers_interval_s": 0.1, "idle_room_grace_s": 0.2, "stats_interval_s": 0.2}

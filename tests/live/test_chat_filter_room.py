@@ -16,7 +16,7 @@ from liveshop.accounts.models import Role
 from liveshop.core.db import Database
 from liveshop.core.events import dumps
 from liveshop.live.models import LiveComment, LiveSession
-from liveshop.live.state import Ev, RoomState
+from liveshop.realtime.state import Ev, RoomState
 from tests.conftest import redis_broker_url
 from tests.live.conftest import Serve, live_app
 from tests.live.helpers import RoomClient, eventually, new_session
@@ -157,7 +157,7 @@ async def test_a_new_term_holds_on_the_other_node(
         await watcher.until("comment", text="is this fake leather")
 
         await _block(http, creator, "fake")  # over HTTP on node A
-        cache = node_b.state.hub.filters
+        cache = node_b.state.chat.filters
 
         async def b_knows() -> bool:  # B's cached answer changes once the news arrives
             return await cache.check(creator.id, "GB", "fake") is not None

@@ -12,7 +12,7 @@ import httpx
 from liveshop.accounts.models import Role
 from liveshop.core.db import Database
 from liveshop.core.events import dumps
-from liveshop.live.state import Ev, RoomState
+from liveshop.realtime.state import Ev, RoomState
 from tests.conftest import redis_broker_url
 from tests.live.conftest import Serve, live_app
 from tests.live.helpers import RoomClient, eventually, new_session
@@ -106,7 +106,7 @@ async def test_a_mute_on_one_node_holds_on_the_other(
         await watcher.until("comment", text="hi from B")
 
         await _mute(http, sid, creator, buyer)  # over HTTP on node A
-        mutes = node_b.state.hub.mutes
+        mutes = node_b.state.chat.mutes
 
         async def b_knows() -> bool:  # B's cached answer changes once the news arrives
             return await mutes.check(creator.id, buyer.id) is not None

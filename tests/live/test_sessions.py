@@ -337,12 +337,13 @@ async def test_comments_only_while_live_and_sales_add_up(
 async def test_comments_are_stored_in_batches_only_for_live_sessions(
     client: httpx.AsyncClient, make_actor: MakeActor, db: Database
 ) -> None:
-    from liveshop.live.comment_writer import CommentWriter
+    from liveshop.live.activity import SessionComments
+    from liveshop.realtime.comment_writer import CommentWriter
 
     creator, buyer = await make_actor(Role.CREATOR), await make_actor(Role.BUYER)
     live_id = (await new_session(client, creator, [], start=True))["id"]
     waiting_id = (await new_session(client, creator, []))["id"]
-    writer = CommentWriter(db)
+    writer = CommentWriter(db, SessionComments())
     try:
         results = await asyncio.gather(
             *(

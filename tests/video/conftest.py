@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from liveshop.app import create_app
 from liveshop.core.db import Database
 from liveshop.core.settings import Settings
-from liveshop.live.wiring import shutdown_live
+from liveshop.realtime.wiring import shutdown_realtime
 from liveshop.video.provider import callback_secret
 from tests.video.helpers import video_dir
 
@@ -39,7 +39,7 @@ async def video_app(db: Database) -> AsyncIterator[FastAPI]:
         yield app
     finally:
         await app.state.video.stop()
-        await shutdown_live(app)
+        await shutdown_realtime(app)
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -17,7 +17,7 @@ from liveshop.accounts.models import Role
 from liveshop.app import create_app
 from liveshop.core.db import Database
 from liveshop.core.settings import Settings
-from liveshop.live.wiring import shutdown_live
+from liveshop.realtime.wiring import shutdown_realtime
 from liveshop.video.placeholder import PLACEHOLDER_JPEG
 from liveshop.video.provider import callback_secret
 from tests.support import MakeActor, assert_problem
@@ -222,7 +222,7 @@ async def test_external_provider_points_players_at_the_cdn(
         assert "on_publish_done " in text and "notify_method post;" in text
     finally:
         await app.state.video.stop()
-        await shutdown_live(app)
+        await shutdown_realtime(app)
         shutil.rmtree(root, ignore_errors=True)
 
 

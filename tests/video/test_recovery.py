@@ -12,7 +12,7 @@ from liveshop.app import create_app
 from liveshop.core.db import Database
 from liveshop.live import service as live_service
 from liveshop.live.models import SessionStatus
-from liveshop.live.wiring import shutdown_live
+from liveshop.realtime.wiring import shutdown_realtime
 from tests.support import MakeActor
 from tests.video.conftest import GRACE_S, nginx_calls
 from tests.video.helpers import eventually, new_key, product, session
@@ -63,4 +63,4 @@ async def test_a_restart_ends_what_lost_its_encoder_and_finishes_what_ended(
                 assert (await video(sid))["session_status"] == "ended"
     finally:
         await again.state.video.stop()
-        await shutdown_live(again)
+        await shutdown_realtime(again)

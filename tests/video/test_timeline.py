@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from liveshop.accounts.models import Role
 from liveshop.core.clock import utcnow
-from liveshop.live.publish import room_publisher
+from liveshop.realtime.publish import room_publisher
 from tests.support import MakeActor, assert_problem
 from tests.video.conftest import nginx_calls
 from tests.video.helpers import eventually, new_key, product, session

@@ -15,8 +15,8 @@ from liveshop.affiliates import plans
 from liveshop.affiliates.models import PlanKind
 from liveshop.catalog.products import get_product
 from liveshop.core.db import Database
-from liveshop.live import deals
 from liveshop.live import service as live
+from liveshop.live.deals import service as deals
 from liveshop.live.models import SessionStatus
 from tests.support import Actor, MakeActor
 from tests.web.test_pages import csrf_of, make_product, page_login

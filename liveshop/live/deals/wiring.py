@@ -1,4 +1,4 @@
-"""What the room does when orders are paid, and the deal clock."""
+"""What the room does when orders are paid, the deal clock, and a closed room's deal."""
 
 from __future__ import annotations
 
@@ -8,17 +8,34 @@ from collections.abc import Callable
 
 import structlog
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from liveshop.core import domain_events
 from liveshop.core.db import Database
 from liveshop.core.tasks import stop_if_cancelled
 from liveshop.inventory import service as inventory
-from liveshop.live import activity, deals
-from liveshop.live.deal_models import DealEndReason
-from liveshop.live.deals_router import announce_deal_end, publish_deal_stock
-from liveshop.live.publish import RoomPublisher, room_publisher
+from liveshop.live import activity
+from liveshop.live.deals import service as deals
+from liveshop.live.deals.models import DealEndReason
+from liveshop.live.deals.router import announce_deal_end, publish_deal_stock
+from liveshop.live.events import SessionClosed
 from liveshop.orders.notify import OrderNotifier, OrderPaid
+from liveshop.realtime.publish import RoomPublisher, room_publisher
 
 log = structlog.get_logger("liveshop.live.deals")
+
+
+async def end_closed_rooms_deal(session: AsyncSession, event: SessionClosed) -> None:
+    """A closed room sells nothing more: its running flash deal ends early (unsold units
+    back on sale; no room event — ``session_ended`` closes the room)."""
+    running = await deals.active_deal(session, event.live_session_id)
+    if running is not None:
+        await deals.end_deal(session, running.deal.id, reason=DealEndReason.ENDED_EARLY)
+
+
+def subscribe() -> None:
+    """Idempotent (``liveshop.wiring.install_domain_events``)."""
+    domain_events.subscribe(SessionClosed, end_closed_rooms_deal)
 
 
 def install_deals(app: FastAPI, db: Database) -> None:
@@ -98,8 +115,10 @@ class DealClock:
         done = 0
         async with self.db.session() as s:
             for deal_id in await deals.expired_deal_ids(s):
-                if await deals.end_deal(s, deal_id, reason=DealEndReason.EXPIRED):
-                    await announce_deal_end(s, self.publisher(), await deals.get_deal(s, deal_id))
+                publisher = self.publisher()
+                room = publisher.on_commit(s)  # ``deal_ended`` goes out with the commit
+                if await deals.end_deal(s, deal_id, reason=DealEndReason.EXPIRED, room=room):
+                    await publish_deal_stock(s, publisher, await deals.get_deal(s, deal_id))
                     done += 1
             await s.commit()
         return done

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -28,12 +28,11 @@ from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session
 
-from liveshop.chat.filter_rules import Hit
 from liveshop.core.db import Database, make_sync_sqlite_engine
 from liveshop.core.errors import Conflict
-from liveshop.live import activity
+from liveshop.realtime.ports import CommentItem, CommentStore, Hold
 
-log = structlog.get_logger("liveshop.live.comments")
+log = structlog.get_logger("liveshop.realtime.comments")
 
 T = TypeVar("T")
 
@@ -55,10 +54,13 @@ class _SqliteThread:
 
 
 def _store_sync(
-    items: list[tuple[int, int, str]], held: list[Hit | None] | None, engine: Engine
+    store: CommentStore,
+    items: Sequence[CommentItem],
+    held: Sequence[Hold | None] | None,
+    engine: Engine,
 ) -> list[int | None]:
     with Session(engine) as s:
-        return activity.post_comments_sync(s, items, held)
+        return store.store_sync(s, items, held)
 
 
 class _DbThread:
@@ -104,12 +106,18 @@ class _Pending:
     user_id: int
     text: str
     stored: asyncio.Future[int]
-    held: Hit | None = None
+    held: Hold | None = None
 
 
 class CommentWriter:
-    def __init__(self, db: Database, *, max_batch: int = 500, linger_s: float = 0.02) -> None:
+    """``store`` puts a batch in the database (the session domain's, or chat's when it logs
+    held lines too); it may be replaced before the first comment is posted."""
+
+    def __init__(
+        self, db: Database, store: CommentStore, *, max_batch: int = 500, linger_s: float = 0.02
+    ) -> None:
         self.db = db
+        self.store = store
         self.max_batch = max_batch
         # Wait this long after the first line of a batch for more to join it: at 100
         # lines/s that is ~3 lines per transaction instead of one.
@@ -122,7 +130,7 @@ class CommentWriter:
         self._sqlite: _SqliteThread | None = None
 
     async def post(
-        self, *, session_id: int, user_id: int, text: str, held: Hit | None = None
+        self, *, session_id: int, user_id: int, text: str, held: Hold | None = None
     ) -> int:
         """Store a comment (with the next batch) and return its id; 409 ``room-not-live``
         if the session is not live. ``held``: the filter held it (stored hidden, logged)."""
@@ -154,14 +162,14 @@ class CommentWriter:
     async def _store_on_thread(
         self,
         thread: _DbThread,
-        items: list[tuple[int, int, str]],
-        held: list[Hit | None] | None,
+        items: list[CommentItem],
+        held: list[Hold | None] | None,
     ) -> Any:
         """Runs on the database thread's loop."""
         try:
             conn = await self._connection(thread.database())
             async with AsyncSession(bind=conn, expire_on_commit=False) as s:
-                return await activity.post_comments(s, items, held)
+                return await self.store.store(s, items, held)
         except Exception:
             await self._drop_connection()
             raise
@@ -173,7 +181,10 @@ class CommentWriter:
             if self.db.dialect == "sqlite":
                 if self._sqlite is None:
                     self._sqlite = _SqliteThread(self.db.url)
-                stored = await self._sqlite.call(lambda engine: _store_sync(items, held, engine))
+                store = self.store
+                stored = await self._sqlite.call(
+                    lambda engine: _store_sync(store, items, held, engine)
+                )
             else:
                 if self._thread is None:
                     self._thread = _DbThread(self.db.url)

@@ -22,14 +22,13 @@ from starlette.websockets import WebSocketDisconnect
 
 from liveshop.accounts.deps import ACCESS_MARK
 from liveshop.accounts.service import Principal, get_user, resolve_token
-from liveshop.chat.filter_rules import Hit
 from liveshop.core.db import Database
 from liveshop.core.errors import NotFound, Problem
 from liveshop.core.settings import Settings
-from liveshop.live import service
-from liveshop.live.hub import Hub
-from liveshop.live.room import Room
-from liveshop.live.wire import (
+from liveshop.realtime.hub import Hub
+from liveshop.realtime.ports import Hold
+from liveshop.realtime.room import Room
+from liveshop.realtime.wire import (
     CLOSE_BAD_TOKEN,
     CLOSE_NO_SESSION,
     CLOSE_POLICY,
@@ -158,11 +157,12 @@ class ClientFrames:
 
     async def _muted(self, user_id: int) -> bool:
         """Refuse (with an error frame) a comment of a viewer muted in the creator's rooms.
-        From the node's mute cache: no database read per comment."""
+        From the node's mute cache (chat's, handed to the hub): no database read per
+        comment."""
         creator_id = self.room.state.session.get("creator_id")
         if not isinstance(creator_id, int):
             return False
-        muted = await self.hub.mutes.check(creator_id, user_id)
+        muted = await self.hub.checks.muted(creator_id, user_id)
         if muted is None:
             return False
         until = muted.expires_at
@@ -217,22 +217,16 @@ class ClientFrames:
         )
         return True
 
-    async def _filtered(self, text: str) -> Hit | None:
+    async def _filtered(self, text: str) -> Hold | None:
         """Why the automatic filter holds this comment (a blocked term of the creator's or
-        the platform's list, or a link), if it does. From the node's filter cache: no
-        database read per comment. A held comment is stored hidden and logged, and only its
-        author's sockets get it — to them it looks sent."""
+        the platform's list, or a link), if it does. From the node's filter cache (chat's,
+        handed to the hub): no database read per comment. A held comment is stored hidden
+        and logged, and only its author's sockets get it — to them it looks sent."""
         session = self.room.state.session
         creator_id, market = session.get("creator_id"), session.get("market")
         if not isinstance(creator_id, int) or not isinstance(market, str):
             return None
-        return await self.hub.filters.check(creator_id, market, text)
-
-
-async def _is_host(hub: Hub, session_id: int, user_id: int) -> bool:
-    async with hub.db.session(deferred=True) as s:
-        live = await service.get_session(s, session_id)
-        return await service.is_host(s, user_id, live)
+        return await self.hub.checks.held(creator_id, market, text)
 
 
 async def _refuse(websocket: WebSocket, code: int, error: str, detail: str) -> None:
@@ -254,8 +248,8 @@ async def live_room(
         return
     try:
         await hub.room(session_id)
-        host = viewer.principal is not None and await _is_host(
-            hub, session_id, viewer.principal.user_id
+        host = viewer.principal is not None and await hub.directory.is_host(
+            session_id, viewer.principal.user_id
         )
     except NotFound:
         await _refuse(websocket, CLOSE_NO_SESSION, "live-session-not-found", "no such session")

@@ -1,7 +1,8 @@
 """Flash deals (creator controls) and one-tap buying in the room.
 
-Room events go out after each transaction commits: ``deal_started``/``deal_ended`` and a
-``stock`` event whenever units are claimed, paid or given back."""
+Room events go out after each transaction commits: ``deal_started``/``deal_ended`` queued in
+the deal's own transaction (``live.deals.announce``), and a ``stock`` event whenever units
+are claimed, paid or given back."""
 
 from __future__ import annotations
 
@@ -15,14 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, MaybePrincipal, SessionDep
 from liveshop.core.errors import PROBLEM_RESPONSES, NotFound
 from liveshop.inventory import service as inventory
-from liveshop.live import deals, service
-from liveshop.live.deal_models import DealEndReason, FlashDeal
-from liveshop.live.publish import RoomPublisher, room_publisher
+from liveshop.live import service
+from liveshop.live.deals import service as deals
+from liveshop.live.deals.models import DealEndReason, FlashDeal
 from liveshop.markets.service import display_price, get_market
 from liveshop.orders import payment_flow
 from liveshop.orders.payments.provider import CardDetails
 from liveshop.orders.router import notifier_of, provider_of
 from liveshop.orders.schemas import OrderOut, QuoteOut
+from liveshop.realtime.publish import RoomPublisher, room_publisher
 
 router = APIRouter(prefix="/api/v1/live", tags=["live"], responses=PROBLEM_RESPONSES)
 
@@ -136,6 +138,7 @@ async def start_deal(
     """The session's creator or their moderator starts a flash deal out of real stock."""
     live = await service.get_session(session, session_id)
     await service.ensure_can_control(session, principal, live)
+    publisher = room_publisher(request.app)
     view = await deals.start_deal(
         session,
         live,
@@ -144,20 +147,9 @@ async def start_deal(
         units=body.units,
         duration=timedelta(seconds=body.duration_seconds),
         actor_id=principal.user_id,
+        room=publisher.on_commit(session),
     )
-    publisher = room_publisher(request.app)
     deal = view.deal
-    await publisher.deal_started(
-        session_id,
-        deal_id=deal.id,
-        product_id=deal.product_id,
-        sku_id=deal.sku_id,
-        price_minor=deal.price_minor,
-        currency=deal.currency,
-        units=deal.units,
-        ends_at=deal.ends_at,
-        regular_price_minor=deal.regular_price_minor,
-    )
     await publish_deal_stock(session, publisher, deal)
     return await _deal_out(session, deal, view.available)
 
@@ -175,14 +167,18 @@ async def end_deal(
     deal = await deals.get_deal(session, deal_id)
     if deal.session_id != live.id:
         raise NotFound(f"flash deal {deal_id} does not exist", code="deal-not-found")
-    ended = await deals.end_deal(session, deal_id, reason=DealEndReason.ENDED_EARLY)
+    publisher = room_publisher(request.app)
+    ended = await deals.end_deal(
+        session, deal_id, reason=DealEndReason.ENDED_EARLY, room=publisher.on_commit(session)
+    )
     deal = await deals.get_deal(session, deal_id)
-    if ended is not None:
-        await announce_deal_end(session, room_publisher(request.app), deal)
+    if ended is not None:  # ``deal_ended`` went out with the commit
+        await publish_deal_stock(session, publisher, deal)
     return await _deal_out(session, deal, 0)
 
 
 async def announce_deal_end(session: SessionDep, publisher: RoomPublisher, deal: FlashDeal) -> None:
+    """``deal_ended`` and the stock, for a deal ended in an earlier transaction."""
     await publisher.deal_ended(
         deal.session_id, deal_id=deal.id, reason=deal.end_reason or "ended_early", sold=deal.sold
     )

@@ -10,85 +10,76 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import datetime
+from collections.abc import Awaitable, Callable
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from liveshop.chat.filter_cache import FilterCache
-from liveshop.chat.mutes import MuteCache
 from liveshop.core.broker import Broker
-from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.events import EventType
 from liveshop.core.tasks import stop_if_cancelled
-from liveshop.live import activity, deals, service
-from liveshop.live.comment_writer import CommentWriter
-from liveshop.live.config import HubConfig
-from liveshop.live.publish import RoomPublisher, room_channel
-from liveshop.live.room import Room, parse_event
-from liveshop.live.state import Ev, RoomState
-from liveshop.live.wire import CLOSE_NORMAL, Conn, OutFrame
+from liveshop.realtime.batch import parse_event
+from liveshop.realtime.comment_writer import CommentWriter
+from liveshop.realtime.config import HubConfig
+from liveshop.realtime.ports import NO_CHECKS, CommentChecks, CommentStore, RoomDirectory, RoomStats
+from liveshop.realtime.publish import RoomPublisher, room_channel
+from liveshop.realtime.room import Room
+from liveshop.realtime.state import Ev, RoomState
+from liveshop.realtime.wire import CLOSE_NORMAL, Conn, OutFrame
 
-log = structlog.get_logger("liveshop.live.hub")
+log = structlog.get_logger("liveshop.realtime.hub")
 
 
 def _key(session_id: int, what: str) -> str:
     return f"{room_channel(session_id)}:{what}"
 
 
-async def load_state(db: Database, session_id: int, *, comments: int) -> RoomState:
-    """Session, pinned product (price, stock) and last comments from the database."""
-    async with db.session(deferred=True) as s:
-        live = await service.get_session(s, session_id)
-        pinned = await service.pinned_product(s, live)
-        recent = await activity.recent_comments(s, session_id, limit=comments)
-        running = await deals.active_deal(s, session_id)
-        await s.commit()  # reading stock may release expired holds
-    state = RoomState(session=session_info(live), comments_kept=comments)
-    state.pinned = pinned.to_event() if pinned is not None else None
+async def load_state(directory: RoomDirectory, session_id: int, *, comments: int) -> RoomState:
+    """Session, pinned product (price, stock), running deal and last comments, as the
+    session domain has them."""
+    snap = await directory.snapshot(session_id, comments=comments)
+    state = RoomState(session=snap.session, comments_kept=comments)
+    state.pinned = snap.pinned
     # A deal started before this node opened the room is in the snapshot too.
-    state.deal = deals.deal_event(running) if running is not None else None
-    for c in recent:
+    state.deal = snap.deal
+    creator_id = snap.session.get("creator_id")
+    for c in snap.comments:
         state.add_comment(
             {
                 "type": "comment",
                 "id": c.id,
                 "user": {"id": c.user_id, "name": c.display_name},
                 "text": c.text,
-                "host": c.user_id == live.creator_id,
+                "host": c.user_id == creator_id,
                 "ts": round(c.created_at.timestamp() * 1000, 3),
             }
         )
     return state
 
 
-def session_info(live: service.LiveSession) -> dict[str, object]:
-    def iso(v: datetime | None) -> str | None:
-        return v.isoformat() if v is not None else None
-
-    return {
-        "id": live.id,
-        "title": live.title,
-        "status": live.status,
-        "creator_id": live.creator_id,
-        "market": live.market_code,
-        "currency": live.currency,
-        "planned_start": iso(live.planned_start),
-        "planned_duration_minutes": live.planned_duration_minutes,
-        "actual_start": iso(live.actual_start),
-        "actual_end": iso(live.actual_end),
-    }
-
-
 class Hub:
-    def __init__(self, broker: Broker, db: Database, config: HubConfig | None = None) -> None:
+    """``directory`` and ``store`` come from the session domain; ``checks`` (who may not
+    comment, which comments are held) are set by chat's wiring — without them nobody is
+    muted and nothing is held."""
+
+    def __init__(
+        self,
+        broker: Broker,
+        db: Database,
+        config: HubConfig | None = None,
+        *,
+        directory: RoomDirectory,
+        store: CommentStore,
+        checks: CommentChecks = NO_CHECKS,
+    ) -> None:
         self.broker = broker
         self.db = db
+        self.directory = directory
+        self.checks = checks
         self.publisher = RoomPublisher(broker)
-        self.comments = CommentWriter(db)
-        self.mutes = MuteCache(broker, db)  # who may not comment (chat moderation)
-        self.filters = FilterCache(broker, db)  # which comments are held (blocked terms)
+        self.comments = CommentWriter(db, store)
+        self._closers: list[Callable[[], Awaitable[None]]] = []
         self.config = config or HubConfig()
         self.rooms: dict[int, Room] = {}
         self.dropped = 0
@@ -106,6 +97,11 @@ class Hub:
         self._config = config
         self.publisher.history = config.history_size
         self.comments.linger_s = config.comment_linger_s
+
+    def on_close(self, closer: Callable[[], Awaitable[None]]) -> None:
+        """Close something of the node's with the hub (before its rooms and the broker):
+        chat's caches, subscribed on the hub's broker."""
+        self._closers.append(closer)
 
     def total_conns(self) -> int:
         return sum(len(r.conns) for r in self.rooms.values())
@@ -136,7 +132,7 @@ class Hub:
         try:
             last_seq = await self.broker.last_seq(channel)
             history = [e for e in map(parse_event, await self.broker.history(channel)) if e]
-            room.state = await load_state(self.db, session_id, comments=c.snapshot_comments)
+            room.state = await load_state(self.directory, session_id, comments=c.snapshot_comments)
             room.state.likes = await self.broker.get_int(_key(session_id, "likes"))
             room.state.viewers = await self.broker.total(_key(session_id, "viewers"))
         except BaseException:
@@ -265,26 +261,18 @@ class Hub:
 
     async def _save_stats(self, s: AsyncSession, session_id: int) -> None:
         b = self.broker
-        live = await service.get_session(s, session_id)
-        if live.actual_start is None:
-            await s.rollback()
-            return
-        until = live.actual_end or utcnow()
-        live_ms = max((until - live.actual_start).total_seconds() * 1000, 1.0)
-        viewer_ms = await b.get_int(_key(session_id, "viewer_ms"))
-        await activity.record_room_stats(
-            s,
-            session_id,
+        stats = RoomStats(
             peak_viewers=await b.get_int(_key(session_id, "peak")),
-            avg_viewers=round(viewer_ms / live_ms),
+            viewer_ms=await b.get_int(_key(session_id, "viewer_ms")),
             likes=await b.get_int(_key(session_id, "likes")),
         )
+        await self.directory.record_stats(s, session_id, stats)
 
     async def close(self) -> None:
         self._closed = True
         await self.comments.close()
-        await self.mutes.close()
-        await self.filters.close()
+        for closer in self._closers:
+            await closer()
         if self._chores is not None:
             self._chores.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

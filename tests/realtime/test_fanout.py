@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 from liveshop.accounts.models import Role
 from liveshop.core.db import Database
 from liveshop.core.events import EventType, dumps
-from liveshop.live.config import HubConfig
-from liveshop.live.room import MAX_PHASES, Room
-from liveshop.live.state import Ev, RoomState
-from liveshop.live.wire import Conn, OutFrame
+from liveshop.realtime.batch import MAX_PHASES
+from liveshop.realtime.config import HubConfig
+from liveshop.realtime.room import Room
+from liveshop.realtime.state import Ev, RoomState
+from liveshop.realtime.wire import Conn, OutFrame
 from tests.live.conftest import Serve, live_app
 from tests.live.helpers import RoomClient, eventually, new_session
 from tests.support import MakeActor

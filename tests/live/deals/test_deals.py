@@ -170,7 +170,7 @@ async def test_expired_deal_ends_and_buying_at_normal_price_still_works(
             from sqlalchemy import update
 
             from liveshop.core.clock import utcnow
-            from liveshop.live.deal_models import FlashDeal
+            from liveshop.live.deals.models import FlashDeal
 
             await s.execute(update(FlashDeal).values(ends_at=utcnow()))
             await s.commit()

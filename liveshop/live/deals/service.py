@@ -24,7 +24,8 @@ from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Problem, Unprocessable
 from liveshop.inventory import service as inventory
 from liveshop.inventory.errors import OutOfStock
-from liveshop.live.deal_models import DealEndReason, DealStatus, FlashDeal
+from liveshop.live.deals import announce
+from liveshop.live.deals.models import DealEndReason, DealStatus, FlashDeal
 from liveshop.live.models import LiveSession, SessionStatus
 from liveshop.orders.checkout import (
     Attribution,
@@ -34,6 +35,7 @@ from liveshop.orders.checkout import (
     place_order,
 )
 from liveshop.orders.quote import Quote, quote_order
+from liveshop.realtime.publish import AfterCommit
 
 MIN_DURATION = timedelta(seconds=10)
 MAX_DURATION = timedelta(hours=2)
@@ -99,8 +101,10 @@ async def start_deal(
     units: int,
     duration: timedelta,
     actor_id: int,
+    room: AfterCommit | None = None,
 ) -> DealView:
-    """Allocate ``units`` of real stock at ``price_minor`` for ``duration``. Commits."""
+    """Allocate ``units`` of real stock at ``price_minor`` for ``duration``. Commits; given
+    ``room``, ``deal_started`` goes out with the commit."""
     if live.status != SessionStatus.LIVE:
         raise Conflict("flash deals run only while the session is live", code="session-not-live")
     if not 1 <= units <= MAX_UNITS:
@@ -143,14 +147,21 @@ async def start_deal(
             available=exc.extra.get("available", 0),
         ) from exc
     deal.reservation_id = hold.id
+    if room is not None:
+        announce.deal_started(room, deal)
     await session.commit()
     return DealView(deal=deal, available=units)
 
 
 async def end_deal(
-    session: AsyncSession, deal_id: int, *, reason: DealEndReason
+    session: AsyncSession,
+    deal_id: int,
+    *,
+    reason: DealEndReason,
+    room: AfterCommit | None = None,
 ) -> DealView | None:
-    """End an active deal once (None if it had already ended); unsold units go back on sale."""
+    """End an active deal once (None if it had already ended); unsold units go back on sale.
+    Given ``room``, ``deal_ended`` goes out with the commit."""
     claimed = await session.execute(
         update(FlashDeal)
         .where(FlashDeal.id == deal_id, FlashDeal.status == DealStatus.ACTIVE)
@@ -163,6 +174,8 @@ async def end_deal(
     deal = await get_deal(session, deal_id)
     if deal.reservation_id is not None:
         await inventory.release_reservation(session, deal.reservation_id, reason=f"deal {reason}")
+    if room is not None:
+        announce.deal_ended(room, deal)
     await session.commit()
     return DealView(deal=deal, available=0)
 

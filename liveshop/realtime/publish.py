@@ -1,27 +1,32 @@
 """Publishing into a live room — the one API every domain uses to reach viewers.
 
-Call these only AFTER your transaction commits, so no viewer ever sees a change the
-database does not have. Each call numbers the event in the room's sequence (atomically on
-the broker), so it does not matter which node publishes: all viewers on all nodes see
-the same event with the same ``seq``.
+No viewer may ever see a change the database does not have. A change made in a transaction
+queues its event with :meth:`RoomPublisher.on_commit` (``liveshop.core.db.on_commit``): it
+goes out once the transaction commits and never if it rolls back. The direct calls below are
+for what is not a database change (counters, a sale already committed by someone else, video
+state) or is published after its commit. Each event is numbered in the room's sequence
+(atomically on the broker), so it does not matter which node publishes: all viewers on all
+nodes see the same event with the same ``seq``.
 
     publisher = room_publisher(request.app)   # or RoomPublisherDep in a route
+    room = publisher.on_commit(session)       # queued now, published by session.commit()
+    room.publish(session_id, EventType.PIN, pin_event(product))
     await publisher.stock(session_id, sku_id=sku.id, available=summary.available)
-    await publisher.purchase(session_id, product_id=p.id, title=p.title, city="Leeds")
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, FastAPI, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.broker import Broker
+from liveshop.core.db import on_commit
 from liveshop.core.events import EventType, encode_body
-from liveshop.live.catalog_view import ProductSummary
-from liveshop.live.state import HELD
+from liveshop.realtime.state import HELD
 
 TICKER_TEXT_MAX = 140
 
@@ -32,6 +37,82 @@ def room_channel(session_id: int) -> str:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+class PinnedProduct(Protocol):
+    """A product as the ``pin`` event carries it (price in the market's currency, stock)."""
+
+    def to_event(self) -> dict[str, Any]: ...
+
+
+def pin_event(product: PinnedProduct | None) -> dict[str, Any]:
+    return {"product": product.to_event() if product is not None else None}
+
+
+def session_started_event(at: datetime | None) -> dict[str, Any]:
+    return {"at": _iso(at)}
+
+
+def session_ended_event(status: str, at: datetime | None) -> dict[str, Any]:
+    return {"status": status, "at": _iso(at)}
+
+
+def deal_started_event(
+    *,
+    deal_id: int,
+    product_id: int,
+    sku_id: int,
+    price_minor: int,
+    currency: str,
+    units: int,
+    ends_at: datetime,
+    regular_price_minor: int | None = None,
+) -> dict[str, Any]:
+    deal = {
+        "deal_id": deal_id,
+        "product_id": product_id,
+        "sku_id": sku_id,
+        "price_minor": price_minor,
+        "regular_price_minor": regular_price_minor,
+        "currency": currency,
+        "units": units,
+        "available": units,
+        "ends_at": _iso(ends_at),
+    }
+    return {"deal": deal}
+
+
+def deal_ended_event(*, deal_id: int, reason: str, sold: int) -> dict[str, Any]:
+    """``reason``: "sold_out", "expired" or "ended_early"."""
+    return {"deal_id": deal_id, "reason": reason, "sold": sold}
+
+
+class AfterCommit:
+    """The room events of one database transaction: queued while it is open, published in
+    the order queued once it commits (by the ``commit()`` that commits it, before the caller
+    goes on), dropped if it rolls back. ``seqs``: the numbers they got, once out."""
+
+    def __init__(self, publisher: RoomPublisher, session: AsyncSession) -> None:
+        self.publisher = publisher
+        self.session = session
+        self.seqs: list[int] = []
+
+    def publish(
+        self,
+        session_id: int,
+        event_type: EventType,
+        payload: Mapping[str, Any],
+        *,
+        ts: float | None = None,
+    ) -> None:
+        async def send() -> None:
+            self.seqs.append(await self.publisher.publish(session_id, event_type, payload, ts=ts))
+
+        on_commit(self.session, send)
+
+    @property
+    def last_seq(self) -> int | None:
+        return self.seqs[-1] if self.seqs else None
 
 
 class RoomPublisher:
@@ -54,6 +135,24 @@ class RoomPublisher:
         )
         return seq
 
+    def on_commit(self, session: AsyncSession) -> AfterCommit:
+        """Events that go out only once ``session``'s transaction commits."""
+        return AfterCommit(self, session)
+
+    def publish_on_commit(
+        self,
+        session: AsyncSession,
+        session_id: int,
+        event_type: EventType,
+        payload: Mapping[str, Any],
+        *,
+        ts: float | None = None,
+    ) -> AfterCommit:
+        """One event queued on ``session``: published when its transaction commits."""
+        queued = self.on_commit(session)
+        queued.publish(session_id, event_type, payload, ts=ts)
+        return queued
+
     async def comment(
         self,
         session_id: int,
@@ -68,7 +167,7 @@ class RoomPublisher:
         """A stored chat line. ``host``: the creator's or a moderator's (never sampled away).
 
         ``held``: the automatic filter held it — rooms deliver it to its author's sockets
-        only (as an ordinary ``comment``, the marker taken out: see ``live.state.Ev``) and
+        only (as an ordinary ``comment``, the marker taken out: see ``realtime.state.Ev``) and
         leave it out of everyone else's frames, snapshots and replays."""
         payload = _comment(comment_id, user_id, display_name, text, host)
         if held:
@@ -97,10 +196,9 @@ class RoomPublisher:
         payload["comment_ts"] = round(at.timestamp() * 1000, 3)
         return await self.publish(session_id, EventType.COMMENT_SHOWN, payload)
 
-    async def pin(self, session_id: int, product: ProductSummary | None) -> int:
+    async def pin(self, session_id: int, product: PinnedProduct | None) -> int:
         """Pinned product with price in the market's currency and stock; None unpins."""
-        payload = {"product": product.to_event() if product is not None else None}
-        return await self.publish(session_id, EventType.PIN, payload)
+        return await self.publish(session_id, EventType.PIN, pin_event(product))
 
     async def stock(
         self,
@@ -138,22 +236,21 @@ class RoomPublisher:
         ends_at: datetime,
         regular_price_minor: int | None = None,
     ) -> int:
-        deal = {
-            "deal_id": deal_id,
-            "product_id": product_id,
-            "sku_id": sku_id,
-            "price_minor": price_minor,
-            "regular_price_minor": regular_price_minor,
-            "currency": currency,
-            "units": units,
-            "available": units,
-            "ends_at": _iso(ends_at),
-        }
-        return await self.publish(session_id, EventType.DEAL_STARTED, {"deal": deal})
+        payload = deal_started_event(
+            deal_id=deal_id,
+            product_id=product_id,
+            sku_id=sku_id,
+            price_minor=price_minor,
+            currency=currency,
+            units=units,
+            ends_at=ends_at,
+            regular_price_minor=regular_price_minor,
+        )
+        return await self.publish(session_id, EventType.DEAL_STARTED, payload)
 
     async def deal_ended(self, session_id: int, *, deal_id: int, reason: str, sold: int) -> int:
         """``reason``: "sold_out", "expired" or "ended_early"."""
-        payload = {"deal_id": deal_id, "reason": reason, "sold": sold}
+        payload = deal_ended_event(deal_id=deal_id, reason=reason, sold=sold)
         return await self.publish(session_id, EventType.DEAL_ENDED, payload)
 
     async def purchase(
@@ -173,15 +270,15 @@ class RoomPublisher:
         return await self.publish(session_id, EventType.PURCHASE, payload)
 
     async def session_started(self, session_id: int, *, at: datetime | None) -> int:
-        return await self.publish(session_id, EventType.SESSION_STARTED, {"at": _iso(at)})
+        return await self.publish(session_id, EventType.SESSION_STARTED, session_started_event(at))
 
     async def session_ended(self, session_id: int, *, status: str, at: datetime | None) -> int:
-        payload = {"status": status, "at": _iso(at)}
+        payload = session_ended_event(status, at)
         return await self.publish(session_id, EventType.SESSION_ENDED, payload)
 
 
 def room_publisher(app: FastAPI) -> RoomPublisher:
-    """The app's publisher (set up by ``liveshop.live.wiring.install_live``)."""
+    """The app's publisher (set up by ``liveshop.realtime.wiring.install_realtime``)."""
     publisher: RoomPublisher = app.state.hub.publisher
     return publisher
 

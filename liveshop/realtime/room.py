@@ -15,83 +15,46 @@ import asyncio
 import contextlib
 from collections import deque
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Protocol
 
 import structlog
 
 from liveshop.core.broker import Subscription
-from liveshop.core.events import EventType, decode, dumps
-from liveshop.live.publish import room_channel
-from liveshop.live.state import Ev, RoomState
-from liveshop.live.wire import CLOSE_NORMAL, Conn, OutFrame
+from liveshop.core.events import EventType, dumps
+from liveshop.realtime.batch import (
+    KEPT_BATCHES,
+    MAX_PHASES,
+    Batch,
+    Group,
+    batch_payload,
+    batch_payload_raw,
+    parse_event,
+    select,
+)
+from liveshop.realtime.config import HubConfig
+from liveshop.realtime.publish import room_channel
+from liveshop.realtime.state import Ev, RoomState
+from liveshop.realtime.wire import CLOSE_NORMAL, Conn, OutFrame
 
-if TYPE_CHECKING:
-    from liveshop.live.hub import Hub
-
-log = structlog.get_logger("liveshop.live.room")
+log = structlog.get_logger("liveshop.realtime.room")
 
 CLOSED_STATUSES = frozenset({"ended", "cancelled"})
 
 
-def batch_payload(events: Iterable[Ev], *, skipped: int = 0, through: int = 0) -> bytes:
-    parts = [ev.raw for ev in events]
-    if skipped:
-        parts.append(b'{"type":"skipped","count":%d,"through":%d}' % (skipped, through))
-    return b"[" + b",".join(parts) + b"]"
+class RoomHost(Protocol):
+    """What a room needs of the node serving it (the hub): its tunables, its size (a
+    bigger node ticks slower), a count of dropped sockets, and closing a room gone idle."""
 
+    config: HubConfig
+    dropped: int
 
-def batch_payload_raw(parts: list[bytes], *, skipped: int = 0, through: int = 0) -> bytes:
-    if skipped:
-        parts = [*parts, b'{"type":"skipped","count":%d,"through":%d}' % (skipped, through)]
-    return b"[" + b",".join(parts) + b"]"
+    def total_conns(self) -> int: ...
 
-
-MAX_PHASES = 32  # groups a room's sockets are written in (one per phase of a tick)
-KEPT_BATCHES = 4 * MAX_PHASES  # recent batches kept for sockets that are behind their group
-
-
-class _Batch:
-    """What one phase took in: the events everyone gets, each socket's extra (own) lines,
-    how many were left out, the last seq, and whether the session ended in it."""
-
-    __slots__ = ("ends", "index", "own", "shared", "skipped", "through")
-
-    def __init__(
-        self,
-        index: int,
-        shared: list[Ev],
-        own: dict[Conn, list[Ev]],
-        skipped: int,
-        through: int,
-        ends: bool,
-    ) -> None:
-        self.index, self.shared, self.own = index, shared, own
-        self.skipped, self.through, self.ends = skipped, through, ends
-
-
-class _Group:
-    """Sockets written in the same phase, and the last batch the group was sent."""
-
-    __slots__ = ("done", "members")
-
-    def __init__(self, done: int = 0) -> None:
-        self.members: dict[Conn, None] = {}
-        self.done = done
-
-    def add(self, conn: Conn) -> None:
-        self.members[conn] = None
-
-
-def parse_event(raw: bytes) -> Ev | None:
-    try:
-        return Ev(raw, decode(raw))
-    except (ValueError, KeyError, TypeError):
-        log.warning("unreadable room event dropped", raw=raw[:200])
-        return None
+    def close_if_idle(self, room: Room) -> None: ...
 
 
 class Room:
-    def __init__(self, hub: Hub, session_id: int, state: RoomState) -> None:
+    def __init__(self, hub: RoomHost, session_id: int, state: RoomState) -> None:
         self.hub = hub
         self.config = hub.config
         self.session_id = session_id
@@ -112,9 +75,9 @@ class Room:
         self.stats_at = 0.0
         self._ticks = 0
         self.batch_index = 0  # batches made so far (a socket's ``batch_done`` counts them)
-        self.batches: deque[_Batch] = deque(maxlen=KEPT_BATCHES)
-        self.groups: list[_Group] = [_Group()]
-        self._group_of: dict[Conn, _Group] = {}
+        self.batches: deque[Batch] = deque(maxlen=KEPT_BATCHES)
+        self.groups: list[Group] = [Group()]
+        self._group_of: dict[Conn, Group] = {}
         self._phase = 0
         self._rounds = 0
         self._cap_credit = 0.0
@@ -233,7 +196,7 @@ class Room:
         if wanted == len(self.groups):
             return
         conns = [c for g in self.groups for c in g.members]
-        self.groups = [_Group() for _ in range(wanted)]
+        self.groups = [Group() for _ in range(wanted)]
         for i, conn in enumerate(conns):
             group = self.groups[i % wanted]
             group.add(conn)
@@ -242,7 +205,7 @@ class Room:
             group.done = min((c.batch_done for c in group.members), default=self.batch_index)
         self._phase = 0
 
-    def _prepare(self, period_s: float) -> _Batch | None:
+    def _prepare(self, period_s: float) -> Batch | None:
         events = self.pending
         cap = self._comment_cap(period_s)
         if not events:
@@ -250,19 +213,20 @@ class Room:
         self.pending = []
         for ev in events:
             self.state.apply(ev)
-        shared, own, skipped = self._select(events, cap)
+        shared, own, skipped, charged = select(events, cap, self.by_user)
+        self._cap_credit -= charged
         self.batch_index += 1
         ends = self.state.status in CLOSED_STATUSES and any(
             ev.type == EventType.SESSION_ENDED for ev in events
         )
-        batch = _Batch(self.batch_index, shared, own, skipped, events[-1].seq, ends)
+        batch = Batch(self.batch_index, shared, own, skipped, events[-1].seq, ends)
         self.batches.append(batch)
         self._ticks += 1
         return batch
 
-    def _window(self, done: int) -> list[_Batch] | None:
+    def _window(self, done: int) -> list[Batch] | None:
         """The batches after ``done`` (oldest first); None if some are no longer kept."""
-        found: list[_Batch] = []
+        found: list[Batch] = []
         for batch in reversed(self.batches):
             if batch.index <= done:
                 break
@@ -291,7 +255,7 @@ class Room:
         through = window[-1].through if window else 0
         return OutFrame(batch_payload_raw(parts, skipped=skipped, through=through))
 
-    def _write_group(self, group: _Group) -> None:
+    def _write_group(self, group: Group) -> None:
         """The hot loop: one ``transport.write`` of the same bytes per socket.
 
         Sockets are at the group's last batch except those that joined or moved since
@@ -353,39 +317,6 @@ class Room:
         most = max(1.0, c.comment_cap_per_s * self.tick_s())
         self._cap_credit = min(most, self._cap_credit + c.comment_cap_per_s * period_s)
         return int(self._cap_credit)
-
-    def _select(
-        self, events: list[Ev], cap: int | None
-    ) -> tuple[list[Ev], dict[Conn, list[Ev]], int]:
-        """(events everyone gets, extra events per socket, how many were left out)."""
-        last: dict[tuple[Any, ...], int] = {}
-        held: list[int] = []  # the filter held these: their authors' sockets only
-        for i, ev in enumerate(events):
-            if ev.key is not None:
-                last[ev.key] = i
-            elif ev.held:
-                held.append(i)
-        left_out = {i for i, ev in enumerate(events) if ev.key is not None and last[ev.key] != i}
-        left_out.update(held)
-        sampled: list[int] = []
-        if cap is not None:
-            chat = [
-                i
-                for i, ev in enumerate(events)
-                if ev.type == EventType.COMMENT and not ev.host and not ev.held
-            ]
-            self._cap_credit -= min(cap, len(chat))
-            if len(chat) > cap:
-                kept = {chat[(k * len(chat)) // cap] for k in range(cap)} if cap else set()
-                sampled = [i for i in chat if i not in kept]
-                left_out.update(sampled)
-        shared = [ev for i, ev in enumerate(events) if i not in left_out]
-        own: dict[Conn, list[Ev]] = {}
-        for i in sorted([*sampled, *held]) if held else sampled:
-            ev = events[i]
-            for conn in self.by_user.get(ev.author or 0, ()):
-                own.setdefault(conn, []).append(ev)
-        return shared, own, len(left_out)
 
     async def _run_naive(self) -> None:
         """Benchmark baseline: every event is its own send to every viewer, awaited in turn."""

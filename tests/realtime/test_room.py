@@ -13,8 +13,8 @@ import pytest
 
 from liveshop.accounts.models import Role
 from liveshop.core.db import Database
-from liveshop.live.hub import Hub
-from liveshop.live.wire import DirectConn
+from liveshop.realtime.hub import Hub
+from liveshop.realtime.wire import DirectConn
 from tests.live.conftest import Serve, live_app
 from tests.live.helpers import RoomClient, new_session, showcase_product
 from tests.support import Actor, MakeActor, assert_problem
