@@ -43,6 +43,10 @@ from liveshop.markets.reference import reference_markets
 from liveshop.wiring import install_domain_events
 from tests.support import Actor
 
+# The shop-with-a-creator set-up (``make_shopfront`` and its helpers) that the creators'
+# affiliates', promotions', payouts' and pages' tests share.
+pytest_plugins = ["tests.shopfront"]
+
 # Service functions called directly (without an app) see the same domain-event subscriptions
 # as requests do.
 install_domain_events()

@@ -34,7 +34,7 @@ from liveshop.payouts.models import StatementStatus
 from liveshop.promotions import campaigns
 from liveshop.promotions.models import CampaignKind, SubsidyCampaign, SubsidyClaim
 from tests.conftest import reset_database
-from tests.creators.conftest import buy_in_live, new_user, one_sku_shop, start_session
+from tests.shopfront import buy_in_live, new_user, one_sku_shop, start_session
 
 step = st.one_of(
     st.tuples(st.just("refund"), st.integers(0, 20), st.integers(1, 3)),

@@ -25,16 +25,19 @@ from liveshop.orders import lifecycle
 from liveshop.orders.models import Order
 from liveshop.orders.payments.sandbox import SandboxProvider
 from liveshop.promotions.models import SubsidyClaim
-from tests.creators.conftest import (
+from tests.shopfront import (
     MakeShopfront,
     Shopfront,
+    add_contract,
     buy,
     deliver,
     end_session,
+    make_agency,
+    new_campaign,
     open_plan,
+    owed,
     start_session,
 )
-from tests.shopfront import add_contract, make_agency, new_campaign, owed
 from tests.support import Actor, MakeActor
 
 

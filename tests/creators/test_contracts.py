@@ -1,8 +1,4 @@
-"""Settling contracts: base fees at session end, and agencies' shares of what a creator earns.
-
-``owed``, ``make_agency`` and ``add_contract`` (now in ``tests.shopfront``) stay importable
-from here.
-"""
+"""Settling contracts: base fees at session end, and agencies' shares of what a creator earns."""
 
 from __future__ import annotations
 
@@ -24,8 +20,6 @@ from tests.shopfront import (
     start_session,
 )
 from tests.support import MakeActor, assert_problem
-
-__all__ = ["add_contract", "make_agency", "owed"]
 
 
 async def test_base_fee_only_when_long_enough_and_settled_once(

@@ -29,7 +29,7 @@ from liveshop.payouts import paying, statements
 from liveshop.promotions import campaigns
 from liveshop.promotions.models import CampaignKind, SubsidyCampaign, SubsidyClaim
 from tests.conftest import reset_database
-from tests.creators.conftest import buy_in_live, new_user, one_sku_shop, start_session
+from tests.shopfront import buy_in_live, new_user, one_sku_shop, start_session
 
 op = st.one_of(
     st.tuples(st.just("buy"), st.integers(1, 3)),

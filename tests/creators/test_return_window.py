@@ -22,8 +22,8 @@ from liveshop.creators import order_facts
 from liveshop.ledger.parties import PartyKind, payable_account
 from liveshop.orders.models import Order
 from liveshop.payouts import figures
-from tests.creators.conftest import MakeShopfront, buy, deliver, open_plan, start_session
 from tests.orders.conftest import add_sku
+from tests.shopfront import MakeShopfront, buy, deliver, open_plan, start_session
 from tests.support import Actor, MakeActor, assert_problem
 
 

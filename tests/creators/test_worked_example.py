@@ -24,7 +24,7 @@ from liveshop.orders import lifecycle, payment_flow
 from liveshop.orders.checkout import CheckoutLine, place_order
 from liveshop.orders.payments.provider import CardDetails
 from liveshop.orders.payments.sandbox import CARD_SUCCEEDS, SandboxProvider
-from tests.creators.conftest import MakeShopfront, end_session, start_session
+from tests.shopfront import MakeShopfront, end_session, start_session
 from tests.support import MakeActor
 
 ORDERS, REFUNDS = 340, 5

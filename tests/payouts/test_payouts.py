@@ -14,15 +14,16 @@ from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.ledger import service as ledger
 from liveshop.ledger.models import AccountType
-from tests.creators.conftest import (
+from tests.shopfront import (
     MakeShopfront,
+    add_contract,
     buy,
     deliver,
     end_session,
     open_plan,
+    owed,
     start_session,
 )
-from tests.creators.test_contracts import add_contract, owed
 from tests.support import Actor, MakeActor, assert_problem
 
 

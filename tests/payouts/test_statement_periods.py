@@ -27,8 +27,7 @@ from liveshop.orders.models import OrderEvent
 from liveshop.payouts import statements
 from liveshop.payouts.figures import statement_figures
 from liveshop.payouts.models import PayoutStatement
-from tests.creators.conftest import MakeShopfront, buy, deliver, open_plan, start_session
-from tests.creators.test_contracts import owed
+from tests.shopfront import MakeShopfront, buy, deliver, open_plan, owed, start_session
 from tests.support import Actor, MakeActor, assert_problem
 
 

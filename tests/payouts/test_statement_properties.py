@@ -42,7 +42,7 @@ from liveshop.orders.status import OrderStatus
 from liveshop.payouts import figures, paying, statements
 from liveshop.payouts.models import PayoutStatement, StatementStatus
 from tests.conftest import reset_database
-from tests.creators.conftest import buy_in_live, new_user, one_sku_shop, start_session
+from tests.shopfront import buy_in_live, new_user, one_sku_shop, start_session
 
 WINDOW = timedelta(days=14)  # GB
 

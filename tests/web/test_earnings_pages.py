@@ -10,14 +10,7 @@ import httpx
 from liveshop.accounts.models import Role
 from liveshop.affiliates import contracts
 from liveshop.core.db import Database
-from tests.creators.conftest import (  # noqa: F401  (make_shopfront is a fixture)
-    MakeShopfront,
-    buy,
-    end_session,
-    make_shopfront,
-    open_plan,
-    start_session,
-)
+from tests.shopfront import MakeShopfront, buy, end_session, open_plan, start_session
 from tests.support import Actor, MakeActor
 
 
@@ -49,7 +42,7 @@ async def _one_show(
 async def test_creator_sees_their_earnings_and_no_one_else_does(
     client: httpx.AsyncClient,
     db: Database,
-    make_shopfront: MakeShopfront,  # noqa: F811
+    make_shopfront: MakeShopfront,
     make_actor: MakeActor,
 ) -> None:
     creator, live_id, _, _ = await _one_show(client, db, make_shopfront, make_actor)
@@ -86,7 +79,7 @@ async def test_creator_sees_their_earnings_and_no_one_else_does(
 async def test_seller_sees_creator_costs_of_their_shop_only(
     client: httpx.AsyncClient,
     db: Database,
-    make_shopfront: MakeShopfront,  # noqa: F811
+    make_shopfront: MakeShopfront,
     make_actor: MakeActor,
 ) -> None:
     _, live_id, seller, shop_id = await _one_show(client, db, make_shopfront, make_actor)
