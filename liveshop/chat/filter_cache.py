@@ -7,9 +7,10 @@ switch (one query each when first needed; compiling runs on a worker thread, so 
 does not stall the room's fan-out). A comment then costs a fold and two regex searches — no
 database read.
 
-Changes follow ``chat.mutes``: after a list or switch change commits, the API publishes on
-the broker's plain ``chat:filters`` channel (``{"creator_id": N}`` or ``{"platform": true}``),
-every node drops those entries and reads them again on the next comment. Pub/sub can lose a
+Changes follow ``chat.mutes``: once a list or switch change commits (queued on its
+transaction by ``chat.filters``), the cache publishes on the broker's plain ``chat:filters``
+channel (``{"creator_id": N}`` or ``{"platform": true}``), every node drops those entries
+and reads them again on the next comment. Pub/sub can lose a
 message (a Redis reconnect), so an entry is also read again after ``ttl_s`` at the latest —
 recompiled only if its terms changed.
 """

@@ -9,9 +9,10 @@ The platform's list (admins; anyone else 403 ``wrong-role``): ``GET
 language), ``DELETE …/terms/{term_id}``, ``PUT …/settings`` ("hold links" everywhere or in
 one market).
 
-Bad input is a 422 problem and changes nothing. After a change commits, every node's filter
-cache hears of it (``FilterCache.creator_changed`` / ``platform_changed``) and the next
-comment in those rooms is checked against the new list.
+Bad input is a 422 problem and changes nothing. The services queue the announcement on their
+transaction (``cache=``): once a change commits, every node's filter cache hears of it
+(``FilterCache.creator_changed`` / ``platform_changed``) and the next comment in those rooms
+is checked against the new list.
 """
 
 from __future__ import annotations
@@ -169,9 +170,12 @@ async def add_creator_terms(
     limit): nothing is added."""
     await filters.ensure_manages_creator(session, principal, creator_id)
     added = await filters.add_creator_terms(
-        session, creator_id, body.terms, actor_id=principal.user_id
+        session,
+        creator_id,
+        body.terms,
+        actor_id=principal.user_id,
+        cache=chat_caches(request.app).filters,
     )
-    await chat_caches(request.app).filters.creator_changed(creator_id)
     return CreatorFilterOut.of(await filters.creator_filter(session, creator_id), added)
 
 
@@ -186,8 +190,9 @@ async def remove_creator_term(
     """Stop holding a term (404 ``term-not-found`` if it is not on this list). Comments held
     before stay hidden until unhidden from the moderation log."""
     await filters.ensure_manages_creator(session, principal, creator_id)
-    await filters.remove_creator_term(session, creator_id, term_id)
-    await chat_caches(request.app).filters.creator_changed(creator_id)
+    await filters.remove_creator_term(
+        session, creator_id, term_id, cache=chat_caches(request.app).filters
+    )
 
 
 @router.put("/creators/{creator_id}/settings")
@@ -201,9 +206,12 @@ async def set_creator_settings(
     """Switch "hold links" (URLs, e-mail addresses, phone numbers) for the creator's rooms."""
     await filters.ensure_manages_creator(session, principal, creator_id)
     await filters.set_creator_hold_links(
-        session, creator_id, body.hold_links, actor_id=principal.user_id
+        session,
+        creator_id,
+        body.hold_links,
+        actor_id=principal.user_id,
+        cache=chat_caches(request.app).filters,
     )
-    await chat_caches(request.app).filters.creator_changed(creator_id)
     return CreatorFilterOut.of(await filters.creator_filter(session, creator_id))
 
 
@@ -226,9 +234,13 @@ async def add_platform_terms(
     ``unknown-language`` or ``bad-term-scope`` (both a market and a language): nothing is
     added."""
     added = await filters.add_platform_terms(
-        session, body.terms, market=body.market, language=body.language, actor_id=principal.user_id
+        session,
+        body.terms,
+        market=body.market,
+        language=body.language,
+        actor_id=principal.user_id,
+        cache=chat_caches(request.app).filters,
     )
-    await chat_caches(request.app).filters.platform_changed()
     return PlatformFilterOut.of(await filters.platform_filter(session), added)
 
 
@@ -237,8 +249,7 @@ async def remove_platform_term(
     term_id: int, request: Request, _: AdminPrincipal, session: SessionDep
 ) -> None:
     """Stop holding a platform term (404 ``term-not-found``)."""
-    await filters.remove_platform_term(session, term_id)
-    await chat_caches(request.app).filters.platform_changed()
+    await filters.remove_platform_term(session, term_id, cache=chat_caches(request.app).filters)
 
 
 @router.put("/platform/settings")
@@ -248,7 +259,10 @@ async def set_platform_settings(
     """Switch "hold links" in every market (``market`` null) or in one. A room holds links
     when the platform does (everywhere or in its market) or its creator does."""
     await filters.set_platform_hold_links(
-        session, body.hold_links, market=body.market, actor_id=principal.user_id
+        session,
+        body.hold_links,
+        market=body.market,
+        actor_id=principal.user_id,
+        cache=chat_caches(request.app).filters,
     )
-    await chat_caches(request.app).filters.platform_changed()
     return PlatformFilterOut.of(await filters.platform_filter(session))

@@ -15,7 +15,8 @@ rules are that module's):
 Limits: a term is 1–``TERM_MAX`` characters with a letter; a creator's list holds at most
 ``CREATOR_TERMS_MAX`` terms, the platform's ``PLATFORM_TERMS_MAX``; one request adds at most
 ``ADD_MAX``. Bad input is refused as a whole (422) and nothing changes. Every change commits;
-the caller then tells every node (``FilterCache.creator_changed`` / ``platform_changed``).
+given the node's filter cache (``cache=``), it queues the announcement to every node on its
+transaction (``chat.announce``): it goes out with the commit, never without it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts.models import Role
 from liveshop.accounts.service import Principal
+from liveshop.chat import announce
+from liveshop.chat.announce import FilterChanges
 from liveshop.chat.filter_rules import BadTerm, normalise_term
 from liveshop.chat.models import (
     BlockedTerm,
@@ -186,7 +189,12 @@ async def creator_filter(session: AsyncSession, creator_id: int) -> CreatorFilte
 
 
 async def add_creator_terms(
-    session: AsyncSession, creator_id: int, raw: Sequence[str], *, actor_id: int
+    session: AsyncSession,
+    creator_id: int,
+    raw: Sequence[str],
+    *,
+    actor_id: int,
+    cache: FilterChanges | None = None,
 ) -> list[str]:
     """Add terms to the creator's list (those already there are kept as they are); the
     terms that were new. 422 for bad input or a list over ``CREATOR_TERMS_MAX``. Commits."""
@@ -210,23 +218,32 @@ async def add_creator_terms(
     session.add_all(
         BlockedTerm(creator_id=creator_id, term=t, created_by=actor_id, created_at=now) for t in new
     )
+    _creator_changed(session, cache, creator_id)
     await _commit(session)
     return new
 
 
-async def remove_creator_term(session: AsyncSession, creator_id: int, term_id: int) -> str:
+async def remove_creator_term(
+    session: AsyncSession, creator_id: int, term_id: int, *, cache: FilterChanges | None = None
+) -> str:
     """Take a term off the creator's list (404 ``term-not-found``); the term. Commits."""
     row = await session.get(BlockedTerm, term_id)
     if row is None or row.creator_id != creator_id:
         raise NotFound(f"term {term_id} is not on this list", code="term-not-found")
     term = row.term
     await session.delete(row)
+    _creator_changed(session, cache, creator_id)
     await session.commit()
     return term
 
 
 async def set_creator_hold_links(
-    session: AsyncSession, creator_id: int, hold_links: bool, *, actor_id: int
+    session: AsyncSession,
+    creator_id: int,
+    hold_links: bool,
+    *,
+    actor_id: int,
+    cache: FilterChanges | None = None,
 ) -> None:
     """Switch "hold links" for all the creator's rooms. Commits."""
     row = await session.get(ChatFilterSettings, creator_id)
@@ -236,7 +253,18 @@ async def set_creator_hold_links(
     row.hold_links = hold_links
     row.updated_at = utcnow()
     row.updated_by = actor_id
+    _creator_changed(session, cache, creator_id)
     await _commit(session)
+
+
+def _creator_changed(session: AsyncSession, cache: FilterChanges | None, creator_id: int) -> None:
+    if cache is not None:
+        announce.creator_filter_changed(session, cache, creator_id)
+
+
+def _platform_changed(session: AsyncSession, cache: FilterChanges | None) -> None:
+    if cache is not None:
+        announce.platform_filter_changed(session, cache)
 
 
 # --- the platform's list -------------------------------------------------------------------
@@ -301,6 +329,7 @@ async def add_platform_terms(
     market: str | None = None,
     language: str | None = None,
     actor_id: int,
+    cache: FilterChanges | None = None,
 ) -> list[str]:
     """Add terms to the platform's list for every market, one market or one language; the
     terms that were new in that scope. 422 for bad input, an unknown market or language, or
@@ -333,22 +362,31 @@ async def add_platform_terms(
         )
         for t in new
     )
+    _platform_changed(session, cache)
     await _commit(session)
     return new
 
 
-async def remove_platform_term(session: AsyncSession, term_id: int) -> str:
+async def remove_platform_term(
+    session: AsyncSession, term_id: int, *, cache: FilterChanges | None = None
+) -> str:
     row = await session.get(PlatformBlockedTerm, term_id)
     if row is None:
         raise NotFound(f"term {term_id} is not on the platform's list", code="term-not-found")
     term = row.term
     await session.execute(delete(PlatformBlockedTerm).where(PlatformBlockedTerm.id == term_id))
+    _platform_changed(session, cache)
     await session.commit()
     return term
 
 
 async def set_platform_hold_links(
-    session: AsyncSession, hold_links: bool, *, market: str | None = None, actor_id: int
+    session: AsyncSession,
+    hold_links: bool,
+    *,
+    market: str | None = None,
+    actor_id: int,
+    cache: FilterChanges | None = None,
 ) -> None:
     """Switch "hold links" for every market (``market`` None) or one. Commits."""
     code, _ = await _scope(session, market, None)
@@ -359,6 +397,7 @@ async def set_platform_hold_links(
     row.hold_links = hold_links
     row.updated_at = utcnow()
     row.updated_by = actor_id
+    _platform_changed(session, cache)
     await _commit(session)
 
 

@@ -8,9 +8,8 @@ refused (403 ``not-room-host``), as for the moderation itself.
 An entry shows when, which action, by whom and in what capacity (``actor_role``), the viewer
 it was about, the comment (its text, and whether it is hidden now) and the mute (reason, end,
 whether it is still in force). ``undo`` reverses a hide (unhide) or a mute (unmute) through
-the same service functions as the studio, so the reversal is logged like any action; the
-caller publishes the room event or the mute-cache announcement after it (see
-``chat.router.announce_undo``).
+the same service functions as the studio, so the reversal is logged like any action and its
+room event (``room=``) or mute-cache announcement (``mutes=``) goes out with its commit.
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ from sqlalchemy.orm import aliased
 from liveshop.accounts.models import Role, User
 from liveshop.accounts.service import Principal
 from liveshop.chat import service
+from liveshop.chat.announce import MuteChanges
 from liveshop.chat.models import (
     ActorRole,
     ChatMute,
@@ -36,6 +36,7 @@ from liveshop.chat.models import (
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Forbidden, NotFound
 from liveshop.live.models import LiveComment, LiveSession, SessionModerator
+from liveshop.realtime.publish import AfterCommit
 
 PAGE_MAX = 200
 TIMES_MAX = 50_000  # entry times one chart reads at most (a session's log is far smaller)
@@ -167,7 +168,7 @@ class SessionChoice:
 
 @dataclass(frozen=True, slots=True)
 class Undone:
-    """An undo that committed: what the caller must announce."""
+    """An undo that committed (its announcements went out with the commit)."""
 
     undid: ModerationAction  # UNHIDE or UNMUTE
     entry_id: int  # the new log entry (the unhide or unmute)
@@ -406,11 +407,18 @@ async def readable_session(session: AsyncSession, principal: Principal, session_
 # --- undo -------------------------------------------------------------------------------
 
 
-async def undo(session: AsyncSession, principal: Principal, entry_id: int) -> Undone:
+async def undo(
+    session: AsyncSession,
+    principal: Principal,
+    entry_id: int,
+    *,
+    room: AfterCommit | None = None,
+    mutes: MuteChanges | None = None,
+) -> Undone:
     """Reverse a hide (the comment is shown again) or a mute (it is lifted). 404 unknown
     entry, 403 not the caller's room, 409 ``cannot-undo`` for an unhide or unmute and
     ``nothing-to-undo`` when the comment is no longer hidden or the mute no longer in force.
-    Commits (through ``service.set_hidden`` / ``service.unmute``)."""
+    Commits (through ``service.set_hidden`` / ``service.unmute``, given ``room``/``mutes``)."""
     entry = await session.get(ModerationLogEntry, entry_id)
     if entry is None:
         raise NotFound(
@@ -431,7 +439,7 @@ async def undo(session: AsyncSession, principal: Principal, entry_id: int) -> Un
     if undid == ModerationAction.UNHIDE:
         assert entry.comment_id is not None
         done = await service.set_hidden(
-            session, live, entry.comment_id, hidden=False, actor_id=principal.user_id
+            session, live, entry.comment_id, hidden=False, actor_id=principal.user_id, room=room
         )
         if done.log_id is None:
             raise Conflict(
@@ -442,5 +450,7 @@ async def undo(session: AsyncSession, principal: Principal, entry_id: int) -> Un
     info = _mute_info(mute, utcnow())
     if info is None or not info.in_force or entry.target_user_id is None:
         raise Conflict("that mute is no longer in force", code="nothing-to-undo", entry_id=entry_id)
-    log_id = await service.unmute(session, live, entry.target_user_id, actor_id=principal.user_id)
+    log_id = await service.unmute(
+        session, live, entry.target_user_id, actor_id=principal.user_id, mutes=mutes
+    )
     return Undone(undid, log_id, session_id, creator_id, None)

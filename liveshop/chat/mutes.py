@@ -1,9 +1,10 @@
 """Is this viewer muted? Answered from memory on the chat hot path, right on every node.
 
 Each node keeps, per creator whose rooms it serves, the ``{user_id: expires_at}`` of the
-mutes in force (one query when first needed). A mute or unmute, after its commit, is
-announced on the broker's ``chat:mutes`` channel (``{"creator_id": N}``): every node drops
-that creator's entry and reads it again on the next comment. The announcement is not a room
+mutes in force (one query when first needed). A mute or unmute, once it commits (queued on
+its transaction by ``chat.service``), is announced on the broker's ``chat:mutes`` channel
+(``{"creator_id": N}``): every node drops that creator's entry and reads it again on the
+next comment. The announcement is not a room
 event, so viewers never learn who was muted. Pub/sub can lose a message (a Redis reconnect),
 so an entry is also read again after ``ttl_s`` at the latest; expiry needs no message (the
 cached ``expires_at`` is compared with the clock).

@@ -3,7 +3,8 @@
 ``POST /api/v1/live/sessions/{id}/comments/{comment_id}/hide`` (and ``/unhide``),
 ``GET|POST /api/v1/live/sessions/{id}/mutes``, ``DELETE …/mutes/{user_id}``. The session's
 creator, their moderators and admins only (403 ``not-room-host`` otherwise). Room events and
-the mute-cache announcement go out after the commit.
+the mute-cache announcement are queued by the services on their transaction and go out with
+its commit (``chat.announce``).
 
 The moderation log: ``GET /api/v1/live/moderation-log`` (every session the caller may read,
 filtered by session, creator and action, paged), ``GET …/sessions/{id}/moderation-log`` (one
@@ -22,7 +23,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from liveshop.accounts.deps import CurrentPrincipal, SessionDep
 from liveshop.chat import moderation_log, service
 from liveshop.chat.models import REASON_MAX, ActorRole, FilterRule, ModerationAction
-from liveshop.chat.mutes import MuteCache
 from liveshop.chat.wiring import chat_caches
 from liveshop.core.errors import PROBLEM_RESPONSES
 from liveshop.realtime.hub import Hub
@@ -113,28 +113,11 @@ async def _set_hidden(
     hidden: bool,
 ) -> CommentOut:
     live = await service.moderated_session(session, principal, session_id)
+    room = _hub(request).publisher.on_commit(session)
     done = await service.set_hidden(
-        session, live, comment_id, hidden=hidden, actor_id=principal.user_id
+        session, live, comment_id, hidden=hidden, actor_id=principal.user_id, room=room
     )
-    seq = None
-    if done.changed:
-        seq = await publish_hidden(_hub(request), done.comment)
-    return CommentOut.of(done.comment, seq)
-
-
-async def publish_hidden(hub: Hub, c: service.CommentView) -> int:
-    """The room event for a comment that was just hidden or shown again."""
-    if c.hidden:
-        return await hub.publisher.comment_hidden(c.session_id, [c.id])
-    return await hub.publisher.comment_shown(
-        c.session_id,
-        comment_id=c.id,
-        user_id=c.user_id,
-        display_name=c.display_name,
-        text=c.text,
-        host=c.host,
-        at=c.created_at,
-    )
+    return CommentOut.of(done.comment, room.last_seq)
 
 
 @router.post("/sessions/{session_id}/comments/{comment_id}/hide")
@@ -183,7 +166,6 @@ async def mute_user(
     with an error frame) for ``duration_minutes`` or until unmuted; muting again replaces
     the mute. ``hide_comments`` also hides their comments in this session."""
     live = await service.moderated_session(session, principal, session_id)
-    creator_id, sid = live.creator_id, live.id
     done = await service.mute(
         session,
         live,
@@ -192,10 +174,9 @@ async def mute_user(
         minutes=body.duration_minutes,
         reason=body.reason,
         hide_comments=body.hide_comments,
+        room=_hub(request).publisher.on_commit(session),
+        mutes=chat_caches(request.app).mutes,
     )
-    await chat_caches(request.app).mutes.changed(creator_id)
-    if done.hidden_comment_ids:
-        await _hub(request).publisher.comment_hidden(sid, done.hidden_comment_ids)
     return MutedOut(
         **MuteOut.of(done.mute).model_dump(), hidden_comment_ids=done.hidden_comment_ids
     )
@@ -211,9 +192,8 @@ async def unmute_user(
 ) -> None:
     """Lift the mute on a viewer in this creator's rooms (404 ``mute-not-found`` if none)."""
     live = await service.moderated_session(session, principal, session_id)
-    creator_id = live.creator_id
-    await service.unmute(session, live, user_id, actor_id=principal.user_id)
-    await chat_caches(request.app).mutes.changed(creator_id)
+    mutes = chat_caches(request.app).mutes
+    await service.unmute(session, live, user_id, actor_id=principal.user_id, mutes=mutes)
 
 
 # --- the moderation log ---------------------------------------------------------------------
@@ -394,15 +374,6 @@ async def moderation_log_of_session(
     return await _log_page(session, principal, filters, limit, offset)
 
 
-async def announce_undo(hub: Hub, mutes: MuteCache, done: moderation_log.Undone) -> None:
-    """After an undo committed: the room shows the comment again, or every node forgets the
-    creator's mutes."""
-    if done.comment is not None:
-        await publish_hidden(hub, done.comment)
-    if done.undid == ModerationAction.UNMUTE:
-        await mutes.changed(done.creator_id)
-
-
 @router.post("/moderation-log/{entry_id}/undo")
 async def undo_moderation(
     entry_id: int,
@@ -414,6 +385,11 @@ async def undo_moderation(
     as the studio's Unhide and Unmute do; answers with the new ``unhide`` or ``unmute`` entry.
     409 ``cannot-undo`` for an unhide or unmute entry, 409 ``nothing-to-undo`` when the comment
     is no longer hidden or the mute no longer in force; 404 ``moderation-entry-not-found``."""
-    done = await moderation_log.undo(session, principal, entry_id)
-    await announce_undo(_hub(request), chat_caches(request.app).mutes, done)
+    done = await moderation_log.undo(
+        session,
+        principal,
+        entry_id,
+        room=_hub(request).publisher.on_commit(session),
+        mutes=chat_caches(request.app).mutes,
+    )
     return ModerationEntryOut.of(await moderation_log.get_entry(session, done.entry_id))

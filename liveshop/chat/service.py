@@ -5,9 +5,11 @@ the same check as pins and flash deals), admins, and the platform's chat moderat
 is the creator's: it holds in every room of theirs until it runs out or is lifted, whichever
 session it was given in.
 
-Every function that changes something is one transaction and commits; the router publishes
-the room event (``comment_hidden``, ``comment_shown``) and the mute-cache invalidation only
-after the commit.
+Every function that changes something is one transaction and commits. Given the room's
+``AfterCommit`` (``room=``) and the node's mute cache (``mutes=``), it queues the room event
+(``comment_hidden``, ``comment_shown``) and the mute-cache announcement inside that
+transaction (``chat.announce``): they go out with the commit, in that order, and never
+without it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts.models import Role, User
 from liveshop.accounts.service import Principal, get_user
+from liveshop.chat import announce
 from liveshop.chat.models import (
     REASON_MAX,
     ActorRole,
@@ -31,6 +34,7 @@ from liveshop.core.clock import utcnow
 from liveshop.core.errors import NotFound, Unprocessable
 from liveshop.live import service as live_service
 from liveshop.live.models import LiveComment, LiveSession
+from liveshop.realtime.publish import AfterCommit
 
 MAX_MUTE_MINUTES = 30 * 24 * 60  # longer than a month: mute without an end instead
 # What the studio offers (minutes; None: until lifted).
@@ -161,9 +165,17 @@ def _log(
 
 
 async def set_hidden(
-    session: AsyncSession, live: LiveSession, comment_id: int, *, hidden: bool, actor_id: int
+    session: AsyncSession,
+    live: LiveSession,
+    comment_id: int,
+    *,
+    hidden: bool,
+    actor_id: int,
+    room: AfterCommit | None = None,
 ) -> Changed:
-    """Hide (or show again) one comment of the session. Idempotent. Commits."""
+    """Hide (or show again) one comment of the session. Idempotent. Commits. Given ``room``,
+    a change's ``comment_hidden`` or ``comment_shown`` goes out with the commit (then
+    ``room.last_seq`` is its seq; None when nothing changed)."""
     comment = await _comment(session, live, comment_id)
     changed = comment.hidden != hidden
     log_id = None
@@ -182,8 +194,26 @@ async def set_hidden(
         await session.flush()
         log_id = entry.id
     view = await _view(session, live, comment)
+    if changed and room is not None:
+        _announce_hidden(room, view)
     await session.commit()
     return Changed(view, changed, log_id)
+
+
+def _announce_hidden(room: AfterCommit, c: CommentView) -> None:
+    if c.hidden:
+        announce.comments_hidden(room, c.session_id, [c.id])
+        return
+    announce.comment_shown(
+        room,
+        c.session_id,
+        comment_id=c.id,
+        user_id=c.user_id,
+        display_name=c.display_name,
+        text=c.text,
+        host=c.host,
+        at=c.created_at,
+    )
 
 
 async def hidden_by(session: AsyncSession, comment_id: int) -> ModerationLogEntry | None:
@@ -247,10 +277,14 @@ async def mute(
     minutes: int | None,
     reason: str = "",
     hide_comments: bool = False,
+    room: AfterCommit | None = None,
+    mutes: announce.MuteChanges | None = None,
 ) -> Muted:
     """Mute ``user_id`` in all of the session creator's rooms for ``minutes`` (None: until
     lifted). Muting again replaces the mute in force. ``hide_comments`` also hides their
-    comments in this session. The creator and their moderators cannot be muted. Commits."""
+    comments in this session. The creator and their moderators cannot be muted. Commits;
+    with it every node hears of the mute (``mutes``), then the room of the hidden comments
+    (one ``comment_hidden``, on ``room``)."""
     if minutes is not None and not 1 <= minutes <= MAX_MUTE_MINUTES:
         raise Unprocessable(
             f"a mute lasts 1 to {MAX_MUTE_MINUTES} minutes, or has no end",
@@ -325,13 +359,25 @@ async def mute(
                 )
     await session.flush()
     view = _mute_view(row, target.display_name)
+    if mutes is not None:
+        announce.mutes_changed(session, mutes, live.creator_id)
+    if hidden and room is not None:
+        announce.comments_hidden(room, live.id, hidden)
     await session.commit()
     return Muted(view, hidden)
 
 
-async def unmute(session: AsyncSession, live: LiveSession, user_id: int, *, actor_id: int) -> int:
+async def unmute(
+    session: AsyncSession,
+    live: LiveSession,
+    user_id: int,
+    *,
+    actor_id: int,
+    mutes: announce.MuteChanges | None = None,
+) -> int:
     """Lift the mute in force on ``user_id`` in the creator's rooms (404 if there is none).
-    Commits; the id of the ``unmute`` log entry."""
+    Commits, and with it every node hears of it (``mutes``); the id of the ``unmute`` log
+    entry."""
     lifted = await _lift(session, live.creator_id, user_id, actor_id=actor_id, now=utcnow())
     if not lifted:
         await session.rollback()
@@ -349,6 +395,8 @@ async def unmute(session: AsyncSession, live: LiveSession, user_id: int, *, acto
     )
     await session.flush()
     log_id = entry.id
+    if mutes is not None:
+        announce.mutes_changed(session, mutes, live.creator_id)
     await session.commit()
     return log_id
 

@@ -57,6 +57,20 @@ def session_ended_event(status: str, at: datetime | None) -> dict[str, Any]:
     return {"status": status, "at": _iso(at)}
 
 
+def comment_hidden_event(comment_ids: Sequence[int]) -> dict[str, Any]:
+    return {"ids": list(comment_ids)}
+
+
+def comment_shown_event(
+    *, comment_id: int, user_id: int, display_name: str, text: str, host: bool, at: datetime
+) -> dict[str, Any]:
+    """The line with ``comment_ts``, when it was first posted (epoch ms), so rooms put it
+    back in its place."""
+    payload = _comment(comment_id, user_id, display_name, text, host)
+    payload["comment_ts"] = round(at.timestamp() * 1000, 3)
+    return payload
+
+
 def deal_started_event(
     *,
     deal_id: int,
@@ -177,7 +191,8 @@ class RoomPublisher:
     async def comment_hidden(self, session_id: int, comment_ids: Sequence[int]) -> int:
         """Moderators hid these chat lines: every viewer removes them, and joining or
         catching up viewers never get them again."""
-        return await self.publish(session_id, EventType.COMMENT_HIDDEN, {"ids": list(comment_ids)})
+        payload = comment_hidden_event(comment_ids)
+        return await self.publish(session_id, EventType.COMMENT_HIDDEN, payload)
 
     async def comment_shown(
         self,
@@ -192,8 +207,14 @@ class RoomPublisher:
     ) -> int:
         """A hidden line is shown again; ``comment_ts`` is when it was first posted (epoch
         ms), so rooms put it back in its place."""
-        payload = _comment(comment_id, user_id, display_name, text, host)
-        payload["comment_ts"] = round(at.timestamp() * 1000, 3)
+        payload = comment_shown_event(
+            comment_id=comment_id,
+            user_id=user_id,
+            display_name=display_name,
+            text=text,
+            host=host,
+            at=at,
+        )
         return await self.publish(session_id, EventType.COMMENT_SHOWN, payload)
 
     async def pin(self, session_id: int, product: PinnedProduct | None) -> int:

@@ -7,9 +7,9 @@ they moderate for several). Anyone else gets the 403 page (``chat.filters``).
 ``/admin/chat-filter`` — the platform's list (every market, one market or one language) and
 where links are held. Admins only.
 
-Each form calls the same ``chat.filters`` functions as the API and, after the commit, tells
-every node's filter cache; bad input comes back to the page as a message and changes
-nothing.
+Each form calls the same ``chat.filters`` functions as the API, handing them the node's
+filter cache: the change reaches every node's cache with its commit, never without it. Bad
+input comes back to the page as a message and changes nothing.
 """
 
 from __future__ import annotations
@@ -103,8 +103,9 @@ async def studio_add_terms(
 ) -> Response:
     await filters.ensure_manages_creator(session, principal, creator)
     asked = filters.split_terms(terms)
-    added = await filters.add_creator_terms(session, creator, asked, actor_id=principal.user_id)
-    await chat_caches(request.app).filters.creator_changed(creator)
+    added = await filters.add_creator_terms(
+        session, creator, asked, actor_id=principal.user_id, cache=chat_caches(request.app).filters
+    )
     text = _added_text(added, len(set(asked)))
     return redirect(_studio(creator, principal.user_id, "terms"), flash=("success", text))
 
@@ -118,8 +119,9 @@ async def studio_remove_term(
     creator: Annotated[int, Form(ge=1, lt=2**63)],
 ) -> Response:
     await filters.ensure_manages_creator(session, principal, creator)
-    term = await filters.remove_creator_term(session, creator, term_id)
-    await chat_caches(request.app).filters.creator_changed(creator)
+    term = await filters.remove_creator_term(
+        session, creator, term_id, cache=chat_caches(request.app).filters
+    )
     return redirect(
         _studio(creator, principal.user_id, "terms"),
         flash=("info", f"“{term}” is no longer held."),
@@ -135,8 +137,13 @@ async def studio_settings(
     hold_links: Annotated[bool, Form()] = False,
 ) -> Response:
     await filters.ensure_manages_creator(session, principal, creator)
-    await filters.set_creator_hold_links(session, creator, hold_links, actor_id=principal.user_id)
-    await chat_caches(request.app).filters.creator_changed(creator)
+    await filters.set_creator_hold_links(
+        session,
+        creator,
+        hold_links,
+        actor_id=principal.user_id,
+        cache=chat_caches(request.app).filters,
+    )
     text = (
         "Comments with links, e-mail addresses or phone numbers are now held."
         if hold_links
@@ -184,8 +191,8 @@ async def admin_add_terms(
         market=value if kind == "market" else None,
         language=value if kind == "language" else None,
         actor_id=principal.user_id,
+        cache=chat_caches(request.app).filters,
     )
-    await chat_caches(request.app).filters.platform_changed()
     return redirect(f"{ADMIN}#terms", flash=("success", _added_text(added, len(set(asked)))))
 
 
@@ -193,8 +200,9 @@ async def admin_add_terms(
 async def admin_remove_term(
     term_id: int, request: Request, session: SessionDep, _: AdminPrincipal
 ) -> Response:
-    term = await filters.remove_platform_term(session, term_id)
-    await chat_caches(request.app).filters.platform_changed()
+    term = await filters.remove_platform_term(
+        session, term_id, cache=chat_caches(request.app).filters
+    )
     return redirect(f"{ADMIN}#terms", flash=("info", f"“{term}” is no longer held."))
 
 
@@ -207,9 +215,12 @@ async def admin_settings(
     hold_links: Annotated[bool, Form()] = False,
 ) -> Response:
     await filters.set_platform_hold_links(
-        session, hold_links, market=market or None, actor_id=principal.user_id
+        session,
+        hold_links,
+        market=market or None,
+        actor_id=principal.user_id,
+        cache=chat_caches(request.app).filters,
     )
-    await chat_caches(request.app).filters.platform_changed()
     where = f"in {market.upper()}" if market else "in every market"
     text = f"Links are {'now' if hold_links else 'no longer'} held {where}."
     return redirect(f"{ADMIN}#links", flash=("success", text))

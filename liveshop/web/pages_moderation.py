@@ -23,7 +23,6 @@ from markupsafe import Markup
 from liveshop.accounts.deps import CurrentPrincipal, SessionDep
 from liveshop.chat import moderation_log as log
 from liveshop.chat.models import ModerationAction
-from liveshop.chat.router import announce_undo
 from liveshop.chat.wiring import chat_caches
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Unprocessable
@@ -244,8 +243,13 @@ async def undo(
 ) -> Response:
     """Unhide the entry's comment or lift its mute, then back to the log where it was."""
     entry = await log.get_entry(session, entry_id)
-    done = await log.undo(session, principal, entry_id)
-    await announce_undo(_hub(request), chat_caches(request.app).mutes, done)
+    done = await log.undo(
+        session,
+        principal,
+        entry_id,
+        room=_hub(request).publisher.on_commit(session),
+        mutes=chat_caches(request.app).mutes,
+    )
     name = entry.target_name or "The viewer"
     if done.undid == ModerationAction.UNHIDE:
         text = f"{name}'s comment is visible again."

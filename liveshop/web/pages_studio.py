@@ -3,8 +3,9 @@
 Creator-only (``CreatorPrincipal``); every action on a session checks it is the caller's
 (``live.service.ensure_owner``: another creator gets a 403 page; admins may act). Forms carry
 the page CSRF field (the router's ``verify_form_csrf``). Each action calls the same live
-services as the API and publishes the same room event after the service has committed, so
-viewers see a pin or a deal only once the database has it.
+services as the API, which queue the same room event on their transaction (``room=``; a
+new deal's stock follows its commit), so viewers see a pin or a deal only once the database
+has it.
 
 The live counters, the room's chat with its moderation (hide a line, mute a viewer, unmute:
 ``/api/v1/live/sessions/{id}/comments/…`` and ``…/mutes``, cookie + ``X-CSRF-Token``) and the
