@@ -287,11 +287,12 @@ async def transition(
         .execution_options(synchronize_session=False)
     )
     if getattr(result, "rowcount", 0) != 1:
+        session_id = live.id  # the rollback expires ``live``: no lazy load for the answer
         await session.rollback()
         raise Conflict(
-            f"session {live.id} changed meanwhile; reload it",
+            f"session {session_id} changed meanwhile; reload it",
             code="illegal-session-transition",
-            session_id=live.id,
+            session_id=session_id,
         )
     if room is not None:
         announce.status_changed(room, live.id, to, now)
