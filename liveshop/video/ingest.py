@@ -6,7 +6,9 @@
 - ``end_publish``: the encoder left → "reconnecting" from now (the grace period).
 - ``end_after_grace``: still reconnecting once the grace period is over → the session ends.
 
-The runtime side (room events, timers, recording) is ``manager.py``.
+A session that goes live or ends here does so through ``live.transition``: given the room's
+``AfterCommit`` (``room=``), its ``session_started``/``session_ended`` goes out with that
+commit. The runtime side (the ``video`` room events, timers, recording) is ``manager.py``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Forbidden
 from liveshop.live import service as live
 from liveshop.live.models import OPEN_STATUSES, LiveSession, SessionStatus
+from liveshop.realtime.publish import AfterCommit
 from liveshop.video.hls import new_folder_name
 from liveshop.video.models import StreamState, VideoStream
 from liveshop.video.service import key_by_secret
@@ -64,8 +67,12 @@ def pick_session(candidates: Sequence[LiveSession], now: datetime) -> LiveSessio
     return min(scheduled, key=lambda s: (abs((s.planned_start - now).total_seconds()), s.id))
 
 
-async def begin_publish(session: AsyncSession, *, key: str, client_id: str) -> PublishStart:
-    """Validate the key and start (or resume) the session's video. Commits.
+async def begin_publish(
+    session: AsyncSession, *, key: str, client_id: str, room: AfterCommit | None = None
+) -> PublishStart:
+    """Validate the key and start (or resume) the session's video. Commits. A scheduled
+    session goes live in a commit of its own first (``live.transition``): given ``room``,
+    its ``session_started`` goes out with that commit.
 
     Refuses (403) unknown or revoked keys and creators with nothing to stream into; 409
     while another encoder is publishing into the same session.
@@ -90,7 +97,7 @@ async def begin_publish(session: AsyncSession, *, key: str, client_id: str) -> P
         )
     went_live = False
     if target.status == SessionStatus.SCHEDULED:
-        target = await live.transition(session, target, SessionStatus.LIVE)
+        target = await live.transition(session, target, SessionStatus.LIVE, room=room)
         went_live = True
     first = stream is None or stream.video_started_at is None
     if stream is None:
@@ -166,9 +173,10 @@ class Grace(StrEnum):
 
 
 async def end_after_grace(
-    session: AsyncSession, session_id: int, grace_s: float
+    session: AsyncSession, session_id: int, grace_s: float, *, room: AfterCommit | None = None
 ) -> tuple[Grace, LiveSession | None]:
-    """End the session if its video is still gone after the grace period. Commits.
+    """End the session if its video is still gone after the grace period. Commits; given
+    ``room``, the ``session_ended`` goes out with the commit.
 
     Returns what happened and, for ``ENDED``, the ended session.
     """
@@ -184,7 +192,7 @@ async def end_after_grace(
     if target.status != SessionStatus.LIVE:
         await session.rollback()
         return Grace.OVER, None
-    return Grace.ENDED, await live.transition(session, target, SessionStatus.ENDED)
+    return Grace.ENDED, await live.transition(session, target, SessionStatus.ENDED, room=room)
 
 
 async def mark_finished(

@@ -205,7 +205,8 @@ class VideoManager:
         Raises Forbidden/Conflict (the router answers 403/409: nginx refuses)."""
         if not self.provider.ingest:
             raise Forbidden("video ingest is off", code="video-off")
-        start = await ingest.begin_publish(session, key=key, client_id=client_id)
+        room = self.hub.publisher.on_commit(session)  # session_started, if it goes live now
+        start = await ingest.begin_publish(session, key=key, client_id=client_id, room=room)
         sid, stream = start.session.id, start.stream
         self.folders[sid] = stream.folder
         self._finalized.discard(sid)
@@ -234,10 +235,8 @@ class VideoManager:
             went_live=start.went_live,
             stream=stream.folder,
         )
-        publisher = self.hub.publisher
-        if start.went_live:
-            await publisher.session_started(sid, at=start.session.actual_start)
-        await publisher.publish(sid, EventType.VIDEO, self._video_event(sid, stream.folder))
+        payload = self._video_event(sid, stream.folder)
+        await self.hub.publisher.publish(sid, EventType.VIDEO, payload)
         return stream.folder
 
     def _video_event(self, session_id: int, folder: str) -> dict[str, Any]:
@@ -305,12 +304,12 @@ class VideoManager:
         await asyncio.sleep(delay_s)
         try:
             async with self.db.session() as s:
-                outcome, ended = await ingest.end_after_grace(s, session_id, self.grace_s)
+                room = self.hub.publisher.on_commit(s)  # session_ended, with the end's commit
+                outcome, ended = await ingest.end_after_grace(
+                    s, session_id, self.grace_s, room=room
+                )
                 if ended is not None:
                     log.info("video: grace period over, session ended", session_id=session_id)
-                    await self.hub.publisher.session_ended(
-                        session_id, status=ended.status, at=ended.actual_end
-                    )
                     await self.hub.save_stats(session_id, session=s)
             if outcome is not ingest.Grace.WAIT:
                 await self.finalize(session_id)
