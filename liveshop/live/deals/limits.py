@@ -122,9 +122,9 @@ async def claim_allowance(
     )
     if getattr(claimed, "rowcount", 0) == 1:
         return
-    remaining = max(0, limit - await units_taken(session, deal.id, buyer_id))
-    await session.rollback()
-    raise limit_reached(deal, remaining)
+    refusal = limit_reached(deal, max(0, limit - await units_taken(session, deal.id, buyer_id)))
+    await session.rollback()  # built first: the rollback expires ``deal``
+    raise refusal
 
 
 async def give_back_unpaid(session: AsyncSession, event: OrderCancelledUnpaid) -> None:
