@@ -26,3 +26,21 @@ class OrderRefunded(DomainEvent):
     amount_minor: int  # what the buyer gets back for this refund
     live_session_id: int | None  # the session the order was bought in, if any
     creator_id: int | None  # the creator it was attributed to, if any
+
+
+@dataclass(frozen=True, slots=True)
+class DealUnits:
+    deal_id: int
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCancelledUnpaid(DomainEvent):
+    """An order that was never paid was cancelled (by the buyer or staff, or because its hold
+    ran out): nothing was bought. Announced inside the cancelling transaction, after the
+    status moved and the holds were released, so a flash deal can give the buyer's units back
+    to their per-buyer allowance in the same commit."""
+
+    order_id: int
+    buyer_id: int
+    deal_units: tuple[DealUnits, ...]  # the order's flash-deal lines (none: not a deal order)

@@ -81,7 +81,9 @@ def deal_started_event(
     units: int,
     ends_at: datetime,
     regular_price_minor: int | None = None,
+    per_buyer_limit: int | None = None,
 ) -> dict[str, Any]:
+    """``per_buyer_limit``: units one buyer may take from the deal (None: no limit)."""
     deal = {
         "deal_id": deal_id,
         "product_id": product_id,
@@ -90,6 +92,7 @@ def deal_started_event(
         "regular_price_minor": regular_price_minor,
         "currency": currency,
         "units": units,
+        "per_buyer_limit": per_buyer_limit,
         "available": units,
         "ends_at": _iso(ends_at),
     }
@@ -256,6 +259,7 @@ class RoomPublisher:
         units: int,
         ends_at: datetime,
         regular_price_minor: int | None = None,
+        per_buyer_limit: int | None = None,
     ) -> int:
         payload = deal_started_event(
             deal_id=deal_id,
@@ -266,6 +270,7 @@ class RoomPublisher:
             units=units,
             ends_at=ends_at,
             regular_price_minor=regular_price_minor,
+            per_buyer_limit=per_buyer_limit,
         )
         return await self.publish(session_id, EventType.DEAL_STARTED, payload)
 

@@ -244,8 +244,10 @@ async def start_deal(
     price: Annotated[str, Form(min_length=1, max_length=30)],
     units: Annotated[int, Form(ge=1, le=deals.MAX_UNITS)],
     minutes: Annotated[int, Form(ge=1, le=120)],
+    per_buyer_limit: Annotated[str, Form(max_length=6, pattern=r"^[0-9]*$")] = "",
 ) -> Response:
-    """A flash deal on one SKU of the showcase, out of real stock."""
+    """A flash deal on one SKU of the showcase, out of real stock; an empty "per buyer" field
+    is no limit."""
     found = await _own(session, principal, session_id)
     if sku_id not in {sku.sku_id for p in await live.showcase(session, found) for sku in p.skus}:
         raise NotFound("that SKU is not in this show's showcase", code="sku-not-in-showcase")
@@ -259,11 +261,14 @@ async def start_deal(
         units=units,
         duration=timedelta(minutes=minutes),
         actor_id=principal.user_id,
+        per_buyer_limit=int(per_buyer_limit) if per_buyer_limit else None,
         room=publisher.on_commit(session),
     )
     deal = view.deal
     await publish_deal_stock(session, publisher, deal)
     text = f"Flash deal on: {deal.units} at {display_price(market, deal.price_minor)}."
+    if deal.per_buyer_limit is not None:
+        text += f" Limit {deal.per_buyer_limit} per buyer."
     return redirect(_back(session_id, "deal"), flash=("success", text))
 
 

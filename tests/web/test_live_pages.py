@@ -202,3 +202,49 @@ async def test_the_room_page_carries_its_state(
         await page_login(signed_in, buyer)
         data = room_data(await signed_in.get(f"/live/{session_id}"))
     assert data["user"]["id"] == buyer.id and data["user"]["can_buy"] is True
+
+
+async def test_the_studio_sets_a_per_buyer_limit_and_the_room_shows_it(
+    app: Any, db: Database, client: httpx.AsyncClient, make_actor: MakeActor, session: AsyncSession
+) -> None:
+    _, session_id, (first, _), sku_id = await _owner_setup(db, client, make_actor)
+    base = f"/studio/sessions/{session_id}"
+    await _post(client, f"{base}/start")
+    await _post(client, f"{base}/pin", product_id=str(first))
+    for bad in ("0", "5", "abc", "9" * 40):  # zero, above the 4 units, not a number, huge
+        resp = await _post(client, f"{base}/deals", sku_id=str(sku_id), price="7", units="4",
+                           minutes="10", per_buyer_limit=bad)  # fmt: skip
+        assert resp.status_code in (303, 422), resp.text
+        if resp.status_code == 303:
+            assert 'class="flash flash-error"' in (await client.get(base)).text, bad
+    await session.rollback()
+    assert await deals.active_deal(session, session_id) is None
+
+    resp = await _post(client, f"{base}/deals", sku_id=str(sku_id), price="7", units="4",
+                       minutes="10", per_buyer_limit="2")  # fmt: skip
+    assert resp.status_code == 303, resp.text
+    studio = await client.get(base)
+    assert "Limit 2 per buyer" in studio.text
+    await session.rollback()
+    running = await deals.active_deal(session, session_id)
+    assert running is not None and running.deal.per_buyer_limit == 2
+
+    async with await _second_client(app) as anonymous:
+        page = await anonymous.get(f"/live/{session_id}")
+    assert room_data(page)["deal"]["per_buyer_limit"] == 2
+    assert "Limit 2 per buyer" in page.text
+
+
+async def test_an_empty_per_buyer_field_is_no_limit(
+    db: Database, client: httpx.AsyncClient, make_actor: MakeActor, session: AsyncSession
+) -> None:
+    _, session_id, _, sku_id = await _owner_setup(db, client, make_actor)
+    base = f"/studio/sessions/{session_id}"
+    await _post(client, f"{base}/start")
+    resp = await _post(client, f"{base}/deals", sku_id=str(sku_id), price="7", units="4",
+                       minutes="10", per_buyer_limit="")  # fmt: skip
+    assert resp.status_code == 303, resp.text
+    assert "No limit per buyer" in (await client.get(base)).text
+    await session.rollback()
+    running = await deals.active_deal(session, session_id)
+    assert running is not None and running.deal.per_buyer_limit is None

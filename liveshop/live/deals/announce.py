@@ -16,6 +16,7 @@ def deal_started(room: AfterCommit, deal: FlashDeal) -> None:
         price_minor=deal.price_minor,
         currency=deal.currency,
         units=deal.units,
+        per_buyer_limit=deal.per_buyer_limit,
         ends_at=deal.ends_at,
         regular_price_minor=deal.regular_price_minor,
     )

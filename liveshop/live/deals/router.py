@@ -17,6 +17,7 @@ from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, MaybePrinci
 from liveshop.core.errors import PROBLEM_RESPONSES, NotFound
 from liveshop.inventory import service as inventory
 from liveshop.live import service
+from liveshop.live.deals import limits
 from liveshop.live.deals import service as deals
 from liveshop.live.deals.models import DealEndReason, FlashDeal
 from liveshop.markets.service import display_price, get_market
@@ -35,6 +36,14 @@ class DealIn(BaseModel):
     price_minor: int = Field(ge=1, description="Deal price in the session market's minor unit")
     units: int = Field(ge=1, le=deals.MAX_UNITS)
     duration_seconds: int = Field(ge=10, le=7200)
+    per_buyer_limit: int | None = Field(
+        default=None,
+        strict=True,
+        ge=1,
+        le=deals.MAX_UNITS,
+        description="Units one buyer may buy from this deal (1 to units; none: no limit). "
+        "Fixed once the deal starts",
+    )
 
 
 class DealOut(BaseModel):
@@ -47,6 +56,11 @@ class DealOut(BaseModel):
     currency: str
     display_price: str
     units: int
+    per_buyer_limit: int | None
+    remaining_for_you: int | None = Field(
+        default=None,
+        description="Units the signed-in caller may still buy from a limited deal",
+    )
     available: int
     sold: int
     status: str
@@ -84,7 +98,9 @@ class RoomBuyIn(BaseModel):
     )
 
 
-async def _deal_out(session: SessionDep, deal: FlashDeal, available: int) -> DealOut:
+async def _deal_out(
+    session: SessionDep, deal: FlashDeal, available: int, *, remaining: int | None = None
+) -> DealOut:
     live = await service.get_session(session, deal.session_id)
     market = await get_market(session, live.market_code)
     return DealOut(
@@ -97,6 +113,8 @@ async def _deal_out(session: SessionDep, deal: FlashDeal, available: int) -> Dea
         currency=deal.currency,
         display_price=display_price(market, deal.price_minor),
         units=deal.units,
+        per_buyer_limit=deal.per_buyer_limit,
+        remaining_for_you=remaining,
         available=available,
         sold=deal.sold,
         status=deal.status,
@@ -147,6 +165,7 @@ async def start_deal(
         units=body.units,
         duration=timedelta(seconds=body.duration_seconds),
         actor_id=principal.user_id,
+        per_buyer_limit=body.per_buyer_limit,
         room=publisher.on_commit(session),
     )
     deal = view.deal
@@ -186,10 +205,17 @@ async def announce_deal_end(session: SessionDep, publisher: RoomPublisher, deal:
 
 
 @router.get("/sessions/{session_id}/deal")
-async def current_deal(session_id: int, session: SessionDep, _: MaybePrincipal) -> DealOut | None:
+async def current_deal(
+    session_id: int, session: SessionDep, principal: MaybePrincipal
+) -> DealOut | None:
+    """The running deal; signed in, with what the caller may still buy of a limited one."""
     await service.get_session(session, session_id)
     view = await deals.active_deal(session, session_id)
-    return None if view is None else await _deal_out(session, view.deal, view.available)
+    if view is None:
+        return None
+    buyer_id = principal.user_id if principal is not None else None
+    remaining = await limits.remaining_for(session, view.deal, buyer_id)
+    return await _deal_out(session, view.deal, view.available, remaining=remaining)
 
 
 @router.post("/sessions/{session_id}/quote")

@@ -24,7 +24,7 @@ from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Problem, Unprocessable
 from liveshop.inventory import service as inventory
 from liveshop.inventory.errors import OutOfStock
-from liveshop.live.deals import announce
+from liveshop.live.deals import announce, limits
 from liveshop.live.deals.models import DealEndReason, DealStatus, FlashDeal
 from liveshop.live.models import LiveSession, SessionStatus
 from liveshop.orders.checkout import (
@@ -62,6 +62,7 @@ def deal_event(view: DealView) -> dict[str, object]:
         "regular_price_minor": d.regular_price_minor,
         "currency": d.currency,
         "units": d.units,
+        "per_buyer_limit": d.per_buyer_limit,
         "available": view.available,
         "ends_at": d.ends_at.isoformat(),
     }
@@ -101,14 +102,17 @@ async def start_deal(
     units: int,
     duration: timedelta,
     actor_id: int,
+    per_buyer_limit: int | None = None,
     room: AfterCommit | None = None,
 ) -> DealView:
-    """Allocate ``units`` of real stock at ``price_minor`` for ``duration``. Commits; given
-    ``room``, ``deal_started`` goes out with the commit."""
+    """Allocate ``units`` of real stock at ``price_minor`` for ``duration``, at most
+    ``per_buyer_limit`` of them to one buyer (``live.deals.limits``; fixed from now on).
+    Commits; given ``room``, ``deal_started`` goes out with the commit."""
     if live.status != SessionStatus.LIVE:
         raise Conflict("flash deals run only while the session is live", code="session-not-live")
     if not 1 <= units <= MAX_UNITS:
         raise Unprocessable(f"units must be 1 to {MAX_UNITS}", code="bad-quantity")
+    limits.check_limit(per_buyer_limit, units)
     if not MIN_DURATION <= duration <= MAX_DURATION:
         raise Unprocessable("a deal lasts 10 seconds to 2 hours", code="bad-duration")
     offer = await get_sku_offer(session, sku_id, live.market_code)
@@ -129,6 +133,7 @@ async def start_deal(
         regular_price_minor=offer.price_minor,
         currency=offer.currency,
         units=units,
+        per_buyer_limit=per_buyer_limit,
         created_by=actor_id,
         starts_at=now,
         ends_at=now + duration,
@@ -225,13 +230,15 @@ async def quote_in_room(
     deal_id: int | None = None,
 ) -> Quote:
     """What :func:`buy_in_room` with the same arguments would charge now: the same checks,
-    attribution and checkout pricing, run dry (no stock, deal units, budget or order taken)."""
+    attribution and checkout pricing, run dry (no stock, deal units, budget or order taken).
+    A deal's per-buyer limit is checked for ``buyer_id`` (409 ``deal-limit-reached``)."""
     _ensure_shoppable(live)
     attribution = await _room_attribution(session, live, sku_id)
     line = CheckoutLine(sku_id=sku_id, quantity=quantity)
     if deal_id is not None:
         deal = await get_deal(session, deal_id)
         _open_deal_hold(deal, live, sku_id)
+        await limits.check_allowance(session, deal, buyer_id, quantity)
         if await deal_available(session, deal) < quantity:
             raise Conflict("the flash deal is sold out", code="deal-sold-out", deal_id=deal_id)
         line = CheckoutLine(
@@ -260,6 +267,8 @@ async def buy_in_room(
 ) -> PlacedOrder:
     """Check out in the room: at the deal price out of the deal's allocation, or at the normal
     price, always attributed to this session and its creator. Commits (or rolls back).
+    A limited deal counts the units against the buyer's limit in the same transaction, before
+    the deal's (hot) hold is touched: over the limit is 409 ``deal-limit-reached``.
     ``expected_total_minor``: the total a quote showed; any other is refused (409)."""
     _ensure_shoppable(live)
     attribution = await _room_attribution(session, live, sku_id)
@@ -290,6 +299,7 @@ async def buy_in_room(
             hold_for=hold_for,
         )
     hold = _open_deal_hold(deal, live, sku_id)
+    await limits.claim_allowance(session, deal, buyer_id, quantity)
     try:
         mine = await inventory.split_reservation(
             session,

@@ -1,4 +1,5 @@
-"""What the room does when orders are paid, the deal clock, and a closed room's deal."""
+"""What the room does when orders are paid, the deal clock, a closed room's deal, and a
+buyer's per-buyer allowance when their unpaid deal order is cancelled."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from liveshop.core.db import Database
 from liveshop.core.tasks import stop_if_cancelled
 from liveshop.inventory import service as inventory
 from liveshop.live import activity
+from liveshop.live.deals import limits
 from liveshop.live.deals import service as deals
 from liveshop.live.deals.models import DealEndReason
 from liveshop.live.deals.router import announce_deal_end, publish_deal_stock
 from liveshop.live.events import SessionClosed
+from liveshop.orders.events import OrderCancelledUnpaid
 from liveshop.orders.notify import OrderNotifier, OrderPaid
 from liveshop.realtime.publish import RoomPublisher, room_publisher
 
@@ -36,6 +39,7 @@ async def end_closed_rooms_deal(session: AsyncSession, event: SessionClosed) -> 
 def subscribe() -> None:
     """Idempotent (``liveshop.wiring.install_domain_events``)."""
     domain_events.subscribe(SessionClosed, end_closed_rooms_deal)
+    domain_events.subscribe(OrderCancelledUnpaid, limits.give_back_unpaid)
 
 
 def install_deals(app: FastAPI, db: Database) -> None:

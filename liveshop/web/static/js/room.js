@@ -126,7 +126,17 @@ function productCard(product, shown, pinned) {
       width: 64,
       height: 64,
     }),
-    el("div", { class: "lp-body" }, kicker, el("p", { class: "lp-title", text: product.title }), price, stock),
+    el(
+      "div",
+      { class: "lp-body" },
+      kicker,
+      el("p", { class: "lp-title", text: product.title }),
+      price,
+      stock,
+      deal && deal.per_buyer_limit
+        ? el("p", { class: "deal-limit", text: `Limit ${deal.per_buyer_limit} per buyer` })
+        : null,
+    ),
     action,
   );
 }

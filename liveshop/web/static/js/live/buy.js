@@ -9,9 +9,20 @@
 // the breakdown, and puts the quote's total on the Pay button. The buy sends that total as
 // expected_total_minor, so the server refuses to charge anything else (409 price-changed: the
 // sheet fetches the new price and the buyer taps again).
+//
+// A flash deal's sheet has a quantity: at most what the deal has left and, when the deal has a
+// per-buyer limit, what this buyer may still buy (GET …/deal's remaining_for_you, asked at each
+// opening; a 409 deal-limit-reached from the quote or the buy says it too). The server keeps the
+// limit either way; the sheet only stops the buyer asking for more than they can have.
 import { choiceLegend, csrfToken, el, variantLabel } from "./format.js";
 
 const TEST_CARD = "4242424242424242";
+const MAX_QUANTITY = 99; // what the room's buy endpoint takes in one tap
+
+// The problem type's last segment ("deal-sold-out"): problem+json carries no "code" field.
+function problemCode(answer) {
+  return typeof answer.type === "string" ? answer.type.split("/").pop() : "";
+}
 
 function newKey() {
   if (crypto.randomUUID) return crypto.randomUUID();
@@ -40,6 +51,8 @@ export class BuySheet {
     this.q = (name) => dialog.querySelector(`[data-sheet=${name}]`);
     this.pay = this.q("pay");
     this.variants = this.q("variants");
+    this.qty = this.q("qty");
+    this.remaining = null; // what this buyer may still buy of a limited deal, once known
     this.product = null;
     this.deal = null;
     this.key = null;
@@ -50,6 +63,10 @@ export class BuySheet {
     this.quoteSeq = 0; // answers to older requests are dropped
     this.pay.addEventListener("click", () => this.submit());
     this.variants.addEventListener("change", () => this.requote());
+    this.qty.addEventListener("change", () => {
+      this.qty.value = String(this.quantity());
+      this.requote();
+    });
     dialog.addEventListener("click", (event) => {
       if (event.target === dialog) dialog.close(); // a tap on the backdrop
     });
@@ -68,6 +85,9 @@ export class BuySheet {
   open(product, deal) {
     this.product = product;
     this.deal = deal || null;
+    this.remaining = null;
+    this.qty.value = "1";
+    this.q("qty-row").hidden = !this.deal;
     this.key = newKey(); // one order per opening of the sheet, however often Pay is tapped
     this.busy = false;
     this.error("");
@@ -102,7 +122,13 @@ export class BuySheet {
     if (!this.data.user || !this.data.user.can_buy) {
       this.error("Buying needs a buyer account: log in as a buyer to buy here.");
     }
-    this.requote();
+    if (this.deal && this.deal.per_buyer_limit) {
+      // What is left of the limit first: a buyer at their limit is not quoted (nor refused).
+      this.update();
+      this.fetchAllowance(this.deal.deal_id).then(() => this.requote());
+    } else {
+      this.requote();
+    }
     if (!this.dialog.open) this.dialog.showModal();
   }
 
@@ -132,8 +158,49 @@ export class BuySheet {
     return this.skus().find((s) => String(s.sku_id) === input.value) || null;
   }
 
+  // The most this buyer can ask for now: 1 without a deal; else what the deal has left, capped
+  // by the per-buyer limit (what is left of it, once known). 0: nothing can be bought.
+  maxQuantity() {
+    if (!this.deal) return 1;
+    let most = Math.min(MAX_QUANTITY, this.deal.available ?? MAX_QUANTITY);
+    if (this.deal.per_buyer_limit) most = Math.min(most, this.remaining ?? this.deal.per_buyer_limit);
+    return Math.max(0, most);
+  }
+
+  quantity() {
+    const wanted = Number.parseInt(this.qty.value, 10);
+    const most = Math.max(1, this.maxQuantity());
+    return Number.isFinite(wanted) ? Math.min(Math.max(wanted, 1), most) : 1;
+  }
+
+  limitReached() {
+    return !!(this.deal && this.deal.per_buyer_limit && this.remaining === 0);
+  }
+
+  // What this buyer may still buy of the open limited deal (the API reads the database).
+  async fetchAllowance(dealId) {
+    try {
+      const resp = await fetch(this.data.deal_api, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+      const deal = resp.ok ? await resp.json() : null;
+      if (!deal || !this.deal || deal.deal_id !== dealId || this.deal.deal_id !== dealId) return;
+      if (deal.remaining_for_you === null || deal.remaining_for_you === undefined) return;
+      this.allow(deal.remaining_for_you);
+    } catch {
+      /* offline: the quote and the buy still refuse more than the limit */
+    }
+  }
+
+  // The buyer may buy `remaining` more: the quantity follows.
+  allow(remaining) {
+    this.remaining = remaining;
+    this.qty.value = String(this.quantity());
+  }
+
   request(sku) {
-    const body = { sku_id: sku.sku_id, quantity: 1 };
+    const body = { sku_id: sku.sku_id, quantity: this.quantity() };
     if (this.deal) body.deal_id = this.deal.deal_id;
     return body;
   }
@@ -143,10 +210,18 @@ export class BuySheet {
     const sku = this.chosen();
     if (!sku || !this.quote || !this.quoteFor) return null;
     const want = this.request(sku);
-    return this.quoteFor.sku_id === want.sku_id && this.quoteFor.deal_id === want.deal_id ? this.quote : null;
+    const same = ["sku_id", "deal_id", "quantity"].every((k) => this.quoteFor[k] === want[k]);
+    return same ? this.quote : null;
   }
 
   async requote() {
+    if (this.limitReached()) {
+      this.quoteSeq++; // an answer still on its way is not wanted
+      this.quote = null;
+      this.quoteError = "";
+      this.update();
+      return;
+    }
     const sku = this.chosen();
     const seq = ++this.quoteSeq;
     this.quote = null;
@@ -169,7 +244,15 @@ export class BuySheet {
         this.quoteFor = body;
       } else {
         this.quoteError = answer.detail || "The price could not be worked out. Please try again.";
-        if (answer.code === "deal-sold-out" && this.deal) this.soldOut();
+        const code = problemCode(answer);
+        if (code === "deal-sold-out" && this.deal) this.soldOut();
+        if (code === "deal-limit-reached" && this.deal && Number.isInteger(answer.remaining)) {
+          this.allow(answer.remaining);
+          if (answer.remaining > 0 && body.quantity > answer.remaining) {
+            this.requote(); // ask again for what the buyer may still have
+            return;
+          }
+        }
       }
     } catch {
       if (seq !== this.quoteSeq) return;
@@ -182,21 +265,42 @@ export class BuySheet {
     const sku = this.chosen();
     const allowed = !!(this.data.user && this.data.user.can_buy);
     const soldOut = this.deal && this.deal.available === 0;
+    const limited = this.limitReached();
+    this.renderQuantity();
     const low = Math.min(...this.skus().map((s) => s.price_minor));
     this.q("price").textContent = this.money(sku ? sku.price_minor : low);
     const quote = this.currentQuote();
     this.renderQuote(quote);
-    this.pay.disabled = !sku || !allowed || this.busy || soldOut || !quote;
+    this.pay.disabled = !sku || !allowed || this.busy || soldOut || limited || !quote;
     if (this.busy) return; // "Paying…" stays until the answer
     this.pay.textContent = soldOut
       ? "Sold out"
-      : !sku
+      : limited
+        ? "You have bought your limit"
+        : !sku
         ? "Choose an option to pay"
         : quote
           ? `Pay ${quote.display.total} with test card 4242…`
           : this.quoteError
             ? "Price unavailable"
             : "Checking the price…";
+  }
+
+  // The quantity stepper (deals only) and what the per-buyer limit leaves this buyer.
+  renderQuantity() {
+    const most = this.maxQuantity();
+    this.qty.max = String(Math.max(1, most));
+    this.qty.disabled = most <= 1 || this.busy;
+    const limit = this.deal ? this.deal.per_buyer_limit : null;
+    let note = "";
+    if (limit) {
+      note = `Limit ${limit} per buyer`;
+      if (this.remaining === 0) note += " · you have bought your limit";
+      else if (this.remaining !== null) note += ` · you can buy ${this.remaining} more`;
+    }
+    const node = this.q("qty-note");
+    node.textContent = note;
+    node.hidden = !note;
   }
 
   // The breakdown, labelled as on the order page: items, platform discount, shipping and what
@@ -276,8 +380,13 @@ export class BuySheet {
         location.href = this.data.login_url;
         return;
       }
-      if (answer.code === "deal-sold-out" && this.deal) this.soldOut();
-      requote = answer.code === "price-changed";
+      const code = problemCode(answer);
+      if (code === "deal-sold-out" && this.deal) this.soldOut();
+      if (code === "deal-limit-reached" && this.deal && Number.isInteger(answer.remaining)) {
+        this.allow(answer.remaining);
+        requote = answer.remaining > 0;
+      }
+      requote = requote || code === "price-changed";
       this.error(answer.detail || "That didn't work. Please try again.");
     } catch {
       this.error("No connection — nothing was charged. Try again.");

@@ -1,0 +1,76 @@
+"""A flash deal's per-buyer limit in a real browser: the creator sets it in the studio, a
+viewer on a 390 px phone sees "Limit 2 per buyer" on the deal card, cannot ask the buy sheet
+for more than the limit, buys it, and finds the sheet closed to them afterwards."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import PHONE, Demo
+from tests.browser.support import accessibility_problems
+
+
+def _fits(page: Page) -> bool:
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    return bool(width <= PHONE["width"])
+
+
+def test_a_viewer_sees_the_per_buyer_limit_and_cannot_buy_past_it(
+    open_page: Callable[..., Page], demo: Demo
+) -> None:
+    creator = open_page("creator3@liveshop.demo")
+    creator.goto("/studio")
+    creator.get_by_label("Title").fill("Two speakers each")
+    creator.get_by_label("Pocket Bluetooth Speaker, waterproof").check()
+    creator.get_by_role("button", name="Schedule show").click()
+    expect(creator.locator(".flash-success")).to_contain_text("is scheduled")
+    session_id = int(re.findall(r"/studio/sessions/(\d+)", creator.url)[0])
+    creator.get_by_role("button", name="Go live").click()
+    expect(creator.locator(".flash-success")).to_contain_text("You are live")
+    creator.get_by_label("Product and option").select_option(
+        value=str(demo.sku_ids["VB-POCKET-CORAL"])
+    )
+    creator.get_by_label("Deal price (GBP)").fill("25")
+    creator.get_by_label("Units").fill("5")
+    creator.get_by_label(re.compile(r"^Per buyer")).fill("2")
+    assert accessibility_problems(creator) == []
+    creator.get_by_role("button", name="Start flash deal").click()
+    expect(creator.locator(".flash-success")).to_contain_text("Limit 2 per buyer.")
+    expect(creator.locator(".deal-now .deal-limit")).to_have_text("Limit 2 per buyer")
+
+    viewer = open_page("buyer9@liveshop.demo", viewport=PHONE)
+    viewer.goto(f"/live/{session_id}")
+    expect(viewer.locator("#room")).to_have_attribute("data-connection", "open")
+    card = viewer.locator(".live-product.has-deal")
+    expect(card.locator(".deal-limit")).to_have_text("Limit 2 per buyer")
+    expect(card.locator(".stock-text")).to_have_text("5 of 5 left")
+    assert _fits(viewer)
+
+    card.get_by_role("button", name="Buy").click()
+    sheet = viewer.get_by_role("dialog")
+    expect(sheet.locator("[data-sheet=qty-note]")).to_have_text(
+        "Limit 2 per buyer · you can buy 2 more"
+    )
+    quantity = sheet.get_by_label("Quantity")
+    expect(quantity).to_have_attribute("max", "2")
+    quantity.fill("3")
+    quantity.press("Tab")  # the change: the sheet holds it to the limit
+    expect(quantity).to_have_value("2")
+    assert accessibility_problems(viewer) == []
+    assert _fits(viewer)
+    sheet.get_by_role("button", name=re.compile(r"^Pay £\d+\.\d\d")).click()
+    expect(viewer.locator("[data-region=toast]")).to_contain_text("Paid!")
+    expect(card.locator(".stock-text")).to_have_text("3 of 5 left")
+
+    card.get_by_role("button", name="Buy").click()
+    expect(sheet.locator("[data-sheet=qty-note]")).to_have_text(
+        "Limit 2 per buyer · you have bought your limit"
+    )
+    expect(sheet.get_by_role("button", name="You have bought your limit")).to_be_disabled()
+    sheet.get_by_role("button", name="Close").click()
+
+    creator.get_by_role("button", name="End show").click()
+    expect(creator.locator(".flash-info")).to_contain_text("The show has ended")
