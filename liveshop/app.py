@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -31,6 +32,7 @@ from liveshop.live.router import router as live_router
 from liveshop.live.wiring import install_live
 from liveshop.markets.router import router as markets_router
 from liveshop.orders.notify import OrderNotifier
+from liveshop.orders.payment_recovery import PaymentRecovery
 from liveshop.orders.payments.provider import PaymentProvider
 from liveshop.orders.payments.sandbox import SandboxProvider
 from liveshop.orders.router import router as orders_router
@@ -69,9 +71,17 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         sweeper = ReservationSweeper()
         unpaid = UnpaidOrderSweeper()
+        recovery = PaymentRecovery()
         if settings.reservation_sweep_seconds > 0:
             sweeper.start(db, settings.reservation_sweep_seconds)
             unpaid.start(db, settings.reservation_sweep_seconds)
+        if settings.payment_recovery_seconds > 0:
+            recovery.start(
+                db,
+                list(providers.values()),
+                settings.payment_recovery_seconds,
+                notifier=order_notifier,
+            )
         app.state.deal_clock.start()
         await start_video(app)  # the media server (RTMP ingest → HLS); never fails startup
         demo_video = DemoPusher(app)
@@ -82,6 +92,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         await stop_video(app)
         await app.state.deal_clock.stop()
         await shutdown_realtime(app)
+        await recovery.stop()
         await unpaid.stop()
         await sweeper.stop()
         sandbox.cancel_all()
@@ -96,7 +107,12 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     app.state.settings = settings
     app.state.db = db
-    sandbox = SandboxProvider(settings.webhook_secret(), delay_s=settings.sandbox_webhook_delay_s)
+    sandbox = SandboxProvider(
+        settings.webhook_secret(),
+        delay_s=settings.sandbox_webhook_delay_s,
+        db=db,
+        pause_file=Path(settings.sandbox_pause_file) if settings.sandbox_pause_file else None,
+    )
     order_notifier = OrderNotifier()
     app.state.order_notifier = order_notifier
 

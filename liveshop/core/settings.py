@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     # (derived from secret_key when empty); late card outcomes arrive after the delay.
     payment_webhook_secret: str = ""
     sandbox_webhook_delay_s: float = 2.0
+    # A payment left in flight (a crash mid-payment) longer than the grace period is resolved
+    # by asking the provider, every payment_recovery_seconds (0 or less: only on the buyer's
+    # retry). The grace must outlast the slowest provider answer.
+    payment_recovery_grace_seconds: float = 120.0
+    payment_recovery_seconds: float = 30.0
+    # Tests only: while this file exists the sandbox records a charge but does not answer.
+    sandbox_pause_file: str = ""
     # Video (liveshop.video): "embedded" runs nginx with the RTMP module (RTMP in, HLS out)
     # next to the app; "external" uses another RTMP/HLS server or CDN (URLs below); "off".
     video_provider: Literal["embedded", "external", "off"] = "embedded"

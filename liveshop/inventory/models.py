@@ -24,6 +24,7 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -123,6 +124,9 @@ class Reservation(Base):
     reference: Mapped[str] = mapped_column(String(64))
     # None: held until committed or released explicitly (flash-deal allocations).
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A payment for these units is in flight (its charge may still succeed): the hold does not
+    # expire, whatever ``expires_at`` says, until the payment is resolved and this is cleared.
+    paying: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

@@ -3,6 +3,12 @@
 A reservation leaves HELD through one conditional status UPDATE, so however many releases,
 payments and sweepers race for it, its units come back exactly once: into its parent if that
 is still HELD (a flash deal can sell them again), otherwise into ``available``.
+
+A hold whose units a payment is paying for (``paying``) never expires: the charge may still
+succeed, so the units must not be sold again until the payment is resolved. ``keep_for_payment``
+and ``end_payment`` flip the flag with guarded UPDATEs, and the expiry's own UPDATE is guarded on
+``NOT paying``; on PostgreSQL the two meet on the reservation's row lock (the loser's WHERE is
+re-checked), on SQLite on the write lock — so a hold is either kept or expired, never both.
 """
 
 from __future__ import annotations
@@ -55,6 +61,35 @@ async def _give_back(
     await session.flush()
 
 
+async def keep_for_payment(session: AsyncSession, reservation_ids: Collection[int]) -> int:
+    """Mark HELD reservations as being paid for (they stop expiring); returns how many.
+
+    A reservation that already left HELD is not touched: the payment then takes its units
+    again when it completes, or gives the money back (``commit_reservation``).
+    """
+    if not reservation_ids:
+        return 0
+    kept = await session.execute(
+        update(Reservation)
+        .where(Reservation.id.in_(list(reservation_ids)), Reservation.status == HELD)
+        .values(paying=True),
+        execution_options={"synchronize_session": False},
+    )
+    return int(getattr(kept, "rowcount", 0) or 0)
+
+
+async def end_payment(session: AsyncSession, reservation_ids: Collection[int]) -> None:
+    """The payment is over without taking the units: the hold expires by its ``expires_at``
+    again (at once if that has passed — the sweeper or the next stock read releases it)."""
+    if reservation_ids:
+        await session.execute(
+            update(Reservation)
+            .where(Reservation.id.in_(list(reservation_ids)), Reservation.paying.is_(True))
+            .values(paying=False),
+            execution_options={"synchronize_session": False},
+        )
+
+
 async def release_reservation(
     session: AsyncSession, reservation_id: int, *, reason: str = "cancelled"
 ) -> bool:
@@ -98,7 +133,7 @@ async def expire_due(
     sku_ids: Collection[int] | None = None,
     limit: int = 500,
 ) -> int:
-    """``release_expired`` for any set of SKUs (None: all)."""
+    """``release_expired`` for any set of SKUs (None: all). Holds being paid for are kept."""
     now = now or utcnow()
     due = (
         select(Reservation.id)
@@ -106,6 +141,7 @@ async def expire_due(
             Reservation.status == HELD,
             Reservation.expires_at.is_not(None),
             Reservation.expires_at <= now,
+            Reservation.paying.is_(False),
         )
         .order_by(Reservation.id)
         .limit(limit)
@@ -122,7 +158,7 @@ async def expire_due(
         from_statuses=[HELD],
         to=ReservationStatus.EXPIRED,
         now=now,
-        extra=[Reservation.expires_at <= now],
+        extra=[Reservation.expires_at <= now, Reservation.paying.is_(False)],
     )
     await _give_back(session, expired, MovementKind.EXPIRE, "hold expired")
     return len(expired)

@@ -18,7 +18,13 @@ from liveshop.inventory.models import (
     StockMovement,
     Warehouse,
 )
-from liveshop.inventory.release import expire_due, release_expired, release_reservation
+from liveshop.inventory.release import (
+    end_payment,
+    expire_due,
+    keep_for_payment,
+    release_expired,
+    release_reservation,
+)
 from liveshop.inventory.reservations import (
     DEFAULT_HOLD,
     MAX_RESERVE,
@@ -68,9 +74,11 @@ __all__ = [
     "commit_reservation",
     "configured_hold",
     "create_warehouse",
+    "end_payment",
     "ensure_default_warehouse",
     "expire_due",
     "get_reservation",
+    "keep_for_payment",
     "list_movements",
     "list_warehouses",
     "receive",

@@ -44,6 +44,20 @@ class ProviderResult:
 
 
 @dataclass(frozen=True, slots=True)
+class ChargeRecord:
+    """What the provider knows of a charge it was asked for under an idempotency key.
+
+    ``SUCCEEDED`` with ``captured=False``: authorized, the money is not taken yet (capture or
+    void it); ``PENDING``: the outcome is not known yet; ``FAILED``: nothing was charged.
+    """
+
+    outcome: ChargeOutcome
+    provider_ref: str
+    captured: bool = False
+    failure_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class WebhookEvent:
     event_id: str
     type: str  # payment.succeeded | payment.failed | refund.succeeded | refund.failed
@@ -61,8 +75,22 @@ class PaymentProvider(Protocol):
     test_mode: bool
 
     async def authorize(
-        self, *, amount_minor: int, currency: str, card: CardDetails, reference: str
-    ) -> ProviderResult: ...
+        self,
+        *,
+        amount_minor: int,
+        currency: str,
+        card: CardDetails,
+        reference: str,
+        idempotency_key: str | None = None,
+    ) -> ProviderResult:
+        """Asked twice with one ``idempotency_key``, the provider answers the first charge
+        again and charges nothing more (Stripe's ``Idempotency-Key``)."""
+        ...
+
+    async def find_charge(self, idempotency_key: str) -> ChargeRecord | None:
+        """The charge made under ``idempotency_key``; None when the provider never saw it
+        (retrieving a Stripe PaymentIntent by the key it was created with)."""
+        ...
 
     async def capture(self, provider_ref: str, *, amount_minor: int) -> ProviderResult: ...
 

@@ -11,6 +11,13 @@
 
 Late outcomes are signed webhooks, delivered after ``delay_s`` through the same path as a
 real provider's HTTP webhook (``deliver`` callback), or at once with ``flush()`` in tests.
+
+Like a real provider, the sandbox remembers every charge by the caller's idempotency key
+(``sandbox_charges.ChargeBook``: in the database when given one, so the record outlives a
+crash of liveshop), answers a repeated key with the first charge, and can be asked about a
+charge afterwards (``find_charge``). The charge is recorded BEFORE the sandbox answers.
+``pause_file`` (tests only): while that file exists, ``authorize`` has recorded the charge but
+does not answer — a test can kill the server at exactly that moment.
 """
 
 from __future__ import annotations
@@ -19,15 +26,21 @@ import asyncio
 import json
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from pathlib import Path
 
 import structlog
 
+from liveshop.core.clock import utcnow
+from liveshop.core.db import Database
 from liveshop.core.errors import Unprocessable
+from liveshop.orders.payments import sandbox_charges as book
 from liveshop.orders.payments.provider import (
     SIGNATURE_HEADER,
     CardDetails,
     ChargeOutcome,
+    ChargeRecord,
     ProviderResult,
     WebhookEvent,
     parse_event,
@@ -43,7 +56,30 @@ CARD_INSUFFICIENT = "4000000000009995"
 CARD_PENDING_SUCCEEDS = "4000000000000077"
 CARD_PENDING_FAILS = "4000000000000341"
 
+PAUSE_POLL = timedelta(milliseconds=20)
+
 DeliverFn = Callable[[bytes, dict[str, str]], Awaitable[None]]
+
+
+MESSAGES = {
+    "card_declined": "The card was declined.",
+    "insufficient_funds": "The card has insufficient funds.",
+    "live_card_in_test_mode": (
+        "This is the test-mode sandbox: use a test card such as 4242 4242 4242 4242."
+    ),
+}
+
+
+def _answer(charge: book.Charge) -> ProviderResult:
+    """What ``authorize`` says about a charge (the same whenever its key is asked again)."""
+    if charge.status == book.FAILED:
+        code = charge.failure_code or "card_declined"
+        return ProviderResult(
+            ChargeOutcome.FAILED, charge.provider_ref, code, MESSAGES.get(code, "")
+        )
+    if charge.status == book.PENDING:
+        return ProviderResult(ChargeOutcome.PENDING, charge.provider_ref)
+    return ProviderResult(ChargeOutcome.SUCCEEDED, charge.provider_ref)
 
 
 def luhn_ok(number: str) -> bool:
@@ -68,48 +104,96 @@ class SandboxProvider:
     name = "sandbox"
     test_mode = True
 
-    def __init__(self, secret: str, *, delay_s: float = 2) -> None:
+    def __init__(
+        self,
+        secret: str,
+        *,
+        delay_s: float = 2,
+        db: Database | None = None,
+        pause_file: Path | None = None,
+    ) -> None:
         self._secret = secret
         self.delay_s = delay_s
         self.deliver: DeliverFn | None = None
+        self.charges = book.ChargeBook(db)
+        self.pause_file = pause_file
         self._scheduled: dict[str, _Scheduled] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- charging ---------------------------------------------------------------------------
     async def authorize(
-        self, *, amount_minor: int, currency: str, card: CardDetails, reference: str
+        self,
+        *,
+        amount_minor: int,
+        currency: str,
+        card: CardDetails,
+        reference: str,
+        idempotency_key: str | None = None,
     ) -> ProviderResult:
         number = card.number.replace(" ", "").replace("-", "")
         if not number.isdigit() or not 12 <= len(number) <= 19 or not luhn_ok(number):
             raise Unprocessable("that is not a valid card number", code="invalid-card")
-        ref = "sbx_pay_" + secrets.token_hex(8)
-        if number == CARD_SUCCEEDS:
-            return ProviderResult(ChargeOutcome.SUCCEEDED, ref)
-        if number == CARD_DECLINED:
-            return ProviderResult(
-                ChargeOutcome.FAILED, ref, "card_declined", "The card was declined."
-            )
-        if number == CARD_INSUFFICIENT:
-            return ProviderResult(
-                ChargeOutcome.FAILED, ref, "insufficient_funds", "The card has insufficient funds."
-            )
-        if number in (CARD_PENDING_SUCCEEDS, CARD_PENDING_FAILS):
-            ok = number == CARD_PENDING_SUCCEEDS
+        key = idempotency_key or "sbx_key_" + secrets.token_hex(8)
+        earlier = await self.charges.find(key)
+        if earlier is not None:
+            return _answer(earlier)  # the same key again: the first charge, nothing more
+        charge = await self.charges.add(self._decide(number, key, amount_minor, currency))
+        await self._paused()
+        if charge.status == book.PENDING:
+            ok = charge.settles_to == book.CAPTURED
             self._schedule(
                 "payment.succeeded" if ok else "payment.failed",
-                ref,
+                charge.provider_ref,
                 {"amount_minor": amount_minor, "currency": currency, "reference": reference}
                 | ({} if ok else {"failure_code": "processing_error"}),
             )
-            return ProviderResult(ChargeOutcome.PENDING, ref)
-        return ProviderResult(
-            ChargeOutcome.FAILED,
-            ref,
-            "live_card_in_test_mode",
-            "This is the test-mode sandbox: use a test card such as 4242 4242 4242 4242.",
+        return _answer(charge)
+
+    def _decide(self, number: str, key: str, amount_minor: int, currency: str) -> book.Charge:
+        ref = "sbx_pay_" + secrets.token_hex(8)
+        charge = book.Charge(key, ref, book.AUTHORIZED, amount_minor, currency)
+        if number == CARD_SUCCEEDS:
+            return charge
+        if number in (CARD_PENDING_SUCCEEDS, CARD_PENDING_FAILS):
+            return replace(
+                charge,
+                status=book.PENDING,
+                settles_to=book.CAPTURED if number == CARD_PENDING_SUCCEEDS else book.FAILED,
+                settles_at=utcnow() + timedelta(seconds=max(self.delay_s, 0)),
+            )
+        failure = {CARD_DECLINED: "card_declined", CARD_INSUFFICIENT: "insufficient_funds"}
+        return replace(
+            charge, status=book.FAILED, failure_code=failure.get(number, "live_card_in_test_mode")
+        )
+
+    async def _paused(self) -> None:
+        """Tests only: poll the pause file (another process removes it; nothing to await)."""
+        if self.pause_file is None:
+            return
+        while True:
+            if not self.pause_file.exists():
+                return
+            await asyncio.sleep(PAUSE_POLL.total_seconds())
+
+    async def find_charge(self, idempotency_key: str) -> ChargeRecord | None:
+        found = await self.charges.find(idempotency_key)
+        if found is None:
+            return None
+        charge = found.settled(utcnow())
+        outcome = {
+            book.AUTHORIZED: ChargeOutcome.SUCCEEDED,
+            book.CAPTURED: ChargeOutcome.SUCCEEDED,
+            book.PENDING: ChargeOutcome.PENDING,
+        }.get(charge.status, ChargeOutcome.FAILED)
+        return ChargeRecord(
+            outcome,
+            charge.provider_ref,
+            captured=charge.status == book.CAPTURED,
+            failure_code=charge.failure_code,
         )
 
     async def capture(self, provider_ref: str, *, amount_minor: int) -> ProviderResult:
+        await self.charges.move(provider_ref, from_status=book.AUTHORIZED, to=book.CAPTURED)
         return ProviderResult(ChargeOutcome.SUCCEEDED, provider_ref)
 
     async def void(self, provider_ref: str) -> ProviderResult:

@@ -1,0 +1,200 @@
+"""Captured money → a paid order, exactly once; and a payment's end when it takes nothing.
+
+``complete_payment`` is reached by the pay request, the provider's webhook and the recovery of
+a stuck payment (``payment_recovery``) alike, and is idempotent. A payment that ends without
+buying anything (failed, declined, stock lost) gives its order's held units back to their
+expiry (``inventory.end_payment``): while it was in flight they could not expire.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from liveshop.core.clock import utcnow
+from liveshop.core.errors import NotFound, Problem
+from liveshop.inventory import service as inventory
+from liveshop.inventory.errors import ReservationLost
+from liveshop.orders import accounting, notify
+from liveshop.orders.models import Order, OrderEvent, OrderLine, Payment, PaymentStatus
+from liveshop.orders.payments.provider import PaymentProvider
+from liveshop.orders.status import OrderStatus
+from liveshop.promotions import claims
+
+IN_FLIGHT = (PaymentStatus.PROCESSING, PaymentStatus.PENDING)
+
+
+class PaymentDeclined(Problem):
+    status = 402
+    code = "payment-declined"
+
+
+async def load_order(session: AsyncSession, order_id: int) -> Order:
+    order = await session.get(Order, order_id, populate_existing=True)
+    if order is None:
+        raise NotFound(f"order {order_id} does not exist", code="order-not-found")
+    return order
+
+
+async def complete_payment(
+    session: AsyncSession,
+    provider: PaymentProvider,
+    *,
+    payment_id: int,
+    notifier: notify.OrderNotifier | None = None,
+) -> Order:
+    """Captured money → paid order. Idempotent; if the held stock is gone, refund and cancel."""
+    payment = await session.get(Payment, payment_id, populate_existing=True)
+    if payment is None:
+        raise NotFound(f"payment {payment_id} does not exist", code="payment-not-found")
+    order = await load_order(session, payment.order_id)
+    if payment.status == PaymentStatus.SUCCEEDED:
+        return order
+    try:
+        claimed = await session.execute(
+            update(Order)
+            .where(Order.id == order.id, Order.status == OrderStatus.PENDING_PAYMENT)
+            .values(status=OrderStatus.PAID, paid_at=utcnow(), updated_at=utcnow())
+        )
+        if getattr(claimed, "rowcount", 0) != 1:
+            # Someone else paid it (a second payment on a cancelled or paid order): give it back.
+            await session.rollback()
+            return await _refund_orphan_payment(session, provider, payment_id=payment.id)
+        for line in order.lines:
+            if line.reservation_id is not None:
+                await inventory.commit_reservation(session, line.reservation_id)
+        await session.execute(
+            update(Payment)
+            .where(Payment.id == payment.id)
+            .values(status=PaymentStatus.SUCCEEDED, updated_at=utcnow())
+        )
+        session.add(
+            OrderEvent(
+                order_id=order.id,
+                from_status=OrderStatus.PENDING_PAYMENT,
+                to_status=OrderStatus.PAID,
+            )
+        )
+        await session.flush()
+        order = await load_order(session, order.id)
+        await accounting.post_sale(session, order, provider=payment.provider)
+        await session.commit()
+    except ReservationLost:
+        await session.rollback()
+        return await _stock_lost(session, provider, payment_id=payment.id)
+    except BaseException:
+        await session.rollback()
+        raise
+    if notifier is not None:
+        await notifier.paid(_paid_event(order))
+    return order
+
+
+async def fail_payment(session: AsyncSession, *, payment_id: int, failure_code: str | None) -> None:
+    await mark_payment(session, payment_id, PaymentStatus.FAILED, failure=failure_code or "failed")
+
+
+async def _stock_lost(
+    session: AsyncSession, provider: PaymentProvider, *, payment_id: int
+) -> Order:
+    """The hold expired and the units sold to someone else before this payment arrived."""
+    payment = await session.get(Payment, payment_id, populate_existing=True)
+    assert payment is not None
+    await _give_money_back(provider, payment)
+    await mark_payment(session, payment.id, PaymentStatus.FAILED, failure="stock_lost")
+    await session.execute(
+        update(Order)
+        .where(Order.id == payment.order_id, Order.status == OrderStatus.PENDING_PAYMENT)
+        .values(status=OrderStatus.CANCELLED, cancel_reason="sold out before payment arrived")
+    )
+    session.add(
+        OrderEvent(
+            order_id=payment.order_id,
+            from_status=OrderStatus.PENDING_PAYMENT,
+            to_status=OrderStatus.CANCELLED,
+            note="stock ran out before the payment arrived; the payment was returned",
+        )
+    )
+    await claims.release_order_claims(session, payment.order_id)
+    await session.commit()
+    raise ReservationLost(
+        "the item sold out before your payment arrived; your payment was returned in full",
+        order_id=payment.order_id,
+    )
+
+
+async def _refund_orphan_payment(
+    session: AsyncSession, provider: PaymentProvider, *, payment_id: int
+) -> Order:
+    payment = await session.get(Payment, payment_id, populate_existing=True)
+    assert payment is not None
+    await _give_money_back(provider, payment)
+    await mark_payment(session, payment.id, PaymentStatus.FAILED, failure="order_not_payable")
+    return await load_order(session, payment.order_id)
+
+
+async def _give_money_back(provider: PaymentProvider, payment: Payment) -> None:
+    """Captured money that bought nothing goes straight back (it never touched the ledger)."""
+    if payment.provider_ref:
+        await provider.refund(
+            payment.provider_ref,
+            amount_minor=payment.amount_minor,
+            reference=f"payment:{payment.id}:returned",
+        )
+
+
+async def mark_payment(
+    session: AsyncSession, payment_id: int, status: PaymentStatus, *, failure: str | None = None
+) -> bool:
+    """An in-flight payment → ``status`` (guarded: a payment that already ended stays as it
+    is). FAILED ends the keep on the order's holds in the same transaction. Commits."""
+    moved = await session.scalar(
+        update(Payment)
+        .where(Payment.id == payment_id, Payment.status.in_([str(s) for s in IN_FLIGHT]))
+        .values(status=status, failure_code=failure, updated_at=utcnow())
+        .returning(Payment.order_id)
+    )
+    if moved is not None and status == PaymentStatus.FAILED:
+        await inventory.end_payment(session, await reservation_ids(session, moved))
+    await session.commit()
+    return moved is not None
+
+
+async def reservation_ids(session: AsyncSession, order_id: int) -> list[int]:
+    rows = await session.scalars(
+        select(OrderLine.reservation_id).where(
+            OrderLine.order_id == order_id, OrderLine.reservation_id.is_not(None)
+        )
+    )
+    return [r for r in rows.all() if r is not None]
+
+
+async def set_ref(session: AsyncSession, payment_id: int, ref: str | None) -> None:
+    if ref:
+        await session.execute(
+            update(Payment).where(Payment.id == payment_id).values(provider_ref=ref)
+        )
+        await session.commit()
+
+
+def _paid_event(order: Order) -> notify.OrderPaid:
+    return notify.OrderPaid(
+        order_id=order.id,
+        shop_id=order.shop_id,
+        market_code=order.market_code,
+        currency=order.currency,
+        total_minor=order.total_minor,
+        goods_minor=order.items_minor - order.subsidy_minor,
+        live_session_id=order.live_session_id,
+        creator_id=order.creator_id,
+        lines=tuple(
+            notify.PaidLine(
+                sku_id=ln.sku_id,
+                product_id=ln.product_id,
+                title=ln.title,
+                quantity=ln.quantity,
+                deal_id=ln.deal_id,
+            )
+            for ln in order.lines
+        ),
+    )
