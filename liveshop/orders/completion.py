@@ -16,6 +16,7 @@ from liveshop.core.errors import NotFound, Problem
 from liveshop.inventory import service as inventory
 from liveshop.inventory.errors import ReservationLost
 from liveshop.orders import accounting, notify
+from liveshop.orders.events import announce_unpaid_cancel
 from liveshop.orders.models import Order, OrderEvent, OrderLine, Payment, PaymentStatus
 from liveshop.orders.payments.provider import PaymentProvider
 from liveshop.orders.status import OrderStatus
@@ -102,7 +103,7 @@ async def _stock_lost(
     assert payment is not None
     await _give_money_back(provider, payment)
     await mark_payment(session, payment.id, PaymentStatus.FAILED, failure="stock_lost")
-    await session.execute(
+    cancelled = await session.execute(
         update(Order)
         .where(Order.id == payment.order_id, Order.status == OrderStatus.PENDING_PAYMENT)
         .values(status=OrderStatus.CANCELLED, cancel_reason="sold out before payment arrived")
@@ -115,6 +116,8 @@ async def _stock_lost(
             note="stock ran out before the payment arrived; the payment was returned",
         )
     )
+    if getattr(cancelled, "rowcount", 0) == 1:
+        await announce_unpaid_cancel(session, await load_order(session, payment.order_id))
     await claims.release_order_claims(session, payment.order_id)
     await session.commit()
     raise ReservationLost(

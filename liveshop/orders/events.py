@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from liveshop.core import domain_events
 from liveshop.core.domain_events import DomainEvent
+from liveshop.orders.models import Order
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,3 +48,20 @@ class OrderCancelledUnpaid(DomainEvent):
     order_id: int
     buyer_id: int
     deal_units: tuple[DealUnits, ...]  # the order's flash-deal lines (none: not a deal order)
+
+
+async def announce_unpaid_cancel(session: AsyncSession, order: Order) -> None:
+    """``OrderCancelledUnpaid`` in the cancelling transaction (a deal gives back the buyer's
+    per-buyer allowance with the same commit). Every path that cancels an unpaid order calls
+    it: the buyer's or staff's cancellation, the expiry sweeper, and a payment that arrived
+    after the units sold out."""
+    event = OrderCancelledUnpaid(
+        order_id=order.id,
+        buyer_id=order.buyer_id,
+        deal_units=tuple(
+            DealUnits(deal_id=line.deal_id, quantity=line.quantity)
+            for line in order.lines
+            if line.deal_id is not None
+        ),
+    )
+    await domain_events.announce(session, event)

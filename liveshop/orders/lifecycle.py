@@ -12,11 +12,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from liveshop.core import domain_events
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict
 from liveshop.inventory import service as inventory
-from liveshop.orders.events import DealUnits, OrderCancelledUnpaid
+from liveshop.orders.events import announce_unpaid_cancel
 from liveshop.orders.models import (
     Order,
     Payment,
@@ -28,21 +27,6 @@ from liveshop.orders.refunds import RefundLine, refund
 from liveshop.orders.status import OrderStatus
 from liveshop.orders.transitions import move_status
 from liveshop.promotions import claims
-
-
-async def _announce_unpaid_cancel(session: AsyncSession, order: Order) -> None:
-    """``OrderCancelledUnpaid`` in the cancelling transaction (a deal gives back the buyer's
-    per-buyer allowance with the same commit)."""
-    event = OrderCancelledUnpaid(
-        order_id=order.id,
-        buyer_id=order.buyer_id,
-        deal_units=tuple(
-            DealUnits(deal_id=line.deal_id, quantity=line.quantity)
-            for line in order.lines
-            if line.deal_id is not None
-        ),
-    )
-    await domain_events.announce(session, event)
 
 
 async def start_fulfilment(session: AsyncSession, order_id: int, *, actor_id: int) -> Order:
@@ -109,7 +93,7 @@ async def cancel(
                     session, line.reservation_id, reason="order cancelled"
                 )
         await claims.release_order_claims(session, order_id)  # subsidy back to its budget
-        await _announce_unpaid_cancel(session, order)
+        await announce_unpaid_cancel(session, order)
         await session.commit()
         return await load_order(session, order_id)
     if order.status not in (OrderStatus.PAID, OrderStatus.FULFILLING):
@@ -207,7 +191,7 @@ async def cancel_unpaid_expired(
                     session, line.reservation_id, reason="order expired"
                 )
         await claims.release_order_claims(session, order_id)
-        await _announce_unpaid_cancel(session, order)
+        await announce_unpaid_cancel(session, order)
         await session.commit()
         done += 1
     return done

@@ -1,4 +1,4 @@
-"""Revision 0015 (the sandbox's charge record, ``reservations.paying``) up and back down — on
+"""Revision 0016 (the sandbox's charge record, ``reservations.paying``) up and back down — on
 SQLite and PostgreSQL, each on a database of its own."""
 
 from __future__ import annotations
@@ -27,14 +27,14 @@ async def _state(url: str) -> tuple[bool, set[str]]:
 
 
 def test_up_and_back_down(fresh_url: str) -> None:
-    upgrade(fresh_url, "0014")
+    upgrade(fresh_url, "0015")
     table, columns = asyncio.run(_state(fresh_url))
     assert not table and "paying" not in columns
-    upgrade(fresh_url, "0015")
+    upgrade(fresh_url, "0016")
     table, columns = asyncio.run(_state(fresh_url))
     assert table and "paying" in columns
 
-    downgrade(fresh_url, "0014")
+    downgrade(fresh_url, "0015")
     table, columns = asyncio.run(_state(fresh_url))
     assert not table and "paying" not in columns
 

@@ -1,7 +1,7 @@
 """payments that never get stuck: the sandbox provider's charge record, holds kept while paying
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 
 ``sandbox_charges`` is the sandbox provider's own record of the charges it was asked for,
 keyed by the caller's idempotency key (it emulates an external provider, whose memory
@@ -16,8 +16,8 @@ from alembic import op
 
 import liveshop.core.db
 
-revision: str = "0015"
-down_revision: str | None = "0014"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
