@@ -59,8 +59,8 @@ async def complete_payment(
         )
         if getattr(claimed, "rowcount", 0) != 1:
             # Someone else paid it (a second payment on a cancelled or paid order): give it back.
-            await session.rollback()
-            return await _refund_orphan_payment(session, provider, payment_id=payment.id)
+            await session.rollback()  # expires ``payment``: go on by its id
+            return await _refund_orphan_payment(session, provider, payment_id=payment_id)
         for line in order.lines:
             if line.reservation_id is not None:
                 await inventory.commit_reservation(session, line.reservation_id)
@@ -81,8 +81,8 @@ async def complete_payment(
         await accounting.post_sale(session, order, provider=payment.provider)
         await session.commit()
     except ReservationLost:
-        await session.rollback()
-        return await _stock_lost(session, provider, payment_id=payment.id)
+        await session.rollback()  # expires ``payment``: go on by its id
+        return await _stock_lost(session, provider, payment_id=payment_id)
     except BaseException:
         await session.rollback()
         raise

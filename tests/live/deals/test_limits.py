@@ -10,17 +10,18 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from liveshop.accounts.models import Role
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.inventory import service as inventory
+from liveshop.inventory.models import Reservation
 from liveshop.ledger.models import LedgerTransaction
 from liveshop.ledger.service import trial_balance
 from liveshop.live.deals.models import FlashDealBuyer
 from liveshop.orders import lifecycle
-from liveshop.orders.models import Order
+from liveshop.orders.models import Order, OrderLine
 from liveshop.orders.status import OrderStatus
 from tests.live.conftest import Serve, live_app
 from tests.live.helpers import RoomClient, new_session, showcase_product
@@ -310,3 +311,52 @@ async def test_the_allowance_comes_back_when_an_unpaid_order_is_cancelled_or_exp
             409,
             "deal-limit-reached",
         )
+
+
+async def test_the_allowance_comes_back_when_the_units_sold_out_before_the_payment_arrived(
+    db: Database, serve: Serve, make_actor: MakeActor
+) -> None:
+    """A buyer whose hold ran out, and whose unit another buyer then bought, bought nothing:
+    their late payment is returned, the order cancelled, and the allowance comes back."""
+    base = await serve(live_app(db))
+    async with httpx.AsyncClient(base_url=base.replace("ws://", "http://"), timeout=30) as http:
+        creator, live, sku_id = await _room(http, make_actor, stock=1)
+        deal = await _start(http, creator, live, sku_id, units=1, per_buyer_limit=1)
+        assert deal.status_code == 201, deal.text
+        deal_id = deal.json()["deal_id"]
+        late, quick = await make_actor(Role.BUYER), await make_actor(Role.BUYER)
+
+        held = await _buy(http, live, sku_id, deal_id, late, "late", pay=False)
+        assert held.json()["status"] == "pending_payment", held.text
+        assert await _remaining(http, live, late) == 0
+        async with db.session() as s:  # the late buyer's hold runs out: the unit is free again
+            reservation_id = await s.scalar(
+                select(OrderLine.reservation_id).where(OrderLine.order_id == held.json()["id"])
+            )
+            await s.execute(
+                update(Reservation)
+                .where(Reservation.id == reservation_id)
+                .values(expires_at=utcnow() - timedelta(minutes=1))
+            )
+            assert await inventory.release_expired(s) == 1
+            await s.commit()
+        taken = await _buy(http, live, sku_id, deal_id, quick, "quick")
+        assert taken.json()["status"] == "paid", taken.text
+
+        paid_late = await http.post(
+            f"/api/v1/orders/{held.json()['id']}/pay",
+            json={"card_number": CARD},
+            headers=late.headers,
+        )
+        assert paid_late.status_code == 409, paid_late.text
+        async with db.session() as s:
+            order = await s.get(Order, held.json()["id"])
+            assert order is not None and order.status == OrderStatus.CANCELLED
+            # The deal is over (sold out), but the late buyer bought nothing of it: the units
+            # counted against their limit are given back.
+            counted = await s.scalar(
+                select(FlashDealBuyer.units).where(
+                    FlashDealBuyer.deal_id == deal_id, FlashDealBuyer.buyer_id == late.id
+                )
+            )
+            assert counted == 0
