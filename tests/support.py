@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from liveshop.accounts.models import Role
 
@@ -41,3 +45,38 @@ class MakeActor(Protocol):
     """The ``make_actor`` fixture: ``await make_actor(Role.SELLER)`` → a signed-in Actor."""
 
     async def __call__(self, *roles: Role, name: str | None = None) -> Actor: ...
+
+
+@dataclass
+class StatementLog:
+    """The SQL statements sent to the database while counting, in order (``BEGIN IMMEDIATE``
+    included on SQLite, where SQLAlchemy sends it as a statement; asyncpg's BEGIN/COMMIT and
+    COMMIT on both are protocol calls, not counted)."""
+
+    statements: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+    @property
+    def work(self) -> list[str]:
+        """The statements that read or write rows (transaction control left out)."""
+        return [s for s in self.statements if not s.lstrip().upper().startswith("BEGIN")]
+
+    def show(self) -> str:
+        return "\n".join(f"{n:3}  {s.splitlines()[0][:150]}" for n, s in enumerate(self.statements))
+
+
+@contextmanager
+def count_statements(engine: AsyncEngine) -> Iterator[StatementLog]:
+    """Record every statement any connection of ``engine`` executes inside the block."""
+    log = StatementLog()
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        log.statements.append(" ".join(statement.split()))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before)
+    try:
+        yield log
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", before)
