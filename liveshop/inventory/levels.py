@@ -13,10 +13,10 @@ before its parent) before stock-level rows, and stock-level rows in ascending id
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,6 +73,36 @@ async def ordered_level_ids(session: AsyncSession, sku_id: int) -> list[int]:
     return list(rows.all())
 
 
+def movement(
+    *,
+    kind: MovementKind,
+    sku_id: int,
+    level_id: int,
+    quantity: int,
+    reference: str = "",
+    reason: str = "",
+    actor_id: int | None = None,
+    reservation_id: int | None = None,
+    available: int = 0,
+    held: int = 0,
+    sold: int = 0,
+) -> dict[str, Any]:
+    """One movement row's values (for ``record`` or a multi-row ``record_all``)."""
+    return {
+        "sku_id": sku_id,
+        "stock_level_id": level_id,
+        "reservation_id": reservation_id,
+        "kind": kind,
+        "quantity": quantity,
+        "available_delta": available,
+        "held_delta": held,
+        "sold_delta": sold,
+        "reference": reference[:64],
+        "reason": reason[:200],
+        "actor_user_id": actor_id,
+    }
+
+
 def record(
     session: AsyncSession,
     *,
@@ -91,16 +121,24 @@ def record(
     """Append one movement (flushed with the operation that made it)."""
     session.add(
         StockMovement(
-            sku_id=sku_id,
-            stock_level_id=level_id,
-            reservation_id=reservation_id,
-            kind=kind,
-            quantity=quantity,
-            available_delta=available,
-            held_delta=held,
-            sold_delta=sold,
-            reference=reference[:64],
-            reason=reason[:200],
-            actor_user_id=actor_id,
+            **movement(
+                kind=kind,
+                sku_id=sku_id,
+                level_id=level_id,
+                quantity=quantity,
+                reference=reference,
+                reason=reason,
+                actor_id=actor_id,
+                reservation_id=reservation_id,
+                available=available,
+                held=held,
+                sold=sold,
+            )
         )
     )
+
+
+async def record_all(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Append several movements in one multi-row INSERT (nothing read back)."""
+    if rows:
+        await session.execute(insert(StockMovement), list(rows))

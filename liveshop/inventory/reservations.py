@@ -29,7 +29,14 @@ from liveshop.core.clock import utcnow
 from liveshop.core.errors import NotFound, Unprocessable
 from liveshop.core.settings import get_settings
 from liveshop.inventory.errors import BadQuantity, OutOfStock, ReservationLost
-from liveshop.inventory.levels import move, must_move, ordered_level_ids, record
+from liveshop.inventory.levels import (
+    move,
+    movement,
+    must_move,
+    ordered_level_ids,
+    record,
+    record_all,
+)
 from liveshop.inventory.models import MovementKind, Reservation, ReservationStatus, StockLevel
 
 MAX_RESERVE = 10_000
@@ -202,20 +209,60 @@ async def commit_reservation(session: AsyncSession, reservation_id: int) -> Rese
     its units can be taken again atomically — from its parent if that is still HELD, else from
     ``available`` — otherwise ReservationLost (409 ``reservation-expired``) and nothing changes.
     """
+    return (await commit_reservations(session, [reservation_id]))[0]
+
+
+async def commit_reservations(
+    session: AsyncSession, reservation_ids: Sequence[int]
+) -> list[Reservation]:
+    """``commit_reservation`` for several reservations (one order's), in their order.
+
+    The HELD ones move in one guarded status UPDATE, their movements are one multi-row
+    INSERT, and each stock level then takes one guarded UPDATE (ascending id, last: the hot
+    row's lock is held the shortest). The others (late payment, already committed) go one by
+    one as in ``commit_reservation``.
+    """
+    if not reservation_ids:
+        return []
     now = utcnow()
-    done = await transition(
-        session, [reservation_id], from_statuses=[HELD], to=ReservationStatus.COMMITTED, now=now
+    done = {
+        res.id: res
+        for res in await transition(
+            session, reservation_ids, from_statuses=[HELD], to=ReservationStatus.COMMITTED, now=now
+        )
+    }
+    per_level: dict[int, int] = {}
+    for res in done.values():
+        per_level[res.stock_level_id] = per_level.get(res.stock_level_id, 0) + res.quantity
+    await record_all(
+        session,
+        [
+            movement(
+                kind=MovementKind.COMMIT,
+                sku_id=res.sku_id,
+                level_id=res.stock_level_id,
+                quantity=res.quantity,
+                reference=res.reference,
+                reservation_id=res.id,
+                held=-res.quantity,
+                sold=res.quantity,
+            )
+            for res in done.values()
+        ],
     )
-    if done:
-        res = done[0]
-        await must_move(session, res.stock_level_id, held=-res.quantity, sold=res.quantity)
-        record_for(session, res, MovementKind.COMMIT, held=-res.quantity, sold=res.quantity)
-        await session.flush()
-        return res
-    current = await get_reservation(session, reservation_id)
-    if current.status == ReservationStatus.COMMITTED:
-        return current
-    return await _late_commit(session, current, now)
+    for level_id in sorted(per_level):
+        units = per_level[level_id]
+        await must_move(session, level_id, held=-units, sold=units)
+    out: list[Reservation] = []
+    for reservation_id in reservation_ids:
+        committed = done.get(reservation_id)
+        if committed is None:
+            committed = await get_reservation(session, reservation_id)
+            if committed.status != ReservationStatus.COMMITTED:
+                committed = await _late_commit(session, committed, now)
+        out.append(committed)
+    await session.flush()
+    return out
 
 
 async def _late_commit(session: AsyncSession, res: Reservation, now: datetime) -> Reservation:

@@ -1,6 +1,6 @@
 """Inventory: the only code that changes stock. Other domains import from here.
 
-Primitives (reserve, commit_reservation, release_reservation, split_reservation,
+Primitives (reserve, commit_reservation(s), release_reservation, split_reservation,
 release_expired, return_units, receive, adjust) FLUSH and NEVER COMMIT: the caller's
 top-level operation commits once. Every stock change is one conditional UPDATE whose WHERE
 clause is the guard, so ``available``, ``held`` and ``sold`` never go negative and
@@ -29,6 +29,7 @@ from liveshop.inventory.reservations import (
     DEFAULT_HOLD,
     MAX_RESERVE,
     commit_reservation,
+    commit_reservations,
     configured_hold,
     get_reservation,
     reserve,
@@ -72,6 +73,7 @@ __all__ = [
     "WarehouseStock",
     "adjust",
     "commit_reservation",
+    "commit_reservations",
     "configured_hold",
     "create_warehouse",
     "end_payment",
