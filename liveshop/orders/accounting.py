@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.affiliates.contracts import AgencySplit, agency_split_at
 from liveshop.ledger.models import AccountType
-from liveshop.ledger.service import AccountKey, Posting, post
+from liveshop.ledger.service import AccountKey, Posting, append, post
 from liveshop.orders.models import Order, OrderLine
 
 
@@ -176,11 +176,13 @@ async def _split(session: AsyncSession, order: Order) -> AgencySplit | None:
 
 
 async def post_sale(session: AsyncSession, order: Order, *, provider: str) -> None:
+    """The sale's transaction ``order:<id>:paid`` (idempotent; not read back: the paid path
+    is hot and nothing needs the rows again)."""
     split = await _split(session, order)
     parts = [sale_parts(line) for line in order.lines] + [shipping_parts(order)]
     postings = _postings(order, parts, provider, +1, split)
     if postings:
-        await post(
+        await append(
             session,
             kind="order.paid",
             reference=f"order:{order.id}:paid",
