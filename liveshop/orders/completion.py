@@ -43,15 +43,38 @@ async def complete_payment(
     *,
     payment_id: int,
     notifier: notify.OrderNotifier | None = None,
+    order: Order | None = None,
 ) -> Order:
-    """Captured money → paid order. Idempotent; if the held stock is gone, refund and cancel."""
-    payment = await session.get(Payment, payment_id, populate_existing=True)
-    if payment is None:
-        raise NotFound(f"payment {payment_id} does not exist", code="payment-not-found")
-    order = await load_order(session, payment.order_id)
-    if payment.status == PaymentStatus.SUCCEEDED:
-        return order
+    """Captured money → paid order. Idempotent; if the held stock is gone, refund and cancel.
+
+    ``order``: the payment's order with its lines, as the caller (the pay request) loaded it
+    in this session — it is not read again (lines are a frozen snapshot; the order's row is
+    claimed by a guarded UPDATE all the same). The webhook and recovery pass none.
+
+    The payment is claimed first (guarded: a payment already succeeded is never completed
+    twice — a concurrent second completion waits on its row and returns the paid order), then
+    the order (guarded on ``pending_payment``); the ledger is posted, and the held units are
+    sold last, so the hot stock rows stay locked only until the commit right after.
+    """
     try:
+        claimed_payment = (
+            await session.execute(
+                update(Payment)
+                .where(Payment.id == payment_id, Payment.status != PaymentStatus.SUCCEEDED)
+                .values(status=PaymentStatus.SUCCEEDED, updated_at=utcnow())
+                .returning(Payment.order_id, Payment.provider)
+            )
+        ).one_or_none()
+        if claimed_payment is None:
+            paid_order = await session.scalar(
+                select(Payment.order_id).where(Payment.id == payment_id)
+            )
+            if paid_order is None:
+                raise NotFound(f"payment {payment_id} does not exist", code="payment-not-found")
+            return await load_order(session, paid_order)  # already succeeded: nothing to do
+        order_id, provider_name = claimed_payment
+        if order is None or order.id != order_id:
+            order = await load_order(session, order_id)
         claimed = await session.execute(
             update(Order)
             .where(Order.id == order.id, Order.status == OrderStatus.PENDING_PAYMENT)
@@ -61,14 +84,6 @@ async def complete_payment(
             # Someone else paid it (a second payment on a cancelled or paid order): give it back.
             await session.rollback()  # expires ``payment``: go on by its id
             return await _refund_orphan_payment(session, provider, payment_id=payment_id)
-        for line in order.lines:
-            if line.reservation_id is not None:
-                await inventory.commit_reservation(session, line.reservation_id)
-        await session.execute(
-            update(Payment)
-            .where(Payment.id == payment.id)
-            .values(status=PaymentStatus.SUCCEEDED, updated_at=utcnow())
-        )
         session.add(
             OrderEvent(
                 order_id=order.id,
@@ -76,9 +91,10 @@ async def complete_payment(
                 to_status=OrderStatus.PAID,
             )
         )
-        await session.flush()
-        order = await load_order(session, order.id)
-        await accounting.post_sale(session, order, provider=payment.provider)
+        await accounting.post_sale(session, order, provider=provider_name)
+        await inventory.commit_reservations(
+            session, [ln.reservation_id for ln in order.lines if ln.reservation_id is not None]
+        )
         await session.commit()
     except ReservationLost:
         await session.rollback()  # expires ``payment``: go on by its id

@@ -12,8 +12,11 @@ the buyer tries again.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from liveshop.core.errors import Conflict, NotFound
 from liveshop.inventory import service as inventory
@@ -35,14 +38,13 @@ async def pay_order(
     card: CardDetails,
     notifier: notify.OrderNotifier | None = None,
 ) -> Order:
-    order = await load_order(session, order_id)
+    order, in_flight = await _load_for_payment(session, order_id)
     if order.buyer_id != buyer_id:
         raise NotFound(f"order {order_id} does not exist", code="order-not-found")
     if order.status != OrderStatus.PENDING_PAYMENT:
         if order.paid_at is not None:
             return order  # already paid: paying again is a no-op, never a second charge
         raise Conflict(f"an order that is {order.status} cannot be paid", code="order-not-payable")
-    in_flight = await _in_flight(session, order.id)
     if in_flight is not None:
         # A payment a crash left in flight is resolved now (asking the provider), not 409
         # forever; a fresh one is really in progress.
@@ -108,12 +110,13 @@ async def pay_order(
         )
         raise PaymentDeclined("the payment could not be captured", order_id=order.id)
     return await completion.complete_payment(
-        session, provider, payment_id=payment.id, notifier=notifier
+        session, provider, payment_id=payment.id, notifier=notifier, order=order
     )
 
 
-async def _in_flight(session: AsyncSession, order_id: int) -> int | None:
-    return await session.scalar(
+def _in_flight_of(order_id: Any) -> Any:
+    """The oldest payment of the order still in flight (its id), if any."""
+    return (
         select(Payment.id)
         .where(
             Payment.order_id == order_id,
@@ -122,3 +125,26 @@ async def _in_flight(session: AsyncSession, order_id: int) -> int | None:
         .order_by(Payment.id)
         .limit(1)
     )
+
+
+async def _in_flight(session: AsyncSession, order_id: int) -> int | None:
+    return await session.scalar(_in_flight_of(order_id))
+
+
+async def _load_for_payment(session: AsyncSession, order_id: int) -> tuple[Order, int | None]:
+    """The order with its lines, and its payment in flight: one statement (fresh values)."""
+    row = (
+        (
+            await session.execute(
+                select(Order, _in_flight_of(Order.id).scalar_subquery())
+                .options(joinedload(Order.lines))
+                .where(Order.id == order_id),
+                execution_options={"populate_existing": True},
+            )
+        )
+        .unique()
+        .one_or_none()
+    )
+    if row is None:
+        raise NotFound(f"order {order_id} does not exist", code="order-not-found")
+    return row[0], row[1]
