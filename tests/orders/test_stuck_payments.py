@@ -8,6 +8,7 @@ restart.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +21,8 @@ from liveshop.core.db import Database
 from liveshop.core.errors import Conflict
 from liveshop.inventory import service as inventory
 from liveshop.inventory.models import Reservation, ReservationStatus
+from liveshop.ledger.models import LedgerTransaction
+from liveshop.orders import completion
 from liveshop.orders.checkout import CheckoutLine, place_order
 from liveshop.orders.lifecycle import cancel_unpaid_expired
 from liveshop.orders.models import Order, Payment, PaymentStatus
@@ -287,3 +290,54 @@ async def test_the_sandbox_answers_a_repeated_key_with_the_first_charge(db: Data
     found = await provider.find_charge("payment:9")
     assert found is not None and found.provider_ref == first.provider_ref
     assert not found.captured
+
+
+class RefundCountingSandbox(SandboxProvider):
+    """The sandbox, counting the money it is asked to give back."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__("s", delay_s=-1, db=db)
+        self.refunds = 0
+
+    async def refund(
+        self, provider_ref: str, *, amount_minor: int, reference: str
+    ) -> ProviderResult:
+        self.refunds += 1
+        return await super().refund(provider_ref, amount_minor=amount_minor, reference=reference)
+
+
+async def test_two_completions_of_one_payment_at_once_pay_the_order_once_and_refund_nothing(
+    db: Database, make_store: MakeStore, make_actor: MakeActor
+) -> None:
+    """The webhook and the buyer's request (or the recovery loop) complete the same captured
+    payment at the same moment: the order is paid once, the ledger posts the sale once, and the
+    loser does not take the orphan-payment path (which would give the buyer's money back)."""
+    store = await make_store(stock=5)
+    buyer = await make_actor(Role.BUYER)
+    order_id = await _order(db, buyer.id, store.sku_id)
+    await _crash_mid_payment(db, order_id, buyer.id, provider_saw_it=True)
+    provider = RefundCountingSandbox(db)
+    async with db.session(deferred=True) as s:
+        payment = (await s.scalars(select(Payment).where(Payment.order_id == order_id))).one()
+    payment_id = payment.id
+    charge = await provider.find_charge(idempotency_key(payment_id))
+    assert charge is not None
+    await provider.capture(charge.provider_ref, amount_minor=payment.amount_minor)
+
+    async def complete() -> OrderStatus:
+        async with db.session() as s:
+            order = await completion.complete_payment(s, provider, payment_id=payment_id)
+            return OrderStatus(order.status)
+
+    assert await asyncio.gather(complete(), complete()) == [OrderStatus.PAID, OrderStatus.PAID]
+    assert provider.refunds == 0
+    assert await _payments(db, order_id) == [(PaymentStatus.SUCCEEDED, None)]
+    assert await _identity(db, store.sku_id) == (3, 0, 2)
+    async with db.session(deferred=True) as s:
+        sales = await s.scalars(
+            select(LedgerTransaction.id).where(
+                LedgerTransaction.reference == f"order:{order_id}:paid"
+            )
+        )
+        assert len(sales.all()) == 1
+    assert await trial_balance(db) == {"GBP": 0}
