@@ -25,7 +25,8 @@ from liveshop.ledger import service as ledger
 from liveshop.ledger.models import AccountType
 from liveshop.live import service as live
 from liveshop.live.models import LiveSession, SessionStatus
-from liveshop.orders.checkout import CheckoutLine, place_order
+from liveshop.orders.checkout import place_order
+from liveshop.orders.lines import CheckoutLine
 from liveshop.orders.models import OrderEvent
 from liveshop.orders.payment_flow import pay_order
 from liveshop.orders.payments.provider import CardDetails, PaymentProvider

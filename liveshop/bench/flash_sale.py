@@ -39,7 +39,8 @@ from liveshop.core.errors import Problem
 from liveshop.core.migrate import upgrade
 from liveshop.inventory import service as inventory
 from liveshop.ledger.service import trial_balance
-from liveshop.orders.checkout import CheckoutLine, place_order
+from liveshop.orders.checkout import place_order
+from liveshop.orders.lines import CheckoutLine
 from liveshop.orders.models import Order, OrderLine
 from liveshop.orders.payment_flow import pay_order
 from liveshop.orders.payments.provider import CardDetails

@@ -12,10 +12,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from liveshop.accounts.deps import CreatorPrincipal, CurrentPrincipal, SellerPrincipal, SessionDep
+from liveshop.affiliates.access import ensure_can_see_creator
 from liveshop.catalog.service import ensure_shop_staff
 from liveshop.core.errors import PROBLEM_RESPONSES, NotFound
 from liveshop.creators import earnings
-from liveshop.creators.access import ensure_can_see_creator
 from liveshop.creators.bonus_reversals import BonusReversal
 from liveshop.creators.schemas import (
     BonusReversalOut,

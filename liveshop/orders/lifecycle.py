@@ -15,13 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict
 from liveshop.inventory import service as inventory
+from liveshop.orders.completion import load_order
 from liveshop.orders.events import announce_unpaid_cancel
 from liveshop.orders.models import (
     Order,
     Payment,
     PaymentStatus,
 )
-from liveshop.orders.payment_flow import load_order
 from liveshop.orders.payments.provider import PaymentProvider
 from liveshop.orders.refunds import RefundLine, refund
 from liveshop.orders.status import OrderStatus

@@ -21,12 +21,10 @@ from sqlalchemy.orm import joinedload
 from liveshop.core.errors import Conflict, NotFound
 from liveshop.inventory import service as inventory
 from liveshop.orders import completion, notify, payment_recovery
-from liveshop.orders.completion import PaymentDeclined, complete_payment, fail_payment, load_order
+from liveshop.orders.completion import PaymentDeclined, load_order
 from liveshop.orders.models import Order, Payment, PaymentStatus
 from liveshop.orders.payments.provider import CardDetails, ChargeOutcome, PaymentProvider
 from liveshop.orders.status import OrderStatus
-
-__all__ = ["PaymentDeclined", "complete_payment", "fail_payment", "load_order", "pay_order"]
 
 
 async def pay_order(

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.accounts.service import Principal
 from liveshop.catalog.service import is_shop_staff
 from liveshop.core.errors import Forbidden, NotFound
+from liveshop.orders.completion import load_order
 from liveshop.orders.models import Order, OrderEvent
-from liveshop.orders.payment_flow import load_order
 from liveshop.orders.status import OrderStatus
 
 

@@ -20,6 +20,7 @@ from liveshop.core import domain_events
 from liveshop.core.errors import Conflict, Unprocessable
 from liveshop.inventory import service as inventory
 from liveshop.orders import accounting
+from liveshop.orders.completion import load_order
 from liveshop.orders.events import OrderRefunded
 from liveshop.orders.models import (
     Order,
@@ -29,7 +30,6 @@ from liveshop.orders.models import (
     Refund,
     RefundStatus,
 )
-from liveshop.orders.payment_flow import load_order
 from liveshop.orders.payments.provider import ChargeOutcome, PaymentProvider
 from liveshop.orders.status import NOT_SHIPPED, REFUNDABLE, OrderStatus
 from liveshop.orders.transitions import move_status

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.errors import Problem
-from liveshop.orders import payment_flow, refunds
+from liveshop.orders import completion, refunds
 from liveshop.orders.models import Payment, ProcessedWebhook, Refund
 from liveshop.orders.notify import OrderNotifier
 from liveshop.orders.payments.provider import PaymentProvider
@@ -48,14 +48,14 @@ async def handle_webhook(
             return "ignored"
         if event.type == "payment.succeeded":
             try:
-                await payment_flow.complete_payment(
+                await completion.complete_payment(
                     session, provider, payment_id=payment.id, notifier=notifier
                 )
             except Problem as exc:  # e.g. stock lost: the buyer was refunded, order cancelled
                 log.info("webhook payment not completed", payment_id=payment.id, why=exc.code)
             return "processed"
         if event.type == "payment.failed":
-            await payment_flow.fail_payment(
+            await completion.fail_payment(
                 session, payment_id=payment.id, failure_code=str(event.data.get("failure_code", ""))
             )
             return "processed"

@@ -13,9 +13,9 @@ from fastapi.responses import Response
 from liveshop.accounts.deps import AdminPrincipal, CreatorPrincipal, CurrentPrincipal, SessionDep
 from liveshop.accounts.service import Principal
 from liveshop.affiliates import agencies
+from liveshop.affiliates.access import ensure_can_see_creator
 from liveshop.catalog.service import ensure_shop_staff
 from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden
-from liveshop.creators.access import ensure_can_see_creator
 from liveshop.ledger.parties import PartyKind
 from liveshop.payouts import lines, paying, statements
 from liveshop.payouts.models import PayoutStatement

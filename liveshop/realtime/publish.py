@@ -191,35 +191,6 @@ class RoomPublisher:
             payload[HELD] = True
         return await self.publish(session_id, EventType.COMMENT, payload)
 
-    async def comment_hidden(self, session_id: int, comment_ids: Sequence[int]) -> int:
-        """Moderators hid these chat lines: every viewer removes them, and joining or
-        catching up viewers never get them again."""
-        payload = comment_hidden_event(comment_ids)
-        return await self.publish(session_id, EventType.COMMENT_HIDDEN, payload)
-
-    async def comment_shown(
-        self,
-        session_id: int,
-        *,
-        comment_id: int,
-        user_id: int,
-        display_name: str,
-        text: str,
-        host: bool,
-        at: datetime,
-    ) -> int:
-        """A hidden line is shown again; ``comment_ts`` is when it was first posted (epoch
-        ms), so rooms put it back in its place."""
-        payload = comment_shown_event(
-            comment_id=comment_id,
-            user_id=user_id,
-            display_name=display_name,
-            text=text,
-            host=host,
-            at=at,
-        )
-        return await self.publish(session_id, EventType.COMMENT_SHOWN, payload)
-
     async def pin(self, session_id: int, product: PinnedProduct | None) -> int:
         """Pinned product with price in the market's currency and stock; None unpins."""
         return await self.publish(session_id, EventType.PIN, pin_event(product))

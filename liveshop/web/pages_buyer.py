@@ -14,13 +14,9 @@ from liveshop.catalog.service import SkuOffer, get_shop, get_sku_offer
 from liveshop.core.errors import Forbidden, NotFound, Problem
 from liveshop.markets.service import get_market
 from liveshop.orders import cart as carts
-from liveshop.orders import lifecycle, payment_flow, queries
-from liveshop.orders.checkout import (
-    MAX_QUANTITY,
-    CheckoutLine,
-    find_by_idempotency_key,
-    place_order,
-)
+from liveshop.orders import completion, lifecycle, payment_flow, queries
+from liveshop.orders.checkout import MAX_QUANTITY, find_by_idempotency_key, place_order
+from liveshop.orders.lines import CheckoutLine
 from liveshop.orders.models import Order
 from liveshop.orders.payments.provider import CardDetails
 from liveshop.orders.schemas import PayIn
@@ -186,7 +182,7 @@ async def buy_now(
 
 # -- paying -------------------------------------------------------------------------------
 async def _own_order(session: SessionDep, user_id: int, order_id: int) -> Order:
-    order = await payment_flow.load_order(session, order_id)
+    order = await completion.load_order(session, order_id)
     if order.buyer_id != user_id:
         raise NotFound(f"order {order_id} does not exist", code="order-not-found")
     return order

@@ -111,7 +111,8 @@ async def _sales_history(db: Any, summary: Any, live_session_id: int, creator_id
     from liveshop.core.clock import utcnow
     from liveshop.core.settings import get_settings
     from liveshop.orders import payment_flow
-    from liveshop.orders.checkout import Attribution, CheckoutLine, place_order
+    from liveshop.orders.checkout import place_order
+    from liveshop.orders.lines import Attribution, CheckoutLine
     from liveshop.orders.models import Order
     from liveshop.orders.payments.provider import CardDetails
     from liveshop.orders.payments.sandbox import CARD_SUCCEEDS, SandboxProvider

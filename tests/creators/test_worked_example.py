@@ -21,7 +21,8 @@ from liveshop.ledger import service as ledger
 from liveshop.ledger.models import AccountType
 from liveshop.markets.service import get_market
 from liveshop.orders import lifecycle, payment_flow
-from liveshop.orders.checkout import CheckoutLine, place_order
+from liveshop.orders.checkout import place_order
+from liveshop.orders.lines import CheckoutLine
 from liveshop.orders.payments.provider import CardDetails
 from liveshop.orders.payments.sandbox import CARD_SUCCEEDS, SandboxProvider
 from tests.shopfront import MakeShopfront, end_session, start_session

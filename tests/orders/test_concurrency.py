@@ -13,8 +13,9 @@ from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.errors import Problem
 from liveshop.inventory import service as inventory
-from liveshop.orders.checkout import CheckoutLine, place_order
+from liveshop.orders.checkout import place_order
 from liveshop.orders.lifecycle import cancel_unpaid_expired
+from liveshop.orders.lines import CheckoutLine
 from liveshop.orders.models import Order
 from liveshop.orders.payment_flow import pay_order
 from liveshop.orders.payments.provider import CardDetails

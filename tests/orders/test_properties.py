@@ -21,7 +21,8 @@ from liveshop.ledger.models import AccountType
 from liveshop.ledger.service import AccountKey, balance, trial_balance
 from liveshop.markets.service import update_rates
 from liveshop.orders import lifecycle
-from liveshop.orders.checkout import CheckoutLine, place_order
+from liveshop.orders.checkout import place_order
+from liveshop.orders.lines import CheckoutLine
 from liveshop.orders.models import Order
 from liveshop.orders.payment_flow import pay_order
 from liveshop.orders.payments.provider import CardDetails

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from liveshop.accounts.models import Role
 from liveshop.core.db import Database
 from liveshop.core.errors import Problem
-from liveshop.orders.checkout import CheckoutLine, place_order
+from liveshop.orders.checkout import place_order
+from liveshop.orders.lines import CheckoutLine
 from liveshop.orders.quote import Quote, quote_order
 from liveshop.promotions import coupons
 from liveshop.promotions.models import Coupon, CouponBuyerUse, CouponKind

@@ -18,7 +18,8 @@ import pytest
 from liveshop.accounts.models import Role
 from liveshop.core.db import Database
 from liveshop.ledger import service as ledger
-from liveshop.orders.checkout import CheckoutLine, place_order
+from liveshop.orders.checkout import place_order
+from liveshop.orders.lines import CheckoutLine
 from liveshop.orders.payment_flow import pay_order
 from liveshop.orders.payments.provider import CardDetails
 from liveshop.orders.payments.sandbox import CARD_SUCCEEDS, SandboxProvider

@@ -23,8 +23,9 @@ from liveshop.inventory import service as inventory
 from liveshop.inventory.models import Reservation, ReservationStatus
 from liveshop.ledger.models import LedgerTransaction
 from liveshop.orders import completion
-from liveshop.orders.checkout import CheckoutLine, place_order
+from liveshop.orders.checkout import place_order
 from liveshop.orders.lifecycle import cancel_unpaid_expired
+from liveshop.orders.lines import CheckoutLine
 from liveshop.orders.models import Order, Payment, PaymentStatus
 from liveshop.orders.payment_flow import pay_order
 from liveshop.orders.payment_recovery import NEVER_SEEN, idempotency_key, recover_stuck

@@ -27,13 +27,8 @@ from liveshop.inventory.errors import OutOfStock
 from liveshop.live.deals import announce, limits
 from liveshop.live.deals.models import DealEndReason, DealStatus, FlashDeal
 from liveshop.live.models import LiveSession, SessionStatus
-from liveshop.orders.checkout import (
-    Attribution,
-    CheckoutLine,
-    PlacedOrder,
-    find_by_idempotency_key,
-    place_order,
-)
+from liveshop.orders.checkout import PlacedOrder, find_by_idempotency_key, place_order
+from liveshop.orders.lines import Attribution, CheckoutLine
 from liveshop.orders.quote import Quote, quote_order
 from liveshop.realtime.publish import AfterCommit
 
