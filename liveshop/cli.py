@@ -288,5 +288,77 @@ def bench_fanout(
     Console(width=160).print(table)
 
 
+@bench_app.command("drop")
+def bench_drop(
+    db: Annotated[str, typer.Option("--db", help="postgres or sqlite (a fresh database)")] = (
+        "postgres"
+    ),
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="PostgreSQL server for the fresh database (default: the test one)"),
+    ] = None,
+    tappers: Annotated[int, typer.Option(min=1, help="Signed-in buyers tapping the deal")] = 2000,
+    stock: Annotated[int, typer.Option(min=1, help="Units of the deal")] = 500,
+    policy: Annotated[
+        str, typer.Option(help="hold_then_pay, first_paid_wins, queue or lottery")
+    ] = "hold_then_pay",
+    hold_seconds: Annotated[int, typer.Option(help="How long a claim holds (60-1800)")] = 300,
+    via: Annotated[str, typer.Option(help="http or ws (the room's WebSocket)")] = "http",
+    workers: Annotated[int, typer.Option(min=1, help="Server processes (one port)")] = 2,
+    runs: Annotated[int, typer.Option(min=1, help="Repeat and report medians")] = 1,
+    seed: Annotated[int, typer.Option(help="The tap schedule (who taps where, in what order)")] = 1,
+    sold_out_window: Annotated[
+        float, typer.Option(min=0.1, help="Seconds refused buyers keep tapping after sell-out")
+    ] = 2.0,
+    baselines: Annotated[
+        bool, typer.Option(help="Also the floor, checkout and naive baselines")
+    ] = True,
+    redis_url: Annotated[str, typer.Option(help="Broker of the server processes")] = (
+        "redis://127.0.0.1:6379/13"
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
+) -> None:
+    """The drop: N buyers tap a deal of S units over HTTP or the room's WebSocket, then pay
+    (issue 14's acceptance benchmark; see BENCHMARKS.md)."""
+    import json
+
+    from rich.table import Table
+
+    from liveshop.bench.drop import RESULT_KEYS, DropOptions
+    from liveshop.bench.drop.run import median_of, run_drop
+
+    opts = DropOptions(
+        db=db,
+        database_url=database_url,
+        tappers=tappers,
+        stock=stock,
+        policy=policy,
+        hold_seconds=hold_seconds,
+        via=via,
+        workers=workers,
+        seed=seed,
+        sold_out_window_s=sold_out_window,
+        floor=baselines,
+        checkout=baselines,
+        naive=baselines,
+        redis_url=redis_url,
+    )
+    try:
+        opts.check()
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    result = median_of([run_drop(opts, console=console) for _ in range(runs)])
+    if as_json:
+        print(json.dumps(result))
+        return
+    table = Table(title=f"drop: {tappers} tappers, {stock} units, {policy}, {via}, {db}")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in result.items():
+        if key not in ("options", "phases"):
+            table.add_row(key, str(value), style="bold" if key in RESULT_KEYS else None)
+    Console(width=160).print(table)
+
+
 if __name__ == "__main__":
     app()

@@ -1,0 +1,75 @@
+"""What a drop run is asked to do, and the figures it reports."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+RESULT_KEYS = (
+    "taps",
+    "taps_per_s",
+    "claim_p50_ms",
+    "claim_p99_ms",
+    "sold_out_per_s",
+    "sellout_s",
+    "paid_orders",
+    "paid_per_s",
+    "oversold",
+    "stock_identity_ok",
+    "ledger_balanced",
+    "baseline_floor_taps_per_s",
+    "baseline_checkout_taps_per_s",
+    "baseline_naive_taps_per_s",
+)
+POLICIES = ("hold_then_pay", "first_paid_wins", "queue", "lottery")
+CARD = "4242424242424242"  # the sandbox card that pays
+DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+@dataclass
+class DropOptions:
+    db: str = "postgres"  # "postgres" (a fresh database next to database_url) or "sqlite"
+    database_url: str | None = None  # PostgreSQL server to make the fresh database on
+    tappers: int = 2000
+    stock: int = 500
+    policy: str = "hold_then_pay"
+    hold_seconds: int = 300
+    via: str = "http"  # "http" or "ws"
+    workers: int = 2  # server processes sharing one port (SO_REUSEPORT)
+    seed: int = 1  # the tap schedule: who sits on which connection, and in which order
+    # After the first sold-out answer, refused tappers keep tapping this long (the sold-out
+    # throughput is measured over this window).
+    sold_out_window_s: float = 2.0
+    phase_timeout_s: float = 120.0  # a phase that has not finished by then fails the run
+    client_procs: int = 0  # load-generator processes (0: one per ~700 tappers, 2 to 4)
+    # Baselines of the same run, on the same server processes.
+    floor: bool = True
+    checkout: bool = True
+    naive: bool = True
+    redis_url: str = "redis://127.0.0.1:6379/13"  # the broker when there are several workers
+    # "spread": server process i pinned to CPU i, the load generator floating (as a node's
+    # workers would run); "none": nothing pinned.
+    placement: str = "spread"
+    # Serve stand-ins (``stub.py``) for drop endpoints the server does not have yet.
+    stub: bool = False
+
+    def client_processes(self) -> int:
+        if self.client_procs > 0:
+            return self.client_procs
+        ncpu = os.cpu_count() or 1
+        return max(1, min(max(2, ncpu), math.ceil(self.tappers / 700)))
+
+    def check(self) -> None:
+        if self.db not in ("postgres", "sqlite"):
+            raise ValueError("--db must be postgres or sqlite")
+        if self.policy not in POLICIES:
+            raise ValueError(f"--policy must be one of {', '.join(POLICIES)}")
+        if self.via not in ("http", "ws"):
+            raise ValueError("--via must be http or ws")
+        if not 60 <= self.hold_seconds <= 1800:
+            raise ValueError("--hold-seconds must be 60 to 1800")
+        if self.tappers < 1 or self.stock < 1 or self.workers < 1:
+            raise ValueError("--tappers, --stock and --workers must be at least 1")
+        if self.placement not in ("spread", "none"):
+            raise ValueError("--placement must be spread or none")
