@@ -238,6 +238,7 @@ def _merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
         "retries": sum(int(p["retries"]) for p in parts),
         "timeouts": sum(int(p["timeouts"]) for p in parts),
         "claims": sum(int(p["claims"]) for p in parts),
+        "pay_now": sum(int(p["pay_now"]) for p in parts),
         "samples": [s for p in parts for s in p["samples"]][:5],
     }
 
@@ -341,6 +342,7 @@ def _measure(
             figures = tap_figures(rec, go_ms)
             if command["kind"] != "floor":
                 figures["claims_held"] = rec["claims"]
+                figures["pay_now"] = rec["pay_now"]
             figures["server_cpu_cores"] = cores[:-1]
             figures["load_generator_cpu_cores"] = cores[-1]
             figures["wall_s"] = round(time.monotonic() - t0, 2)
@@ -367,8 +369,17 @@ def _measure(
                     "body": b'{"quantity":1}',
                 }
                 measured("claim", claim)
-                if phases["claim"]["claims_held"]:
-                    measured("pay", {"kind": "pay", "via": "http", "body": _card()})
+                if phases["claim"]["claims_held"] or phases["claim"]["pay_now"]:
+                    buy = {"sku_id": room.skus["claim"], "deal_id": claim_deal, "quantity": 1}
+                    pay = {
+                        "kind": "pay",
+                        "via": "http",
+                        "deal_id": claim_deal,
+                        "body": _card(),
+                        "buy_path": f"/api/v1/live/sessions/{room.session_id}/buy",
+                        "buy_body": json.dumps({**buy, "card_number": CARD}).encode(),
+                    }
+                    measured("pay", pay)
                 seed.end_deal(http, people, room, claim_deal)
             if opts.floor and have_ping:
                 taps = phases["claim"]["taps"] if "claim" in phases else opts.tappers * 4

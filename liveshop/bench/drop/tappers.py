@@ -54,6 +54,7 @@ class Tapper:
     http: HttpConn | None = None
     ws: WsConn | None = None
     claim_id: int | None = None  # from the drop: what this buyer holds
+    pay_now: bool = False  # first paid wins: told to pay now (the stock is taken at payment)
     taps: int = 0  # taps sent (retries included)
     answered: int = 0  # taps answered: a retried tap keeps its number (its idempotency key)
 
@@ -94,7 +95,11 @@ def classify_http(kind: str, status: int, body: bytes) -> tuple[int, int | None]
     if kind == "floor":
         return (PONG, None) if status == 200 else (UNEXPECTED, None)
     if kind == "pay":
-        return (PAID, None) if status in (200, 201) and b'"paid"' in body else (UNEXPECTED, None)
+        if status in (200, 201) and b'"paid"' in body:
+            return PAID, None
+        if status == 409 and b"deal-sold-out" in body:  # first paid wins: lost at payment
+            return SOLD_OUT, None
+        return UNEXPECTED, None
     if status == 409:
         return (SOLD_OUT if b"deal-sold-out" in body else REFUSED), None
     if kind == "checkout":  # today's /buy: 201 (or 200, a replay) is an order holding units
@@ -110,6 +115,8 @@ def classify_http(kind: str, status: int, body: bytes) -> tuple[int, int | None]
 
 
 def classify_ws(kind: str, answer: dict[str, Any]) -> tuple[int, int | None]:
+    if answer.get("type") == "error":  # the frame was refused before it reached the drop
+        return (_RETRY, None) if answer.get("code") == "rate-limited" else (UNEXPECTED, None)
     if kind == "floor":
         return (PONG, None) if answer.get("type") == "pong" else (UNEXPECTED, None)
     error = answer.get("error")
@@ -117,7 +124,7 @@ def classify_ws(kind: str, answer: dict[str, Any]) -> tuple[int, int | None]:
         code = str(error.get("code"))
         if code == "deal-sold-out":
             return SOLD_OUT, None
-        if code in ("rate-limited", "overloaded", "internal-error"):
+        if code in ("rate-limited", "try-again"):
             return _RETRY, None
         return REFUSED, None
     outcome = _STATUS_OUTCOME.get(str(answer.get("status")), UNEXPECTED)
@@ -205,9 +212,14 @@ class Runner:
         kind = phase["kind"]
         if kind == "floor":
             return http_request("POST", phase["path"], self.hostport, t.token, phase["body"])
-        if kind == "pay":
+        if kind == "pay" and t.claim_id is not None:
             path = f"/api/v1/live/claims/{t.claim_id}/pay"
             return http_request("POST", path, self.hostport, t.token, phase["body"])
+        if kind == "pay":  # first paid wins: buy at the deal price, paying at once
+            key = f"Idempotency-Key: drop-pay-{phase['deal_id']}-{t.no}\r\n"
+            return http_request(
+                "POST", phase["buy_path"], self.hostport, t.token, phase["buy_body"], key
+            )
         if kind == "checkout":
             key = f"Idempotency-Key: drop-{phase['deal_id']}-{t.no}-{n}\r\n"
             return http_request("POST", phase["path"], self.hostport, t.token, phase["body"], key)
@@ -258,6 +270,9 @@ class Runner:
             if outcome == HELD:
                 t.claim_id = held
                 return
+            if outcome == PAY_NOW:
+                t.pay_now = True
+                return
             if outcome != SOLD_OUT:
                 return
             first = first_sold_out.value
@@ -270,13 +285,14 @@ class Runner:
     async def run_phase(self, phase: dict[str, Any]) -> dict[str, Any]:
         rec = Record()
         kind = phase["kind"]
-        tappers = [t for t in self.tappers if t.claim_id is not None] if kind == "pay" else None
+        tappers = [t for t in self.tappers if t.claim_id or t.pay_now] if kind == "pay" else None
         if tappers is None:
             tappers = self.tappers
         await asyncio.sleep(max(0.0, phase["go_ms"] / 1000 - time.time()))
         await asyncio.gather(*(self._tapper(t, phase, rec) for t in tappers))
         out = rec.as_dict()
         out["claims"] = sum(1 for t in self.tappers if t.claim_id is not None)
+        out["pay_now"] = sum(1 for t in self.tappers if t.pay_now)
         return out
 
 
@@ -296,11 +312,11 @@ async def _main(
             # Prepare: every connection this phase uses is open before the drop.
             transport = command["via"]
             if command["kind"] == "pay":
-                await runner.connect("http", [t for t in runner.tappers if t.claim_id])
+                await runner.connect("http", [t for t in runner.tappers if t.claim_id or t.pay_now])
             else:
                 if command.get("reset"):
                     for t in runner.tappers:
-                        t.claim_id = None
+                        t.claim_id, t.pay_now = None, False
                 await runner.connect(transport)
             results.put({"ready": True})
             go = await loop.run_in_executor(None, commands.get)
