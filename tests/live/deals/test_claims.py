@@ -11,7 +11,8 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from liveshop.accounts.models import Role
+from liveshop.accounts.models import AuthToken, Role
+from liveshop.accounts.service import hash_token
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.live.deals.models import DealClaim
@@ -205,3 +206,28 @@ async def test_who_may_tap(db: Database, serve: Serve, make_actor: MakeActor) ->
         ping = await http.post("/api/v1/drops/ping", headers=buyer.headers)
         assert ping.status_code == 200 and ping.json() == {"ok": True}
         assert_problem(await http.post("/api/v1/drops/ping"), 401, "unauthenticated")
+
+
+async def test_a_revoked_token_stops_tapping_within_a_second(
+    db: Database, serve: Serve, make_actor: MakeActor
+) -> None:
+    base = await serve(live_app(db))
+    async with _http(base) as http:
+        drop = await open_drop(http, make_actor, units=5)
+        buyer = await make_actor(Role.BUYER)
+        assert (await tap(http, drop.deal_id, buyer)).status_code == 201
+        async with db.session() as s:
+            await s.execute(
+                update(AuthToken)
+                .where(AuthToken.token_hash == hash_token(buyer.token))
+                .values(revoked_at=utcnow())
+            )
+            await s.commit()
+        revoked_at = asyncio.get_running_loop().time()
+        while True:
+            got = await tap(http, drop.deal_id, buyer)
+            if got.status_code == 401:
+                break
+            assert got.status_code in (201, 409), got.text
+            assert asyncio.get_running_loop().time() - revoked_at < 1.5, "still accepted"
+        assert_problem(got, 401, "invalid-token")
