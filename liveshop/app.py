@@ -26,6 +26,7 @@ from liveshop.health import router as health_router
 from liveshop.inventory.router import router as inventory_router
 from liveshop.inventory.sweeper import ReservationSweeper
 from liveshop.ledger.router import router as ledger_router
+from liveshop.live.deals.claims_router import router as claims_router
 from liveshop.live.deals.router import router as deals_router
 from liveshop.live.deals.wiring import install_deals
 from liveshop.live.router import router as live_router
@@ -128,7 +129,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     hub = install_live(app, settings, db)
     install_chat(app, hub, db)
     install_video(app, settings, db)
-    install_deals(app, db)
+    install_deals(app, db, hub)
     for router in (
         health_router,
         accounts_router,
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         live_router,
         video_router,
         deals_router,
+        claims_router,
         chat_router,
         chat_filter_router,
         affiliates_router,

@@ -11,7 +11,16 @@ from typing import Any
 
 import structlog
 from fastapi import Request
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, create_engine, event, text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Integer,
+    MetaData,
+    Table,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -60,6 +69,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def table_of(model: type[DeclarativeBase]) -> Table:
+    """A mapped class's ``Table`` (for Core multi-row statements on hot paths)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 class Base(DeclarativeBase):

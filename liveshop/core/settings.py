@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     payment_recovery_seconds: float = 30.0
     # Tests only: while this file exists the sandbox records a charge but does not answer.
     sandbox_pause_file: str = ""
+    # Benchmarks only (``liveshop bench drop``): ``?mode=naive`` on a claim runs it as one
+    # transaction of its own, unbatched — the baseline the batched claim path is measured
+    # against. Never set in production.
+    bench_mode: bool = False
     # Video (liveshop.video): "embedded" runs nginx with the RTMP module (RTMP in, HLS out)
     # next to the app; "external" uses another RTMP/HLS server or CDN (URLs below); "off".
     video_provider: Literal["embedded", "external", "off"] = "embedded"

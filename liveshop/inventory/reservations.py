@@ -21,11 +21,12 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.catalog.service import sku_shop_id
 from liveshop.core.clock import utcnow
+from liveshop.core.db import table_of
 from liveshop.core.errors import NotFound, Unprocessable
 from liveshop.core.settings import get_settings
 from liveshop.inventory.errors import BadQuantity, OutOfStock, ReservationLost
@@ -37,7 +38,13 @@ from liveshop.inventory.levels import (
     record,
     record_all,
 )
-from liveshop.inventory.models import MovementKind, Reservation, ReservationStatus, StockLevel
+from liveshop.inventory.models import (
+    MovementKind,
+    Reservation,
+    ReservationStatus,
+    StockLevel,
+    StockMovement,
+)
 
 MAX_RESERVE = 10_000
 # The default hold. Passing this very object means "the configured hold"
@@ -429,3 +436,105 @@ async def split_reservation(
     record_for(session, child, MovementKind.SPLIT, reason=f"from {parent.reference}")
     await session.flush()
     return child
+
+
+async def lock_reservation(session: AsyncSession, reservation_id: int) -> int:
+    """Lock a reservation's row until the transaction ends (``FOR UPDATE``; SQLite's write
+    lock is already held) and return the units it can give now: its quantity while HELD and
+    unexpired, else 0."""
+    now = utcnow()
+    row = (
+        await session.execute(
+            select(Reservation.quantity, Reservation.status, Reservation.expires_at)
+            .where(Reservation.id == reservation_id)
+            .with_for_update()
+        )
+    ).one_or_none()
+    if row is None:
+        return 0
+    quantity, status, expires_at = row
+    if status != HELD or (expires_at is not None and expires_at <= now):
+        return 0
+    return int(quantity)
+
+
+async def split_many(
+    session: AsyncSession,
+    reservation_id: int,
+    children: Sequence[tuple[int, str, datetime]],
+) -> list[int]:
+    """Split many HELD children ``(quantity, reference, expires_at)`` off one HELD parent in
+    three statements, whatever their number: one guarded UPDATE takes their total from the
+    parent (``… WHERE quantity >= total``; all or none), one multi-row INSERT adds the
+    children and one the SPLIT movements. Returns the children's ids in the given order;
+    OutOfStock if the parent cannot give the total. Flushes nothing else; the caller commits.
+    """
+    if not children:
+        return []
+    for quantity, _reference, _expires in children:
+        check_quantity(quantity)
+    total = sum(q for q, _r, _e in children)
+    now = utcnow()
+    parent = (
+        await session.execute(
+            update(Reservation)
+            .where(
+                Reservation.id == reservation_id,
+                Reservation.status == HELD,
+                Reservation.quantity >= total,
+                _not_expired(now),
+            )
+            .values(quantity=Reservation.quantity - total)
+            .returning(Reservation.sku_id, Reservation.stock_level_id, Reservation.reference),
+            execution_options={"synchronize_session": False},
+        )
+    ).one_or_none()
+    if parent is None:
+        raise OutOfStock(
+            f"reservation {reservation_id} cannot give {total} unit(s)",
+            available=await lock_reservation(session, reservation_id),
+            reservation_id=reservation_id,
+        )
+    sku_id, level_id, parent_reference = parent
+    table = table_of(Reservation)
+    ids = (
+        (
+            await session.execute(
+                insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "sku_id": sku_id,
+                        "stock_level_id": level_id,
+                        "parent_id": reservation_id,
+                        "quantity": quantity,
+                        "status": str(HELD),
+                        "reference": reference,
+                        "expires_at": expires_at,
+                        "paying": False,
+                        "created_at": now,
+                        "resolved_at": None,
+                    }
+                    for quantity, reference, expires_at in children
+                ],
+            )
+        )
+        .scalars()
+        .all()
+    )
+    await session.execute(
+        insert(table_of(StockMovement)),
+        [
+            movement(
+                kind=MovementKind.SPLIT,
+                sku_id=sku_id,
+                level_id=level_id,
+                quantity=quantity,
+                reference=reference,
+                reason=f"from {parent_reference}",
+                reservation_id=child_id,
+            )
+            | {"created_at": now}
+            for child_id, (quantity, reference, _expires) in zip(ids, children, strict=True)
+        ],
+    )
+    return list(ids)

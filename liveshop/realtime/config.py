@@ -28,6 +28,7 @@ class HubConfig(BaseSettings):
     comment_cap_per_s: float = 30.0
     # Client frames.
     max_frame_bytes: int = 4096
+    tap_per_s: float = 20.0  # taps on a drop per socket (a tap is a claim request)
     comment_max_chars: int = 300
     comment_burst: int = 5
     comment_per_s: float = 1.0

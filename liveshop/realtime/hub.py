@@ -22,7 +22,14 @@ from liveshop.core.tasks import stop_if_cancelled
 from liveshop.realtime.batch import parse_event
 from liveshop.realtime.comment_writer import CommentWriter
 from liveshop.realtime.config import HubConfig
-from liveshop.realtime.ports import NO_CHECKS, CommentChecks, CommentStore, RoomDirectory, RoomStats
+from liveshop.realtime.ports import (
+    NO_CHECKS,
+    ClaimDesk,
+    CommentChecks,
+    CommentStore,
+    RoomDirectory,
+    RoomStats,
+)
 from liveshop.realtime.publish import RoomPublisher, room_channel
 from liveshop.realtime.room import Room
 from liveshop.realtime.state import Ev, RoomState
@@ -79,6 +86,7 @@ class Hub:
         self.checks = checks
         self.publisher = RoomPublisher(broker)
         self.comments = CommentWriter(db, store)
+        self.claims: ClaimDesk | None = None  # taps on a drop (handed in by the deals domain)
         self._closers: list[Callable[[], Awaitable[None]]] = []
         self.config = config or HubConfig()
         self.rooms: dict[int, Room] = {}

@@ -137,3 +137,24 @@ class CommentStore(Protocol):
     def store_sync(
         self, session: Session, items: Sequence[CommentItem], held: Sequence[Hold | None] | None
     ) -> list[int | None]: ...
+
+
+# --- taps on a drop (the deals domain) -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Tapper:
+    """Who taps over a room socket: the token it connected with (checked again on every tap
+    through the node's token cache, so a revoked token stops within a second)."""
+
+    token: str
+    via_cookie: bool
+
+
+class ClaimDesk(Protocol):
+    async def tap_frame(
+        self, tapper: Tapper, session_id: int, frame: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Answer a ``claim`` frame (its ``deal_id``, ``quantity``) with the body of the
+        ``claim_result`` frame: the claim, a place in line, an entry — or ``error``."""
+        ...

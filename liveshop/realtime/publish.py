@@ -82,8 +82,11 @@ def deal_started_event(
     ends_at: datetime,
     regular_price_minor: int | None = None,
     per_buyer_limit: int | None = None,
+    drop: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """``per_buyer_limit``: units one buyer may take from the deal (None: no limit)."""
+    """``per_buyer_limit``: units one buyer may take from the deal (None: no limit);
+    ``drop``: how the deal shares its units (policy, hold, lottery draw), as the deals
+    domain words it."""
     deal = {
         "deal_id": deal_id,
         "product_id": product_id,
@@ -95,6 +98,7 @@ def deal_started_event(
         "per_buyer_limit": per_buyer_limit,
         "available": units,
         "ends_at": _iso(ends_at),
+        **(drop or {}),
     }
     return {"deal": deal}
 
@@ -204,17 +208,21 @@ class RoomPublisher:
         product_id: int | None = None,
         deal_id: int | None = None,
         ts: float | None = None,
+        **drop: int | None,
     ) -> int:
         """Units left of a SKU (of a flash deal's allocation when ``deal_id`` is given).
 
         Coalesced in the room: within one tick only the latest per (sku, deal) goes out,
-        so publish every change — viewers always end on the true last number.
+        so publish every change — viewers always end on the true last number. ``drop``: a
+        deal's ``version`` (a viewer keeps the highest it saw), ``paying``, ``waiting``,
+        ``served_through``.
         """
-        payload = {
+        payload: dict[str, Any] = {
             "sku_id": sku_id,
             "available": available,
             "product_id": product_id,
             "deal_id": deal_id,
+            **drop,
         }
         return await self.publish(session_id, EventType.STOCK, payload, ts=ts)
 

@@ -24,9 +24,10 @@ from liveshop.accounts.deps import ACCESS_MARK
 from liveshop.accounts.service import Principal, get_user, resolve_token
 from liveshop.core.db import Database
 from liveshop.core.errors import NotFound, Problem
+from liveshop.core.events import dumps
 from liveshop.core.settings import Settings
 from liveshop.realtime.hub import Hub
-from liveshop.realtime.ports import Hold
+from liveshop.realtime.ports import Hold, Tapper
 from liveshop.realtime.room import Room
 from liveshop.realtime.wire import (
     CLOSE_BAD_TOKEN,
@@ -34,6 +35,7 @@ from liveshop.realtime.wire import (
     CLOSE_POLICY,
     CLOSE_TOO_BIG,
     Conn,
+    OutFrame,
     error_frame,
     make_conn,
 )
@@ -46,6 +48,7 @@ class RoomViewer:
     principal: Principal | None
     display_name: str = ""
     bad_token: bool = False
+    tapper: Tapper | None = None  # the token signed in with (taps on a drop check it again)
 
 
 def _same_origin(websocket: WebSocket) -> bool:
@@ -74,7 +77,7 @@ async def room_viewer(websocket: WebSocket) -> RoomViewer:
         if principal is None:
             return RoomViewer(None, bad_token=not via_cookie)
         user = await get_user(s, principal.user_id)
-        return RoomViewer(principal, user.display_name)
+        return RoomViewer(principal, user.display_name, tapper=Tapper(token, via_cookie))
 
 
 setattr(room_viewer, ACCESS_MARK, "public")
@@ -106,6 +109,7 @@ class ClientFrames:
         self.hub, self.room, self.conn, self.viewer, self.config = hub, room, conn, viewer, c
         self.comments = TokenBucket(c.comment_per_s, c.comment_burst)
         self.likes = TokenBucket(c.like_per_s, c.like_per_s)
+        self.taps = TokenBucket(c.tap_per_s, c.tap_per_s)
         self.bad = 0
         self.strikes = 0
 
@@ -147,6 +151,11 @@ class ClientFrames:
             if self.likes.take():
                 self.room.local_likes += 1
             return True
+        if kind == "claim":
+            return await self._claim(frame)
+        if kind == "ping":
+            self.conn.write(_direct({"type": "pong", "ref": _ref(frame)}))
+            return True
         if kind == "resume":
             seq = frame.get("seq")
             if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
@@ -154,6 +163,24 @@ class ClientFrames:
             await self.hub.resume(self.room, self.conn, seq)
             return True
         return await self._bad("unknown-type", f"unknown frame type {str(kind)[:40]!r}")
+
+    async def _claim(self, frame: dict[str, Any]) -> bool:
+        """A tap on the room's drop, answered on this socket only (``claim_result``, with the
+        frame's ``ref``). The deals domain decides (``hub.claims``), with the tapper's token
+        checked again from the node's cache."""
+        ref = _ref(frame)
+        viewer = self.viewer
+        if viewer.tapper is None or self.hub.claims is None:
+            body: dict[str, Any] = {
+                "error": {"code": "sign-in-required", "detail": "sign in to buy"}
+            }
+        else:
+            if not self.taps.take():
+                self._error("rate-limited", "too many taps; slow down", ref=ref)
+                return True
+            body = await self.hub.claims.tap_frame(viewer.tapper, self.room.session_id, frame)
+        self.conn.write(_direct({"type": "claim_result", "ref": ref, **body}))
+        return True
 
     async def _muted(self, user_id: int) -> bool:
         """Refuse (with an error frame) a comment of a viewer muted in the creator's rooms.
@@ -227,6 +254,20 @@ class ClientFrames:
         if not isinstance(creator_id, int) or not isinstance(market, str):
             return None
         return await self.hub.checks.held(creator_id, market, text)
+
+
+def _ref(frame: dict[str, Any]) -> str | int | None:
+    """The client's own tag for a request frame, echoed in the answer (short, or dropped)."""
+    ref = frame.get("ref")
+    if isinstance(ref, bool) or not isinstance(ref, str | int):
+        return None
+    if isinstance(ref, str):
+        return ref[:64]
+    return ref if -(2**53) < ref < 2**53 else None
+
+
+def _direct(payload: dict[str, Any]) -> OutFrame:
+    return OutFrame(dumps(payload))
 
 
 async def _refuse(websocket: WebSocket, code: int, error: str, detail: str) -> None:

@@ -8,6 +8,19 @@ from liveshop.live.deals.models import FlashDeal
 from liveshop.realtime.publish import AfterCommit, deal_ended_event, deal_started_event
 
 
+def drop_fields(deal: FlashDeal) -> dict[str, object]:
+    """How the deal shares its units, as the room and the API show it."""
+    return {
+        "policy": deal.policy,
+        "hold_seconds": deal.hold_seconds,
+        "draw_at": deal.draw_at.isoformat() if deal.draw_at else None,
+        "seed_sha256": deal.lottery_seed_sha256,
+        "seed": deal.lottery_seed if deal.drawn_at is not None else None,
+        "served_through": deal.served_through,
+        "version": deal.stock_version,
+    }
+
+
 def deal_started(room: AfterCommit, deal: FlashDeal) -> None:
     payload = deal_started_event(
         deal_id=deal.id,
@@ -19,6 +32,7 @@ def deal_started(room: AfterCommit, deal: FlashDeal) -> None:
         per_buyer_limit=deal.per_buyer_limit,
         ends_at=deal.ends_at,
         regular_price_minor=deal.regular_price_minor,
+        drop=drop_fields(deal),
     )
     room.publish(deal.session_id, EventType.DEAL_STARTED, payload)
 

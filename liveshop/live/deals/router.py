@@ -19,7 +19,8 @@ from liveshop.inventory import service as inventory
 from liveshop.live import service
 from liveshop.live.deals import limits
 from liveshop.live.deals import service as deals
-from liveshop.live.deals.models import DealEndReason, FlashDeal
+from liveshop.live.deals.desk import desk_for
+from liveshop.live.deals.models import DealEndReason, DealPolicy, DealStatus, FlashDeal
 from liveshop.markets.service import display_price, get_market
 from liveshop.orders import payment_flow
 from liveshop.orders.payments.provider import CardDetails
@@ -44,6 +45,27 @@ class DealIn(BaseModel):
         description="Units one buyer may buy from this deal (1 to units; none: no limit). "
         "Fixed once the deal starts",
     )
+    policy: DealPolicy = Field(
+        default=DealPolicy.HOLD_THEN_PAY,
+        description="How the drop shares its units when more people tap than there are: "
+        "hold_then_pay, first_paid_wins, queue or lottery (see /drops/fairness). Fixed once "
+        "the deal starts",
+    )
+    hold_seconds: int = Field(
+        default=300,
+        strict=True,
+        ge=60,
+        le=1800,
+        description="How long a claim holds its units for the buyer to pay",
+    )
+    entry_seconds: int | None = Field(
+        default=None,
+        strict=True,
+        ge=10,
+        le=7200,
+        description="Lottery only: how long entries are taken before the draw (default: "
+        "half the deal's duration)",
+    )
 
 
 class DealOut(BaseModel):
@@ -66,6 +88,16 @@ class DealOut(BaseModel):
     status: str
     end_reason: str | None
     ends_at: str
+    policy: str
+    hold_seconds: int
+    draw_at: str | None = Field(default=None, description="Lottery: when the draw happens")
+    seed_sha256: str | None = Field(
+        default=None, description="Lottery: SHA-256 of the draw's seed, public from the start"
+    )
+    seed: str | None = Field(default=None, description="Lottery: the seed, once drawn")
+    served_through: int = Field(
+        default=0, description="Queue/lottery: the last place in line served so far"
+    )
 
 
 ROOM_MAX_QUANTITY = 99
@@ -120,13 +152,20 @@ async def _deal_out(
         status=deal.status,
         end_reason=deal.end_reason,
         ends_at=deal.ends_at.isoformat(),
+        policy=deal.policy,
+        hold_seconds=deal.hold_seconds,
+        draw_at=deal.draw_at.isoformat() if deal.draw_at else None,
+        seed_sha256=deal.lottery_seed_sha256,
+        seed=deal.lottery_seed if deal.drawn_at is not None else None,
+        served_through=deal.served_through,
     )
 
 
 async def publish_deal_stock(
     session: SessionDep, publisher: RoomPublisher, deal: FlashDeal
 ) -> None:
-    """The deal's units left, and the SKU's ordinary stock (both coalesced in the room)."""
+    """The deal's units left, and the SKU's ordinary stock (both coalesced in the room);
+    every node's claim desk hears the deal's figure too."""
     available = await deals.deal_available(session, deal)
     await publisher.stock(
         deal.session_id,
@@ -134,7 +173,16 @@ async def publish_deal_stock(
         available=available,
         product_id=deal.product_id,
         deal_id=deal.id,
+        version=deal.stock_version,
     )
+    desk = desk_for(publisher)
+    if desk is not None:
+        await desk.announce_stock(
+            deal.id,
+            available=available,
+            version=deal.stock_version,
+            ended=deal.status != DealStatus.ACTIVE,
+        )
     summary = await inventory.stock_summary(session, deal.sku_id)
     await session.commit()
     await publisher.stock(
@@ -166,6 +214,9 @@ async def start_deal(
         duration=timedelta(seconds=body.duration_seconds),
         actor_id=principal.user_id,
         per_buyer_limit=body.per_buyer_limit,
+        policy=body.policy,
+        hold=timedelta(seconds=body.hold_seconds),
+        entry_window=timedelta(seconds=body.entry_seconds) if body.entry_seconds else None,
         room=publisher.on_commit(session),
     )
     deal = view.deal

@@ -24,8 +24,15 @@ from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Problem, Unprocessable
 from liveshop.inventory import service as inventory
 from liveshop.inventory.errors import OutOfStock
-from liveshop.live.deals import announce, limits
-from liveshop.live.deals.models import DealEndReason, DealStatus, FlashDeal
+from liveshop.live.deals import announce, limits, lottery
+from liveshop.live.deals.models import (
+    DealEndReason,
+    DealEntry,
+    DealPolicy,
+    DealStatus,
+    EntryStatus,
+    FlashDeal,
+)
 from liveshop.live.models import LiveSession, SessionStatus
 from liveshop.orders.checkout import PlacedOrder, find_by_idempotency_key, place_order
 from liveshop.orders.lines import Attribution, CheckoutLine
@@ -35,6 +42,9 @@ from liveshop.realtime.publish import AfterCommit
 MIN_DURATION = timedelta(seconds=10)
 MAX_DURATION = timedelta(hours=2)
 MAX_UNITS = 10_000
+DEFAULT_CLAIM_HOLD = timedelta(minutes=5)
+MIN_CLAIM_HOLD = timedelta(minutes=1)
+MAX_CLAIM_HOLD = timedelta(minutes=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +70,7 @@ def deal_event(view: DealView) -> dict[str, object]:
         "per_buyer_limit": d.per_buyer_limit,
         "available": view.available,
         "ends_at": d.ends_at.isoformat(),
+        **announce.drop_fields(d),
     }
 
 
@@ -98,11 +109,16 @@ async def start_deal(
     duration: timedelta,
     actor_id: int,
     per_buyer_limit: int | None = None,
+    policy: DealPolicy = DealPolicy.HOLD_THEN_PAY,
+    hold: timedelta = DEFAULT_CLAIM_HOLD,
+    entry_window: timedelta | None = None,
     room: AfterCommit | None = None,
 ) -> DealView:
     """Allocate ``units`` of real stock at ``price_minor`` for ``duration``, at most
-    ``per_buyer_limit`` of them to one buyer (``live.deals.limits``; fixed from now on).
-    Commits; given ``room``, ``deal_started`` goes out with the commit."""
+    ``per_buyer_limit`` of them to one buyer (``live.deals.limits``), shared by ``policy``
+    (a claim holds units for ``hold``; a lottery takes entries for ``entry_window`` then
+    draws) — all fixed from now on. Commits; given ``room``, ``deal_started`` goes out with
+    the commit."""
     if live.status != SessionStatus.LIVE:
         raise Conflict("flash deals run only while the session is live", code="session-not-live")
     if not 1 <= units <= MAX_UNITS:
@@ -110,6 +126,9 @@ async def start_deal(
     limits.check_limit(per_buyer_limit, units)
     if not MIN_DURATION <= duration <= MAX_DURATION:
         raise Unprocessable("a deal lasts 10 seconds to 2 hours", code="bad-duration")
+    if not MIN_CLAIM_HOLD <= hold <= MAX_CLAIM_HOLD:
+        raise Unprocessable("a claim holds units for 1 to 30 minutes", code="bad-hold")
+    draw_after = lottery.entry_window(policy, entry_window, duration)
     offer = await get_sku_offer(session, sku_id, live.market_code)
     if not 0 < price_minor <= offer.price_minor:
         raise Unprocessable(
@@ -132,11 +151,15 @@ async def start_deal(
         created_by=actor_id,
         starts_at=now,
         ends_at=now + duration,
+        policy=policy,
+        hold_seconds=int(hold.total_seconds()),
     )
+    if draw_after is not None:
+        lottery.commit_seed(deal, draw_at=now + draw_after)
     session.add(deal)
     await session.flush()
     try:
-        hold = await inventory.reserve(
+        allocation = await inventory.reserve(
             session, sku_id=sku_id, quantity=units, reference=f"deal:{deal.id}", hold_for=None
         )
     except OutOfStock as exc:
@@ -146,7 +169,7 @@ async def start_deal(
             code="out-of-stock",
             available=exc.extra.get("available", 0),
         ) from exc
-    deal.reservation_id = hold.id
+    deal.reservation_id = allocation.id
     if room is not None:
         announce.deal_started(room, deal)
     await session.commit()
@@ -174,6 +197,12 @@ async def end_deal(
     deal = await get_deal(session, deal_id)
     if deal.reservation_id is not None:
         await inventory.release_reservation(session, deal.reservation_id, reason=f"deal {reason}")
+    await session.execute(
+        update(DealEntry)
+        .where(DealEntry.deal_id == deal_id, DealEntry.status == EntryStatus.WAITING)
+        .values(status=EntryStatus.CLOSED)
+        .execution_options(synchronize_session=False)
+    )
     if room is not None:
         announce.deal_ended(room, deal)
     await session.commit()
@@ -195,7 +224,7 @@ def _ensure_shoppable(live: LiveSession) -> None:
         raise Conflict("this session is not live", code="session-not-live")
 
 
-async def _room_attribution(session: AsyncSession, live: LiveSession, sku_id: int) -> Attribution:
+async def room_attribution(session: AsyncSession, live: LiveSession, sku_id: int) -> Attribution:
     """This session and its creator, at the commission in force now per the shop's plans."""
     try:
         rates = await creator_rates_for(
@@ -228,7 +257,7 @@ async def quote_in_room(
     attribution and checkout pricing, run dry (no stock, deal units, budget or order taken).
     A deal's per-buyer limit is checked for ``buyer_id`` (409 ``deal-limit-reached``)."""
     _ensure_shoppable(live)
-    attribution = await _room_attribution(session, live, sku_id)
+    attribution = await room_attribution(session, live, sku_id)
     line = CheckoutLine(sku_id=sku_id, quantity=quantity)
     if deal_id is not None:
         deal = await get_deal(session, deal_id)
@@ -266,7 +295,7 @@ async def buy_in_room(
     the deal's (hot) hold is touched: over the limit is 409 ``deal-limit-reached``.
     ``expected_total_minor``: the total a quote showed; any other is refused (409)."""
     _ensure_shoppable(live)
-    attribution = await _room_attribution(session, live, sku_id)
+    attribution = await room_attribution(session, live, sku_id)
     if deal_id is None:
         return await place_order(
             session,
@@ -294,6 +323,14 @@ async def buy_in_room(
             hold_for=hold_for,
         )
     hold = _open_deal_hold(deal, live, sku_id)
+    if deal.policy in (DealPolicy.QUEUE, DealPolicy.LOTTERY):
+        raise Conflict(
+            f"this drop is a {deal.policy.replace('_', ' ')}: tap to claim your place first "
+            "(POST /api/v1/live/deals/{id}/claim), then pay the claim",
+            code="claim-first",
+            deal_id=deal.id,
+            policy=deal.policy,
+        )
     await limits.claim_allowance(session, deal, buyer_id, quantity)
     try:
         mine = await inventory.split_reservation(

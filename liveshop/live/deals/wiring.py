@@ -1,5 +1,6 @@
-"""What the room does when orders are paid, the deal clock, a closed room's deal, and a
-buyer's per-buyer allowance when their unpaid deal order is cancelled."""
+"""What the room does when orders are paid, the deal clock (deals ending, claims expiring,
+lotteries drawn), the node's claim desk, a closed room's deal, and a buyer's per-buyer
+allowance when their unpaid deal order is cancelled."""
 
 from __future__ import annotations
 
@@ -11,18 +12,22 @@ import structlog
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from liveshop.accounts.token_cache import TokenCache
 from liveshop.core import domain_events
 from liveshop.core.db import Database
 from liveshop.core.tasks import stop_if_cancelled
 from liveshop.inventory import service as inventory
 from liveshop.live import activity
-from liveshop.live.deals import limits
+from liveshop.live.deals import claim_upkeep, fast, limits, lottery
+from liveshop.live.deals import desk as desk_registry
 from liveshop.live.deals import service as deals
+from liveshop.live.deals.desk import ClaimDesk
 from liveshop.live.deals.models import DealEndReason
 from liveshop.live.deals.router import announce_deal_end, publish_deal_stock
 from liveshop.live.events import SessionClosed
 from liveshop.orders.events import OrderCancelledUnpaid
 from liveshop.orders.notify import OrderNotifier, OrderPaid
+from liveshop.realtime.hub import Hub
 from liveshop.realtime.publish import RoomPublisher, room_publisher
 
 log = structlog.get_logger("liveshop.live.deals")
@@ -42,8 +47,10 @@ def subscribe() -> None:
     domain_events.subscribe(OrderCancelledUnpaid, limits.give_back_unpaid)
 
 
-def install_deals(app: FastAPI, db: Database) -> None:
-    """Listen for paid orders (session stats, deal counts, stock and ticker events)."""
+def install_deals(app: FastAPI, db: Database, hub: Hub) -> ClaimDesk:
+    """Listen for paid orders (session stats, deal counts, stock and ticker events); open the
+    node's claim desk (``app.state.claim_desk``: the drop's taps over HTTP — its plain routes
+    go first — and over the room's socket); start the deal clock with the app."""
     notifier: OrderNotifier = app.state.order_notifier
 
     async def on_paid(event: OrderPaid) -> None:
@@ -52,7 +59,14 @@ def install_deals(app: FastAPI, db: Database) -> None:
         await room_order_paid(db, room_publisher(app), event)
 
     notifier.on_paid(on_paid)
-    app.state.deal_clock = DealClock(db, lambda: room_publisher(app))
+    desk = ClaimDesk(db, hub.broker, TokenCache(db), lambda: room_publisher(app))
+    desk_registry.register(hub.publisher, desk)
+    app.state.claim_desk = desk
+    hub.claims = desk
+    hub.on_close(desk.close)
+    app.router.routes[0:0] = fast.routes()
+    app.state.deal_clock = DealClock(db, lambda: room_publisher(app), desk)
+    return desk
 
 
 async def room_order_paid(db: Database, publisher: RoomPublisher, event: OrderPaid) -> None:
@@ -99,9 +113,12 @@ async def room_order_paid(db: Database, publisher: RoomPublisher, event: OrderPa
 class DealClock:
     """Ends deals whose time is up (every ``interval_s``), announcing it in the room."""
 
-    def __init__(self, db: Database, publisher: Callable[[], RoomPublisher]) -> None:
+    def __init__(
+        self, db: Database, publisher: Callable[[], RoomPublisher], desk: ClaimDesk | None = None
+    ) -> None:
         self.db = db
         self.publisher = publisher
+        self.desk = desk
         self._task: asyncio.Task[None] | None = None
 
     def start(self, interval_s: float = 1.0) -> None:
@@ -116,7 +133,18 @@ class DealClock:
                 await task
 
     async def tick(self) -> int:
+        """End deals whose time is up; expire claims not paid in time and draw lotteries
+        that are due, then serve their lines (``ClaimDesk.serve``: the room hears it)."""
         done = 0
+        touched: set[int] = set()
+        async with self.db.session() as s:
+            touched.update(c.deal_id for c in await claim_upkeep.expire_claims(s))
+            for deal_id in await lottery.due_draws(s):
+                if await lottery.draw(s, deal_id):
+                    touched.add(deal_id)
+        if self.desk is not None:
+            for deal_id in sorted(touched):
+                await self.desk.serve(deal_id)
         async with self.db.session() as s:
             for deal_id in await deals.expired_deal_ids(s):
                 publisher = self.publisher()

@@ -1,0 +1,93 @@
+"""Checking out a claim: the held units become an order at the deal price (then paid).
+
+The claim's hold (a HELD child of the deal's hold) is the order line's reservation, exactly
+as a direct room buy's split is; the claim's guarded ``held → ordered`` UPDATE goes into the
+checkout's own transaction, so a claim becomes one order at most, and a checkout that fails
+(a price that changed, a refused line) leaves the claim held as it was. The order's hold runs
+out when the claim's would have. Its per-buyer units were counted by the claim: an order
+cancelled unpaid gives them back like any deal order (``limits.give_back_unpaid``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from liveshop.core.clock import utcnow
+from liveshop.core.errors import Conflict
+from liveshop.live import service as live
+from liveshop.live.deals.claim_upkeep import get_claim
+from liveshop.live.deals.models import ClaimStatus, DealClaim
+from liveshop.live.deals.service import get_deal, room_attribution
+from liveshop.orders.checkout import PlacedOrder, find_by_idempotency_key, place_order
+from liveshop.orders.lines import CheckoutLine
+
+
+def claim_key(claim_id: int) -> str:
+    return f"claim-{claim_id}"
+
+
+async def checkout_claim(
+    session: AsyncSession,
+    claim_id: int,
+    *,
+    buyer_id: int,
+    expected_total_minor: int | None = None,
+) -> PlacedOrder:
+    """The claim's order (created now, or the one it already became). Commits."""
+    claim = await get_claim(session, claim_id, buyer_id)
+    key = claim_key(claim.id)
+    if claim.status == ClaimStatus.ORDERED:
+        existing = await find_by_idempotency_key(session, buyer_id, key)
+        if existing is not None:
+            return PlacedOrder(order=existing, replayed=True)
+    now = utcnow()
+    if claim.status != ClaimStatus.HELD or claim.expires_at <= now:
+        raise Conflict(
+            "this claim's hold has run out: its units went back to the drop",
+            code="claim-expired",
+            claim_id=claim.id,
+        )
+    deal = await get_deal(session, claim.deal_id)
+    session_row = await live.get_session(session, deal.session_id)
+    attribution = await room_attribution(session, session_row, deal.sku_id)
+    taken = await session.scalar(
+        update(DealClaim)
+        .where(
+            DealClaim.id == claim.id,
+            DealClaim.status == ClaimStatus.HELD,
+            DealClaim.expires_at > now,
+        )
+        .values(status=ClaimStatus.ORDERED)
+        .returning(DealClaim.id)
+        .execution_options(synchronize_session=False)
+    )
+    if taken is None:
+        await session.rollback()
+        raise Conflict("this claim is no longer held", code="claim-expired", claim_id=claim_id)
+    placed = await place_order(
+        session,
+        buyer_id=buyer_id,
+        market_code=session_row.market_code,
+        lines=[
+            CheckoutLine(
+                sku_id=deal.sku_id,
+                quantity=claim.quantity,
+                unit_price_minor=deal.price_minor,
+                deal_id=deal.id,
+                reservation_id=claim.reservation_id,
+            )
+        ],
+        idempotency_key=key,
+        attribution=attribution,
+        hold_for=claim.expires_at - now,
+        expected_total_minor=expected_total_minor,
+    )
+    await session.execute(
+        update(DealClaim)
+        .where(DealClaim.id == claim.id)
+        .values(order_id=placed.order.id)
+        .execution_options(synchronize_session=False)
+    )
+    await session.commit()
+    return placed

@@ -1,0 +1,209 @@
+"""A buyer's claims on drops: see them, pay them, give them up; the lottery's public record.
+
+The tap itself (``POST /api/v1/live/deals/{deal_id}/claim``) is a plain Starlette route on the
+hot path (``live.deals.fast``); everything after it is ordinary API.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from liveshop.accounts.deps import BuyerPrincipal, MaybePrincipal, SessionDep
+from liveshop.core.clock import utcnow
+from liveshop.core.errors import PROBLEM_RESPONSES
+from liveshop.live.deals import claim_upkeep, lottery
+from liveshop.live.deals import service as deals
+from liveshop.live.deals.claim_checkout import checkout_claim
+from liveshop.live.deals.desk import ClaimDesk
+from liveshop.live.deals.models import DealPolicy
+from liveshop.markets.service import get_market
+from liveshop.orders import payment_flow
+from liveshop.orders.payments.provider import CardDetails
+from liveshop.orders.router import notifier_of, provider_of
+from liveshop.orders.schemas import OrderOut
+
+router = APIRouter(prefix="/api/v1/live", tags=["drops"], responses=PROBLEM_RESPONSES)
+
+
+def desk_of(request: Request) -> ClaimDesk:
+    desk: ClaimDesk = request.app.state.claim_desk
+    return desk
+
+
+class ClaimOut(BaseModel):
+    claim_id: int
+    deal_id: int
+    quantity: int
+    status: str = Field(description="held, ordered, expired or released")
+    expires_at: datetime
+    pay_within_s: int = Field(description="Seconds left to pay a held claim (0 otherwise)")
+    order_id: int | None
+
+
+class EntryOut(BaseModel):
+    ticket: int = Field(description="Number in line (queue) or entry number (lottery)")
+    quantity: int
+    status: str = Field(description="waiting, served, skipped or closed")
+    rank: int | None = Field(description="Place in the serving order (lottery: once drawn)")
+    position: int | None = Field(description="Places to go until served (1: next)")
+
+
+class MyDropOut(BaseModel):
+    deal_id: int
+    policy: str
+    claims: list[ClaimOut]
+    entry: EntryOut | None
+    units: int = Field(description="Units counted against the per-buyer limit")
+    remaining_for_you: int | None
+
+
+@router.get("/deals/{deal_id}/mine")
+async def my_drop(deal_id: int, principal: BuyerPrincipal, session: SessionDep) -> MyDropOut:
+    """The caller's claims, place in line or lottery entry in this drop."""
+    deal = await deals.get_deal(session, deal_id)
+    mine = await claim_upkeep.my_drop(session, deal, principal.user_id)
+    now = utcnow()
+    entry = None
+    if mine.entry is not None:
+        e = mine.entry
+        position = None
+        if e.status == "waiting" and e.rank is not None:
+            position = max(1, e.rank - deal.served_through)
+        entry = EntryOut(
+            ticket=e.seq, quantity=e.quantity, status=e.status, rank=e.rank, position=position
+        )
+    limit = deal.per_buyer_limit
+    return MyDropOut(
+        deal_id=deal.id,
+        policy=deal.policy,
+        claims=[
+            ClaimOut(
+                claim_id=c.id,
+                deal_id=c.deal_id,
+                quantity=c.quantity,
+                status=c.status,
+                expires_at=c.expires_at,
+                pay_within_s=max(0, int((c.expires_at - now).total_seconds()))
+                if c.status == "held"
+                else 0,
+                order_id=c.order_id,
+            )
+            for c in mine.claims
+        ],
+        entry=entry,
+        units=mine.units,
+        remaining_for_you=None if limit is None else max(0, limit - mine.units),
+    )
+
+
+class PayClaimIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    card_number: str | None = Field(
+        default=None,
+        min_length=12,
+        max_length=23,
+        pattern=r"^[0-9 -]+$",
+        description="Pay now with this (sandbox) card; without one the order waits for "
+        "POST /orders/{id}/pay within the claim's hold",
+    )
+    expected_total_minor: int | None = Field(
+        default=None,
+        ge=0,
+        le=2**62,
+        strict=True,
+        description="The total the buyer was shown: any other is refused (409 price-changed)",
+    )
+
+
+@router.post("/claims/{claim_id}/pay", status_code=status.HTTP_201_CREATED, response_model=OrderOut)
+async def pay_claim(
+    claim_id: int,
+    body: PayClaimIn,
+    request: Request,
+    principal: BuyerPrincipal,
+    session: SessionDep,
+) -> JSONResponse:
+    """Check out a held claim at the deal price (attributed to the show and its creator),
+    and pay it when a card is given. Repeating it returns the same order."""
+    placed = await checkout_claim(
+        session,
+        claim_id,
+        buyer_id=principal.user_id,
+        expected_total_minor=body.expected_total_minor,
+    )
+    order = placed.order
+    if body.card_number is not None and order.paid_at is None:
+        order = await payment_flow.pay_order(
+            session,
+            provider_of(request),
+            order_id=order.id,
+            buyer_id=principal.user_id,
+            card=CardDetails(body.card_number.replace(" ", "").replace("-", "")),
+            notifier=notifier_of(request),
+        )
+    market = await get_market(session, order.market_code)
+    out = OrderOut.of(order, market, financials=False)
+    return JSONResponse(out.model_dump(mode="json"), status_code=200 if placed.replayed else 201)
+
+
+@router.post("/claims/{claim_id}/release")
+async def give_up_claim(
+    claim_id: int, request: Request, principal: BuyerPrincipal, session: SessionDep
+) -> dict[str, Any]:
+    """Let a held claim go: its units go to the next buyer (the head of a queue's line)."""
+    settled = await claim_upkeep.give_up(session, claim_id, principal.user_id)
+    await desk_of(request).serve(settled.deal_id)
+    return {"claim_id": settled.claim_id, "status": "released"}
+
+
+class LotteryOut(BaseModel):
+    deal_id: int
+    draw_at: datetime | None
+    drawn_at: datetime | None
+    seed_sha256: str | None
+    seed: str | None = Field(description="Revealed at the draw")
+    algorithm: str
+    entries: list[dict[str, Any]] = Field(
+        description="entry (number), quantity, rank (place in the draw), status"
+    )
+
+
+@router.get("/deals/{deal_id}/lottery")
+async def lottery_record(
+    deal_id: int, session: SessionDep, principal: MaybePrincipal
+) -> LotteryOut:
+    """A lottery drop's public record: the committed seed's hash, the seed once drawn, and
+    every entry (numbers, no names) — enough for anyone to re-run the draw."""
+    del principal  # public
+    deal = await deals.get_deal(session, deal_id)
+    if deal.policy != DealPolicy.LOTTERY:
+        return LotteryOut(
+            deal_id=deal.id,
+            draw_at=None,
+            drawn_at=None,
+            seed_sha256=None,
+            seed=None,
+            algorithm="this drop is not a lottery",
+            entries=[],
+        )
+    return LotteryOut(
+        deal_id=deal.id,
+        draw_at=deal.draw_at,
+        drawn_at=deal.drawn_at,
+        seed_sha256=deal.lottery_seed_sha256,
+        seed=deal.lottery_seed if deal.drawn_at is not None else None,
+        algorithm=ALGORITHM,
+        entries=await lottery.published_entries(session, deal.id),
+    )
+
+
+ALGORITHM = (
+    "Check sha256(seed) equals seed_sha256. Sort the entries by "
+    'sha256(seed + ":" + str(entry)) as lowercase hex, lowest first; serve them in that '
+    "order while units last (an entry over the per-buyer limit is passed over)."
+)

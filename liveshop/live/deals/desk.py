@@ -1,0 +1,477 @@
+"""The node's claim desk: where taps on a drop arrive (HTTP and the room socket) and leave.
+
+- **Who is asking** comes from the node's token cache (``accounts.token_cache``): no database
+  read per tap, and a revoked token stops within a second.
+- **Sold out is answered from memory.** The desk keeps each running deal's units left, as
+  the last claim batch (of any node: they announce on the broker's ``deals:stock`` channel)
+  left them. While that says 0 and is under a second old, a tap is refused without touching
+  the database; after that one tap goes through a batch again, so units given back (a hold
+  that ran out, a cancelled order) are on offer again within a second. *First paid wins*
+  drops are answered from memory too (``pay_now``: no claim is made).
+- **Everything else is batched**: one task per deal and node takes the taps that arrived
+  while its previous batch was in the database and decides them in one transaction
+  (``claims.decide``) — group commit: no added wait when taps are few, fewer and bigger
+  transactions when they are many. Answers go out only after the commit.
+- After each batch the room hears the units left (at most every 50 ms per deal and node,
+  the last figure always), with the deal's ``version`` so a viewer never goes back to an
+  older, higher figure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import select
+
+from liveshop.accounts.models import Role
+from liveshop.accounts.service import Principal
+from liveshop.accounts.token_cache import TokenCache
+from liveshop.core.broker import Broker, Subscription
+from liveshop.core.clock import utcnow
+from liveshop.core.db import Database
+from liveshop.core.tasks import stop_if_cancelled
+from liveshop.inventory import service as inventory
+from liveshop.live.deals import claims
+from liveshop.live.deals.claims import Answer, BatchOutcome, Tap, refused
+from liveshop.live.deals.models import DealPolicy, DealStatus, FlashDeal
+from liveshop.realtime.ports import Tapper
+from liveshop.realtime.publish import RoomPublisher
+
+log = structlog.get_logger("liveshop.live.deals.desk")
+
+CHANNEL = "deals:stock"
+SOLD_OUT_FRESH_S = 1.0  # a remembered "0 left" answers taps for this long
+IDLE_S = 30.0  # a deal's batcher stops after this long without taps
+ROOM_EVERY_S = 0.05  # room stock events per deal and node, at most one per this
+MAX_QUANTITY = 99
+MAX_ID = 2**63 - 1
+
+
+@dataclass(slots=True)
+class DealInfo:
+    """What this node knows of a running deal."""
+
+    deal_id: int
+    session_id: int
+    sku_id: int
+    product_id: int
+    policy: str
+    per_buyer_limit: int | None
+    ends_at: datetime
+    draw_at: datetime | None
+    drawn: bool
+    active: bool
+    available: int
+    version: int
+    checked: float  # monotonic time ``available`` was last confirmed
+    waiting: int = 0
+    served_through: int = 0
+
+    def stock_fields(self) -> dict[str, int | None]:
+        return {
+            "version": self.version,
+            "waiting": self.waiting,
+            "served_through": self.served_through,
+        }
+
+
+def _int_field(frame: dict[str, Any], key: str, *, default: int | None, top: int) -> int:
+    value = frame.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
+        raise ValueError(f"{key} must be a whole number from 1 to {top}")
+    return value
+
+
+def is_buyer(principal: Principal) -> bool:
+    return principal.has(Role.BUYER, Role.ADMIN)
+
+
+class ClaimDesk:
+    def __init__(
+        self,
+        db: Database,
+        broker: Broker,
+        tokens: TokenCache,
+        publisher: Callable[[], RoomPublisher],
+    ) -> None:
+        self.db = db
+        self.broker = broker
+        self.tokens = tokens
+        self.publisher = publisher
+        self.batches = 0  # transactions run (tests, metrics)
+        self.memory_answers = 0  # taps answered without the database
+        self._info: dict[int, DealInfo] = {}
+        self._loading: dict[int, asyncio.Future[DealInfo | None]] = {}
+        self._batchers: dict[int, _Batcher] = {}
+        self._room: dict[int, _RoomStock] = {}
+        self._subscription: Subscription | None = None
+        self._subscribing: asyncio.Future[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closed = False
+
+    # --- taps --------------------------------------------------------------------------
+
+    async def tap(
+        self,
+        principal: Principal,
+        deal_id: int,
+        quantity: int = 1,
+        *,
+        session_id: int | None = None,
+        naive: bool = False,
+    ) -> Answer:
+        """Decide one tap (see the module docstring). ``session_id``: the room it came from
+        (a deal of another room is refused); ``naive``: its own transaction, unbatched (the
+        benchmark's baseline)."""
+        if not is_buyer(principal):
+            return refused("wrong-role", "buying needs the buyer role")
+        info = await self.info(deal_id)
+        if info is None or (session_id is not None and info.session_id != session_id):
+            return refused("deal-not-found", f"flash deal {deal_id} does not exist")
+        if not info.active or info.ends_at <= utcnow():
+            self.memory_answers += 1
+            return refused("deal-ended", "this flash deal has ended", deal_id=deal_id)
+        if info.policy == DealPolicy.FIRST_PAID_WINS:
+            self.memory_answers += 1
+            if info.available <= 0 and time.monotonic() - info.checked < SOLD_OUT_FRESH_S:
+                return _sold_out(deal_id)
+            return Answer(
+                status="pay_now",
+                quantity=quantity,
+                extra={"deal_id": deal_id, "available": info.available},
+            )
+        if (
+            info.available <= 0
+            and info.policy != DealPolicy.QUEUE
+            and not (info.policy == DealPolicy.LOTTERY and not info.drawn)
+            and time.monotonic() - info.checked < SOLD_OUT_FRESH_S
+        ):
+            self.memory_answers += 1
+            return _sold_out(deal_id)
+        tap = Tap(principal.user_id, quantity)
+        if naive:
+            async with self.db.session() as s:
+                outcome = await claims.decide(s, deal_id, [tap])
+            self.batches += 1
+            self._after(outcome)
+            return outcome.answers[0]
+        answer = await self._batcher(deal_id).submit(tap)
+        assert answer is not None
+        return answer
+
+    async def tap_frame(
+        self, tapper: Tapper, session_id: int, frame: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A ``claim`` frame from a room socket (``realtime.ports.ClaimDesk``)."""
+        try:
+            deal_id = _int_field(frame, "deal_id", default=None, top=MAX_ID)
+            quantity = _int_field(frame, "quantity", default=1, top=MAX_QUANTITY)
+        except ValueError as exc:
+            return {"error": {"code": "bad-claim", "detail": str(exc)}}
+        principal = await self.tokens.principal(tapper.token, via_cookie=tapper.via_cookie)
+        if principal is None:
+            return {
+                "error": {
+                    "code": "invalid-token",
+                    "detail": "the token is unknown, expired or revoked: sign in again",
+                }
+            }
+        answer = await self.tap(principal, deal_id, quantity, session_id=session_id)
+        return answer.body()
+
+    async def serve(self, deal_id: int) -> None:
+        """Run a batch without taps: it serves the deal's line from the units left (after
+        units came back, or a draw) in turn with this node's taps, and tells the room."""
+        await self.info(deal_id)
+        await self._batcher(deal_id).submit(None)
+
+    # --- what the node knows -------------------------------------------------------------
+
+    async def info(self, deal_id: int) -> DealInfo | None:
+        known = self._info.get(deal_id)
+        if known is not None:
+            return known
+        await self._subscribe()
+        loading = self._loading.get(deal_id)
+        if loading is None:
+            loading = asyncio.ensure_future(self._load(deal_id))
+            self._loading[deal_id] = loading
+            loading.add_done_callback(lambda _f: self._loading.pop(deal_id, None))
+        return await asyncio.shield(loading)
+
+    async def _load(self, deal_id: int) -> DealInfo | None:
+        async with self.db.session(deferred=True) as s:
+            deal = await s.scalar(select(FlashDeal).where(FlashDeal.id == deal_id))
+            if deal is None:
+                return None
+            available = 0
+            if deal.status == DealStatus.ACTIVE and deal.reservation_id is not None:
+                hold = await inventory.get_reservation(s, deal.reservation_id)
+                if hold.status == inventory.ReservationStatus.HELD:
+                    available = hold.quantity
+        info = DealInfo(
+            deal_id=deal.id,
+            session_id=deal.session_id,
+            sku_id=deal.sku_id,
+            product_id=deal.product_id,
+            policy=deal.policy,
+            per_buyer_limit=deal.per_buyer_limit,
+            ends_at=deal.ends_at,
+            draw_at=deal.draw_at,
+            drawn=deal.drawn_at is not None,
+            active=deal.status == DealStatus.ACTIVE,
+            available=available,
+            version=deal.stock_version,
+            checked=time.monotonic(),
+            served_through=deal.served_through,
+        )
+        if len(self._info) > 10_000:  # ended deals are never asked for again: forget them
+            self._info = {k: v for k, v in self._info.items() if v.active}
+        self._info[deal_id] = info
+        return info
+
+    def forget(self, deal_id: int) -> None:
+        self._info.pop(deal_id, None)
+
+    def _after(self, outcome: BatchOutcome) -> None:
+        """A batch committed: remember, tell the other nodes and the room."""
+        info = self._info.get(outcome.deal_id)
+        if info is not None and outcome.version >= info.version:
+            info.available = outcome.available
+            info.version = outcome.version
+            info.checked = time.monotonic()
+            info.waiting = outcome.waiting
+            info.served_through = outcome.served_through
+            if outcome.ended:
+                info.active = False
+        message = {
+            "deal_id": outcome.deal_id,
+            "available": outcome.available,
+            "version": outcome.version,
+            "ended": outcome.ended,
+            "waiting": outcome.waiting,
+            "served_through": outcome.served_through,
+        }
+        self._spawn(self._announce(message))
+        if info is not None and not outcome.ended:
+            room = self._room.get(info.deal_id)
+            if room is None:
+                room = self._room[info.deal_id] = _RoomStock(self, info.deal_id)
+            room.changed()
+
+    async def announce_stock(
+        self, deal_id: int, *, available: int, version: int, ended: bool
+    ) -> None:
+        """Tell every node's desk (this one at once) a deal's units left, outside a batch
+        (a deal started, ended, or sold units)."""
+        self._on_message(
+            json.dumps(
+                {"deal_id": deal_id, "available": available, "version": version, "ended": ended}
+            ).encode()
+        )
+        await self._announce(
+            {"deal_id": deal_id, "available": available, "version": version, "ended": ended}
+        )
+
+    async def _announce(self, message: dict[str, Any]) -> None:
+        try:
+            await self.broker.publish(CHANNEL, json.dumps(message).encode())
+        except Exception:  # the other nodes catch up within SOLD_OUT_FRESH_S
+            stop_if_cancelled()
+            log.exception("announcing a deal's stock failed", deal_id=message.get("deal_id"))
+
+    def _on_message(self, raw: bytes) -> None:
+        try:
+            msg = json.loads(raw)
+            deal_id, available, version = (
+                int(msg["deal_id"]),
+                int(msg["available"]),
+                int(msg["version"]),
+            )
+        except (ValueError, KeyError, TypeError):
+            log.warning("unreadable deal stock announcement dropped", raw=raw[:200])
+            return
+        info = self._info.get(deal_id)
+        if info is None or version < info.version:
+            return
+        info.available, info.version, info.checked = available, version, time.monotonic()
+        if msg.get("ended"):
+            info.active = False
+        for key in ("waiting", "served_through"):
+            if isinstance(msg.get(key), int):
+                setattr(info, key, msg[key])
+
+    async def _subscribe(self) -> None:
+        if self._subscription is not None:
+            return
+        if self._subscribing is None:
+            self._subscribing = asyncio.ensure_future(self._do_subscribe())
+        await asyncio.shield(self._subscribing)
+
+    async def _do_subscribe(self) -> None:
+        try:
+            self._subscription = await self.broker.subscribe(CHANNEL, self._on_message)
+        except Exception:
+            stop_if_cancelled()
+            log.exception("subscribing to deal stock failed; relying on batches")
+            self._subscribing = None
+
+    # --- tasks ---------------------------------------------------------------------------
+
+    def _batcher(self, deal_id: int) -> _Batcher:
+        batcher = self._batchers.get(deal_id)
+        if batcher is None:
+            batcher = self._batchers[deal_id] = _Batcher(self, deal_id)
+        return batcher
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        self._closed = True
+        for room in self._room.values():
+            room.cancel()
+        for batcher in list(self._batchers.values()):
+            await batcher.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._subscription is not None:
+            with contextlib.suppress(Exception):
+                await self.broker.unsubscribe(self._subscription)
+
+
+_desks: weakref.WeakKeyDictionary[RoomPublisher, ClaimDesk] = weakref.WeakKeyDictionary()
+
+
+def register(publisher: RoomPublisher, desk: ClaimDesk) -> None:
+    """The desk that hears about deals whose room events go through ``publisher``."""
+    _desks[publisher] = desk
+
+
+def desk_for(publisher: RoomPublisher) -> ClaimDesk | None:
+    return _desks.get(publisher)
+
+
+def _sold_out(deal_id: int) -> Answer:
+    return refused("deal-sold-out", "the flash deal is sold out", deal_id=deal_id, available=0)
+
+
+class _Batcher:
+    """One deal's taps on this node, decided a batch per transaction, in arrival order."""
+
+    def __init__(self, desk: ClaimDesk, deal_id: int) -> None:
+        self.desk = desk
+        self.deal_id = deal_id
+        self.pending: list[tuple[Tap | None, asyncio.Future[Answer | None]]] = []
+        self.wake = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    def submit(self, tap: Tap | None) -> asyncio.Future[Answer | None]:
+        future: asyncio.Future[Answer | None] = asyncio.get_running_loop().create_future()
+        self.pending.append((tap, future))
+        self.wake.set()
+        if self.task is None:
+            self.task = asyncio.create_task(self._run(), name=f"claims-{self.deal_id}")
+        return future
+
+    async def stop(self) -> None:
+        task, self.task = self.task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for _tap, future in self.pending:
+            if not future.done():
+                future.set_result(refused("try-again", "the server is stopping; tap again"))
+        self.pending = []
+
+    async def _run(self) -> None:
+        while True:
+            if not self.pending:
+                self.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), IDLE_S)
+                if not self.pending:
+                    self.task = None  # no await between this check and leaving
+                    return
+                continue
+            batch = self.pending[: claims.MAX_BATCH]
+            del self.pending[: claims.MAX_BATCH]
+            await self._decide(batch)
+
+    async def _decide(self, batch: list[tuple[Tap | None, asyncio.Future[Answer | None]]]) -> None:
+        taps = [t for t, _f in batch if t is not None]
+        try:
+            async with self.desk.db.session() as s:
+                outcome = await claims.decide(s, self.deal_id, taps)
+        except Exception:
+            stop_if_cancelled()
+            log.exception("a claim batch failed", deal_id=self.deal_id, taps=len(taps))
+            for _tap, future in batch:
+                if not future.done():
+                    future.set_result(
+                        refused("try-again", "the drop is busy: nothing was taken, tap again")
+                    )
+            return
+        self.desk.batches += 1
+        answers = iter(outcome.answers)
+        for tap, future in batch:
+            if not future.done():
+                future.set_result(next(answers) if tap is not None else None)
+            elif tap is not None:
+                next(answers)  # the tapper went away; the claim stands (it expires unpaid)
+        self.desk._after(outcome)
+
+
+class _RoomStock:
+    """A deal's stock events to its room: the latest figure, at most every ROOM_EVERY_S."""
+
+    def __init__(self, desk: ClaimDesk, deal_id: int) -> None:
+        self.desk, self.deal_id = desk, deal_id
+        self.last = 0.0
+        self.timer: asyncio.TimerHandle | None = None
+
+    def changed(self) -> None:
+        if self.timer is not None:
+            return
+        wait = self.last + ROOM_EVERY_S - time.monotonic()
+        if wait <= 0:
+            self._send()
+        else:
+            self.timer = asyncio.get_running_loop().call_later(wait, self._send)
+
+    def _send(self) -> None:
+        self.timer = None
+        self.last = time.monotonic()
+        info = self.desk._info.get(self.deal_id)
+        if info is None or self.desk._closed:
+            return
+        self.desk._spawn(
+            self.desk.publisher().stock(
+                info.session_id,
+                sku_id=info.sku_id,
+                available=info.available,
+                product_id=info.product_id,
+                deal_id=info.deal_id,
+                **info.stock_fields(),
+            )
+        )
+
+    def cancel(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None

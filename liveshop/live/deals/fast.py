@@ -1,0 +1,147 @@
+"""The drop's hot HTTP routes, as plain Starlette routes (no FastAPI dependency injection or
+pydantic model on the way: here that layer would cost more than the claim itself).
+
+``POST /api/v1/live/deals/{deal_id}/claim`` — a tap: body ``{"quantity": n}`` (optional,
+1..99), a bearer token or the session cookie with its CSRF header. Answers (JSON):
+
+- 201 ``{"status": "held", "claim_id", "quantity", "expires_at", "pay_within_s", "deal_id"}``
+- 202 ``{"status": "queued", "ticket", "position"}`` (queue) or ``{"status": "entered",
+  "ticket", "draw_at"}`` (lottery, before the draw)
+- 200 ``{"status": "pay_now", "available"}`` (first paid wins: pay with ``…/buy``)
+- problem+json: 409 ``deal-sold-out`` / ``deal-limit-reached`` / ``deal-ended``, 404
+  ``deal-not-found``, 401/403, 422 ``bad-claim``, 503 ``try-again``.
+
+``POST /api/v1/drops/ping`` — the same authentication answering a constant: the floor a
+claim's cost is measured against (``liveshop bench drop``).
+
+Both are described in the OpenAPI document by ``live.deals.claims_router`` (the same paths).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from liveshop.accounts.service import Principal, csrf_for
+from liveshop.core.errors import Forbidden, Unauthorized, Unprocessable, problem_response
+from liveshop.core.settings import Settings
+from liveshop.live.deals.claims import Answer
+from liveshop.live.deals.desk import MAX_ID, MAX_QUANTITY, ClaimDesk
+
+MAX_BODY = 1024
+JSON = "application/json"
+STATUS_OF = {"held": 201, "queued": 202, "entered": 202, "pay_now": 200}
+PROBLEM_STATUS = {
+    "deal-sold-out": 409,
+    "deal-limit-reached": 409,
+    "deal-ended": 409,
+    "deal-not-found": 404,
+    "wrong-role": 403,
+    "try-again": 503,
+}
+
+
+def desk_of(request: Request) -> ClaimDesk:
+    desk: ClaimDesk = request.app.state.claim_desk
+    return desk
+
+
+async def _principal(request: Request, desk: ClaimDesk) -> Principal:
+    """Bearer token, or the session cookie with its CSRF header — from the node's cache."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        principal = await desk.tokens.principal(value.strip())
+        if principal is None:
+            raise Unauthorized(
+                "the bearer token is unknown, expired or revoked",
+                code="invalid-token",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return principal
+    settings: Settings = request.app.state.settings
+    cookie = request.cookies.get(settings.session_cookie_name)
+    if cookie:
+        principal = await desk.tokens.principal(cookie, via_cookie=True)
+        if principal is not None:
+            sent = request.headers.get("x-csrf-token", "")
+            if not hmac.compare_digest(sent, csrf_for(cookie)):
+                raise Forbidden(
+                    "cookie-authenticated writes need the X-CSRF-Token header",
+                    code="csrf-failed",
+                )
+            return principal
+    raise Unauthorized(
+        "sign in first", code="unauthenticated", headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def _json(status: int, body: dict[str, Any]) -> Response:
+    return Response(json.dumps(body, separators=(",", ":")), status_code=status, media_type=JSON)
+
+
+def answer_response(answer: Answer, path: str) -> Response:
+    body = answer.body()
+    error = body.get("error")
+    if error is None:
+        return _json(STATUS_OF.get(answer.status, 200), body)
+    code = str(error.pop("code"))
+    detail = str(error.pop("detail", ""))
+    return problem_response(
+        PROBLEM_STATUS.get(code, 409), code=code, detail=detail, instance=path, **error
+    )
+
+
+async def _quantity(request: Request) -> int:
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise Unprocessable(f"a claim's body is at most {MAX_BODY} bytes", code="bad-claim")
+    if not raw.strip():
+        return 1
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise Unprocessable("the body must be a JSON object", code="bad-claim") from None
+    if not isinstance(body, dict) or set(body) - {"quantity"}:
+        raise Unprocessable('the body is {"quantity": n} (or empty for 1)', code="bad-claim")
+    quantity = body.get("quantity", 1)
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        raise Unprocessable("quantity must be a whole number", code="bad-claim")
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise Unprocessable(f"quantity must be 1 to {MAX_QUANTITY}", code="bad-claim")
+    return quantity
+
+
+def _deal_id(request: Request) -> int:
+    raw = request.path_params.get("deal_id", "")
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or not 1 <= int(raw) <= MAX_ID:
+        raise Unprocessable("deal_id must be a whole number", code="bad-claim")
+    return int(raw)
+
+
+async def claim(request: Request) -> Response:
+    desk = desk_of(request)
+    principal = await _principal(request, desk)
+    deal_id = _deal_id(request)
+    quantity = await _quantity(request)
+    settings: Settings = request.app.state.settings
+    naive = settings.bench_mode and request.query_params.get("mode") == "naive"
+    answer = await desk.tap(principal, deal_id, quantity, naive=naive)
+    return answer_response(answer, request.url.path)
+
+
+async def ping(request: Request) -> Response:
+    await _principal(request, desk_of(request))
+    return Response(b'{"ok":true}', media_type=JSON)
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/api/v1/live/deals/{deal_id}/claim", claim, methods=["POST"]),
+        Route("/api/v1/drops/ping", ping, methods=["POST"]),
+    ]
