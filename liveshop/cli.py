@@ -310,6 +310,12 @@ def bench_drop(
     sold_out_window: Annotated[
         float, typer.Option(min=0.1, help="Seconds refused buyers keep tapping after sell-out")
     ] = 2.0,
+    spread_ms: Annotated[
+        float, typer.Option(min=0, help="First taps spread over this many ms (reaction times)")
+    ] = 0.0,
+    retap_ms: Annotated[
+        float, typer.Option(min=0, help="A refused buyer waits this long before tapping again")
+    ] = 0.0,
     baselines: Annotated[
         bool, typer.Option(help="Also the floor, checkout and naive baselines")
     ] = True,
@@ -338,6 +344,8 @@ def bench_drop(
         workers=workers,
         seed=seed,
         sold_out_window_s=sold_out_window,
+        spread_ms=spread_ms,
+        retap_ms=retap_ms,
         floor=baselines,
         checkout=baselines,
         naive=baselines,

@@ -41,6 +41,12 @@ class DropOptions:
     # After the first sold-out answer, refused tappers keep tapping this long (the sold-out
     # throughput is measured over this window).
     sold_out_window_s: float = 2.0
+    # The tap schedule. 0, 0: every buyer taps at the drop's instant and a refused buyer
+    # taps again as soon as answered (closed loop: the server's capacity). spread_ms > 0:
+    # each buyer's first tap comes after a reaction time drawn (from ``seed``) uniformly in
+    # [0, spread_ms); retap_ms > 0: a refused buyer waits that long before tapping again.
+    spread_ms: float = 0.0
+    retap_ms: float = 0.0
     phase_timeout_s: float = 120.0  # a phase that has not finished by then fails the run
     client_procs: int = 0  # load-generator processes (0: one per ~700 tappers, 2 to 4)
     # Baselines of the same run, on the same server processes.

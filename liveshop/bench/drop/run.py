@@ -128,9 +128,10 @@ class Nodes:
                 assert proc.stdin is not None
                 proc.stdin.write(b"STOP\n")
                 proc.stdin.flush()
+        deadline = time.monotonic() + 2  # the checks are done: nothing more is needed of it
         for proc in self.procs:
             try:
-                proc.wait(20)
+                proc.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
@@ -190,6 +191,9 @@ class Tappers:
             "answer_timeout_s": ANSWER_TIMEOUT_S,
             "timeout_s": self.opts.phase_timeout_s,
             "window_s": self.opts.sold_out_window_s,
+            "spread_ms": self.opts.spread_ms,
+            "retap_ms": self.opts.retap_ms,
+            "seed": self.opts.seed,
             **command,
         }
         for q in self.queues:
@@ -226,16 +230,20 @@ class Tappers:
 
 
 def _merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
-    answer, latency, outcome = array.array("d"), array.array("d"), array.array("b")
+    answer, latency = array.array("d"), array.array("d")
+    outcome, first = array.array("b"), array.array("b")
     for part in parts:
         answer.frombytes(part["answer_ms"])
         latency.frombytes(part["latency_ms"])
         outcome.frombytes(part["outcome"])
+        first.frombytes(part["first"])
     return {
         "answer_ms": answer,
         "latency_ms": latency,
         "outcome": outcome,
+        "first": first,
         "retries": sum(int(p["retries"]) for p in parts),
+        "throttled": sum(int(p["throttled"]) for p in parts),
         "timeouts": sum(int(p["timeouts"]) for p in parts),
         "claims": sum(int(p["claims"]) for p in parts),
         "pay_now": sum(int(p["pay_now"]) for p in parts),
@@ -247,18 +255,29 @@ def _merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def tap_figures(rec: dict[str, Any], go_ms: float) -> dict[str, Any]:
-    """Throughput and latency of one phase's answered taps, and its sell-out."""
+    """Throughput and latency of one phase's answered taps, and its sell-out.
+
+    - ``taps_per_s``: taps answered from the drop to the last answer (the sold-out window
+      included), ``p50_ms``/``p99_ms`` over all of them;
+    - ``first_taps_per_s``: the drop's burst — every buyer's first tap answered, divided by
+      the time until the last of them was; ``first_p50_ms``/``first_p99_ms`` over those;
+    - ``sellout_s``: drop to the last unit's claim answered (the last "held");
+      ``claims_per_s`` = units claimed / ``sellout_s``;
+    - ``sold_out_per_s``: sold-out answers per second from the first to the last of them.
+    An unexpected answer (a 404, a 422 …) is reported, never counted as a tap answered."""
     counts = {name: 0 for name in OUTCOMES}
     for o in rec["outcome"]:
         counts[OUTCOMES[o]] += 1
-    # An unexpected answer (a 404, a 422 …) is reported, never counted as a tap answered.
     kept = [i for i, o in enumerate(rec["outcome"]) if o != UNEXPECTED]
     answers = [rec["answer_ms"][i] for i in kept]
     outcomes = [rec["outcome"][i] for i in kept]
+    latencies = sorted(rec["latency_ms"][i] for i in kept)
+    firsts = [i for i in kept if rec["first"][i]]
+    first_latencies = sorted(rec["latency_ms"][i] for i in firsts)
+    first_end = max((rec["answer_ms"][i] for i in firsts), default=go_ms)
     taps = len(answers)
     end_ms = max(answers) if taps else go_ms
     duration = max(end_ms - go_ms, 1e-3) / 1000
-    latencies = sorted(rec["latency_ms"][i] for i in kept)
     held_at = [a for a, o in zip(answers, outcomes, strict=True) if o == HELD]
     sold_out_at = sorted(a for a, o in zip(answers, outcomes, strict=True) if o == SOLD_OUT)
     sellout_s = None
@@ -268,6 +287,10 @@ def tap_figures(rec: dict[str, Any], go_ms: float) -> dict[str, Any]:
         span = (sold_out_at[-1] - sold_out_at[0]) / 1000
         if len(sold_out_at) > 1 and span > 0:
             sold_out_per_s = round((len(sold_out_at) - 1) / span, 1)
+    claims_per_s = None
+    if held_at:
+        claimed_s = (max(held_at) - go_ms) / 1000
+        claims_per_s = round(len(held_at) / max(claimed_s, 1e-3), 1)
     return {
         "taps": taps,
         "taps_per_s": round(taps / duration, 1),
@@ -275,10 +298,16 @@ def tap_figures(rec: dict[str, Any], go_ms: float) -> dict[str, Any]:
         "p99_ms": round(percentile(latencies, 0.99), 2),
         "max_ms": round(latencies[-1], 2) if latencies else 0.0,
         "duration_s": round(duration, 3),
+        "first_taps": len(firsts),
+        "first_taps_per_s": round(len(firsts) / max((first_end - go_ms) / 1000, 1e-3), 1),
+        "first_p50_ms": round(percentile(first_latencies, 0.50), 2),
+        "first_p99_ms": round(percentile(first_latencies, 0.99), 2),
         "sellout_s": sellout_s,
+        "claims_per_s": claims_per_s,
         "sold_out_per_s": sold_out_per_s,
         "answers": {k: v for k, v in counts.items() if v},
         "retries": rec["retries"],
+        "throttled": rec["throttled"],
         "timeouts": rec["timeouts"],
         "unexpected_samples": rec["samples"],
     }
@@ -465,7 +494,18 @@ def _summary(
     out["sold_out_vs_floor"] = _ratio(sold_out_per_s, floor)
     out["taps_vs_checkout"] = _ratio(taps_per_s, rate("checkout"))
     out["taps_vs_naive"] = _ratio(taps_per_s, rate("naive"))
+    out["claims_per_s"] = claim.get("claims_per_s")
+    out["first_taps_per_s"] = claim.get("first_taps_per_s")
+    out["first_tap_p50_ms"] = claim.get("first_p50_ms")
+    out["first_tap_p99_ms"] = claim.get("first_p99_ms")
+    for name in ("checkout", "naive"):
+        out[f"baseline_{name}_claims_per_s"] = phases.get(name, {}).get("claims_per_s")
+        out[f"baseline_{name}_p99_ms"] = phases.get(name, {}).get("p99_ms")
+    out["baseline_floor_p99_ms"] = phases.get("floor", {}).get("p99_ms")
+    out["claims_vs_naive"] = _ratio(out["claims_per_s"], out["baseline_naive_claims_per_s"])
+    out["claims_vs_checkout"] = _ratio(out["claims_per_s"], out["baseline_checkout_claims_per_s"])
     out["claims_held"] = claim.get("claims_held", 0)
+    out["pay_now"] = claim.get("pay_now", 0)
     out["pay_p50_ms"] = pay.get("p50_ms")
     out["pay_p99_ms"] = pay.get("p99_ms")
     out["paid_units"] = checks["paid_units"]

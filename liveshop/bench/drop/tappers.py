@@ -22,6 +22,7 @@ import array
 import asyncio
 import contextlib
 import json
+import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,8 +43,10 @@ OUTCOMES = (
     "paid",
     "unexpected",
 )
+THROTTLED_WAIT_S = 0.05  # a rate-limited tap is sent again after this long (the room: 20/s)
 _STATUS_OUTCOME = {"held": HELD, "queued": QUEUED, "entered": ENTERED, "pay_now": PAY_NOW}
-_RETRY = -1  # not an answer: try again (5xx, 429, a connection that went away)
+_RETRY = -1  # not an answer: try again (5xx, a connection that went away)
+_THROTTLED = -2  # not an answer: this buyer taps too fast (429, a rate-limited frame)
 
 
 @dataclass
@@ -64,14 +67,17 @@ class Record:
     answer_ms: array.array[float] = field(default_factory=lambda: array.array("d"))
     latency_ms: array.array[float] = field(default_factory=lambda: array.array("d"))
     outcome: array.array[int] = field(default_factory=lambda: array.array("b"))
+    first: array.array[int] = field(default_factory=lambda: array.array("b"))  # 1: a first tap
     retries: int = 0
+    throttled: int = 0
     timeouts: int = 0
     samples: list[str] = field(default_factory=list)  # a few unexpected answers, for the report
 
-    def add(self, answered_ms: float, latency: float, outcome: int) -> None:
+    def add(self, answered_ms: float, latency: float, outcome: int, first: bool) -> None:
         self.answer_ms.append(answered_ms)
         self.latency_ms.append(latency)
         self.outcome.append(outcome)
+        self.first.append(1 if first else 0)
 
     def unexpected(self, what: str) -> None:
         if len(self.samples) < 3:
@@ -82,7 +88,9 @@ class Record:
             "answer_ms": self.answer_ms.tobytes(),
             "latency_ms": self.latency_ms.tobytes(),
             "outcome": self.outcome.tobytes(),
+            "first": self.first.tobytes(),
             "retries": self.retries,
+            "throttled": self.throttled,
             "timeouts": self.timeouts,
             "samples": self.samples,
         }
@@ -90,7 +98,9 @@ class Record:
 
 def classify_http(kind: str, status: int, body: bytes) -> tuple[int, int | None]:
     """What one HTTP answer says, and the claim (or order) id it holds."""
-    if status >= 500 or status == 429:
+    if status == 429:
+        return _THROTTLED, None
+    if status >= 500:
         return _RETRY, None
     if kind == "floor":
         return (PONG, None) if status == 200 else (UNEXPECTED, None)
@@ -116,7 +126,7 @@ def classify_http(kind: str, status: int, body: bytes) -> tuple[int, int | None]
 
 def classify_ws(kind: str, answer: dict[str, Any]) -> tuple[int, int | None]:
     if answer.get("type") == "error":  # the frame was refused before it reached the drop
-        return (_RETRY, None) if answer.get("code") == "rate-limited" else (UNEXPECTED, None)
+        return (_THROTTLED, None) if answer.get("code") == "rate-limited" else (UNEXPECTED, None)
     if kind == "floor":
         return (PONG, None) if answer.get("type") == "pong" else (UNEXPECTED, None)
     error = answer.get("error")
@@ -124,7 +134,9 @@ def classify_ws(kind: str, answer: dict[str, Any]) -> tuple[int, int | None]:
         code = str(error.get("code"))
         if code == "deal-sold-out":
             return SOLD_OUT, None
-        if code in ("rate-limited", "try-again"):
+        if code == "rate-limited":
+            return _THROTTLED, None
+        if code == "try-again":
             return _RETRY, None
         return REFUSED, None
     outcome = _STATUS_OUTCOME.get(str(answer.get("status")), UNEXPECTED)
@@ -235,6 +247,11 @@ class Runner:
         count = phase.get("count", 1)
         answered = 0
         retry = 0
+        retap_s = phase.get("retap_ms", 0.0) / 1000
+        spread_ms = phase.get("spread_ms", 0.0)
+        if spread_ms > 0:  # this buyer's reaction time to the drop, from the run's seed
+            delay = random.Random(phase["seed"] * 1_000_003 + t.no).uniform(0, spread_ms)
+            await asyncio.sleep(delay / 1000)
         while True:
             now_ms = time.time() * 1000
             if now_ms > deadline:
@@ -251,6 +268,10 @@ class Runner:
                 await asyncio.sleep(min(0.2, 0.01 * retry))
                 continue
             done_ms = time.time() * 1000
+            if outcome == _THROTTLED:  # the server's per-buyer limit: wait a tap's turn
+                rec.throttled += 1
+                await asyncio.sleep(THROTTLED_WAIT_S)
+                continue
             if outcome == _RETRY:
                 rec.retries += 1
                 retry += 1
@@ -258,7 +279,7 @@ class Runner:
                 continue
             retry = 0
             t.answered += 1
-            rec.add(done_ms, (time.perf_counter() - started) * 1000, outcome)
+            rec.add(done_ms, (time.perf_counter() - started) * 1000, outcome, answered == 0)
             answered += 1
             if outcome == UNEXPECTED:
                 rec.unexpected(f"{kind}: {text}")
@@ -281,6 +302,8 @@ class Runner:
                 first = done_ms
             if done_ms >= first + window_ms:
                 return
+            if retap_s > 0:
+                await asyncio.sleep(retap_s)
 
     async def run_phase(self, phase: dict[str, Any]) -> dict[str, Any]:
         rec = Record()
