@@ -316,6 +316,10 @@ def bench_drop(
     retap_ms: Annotated[
         float, typer.Option(min=0, help="A refused buyer waits this long before tapping again")
     ] = 0.0,
+    pay_new_connections: Annotated[
+        bool,
+        typer.Option(help="Winners pay on new connections (spread over the server processes)"),
+    ] = False,
     baselines: Annotated[
         bool, typer.Option(help="Also the floor, checkout and naive baselines")
     ] = True,
@@ -346,6 +350,7 @@ def bench_drop(
         sold_out_window_s=sold_out_window,
         spread_ms=spread_ms,
         retap_ms=retap_ms,
+        pay_new_connections=pay_new_connections,
         floor=baselines,
         checkout=baselines,
         naive=baselines,

@@ -45,6 +45,10 @@ class DropOptions:
     # taps again as soon as answered (closed loop: the server's capacity). spread_ms > 0:
     # each buyer's first tap comes after a reaction time drawn (from ``seed``) uniformly in
     # [0, spread_ms); retap_ms > 0: a refused buyer waits that long before tapping again.
+    # Winners pay on new connections (spread over the servers by the kernel) instead of the
+    # one they tapped on: a node's batch decides many winners at once, so on their own
+    # connections the payments of a drop mostly land on one server process.
+    pay_new_connections: bool = False
     spread_ms: float = 0.0
     retap_ms: float = 0.0
     phase_timeout_s: float = 120.0  # a phase that has not finished by then fails the run

@@ -51,6 +51,7 @@ from liveshop.bench.fanout.options import free_port, percentile, proc_cpu_s, rai
 from liveshop.core.settings import get_settings
 
 PING_PATH = "/api/v1/drops/ping"
+APP_POOL = 40  # a server process's pooled database connections by default (20 + 20)
 ANSWER_TIMEOUT_S = 60.0  # one tap waits this long for its answer before it is retried
 
 # --- the server processes ------------------------------------------------------------------
@@ -59,8 +60,9 @@ ANSWER_TIMEOUT_S = 60.0  # one tap waits this long for its answer before it is r
 class Nodes:
     """``workers`` server processes sharing one port, and their CPU use."""
 
-    def __init__(self, opts: DropOptions, db_url: str, workdir: Path) -> None:
+    def __init__(self, opts: DropOptions, db_url: str, workdir: Path, pool: int) -> None:
         self.port = free_port()
+        self.pool = pool
         broker = "memory://"
         if opts.workers > 1:
             sep = "&" if "?" in opts.redis_url else "?"
@@ -76,6 +78,8 @@ class Nodes:
         }
         if opts.stub:
             env["LIVESHOP_BENCH_DROP_STUB"] = "1"
+        if pool:
+            env["LIVESHOP_BENCH_DB_POOL"] = str(pool)
         ncpu = os.cpu_count() or 1
         self.procs: list[subprocess.Popen[bytes]] = []
         for i in range(opts.workers):
@@ -200,7 +204,7 @@ class Tappers:
             q.put(command)
         self._gather(len(self.procs), 120 + self.opts.tappers / 50)  # connections ready
         self.shared["first_sold_out_ms"].value = 0.0
-        go_ms = time.time() * 1000 + 300  # every process is waiting: the drop is in 0.3 s
+        go_ms = time.time() * 1000 + 200  # every process is waiting: the drop is in 0.2 s
         for q in self.queues:
             q.put({"go_ms": go_ms})
         time.sleep(max(0.0, go_ms / 1000 - time.time()))
@@ -338,7 +342,8 @@ def run_drop(opts: DropOptions, console: Console | None = None) -> dict[str, Any
             say(f"seeding {opts.tappers} buyers")
             people = asyncio.run(seed.seed_people(url, opts.tappers))
             say(f"starting {opts.workers} server process(es)")
-            nodes = Nodes(opts, url, workdir)
+            pool = asyncio.run(seed.pool_per_server(url, opts.workers))
+            nodes = Nodes(opts, url, workdir, pool)
             try:
                 nodes.wait_ready()
                 result = _measure(opts, url, nodes, people, say)
@@ -407,6 +412,7 @@ def _measure(
                         "body": _card(),
                         "buy_path": f"/api/v1/live/sessions/{room.session_id}/buy",
                         "buy_body": json.dumps({**buy, "card_number": CARD}).encode(),
+                        "new_connections": opts.pay_new_connections,
                     }
                     measured("pay", pay)
                 seed.end_deal(http, people, room, claim_deal)
@@ -448,6 +454,7 @@ def _measure(
     checks = asyncio.run(seed.verify(url, claim_deal_id=claim_deal, stock=opts.stock))
     result = _summary(opts, phases, checks, load_before, have_claim=have_claim, have_ping=have_ping)
     result["server_logs"] = nodes.log_tails()
+    result["db_pool_per_server"] = nodes.pool or APP_POOL
     return result
 
 

@@ -84,6 +84,31 @@ async def _pg_admin(url: Any, statement: str) -> None:
         await engine.dispose()
 
 
+APP_POOL = 40  # the app's pooled connections per process (pool 20 + overflow 20)
+SPARE_CONNECTIONS = 30  # left for others (the checks, other work on the same server)
+
+
+async def pool_per_server(url: str, servers: int) -> int:
+    """0 when every server process can have the app's own pool; otherwise the connections
+    each may have, sharing what PostgreSQL has left (its ``max_connections`` less those in
+    use now and a few to spare)."""
+    if url.startswith("sqlite"):
+        return 0
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            most = int((await conn.execute(text("SHOW max_connections"))).scalar_one())
+            used = int(
+                (await conn.execute(text("SELECT count(*) FROM pg_stat_activity"))).scalar_one()
+            )
+    finally:
+        await engine.dispose()
+    free = most - used - SPARE_CONNECTIONS
+    if free >= APP_POOL * servers:
+        return 0
+    return max(4, free // servers)
+
+
 # --- people --------------------------------------------------------------------------------
 
 
@@ -102,7 +127,8 @@ def _token() -> tuple[str, str]:
 async def seed_people(url: str, buyers: int) -> People:
     """Bulk-insert the seller, the creator and ``buyers`` buyers, each with an API token."""
     password = await hash_password("bench-password")  # one hash, shared: nobody logs in
-    expires = utcnow() + timedelta(days=30)
+    now = utcnow()
+    expires = now + timedelta(days=30)
     db = Database(url)
     try:
         async with db.session() as s:
@@ -135,6 +161,9 @@ async def seed_people(url: str, buyers: int) -> People:
                         "kind": str(TokenKind.API),
                         "name": "drop bench",
                         "expires_at": expires,
+                        # Signed in a moment ago (the room page, the room socket): the first
+                        # tap's token read does not also write ``last_used_at``.
+                        "last_used_at": now,
                     }
                     for u, (_, hashed) in tokens.items()
                 ],

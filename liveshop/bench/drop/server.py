@@ -5,7 +5,9 @@ share the port (``SO_REUSEPORT``: the kernel spreads the connections), as ``uvic
 --workers`` would, over Redis. Production settings: uvloop, httptools, no reload, no debug,
 no access log, permessage-deflate off; the one difference is a keep-alive timeout of
 120 s instead of uvicorn's 5 s, so a buyer's connection survives the pauses between the
-benchmark's phases (a phone in a live room keeps its connection, too)."""
+benchmark's phases (a phone in a live room keeps its connection, too). On a PostgreSQL
+whose ``max_connections`` cannot give every process the app's 20 + 20 pooled connections
+(it is shared with other work), ``LIVESHOP_BENCH_DB_POOL`` caps a process's pool."""
 
 from __future__ import annotations
 
@@ -21,12 +23,21 @@ from liveshop.app import create_app
 from liveshop.bench.drop.stub import install_stub
 from liveshop.bench.fanout.options import pin_cpus, raise_nofile, run_loop
 from liveshop.bench.fanout.server import listen
+from liveshop.core.db import Database
+from liveshop.core.settings import get_settings
 
 
 def node_main(port: int, cpu: int | None) -> None:
     pin_cpus({cpu} if cpu is not None else None)
     raise_nofile(1_048_576)
-    app = create_app()
+    pool = int(os.environ.get("LIVESHOP_BENCH_DB_POOL", "0"))
+    settings = get_settings()
+    if pool > 0 and not settings.is_sqlite:  # fewer connections than the app's 20 + 20
+        half = max(1, pool // 2)
+        db = Database(settings.database_url, pool_size=half, max_overflow=max(0, pool - half))
+        app = create_app(settings, database=db)
+    else:
+        app = create_app()
     if os.environ.get("LIVESHOP_BENCH_DROP_STUB") == "1":
         install_stub(app)
     config = uvicorn.Config(

@@ -335,7 +335,13 @@ async def _main(
             # Prepare: every connection this phase uses is open before the drop.
             transport = command["via"]
             if command["kind"] == "pay":
-                await runner.connect("http", [t for t in runner.tappers if t.claim_id or t.pay_now])
+                payers = [t for t in runner.tappers if t.claim_id or t.pay_now]
+                if command.get("new_connections"):  # the kernel spreads them over the servers
+                    for t in payers:
+                        if t.http is not None:
+                            t.http.close()
+                            t.http = None
+                await runner.connect("http", payers)
             else:
                 if command.get("reset"):
                     for t in runner.tappers:
