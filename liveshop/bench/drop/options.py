@@ -61,8 +61,6 @@ class DropOptions:
     # "spread": server process i pinned to CPU i, the load generator floating (as a node's
     # workers would run); "none": nothing pinned.
     placement: str = "spread"
-    # Serve stand-ins (``stub.py``) for drop endpoints the server does not have yet.
-    stub: bool = False
 
     def client_processes(self) -> int:
         if self.client_procs > 0:

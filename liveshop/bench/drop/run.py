@@ -76,8 +76,6 @@ class Nodes:
             "LIVESHOP_VIDEO_PROVIDER": "off",  # no media server in the measured processes
             "LIVESHOP_LIVE_WORKERS": str(opts.workers),
         }
-        if opts.stub:
-            env["LIVESHOP_BENCH_DROP_STUB"] = "1"
         if pool:
             env["LIVESHOP_BENCH_DB_POOL"] = str(pool)
         ncpu = os.cpu_count() or 1

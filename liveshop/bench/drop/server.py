@@ -20,7 +20,6 @@ import sys
 import uvicorn
 
 from liveshop.app import create_app
-from liveshop.bench.drop.stub import install_stub
 from liveshop.bench.fanout.options import pin_cpus, raise_nofile, run_loop
 from liveshop.bench.fanout.server import listen
 from liveshop.core.db import Database
@@ -38,8 +37,6 @@ def node_main(port: int, cpu: int | None) -> None:
         app = create_app(settings, database=db)
     else:
         app = create_app()
-    if os.environ.get("LIVESHOP_BENCH_DROP_STUB") == "1":
-        install_stub(app)
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
