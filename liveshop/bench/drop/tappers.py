@@ -288,6 +288,8 @@ class Runner:
                 if answered >= count:
                     return
                 continue
+            if kind == "pay":  # paid, or (first paid wins) sold out at payment: done
+                return
             if outcome == HELD:
                 t.claim_id = held
                 return
