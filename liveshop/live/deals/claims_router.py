@@ -18,14 +18,14 @@ from liveshop.core.clock import utcnow
 from liveshop.core.errors import PROBLEM_RESPONSES
 from liveshop.live.deals import claim_upkeep, lottery
 from liveshop.live.deals import service as deals
-from liveshop.live.deals.claim_checkout import checkout_claim
+from liveshop.live.deals.claim_checkout import checkout_claim, quote_claim
 from liveshop.live.deals.desk import ClaimDesk
 from liveshop.live.deals.models import DealPolicy
 from liveshop.markets.service import get_market
 from liveshop.orders import payment_flow
 from liveshop.orders.payments.provider import CardDetails
 from liveshop.orders.router import notifier_of, provider_of
-from liveshop.orders.schemas import OrderOut
+from liveshop.orders.schemas import OrderOut, QuoteOut
 
 router = APIRouter(prefix="/api/v1/live", tags=["drops"], responses=PROBLEM_RESPONSES)
 
@@ -149,6 +149,13 @@ async def pay_claim(
     market = await get_market(session, order.market_code)
     out = OrderOut.of(order, market, financials=False)
     return JSONResponse(out.model_dump(mode="json"), status_code=200 if placed.replayed else 201)
+
+
+@router.post("/claims/{claim_id}/quote")
+async def quote_a_claim(claim_id: int, principal: BuyerPrincipal, session: SessionDep) -> QuoteOut:
+    """What paying the held claim would charge now (nothing is taken): show it, then send its
+    ``total_minor`` as ``expected_total_minor`` to ``…/pay``."""
+    return QuoteOut.of(await quote_claim(session, claim_id, buyer_id=principal.user_id))
 
 
 @router.post("/claims/{claim_id}/release")

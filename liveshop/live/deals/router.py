@@ -167,6 +167,9 @@ async def publish_deal_stock(
     """The deal's units left, and the SKU's ordinary stock (both coalesced in the room);
     every node's claim desk hears the deal's figure too."""
     available = await deals.deal_available(session, deal)
+    paying = None
+    if deal.policy == DealPolicy.FIRST_PAID_WINS and deal.reservation_id is not None:
+        paying = await inventory.held_children(session, deal.reservation_id)
     await publisher.stock(
         deal.session_id,
         sku_id=deal.sku_id,
@@ -174,6 +177,7 @@ async def publish_deal_stock(
         product_id=deal.product_id,
         deal_id=deal.id,
         version=deal.stock_version,
+        paying=paying,
     )
     desk = desk_for(publisher)
     if desk is not None:

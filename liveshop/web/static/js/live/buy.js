@@ -55,6 +55,7 @@ export class BuySheet {
     this.remaining = null; // what this buyer may still buy of a limited deal, once known
     this.product = null;
     this.deal = null;
+    this.claim = null; // paying a drop's claim: its units are held, its quantity fixed
     this.key = null;
     this.busy = false;
     this.quote = null; // the server's price for the current choice, or null while asking
@@ -79,19 +80,29 @@ export class BuySheet {
   skus() {
     if (!this.deal) return this.product.skus || [];
     const sku = (this.product.skus || []).find((s) => s.sku_id === this.deal.sku_id);
-    return [{ ...(sku || { attributes: {} }), sku_id: this.deal.sku_id, price_minor: this.deal.price_minor, available: this.deal.available }];
+    return [{ ...(sku || { attributes: {} }), sku_id: this.deal.sku_id, price_minor: this.deal.price_minor, available: this.claim ? this.claim.quantity : this.deal.available }];
   }
 
-  open(product, deal) {
+  // Pay for a claim the buyer's tap made (live/drop.js): the held units at the deal price.
+  openClaim(product, deal, claim) {
+    this.open(product, deal, claim);
+  }
+
+  claimUrl(what) {
+    return `/api/v1/live/claims/${this.claim.claim_id}/${what}`;
+  }
+
+  open(product, deal, claim = null) {
     this.product = product;
     this.deal = deal || null;
+    this.claim = claim;
     this.remaining = null;
-    this.qty.value = "1";
-    this.q("qty-row").hidden = !this.deal;
+    this.qty.value = String(claim ? claim.quantity : 1);
+    this.q("qty-row").hidden = !this.deal || !!claim;
     this.key = newKey(); // one order per opening of the sheet, however often Pay is tapped
     this.busy = false;
     this.error("");
-    this.q("kicker").textContent = deal ? "Flash deal" : "";
+    this.q("kicker").textContent = claim ? "Yours — held for you" : deal ? "Flash deal" : "";
     this.q("title").textContent = product.title;
     const img = this.dialog.querySelector(".sheet-img");
     img.src = product.image_url || "/static/img/placeholder.svg";
@@ -122,7 +133,7 @@ export class BuySheet {
     if (!this.data.user || !this.data.user.can_buy) {
       this.error("Buying needs a buyer account: log in as a buyer to buy here.");
     }
-    if (this.deal && this.deal.per_buyer_limit) {
+    if (this.deal && this.deal.per_buyer_limit && !claim) {
       // What is left of the limit first: a buyer at their limit is not quoted (nor refused).
       this.update();
       this.fetchAllowance(this.deal.deal_id).then(() => this.requote());
@@ -135,7 +146,7 @@ export class BuySheet {
   // The room changed under the open sheet (a flash deal started or ended, the pin moved):
   // show the product's offer as it is now, and ask for its price again.
   follow(product, deal) {
-    if (!this.dialog.open || this.busy) return;
+    if (!this.dialog.open || this.busy || this.claim) return; // a claim's price is the deal's
     const before = this.deal ? this.deal.deal_id : null;
     const now = deal ? deal.deal_id : null;
     if (before === now) {
@@ -161,6 +172,7 @@ export class BuySheet {
   // The most this buyer can ask for now: 1 without a deal; else what the deal has left, capped
   // by the per-buyer limit (what is left of it, once known). 0: nothing can be bought.
   maxQuantity() {
+    if (this.claim) return this.claim.quantity;
     if (!this.deal) return 1;
     let most = Math.min(MAX_QUANTITY, this.deal.available ?? MAX_QUANTITY);
     if (this.deal.per_buyer_limit) most = Math.min(most, this.remaining ?? this.deal.per_buyer_limit);
@@ -174,7 +186,7 @@ export class BuySheet {
   }
 
   limitReached() {
-    return !!(this.deal && this.deal.per_buyer_limit && this.remaining === 0);
+    return !this.claim && !!(this.deal && this.deal.per_buyer_limit && this.remaining === 0);
   }
 
   // What this buyer may still buy of the open limited deal (the API reads the database).
@@ -231,7 +243,7 @@ export class BuySheet {
     if (!sku) return;
     const body = this.request(sku);
     try {
-      const resp = await fetch(this.data.quote_api, {
+      const resp = await fetch(this.claim ? this.claimUrl("quote") : this.data.quote_api, {
         method: "POST",
         credentials: "same-origin",
         headers: jsonHeaders(),
@@ -264,7 +276,7 @@ export class BuySheet {
   update() {
     const sku = this.chosen();
     const allowed = !!(this.data.user && this.data.user.can_buy);
-    const soldOut = this.deal && this.deal.available === 0;
+    const soldOut = !this.claim && this.deal && this.deal.available === 0;
     const limited = this.limitReached();
     this.renderQuantity();
     const low = Math.min(...this.skus().map((s) => s.price_minor));
@@ -336,7 +348,7 @@ export class BuySheet {
 
   // Stock moved while the sheet is open: a deal that sold out can no longer be paid for.
   refresh(deal) {
-    if (!this.dialog.open || !this.deal || !deal || deal.deal_id !== this.deal.deal_id) return;
+    if (!this.dialog.open || this.claim || !this.deal || !deal || deal.deal_id !== this.deal.deal_id) return;
     this.deal = deal;
     this.update();
   }
@@ -361,10 +373,13 @@ export class BuySheet {
     this.pay.setAttribute("aria-busy", "true");
     this.pay.disabled = true;
     this.pay.textContent = "Paying…";
-    const body = { ...this.request(sku), expected_total_minor: quote.total_minor, card_number: TEST_CARD };
+    const claim = this.claim;
+    const body = claim
+      ? { expected_total_minor: quote.total_minor, card_number: TEST_CARD }
+      : { ...this.request(sku), expected_total_minor: quote.total_minor, card_number: TEST_CARD };
     let requote = false;
     try {
-      const resp = await fetch(this.data.buy_api, {
+      const resp = await fetch(claim ? this.claimUrl("pay") : this.data.buy_api, {
         method: "POST",
         credentials: "same-origin",
         headers: { ...jsonHeaders(), "Idempotency-Key": this.key },
@@ -373,7 +388,7 @@ export class BuySheet {
       const answer = await resp.json().catch(() => ({}));
       if (resp.ok) {
         this.dialog.close();
-        this.onPaid(answer);
+        this.onPaid(answer, claim);
         return;
       }
       if (resp.status === 401) {
