@@ -23,9 +23,9 @@ from liveshop.live.deals.desk import desk_for
 from liveshop.live.deals.models import DealEndReason, DealPolicy, DealStatus, FlashDeal
 from liveshop.markets.service import display_price, get_market
 from liveshop.orders import payment_flow
-from liveshop.orders.payments.provider import CardDetails
+from liveshop.orders.payment_method import payment_source
 from liveshop.orders.router import notifier_of, provider_of
-from liveshop.orders.schemas import OrderOut, QuoteOut
+from liveshop.orders.schemas import OrderOut, QuoteOut, SavedCardId
 from liveshop.realtime.publish import RoomPublisher, room_publisher
 
 router = APIRouter(prefix="/api/v1/live", tags=["live"], responses=PROBLEM_RESPONSES)
@@ -127,6 +127,10 @@ class RoomBuyIn(BaseModel):
         max_length=23,
         pattern=r"^[0-9 -]+$",
         description="Pay at once (one tap); without it the order waits for /orders/{id}/pay",
+    )
+    saved_card_id: SavedCardId | None = None
+    use_default_card: bool = Field(
+        default=False, strict=True, description="Pay at once with your default saved card"
     )
 
 
@@ -310,6 +314,7 @@ async def buy_in_room(
     """One tap: hold (at the deal price when ``deal_id`` is given), and pay when a card is
     given. Attributed to this session and its creator."""
     live = await service.get_session(session, session_id)
+    card = await payment_source(session, provider_of(request), principal.user_id, body)
     placed = await deals.buy_in_room(
         session,
         live,
@@ -324,13 +329,13 @@ async def buy_in_room(
     publisher = room_publisher(request.app)
     if body.deal_id is not None and not placed.replayed:
         await publish_deal_stock(session, publisher, await deals.get_deal(session, body.deal_id))
-    if body.card_number is not None and order.paid_at is None:
+    if card is not None and order.paid_at is None:
         order = await payment_flow.pay_order(
             session,
             provider_of(request),
             order_id=order.id,
             buyer_id=principal.user_id,
-            card=CardDetails(body.card_number.replace(" ", "").replace("-", "")),
+            card=card,
             notifier=notifier_of(request),
         )
     market = await get_market(session, order.market_code)

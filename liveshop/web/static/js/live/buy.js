@@ -14,9 +14,16 @@
 // per-buyer limit, what this buyer may still buy (GET …/deal's remaining_for_you, asked at each
 // opening; a 409 deal-limit-reached from the quote or the buy says it too). The server keeps the
 // limit either way; the sheet only stops the buyer asking for more than they can have.
+//
+// How the buyer pays: with their default saved card when they have one ("Pay £x with Visa ••••
+// 4242", one tap: use_default_card), with a link to change it on the account page; else with the
+// sandbox's test card, and a "save this card" box that saves it first (POST /api/v1/me/cards)
+// and pays with the saved card (saved_card_id), so the next buy is one tap. The sheet asks the
+// API for the buyer's cards each time it opens (a card added or removed in another tab shows).
 import { choiceLegend, csrfToken, el, variantLabel } from "./format.js";
 
 const TEST_CARD = "4242424242424242";
+const TEST_CARD_EXPIRY = { exp_month: 12, exp_year: new Date().getFullYear() + 3 };
 const MAX_QUANTITY = 99; // what the room's buy endpoint takes in one tap
 
 // The problem type's last segment ("deal-sold-out"): problem+json carries no "code" field.
@@ -62,6 +69,9 @@ export class BuySheet {
     this.quoteFor = null; // the request the quote answers (sku and deal)
     this.quoteError = "";
     this.quoteSeq = 0; // answers to older requests are dropped
+    this.card = (data.user && data.user.card) || null; // the default saved card: { id, label }
+    this.saveCard = this.q("save-card");
+    if (data.user && data.user.cards_url) this.q("card-link").href = data.user.cards_url;
     this.pay.addEventListener("click", () => this.submit());
     this.variants.addEventListener("change", () => this.requote());
     this.qty.addEventListener("change", () => {
@@ -133,6 +143,8 @@ export class BuySheet {
     if (!this.data.user || !this.data.user.can_buy) {
       this.error("Buying needs a buyer account: log in as a buyer to buy here.");
     }
+    this.saveCard.checked = false;
+    if (this.data.user && this.data.user.can_buy && this.data.user.cards_api) this.fetchCard();
     if (this.deal && this.deal.per_buyer_limit && !claim) {
       // What is left of the limit first: a buyer at their limit is not quoted (nor refused).
       this.update();
@@ -202,6 +214,24 @@ export class BuySheet {
       this.allow(deal.remaining_for_you);
     } catch {
       /* offline: the quote and the buy still refuse more than the limit */
+    }
+  }
+
+  // The buyer's default saved card now (one that has not expired), or none.
+  async fetchCard() {
+    try {
+      const resp = await fetch(this.data.user.cards_api, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+      if (!resp.ok) return;
+      const cards = await resp.json();
+      const found = cards.find((c) => c.is_default && !c.expired);
+      if (this.busy) return; // a payment already chose its card
+      this.card = found ? { id: found.id, label: found.label } : null;
+      this.update();
+    } catch {
+      /* offline: the card the page came with stands */
     }
   }
 
@@ -284,6 +314,7 @@ export class BuySheet {
     const quote = this.currentQuote();
     this.renderQuote(quote);
     this.pay.disabled = !sku || !allowed || this.busy || soldOut || limited || !quote;
+    this.renderCard(allowed);
     if (this.busy) return; // "Paying…" stays until the answer
     this.pay.textContent = soldOut
       ? "Sold out"
@@ -292,10 +323,43 @@ export class BuySheet {
         : !sku
         ? "Choose an option to pay"
         : quote
-          ? `Pay ${quote.display.total} with test card 4242…`
+          ? `Pay ${quote.display.total} with ${this.card ? this.card.label : "test card 4242…"}`
           : this.quoteError
             ? "Price unavailable"
             : "Checking the price…";
+  }
+
+  // Which card pays: the default saved card, or the test card (and the box to save it).
+  renderCard(allowed) {
+    const row = this.q("card-row");
+    row.hidden = !allowed;
+    const link = this.q("card-link");
+    this.q("card-text").textContent = this.card ? `Paying with ${this.card.label}` : "";
+    this.q("save-row").hidden = !!this.card;
+    link.textContent = this.card ? "Change card" : "Add a card";
+    this.saveCard.disabled = this.busy;
+    this.q("foot").textContent = this.card
+      ? "Test mode: your saved sandbox card is charged — no real money moves."
+      : "Test mode: the sandbox card 4242 4242 4242 4242 is charged — no real money moves.";
+  }
+
+  // Save the test card with the provider (POST /api/v1/me/cards): the saved card, or null and
+  // the reason shown.
+  async saveTestCard() {
+    try {
+      const resp = await fetch(this.data.user.cards_api, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: jsonHeaders(),
+        body: JSON.stringify({ card_number: TEST_CARD, ...TEST_CARD_EXPIRY }),
+      });
+      const answer = await resp.json().catch(() => ({}));
+      if (resp.ok) return answer;
+      this.error(answer.detail ? `The card was not saved: ${answer.detail}` : "The card was not saved. Please try again.");
+    } catch {
+      this.error("No connection — the card was not saved and nothing was charged. Try again.");
+    }
+    return null;
   }
 
   // The quantity stepper (deals only) and what the per-buyer limit leaves this buyer.
@@ -334,14 +398,15 @@ export class BuySheet {
     const buyerShipping = quote.shipping_minor - quote.shipping_subsidy_minor;
     shipping.textContent = buyerShipping > 0 ? `+ ${this.money(buyerShipping)} shipping` : "Free shipping";
     const row = (label, value, cls) => el("div", cls ? { class: cls } : {}, el("dt", { text: label }), el("dd", { text: value }));
-    list.replaceChildren(
+    const rows = [
       row("Items", d.items),
       quote.subsidy_minor ? row("Platform discount", `−${d.subsidy}`) : null,
       row("Shipping", d.shipping),
       quote.shipping_subsidy_minor ? row("Free shipping (paid by liveshop)", `−${d.shipping_subsidy}`) : null,
       row(quote.prices_include_tax ? `${quote.tax_name} (included)` : quote.tax_name, d.tax),
       el("div", { class: "grand" }, el("dt", { text: "Total" }), el("dd", { class: "price", text: d.total })),
-    );
+    ];
+    list.replaceChildren(...rows.filter(Boolean)); // a null would show as the text "null"
     list.hidden = false;
     list.setAttribute("aria-busy", "false");
   }
@@ -373,12 +438,23 @@ export class BuySheet {
     this.pay.setAttribute("aria-busy", "true");
     this.pay.disabled = true;
     this.pay.textContent = "Paying…";
-    const claim = this.claim;
+    const claim = this.claim; // a held claim is paid as it is: its units, the deal's price
     const body = claim
-      ? { expected_total_minor: quote.total_minor, card_number: TEST_CARD }
-      : { ...this.request(sku), expected_total_minor: quote.total_minor, card_number: TEST_CARD };
+      ? { expected_total_minor: quote.total_minor }
+      : { ...this.request(sku), expected_total_minor: quote.total_minor };
     let requote = false;
     try {
+      if (this.card) {
+        body.use_default_card = true;
+      } else if (this.saveCard.checked) {
+        const saved = await this.saveTestCard();
+        if (!saved) return;
+        this.saveCard.checked = false;
+        if (saved.is_default) this.card = { id: saved.id, label: saved.label };
+        body.saved_card_id = saved.id;
+      } else {
+        body.card_number = TEST_CARD;
+      }
       const resp = await fetch(claim ? this.claimUrl("pay") : this.data.buy_api, {
         method: "POST",
         credentials: "same-origin",
