@@ -46,7 +46,7 @@ def test_a_queue_drop_holds_for_the_first_and_lines_up_the_next(
     assert accessibility_problems(creator) == []
     creator.get_by_role("button", name="Start flash deal").click()
     expect(creator.locator(".flash-success")).to_contain_text("queue")
-    expect(creator.locator(".deal-now .deal-limit")).to_contain_text("Queue")
+    expect(creator.locator(".deal-now .deal-policy")).to_contain_text("Queue")
 
     first = open_page("buyer6@liveshop.demo", viewport=PHONE)
     first.goto(f"/live/{session_id}")

@@ -254,7 +254,6 @@ export class Drop {
     if (s && s.phase === "held") return button("Pay now", () => this.onPay(product, deal, s.claim));
     if (s && s.phase === "tapping") return button("Claiming…", null, true);
     if (s && (s.phase === "queued" || s.phase === "entered")) return button(s.phase === "queued" ? "In line" : "Entered", null, true);
-    if (s && s.phase === "ordered") return button("Claimed", null, true);
     return button(policy.tap, () => this.tap(deal));
   }
 
