@@ -294,7 +294,8 @@ class _Plan:
         mine = waiting_of.get(tap.buyer_id)
         if queue and mine is not None and mine.status == EntryStatus.WAITING:
             return Answer(status="queued", seq=mine.seq, quantity=mine.quantity)
-        if not (queue and blocked) and tap.quantity <= self.available:
+        # Nobody jumps a line that is still waiting (a queue, a drawn lottery's entries).
+        if not (blocked and lines_up(deal)) and tap.quantity <= self.available:
             self._grant(tap.buyer_id, tap.quantity, None)
             answer = Answer(status="held", quantity=tap.quantity)
             self.answers_for.append(answer)
