@@ -72,7 +72,7 @@ async def test_sigkill_mid_drop_keeps_every_acknowledged_claim(
     for answer in acknowledged:
         assert stored[answer["claim_id"]] == (1, ClaimStatus.HELD)  # type: ignore[index]
     assert len(stored) >= len(acknowledged)  # a batch may commit before its answers left
-    available, held, sold, received = await stock_identity(db, drop.sku_id)
+    _available, held, sold, received = await stock_identity(db, drop.sku_id)
     assert (held, sold, received) == (UNITS, 0, UNITS)  # the deal's hold and its claims
 
     second = await start_server()
@@ -88,5 +88,5 @@ async def test_sigkill_mid_drop_keeps_every_acknowledged_claim(
         more = await tap(http, drop.deal_id, buyers[0])
         assert more.status_code == 201, more.text  # units were left: the drop goes on
     assert claimed < UNITS
-    available, held, sold, received = await stock_identity(db, drop.sku_id)
+    _available, held, sold, received = await stock_identity(db, drop.sku_id)
     assert (held + sold, sold) == (UNITS, 1)
