@@ -253,6 +253,7 @@ async def start_deal(
     units: Annotated[int, Form(ge=1, le=deals.MAX_UNITS)],
     minutes: Annotated[int, Form(ge=1, le=120)],
     per_buyer_limit: Annotated[str, Form(max_length=6, pattern=r"^[0-9]*$")] = "",
+    per_product_limit: Annotated[str, Form(max_length=6, pattern=r"^[0-9]*$")] = "",
     policy: Annotated[DealPolicy, Form()] = DealPolicy.HOLD_THEN_PAY,
     hold_minutes: Annotated[int, Form(ge=1, le=30)] = 5,
 ) -> Response:
@@ -273,6 +274,7 @@ async def start_deal(
         duration=timedelta(minutes=minutes),
         actor_id=principal.user_id,
         per_buyer_limit=int(per_buyer_limit) if per_buyer_limit else None,
+        per_product_limit=int(per_product_limit) if per_product_limit else None,
         policy=policy,
         hold=timedelta(minutes=hold_minutes),
         room=publisher.on_commit(session),

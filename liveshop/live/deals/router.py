@@ -45,6 +45,14 @@ class DealIn(BaseModel):
         description="Units one buyer may buy from this deal (1 to units; none: no limit). "
         "Fixed once the deal starts",
     )
+    per_product_limit: int | None = Field(
+        default=None,
+        strict=True,
+        ge=1,
+        le=deals.MAX_UNITS,
+        description="Units of this product one buyer may take across all of this show's "
+        "deals on it, this one included (none: no such limit). Fixed once the deal starts",
+    )
     policy: DealPolicy = Field(
         default=DealPolicy.HOLD_THEN_PAY,
         description="How the drop shares its units when more people tap than there are: "
@@ -79,6 +87,7 @@ class DealOut(BaseModel):
     display_price: str
     units: int
     per_buyer_limit: int | None
+    per_product_limit: int | None = None
     remaining_for_you: int | None = Field(
         default=None,
         description="Units the signed-in caller may still buy from a limited deal",
@@ -150,6 +159,7 @@ async def _deal_out(
         display_price=display_price(market, deal.price_minor),
         units=deal.units,
         per_buyer_limit=deal.per_buyer_limit,
+        per_product_limit=deal.per_product_limit,
         remaining_for_you=remaining,
         available=available,
         sold=deal.sold,
@@ -222,6 +232,7 @@ async def start_deal(
         duration=timedelta(seconds=body.duration_seconds),
         actor_id=principal.user_id,
         per_buyer_limit=body.per_buyer_limit,
+        per_product_limit=body.per_product_limit,
         policy=body.policy,
         hold=timedelta(seconds=body.hold_seconds),
         entry_window=timedelta(seconds=body.entry_seconds) if body.entry_seconds else None,

@@ -141,6 +141,9 @@ function productCard(product, shown, pinned) {
       deal && deal.per_buyer_limit
         ? el("p", { class: "deal-limit", text: `Limit ${deal.per_buyer_limit} per buyer` })
         : null,
+      deal && deal.per_product_limit
+        ? el("p", { class: "deal-limit", text: `Limit ${deal.per_product_limit} of this product per buyer in this show` })
+        : null,
       ...(deal ? drop.lines(deal) : []),
     ),
     action,

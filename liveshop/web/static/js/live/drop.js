@@ -186,7 +186,8 @@ export class Drop {
     } else if (code === "deal-sold-out") {
       this.standing = { phase: "refused", message: "Sold out — every unit is taken" };
     } else if (code === "deal-limit-reached") {
-      this.standing = { phase: "refused", message: `You've reached the limit of ${deal.per_buyer_limit} per buyer` };
+      const limit = answer.error && answer.error.per_buyer_limit ? `${answer.error.per_buyer_limit} per buyer` : `${deal.per_product_limit} of this product per buyer`;
+      this.standing = { phase: "refused", message: `You've reached the limit of ${limit}` };
     } else {
       const detail = (answer.error && answer.error.detail) || answer.detail;
       this.standing = { phase: "refused", message: detail || "That didn't work — tap again." };
