@@ -32,6 +32,7 @@ from liveshop.live.deals.wiring import install_deals
 from liveshop.live.router import router as live_router
 from liveshop.live.wiring import install_live
 from liveshop.markets.router import router as markets_router
+from liveshop.orders.cards_router import router as cards_router
 from liveshop.orders.notify import OrderNotifier
 from liveshop.orders.payment_recovery import PaymentRecovery
 from liveshop.orders.payments.provider import PaymentProvider
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         catalog_router,
         inventory_router,
         orders_router,
+        cards_router,
         ledger_router,
         live_router,
         video_router,

@@ -10,7 +10,9 @@ from liveshop.live import models as live_models
 from liveshop.live.deals import models as live_deal_models
 from liveshop.markets import models as markets_models
 from liveshop.orders import models as orders_models
+from liveshop.orders import saved_cards as saved_card_models
 from liveshop.orders.payments import sandbox_charges as sandbox_charge_models
+from liveshop.orders.payments import sandbox_methods as sandbox_method_models
 from liveshop.payouts import models as payouts_models
 from liveshop.promotions import models as promotions_models
 from liveshop.video import models as video_models
@@ -29,5 +31,7 @@ __all__ = [
     "payouts_models",
     "promotions_models",
     "sandbox_charge_models",
+    "sandbox_method_models",
+    "saved_card_models",
     "video_models",
 ]

@@ -45,7 +45,7 @@ from tests.support import Actor
 
 # The shop-with-a-creator set-up (``make_shopfront`` and its helpers) that the creators'
 # affiliates', promotions', payouts' and pages' tests share.
-pytest_plugins = ["tests.shopfront"]
+pytest_plugins = ["tests.shopfront", "tests.processes"]
 
 # Service functions called directly (without an app) see the same domain-event subscriptions
 # as requests do.

@@ -21,7 +21,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.catalog.service import sku_shop_id
@@ -538,3 +538,13 @@ async def split_many(
         ],
     )
     return list(ids)
+
+
+async def held_children(session: AsyncSession, parent_id: int) -> int:
+    """How many HELD reservations were split off ``parent_id`` and are not resolved yet."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Reservation)
+        .where(Reservation.parent_id == parent_id, Reservation.status == HELD)
+    )
+    return int(count or 0)

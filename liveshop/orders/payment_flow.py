@@ -23,7 +23,7 @@ from liveshop.inventory import service as inventory
 from liveshop.orders import completion, notify, payment_recovery
 from liveshop.orders.completion import PaymentDeclined, load_order
 from liveshop.orders.models import Order, Payment, PaymentStatus
-from liveshop.orders.payments.provider import CardDetails, ChargeOutcome, PaymentProvider
+from liveshop.orders.payments.provider import ChargeOutcome, PaymentProvider, PaymentSource
 from liveshop.orders.status import OrderStatus
 
 
@@ -33,7 +33,7 @@ async def pay_order(
     *,
     order_id: int,
     buyer_id: int,
-    card: CardDetails,
+    card: PaymentSource,
     notifier: notify.OrderNotifier | None = None,
 ) -> Order:
     order, in_flight = await _load_for_payment(session, order_id)

@@ -23,7 +23,8 @@ from liveshop.orders.checkout import place_order
 from liveshop.orders.lines import Attribution, CheckoutLine
 from liveshop.orders.models import Order
 from liveshop.orders.notify import OrderNotifier
-from liveshop.orders.payments.provider import CardDetails, PaymentProvider
+from liveshop.orders.payment_method import required_payment_source
+from liveshop.orders.payments.provider import PaymentProvider
 from liveshop.orders.schemas import (
     CartLineOut,
     CartOut,
@@ -187,18 +188,25 @@ async def checkout(
 async def pay(
     order_id: int, body: PayIn, request: Request, principal: BuyerPrincipal, session: SessionDep
 ) -> OrderOut:
-    """Sandbox (test mode) cards: 4242424242424242 pays; 4000000000000002 is declined."""
+    """Pay with a card's number, one of your saved cards (``saved_card_id``) or your default
+    card (``use_default_card: true``) — one of them. Sandbox (test mode) cards:
+    4242424242424242 pays; 4000000000000002 is declined."""
+    provider = provider_of(request)
+    card = await required_payment_source(
+        session,
+        provider,
+        principal.user_id,
+        body,
+        exp_month=body.exp_month,
+        exp_year=body.exp_year,
+        cvc=body.cvc,
+    )
     order = await payment_flow.pay_order(
         session,
-        provider_of(request),
+        provider,
         order_id=order_id,
         buyer_id=principal.user_id,
-        card=CardDetails(
-            body.card_number.replace(" ", "").replace("-", ""),
-            body.exp_month,
-            body.exp_year,
-            body.cvc,
-        ),
+        card=card,
         notifier=notifier_of(request),
     )
     return await _out(session, order, financials=False)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -10,6 +10,7 @@ from liveshop.markets.service import display_price
 from liveshop.orders.checkout import MAX_LINES, MAX_QUANTITY
 from liveshop.orders.models import Order, OrderEvent, OrderLine
 from liveshop.orders.quote import Quote
+from liveshop.orders.saved_cards import SavedCard
 from liveshop.orders.status import OrderStatus
 
 
@@ -58,12 +59,72 @@ class CartOut(BaseModel):
     lines: list[CartLineOut]
 
 
+MAX_ID = 2**63 - 1
+
+CardNumber = Annotated[str, Field(strict=True, min_length=12, max_length=23, pattern=r"^[0-9 -]+$")]
+ExpMonth = Annotated[int, Field(strict=True, ge=1, le=12)]
+ExpYear = Annotated[int, Field(strict=True, ge=2000, le=2100)]
+Cvc = Annotated[str, Field(strict=True, pattern=r"^[0-9]{3,4}$")]
+SavedCardId = Annotated[
+    int, Field(strict=True, ge=1, le=MAX_ID, description="One of your saved cards")
+]
+
+
 class PayIn(BaseModel):
+    """Pay one way: a card's number, one of your saved cards, or your default card."""
+
     model_config = ConfigDict(extra="forbid")
-    card_number: str = Field(min_length=12, max_length=23, pattern=r"^[0-9 -]+$")
+    card_number: str | None = Field(
+        default=None, min_length=12, max_length=23, pattern=r"^[0-9 -]+$"
+    )
     exp_month: int | None = Field(default=None, ge=1, le=12)
     exp_year: int | None = Field(default=None, ge=2000, le=2100)
     cvc: str | None = Field(default=None, pattern=r"^[0-9]{3,4}$")
+    saved_card_id: SavedCardId | None = None
+    use_default_card: bool = Field(
+        default=False, strict=True, description="Pay with your default saved card"
+    )
+
+
+class SavedCardIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    card_number: CardNumber
+    exp_month: ExpMonth
+    exp_year: ExpYear
+    cvc: Cvc | None = Field(default=None, description="Checked, never stored")
+    make_default: bool = Field(
+        default=False, strict=True, description="Your first card is the default anyway"
+    )
+
+
+class SavedCardOut(BaseModel):
+    """A card kept by the payment provider: liveshop holds only these details."""
+
+    id: int
+    brand: str = Field(description="visa | mastercard | amex | discover | unknown")
+    brand_name: str = Field(description="'Visa'")
+    last4: str
+    exp_month: int
+    exp_year: int
+    expired: bool
+    is_default: bool
+    label: str = Field(description="'Visa •••• 4242'")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, card: SavedCard) -> SavedCardOut:
+        return cls(
+            id=card.id,
+            brand=card.brand,
+            brand_name=card.brand_name,
+            last4=card.last4,
+            exp_month=card.exp_month,
+            exp_year=card.exp_year,
+            expired=card.expired(),
+            is_default=card.is_default,
+            label=card.label,
+            created_at=card.created_at,
+        )
 
 
 class ReasonIn(BaseModel):

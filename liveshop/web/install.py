@@ -10,6 +10,7 @@ from liveshop.web import (
     pages_admin,
     pages_buyer,
     pages_chat_filter,
+    pages_drops,
     pages_live,
     pages_moderation,
     pages_seller,
@@ -28,6 +29,7 @@ PAGE_MODULES = (
     pages_studio,
     pages_moderation,
     pages_chat_filter,
+    pages_drops,
 )
 
 

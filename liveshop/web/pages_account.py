@@ -1,20 +1,26 @@
-"""Sign up, log in, log out, and choosing the market to shop in."""
+"""Sign up, log in, log out, choosing the market to shop in, and the account page (the
+buyer's saved cards: "Payment methods")."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Form, Request, Response
+from fastapi import Form, Path, Request, Response
 from pydantic import ValidationError
 
 from liveshop.accounts import service as accounts
-from liveshop.accounts.deps import CurrentPrincipal, MaybePrincipal, SessionDep
-from liveshop.accounts.models import TokenKind
+from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, MaybePrincipal, SessionDep
+from liveshop.accounts.models import Role, TokenKind
 from liveshop.accounts.schemas import SignupIn
 from liveshop.core.errors import Unauthorized
 from liveshop.markets.service import get_market
+from liveshop.orders import saved_cards
+from liveshop.orders.payments.provider import CardDetails
+from liveshop.orders.schemas import MAX_ID, SavedCardIn
 from liveshop.web.flash import redirect
+from liveshop.web.pages_common import payment_provider
 from liveshop.web.routing import page_router
 from liveshop.web.security import clear_session_cookies, local_path, set_session_cookies
 from liveshop.web.templating import MARKET_COOKIE, render
@@ -117,3 +123,99 @@ async def choose_market(
     response = redirect(local_path(next))
     response.set_cookie(MARKET_COOKIE, market.code, max_age=365 * 24 * 3600, samesite="lax")
     return response
+
+
+# -- the account page: payment methods ------------------------------------------------------
+CARDS_ANCHOR = "/account#payment-methods"
+TEST_CARD = "4242 4242 4242 4242"
+CardId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+@router.get("/account")
+async def account_page(
+    request: Request, session: SessionDep, principal: CurrentPrincipal, next: str = ""
+) -> Response:
+    """Who you are, and (buyers) the cards you pay with in one tap."""
+    can_buy = principal.has(Role.BUYER, Role.ADMIN)
+    cards = await saved_cards.list_cards(session, principal.user_id) if can_buy else []
+    back = local_path(next, default="") if next else ""
+    context = {
+        "title": "Your account",
+        "can_buy": can_buy,
+        "cards": cards,
+        "max_cards": saved_cards.MAX_CARDS,
+        "test_card": TEST_CARD,
+        "exp_year": datetime.now(UTC).year + 3,
+        "back": back,
+        "next": back,
+    }
+    return await render(request, session, principal, "account.html", context)
+
+
+def _cards_page(next_path: str) -> str:
+    back = local_path(next_path, default="") if next_path else ""
+    return f"/account?next={quote(back, safe='')}#payment-methods" if back else CARDS_ANCHOR
+
+
+@router.post("/account/cards")
+async def add_card(
+    request: Request,
+    session: SessionDep,
+    principal: BuyerPrincipal,
+    card_number: Annotated[str, Form(max_length=30)],
+    exp_month: Annotated[int, Form(ge=1, le=12)],
+    exp_year: Annotated[int, Form(ge=2000, le=2100)],
+    cvc: Annotated[str, Form(max_length=4)] = "",
+    make_default: Annotated[bool, Form()] = False,
+    next: Text = "",
+) -> Response:
+    """The provider keeps the card; liveshop keeps its token, brand, last 4 and expiry."""
+    back = _cards_page(next)
+    try:
+        data = SavedCardIn(
+            card_number=card_number,
+            exp_month=exp_month,
+            exp_year=exp_year,
+            cvc=cvc or None,
+            make_default=make_default,
+        )
+    except ValidationError:
+        return redirect(back, flash=("error", "Please check the card details."))
+    card = await saved_cards.save_card(
+        session,
+        payment_provider(request),
+        buyer_id=principal.user_id,
+        card=CardDetails(
+            data.card_number.replace(" ", "").replace("-", ""),
+            data.exp_month,
+            data.exp_year,
+            data.cvc,
+        ),
+        make_default=data.make_default,
+    )
+    note = " It is your default card." if card.is_default else ""
+    return redirect(back, flash=("success", f"{card.label} is saved.{note}"))
+
+
+@router.post("/account/cards/{card_id}/default")
+async def make_default_card(
+    card_id: CardId, session: SessionDep, principal: BuyerPrincipal, next: Text = ""
+) -> Response:
+    card = await saved_cards.set_default(session, buyer_id=principal.user_id, card_id=card_id)
+    return redirect(_cards_page(next), flash=("success", f"{card.label} is your default card."))
+
+
+@router.post("/account/cards/{card_id}/delete")
+async def remove_card(
+    card_id: CardId,
+    request: Request,
+    session: SessionDep,
+    principal: BuyerPrincipal,
+    next: Text = "",
+) -> Response:
+    card = await saved_cards.get_card(session, principal.user_id, card_id)
+    label = card.label
+    await saved_cards.delete_card(
+        session, payment_provider(request), buyer_id=principal.user_id, card_id=card_id
+    )
+    return redirect(_cards_page(next), flash=("info", f"{label} is removed."))

@@ -14,11 +14,11 @@ from liveshop.catalog.service import SkuOffer, get_shop, get_sku_offer
 from liveshop.core.errors import Forbidden, NotFound, Problem
 from liveshop.markets.service import get_market
 from liveshop.orders import cart as carts
-from liveshop.orders import completion, lifecycle, payment_flow, queries
+from liveshop.orders import completion, lifecycle, payment_flow, queries, saved_cards
 from liveshop.orders.checkout import MAX_QUANTITY, find_by_idempotency_key, place_order
 from liveshop.orders.lines import CheckoutLine
 from liveshop.orders.models import Order
-from liveshop.orders.payments.provider import CardDetails
+from liveshop.orders.payment_method import required_payment_source
 from liveshop.orders.schemas import PayIn
 from liveshop.orders.status import OrderStatus
 from liveshop.web.flash import redirect
@@ -196,12 +196,14 @@ async def pay_page(
     if order.status != OrderStatus.PENDING_PAYMENT:
         return redirect(f"/orders/{order.id}")
     market = await get_market(session, order.market_code)
+    cards = [c for c in await saved_cards.list_cards(session, principal.user_id) if not c.expired()]
     context = {
         "title": "Pay",
         "order": order,
         "shop": await get_shop(session, order.shop_id),
         "card": SANDBOX_CARD,
         "exp_year": datetime.now(UTC).year + 3,
+        "saved_cards": cards,
     }
     return await render(request, session, principal, "pay.html", context, market=market)
 
@@ -212,28 +214,34 @@ async def pay(
     request: Request,
     session: SessionDep,
     principal: BuyerPrincipal,
-    card_number: Annotated[str, Form(max_length=30)],
+    card_number: Annotated[str | None, Form(max_length=30)] = None,
     exp_month: Annotated[int | None, Form()] = None,
     exp_year: Annotated[int | None, Form()] = None,
     cvc: Annotated[str | None, Form(max_length=4)] = None,
+    pay_with: Annotated[str, Form(max_length=30, pattern=r"^(new|card-[0-9]{1,19})$")] = "new",
 ) -> Response:
-    """Step two of two: the sandbox (test mode) charges the card and the order is paid."""
+    """Step two of two: the sandbox (test mode) charges the card — a saved one
+    (``pay_with=card-<id>``) or the one typed in — and the order is paid."""
     back = f"/orders/{order_id}/pay"
     try:
-        card = PayIn(card_number=card_number, exp_month=exp_month, exp_year=exp_year, cvc=cvc)
+        if pay_with.startswith("card-"):  # the typed-in fields are not used
+            card = PayIn(saved_card_id=int(pay_with.removeprefix("card-")))
+        else:
+            card = PayIn(card_number=card_number, exp_month=exp_month, exp_year=exp_year, cvc=cvc)
     except ValidationError:
         return redirect(back, flash=("error", "Please check the card details."))
-    order = await payment_flow.pay_order(
+    provider = payment_provider(request)
+    source = await required_payment_source(
         session,
-        payment_provider(request),
-        order_id=order_id,
-        buyer_id=principal.user_id,
-        card=CardDetails(
-            card.card_number.replace(" ", "").replace("-", ""),
-            card.exp_month,
-            card.exp_year,
-            card.cvc,
-        ),
+        provider,
+        principal.user_id,
+        card,
+        exp_month=card.exp_month,
+        exp_year=card.exp_year,
+        cvc=card.cvc,
+    )
+    order = await payment_flow.pay_order(
+        session, provider, order_id=order_id, buyer_id=principal.user_id, card=source
     )
     if order.status == OrderStatus.PENDING_PAYMENT:
         return redirect(

@@ -8,16 +8,32 @@ watching) and keeps every region current from the snapshot and the event batches
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import quote
+
 from fastapi import Request, Response
 
 from liveshop.accounts.deps import MaybePrincipal, SessionDep
 from liveshop.accounts.models import Role
 from liveshop.markets.service import get_market
+from liveshop.orders import saved_cards
 from liveshop.web import live_view
 from liveshop.web.routing import page_router
 from liveshop.web.templating import render, viewer_of
 
 router = page_router(tags=["pages"])
+
+
+async def _payment(session: SessionDep, buyer_id: int, session_id: int) -> dict[str, Any]:
+    """The buy sheet's card: the buyer's default saved card (one tap), and where to change
+    it (the sheet asks ``cards_api`` again each time it opens)."""
+    card = await saved_cards.default_card(session, buyer_id)
+    usable = card is not None and not card.expired()
+    return {
+        "card": {"id": card.id, "label": card.label} if card is not None and usable else None,
+        "cards_api": "/api/v1/me/cards",
+        "cards_url": f"/account?next={quote(f'/live/{session_id}', safe='')}#payment-methods",
+    }
 
 
 @router.get("/live/{session_id}")
@@ -33,6 +49,8 @@ async def live_room(
         if viewer is not None
         else None
     )
+    if user is not None and viewer is not None and user["can_buy"]:
+        user |= await _payment(session, viewer.user_id, session_id)
     data = live_view.room_data(room, market, user)
     context = {
         "title": room.session.title,

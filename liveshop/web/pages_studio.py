@@ -30,7 +30,7 @@ from liveshop.core.errors import NotFound, Unprocessable
 from liveshop.creators import earnings
 from liveshop.live import service as live
 from liveshop.live.deals import service as deals
-from liveshop.live.deals.models import DealEndReason
+from liveshop.live.deals.models import DealEndReason, DealPolicy
 from liveshop.live.deals.router import publish_deal_stock
 from liveshop.live.models import TITLE_MAX, LiveSession, SessionStatus
 from liveshop.markets.models import Market
@@ -234,6 +234,14 @@ async def unpin(
     return redirect(_back(session_id, "showcase"), flash=("info", "Nothing is pinned now."))
 
 
+POLICY_NAMES = {
+    DealPolicy.HOLD_THEN_PAY: "hold then pay",
+    DealPolicy.FIRST_PAID_WINS: "first paid wins",
+    DealPolicy.QUEUE: "queue",
+    DealPolicy.LOTTERY: "lottery",
+}
+
+
 @router.post("/sessions/{session_id}/deals")
 async def start_deal(
     session_id: int,
@@ -245,9 +253,13 @@ async def start_deal(
     units: Annotated[int, Form(ge=1, le=deals.MAX_UNITS)],
     minutes: Annotated[int, Form(ge=1, le=120)],
     per_buyer_limit: Annotated[str, Form(max_length=6, pattern=r"^[0-9]*$")] = "",
+    per_product_limit: Annotated[str, Form(max_length=6, pattern=r"^[0-9]*$")] = "",
+    policy: Annotated[DealPolicy, Form()] = DealPolicy.HOLD_THEN_PAY,
+    hold_minutes: Annotated[int, Form(ge=1, le=30)] = 5,
 ) -> Response:
     """A flash deal on one SKU of the showcase, out of real stock; an empty "per buyer" field
-    is no limit."""
+    is no limit. The fairness policy and the claims' hold are fixed from now on; a lottery
+    takes entries for the first half of the deal's time."""
     found = await _own(session, principal, session_id)
     if sku_id not in {sku.sku_id for p in await live.showcase(session, found) for sku in p.skus}:
         raise NotFound("that SKU is not in this show's showcase", code="sku-not-in-showcase")
@@ -262,11 +274,17 @@ async def start_deal(
         duration=timedelta(minutes=minutes),
         actor_id=principal.user_id,
         per_buyer_limit=int(per_buyer_limit) if per_buyer_limit else None,
+        per_product_limit=int(per_product_limit) if per_product_limit else None,
+        policy=policy,
+        hold=timedelta(minutes=hold_minutes),
         room=publisher.on_commit(session),
     )
     deal = view.deal
     await publish_deal_stock(session, publisher, deal)
-    text = f"Flash deal on: {deal.units} at {display_price(market, deal.price_minor)}."
+    text = (
+        f"Flash deal on: {deal.units} at {display_price(market, deal.price_minor)}, "
+        f"{POLICY_NAMES[DealPolicy(deal.policy)]}."
+    )
     if deal.per_buyer_limit is not None:
         text += f" Limit {deal.per_buyer_limit} per buyer."
     return redirect(_back(session_id, "deal"), flash=("success", text))

@@ -98,7 +98,7 @@ def test_admin_pages(device: str, open_page: Callable[..., Page], screenshots: P
     expect(page.locator(".user-chip .user-name")).to_have_text("Liveshop Admin")
     expect(page.locator(".user-chip .user-roles")).to_have_text("admin")
     expect(page.get_by_role("navigation", name="Main").get_by_role("link")).to_have_text(
-        ["Discover", "Cart", "My orders", "Studio", "Seller center", "Admin"]
+        ["Discover", "Cart", "My orders", "Account", "Studio", "Seller center", "Admin"]
     )
     _check(page)
     page.screenshot(path=screenshots / f"admin-{device}.png", full_page=device == "desktop")

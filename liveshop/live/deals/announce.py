@@ -12,6 +12,7 @@ def drop_fields(deal: FlashDeal) -> dict[str, object]:
     """How the deal shares its units, as the room and the API show it."""
     return {
         "policy": deal.policy,
+        "per_product_limit": deal.per_product_limit,
         "hold_seconds": deal.hold_seconds,
         "draw_at": deal.draw_at.isoformat() if deal.draw_at else None,
         "seed_sha256": deal.lottery_seed_sha256,

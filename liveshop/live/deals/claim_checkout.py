@@ -21,6 +21,7 @@ from liveshop.live.deals.models import ClaimStatus, DealClaim
 from liveshop.live.deals.service import get_deal, room_attribution
 from liveshop.orders.checkout import PlacedOrder, find_by_idempotency_key, place_order
 from liveshop.orders.lines import CheckoutLine
+from liveshop.orders.quote import Quote, quote_order
 
 
 def claim_key(claim_id: int) -> str:
@@ -91,3 +92,33 @@ async def checkout_claim(
     )
     await session.commit()
     return placed
+
+
+async def quote_claim(session: AsyncSession, claim_id: int, *, buyer_id: int) -> Quote:
+    """What checking out the held claim would charge now (the checkout's pricing run dry):
+    its units at the deal price, campaigns, shipping, tax. Nothing is taken."""
+    claim = await get_claim(session, claim_id, buyer_id)
+    if claim.status not in (ClaimStatus.HELD, ClaimStatus.ORDERED) or (
+        claim.status == ClaimStatus.HELD and claim.expires_at <= utcnow()
+    ):
+        raise Conflict(
+            "this claim's hold has run out: its units went back to the drop",
+            code="claim-expired",
+            claim_id=claim.id,
+        )
+    deal = await get_deal(session, claim.deal_id)
+    session_row = await live.get_session(session, deal.session_id)
+    return await quote_order(
+        session,
+        buyer_id=buyer_id,
+        market_code=session_row.market_code,
+        lines=[
+            CheckoutLine(
+                sku_id=deal.sku_id,
+                quantity=claim.quantity,
+                unit_price_minor=deal.price_minor,
+                deal_id=deal.id,
+            )
+        ],
+        attribution=await room_attribution(session, session_row, deal.sku_id),
+    )

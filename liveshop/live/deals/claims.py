@@ -41,6 +41,7 @@ from liveshop.core.db import table_of
 from liveshop.inventory import service as inventory
 from liveshop.inventory.errors import OutOfStock
 from liveshop.inventory.levels import dialect_insert
+from liveshop.live.deals import limits
 from liveshop.live.deals.models import (
     ClaimStatus,
     DealClaim,
@@ -200,7 +201,8 @@ async def _decide(
             ).all()
         )
     buyers = {t.buyer_id for t in taps} | {e.buyer_id for e in line}
-    if deal.per_buyer_limit is not None and buyers:
+    if limits.limited(deal) and buyers:
+        plan.elsewhere = await limits.product_units(session, deal, sorted(buyers))
         plan.taken = {
             b: int(u)
             for b, u in (
@@ -240,18 +242,18 @@ class _Plan:
 
     def __init__(self, deal: FlashDeal, available: int, now: datetime) -> None:
         self.deal, self.available, self.now = deal, available, now
-        self.taken: dict[int, int] = {}
+        self.taken: dict[int, int] = {}  # units of this deal per buyer
+        self.elsewhere: dict[int, int] = {}  # of the product's other deals (per-product limit)
         self.children: list[tuple[int, int, int | None]] = []  # buyer, quantity, entry id
         self.answers_for: list[Answer] = []  # the tap answers that became claims
         self.queued: list[tuple[Answer, int]] = []  # answers waiting for a new place's number
 
     def room_for(self, buyer_id: int, quantity: int) -> int | None:
         """How many more this buyer may take, if ``quantity`` is more than that."""
-        limit = self.deal.per_buyer_limit
-        if limit is None:
-            return None
-        left = max(0, limit - self.taken.get(buyer_id, 0))
-        return left if quantity > left else None
+        left = limits.room_left(
+            self.deal, self.taken.get(buyer_id, 0), self.elsewhere.get(buyer_id, 0)
+        )
+        return left if left is not None and quantity > left else None
 
     def _grant(self, buyer_id: int, quantity: int, entry_id: int | None) -> None:
         self.available -= quantity
@@ -286,15 +288,17 @@ class _Plan:
             more = f"you may take {left} more" if left else "you have reached it"
             return refused(
                 "deal-limit-reached",
-                f"this flash deal is limited to {deal.per_buyer_limit} per buyer: {more}",
+                f"{limits.limit_text(deal)}: {more}",
                 per_buyer_limit=deal.per_buyer_limit,
+                per_product_limit=deal.per_product_limit,
                 remaining=left,
             )
         queue = deal.policy == DealPolicy.QUEUE
         mine = waiting_of.get(tap.buyer_id)
         if queue and mine is not None and mine.status == EntryStatus.WAITING:
             return Answer(status="queued", seq=mine.seq, quantity=mine.quantity)
-        if not (queue and blocked) and tap.quantity <= self.available:
+        # Nobody jumps a line that is still waiting (a queue, a drawn lottery's entries).
+        if not (blocked and lines_up(deal)) and tap.quantity <= self.available:
             self._grant(tap.buyer_id, tap.quantity, None)
             answer = Answer(status="held", quantity=tap.quantity)
             self.answers_for.append(answer)
@@ -409,9 +413,9 @@ async def _count_against_limits(
 ) -> None:
     """Add each buyer's new units to their row, guarded by the limit (the batch already
     checked it under the deal's lock: a refused row here is a bug, and rolls all back)."""
-    limit = deal.per_buyer_limit
-    if limit is None:
+    if not limits.limited(deal):
         return
+    limit = deal.per_buyer_limit
     per_buyer: dict[int, int] = {}
     for b, q, _e in children:
         per_buyer[b] = per_buyer.get(b, 0) + q
@@ -420,7 +424,7 @@ async def _count_against_limits(
     stmt = ins.on_conflict_do_update(
         index_elements=["deal_id", "buyer_id"],
         set_={"units": table.c.units + ins.excluded.units},
-        where=table.c.units + ins.excluded.units <= limit,
+        where=(table.c.units + ins.excluded.units <= limit) if limit is not None else None,
     )
     result = await session.execute(
         stmt.values([{"deal_id": deal.id, "buyer_id": b, "units": u} for b, u in per_buyer.items()])
@@ -482,14 +486,14 @@ async def _enter(
     )
     new: dict[int, tuple[int, int]] = {}
     answers: list[Answer] = []
-    limit = deal.per_buyer_limit
+    limit = limits.room_left(deal, 0, 0)
     draw = {"draw_at": deal.draw_at.isoformat() if deal.draw_at else None}
     for tap in taps:
         if limit is not None and tap.quantity > limit:
             answers.append(
                 refused(
                     "deal-limit-reached",
-                    f"this flash deal is limited to {limit} per buyer",
+                    limits.limit_text(deal),
                     per_buyer_limit=limit,
                     remaining=limit,
                 )

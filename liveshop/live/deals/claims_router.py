@@ -18,14 +18,14 @@ from liveshop.core.clock import utcnow
 from liveshop.core.errors import PROBLEM_RESPONSES
 from liveshop.live.deals import claim_upkeep, lottery
 from liveshop.live.deals import service as deals
-from liveshop.live.deals.claim_checkout import checkout_claim
+from liveshop.live.deals.claim_checkout import checkout_claim, quote_claim
 from liveshop.live.deals.desk import ClaimDesk
 from liveshop.live.deals.models import DealPolicy
 from liveshop.markets.service import get_market
 from liveshop.orders import payment_flow
-from liveshop.orders.payments.provider import CardDetails
+from liveshop.orders.payment_method import payment_source
 from liveshop.orders.router import notifier_of, provider_of
-from liveshop.orders.schemas import OrderOut
+from liveshop.orders.schemas import OrderOut, QuoteOut, SavedCardId
 
 router = APIRouter(prefix="/api/v1/live", tags=["drops"], responses=PROBLEM_RESPONSES)
 
@@ -108,8 +108,12 @@ class PayClaimIn(BaseModel):
         min_length=12,
         max_length=23,
         pattern=r"^[0-9 -]+$",
-        description="Pay now with this (sandbox) card; without one the order waits for "
+        description="Pay now with this (sandbox) card; without a card the order waits for "
         "POST /orders/{id}/pay within the claim's hold",
+    )
+    saved_card_id: SavedCardId | None = None
+    use_default_card: bool = Field(
+        default=False, strict=True, description="Pay now with your default saved card"
     )
     expected_total_minor: int | None = Field(
         default=None,
@@ -130,6 +134,7 @@ async def pay_claim(
 ) -> JSONResponse:
     """Check out a held claim at the deal price (attributed to the show and its creator),
     and pay it when a card is given. Repeating it returns the same order."""
+    card = await payment_source(session, provider_of(request), principal.user_id, body)
     placed = await checkout_claim(
         session,
         claim_id,
@@ -137,18 +142,25 @@ async def pay_claim(
         expected_total_minor=body.expected_total_minor,
     )
     order = placed.order
-    if body.card_number is not None and order.paid_at is None:
+    if card is not None and order.paid_at is None:
         order = await payment_flow.pay_order(
             session,
             provider_of(request),
             order_id=order.id,
             buyer_id=principal.user_id,
-            card=CardDetails(body.card_number.replace(" ", "").replace("-", "")),
+            card=card,
             notifier=notifier_of(request),
         )
     market = await get_market(session, order.market_code)
     out = OrderOut.of(order, market, financials=False)
     return JSONResponse(out.model_dump(mode="json"), status_code=200 if placed.replayed else 201)
+
+
+@router.post("/claims/{claim_id}/quote")
+async def quote_a_claim(claim_id: int, principal: BuyerPrincipal, session: SessionDep) -> QuoteOut:
+    """What paying the held claim would charge now (nothing is taken): show it, then send its
+    ``total_minor`` as ``expected_total_minor`` to ``…/pay``."""
+    return QuoteOut.of(await quote_claim(session, claim_id, buyer_id=principal.user_id))
 
 
 @router.post("/claims/{claim_id}/release")

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,6 +54,49 @@ def check_limit(per_buyer_limit: int | None, units: int) -> None:
         )
 
 
+def check_product_limit(per_product_limit: int | None) -> None:
+    if per_product_limit is not None and not 1 <= per_product_limit <= 10_000:
+        raise Unprocessable(
+            "the per-product limit must be 1 to 10000", code="bad-per-product-limit"
+        )
+
+
+def limited(deal: FlashDeal) -> bool:
+    return deal.per_buyer_limit is not None or deal.per_product_limit is not None
+
+
+async def product_units(
+    session: AsyncSession, deal: FlashDeal, buyer_ids: list[int]
+) -> dict[int, int]:
+    """Units each buyer holds or bought on the show's *other* deals of this deal's product
+    (what a per-product limit counts besides this deal)."""
+    if deal.per_product_limit is None or not buyer_ids:
+        return {}
+    rows = await session.execute(
+        select(FlashDealBuyer.buyer_id, func.sum(FlashDealBuyer.units))
+        .join(FlashDeal, FlashDeal.id == FlashDealBuyer.deal_id)
+        .where(
+            FlashDeal.session_id == deal.session_id,
+            FlashDeal.product_id == deal.product_id,
+            FlashDeal.id != deal.id,
+            FlashDealBuyer.buyer_id.in_(sorted(set(buyer_ids))),
+        )
+        .group_by(FlashDealBuyer.buyer_id)
+    )
+    return {int(b): int(u or 0) for b, u in rows.all()}
+
+
+def room_left(deal: FlashDeal, here: int, elsewhere: int) -> int | None:
+    """What a buyer with ``here`` units of this deal and ``elsewhere`` of its product's other
+    deals may still take (None: no limit applies)."""
+    lefts = []
+    if deal.per_buyer_limit is not None:
+        lefts.append(deal.per_buyer_limit - here)
+    if deal.per_product_limit is not None:
+        lefts.append(deal.per_product_limit - here - elsewhere)
+    return max(0, min(lefts)) if lefts else None
+
+
 async def units_taken(session: AsyncSession, deal_id: int, buyer_id: int) -> int:
     taken = await session.scalar(
         select(FlashDealBuyer.units).where(
@@ -65,22 +108,32 @@ async def units_taken(session: AsyncSession, deal_id: int, buyer_id: int) -> int
 
 async def remaining_for(session: AsyncSession, deal: FlashDeal, buyer_id: int | None) -> int | None:
     """Units this buyer may still take from the deal (None: no limit, or nobody signed in)."""
-    if deal.per_buyer_limit is None or buyer_id is None:
+    if not limited(deal) or buyer_id is None:
         return None
-    return max(0, deal.per_buyer_limit - await units_taken(session, deal.id, buyer_id))
+    elsewhere = (await product_units(session, deal, [buyer_id])).get(buyer_id, 0)
+    return room_left(deal, await units_taken(session, deal.id, buyer_id), elsewhere)
 
 
 def limit_reached(deal: FlashDeal, remaining: int) -> Conflict:
     """409 ``deal-limit-reached``: the limit, and how many this buyer may still take."""
-    limit = deal.per_buyer_limit
     more = f"you may buy {remaining} more" if remaining else "you have reached it"
     return Conflict(
-        f"this flash deal is limited to {limit} per buyer: {more}",
+        f"{limit_text(deal)}: {more}",
         code=LIMIT_REACHED,
         deal_id=deal.id,
-        per_buyer_limit=limit,
+        per_buyer_limit=deal.per_buyer_limit,
+        per_product_limit=deal.per_product_limit,
         remaining=remaining,
     )
+
+
+def limit_text(deal: FlashDeal) -> str:
+    parts = []
+    if deal.per_buyer_limit is not None:
+        parts.append(f"{deal.per_buyer_limit} per buyer")
+    if deal.per_product_limit is not None:
+        parts.append(f"{deal.per_product_limit} of this product per buyer in this show")
+    return "this flash deal is limited to " + " and ".join(parts)
 
 
 async def check_allowance(
@@ -90,8 +143,9 @@ async def check_allowance(
     remaining = await remaining_for(session, deal, buyer_id)
     if remaining is not None and quantity > remaining:
         raise limit_reached(deal, remaining)
-    if deal.per_buyer_limit is not None and quantity > deal.per_buyer_limit:
-        raise limit_reached(deal, deal.per_buyer_limit)
+    most = room_left(deal, 0, 0)
+    if most is not None and quantity > most:
+        raise limit_reached(deal, most)
 
 
 async def claim_allowance(
@@ -99,9 +153,20 @@ async def claim_allowance(
 ) -> None:
     """Count ``quantity`` units against the buyer's limit, or raise 409 ``deal-limit-reached``
     (after rolling back: nothing of the buy is kept). Flushes; the buy commits."""
-    limit = deal.per_buyer_limit
-    if limit is None:
+    if not limited(deal):
         return
+    limit = deal.per_buyer_limit
+    if deal.per_product_limit is not None:
+        # Across deals no single row can guard it: the deal's row lock queues this deal's buys
+        # (the show runs one deal at a time; other deals' units only ever go down meanwhile).
+        await session.execute(select(FlashDeal.id).where(FlashDeal.id == deal.id).with_for_update())
+        elsewhere = (await product_units(session, deal, [buyer_id])).get(buyer_id, 0)
+        here = await units_taken(session, deal.id, buyer_id)
+        left = room_left(deal, here, elsewhere)
+        if left is not None and quantity > left:
+            refusal = limit_reached(deal, left)
+            await session.rollback()
+            raise refusal
     insert: Any = (
         postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     )
@@ -110,19 +175,22 @@ async def claim_allowance(
         .values(deal_id=deal.id, buyer_id=buyer_id, units=0)
         .on_conflict_do_nothing(index_elements=["deal_id", "buyer_id"])
     )
+    guard = [] if limit is None else [FlashDealBuyer.units + quantity <= limit]
     claimed = await session.execute(
         update(FlashDealBuyer)
         .where(
             FlashDealBuyer.deal_id == deal.id,
             FlashDealBuyer.buyer_id == buyer_id,
-            FlashDealBuyer.units + quantity <= limit,
+            *guard,
         )
         .values(units=FlashDealBuyer.units + quantity)
         .execution_options(synchronize_session=False)
     )
     if getattr(claimed, "rowcount", 0) == 1:
         return
-    refusal = limit_reached(deal, max(0, limit - await units_taken(session, deal.id, buyer_id)))
+    refusal = limit_reached(
+        deal, max(0, (limit or 0) - await units_taken(session, deal.id, buyer_id))
+    )
     await session.rollback()  # built first: the rollback expires ``deal``
     raise refusal
 

@@ -55,6 +55,10 @@ class FlashDeal(Base):
             "per_buyer_limit IS NULL OR (per_buyer_limit >= 1 AND per_buyer_limit <= units)",
             name="per_buyer_limit_within_units",
         ),
+        CheckConstraint(
+            "per_product_limit IS NULL OR per_product_limit >= 1",
+            name="per_product_limit_positive",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -67,6 +71,9 @@ class FlashDeal(Base):
     units: Mapped[int] = mapped_column(Integer)
     # Units one buyer may take from this deal (None: no limit). Fixed when the deal starts.
     per_buyer_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Units of this product one buyer may take across all of this show's deals on it (this one
+    # included; each deal's SKU may differ: colours, sizes). Fixed when the deal starts.
+    per_product_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
     sold: Mapped[int] = mapped_column(Integer, default=0)
     policy: Mapped[str] = mapped_column(
         String(16), default=DealPolicy.HOLD_THEN_PAY, server_default=DealPolicy.HOLD_THEN_PAY

@@ -23,9 +23,9 @@ from liveshop.live.deals.desk import desk_for
 from liveshop.live.deals.models import DealEndReason, DealPolicy, DealStatus, FlashDeal
 from liveshop.markets.service import display_price, get_market
 from liveshop.orders import payment_flow
-from liveshop.orders.payments.provider import CardDetails
+from liveshop.orders.payment_method import payment_source
 from liveshop.orders.router import notifier_of, provider_of
-from liveshop.orders.schemas import OrderOut, QuoteOut
+from liveshop.orders.schemas import OrderOut, QuoteOut, SavedCardId
 from liveshop.realtime.publish import RoomPublisher, room_publisher
 
 router = APIRouter(prefix="/api/v1/live", tags=["live"], responses=PROBLEM_RESPONSES)
@@ -44,6 +44,14 @@ class DealIn(BaseModel):
         le=deals.MAX_UNITS,
         description="Units one buyer may buy from this deal (1 to units; none: no limit). "
         "Fixed once the deal starts",
+    )
+    per_product_limit: int | None = Field(
+        default=None,
+        strict=True,
+        ge=1,
+        le=deals.MAX_UNITS,
+        description="Units of this product one buyer may take across all of this show's "
+        "deals on it, this one included (none: no such limit). Fixed once the deal starts",
     )
     policy: DealPolicy = Field(
         default=DealPolicy.HOLD_THEN_PAY,
@@ -79,6 +87,7 @@ class DealOut(BaseModel):
     display_price: str
     units: int
     per_buyer_limit: int | None
+    per_product_limit: int | None = None
     remaining_for_you: int | None = Field(
         default=None,
         description="Units the signed-in caller may still buy from a limited deal",
@@ -128,6 +137,10 @@ class RoomBuyIn(BaseModel):
         pattern=r"^[0-9 -]+$",
         description="Pay at once (one tap); without it the order waits for /orders/{id}/pay",
     )
+    saved_card_id: SavedCardId | None = None
+    use_default_card: bool = Field(
+        default=False, strict=True, description="Pay at once with your default saved card"
+    )
 
 
 async def _deal_out(
@@ -146,6 +159,7 @@ async def _deal_out(
         display_price=display_price(market, deal.price_minor),
         units=deal.units,
         per_buyer_limit=deal.per_buyer_limit,
+        per_product_limit=deal.per_product_limit,
         remaining_for_you=remaining,
         available=available,
         sold=deal.sold,
@@ -167,6 +181,9 @@ async def publish_deal_stock(
     """The deal's units left, and the SKU's ordinary stock (both coalesced in the room);
     every node's claim desk hears the deal's figure too."""
     available = await deals.deal_available(session, deal)
+    paying = None
+    if deal.policy == DealPolicy.FIRST_PAID_WINS and deal.reservation_id is not None:
+        paying = await inventory.held_children(session, deal.reservation_id)
     await publisher.stock(
         deal.session_id,
         sku_id=deal.sku_id,
@@ -174,6 +191,7 @@ async def publish_deal_stock(
         product_id=deal.product_id,
         deal_id=deal.id,
         version=deal.stock_version,
+        paying=paying,
     )
     desk = desk_for(publisher)
     if desk is not None:
@@ -214,6 +232,7 @@ async def start_deal(
         duration=timedelta(seconds=body.duration_seconds),
         actor_id=principal.user_id,
         per_buyer_limit=body.per_buyer_limit,
+        per_product_limit=body.per_product_limit,
         policy=body.policy,
         hold=timedelta(seconds=body.hold_seconds),
         entry_window=timedelta(seconds=body.entry_seconds) if body.entry_seconds else None,
@@ -306,6 +325,7 @@ async def buy_in_room(
     """One tap: hold (at the deal price when ``deal_id`` is given), and pay when a card is
     given. Attributed to this session and its creator."""
     live = await service.get_session(session, session_id)
+    card = await payment_source(session, provider_of(request), principal.user_id, body)
     placed = await deals.buy_in_room(
         session,
         live,
@@ -320,13 +340,13 @@ async def buy_in_room(
     publisher = room_publisher(request.app)
     if body.deal_id is not None and not placed.replayed:
         await publish_deal_stock(session, publisher, await deals.get_deal(session, body.deal_id))
-    if body.card_number is not None and order.paid_at is None:
+    if card is not None and order.paid_at is None:
         order = await payment_flow.pay_order(
             session,
             provider_of(request),
             order_id=order.id,
             buyer_id=principal.user_id,
-            card=CardDetails(body.card_number.replace(" ", "").replace("-", "")),
+            card=card,
             notifier=notifier_of(request),
         )
     market = await get_market(session, order.market_code)

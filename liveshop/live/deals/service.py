@@ -68,6 +68,7 @@ def deal_event(view: DealView) -> dict[str, object]:
         "currency": d.currency,
         "units": d.units,
         "per_buyer_limit": d.per_buyer_limit,
+        "per_product_limit": d.per_product_limit,
         "available": view.available,
         "ends_at": d.ends_at.isoformat(),
         **announce.drop_fields(d),
@@ -109,6 +110,7 @@ async def start_deal(
     duration: timedelta,
     actor_id: int,
     per_buyer_limit: int | None = None,
+    per_product_limit: int | None = None,
     policy: DealPolicy = DealPolicy.HOLD_THEN_PAY,
     hold: timedelta = DEFAULT_CLAIM_HOLD,
     entry_window: timedelta | None = None,
@@ -124,6 +126,7 @@ async def start_deal(
     if not 1 <= units <= MAX_UNITS:
         raise Unprocessable(f"units must be 1 to {MAX_UNITS}", code="bad-quantity")
     limits.check_limit(per_buyer_limit, units)
+    limits.check_product_limit(per_product_limit)
     if not MIN_DURATION <= duration <= MAX_DURATION:
         raise Unprocessable("a deal lasts 10 seconds to 2 hours", code="bad-duration")
     if not MIN_CLAIM_HOLD <= hold <= MAX_CLAIM_HOLD:
@@ -148,6 +151,7 @@ async def start_deal(
         currency=offer.currency,
         units=units,
         per_buyer_limit=per_buyer_limit,
+        per_product_limit=per_product_limit,
         created_by=actor_id,
         starts_at=now,
         ends_at=now + duration,

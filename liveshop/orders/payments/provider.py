@@ -36,6 +36,59 @@ class CardDetails:
 
 
 @dataclass(frozen=True, slots=True)
+class CardToken:
+    """A card the provider keeps, named by its token (Stripe's PaymentMethod ``pm_…``): pay
+    with it instead of a number. ``customer`` is who it was saved for; the provider refuses
+    the token for anyone else."""
+
+    token: str
+    last4: str
+    customer: str
+
+
+PaymentSource = CardDetails | CardToken
+
+
+@dataclass(frozen=True, slots=True)
+class SavedMethod:
+    """What the provider answers when it saves a card: the token and what may be shown
+    (the platform keeps only these, never the number)."""
+
+    token: str
+    brand: str  # visa | mastercard | amex | discover | unknown
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+BRAND_NAMES = {
+    "visa": "Visa",
+    "mastercard": "Mastercard",
+    "amex": "American Express",
+    "discover": "Discover",
+}
+
+
+def card_brand(number: str) -> str:
+    """The card network by its number's prefix (IIN ranges)."""
+    if number.startswith("4"):
+        return "visa"
+    if number[:2] in {"34", "37"}:
+        return "amex"
+    if number[:2] in {"51", "52", "53", "54", "55"} or (
+        len(number) >= 4 and 2221 <= int(number[:4]) <= 2720
+    ):
+        return "mastercard"
+    if number.startswith(("6011", "65")):
+        return "discover"
+    return "unknown"
+
+
+def brand_name(brand: str) -> str:
+    return BRAND_NAMES.get(brand, "Card")
+
+
+@dataclass(frozen=True, slots=True)
 class ProviderResult:
     outcome: ChargeOutcome
     provider_ref: str | None
@@ -79,12 +132,23 @@ class PaymentProvider(Protocol):
         *,
         amount_minor: int,
         currency: str,
-        card: CardDetails,
+        card: PaymentSource,
         reference: str,
         idempotency_key: str | None = None,
     ) -> ProviderResult:
-        """Asked twice with one ``idempotency_key``, the provider answers the first charge
+        """Charge a card given by number, or one the provider keeps (``CardToken``).
+
+        Asked twice with one ``idempotency_key``, the provider answers the first charge
         again and charges nothing more (Stripe's ``Idempotency-Key``)."""
+        ...
+
+    async def save_card(self, card: CardDetails, *, customer: str) -> SavedMethod:
+        """Keep the card for ``customer`` and answer its token (Stripe: create a
+        PaymentMethod and attach it to the Customer). A card that is not valid: 422."""
+        ...
+
+    async def forget_card(self, token: str) -> None:
+        """The token can no longer be charged (Stripe: detach). Unknown tokens: no-op."""
         ...
 
     async def find_charge(self, idempotency_key: str) -> ChargeRecord | None:

@@ -18,6 +18,14 @@ crash of liveshop), answers a repeated key with the first charge, and can be ask
 charge afterwards (``find_charge``). The charge is recorded BEFORE the sandbox answers.
 ``pause_file`` (tests only): while that file exists, ``authorize`` has recorded the charge but
 does not answer — a test can kill the server at exactly that moment.
+
+Saved cards (Stripe's PaymentMethods): ``save_card`` keeps a test card for a customer in the
+sandbox's own table (``sandbox_payment_methods``, module ``sandbox_methods``) and answers a
+``pm_…`` token; ``authorize`` with a ``CardToken`` charges it exactly as its number would be
+charged (the decline numbers still decline, the pending ones still settle by webhook), and
+declines it (``expired_card``) once its expiry month has passed. Only the test numbers above
+can be saved: a sandbox keeps no real card number. A token is charged only for the customer
+it was saved for.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ import json
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -36,13 +44,18 @@ from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.errors import Unprocessable
 from liveshop.orders.payments import sandbox_charges as book
+from liveshop.orders.payments import sandbox_methods as methods
 from liveshop.orders.payments.provider import (
     SIGNATURE_HEADER,
     CardDetails,
+    CardToken,
     ChargeOutcome,
     ChargeRecord,
+    PaymentSource,
     ProviderResult,
+    SavedMethod,
     WebhookEvent,
+    card_brand,
     parse_event,
     sign_payload,
     verify_signature,
@@ -55,6 +68,9 @@ CARD_DECLINED = "4000000000000002"
 CARD_INSUFFICIENT = "4000000000009995"
 CARD_PENDING_SUCCEEDS = "4000000000000077"
 CARD_PENDING_FAILS = "4000000000000341"
+TEST_CARDS = frozenset(
+    {CARD_SUCCEEDS, CARD_DECLINED, CARD_INSUFFICIENT, CARD_PENDING_SUCCEEDS, CARD_PENDING_FAILS}
+)
 
 PAUSE_POLL = timedelta(milliseconds=20)
 
@@ -67,6 +83,7 @@ MESSAGES = {
     "live_card_in_test_mode": (
         "This is the test-mode sandbox: use a test card such as 4242 4242 4242 4242."
     ),
+    "expired_card": "The card has expired.",
 }
 
 
@@ -94,6 +111,19 @@ def luhn_ok(number: str) -> bool:
     return checksum % 10 == 0
 
 
+def card_number(card: CardDetails) -> str:
+    """The card's digits; 422 unless it could be a card number (length, Luhn)."""
+    number = card.number.replace(" ", "").replace("-", "")
+    if not number.isdigit() or not 12 <= len(number) <= 19 or not luhn_ok(number):
+        raise Unprocessable("that is not a valid card number", code="invalid-card")
+    return number
+
+
+def expired(exp_month: int, exp_year: int, now: datetime) -> bool:
+    """A card is good until the end of its expiry month."""
+    return (exp_year, exp_month) < (now.year, now.month)
+
+
 @dataclass
 class _Scheduled:
     body: bytes
@@ -116,6 +146,7 @@ class SandboxProvider:
         self.delay_s = delay_s
         self.deliver: DeliverFn | None = None
         self.charges = book.ChargeBook(db)
+        self.methods = methods.MethodBook(db)
         self.pause_file = pause_file
         self._scheduled: dict[str, _Scheduled] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -126,18 +157,24 @@ class SandboxProvider:
         *,
         amount_minor: int,
         currency: str,
-        card: CardDetails,
+        card: PaymentSource,
         reference: str,
         idempotency_key: str | None = None,
     ) -> ProviderResult:
-        number = card.number.replace(" ", "").replace("-", "")
-        if not number.isdigit() or not 12 <= len(number) <= 19 or not luhn_ok(number):
-            raise Unprocessable("that is not a valid card number", code="invalid-card")
+        number = card_number(card) if isinstance(card, CardDetails) else ""
         key = idempotency_key or "sbx_key_" + secrets.token_hex(8)
         earlier = await self.charges.find(key)
         if earlier is not None:
             return _answer(earlier)  # the same key again: the first charge, nothing more
-        charge = await self.charges.add(self._decide(number, key, amount_minor, currency))
+        failure = None
+        if isinstance(card, CardToken):  # a saved card charges as its number would
+            saved = await self._saved(card)
+            number = saved.number
+            if expired(saved.exp_month, saved.exp_year, utcnow()):
+                failure = "expired_card"
+        charge = await self.charges.add(
+            self._decide(number, key, amount_minor, currency, failure=failure)
+        )
         await self._paused()
         if charge.status == book.PENDING:
             ok = charge.settles_to == book.CAPTURED
@@ -149,9 +186,22 @@ class SandboxProvider:
             )
         return _answer(charge)
 
-    def _decide(self, number: str, key: str, amount_minor: int, currency: str) -> book.Charge:
+    async def _saved(self, card: CardToken) -> methods.Method:
+        saved = await self.methods.find(card.token)
+        if saved is None or saved.customer != card.customer:
+            raise Unprocessable(
+                "that saved card is not on file with the payment provider",
+                code="payment-method-unknown",
+            )
+        return saved
+
+    def _decide(
+        self, number: str, key: str, amount_minor: int, currency: str, *, failure: str | None
+    ) -> book.Charge:
         ref = "sbx_pay_" + secrets.token_hex(8)
         charge = book.Charge(key, ref, book.AUTHORIZED, amount_minor, currency)
+        if failure is not None:
+            return replace(charge, status=book.FAILED, failure_code=failure)
         if number == CARD_SUCCEEDS:
             return charge
         if number in (CARD_PENDING_SUCCEEDS, CARD_PENDING_FAILS):
@@ -161,9 +211,9 @@ class SandboxProvider:
                 settles_to=book.CAPTURED if number == CARD_PENDING_SUCCEEDS else book.FAILED,
                 settles_at=utcnow() + timedelta(seconds=max(self.delay_s, 0)),
             )
-        failure = {CARD_DECLINED: "card_declined", CARD_INSUFFICIENT: "insufficient_funds"}
+        declines = {CARD_DECLINED: "card_declined", CARD_INSUFFICIENT: "insufficient_funds"}
         return replace(
-            charge, status=book.FAILED, failure_code=failure.get(number, "live_card_in_test_mode")
+            charge, status=book.FAILED, failure_code=declines.get(number, "live_card_in_test_mode")
         )
 
     async def _paused(self) -> None:
@@ -174,6 +224,34 @@ class SandboxProvider:
             if not self.pause_file.exists():
                 return
             await asyncio.sleep(PAUSE_POLL.total_seconds())
+
+    # -- saved cards ------------------------------------------------------------------------
+    async def save_card(self, card: CardDetails, *, customer: str) -> SavedMethod:
+        number = card_number(card)
+        if card.exp_month is None or card.exp_year is None:
+            raise Unprocessable("give the card's expiry month and year", code="invalid-expiry")
+        if not 1 <= card.exp_month <= 12:
+            raise Unprocessable("the expiry month is 1 to 12", code="invalid-expiry")
+        if expired(card.exp_month, card.exp_year, utcnow()):
+            raise Unprocessable("the card has expired", code="card-expired")
+        if number not in TEST_CARDS:
+            raise Unprocessable(MESSAGES["live_card_in_test_mode"], code="live-card-in-test-mode")
+        saved = SavedMethod(
+            token="pm_" + secrets.token_hex(12),
+            brand=card_brand(number),
+            last4=number[-4:],
+            exp_month=card.exp_month,
+            exp_year=card.exp_year,
+        )
+        await self.methods.add(
+            methods.Method(
+                saved.token, customer, number, saved.brand, saved.exp_month, saved.exp_year
+            )
+        )
+        return saved
+
+    async def forget_card(self, token: str) -> None:
+        await self.methods.remove(token)
 
     async def find_charge(self, idempotency_key: str) -> ChargeRecord | None:
         found = await self.charges.find(idempotency_key)

@@ -231,3 +231,51 @@ async def test_a_revoked_token_stops_tapping_within_a_second(
             assert got.status_code in (201, 409), got.text
             assert asyncio.get_running_loop().time() - revoked_at < 1.5, "still accepted"
         assert_problem(got, 401, "invalid-token")
+
+
+async def test_a_per_product_limit_counts_the_shows_other_deals_on_the_product(
+    db: Database, serve: Serve, make_actor: MakeActor
+) -> None:
+    base = await serve(live_app(db))
+    async with _http(base) as http:
+        drop = await open_drop(http, make_actor, units=5, per_product_limit=3)
+        assert drop.deal["per_product_limit"] == 3
+        buyer = await make_actor(Role.BUYER)
+        assert (await tap(http, drop.deal_id, buyer, 2)).status_code == 201
+        assert_problem(await tap(http, drop.deal_id, buyer, 2), 409, "deal-limit-reached")
+        ended = await http.post(
+            f"/api/v1/live/sessions/{drop.live['id']}/deals/{drop.deal_id}/end",
+            headers=drop.creator.headers,
+        )
+        assert ended.status_code == 200, ended.text
+        # The next deal on the same product, first paid wins: bought directly, same limit.
+        second = await http.post(
+            f"/api/v1/live/sessions/{drop.live['id']}/deals",
+            json={
+                "sku_id": drop.sku_id,
+                "price_minor": 899,
+                "units": 5,
+                "duration_seconds": 600,
+                "per_product_limit": 3,
+                "policy": "first_paid_wins",
+            },
+            headers=drop.creator.headers,
+        )
+        assert second.status_code == 201, second.text
+        deal_id = second.json()["deal_id"]
+        mine_now = await http.get(
+            f"/api/v1/live/sessions/{drop.live['id']}/deal", headers=buyer.headers
+        )
+        assert mine_now.json()["remaining_for_you"] == 1
+
+        def buy(quantity: int, key: str) -> Any:
+            return http.post(
+                f"/api/v1/live/sessions/{drop.live['id']}/buy",
+                json={"sku_id": drop.sku_id, "deal_id": deal_id, "quantity": quantity},
+                headers={**buyer.headers, "Idempotency-Key": key},
+            )
+
+        refused = assert_problem(await buy(2, "two"), 409, "deal-limit-reached")
+        assert refused["remaining"] == 1 and refused["per_product_limit"] == 3
+        assert (await buy(1, "one")).status_code == 201
+        assert_problem(await buy(1, "more"), 409, "deal-limit-reached")

@@ -146,6 +146,13 @@ async def test_a_lottery_draws_with_the_committed_seed_and_anyone_can_rerun_it(
             else:
                 assert standing["entry"]["status"] == "waiting" and not standing["claims"]
         assert (await stock_identity(db, drop.sku_id))[:3] == (47, 3, 0)
+        page = await http.get(f"/drops/{drop.deal_id}/lottery")
+        assert page.status_code == 200
+        assert seed in page.text and committed in page.text
+        for rank, entry in enumerate(rerun, start=1):
+            assert f'data-entry="{entry}" data-rank="{rank}"' in page.text
+        fairness = await http.get("/drops/fairness")
+        assert fairness.status_code == 200 and 'id="lottery"' in fairness.text
         late = await tap(http, drop.deal_id, buyers[0])
         assert late.status_code in (201, 409)  # after the draw: the line goes first
 

@@ -1,6 +1,7 @@
 // The viewer's live room: socket state → regions of the page (see templates/live/room.html).
 import { Chat } from "./live/chat.js";
 import { BuySheet } from "./live/buy.js";
+import { Drop, claimBased } from "./live/drop.js";
 import { compactCount, countdownText, el, moneyFormatter } from "./live/format.js";
 import { RoomSocket } from "./live/socket.js";
 import { RoomVideo } from "./live/video.js";
@@ -54,8 +55,10 @@ function shownDeal() {
 function productCard(product, shown, pinned) {
   const deal = shown ? shown.deal : null;
   const expired = deal && !shown.ended && deal.endsAt <= Date.now();
+  // A queue's line stays open when nothing is left: units not paid for go to the next in it.
+  const lineOpen = deal && deal.policy === "queue" && !shown.ended && !expired;
   const soldOut = deal
-    ? deal.available === 0 || shown.ended === "sold_out"
+    ? (deal.available === 0 && !lineOpen) || shown.ended === "sold_out"
     : skusLeft(product) === 0;
   const closed = deal && !soldOut && (shown.ended || expired);
   const classes = ["live-product", deal ? "has-deal" : "", soldOut ? "is-sold-out" : ""];
@@ -105,6 +108,8 @@ function productCard(product, shown, pinned) {
     });
   } else if (!user) {
     action = el("a", { class: "btn btn-primary buy-btn", href: data.login_url, text: "Log in to buy" });
+  } else if (claimBased(deal)) {
+    action = drop.action(deal, product);
   } else {
     action = el("button", {
       class: "btn btn-primary buy-btn",
@@ -136,6 +141,10 @@ function productCard(product, shown, pinned) {
       deal && deal.per_buyer_limit
         ? el("p", { class: "deal-limit", text: `Limit ${deal.per_buyer_limit} per buyer` })
         : null,
+      deal && deal.per_product_limit
+        ? el("p", { class: "deal-limit", text: `Limit ${deal.per_product_limit} of this product per buyer in this show` })
+        : null,
+      ...(deal ? drop.lines(deal) : []),
     ),
     action,
   );
@@ -151,7 +160,8 @@ function stockBar(deal, soldOut) {
     el("div", { class: "stock-bar", "aria-hidden": "true" }, bar),
     el("span", {
       class: "stock-text",
-      text: soldOut ? "SOLD OUT" : `${left} of ${deal.units} left`,
+      // A queue with nothing left is still open: what is not paid for goes down the line.
+      text: soldOut ? "SOLD OUT" : left === 0 ? "All claimed — line open" : `${left} of ${deal.units} left`,
     }),
   );
 }
@@ -188,8 +198,8 @@ function renderProducts() {
       product.title,
       (product.skus || []).map((s) => [s.sku_id, s.price_minor, s.available]),
       pinned,
-      shown && [shown.deal.deal_id, shown.deal.available, shown.deal.price_minor, shown.ended, shown.deal.endsAt <= now],
-    ]),
+      shown && [shown.deal.deal_id, shown.deal.available, shown.deal.price_minor, shown.ended, shown.deal.endsAt <= now, shown.deal.paying],
+    ]).concat([drop.key()]),
   );
   if (key !== renderedKey) {
     renderedKey = key;
@@ -226,6 +236,7 @@ function tickCountdowns() {
     node.textContent = text ? `ends in ${text}` : "ending…";
     if (!text) expired = true;
   }
+  drop.tick();
   if (state.dealEnded && Date.now() >= state.dealEnded.until) {
     state.dealEnded = null;
     renderProducts();
@@ -316,13 +327,24 @@ export function showToast(...content) {
 
 function setDeal(deal) {
   if (!deal || state.endedDeals.has(deal.deal_id)) return;
+  const known = state.deal && state.deal.deal_id === deal.deal_id ? state.deal : null;
   state.deal = { ...deal, endsAt: Date.parse(deal.ends_at) };
+  // A snapshot or the API may be older than the stock events already applied.
+  if (known && (known.version || 0) > (deal.version || 0)) {
+    for (const k of ["available", "version", "paying", "waiting", "served_through"]) state.deal[k] = known[k];
+  }
   state.dealEnded = null;
+  drop.follow(state.deal);
 }
 
 function applyStock(ev) {
   if (ev.deal_id != null) {
-    if (state.deal && state.deal.deal_id === ev.deal_id) state.deal.available = ev.available;
+    const deal = state.deal;
+    // Figures of one deal come from several nodes: never go back to an older (higher) one.
+    if (!deal || deal.deal_id !== ev.deal_id || (ev.version ?? 0) < (deal.version ?? 0)) return;
+    deal.available = ev.available;
+    for (const k of ["version", "paying", "waiting", "served_through"]) if (ev[k] != null) deal[k] = ev[k];
+    drop.onStock(ev);
     return;
   }
   for (const product of [state.pinned, state.showcase.get(ev.product_id)]) {
@@ -368,6 +390,7 @@ function onEvent(ev) {
       break;
     case "deal_ended":
       state.endedDeals.add(ev.deal_id);
+      drop.ended(ev.deal_id, ev.reason);
       if (state.deal && state.deal.deal_id === ev.deal_id) {
         const shownFor = ev.reason === "sold_out" ? SOLD_OUT_SHOWN_MS : ENDED_SHOWN_MS;
         state.dealEnded = { deal: state.deal, reason: ev.reason, until: Date.now() + shownFor };
@@ -480,7 +503,13 @@ function onError(frame) {
 
 // --- start ---------------------------------------------------------------------------------
 
-const socket = new RoomSocket(data.ws_path, { onSnapshot, onEvent, onStatus, onError });
+const socket = new RoomSocket(data.ws_path, {
+  onSnapshot,
+  onEvent,
+  onStatus,
+  onError,
+  onDirect: (frame) => drop.onDirect(frame),
+});
 const chat = new Chat($("chat"), {
   userId: user ? user.id : null,
   form: $("chat-form"),
@@ -490,13 +519,23 @@ const chat = new Chat($("chat"), {
 const sheet = new BuySheet(root.querySelector("[data-region=sheet]"), {
   data,
   money,
-  onPaid: (order) => showToast(...paidToast(order)),
+  onPaid: (order, claim) => {
+    if (claim) drop.paid();
+    showToast(...paidToast(order));
+  },
   onSoldOut: (dealId) => {
     if (state.deal && state.deal.deal_id === dealId) state.deal.available = 0;
     renderProducts();
   },
 });
 const video = new RoomVideo($("video"), { api: data.video_api });
+const drop = new Drop({
+  data,
+  socket,
+  onChange: renderProducts,
+  onPay: (product, deal, claim) => sheet.openClaim(product, deal, claim),
+});
+drop.follow(state.deal);
 
 function paidToast(order) {
   const paid = order.status === "paid";

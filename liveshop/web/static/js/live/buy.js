@@ -14,9 +14,16 @@
 // per-buyer limit, what this buyer may still buy (GET …/deal's remaining_for_you, asked at each
 // opening; a 409 deal-limit-reached from the quote or the buy says it too). The server keeps the
 // limit either way; the sheet only stops the buyer asking for more than they can have.
+//
+// How the buyer pays: with their default saved card when they have one ("Pay £x with Visa ••••
+// 4242", one tap: use_default_card), with a link to change it on the account page; else with the
+// sandbox's test card, and a "save this card" box that saves it first (POST /api/v1/me/cards)
+// and pays with the saved card (saved_card_id), so the next buy is one tap. The sheet asks the
+// API for the buyer's cards each time it opens (a card added or removed in another tab shows).
 import { choiceLegend, csrfToken, el, variantLabel } from "./format.js";
 
 const TEST_CARD = "4242424242424242";
+const TEST_CARD_EXPIRY = { exp_month: 12, exp_year: new Date().getFullYear() + 3 };
 const MAX_QUANTITY = 99; // what the room's buy endpoint takes in one tap
 
 // The problem type's last segment ("deal-sold-out"): problem+json carries no "code" field.
@@ -55,12 +62,16 @@ export class BuySheet {
     this.remaining = null; // what this buyer may still buy of a limited deal, once known
     this.product = null;
     this.deal = null;
+    this.claim = null; // paying a drop's claim: its units are held, its quantity fixed
     this.key = null;
     this.busy = false;
     this.quote = null; // the server's price for the current choice, or null while asking
     this.quoteFor = null; // the request the quote answers (sku and deal)
     this.quoteError = "";
     this.quoteSeq = 0; // answers to older requests are dropped
+    this.card = (data.user && data.user.card) || null; // the default saved card: { id, label }
+    this.saveCard = this.q("save-card");
+    if (data.user && data.user.cards_url) this.q("card-link").href = data.user.cards_url;
     this.pay.addEventListener("click", () => this.submit());
     this.variants.addEventListener("change", () => this.requote());
     this.qty.addEventListener("change", () => {
@@ -79,19 +90,29 @@ export class BuySheet {
   skus() {
     if (!this.deal) return this.product.skus || [];
     const sku = (this.product.skus || []).find((s) => s.sku_id === this.deal.sku_id);
-    return [{ ...(sku || { attributes: {} }), sku_id: this.deal.sku_id, price_minor: this.deal.price_minor, available: this.deal.available }];
+    return [{ ...(sku || { attributes: {} }), sku_id: this.deal.sku_id, price_minor: this.deal.price_minor, available: this.claim ? this.claim.quantity : this.deal.available }];
   }
 
-  open(product, deal) {
+  // Pay for a claim the buyer's tap made (live/drop.js): the held units at the deal price.
+  openClaim(product, deal, claim) {
+    this.open(product, deal, claim);
+  }
+
+  claimUrl(what) {
+    return `/api/v1/live/claims/${this.claim.claim_id}/${what}`;
+  }
+
+  open(product, deal, claim = null) {
     this.product = product;
     this.deal = deal || null;
+    this.claim = claim;
     this.remaining = null;
-    this.qty.value = "1";
-    this.q("qty-row").hidden = !this.deal;
+    this.qty.value = String(claim ? claim.quantity : 1);
+    this.q("qty-row").hidden = !this.deal || !!claim;
     this.key = newKey(); // one order per opening of the sheet, however often Pay is tapped
     this.busy = false;
     this.error("");
-    this.q("kicker").textContent = deal ? "Flash deal" : "";
+    this.q("kicker").textContent = claim ? "Yours — held for you" : deal ? "Flash deal" : "";
     this.q("title").textContent = product.title;
     const img = this.dialog.querySelector(".sheet-img");
     img.src = product.image_url || "/static/img/placeholder.svg";
@@ -122,7 +143,9 @@ export class BuySheet {
     if (!this.data.user || !this.data.user.can_buy) {
       this.error("Buying needs a buyer account: log in as a buyer to buy here.");
     }
-    if (this.deal && this.deal.per_buyer_limit) {
+    this.saveCard.checked = false;
+    if (this.data.user && this.data.user.can_buy && this.data.user.cards_api) this.fetchCard();
+    if (this.deal && this.deal.per_buyer_limit && !claim) {
       // What is left of the limit first: a buyer at their limit is not quoted (nor refused).
       this.update();
       this.fetchAllowance(this.deal.deal_id).then(() => this.requote());
@@ -135,7 +158,7 @@ export class BuySheet {
   // The room changed under the open sheet (a flash deal started or ended, the pin moved):
   // show the product's offer as it is now, and ask for its price again.
   follow(product, deal) {
-    if (!this.dialog.open || this.busy) return;
+    if (!this.dialog.open || this.busy || this.claim) return; // a claim's price is the deal's
     const before = this.deal ? this.deal.deal_id : null;
     const now = deal ? deal.deal_id : null;
     if (before === now) {
@@ -161,6 +184,7 @@ export class BuySheet {
   // The most this buyer can ask for now: 1 without a deal; else what the deal has left, capped
   // by the per-buyer limit (what is left of it, once known). 0: nothing can be bought.
   maxQuantity() {
+    if (this.claim) return this.claim.quantity;
     if (!this.deal) return 1;
     let most = Math.min(MAX_QUANTITY, this.deal.available ?? MAX_QUANTITY);
     if (this.deal.per_buyer_limit) most = Math.min(most, this.remaining ?? this.deal.per_buyer_limit);
@@ -174,7 +198,7 @@ export class BuySheet {
   }
 
   limitReached() {
-    return !!(this.deal && this.deal.per_buyer_limit && this.remaining === 0);
+    return !this.claim && !!(this.deal && this.deal.per_buyer_limit && this.remaining === 0);
   }
 
   // What this buyer may still buy of the open limited deal (the API reads the database).
@@ -190,6 +214,24 @@ export class BuySheet {
       this.allow(deal.remaining_for_you);
     } catch {
       /* offline: the quote and the buy still refuse more than the limit */
+    }
+  }
+
+  // The buyer's default saved card now (one that has not expired), or none.
+  async fetchCard() {
+    try {
+      const resp = await fetch(this.data.user.cards_api, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+      if (!resp.ok) return;
+      const cards = await resp.json();
+      const found = cards.find((c) => c.is_default && !c.expired);
+      if (this.busy) return; // a payment already chose its card
+      this.card = found ? { id: found.id, label: found.label } : null;
+      this.update();
+    } catch {
+      /* offline: the card the page came with stands */
     }
   }
 
@@ -231,7 +273,7 @@ export class BuySheet {
     if (!sku) return;
     const body = this.request(sku);
     try {
-      const resp = await fetch(this.data.quote_api, {
+      const resp = await fetch(this.claim ? this.claimUrl("quote") : this.data.quote_api, {
         method: "POST",
         credentials: "same-origin",
         headers: jsonHeaders(),
@@ -264,7 +306,7 @@ export class BuySheet {
   update() {
     const sku = this.chosen();
     const allowed = !!(this.data.user && this.data.user.can_buy);
-    const soldOut = this.deal && this.deal.available === 0;
+    const soldOut = !this.claim && this.deal && this.deal.available === 0;
     const limited = this.limitReached();
     this.renderQuantity();
     const low = Math.min(...this.skus().map((s) => s.price_minor));
@@ -272,6 +314,7 @@ export class BuySheet {
     const quote = this.currentQuote();
     this.renderQuote(quote);
     this.pay.disabled = !sku || !allowed || this.busy || soldOut || limited || !quote;
+    this.renderCard(allowed);
     if (this.busy) return; // "Paying…" stays until the answer
     this.pay.textContent = soldOut
       ? "Sold out"
@@ -280,10 +323,43 @@ export class BuySheet {
         : !sku
         ? "Choose an option to pay"
         : quote
-          ? `Pay ${quote.display.total} with test card 4242…`
+          ? `Pay ${quote.display.total} with ${this.card ? this.card.label : "test card 4242…"}`
           : this.quoteError
             ? "Price unavailable"
             : "Checking the price…";
+  }
+
+  // Which card pays: the default saved card, or the test card (and the box to save it).
+  renderCard(allowed) {
+    const row = this.q("card-row");
+    row.hidden = !allowed;
+    const link = this.q("card-link");
+    this.q("card-text").textContent = this.card ? `Paying with ${this.card.label}` : "";
+    this.q("save-row").hidden = !!this.card;
+    link.textContent = this.card ? "Change card" : "Add a card";
+    this.saveCard.disabled = this.busy;
+    this.q("foot").textContent = this.card
+      ? "Test mode: your saved sandbox card is charged — no real money moves."
+      : "Test mode: the sandbox card 4242 4242 4242 4242 is charged — no real money moves.";
+  }
+
+  // Save the test card with the provider (POST /api/v1/me/cards): the saved card, or null and
+  // the reason shown.
+  async saveTestCard() {
+    try {
+      const resp = await fetch(this.data.user.cards_api, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: jsonHeaders(),
+        body: JSON.stringify({ card_number: TEST_CARD, ...TEST_CARD_EXPIRY }),
+      });
+      const answer = await resp.json().catch(() => ({}));
+      if (resp.ok) return answer;
+      this.error(answer.detail ? `The card was not saved: ${answer.detail}` : "The card was not saved. Please try again.");
+    } catch {
+      this.error("No connection — the card was not saved and nothing was charged. Try again.");
+    }
+    return null;
   }
 
   // The quantity stepper (deals only) and what the per-buyer limit leaves this buyer.
@@ -322,21 +398,22 @@ export class BuySheet {
     const buyerShipping = quote.shipping_minor - quote.shipping_subsidy_minor;
     shipping.textContent = buyerShipping > 0 ? `+ ${this.money(buyerShipping)} shipping` : "Free shipping";
     const row = (label, value, cls) => el("div", cls ? { class: cls } : {}, el("dt", { text: label }), el("dd", { text: value }));
-    list.replaceChildren(
+    const rows = [
       row("Items", d.items),
       quote.subsidy_minor ? row("Platform discount", `−${d.subsidy}`) : null,
       row("Shipping", d.shipping),
       quote.shipping_subsidy_minor ? row("Free shipping (paid by liveshop)", `−${d.shipping_subsidy}`) : null,
       row(quote.prices_include_tax ? `${quote.tax_name} (included)` : quote.tax_name, d.tax),
       el("div", { class: "grand" }, el("dt", { text: "Total" }), el("dd", { class: "price", text: d.total })),
-    );
+    ];
+    list.replaceChildren(...rows.filter(Boolean)); // a null would show as the text "null"
     list.hidden = false;
     list.setAttribute("aria-busy", "false");
   }
 
   // Stock moved while the sheet is open: a deal that sold out can no longer be paid for.
   refresh(deal) {
-    if (!this.dialog.open || !this.deal || !deal || deal.deal_id !== this.deal.deal_id) return;
+    if (!this.dialog.open || this.claim || !this.deal || !deal || deal.deal_id !== this.deal.deal_id) return;
     this.deal = deal;
     this.update();
   }
@@ -361,10 +438,24 @@ export class BuySheet {
     this.pay.setAttribute("aria-busy", "true");
     this.pay.disabled = true;
     this.pay.textContent = "Paying…";
-    const body = { ...this.request(sku), expected_total_minor: quote.total_minor, card_number: TEST_CARD };
+    const claim = this.claim; // a held claim is paid as it is: its units, the deal's price
+    const body = claim
+      ? { expected_total_minor: quote.total_minor }
+      : { ...this.request(sku), expected_total_minor: quote.total_minor };
     let requote = false;
     try {
-      const resp = await fetch(this.data.buy_api, {
+      if (this.card) {
+        body.use_default_card = true;
+      } else if (this.saveCard.checked) {
+        const saved = await this.saveTestCard();
+        if (!saved) return;
+        this.saveCard.checked = false;
+        if (saved.is_default) this.card = { id: saved.id, label: saved.label };
+        body.saved_card_id = saved.id;
+      } else {
+        body.card_number = TEST_CARD;
+      }
+      const resp = await fetch(claim ? this.claimUrl("pay") : this.data.buy_api, {
         method: "POST",
         credentials: "same-origin",
         headers: { ...jsonHeaders(), "Idempotency-Key": this.key },
@@ -373,7 +464,7 @@ export class BuySheet {
       const answer = await resp.json().catch(() => ({}));
       if (resp.ok) {
         this.dialog.close();
-        this.onPaid(answer);
+        this.onPaid(answer, claim);
         return;
       }
       if (resp.status === 401) {

@@ -1,0 +1,96 @@
+"""A drop in a real browser: the creator picks the queue policy and a per-buyer limit in the
+studio; on a 390 px phone a viewer sees the policy and the limit on the deal card, taps and
+sees "Yours — pay within …", pays; a second viewer, after the last unit is taken, taps and
+sees their place in line; the explanation page and a lottery's self-checking record."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import PHONE, Demo
+from tests.browser.support import accessibility_problems
+
+
+def _fits(page: Page) -> bool:
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    return bool(width <= PHONE["width"])
+
+
+def _go_live(creator: Page, title: str) -> int:
+    creator.goto("/studio")
+    creator.get_by_label("Title").fill(title)
+    creator.get_by_label("Pocket Bluetooth Speaker, waterproof").check()
+    creator.get_by_role("button", name="Schedule show").click()
+    expect(creator.locator(".flash-success")).to_contain_text("is scheduled")
+    session_id = int(re.findall(r"/studio/sessions/(\d+)", creator.url)[0])
+    creator.get_by_role("button", name="Go live").click()
+    expect(creator.locator(".flash-success")).to_contain_text("You are live")
+    return session_id
+
+
+def test_a_queue_drop_holds_for_the_first_and_lines_up_the_next(
+    open_page: Callable[..., Page], demo: Demo
+) -> None:
+    creator = open_page("creator5@liveshop.demo")
+    session_id = _go_live(creator, "One speaker, fair and square")
+    creator.get_by_label("Product and option").select_option(
+        value=str(demo.sku_ids["VB-POCKET-TEAL"])
+    )
+    creator.get_by_label("Deal price (GBP)").fill("19")
+    creator.get_by_label("Units").fill("1")
+    creator.get_by_label(re.compile(r"^Per buyer")).fill("1")
+    creator.get_by_role("radio", name=re.compile(r"^Queue")).check()
+    assert accessibility_problems(creator) == []
+    creator.get_by_role("button", name="Start flash deal").click()
+    expect(creator.locator(".flash-success")).to_contain_text("queue")
+    expect(creator.locator(".deal-now .deal-policy")).to_contain_text("Queue")
+
+    first = open_page("buyer6@liveshop.demo", viewport=PHONE)
+    first.goto(f"/live/{session_id}")
+    expect(first.locator("#room")).to_have_attribute("data-connection", "open")
+    card = first.locator(".live-product.has-deal")
+    expect(card.locator(".deal-limit")).to_have_text("Limit 1 per buyer")
+    expect(card.locator(".deal-policy")).to_contain_text("Queue")
+    expect(card.locator(".deal-policy")).to_contain_text("Join the line")
+    assert _fits(first)
+    card.get_by_role("button", name="Tap to claim").click()
+    expect(card.locator(".deal-standing")).to_have_text(
+        re.compile(r"^Yours — pay within [45]:\d\d$")
+    )
+    expect(card.locator(".stock-text")).to_have_text("All claimed — line open")
+
+    second = open_page("buyer10@liveshop.demo", viewport=PHONE)
+    second.goto(f"/live/{session_id}")
+    expect(second.locator("#room")).to_have_attribute("data-connection", "open")
+    other = second.locator(".live-product.has-deal")
+    expect(other.locator(".stock-text")).to_have_text("All claimed — line open")
+    other.get_by_role("button", name="Tap to claim").click()  # the line is still open
+    expect(other.locator(".deal-standing")).to_have_text("You're #1 in line")
+    assert accessibility_problems(second) == []
+    assert _fits(second)
+
+    card.get_by_role("button", name="Pay now").click()
+    sheet = first.get_by_role("dialog")
+    expect(sheet.locator("[data-sheet=kicker]")).to_have_text("Yours — held for you")
+    assert _fits(first)
+    sheet.get_by_role("button", name=re.compile(r"^Pay £\d+\.\d\d")).click()
+    expect(first.locator("[data-region=toast]")).to_contain_text("Paid!")
+    expect(card.locator(".deal-standing")).to_have_text("Yours — order placed")
+    # Paid: the drop is sold out and over, and the line is told so.
+    expect(other.locator(".stock-text")).to_have_text("SOLD OUT")
+    expect(other.locator(".deal-standing")).to_have_text("Sold out — every unit was paid for")
+
+    creator.get_by_role("button", name="End show").click()
+    expect(creator.locator(".flash-info")).to_contain_text("The show has ended")
+
+
+def test_the_fairness_page_explains_each_policy(open_page: Callable[..., Page]) -> None:
+    page = open_page(viewport=PHONE)
+    page.goto("/drops/fairness")
+    for name in ("Hold then pay", "First paid wins", "Queue", "Lottery"):
+        expect(page.get_by_role("heading", name=name)).to_be_visible()
+    assert accessibility_problems(page) == []
+    assert _fits(page)
