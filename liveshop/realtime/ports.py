@@ -152,6 +152,10 @@ class Tapper:
 
 
 class ClaimDesk(Protocol):
+    async def check(self, tapper: Tapper) -> bool:
+        """Whether the tapper's token is still good (from the node's cache)."""
+        ...
+
     async def tap_frame(
         self, tapper: Tapper, session_id: int, frame: dict[str, Any]
     ) -> dict[str, Any]:

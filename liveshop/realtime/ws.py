@@ -153,7 +153,9 @@ class ClientFrames:
             return True
         if kind == "claim":
             return await self._claim(frame)
-        if kind == "ping":
+        if kind == "ping":  # the floor a tap is measured against: the same token check
+            if self.viewer.tapper is not None and self.hub.claims is not None:
+                await self.hub.claims.check(self.viewer.tapper)
             self.conn.write(_direct({"type": "pong", "ref": _ref(frame)}))
             return True
         if kind == "resume":
