@@ -77,11 +77,15 @@ class Answer:
     code: str | None = None
     detail: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    _body: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def body(self) -> dict[str, Any]:
-        """The JSON answer (HTTP body or the WebSocket's ``claim_result``)."""
+        """The JSON answer (HTTP body or the WebSocket's ``claim_result``). Callers must not
+        change it (a refusal's is built once: the desk answers the same one many times)."""
         if self.status == "refused":
-            return {"error": {"code": self.code, "detail": self.detail, **self.extra}}
+            if self._body is None:
+                self._body = {"error": {"code": self.code, "detail": self.detail, **self.extra}}
+            return self._body
         out: dict[str, Any] = {"status": self.status, **self.extra}
         if self.claim_id is not None:
             out["claim_id"] = self.claim_id

@@ -90,10 +90,14 @@ def answer_response(answer: Answer, path: str) -> Response:
     error = body.get("error")
     if error is None:
         return _json(STATUS_OF.get(answer.status, 200), body)
-    code = str(error.pop("code"))
-    detail = str(error.pop("detail", ""))
+    extra = {k: v for k, v in error.items() if k not in ("code", "detail")}
+    code = str(error["code"])
     return problem_response(
-        PROBLEM_STATUS.get(code, 409), code=code, detail=detail, instance=path, **error
+        PROBLEM_STATUS.get(code, 409),
+        code=code,
+        detail=str(error.get("detail", "")),
+        instance=path,
+        **extra,
     )
 
 
