@@ -244,6 +244,9 @@ class _Plan:
         self.children: list[tuple[int, int, int | None]] = []  # buyer, quantity, entry id
         self.answers_for: list[Answer] = []  # the tap answers that became claims
         self.queued: list[tuple[Answer, int]] = []  # answers waiting for a new place's number
+        self.served_now: set[int] = set()  # places in line this batch served
+        self.skipped_now: set[int] = set()  # … and passed over
+        self.answers_of: dict[int, list[Answer]] = {}  # tap answers: a place served now
 
     def room_for(self, buyer_id: int, quantity: int) -> int | None:
         """How many more this buyer may take, if ``quantity`` is more than that."""
@@ -271,6 +274,8 @@ class _Plan:
                 break
             self._grant(entry.buyer_id, entry.quantity, entry.id)
             served.append(entry)
+        self.served_now = {e.id for e in served}
+        self.skipped_now = {e.id for e in skipped}
         return served, skipped
 
     def tap(
@@ -281,6 +286,14 @@ class _Plan:
         enqueue: dict[int, int],
     ) -> Answer:
         deal = self.deal
+        queue = deal.policy == DealPolicy.QUEUE
+        mine = waiting_of.get(tap.buyer_id)
+        waiting = queue and mine is not None and mine.status == EntryStatus.WAITING
+        if waiting and mine is not None and mine.id in self.served_now:
+            # This batch reached the buyer's place: the tap answers with the claim it got.
+            answer = Answer(status="held", quantity=mine.quantity)
+            self.answers_of.setdefault(mine.id, []).append(answer)
+            return answer
         left = self.room_for(tap.buyer_id, tap.quantity)
         if left is not None:
             more = f"you may take {left} more" if left else "you have reached it"
@@ -290,9 +303,7 @@ class _Plan:
                 per_buyer_limit=deal.per_buyer_limit,
                 remaining=left,
             )
-        queue = deal.policy == DealPolicy.QUEUE
-        mine = waiting_of.get(tap.buyer_id)
-        if queue and mine is not None and mine.status == EntryStatus.WAITING:
+        if waiting and mine is not None and mine.id not in self.skipped_now:
             return Answer(status="queued", seq=mine.seq, quantity=mine.quantity)
         if not (queue and blocked) and tap.quantity <= self.available:
             self._grant(tap.buyer_id, tap.quantity, None)
@@ -354,8 +365,8 @@ async def _write(
         taps = iter(plan.answers_for)
         for (b, q, entry_id), claim_id in zip(plan.children, claim_ids, strict=True):
             outcome.grants.append(Grant(b, q, claim_id, entry_id))
-            if entry_id is None:
-                answer = next(taps)
+            answers = [next(taps)] if entry_id is None else plan.answers_of.get(entry_id, [])
+            for answer in answers:
                 answer.claim_id, answer.expires_at = claim_id, expires_at
                 answer.extra["pay_within_s"] = deal.hold_seconds
                 answer.extra["deal_id"] = deal.id

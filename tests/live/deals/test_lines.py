@@ -1,0 +1,39 @@
+"""A queue drop's line: a tap that reaches its own place is answered with the claim it got."""
+
+from __future__ import annotations
+
+import httpx
+
+from liveshop.accounts.models import Role
+from liveshop.core.db import Database
+from tests.live.conftest import Serve, live_app
+from tests.live.deals.drops import mine, open_drop, pay_claim, tap
+from tests.support import MakeActor
+
+
+def _http(base: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=base.replace("ws://", "http://"), timeout=30)
+
+
+async def test_a_tap_that_reaches_its_own_place_is_answered_with_its_claim(
+    db: Database, serve: Serve, make_actor: MakeActor
+) -> None:
+    base = await serve(live_app(db))
+    async with _http(base) as http:
+        drop = await open_drop(http, make_actor, units=1, policy="queue")
+        first, second = await make_actor(Role.BUYER), await make_actor(Role.BUYER)
+        claim = (await tap(http, drop.deal_id, first)).json()
+        assert (await tap(http, drop.deal_id, second)).status_code == 202
+        order = (await pay_claim(http, claim["claim_id"], first, card=None)).json()
+        await http.post(
+            f"/api/v1/orders/{order['id']}/cancel", json={"reason": "no"}, headers=first.headers
+        )
+
+        # The unit is back; the second buyer taps again before anyone serves the line: the
+        # batch serves their place, and their tap says so (not "queued, position 0").
+        again = await tap(http, drop.deal_id, second)
+        standing = await mine(http, drop.deal_id, second)
+        assert standing["entry"]["status"] == "served"
+        assert again.status_code == 201, again.text
+        assert again.json()["status"] == "held"
+        assert again.json()["claim_id"] == standing["claims"][0]["claim_id"]
