@@ -41,6 +41,7 @@ from liveshop.core.db import table_of
 from liveshop.inventory import service as inventory
 from liveshop.inventory.errors import OutOfStock
 from liveshop.inventory.levels import dialect_insert
+from liveshop.inventory.models import Reservation, ReservationStatus
 from liveshop.live.deals.models import (
     ClaimStatus,
     DealClaim,
@@ -130,6 +131,35 @@ def lines_up(deal: FlashDeal) -> bool:
     return deal.policy == DealPolicy.QUEUE or (
         deal.policy == DealPolicy.LOTTERY and deal.drawn_at is not None
     )
+
+
+async def starved_lines(session: AsyncSession, *, now: datetime | None = None) -> list[int]:
+    """Running deals whose line waits while their hold has units again — given back outside a
+    claim batch (an order from a claim cancelled unpaid or run out, stock lost at payment):
+    the deal clock serves them (``DealClock.tick``)."""
+    now = now or utcnow()
+    waiting = (
+        select(DealEntry.id)
+        .where(
+            DealEntry.deal_id == FlashDeal.id,
+            DealEntry.status == EntryStatus.WAITING,
+            DealEntry.rank.is_not(None),
+        )
+        .exists()
+    )
+    rows = await session.scalars(
+        select(FlashDeal.id)
+        .join(Reservation, Reservation.id == FlashDeal.reservation_id)
+        .where(
+            FlashDeal.status == DealStatus.ACTIVE,
+            FlashDeal.ends_at > now,
+            FlashDeal.policy.in_([DealPolicy.QUEUE, DealPolicy.LOTTERY]),
+            Reservation.status == ReservationStatus.HELD,
+            Reservation.quantity > 0,
+            waiting,
+        )
+    )
+    return list(rows.all())
 
 
 async def _lock_deal(session: AsyncSession, deal_id: int) -> FlashDeal | None:

@@ -1,4 +1,5 @@
-"""A queue drop's line: a tap that reaches its own place is answered with the claim it got."""
+"""A queue drop's line: units that come back reach the next place in line — however they come
+back — and a tap that reaches its own place is answered with the claim it got."""
 
 from __future__ import annotations
 
@@ -13,6 +14,30 @@ from tests.support import MakeActor
 
 def _http(base: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=base.replace("ws://", "http://"), timeout=30)
+
+
+async def test_units_of_a_cancelled_order_go_to_the_next_in_line(
+    db: Database, serve: Serve, make_actor: MakeActor
+) -> None:
+    app = live_app(db)
+    base = await serve(app)
+    async with _http(base) as http:
+        drop = await open_drop(http, make_actor, units=1, policy="queue")
+        first, second = await make_actor(Role.BUYER), await make_actor(Role.BUYER)
+        claim = (await tap(http, drop.deal_id, first)).json()
+        queued = await tap(http, drop.deal_id, second)
+        assert queued.status_code == 202 and queued.json()["position"] == 1
+        order = (await pay_claim(http, claim["claim_id"], first, card=None)).json()
+        cancelled = await http.post(
+            f"/api/v1/orders/{order['id']}/cancel", json={"reason": "no"}, headers=first.headers
+        )
+        assert cancelled.status_code == 200, cancelled.text
+
+        # Nobody taps: the deal clock offers the unit to the next in line.
+        await app.state.deal_clock.tick()
+        standing = await mine(http, drop.deal_id, second)
+        assert standing["entry"]["status"] == "served"
+        assert [c["status"] for c in standing["claims"]] == ["held"]
 
 
 async def test_a_tap_that_reaches_its_own_place_is_answered_with_its_claim(
