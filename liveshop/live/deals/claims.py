@@ -23,7 +23,8 @@ Per policy (``DealPolicy``):
 - *queue*: while nothing is left, a tap takes a place in line (one per buyer); units given back
   go to the head of the line first, and a tap waits behind anyone already waiting;
 - *lottery*: until the draw a tap is an entry (one per buyer); after it, the entries are
-  served in the draw's order like a line (``live.deals.lottery``).
+  served in the draw's order like a line, and a tap gets only units no entry waits for
+  (``live.deals.lottery``).
 """
 
 from __future__ import annotations
@@ -335,7 +336,7 @@ class _Plan:
             )
         if waiting and mine is not None and mine.id not in self.skipped_now:
             return Answer(status="queued", seq=mine.seq, quantity=mine.quantity)
-        if not (queue and blocked) and tap.quantity <= self.available:
+        if not (blocked and lines_up(deal)) and tap.quantity <= self.available:
             self._grant(tap.buyer_id, tap.quantity, None)
             answer = Answer(status="held", quantity=tap.quantity)
             self.answers_for.append(answer)
