@@ -213,7 +213,8 @@ async def commit_reservation(session: AsyncSession, reservation_id: int) -> Rese
     """HELD -> COMMITTED: held -= n, sold += n. Idempotent when already committed.
 
     A reservation that already EXPIRED or was RELEASED (the buyer paid late) is committed if
-    its units can be taken again atomically — from its parent if that is still HELD, else from
+    its units can be taken again atomically — a split's from its parent while that is still
+    HELD (never from ordinary stock: a deal sells no more than it allocated), any other's from
     ``available`` — otherwise ReservationLost (409 ``reservation-expired``) and nothing changes.
     """
     return (await commit_reservations(session, [reservation_id]))[0]
@@ -286,7 +287,15 @@ async def _late_commit(session: AsyncSession, res: Reservation, now: datetime) -
         if not claimed:
             # Someone else resolved it between our two statements; it can only be committed now.
             return await get_reservation(session, res_id)
-        if parent_id is not None and await _take_from_parent(session, parent_id, quantity, now):
+        if parent_id is not None:
+            # A split's units belong to its parent's allocation (a flash deal's): taken again
+            # from it or not at all — from ordinary stock the deal would sell more than it held.
+            if not await _take_from_parent(session, parent_id, quantity, now):
+                raise ReservationLost(
+                    f"the hold on {quantity} unit(s) ran out and they went to another buyer",
+                    reservation_id=res_id,
+                    sku_id=sku_id,
+                )
             record(
                 session,
                 kind=MovementKind.SPLIT,

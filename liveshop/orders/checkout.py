@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
@@ -107,8 +107,10 @@ async def place_order(
     hold_for: timedelta | None = None,
     coupon_code: str | None = None,
     expected_total_minor: int | None = None,
+    before_commit: Callable[[Order], Awaitable[None]] | None = None,
 ) -> PlacedOrder:
     """Create a pending_payment order with its stock held, or replay the keyed one. Commits.
+    ``before_commit``: the caller's own writes about the new order, in its transaction.
 
     A seller's coupon (``coupon_code``, or the shop's auto-applied one) lowers the prices; a
     platform subsidy campaign of the market may pay part of what the buyer owes. Both are
@@ -167,6 +169,8 @@ async def place_order(
         )
         await session.flush()
         await _hold_stock(session, order.id, goods.lines, lines, hold)
+        if before_commit is not None:
+            await before_commit(order)
         await session.commit()
     except BaseException:
         await session.rollback()  # the order row and every hold made so far vanish together

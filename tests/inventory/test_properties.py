@@ -218,14 +218,16 @@ class StockMachine(RuleBasedStateMachine):
             assert r.status in ("expired", "released")
             parent = self.model.live_parent(r)
             assert parent is None or parent.quantity < r.quantity
-            assert all(self.model.levels[w].available < r.quantity for w in self.model.order())
+            if r.parent is None:  # a split's units come from its parent or not at all
+                assert all(self.model.levels[w].available < r.quantity for w in self.model.order())
             return
         if r.status == "held":
             self.model.levels[r.level].held -= r.quantity
             self.model.levels[r.level].sold += r.quantity
         elif r.status != "committed":
             parent = self.model.live_parent(r)
-            if parent is not None and parent.quantity >= r.quantity:
+            if r.parent is not None:
+                assert parent is not None and parent.quantity >= r.quantity
                 event("commit: late, from the parent")
                 parent.quantity -= r.quantity
                 self.model.levels[r.level].held -= r.quantity

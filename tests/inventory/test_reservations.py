@@ -330,6 +330,34 @@ async def test_late_commit_of_a_deal_order_comes_back_from_the_deal(
     await assert_stock_consistent(db, sku_id)
 
 
+async def test_late_commit_of_a_deal_order_never_takes_units_beyond_the_deal(
+    db: Database, make_shelf: MakeShelf
+) -> None:
+    """A deal order paid after its hold ran out, once its unit went back into the deal and
+    on to another buyer, is lost: a split's units come out of its parent's allocation or
+    not at all — taken from ordinary stock, the deal would sell more than it allocated."""
+    sku_id = await _stocked(db, make_shelf, 3)
+    async with db.session() as s:
+        deal = await inv.reserve(s, sku_id=sku_id, quantity=1, reference="deal:1", hold_for=None)
+        slow = await inv.split_reservation(s, deal.id, quantity=1, reference="order:1")
+        await s.commit()
+    async with db.session() as s:
+        await inv.release_expired(s, now=utcnow() + LATER)  # back into the deal
+        fast = await inv.split_reservation(s, deal.id, quantity=1, reference="order:2")
+        await inv.commit_reservation(s, fast.id)
+        await s.commit()
+    for ended in (False, True):
+        async with db.session() as s:
+            if ended:  # the deal is over: its (empty) hold is released
+                assert await inv.release_reservation(s, deal.id, reason="deal ended")
+                await s.commit()
+            with pytest.raises(inv.ReservationLost):
+                await inv.commit_reservation(s, slow.id)
+            await s.commit()
+        assert await _summary(db, sku_id) == (3, 2, 0, 1)
+    await assert_stock_consistent(db, sku_id)
+
+
 async def test_return_units_restocks_only_what_was_sold(
     db: Database, make_shelf: MakeShelf
 ) -> None:

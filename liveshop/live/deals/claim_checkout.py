@@ -1,9 +1,10 @@
 """Checking out a claim: the held units become an order at the deal price (then paid).
 
 The claim's hold (a HELD child of the deal's hold) is the order line's reservation, exactly
-as a direct room buy's split is; the claim's guarded ``held → ordered`` UPDATE goes into the
-checkout's own transaction, so a claim becomes one order at most, and a checkout that fails
-(a price that changed, a refused line) leaves the claim held as it was. The order's hold runs
+as a direct room buy's split is; the claim's guarded ``held → ordered`` UPDATE and its
+``order_id`` go into the checkout's own transaction, so a claim becomes one order at most
+(and an ordered claim always names it), and a checkout that fails (a price that changed, a
+refused line) leaves the claim held as it was. The order's hold runs
 out when the claim's would have. Its per-buyer units were counted by the claim: an order
 cancelled unpaid gives them back like any deal order (``limits.give_back_unpaid``).
 """
@@ -21,6 +22,7 @@ from liveshop.live.deals.models import ClaimStatus, DealClaim
 from liveshop.live.deals.service import get_deal, room_attribution
 from liveshop.orders.checkout import PlacedOrder, find_by_idempotency_key, place_order
 from liveshop.orders.lines import CheckoutLine
+from liveshop.orders.models import Order
 from liveshop.orders.quote import Quote, quote_order
 
 
@@ -66,7 +68,16 @@ async def checkout_claim(
     if taken is None:
         await session.rollback()
         raise Conflict("this claim is no longer held", code="claim-expired", claim_id=claim_id)
-    placed = await place_order(
+
+    async def link(order: Order) -> None:  # in the order's own transaction
+        await session.execute(
+            update(DealClaim)
+            .where(DealClaim.id == claim.id)
+            .values(order_id=order.id)
+            .execution_options(synchronize_session=False)
+        )
+
+    return await place_order(
         session,
         buyer_id=buyer_id,
         market_code=session_row.market_code,
@@ -83,15 +94,8 @@ async def checkout_claim(
         attribution=attribution,
         hold_for=claim.expires_at - now,
         expected_total_minor=expected_total_minor,
+        before_commit=link,
     )
-    await session.execute(
-        update(DealClaim)
-        .where(DealClaim.id == claim.id)
-        .values(order_id=placed.order.id)
-        .execution_options(synchronize_session=False)
-    )
-    await session.commit()
-    return placed
 
 
 async def quote_claim(session: AsyncSession, claim_id: int, *, buyer_id: int) -> Quote:

@@ -23,7 +23,8 @@ Per policy (``DealPolicy``):
 - *queue*: while nothing is left, a tap takes a place in line (one per buyer); units given back
   go to the head of the line first, and a tap waits behind anyone already waiting;
 - *lottery*: until the draw a tap is an entry (one per buyer); after it, the entries are
-  served in the draw's order like a line (``live.deals.lottery``).
+  served in the draw's order like a line, and a tap gets only units no entry waits for
+  (``live.deals.lottery``).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from liveshop.core.db import table_of
 from liveshop.inventory import service as inventory
 from liveshop.inventory.errors import OutOfStock
 from liveshop.inventory.levels import dialect_insert
+from liveshop.inventory.models import Reservation, ReservationStatus
 from liveshop.live.deals import limits
 from liveshop.live.deals.models import (
     ClaimStatus,
@@ -135,6 +137,35 @@ def lines_up(deal: FlashDeal) -> bool:
     return deal.policy == DealPolicy.QUEUE or (
         deal.policy == DealPolicy.LOTTERY and deal.drawn_at is not None
     )
+
+
+async def starved_lines(session: AsyncSession, *, now: datetime | None = None) -> list[int]:
+    """Running deals whose line waits while their hold has units again — given back outside a
+    claim batch (an order from a claim cancelled unpaid or run out, stock lost at payment):
+    the deal clock serves them (``DealClock.tick``)."""
+    now = now or utcnow()
+    waiting = (
+        select(DealEntry.id)
+        .where(
+            DealEntry.deal_id == FlashDeal.id,
+            DealEntry.status == EntryStatus.WAITING,
+            DealEntry.rank.is_not(None),
+        )
+        .exists()
+    )
+    rows = await session.scalars(
+        select(FlashDeal.id)
+        .join(Reservation, Reservation.id == FlashDeal.reservation_id)
+        .where(
+            FlashDeal.status == DealStatus.ACTIVE,
+            FlashDeal.ends_at > now,
+            FlashDeal.policy.in_([DealPolicy.QUEUE, DealPolicy.LOTTERY]),
+            Reservation.status == ReservationStatus.HELD,
+            Reservation.quantity > 0,
+            waiting,
+        )
+    )
+    return list(rows.all())
 
 
 async def _lock_deal(session: AsyncSession, deal_id: int) -> FlashDeal | None:
@@ -251,6 +282,9 @@ class _Plan:
         self.children: list[tuple[int, int, int | None]] = []  # buyer, quantity, entry id
         self.answers_for: list[Answer] = []  # the tap answers that became claims
         self.queued: list[tuple[Answer, int]] = []  # answers waiting for a new place's number
+        self.served_now: set[int] = set()  # places in line this batch served
+        self.skipped_now: set[int] = set()  # … and passed over
+        self.answers_of: dict[int, list[Answer]] = {}  # tap answers: a place served now
 
     def room_for(self, buyer_id: int, quantity: int) -> int | None:
         """How many more this buyer may take, if ``quantity`` is more than that."""
@@ -277,6 +311,8 @@ class _Plan:
                 break
             self._grant(entry.buyer_id, entry.quantity, entry.id)
             served.append(entry)
+        self.served_now = {e.id for e in served}
+        self.skipped_now = {e.id for e in skipped}
         return served, skipped
 
     def tap(
@@ -287,6 +323,14 @@ class _Plan:
         enqueue: dict[int, int],
     ) -> Answer:
         deal = self.deal
+        queue = deal.policy == DealPolicy.QUEUE
+        mine = waiting_of.get(tap.buyer_id)
+        waiting = queue and mine is not None and mine.status == EntryStatus.WAITING
+        if waiting and mine is not None and mine.id in self.served_now:
+            # This batch reached the buyer's place: the tap answers with the claim it got.
+            answer = Answer(status="held", quantity=mine.quantity)
+            self.answers_of.setdefault(mine.id, []).append(answer)
+            return answer
         left = self.room_for(tap.buyer_id, tap.quantity)
         if left is not None:
             more = f"you may take {left} more" if left else "you have reached it"
@@ -297,9 +341,7 @@ class _Plan:
                 per_product_limit=deal.per_product_limit,
                 remaining=left,
             )
-        queue = deal.policy == DealPolicy.QUEUE
-        mine = waiting_of.get(tap.buyer_id)
-        if queue and mine is not None and mine.status == EntryStatus.WAITING:
+        if waiting and mine is not None and mine.id not in self.skipped_now:
             return Answer(status="queued", seq=mine.seq, quantity=mine.quantity)
         # Nobody jumps a line that is still waiting (a queue, a drawn lottery's entries).
         if not (blocked and lines_up(deal)) and tap.quantity <= self.available:
@@ -362,8 +404,8 @@ async def _write(
         taps = iter(plan.answers_for)
         for (b, q, entry_id), claim_id in zip(plan.children, claim_ids, strict=True):
             outcome.grants.append(Grant(b, q, claim_id, entry_id))
-            if entry_id is None:
-                answer = next(taps)
+            answers = [next(taps)] if entry_id is None else plan.answers_of.get(entry_id, [])
+            for answer in answers:
                 answer.claim_id, answer.expires_at = claim_id, expires_at
                 answer.extra["pay_within_s"] = deal.hold_seconds
                 answer.extra["deal_id"] = deal.id

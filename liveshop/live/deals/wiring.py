@@ -18,7 +18,7 @@ from liveshop.core.db import Database
 from liveshop.core.tasks import stop_if_cancelled
 from liveshop.inventory import service as inventory
 from liveshop.live import activity
-from liveshop.live.deals import claim_upkeep, fast, limits, lottery
+from liveshop.live.deals import claim_upkeep, claims, fast, limits, lottery
 from liveshop.live.deals import desk as desk_registry
 from liveshop.live.deals import service as deals
 from liveshop.live.deals.desk import ClaimDesk
@@ -134,7 +134,8 @@ class DealClock:
 
     async def tick(self) -> int:
         """End deals whose time is up; expire claims not paid in time and draw lotteries
-        that are due, then serve their lines (``ClaimDesk.serve``: the room hears it)."""
+        that are due, then serve their lines (``ClaimDesk.serve``: the room hears it), and
+        the lines of deals whose units came back some other way (``claims.starved_lines``)."""
         done = 0
         touched: set[int] = set()
         async with self.db.session() as s:
@@ -142,6 +143,7 @@ class DealClock:
             for deal_id in await lottery.due_draws(s):
                 if await lottery.draw(s, deal_id):
                     touched.add(deal_id)
+            touched.update(await claims.starved_lines(s))
         if self.desk is not None:
             for deal_id in sorted(touched):
                 await self.desk.serve(deal_id)
