@@ -85,8 +85,10 @@ def test_a_buyer_buys_the_flash_deal_in_two_taps(
     assert contrast(buyer, ".live-product .price") >= AA
     assert contrast(buyer, ".live-product .buy-btn") >= AA
 
-    card.get_by_role("button", name="Buy").click()  # tap 1
-    sheet = buyer.get_by_role("dialog")
+    card.get_by_role("button", name="Tap to claim").click()  # tap 1: the unit is held
+    sheet = buyer.get_by_role("dialog")  # … and the pay sheet opens by itself
+    expect(sheet.locator("[data-sheet=kicker]")).to_have_text("Yours — held for you")
+    expect(card.locator(".deal-standing")).to_have_text(re.compile(r"^Yours — pay within"))
     expect(sheet.get_by_role("heading", name=TEE)).to_be_visible()
     expect(sheet.get_by_role("radio", name=re.compile(r"^M · Black"))).to_be_checked()
     assert accessibility_problems(buyer) == []
@@ -106,10 +108,9 @@ def test_a_buyer_buys_the_flash_deal_in_two_taps(
         ]
     )
     pay = sheet.get_by_role("button", name=re.compile(r"^Pay £17\.10 with test card 4242"))
-    with buyer.expect_request(re.compile(r"/api/v1/live/sessions/\d+/buy$")) as sent:
-        pay.click()  # tap 2
+    with buyer.expect_request(re.compile(r"/api/v1/live/claims/\d+/pay$")) as sent:
+        pay.click()  # tap 2 (paying a claim twice gives its one order: no key needed)
     headers = sent.value.headers
-    assert UUID.fullmatch(headers["idempotency-key"])
     csrf = next(c for c in buyer.context.cookies() if c["name"] == "liveshop_csrf")
     assert headers["x-csrf-token"] == csrf["value"]
     assert json.loads(sent.value.post_data or "{}")["expected_total_minor"] == 1710
@@ -283,7 +284,7 @@ def test_a_sold_out_deal_disables_every_buy_button(
     for page in (buyer, other):
         enter(page, session_id)
         expect(page.locator(".live-product.has-deal .stock-text")).to_have_text("1 of 1 left")
-    buyer.locator(".live-product.has-deal").get_by_role("button", name="Buy").click()
+    buyer.locator(".live-product.has-deal").get_by_role("button", name="Tap to claim").click()
     sheet = buyer.get_by_role("dialog")
     expect(sheet.get_by_role("radio", name=re.compile(r"^Teal"))).to_be_checked()
     sheet.get_by_role("button", name=re.compile(r"^Pay £28\.00")).click()  # £25 + shipping

@@ -129,13 +129,16 @@ export class Drop {
     }
   }
 
-  async tap(deal) {
+  // A tap that gets units opens the pay sheet at once: tap, then pay — two taps to buy.
+  async tap(deal, product) {
     if (!deal || (this.standing && this.standing.phase === "tapping")) return;
     this.standing = { phase: "tapping" };
     this.onChange();
     let answer = await this.viaSocket(deal);
     if (!answer) answer = await this.viaHttp(deal);
     this.apply(deal, answer);
+    const s = this.standing;
+    if (s && s.phase === "held" && product) this.onPay(product, deal, s.claim);
   }
 
   viaSocket(deal) {
@@ -255,7 +258,7 @@ export class Drop {
     if (s && s.phase === "held") return button("Pay now", () => this.onPay(product, deal, s.claim));
     if (s && s.phase === "tapping") return button("Claiming…", null, true);
     if (s && (s.phase === "queued" || s.phase === "entered")) return button(s.phase === "queued" ? "In line" : "Entered", null, true);
-    return button(policy.tap, () => this.tap(deal));
+    return button(policy.tap, () => this.tap(deal, product));
   }
 
   // Every second: the "pay within" countdown; a hold that ran out is forgotten.
