@@ -8,7 +8,6 @@ import asyncio
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import update
 
 from liveshop.accounts.models import AuthToken, Role
@@ -153,31 +152,37 @@ async def test_giving_a_claim_up_frees_its_units(
         assert_problem(await pay_claim(http, claim["claim_id"], first), 409, "claim-expired")
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        {"quantity": True},
-        {"quantity": "1"},
-        {"quantity": 0},
-        {"quantity": 100},
-        {"quantity": 10**30},
-        {"quantity": 1.0},
-        {"quantity": 1, "extra": 1},
-        [1],
-        "nul\u0000",
-    ],
-)
+BAD_TAPS: list[Any] = [
+    {"quantity": True},
+    {"quantity": "1"},
+    {"quantity": 0},
+    {"quantity": 100},
+    {"quantity": 10**30},
+    {"quantity": 1.0},
+    {"quantity": 1, "extra": 1},
+    [1],
+    "nul\u0000",
+]
+
+
 async def test_a_bad_tap_is_a_422_problem_and_takes_nothing(
-    db: Database, serve: Serve, make_actor: MakeActor, body: Any
+    db: Database, serve: Serve, make_actor: MakeActor
 ) -> None:
     base = await serve(live_app(db))
     async with _http(base) as http:
         drop = await open_drop(http, make_actor, units=3)
         buyer = await make_actor(Role.BUYER)
-        got = await http.post(
-            f"/api/v1/live/deals/{drop.deal_id}/claim", json=body, headers=buyer.headers
+        for body in BAD_TAPS:
+            got = await http.post(
+                f"/api/v1/live/deals/{drop.deal_id}/claim", json=body, headers=buyer.headers
+            )
+            assert_problem(got, 422, "bad-claim")
+        raw = await http.post(
+            f"/api/v1/live/deals/{drop.deal_id}/claim",
+            content=b'{"quantity": 1',
+            headers={**buyer.headers, "Content-Type": "application/json"},
         )
-        assert_problem(got, 422, "bad-claim")
+        assert_problem(raw, 422, "bad-claim")
         assert (await stock_identity(db, drop.sku_id))[:3] == (47, 3, 0)
 
 
