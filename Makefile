@@ -26,8 +26,10 @@ run: $(STAMP) system-deps
 	$(BIN)/liveshop demo load
 	LIVESHOP_DEMO_VIDEO=1 $(BIN)/liveshop serve --host 127.0.0.1 --port 8000
 
+# Two workers (the CI machine's two cores); a file's tests stay on one worker, so its
+# module- and package-scoped servers are started once per worker.
 test: $(STAMP) system-deps lint typecheck contracts
-	$(BIN)/pytest -q --durations=15
+	$(BIN)/pytest -q --durations=15 -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
