@@ -38,31 +38,48 @@ def _bearer(request: Request) -> str | None:
     return None
 
 
+def credentials(request: Request) -> tuple[str, bool] | None:
+    """The token a request carries and whether it came as the session cookie: the bearer
+    token first, else the cookie (``Request`` here is Starlette's: plain routes use it too)."""
+    token = _bearer(request)
+    if token is not None:
+        return token, False
+    cookie = request.cookies.get(get_settings().session_cookie_name)
+    return (cookie, True) if cookie else None
+
+
+def check_csrf(request: Request, cookie: str) -> None:
+    """Cookie-authenticated writes must echo the CSRF value (403 ``csrf-failed``)."""
+    if request.method in SAFE_METHODS:
+        return
+    sent = request.headers.get("x-csrf-token", "")
+    if not hmac.compare_digest(sent, csrf_for(cookie)):
+        raise Forbidden(
+            "cookie-authenticated writes need the X-CSRF-Token header", code="csrf-failed"
+        )
+
+
+def invalid_token() -> Unauthorized:
+    return Unauthorized(
+        "the bearer token is unknown, expired or revoked",
+        code="invalid-token",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
 async def resolve_principal(request: Request, session: SessionDep) -> Principal | None:
     if hasattr(request.state, "principal"):
         cached: Principal | None = request.state.principal
         return cached
     principal: Principal | None = None
-    token = _bearer(request)
-    if token is not None:
-        principal = await resolve_token(session, token)
-        if principal is None:
-            raise Unauthorized(
-                "the bearer token is unknown, expired or revoked",
-                code="invalid-token",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-    else:
-        cookie = request.cookies.get(get_settings().session_cookie_name)
-        if cookie:
-            principal = await resolve_token(session, cookie, via_cookie=True)
-            if principal is not None and request.method not in SAFE_METHODS:
-                sent = request.headers.get("x-csrf-token", "")
-                if not hmac.compare_digest(sent, csrf_for(cookie)):
-                    raise Forbidden(
-                        "cookie-authenticated writes need the X-CSRF-Token header",
-                        code="csrf-failed",
-                    )
+    found = credentials(request)
+    if found is not None:
+        token, via_cookie = found
+        principal = await resolve_token(session, token, via_cookie=via_cookie)
+        if principal is None and not via_cookie:
+            raise invalid_token()
+        if principal is not None and via_cookie:
+            check_csrf(request, token)
     request.state.principal = principal
     return principal
 

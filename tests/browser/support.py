@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,3 +100,22 @@ def contrast(page: Page, selector: str) -> float:
     """WCAG contrast ratio of the first element matching ``selector`` against its background."""
     value: Any = page.locator(selector).first.evaluate(CONTRAST_JS)
     return float(value)
+
+
+def fits_width(page: Page, width: int) -> bool:
+    """Nothing on the page is wider than ``width`` (no sideways scrolling on a phone)."""
+    return bool(page.evaluate("() => document.documentElement.scrollWidth") <= width)
+
+
+def go_live(creator: Page, title: str, *products: str) -> int:
+    """Schedule a show of ``products`` in the studio and go live; the session's id."""
+    creator.goto("/studio")
+    creator.get_by_label("Title").fill(title)
+    for product in products:
+        creator.get_by_label(product).check()
+    creator.get_by_role("button", name="Schedule show").click()
+    expect(creator.locator(".flash-success")).to_contain_text("is scheduled")
+    session_id = int(re.findall(r"/studio/sessions/(\d+)", creator.url)[0])
+    creator.get_by_role("button", name="Go live").click()
+    expect(creator.locator(".flash-success")).to_contain_text("You are live")
+    return session_id

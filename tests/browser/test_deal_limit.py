@@ -10,26 +10,14 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PHONE, Demo
-from tests.browser.support import accessibility_problems
-
-
-def _fits(page: Page) -> bool:
-    width = page.evaluate("() => document.documentElement.scrollWidth")
-    return bool(width <= PHONE["width"])
+from tests.browser.support import accessibility_problems, fits_width, go_live
 
 
 def test_a_viewer_sees_the_per_buyer_limit_and_cannot_buy_past_it(
     open_page: Callable[..., Page], demo: Demo
 ) -> None:
     creator = open_page("creator3@liveshop.demo")
-    creator.goto("/studio")
-    creator.get_by_label("Title").fill("Two speakers each")
-    creator.get_by_label("Pocket Bluetooth Speaker, waterproof").check()
-    creator.get_by_role("button", name="Schedule show").click()
-    expect(creator.locator(".flash-success")).to_contain_text("is scheduled")
-    session_id = int(re.findall(r"/studio/sessions/(\d+)", creator.url)[0])
-    creator.get_by_role("button", name="Go live").click()
-    expect(creator.locator(".flash-success")).to_contain_text("You are live")
+    session_id = go_live(creator, "Two speakers each", "Pocket Bluetooth Speaker, waterproof")
     creator.get_by_label("Product and option").select_option(
         value=str(demo.sku_ids["VB-POCKET-CORAL"])
     )
@@ -47,7 +35,7 @@ def test_a_viewer_sees_the_per_buyer_limit_and_cannot_buy_past_it(
     card = viewer.locator(".live-product.has-deal")
     expect(card.locator(".deal-limit")).to_have_text("Limit 2 per buyer")
     expect(card.locator(".stock-text")).to_have_text("5 of 5 left")
-    assert _fits(viewer)
+    assert fits_width(viewer, PHONE["width"])
 
     # A tap claims one unit, held for the buyer to pay; the limit counts claims.
     sheet = viewer.get_by_role("dialog")
@@ -57,7 +45,7 @@ def test_a_viewer_sees_the_per_buyer_limit_and_cannot_buy_past_it(
         expect(card.locator(".stock-text")).to_have_text(left)
         expect(sheet.locator("[data-sheet=kicker]")).to_have_text("Yours — held for you")
         assert accessibility_problems(viewer) == []
-        assert _fits(viewer)
+        assert fits_width(viewer, PHONE["width"])
         sheet.get_by_role("button", name=re.compile(r"^Pay £\d+\.\d\d")).click()
         expect(viewer.locator("[data-region=toast]")).to_contain_text("Paid!")
         expect(card.locator(".deal-standing")).to_have_text("Yours — order placed")

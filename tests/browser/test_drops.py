@@ -11,31 +11,16 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PHONE, Demo
-from tests.browser.support import accessibility_problems
-
-
-def _fits(page: Page) -> bool:
-    width = page.evaluate("() => document.documentElement.scrollWidth")
-    return bool(width <= PHONE["width"])
-
-
-def _go_live(creator: Page, title: str) -> int:
-    creator.goto("/studio")
-    creator.get_by_label("Title").fill(title)
-    creator.get_by_label("Pocket Bluetooth Speaker, waterproof").check()
-    creator.get_by_role("button", name="Schedule show").click()
-    expect(creator.locator(".flash-success")).to_contain_text("is scheduled")
-    session_id = int(re.findall(r"/studio/sessions/(\d+)", creator.url)[0])
-    creator.get_by_role("button", name="Go live").click()
-    expect(creator.locator(".flash-success")).to_contain_text("You are live")
-    return session_id
+from tests.browser.support import accessibility_problems, fits_width, go_live
 
 
 def test_a_queue_drop_holds_for_the_first_and_lines_up_the_next(
     open_page: Callable[..., Page], demo: Demo
 ) -> None:
     creator = open_page("creator5@liveshop.demo")
-    session_id = _go_live(creator, "One speaker, fair and square")
+    session_id = go_live(
+        creator, "One speaker, fair and square", "Pocket Bluetooth Speaker, waterproof"
+    )
     creator.get_by_label("Product and option").select_option(
         value=str(demo.sku_ids["VB-POCKET-TEAL"])
     )
@@ -55,7 +40,7 @@ def test_a_queue_drop_holds_for_the_first_and_lines_up_the_next(
     expect(card.locator(".deal-limit")).to_have_text("Limit 1 per buyer")
     expect(card.locator(".deal-policy")).to_contain_text("Queue")
     expect(card.locator(".deal-policy")).to_contain_text("Join the line")
-    assert _fits(first)
+    assert fits_width(first, PHONE["width"])
     card.get_by_role("button", name="Tap to claim").click()
     expect(card.locator(".deal-standing")).to_have_text(
         re.compile(r"^Yours — pay within [45]:\d\d$")
@@ -70,11 +55,11 @@ def test_a_queue_drop_holds_for_the_first_and_lines_up_the_next(
     other.get_by_role("button", name="Tap to claim").click()  # the line is still open
     expect(other.locator(".deal-standing")).to_have_text("You're #1 in line")
     assert accessibility_problems(second) == []
-    assert _fits(second)
+    assert fits_width(second, PHONE["width"])
 
     sheet = first.get_by_role("dialog")  # the claim opened the pay sheet by itself
     expect(sheet.locator("[data-sheet=kicker]")).to_have_text("Yours — held for you")
-    assert _fits(first)
+    assert fits_width(first, PHONE["width"])
     sheet.get_by_role("button", name=re.compile(r"^Pay £\d+\.\d\d")).click()
     expect(first.locator("[data-region=toast]")).to_contain_text("Paid!")
     expect(card.locator(".deal-standing")).to_have_text("Yours — order placed")
@@ -92,4 +77,4 @@ def test_the_fairness_page_explains_each_policy(open_page: Callable[..., Page]) 
     for name in ("Hold then pay", "First paid wins", "Queue", "Lottery"):
         expect(page.get_by_role("heading", name=name)).to_be_visible()
     assert accessibility_problems(page) == []
-    assert _fits(page)
+    assert fits_width(page, PHONE["width"])

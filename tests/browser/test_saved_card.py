@@ -13,26 +13,14 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PHONE
-from tests.browser.support import accessibility_problems
+from tests.browser.support import accessibility_problems, fits_width, go_live
 
 PRODUCT = "20,000 mAh USB-C Power Bank 65 W"  # one option, £45.00 in GB
 BUY_API = re.compile(r"/api/v1/live/sessions/\d+/buy$")
 
 
-def _fits(page: Page) -> bool:
-    width = page.evaluate("() => document.documentElement.scrollWidth")
-    return bool(width <= PHONE["width"])
-
-
 def _go_live(creator: Page) -> int:
-    creator.goto("/studio")
-    creator.get_by_label("Title").fill("Power for the road")
-    creator.get_by_label(PRODUCT).check()
-    creator.get_by_role("button", name="Schedule show").click()
-    expect(creator.locator(".flash-success")).to_contain_text("is scheduled")
-    session_id = int(re.findall(r"/studio/sessions/(\d+)", creator.url)[0])
-    creator.get_by_role("button", name="Go live").click()
-    expect(creator.locator(".flash-success")).to_contain_text("You are live")
+    session_id = go_live(creator, "Power for the road", PRODUCT)
     creator.get_by_role("button", name=f"Pin {PRODUCT}").click()
     expect(creator.locator(".pin-row.is-pinned")).to_contain_text(PRODUCT)
     return session_id
@@ -50,7 +38,7 @@ def test_a_buyer_saves_a_card_then_buys_in_the_room_with_one_tap(
     expect(section.get_by_role("heading", name="Payment methods")).to_be_visible()
     expect(section.locator(".saved-cards-empty")).to_contain_text("No saved cards yet")
     assert accessibility_problems(buyer) == []
-    assert _fits(buyer)
+    assert fits_width(buyer, PHONE["width"])
     expect(section.get_by_label("Card number")).to_have_value("4242 4242 4242 4242")
     section.get_by_role("button", name="Save card").click()
     expect(buyer.locator(".flash-success")).to_have_text(
@@ -61,7 +49,7 @@ def test_a_buyer_saves_a_card_then_buys_in_the_room_with_one_tap(
     expect(saved.locator(".saved-card-label")).to_have_text("Visa •••• 4242")
     expect(saved.locator(".badge")).to_have_text("Default")
     assert accessibility_problems(buyer) == []
-    assert _fits(buyer)
+    assert fits_width(buyer, PHONE["width"])
 
     buyer.goto(f"/live/{session_id}")
     expect(buyer.locator("#room")).to_have_attribute("data-connection", "open")
@@ -77,7 +65,7 @@ def test_a_buyer_saves_a_card_then_buys_in_the_room_with_one_tap(
     expect(pay).to_be_enabled()
     total = re.findall(r"£\d+\.\d\d", pay.inner_text())[0]
     assert accessibility_problems(buyer) == []
-    assert _fits(buyer)
+    assert fits_width(buyer, PHONE["width"])
     with buyer.expect_request(BUY_API) as sent:
         pay.click()  # the one tap
     body = json.loads(sent.value.post_data or "{}")
@@ -101,7 +89,7 @@ def test_a_buyer_saves_a_card_then_buys_in_the_room_with_one_tap(
     save = sheet.get_by_label("Save this card for one-tap pay")
     expect(save).not_to_be_checked()
     save.check()
-    assert _fits(other)
+    assert fits_width(other, PHONE["width"])
     with other.expect_request(BUY_API) as sent:
         sheet.get_by_role("button", name=re.compile(r"^Pay £\d+\.\d\d with test card 4242")).click()
     body = json.loads(sent.value.post_data or "{}")

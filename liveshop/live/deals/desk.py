@@ -38,10 +38,10 @@ from liveshop.accounts.token_cache import TokenCache
 from liveshop.core.broker import Broker, Subscription
 from liveshop.core.db import Database
 from liveshop.core.tasks import stop_if_cancelled
-from liveshop.inventory import service as inventory
 from liveshop.live.deals import claims
 from liveshop.live.deals.claims import Answer, BatchOutcome, Tap, refused
 from liveshop.live.deals.models import DealPolicy, DealStatus, FlashDeal
+from liveshop.live.deals.service import deal_available
 from liveshop.realtime.ports import Tapper
 from liveshop.realtime.publish import RoomPublisher
 
@@ -221,11 +221,7 @@ class ClaimDesk:
             deal = await s.scalar(select(FlashDeal).where(FlashDeal.id == deal_id))
             if deal is None:
                 return None
-            available = 0
-            if deal.status == DealStatus.ACTIVE and deal.reservation_id is not None:
-                hold = await inventory.get_reservation(s, deal.reservation_id)
-                if hold.status == inventory.ReservationStatus.HELD:
-                    available = hold.quantity
+            available = await deal_available(s, deal)
         info = DealInfo(
             deal_id=deal.id,
             session_id=deal.session_id,
@@ -252,15 +248,6 @@ class ClaimDesk:
 
     def _after(self, outcome: BatchOutcome) -> None:
         """A batch committed: remember, tell the other nodes and the room."""
-        info = self._info.get(outcome.deal_id)
-        if info is not None and outcome.version >= info.version:
-            info.available = outcome.available
-            info.version = outcome.version
-            info.checked = time.monotonic()
-            info.waiting = outcome.waiting
-            info.served_through = outcome.served_through
-            if outcome.ended:
-                info.active = False
         message = {
             "deal_id": outcome.deal_id,
             "available": outcome.available,
@@ -269,6 +256,7 @@ class ClaimDesk:
             "waiting": outcome.waiting,
             "served_through": outcome.served_through,
         }
+        info = self._remember(message)
         self._spawn(self._announce(message))
         if info is not None and not outcome.ended:
             room = self._room.get(info.deal_id)
@@ -281,14 +269,9 @@ class ClaimDesk:
     ) -> None:
         """Tell every node's desk (this one at once) a deal's units left, outside a batch
         (a deal started, ended, or sold units)."""
-        self._on_message(
-            json.dumps(
-                {"deal_id": deal_id, "available": available, "version": version, "ended": ended}
-            ).encode()
-        )
-        await self._announce(
-            {"deal_id": deal_id, "available": available, "version": version, "ended": ended}
-        )
+        message = {"deal_id": deal_id, "available": available, "version": version, "ended": ended}
+        self._remember(message)
+        await self._announce(message)
 
     async def _announce(self, message: dict[str, Any]) -> None:
         try:
@@ -300,23 +283,27 @@ class ClaimDesk:
     def _on_message(self, raw: bytes) -> None:
         try:
             msg = json.loads(raw)
-            deal_id, available, version = (
-                int(msg["deal_id"]),
-                int(msg["available"]),
-                int(msg["version"]),
-            )
+            self._remember(msg)
         except (ValueError, KeyError, TypeError):
             log.warning("unreadable deal stock announcement dropped", raw=raw[:200])
-            return
-        info = self._info.get(deal_id)
+
+    def _remember(self, msg: dict[str, Any]) -> DealInfo | None:
+        """Take a deal's figures (a batch's, or another node's) unless older than ours."""
+        info = self._info.get(int(msg["deal_id"]))
+        version = int(msg["version"])
         if info is None or version < info.version:
-            return
-        info.available, info.version, info.checked = available, version, time.monotonic()
+            return info
+        info.available, info.version, info.checked = (
+            int(msg["available"]),
+            version,
+            time.monotonic(),
+        )
         if msg.get("ended"):
             info.active = False
         for key in ("waiting", "served_through"):
             if isinstance(msg.get(key), int):
                 setattr(info, key, msg[key])
+        return info
 
     async def _subscribe(self) -> None:
         if self._subscription is not None:

@@ -19,7 +19,6 @@ Both are described in the OpenAPI document by ``live.deals.claims_router`` (the 
 
 from __future__ import annotations
 
-import hmac
 import json
 from typing import Any
 
@@ -27,8 +26,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from liveshop.accounts.service import Principal, csrf_for
-from liveshop.core.errors import Forbidden, Unauthorized, Unprocessable, problem_response
+from liveshop.accounts.deps import check_csrf, credentials, invalid_token
+from liveshop.accounts.service import Principal
+from liveshop.core.errors import Unauthorized, Unprocessable, problem_response
 from liveshop.core.settings import Settings
 from liveshop.live.deals.claims import Answer
 from liveshop.live.deals.desk import MAX_ID, MAX_QUANTITY, ClaimDesk
@@ -52,29 +52,17 @@ def desk_of(request: Request) -> ClaimDesk:
 
 
 async def _principal(request: Request, desk: ClaimDesk) -> Principal:
-    """Bearer token, or the session cookie with its CSRF header — from the node's cache."""
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        principal = await desk.tokens.principal(value.strip())
-        if principal is None:
-            raise Unauthorized(
-                "the bearer token is unknown, expired or revoked",
-                code="invalid-token",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        return principal
-    settings: Settings = request.app.state.settings
-    cookie = request.cookies.get(settings.session_cookie_name)
-    if cookie:
-        principal = await desk.tokens.principal(cookie, via_cookie=True)
+    """Who asks, checked as every route checks it (``accounts.deps``), but from the node's
+    token cache."""
+    found = credentials(request)
+    if found is not None:
+        token, via_cookie = found
+        principal = await desk.tokens.principal(token, via_cookie=via_cookie)
+        if principal is None and not via_cookie:
+            raise invalid_token()
         if principal is not None:
-            sent = request.headers.get("x-csrf-token", "")
-            if not hmac.compare_digest(sent, csrf_for(cookie)):
-                raise Forbidden(
-                    "cookie-authenticated writes need the X-CSRF-Token header",
-                    code="csrf-failed",
-                )
+            if via_cookie:
+                check_csrf(request, token)
             return principal
     raise Unauthorized(
         "sign in first", code="unauthenticated", headers={"WWW-Authenticate": "Bearer"}

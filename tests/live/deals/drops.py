@@ -58,6 +58,11 @@ async def open_drop(
     return Drop(creator, live, sku_id, started.json())
 
 
+def http_of(base: str) -> httpx.AsyncClient:
+    """An HTTP client for a live test server (``serve`` gives its ws:// base)."""
+    return httpx.AsyncClient(base_url=base.replace("ws://", "http://"), timeout=30)
+
+
 def tap(
     http: httpx.AsyncClient, deal_id: int, buyer: Actor, quantity: int | None = 1, **kw: Any
 ) -> Any:

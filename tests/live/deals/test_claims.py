@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import httpx
 from sqlalchemy import update
 
 from liveshop.accounts.models import AuthToken, Role
@@ -16,20 +15,16 @@ from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.live.deals.models import DealClaim
 from tests.live.conftest import Serve, live_app
-from tests.live.deals.drops import mine, open_drop, pay_claim, stock_identity, tap
+from tests.live.deals.drops import http_of, mine, open_drop, pay_claim, stock_identity, tap
 from tests.live.helpers import RoomClient
 from tests.support import MakeActor, assert_problem
-
-
-def _http(base: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=base.replace("ws://", "http://"), timeout=30)
 
 
 async def test_a_tap_holds_units_and_paying_the_claim_makes_a_paid_order(
     db: Database, serve: Serve, make_actor: MakeActor
 ) -> None:
     base = await serve(live_app(db))
-    async with _http(base) as http:
+    async with http_of(base) as http:
         drop = await open_drop(http, make_actor, units=5, hold_seconds=120)
         viewer = await RoomClient.open(base, drop.live["id"])
         await viewer.snapshot()
@@ -65,7 +60,7 @@ async def test_many_buyers_tapping_at_once_get_exactly_the_units(
 ) -> None:
     app = live_app(db)
     base = await serve(app)
-    async with _http(base) as http:
+    async with http_of(base) as http:
         drop = await open_drop(http, make_actor, units=7)
         buyers = [await make_actor(Role.BUYER) for _ in range(30)]
         answers = await asyncio.gather(*(tap(http, drop.deal_id, b) for b in buyers))
@@ -91,7 +86,7 @@ async def test_a_buyer_racing_themselves_gets_no_more_than_the_limit(
     db: Database, serve: Serve, make_actor: MakeActor
 ) -> None:
     base = await serve(live_app(db))
-    async with _http(base) as one, _http(base) as two:
+    async with http_of(base) as one, http_of(base) as two:
         drop = await open_drop(one, make_actor, units=10, per_buyer_limit=2)
         buyer = await make_actor(Role.BUYER)
         answers = await asyncio.gather(
@@ -111,7 +106,7 @@ async def test_a_claim_not_paid_in_time_goes_back_to_the_drop_and_the_allowance(
 ) -> None:
     app = live_app(db)
     base = await serve(app)
-    async with _http(base) as http:
+    async with http_of(base) as http:
         drop = await open_drop(http, make_actor, units=1, per_buyer_limit=1)
         first, second = await make_actor(Role.BUYER), await make_actor(Role.BUYER)
         claim = (await tap(http, drop.deal_id, first)).json()
@@ -136,7 +131,7 @@ async def test_giving_a_claim_up_frees_its_units(
     db: Database, serve: Serve, make_actor: MakeActor
 ) -> None:
     base = await serve(live_app(db))
-    async with _http(base) as http:
+    async with http_of(base) as http:
         drop = await open_drop(http, make_actor, units=1)
         first, second = await make_actor(Role.BUYER), await make_actor(Role.BUYER)
         claim = (await tap(http, drop.deal_id, first)).json()
@@ -169,7 +164,7 @@ async def test_a_bad_tap_is_a_422_problem_and_takes_nothing(
     db: Database, serve: Serve, make_actor: MakeActor
 ) -> None:
     base = await serve(live_app(db))
-    async with _http(base) as http:
+    async with http_of(base) as http:
         drop = await open_drop(http, make_actor, units=3)
         buyer = await make_actor(Role.BUYER)
         for body in BAD_TAPS:
@@ -188,7 +183,7 @@ async def test_a_bad_tap_is_a_422_problem_and_takes_nothing(
 
 async def test_who_may_tap(db: Database, serve: Serve, make_actor: MakeActor) -> None:
     base = await serve(live_app(db))
-    async with _http(base) as http:
+    async with http_of(base) as http:
         drop = await open_drop(http, make_actor, units=3)
         url = f"/api/v1/live/deals/{drop.deal_id}/claim"
         assert_problem(await http.post(url, json={}), 401, "unauthenticated")
@@ -217,7 +212,7 @@ async def test_a_revoked_token_stops_tapping_within_a_second(
     db: Database, serve: Serve, make_actor: MakeActor
 ) -> None:
     base = await serve(live_app(db))
-    async with _http(base) as http:
+    async with http_of(base) as http:
         drop = await open_drop(http, make_actor, units=5)
         buyer = await make_actor(Role.BUYER)
         assert (await tap(http, drop.deal_id, buyer)).status_code == 201
@@ -242,7 +237,7 @@ async def test_a_per_product_limit_counts_the_shows_other_deals_on_the_product(
     db: Database, serve: Serve, make_actor: MakeActor
 ) -> None:
     base = await serve(live_app(db))
-    async with _http(base) as http:
+    async with http_of(base) as http:
         drop = await open_drop(http, make_actor, units=5, per_product_limit=3)
         assert drop.deal["per_product_limit"] == 3
         buyer = await make_actor(Role.BUYER)

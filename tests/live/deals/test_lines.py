@@ -4,7 +4,6 @@ that reaches its own place is answered with the claim it got."""
 
 from __future__ import annotations
 
-import httpx
 from sqlalchemy import update
 
 from liveshop.accounts.models import Role
@@ -12,12 +11,8 @@ from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.live.deals.models import FlashDeal
 from tests.live.conftest import Serve, live_app
-from tests.live.deals.drops import mine, open_drop, pay_claim, tap
+from tests.live.deals.drops import http_of, mine, open_drop, pay_claim, tap
 from tests.support import MakeActor
-
-
-def _http(base: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=base.replace("ws://", "http://"), timeout=30)
 
 
 async def test_units_of_a_cancelled_order_go_to_the_next_in_line(
@@ -25,7 +20,7 @@ async def test_units_of_a_cancelled_order_go_to_the_next_in_line(
 ) -> None:
     app = live_app(db)
     base = await serve(app)
-    async with _http(base) as http:
+    async with http_of(base) as http:
         drop = await open_drop(http, make_actor, units=1, policy="queue")
         first, second = await make_actor(Role.BUYER), await make_actor(Role.BUYER)
         claim = (await tap(http, drop.deal_id, first)).json()
@@ -48,7 +43,7 @@ async def test_a_tap_that_reaches_its_own_place_is_answered_with_its_claim(
     db: Database, serve: Serve, make_actor: MakeActor
 ) -> None:
     base = await serve(live_app(db))
-    async with _http(base) as http:
+    async with http_of(base) as http:
         drop = await open_drop(http, make_actor, units=1, policy="queue")
         first, second = await make_actor(Role.BUYER), await make_actor(Role.BUYER)
         claim = (await tap(http, drop.deal_id, first)).json()
@@ -73,7 +68,7 @@ async def test_after_a_draw_a_tap_does_not_take_units_an_entry_waits_for(
 ) -> None:
     app = live_app(db)
     base = await serve(app)
-    async with _http(base) as http:
+    async with http_of(base) as http:
         drop = await open_drop(http, make_actor, units=3, policy="lottery", entry_seconds=60)
         first, second, late = [await make_actor(Role.BUYER) for _ in range(3)]
         assert (await tap(http, drop.deal_id, first, 2)).status_code == 202

@@ -17,20 +17,16 @@ from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.live.deals.models import FlashDeal
 from tests.live.conftest import Serve, live_app
-from tests.live.deals.drops import CARD, mine, open_drop, pay_claim, stock_identity, tap
+from tests.live.deals.drops import CARD, http_of, mine, open_drop, pay_claim, stock_identity, tap
 from tests.live.helpers import RoomClient
 from tests.support import MakeActor, assert_problem
-
-
-def _http(base: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=base.replace("ws://", "http://"), timeout=30)
 
 
 async def test_first_paid_wins_takes_units_at_payment_only(
     db: Database, serve: Serve, make_actor: MakeActor
 ) -> None:
     base = await serve(live_app(db))
-    async with _http(base) as http:
+    async with http_of(base) as http:
         drop = await open_drop(http, make_actor, units=3, policy="first_paid_wins")
         assert drop.deal["policy"] == "first_paid_wins"
         buyers = [await make_actor(Role.BUYER) for _ in range(8)]
@@ -59,7 +55,7 @@ async def test_a_queue_serves_buyers_in_order_as_units_come_back(
     db: Database, serve: Serve, make_actor: MakeActor
 ) -> None:
     base = await serve(live_app(db))
-    async with _http(base) as http:
+    async with http_of(base) as http:
         drop = await open_drop(http, make_actor, units=2, policy="queue")
         viewer = await RoomClient.open(base, drop.live["id"])
         await viewer.snapshot()
@@ -104,7 +100,7 @@ async def test_a_lottery_draws_with_the_committed_seed_and_anyone_can_rerun_it(
 ) -> None:
     app = live_app(db)
     base = await serve(app)
-    async with _http(base) as http:
+    async with http_of(base) as http:
         drop = await open_drop(
             http, make_actor, units=3, policy="lottery", entry_seconds=60, per_buyer_limit=1
         )
@@ -170,7 +166,7 @@ async def test_a_bad_policy_is_refused_and_starts_nothing(
     db: Database, serve: Serve, make_actor: MakeActor
 ) -> None:
     base = await serve(live_app(db))
-    async with _http(base) as http:
+    async with http_of(base) as http:
         drop = await open_drop(http, make_actor, units=3)
         ended = await http.post(
             f"/api/v1/live/sessions/{drop.live['id']}/deals/{drop.deal_id}/end",
@@ -190,7 +186,7 @@ async def test_a_bad_policy_is_refused_and_starts_nothing(
 
 async def test_taps_over_the_room_socket(db: Database, serve: Serve, make_actor: MakeActor) -> None:
     base = await serve(live_app(db))
-    async with _http(base) as http:
+    async with http_of(base) as http:
         drop = await open_drop(http, make_actor, units=1)
         buyer, other = await make_actor(Role.BUYER), await make_actor(Role.BUYER)
         room = await RoomClient.open(base, drop.live["id"], token=buyer.token)
