@@ -19,7 +19,7 @@ from liveshop.core.errors import PROBLEM_RESPONSES
 from liveshop.live.deals import claim_upkeep, lottery
 from liveshop.live.deals import service as deals
 from liveshop.live.deals.claim_checkout import checkout_claim, quote_claim
-from liveshop.live.deals.desk import ClaimDesk
+from liveshop.live.deals.desk import desk_of
 from liveshop.live.deals.models import DealPolicy
 from liveshop.markets.service import get_market
 from liveshop.orders import payment_flow
@@ -28,11 +28,6 @@ from liveshop.orders.router import notifier_of, provider_of
 from liveshop.orders.schemas import OrderOut, QuoteOut, SavedCardId
 
 router = APIRouter(prefix="/api/v1/live", tags=["drops"], responses=PROBLEM_RESPONSES)
-
-
-def desk_of(request: Request) -> ClaimDesk:
-    desk: ClaimDesk = request.app.state.claim_desk
-    return desk
 
 
 class ClaimOut(BaseModel):

@@ -31,6 +31,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import select
+from starlette.requests import Request
 
 from liveshop.accounts.models import Role
 from liveshop.accounts.service import Principal
@@ -356,6 +357,12 @@ _desks: weakref.WeakKeyDictionary[RoomPublisher, ClaimDesk] = weakref.WeakKeyDic
 def register(publisher: RoomPublisher, desk: ClaimDesk) -> None:
     """The desk that hears about deals whose room events go through ``publisher``."""
     _desks[publisher] = desk
+
+
+def desk_of(request: Request) -> ClaimDesk:
+    """The app's claim desk (``install_deals``)."""
+    desk: ClaimDesk = request.app.state.claim_desk
+    return desk
 
 
 def desk_for(publisher: RoomPublisher) -> ClaimDesk | None:

@@ -31,7 +31,7 @@ from liveshop.accounts.service import Principal
 from liveshop.core.errors import Unauthorized, Unprocessable, problem_response
 from liveshop.core.settings import Settings
 from liveshop.live.deals.claims import Answer
-from liveshop.live.deals.desk import MAX_ID, MAX_QUANTITY, ClaimDesk
+from liveshop.live.deals.desk import MAX_ID, MAX_QUANTITY, ClaimDesk, desk_of
 
 MAX_BODY = 1024
 JSON = "application/json"
@@ -44,11 +44,6 @@ PROBLEM_STATUS = {
     "wrong-role": 403,
     "try-again": 503,
 }
-
-
-def desk_of(request: Request) -> ClaimDesk:
-    desk: ClaimDesk = request.app.state.claim_desk
-    return desk
 
 
 async def _principal(request: Request, desk: ClaimDesk) -> Principal:
