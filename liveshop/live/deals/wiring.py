@@ -16,14 +16,13 @@ from liveshop.accounts.token_cache import TokenCache
 from liveshop.core import domain_events
 from liveshop.core.db import Database
 from liveshop.core.tasks import stop_if_cancelled
-from liveshop.inventory import service as inventory
-from liveshop.live import activity
 from liveshop.live.deals import claim_upkeep, claims, fast, limits, lottery
 from liveshop.live.deals import desk as desk_registry
 from liveshop.live.deals import service as deals
 from liveshop.live.deals.desk import ClaimDesk
 from liveshop.live.deals.models import DealEndReason
-from liveshop.live.deals.router import announce_deal_end, publish_deal_stock
+from liveshop.live.deals.router import publish_deal_stock
+from liveshop.live.deals.tally import SaleTally
 from liveshop.live.events import SessionClosed
 from liveshop.orders.events import OrderCancelledUnpaid
 from liveshop.orders.notify import OrderNotifier, OrderPaid
@@ -53,12 +52,8 @@ def install_deals(app: FastAPI, db: Database, hub: Hub) -> ClaimDesk:
     go first — and over the room's socket); start the deal clock with the app."""
     notifier: OrderNotifier = app.state.order_notifier
 
-    async def on_paid(event: OrderPaid) -> None:
-        if event.live_session_id is None:
-            return
-        await room_order_paid(db, room_publisher(app), event)
-
-    notifier.on_paid(on_paid)
+    tally = SaleTally(db, lambda: room_publisher(app))
+    notifier.on_paid(tally.record)
     desk = ClaimDesk(db, hub.broker, TokenCache(db), lambda: room_publisher(app))
     desk_registry.register(hub.publisher, desk)
     app.state.claim_desk = desk
@@ -70,44 +65,9 @@ def install_deals(app: FastAPI, db: Database, hub: Hub) -> ClaimDesk:
 
 
 async def room_order_paid(db: Database, publisher: RoomPublisher, event: OrderPaid) -> None:
-    session_id = event.live_session_id
-    assert session_id is not None
-    ended = []
-    async with db.session() as s:
-        await activity.record_sale(
-            s, session_id, gmv_minor=event.goods_minor, currency=event.currency
-        )
-        for line in event.lines:
-            if line.deal_id is not None:
-                await deals.record_deal_sale(s, line.deal_id, line.quantity)
-        await s.commit()
-        for line in event.lines:
-            if line.deal_id is not None:
-                deal = await deals.get_deal(s, line.deal_id)
-                if deal.sold >= deal.units and await deals.end_deal(
-                    s, deal.id, reason=DealEndReason.SOLD_OUT
-                ):
-                    ended.append(deal.id)
-        for line in event.lines:
-            title = line.title
-            await publisher.purchase(
-                session_id, product_id=line.product_id, title=title, quantity=line.quantity
-            )
-            if line.deal_id is not None:
-                deal = await deals.get_deal(s, line.deal_id)
-                if deal.id in ended:
-                    await announce_deal_end(s, publisher, deal)
-                else:
-                    await publish_deal_stock(s, publisher, deal)
-            else:
-                summary = await inventory.stock_summary(s, line.sku_id)
-                await s.commit()
-                await publisher.stock(
-                    session_id,
-                    sku_id=line.sku_id,
-                    available=summary.available,
-                    product_id=line.product_id,
-                )
+    """One paid order's room figures, written on their own (the node's ``SaleTally`` batches
+    them; this is for callers without one)."""
+    await SaleTally(db, lambda: publisher).record(event)
 
 
 class DealClock:

@@ -1,0 +1,74 @@
+"""Group commit: many concurrent callers, one write per batch.
+
+``GroupCommit(write)``: ``await gc.submit(item)`` queues the item and returns its own result
+once the batch holding it is written by ``write(items) -> results`` (one result per item, in
+order; an exception in the list is raised to that item's caller alone). No timer: the first
+item is written at once; items that arrive while a write runs wait for the next one, so a
+batch grows with the load and an idle path costs nothing extra (PostgreSQL's own group commit,
+and the claim desk's per-deal batcher, work the same way). If ``write`` itself raises, every
+caller of that batch gets the exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class GroupCommit(Generic[T, R]):
+    def __init__(
+        self,
+        write: Callable[[list[T]], Awaitable[Sequence[R | BaseException]]],
+        *,
+        max_batch: int = 500,
+        name: str = "group-commit",
+    ) -> None:
+        self._write = write
+        self.max_batch = max_batch
+        self.name = name
+        self._pending: list[tuple[T, asyncio.Future[R]]] = []
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0  # written so far (for tests and figures)
+
+    async def submit(self, item: T) -> R:
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        # A caller cancelled while waiting never reads its result: nor is it logged as lost.
+        future.add_done_callback(_consume)
+        self._pending.append((item, future))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain(), name=self.name)
+        return await asyncio.shield(future)
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch = self._pending[: self.max_batch]
+            del self._pending[: self.max_batch]
+            try:
+                results = await self._write([item for item, _f in batch])
+            except BaseException as exc:
+                for _item, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                continue
+            self.batches += 1
+            if len(results) != len(batch):
+                problem = RuntimeError(f"{self.name}: {len(results)} results for {len(batch)}")
+                results = [problem] * len(batch)
+            for (_item, future), result in zip(batch, results, strict=True):
+                if future.done():
+                    continue
+                if isinstance(result, BaseException):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+
+
+def _consume(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
