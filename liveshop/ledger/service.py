@@ -15,6 +15,7 @@ Invariants:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Insert, and_, func, insert, select
@@ -51,6 +52,7 @@ from liveshop.ledger.statements import Statement, StatementLine, statement
 __all__ = [
     "AccountKey",
     "AccountType",
+    "Entry",
     "InvalidPosting",
     "Posting",
     "Statement",
@@ -60,6 +62,7 @@ __all__ = [
     "agency_party",
     "allocate",
     "append",
+    "append_many",
     "balance",
     "balances",
     "creator_party",
@@ -160,6 +163,17 @@ async def post(
     return tx
 
 
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One transaction to ``append_many``."""
+
+    kind: str
+    reference: str
+    postings: Sequence[Posting]
+    memo: str = ""
+    meta: dict[str, Any] | None = None
+
+
 async def append(
     session: AsyncSession,
     *,
@@ -175,35 +189,76 @@ async def append(
     SELECT of its accounts (plus their creation the first time), one multi-row INSERT of the
     postings. For hot paths (a paid order) that do not need the written rows again.
     """
-    items = validate_postings(postings)
-    _text(kind, "kind", MAX_KIND_LENGTH)
-    _text(reference, "reference", MAX_REFERENCE_LENGTH)
-    _text(memo, "memo", MAX_MEMO_LENGTH, allow_empty=True)
-    clean_meta = validate_meta(meta)
+    (tx_id,) = await append_many(
+        session, [Entry(kind=kind, reference=reference, postings=postings, memo=memo, meta=meta)]
+    )
+    return tx_id
 
+
+async def append_many(session: AsyncSession, entries: Sequence[Entry]) -> list[int]:
+    """``append`` for many transactions at once (a batch of paid orders): the same checks
+    for each, all before the database is touched; one multi-row INSERT of the transactions,
+    one SELECT of all their accounts, one multi-row INSERT of all their postings, whatever
+    their number. Their ids, in order. A reference already written is replayed (or 409) as
+    ``append`` does, one by one."""
+    checked = []
+    for e in entries:
+        items = validate_postings(e.postings)
+        _text(e.kind, "kind", MAX_KIND_LENGTH)
+        _text(e.reference, "reference", MAX_REFERENCE_LENGTH)
+        _text(e.memo, "memo", MAX_MEMO_LENGTH, allow_empty=True)
+        checked.append((e, items, validate_meta(e.meta)))
+    if len({e.reference for e in entries}) != len(entries):
+        raise InvalidPosting("a batch names each reference once")
+    if not checked:
+        return []
     # ON CONFLICT DO NOTHING: a concurrent writer of the same reference makes this a no-op
     # (PostgreSQL waits for it to commit first), and we fall through to the replay check.
+    now = utcnow()
     insert_tx = (
         _dialect_insert(session, LedgerTransaction)
-        .values(reference=reference, kind=kind, memo=memo, meta=clean_meta, created_at=utcnow())
+        .values(
+            [
+                {
+                    "reference": e.reference,
+                    "kind": e.kind,
+                    "memo": e.memo,
+                    "meta": meta,
+                    "created_at": now,
+                }
+                for e, _items, meta in checked
+            ]
+        )
         .on_conflict_do_nothing(index_elements=["reference"])
-        .returning(LedgerTransaction.id)
+        .returning(LedgerTransaction.id, LedgerTransaction.reference)
     )
-    tx_id = (await session.execute(insert_tx)).scalar_one_or_none()
-    if tx_id is None:
-        replayed = await _replayed(session, kind=kind, reference=reference, postings=items)
-        return replayed.id
-
-    ids = await _account_ids(session, {p.account for p in items})
-    await session.execute(
-        insert(LedgerPosting),
-        [
-            {"transaction_id": tx_id, "account_id": ids[p.account], "amount_minor": p.amount_minor}
-            for p in items
-        ],
-    )
+    written = {ref: int(id_) for id_, ref in (await session.execute(insert_tx)).all()}
+    ids: list[int] = []
+    fresh: list[tuple[int, list[Posting]]] = []
+    for e, items, _meta in checked:
+        tx_id = written.get(e.reference)
+        if tx_id is None:
+            replayed = await _replayed(session, kind=e.kind, reference=e.reference, postings=items)
+            ids.append(replayed.id)
+        else:
+            ids.append(tx_id)
+            fresh.append((tx_id, items))
+    if fresh:
+        accounts = await _account_ids(session, {p.account for _id, items in fresh for p in items})
+        await session.execute(
+            insert(LedgerPosting),
+            [
+                {
+                    "transaction_id": tx_id,
+                    "account_id": accounts[p.account],
+                    "amount_minor": p.amount_minor,
+                }
+                for tx_id, items in fresh
+                for p in items
+            ],
+        )
     await session.flush()
-    return int(tx_id)
+    return ids
 
 
 async def _replayed(

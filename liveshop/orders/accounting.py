@@ -25,13 +25,14 @@ floors, so sale and refunds of a line cancel exactly on both accounts.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.affiliates.contracts import AgencySplit, agency_split_at
 from liveshop.ledger.models import AccountType
-from liveshop.ledger.service import AccountKey, Posting, append, post
+from liveshop.ledger.service import AccountKey, Entry, Posting, append_many, post
 from liveshop.orders.models import Order, OrderLine
 
 
@@ -178,18 +179,38 @@ async def _split(session: AsyncSession, order: Order) -> AgencySplit | None:
 async def post_sale(session: AsyncSession, order: Order, *, provider: str) -> None:
     """The sale's transaction ``order:<id>:paid`` (idempotent; not read back: the paid path
     is hot and nothing needs the rows again)."""
-    split = await _split(session, order)
-    parts = [sale_parts(line) for line in order.lines] + [shipping_parts(order)]
-    postings = _postings(order, parts, provider, +1, split)
-    if postings:
-        await append(
-            session,
-            kind="order.paid",
-            reference=f"order:{order.id}:paid",
-            postings=postings,
-            memo=f"Order {order.id} paid",
-            meta={"order_id": order.id, "shop_id": order.shop_id, "market": order.market_code},
-        )
+    await post_sales(session, [order], provider=provider)
+
+
+async def post_sales(session: AsyncSession, orders: Sequence[Order], *, provider: str) -> None:
+    """``post_sale`` for a batch of orders: their transactions in one ``append_many`` (the
+    agency split read once per creator and moment of purchase)."""
+    splits: dict[tuple[int, object], AgencySplit | None] = {}
+    entries = []
+    for order in orders:
+        split = None
+        if order.creator_id is not None:
+            at = (order.creator_id, order.created_at)
+            if at not in splits:
+                splits[at] = await _split(session, order)
+            split = splits[at]
+        parts = [sale_parts(line) for line in order.lines] + [shipping_parts(order)]
+        postings = _postings(order, parts, provider, +1, split)
+        if postings:
+            entries.append(
+                Entry(
+                    kind="order.paid",
+                    reference=f"order:{order.id}:paid",
+                    postings=postings,
+                    memo=f"Order {order.id} paid",
+                    meta={
+                        "order_id": order.id,
+                        "shop_id": order.shop_id,
+                        "market": order.market_code,
+                    },
+                )
+            )
+    await append_many(session, entries)
 
 
 async def post_refund(

@@ -178,6 +178,97 @@ async def place_order(
     return PlacedOrder(order=order, replayed=False)
 
 
+async def plain_goods(
+    session: AsyncSession,
+    *,
+    market_code: str,
+    lines: Sequence[CheckoutLine],
+    attribution: Attribution | None,
+    at: datetime,
+) -> pricing.PricedGoods | None:
+    """These lines priced as ``place_order`` would price them, when nothing is claimed per
+    order — no seller coupon and no platform campaign applies (asked without a buyer: a
+    buyer's own limits only ever take a coupon away). Then every order of these lines costs
+    exactly the same, and a batch of them (a drop's paying buyers) is priced once, with
+    ``new_order`` building each from the same goods. None when a claim would be needed:
+    each such order goes ``place_order``'s way. Nothing is written."""
+    validate_lines(lines)
+    goods = await pricing.price_goods(
+        session,
+        buyer_id=None,
+        market_code=market_code,
+        lines=lines,
+        attribution=attribution,
+        coupon_code=None,
+        at=at,
+        dry_run=True,
+    )
+    if goods.coupon is not None:
+        return None
+    in_live = attribution is not None and attribution.live_session_id is not None
+    money = await pricing.platform_money(session, goods, in_live=in_live, at=at, dry_run=True)
+    if money.subsidy is not None or money.free_shipping is not None:
+        return None
+    return goods
+
+
+def new_order(
+    goods: pricing.PricedGoods,
+    lines: Sequence[CheckoutLine],
+    *,
+    buyer_id: int,
+    attribution: Attribution | None,
+    idempotency_key: str,
+    fingerprint: str,
+    hold: timedelta,
+) -> Order:
+    """An order of ``plain_goods`` (fresh rows: one set of goods makes many orders), its
+    lines holding the units of ``lines``' reservations."""
+    order = _new_order(
+        pricing.PricedGoods(
+            market=goods.market,
+            shop_id=goods.shop_id,
+            lines=[_copy_line(ln) for ln in goods.lines],
+            coupon=None,
+        ),
+        buyer_id=buyer_id,
+        attribution=attribution,
+        idempotency_key=idempotency_key,
+        fingerprint=fingerprint,
+        hold=hold,
+    )
+    for ol, line in zip(order.lines, lines, strict=True):
+        ol.reservation_id = line.reservation_id
+    return order
+
+
+_LINE_FIELDS = (
+    "sku_id",
+    "product_id",
+    "title",
+    "sku_code",
+    "attributes",
+    "category",
+    "image_url",
+    "quantity",
+    "list_price_minor",
+    "unit_price_minor",
+    "gross_minor",
+    "subsidy_minor",
+    "tax_minor",
+    "platform_commission_bp",
+    "platform_commission_minor",
+    "creator_commission_bp",
+    "creator_commission_minor",
+    "seller_net_minor",
+    "deal_id",
+)
+
+
+def _copy_line(line: OrderLine) -> OrderLine:
+    return OrderLine(**{f: getattr(line, f) for f in _LINE_FIELDS})
+
+
 def _new_order(
     goods: pricing.PricedGoods,
     *,

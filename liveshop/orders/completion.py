@@ -8,8 +8,13 @@ expiry (``inventory.end_payment``): while it was in flight they could not expire
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import NotFound, Problem
@@ -105,6 +110,113 @@ async def complete_payment(
     if notifier is not None:
         await notifier.paid(_paid_event(order))
     return order
+
+
+@dataclass(frozen=True, slots=True)
+class Captured:
+    """A payment the provider captured, with its order (and lines) as this process has it."""
+
+    payment_id: int
+    order: Order
+    provider_ref: str | None
+
+
+class _NotPlain(Exception):
+    """A payment or an order of the batch is not where a fresh payment's would be."""
+
+
+async def complete_payments(
+    session: AsyncSession,
+    provider: PaymentProvider,
+    captured: Sequence[Captured],
+    *,
+    notifier: notify.OrderNotifier | None = None,
+) -> list[Order | Exception]:
+    """``complete_payment`` for a batch of fresh payments, in ONE transaction whatever their
+    number: their references and status (one UPDATE each), the orders (one guarded UPDATE),
+    their events, the ledger (``post_sales``: one ``append_many``) and the held units
+    (``commit_reservations``: one guarded UPDATE per stock row). If any of them is not plain —
+    a payment already completed (webhook), an order no longer pending, a hold that was lost —
+    nothing of the batch is written and each goes ``complete_payment``'s own way (which
+    refunds what cannot be sold). One result per payment, in order: the paid order, or the
+    exception that payment's caller gets."""
+    if not captured:
+        return []
+    orders = [c.order for c in captured]
+    now = utcnow()
+    try:
+        refs = [
+            {"id": c.payment_id, "provider_ref": c.provider_ref} for c in captured if c.provider_ref
+        ]
+        if refs:
+            await session.execute(update(Payment), refs)
+        moved = await session.scalars(
+            update(Payment)
+            .where(
+                Payment.id.in_([c.payment_id for c in captured]),
+                Payment.status.in_([str(st) for st in IN_FLIGHT]),
+            )
+            .values(status=PaymentStatus.SUCCEEDED, updated_at=now)
+            .returning(Payment.id)
+            .execution_options(synchronize_session=False)
+        )
+        if len(moved.all()) != len(captured):
+            raise _NotPlain
+        paid = await session.scalars(
+            update(Order)
+            .where(
+                Order.id.in_([o.id for o in orders]),
+                Order.status == OrderStatus.PENDING_PAYMENT,
+            )
+            .values(status=OrderStatus.PAID, paid_at=now, updated_at=now)
+            .returning(Order.id)
+            .execution_options(synchronize_session=False)
+        )
+        if len(paid.all()) != len(orders):
+            raise _NotPlain
+        session.add_all(
+            [
+                OrderEvent(
+                    order_id=o.id,
+                    from_status=OrderStatus.PENDING_PAYMENT,
+                    to_status=OrderStatus.PAID,
+                )
+                for o in orders
+            ]
+        )
+        await accounting.post_sales(session, orders, provider=provider.name)
+        await inventory.commit_reservations(
+            session,
+            [ln.reservation_id for o in orders for ln in o.lines if ln.reservation_id is not None],
+        )
+        await session.commit()
+    except (_NotPlain, ReservationLost):
+        await session.rollback()
+        return [await _one_by_one(session, provider, c, notifier) for c in captured]
+    except BaseException:
+        await session.rollback()
+        raise
+    for order in orders:
+        set_committed_value(order, "status", OrderStatus.PAID)
+        set_committed_value(order, "paid_at", now)
+        set_committed_value(order, "updated_at", now)
+    if notifier is not None:
+        await asyncio.gather(*(notifier.paid(_paid_event(o)) for o in orders))
+    return list(orders)
+
+
+async def _one_by_one(
+    session: AsyncSession,
+    provider: PaymentProvider,
+    c: Captured,
+    notifier: notify.OrderNotifier | None,
+) -> Order | Exception:
+    try:
+        await set_ref(session, c.payment_id, c.provider_ref)
+        # The rollback expired the order if it was this session's: read it again.
+        return await complete_payment(session, provider, payment_id=c.payment_id, notifier=notifier)
+    except Exception as exc:
+        return exc
 
 
 async def fail_payment(session: AsyncSession, *, payment_id: int, failure_code: str | None) -> None:

@@ -72,24 +72,45 @@ async def pay_order(
     )
     await session.commit()
 
+    got = await charge(session, provider, order=order, payment_id=payment.id, card=card)
+    if isinstance(got, Order):
+        return got  # pending: its webhook completes it
+    (done,) = await completion.complete_payments(session, provider, [got], notifier=notifier)
+    if isinstance(done, Exception):
+        raise done
+    return done
+
+
+async def charge(
+    session: AsyncSession,
+    provider: PaymentProvider,
+    *,
+    order: Order,
+    payment_id: int,
+    card: PaymentSource,
+) -> completion.Captured | Order:
+    """Ask the provider for the order's money under the payment's idempotency key (no
+    transaction open): ``Captured`` to complete (``completion.complete_payments``, which
+    records the provider's reference with the sale), or the order still pending when the
+    provider answers later (its webhook completes it). A decline or a failed capture ends the
+    payment (402); a provider error ends it and is raised."""
     try:
         result = await provider.authorize(
             amount_minor=order.total_minor,
             currency=order.currency,
             card=card,
             reference=f"order:{order.id}",
-            idempotency_key=payment_recovery.idempotency_key(payment.id),
+            idempotency_key=payment_recovery.idempotency_key(payment_id),
         )
     except Exception:
         await completion.mark_payment(
-            session, payment.id, PaymentStatus.FAILED, failure="provider_error"
+            session, payment_id, PaymentStatus.FAILED, failure="provider_error"
         )
         raise
-    await completion.set_ref(session, payment.id, result.provider_ref)
-
     if result.outcome is ChargeOutcome.FAILED:
+        await completion.set_ref(session, payment_id, result.provider_ref)
         await completion.mark_payment(
-            session, payment.id, PaymentStatus.FAILED, failure=result.failure_code
+            session, payment_id, PaymentStatus.FAILED, failure=result.failure_code
         )
         raise PaymentDeclined(
             result.message or "the payment was declined",
@@ -97,19 +118,19 @@ async def pay_order(
             order_id=order.id,
         )
     if result.outcome is ChargeOutcome.PENDING:
-        await completion.mark_payment(session, payment.id, PaymentStatus.PENDING)
+        await completion.set_ref(session, payment_id, result.provider_ref)
+        await completion.mark_payment(session, payment_id, PaymentStatus.PENDING)
         return await load_order(session, order.id)
 
     assert result.provider_ref is not None
     capture = await provider.capture(result.provider_ref, amount_minor=order.total_minor)
     if capture.outcome is not ChargeOutcome.SUCCEEDED:
+        await completion.set_ref(session, payment_id, result.provider_ref)
         await completion.mark_payment(
-            session, payment.id, PaymentStatus.FAILED, failure=capture.failure_code
+            session, payment_id, PaymentStatus.FAILED, failure=capture.failure_code
         )
         raise PaymentDeclined("the payment could not be captured", order_id=order.id)
-    return await completion.complete_payment(
-        session, provider, payment_id=payment.id, notifier=notifier, order=order
-    )
+    return completion.Captured(payment_id, order, result.provider_ref)
 
 
 def _in_flight_of(order_id: Any) -> Any:

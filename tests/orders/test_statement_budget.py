@@ -34,7 +34,7 @@ ONE_LINE = 13
 PER_MORE_LINE = 1
 # The very first sale of a shop also creates its ledger accounts (INSERT + SELECT again).
 FIRST_SALE_EXTRA = 2
-TRANSACTIONS = 3  # payment + holds kept, provider reference, completion
+TRANSACTIONS = 2  # payment + holds kept; completion with the provider's reference
 
 
 @dataclass

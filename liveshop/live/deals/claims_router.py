@@ -21,6 +21,7 @@ from liveshop.live.deals import service as deals
 from liveshop.live.deals.claim_checkout import checkout_claim, quote_claim
 from liveshop.live.deals.desk import desk_of
 from liveshop.live.deals.models import DealPolicy
+from liveshop.live.deals.pay_desk import PayClaim, pay_desk_of
 from liveshop.markets.service import get_market
 from liveshop.orders import payment_flow
 from liveshop.orders.payment_method import payment_source
@@ -130,25 +131,41 @@ async def pay_claim(
     """Check out a held claim at the deal price (attributed to the show and its creator),
     and pay it when a card is given. Repeating it returns the same order."""
     card = await payment_source(session, provider_of(request), principal.user_id, body)
-    placed = await checkout_claim(
-        session,
-        claim_id,
-        buyer_id=principal.user_id,
-        expected_total_minor=body.expected_total_minor,
-    )
-    order = placed.order
-    if card is not None and order.paid_at is None:
-        order = await payment_flow.pay_order(
-            session,
-            provider_of(request),
-            order_id=order.id,
-            buyer_id=principal.user_id,
-            card=card,
-            notifier=notifier_of(request),
+    paid = None
+    if card is not None:  # batched with the other claims being paid now (``pay_desk``)
+        # This request's own transaction ends first: the batch writes in its own (on SQLite
+        # one writer at a time — a transaction left open here would wait on the batch).
+        await session.commit()
+        paid = await pay_desk_of(request).pay(
+            PayClaim(
+                claim_id=claim_id,
+                buyer_id=principal.user_id,
+                card=card,
+                expected_total_minor=body.expected_total_minor,
+            )
         )
+    if paid is not None:
+        order, replayed = paid, False
+    else:
+        placed = await checkout_claim(
+            session,
+            claim_id,
+            buyer_id=principal.user_id,
+            expected_total_minor=body.expected_total_minor,
+        )
+        order, replayed = placed.order, placed.replayed
+        if card is not None and order.paid_at is None:
+            order = await payment_flow.pay_order(
+                session,
+                provider_of(request),
+                order_id=order.id,
+                buyer_id=principal.user_id,
+                card=card,
+                notifier=notifier_of(request),
+            )
     market = await get_market(session, order.market_code)
     out = OrderOut.of(order, market, financials=False)
-    return JSONResponse(out.model_dump(mode="json"), status_code=200 if placed.replayed else 201)
+    return JSONResponse(out.model_dump(mode="json"), status_code=200 if replayed else 201)
 
 
 @router.post("/claims/{claim_id}/quote")

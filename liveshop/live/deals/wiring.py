@@ -21,6 +21,7 @@ from liveshop.live.deals import desk as desk_registry
 from liveshop.live.deals import service as deals
 from liveshop.live.deals.desk import ClaimDesk
 from liveshop.live.deals.models import DealEndReason
+from liveshop.live.deals.pay_desk import PayDesk
 from liveshop.live.deals.router import publish_deal_stock
 from liveshop.live.deals.tally import SaleTally
 from liveshop.live.events import SessionClosed
@@ -54,6 +55,7 @@ def install_deals(app: FastAPI, db: Database, hub: Hub) -> ClaimDesk:
 
     tally = SaleTally(db, lambda: room_publisher(app))
     notifier.on_paid(tally.record)
+    app.state.pay_desk = PayDesk(db, lambda: app.state.payment_providers["sandbox"], notifier)
     desk = ClaimDesk(db, hub.broker, TokenCache(db), lambda: room_publisher(app))
     desk_registry.register(hub.publisher, desk)
     app.state.claim_desk = desk

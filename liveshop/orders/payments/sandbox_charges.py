@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import BigInteger, String, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import BigInteger, String, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Base, Database, UTCDateTime
+from liveshop.core.group_commit import GroupCommit
 
 AUTHORIZED = "authorized"
 CAPTURED = "captured"
@@ -78,45 +79,33 @@ def _charge(row: SandboxCharge) -> Charge:
 
 
 class ChargeBook:
-    """Charges by idempotency key: in ``db`` when given (survives restarts), else in memory."""
+    """Charges by idempotency key: in ``db`` when given (survives restarts), else in memory.
+
+    In the database, concurrent calls are group-committed (``core.group_commit``): a drop's
+    hundreds of simultaneous charges are looked up, recorded and captured in one statement
+    per batch, as a provider's own storage would batch them — not a transaction each."""
 
     def __init__(self, db: Database | None = None) -> None:
         self.db = db
         self._memory: dict[str, Charge] = {}
+        self._finds: GroupCommit[str, Charge | None] = GroupCommit(
+            self._find_all, name="sandbox-find"
+        )
+        self._adds: GroupCommit[Charge, Charge] = GroupCommit(self._add_all, name="sandbox-add")
+        self._moves: GroupCommit[tuple[str, str, str], None] = GroupCommit(
+            self._move_all, name="sandbox-move"
+        )
 
     async def find(self, idempotency_key: str) -> Charge | None:
         if self.db is None:
             return self._memory.get(idempotency_key)
-        async with self.db.session(deferred=True) as session:
-            row = await session.get(SandboxCharge, idempotency_key)
-            return None if row is None else _charge(row)
+        return await self._finds.submit(idempotency_key)
 
     async def add(self, charge: Charge) -> Charge:
         """Record a new charge; when the key is already taken, the charge first recorded."""
         if self.db is None:
             return self._memory.setdefault(charge.idempotency_key, charge)
-        async with self.db.session() as session:
-            session.add(
-                SandboxCharge(
-                    idempotency_key=charge.idempotency_key,
-                    provider_ref=charge.provider_ref,
-                    status=charge.status,
-                    failure_code=charge.failure_code,
-                    amount_minor=charge.amount_minor,
-                    currency=charge.currency,
-                    settles_to=charge.settles_to,
-                    settles_at=charge.settles_at,
-                )
-            )
-            try:
-                await session.commit()
-            except IntegrityError:
-                await session.rollback()
-            else:
-                return charge
-        found = await self.find(charge.idempotency_key)
-        assert found is not None
-        return found
+        return await self._adds.submit(charge)
 
     async def move(self, provider_ref: str, *, from_status: str, to: str) -> None:
         """``from_status`` → ``to`` for the charge ``provider_ref`` (no change otherwise)."""
@@ -125,12 +114,74 @@ class ChargeBook:
                 if charge.provider_ref == provider_ref and charge.status == from_status:
                     self._memory[key] = replace(charge, status=to)
             return
-        async with self.db.session() as session:
-            await session.execute(
-                update(SandboxCharge)
-                .where(
-                    SandboxCharge.provider_ref == provider_ref, SandboxCharge.status == from_status
-                )
-                .values(status=to, updated_at=utcnow())
+        await self._moves.submit((provider_ref, from_status, to))
+
+    def _database(self) -> Database:
+        assert self.db is not None
+        return self.db
+
+    async def _find_all(self, keys: list[str]) -> list[Charge | None]:
+        async with self._database().session(deferred=True) as session:
+            rows = await session.scalars(
+                select(SandboxCharge).where(SandboxCharge.idempotency_key.in_(set(keys)))
+            )
+            found = {row.idempotency_key: _charge(row) for row in rows.all()}
+        return [found.get(k) for k in keys]
+
+    async def _add_all(self, charges: list[Charge]) -> list[Charge]:
+        async with self._database().session() as session:
+            dialect = session.get_bind().dialect.name
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            now = utcnow()
+            written = set(
+                (
+                    await session.scalars(
+                        insert(SandboxCharge)
+                        .values(
+                            [
+                                {
+                                    "idempotency_key": c.idempotency_key,
+                                    "provider_ref": c.provider_ref,
+                                    "status": c.status,
+                                    "failure_code": c.failure_code,
+                                    "amount_minor": c.amount_minor,
+                                    "currency": c.currency,
+                                    "settles_to": c.settles_to,
+                                    "settles_at": c.settles_at,
+                                    "created_at": now,
+                                    "updated_at": now,
+                                }
+                                for c in charges
+                            ]
+                        )
+                        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+                        .returning(SandboxCharge.provider_ref)
+                    )
+                ).all()
             )
             await session.commit()
+        out: list[Charge] = []
+        for c in charges:
+            if c.provider_ref in written:
+                out.append(c)
+            else:  # the key was taken first (by another call, or earlier in this batch)
+                first = await self.find(c.idempotency_key)
+                assert first is not None
+                out.append(first)
+        return out
+
+    async def _move_all(self, moves: list[tuple[str, str, str]]) -> list[None]:
+        by_change: dict[tuple[str, str], list[str]] = {}
+        for ref, from_status, to in moves:
+            by_change.setdefault((from_status, to), []).append(ref)
+        async with self._database().session() as session:
+            for (from_status, to), refs in sorted(by_change.items()):
+                await session.execute(
+                    update(SandboxCharge)
+                    .where(
+                        SandboxCharge.provider_ref.in_(refs), SandboxCharge.status == from_status
+                    )
+                    .values(status=to, updated_at=utcnow())
+                )
+            await session.commit()
+        return [None] * len(moves)

@@ -1,0 +1,162 @@
+"""Paying a drop's claims in batches (``live.deals.pay_desk``): claims paid at the same moment
+are ordered in one transaction, charged together and completed in one more; each is paid
+exactly once, the stock and the ledger add up, and whatever is not plain goes the single way
+with the answer it always had."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+
+from liveshop.accounts.models import Role
+from liveshop.core.clock import utcnow
+from liveshop.core.db import Database
+from liveshop.core.errors import Conflict
+from liveshop.ledger.service import trial_balance
+from liveshop.live import service as live
+from liveshop.live.deals import claims
+from liveshop.live.deals import service as deals
+from liveshop.live.deals.claims import Tap
+from liveshop.live.deals.models import ClaimStatus, DealClaim
+from liveshop.live.deals.pay_desk import PayClaim, PayDesk
+from liveshop.orders.completion import PaymentDeclined
+from liveshop.orders.models import Order, Payment
+from liveshop.orders.payments.provider import CardDetails
+from liveshop.orders.payments.sandbox import CARD_DECLINED, CARD_SUCCEEDS, SandboxProvider
+from liveshop.orders.status import OrderStatus
+from liveshop.promotions import campaigns
+from liveshop.promotions.models import CampaignKind
+from tests.live.deals.drops import stock_identity
+from tests.shopfront import new_user, one_sku_shop, start_session
+
+CARD = CardDetails(CARD_SUCCEEDS)
+
+
+async def _drop(db: Database, buyers: int, units: int) -> tuple[int, int, list[int], list[int]]:
+    """A running deal of ``units`` on a 50-unit SKU and ``buyers`` buyers holding a claim of
+    one unit each: (deal, sku, buyer ids, claim ids)."""
+    async with db.session() as s:
+        creator = await new_user(s, "creator@example.com", Role.CREATOR)
+        people = [await new_user(s, f"b{i}@example.com", Role.BUYER) for i in range(buyers)]
+    _shop, sku_id = await one_sku_shop(db, 1200)
+    room = await start_session(db, creator)
+    async with db.session() as s:
+        deal = await deals.start_deal(
+            s,
+            await live.get_session(s, room),
+            sku_id=sku_id,
+            price_minor=999,
+            units=units,
+            duration=timedelta(minutes=10),
+            actor_id=creator,
+        )
+    async with db.session() as s:
+        outcome = await claims.decide(s, deal.deal.id, [Tap(b) for b in people])
+    claim_ids = [a.claim_id for a in outcome.answers]
+    assert all(c is not None for c in claim_ids)
+    return deal.deal.id, sku_id, people, [c for c in claim_ids if c is not None]
+
+
+def _desk(db: Database) -> PayDesk:
+    provider = SandboxProvider("s", delay_s=-1, db=db)
+    return PayDesk(db, lambda: provider, None)
+
+
+async def test_claims_paid_at_once_are_one_batch_and_each_is_paid_exactly_once(
+    db: Database,
+) -> None:
+    deal_id, sku_id, buyers, claim_ids = await _drop(db, 12, 12)
+    desk = _desk(db)
+    paid = await asyncio.gather(
+        *(desk.pay(PayClaim(c, b, CARD)) for c, b in zip(claim_ids, buyers, strict=True))
+    )
+    assert desk.batches == 1
+    assert all(o is not None and o.status == OrderStatus.PAID for o in paid)
+    assert len({o.id for o in paid if o is not None}) == 12
+    for order, buyer in zip(paid, buyers, strict=True):
+        assert order is not None and order.buyer_id == buyer
+        assert order.lines[0].unit_price_minor == 999 and order.lines[0].deal_id == deal_id
+    # available, held, sold of the SKU: the deal's 12 units sold, the other 38 on sale.
+    assert (await stock_identity(db, sku_id))[:3] == (38, 0, 12)
+    async with db.session(deferred=True) as s:
+        rows = (await s.execute(select(DealClaim.status, DealClaim.order_id))).all()
+        assert {r.status for r in rows} == {ClaimStatus.ORDERED}
+        assert sorted(r.order_id for r in rows) == sorted(o.id for o in paid if o is not None)
+        payments = await s.scalar(select(func.count()).select_from(Payment))
+        assert payments == 12
+        assert all(v == 0 for v in (await trial_balance(s)).values())
+    # Paying again is the single way's replay: the same order, not a second charge.
+    again = await desk.pay(PayClaim(claim_ids[0], buyers[0], CARD))
+    assert again is None  # (the router then answers the existing order, 200)
+
+
+async def test_what_is_not_plain_gets_its_own_answer_and_the_rest_are_paid(db: Database) -> None:
+    _deal_id, sku_id, buyers, claim_ids = await _drop(db, 6, 6)
+    async with db.session() as s:  # the last claim's hold has run out
+        await s.execute(
+            update(DealClaim)
+            .where(DealClaim.id == claim_ids[5])
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+        await s.commit()
+    desk = _desk(db)
+    got = await asyncio.gather(
+        desk.pay(PayClaim(claim_ids[0], buyers[0], CARD)),
+        desk.pay(PayClaim(claim_ids[0], buyers[0], CARD)),  # the same claim twice at once
+        desk.pay(PayClaim(claim_ids[1], buyers[2], CARD)),  # someone else's claim
+        desk.pay(PayClaim(claim_ids[2], buyers[2], CARD, expected_total_minor=1)),
+        desk.pay(PayClaim(claim_ids[3], buyers[3], CardDetails(CARD_DECLINED))),
+        desk.pay(PayClaim(claim_ids[4], buyers[4], CARD)),
+        desk.pay(PayClaim(claim_ids[5], buyers[5], CARD)),
+        return_exceptions=True,
+    )
+    assert desk.batches == 1
+    first, twice, not_theirs, shown_other, declined, fine, expired = got
+    assert isinstance(first, Order) and first.status == OrderStatus.PAID
+    assert isinstance(fine, Order) and fine.status == OrderStatus.PAID
+    assert twice is None and not_theirs is None and expired is None  # the single way answers
+    assert isinstance(shown_other, Conflict) and shown_other.code == "price-changed"
+    assert isinstance(declined, PaymentDeclined)
+    async with db.session(deferred=True) as s:
+        status = {
+            i: st for i, st in (await s.execute(select(DealClaim.id, DealClaim.status))).all()
+        }
+        # Untouched: the claim that was not theirs, the wrong total, the run-out hold.
+        assert status[claim_ids[1]] == ClaimStatus.HELD
+        assert status[claim_ids[2]] == ClaimStatus.HELD
+        assert status[claim_ids[5]] == ClaimStatus.HELD
+        # The declined one became its order, pending, its payment failed: pay again within
+        # the hold (``POST /orders/{id}/pay``), as after a single declined payment.
+        assert status[claim_ids[3]] == ClaimStatus.ORDERED
+        declined_order = await s.scalar(
+            select(Order).where(Order.idempotency_key == f"claim-{claim_ids[3]}")
+        )
+        assert declined_order is not None
+        assert declined_order.status == OrderStatus.PENDING_PAYMENT
+        failed = await s.scalar(select(Payment.status).where(Payment.order_id == declined_order.id))
+        assert failed == "failed"
+    available, held, sold, received = await stock_identity(db, sku_id)
+    assert (sold, held) == (2, 4) and available + held + sold == received
+
+
+async def test_a_deal_a_campaign_pays_part_of_goes_the_single_way(db: Database) -> None:
+    """A platform campaign is claimed per order (from its budget): such claims are paid one
+    by one, as before."""
+    _deal_id, _sku, buyers, claim_ids = await _drop(db, 2, 2)
+    async with db.session() as s:
+        await campaigns.create_campaign(
+            s,
+            market_code="GB",
+            currency="GBP",
+            kind=CampaignKind.LIVE_DISCOUNT_BP,
+            value=1000,
+            budget_minor=100_000,
+            per_order_cap_minor=10_000,
+        )
+    desk = _desk(db)
+    got = await asyncio.gather(
+        *(desk.pay(PayClaim(c, b, CARD)) for c, b in zip(claim_ids, buyers, strict=True))
+    )
+    assert got == [None, None]
