@@ -21,7 +21,7 @@ from liveshop.core.errors import NotFound, Problem
 from liveshop.inventory import service as inventory
 from liveshop.inventory.errors import ReservationLost
 from liveshop.orders import accounting, notify
-from liveshop.orders.events import announce_unpaid_cancel
+from liveshop.orders.events import announce_paid, announce_unpaid_cancel
 from liveshop.orders.models import Order, OrderEvent, OrderLine, Payment, PaymentStatus
 from liveshop.orders.payments.provider import PaymentProvider
 from liveshop.orders.status import OrderStatus
@@ -97,6 +97,7 @@ async def complete_payment(
             )
         )
         await accounting.post_sale(session, order, provider=provider_name)
+        await announce_paid(session, [order])
         await inventory.commit_reservations(
             session, [ln.reservation_id for ln in order.lines if ln.reservation_id is not None]
         )
@@ -185,6 +186,7 @@ async def complete_payments(
             ]
         )
         await accounting.post_sales(session, orders, provider=provider.name)
+        await announce_paid(session, orders)
         await inventory.commit_reservations(
             session,
             [ln.reservation_id for o in orders for ln in o.lines if ln.reservation_id is not None],

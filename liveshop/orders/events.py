@@ -7,6 +7,7 @@ handler subscribed to these events, inside the order's own transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -65,3 +66,50 @@ async def announce_unpaid_cancel(session: AsyncSession, order: Order) -> None:
         ),
     )
     await domain_events.announce(session, event)
+
+
+@dataclass(frozen=True, slots=True)
+class ShowSales:
+    live_session_id: int
+    currency: str
+    orders: int
+    goods_minor: int  # what the buyers paid for the goods (items − subsidy): the show's GMV
+
+
+@dataclass(frozen=True, slots=True)
+class OrdersPaid(DomainEvent):
+    """Orders were paid — one, or a batch of a drop's. Announced inside the paying
+    transaction, just before its commit, summed per show and per flash deal: a higher domain
+    keeps its figures of the sales (a show's orders and GMV, a deal's units sold) in the same
+    commit as the sale — one update per row for a whole batch, never counted twice, never lost
+    to a crash after the commit. (``notify.OrderPaid`` is the after-commit news for rooms.)"""
+
+    shows: tuple[ShowSales, ...]
+    deal_units: tuple[DealUnits, ...]
+
+
+async def announce_paid(session: AsyncSession, orders: Sequence[Order]) -> None:
+    shows: dict[int, list[int]] = {}
+    currency: dict[int, str] = {}
+    units: dict[int, int] = {}
+    for order in orders:
+        if order.live_session_id is not None:
+            show = shows.setdefault(order.live_session_id, [0, 0])
+            show[0] += 1
+            show[1] += order.items_minor - order.subsidy_minor
+            currency[order.live_session_id] = order.currency
+        for line in order.lines:
+            if line.deal_id is not None:
+                units[line.deal_id] = units.get(line.deal_id, 0) + line.quantity
+    if not shows and not units:
+        return
+    await domain_events.announce(
+        session,
+        OrdersPaid(
+            shows=tuple(
+                ShowSales(live_session_id=sid, currency=currency[sid], orders=n, goods_minor=gmv)
+                for sid, (n, gmv) in sorted(shows.items())
+            ),
+            deal_units=tuple(DealUnits(deal_id=d, quantity=q) for d, q in sorted(units.items())),
+        ),
+    )

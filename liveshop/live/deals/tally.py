@@ -1,18 +1,17 @@
-"""Paid in-room orders → the show's figures, the deal's count and the room's ticker, coalesced.
+"""Paid in-room orders → the room's ticker and stock, a sold-out deal's end: coalesced.
 
-Every paid order of a show used to update the show's row (orders, GMV) and its deal's row
-(units sold) in a transaction of its own. During a drop those two rows are the hottest in the
-database: hundreds of paying buyers queued on their locks while the node's event loop was busy
-elsewhere (a lock held across other coroutines' turns), and paying ran at ~20 orders/s with
-half a core idle. The node's ``SaleTally`` folds every paid order it hears of into one pending
-batch and writes it as ONE transaction — one ``UPDATE`` per show and per deal, whatever the
-number of orders — then ends the deals that sold out and tells the rooms (one ticker line per
-product, one stock figure per deal).
+A show's orders and GMV and a deal's units sold are counted inside the paying transaction
+(``wiring.count_paid``, subscribed to ``orders.events.OrdersPaid``). What is left for after the
+commit is telling the room — and ending a deal that has just sold out. One paid order at a
+time, that was a transaction per order on the deal's row, the hottest of a drop, while the
+room's news went out one purchase at a time. The node's ``SaleTally`` folds the paid orders it
+hears of into one batch: the deals that sold out are ended in one transaction, and the rooms
+get one ticker line per product and one stock figure per deal, whatever the number of orders.
 
-Group commit, no timer (like the claim desk's batcher): the first paid order is written at
-once; those paid while a write is running wait for the next one, so batches grow with the load
-and a quiet room pays nothing extra. ``record`` returns when the batch holding the order is
-written, so the paid request answers after its room figures are in, as before.
+Group commit, no timer (``core.group_commit``): the first paid order goes out at once; those
+paid meanwhile wait for the next batch, so batches grow with the load and a quiet room pays
+nothing extra. ``record`` returns once its batch has gone out, so a paid request answers after
+the room has heard of it, as before.
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ import structlog
 from liveshop.core.db import Database
 from liveshop.core.group_commit import GroupCommit
 from liveshop.inventory import service as inventory
-from liveshop.live import activity
 from liveshop.live.deals import service as deals
 from liveshop.live.deals.models import DealEndReason
 from liveshop.live.deals.router import announce_deal_end, publish_deal_stock
@@ -40,8 +38,6 @@ log = structlog.get_logger("liveshop.live.deals.tally")
 class _Sales:
     """What a batch of paid orders adds up to."""
 
-    shows: dict[int, list[int]] = field(default_factory=dict)  # session → [orders, gmv]
-    currency: dict[int, str] = field(default_factory=dict)
     deal_units: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     # (session, product) → units bought, and its title: one ticker line per product
     bought: dict[tuple[int, int], int] = field(default_factory=lambda: defaultdict(int))
@@ -51,10 +47,6 @@ class _Sales:
     def add(self, event: OrderPaid) -> None:
         session_id = event.live_session_id
         assert session_id is not None
-        show = self.shows.setdefault(session_id, [0, 0])
-        show[0] += 1
-        show[1] += event.goods_minor
-        self.currency[session_id] = event.currency
         for line in event.lines:
             if line.deal_id is not None:
                 self.deal_units[line.deal_id] += line.quantity
@@ -71,7 +63,7 @@ class SaleTally:
         self._writer: GroupCommit[OrderPaid, None] = GroupCommit(self._write, name="sale-tally")
 
     async def record(self, event: OrderPaid) -> None:
-        """Count the paid order in its show (and deal); returns once it is written."""
+        """Tell the paid order's room (end its deal if it sold out); returns once told."""
         if event.live_session_id is not None:
             await self._writer.submit(event)
 
@@ -82,13 +74,6 @@ class SaleTally:
         publisher = self.publisher()
         ended: set[int] = set()
         async with self.db.session() as s:
-            for session_id, (orders, gmv) in sorted(batch.shows.items()):
-                await activity.record_sale(
-                    s, session_id, gmv_minor=gmv, currency=batch.currency[session_id], orders=orders
-                )
-            for deal_id, units in sorted(batch.deal_units.items()):
-                await deals.record_deal_sale(s, deal_id, units)
-            await s.commit()
             for deal_id in sorted(batch.deal_units):
                 deal = await deals.get_deal(s, deal_id)
                 if deal.sold >= deal.units and await deals.end_deal(

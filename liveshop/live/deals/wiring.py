@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.accounts.token_cache import TokenCache
 from liveshop.core import domain_events
 from liveshop.core.db import Database
+from liveshop.core.errors import Unprocessable
 from liveshop.core.tasks import stop_if_cancelled
+from liveshop.live import activity
 from liveshop.live.deals import claim_upkeep, claims, fast, limits, lottery
 from liveshop.live.deals import desk as desk_registry
 from liveshop.live.deals import service as deals
@@ -25,7 +27,7 @@ from liveshop.live.deals.pay_desk import PayDesk
 from liveshop.live.deals.router import publish_deal_stock
 from liveshop.live.deals.tally import SaleTally
 from liveshop.live.events import SessionClosed
-from liveshop.orders.events import OrderCancelledUnpaid
+from liveshop.orders.events import OrderCancelledUnpaid, OrdersPaid
 from liveshop.orders.notify import OrderNotifier, OrderPaid
 from liveshop.realtime.hub import Hub
 from liveshop.realtime.publish import RoomPublisher, room_publisher
@@ -41,8 +43,27 @@ async def end_closed_rooms_deal(session: AsyncSession, event: SessionClosed) -> 
         await deals.end_deal(session, running.deal.id, reason=DealEndReason.ENDED_EARLY)
 
 
+async def count_paid(session: AsyncSession, event: OrdersPaid) -> None:
+    """A show's orders and GMV and a deal's units sold, in the paying transaction (one
+    UPDATE per show and per deal for a whole batch; in id order, as every payer locks them)."""
+    for show in event.shows:
+        try:
+            await activity.record_sale(
+                session,
+                show.live_session_id,
+                gmv_minor=show.goods_minor,
+                currency=show.currency,
+                orders=show.orders,
+            )
+        except Unprocessable:  # a figure never stops a payment (nothing was written)
+            log.warning("a show's sales not counted", session_id=show.live_session_id)
+    for units in event.deal_units:
+        await deals.record_deal_sale(session, units.deal_id, units.quantity)
+
+
 def subscribe() -> None:
     """Idempotent (``liveshop.wiring.install_domain_events``)."""
+    domain_events.subscribe(OrdersPaid, count_paid)
     domain_events.subscribe(SessionClosed, end_closed_rooms_deal)
     domain_events.subscribe(OrderCancelledUnpaid, limits.give_back_unpaid)
 

@@ -90,6 +90,7 @@ from liveshop.live.deals.models import (
     FlashDeal,
     FlashDealBuyer,
 )
+from liveshop.live.deals.pay_desk import PayClaim, PayDesk
 from liveshop.live.deals.wiring import DealClock, room_order_paid
 from liveshop.orders import lifecycle
 from liveshop.orders.completion import IN_FLIGHT
@@ -461,6 +462,50 @@ class DropMachine(RuleBasedStateMachine):
                 crash,
             )
             self.provider.kill_after_charge = False
+
+        self.run(go)
+
+    @rule(
+        i=st.integers(0, 99),
+        n=st.integers(1, 3),
+        card=st.sampled_from(["good", "good", *CARDS]),
+        kill=KILL,
+    )
+    def pay_claims_together(self, i: int, n: int, card: str, kill: bool) -> None:
+        """Held claims paid at the same moment, batched as the node's pay desk batches
+        POST /claims/{id}/pay with a card; killed now and then while the provider answers
+        (orders and payments written, the completion never comes)."""
+
+        async def go() -> None:
+            deal_id = await self.deal_pick(i, DealPolicy.HOLD_THEN_PAY)
+            if deal_id is not None:  # buyers tap together first (as in a drop), then pay
+                taps = [Tap(self.buyers[(i + k) % BUYERS], 1) for k in range(n)]
+                await self.attempt("taps", set(), lambda s: self._taps(s, deal_id, taps))
+            held = await self.ids(
+                select(DealClaim.id, DealClaim.buyer_id).where(DealClaim.status == ClaimStatus.HELD)
+            )
+            if not held:
+                return
+            chosen = [held[(i + k) % len(held)] for k in range(min(n, len(held)))]
+            self.provider.kill_after_charge = kill
+            desk = PayDesk(self.db, lambda: self.provider, self.notifier)
+            got = await asyncio.gather(
+                *(desk.pay(PayClaim(c, b, CardDetails(CARDS[card]))) for c, b in chosen),
+                return_exceptions=True,
+            )
+            self.provider.kill_after_charge = False
+            for answer in got:
+                if isinstance(answer, Crash):
+                    event("crash: a pay batch while the provider answered")
+                elif isinstance(answer, Problem):
+                    assert answer.code in PAYING | {"claim-expired"}, answer.code
+                    event(f"pay batch: {answer.code}")
+                elif isinstance(answer, BaseException):
+                    raise answer
+                elif answer is None:
+                    event("pay batch: the single way")
+                else:
+                    event(f"pay batch: {answer.status}")
 
         self.run(go)
 
