@@ -221,9 +221,11 @@ def new_order(
     idempotency_key: str,
     fingerprint: str,
     hold: timedelta,
+    at: datetime,
 ) -> Order:
     """An order of ``plain_goods`` (fresh rows: one set of goods makes many orders), its
-    lines holding the units of ``lines``' reservations."""
+    lines holding the units of ``lines``' reservations, placed ``at`` (a batch's orders share
+    their moment: the commission contract in force is read once for all of them)."""
     order = _new_order(
         pricing.PricedGoods(
             market=goods.market,
@@ -239,6 +241,8 @@ def new_order(
     )
     for ol, line in zip(order.lines, lines, strict=True):
         ol.reservation_id = line.reservation_id
+    order.created_at = at
+    order.hold_expires_at = at + hold
     return order
 
 

@@ -145,7 +145,8 @@ async def pay_claim(
             )
         )
     if paid is not None:
-        order, replayed = paid, False
+        order, market = paid.order, paid.market
+        replayed = False
     else:
         placed = await checkout_claim(
             session,
@@ -163,7 +164,7 @@ async def pay_claim(
                 card=card,
                 notifier=notifier_of(request),
             )
-    market = await get_market(session, order.market_code)
+        market = await get_market(session, order.market_code)
     out = OrderOut.of(order, market, financials=False)
     return JSONResponse(out.model_dump(mode="json"), status_code=200 if replayed else 201)
 

@@ -45,6 +45,7 @@ from liveshop.live import service as live
 from liveshop.live.deals.claim_checkout import claim_key
 from liveshop.live.deals.models import ClaimStatus, DealClaim
 from liveshop.live.deals.service import get_deal, room_attribution
+from liveshop.markets.models import Market
 from liveshop.orders import completion, payment_flow
 from liveshop.orders.checkout import fingerprint, new_order, plain_goods
 from liveshop.orders.lines import Attribution, CheckoutLine
@@ -87,9 +88,28 @@ class _Claim:
     status: str
 
 
-# What a batch answers each request: the order (paid, or pending when the provider answers
-# later), the exception its caller gets, or None: "pay it the single way".
-Outcome = Order | Exception | None
+@dataclass(frozen=True, slots=True)
+class Paid:
+    """A claim's order (paid, or pending when the provider answers later) and its market."""
+
+    order: Order
+    market: Market
+
+
+@dataclass(frozen=True, slots=True)
+class _Started:
+    """A request the batch took: its order, with its payment in flight."""
+
+    index: int
+    order: Order
+    payment_id: int
+    card: PaymentSource
+    market: Market
+
+
+# What a batch answers each request: its order, the exception its caller gets, or None: "pay
+# it the single way".
+Outcome = Paid | Exception | None
 
 
 class PayDesk:
@@ -110,7 +130,7 @@ class PayDesk:
     def batches(self) -> int:
         return self._batches.batches
 
-    async def pay(self, request: PayClaim) -> Order | None:
+    async def pay(self, request: PayClaim) -> Paid | None:
         """The claim's order, paid (or pending); None when it must go the single way."""
         outcome = await self._batches.submit(request)
         if isinstance(outcome, Exception):
@@ -129,38 +149,41 @@ class PayDesk:
             return outcomes
         provider = self.provider()
         charged = await asyncio.gather(
-            *(self._charge(provider, order, pay_id, card) for _i, order, pay_id, card in started),
-            return_exceptions=True,
+            *(self._charge(provider, one) for one in started), return_exceptions=True
         )
-        captured: list[tuple[int, completion.Captured]] = []
-        for (i, _order, _payment_id, _card), got in zip(started, charged, strict=True):
+        captured: list[tuple[_Started, completion.Captured]] = []
+        for one, got in zip(started, charged, strict=True):
             if isinstance(got, completion.Captured):
-                captured.append((i, got))
-            elif isinstance(got, (Exception, Order)):
-                outcomes[i] = got
+                captured.append((one, got))
+            elif isinstance(got, Order):
+                outcomes[one.index] = Paid(got, one.market)
+            elif isinstance(got, Exception):
+                outcomes[one.index] = got
             else:  # CancelledError and the like: the batch is being stopped
                 raise got
         async with self.db.session() as s:
             done = await completion.complete_payments(
-                s, provider, [c for _i, c in captured], notifier=self.notifier
+                s, provider, [c for _one, c in captured], notifier=self.notifier
             )
-        for (i, _c), result in zip(captured, done, strict=True):
-            outcomes[i] = result
+        for (one, _c), result in zip(captured, done, strict=True):
+            outcomes[one.index] = (
+                result if isinstance(result, Exception) else Paid(result, one.market)
+            )
         return outcomes
 
     async def _charge(
-        self, provider: PaymentProvider, order: Order, payment_id: int, card: PaymentSource
+        self, provider: PaymentProvider, one: _Started
     ) -> completion.Captured | Order:
         async with self.db.session() as s:  # touched only when the payment ends unpaid
             return await payment_flow.charge(
-                s, provider, order=order, payment_id=payment_id, card=card
+                s, provider, order=one.order, payment_id=one.payment_id, card=one.card
             )
 
     async def _order_all(
         self, s: AsyncSession, requests: list[PayClaim], outcomes: list[Outcome]
-    ) -> list[tuple[int, Order, int, PaymentSource]]:
+    ) -> list[_Started]:
         """Transaction 1: the plain claims become orders with payments in flight (commits).
-        The requests it takes: (index, order, payment id, card)."""
+        The requests it takes."""
         now = utcnow()
         claims = await _claims(s, {r.claim_id for r in requests})
         priced: dict[tuple[int, int], _Priced | None] = {}
@@ -229,6 +252,7 @@ class PayDesk:
                 idempotency_key=claim_key(c.id),
                 fingerprint=p.fingerprint,
                 hold=c.expires_at - now,
+                at=now,
             )
             for _i, c, p in chosen
         ]
@@ -262,8 +286,8 @@ class PayDesk:
         await inventory.keep_for_payment(s, [c.reservation_id for _i, c, _p in chosen])
         await s.commit()
         return [
-            (i, o, pay.id, requests[i].card)
-            for (i, _c, _p), o, pay in zip(chosen, orders, payments, strict=True)
+            _Started(i, o, pay.id, requests[i].card, p.goods.market)
+            for (i, _c, p), o, pay in zip(chosen, orders, payments, strict=True)
         ]
 
 

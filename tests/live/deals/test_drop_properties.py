@@ -505,7 +505,7 @@ class DropMachine(RuleBasedStateMachine):
                 elif answer is None:
                     event("pay batch: the single way")
                 else:
-                    event(f"pay batch: {answer.status}")
+                    event(f"pay batch: {answer.order.status}")
 
         self.run(go)
 

@@ -20,7 +20,7 @@ from liveshop.live.deals import claims
 from liveshop.live.deals import service as deals
 from liveshop.live.deals.claims import Tap
 from liveshop.live.deals.models import ClaimStatus, DealClaim
-from liveshop.live.deals.pay_desk import PayClaim, PayDesk
+from liveshop.live.deals.pay_desk import Paid, PayClaim, PayDesk
 from liveshop.orders.completion import PaymentDeclined
 from liveshop.orders.models import Order, Payment
 from liveshop.orders.payments.provider import CardDetails
@@ -69,10 +69,12 @@ async def test_claims_paid_at_once_are_one_batch_and_each_is_paid_exactly_once(
 ) -> None:
     deal_id, sku_id, buyers, claim_ids = await _drop(db, 12, 12)
     desk = _desk(db)
-    paid = await asyncio.gather(
+    got = await asyncio.gather(
         *(desk.pay(PayClaim(c, b, CARD)) for c, b in zip(claim_ids, buyers, strict=True))
     )
     assert desk.batches == 1
+    assert all(g is not None and g.market.code == "GB" for g in got)
+    paid = [g.order if g is not None else None for g in got]
     assert all(o is not None and o.status == OrderStatus.PAID for o in paid)
     assert len({o.id for o in paid if o is not None}) == 12
     for order, buyer in zip(paid, buyers, strict=True):
@@ -114,8 +116,8 @@ async def test_what_is_not_plain_gets_its_own_answer_and_the_rest_are_paid(db: D
     )
     assert desk.batches == 1
     first, twice, not_theirs, shown_other, declined, fine, expired = got
-    assert isinstance(first, Order) and first.status == OrderStatus.PAID
-    assert isinstance(fine, Order) and fine.status == OrderStatus.PAID
+    assert isinstance(first, Paid) and first.order.status == OrderStatus.PAID
+    assert isinstance(fine, Paid) and fine.order.status == OrderStatus.PAID
     assert twice is None and not_theirs is None and expired is None  # the single way answers
     assert isinstance(shown_other, Conflict) and shown_other.code == "price-changed"
     assert isinstance(declined, PaymentDeclined)
