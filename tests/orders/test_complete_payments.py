@@ -43,7 +43,8 @@ async def _captured(db: Database, buyer_id: int, sku_id: int, n: int) -> list[co
                 card_last4="4242",
             )
             s.add(payment)
-            await inventory.keep_for_payment(s, [ln.reservation_id for ln in order.lines])  # type: ignore[misc]
+            held = [ln.reservation_id for ln in order.lines if ln.reservation_id is not None]
+            await inventory.keep_for_payment(s, held)
             await s.commit()
             out.append(completion.Captured(payment.id, order, f"ch_{i}"))
     return out
