@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -175,15 +175,17 @@ async def complete_payments(
         )
         if len(paid.all()) != len(orders):
             raise _NotPlain
-        session.add_all(
+        await session.execute(
+            insert(OrderEvent),
             [
-                OrderEvent(
-                    order_id=o.id,
-                    from_status=OrderStatus.PENDING_PAYMENT,
-                    to_status=OrderStatus.PAID,
-                )
+                {
+                    "order_id": o.id,
+                    "from_status": OrderStatus.PENDING_PAYMENT,
+                    "to_status": OrderStatus.PAID,
+                    "created_at": now,
+                }
                 for o in orders
-            ]
+            ],
         )
         await accounting.post_sales(session, orders, provider=provider.name)
         await announce_paid(session, orders)

@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -49,7 +49,7 @@ from liveshop.markets.models import Market
 from liveshop.orders import completion, payment_flow
 from liveshop.orders.checkout import fingerprint, new_order, plain_goods
 from liveshop.orders.lines import Attribution, CheckoutLine
-from liveshop.orders.models import Order, OrderEvent, Payment
+from liveshop.orders.models import Order, OrderEvent, Payment, PaymentStatus
 from liveshop.orders.notify import OrderNotifier
 from liveshop.orders.payments.provider import PaymentProvider, PaymentSource
 from liveshop.orders.pricing import PricedGoods, totals
@@ -258,36 +258,47 @@ class PayDesk:
         ]
         s.add_all(orders)
         await s.flush()
-        s.add_all(
+        await s.execute(
+            insert(OrderEvent),
             [
-                OrderEvent(
-                    order_id=o.id, to_status=OrderStatus.PENDING_PAYMENT, actor_id=o.buyer_id
-                )
+                {
+                    "order_id": o.id,
+                    "to_status": OrderStatus.PENDING_PAYMENT,
+                    "actor_id": o.buyer_id,
+                    "created_at": now,
+                }
                 for o in orders
-            ]
+            ],
         )
         await s.execute(
             update(DealClaim),
             [{"id": c.id, "order_id": o.id} for (_i, c, _p), o in zip(chosen, orders, strict=True)],
         )
         provider = self.provider()
-        payments = [
-            Payment(
-                order_id=o.id,
-                provider=provider.name,
-                amount_minor=o.total_minor,
-                currency=o.currency,
-                card_last4=requests[i].card.last4,
+        payment_ids = (
+            await s.scalars(
+                insert(Payment).returning(Payment.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "order_id": o.id,
+                        "provider": provider.name,
+                        "status": PaymentStatus.PROCESSING,
+                        "amount_minor": o.total_minor,
+                        "currency": o.currency,
+                        "card_last4": requests[i].card.last4,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for (i, _c, _p), o in zip(chosen, orders, strict=True)
+                ],
             )
-            for (i, _c, _p), o in zip(chosen, orders, strict=True)
-        ]
-        s.add_all(payments)
+        ).all()
         # Until each payment is resolved its units stay held, whatever the hold's clock says.
         await inventory.keep_for_payment(s, [c.reservation_id for _i, c, _p in chosen])
         await s.commit()
         return [
-            _Started(i, o, pay.id, requests[i].card, p.goods.market)
-            for (i, _c, p), o, pay in zip(chosen, orders, payments, strict=True)
+            _Started(i, o, pay_id, requests[i].card, p.goods.market)
+            for (i, _c, p), o, pay_id in zip(chosen, orders, payment_ids, strict=True)
         ]
 
 
