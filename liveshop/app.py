@@ -20,6 +20,7 @@ from liveshop.chat.wiring import install_chat
 from liveshop.core.db import Database
 from liveshop.core.errors import install_error_handlers
 from liveshop.core.logging import configure_logging
+from liveshop.core.ratelimit import RateLimiter
 from liveshop.core.settings import Settings, get_settings
 from liveshop.creators.router import router as creators_router
 from liveshop.health import router as health_router
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     hub = install_live(app, settings, db)
     install_chat(app, hub, db)
     install_video(app, settings, db)
+    app.state.rate_limiter = RateLimiter.from_settings(app.state.broker, settings)
     install_deals(app, db, hub)
     for router in (
         health_router,

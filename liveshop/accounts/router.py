@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from liveshop.accounts import service
+from liveshop.accounts import service, throttle
 from liveshop.accounts.deps import AdminPrincipal, CurrentPrincipal, MaybePrincipal, SessionDep
 from liveshop.accounts.models import Role, TokenKind
 from liveshop.accounts.schemas import (
@@ -21,6 +21,7 @@ from liveshop.accounts.schemas import (
     UserPage,
 )
 from liveshop.core.errors import PROBLEM_RESPONSES, Conflict
+from liveshop.core.ratelimit import ClientAddress, RateLimiterDep
 from liveshop.core.settings import get_settings
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=PROBLEM_RESPONSES)
@@ -51,8 +52,16 @@ def _set_session_cookies(response: Response, token: str, max_age: int) -> str:
 
 
 @router.post("/auth/signup", status_code=status.HTTP_201_CREATED)
-async def signup(body: SignupIn, session: SessionDep, _: MaybePrincipal) -> UserOut:
-    """Anyone may open a buyer account; other roles are granted by an admin."""
+async def signup(
+    body: SignupIn,
+    session: SessionDep,
+    _: MaybePrincipal,
+    limiter: RateLimiterDep,
+    client: ClientAddress,
+) -> UserOut:
+    """Anyone may open a buyer account; other roles are granted by an admin. Sign-ups per
+    client address are rate-limited (429 with Retry-After)."""
+    await throttle.may_sign_up(limiter, client=client)
     user = await service.create_user(
         session, email=body.email, password=body.password, display_name=body.display_name
     )
@@ -61,10 +70,18 @@ async def signup(body: SignupIn, session: SessionDep, _: MaybePrincipal) -> User
 
 @router.post("/auth/login")
 async def login(
-    body: LoginIn, response: Response, session: SessionDep, _: MaybePrincipal
+    body: LoginIn,
+    response: Response,
+    session: SessionDep,
+    _: MaybePrincipal,
+    limiter: RateLimiterDep,
+    client: ClientAddress,
 ) -> LoginOut:
-    """Returns a bearer token and also sets it as the pages' session cookie."""
-    user = await service.authenticate(session, body.email, body.password)
+    """Returns a bearer token and also sets it as the pages' session cookie. Failed log-ins
+    are rate-limited per account and per client address (429 with Retry-After)."""
+    user = await throttle.log_in(
+        session, limiter, email=body.email, password=body.password, client=client
+    )
     issued = await service.issue_token(session, user, kind=TokenKind.SESSION)
     max_age = get_settings().session_ttl_hours * 3600
     csrf = _set_session_cookies(response, issued.token, max_age)

@@ -29,7 +29,22 @@ class Settings(BaseSettings):
     csrf_cookie_name: str = "liveshop_csrf"
     session_ttl_hours: int = 24 * 14
     api_token_ttl_days: int = 90
+    # Served over HTTPS (directly or behind a TLS proxy): cookies are marked Secure and pages
+    # send Strict-Transport-Security.
     cookie_secure: bool = False
+    # Rate limits (core/ratelimit.py), each "count/seconds" (a fixed window): counters live in
+    # the broker, so with Redis every node counts together. Off only for benchmarks.
+    rate_limits_enabled: bool = True
+    rate_limit_login_account: str = "5/60"  # failed log-ins per account (the 6th gets 429)
+    rate_limit_login_ip: str = "20/60"  # failed log-ins per client address
+    rate_limit_signup_ip: str = "10/600"  # sign-ups per client address
+    rate_limit_checkout: str = "30/60"  # checkouts per buyer
+    rate_limit_pay: str = "30/60"  # payments (orders, held claims) per buyer
+    # Behind a reverse proxy: the header that carries the client's address (e.g.
+    # X-Forwarded-For or X-Real-IP), believed only from these peers (IPs or CIDRs, commas).
+    # Empty header: the connection's own peer address is the client's.
+    trusted_proxy_header: str = ""
+    trusted_proxies: str = "127.0.0.1,::1"
     # argon2 cost; tests lower it, production keeps the library defaults.
     password_time_cost: int = 3
     password_memory_cost_kib: int = 65536
