@@ -66,6 +66,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
+    settings.refuse_insecure_production()
     install_domain_events()
     configure_logging(settings.log_level, json=settings.log_json)
     db = database or Database(settings.database_url)

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from liveshop.core.settings import get_settings
+from liveshop.core.settings import InsecureSettings, get_settings
 
 app = typer.Typer(help="liveshop — live-shopping platform", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema", no_args_is_help=True)
@@ -43,6 +43,11 @@ def serve(
         os.environ["LIVESHOP_PORT"] = str(port)
         get_settings.cache_clear()
     s = get_settings()
+    try:
+        s.refuse_insecure_production()
+    except InsecureSettings as exc:
+        console.print(f"[red]Refusing to start: {exc}[/red]")
+        raise typer.Exit(2) from None
     if workers > 1:
         if s.broker_url.startswith("memory"):
             console.print(

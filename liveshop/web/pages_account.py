@@ -17,6 +17,7 @@ from liveshop.accounts.models import Role, TokenKind
 from liveshop.accounts.schemas import SignupIn
 from liveshop.core.errors import Unauthorized
 from liveshop.core.ratelimit import ClientAddress, RateLimiterDep
+from liveshop.core.settings import get_settings
 from liveshop.markets.service import get_market
 from liveshop.orders import saved_cards
 from liveshop.orders.payments.provider import CardDetails
@@ -130,7 +131,14 @@ async def choose_market(
     """Remember the market to shop in (a preference cookie; it changes no data)."""
     market = await get_market(session, code[:2])
     response = redirect(local_path(next))
-    response.set_cookie(MARKET_COOKIE, market.code, max_age=365 * 24 * 3600, samesite="lax")
+    response.set_cookie(
+        MARKET_COOKIE,
+        market.code,
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=get_settings().cookie_secure,
+    )
     return response
 
 
