@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 import liveshop.models  # noqa: F401  (registers every table)
+from liveshop.accounts.audit_router import router as audit_router
 from liveshop.accounts.router import router as accounts_router
 from liveshop.affiliates.router import router as affiliates_router
 from liveshop.catalog.router import router as catalog_router
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     for router in (
         health_router,
         accounts_router,
+        audit_router,
         markets_router,
         catalog_router,
         inventory_router,

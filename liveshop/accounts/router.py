@@ -153,7 +153,7 @@ async def admin_list_users(
 
 @router.post("/admin/users", status_code=status.HTTP_201_CREATED)
 async def admin_create_user(
-    body: AdminUserCreateIn, _: AdminPrincipal, session: SessionDep
+    body: AdminUserCreateIn, principal: AdminPrincipal, session: SessionDep
 ) -> UserOut:
     user = await service.create_user(
         session,
@@ -161,6 +161,7 @@ async def admin_create_user(
         password=body.password,
         display_name=body.display_name,
         roles=body.roles,
+        created_by=principal.user_id,
     )
     return UserOut.of(user)
 
@@ -171,12 +172,16 @@ async def admin_set_roles(
 ) -> UserOut:
     if user_id == principal.user_id and Role.ADMIN not in body.roles:
         raise Conflict("an admin cannot remove their own admin role", code="self-demotion")
-    return UserOut.of(await service.set_roles(session, user_id, body.roles))
+    return UserOut.of(
+        await service.set_roles(session, user_id, body.roles, actor_id=principal.user_id)
+    )
 
 
 @router.patch("/admin/users/{user_id}")
 async def admin_set_active(
-    user_id: int, body: ActiveIn, _: AdminPrincipal, session: SessionDep
+    user_id: int, body: ActiveIn, principal: AdminPrincipal, session: SessionDep
 ) -> UserOut:
     """Deactivating a user also revokes every token they hold."""
-    return UserOut.of(await service.set_active(session, user_id, body.is_active))
+    return UserOut.of(
+        await service.set_active(session, user_id, body.is_active, actor_id=principal.user_id)
+    )

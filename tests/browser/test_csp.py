@@ -29,7 +29,9 @@ def _watched(open_page: Callable[..., Page], email: str | None = None) -> tuple[
     seen: list[str] = []
     page.on(
         "console",
-        lambda m: seen.append(f"{page.url}: {m.text}") if "Content Security Policy" in m.text else None,
+        lambda m: (
+            seen.append(f"{page.url}: {m.text}") if "Content Security Policy" in m.text else None
+        ),
     )
     return page, seen
 
@@ -43,9 +45,7 @@ def _visit(page: Page, path: str, seen: list[str]) -> None:
     seen.extend(f"{path}: {v}" for v in found)
 
 
-def test_every_role_s_pages_pass_under_the_csp(
-    open_page: Callable[..., Page], demo: Demo
-) -> None:
+def test_every_role_s_pages_pass_under_the_csp(open_page: Callable[..., Page], demo: Demo) -> None:
     seen: list[str] = []
     anon, log = _watched(open_page)
     for path in ("/", f"/p/{demo.product_ids['heavyweight-tee']}", "/login", "/signup"):
@@ -77,7 +77,9 @@ def test_every_role_s_pages_pass_under_the_csp(
 
 
 def test_the_live_room_plays_hls_under_the_csp(
-    open_page: Callable[..., Page], demo: Demo, hls_clip: Path  # noqa: F811
+    open_page: Callable[..., Page],
+    demo: Demo,
+    hls_clip: Path,  # noqa: F811
 ) -> None:
     assert demo.live_session_id is not None
     page, log = _watched(open_page, "buyer19@liveshop.demo")
