@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import Form, Query, Request, Response
 
@@ -182,33 +183,55 @@ def _day_start(day: date | None, *, after: bool = False) -> datetime | None:
     return datetime.combine(day + timedelta(days=1) if after else day, time(), tzinfo=UTC)
 
 
+def _actor_filter(text: str) -> int | None:
+    """A GET form sends empty fields as ``actor=``: empty is no filter."""
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 1 <= int(text) < 2**63:
+        raise Unprocessable("The actor is a user's number.", code="bad-filter")
+    return int(text)
+
+
+def _day_filter(text: str) -> date | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise Unprocessable(f"{text!r} is not a date (YYYY-MM-DD).", code="bad-filter") from None
+
+
 @router.get("/audit")
 async def audit_page(
     request: Request,
     session: SessionDep,
     principal: AdminPrincipal,
-    actor: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-    action: Annotated[str | None, Query(max_length=60)] = None,
-    since: date | None = None,
-    until: date | None = None,
+    actor: Annotated[str, Query(max_length=20)] = "",
+    action: Annotated[str, Query(max_length=60)] = "",
+    since: Annotated[str, Query(max_length=10)] = "",
+    until: Annotated[str, Query(max_length=10)] = "",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
     """Who did what, newest first: filter by actor, action (or kind: ``market.``) and days
     (``until`` included; days are UTC)."""
+    actor_id, first, last = _actor_filter(actor), _day_filter(since), _day_filter(until)
     found = await audit.search(
         session,
-        actor_id=actor,
-        action=action or None,
-        since=_day_start(since),
-        until=_day_start(until, after=True),
+        actor_id=actor_id,
+        action=action.strip() or None,
+        since=_day_start(first),
+        until=_day_start(last, after=True),
         limit=AUDIT_PAGE,
         offset=(page - 1) * AUDIT_PAGE,
     )
     names = await accounts.display_names(
         session, (e.actor_id for e in found.items if e.actor_id is not None)
     )
-    query = {"actor": actor, "action": action, "since": since, "until": until}
-    base = "/admin/audit?" + "".join(f"{k}={v}&" for k, v in query.items() if v)
+    query = {"actor": actor_id, "action": action.strip(), "since": first, "until": last}
+    kept = urlencode({k: v for k, v in query.items() if v})
+    base = f"/admin/audit?{kept}&" if kept else "/admin/audit?"
     context = {
         "title": "Audit log",
         "section": "audit",
