@@ -21,7 +21,7 @@ from liveshop.accounts.schemas import (
     UserPage,
 )
 from liveshop.core.errors import PROBLEM_RESPONSES, Conflict
-from liveshop.core.ratelimit import ClientAddress, RateLimiterDep
+from liveshop.core.ratelimit import RATE_LIMITED, ClientAddress, RateLimiterDep
 from liveshop.core.settings import get_settings
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=PROBLEM_RESPONSES)
@@ -51,7 +51,7 @@ def _set_session_cookies(response: Response, token: str, max_age: int) -> str:
     return csrf
 
 
-@router.post("/auth/signup", status_code=status.HTTP_201_CREATED)
+@router.post("/auth/signup", status_code=status.HTTP_201_CREATED, responses=RATE_LIMITED)
 async def signup(
     body: SignupIn,
     session: SessionDep,
@@ -68,7 +68,7 @@ async def signup(
     return UserOut.of(user)
 
 
-@router.post("/auth/login")
+@router.post("/auth/login", responses=RATE_LIMITED)
 async def login(
     body: LoginIn,
     response: Response,

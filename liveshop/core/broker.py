@@ -16,6 +16,9 @@ What the live rooms rely on:
 - ``acquire_lease``: one node per room does the room's periodic chores (viewer count,
   like count, stats), and another takes over when it stops renewing.
 
+And for the rate limits (``core/ratelimit.py``): ``hit`` counts in a fixed window (INCRBY
+and PEXPIRE in one step), so every node counts the same attempts.
+
 A subscriber callback is called with the raw bytes, in publish order, on the event loop;
 it must not block (the live rooms only append to a list).
 """

@@ -26,12 +26,12 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
 from liveshop.core.broker import Broker
-from liveshop.core.errors import Problem
+from liveshop.core.errors import PROBLEM_MEDIA_TYPE, Problem
 from liveshop.core.settings import Settings
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -66,6 +66,21 @@ class Limit:
 class TooManyRequests(Problem):
     status = 429
     code = "rate-limited"
+
+
+RATE_LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {
+        "description": "Too many attempts: try again after Retry-After seconds",
+        "headers": {
+            "Retry-After": {
+                "description": "seconds until the window resets",
+                "schema": {"type": "integer"},
+            }
+        },
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+}
+"""A rate-limited route's ``responses=`` (documents the 429 in the OpenAPI)."""
 
 
 class RateLimiter:

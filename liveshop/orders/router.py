@@ -16,7 +16,7 @@ from liveshop.accounts.deps import (
 from liveshop.accounts.service import Principal
 from liveshop.catalog.service import ensure_shop_staff, get_sku_offer
 from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden, NotFound, Problem, Unprocessable
-from liveshop.core.ratelimit import Bucket
+from liveshop.core.ratelimit import RATE_LIMITED, Bucket
 from liveshop.markets.service import display_price, get_market
 from liveshop.orders import cart as carts
 from liveshop.orders import lifecycle, payment_flow, queries, refunds
@@ -149,6 +149,7 @@ async def _attribution(
     status_code=status.HTTP_201_CREATED,
     response_model=OrderOut,
     dependencies=[Depends(per_user(Bucket.CHECKOUT))],
+    responses=RATE_LIMITED,
 )
 async def checkout(
     body: CheckoutIn,
@@ -191,7 +192,11 @@ async def checkout(
     )
 
 
-@router.post("/orders/{order_id}/pay", dependencies=[Depends(per_user(Bucket.PAY))])
+@router.post(
+    "/orders/{order_id}/pay",
+    dependencies=[Depends(per_user(Bucket.PAY))],
+    responses=RATE_LIMITED,
+)
 async def pay(
     order_id: int, body: PayIn, request: Request, principal: BuyerPrincipal, session: SessionDep
 ) -> OrderOut:

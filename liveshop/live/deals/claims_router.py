@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from liveshop.accounts.deps import BuyerPrincipal, MaybePrincipal, SessionDep, per_user
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import PROBLEM_RESPONSES
-from liveshop.core.ratelimit import Bucket
+from liveshop.core.ratelimit import RATE_LIMITED, Bucket
 from liveshop.live.deals import claim_upkeep, lottery
 from liveshop.live.deals import service as deals
 from liveshop.live.deals.claim_checkout import checkout_claim, quote_claim
@@ -125,6 +125,7 @@ class PayClaimIn(BaseModel):
     status_code=status.HTTP_201_CREATED,
     response_model=OrderOut,
     dependencies=[Depends(per_user(Bucket.PAY))],
+    responses=RATE_LIMITED,
 )
 async def pay_claim(
     claim_id: int,
