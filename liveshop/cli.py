@@ -209,6 +209,7 @@ def user_create(
                     password=password,
                     display_name=name or email.split("@")[0],
                     roles=roles,
+                    audited=True,
                 )
                 console.print(f"[green]created user {user.id} {user.email}[/green] roles={roles}")
         finally:

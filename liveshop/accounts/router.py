@@ -161,6 +161,7 @@ async def admin_create_user(
         password=body.password,
         display_name=body.display_name,
         roles=body.roles,
+        audited=True,
         created_by=principal.user_id,
     )
     return UserOut.of(user)

@@ -68,9 +68,11 @@ async def create_user(
     password: str,
     display_name: str,
     roles: Iterable[Role] = (Role.BUYER,),
+    audited: bool = False,
     created_by: int | None = None,
 ) -> User:
-    """A new account; ``created_by`` (an admin) is recorded in the audit log."""
+    """A new account. ``audited`` (an account an admin or the CLI makes, with the roles it
+    gives) records it in the audit log, by ``created_by`` (None: the system, the CLI)."""
     email = normalize_email(email)
     wanted = sorted({str(r) for r in roles})
     user = User(
@@ -81,7 +83,7 @@ async def create_user(
     )
     session.add(user)
     try:
-        if created_by is not None:
+        if audited:
             await session.flush()
             record(
                 session,

@@ -11,7 +11,9 @@ is ``'self'`` throughout, plus what the live room needs:
   media source hls.js feeds the ``<video>``; the room's WebSocket is same-origin
   (``'self'`` covers ``ws:``/``wss:`` to this host in CSP 3).
 - ``worker-src blob:``: hls.js runs its demuxer in a worker built from a blob.
-- ``img-src`` adds ``data:`` (small inline SVG icons) and the video origin (posters).
+- ``img-src`` adds ``data:`` (small inline SVG icons) and any http(s) origin: a product's
+  images may be URLs on the seller's own host or CDN (``catalog.schemas.ImageUrl``), and an
+  image cannot run code.
 
 Framing is refused (``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``), MIME
 sniffing is off, the referrer leaves the site as its origin only, and over HTTPS
@@ -52,7 +54,7 @@ def content_security_policy(settings: Settings) -> str:
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        f"img-src 'self' data: blob:{extra}",
+        "img-src 'self' data: blob: https: http:",
         f"media-src 'self' blob:{extra}",
         f"connect-src 'self'{extra}",
         "worker-src 'self' blob:",

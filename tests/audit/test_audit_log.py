@@ -16,7 +16,7 @@ from liveshop.accounts.models import Role
 from liveshop.audit.models import AuditEntry
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
-from tests.shopfront import MakeShopfront, buy, deliver
+from tests.shopfront import MakeShopfront, add_contract, buy, deliver
 from tests.support import Actor, MakeActor, assert_problem
 
 LOG = "/api/v1/admin/audit-log"
@@ -133,6 +133,7 @@ async def test_refunds_payouts_and_stream_keys_are_recorded(
     sid = statement.json()["id"]
     paid = await client.post(f"/api/v1/payout-statements/{sid}/pay", headers=admin.headers)
     assert paid.status_code == 200, paid.text
+    await add_contract(client, admin, creator.id, base_fee_minor=150_000, min_live_minutes=60)
     key = await client.post("/api/v1/video/stream-key/rotate", headers=creator.headers)
     assert key.status_code == 200, key.text
 
@@ -145,6 +146,10 @@ async def test_refunds_payouts_and_stream_keys_are_recorded(
     assert got["payout.statement"]["actor_id"] == admin.id
     assert got["payout.paid"]["after"]["status"] == "paid"
     assert got["payout.paid"]["target_id"] == str(sid)
+    contract = got["creator.contract"]
+    assert (contract["actor_id"], contract["target_id"]) == (admin.id, str(creator.id))
+    assert contract["before"] is None
+    assert contract["after"]["base_fee_minor"] == 150_000 and contract["after"]["version"] == 1
     rotated = got["video.stream_key_rotated"]
     assert rotated["actor_id"] == creator.id
     assert key.json()["stream_key"] not in str(rotated)  # a prefix, never the key
