@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 from starlette.requests import Request
 
-from liveshop.core.broker import Broker
+from liveshop.core.broker import Broker, make_broker
 from liveshop.core.ratelimit import Bucket, Limit, RateLimiter, TooManyRequests, client_address
 from liveshop.core.settings import Settings
+from tests.conftest import redis_broker_url
 
 
 async def test_a_window_counts_to_its_limit_then_refuses_with_retry_after(broker: Broker) -> None:
@@ -73,3 +74,18 @@ def test_limits_are_count_per_seconds() -> None:
     for bad in ("5", "0/60", "5/0", "x/y"):
         with pytest.raises(ValueError):
             Limit.parse(bad)
+
+
+async def test_nodes_sharing_redis_count_together(redis_url: str) -> None:
+    url = redis_broker_url(redis_url)
+    a, b = make_broker(url), make_broker(url)  # two nodes, one Redis
+    try:
+        limits = {Bucket.LOGIN_ACCOUNT: Limit(5, 60)}
+        node_a, node_b = RateLimiter(a, limits), RateLimiter(b, limits)
+        for limiter in (node_a, node_b, node_a, node_b, node_a):
+            await limiter.take(Bucket.LOGIN_ACCOUNT, "ann@example.com")
+        with pytest.raises(TooManyRequests):
+            await node_b.take(Bucket.LOGIN_ACCOUNT, "ann@example.com")
+    finally:
+        await a.close()
+        await b.close()
