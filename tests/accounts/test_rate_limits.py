@@ -105,3 +105,20 @@ async def test_checkouts_per_buyer_are_limited(db: Database, make_actor: MakeAct
 def test_a_bad_limit_setting_is_refused_at_start() -> None:
     with pytest.raises(ValueError, match="count/seconds"):
         create_app(Settings(rate_limit_pay="lots"))
+
+
+async def test_payments_per_buyer_are_limited_across_orders_and_claims(
+    db: Database, make_actor: MakeActor
+) -> None:
+    settings = get_settings().model_copy(update={"rate_limit_pay": "2/60"})
+    app = create_app(settings, database=db)
+    buyer = await make_actor()
+    card = {"card_number": "4242424242424242"}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        first = await client.post("/api/v1/orders/999/pay", json=card, headers=buyer.headers)
+        assert first.status_code == 404  # counted whatever the outcome
+        claim = await client.post("/api/v1/live/claims/999/pay", json=card, headers=buyer.headers)
+        assert claim.status_code != 429
+        third = await client.post("/api/v1/orders/999/pay", json=card, headers=buyer.headers)
+        assert_problem(third, 429, "rate-limited")
