@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 import liveshop.models  # noqa: F401  (registers every table)
+from liveshop.accounts.audit_router import router as audit_router
 from liveshop.accounts.router import router as accounts_router
 from liveshop.affiliates.router import router as affiliates_router
 from liveshop.catalog.router import router as catalog_router
@@ -20,6 +21,7 @@ from liveshop.chat.wiring import install_chat
 from liveshop.core.db import Database
 from liveshop.core.errors import install_error_handlers
 from liveshop.core.logging import configure_logging
+from liveshop.core.ratelimit import RateLimiter
 from liveshop.core.settings import Settings, get_settings
 from liveshop.creators.router import router as creators_router
 from liveshop.health import router as health_router
@@ -65,6 +67,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
+    settings.refuse_insecure_production()
     install_domain_events()
     configure_logging(settings.log_level, json=settings.log_json)
     db = database or Database(settings.database_url)
@@ -130,10 +133,12 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     hub = install_live(app, settings, db)
     install_chat(app, hub, db)
     install_video(app, settings, db)
+    app.state.rate_limiter = RateLimiter.from_settings(app.state.broker, settings)
     install_deals(app, db, hub)
     for router in (
         health_router,
         accounts_router,
+        audit_router,
         markets_router,
         catalog_router,
         inventory_router,

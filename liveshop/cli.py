@@ -7,12 +7,17 @@ Each command imports what it runs when it runs: ``liveshop --help`` starts in 0.
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from liveshop.core.settings import get_settings
+from liveshop.core.settings import InsecureSettings, get_settings
+
+if TYPE_CHECKING:
+    from liveshop.core.backup import Progress
 
 app = typer.Typer(help="liveshop — live-shopping platform", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema", no_args_is_help=True)
@@ -43,6 +48,11 @@ def serve(
         os.environ["LIVESHOP_PORT"] = str(port)
         get_settings.cache_clear()
     s = get_settings()
+    try:
+        s.refuse_insecure_production()
+    except InsecureSettings as exc:
+        console.print(f"[red]Refusing to start: {exc}[/red]")
+        raise typer.Exit(2) from None
     if workers > 1:
         if s.broker_url.startswith("memory"):
             console.print(
@@ -80,6 +90,75 @@ def db_downgrade(revision: str) -> None:
 
     downgrade(get_settings().database_url, revision)
     console.print(f"[yellow]database at {revision}[/yellow]")
+
+
+def _table_count() -> int:
+    import liveshop.models  # noqa: F401  (every table)
+    from liveshop.core.db import Base
+
+    return len(Base.metadata.tables) + 1  # and alembic_version
+
+
+def _with_progress(what: str, work: Callable[[Progress], None]) -> None:
+    """Run ``work(progress)`` under a rich progress bar; a BackupError is a clear exit 1."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from liveshop.core.backup import BackupError
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(what, total=None)
+
+        def advance(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            work(advance)
+        except BackupError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+
+
+@db_app.command("backup")
+def db_backup(path: Annotated[Path, typer.Argument(help="The backup file to write")]) -> None:
+    """Back the database up to PATH while it runs: SQLite's online backup API, or
+    pg_dump's custom format for PostgreSQL (restore with `liveshop db restore PATH`)."""
+    from liveshop.core import backup
+
+    url = get_settings().database_url
+    tables = _table_count()
+    _with_progress("Backing up", lambda progress: backup.backup(url, path, progress, tables=tables))
+    size = path.stat().st_size
+    console.print(f"[green]backed up[/green] {_where(url)} to {path} ({size:,} bytes)")
+
+
+@db_app.command("restore")
+def db_restore(
+    path: Annotated[Path, typer.Argument(help="A file made by `liveshop db backup`")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask before replacing")] = False,
+) -> None:
+    """Replace the database (LIVESHOP_DATABASE_URL) with the backup at PATH. Stop the app
+    first: its node caches would not know the data changed under them."""
+    from liveshop.core import backup
+
+    url = get_settings().database_url
+    if not yes:
+        typer.confirm(f"Replace everything in {_where(url)} with {path}?", abort=True)
+    tables = _table_count()
+    _with_progress("Restoring", lambda progress: backup.restore(url, path, progress, tables=tables))
+    console.print(f"[green]restored[/green] {path} into {_where(url)}")
+
+
+def _where(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 @demo_app.command("load")
@@ -130,6 +209,7 @@ def user_create(
                     password=password,
                     display_name=name or email.split("@")[0],
                     roles=roles,
+                    audited=True,
                 )
                 console.print(f"[green]created user {user.id} {user.email}[/green] roles={roles}")
         finally:

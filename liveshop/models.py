@@ -2,6 +2,7 @@
 
 from liveshop.accounts import models as accounts_models
 from liveshop.affiliates import models as affiliates_models
+from liveshop.audit import models as audit_models
 from liveshop.catalog import models as catalog_models
 from liveshop.chat import models as chat_models
 from liveshop.inventory import models as inventory_models
@@ -20,6 +21,7 @@ from liveshop.video import models as video_models
 __all__ = [
     "accounts_models",
     "affiliates_models",
+    "audit_models",
     "catalog_models",
     "chat_models",
     "inventory_models",

@@ -22,6 +22,7 @@ from liveshop.accounts.models import Role
 from liveshop.accounts.service import Principal, csrf_for, resolve_token
 from liveshop.core.db import get_session
 from liveshop.core.errors import Forbidden, Unauthorized
+from liveshop.core.ratelimit import Bucket, rate_limiter
 from liveshop.core.settings import get_settings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -126,6 +127,21 @@ def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     _mark(_has_role, f"roles:{names}")
     _role_deps[key] = _has_role
     return _has_role
+
+
+def per_user(bucket: Bucket) -> Callable[..., Awaitable[None]]:
+    """Dependency (a route's ``dependencies=[Depends(per_user(Bucket.X))]``): one hit of
+    ``bucket`` for the signed-in caller (429 past the limit); anonymous calls are left to the
+    route's access declaration."""
+
+    async def _limit(
+        request: Request,
+        principal: Annotated[Principal | None, Depends(resolve_principal)],
+    ) -> None:
+        if principal is not None:
+            await rate_limiter(request).take(bucket, principal.user_id)
+
+    return _limit
 
 
 MaybePrincipal = Annotated[Principal | None, Depends(_public)]

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from liveshop.accounts import service
+from liveshop.accounts import service, throttle
 from liveshop.accounts.deps import AdminPrincipal, CurrentPrincipal, MaybePrincipal, SessionDep
 from liveshop.accounts.models import Role, TokenKind
 from liveshop.accounts.schemas import (
@@ -21,6 +21,7 @@ from liveshop.accounts.schemas import (
     UserPage,
 )
 from liveshop.core.errors import PROBLEM_RESPONSES, Conflict
+from liveshop.core.ratelimit import RATE_LIMITED, ClientAddress, RateLimiterDep
 from liveshop.core.settings import get_settings
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=PROBLEM_RESPONSES)
@@ -50,21 +51,37 @@ def _set_session_cookies(response: Response, token: str, max_age: int) -> str:
     return csrf
 
 
-@router.post("/auth/signup", status_code=status.HTTP_201_CREATED)
-async def signup(body: SignupIn, session: SessionDep, _: MaybePrincipal) -> UserOut:
-    """Anyone may open a buyer account; other roles are granted by an admin."""
+@router.post("/auth/signup", status_code=status.HTTP_201_CREATED, responses=RATE_LIMITED)
+async def signup(
+    body: SignupIn,
+    session: SessionDep,
+    _: MaybePrincipal,
+    limiter: RateLimiterDep,
+    client: ClientAddress,
+) -> UserOut:
+    """Anyone may open a buyer account; other roles are granted by an admin. Sign-ups per
+    client address are rate-limited (429 with Retry-After)."""
+    await throttle.may_sign_up(limiter, client=client)
     user = await service.create_user(
         session, email=body.email, password=body.password, display_name=body.display_name
     )
     return UserOut.of(user)
 
 
-@router.post("/auth/login")
+@router.post("/auth/login", responses=RATE_LIMITED)
 async def login(
-    body: LoginIn, response: Response, session: SessionDep, _: MaybePrincipal
+    body: LoginIn,
+    response: Response,
+    session: SessionDep,
+    _: MaybePrincipal,
+    limiter: RateLimiterDep,
+    client: ClientAddress,
 ) -> LoginOut:
-    """Returns a bearer token and also sets it as the pages' session cookie."""
-    user = await service.authenticate(session, body.email, body.password)
+    """Returns a bearer token and also sets it as the pages' session cookie. Failed log-ins
+    are rate-limited per account and per client address (429 with Retry-After)."""
+    user = await throttle.log_in(
+        session, limiter, email=body.email, password=body.password, client=client
+    )
     issued = await service.issue_token(session, user, kind=TokenKind.SESSION)
     max_age = get_settings().session_ttl_hours * 3600
     csrf = _set_session_cookies(response, issued.token, max_age)
@@ -136,7 +153,7 @@ async def admin_list_users(
 
 @router.post("/admin/users", status_code=status.HTTP_201_CREATED)
 async def admin_create_user(
-    body: AdminUserCreateIn, _: AdminPrincipal, session: SessionDep
+    body: AdminUserCreateIn, principal: AdminPrincipal, session: SessionDep
 ) -> UserOut:
     user = await service.create_user(
         session,
@@ -144,6 +161,8 @@ async def admin_create_user(
         password=body.password,
         display_name=body.display_name,
         roles=body.roles,
+        audited=True,
+        created_by=principal.user_id,
     )
     return UserOut.of(user)
 
@@ -154,12 +173,16 @@ async def admin_set_roles(
 ) -> UserOut:
     if user_id == principal.user_id and Role.ADMIN not in body.roles:
         raise Conflict("an admin cannot remove their own admin role", code="self-demotion")
-    return UserOut.of(await service.set_roles(session, user_id, body.roles))
+    return UserOut.of(
+        await service.set_roles(session, user_id, body.roles, actor_id=principal.user_id)
+    )
 
 
 @router.patch("/admin/users/{user_id}")
 async def admin_set_active(
-    user_id: int, body: ActiveIn, _: AdminPrincipal, session: SessionDep
+    user_id: int, body: ActiveIn, principal: AdminPrincipal, session: SessionDep
 ) -> UserOut:
     """Deactivating a user also revokes every token they hold."""
-    return UserOut.of(await service.set_active(session, user_id, body.is_active))
+    return UserOut.of(
+        await service.set_active(session, user_id, body.is_active, actor_id=principal.user_id)
+    )

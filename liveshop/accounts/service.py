@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts.models import AuthToken, Role, TokenKind, User, UserRole
 from liveshop.accounts.passwords import dummy_verify, hash_password, verify_password
+from liveshop.audit import Action, record
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Unauthorized
 from liveshop.core.settings import get_settings
@@ -67,16 +68,31 @@ async def create_user(
     password: str,
     display_name: str,
     roles: Iterable[Role] = (Role.BUYER,),
+    audited: bool = False,
+    created_by: int | None = None,
 ) -> User:
+    """A new account. ``audited`` (an account an admin or the CLI makes, with the roles it
+    gives) records it in the audit log, by ``created_by`` (None: the system, the CLI)."""
     email = normalize_email(email)
+    wanted = sorted({str(r) for r in roles})
     user = User(
         email=email,
         display_name=display_name.strip(),
         password_hash=await hash_password(password),
-        roles=[UserRole(role=str(r)) for r in sorted(set(roles))],
+        roles=[UserRole(role=r) for r in wanted],
     )
     session.add(user)
     try:
+        if audited:
+            await session.flush()
+            record(
+                session,
+                actor_id=created_by,
+                action=Action.USER_CREATED,
+                target_type="user",
+                target_id=user.id,
+                after={"email": email, "roles": wanted},
+            )
         await session.commit()
     except IntegrityError as exc:
         await session.rollback()
@@ -90,6 +106,15 @@ async def get_user(session: AsyncSession, user_id: int) -> User:
     if user is None:
         raise NotFound(f"user {user_id} does not exist", code="user-not-found")
     return user
+
+
+async def display_names(session: AsyncSession, user_ids: Iterable[int]) -> dict[int, str]:
+    """``{id: display_name}`` of these users, in one query."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return {}
+    rows = await session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
+    return {uid: name for uid, name in rows.all()}
 
 
 async def find_user_by_email(session: AsyncSession, email: str) -> User | None:
@@ -107,19 +132,42 @@ async def list_users(
     return rows.all(), total
 
 
-async def set_roles(session: AsyncSession, user_id: int, roles: Iterable[Role]) -> User:
+async def set_roles(
+    session: AsyncSession, user_id: int, roles: Iterable[Role], *, actor_id: int | None = None
+) -> User:
     user = await get_user(session, user_id)
     wanted = {str(r) for r in roles}
+    had = sorted(r.role for r in user.roles)
     user.roles = [r for r in user.roles if r.role in wanted] + [
         UserRole(role=r) for r in sorted(wanted - {r.role for r in user.roles})
     ]
+    record(
+        session,
+        actor_id=actor_id,
+        action=Action.USER_ROLES,
+        target_type="user",
+        target_id=user_id,
+        before={"roles": had},
+        after={"roles": sorted(wanted)},
+    )
     await session.commit()
     await session.refresh(user, ["roles"])
     return user
 
 
-async def set_active(session: AsyncSession, user_id: int, active: bool) -> User:
+async def set_active(
+    session: AsyncSession, user_id: int, active: bool, *, actor_id: int | None = None
+) -> User:
     user = await get_user(session, user_id)
+    record(
+        session,
+        actor_id=actor_id,
+        action=Action.USER_ACTIVE,
+        target_type="user",
+        target_id=user_id,
+        before={"is_active": user.is_active},
+        after={"is_active": active},
+    )
     user.is_active = active
     if not active:
         await session.execute(

@@ -21,10 +21,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from liveshop import audit
 from liveshop.accounts.models import Role
 from liveshop.affiliates.agencies import agency_of, ensure_user_has_role, get_agency
 from liveshop.affiliates.models import CreatorContract
 from liveshop.affiliates.plans import check_rate, not_in_past
+from liveshop.audit import Action
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Unprocessable
 from liveshop.core.money import is_known_currency
@@ -112,6 +114,20 @@ async def create_contract(
         created_by=created_by,
     )
     session.add(contract)
+    await session.flush()
+    terms = ("base_fee_minor", "currency", "min_live_minutes", "agency_id", "agency_share_bp")
+    audit.record(
+        session,
+        actor_id=created_by,
+        action=Action.CREATOR_CONTRACT,
+        target_type="creator",
+        target_id=creator_id,
+        before={k: getattr(latest, k) for k in terms} | {"version": latest.version}
+        if latest is not None
+        else None,
+        after={k: getattr(contract, k) for k in terms}
+        | {"version": contract.version, "gmv_tiers": tiers, "effective_from": start},
+    )
     await session.commit()
     return contract
 

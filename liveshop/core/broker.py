@@ -16,6 +16,9 @@ What the live rooms rely on:
 - ``acquire_lease``: one node per room does the room's periodic chores (viewer count,
   like count, stats), and another takes over when it stops renewing.
 
+And for the rate limits (``core/ratelimit.py``): ``hit`` counts in a fixed window (INCRBY
+and PEXPIRE in one step), so every node counts the same attempts.
+
 A subscriber callback is called with the raw bytes, in publish order, on the event loop;
 it must not block (the live rooms only append to a list).
 """
@@ -100,6 +103,12 @@ class Broker(ABC):
         """Take or renew a lease held by this node; False while another node holds it."""
 
     @abstractmethod
+    async def hit(self, key: str, *, window_s: float, amount: int = 1) -> tuple[int, float]:
+        """Add ``amount`` to a counter that lives ``window_s`` from its first hit (a fixed
+        window, atomically: the INCR and the EXPIRE are one step); returns the new value and
+        the seconds until it resets. A negative amount on a gone counter does nothing."""
+
+    @abstractmethod
     async def close(self) -> None: ...
 
 
@@ -117,6 +126,7 @@ class InMemoryBroker(Broker):
         self._history: dict[str, deque[bytes]] = {}
         self._gauges: dict[str, dict[str, tuple[int, float]]] = {}
         self._leases: dict[str, tuple[str, float]] = {}
+        self._windows: dict[str, tuple[int, float]] = {}  # key: (count, resets at)
 
     def _deliver(self, channel: str, data: bytes) -> None:
         subs = self._subs.get(channel)
@@ -193,6 +203,20 @@ class InMemoryBroker(Broker):
             return True
         return False
 
+    async def hit(self, key: str, *, window_s: float, amount: int = 1) -> tuple[int, float]:
+        now = time.monotonic()
+        count, resets = self._windows.get(key, (0, 0.0))
+        if resets <= now:
+            if amount < 0:
+                return 0, 0.0
+            count, resets = 0, now + window_s
+            if len(self._windows) > 10_000:  # forget windows that are over
+                for k in [k for k, (_, r) in self._windows.items() if r <= now]:
+                    del self._windows[k]
+        count += amount
+        self._windows[key] = (count, resets)
+        return count, resets - now
+
     async def close(self) -> None:
         for subs in self._subs.values():
             for sub in subs:
@@ -247,6 +271,21 @@ end
 return 0
 """
 
+# A fixed-window counter: INCRBY, and PEXPIRE when the key is new, in one step. Returns the
+# value and the milliseconds left (a negative amount on a gone key creates nothing).
+_HIT = """
+if tonumber(ARGV[1]) < 0 and redis.call('EXISTS', KEYS[1]) == 0 then
+  return {0, 0}
+end
+local n = redis.call('INCRBY', KEYS[1], ARGV[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  ttl = tonumber(ARGV[2])
+end
+return {n, ttl}
+"""
+
 
 class RedisBroker(Broker):
     """Redis pub/sub: one subscriber connection per node, one reader task, local dispatch.
@@ -270,6 +309,7 @@ class RedisBroker(Broker):
         self._report = self._redis.register_script(_REPORT)
         self._total = self._redis.register_script(_TOTAL)
         self._lease = self._redis.register_script(_LEASE)
+        self._hit = self._redis.register_script(_HIT)
 
     def _k(self, name: str) -> str:
         return self.prefix + name
@@ -367,6 +407,11 @@ class RedisBroker(Broker):
     async def acquire_lease(self, key: str, *, ttl_s: float) -> bool:
         got = await self._lease(keys=[self._k(key)], args=[self.node_id, int(ttl_s * 1000)])
         return bool(got)
+
+    async def hit(self, key: str, *, window_s: float, amount: int = 1) -> tuple[int, float]:
+        window_ms = max(1, int(window_s * 1000))
+        count, ttl_ms = await self._hit(keys=[self._k(key)], args=[amount, window_ms])
+        return int(count), int(ttl_ms) / 1000
 
     async def close(self) -> None:
         self._closed = True

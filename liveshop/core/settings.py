@@ -6,18 +6,29 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "dev-insecure-change-me"
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class InsecureSettings(RuntimeError):
+    """Production settings that must not run (the message says what to change)."""
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LIVESHOP_", env_file=".env", extra="ignore")
 
-    environment: str = "development"
+    # LIVESHOP_ENV (or LIVESHOP_ENVIRONMENT): "production" refuses insecure settings.
+    environment: str = Field(
+        default="development",
+        validation_alias=AliasChoices("LIVESHOP_ENV", "LIVESHOP_ENVIRONMENT", "environment"),
+    )
     database_url: str = "sqlite+aiosqlite:///./var/liveshop.db"
     broker_url: str = "memory://"
     secret_key: str = Field(
-        default="dev-insecure-change-me",
+        default=DEV_SECRET_KEY,
         description="Signs CSRF tokens and webhooks; set a long random value in production.",
     )
     host: str = "127.0.0.1"
@@ -29,7 +40,22 @@ class Settings(BaseSettings):
     csrf_cookie_name: str = "liveshop_csrf"
     session_ttl_hours: int = 24 * 14
     api_token_ttl_days: int = 90
+    # Served over HTTPS (directly or behind a TLS proxy): cookies are marked Secure and pages
+    # send Strict-Transport-Security.
     cookie_secure: bool = False
+    # Rate limits (core/ratelimit.py), each "count/seconds" (a fixed window): counters live in
+    # the broker, so with Redis every node counts together. Off only for benchmarks.
+    rate_limits_enabled: bool = True
+    rate_limit_login_account: str = "5/60"  # failed log-ins per account (the 6th gets 429)
+    rate_limit_login_ip: str = "20/60"  # failed log-ins per client address
+    rate_limit_signup_ip: str = "10/600"  # sign-ups per client address
+    rate_limit_checkout: str = "30/60"  # checkouts per buyer
+    rate_limit_pay: str = "30/60"  # payments (orders, held claims) per buyer
+    # Behind a reverse proxy: the header that carries the client's address (e.g.
+    # X-Forwarded-For or X-Real-IP), believed only from these peers (IPs or CIDRs, commas).
+    # Empty header: the connection's own peer address is the client's.
+    trusted_proxy_header: str = ""
+    trusted_proxies: str = "127.0.0.1,::1"
     # argon2 cost; tests lower it, production keeps the library defaults.
     password_time_cost: int = 3
     password_memory_cost_kib: int = 65536
@@ -66,6 +92,27 @@ class Settings(BaseSettings):
     video_callback_url: str = ""  # how nginx reaches the app; default http://127.0.0.1:<port>
     video_external_playlist_url: str = ""  # e.g. https://cdn.example/hls/{stream}/index.m3u8
     video_external_replay_url: str = ""  # same placeholders ({stream}, {session_id})
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment.strip().lower() == "production"
+
+    def refuse_insecure_production(self) -> None:
+        """In production (``LIVESHOP_ENV=production``) a known or short secret key would let
+        anyone forge CSRF values and webhook signatures: refuse to start."""
+        if not self.is_production:
+            return
+        if self.secret_key == DEV_SECRET_KEY:
+            raise InsecureSettings(
+                "LIVESHOP_ENV=production with the development secret key: set LIVESHOP_SECRET_KEY"
+                ' to a long random value (e.g. python -c "import secrets;'
+                ' print(secrets.token_urlsafe(48))")'
+            )
+        if len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+            raise InsecureSettings(
+                f"LIVESHOP_SECRET_KEY is {len(self.secret_key)} characters long: production"
+                f" needs at least {MIN_SECRET_KEY_LENGTH} random characters"
+            )
 
     def webhook_secret(self) -> str:
         if self.payment_webhook_secret:

@@ -49,7 +49,7 @@ async def launch_history(code: str, _: AdminPrincipal, session: SessionDep) -> l
 
 @router.patch("/{code}")
 async def update_rates(
-    code: str, body: RatesIn, _: AdminPrincipal, session: SessionDep
+    code: str, body: RatesIn, principal: AdminPrincipal, session: SessionDep
 ) -> MarketOut:
     """Admin: tax and platform rates, the return window and the flat shipping fee."""
     market = await service.update_rates(
@@ -59,6 +59,7 @@ async def update_rates(
         platform_commission_bp=body.platform_commission_bp,
         return_window_days=body.return_window_days,
         shipping_fee_minor=body.shipping_fee_minor,
+        actor_id=principal.user_id,
     )
     return MarketOut.of(market)
 
@@ -77,7 +78,13 @@ async def list_commissions(
 
 @router.put("/{code}/commissions/{category}")
 async def set_commission(
-    code: str, category: Category, body: CommissionIn, _: AdminPrincipal, session: SessionDep
+    code: str,
+    category: Category,
+    body: CommissionIn,
+    principal: AdminPrincipal,
+    session: SessionDep,
 ) -> CommissionOut:
-    row = await service.set_category_commission(session, code, category, body.rate_bp)
+    row = await service.set_category_commission(
+        session, code, category, body.rate_bp, actor_id=principal.user_id
+    )
     return CommissionOut.model_validate(row)

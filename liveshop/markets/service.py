@@ -10,6 +10,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from liveshop import audit
+from liveshop.audit import Action
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
 from liveshop.core.money import format_minor, tax_included
@@ -97,6 +99,16 @@ async def change_launch_state(
         )
     market.launch_state = to_state
     market.updated_at = utcnow()
+    audit.record(
+        session,
+        actor_id=changed_by,
+        action=Action.MARKET_LAUNCH_STATE,
+        target_type="market",
+        target_id=market.code,
+        before={"launch_state": str(current)},
+        after={"launch_state": str(to_state)},
+        note=reason,
+    )
     session.add(
         MarketLaunchEvent(
             market_code=market.code,
@@ -128,6 +140,7 @@ async def update_rates(
     platform_commission_bp: int | None = None,
     return_window_days: int | None = None,
     shipping_fee_minor: int | None = None,
+    actor_id: int | None = None,
 ) -> Market:
     """Change a market's rates and rules; each applies from now on (an order keeps the tax,
     commission and shipping it was placed with; the return window is read when a commission's
@@ -137,6 +150,7 @@ async def update_rates(
     _check_whole("platform_commission_bp", platform_commission_bp, 0, 10_000)
     _check_whole("return_window_days", return_window_days, 0, MAX_RETURN_WINDOW_DAYS)
     _check_whole("shipping_fee_minor", shipping_fee_minor, 0, MAX_SHIPPING_FEE_MINOR)
+    before = _rates(market)
     if tax_rate_bp is not None:
         market.tax_rate_bp = tax_rate_bp
     if platform_commission_bp is not None:
@@ -146,6 +160,16 @@ async def update_rates(
     if shipping_fee_minor is not None:
         market.shipping_fee_minor = shipping_fee_minor
     market.updated_at = utcnow()
+    after = _rates(market)
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action=Action.MARKET_RATES,
+        target_type="market",
+        target_id=market.code,
+        before={k: v for k, v in before.items() if after[k] != v},
+        after={k: v for k, v in after.items() if before[k] != v},
+    )
     await session.commit()
     return market
 
@@ -214,8 +238,17 @@ async def list_category_commissions(
     return rows.all()
 
 
+def _rates(market: Market) -> dict[str, int]:
+    return {
+        "tax_rate_bp": market.tax_rate_bp,
+        "platform_commission_bp": market.platform_commission_bp,
+        "return_window_days": market.return_window_days,
+        "shipping_fee_minor": market.shipping_fee_minor,
+    }
+
+
 async def set_category_commission(
-    session: AsyncSession, code: str, category: str, rate_bp: int
+    session: AsyncSession, code: str, category: str, rate_bp: int, *, actor_id: int | None = None
 ) -> CategoryCommission:
     """Applies to orders placed from now on; past orders keep the rate they were sold at."""
     market = await get_market(session, code)
@@ -224,11 +257,21 @@ async def set_category_commission(
             CategoryCommission.market_code == market.code, CategoryCommission.category == category
         )
     )
+    before = None if row is None else {"rate_bp": row.rate_bp}
     if row is None:
         row = CategoryCommission(market_code=market.code, category=category, rate_bp=rate_bp)
         session.add(row)
     else:
         row.rate_bp = rate_bp
         row.updated_at = utcnow()
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action=Action.MARKET_COMMISSION,
+        target_type="market",
+        target_id=f"{market.code}/{category}",
+        before=before,
+        after={"rate_bp": rate_bp},
+    )
     await session.commit()
     return row

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from liveshop import audit
+from liveshop.audit import Action
 from liveshop.core import domain_events
 from liveshop.core.errors import Conflict, Unprocessable
 from liveshop.inventory import service as inventory
@@ -113,6 +115,16 @@ async def refund(
             )
     await _return_subsidy(session, order, goods=parts[1:], shipping=shipping_back)
     record = await _record_refund(session, order, payment, parts, lines, actor_id, reason)
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action=Action.ORDER_REFUND,
+        target_type="order",
+        target_id=order.id,
+        before={"status": order.status, "refunded": before},
+        after={"refunded": after, "amount_minor": record.amount_minor, "restock": put_back},
+        note=reason,
+    )
     await domain_events.announce(
         session,
         OrderRefunded(

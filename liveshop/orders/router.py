@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from liveshop.accounts.deps import (
@@ -11,10 +11,12 @@ from liveshop.accounts.deps import (
     MaybePrincipal,
     SellerPrincipal,
     SessionDep,
+    per_user,
 )
 from liveshop.accounts.service import Principal
 from liveshop.catalog.service import ensure_shop_staff, get_sku_offer
 from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden, NotFound, Problem, Unprocessable
+from liveshop.core.ratelimit import RATE_LIMITED, Bucket
 from liveshop.markets.service import display_price, get_market
 from liveshop.orders import cart as carts
 from liveshop.orders import lifecycle, payment_flow, queries, refunds
@@ -142,7 +144,13 @@ async def _attribution(
     )
 
 
-@router.post("/checkout", status_code=status.HTTP_201_CREATED, response_model=OrderOut)
+@router.post(
+    "/checkout",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OrderOut,
+    dependencies=[Depends(per_user(Bucket.CHECKOUT))],
+    responses=RATE_LIMITED,
+)
 async def checkout(
     body: CheckoutIn,
     idempotency_key: IdempotencyKey,
@@ -184,7 +192,11 @@ async def checkout(
     )
 
 
-@router.post("/orders/{order_id}/pay")
+@router.post(
+    "/orders/{order_id}/pay",
+    dependencies=[Depends(per_user(Bucket.PAY))],
+    responses=RATE_LIMITED,
+)
 async def pay(
     order_id: int, body: PayIn, request: Request, principal: BuyerPrincipal, session: SessionDep
 ) -> OrderOut:

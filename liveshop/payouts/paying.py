@@ -10,6 +10,8 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from liveshop import audit
+from liveshop.audit import Action
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict
 from liveshop.ledger.models import AccountType
@@ -21,7 +23,9 @@ from liveshop.payouts.statements import get_statement
 PAYOUT_PROVIDER = "payouts"
 
 
-async def pay_statement(session: AsyncSession, statement_id: int) -> PayoutStatement:
+async def pay_statement(
+    session: AsyncSession, statement_id: int, *, actor_id: int | None = None
+) -> PayoutStatement:
     """Pay the statement's payout: one conditional status change and one ledger transaction,
     committed together (paying twice is a 409, never a second payout)."""
     row = await get_statement(session, statement_id)
@@ -52,6 +56,20 @@ async def pay_statement(session: AsyncSession, statement_id: int) -> PayoutState
         ],
         memo=f"Payout of statement {row.id}",
         meta={"statement_id": row.id, "party": account.party},
+    )
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action=Action.PAYOUT_PAID,
+        target_type="payout_statement",
+        target_id=row.id,
+        before={"status": str(StatementStatus.OPEN)},
+        after={
+            "status": str(StatementStatus.PAID),
+            "party": account.party,
+            "payout_minor": row.payout_minor,
+            "currency": row.currency,
+        },
     )
     await session.commit()
     return await get_statement(session, statement_id)

@@ -91,6 +91,7 @@ async def create_statement(
         currency=body.currency,
         period_start=body.period_start,
         period_end=body.period_end,
+        actor_id=principal.user_id,
     )
     if not made:
         response.status_code = status.HTTP_200_OK
@@ -102,7 +103,7 @@ async def pay_statement(
     statement_id: int, principal: AdminPrincipal, session: SessionDep
 ) -> StatementOut:
     """Pay it out: Dr the party's payable / Cr payout_clearing (once)."""
-    row = await paying.pay_statement(session, statement_id)
+    row = await paying.pay_statement(session, statement_id, actor_id=principal.user_id)
     return await _statement_out(session, row)
 
 

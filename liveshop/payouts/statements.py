@@ -10,6 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from liveshop import audit
+from liveshop.audit import Action
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
 from liveshop.core.money import is_known_currency
@@ -42,6 +44,7 @@ async def make_statement(
     currency: str,
     period_start: datetime,
     period_end: datetime,
+    actor_id: int | None = None,
 ) -> tuple[PayoutStatement, bool]:
     """The period's statement and whether it was made now (False: the same period was asked
     for before, and that statement is returned unchanged). Commits.
@@ -97,6 +100,21 @@ async def make_statement(
         )
         session.add(row)
         try:
+            await session.flush()
+            audit.record(
+                session,
+                actor_id=actor_id,
+                action=Action.PAYOUT_STATEMENT,
+                target_type="payout_statement",
+                target_id=row.id,
+                after={
+                    "party": f"{party_kind}:{party_id}",
+                    "currency": cur,
+                    "period": [period_start.isoformat(), period_end.isoformat()],
+                    "payout_minor": row.payout_minor,
+                    "status": row.status,
+                },
+            )
             await session.commit()
         except IntegrityError:
             # Another statement of this party was made meanwhile (the seq or the start is

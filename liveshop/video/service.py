@@ -15,6 +15,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from liveshop import audit
+from liveshop.audit import Action
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict
 from liveshop.video.models import KEY_PREFIX_LEN, StreamKey, VideoStream
@@ -60,15 +62,26 @@ async def _revoke_active(session: AsyncSession, creator_id: int) -> int:
 
 
 async def rotate_key(session: AsyncSession, creator_id: int) -> IssuedKey:
-    """Revoke the creator's key (if any) and issue a new one; one transaction, commits.
+    """Revoke the creator's key (if any) and issue a new one; one transaction, commits (the
+    audit log records who and the keys' public prefixes, never a key).
 
     The partial unique index (one active key per creator) settles two concurrent
     rotations: the loser gets 409 and nothing changes for it.
     """
+    old = await active_key(session, creator_id)
     await _revoke_active(session, creator_id)
     key = new_key()
     row = StreamKey(creator_id=creator_id, key_hash=hash_key(key), prefix=key_prefix(key))
     session.add(row)
+    audit.record(
+        session,
+        actor_id=creator_id,
+        action=Action.STREAM_KEY_ROTATED,
+        target_type="creator",
+        target_id=creator_id,
+        before={"prefix": old.prefix} if old is not None else None,
+        after={"prefix": row.prefix},
+    )
     try:
         await session.commit()
     except IntegrityError as exc:
@@ -87,6 +100,14 @@ async def revoke_key(session: AsyncSession, creator_id: int) -> StreamKey | None
         await session.rollback()
         return None
     await _revoke_active(session, creator_id)
+    audit.record(
+        session,
+        actor_id=creator_id,
+        action=Action.STREAM_KEY_REVOKED,
+        target_type="creator",
+        target_id=creator_id,
+        before={"prefix": row.prefix},
+    )
     await session.commit()
     await session.refresh(row)
     return row

@@ -1,4 +1,5 @@
-"""``install_web(app)``: mount ``/static`` and register every page router."""
+"""``install_web(app)``: the security headers (web/headers.py), ``/static`` and every page
+router."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from liveshop.web import (
     pages_shop,
     pages_studio,
 )
+from liveshop.web.headers import SecurityHeaders
 from liveshop.web.templating import STATIC_DIR
 
 PAGE_MODULES = (
@@ -34,6 +36,7 @@ PAGE_MODULES = (
 
 
 def install_web(app: FastAPI) -> None:
+    app.add_middleware(SecurityHeaders, settings=app.state.settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in PAGE_MODULES:
         app.include_router(module.router)

@@ -11,10 +11,13 @@ from fastapi import Form, Path, Request, Response
 from pydantic import ValidationError
 
 from liveshop.accounts import service as accounts
+from liveshop.accounts import throttle
 from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, MaybePrincipal, SessionDep
 from liveshop.accounts.models import Role, TokenKind
 from liveshop.accounts.schemas import SignupIn
 from liveshop.core.errors import Unauthorized
+from liveshop.core.ratelimit import ClientAddress, RateLimiterDep
+from liveshop.core.settings import get_settings
 from liveshop.markets.service import get_market
 from liveshop.orders import saved_cards
 from liveshop.orders.payments.provider import CardDetails
@@ -54,11 +57,15 @@ async def login(
     _: MaybePrincipal,
     email: Annotated[str, Form(max_length=254)],
     password: Annotated[str, Form(max_length=256)],
+    limiter: RateLimiterDep,
+    client: ClientAddress,
     next: Text = "/",
 ) -> Response:
     target = local_path(next)
     try:
-        user = await accounts.authenticate(session, email, password)
+        user = await throttle.log_in(
+            session, limiter, email=email, password=password, client=client
+        )
     except Unauthorized:
         return redirect(_login_url(target, email), flash=("error", "E-mail or password is wrong."))
     issued = await accounts.issue_token(session, user, kind=TokenKind.SESSION)
@@ -85,10 +92,13 @@ async def signup(
     email: Annotated[str, Form(max_length=254)],
     display_name: Annotated[str, Form(max_length=80)],
     password: Annotated[str, Form(max_length=256)],
+    limiter: RateLimiterDep,
+    client: ClientAddress,
     next: Text = "/",
 ) -> Response:
     """Anyone may open a buyer account; they are signed in straight away."""
     target = local_path(next)
+    await throttle.may_sign_up(limiter, client=client)
     try:
         data = SignupIn(email=email, password=password, display_name=display_name)
     except ValidationError as exc:
@@ -121,7 +131,14 @@ async def choose_market(
     """Remember the market to shop in (a preference cookie; it changes no data)."""
     market = await get_market(session, code[:2])
     response = redirect(local_path(next))
-    response.set_cookie(MARKET_COOKIE, market.code, max_age=365 * 24 * 3600, samesite="lax")
+    response.set_cookie(
+        MARKET_COOKIE,
+        market.code,
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=get_settings().cookie_secure,
+    )
     return response
 
 

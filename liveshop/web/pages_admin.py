@@ -1,13 +1,16 @@
 """Admin: markets (launch state, return window, shipping fee), commission rates per category,
-users and roles."""
+users and roles, and the audit log of privileged actions."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import Form, Query, Request, Response
 
+from liveshop import audit
 from liveshop.accounts import service as accounts
 from liveshop.accounts.deps import AdminPrincipal, SessionDep
 from liveshop.accounts.models import Role
@@ -23,6 +26,7 @@ from liveshop.web.templating import current_market, render
 router = page_router(prefix="/admin", tags=["pages"])
 
 USERS_PAGE = 50
+AUDIT_PAGE = 30
 
 
 def percent(bp: int) -> str:
@@ -101,13 +105,15 @@ async def change_launch_state(
 async def set_commission(
     code: str,
     session: SessionDep,
-    _: AdminPrincipal,
+    principal: AdminPrincipal,
     category: Annotated[Category, Form()],
     rate_percent: Annotated[str, Form(max_length=12)],
 ) -> Response:
     """Applies to orders placed from now on; past orders keep the rate they were sold at."""
     bp = parse_percent(rate_percent)
-    row = await markets.set_category_commission(session, code, category, bp)
+    row = await markets.set_category_commission(
+        session, code, category, bp, actor_id=principal.user_id
+    )
     return redirect(
         f"/admin?rates={row.market_code}#rates",
         flash=("success", f"{category.capitalize()} in {row.market_code}: {percent(bp)} %."),
@@ -118,7 +124,7 @@ async def set_commission(
 async def set_rules(
     code: str,
     session: SessionDep,
-    _: AdminPrincipal,
+    principal: AdminPrincipal,
     return_window_days: Annotated[int, Form(ge=0, le=MAX_RETURN_WINDOW_DAYS)],
     shipping_fee: Annotated[str, Form(max_length=24)],
 ) -> Response:
@@ -130,7 +136,11 @@ async def set_rules(
     if fee is None:
         fee = parse_money(text, market.currency_exponent, market.locale)
     market = await markets.update_rates(
-        session, code, return_window_days=return_window_days, shipping_fee_minor=fee
+        session,
+        code,
+        return_window_days=return_window_days,
+        shipping_fee_minor=fee,
+        actor_id=principal.user_id,
     )
     return redirect(
         f"/admin?rates={market.code}#rules",
@@ -167,6 +177,77 @@ async def users_page(
     return await render(request, session, principal, "admin/users.html", context)
 
 
+def _day_start(day: date | None, *, after: bool = False) -> datetime | None:
+    if day is None:
+        return None
+    return datetime.combine(day + timedelta(days=1) if after else day, time(), tzinfo=UTC)
+
+
+def _actor_filter(text: str) -> int | None:
+    """A GET form sends empty fields as ``actor=``: empty is no filter."""
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 1 <= int(text) < 2**63:
+        raise Unprocessable("The actor is a user's number.", code="bad-filter")
+    return int(text)
+
+
+def _day_filter(text: str) -> date | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise Unprocessable(f"{text!r} is not a date (YYYY-MM-DD).", code="bad-filter") from None
+
+
+@router.get("/audit")
+async def audit_page(
+    request: Request,
+    session: SessionDep,
+    principal: AdminPrincipal,
+    actor: Annotated[str, Query(max_length=20)] = "",
+    action: Annotated[str, Query(max_length=60)] = "",
+    since: Annotated[str, Query(max_length=10)] = "",
+    until: Annotated[str, Query(max_length=10)] = "",
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> Response:
+    """Who did what, newest first: filter by actor, action (or kind: ``market.``) and days
+    (``until`` included; days are UTC)."""
+    actor_id, first, last = _actor_filter(actor), _day_filter(since), _day_filter(until)
+    found = await audit.search(
+        session,
+        actor_id=actor_id,
+        action=action.strip() or None,
+        since=_day_start(first),
+        until=_day_start(last, after=True),
+        limit=AUDIT_PAGE,
+        offset=(page - 1) * AUDIT_PAGE,
+    )
+    names = await accounts.display_names(
+        session, (e.actor_id for e in found.items if e.actor_id is not None)
+    )
+    query = {"actor": actor_id, "action": action.strip(), "since": first, "until": last}
+    kept = urlencode({k: v for k, v in query.items() if v})
+    base = f"/admin/audit?{kept}&" if kept else "/admin/audit?"
+    context = {
+        "title": "Audit log",
+        "section": "audit",
+        "entries": found.items,
+        "names": names,
+        "actions": sorted({str(a) for a in audit.Action}),
+        "kinds": sorted({str(a).split(".")[0] + "." for a in audit.Action}),
+        "filters": query,
+        "page": page,
+        "pages": max(1, -(-found.total // AUDIT_PAGE)),
+        "total": found.total,
+        "base": base,
+    }
+    return await render(request, session, principal, "admin/audit.html", context)
+
+
 @router.post("/users/{user_id}/roles")
 async def set_roles(
     user_id: int,
@@ -179,7 +260,7 @@ async def set_roles(
         raise Unprocessable("A user needs at least one role.", code="no-roles")
     if user_id == principal.user_id and Role.ADMIN not in roles:
         raise Conflict("You cannot remove your own admin role.", code="self-demotion")
-    user = await accounts.set_roles(session, user_id, roles)
+    user = await accounts.set_roles(session, user_id, roles, actor_id=principal.user_id)
     back = next if next.startswith("/admin/users") else "/admin/users"
     names = ", ".join(sorted(user.role_names))
     return redirect(f"{back}#user-{user.id}", flash=("success", f"{user.display_name}: {names}."))

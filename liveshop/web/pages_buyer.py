@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Form, Query, Request, Response
+from fastapi import Depends, Form, Query, Request, Response
 from pydantic import ValidationError
 
-from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, SessionDep
+from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, SessionDep, per_user
 from liveshop.catalog.service import SkuOffer, get_shop, get_sku_offer
 from liveshop.core.errors import Forbidden, NotFound, Problem
+from liveshop.core.ratelimit import Bucket
 from liveshop.markets.service import get_market
 from liveshop.orders import cart as carts
 from liveshop.orders import completion, lifecycle, payment_flow, queries, saved_cards
@@ -122,7 +123,7 @@ async def cart_set(
 
 
 # -- checkout -----------------------------------------------------------------------------
-@router.post("/checkout")
+@router.post("/checkout", dependencies=[Depends(per_user(Bucket.CHECKOUT))])
 async def checkout(
     session: SessionDep,
     principal: BuyerPrincipal,
@@ -160,7 +161,7 @@ async def _replayed(session: SessionDep, buyer_id: int, key: str) -> int | None:
     return None if order is None else order.id
 
 
-@router.post("/buy")
+@router.post("/buy", dependencies=[Depends(per_user(Bucket.CHECKOUT))])
 async def buy_now(
     session: SessionDep,
     principal: BuyerPrincipal,
@@ -208,7 +209,7 @@ async def pay_page(
     return await render(request, session, principal, "pay.html", context, market=market)
 
 
-@router.post("/orders/{order_id}/pay")
+@router.post("/orders/{order_id}/pay", dependencies=[Depends(per_user(Bucket.PAY))])
 async def pay(
     order_id: int,
     request: Request,

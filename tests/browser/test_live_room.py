@@ -372,7 +372,7 @@ def test_the_room_plays_the_stream_with_hls_js(
     player = page.locator("video.room-player")
     expect(player).to_be_visible()
     expect(page.locator("[data-region=video-placeholder]")).to_be_hidden()
-    page.wait_for_function("document.querySelector('video.room-player').currentTime > 0.5")
+    page.wait_for_function("() => document.querySelector('video.room-player').currentTime > 0.5")
     expect(page.locator(".chat-line", has_text="Pre-shrunk")).to_be_visible()  # snapshot
     expect(page.get_by_role("button", name="Tap for sound")).to_be_visible()
     for _ in range(3):

@@ -9,13 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from liveshop.accounts.deps import BuyerPrincipal, MaybePrincipal, SessionDep
+from liveshop.accounts.deps import BuyerPrincipal, MaybePrincipal, SessionDep, per_user
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import PROBLEM_RESPONSES
+from liveshop.core.ratelimit import RATE_LIMITED, Bucket
 from liveshop.live.deals import claim_upkeep, lottery
 from liveshop.live.deals import service as deals
 from liveshop.live.deals.claim_checkout import checkout_claim, quote_claim
@@ -120,7 +121,13 @@ class PayClaimIn(BaseModel):
     )
 
 
-@router.post("/claims/{claim_id}/pay", status_code=status.HTTP_201_CREATED, response_model=OrderOut)
+@router.post(
+    "/claims/{claim_id}/pay",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OrderOut,
+    dependencies=[Depends(per_user(Bucket.PAY))],
+    responses=RATE_LIMITED,
+)
 async def pay_claim(
     claim_id: int,
     body: PayClaimIn,

@@ -2,11 +2,12 @@
 import { Chat } from "./live/chat.js";
 import { BuySheet } from "./live/buy.js";
 import { Drop, claimBased } from "./live/drop.js";
-import { compactCount, countdownText, el, moneyFormatter } from "./live/format.js";
+import { compactCount, countdownText, el, fillBars, moneyFormatter } from "./live/format.js";
 import { RoomSocket } from "./live/socket.js";
 import { RoomVideo } from "./live/video.js";
 
 const root = document.getElementById("room");
+fillBars(root);
 const data = JSON.parse(document.getElementById("room-data").textContent);
 const $ = (region) => root.querySelector(`[data-region=${region}]`);
 const money = moneyFormatter(data.money);

@@ -2,10 +2,11 @@
 // room socket as the viewers), pin highlights, the running deal's clock and stock, and the
 // stream key / OBS settings from the video API.
 import { Chat } from "./live/chat.js";
-import { compactCount, countdownText, csrfToken, el, moneyFormatter } from "./live/format.js";
+import { compactCount, countdownText, csrfToken, el, fillBars, moneyFormatter } from "./live/format.js";
 import { RoomSocket } from "./live/socket.js";
 
 const root = document.getElementById("studio");
+fillBars(root);
 const data = JSON.parse(document.getElementById("room-data").textContent);
 const money = moneyFormatter(data.money);
 const counter = (name) => root.querySelector(`[data-counter=${name}]`);

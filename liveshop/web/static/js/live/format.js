@@ -53,6 +53,11 @@ export function choiceLegend(skus) {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+// The stock bars a page rendered with ``data-pct`` (no inline style attribute under the CSP).
+export function fillBars(root = document) {
+  for (const bar of root.querySelectorAll("[data-pct]")) bar.style.width = `${bar.dataset.pct}%`;
+}
+
 export function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
@@ -60,6 +65,8 @@ export function el(tag, props = {}, ...children) {
     if (key === "class") node.className = value;
     else if (key === "text") node.textContent = value;
     else if (key === "dataset") Object.assign(node.dataset, value);
+    // Through the CSSOM, not the style attribute: the pages' CSP allows no inline styles.
+    else if (key === "style") node.style.cssText = value;
     else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
     else node.setAttribute(key, value === true ? "" : String(value));
   }
