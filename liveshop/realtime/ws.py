@@ -26,6 +26,7 @@ from liveshop.core.db import Database
 from liveshop.core.errors import NotFound, Problem
 from liveshop.core.events import dumps
 from liveshop.core.settings import Settings
+from liveshop.core.types import MAX_ID, Id
 from liveshop.realtime.hub import Hub
 from liveshop.realtime.ports import Hold, Tapper
 from liveshop.realtime.room import Room
@@ -184,7 +185,7 @@ class ClientFrames:
         self.conn.write(_direct({"type": "claim_result", "ref": ref, **body}))
         return True
 
-    async def _muted(self, user_id: int) -> bool:
+    async def _muted(self, user_id: Id) -> bool:
         """Refuse (with an error frame) a comment of a viewer muted in the creator's rooms.
         From the node's mute cache (chat's, handed to the hub): no database read per
         comment."""
@@ -280,9 +281,9 @@ async def _refuse(websocket: WebSocket, code: int, error: str, detail: str) -> N
 @ws_router.websocket("/ws/live/{session_id}")
 async def live_room(
     websocket: WebSocket,
-    session_id: int,
+    session_id: Id,
     viewer: RoomViewerDep,
-    since: Annotated[int | None, Query(ge=0)] = None,
+    since: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
 ) -> None:
     hub: Hub = websocket.app.state.hub
     await websocket.accept()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Form, Path, Request, Response
+from fastapi import Form, Request, Response
 from pydantic import ValidationError
 
 from liveshop.accounts import service as accounts
@@ -15,10 +15,11 @@ from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, MaybePrinci
 from liveshop.accounts.models import Role, TokenKind
 from liveshop.accounts.schemas import SignupIn
 from liveshop.core.errors import Unauthorized
+from liveshop.core.types import FormCount, Id, Line
 from liveshop.markets.service import get_market
 from liveshop.orders import saved_cards
 from liveshop.orders.payments.provider import CardDetails
-from liveshop.orders.schemas import MAX_ID, SavedCardIn
+from liveshop.orders.schemas import SavedCardIn
 from liveshop.web.flash import redirect
 from liveshop.web.pages_common import payment_provider
 from liveshop.web.routing import page_router
@@ -27,7 +28,7 @@ from liveshop.web.templating import MARKET_COOKIE, render
 
 router = page_router(tags=["pages"])
 
-Text = Annotated[str, Form(max_length=300)]
+Text = Annotated[Line, Form(max_length=300)]
 
 
 def _login_url(next_path: str, email: str = "") -> str:
@@ -37,7 +38,7 @@ def _login_url(next_path: str, email: str = "") -> str:
 
 @router.get("/login")
 async def login_page(
-    request: Request, session: SessionDep, principal: MaybePrincipal, next: str = "/"
+    request: Request, session: SessionDep, principal: MaybePrincipal, next: Line = "/"
 ) -> Response:
     target = local_path(next)
     if principal is not None:
@@ -52,8 +53,8 @@ async def login_page(
 async def login(
     session: SessionDep,
     _: MaybePrincipal,
-    email: Annotated[str, Form(max_length=254)],
-    password: Annotated[str, Form(max_length=256)],
+    email: Annotated[Line, Form(max_length=254)],
+    password: Annotated[Line, Form(max_length=256)],
     next: Text = "/",
 ) -> Response:
     target = local_path(next)
@@ -69,7 +70,7 @@ async def login(
 
 @router.get("/signup")
 async def signup_page(
-    request: Request, session: SessionDep, principal: MaybePrincipal, next: str = "/"
+    request: Request, session: SessionDep, principal: MaybePrincipal, next: Line = "/"
 ) -> Response:
     if principal is not None:
         return redirect(local_path(next))
@@ -82,9 +83,9 @@ async def signup_page(
 async def signup(
     session: SessionDep,
     _: MaybePrincipal,
-    email: Annotated[str, Form(max_length=254)],
-    display_name: Annotated[str, Form(max_length=80)],
-    password: Annotated[str, Form(max_length=256)],
+    email: Annotated[Line, Form(max_length=254)],
+    display_name: Annotated[Line, Form(max_length=80)],
+    password: Annotated[Line, Form(max_length=256)],
     next: Text = "/",
 ) -> Response:
     """Anyone may open a buyer account; they are signed in straight away."""
@@ -116,7 +117,7 @@ async def logout(principal: CurrentPrincipal, session: SessionDep) -> Response:
 
 @router.get("/market/{code}")
 async def choose_market(
-    code: str, session: SessionDep, _: MaybePrincipal, next: str = "/"
+    code: Line, session: SessionDep, _: MaybePrincipal, next: Line = "/"
 ) -> Response:
     """Remember the market to shop in (a preference cookie; it changes no data)."""
     market = await get_market(session, code[:2])
@@ -128,12 +129,12 @@ async def choose_market(
 # -- the account page: payment methods ------------------------------------------------------
 CARDS_ANCHOR = "/account#payment-methods"
 TEST_CARD = "4242 4242 4242 4242"
-CardId = Annotated[int, Path(ge=1, le=MAX_ID)]
+CardId = Id
 
 
 @router.get("/account")
 async def account_page(
-    request: Request, session: SessionDep, principal: CurrentPrincipal, next: str = ""
+    request: Request, session: SessionDep, principal: CurrentPrincipal, next: Line = ""
 ) -> Response:
     """Who you are, and (buyers) the cards you pay with in one tap."""
     can_buy = principal.has(Role.BUYER, Role.ADMIN)
@@ -162,10 +163,10 @@ async def add_card(
     request: Request,
     session: SessionDep,
     principal: BuyerPrincipal,
-    card_number: Annotated[str, Form(max_length=30)],
-    exp_month: Annotated[int, Form(ge=1, le=12)],
+    card_number: Annotated[Line, Form(max_length=30)],
+    exp_month: Annotated[FormCount, Form(ge=1, le=12)],
     exp_year: Annotated[int, Form(ge=2000, le=2100)],
-    cvc: Annotated[str, Form(max_length=4)] = "",
+    cvc: Annotated[Line, Form(max_length=4)] = "",
     make_default: Annotated[bool, Form()] = False,
     next: Text = "",
 ) -> Response:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, MaybePrincipal, SessionDep
 from liveshop.core.errors import PROBLEM_RESPONSES, NotFound
+from liveshop.core.types import Amount, BodyId, Count, Id, Line
 from liveshop.inventory import service as inventory
 from liveshop.live import service
 from liveshop.live.deals import limits
@@ -33,11 +34,11 @@ router = APIRouter(prefix="/api/v1/live", tags=["live"], responses=PROBLEM_RESPO
 
 class DealIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    sku_id: int = Field(ge=1)
-    price_minor: int = Field(ge=1, description="Deal price in the session market's minor unit")
-    units: int = Field(ge=1, le=deals.MAX_UNITS)
-    duration_seconds: int = Field(ge=10, le=7200)
-    per_buyer_limit: int | None = Field(
+    sku_id: BodyId = Field(ge=1)
+    price_minor: Amount = Field(ge=1, description="Deal price in the session market's minor unit")
+    units: Count = Field(ge=1, le=deals.MAX_UNITS)
+    duration_seconds: Count = Field(ge=10, le=7200)
+    per_buyer_limit: Count | None = Field(
         default=None,
         strict=True,
         ge=1,
@@ -45,7 +46,7 @@ class DealIn(BaseModel):
         description="Units one buyer may buy from this deal (1 to units; none: no limit). "
         "Fixed once the deal starts",
     )
-    per_product_limit: int | None = Field(
+    per_product_limit: Count | None = Field(
         default=None,
         strict=True,
         ge=1,
@@ -59,14 +60,14 @@ class DealIn(BaseModel):
         "hold_then_pay, first_paid_wins, queue or lottery (see /drops/fairness). Fixed once "
         "the deal starts",
     )
-    hold_seconds: int = Field(
+    hold_seconds: Count = Field(
         default=300,
         strict=True,
         ge=60,
         le=1800,
         description="How long a claim holds its units for the buyer to pay",
     )
-    entry_seconds: int | None = Field(
+    entry_seconds: Count | None = Field(
         default=None,
         strict=True,
         ge=10,
@@ -114,23 +115,23 @@ ROOM_MAX_QUANTITY = 99
 
 class RoomQuoteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    sku_id: int = Field(ge=1)
-    quantity: int = Field(default=1, ge=1, le=ROOM_MAX_QUANTITY)
-    deal_id: int | None = Field(default=None, ge=1, description="Quote the flash deal's price")
+    sku_id: BodyId = Field(ge=1)
+    quantity: Count = Field(default=1, ge=1, le=ROOM_MAX_QUANTITY)
+    deal_id: BodyId | None = Field(default=None, ge=1, description="Quote the flash deal's price")
 
 
 class RoomBuyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    sku_id: int = Field(ge=1)
-    quantity: int = Field(default=1, ge=1, le=ROOM_MAX_QUANTITY)
-    deal_id: int | None = Field(default=None, ge=1)
-    expected_total_minor: int | None = Field(
+    sku_id: BodyId = Field(ge=1)
+    quantity: Count = Field(default=1, ge=1, le=ROOM_MAX_QUANTITY)
+    deal_id: BodyId | None = Field(default=None, ge=1)
+    expected_total_minor: Amount | None = Field(
         default=None,
         ge=0,
         description="The total the buyer was shown (a quote's total_minor): if the charge "
         "would be anything else, the buy is refused (409 price-changed) and nothing is held",
     )
-    card_number: str | None = Field(
+    card_number: Line | None = Field(
         default=None,
         min_length=12,
         max_length=23,
@@ -213,7 +214,7 @@ async def publish_deal_stock(
 
 @router.post("/sessions/{session_id}/deals", status_code=status.HTTP_201_CREATED)
 async def start_deal(
-    session_id: int,
+    session_id: Id,
     body: DealIn,
     request: Request,
     principal: CurrentPrincipal,
@@ -245,8 +246,8 @@ async def start_deal(
 
 @router.post("/sessions/{session_id}/deals/{deal_id}/end")
 async def end_deal(
-    session_id: int,
-    deal_id: int,
+    session_id: Id,
+    deal_id: Id,
     request: Request,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -276,7 +277,7 @@ async def announce_deal_end(session: SessionDep, publisher: RoomPublisher, deal:
 
 @router.get("/sessions/{session_id}/deal")
 async def current_deal(
-    session_id: int, session: SessionDep, principal: MaybePrincipal
+    session_id: Id, session: SessionDep, principal: MaybePrincipal
 ) -> DealOut | None:
     """The running deal; signed in, with what the caller may still buy of a limited one."""
     await service.get_session(session, session_id)
@@ -290,7 +291,7 @@ async def current_deal(
 
 @router.post("/sessions/{session_id}/quote")
 async def quote_in_room(
-    session_id: int, body: RoomQuoteIn, principal: MaybePrincipal, session: SessionDep
+    session_id: Id, body: RoomQuoteIn, principal: MaybePrincipal, session: SessionDep
 ) -> QuoteOut:
     """What ``POST …/buy`` with this body would charge now — the checkout's own pricing run
     dry: the deal price, the platform's live-discount and free-shipping campaigns, shipping,
@@ -308,14 +309,14 @@ async def quote_in_room(
     return QuoteOut.of(quote)
 
 
-IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=100)]
+IdempotencyKey = Annotated[Line, Header(alias="Idempotency-Key", min_length=1, max_length=100)]
 
 
 @router.post(
     "/sessions/{session_id}/buy", status_code=status.HTTP_201_CREATED, response_model=OrderOut
 )
 async def buy_in_room(
-    session_id: int,
+    session_id: Id,
     body: RoomBuyIn,
     idempotency_key: IdempotencyKey,
     request: Request,
