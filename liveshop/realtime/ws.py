@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+import structlog
 from fastapi import APIRouter, Depends, Query, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
@@ -26,7 +27,7 @@ from liveshop.core.db import Database
 from liveshop.core.errors import NotFound, Problem
 from liveshop.core.events import dumps
 from liveshop.core.settings import Settings
-from liveshop.core.types import MAX_ID, Id
+from liveshop.core.types import MAX_ID, Id, first_control_character
 from liveshop.realtime.hub import Hub
 from liveshop.realtime.ports import Hold, Tapper
 from liveshop.realtime.room import Room
@@ -42,6 +43,7 @@ from liveshop.realtime.wire import (
 )
 
 ws_router = APIRouter(tags=["live"])
+log = structlog.get_logger("liveshop.realtime.ws")
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +216,12 @@ class ClientFrames:
         if not isinstance(text, str) or not text.strip():
             return await self._bad("bad-comment", "a comment needs some text")
         text = text.strip()
+        at = first_control_character(text, multiline=True)
+        if at is not None:
+            return await self._bad(
+                "bad-comment",
+                f"a comment cannot contain control characters (U+{ord(text[at]):04X})",
+            )
         if len(text) > c.comment_max_chars:
             return await self._bad(
                 "comment-too-long", f"comments are at most {c.comment_max_chars} characters"
@@ -235,6 +243,10 @@ class ClientFrames:
             )
         except Problem as exc:
             self._error(exc.code, exc.detail)
+            return True
+        except Exception:  # the writer's own failure: this line is lost, the socket is not
+            log.exception("a comment was not stored", session_id=self.room.session_id)
+            self._error("comment-not-stored", "your comment could not be stored; try again")
             return True
         await self.hub.publisher.comment(
             self.room.session_id,
@@ -310,8 +322,20 @@ async def live_room(
     try:
         while True:
             message = await websocket.receive()
-            if message["type"] == "websocket.disconnect" or not await client.handle(message):
+            if message["type"] == "websocket.disconnect":
                 break
+            try:
+                if not await client.handle(message):
+                    break
+            except Problem as exc:
+                conn.write(error_frame(exc.code, exc.detail))
+            except (WebSocketDisconnect, OSError, RuntimeError):
+                raise
+            except Exception:
+                # A bug in handling one frame costs that frame an error answer, never the
+                # socket (a close 1006 with no word) nor anyone else's.
+                log.exception("a room frame failed", session_id=session_id)
+                conn.write(error_frame("internal-error", "that frame could not be handled"))
     except (WebSocketDisconnect, OSError, RuntimeError):
         pass
     finally:
