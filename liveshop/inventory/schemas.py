@@ -18,7 +18,7 @@ class ReceiveIn(BaseModel):
 
 class AdjustIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    delta: Count = Field(
+    delta: int = Field(
         strict=True,
         ge=-MAX_RECEIVE,
         le=MAX_RECEIVE,

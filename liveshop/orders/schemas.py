@@ -75,7 +75,7 @@ class PayIn(BaseModel):
     """Pay one way: a card's number, one of your saved cards, or your default card."""
 
     model_config = ConfigDict(extra="forbid")
-    card_number: Line | None = Field(
+    card_number: str | None = Field(
         default=None, min_length=12, max_length=23, pattern=r"^[0-9 -]+$"
     )
     exp_month: Count | None = Field(default=None, ge=1, le=12)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from liveshop.accounts.deps import BuyerPrincipal, MaybePrincipal, SessionDep
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import PROBLEM_RESPONSES
-from liveshop.core.types import Amount, Id, Line
+from liveshop.core.types import Id
 from liveshop.live.deals import claim_upkeep, lottery
 from liveshop.live.deals import service as deals
 from liveshop.live.deals.claim_checkout import checkout_claim, quote_claim
@@ -99,7 +99,7 @@ async def my_drop(deal_id: Id, principal: BuyerPrincipal, session: SessionDep) -
 
 class PayClaimIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    card_number: Line | None = Field(
+    card_number: str | None = Field(
         default=None,
         min_length=12,
         max_length=23,
@@ -111,7 +111,7 @@ class PayClaimIn(BaseModel):
     use_default_card: bool = Field(
         default=False, strict=True, description="Pay now with your default saved card"
     )
-    expected_total_minor: Amount | None = Field(
+    expected_total_minor: int | None = Field(
         default=None,
         ge=0,
         le=2**62,

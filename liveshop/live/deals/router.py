@@ -131,7 +131,7 @@ class RoomBuyIn(BaseModel):
         description="The total the buyer was shown (a quote's total_minor): if the charge "
         "would be anything else, the buy is refused (409 price-changed) and nothing is held",
     )
-    card_number: Line | None = Field(
+    card_number: str | None = Field(
         default=None,
         min_length=12,
         max_length=23,
