@@ -13,7 +13,7 @@ from typing import Annotated
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from liveshop.affiliates.models import PlanKind
-from liveshop.core.types import Amount, BodyId, Count, Line
+from liveshop.core.types import MAX_ID, BodyId, Integer, Line, SignedAmount
 
 Currency = Annotated[str, Field(pattern=r"^[A-Za-z]{3}$"), AfterValidator(str.upper)]
 
@@ -26,9 +26,9 @@ class _In(BaseModel):
 
 
 class PlanItemIn(_In):
-    product_id: BodyId | None = Field(default=None, gt=0)
+    product_id: int | None = Field(default=None, gt=0, strict=True, le=MAX_ID)
     category: Line | None = Field(default=None, min_length=1, max_length=40)
-    rate_bp: Count = Field(description="Commission in basis points of the net price: 0..10000")
+    rate_bp: Integer = Field(description="Commission in basis points of the net price: 0..10000")
 
 
 class PlanIn(_In):
@@ -62,7 +62,7 @@ class PlanEndIn(_In):
 
 
 class ClickIn(_In):
-    product_id: BodyId = Field(gt=0)
+    product_id: int = Field(gt=0, strict=True, le=MAX_ID)
 
 
 class ClickOut(BaseModel):
@@ -84,7 +84,7 @@ class RateOut(BaseModel):
 
 class AgencyIn(_In):
     name: Line = Field(min_length=1, max_length=120)
-    owner_id: BodyId = Field(gt=0, description="A user with the agency role")
+    owner_id: int = Field(gt=0, description="A user with the agency role", strict=True, le=MAX_ID)
 
 
 class AgencyOut(BaseModel):
@@ -95,20 +95,20 @@ class AgencyOut(BaseModel):
 
 
 class MemberIn(_In):
-    creator_id: BodyId = Field(gt=0)
+    creator_id: int = Field(gt=0, strict=True, le=MAX_ID)
 
 
 class TierIn(_In):
-    gmv_minor: Amount
-    bonus_minor: Amount
+    gmv_minor: SignedAmount
+    bonus_minor: SignedAmount
 
 
 class ContractIn(_In):
-    agency_id: BodyId | None = Field(default=None, gt=0)
-    agency_share_bp: Count = 0
-    base_fee_minor: Amount = 0
+    agency_id: int | None = Field(default=None, gt=0, strict=True, le=MAX_ID)
+    agency_share_bp: Integer = 0
+    base_fee_minor: SignedAmount = 0
     currency: Currency
-    min_live_minutes: Count = 0
+    min_live_minutes: Integer = 0
     gmv_tiers: list[TierIn] = Field(default_factory=list, max_length=20)
     effective_from: AwareDatetime | None = None
 

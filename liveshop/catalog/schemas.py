@@ -23,7 +23,7 @@ from liveshop.catalog.models import (
     SkuPrice,
 )
 from liveshop.catalog.search import PriceRange
-from liveshop.core.types import BodyId, Line, Text
+from liveshop.core.types import MAX_ID, Line, Text
 from liveshop.markets.models import Market
 from liveshop.markets.service import display_price
 
@@ -96,7 +96,7 @@ class ShopUpdateIn(_In):
 
 
 class StaffIn(_In):
-    user_id: BodyId = Field(ge=1)
+    user_id: int = Field(ge=1, strict=True, le=MAX_ID)
     role: ShopStaffRole = ShopStaffRole.STAFF
 
 

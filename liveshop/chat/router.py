@@ -25,7 +25,7 @@ from liveshop.chat import moderation_log, service
 from liveshop.chat.models import REASON_MAX, ActorRole, FilterRule, ModerationAction
 from liveshop.chat.wiring import chat_caches
 from liveshop.core.errors import PROBLEM_RESPONSES
-from liveshop.core.types import BodyId, Count, FormCount, Id, Limit, Text
+from liveshop.core.types import MAX_ID, Count, FormCount, Id, Limit, Text
 from liveshop.realtime.hub import Hub
 
 router = APIRouter(prefix="/api/v1/live", tags=["chat"], responses=PROBLEM_RESPONSES)
@@ -64,7 +64,7 @@ class CommentOut(BaseModel):
 
 class MuteIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    user_id: BodyId = Field(gt=0)
+    user_id: int = Field(gt=0, strict=True, le=MAX_ID)
     duration_minutes: Annotated[Count, Field(ge=1, le=service.MAX_MUTE_MINUTES)] | None = Field(
         description="How long (e.g. 10, 60, 1440); null: until unmuted"
     )

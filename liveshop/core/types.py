@@ -25,7 +25,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from annotated_types import Ge, Le, Lt
+from annotated_types import Ge, Gt, Le, Lt
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler, Strict
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
@@ -114,6 +114,14 @@ Quantity = Annotated[int, Strict(), Ge(1), Le(MAX_COUNT)]
 """Units a buyer asks for, in a JSON body (narrow it with ``Field(le=…)``)."""
 Amount = Annotated[int, Strict(), Ge(0), Lt(MAX_AMOUNT_MINOR)]
 """Money in a JSON body: an integer of the currency's minor unit, never a float or string."""
+Integer = Annotated[int, Strict(), Ge(-MAX_COUNT), Le(MAX_COUNT)]
+"""Any other whole number in a JSON body (its service checks the range it means)."""
+SignedAmount = Annotated[int, Strict(), Gt(-MAX_AMOUNT_MINOR), Lt(MAX_AMOUNT_MINOR)]
+"""Money that its service checks for sign (thresholds, fees, corrections)."""
+
+# A model field written ``x: Count = Field(ge=…)`` keeps the TYPE's bounds (pydantic puts
+# the annotation's constraints last), so a field with bounds of its own is a plain
+# ``int = Field(strict=True, ge=…, le=…)``; ``Annotated[Count, Field(le=…)]`` narrows fine.
 
 
 def is_clean_line(value: str) -> bool:

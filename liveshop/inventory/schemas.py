@@ -4,14 +4,14 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from liveshop.core.types import BodyId, Count, Line, Text
+from liveshop.core.types import BodyId, Line, Text
 from liveshop.inventory.models import MovementKind, StockMovement, Warehouse
 from liveshop.inventory.stock import MAX_RECEIVE, StockDetail
 
 
 class ReceiveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    quantity: Count = Field(strict=True, ge=1, le=MAX_RECEIVE, description="Units that arrived")
+    quantity: int = Field(strict=True, ge=1, le=MAX_RECEIVE, description="Units that arrived")
     reason: Text = Field(default="", max_length=200, description="e.g. a delivery note number")
     warehouse_id: BodyId | None = Field(default=None, description="Default warehouse if omitted")
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
-from liveshop.core.types import BodyId, Count, Line
+from liveshop.core.types import MAX_ID, BodyId, Line
 from liveshop.live.catalog_view import ProductSummary
 from liveshop.live.models import TITLE_MAX, LiveSession, SessionModerator, SessionStatus
 from liveshop.live.service import MAX_SHOWCASE
@@ -26,7 +26,7 @@ class SessionIn(_In):
     title: Line = Field(min_length=1, max_length=TITLE_MAX)
     market: MarketCode
     planned_start: AwareDatetime
-    planned_duration_minutes: Count = Field(ge=1, le=1440)
+    planned_duration_minutes: int = Field(ge=1, le=1440, strict=True)
     product_ids: ProductIds = Field(default_factory=list, description="The showcase")
 
 
@@ -35,13 +35,17 @@ class ShowcaseIn(_In):
 
 
 class PinIn(_In):
-    product_id: BodyId = Field(gt=0)
+    product_id: int = Field(gt=0, strict=True, le=MAX_ID)
 
 
 class ModeratorIn(_In):
-    user_id: BodyId = Field(gt=0)
-    session_id: BodyId | None = Field(
-        default=None, gt=0, description="Only this session; all your sessions when omitted"
+    user_id: int = Field(gt=0, strict=True, le=MAX_ID)
+    session_id: int | None = Field(
+        default=None,
+        gt=0,
+        description="Only this session; all your sessions when omitted",
+        strict=True,
+        le=MAX_ID,
     )
 
 

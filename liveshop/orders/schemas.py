@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from liveshop.core.types import BodyId, Count, Line, Text
+from liveshop.core.types import MAX_ID, BodyId, Line, Text
 from liveshop.markets.models import Market
 from liveshop.markets.service import display_price
 from liveshop.orders.checkout import MAX_LINES, MAX_QUANTITY
@@ -17,14 +17,14 @@ from liveshop.orders.status import OrderStatus
 
 class LineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    sku_id: BodyId = Field(ge=1)
-    quantity: Count = Field(ge=1, le=MAX_QUANTITY)
+    sku_id: int = Field(ge=1, strict=True, le=MAX_ID)
+    quantity: int = Field(ge=1, le=MAX_QUANTITY, strict=True)
 
 
 class AttributionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    live_session_id: BodyId | None = Field(default=None, ge=1)
-    creator_id: BodyId | None = Field(default=None, ge=1)
+    live_session_id: int | None = Field(default=None, ge=1, strict=True, le=MAX_ID)
+    creator_id: int | None = Field(default=None, ge=1, strict=True, le=MAX_ID)
 
 
 class CheckoutIn(BaseModel):
@@ -41,7 +41,7 @@ class CheckoutIn(BaseModel):
 
 class CartQuantityIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    quantity: Count = Field(ge=0, le=MAX_QUANTITY, description="0 removes the line")
+    quantity: int = Field(ge=0, le=MAX_QUANTITY, description="0 removes the line", strict=True)
 
 
 class CartLineOut(BaseModel):
@@ -78,8 +78,8 @@ class PayIn(BaseModel):
     card_number: str | None = Field(
         default=None, min_length=12, max_length=23, pattern=r"^[0-9 -]+$"
     )
-    exp_month: Count | None = Field(default=None, ge=1, le=12)
-    exp_year: Count | None = Field(default=None, ge=2000, le=2100)
+    exp_month: int | None = Field(default=None, ge=1, le=12, strict=True)
+    exp_year: int | None = Field(default=None, ge=2000, le=2100, strict=True)
     cvc: str | None = Field(default=None, pattern=r"^[0-9]{3,4}$")
     saved_card_id: SavedCardId | None = None
     use_default_card: bool = Field(
@@ -141,8 +141,8 @@ class ShipIn(BaseModel):
 
 class RefundLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    line_id: BodyId = Field(ge=1)
-    quantity: Count = Field(ge=1, le=MAX_QUANTITY)
+    line_id: int = Field(ge=1, strict=True, le=MAX_ID)
+    quantity: int = Field(ge=1, le=MAX_QUANTITY, strict=True)
 
 
 class RefundIn(BaseModel):

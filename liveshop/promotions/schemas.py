@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
-from liveshop.core.types import Amount, Count, Line
+from liveshop.core.types import Integer, Line, SignedAmount
 from liveshop.promotions.models import CampaignKind, CouponKind
 
 MarketCode = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$"), AfterValidator(str.upper)]
@@ -28,10 +28,10 @@ class CampaignIn(_In):
     market: MarketCode
     kind: CampaignKind
     name: Line = Field(default="", max_length=120)
-    value: Count = Field(description="basis points (live_discount_bp) or minor units")
-    budget_minor: Amount
-    per_order_cap_minor: Amount
-    gmv_threshold_minor: Amount = 0
+    value: Integer = Field(description="basis points (live_discount_bp) or minor units")
+    budget_minor: SignedAmount
+    per_order_cap_minor: SignedAmount
+    gmv_threshold_minor: SignedAmount = 0
     valid_from: AwareDatetime | None = None
     valid_until: AwareDatetime | None = None
 
@@ -54,10 +54,10 @@ class CampaignOut(BaseModel):
 class CouponIn(_In):
     market: MarketCode
     kind: CouponKind
-    value: Count
+    value: Integer
     code: str | None = Field(default=None, min_length=3, max_length=40, pattern=r"^[A-Za-z0-9-]+$")
-    max_uses: Count | None = None
-    per_buyer_limit: Count = 1
+    max_uses: Integer | None = None
+    per_buyer_limit: Integer = 1
     valid_from: AwareDatetime | None = None
     valid_until: AwareDatetime | None = None
 

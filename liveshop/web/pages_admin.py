@@ -13,7 +13,7 @@ from liveshop.accounts.deps import AdminPrincipal, SessionDep
 from liveshop.accounts.models import Role
 from liveshop.catalog.models import Category
 from liveshop.core.errors import Conflict, Unprocessable
-from liveshop.core.types import FormCount, Id, Line
+from liveshop.core.types import FormCount, Id, Line, Text
 from liveshop.markets import service as markets
 from liveshop.markets.models import LAUNCH_TRANSITIONS, MAX_RETURN_WINDOW_DAYS, LaunchState
 from liveshop.web.flash import redirect
@@ -87,7 +87,7 @@ async def change_launch_state(
     session: SessionDep,
     principal: AdminPrincipal,
     to_state: Annotated[LaunchState, Form()],
-    reason: Annotated[Line, Form(max_length=300)] = "",
+    reason: Annotated[Text, Form(max_length=300)] = "",
 ) -> Response:
     market = await markets.change_launch_state(
         session, code, to_state, changed_by=principal.user_id, reason=reason.strip()

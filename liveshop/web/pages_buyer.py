@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, SessionDep
 from liveshop.catalog.service import SkuOffer, get_shop, get_sku_offer
 from liveshop.core.errors import Forbidden, NotFound, Problem
-from liveshop.core.types import FormCount, Id, Line
+from liveshop.core.types import FormCount, Id, Line, Text
 from liveshop.markets.service import get_market
 from liveshop.orders import cart as carts
 from liveshop.orders import completion, lifecycle, payment_flow, queries, saved_cards
@@ -304,7 +304,7 @@ async def cancel_order(
     request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
-    reason: Annotated[Line, Form(max_length=300)] = "",
+    reason: Annotated[Text, Form(max_length=300)] = "",
 ) -> Response:
     """The buyer may cancel until the seller starts packing (a paid order is refunded)."""
     order = await _own_order(session, principal.user_id, order_id)

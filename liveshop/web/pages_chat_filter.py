@@ -24,7 +24,7 @@ from liveshop.chat import filters
 from liveshop.chat.filter_rules import TERM_MAX
 from liveshop.chat.wiring import chat_caches
 from liveshop.core.errors import Forbidden
-from liveshop.core.types import Id, Line
+from liveshop.core.types import Id, Line, Text
 from liveshop.markets.service import list_markets
 from liveshop.web.flash import redirect
 from liveshop.web.routing import page_router
@@ -35,7 +35,7 @@ router = page_router(tags=["pages"])
 STUDIO = "/studio/chat-filter"
 ADMIN = "/admin/chat-filter"
 BOX_MAX = 100 * 102  # the terms box: ADD_MAX terms of up to 100 characters, separated
-TermsBox = Annotated[Line, Form(max_length=BOX_MAX)]
+TermsBox = Annotated[Text, Form(max_length=BOX_MAX)]
 
 
 def _added_text(added: list[str], asked: int) -> str:

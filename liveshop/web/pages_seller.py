@@ -20,7 +20,7 @@ from liveshop.catalog.models import ProductStatus, Shop
 from liveshop.catalog.search import ProductQuery, search_products
 from liveshop.catalog.service import ensure_shop_staff, list_shops, shops_of_user, sku_shop_id
 from liveshop.core.errors import NotFound
-from liveshop.core.types import FormCount, Id, Line
+from liveshop.core.types import FormCount, Id, Line, Text
 from liveshop.creators import earnings
 from liveshop.inventory import service as inventory
 from liveshop.markets.service import display_price, get_market, list_markets
@@ -299,7 +299,7 @@ async def cancel(
     request: Request,
     session: SessionDep,
     principal: SellerPrincipal,
-    reason: Annotated[Line, Form(max_length=300)] = "",
+    reason: Annotated[Text, Form(max_length=300)] = "",
     next: Next = "",
 ) -> Response:
     """Before shipping; a paid order is refunded in full and its units go back on sale."""
@@ -322,7 +322,7 @@ async def refund(
     principal: SellerPrincipal,
     line_id: Annotated[Id, Form()],
     quantity: Annotated[FormCount, Form(ge=1, le=MAX_QUANTITY)],
-    reason: Annotated[Line, Form(max_length=300)] = "",
+    reason: Annotated[Text, Form(max_length=300)] = "",
     next: Next = "",
 ) -> Response:
     """Refund some units of one line, exact to the minor unit (the ledger posts the reversal)."""
@@ -344,7 +344,7 @@ async def receive_stock(
     session: SessionDep,
     principal: SellerPrincipal,
     quantity: Annotated[FormCount, Form(ge=1, le=inventory.MAX_RECEIVE)],
-    reason: Annotated[Line, Form(max_length=200)] = "",
+    reason: Annotated[Text, Form(max_length=200)] = "",
 ) -> Response:
     shop_id = await sku_shop_id(session, sku_id)
     await ensure_shop_staff(session, principal, shop_id)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, MaybePrincipal, SessionDep
 from liveshop.core.errors import PROBLEM_RESPONSES, NotFound
-from liveshop.core.types import Amount, BodyId, Count, Id, Line
+from liveshop.core.types import MAX_AMOUNT_MINOR, MAX_ID, Id, Line
 from liveshop.inventory import service as inventory
 from liveshop.live import service
 from liveshop.live.deals import limits
@@ -34,11 +34,16 @@ router = APIRouter(prefix="/api/v1/live", tags=["live"], responses=PROBLEM_RESPO
 
 class DealIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    sku_id: BodyId = Field(ge=1)
-    price_minor: Amount = Field(ge=1, description="Deal price in the session market's minor unit")
-    units: Count = Field(ge=1, le=deals.MAX_UNITS)
-    duration_seconds: Count = Field(ge=10, le=7200)
-    per_buyer_limit: Count | None = Field(
+    sku_id: int = Field(ge=1, strict=True, le=MAX_ID)
+    price_minor: int = Field(
+        ge=1,
+        description="Deal price in the session market's minor unit",
+        strict=True,
+        lt=MAX_AMOUNT_MINOR,
+    )
+    units: int = Field(ge=1, le=deals.MAX_UNITS, strict=True)
+    duration_seconds: int = Field(ge=10, le=7200, strict=True)
+    per_buyer_limit: int | None = Field(
         default=None,
         strict=True,
         ge=1,
@@ -46,7 +51,7 @@ class DealIn(BaseModel):
         description="Units one buyer may buy from this deal (1 to units; none: no limit). "
         "Fixed once the deal starts",
     )
-    per_product_limit: Count | None = Field(
+    per_product_limit: int | None = Field(
         default=None,
         strict=True,
         ge=1,
@@ -60,14 +65,14 @@ class DealIn(BaseModel):
         "hold_then_pay, first_paid_wins, queue or lottery (see /drops/fairness). Fixed once "
         "the deal starts",
     )
-    hold_seconds: Count = Field(
+    hold_seconds: int = Field(
         default=300,
         strict=True,
         ge=60,
         le=1800,
         description="How long a claim holds its units for the buyer to pay",
     )
-    entry_seconds: Count | None = Field(
+    entry_seconds: int | None = Field(
         default=None,
         strict=True,
         ge=10,
@@ -115,21 +120,25 @@ ROOM_MAX_QUANTITY = 99
 
 class RoomQuoteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    sku_id: BodyId = Field(ge=1)
-    quantity: Count = Field(default=1, ge=1, le=ROOM_MAX_QUANTITY)
-    deal_id: BodyId | None = Field(default=None, ge=1, description="Quote the flash deal's price")
+    sku_id: int = Field(ge=1, strict=True, le=MAX_ID)
+    quantity: int = Field(default=1, ge=1, le=ROOM_MAX_QUANTITY, strict=True)
+    deal_id: int | None = Field(
+        default=None, ge=1, description="Quote the flash deal's price", strict=True, le=MAX_ID
+    )
 
 
 class RoomBuyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    sku_id: BodyId = Field(ge=1)
-    quantity: Count = Field(default=1, ge=1, le=ROOM_MAX_QUANTITY)
-    deal_id: BodyId | None = Field(default=None, ge=1)
-    expected_total_minor: Amount | None = Field(
+    sku_id: int = Field(ge=1, strict=True, le=MAX_ID)
+    quantity: int = Field(default=1, ge=1, le=ROOM_MAX_QUANTITY, strict=True)
+    deal_id: int | None = Field(default=None, ge=1, strict=True, le=MAX_ID)
+    expected_total_minor: int | None = Field(
         default=None,
         ge=0,
         description="The total the buyer was shown (a quote's total_minor): if the charge "
         "would be anything else, the buy is refused (409 price-changed) and nothing is held",
+        strict=True,
+        lt=MAX_AMOUNT_MINOR,
     )
     card_number: str | None = Field(
         default=None,
