@@ -163,7 +163,7 @@ class ClientFrames:
             return True
         if kind == "resume":
             seq = frame.get("seq")
-            if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+            if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_ID:
                 return await self._bad("bad-resume", "resume needs a seq (integer ≥ 0)")
             await self.hub.resume(self.room, self.conn, seq)
             return True

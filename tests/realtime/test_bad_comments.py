@@ -54,6 +54,20 @@ async def test_every_control_character_is_refused_on_the_socket(stage: Stage) ->
     for text in ("esc\x1b[2J", "del\x7f", "c1\x85c1", "surrogate\ud800"):
         await buyer.send({"type": "comment", "text": text})
         assert (await buyer.until("error"))["code"] == "bad-comment", text
+    for frame in (  # and the socket's other frames bound their integers, refuse booleans
+        {"type": "resume", "seq": 2**64},
+        {"type": "resume", "seq": True},
+    ):
+        await buyer.send(frame)
+        assert (await buyer.until("error"))["code"] == "bad-resume"
+    for frame in (
+        {"type": "claim", "deal_id": 2**63, "ref": "big"},
+        {"type": "claim", "deal_id": True, "ref": "bool"},
+        {"type": "claim", "deal_id": 1, "quantity": "1", "ref": "str"},
+    ):
+        await buyer.send(frame)
+        answer = await buyer.until("claim_result", ref=frame["ref"])
+        assert answer["error"]["code"] == "bad-claim", answer
     await buyer.send({"type": "comment", "text": "tabs\tare fine"})
     await buyer.until("comment", text="tabs\tare fine")
     await buyer.close()
