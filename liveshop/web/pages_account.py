@@ -28,7 +28,7 @@ from liveshop.web.templating import MARKET_COOKIE, render
 
 router = page_router(tags=["pages"])
 
-Text = Annotated[Line, Form(max_length=300)]
+NextForm = Annotated[Line, Form(max_length=300)]
 
 
 def _login_url(next_path: str, email: str = "") -> str:
@@ -55,7 +55,7 @@ async def login(
     _: MaybePrincipal,
     email: Annotated[Line, Form(max_length=254)],
     password: Annotated[Line, Form(max_length=256)],
-    next: Text = "/",
+    next: NextForm = "/",
 ) -> Response:
     target = local_path(next)
     try:
@@ -86,7 +86,7 @@ async def signup(
     email: Annotated[Line, Form(max_length=254)],
     display_name: Annotated[Line, Form(max_length=80)],
     password: Annotated[Line, Form(max_length=256)],
-    next: Text = "/",
+    next: NextForm = "/",
 ) -> Response:
     """Anyone may open a buyer account; they are signed in straight away."""
     target = local_path(next)
@@ -168,7 +168,7 @@ async def add_card(
     exp_year: Annotated[int, Form(ge=2000, le=2100)],
     cvc: Annotated[Line, Form(max_length=4)] = "",
     make_default: Annotated[bool, Form()] = False,
-    next: Text = "",
+    next: NextForm = "",
 ) -> Response:
     """The provider keeps the card; liveshop keeps its token, brand, last 4 and expiry."""
     back = _cards_page(next)
@@ -200,7 +200,7 @@ async def add_card(
 
 @router.post("/account/cards/{card_id}/default")
 async def make_default_card(
-    card_id: CardId, session: SessionDep, principal: BuyerPrincipal, next: Text = ""
+    card_id: CardId, session: SessionDep, principal: BuyerPrincipal, next: NextForm = ""
 ) -> Response:
     card = await saved_cards.set_default(session, buyer_id=principal.user_id, card_id=card_id)
     return redirect(_cards_page(next), flash=("success", f"{card.label} is your default card."))
@@ -212,7 +212,7 @@ async def remove_card(
     request: Request,
     session: SessionDep,
     principal: BuyerPrincipal,
-    next: Text = "",
+    next: NextForm = "",
 ) -> Response:
     card = await saved_cards.get_card(session, principal.user_id, card_id)
     label = card.label
