@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 export LIVESHOP_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 export LIVESHOP_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test lint fmt typecheck contracts bench install clean assets system-deps
+.PHONY: run test lint fmt typecheck contracts bench install clean assets system-deps screenshots fuzz
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,9 +27,21 @@ run: $(STAMP) system-deps
 	LIVESHOP_DEMO_VIDEO=1 $(BIN)/liveshop serve --host 127.0.0.1 --port 8000
 
 # Two workers (the CI machine's two cores); a file's tests stay on one worker, so its
-# module- and package-scoped servers are started once per worker.
+# module- and package-scoped servers are started once per worker. pytest-randomly shuffles
+# the order every run and prints its seed; `pytest --randomly-seed=N` repeats one.
 test: $(STAMP) system-deps lint typecheck contracts
 	$(BIN)/pytest -q --durations=15 -n 2 --dist loadfile
+
+# The browser tests write their screenshots to a temporary folder; this refreshes the
+# committed ones in docs/screenshots on purpose.
+screenshots: $(STAMP) system-deps
+	LIVESHOP_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest -q -p no:randomly tests/browser
+
+# A longer signed-in schemathesis run over every operation than the one in `make test`
+# (tests/test_fuzz_api.py); LIVESHOP_FUZZ_EXAMPLES sets the examples per operation.
+fuzz: $(STAMP)
+	LIVESHOP_FUZZ_EXAMPLES=$${LIVESHOP_FUZZ_EXAMPLES:-60} $(BIN)/pytest -q -p no:randomly \
+		-p no:xdist tests/test_fuzz_api.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

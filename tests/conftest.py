@@ -54,6 +54,13 @@ install_domain_events()
 REQUIRE_SERVICES = os.environ.get("LIVESHOP_REQUIRE_SERVICES") == "1"
 
 
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """The random order's seed, even under -q (pytest-randomly's header is hidden there)."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if seed is not None and getattr(config.option, "randomly_reorganize", True):
+        terminalreporter.write_line(f"random order: pytest --randomly-seed={seed} repeats it")
+
+
 def service_missing(name: str, why: str) -> None:
     """Skip, or fail when CI says the service must be there."""
     if REQUIRE_SERVICES:

@@ -23,6 +23,7 @@ from liveshop.accounts.schemas import (
 from liveshop.core.errors import PROBLEM_RESPONSES, Conflict
 from liveshop.core.ratelimit import RATE_LIMITED, ClientAddress, RateLimiterDep
 from liveshop.core.settings import get_settings
+from liveshop.core.types import Id, Limit, Offset
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=PROBLEM_RESPONSES)
 
@@ -135,7 +136,7 @@ async def create_api_token(
 
 
 @router.delete("/auth/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def revoke_api_token(token_id: int, principal: CurrentPrincipal, session: SessionDep) -> None:
+async def revoke_api_token(token_id: Id, principal: CurrentPrincipal, session: SessionDep) -> None:
     await service.revoke_token(session, user_id=principal.user_id, token_id=token_id)
 
 
@@ -144,8 +145,8 @@ async def admin_list_users(
     _: AdminPrincipal,
     session: SessionDep,
     role: Role | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[Limit, Query(le=200)] = 50,
+    offset: Annotated[Offset, Query()] = 0,
 ) -> UserPage:
     users, total = await service.list_users(session, role=role, limit=limit, offset=offset)
     return UserPage(items=[UserOut.of(u) for u in users], total=total, limit=limit, offset=offset)
@@ -169,7 +170,7 @@ async def admin_create_user(
 
 @router.put("/admin/users/{user_id}/roles")
 async def admin_set_roles(
-    user_id: int, body: RolesIn, principal: AdminPrincipal, session: SessionDep
+    user_id: Id, body: RolesIn, principal: AdminPrincipal, session: SessionDep
 ) -> UserOut:
     if user_id == principal.user_id and Role.ADMIN not in body.roles:
         raise Conflict("an admin cannot remove their own admin role", code="self-demotion")
@@ -180,7 +181,7 @@ async def admin_set_roles(
 
 @router.patch("/admin/users/{user_id}")
 async def admin_set_active(
-    user_id: int, body: ActiveIn, principal: AdminPrincipal, session: SessionDep
+    user_id: Id, body: ActiveIn, principal: AdminPrincipal, session: SessionDep
 ) -> UserOut:
     """Deactivating a user also revokes every token they hold."""
     return UserOut.of(

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from liveshop.accounts.models import Role, User
 from liveshop.accounts.passwords import MIN_PASSWORD_LENGTH
+from liveshop.core.types import Line
 
 Password = Field(min_length=MIN_PASSWORD_LENGTH, max_length=256)
 
@@ -13,14 +14,14 @@ Password = Field(min_length=MIN_PASSWORD_LENGTH, max_length=256)
 class SignupIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     email: EmailStr
-    password: str = Password
-    display_name: str = Field(min_length=1, max_length=80)
+    password: Line = Password
+    display_name: Line = Field(min_length=1, max_length=80)
 
 
 class LoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     email: EmailStr
-    password: str = Field(min_length=1, max_length=256)
+    password: Line = Field(min_length=1, max_length=256)
 
 
 class UserOut(BaseModel):
@@ -59,7 +60,7 @@ class LoginOut(TokenOut):
 
 class TokenCreateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=80)
+    name: Line = Field(min_length=1, max_length=80)
 
 
 class TokenInfo(BaseModel):

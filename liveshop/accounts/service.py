@@ -226,15 +226,20 @@ async def resolve_token(
         )
     ).one_or_none()
     if row is None:
+        await session.commit()  # (see below)
         return None
     record, user = row
     if record.revoked_at is not None or record.expires_at <= now or not user.is_active:
+        await session.commit()
         return None
     if record.last_used_at is None or now - record.last_used_at > LAST_USED_RESOLUTION:
         await session.execute(
             update(AuthToken).where(AuthToken.id == record.id).values(last_used_at=now)
         )
-        await session.commit()
+    # Commit either way: who is asking is settled, and the request's own work starts a
+    # transaction of its own. Left open, this read would hold SQLite's write lock (every
+    # session but a deferred one begins IMMEDIATE) for the rest of the request.
+    await session.commit()
     return Principal(
         user_id=user.id, roles=frozenset(user.role_names), token_id=record.id, via_cookie=via_cookie
     )

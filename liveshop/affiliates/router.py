@@ -44,6 +44,7 @@ from liveshop.catalog.products import get_product
 from liveshop.catalog.service import ensure_shop_staff
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden, NotFound
+from liveshop.core.types import Id
 
 router = APIRouter(prefix="/api/v1", tags=["creators"], responses=PROBLEM_RESPONSES)
 AgencyPrincipal = Annotated[Principal, Depends(require(Role.AGENCY))]
@@ -70,7 +71,7 @@ def _plan_out(plan: AffiliatePlan) -> PlanOut:
 
 @router.post("/shops/{shop_id}/affiliate-plans", status_code=status.HTTP_201_CREATED)
 async def create_plan(
-    shop_id: int, body: PlanIn, principal: SellerPrincipal, session: SessionDep
+    shop_id: Id, body: PlanIn, principal: SellerPrincipal, session: SessionDep
 ) -> PlanOut:
     """Offer creators commission on products (open: any creator; targeted: the named ones)."""
     await ensure_shop_staff(session, principal, shop_id)
@@ -92,16 +93,14 @@ async def create_plan(
 
 
 @router.get("/shops/{shop_id}/affiliate-plans")
-async def list_plans(
-    shop_id: int, principal: SellerPrincipal, session: SessionDep
-) -> list[PlanOut]:
+async def list_plans(shop_id: Id, principal: SellerPrincipal, session: SessionDep) -> list[PlanOut]:
     await ensure_shop_staff(session, principal, shop_id)
     return [_plan_out(p) for p in await plans.list_plans(session, shop_id)]
 
 
 @router.post("/affiliate-plans/{plan_id}/end")
 async def end_plan(
-    plan_id: int, body: PlanEndIn, principal: SellerPrincipal, session: SessionDep
+    plan_id: Id, body: PlanEndIn, principal: SellerPrincipal, session: SessionDep
 ) -> PlanOut:
     """Stop a plan from now (or a later date); orders already placed keep their rate."""
     plan = await plans.get_plan(session, plan_id)
@@ -111,7 +110,7 @@ async def end_plan(
 
 
 @router.get("/creators/me/rates/{product_id}")
-async def my_rate(product_id: int, principal: CreatorPrincipal, session: SessionDep) -> RateOut:
+async def my_rate(product_id: Id, principal: CreatorPrincipal, session: SessionDep) -> RateOut:
     """The commission the signed-in creator would earn on a product right now."""
     try:
         product = await get_product(session, product_id)
@@ -130,7 +129,7 @@ async def my_rate(product_id: int, principal: CreatorPrincipal, session: Session
 
 @router.post("/creators/{creator_id}/clicks", status_code=status.HTTP_201_CREATED)
 async def record_click(
-    creator_id: int, body: ClickIn, principal: BuyerPrincipal, session: SessionDep
+    creator_id: Id, body: ClickIn, principal: BuyerPrincipal, session: SessionDep
 ) -> ClickOut:
     """The signed-in buyer followed this creator's showcase or replay link to a product."""
     click = await clicks.record_click(
@@ -148,7 +147,7 @@ async def record_click(
 # --- agencies and contracts -----------------------------------------------------------------
 
 
-async def _agency_out(session: SessionDep, agency_id: int) -> AgencyOut:
+async def _agency_out(session: SessionDep, agency_id: Id) -> AgencyOut:
     agency = await agencies.get_agency(session, agency_id)
     return AgencyOut(
         id=agency.id,
@@ -158,7 +157,7 @@ async def _agency_out(session: SessionDep, agency_id: int) -> AgencyOut:
     )
 
 
-async def ensure_agency_owner(session: SessionDep, principal: Principal, agency_id: int) -> None:
+async def ensure_agency_owner(session: SessionDep, principal: Principal, agency_id: Id) -> None:
     agency = await agencies.get_agency(session, agency_id)
     if not (principal.is_admin or agency.owner_id == principal.user_id):
         raise Forbidden("only the agency's owner may do that", code="not-agency-owner")
@@ -173,7 +172,7 @@ async def create_agency(
 
 
 @router.get("/agencies/{agency_id}")
-async def get_agency(agency_id: int, principal: CurrentPrincipal, session: SessionDep) -> AgencyOut:
+async def get_agency(agency_id: Id, principal: CurrentPrincipal, session: SessionDep) -> AgencyOut:
     """The agency's owner (or an admin) sees it and its members."""
     await ensure_agency_owner(session, principal, agency_id)
     return await _agency_out(session, agency_id)
@@ -181,7 +180,7 @@ async def get_agency(agency_id: int, principal: CurrentPrincipal, session: Sessi
 
 @router.post("/agencies/{agency_id}/members", status_code=status.HTTP_201_CREATED)
 async def add_member(
-    agency_id: int,
+    agency_id: Id,
     body: MemberIn,
     principal: AgencyPrincipal,
     session: SessionDep,
@@ -209,7 +208,7 @@ def _contract_out(c: CreatorContract) -> ContractOut:
 
 @router.post("/creators/{creator_id}/contracts", status_code=status.HTTP_201_CREATED)
 async def add_contract_version(
-    creator_id: int, body: ContractIn, principal: AdminPrincipal, session: SessionDep
+    creator_id: Id, body: ContractIn, principal: AdminPrincipal, session: SessionDep
 ) -> ContractOut:
     """A new version of the creator's terms, from ``effective_from`` (never in the past)."""
     contract = await contracts.create_contract(
@@ -229,7 +228,7 @@ async def add_contract_version(
 
 @router.get("/creators/{creator_id}/contracts")
 async def list_contracts(
-    creator_id: int, principal: CurrentPrincipal, session: SessionDep
+    creator_id: Id, principal: CurrentPrincipal, session: SessionDep
 ) -> list[ContractOut]:
     await ensure_can_see_creator(session, principal, creator_id)
     return [_contract_out(c) for c in await contracts.contract_history(session, creator_id)]

@@ -13,6 +13,7 @@ from typing import Annotated
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from liveshop.affiliates.models import PlanKind
+from liveshop.core.types import MAX_ID, BodyId, Integer, Line, SignedAmount
 
 Currency = Annotated[str, Field(pattern=r"^[A-Za-z]{3}$"), AfterValidator(str.upper)]
 
@@ -25,16 +26,16 @@ class _In(BaseModel):
 
 
 class PlanItemIn(_In):
-    product_id: int | None = Field(default=None, gt=0)
-    category: str | None = Field(default=None, min_length=1, max_length=40)
-    rate_bp: int = Field(description="Commission in basis points of the net price: 0..10000")
+    product_id: int | None = Field(default=None, gt=0, strict=True, le=MAX_ID)
+    category: Line | None = Field(default=None, min_length=1, max_length=40)
+    rate_bp: Integer = Field(description="Commission in basis points of the net price: 0..10000")
 
 
 class PlanIn(_In):
     kind: PlanKind
-    name: str = Field(default="", max_length=120)
+    name: Line = Field(default="", max_length=120)
     items: list[PlanItemIn] = Field(min_length=1, max_length=200)
-    creator_ids: list[Annotated[int, Field(gt=0)]] = Field(default_factory=list, max_length=500)
+    creator_ids: list[BodyId] = Field(default_factory=list, max_length=500)
     valid_from: AwareDatetime | None = None
     valid_until: AwareDatetime | None = None
 
@@ -61,7 +62,7 @@ class PlanEndIn(_In):
 
 
 class ClickIn(_In):
-    product_id: int = Field(gt=0)
+    product_id: int = Field(gt=0, strict=True, le=MAX_ID)
 
 
 class ClickOut(BaseModel):
@@ -82,8 +83,8 @@ class RateOut(BaseModel):
 
 
 class AgencyIn(_In):
-    name: str = Field(min_length=1, max_length=120)
-    owner_id: int = Field(gt=0, description="A user with the agency role")
+    name: Line = Field(min_length=1, max_length=120)
+    owner_id: int = Field(gt=0, description="A user with the agency role", strict=True, le=MAX_ID)
 
 
 class AgencyOut(BaseModel):
@@ -94,20 +95,20 @@ class AgencyOut(BaseModel):
 
 
 class MemberIn(_In):
-    creator_id: int = Field(gt=0)
+    creator_id: int = Field(gt=0, strict=True, le=MAX_ID)
 
 
 class TierIn(_In):
-    gmv_minor: int
-    bonus_minor: int
+    gmv_minor: SignedAmount
+    bonus_minor: SignedAmount
 
 
 class ContractIn(_In):
-    agency_id: int | None = Field(default=None, gt=0)
-    agency_share_bp: int = 0
-    base_fee_minor: int = 0
+    agency_id: int | None = Field(default=None, gt=0, strict=True, le=MAX_ID)
+    agency_share_bp: Integer = 0
+    base_fee_minor: SignedAmount = 0
     currency: Currency
-    min_live_minutes: int = 0
+    min_live_minutes: Integer = 0
     gmv_tiers: list[TierIn] = Field(default_factory=list, max_length=20)
     effective_from: AwareDatetime | None = None
 

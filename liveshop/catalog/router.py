@@ -33,7 +33,9 @@ from liveshop.catalog.schemas import (
     StaffOut,
 )
 from liveshop.catalog.search import ProductQuery, price_range_of, search_products
+from liveshop.core import types as core_types
 from liveshop.core.errors import PROBLEM_RESPONSES
+from liveshop.core.types import Id, Line
 from liveshop.markets.models import Market
 from liveshop.markets.service import list_markets, require_market
 
@@ -43,9 +45,9 @@ MarketQuery = Annotated[
     str | None, Query(pattern=r"^[A-Za-z]{2}$", description="Market code, e.g. GB")
 ]
 MarketPath = Annotated[str, Path(pattern=r"^[A-Za-z]{2}$")]
-Limit = Annotated[int, Query(ge=1, le=100)]
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
-TextQuery = Annotated[str | None, Query(max_length=100, description="Words in title/description")]
+Limit = Annotated[core_types.Limit, Query(le=100)]
+Offset = Annotated[core_types.Offset, Query()]
+TextQuery = Annotated[Line | None, Query(max_length=100, description="Words in title/description")]
 
 
 async def _markets(session: AsyncSession) -> dict[str, Market]:
@@ -91,13 +93,13 @@ async def my_shops(principal: CurrentPrincipal, session: SessionDep) -> list[MyS
 
 
 @router.get("/shops/{shop_id}")
-async def get_shop(shop_id: int, session: SessionDep, _: MaybePrincipal) -> ShopOut:
+async def get_shop(shop_id: Id, session: SessionDep, _: MaybePrincipal) -> ShopOut:
     return ShopOut.model_validate(await service.get_shop(session, shop_id))
 
 
 @router.patch("/shops/{shop_id}")
 async def update_shop(
-    shop_id: int, body: ShopUpdateIn, principal: SellerPrincipal, session: SessionDep
+    shop_id: Id, body: ShopUpdateIn, principal: SellerPrincipal, session: SessionDep
 ) -> ShopOut:
     shop = await service.ensure_shop_staff(session, principal, shop_id)
     return ShopOut.model_validate(await service.update_shop(session, shop, body))
@@ -105,7 +107,7 @@ async def update_shop(
 
 @router.post("/shops/{shop_id}/staff", status_code=status.HTTP_201_CREATED)
 async def add_staff(
-    shop_id: int, body: StaffIn, principal: SellerPrincipal, session: SessionDep
+    shop_id: Id, body: StaffIn, principal: SellerPrincipal, session: SessionDep
 ) -> StaffOut:
     """The owner adds another seller account to the shop (422 if it lacks the seller role)."""
     shop = await service.ensure_shop_owner(session, principal, shop_id)
@@ -115,7 +117,7 @@ async def add_staff(
 
 @router.get("/shops/{shop_id}/products")
 async def shop_products(
-    shop_id: int,
+    shop_id: Id,
     principal: SellerPrincipal,
     session: SessionDep,
     status_: Annotated[ProductStatus | None, Query(alias="status")] = None,
@@ -141,7 +143,7 @@ async def shop_products(
 
 @router.post("/shops/{shop_id}/products", status_code=status.HTTP_201_CREATED)
 async def create_product(
-    shop_id: int, body: ProductIn, principal: SellerPrincipal, session: SessionDep
+    shop_id: Id, body: ProductIn, principal: SellerPrincipal, session: SessionDep
 ) -> ProductOut:
     shop = await service.ensure_shop_staff(session, principal, shop_id)
     return await _product_out(session, await products.create_product(session, shop, body))
@@ -168,7 +170,7 @@ async def _page(session: AsyncSession, query: ProductQuery, *, staff_view: bool)
 async def list_products(
     session: SessionDep,
     _: MaybePrincipal,
-    shop_id: int | None = None,
+    shop_id: Id | None = None,
     market: MarketQuery = None,
     q: TextQuery = None,
     category: Category | None = None,
@@ -184,7 +186,7 @@ async def list_products(
 
 @router.get("/products/{product_id}")
 async def get_product(
-    product_id: int, session: SessionDep, principal: MaybePrincipal, market: MarketQuery = None
+    product_id: Id, session: SessionDep, principal: MaybePrincipal, market: MarketQuery = None
 ) -> ProductOut:
     """Published: everyone. Draft/archived: the shop's staff and admins only (404 otherwise)."""
     product, staff = await products.visible_product(session, principal, product_id)
@@ -197,7 +199,7 @@ async def get_product(
 
 @router.patch("/products/{product_id}")
 async def update_product(
-    product_id: int, body: ProductUpdateIn, principal: SellerPrincipal, session: SessionDep
+    product_id: Id, body: ProductUpdateIn, principal: SellerPrincipal, session: SessionDep
 ) -> ProductOut:
     product = await products.product_for_staff(session, principal, product_id)
     return await _product_out(session, await products.update_product(session, product, body))
@@ -205,7 +207,7 @@ async def update_product(
 
 @router.post("/products/{product_id}/publish")
 async def publish_product(
-    product_id: int, principal: SellerPrincipal, session: SessionDep
+    product_id: Id, principal: SellerPrincipal, session: SessionDep
 ) -> ProductOut:
     product = await products.product_for_staff(session, principal, product_id)
     return await _product_out(session, await products.publish_product(session, product))
@@ -213,7 +215,7 @@ async def publish_product(
 
 @router.post("/products/{product_id}/archive")
 async def archive_product(
-    product_id: int, principal: SellerPrincipal, session: SessionDep
+    product_id: Id, principal: SellerPrincipal, session: SessionDep
 ) -> ProductOut:
     product = await products.product_for_staff(session, principal, product_id)
     return await _product_out(session, await products.archive_product(session, product))
@@ -224,7 +226,7 @@ async def archive_product(
 
 @router.post("/products/{product_id}/skus", status_code=status.HTTP_201_CREATED)
 async def add_sku(
-    product_id: int, body: SkuIn, principal: SellerPrincipal, session: SessionDep
+    product_id: Id, body: SkuIn, principal: SellerPrincipal, session: SessionDep
 ) -> SkuOut:
     product = await products.product_for_staff(session, principal, product_id)
     sku = await products.add_sku(session, product, body)
@@ -233,7 +235,7 @@ async def add_sku(
 
 @router.patch("/skus/{sku_id}")
 async def update_sku(
-    sku_id: int, body: SkuUpdateIn, principal: SellerPrincipal, session: SessionDep
+    sku_id: Id, body: SkuUpdateIn, principal: SellerPrincipal, session: SessionDep
 ) -> SkuOut:
     sku = await products.sku_for_staff(session, principal, sku_id)
     sku = await products.update_sku(session, sku, body)
@@ -242,7 +244,7 @@ async def update_sku(
 
 @router.put("/skus/{sku_id}/prices/{market}")
 async def set_price(
-    sku_id: int,
+    sku_id: Id,
     market: MarketPath,
     body: PriceSetIn,
     principal: SellerPrincipal,
@@ -256,7 +258,7 @@ async def set_price(
 
 @router.delete("/skus/{sku_id}/prices/{market}", status_code=status.HTTP_204_NO_CONTENT)
 async def remove_price(
-    sku_id: int, market: MarketPath, principal: SellerPrincipal, session: SessionDep
+    sku_id: Id, market: MarketPath, principal: SellerPrincipal, session: SessionDep
 ) -> Response:
     sku = await products.sku_for_staff(session, principal, sku_id)
     await products.remove_sku_price(session, sku, market)

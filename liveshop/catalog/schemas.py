@@ -23,6 +23,7 @@ from liveshop.catalog.models import (
     SkuPrice,
 )
 from liveshop.catalog.search import PriceRange
+from liveshop.core.types import MAX_ID, Line, Text
 from liveshop.markets.models import Market
 from liveshop.markets.service import display_price
 
@@ -61,13 +62,13 @@ AmountMinor = Annotated[
         examples=[1299],
     ),
 ]
-ImageUrl = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_image_url)]
+ImageUrl = Annotated[Line, Field(min_length=1, max_length=500), AfterValidator(_image_url)]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")]
 SkuCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 AttrKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
-AttrValue = Annotated[str, Field(min_length=1, max_length=100)]
-Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX)]
-Description = Annotated[str, Field(max_length=10_000)]
+AttrValue = Annotated[Line, Field(min_length=1, max_length=100)]
+Title = Annotated[Line, Field(min_length=1, max_length=TITLE_MAX)]
+Description = Annotated[Text, Field(max_length=10_000)]
 
 
 class _In(BaseModel):
@@ -78,7 +79,7 @@ class _In(BaseModel):
 
 
 class ShopIn(_In):
-    name: str = Field(min_length=1, max_length=120)
+    name: Line = Field(min_length=1, max_length=120)
     slug: Slug
     description: Description = ""
     home_market: MarketCode
@@ -87,7 +88,7 @@ class ShopIn(_In):
 
 
 class ShopUpdateIn(_In):
-    name: str | None = Field(default=None, min_length=1, max_length=120)
+    name: Line | None = Field(default=None, min_length=1, max_length=120)
     description: Description | None = None
     home_market: MarketCode | None = None
     allow_creators: bool | None = None
@@ -95,7 +96,7 @@ class ShopUpdateIn(_In):
 
 
 class StaffIn(_In):
-    user_id: int = Field(ge=1)
+    user_id: int = Field(ge=1, strict=True, le=MAX_ID)
     role: ShopStaffRole = ShopStaffRole.STAFF
 
 

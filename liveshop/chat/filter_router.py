@@ -28,11 +28,12 @@ from liveshop.chat import filters
 from liveshop.chat.filter_rules import TERM_INPUT_MAX, TERM_MAX
 from liveshop.chat.wiring import chat_caches
 from liveshop.core.errors import PROBLEM_RESPONSES
+from liveshop.core.types import Id, Line
 
 router = APIRouter(prefix="/api/v1/live/chat-filter", tags=["chat"], responses=PROBLEM_RESPONSES)
 
 
-RawTerm = Annotated[str, Field(max_length=TERM_INPUT_MAX)]
+RawTerm = Annotated[Line, Field(max_length=TERM_INPUT_MAX)]
 
 
 class TermsIn(BaseModel):
@@ -48,10 +49,10 @@ class TermsIn(BaseModel):
 
 
 class PlatformTermsIn(TermsIn):
-    market: str | None = Field(
+    market: Line | None = Field(
         default=None, max_length=2, description="Only in this market's rooms (e.g. GB)"
     )
-    language: str | None = Field(
+    language: Line | None = Field(
         default=None,
         max_length=8,
         description="Only in the rooms of markets of this language (the market locale's: en, "
@@ -67,7 +68,7 @@ class HoldLinksIn(BaseModel):
 
 
 class PlatformHoldLinksIn(HoldLinksIn):
-    market: str | None = Field(
+    market: Line | None = Field(
         default=None, max_length=2, description="This market only; null: every market"
     )
 
@@ -148,7 +149,7 @@ class PlatformFilterOut(BaseModel):
 
 @router.get("/creators/{creator_id}")
 async def creator_filter(
-    creator_id: int, principal: CurrentPrincipal, session: SessionDep
+    creator_id: Id, principal: CurrentPrincipal, session: SessionDep
 ) -> CreatorFilterOut:
     """The creator's blocked terms and "hold links" switch, for all their rooms. The creator
     and the moderators of all their sessions; admins may read it (403 ``not-filter-manager``
@@ -159,7 +160,7 @@ async def creator_filter(
 
 @router.post("/creators/{creator_id}/terms", status_code=status.HTTP_201_CREATED)
 async def add_creator_terms(
-    creator_id: int,
+    creator_id: Id,
     body: TermsIn,
     request: Request,
     principal: CurrentPrincipal,
@@ -181,8 +182,8 @@ async def add_creator_terms(
 
 @router.delete("/creators/{creator_id}/terms/{term_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def remove_creator_term(
-    creator_id: int,
-    term_id: int,
+    creator_id: Id,
+    term_id: Id,
     request: Request,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -197,7 +198,7 @@ async def remove_creator_term(
 
 @router.put("/creators/{creator_id}/settings")
 async def set_creator_settings(
-    creator_id: int,
+    creator_id: Id,
     body: HoldLinksIn,
     request: Request,
     principal: CurrentPrincipal,
@@ -246,7 +247,7 @@ async def add_platform_terms(
 
 @router.delete("/platform/terms/{term_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def remove_platform_term(
-    term_id: int, request: Request, _: AdminPrincipal, session: SessionDep
+    term_id: Id, request: Request, _: AdminPrincipal, session: SessionDep
 ) -> None:
     """Stop holding a platform term (404 ``term-not-found``)."""
     await filters.remove_platform_term(session, term_id, cache=chat_caches(request.app).filters)

@@ -25,6 +25,7 @@ from liveshop.chat import moderation_log, service
 from liveshop.chat.models import REASON_MAX, ActorRole, FilterRule, ModerationAction
 from liveshop.chat.wiring import chat_caches
 from liveshop.core.errors import PROBLEM_RESPONSES
+from liveshop.core.types import MAX_ID, Count, FormCount, Id, Limit, Text
 from liveshop.realtime.hub import Hub
 
 router = APIRouter(prefix="/api/v1/live", tags=["chat"], responses=PROBLEM_RESPONSES)
@@ -63,11 +64,11 @@ class CommentOut(BaseModel):
 
 class MuteIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    user_id: int = Field(gt=0)
-    duration_minutes: Annotated[int, Field(ge=1, le=service.MAX_MUTE_MINUTES)] | None = Field(
+    user_id: int = Field(gt=0, strict=True, le=MAX_ID)
+    duration_minutes: Annotated[Count, Field(ge=1, le=service.MAX_MUTE_MINUTES)] | None = Field(
         description="How long (e.g. 10, 60, 1440); null: until unmuted"
     )
-    reason: str = Field(default="", max_length=REASON_MAX)
+    reason: Text = Field(default="", max_length=REASON_MAX)
     hide_comments: bool = Field(
         default=False, description="Also hide their comments in this session"
     )
@@ -107,8 +108,8 @@ async def _set_hidden(
     request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
-    session_id: int,
-    comment_id: int,
+    session_id: Id,
+    comment_id: Id,
     *,
     hidden: bool,
 ) -> CommentOut:
@@ -122,8 +123,8 @@ async def _set_hidden(
 
 @router.post("/sessions/{session_id}/comments/{comment_id}/hide")
 async def hide_comment(
-    session_id: int,
-    comment_id: int,
+    session_id: Id,
+    comment_id: Id,
     request: Request,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -135,8 +136,8 @@ async def hide_comment(
 
 @router.post("/sessions/{session_id}/comments/{comment_id}/unhide")
 async def unhide_comment(
-    session_id: int,
-    comment_id: int,
+    session_id: Id,
+    comment_id: Id,
     request: Request,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -147,7 +148,7 @@ async def unhide_comment(
 
 @router.get("/sessions/{session_id}/mutes")
 async def list_mutes(
-    session_id: int, principal: CurrentPrincipal, session: SessionDep
+    session_id: Id, principal: CurrentPrincipal, session: SessionDep
 ) -> list[MuteOut]:
     """Viewers muted in the rooms of this session's creator now, newest first."""
     live = await service.moderated_session(session, principal, session_id)
@@ -156,7 +157,7 @@ async def list_mutes(
 
 @router.post("/sessions/{session_id}/mutes", status_code=status.HTTP_201_CREATED)
 async def mute_user(
-    session_id: int,
+    session_id: Id,
     body: MuteIn,
     request: Request,
     principal: CurrentPrincipal,
@@ -184,8 +185,8 @@ async def mute_user(
 
 @router.delete("/sessions/{session_id}/mutes/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def unmute_user(
-    session_id: int,
-    user_id: int,
+    session_id: Id,
+    user_id: Id,
     request: Request,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -311,8 +312,8 @@ class ModerationLogPage(BaseModel):
     )
 
 
-LogLimit = Annotated[int, Query(ge=1, le=moderation_log.PAGE_MAX)]
-LogOffset = Annotated[int, Query(ge=0, le=1_000_000)]
+LogLimit = Annotated[Limit, Query(le=moderation_log.PAGE_MAX)]
+LogOffset = Annotated[FormCount, Query(ge=0, le=1_000_000)]
 LogActions = Annotated[
     list[ModerationAction] | None,
     Query(alias="action", description="Only these actions (repeat the parameter for several)"),
@@ -343,8 +344,8 @@ async def _log_page(
 async def moderation_log_all(
     principal: CurrentPrincipal,
     session: SessionDep,
-    session_id: Annotated[int | None, Query(gt=0, description="Only this session")] = None,
-    creator_id: Annotated[int | None, Query(gt=0, description="Only this creator's")] = None,
+    session_id: Annotated[Id | None, Query(description="Only this session")] = None,
+    creator_id: Annotated[Id | None, Query(description="Only this creator's")] = None,
     actions: LogActions = None,
     limit: LogLimit = 50,
     offset: LogOffset = 0,
@@ -360,7 +361,7 @@ async def moderation_log_all(
 
 @router.get("/sessions/{session_id}/moderation-log")
 async def moderation_log_of_session(
-    session_id: int,
+    session_id: Id,
     principal: CurrentPrincipal,
     session: SessionDep,
     actions: LogActions = None,
@@ -376,7 +377,7 @@ async def moderation_log_of_session(
 
 @router.post("/moderation-log/{entry_id}/undo")
 async def undo_moderation(
-    entry_id: int,
+    entry_id: Id,
     request: Request,
     principal: CurrentPrincipal,
     session: SessionDep,

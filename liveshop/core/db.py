@@ -182,6 +182,12 @@ class WriteGate:
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
+        # Which task holds each loop's lock: a task that asks again on another connection
+        # would wait for itself (issue 15's 30-second stall: a signed-in /healthz pinged on a
+        # second connection while its own request held the lock), so it is refused at once.
+        self._holders: weakref.WeakKeyDictionary[asyncio.Lock, asyncio.Task[Any]] = (
+            weakref.WeakKeyDictionary()
+        )
         self.waiting = 0  # writers queued now (all loops)
 
     def enter(self, info: dict[str, Any]) -> None:
@@ -191,6 +197,13 @@ class WriteGate:
         lock = self._locks.get(loop)
         if lock is None:
             lock = self._locks[loop] = asyncio.Lock()
+        task = asyncio.current_task()
+        if lock.locked() and task is not None and self._holders.get(lock) is task:
+            log.error("a second write transaction in one task", task=task.get_name())
+            raise sqlite3.OperationalError(
+                "database is locked by this very task's other write transaction (it would "
+                "wait for itself): commit or roll back before opening another"
+            )
         self.waiting += 1
         try:
             await_(asyncio.wait_for(lock.acquire(), self.TIMEOUT_S))
@@ -202,10 +215,13 @@ class WriteGate:
         finally:
             self.waiting -= 1
         info[self.KEY] = lock
+        if task is not None:
+            self._holders[lock] = task
 
     def leave(self, info: dict[str, Any]) -> None:
         lock: asyncio.Lock | None = info.pop(self.KEY, None)
         if lock is not None:
+            self._holders.pop(lock, None)
             lock.release()
 
 
@@ -297,7 +313,9 @@ class Database:
         return (self.deferred_sessionmaker if deferred else self.sessionmaker)()
 
     async def ping(self) -> bool:
-        async with self.engine.connect() as conn:
+        """A read on a connection of its own, never taking SQLite's write lock (a request
+        that holds it may ask, and other writers must not wait for a health check)."""
+        async with self.engine.execution_options(sqlite_deferred=True).connect() as conn:
             await conn.execute(text("SELECT 1"))
         return True
 

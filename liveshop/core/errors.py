@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://liveshop.dev/problems/"
@@ -162,7 +163,46 @@ async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+class AnswerUnexpectedErrors:
+    """An unexpected exception becomes the 500 problem here, and goes no further.
+
+    Starlette's handler for ``Exception`` (``ServerErrorMiddleware``) sends the 500 and then
+    re-raises to the server, which closes the connection: the client's next request on the
+    same keep-alive connection failed with a read error (issue 15). Answered here — inside
+    that middleware — the connection stays usable. A failure after the response started
+    still goes up (there is no clean answer left to give)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_watched)
+        except Exception:
+            if started:
+                raise
+            log.exception("unhandled error", path=scope.get("path"))
+            response = problem_response(
+                500,
+                code="internal-error",
+                detail="Something went wrong on our side; nothing was changed.",
+                instance=scope.get("path"),
+            )
+            await response(scope, receive, send)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_middleware(AnswerUnexpectedErrors)
     app.add_exception_handler(Problem, _problem_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)

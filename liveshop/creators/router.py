@@ -9,6 +9,7 @@ from fastapi import APIRouter
 
 from liveshop.accounts.deps import AdminPrincipal, SessionDep
 from liveshop.core.errors import PROBLEM_RESPONSES
+from liveshop.core.types import Id
 from liveshop.creators import settlement
 from liveshop.creators.router_earnings import router as earnings_router
 from liveshop.creators.schemas import SettlementOut
@@ -18,7 +19,7 @@ router = APIRouter(prefix="/api/v1", tags=["creators"], responses=PROBLEM_RESPON
 
 @router.post("/live-sessions/{live_session_id}/settle")
 async def settle_session(
-    live_session_id: int, principal: AdminPrincipal, session: SessionDep
+    live_session_id: Id, principal: AdminPrincipal, session: SessionDep
 ) -> SettlementOut:
     """Post an ended session's base fee and bonuses (idempotent; normally run at session end)."""
     done = await settlement.settle_session(session, live_session_id)

@@ -15,6 +15,7 @@ from liveshop.accounts.deps import CreatorPrincipal, CurrentPrincipal, SellerPri
 from liveshop.affiliates.access import ensure_can_see_creator
 from liveshop.catalog.service import ensure_shop_staff
 from liveshop.core.errors import PROBLEM_RESPONSES, NotFound
+from liveshop.core.types import FormCount, Id
 from liveshop.creators import earnings
 from liveshop.creators.bonus_reversals import BonusReversal
 from liveshop.creators.schemas import (
@@ -29,7 +30,7 @@ from liveshop.live.service import get_session
 
 # No prefix of its own: liveshop.creators.router includes it under /api/v1.
 router = APIRouter(tags=["creators"], responses=PROBLEM_RESPONSES)
-Days = Annotated[int, Query(ge=1, le=366)]
+Days = Annotated[FormCount, Query(ge=1, le=366)]
 
 
 def _pending_out(rows: list[earnings.PendingCommission]) -> list[PendingCommissionOut]:
@@ -124,7 +125,7 @@ async def my_earnings(
 
 @router.get("/creators/{creator_id}/earnings")
 async def creator_earnings(
-    creator_id: int, principal: CurrentPrincipal, session: SessionDep, days: Days = 30
+    creator_id: Id, principal: CurrentPrincipal, session: SessionDep, days: Days = 30
 ) -> EarningsOut:
     """A creator's earnings for the owner of the agency that manages them (or an admin)."""
     await ensure_can_see_creator(session, principal, creator_id)
@@ -133,7 +134,7 @@ async def creator_earnings(
 
 @router.get("/creators/me/sessions/{live_session_id}/earnings")
 async def my_session_earnings(
-    live_session_id: int, principal: CreatorPrincipal, session: SessionDep
+    live_session_id: Id, principal: CreatorPrincipal, session: SessionDep
 ) -> SessionEarningsOut:
     """This session so far (also while it is live)."""
     live = await get_session(session, live_session_id)
@@ -146,7 +147,7 @@ async def my_session_earnings(
 
 @router.get("/shops/{shop_id}/creator-costs")
 async def creator_costs(
-    shop_id: int, principal: SellerPrincipal, session: SessionDep
+    shop_id: Id, principal: SellerPrincipal, session: SessionDep
 ) -> CreatorCostsOut:
     """Per live session that sold the shop's goods: commission (and the platform-paid base
     fee) against the GMV it produced."""

@@ -1,4 +1,5 @@
 """Creator-economy request and response bodies (inputs forbid unknown fields).
+from liveshop.core.types import Id
 
 Rates and amounts are plain ints here on purpose: the services check their ranges and answer
 with a specific problem code (``bad-rate``, ``bad-amount``, ``effective-date-in-past``).

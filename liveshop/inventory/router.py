@@ -11,6 +11,7 @@ from liveshop.accounts.deps import MaybePrincipal, SellerPrincipal, SessionDep
 from liveshop.accounts.service import Principal
 from liveshop.catalog.service import ensure_shop_staff, sku_shop_id
 from liveshop.core.errors import PROBLEM_RESPONSES
+from liveshop.core.types import FormCount, Id, Limit
 from liveshop.inventory import stock
 from liveshop.inventory.schemas import (
     AdjustIn,
@@ -33,14 +34,14 @@ def _out(s: StockSummary) -> StockOut:
     )
 
 
-async def _staff_of_sku(session: AsyncSession, principal: Principal, sku_id: int) -> int:
+async def _staff_of_sku(session: AsyncSession, principal: Principal, sku_id: Id) -> int:
     shop_id = await sku_shop_id(session, sku_id)
     await ensure_shop_staff(session, principal, shop_id)
     return shop_id
 
 
 @router.get("/skus/{sku_id}/stock")
-async def public_stock(sku_id: int, session: SessionDep, _: MaybePrincipal) -> PublicStockOut:
+async def public_stock(sku_id: Id, session: SessionDep, _: MaybePrincipal) -> PublicStockOut:
     """What a buyer may know: how many can be bought now (expired holds released first)."""
     await sku_shop_id(session, sku_id)
     summary = await stock.stock_summary(session, sku_id)
@@ -50,7 +51,7 @@ async def public_stock(sku_id: int, session: SessionDep, _: MaybePrincipal) -> P
 
 @router.get("/skus/{sku_id}/stock/detail")
 async def stock_detail(
-    sku_id: int, session: SessionDep, principal: SellerPrincipal
+    sku_id: Id, session: SessionDep, principal: SellerPrincipal
 ) -> StockDetailOut:
     await _staff_of_sku(session, principal, sku_id)
     detail = await stock.stock_detail(session, sku_id)
@@ -60,7 +61,7 @@ async def stock_detail(
 
 @router.post("/skus/{sku_id}/stock/receive")
 async def receive_stock(
-    sku_id: int, body: ReceiveIn, session: SessionDep, principal: SellerPrincipal
+    sku_id: Id, body: ReceiveIn, session: SessionDep, principal: SellerPrincipal
 ) -> StockOut:
     await _staff_of_sku(session, principal, sku_id)
     summary = await stock.receive(
@@ -77,7 +78,7 @@ async def receive_stock(
 
 @router.post("/skus/{sku_id}/stock/adjust")
 async def adjust_stock(
-    sku_id: int, body: AdjustIn, session: SessionDep, principal: SellerPrincipal
+    sku_id: Id, body: AdjustIn, session: SessionDep, principal: SellerPrincipal
 ) -> StockOut:
     await _staff_of_sku(session, principal, sku_id)
     summary = await stock.adjust(
@@ -94,11 +95,11 @@ async def adjust_stock(
 
 @router.get("/skus/{sku_id}/stock/movements")
 async def stock_movements(
-    sku_id: int,
+    sku_id: Id,
     session: SessionDep,
     principal: SellerPrincipal,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[Limit, Query(le=200)] = 50,
+    offset: Annotated[FormCount, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[MovementOut]:
     await _staff_of_sku(session, principal, sku_id)
     rows = await stock.list_movements(session, sku_id, limit=limit, offset=offset)
@@ -107,7 +108,7 @@ async def stock_movements(
 
 @router.get("/shops/{shop_id}/warehouses")
 async def list_warehouses(
-    shop_id: int, session: SessionDep, principal: SellerPrincipal
+    shop_id: Id, session: SessionDep, principal: SellerPrincipal
 ) -> list[WarehouseOut]:
     await ensure_shop_staff(session, principal, shop_id)
     return [WarehouseOut.of(w) for w in await stock.list_warehouses(session, shop_id)]
@@ -115,7 +116,7 @@ async def list_warehouses(
 
 @router.post("/shops/{shop_id}/warehouses", status_code=status.HTTP_201_CREATED)
 async def create_warehouse(
-    shop_id: int, body: WarehouseIn, session: SessionDep, principal: SellerPrincipal
+    shop_id: Id, body: WarehouseIn, session: SessionDep, principal: SellerPrincipal
 ) -> WarehouseOut:
     await ensure_shop_staff(session, principal, shop_id)
     warehouse = await stock.create_warehouse(session, shop_id, name=body.name)

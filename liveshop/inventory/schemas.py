@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from liveshop.core.types import BodyId, Line, Text
 from liveshop.inventory.models import MovementKind, StockMovement, Warehouse
 from liveshop.inventory.stock import MAX_RECEIVE, StockDetail
 
@@ -11,8 +12,8 @@ from liveshop.inventory.stock import MAX_RECEIVE, StockDetail
 class ReceiveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     quantity: int = Field(strict=True, ge=1, le=MAX_RECEIVE, description="Units that arrived")
-    reason: str = Field(default="", max_length=200, description="e.g. a delivery note number")
-    warehouse_id: int | None = Field(default=None, description="Default warehouse if omitted")
+    reason: Text = Field(default="", max_length=200, description="e.g. a delivery note number")
+    warehouse_id: BodyId | None = Field(default=None, description="Default warehouse if omitted")
 
 
 class AdjustIn(BaseModel):
@@ -23,13 +24,13 @@ class AdjustIn(BaseModel):
         le=MAX_RECEIVE,
         description="Signed correction of available units (not zero)",
     )
-    reason: str = Field(min_length=1, max_length=200, description="Why: count, damage, loss…")
-    warehouse_id: int | None = None
+    reason: Text = Field(min_length=1, max_length=200, description="Why: count, damage, loss…")
+    warehouse_id: BodyId | None = None
 
 
 class WarehouseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=120)
+    name: Line = Field(min_length=1, max_length=120)
 
 
 class PublicStockOut(BaseModel):

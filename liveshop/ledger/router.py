@@ -5,6 +5,7 @@ domains that own the business events (orders, payouts), via ``ledger.service.pos
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from babel import Locale, UnknownLocaleError
 from fastapi import APIRouter, Query
@@ -12,6 +13,7 @@ from fastapi import APIRouter, Query
 from liveshop.accounts.deps import AdminPrincipal, CurrentPrincipal, SessionDep
 from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden, Unprocessable
 from liveshop.core.money import format_minor
+from liveshop.core.types import Line
 from liveshop.ledger import service
 from liveshop.ledger.access import may_view_party, parties_of
 from liveshop.ledger.entries import (
@@ -32,7 +34,7 @@ from liveshop.ledger.schemas import (
 
 router = APIRouter(prefix="/api/v1", tags=["ledger"], responses=PROBLEM_RESPONSES)
 
-LocaleQuery = Query(default="en", max_length=16, description="babel locale for display strings")
+LocaleQuery = Annotated[Line, Query(max_length=16, description="babel locale for display strings")]
 
 
 def _locale(value: str) -> str:
@@ -81,9 +83,9 @@ async def list_accounts(
     _: AdminPrincipal,
     session: SessionDep,
     type: AccountType | None = None,
-    party: str | None = Query(default=None, max_length=64),
-    currency: str | None = Query(default=None, max_length=3),
-    locale: str = LocaleQuery,
+    party: Annotated[Line | None, Query(max_length=64)] = None,
+    currency: Annotated[Line | None, Query(max_length=3)] = None,
+    locale: LocaleQuery = "en",
 ) -> list[AccountBalanceOut]:
     loc = _locale(locale)
     rows = await service.balances(
@@ -97,8 +99,8 @@ async def account_statement(
     principal: CurrentPrincipal,
     session: SessionDep,
     type: AccountType,
-    party: str = Query(max_length=64),
-    currency: str = Query(max_length=3),
+    party: Annotated[Line, Query(max_length=64)],
+    currency: Annotated[Line, Query(max_length=3)],
     since: datetime | None = Query(default=None, description="inclusive, with a UTC offset"),
     until: datetime | None = Query(default=None, description="exclusive, with a UTC offset"),
 ) -> StatementOut:
@@ -117,7 +119,7 @@ async def account_statement(
 
 @router.get("/ledger/me")
 async def owed_to_me(
-    principal: CurrentPrincipal, session: SessionDep, locale: str = LocaleQuery
+    principal: CurrentPrincipal, session: SessionDep, locale: LocaleQuery = "en"
 ) -> list[OwedToYouOut]:
     """What the platform owes you, per party you are (your creator account, your shops)."""
     loc = _locale(locale)

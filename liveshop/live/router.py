@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts.deps import CreatorPrincipal, CurrentPrincipal, MaybePrincipal, SessionDep
 from liveshop.core.errors import PROBLEM_RESPONSES
+from liveshop.core.types import Id, Limit, Offset
 from liveshop.live import service
 from liveshop.live.models import LiveSession, SessionStatus
 from liveshop.live.schemas import (
@@ -89,8 +90,8 @@ async def list_sessions(
     _: MaybePrincipal,
     status_: Annotated[SessionStatus | None, Query(alias="status")] = None,
     market: MarketCode | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[Limit, Query(le=200)] = 50,
+    offset: Annotated[Offset, Query()] = 0,
 ) -> SessionPage:
     rows, total = await service.list_sessions(
         session, status=status_, market_code=market, limit=limit, offset=offset
@@ -101,7 +102,7 @@ async def list_sessions(
 
 
 @http.get("/sessions/{session_id}")
-async def get_session(session_id: int, session: SessionDep, _: MaybePrincipal) -> SessionDetailOut:
+async def get_session(session_id: Id, session: SessionDep, _: MaybePrincipal) -> SessionDetailOut:
     live = await service.get_session(session, session_id)
     detail = await _detail(session, live)
     await session.commit()  # reading stock may release expired holds
@@ -110,7 +111,7 @@ async def get_session(session_id: int, session: SessionDep, _: MaybePrincipal) -
 
 @http.post("/sessions/{session_id}/start")
 async def start_session(
-    session_id: int, principal: CurrentPrincipal, session: SessionDep, hub: HubDep
+    session_id: Id, principal: CurrentPrincipal, session: SessionDep, hub: HubDep
 ) -> SessionOut:
     """Go live (creator or admin). 409 unless the session is scheduled."""
     live = await service.get_session(session, session_id)
@@ -122,7 +123,7 @@ async def start_session(
 
 @http.post("/sessions/{session_id}/end")
 async def end_session(
-    session_id: int, principal: CurrentPrincipal, session: SessionDep, hub: HubDep
+    session_id: Id, principal: CurrentPrincipal, session: SessionDep, hub: HubDep
 ) -> SessionOut:
     """End a live session: viewers get ``session_ended``; audience stats become final."""
     live = await service.get_session(session, session_id)
@@ -136,7 +137,7 @@ async def end_session(
 
 @http.post("/sessions/{session_id}/cancel")
 async def cancel_session(
-    session_id: int, principal: CurrentPrincipal, session: SessionDep, hub: HubDep
+    session_id: Id, principal: CurrentPrincipal, session: SessionDep, hub: HubDep
 ) -> SessionOut:
     """Call off a scheduled session. 409 once it is live (end it instead)."""
     live = await service.get_session(session, session_id)
@@ -148,7 +149,7 @@ async def cancel_session(
 
 @http.put("/sessions/{session_id}/showcase")
 async def set_showcase(
-    session_id: int,
+    session_id: Id,
     body: ShowcaseIn,
     principal: CreatorPrincipal,
     session: SessionDep,
@@ -164,7 +165,7 @@ async def set_showcase(
 
 @http.post("/sessions/{session_id}/pin")
 async def pin(
-    session_id: int, body: PinIn, principal: CurrentPrincipal, session: SessionDep, hub: HubDep
+    session_id: Id, body: PinIn, principal: CurrentPrincipal, session: SessionDep, hub: HubDep
 ) -> PinOut:
     """Pin a showcase product (creator or their moderator): every viewer gets a ``pin``."""
     live = await service.get_session(session, session_id)
@@ -176,7 +177,7 @@ async def pin(
 
 @http.post("/sessions/{session_id}/unpin")
 async def unpin(
-    session_id: int, principal: CurrentPrincipal, session: SessionDep, hub: HubDep
+    session_id: Id, principal: CurrentPrincipal, session: SessionDep, hub: HubDep
 ) -> PinOut:
     live = await service.get_session(session, session_id)
     await service.ensure_can_control(session, principal, live)
@@ -204,7 +205,7 @@ async def add_moderator(
 
 @http.delete("/moderators/{moderator_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def remove_moderator(
-    moderator_id: int, principal: CreatorPrincipal, session: SessionDep
+    moderator_id: Id, principal: CreatorPrincipal, session: SessionDep
 ) -> None:
     await service.remove_moderator(session, creator_id=principal.user_id, moderator_id=moderator_id)
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from liveshop.core.types import MAX_ID, BodyId, Line
 from liveshop.live.catalog_view import ProductSummary
 from liveshop.live.models import TITLE_MAX, LiveSession, SessionModerator, SessionStatus
 from liveshop.live.service import MAX_SHOWCASE
@@ -14,7 +15,7 @@ from liveshop.live.service import MAX_SHOWCASE
 MarketCode = Annotated[
     str, Field(pattern=r"^[A-Za-z]{2}$", examples=["GB"]), AfterValidator(str.upper)
 ]
-ProductIds = Annotated[list[Annotated[int, Field(gt=0)]], Field(max_length=MAX_SHOWCASE)]
+ProductIds = Annotated[list[BodyId], Field(max_length=MAX_SHOWCASE)]
 
 
 class _In(BaseModel):
@@ -22,10 +23,10 @@ class _In(BaseModel):
 
 
 class SessionIn(_In):
-    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    title: Line = Field(min_length=1, max_length=TITLE_MAX)
     market: MarketCode
     planned_start: AwareDatetime
-    planned_duration_minutes: int = Field(ge=1, le=1440)
+    planned_duration_minutes: int = Field(ge=1, le=1440, strict=True)
     product_ids: ProductIds = Field(default_factory=list, description="The showcase")
 
 
@@ -34,13 +35,17 @@ class ShowcaseIn(_In):
 
 
 class PinIn(_In):
-    product_id: int = Field(gt=0)
+    product_id: int = Field(gt=0, strict=True, le=MAX_ID)
 
 
 class ModeratorIn(_In):
-    user_id: int = Field(gt=0)
+    user_id: int = Field(gt=0, strict=True, le=MAX_ID)
     session_id: int | None = Field(
-        default=None, gt=0, description="Only this session; all your sessions when omitted"
+        default=None,
+        gt=0,
+        description="Only this session; all your sessions when omitted",
+        strict=True,
+        le=MAX_ID,
     )
 
 

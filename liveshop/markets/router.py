@@ -6,6 +6,7 @@ from fastapi import APIRouter, Path
 
 from liveshop.accounts.deps import AdminPrincipal, MaybePrincipal, SessionDep
 from liveshop.core.errors import PROBLEM_RESPONSES
+from liveshop.core.types import Line
 from liveshop.markets import service
 from liveshop.markets.models import LaunchState
 from liveshop.markets.schemas import (
@@ -28,13 +29,13 @@ async def list_markets(
 
 
 @router.get("/{code}")
-async def get_market(code: str, session: SessionDep, _: MaybePrincipal) -> MarketOut:
+async def get_market(code: Line, session: SessionDep, _: MaybePrincipal) -> MarketOut:
     return MarketOut.of(await service.get_market(session, code))
 
 
 @router.post("/{code}/launch-state")
 async def change_launch_state(
-    code: str, body: LaunchStateIn, principal: AdminPrincipal, session: SessionDep
+    code: Line, body: LaunchStateIn, principal: AdminPrincipal, session: SessionDep
 ) -> MarketOut:
     market = await service.change_launch_state(
         session, code, body.state, changed_by=principal.user_id, reason=body.reason
@@ -43,13 +44,15 @@ async def change_launch_state(
 
 
 @router.get("/{code}/launch-history")
-async def launch_history(code: str, _: AdminPrincipal, session: SessionDep) -> list[LaunchEventOut]:
+async def launch_history(
+    code: Line, _: AdminPrincipal, session: SessionDep
+) -> list[LaunchEventOut]:
     return [LaunchEventOut.model_validate(e) for e in await service.launch_history(session, code)]
 
 
 @router.patch("/{code}")
 async def update_rates(
-    code: str, body: RatesIn, principal: AdminPrincipal, session: SessionDep
+    code: Line, body: RatesIn, principal: AdminPrincipal, session: SessionDep
 ) -> MarketOut:
     """Admin: tax and platform rates, the return window and the flat shipping fee."""
     market = await service.update_rates(
@@ -69,7 +72,7 @@ Category = Annotated[str, Path(pattern=r"^[a-z][a-z0-9-]{1,39}$")]
 
 @router.get("/{code}/commissions")
 async def list_commissions(
-    code: str, session: SessionDep, _: MaybePrincipal
+    code: Line, session: SessionDep, _: MaybePrincipal
 ) -> list[CommissionOut]:
     """Category overrides of the market's default platform commission (public: sellers see fees)."""
     rows = await service.list_category_commissions(session, code)
@@ -78,7 +81,7 @@ async def list_commissions(
 
 @router.put("/{code}/commissions/{category}")
 async def set_commission(
-    code: str,
+    code: Line,
     category: Category,
     body: CommissionIn,
     principal: AdminPrincipal,

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from liveshop.core.types import Text
 from liveshop.markets.models import (
     MAX_RETURN_WINDOW_DAYS,
     MAX_SHIPPING_FEE_MINOR,
@@ -59,25 +60,27 @@ class MarketOut(BaseModel):
 class LaunchStateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     state: LaunchState
-    reason: str = Field(default="", max_length=500)
+    reason: Text = Field(default="", max_length=500)
 
 
 class RatesIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    tax_rate_bp: int | None = Field(default=None, ge=0, le=10000)
-    platform_commission_bp: int | None = Field(default=None, ge=0, le=10000)
+    tax_rate_bp: int | None = Field(default=None, ge=0, le=10000, strict=True)
+    platform_commission_bp: int | None = Field(default=None, ge=0, le=10000, strict=True)
     return_window_days: int | None = Field(
         default=None,
         ge=0,
         le=MAX_RETURN_WINDOW_DAYS,
         description="Days after delivery a buyer may still return goods, for orders placed "
         "from now on (an order keeps the window it was placed with)",
+        strict=True,
     )
     shipping_fee_minor: int | None = Field(
         default=None,
         ge=0,
         le=MAX_SHIPPING_FEE_MINOR,
         description="Flat shipping per shop order, minor units, for orders placed from now on",
+        strict=True,
     )
 
 
@@ -92,7 +95,7 @@ class LaunchEventOut(BaseModel):
 
 class CommissionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    rate_bp: int = Field(ge=0, le=10000, description="Basis points: 500 = 5 %")
+    rate_bp: int = Field(ge=0, le=10000, description="Basis points: 500 = 5 %", strict=True)
 
 
 class CommissionOut(BaseModel):

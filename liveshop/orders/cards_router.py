@@ -3,20 +3,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Request, status
+from fastapi import APIRouter, Request, status
 
 from liveshop.accounts.deps import BuyerPrincipal, SessionDep
 from liveshop.core.errors import PROBLEM_RESPONSES
+from liveshop.core.types import Id
 from liveshop.orders import saved_cards
 from liveshop.orders.payments.provider import CardDetails
 from liveshop.orders.router import provider_of
-from liveshop.orders.schemas import MAX_ID, SavedCardIn, SavedCardOut
+from liveshop.orders.schemas import SavedCardIn, SavedCardOut
 
 router = APIRouter(prefix="/api/v1/me/cards", tags=["payment methods"], responses=PROBLEM_RESPONSES)
 
-CardId = Annotated[int, Path(ge=1, le=MAX_ID)]
+CardId = Id
 
 
 @router.get("")

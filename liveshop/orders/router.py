@@ -15,8 +15,10 @@ from liveshop.accounts.deps import (
 )
 from liveshop.accounts.service import Principal
 from liveshop.catalog.service import ensure_shop_staff, get_sku_offer
+from liveshop.core import types as core_types
 from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden, NotFound, Problem, Unprocessable
 from liveshop.core.ratelimit import RATE_LIMITED, Bucket
+from liveshop.core.types import Id, Line
 from liveshop.markets.service import display_price, get_market
 from liveshop.orders import cart as carts
 from liveshop.orders import lifecycle, payment_flow, queries, refunds
@@ -46,7 +48,7 @@ from liveshop.orders.webhooks import handle_webhook
 router = APIRouter(prefix="/api/v1", tags=["orders"], responses=PROBLEM_RESPONSES)
 
 IdempotencyKey = Annotated[
-    str,
+    Line,
     Header(
         alias="Idempotency-Key",
         min_length=1,
@@ -54,8 +56,8 @@ IdempotencyKey = Annotated[
         description="Retrying with the same key returns the same order",
     ),
 ]
-Limit = Annotated[int, Query(ge=1, le=100)]
-Offset = Annotated[int, Query(ge=0)]
+Limit = Annotated[core_types.Limit, Query(le=100)]
+Offset = Annotated[core_types.Offset, Query()]
 
 
 def notifier_of(request: Request) -> OrderNotifier:
@@ -77,7 +79,7 @@ async def _out(session: SessionDep, order: Order, *, financials: bool) -> OrderO
 
 # -- cart -------------------------------------------------------------------------------------
 @router.get("/cart/{market}")
-async def get_cart(market: str, principal: BuyerPrincipal, session: SessionDep) -> CartOut:
+async def get_cart(market: Line, principal: BuyerPrincipal, session: SessionDep) -> CartOut:
     cart = await carts.get_cart(session, principal.user_id, market)
     m = await get_market(session, cart.market_code)
     lines = []
@@ -112,20 +114,20 @@ async def get_cart(market: str, principal: BuyerPrincipal, session: SessionDep) 
 
 @router.put("/cart/{market}/lines/{sku_id}")
 async def set_cart_line(
-    market: str, sku_id: int, body: CartQuantityIn, principal: BuyerPrincipal, session: SessionDep
+    market: Line, sku_id: Id, body: CartQuantityIn, principal: BuyerPrincipal, session: SessionDep
 ) -> CartOut:
     await carts.set_line(session, principal.user_id, market, sku_id, body.quantity)
     return await get_cart(market, principal, session)
 
 
 @router.delete("/cart/{market}", status_code=status.HTTP_204_NO_CONTENT)
-async def clear_cart(market: str, principal: BuyerPrincipal, session: SessionDep) -> None:
+async def clear_cart(market: Line, principal: BuyerPrincipal, session: SessionDep) -> None:
     await carts.clear(session, principal.user_id, market)
 
 
 # -- checkout and payment ---------------------------------------------------------------------
 async def _attribution(
-    session: SessionDep, body: CheckoutIn, buyer_id: int, lines: list[CheckoutLine]
+    session: SessionDep, body: CheckoutIn, buyer_id: Id, lines: list[CheckoutLine]
 ) -> Attribution | None:
     """Who earns commission: the live session's creator while it is live, or the creator whose
     link the buyer clicked within the attribution window (the creator economy registers the
@@ -198,7 +200,7 @@ async def checkout(
     responses=RATE_LIMITED,
 )
 async def pay(
-    order_id: int, body: PayIn, request: Request, principal: BuyerPrincipal, session: SessionDep
+    order_id: Id, body: PayIn, request: Request, principal: BuyerPrincipal, session: SessionDep
 ) -> OrderOut:
     """Pay with a card's number, one of your saved cards (``saved_card_id``) or your default
     card (``use_default_card: true``) — one of them. Sandbox (test mode) cards:
@@ -226,7 +228,7 @@ async def pay(
 
 @router.post("/payments/webhooks/{provider}")
 async def payment_webhook(
-    provider: str, request: Request, session: SessionDep, _: MaybePrincipal
+    provider: Line, request: Request, session: SessionDep, _: MaybePrincipal
 ) -> dict[str, str]:
     """Authenticated by the provider's HMAC signature, not by a user."""
     result = await handle_webhook(
@@ -261,7 +263,7 @@ async def my_orders(
 
 @router.get("/shops/{shop_id}/orders")
 async def shop_orders(
-    shop_id: int,
+    shop_id: Id,
     principal: SellerPrincipal,
     session: SessionDep,
     status: OrderStatus | None = None,
@@ -281,14 +283,14 @@ async def shop_orders(
 
 
 @router.get("/orders/{order_id}")
-async def get_order(order_id: int, principal: CurrentPrincipal, session: SessionDep) -> OrderOut:
+async def get_order(order_id: Id, principal: CurrentPrincipal, session: SessionDep) -> OrderOut:
     order, financials = await queries.visible_order(session, principal, order_id)
     return await _out(session, order, financials=financials)
 
 
 @router.get("/orders/{order_id}/events")
 async def get_order_events(
-    order_id: int, principal: CurrentPrincipal, session: SessionDep
+    order_id: Id, principal: CurrentPrincipal, session: SessionDep
 ) -> list[OrderEventOut]:
     await queries.visible_order(session, principal, order_id)
     return [OrderEventOut.of(e) for e in await queries.order_events(session, order_id)]
@@ -297,7 +299,7 @@ async def get_order_events(
 # -- lifecycle ---------------------------------------------------------------------------------
 @router.post("/orders/{order_id}/cancel")
 async def cancel_order(
-    order_id: int,
+    order_id: Id,
     body: ReasonIn,
     request: Request,
     principal: CurrentPrincipal,
@@ -319,12 +321,12 @@ async def cancel_order(
     return await _out(session, order, financials=staff)
 
 
-async def _staff(session: SessionDep, principal: Principal, order_id: int) -> None:
+async def _staff(session: SessionDep, principal: Principal, order_id: Id) -> None:
     await queries.staff_order(session, principal, order_id)
 
 
 @router.post("/orders/{order_id}/fulfil")
-async def fulfil_order(order_id: int, principal: SellerPrincipal, session: SessionDep) -> OrderOut:
+async def fulfil_order(order_id: Id, principal: SellerPrincipal, session: SessionDep) -> OrderOut:
     await _staff(session, principal, order_id)
     order = await lifecycle.start_fulfilment(session, order_id, actor_id=principal.user_id)
     return await _out(session, order, financials=True)
@@ -332,7 +334,7 @@ async def fulfil_order(order_id: int, principal: SellerPrincipal, session: Sessi
 
 @router.post("/orders/{order_id}/ship")
 async def ship_order(
-    order_id: int, body: ShipIn, principal: SellerPrincipal, session: SessionDep
+    order_id: Id, body: ShipIn, principal: SellerPrincipal, session: SessionDep
 ) -> OrderOut:
     await _staff(session, principal, order_id)
     order = await lifecycle.ship(
@@ -346,16 +348,14 @@ async def ship_order(
 
 
 @router.post("/orders/{order_id}/deliver")
-async def deliver_order(order_id: int, principal: SellerPrincipal, session: SessionDep) -> OrderOut:
+async def deliver_order(order_id: Id, principal: SellerPrincipal, session: SessionDep) -> OrderOut:
     await _staff(session, principal, order_id)
     order = await lifecycle.mark_delivered(session, order_id, actor_id=principal.user_id)
     return await _out(session, order, financials=True)
 
 
 @router.post("/orders/{order_id}/complete")
-async def complete_order(
-    order_id: int, principal: SellerPrincipal, session: SessionDep
-) -> OrderOut:
+async def complete_order(order_id: Id, principal: SellerPrincipal, session: SessionDep) -> OrderOut:
     await _staff(session, principal, order_id)
     order = await lifecycle.complete(session, order_id, actor_id=principal.user_id)
     return await _out(session, order, financials=True)
@@ -363,7 +363,7 @@ async def complete_order(
 
 @router.post("/orders/{order_id}/refund-request")
 async def request_refund(
-    order_id: int, body: ReasonIn, principal: BuyerPrincipal, session: SessionDep
+    order_id: Id, body: ReasonIn, principal: BuyerPrincipal, session: SessionDep
 ) -> OrderOut:
     order, _ = await queries.visible_order(session, principal, order_id)
     if order.buyer_id != principal.user_id:
@@ -376,7 +376,7 @@ async def request_refund(
 
 @router.post("/orders/{order_id}/refund-request/reject")
 async def reject_refund(
-    order_id: int, body: ReasonIn, principal: SellerPrincipal, session: SessionDep
+    order_id: Id, body: ReasonIn, principal: SellerPrincipal, session: SessionDep
 ) -> OrderOut:
     await _staff(session, principal, order_id)
     order = await lifecycle.reject_refund_request(
@@ -387,7 +387,7 @@ async def reject_refund(
 
 @router.post("/orders/{order_id}/refunds")
 async def refund_order(
-    order_id: int, body: RefundIn, request: Request, principal: SellerPrincipal, session: SessionDep
+    order_id: Id, body: RefundIn, request: Request, principal: SellerPrincipal, session: SessionDep
 ) -> OrderOut:
     """Refund some units of some lines (partial refunds are exact to the minor unit)."""
     await _staff(session, principal, order_id)

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from liveshop.core.types import MAX_ID, BodyId, Line, Text
 from liveshop.markets.models import Market
 from liveshop.markets.service import display_price
 from liveshop.orders.checkout import MAX_LINES, MAX_QUANTITY
@@ -16,31 +17,31 @@ from liveshop.orders.status import OrderStatus
 
 class LineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    sku_id: int = Field(ge=1)
-    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    sku_id: int = Field(ge=1, strict=True, le=MAX_ID)
+    quantity: int = Field(ge=1, le=MAX_QUANTITY, strict=True)
 
 
 class AttributionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    live_session_id: int | None = Field(default=None, ge=1)
-    creator_id: int | None = Field(default=None, ge=1)
+    live_session_id: int | None = Field(default=None, ge=1, strict=True, le=MAX_ID)
+    creator_id: int | None = Field(default=None, ge=1, strict=True, le=MAX_ID)
 
 
 class CheckoutIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    market: str = Field(min_length=2, max_length=2)
+    market: Line = Field(min_length=2, max_length=2)
     lines: list[LineIn] | None = Field(default=None, min_length=1, max_length=MAX_LINES)
     from_cart: bool = Field(default=False, description="Check out the cart's lines of `shop_id`.")
-    shop_id: int | None = None
+    shop_id: BodyId | None = None
     attribution: AttributionIn | None = None
-    coupon_code: str | None = Field(
+    coupon_code: Line | None = Field(
         default=None, min_length=1, max_length=40, description="A seller's coupon code"
     )
 
 
 class CartQuantityIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    quantity: int = Field(ge=0, le=MAX_QUANTITY, description="0 removes the line")
+    quantity: int = Field(ge=0, le=MAX_QUANTITY, description="0 removes the line", strict=True)
 
 
 class CartLineOut(BaseModel):
@@ -77,8 +78,8 @@ class PayIn(BaseModel):
     card_number: str | None = Field(
         default=None, min_length=12, max_length=23, pattern=r"^[0-9 -]+$"
     )
-    exp_month: int | None = Field(default=None, ge=1, le=12)
-    exp_year: int | None = Field(default=None, ge=2000, le=2100)
+    exp_month: int | None = Field(default=None, ge=1, le=12, strict=True)
+    exp_year: int | None = Field(default=None, ge=2000, le=2100, strict=True)
     cvc: str | None = Field(default=None, pattern=r"^[0-9]{3,4}$")
     saved_card_id: SavedCardId | None = None
     use_default_card: bool = Field(
@@ -129,25 +130,25 @@ class SavedCardOut(BaseModel):
 
 class ReasonIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(default="", max_length=300)
+    reason: Text = Field(default="", max_length=300)
 
 
 class ShipIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    carrier: str = Field(min_length=1, max_length=60)
+    carrier: Line = Field(min_length=1, max_length=60)
     tracking_number: str = Field(min_length=3, max_length=80, pattern=r"^[A-Za-z0-9-]+$")
 
 
 class RefundLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    line_id: int = Field(ge=1)
-    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    line_id: int = Field(ge=1, strict=True, le=MAX_ID)
+    quantity: int = Field(ge=1, le=MAX_QUANTITY, strict=True)
 
 
 class RefundIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     lines: list[RefundLineIn] = Field(min_length=1, max_length=MAX_LINES)
-    reason: str = Field(default="", max_length=300)
+    reason: Text = Field(default="", max_length=300)
     restock: bool | None = Field(
         default=None, description="Put units back on sale (default: only if not yet shipped)"
     )

@@ -16,6 +16,7 @@ from liveshop.affiliates import agencies
 from liveshop.affiliates.access import ensure_can_see_creator
 from liveshop.catalog.service import ensure_shop_staff
 from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden
+from liveshop.core.types import Id
 from liveshop.ledger.parties import PartyKind
 from liveshop.payouts import lines, paying, statements
 from liveshop.payouts.models import PayoutStatement
@@ -100,7 +101,7 @@ async def create_statement(
 
 @router.post("/payout-statements/{statement_id}/pay")
 async def pay_statement(
-    statement_id: int, principal: AdminPrincipal, session: SessionDep
+    statement_id: Id, principal: AdminPrincipal, session: SessionDep
 ) -> StatementOut:
     """Pay it out: Dr the party's payable / Cr payout_clearing (once)."""
     row = await paying.pay_statement(session, statement_id, actor_id=principal.user_id)
@@ -109,7 +110,7 @@ async def pay_statement(
 
 @router.get("/payout-statements/{statement_id}.csv", response_class=Response)
 async def statement_csv(
-    statement_id: int, principal: CurrentPrincipal, session: SessionDep
+    statement_id: Id, principal: CurrentPrincipal, session: SessionDep
 ) -> Response:
     row = await statements.get_statement(session, statement_id)
     await _ensure_party(session, principal, row)
@@ -123,7 +124,7 @@ async def statement_csv(
 
 @router.get("/payout-statements/{statement_id}")
 async def get_statement(
-    statement_id: int, principal: CurrentPrincipal, session: SessionDep
+    statement_id: Id, principal: CurrentPrincipal, session: SessionDep
 ) -> StatementOut:
     row = await statements.get_statement(session, statement_id)
     await _ensure_party(session, principal, row)

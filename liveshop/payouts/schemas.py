@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from liveshop.core.types import MAX_ID
 from liveshop.creators.schemas import Currency
 from liveshop.ledger.parties import PartyKind
 
@@ -14,7 +15,7 @@ class StatementIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     party_kind: PartyKind
-    party_id: int = Field(gt=0)
+    party_id: int = Field(gt=0, strict=True, le=MAX_ID)
     period_start: AwareDatetime
     period_end: AwareDatetime
     currency: Currency

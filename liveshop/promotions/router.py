@@ -10,6 +10,7 @@ from fastapi import APIRouter, status
 from liveshop.accounts.deps import AdminPrincipal, SellerPrincipal, SessionDep
 from liveshop.catalog.service import ensure_shop_staff
 from liveshop.core.errors import PROBLEM_RESPONSES
+from liveshop.core.types import Id
 from liveshop.markets.service import require_market
 from liveshop.promotions import campaigns, coupons
 from liveshop.promotions.models import CampaignKind, Coupon, CouponKind, SubsidyCampaign
@@ -62,7 +63,7 @@ async def create_campaign(
 
 @router.get("/subsidy-campaigns/{campaign_id}")
 async def get_campaign(
-    campaign_id: int, principal: AdminPrincipal, session: SessionDep
+    campaign_id: Id, principal: AdminPrincipal, session: SessionDep
 ) -> CampaignOut:
     campaign = await campaigns.get_campaign(session, campaign_id)
     await session.refresh(campaign)
@@ -87,7 +88,7 @@ def _coupon_out(c: Coupon) -> CouponOut:
 
 @router.post("/shops/{shop_id}/coupons", status_code=status.HTTP_201_CREATED)
 async def create_coupon(
-    shop_id: int, body: CouponIn, principal: SellerPrincipal, session: SessionDep
+    shop_id: Id, body: CouponIn, principal: SellerPrincipal, session: SessionDep
 ) -> CouponOut:
     """A seller-funded discount (with a code, or auto-applied when ``code`` is omitted)."""
     await ensure_shop_staff(session, principal, shop_id)

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from liveshop.core.types import Integer, Line, SignedAmount
 from liveshop.promotions.models import CampaignKind, CouponKind
 
 MarketCode = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$"), AfterValidator(str.upper)]
@@ -26,11 +27,11 @@ class _In(BaseModel):
 class CampaignIn(_In):
     market: MarketCode
     kind: CampaignKind
-    name: str = Field(default="", max_length=120)
-    value: int = Field(description="basis points (live_discount_bp) or minor units")
-    budget_minor: int
-    per_order_cap_minor: int
-    gmv_threshold_minor: int = 0
+    name: Line = Field(default="", max_length=120)
+    value: Integer = Field(description="basis points (live_discount_bp) or minor units")
+    budget_minor: SignedAmount
+    per_order_cap_minor: SignedAmount
+    gmv_threshold_minor: SignedAmount = 0
     valid_from: AwareDatetime | None = None
     valid_until: AwareDatetime | None = None
 
@@ -53,10 +54,10 @@ class CampaignOut(BaseModel):
 class CouponIn(_In):
     market: MarketCode
     kind: CouponKind
-    value: int
+    value: Integer
     code: str | None = Field(default=None, min_length=3, max_length=40, pattern=r"^[A-Za-z0-9-]+$")
-    max_uses: int | None = None
-    per_buyer_limit: int = 1
+    max_uses: Integer | None = None
+    per_buyer_limit: Integer = 1
     valid_from: AwareDatetime | None = None
     valid_until: AwareDatetime | None = None
 

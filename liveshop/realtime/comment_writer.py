@@ -29,7 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session
 
 from liveshop.core.db import Database, make_sync_sqlite_engine
-from liveshop.core.errors import Conflict
+from liveshop.core.errors import Conflict, Problem, Unprocessable
+from liveshop.core.types import first_control_character
 from liveshop.realtime.ports import CommentItem, CommentStore, Hold
 
 log = structlog.get_logger("liveshop.realtime.comments")
@@ -133,7 +134,16 @@ class CommentWriter:
         self, *, session_id: int, user_id: int, text: str, held: Hold | None = None
     ) -> int:
         """Store a comment (with the next batch) and return its id; 409 ``room-not-live``
-        if the session is not live. ``held``: the filter held it (stored hidden, logged)."""
+        if the session is not live. ``held``: the filter held it (stored hidden, logged).
+
+        A line the database would refuse is refused here, before it can join a batch
+        (422 ``bad-comment``): one viewer's bad line must never cost the others theirs."""
+        at = first_control_character(text, multiline=True)
+        if at is not None:
+            raise Unprocessable(
+                f"a comment cannot contain control characters (U+{ord(text[at]):04X})",
+                code="bad-comment",
+            )
         loop = asyncio.get_running_loop()
         pending = _Pending(session_id, user_id, text, loop.create_future(), held)
         self._queue.append(pending)
@@ -174,27 +184,45 @@ class CommentWriter:
             await self._drop_connection()
             raise
 
-    async def _store(self, batch: list[_Pending]) -> None:
+    async def _write(self, batch: list[_Pending]) -> list[int | None]:
         items = [(p.session_id, p.user_id, p.text) for p in batch]
         held = [p.held for p in batch] if any(p.held for p in batch) else None
+        if self.db.dialect == "sqlite":
+            if self._sqlite is None:
+                self._sqlite = _SqliteThread(self.db.url)
+            store = self.store
+            return await self._sqlite.call(lambda engine: _store_sync(store, items, held, engine))
+        if self._thread is None:
+            self._thread = _DbThread(self.db.url)
+        thread = self._thread
+        stored: list[int | None] = await thread.run(self._store_on_thread(thread, items, held))
+        return stored
+
+    async def _store(self, batch: list[_Pending]) -> None:
+        """Store a batch in one transaction; if that fails, each line alone, so only the
+        line the database refuses is refused (its socket gets an error frame) and the
+        others — the host's line sent at the same moment — are stored and published."""
         try:
-            if self.db.dialect == "sqlite":
-                if self._sqlite is None:
-                    self._sqlite = _SqliteThread(self.db.url)
-                store = self.store
-                stored = await self._sqlite.call(
-                    lambda engine: _store_sync(store, items, held, engine)
-                )
-            else:
-                if self._thread is None:
-                    self._thread = _DbThread(self.db.url)
-                thread = self._thread
-                stored = await thread.run(self._store_on_thread(thread, items, held))
+            stored = await self._write(batch)
         except Exception as exc:
-            log.exception("storing comments failed", count=len(batch))
+            if len(batch) > 1:
+                log.warning(
+                    "storing a batch of comments failed; storing them one by one",
+                    count=len(batch),
+                    error=repr(exc),
+                )
+                for p in batch:
+                    await self._store([p])
+                return
+            log.exception("storing a comment failed", session_id=batch[0].session_id)
+            refused = (
+                exc
+                if isinstance(exc, Problem)
+                else Unprocessable("this comment could not be stored", code="comment-not-stored")
+            )
             for p in batch:
                 if not p.stored.done():
-                    p.stored.set_exception(exc)
+                    p.stored.set_exception(refused)
             return
         for p, comment in zip(batch, stored, strict=True):
             if p.stored.done():

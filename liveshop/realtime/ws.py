@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+import structlog
 from fastapi import APIRouter, Depends, Query, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
@@ -26,6 +27,7 @@ from liveshop.core.db import Database
 from liveshop.core.errors import NotFound, Problem
 from liveshop.core.events import dumps
 from liveshop.core.settings import Settings
+from liveshop.core.types import MAX_ID, Id, first_control_character
 from liveshop.realtime.hub import Hub
 from liveshop.realtime.ports import Hold, Tapper
 from liveshop.realtime.room import Room
@@ -41,6 +43,7 @@ from liveshop.realtime.wire import (
 )
 
 ws_router = APIRouter(tags=["live"])
+log = structlog.get_logger("liveshop.realtime.ws")
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +163,7 @@ class ClientFrames:
             return True
         if kind == "resume":
             seq = frame.get("seq")
-            if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+            if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_ID:
                 return await self._bad("bad-resume", "resume needs a seq (integer ≥ 0)")
             await self.hub.resume(self.room, self.conn, seq)
             return True
@@ -184,7 +187,7 @@ class ClientFrames:
         self.conn.write(_direct({"type": "claim_result", "ref": ref, **body}))
         return True
 
-    async def _muted(self, user_id: int) -> bool:
+    async def _muted(self, user_id: Id) -> bool:
         """Refuse (with an error frame) a comment of a viewer muted in the creator's rooms.
         From the node's mute cache (chat's, handed to the hub): no database read per
         comment."""
@@ -213,6 +216,12 @@ class ClientFrames:
         if not isinstance(text, str) or not text.strip():
             return await self._bad("bad-comment", "a comment needs some text")
         text = text.strip()
+        at = first_control_character(text, multiline=True)
+        if at is not None:
+            return await self._bad(
+                "bad-comment",
+                f"a comment cannot contain control characters (U+{ord(text[at]):04X})",
+            )
         if len(text) > c.comment_max_chars:
             return await self._bad(
                 "comment-too-long", f"comments are at most {c.comment_max_chars} characters"
@@ -234,6 +243,10 @@ class ClientFrames:
             )
         except Problem as exc:
             self._error(exc.code, exc.detail)
+            return True
+        except Exception:  # the writer's own failure: this line is lost, the socket is not
+            log.exception("a comment was not stored", session_id=self.room.session_id)
+            self._error("comment-not-stored", "your comment could not be stored; try again")
             return True
         await self.hub.publisher.comment(
             self.room.session_id,
@@ -280,9 +293,9 @@ async def _refuse(websocket: WebSocket, code: int, error: str, detail: str) -> N
 @ws_router.websocket("/ws/live/{session_id}")
 async def live_room(
     websocket: WebSocket,
-    session_id: int,
+    session_id: Id,
     viewer: RoomViewerDep,
-    since: Annotated[int | None, Query(ge=0)] = None,
+    since: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
 ) -> None:
     hub: Hub = websocket.app.state.hub
     await websocket.accept()
@@ -309,8 +322,20 @@ async def live_room(
     try:
         while True:
             message = await websocket.receive()
-            if message["type"] == "websocket.disconnect" or not await client.handle(message):
+            if message["type"] == "websocket.disconnect":
                 break
+            try:
+                if not await client.handle(message):
+                    break
+            except Problem as exc:
+                conn.write(error_frame(exc.code, exc.detail))
+            except (WebSocketDisconnect, OSError, RuntimeError):
+                raise
+            except Exception:
+                # A bug in handling one frame costs that frame an error answer, never the
+                # socket (a close 1006 with no word) nor anyone else's.
+                log.exception("a room frame failed", session_id=session_id)
+                conn.write(error_frame("internal-error", "that frame could not be handled"))
     except (WebSocketDisconnect, OSError, RuntimeError):
         pass
     finally:

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from liveshop.accounts.deps import CreatorPrincipal, MaybePrincipal, SessionDep
 from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden, NotFound, Unauthorized
+from liveshop.core.types import Id, Line
 from liveshop.live import service as live_service
 from liveshop.live.catalog_view import product_summary
 from liveshop.live.models import SessionStatus
@@ -108,7 +109,7 @@ async def revoke_stream_key(
 
 @api.get("/{session_id}")
 async def get_video(
-    session_id: int, session: SessionDep, video: ManagerDep, _: MaybePrincipal
+    session_id: Id, session: SessionDep, video: ManagerDep, _: MaybePrincipal
 ) -> VideoOut:
     """The session's video: what to play (live playlist, or the replay once it ended)."""
     live = await live_service.get_session(session, session_id)
@@ -139,7 +140,7 @@ def _product_ids(kind: str, data: dict[str, Any]) -> list[int]:
 
 @api.get("/{session_id}/timeline")
 async def get_timeline(
-    session_id: int, session: SessionDep, video: ManagerDep, principal: MaybePrincipal
+    session_id: Id, session: SessionDep, video: ManagerDep, principal: MaybePrincipal
 ) -> TimelineOut:
     """What was on screen when: pins, flash deals, purchase spikes, with their offsets into
     the replay (ms). Public once the session has ended; while it runs, its hosts only.
@@ -241,7 +242,7 @@ def _not_found() -> NotFound:
 
 
 @files.get("/video/{session_id}/{name}")
-async def video_file(session_id: str, name: str, _: PublicFile, video: ManagerDep) -> Response:
+async def video_file(session_id: Line, name: Line, _: PublicFile, video: ManagerDep) -> Response:
     """Playlists, segments and the poster. Anything but our own file names is 404."""
     if SESSION_ID.fullmatch(session_id) is None or not servable(name):
         raise _not_found()
@@ -300,7 +301,7 @@ def _cache(name: str) -> dict[str, str]:
     return {"Cache-Control": CACHE_SEGMENT}
 
 
-async def _poster(video: VideoManager, session_id: int, folder: str | None) -> Response:
+async def _poster(video: VideoManager, session_id: Id, folder: str | None) -> Response:
     headers = {"Cache-Control": CACHE_POSTER}
     if folder is not None:
         path = video.poster_path(session_id, folder)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Form, Path, Request, Response
+from fastapi import Form, Request, Response
 from pydantic import ValidationError
 
 from liveshop.accounts import service as accounts
@@ -18,10 +18,11 @@ from liveshop.accounts.schemas import SignupIn
 from liveshop.core.errors import Unauthorized
 from liveshop.core.ratelimit import ClientAddress, RateLimiterDep
 from liveshop.core.settings import get_settings
+from liveshop.core.types import FormCount, Id, Line
 from liveshop.markets.service import get_market
 from liveshop.orders import saved_cards
 from liveshop.orders.payments.provider import CardDetails
-from liveshop.orders.schemas import MAX_ID, SavedCardIn
+from liveshop.orders.schemas import SavedCardIn
 from liveshop.web.flash import redirect
 from liveshop.web.pages_common import payment_provider
 from liveshop.web.routing import page_router
@@ -30,7 +31,7 @@ from liveshop.web.templating import MARKET_COOKIE, render
 
 router = page_router(tags=["pages"])
 
-Text = Annotated[str, Form(max_length=300)]
+NextForm = Annotated[Line, Form(max_length=300)]
 
 
 def _login_url(next_path: str, email: str = "") -> str:
@@ -40,7 +41,7 @@ def _login_url(next_path: str, email: str = "") -> str:
 
 @router.get("/login")
 async def login_page(
-    request: Request, session: SessionDep, principal: MaybePrincipal, next: str = "/"
+    request: Request, session: SessionDep, principal: MaybePrincipal, next: Line = "/"
 ) -> Response:
     target = local_path(next)
     if principal is not None:
@@ -55,11 +56,11 @@ async def login_page(
 async def login(
     session: SessionDep,
     _: MaybePrincipal,
-    email: Annotated[str, Form(max_length=254)],
-    password: Annotated[str, Form(max_length=256)],
+    email: Annotated[Line, Form(max_length=254)],
+    password: Annotated[Line, Form(max_length=256)],
     limiter: RateLimiterDep,
     client: ClientAddress,
-    next: Text = "/",
+    next: NextForm = "/",
 ) -> Response:
     target = local_path(next)
     try:
@@ -76,7 +77,7 @@ async def login(
 
 @router.get("/signup")
 async def signup_page(
-    request: Request, session: SessionDep, principal: MaybePrincipal, next: str = "/"
+    request: Request, session: SessionDep, principal: MaybePrincipal, next: Line = "/"
 ) -> Response:
     if principal is not None:
         return redirect(local_path(next))
@@ -89,12 +90,12 @@ async def signup_page(
 async def signup(
     session: SessionDep,
     _: MaybePrincipal,
-    email: Annotated[str, Form(max_length=254)],
-    display_name: Annotated[str, Form(max_length=80)],
-    password: Annotated[str, Form(max_length=256)],
+    email: Annotated[Line, Form(max_length=254)],
+    display_name: Annotated[Line, Form(max_length=80)],
+    password: Annotated[Line, Form(max_length=256)],
     limiter: RateLimiterDep,
     client: ClientAddress,
-    next: Text = "/",
+    next: NextForm = "/",
 ) -> Response:
     """Anyone may open a buyer account; they are signed in straight away."""
     target = local_path(next)
@@ -126,7 +127,7 @@ async def logout(principal: CurrentPrincipal, session: SessionDep) -> Response:
 
 @router.get("/market/{code}")
 async def choose_market(
-    code: str, session: SessionDep, _: MaybePrincipal, next: str = "/"
+    code: Line, session: SessionDep, _: MaybePrincipal, next: Line = "/"
 ) -> Response:
     """Remember the market to shop in (a preference cookie; it changes no data)."""
     market = await get_market(session, code[:2])
@@ -145,12 +146,12 @@ async def choose_market(
 # -- the account page: payment methods ------------------------------------------------------
 CARDS_ANCHOR = "/account#payment-methods"
 TEST_CARD = "4242 4242 4242 4242"
-CardId = Annotated[int, Path(ge=1, le=MAX_ID)]
+CardId = Id
 
 
 @router.get("/account")
 async def account_page(
-    request: Request, session: SessionDep, principal: CurrentPrincipal, next: str = ""
+    request: Request, session: SessionDep, principal: CurrentPrincipal, next: Line = ""
 ) -> Response:
     """Who you are, and (buyers) the cards you pay with in one tap."""
     can_buy = principal.has(Role.BUYER, Role.ADMIN)
@@ -179,12 +180,12 @@ async def add_card(
     request: Request,
     session: SessionDep,
     principal: BuyerPrincipal,
-    card_number: Annotated[str, Form(max_length=30)],
-    exp_month: Annotated[int, Form(ge=1, le=12)],
+    card_number: Annotated[Line, Form(max_length=30)],
+    exp_month: Annotated[FormCount, Form(ge=1, le=12)],
     exp_year: Annotated[int, Form(ge=2000, le=2100)],
-    cvc: Annotated[str, Form(max_length=4)] = "",
+    cvc: Annotated[Line, Form(max_length=4)] = "",
     make_default: Annotated[bool, Form()] = False,
-    next: Text = "",
+    next: NextForm = "",
 ) -> Response:
     """The provider keeps the card; liveshop keeps its token, brand, last 4 and expiry."""
     back = _cards_page(next)
@@ -216,7 +217,7 @@ async def add_card(
 
 @router.post("/account/cards/{card_id}/default")
 async def make_default_card(
-    card_id: CardId, session: SessionDep, principal: BuyerPrincipal, next: Text = ""
+    card_id: CardId, session: SessionDep, principal: BuyerPrincipal, next: NextForm = ""
 ) -> Response:
     card = await saved_cards.set_default(session, buyer_id=principal.user_id, card_id=card_id)
     return redirect(_cards_page(next), flash=("success", f"{card.label} is your default card."))
@@ -228,7 +229,7 @@ async def remove_card(
     request: Request,
     session: SessionDep,
     principal: BuyerPrincipal,
-    next: Text = "",
+    next: NextForm = "",
 ) -> Response:
     card = await saved_cards.get_card(session, principal.user_id, card_id)
     label = card.label

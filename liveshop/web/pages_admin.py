@@ -16,6 +16,7 @@ from liveshop.accounts.deps import AdminPrincipal, SessionDep
 from liveshop.accounts.models import Role
 from liveshop.catalog.models import Category
 from liveshop.core.errors import Conflict, Unprocessable
+from liveshop.core.types import FormCount, Id, Line, Text
 from liveshop.markets import service as markets
 from liveshop.markets.models import LAUNCH_TRANSITIONS, MAX_RETURN_WINDOW_DAYS, LaunchState
 from liveshop.web.flash import redirect
@@ -86,11 +87,11 @@ async def admin_home(
 
 @router.post("/markets/{code}/launch-state")
 async def change_launch_state(
-    code: str,
+    code: Line,
     session: SessionDep,
     principal: AdminPrincipal,
     to_state: Annotated[LaunchState, Form()],
-    reason: Annotated[str, Form(max_length=300)] = "",
+    reason: Annotated[Text, Form(max_length=300)] = "",
 ) -> Response:
     market = await markets.change_launch_state(
         session, code, to_state, changed_by=principal.user_id, reason=reason.strip()
@@ -103,11 +104,11 @@ async def change_launch_state(
 
 @router.post("/markets/{code}/commissions")
 async def set_commission(
-    code: str,
+    code: Line,
     session: SessionDep,
     principal: AdminPrincipal,
     category: Annotated[Category, Form()],
-    rate_percent: Annotated[str, Form(max_length=12)],
+    rate_percent: Annotated[Line, Form(max_length=12)],
 ) -> Response:
     """Applies to orders placed from now on; past orders keep the rate they were sold at."""
     bp = parse_percent(rate_percent)
@@ -122,11 +123,11 @@ async def set_commission(
 
 @router.post("/markets/{code}/rules")
 async def set_rules(
-    code: str,
+    code: Line,
     session: SessionDep,
     principal: AdminPrincipal,
-    return_window_days: Annotated[int, Form(ge=0, le=MAX_RETURN_WINDOW_DAYS)],
-    shipping_fee: Annotated[str, Form(max_length=24)],
+    return_window_days: Annotated[FormCount, Form(ge=0, le=MAX_RETURN_WINDOW_DAYS)],
+    shipping_fee: Annotated[Line, Form(max_length=24)],
 ) -> Response:
     """The return window and the flat shipping fee per shop order, both for orders placed
     from now on (an order keeps the window of its purchase)."""
@@ -159,7 +160,7 @@ async def users_page(
     session: SessionDep,
     principal: AdminPrincipal,
     role: Role | None = None,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page: Annotated[FormCount, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
     rows, total = await accounts.list_users(
         session, role=role, limit=USERS_PAGE, offset=(page - 1) * USERS_PAGE
@@ -250,11 +251,11 @@ async def audit_page(
 
 @router.post("/users/{user_id}/roles")
 async def set_roles(
-    user_id: int,
+    user_id: Id,
     session: SessionDep,
     principal: AdminPrincipal,
     roles: Annotated[list[Role], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
-    next: Annotated[str, Form(max_length=300)] = "",
+    next: Annotated[Line, Form(max_length=300)] = "",
 ) -> Response:
     if not roles:
         raise Unprocessable("A user needs at least one role.", code="no-roles")

@@ -13,6 +13,7 @@ from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, SessionDep,
 from liveshop.catalog.service import SkuOffer, get_shop, get_sku_offer
 from liveshop.core.errors import Forbidden, NotFound, Problem
 from liveshop.core.ratelimit import Bucket
+from liveshop.core.types import FormCount, Id, Line, Text
 from liveshop.markets.service import get_market
 from liveshop.orders import cart as carts
 from liveshop.orders import completion, lifecycle, payment_flow, queries, saved_cards
@@ -30,9 +31,9 @@ from liveshop.web.templating import current_market, render
 router = page_router(tags=["pages"])
 
 SANDBOX_CARD = "4242 4242 4242 4242"
-Market2 = Annotated[str, Form(min_length=2, max_length=2)]
-Key = Annotated[str, Form(min_length=8, max_length=100)]
-Quantity = Annotated[int, Form(ge=1, le=MAX_QUANTITY)]
+Market2 = Annotated[Line, Form(min_length=2, max_length=2)]
+Key = Annotated[Line, Form(min_length=8, max_length=100)]
+Quantity = Annotated[FormCount, Form(ge=1, le=MAX_QUANTITY)]
 ORDERS_PAGE = 20
 
 # The happy path an order walks, for the timeline on the order page.
@@ -47,7 +48,7 @@ JOURNEY = (
 
 @dataclass
 class CartLineView:
-    sku_id: int
+    sku_id: Id
     quantity: int
     offer: SkuOffer | None
 
@@ -58,7 +59,7 @@ class CartLineView:
 
 @dataclass
 class ShopGroup:
-    shop_id: int
+    shop_id: Id
     shop_name: str
     lines: list[CartLineView] = field(default_factory=list)
 
@@ -97,7 +98,7 @@ async def cart_page(request: Request, session: SessionDep, principal: BuyerPrinc
 async def cart_add(
     session: SessionDep,
     principal: BuyerPrincipal,
-    sku_id: Annotated[int, Form(ge=1)],
+    sku_id: Annotated[Id, Form()],
     market: Market2,
     quantity: Quantity = 1,
 ) -> Response:
@@ -111,11 +112,11 @@ async def cart_add(
 
 @router.post("/cart/lines/{sku_id}")
 async def cart_set(
-    sku_id: int,
+    sku_id: Id,
     session: SessionDep,
     principal: BuyerPrincipal,
     market: Market2,
-    quantity: Annotated[int, Form(ge=0, le=MAX_QUANTITY)],
+    quantity: Annotated[FormCount, Form(ge=0, le=MAX_QUANTITY)],
 ) -> Response:
     await carts.set_line(session, principal.user_id, market, sku_id, quantity)
     text = "Removed from your cart." if quantity == 0 else "Cart updated."
@@ -128,7 +129,7 @@ async def checkout(
     session: SessionDep,
     principal: BuyerPrincipal,
     market: Market2,
-    shop_id: Annotated[int, Form(ge=1)],
+    shop_id: Annotated[Id, Form()],
     idempotency_key: Key,
 ) -> Response:
     """One shop's lines of the cart become an order; the key makes a double submit harmless."""
@@ -155,7 +156,7 @@ async def checkout(
     return redirect(f"/orders/{placed.order.id}/pay")
 
 
-async def _replayed(session: SessionDep, buyer_id: int, key: str) -> int | None:
+async def _replayed(session: SessionDep, buyer_id: Id, key: str) -> int | None:
     """The order a first submit of this form already placed (its cart lines are gone now)."""
     order = await find_by_idempotency_key(session, buyer_id, key)
     return None if order is None else order.id
@@ -165,7 +166,7 @@ async def _replayed(session: SessionDep, buyer_id: int, key: str) -> int | None:
 async def buy_now(
     session: SessionDep,
     principal: BuyerPrincipal,
-    sku_id: Annotated[int, Form(ge=1)],
+    sku_id: Annotated[Id, Form()],
     market: Market2,
     idempotency_key: Key,
     quantity: Quantity = 1,
@@ -182,7 +183,7 @@ async def buy_now(
 
 
 # -- paying -------------------------------------------------------------------------------
-async def _own_order(session: SessionDep, user_id: int, order_id: int) -> Order:
+async def _own_order(session: SessionDep, user_id: Id, order_id: Id) -> Order:
     order = await completion.load_order(session, order_id)
     if order.buyer_id != user_id:
         raise NotFound(f"order {order_id} does not exist", code="order-not-found")
@@ -191,7 +192,7 @@ async def _own_order(session: SessionDep, user_id: int, order_id: int) -> Order:
 
 @router.get("/orders/{order_id}/pay")
 async def pay_page(
-    order_id: int, request: Request, session: SessionDep, principal: BuyerPrincipal
+    order_id: Id, request: Request, session: SessionDep, principal: BuyerPrincipal
 ) -> Response:
     order = await _own_order(session, principal.user_id, order_id)
     if order.status != OrderStatus.PENDING_PAYMENT:
@@ -211,14 +212,14 @@ async def pay_page(
 
 @router.post("/orders/{order_id}/pay", dependencies=[Depends(per_user(Bucket.PAY))])
 async def pay(
-    order_id: int,
+    order_id: Id,
     request: Request,
     session: SessionDep,
     principal: BuyerPrincipal,
-    card_number: Annotated[str | None, Form(max_length=30)] = None,
-    exp_month: Annotated[int | None, Form()] = None,
-    exp_year: Annotated[int | None, Form()] = None,
-    cvc: Annotated[str | None, Form(max_length=4)] = None,
+    card_number: Annotated[Line | None, Form(max_length=30)] = None,
+    exp_month: Annotated[FormCount | None, Form()] = None,
+    exp_year: Annotated[FormCount | None, Form()] = None,
+    cvc: Annotated[Line | None, Form(max_length=4)] = None,
     pay_with: Annotated[str, Form(max_length=30, pattern=r"^(new|card-[0-9]{1,19})$")] = "new",
 ) -> Response:
     """Step two of two: the sandbox (test mode) charges the card — a saved one
@@ -258,7 +259,7 @@ async def orders_page(
     request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page: Annotated[FormCount, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
     rows, total = await queries.list_orders(
         session, buyer_id=principal.user_id, limit=ORDERS_PAGE, offset=(page - 1) * ORDERS_PAGE
@@ -278,7 +279,7 @@ async def orders_page(
 
 @router.get("/orders/{order_id}")
 async def order_page(
-    order_id: int, request: Request, session: SessionDep, principal: CurrentPrincipal
+    order_id: Id, request: Request, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
     order, staff = await queries.visible_order(session, principal, order_id)
     market = await get_market(session, order.market_code)
@@ -300,11 +301,11 @@ async def order_page(
 
 @router.post("/orders/{order_id}/cancel")
 async def cancel_order(
-    order_id: int,
+    order_id: Id,
     request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
-    reason: Annotated[str, Form(max_length=300)] = "",
+    reason: Annotated[Text, Form(max_length=300)] = "",
 ) -> Response:
     """The buyer may cancel until the seller starts packing (a paid order is refunded)."""
     order = await _own_order(session, principal.user_id, order_id)

@@ -24,6 +24,7 @@ from liveshop.chat import filters
 from liveshop.chat.filter_rules import TERM_MAX
 from liveshop.chat.wiring import chat_caches
 from liveshop.core.errors import Forbidden
+from liveshop.core.types import Id, Line, Text
 from liveshop.markets.service import list_markets
 from liveshop.web.flash import redirect
 from liveshop.web.routing import page_router
@@ -34,7 +35,7 @@ router = page_router(tags=["pages"])
 STUDIO = "/studio/chat-filter"
 ADMIN = "/admin/chat-filter"
 BOX_MAX = 100 * 102  # the terms box: ADD_MAX terms of up to 100 characters, separated
-TermsBox = Annotated[str, Form(max_length=BOX_MAX)]
+TermsBox = Annotated[Text, Form(max_length=BOX_MAX)]
 
 
 def _added_text(added: list[str], asked: int) -> str:
@@ -63,7 +64,7 @@ async def _creator(session: SessionDep, principal: CurrentPrincipal, creator: in
     return managed[0]
 
 
-def _studio(creator_id: int, principal_id: int, anchor: str = "") -> str:
+def _studio(creator_id: Id, principal_id: Id, anchor: str = "") -> str:
     query = "" if creator_id == principal_id else f"?creator={creator_id}"
     return STUDIO + query + (f"#{anchor}" if anchor else "")
 
@@ -73,7 +74,7 @@ async def studio_filter(
     request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
-    creator: Annotated[int | None, Query(ge=1, lt=2**63)] = None,
+    creator: Annotated[Id | None, Query(lt=2**63)] = None,
 ) -> Response:
     creator_id = await _creator(session, principal, creator)
     mine = await filters.creator_filter(session, creator_id)
@@ -98,7 +99,7 @@ async def studio_add_terms(
     request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
-    creator: Annotated[int, Form(ge=1, lt=2**63)],
+    creator: Annotated[Id, Form(lt=2**63)],
     terms: TermsBox,
 ) -> Response:
     await filters.ensure_manages_creator(session, principal, creator)
@@ -112,11 +113,11 @@ async def studio_add_terms(
 
 @router.post(STUDIO + "/terms/{term_id}/delete")
 async def studio_remove_term(
-    term_id: int,
+    term_id: Id,
     request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
-    creator: Annotated[int, Form(ge=1, lt=2**63)],
+    creator: Annotated[Id, Form(lt=2**63)],
 ) -> Response:
     await filters.ensure_manages_creator(session, principal, creator)
     term = await filters.remove_creator_term(
@@ -133,7 +134,7 @@ async def studio_settings(
     request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
-    creator: Annotated[int, Form(ge=1, lt=2**63)],
+    creator: Annotated[Id, Form(lt=2**63)],
     hold_links: Annotated[bool, Form()] = False,
 ) -> Response:
     await filters.ensure_manages_creator(session, principal, creator)
@@ -180,7 +181,7 @@ async def admin_add_terms(
     session: SessionDep,
     principal: AdminPrincipal,
     terms: TermsBox,
-    scope: Annotated[str, Form(max_length=20)] = "",
+    scope: Annotated[Line, Form(max_length=20)] = "",
 ) -> Response:
     """``scope``: '' (every market), ``market:GB`` or ``language:en``."""
     kind, _, value = scope.partition(":")
@@ -198,7 +199,7 @@ async def admin_add_terms(
 
 @router.post(ADMIN + "/terms/{term_id}/delete")
 async def admin_remove_term(
-    term_id: int, request: Request, session: SessionDep, _: AdminPrincipal
+    term_id: Id, request: Request, session: SessionDep, _: AdminPrincipal
 ) -> Response:
     term = await filters.remove_platform_term(
         session, term_id, cache=chat_caches(request.app).filters
@@ -211,7 +212,7 @@ async def admin_settings(
     request: Request,
     session: SessionDep,
     principal: AdminPrincipal,
-    market: Annotated[str, Form(max_length=2)] = "",
+    market: Annotated[Line, Form(max_length=2)] = "",
     hold_links: Annotated[bool, Form()] = False,
 ) -> Response:
     await filters.set_platform_hold_links(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import Request, Response
 
 from liveshop.accounts.deps import MaybePrincipal, SessionDep
+from liveshop.core.types import Id
 from liveshop.live.deals import lottery
 from liveshop.live.deals import service as deals
 from liveshop.live.deals.claims_router import ALGORITHM
@@ -26,7 +27,7 @@ async def fairness(request: Request, session: SessionDep, principal: MaybePrinci
 
 @router.get("/drops/{deal_id}/lottery")
 async def lottery_record(
-    deal_id: int, request: Request, session: SessionDep, principal: MaybePrincipal
+    deal_id: Id, request: Request, session: SessionDep, principal: MaybePrincipal
 ) -> Response:
     deal = await deals.get_deal(session, deal_id)
     entries = (

@@ -15,6 +15,7 @@ from fastapi import Request, Response
 
 from liveshop.accounts.deps import MaybePrincipal, SessionDep
 from liveshop.accounts.models import Role
+from liveshop.core.types import Id
 from liveshop.markets.service import get_market
 from liveshop.orders import saved_cards
 from liveshop.web import live_view
@@ -24,7 +25,7 @@ from liveshop.web.templating import render, viewer_of
 router = page_router(tags=["pages"])
 
 
-async def _payment(session: SessionDep, buyer_id: int, session_id: int) -> dict[str, Any]:
+async def _payment(session: SessionDep, buyer_id: Id, session_id: Id) -> dict[str, Any]:
     """The buy sheet's card: the buyer's default saved card (one tap), and where to change
     it (the sheet asks ``cards_api`` again each time it opens)."""
     card = await saved_cards.default_card(session, buyer_id)
@@ -38,7 +39,7 @@ async def _payment(session: SessionDep, buyer_id: int, session_id: int) -> dict[
 
 @router.get("/live/{session_id}")
 async def live_room(
-    session_id: int, request: Request, session: SessionDep, principal: MaybePrincipal
+    session_id: Id, request: Request, session: SessionDep, principal: MaybePrincipal
 ) -> Response:
     room = await live_view.room(session, session_id)
     await session.commit()  # reading stock may release expired holds

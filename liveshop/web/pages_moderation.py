@@ -26,6 +26,7 @@ from liveshop.chat.models import ModerationAction
 from liveshop.chat.wiring import chat_caches
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Unprocessable
+from liveshop.core.types import FormCount, Id, Line
 from liveshop.live import service as live
 from liveshop.live.models import LiveSession, SessionStatus
 from liveshop.markets.service import list_markets
@@ -170,9 +171,9 @@ async def moderation_page(
     request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
-    session_param: Annotated[str, Query(alias="session", max_length=20)] = "",
-    action_param: Annotated[str, Query(alias="action", max_length=20)] = "",
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    session_param: Annotated[Line, Query(alias="session", max_length=20)] = "",
+    action_param: Annotated[Line, Query(alias="action", max_length=20)] = "",
+    page: Annotated[FormCount, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
     session_id = _number(session_param, "show")
     action = _action(action_param)
@@ -235,11 +236,11 @@ async def moderation_page(
 
 @router.post("/{entry_id}/undo")
 async def undo(
-    entry_id: int,
+    entry_id: Id,
     request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
-    back: Annotated[str, Form(max_length=500)] = "",
+    back: Annotated[Line, Form(max_length=500)] = "",
 ) -> Response:
     """Unhide the entry's comment or lift its mute, then back to the log where it was."""
     entry = await log.get_entry(session, entry_id)

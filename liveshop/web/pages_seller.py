@@ -20,6 +20,7 @@ from liveshop.catalog.models import ProductStatus, Shop
 from liveshop.catalog.search import ProductQuery, search_products
 from liveshop.catalog.service import ensure_shop_staff, list_shops, shops_of_user, sku_shop_id
 from liveshop.core.errors import NotFound
+from liveshop.core.types import FormCount, Id, Line, Text
 from liveshop.creators import earnings
 from liveshop.inventory import service as inventory
 from liveshop.markets.service import display_price, get_market, list_markets
@@ -39,14 +40,14 @@ from liveshop.web.templating import render
 
 router = page_router(prefix="/seller", tags=["pages"])
 
-ShopParam = Annotated[int | None, Query(alias="shop", ge=1)]
-Next = Annotated[str, Form(max_length=300)]
+ShopParam = Annotated[Id | None, Query(alias="shop")]
+Next = Annotated[Line, Form(max_length=300)]
 ORDERS_PAGE = 25
 CARRIERS = ("Royal Mail", "DPD", "Evri", "JNE", "J&T Express", "Viettel Post", "Other")
 
 
 async def _pick_shop(
-    session: SessionDep, principal: Principal, shop_id: int | None
+    session: SessionDep, principal: Principal, shop_id: Id | None
 ) -> tuple[Shop | None, list[Shop]]:
     """The shop to show (``?shop=`` or the first one) and every shop the caller may switch to."""
     shops = [s for s, _ in await shops_of_user(session, principal.user_id)]
@@ -155,7 +156,7 @@ async def orders(
     principal: SellerPrincipal,
     shop_id: ShopParam = None,
     status: OrderStatus | None = None,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page: Annotated[FormCount, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
     shop, shops = await _pick_shop(session, principal, shop_id)
     if shop is None:
@@ -183,7 +184,7 @@ async def orders(
 
 @router.get("/orders/{order_id}")
 async def order_detail(
-    order_id: int, request: Request, session: SessionDep, principal: SellerPrincipal
+    order_id: Id, request: Request, session: SessionDep, principal: SellerPrincipal
 ) -> Response:
     order = await queries.staff_order(session, principal, order_id)
     shop, shops = await _pick_shop(session, principal, order.shop_id)
@@ -237,13 +238,13 @@ async def products(
 
 
 # -- actions ------------------------------------------------------------------------------
-def _back(next_path: str, order_id: int) -> str:
+def _back(next_path: str, order_id: Id) -> str:
     return local_path(next_path, f"/seller/orders/{order_id}")
 
 
 @router.post("/orders/{order_id}/fulfil")
 async def fulfil(
-    order_id: int, session: SessionDep, principal: SellerPrincipal, next: Next = ""
+    order_id: Id, session: SessionDep, principal: SellerPrincipal, next: Next = ""
 ) -> Response:
     await queries.staff_order(session, principal, order_id)
     await lifecycle.start_fulfilment(session, order_id, actor_id=principal.user_id)
@@ -252,11 +253,11 @@ async def fulfil(
 
 @router.post("/orders/{order_id}/ship")
 async def ship(
-    order_id: int,
+    order_id: Id,
     session: SessionDep,
     principal: SellerPrincipal,
-    carrier: Annotated[str, Form(max_length=60)],
-    tracking_number: Annotated[str, Form(max_length=80)],
+    carrier: Annotated[Line, Form(max_length=60)],
+    tracking_number: Annotated[Line, Form(max_length=80)],
     next: Next = "",
 ) -> Response:
     """Mark shipped with a tracking number (a paid order is moved to packing first)."""
@@ -285,7 +286,7 @@ async def ship(
 
 @router.post("/orders/{order_id}/deliver")
 async def deliver(
-    order_id: int, session: SessionDep, principal: SellerPrincipal, next: Next = ""
+    order_id: Id, session: SessionDep, principal: SellerPrincipal, next: Next = ""
 ) -> Response:
     await queries.staff_order(session, principal, order_id)
     await lifecycle.mark_delivered(session, order_id, actor_id=principal.user_id)
@@ -294,11 +295,11 @@ async def deliver(
 
 @router.post("/orders/{order_id}/cancel")
 async def cancel(
-    order_id: int,
+    order_id: Id,
     request: Request,
     session: SessionDep,
     principal: SellerPrincipal,
-    reason: Annotated[str, Form(max_length=300)] = "",
+    reason: Annotated[Text, Form(max_length=300)] = "",
     next: Next = "",
 ) -> Response:
     """Before shipping; a paid order is refunded in full and its units go back on sale."""
@@ -315,13 +316,13 @@ async def cancel(
 
 @router.post("/orders/{order_id}/refund")
 async def refund(
-    order_id: int,
+    order_id: Id,
     request: Request,
     session: SessionDep,
     principal: SellerPrincipal,
-    line_id: Annotated[int, Form(ge=1)],
-    quantity: Annotated[int, Form(ge=1, le=MAX_QUANTITY)],
-    reason: Annotated[str, Form(max_length=300)] = "",
+    line_id: Annotated[Id, Form()],
+    quantity: Annotated[FormCount, Form(ge=1, le=MAX_QUANTITY)],
+    reason: Annotated[Text, Form(max_length=300)] = "",
     next: Next = "",
 ) -> Response:
     """Refund some units of one line, exact to the minor unit (the ledger posts the reversal)."""
@@ -339,11 +340,11 @@ async def refund(
 
 @router.post("/skus/{sku_id}/receive")
 async def receive_stock(
-    sku_id: int,
+    sku_id: Id,
     session: SessionDep,
     principal: SellerPrincipal,
-    quantity: Annotated[int, Form(ge=1, le=inventory.MAX_RECEIVE)],
-    reason: Annotated[str, Form(max_length=200)] = "",
+    quantity: Annotated[FormCount, Form(ge=1, le=inventory.MAX_RECEIVE)],
+    reason: Annotated[Text, Form(max_length=200)] = "",
 ) -> Response:
     shop_id = await sku_shop_id(session, sku_id)
     await ensure_shop_staff(session, principal, shop_id)

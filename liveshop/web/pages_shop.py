@@ -12,6 +12,7 @@ from liveshop.catalog import products as catalog_products
 from liveshop.catalog.models import Category, Sku
 from liveshop.catalog.search import ProductQuery, search_products
 from liveshop.catalog.service import get_shop
+from liveshop.core.types import FormCount, Id, Line
 from liveshop.inventory import service as inventory
 from liveshop.live.models import SessionStatus
 from liveshop.markets.models import SELLABLE_STATES, LaunchState, Market
@@ -36,9 +37,9 @@ async def home(
     request: Request,
     session: SessionDep,
     principal: MaybePrincipal,
-    q: Annotated[str | None, Query(max_length=100)] = None,
+    q: Annotated[Line | None, Query(max_length=100)] = None,
     category: Category | None = None,
-    page: Annotated[int, Query(ge=1, le=1000)] = 1,
+    page: Annotated[FormCount, Query(ge=1, le=1000)] = 1,
 ) -> Response:
     market = await current_market(request, session)
     listing = await search_products(
@@ -98,7 +99,7 @@ def _price_in(sku: Sku, market: Market) -> int | None:
 
 @router.get("/p/{product_id}")
 async def product_page(
-    product_id: int, request: Request, session: SessionDep, principal: MaybePrincipal
+    product_id: Id, request: Request, session: SessionDep, principal: MaybePrincipal
 ) -> Response:
     market = await current_market(request, session)
     product, staff = await catalog_products.visible_product(session, principal, product_id)

@@ -27,6 +27,7 @@ from liveshop.accounts.service import Principal
 from liveshop.chat import service as chat
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import NotFound, Unprocessable
+from liveshop.core.types import FormCount, Id, Line
 from liveshop.creators import earnings
 from liveshop.live import service as live
 from liveshop.live.deals import service as deals
@@ -46,7 +47,7 @@ router = page_router(prefix="/studio", tags=["pages"])
 
 DEAL_MINUTES = (1, 2, 5, 10, 15, 30, 60, 120)  # what the deal form offers
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"  # <input type=datetime-local>
-ProductId = Annotated[int, Form(ge=1)]
+ProductId = Annotated[Id, Form()]
 
 
 def _hub(request: Request) -> Hub:
@@ -54,13 +55,13 @@ def _hub(request: Request) -> Hub:
     return hub
 
 
-async def _own(session: SessionDep, principal: Principal, session_id: int) -> LiveSession:
+async def _own(session: SessionDep, principal: Principal, session_id: Id) -> LiveSession:
     found = await live.get_session(session, session_id)
     live.ensure_owner(principal, found)
     return found
 
 
-def _back(session_id: int, anchor: str = "") -> str:
+def _back(session_id: Id, anchor: str = "") -> str:
     return f"/studio/sessions/{session_id}" + (f"#{anchor}" if anchor else "")
 
 
@@ -102,11 +103,11 @@ def _planned_start(text: str, timezone: str) -> datetime:
 async def schedule(
     session: SessionDep,
     principal: CreatorPrincipal,
-    title: Annotated[str, Form(min_length=1, max_length=TITLE_MAX)],
-    market: Annotated[str, Form(min_length=2, max_length=2)],
-    planned_start: Annotated[str, Form(max_length=20)],
-    duration_minutes: Annotated[int, Form(ge=1, le=1440)],
-    product_ids: Annotated[list[int], Form(max_length=live.MAX_SHOWCASE)] = [],  # noqa: B006
+    title: Annotated[Line, Form(min_length=1, max_length=TITLE_MAX)],
+    market: Annotated[Line, Form(min_length=2, max_length=2)],
+    planned_start: Annotated[Line, Form(max_length=20)],
+    duration_minutes: Annotated[FormCount, Form(ge=1, le=1440)],
+    product_ids: Annotated[list[Id], Form(max_length=live.MAX_SHOWCASE)] = [],  # noqa: B006
 ) -> Response:
     target = await ensure_sellable(session, market.upper())
     created = await live.create_session(
@@ -139,7 +140,7 @@ async def my_earnings(
 
 @router.get("/sessions/{session_id}")
 async def studio_session(
-    session_id: int, request: Request, session: SessionDep, principal: CreatorPrincipal
+    session_id: Id, request: Request, session: SessionDep, principal: CreatorPrincipal
 ) -> Response:
     own = await _own(session, principal, session_id)
     mine = await earnings.one_session_earnings(session, own)
@@ -179,7 +180,7 @@ def _price_example(room: live_view.Room, market: Market) -> str:
 
 @router.post("/sessions/{session_id}/start")
 async def go_live(
-    session_id: int, request: Request, session: SessionDep, principal: CreatorPrincipal
+    session_id: Id, request: Request, session: SessionDep, principal: CreatorPrincipal
 ) -> Response:
     found = await _own(session, principal, session_id)
     room = _hub(request).publisher.on_commit(session)
@@ -189,7 +190,7 @@ async def go_live(
 
 @router.post("/sessions/{session_id}/end")
 async def end_show(
-    session_id: int, request: Request, session: SessionDep, principal: CreatorPrincipal
+    session_id: Id, request: Request, session: SessionDep, principal: CreatorPrincipal
 ) -> Response:
     """Like the API's end: viewers get ``session_ended``; the audience stats become final."""
     found = await _own(session, principal, session_id)
@@ -202,7 +203,7 @@ async def end_show(
 
 @router.post("/sessions/{session_id}/cancel")
 async def cancel_show(
-    session_id: int, request: Request, session: SessionDep, principal: CreatorPrincipal
+    session_id: Id, request: Request, session: SessionDep, principal: CreatorPrincipal
 ) -> Response:
     found = await _own(session, principal, session_id)
     room = _hub(request).publisher.on_commit(session)
@@ -212,7 +213,7 @@ async def cancel_show(
 
 @router.post("/sessions/{session_id}/pin")
 async def pin(
-    session_id: int,
+    session_id: Id,
     request: Request,
     session: SessionDep,
     principal: CreatorPrincipal,
@@ -226,7 +227,7 @@ async def pin(
 
 @router.post("/sessions/{session_id}/unpin")
 async def unpin(
-    session_id: int, request: Request, session: SessionDep, principal: CreatorPrincipal
+    session_id: Id, request: Request, session: SessionDep, principal: CreatorPrincipal
 ) -> Response:
     found = await _own(session, principal, session_id)
     room = _hub(request).publisher.on_commit(session)
@@ -244,18 +245,18 @@ POLICY_NAMES = {
 
 @router.post("/sessions/{session_id}/deals")
 async def start_deal(
-    session_id: int,
+    session_id: Id,
     request: Request,
     session: SessionDep,
     principal: CreatorPrincipal,
-    sku_id: Annotated[int, Form(ge=1)],
-    price: Annotated[str, Form(min_length=1, max_length=30)],
-    units: Annotated[int, Form(ge=1, le=deals.MAX_UNITS)],
-    minutes: Annotated[int, Form(ge=1, le=120)],
+    sku_id: Annotated[Id, Form()],
+    price: Annotated[Line, Form(min_length=1, max_length=30)],
+    units: Annotated[FormCount, Form(ge=1, le=deals.MAX_UNITS)],
+    minutes: Annotated[FormCount, Form(ge=1, le=120)],
     per_buyer_limit: Annotated[str, Form(max_length=6, pattern=r"^[0-9]*$")] = "",
     per_product_limit: Annotated[str, Form(max_length=6, pattern=r"^[0-9]*$")] = "",
     policy: Annotated[DealPolicy, Form()] = DealPolicy.HOLD_THEN_PAY,
-    hold_minutes: Annotated[int, Form(ge=1, le=30)] = 5,
+    hold_minutes: Annotated[FormCount, Form(ge=1, le=30)] = 5,
 ) -> Response:
     """A flash deal on one SKU of the showcase, out of real stock; an empty "per buyer" field
     is no limit. The fairness policy and the claims' hold are fixed from now on; a lottery
@@ -292,8 +293,8 @@ async def start_deal(
 
 @router.post("/sessions/{session_id}/deals/{deal_id}/end")
 async def end_deal(
-    session_id: int,
-    deal_id: int,
+    session_id: Id,
+    deal_id: Id,
     request: Request,
     session: SessionDep,
     principal: CreatorPrincipal,

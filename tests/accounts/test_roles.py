@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from fastapi.routing import APIRoute, APIWebSocketRoute
+from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
 
 from liveshop.accounts.deps import ACCESS_MARK
 from liveshop.accounts.models import Role
@@ -23,8 +23,9 @@ def _declared_access(dependant: Any) -> set[str]:
 def test_every_endpoint_declares_who_may_call_it(app: Any) -> None:
     undeclared = [
         f"{sorted(getattr(r, 'methods', []) or [])} {r.path}"
-        for r in app.routes
-        if isinstance(r, APIRoute | APIWebSocketRoute) and not _declared_access(r.dependant)
+        for r in iter_route_contexts(app.routes)  # included routers' routes too
+        if isinstance(r.original_route, APIRoute | APIWebSocketRoute)
+        and not _declared_access(r.dependant)
     ]
     assert undeclared == []
 

@@ -33,7 +33,6 @@ from tests.conftest import service_missing
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 STARTUP_TIMEOUT_S = 30.0
@@ -276,6 +275,11 @@ def open_page(
 
 
 @pytest.fixture(scope="session")
-def screenshots() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the tests leave their screenshots: a temporary folder, so a test run never
+    changes the work tree. ``make screenshots`` sets LIVESHOP_SCREENSHOTS_DIR=docs/screenshots
+    to refresh the committed ones on purpose."""
+    chosen = os.environ.get("LIVESHOP_SCREENSHOTS_DIR")
+    folder = Path(chosen).resolve() if chosen else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

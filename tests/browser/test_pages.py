@@ -1,6 +1,6 @@
 """Every main page renders without console errors, passes the basic accessibility checks
 (labels, alt text, landmarks, contrast of price and buy button) on a phone and a desktop,
-and leaves a screenshot in docs/screenshots/."""
+and leaves a screenshot (docs/screenshots/ with `make screenshots`)."""
 
 from __future__ import annotations
 

@@ -186,7 +186,7 @@ async def test_no_path_leads_out_of_the_video_folders(
         "/video//etc/passwd",
         "/video/1e3/index.m3u8",
     ):
-        assert await raw_get(video_app, raw) == 404, raw
+        assert await raw_get(video_app, raw) in (404, 422), raw  # 422: a control character
 
 
 async def test_external_provider_points_players_at_the_cdn(

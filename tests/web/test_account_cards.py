@@ -96,14 +96,18 @@ async def test_bad_cards_change_nothing(
         ({"card_number": "4242 4242 4242 4241"}, "not a valid card number"),
         ({"card_number": "5555 5555 5555 4444"}, "test-mode sandbox"),
         ({"exp_year": "2001"}, "has expired"),
-        ({"card_number": "4242\x004242"}, "check the card details"),
     ):
         resp = await client.post("/account/cards", data=_form(page, **fields), headers=back)
         assert resp.status_code == 303, resp.text
         assert resp.headers["location"].startswith("/account")
         shown_page = await client.get(resp.headers["location"])
         assert shown_page.status_code == 200 and shown_page.text.count(shown) >= 1, shown
-    for fields in ({"exp_month": "abc"}, {"exp_month": "13"}, {"exp_year": str(2**70)}):
+    for fields in (
+        {"exp_month": "abc"},
+        {"exp_month": "13"},
+        {"exp_year": str(2**70)},
+        {"card_number": "4242\x004242"},  # refused by the form's own types (core/types)
+    ):
         resp = await client.post("/account/cards", data=_form(page, **fields))
         assert resp.status_code in (303, 422), resp.text
     assert await _cards(db) == []

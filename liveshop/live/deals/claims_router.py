@@ -17,6 +17,7 @@ from liveshop.accounts.deps import BuyerPrincipal, MaybePrincipal, SessionDep, p
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import PROBLEM_RESPONSES
 from liveshop.core.ratelimit import RATE_LIMITED, Bucket
+from liveshop.core.types import Id
 from liveshop.live.deals import claim_upkeep, lottery
 from liveshop.live.deals import service as deals
 from liveshop.live.deals.claim_checkout import checkout_claim, quote_claim
@@ -60,7 +61,7 @@ class MyDropOut(BaseModel):
 
 
 @router.get("/deals/{deal_id}/mine")
-async def my_drop(deal_id: int, principal: BuyerPrincipal, session: SessionDep) -> MyDropOut:
+async def my_drop(deal_id: Id, principal: BuyerPrincipal, session: SessionDep) -> MyDropOut:
     """The caller's claims, place in line or lottery entry in this drop."""
     deal = await deals.get_deal(session, deal_id)
     mine = await claim_upkeep.my_drop(session, deal, principal.user_id)
@@ -129,7 +130,7 @@ class PayClaimIn(BaseModel):
     responses=RATE_LIMITED,
 )
 async def pay_claim(
-    claim_id: int,
+    claim_id: Id,
     body: PayClaimIn,
     request: Request,
     principal: BuyerPrincipal,
@@ -177,7 +178,7 @@ async def pay_claim(
 
 
 @router.post("/claims/{claim_id}/quote")
-async def quote_a_claim(claim_id: int, principal: BuyerPrincipal, session: SessionDep) -> QuoteOut:
+async def quote_a_claim(claim_id: Id, principal: BuyerPrincipal, session: SessionDep) -> QuoteOut:
     """What paying the held claim would charge now (nothing is taken): show it, then send its
     ``total_minor`` as ``expected_total_minor`` to ``…/pay``."""
     return QuoteOut.of(await quote_claim(session, claim_id, buyer_id=principal.user_id))
@@ -185,7 +186,7 @@ async def quote_a_claim(claim_id: int, principal: BuyerPrincipal, session: Sessi
 
 @router.post("/claims/{claim_id}/release")
 async def give_up_claim(
-    claim_id: int, request: Request, principal: BuyerPrincipal, session: SessionDep
+    claim_id: Id, request: Request, principal: BuyerPrincipal, session: SessionDep
 ) -> dict[str, Any]:
     """Let a held claim go: its units go to the next buyer (the head of a queue's line)."""
     settled = await claim_upkeep.give_up(session, claim_id, principal.user_id)
@@ -206,9 +207,7 @@ class LotteryOut(BaseModel):
 
 
 @router.get("/deals/{deal_id}/lottery")
-async def lottery_record(
-    deal_id: int, session: SessionDep, principal: MaybePrincipal
-) -> LotteryOut:
+async def lottery_record(deal_id: Id, session: SessionDep, principal: MaybePrincipal) -> LotteryOut:
     """A lottery drop's public record: the committed seed's hash, the seed once drawn, and
     every entry (numbers, no names) — enough for anyone to re-run the draw."""
     del principal  # public

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, MaybePrincipal, SessionDep
 from liveshop.core.errors import PROBLEM_RESPONSES, NotFound
+from liveshop.core.types import MAX_AMOUNT_MINOR, MAX_ID, Id, Line
 from liveshop.inventory import service as inventory
 from liveshop.live import service
 from liveshop.live.deals import limits
@@ -33,10 +34,15 @@ router = APIRouter(prefix="/api/v1/live", tags=["live"], responses=PROBLEM_RESPO
 
 class DealIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    sku_id: int = Field(ge=1)
-    price_minor: int = Field(ge=1, description="Deal price in the session market's minor unit")
-    units: int = Field(ge=1, le=deals.MAX_UNITS)
-    duration_seconds: int = Field(ge=10, le=7200)
+    sku_id: int = Field(ge=1, strict=True, le=MAX_ID)
+    price_minor: int = Field(
+        ge=1,
+        description="Deal price in the session market's minor unit",
+        strict=True,
+        lt=MAX_AMOUNT_MINOR,
+    )
+    units: int = Field(ge=1, le=deals.MAX_UNITS, strict=True)
+    duration_seconds: int = Field(ge=10, le=7200, strict=True)
     per_buyer_limit: int | None = Field(
         default=None,
         strict=True,
@@ -114,21 +120,25 @@ ROOM_MAX_QUANTITY = 99
 
 class RoomQuoteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    sku_id: int = Field(ge=1)
-    quantity: int = Field(default=1, ge=1, le=ROOM_MAX_QUANTITY)
-    deal_id: int | None = Field(default=None, ge=1, description="Quote the flash deal's price")
+    sku_id: int = Field(ge=1, strict=True, le=MAX_ID)
+    quantity: int = Field(default=1, ge=1, le=ROOM_MAX_QUANTITY, strict=True)
+    deal_id: int | None = Field(
+        default=None, ge=1, description="Quote the flash deal's price", strict=True, le=MAX_ID
+    )
 
 
 class RoomBuyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    sku_id: int = Field(ge=1)
-    quantity: int = Field(default=1, ge=1, le=ROOM_MAX_QUANTITY)
-    deal_id: int | None = Field(default=None, ge=1)
+    sku_id: int = Field(ge=1, strict=True, le=MAX_ID)
+    quantity: int = Field(default=1, ge=1, le=ROOM_MAX_QUANTITY, strict=True)
+    deal_id: int | None = Field(default=None, ge=1, strict=True, le=MAX_ID)
     expected_total_minor: int | None = Field(
         default=None,
         ge=0,
         description="The total the buyer was shown (a quote's total_minor): if the charge "
         "would be anything else, the buy is refused (409 price-changed) and nothing is held",
+        strict=True,
+        lt=MAX_AMOUNT_MINOR,
     )
     card_number: str | None = Field(
         default=None,
@@ -213,7 +223,7 @@ async def publish_deal_stock(
 
 @router.post("/sessions/{session_id}/deals", status_code=status.HTTP_201_CREATED)
 async def start_deal(
-    session_id: int,
+    session_id: Id,
     body: DealIn,
     request: Request,
     principal: CurrentPrincipal,
@@ -245,8 +255,8 @@ async def start_deal(
 
 @router.post("/sessions/{session_id}/deals/{deal_id}/end")
 async def end_deal(
-    session_id: int,
-    deal_id: int,
+    session_id: Id,
+    deal_id: Id,
     request: Request,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -276,7 +286,7 @@ async def announce_deal_end(session: SessionDep, publisher: RoomPublisher, deal:
 
 @router.get("/sessions/{session_id}/deal")
 async def current_deal(
-    session_id: int, session: SessionDep, principal: MaybePrincipal
+    session_id: Id, session: SessionDep, principal: MaybePrincipal
 ) -> DealOut | None:
     """The running deal; signed in, with what the caller may still buy of a limited one."""
     await service.get_session(session, session_id)
@@ -290,7 +300,7 @@ async def current_deal(
 
 @router.post("/sessions/{session_id}/quote")
 async def quote_in_room(
-    session_id: int, body: RoomQuoteIn, principal: MaybePrincipal, session: SessionDep
+    session_id: Id, body: RoomQuoteIn, principal: MaybePrincipal, session: SessionDep
 ) -> QuoteOut:
     """What ``POST …/buy`` with this body would charge now — the checkout's own pricing run
     dry: the deal price, the platform's live-discount and free-shipping campaigns, shipping,
@@ -308,14 +318,14 @@ async def quote_in_room(
     return QuoteOut.of(quote)
 
 
-IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=100)]
+IdempotencyKey = Annotated[Line, Header(alias="Idempotency-Key", min_length=1, max_length=100)]
 
 
 @router.post(
     "/sessions/{session_id}/buy", status_code=status.HTTP_201_CREATED, response_model=OrderOut
 )
 async def buy_in_room(
-    session_id: int,
+    session_id: Id,
     body: RoomBuyIn,
     idempotency_key: IdempotencyKey,
     request: Request,
