@@ -209,10 +209,10 @@ async def audit_page(
     request: Request,
     session: SessionDep,
     principal: AdminPrincipal,
-    actor: Annotated[str, Query(max_length=20)] = "",
-    action: Annotated[str, Query(max_length=60)] = "",
-    since: Annotated[str, Query(max_length=10)] = "",
-    until: Annotated[str, Query(max_length=10)] = "",
+    actor: Annotated[Line, Query(max_length=20)] = "",
+    action: Annotated[Line, Query(max_length=60)] = "",
+    since: Annotated[Line, Query(max_length=10)] = "",
+    until: Annotated[Line, Query(max_length=10)] = "",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
     """Who did what, newest first: filter by actor, action (or kind: ``market.``) and days
