@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 
 import liveshop.models  # noqa: F401  (registers every table)
 from liveshop.accounts.router import router as accounts_router
+from liveshop.addresses.router import router as addresses_router
 from liveshop.affiliates.router import router as affiliates_router
 from liveshop.catalog.router import router as catalog_router
 from liveshop.chat.filter_router import router as chat_filter_router
@@ -32,6 +33,7 @@ from liveshop.live.deals.wiring import install_deals
 from liveshop.live.router import router as live_router
 from liveshop.live.wiring import install_live
 from liveshop.markets.router import router as markets_router
+from liveshop.orders.address_router import router as order_address_router
 from liveshop.orders.cards_router import router as cards_router
 from liveshop.orders.notify import OrderNotifier
 from liveshop.orders.payment_recovery import PaymentRecovery
@@ -139,6 +141,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         inventory_router,
         orders_router,
         cards_router,
+        addresses_router,
+        order_address_router,
         ledger_router,
         live_router,
         video_router,

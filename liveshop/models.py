@@ -1,6 +1,7 @@
 """Imports every domain's tables so ``Base.metadata`` is complete (Alembic, tests)."""
 
 from liveshop.accounts import models as accounts_models
+from liveshop.addresses import models as addresses_models
 from liveshop.affiliates import models as affiliates_models
 from liveshop.catalog import models as catalog_models
 from liveshop.chat import models as chat_models
@@ -19,6 +20,7 @@ from liveshop.video import models as video_models
 
 __all__ = [
     "accounts_models",
+    "addresses_models",
     "affiliates_models",
     "catalog_models",
     "chat_models",

@@ -7,6 +7,7 @@ from fastapi.staticfiles import StaticFiles
 
 from liveshop.web import (
     pages_account,
+    pages_addresses,
     pages_admin,
     pages_buyer,
     pages_chat_filter,
@@ -22,6 +23,7 @@ from liveshop.web.templating import STATIC_DIR
 PAGE_MODULES = (
     pages_shop,
     pages_account,
+    pages_addresses,
     pages_buyer,
     pages_seller,
     pages_admin,

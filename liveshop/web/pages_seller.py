@@ -23,10 +23,10 @@ from liveshop.core.errors import NotFound
 from liveshop.creators import earnings
 from liveshop.inventory import service as inventory
 from liveshop.markets.service import display_price, get_market, list_markets
-from liveshop.orders import lifecycle, queries, refunds
+from liveshop.orders import lifecycle, queries, refunds, ship_to
 from liveshop.orders.checkout import MAX_QUANTITY
-from liveshop.orders.models import Order
-from liveshop.orders.schemas import ShipIn
+from liveshop.orders.models import Order, OrderAddress
+from liveshop.orders.schemas import OrderAddressOut, ShipIn
 from liveshop.orders.status import REFUNDABLE, OrderStatus
 from liveshop.web import earnings_view
 from liveshop.web.charts import bar_chart
@@ -198,8 +198,13 @@ async def order_detail(
         "buyer": (await _names(session, {order.buyer_id}))[order.buyer_id],
         "refundable": OrderStatus(order.status) in REFUNDABLE,
         "carriers": CARRIERS,
+        "ship_to": _ship_to_view(await ship_to.order_address(session, order.id)),
     }
     return await render(request, session, principal, "seller/order.html", context, market=market)
+
+
+def _ship_to_view(row: OrderAddress | None) -> OrderAddressOut | None:
+    return None if row is None else OrderAddressOut.of(row)
 
 
 @router.get("/products")
