@@ -32,6 +32,8 @@ from liveshop.live.deals.router import router as deals_router
 from liveshop.live.deals.wiring import install_deals
 from liveshop.live.router import router as live_router
 from liveshop.live.wiring import install_live
+from liveshop.logistics.router import router as logistics_router
+from liveshop.logistics.wiring import install_logistics
 from liveshop.markets.router import router as markets_router
 from liveshop.orders.address_router import router as order_address_router
 from liveshop.orders.cards_router import router as cards_router
@@ -87,6 +89,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                 notifier=order_notifier,
             )
         app.state.deal_clock.start()
+        await app.state.start_logistics()
         await start_video(app)  # the media server (RTMP ingest → HLS); never fails startup
         demo_video = DemoPusher(app)
         if settings.demo_video:
@@ -95,6 +98,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         await demo_video.stop()
         await stop_video(app)
         await app.state.deal_clock.stop()
+        await app.state.carrier_clock.stop()
         await shutdown_realtime(app)
         await recovery.stop()
         await unpaid.stop()
@@ -133,6 +137,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     install_chat(app, hub, db)
     install_video(app, settings, db)
     install_deals(app, db, hub)
+    install_logistics(app, settings, db)
     for router in (
         health_router,
         accounts_router,
@@ -143,6 +148,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         cards_router,
         addresses_router,
         order_address_router,
+        logistics_router,
         ledger_router,
         live_router,
         video_router,

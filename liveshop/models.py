@@ -9,6 +9,7 @@ from liveshop.inventory import models as inventory_models
 from liveshop.ledger import models as ledger_models
 from liveshop.live import models as live_models
 from liveshop.live.deals import models as live_deal_models
+from liveshop.logistics import models as logistics_models
 from liveshop.markets import models as markets_models
 from liveshop.orders import models as orders_models
 from liveshop.orders import saved_cards as saved_card_models
@@ -28,6 +29,7 @@ __all__ = [
     "ledger_models",
     "live_deal_models",
     "live_models",
+    "logistics_models",
     "markets_models",
     "orders_models",
     "payouts_models",

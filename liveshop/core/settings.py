@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     payment_recovery_seconds: float = 30.0
     # Tests only: while this file exists the sandbox records a charge but does not answer.
     sandbox_pause_file: str = ""
+    # The simulated carrier (test mode): its clock runs this many times faster than real time
+    # (3600: a carrier hour passes in a second, so a parcel is delivered within a couple of
+    # minutes), and looks for due tracking webhooks every simulated_carrier_seconds (0: off).
+    simulated_carrier_speedup: float = 3600.0
+    simulated_carrier_seconds: float = 2.0
     # Benchmarks only (``liveshop bench drop``): ``?mode=naive`` on a claim runs it as one
     # transaction of its own, unbatched — the baseline the batched claim path is measured
     # against. Never set in production.

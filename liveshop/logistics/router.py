@@ -1,0 +1,120 @@
+"""Shipments over the API: book a parcel (shop staff), read an order's parcels and tracking
+(buyer, shop staff, admins), the label PDF (shop staff), the to-ship queue, and carriers'
+signed tracking webhooks."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import Response
+
+from liveshop.accounts.deps import CurrentPrincipal, MaybePrincipal, SellerPrincipal, SessionDep
+from liveshop.catalog.service import ensure_shop_staff
+from liveshop.core.errors import PROBLEM_RESPONSES, NotFound
+from liveshop.logistics import shipments
+from liveshop.logistics.carriers import Carrier
+from liveshop.logistics.documents import label_pdf
+from liveshop.logistics.schemas import ShipmentIn, ShipmentOut
+from liveshop.logistics.signing import secret_for
+from liveshop.logistics.webhooks import handle_tracking_webhook
+from liveshop.orders import queries
+
+router = APIRouter(prefix="/api/v1", tags=["logistics"], responses=PROBLEM_RESPONSES)
+
+
+def carrier_of(request: Request, code: str) -> Carrier:
+    carriers: dict[str, Carrier] = request.app.state.carriers
+    if code not in carriers:
+        raise NotFound(f"no carrier {code!r}", code="unknown-carrier")
+    return carriers[code]
+
+
+def speedup_of(request: Request) -> float:
+    return float(request.app.state.settings.simulated_carrier_speedup)
+
+
+async def _out(session: SessionDep, shipment_id: int) -> ShipmentOut:
+    shipment = await shipments.get_shipment(session, shipment_id)
+    return ShipmentOut.of(shipment, await shipments.tracking_timeline(session, shipment.id))
+
+
+@router.post("/orders/{order_id}/shipments", status_code=status.HTTP_201_CREATED)
+async def create_shipment(
+    order_id: int,
+    body: ShipmentIn,
+    request: Request,
+    principal: SellerPrincipal,
+    session: SessionDep,
+) -> ShipmentOut:
+    """Book a parcel of the order (the shop's staff). Manual: with the carrier's tracking
+    number, shipped at once. Simulated: a label now, tracking webhooks as it travels."""
+    await queries.staff_order(session, principal, order_id)
+    shipment = await shipments.create_shipment(
+        session,
+        order_id,
+        actor_id=principal.user_id,
+        carrier=carrier_of(request, body.carrier),
+        parcel=shipments.ParcelIn(
+            weight_grams=body.weight_grams,
+            length_mm=body.length_mm,
+            width_mm=body.width_mm,
+            height_mm=body.height_mm,
+            service=body.service,
+        ),
+        lines=None
+        if body.lines is None
+        else [shipments.LineQty(ln.order_line_id, ln.quantity) for ln in body.lines],
+        tracking_number=body.tracking_number,
+        carrier_name=body.carrier_name,
+        speedup=speedup_of(request),
+    )
+    return await _out(session, shipment.id)
+
+
+@router.get("/orders/{order_id}/shipments")
+async def list_shipments(
+    order_id: int, principal: CurrentPrincipal, session: SessionDep
+) -> list[ShipmentOut]:
+    """The order's parcels and their tracking (buyer, the shop's staff, admins)."""
+    await queries.visible_order(session, principal, order_id)
+    found = await shipments.order_shipments(session, order_id)
+    return [await _out(session, s.id) for s in found]
+
+
+@router.get("/shipments/{shipment_id}/label.pdf", response_class=Response)
+async def shipment_label(
+    shipment_id: int, principal: SellerPrincipal, session: SessionDep
+) -> Response:
+    """The label (tracking barcode and QR code) and packing slip, as a PDF."""
+    shipment = await shipments.get_shipment(session, shipment_id)
+    await queries.staff_order(session, principal, shipment.order_id)
+    pdf = await label_pdf(session, shipment)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="label-{shipment.tracking_number}.pdf"'},
+    )
+
+
+@router.get("/shops/{shop_id}/to-ship")
+async def to_ship(shop_id: int, principal: SellerPrincipal, session: SessionDep) -> list[int]:
+    """The shop's paid orders still to ship, oldest first (their ids)."""
+    await ensure_shop_staff(session, principal, shop_id)
+    return [o.id for o in await shipments.to_ship(session, shop_id)]
+
+
+@router.post("/logistics/webhooks/{carrier}")
+async def tracking_webhook(
+    carrier: str, request: Request, session: SessionDep, _: MaybePrincipal
+) -> dict[str, str]:
+    """A carrier's tracking event, authenticated by its HMAC signature (``Carrier-Signature:
+    t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">``), not by a user. A redelivered event
+    changes nothing; events may arrive in any order."""
+    carrier_of(request, carrier)
+    result = await handle_tracking_webhook(
+        session,
+        carrier=carrier,
+        secret=secret_for(request.app.state.settings.secret_key, carrier),
+        body=await request.body(),
+        headers=request.headers,
+    )
+    return {"result": result}

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from liveshop.logistics.models import Shipment, TrackingEvent
+
+
+class ShipmentLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    order_line_id: int = Field(ge=1, le=2**63 - 1)
+    quantity: int = Field(ge=1, le=999)
+
+
+class ShipmentIn(BaseModel):
+    """A parcel: weight and size, the carrier and its service, and (default: every unit not
+    yet shipped) which units are in it."""
+
+    model_config = ConfigDict(extra="forbid")
+    carrier: str = Field(pattern="^(manual|simulated)$", examples=["simulated"])
+    service: str = Field(default="standard", pattern="^(standard|express)$")
+    weight_grams: int = Field(ge=1, le=70_000)
+    length_mm: int = Field(ge=1, le=2_000)
+    width_mm: int = Field(ge=1, le=2_000)
+    height_mm: int = Field(ge=1, le=2_000)
+    tracking_number: str | None = Field(
+        default=None, min_length=3, max_length=80, description="manual carrier only"
+    )
+    carrier_name: str | None = Field(
+        default=None, max_length=60, description="manual: whose tracking number it is"
+    )
+    lines: list[ShipmentLineIn] | None = Field(default=None, min_length=1, max_length=50)
+
+
+class TrackingEventOut(BaseModel):
+    status: str
+    description: str
+    location: str
+    occurred_at: datetime
+
+    @classmethod
+    def of(cls, e: TrackingEvent) -> TrackingEventOut:
+        return cls(
+            status=e.status,
+            description=e.description,
+            location=e.location,
+            occurred_at=e.occurred_at,
+        )
+
+
+class ShipmentOut(BaseModel):
+    id: int
+    order_id: int
+    carrier: str
+    carrier_name: str
+    service: str
+    tracking_number: str
+    status: str
+    weight_grams: int
+    size_mm: tuple[int, int, int]
+    lines: list[ShipmentLineIn]
+    picked_up_at: datetime | None
+    delivered_at: datetime | None
+    events: list[TrackingEventOut]
+
+    @classmethod
+    def of(cls, s: Shipment, events: list[TrackingEvent]) -> ShipmentOut:
+        return cls(
+            id=s.id,
+            order_id=s.order_id,
+            carrier=s.carrier,
+            carrier_name=s.carrier_name,
+            service=s.service,
+            tracking_number=s.tracking_number,
+            status=s.status,
+            weight_grams=s.weight_grams,
+            size_mm=(s.length_mm, s.width_mm, s.height_mm),
+            lines=[
+                ShipmentLineIn(order_line_id=ln.order_line_id, quantity=ln.quantity)
+                for ln in s.lines
+            ],
+            picked_up_at=s.picked_up_at,
+            delivered_at=s.delivered_at,
+            events=[TrackingEventOut.of(e) for e in events],
+        )
