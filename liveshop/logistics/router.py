@@ -4,18 +4,27 @@ signed tracking webhooks."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import Response
+from sqlalchemy import select
 
 from liveshop.accounts.deps import CurrentPrincipal, MaybePrincipal, SellerPrincipal, SessionDep
+from liveshop.addresses.service import default_address_snapshot
+from liveshop.addresses.validation import address_lines
+from liveshop.catalog.models import Product
 from liveshop.catalog.service import ensure_shop_staff
+from liveshop.core.clock import utcnow
 from liveshop.core.errors import PROBLEM_RESPONSES, NotFound
 from liveshop.logistics import shipments
 from liveshop.logistics.carriers import Carrier
 from liveshop.logistics.documents import label_pdf
-from liveshop.logistics.schemas import ShipmentIn, ShipmentOut
+from liveshop.logistics.eta import shop_eta
+from liveshop.logistics.schemas import DeliveryOut, EtaOut, ShipmentIn, ShipmentOut
 from liveshop.logistics.signing import secret_for
 from liveshop.logistics.webhooks import handle_tracking_webhook
+from liveshop.markets.service import get_market
 from liveshop.orders import queries
 
 router = APIRouter(prefix="/api/v1", tags=["logistics"], responses=PROBLEM_RESPONSES)
@@ -118,3 +127,25 @@ async def tracking_webhook(
         headers=request.headers,
     )
     return {"result": result}
+
+
+@router.get("/products/{product_id}/delivery")
+async def product_delivery(
+    product_id: int,
+    session: SessionDep,
+    principal: MaybePrincipal,
+    market: Annotated[str, Query(min_length=2, max_length=2)],
+) -> DeliveryOut:
+    """When it would arrive if paid now (P50–P90 from the shop's deliveries in the market,
+    in working days; the market's default when there are too few), and where (your default
+    address there, when you are signed in)."""
+    shop_id = await session.scalar(select(Product.shop_id).where(Product.id == product_id))
+    if shop_id is None:
+        raise NotFound(f"product {product_id} does not exist", code="product-not-found")
+    m = await get_market(session, market.upper())
+    eta = await shop_eta(session, int(shop_id), m.code, m.timezone, now=utcnow())
+    lines = None
+    if principal is not None:
+        mine = await default_address_snapshot(session, principal.user_id, m.code)
+        lines = None if mine is None else address_lines(mine.address.as_dict())
+    return DeliveryOut(eta=EtaOut.of(eta), ship_to=lines)

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from liveshop.logistics.eta import Eta
 from liveshop.logistics.models import Shipment, TrackingEvent
 
 
@@ -84,3 +85,34 @@ class ShipmentOut(BaseModel):
             delivered_at=s.delivered_at,
             events=[TrackingEventOut.of(e) for e in events],
         )
+
+
+class EtaOut(BaseModel):
+    text: str = Field(examples=["arrives Tue 9 – Thu 11 Dec"])
+    earliest: date
+    latest: date
+    p50_days: int = Field(description="working days from payment, median")
+    p90_days: int
+    deliveries: int = Field(description="past deliveries the estimate is based on")
+    from_history: bool = Field(description="false: the market's default estimate")
+    basis: str
+
+    @classmethod
+    def of(cls, eta: Eta) -> EtaOut:
+        return cls(
+            text=eta.text,
+            earliest=eta.earliest,
+            latest=eta.latest,
+            p50_days=eta.p50_days,
+            p90_days=eta.p90_days,
+            deliveries=eta.deliveries,
+            from_history=eta.from_history,
+            basis=eta.basis,
+        )
+
+
+class DeliveryOut(BaseModel):
+    """What the buy sheet shows: when it would arrive and (signed in) where it would go."""
+
+    eta: EtaOut
+    ship_to: list[str] | None = Field(description="your default address in the market's country")

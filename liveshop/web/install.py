@@ -15,6 +15,7 @@ from liveshop.web import (
     pages_live,
     pages_moderation,
     pages_seller,
+    pages_shipping,
     pages_shop,
     pages_studio,
 )
@@ -26,6 +27,7 @@ PAGE_MODULES = (
     pages_addresses,
     pages_buyer,
     pages_seller,
+    pages_shipping,
     pages_admin,
     pages_live,
     pages_studio,

@@ -22,6 +22,7 @@ from liveshop.catalog.service import ensure_shop_staff, list_shops, shops_of_use
 from liveshop.core.errors import NotFound
 from liveshop.creators import earnings
 from liveshop.inventory import service as inventory
+from liveshop.logistics.shipments import shipped_units, unshipped
 from liveshop.markets.service import display_price, get_market, list_markets
 from liveshop.orders import lifecycle, queries, refunds, ship_to
 from liveshop.orders.checkout import MAX_QUANTITY
@@ -35,6 +36,7 @@ from liveshop.web.pages_common import payment_provider
 from liveshop.web.routing import page_router
 from liveshop.web.sales import shop_sales
 from liveshop.web.security import local_path
+from liveshop.web.shipping_view import parcels_of
 from liveshop.web.templating import render
 
 router = page_router(prefix="/seller", tags=["pages"])
@@ -199,6 +201,8 @@ async def order_detail(
         "refundable": OrderStatus(order.status) in REFUNDABLE,
         "carriers": CARRIERS,
         "ship_to": _ship_to_view(await ship_to.order_address(session, order.id)),
+        "parcels": await parcels_of(session, order.id),
+        "can_ship": bool(unshipped(order, await shipped_units(session, order.id))),
     }
     return await render(request, session, principal, "seller/order.html", context, market=market)
 

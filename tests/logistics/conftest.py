@@ -34,8 +34,10 @@ MakeSold = Callable[..., Awaitable[Sold]]
 def make_sold(
     client: httpx.AsyncClient, make_actor: MakeActor, make_store: Callable[..., Awaitable[Store]]
 ) -> MakeSold:
-    async def _make(*, quantity: int = 2, with_address: bool = True) -> Sold:
-        store = await make_store()
+    async def _make(
+        *, quantity: int = 2, with_address: bool = True, store: Store | None = None
+    ) -> Sold:
+        store = store or await make_store()
         buyer = await make_actor(Role.BUYER)
         if with_address:
             added = await client.post(

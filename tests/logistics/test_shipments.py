@@ -15,7 +15,8 @@ from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.logistics import signing
 from liveshop.logistics.carriers import SimulatedCarrier
-from liveshop.logistics.models import SimulatedCarrierEvent
+from liveshop.logistics.models import SimulatedCarrierEvent, TrackingStatus
+from liveshop.logistics.shipments import CarrierEvent
 from liveshop.logistics.simulator import send_due
 from liveshop.logistics.webhooks import body_of, parse
 from tests.logistics.conftest import MakeSold, Sold
@@ -63,8 +64,6 @@ async def _planned(db: Database, tracking_number: str) -> list[bytes]:
                 .order_by(SimulatedCarrierEvent.id)
             )
         ).all()
-    from liveshop.logistics.models import TrackingStatus
-    from liveshop.logistics.shipments import CarrierEvent
 
     return [
         body_of(
