@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # minutes), and looks for due tracking webhooks every simulated_carrier_seconds (0: off).
     simulated_carrier_speedup: float = 3600.0
     simulated_carrier_seconds: float = 2.0
+    # "" draws each parcel's fate (mostly on time; now and then delayed, a failed attempt,
+    # lost); "normal", "delayed", "failed_attempt" or "lost" forces one (demos, tests).
+    simulated_carrier_scenario: Literal["", "normal", "delayed", "failed_attempt", "lost"] = ""
     # Benchmarks only (``liveshop bench drop``): ``?mode=naive`` on a claim runs it as one
     # transaction of its own, unbatched — the baseline the batched claim path is measured
     # against. Never set in production.

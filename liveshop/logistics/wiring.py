@@ -15,7 +15,10 @@ from liveshop.logistics.webhooks import handle_tracking_webhook
 
 
 def install_logistics(app: FastAPI, settings: Settings, db: Database) -> None:
-    app.state.carriers = dict(CARRIERS)
+    app.state.carriers = {
+        **CARRIERS,
+        SimulatedCarrier.code: SimulatedCarrier(settings.simulated_carrier_scenario or None),
+    }
     secret = secret_for(settings.secret_key, SimulatedCarrier.code)
 
     async def deliver(body: bytes, headers: dict[str, str]) -> str:

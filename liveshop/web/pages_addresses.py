@@ -73,8 +73,9 @@ async def _render(
         "next": local_path(next_path, default="") if next_path else "",
         "max_addresses": addresses.MAX_ADDRESSES,
     }
-    status = 422 if errors else 200
-    return await render(request, session, principal, "addresses.html", context, status_code=status)
+    # The form comes back with what was typed and each field's problem (200: a page, not an
+    # error page — the API answers 422).
+    return await render(request, session, principal, "addresses.html", context)
 
 
 @router.get("/account/addresses")
@@ -109,7 +110,7 @@ async def add_address(
     make_default: Annotated[bool, Form()] = False,
     next: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
-    """A bad field re-shows the form with what was typed and the field's problem (422)."""
+    """A bad field re-shows the form with what was typed and the field's problem."""
     values = {
         "country_code": country_code,
         "full_name": full_name,
