@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         await demo_video.stop()
         await stop_video(app)
         await app.state.deal_clock.stop()
-        await app.state.carrier_clock.stop()
+        await app.state.stop_logistics()
         await shutdown_realtime(app)
         await recovery.stop()
         await unpaid.stop()

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     simulated_carrier_seconds: float = 2.0
     # "" draws each parcel's fate (mostly on time; now and then delayed, a failed attempt,
     # lost); "normal", "delayed", "failed_attempt" or "lost" forces one (demos, tests).
+    # How often paid orders past their dispatch deadline's grace are cancelled and refunded
+    # (logistics.sla; 0: never).
+    dispatch_sweep_seconds: float = 300.0
     simulated_carrier_scenario: Literal["", "normal", "delayed", "failed_attempt", "lost"] = ""
     # Benchmarks only (``liveshop bench drop``): ``?mode=naive`` on a claim runs it as one
     # transaction of its own, unbatched — the baseline the batched claim path is measured

@@ -17,11 +17,11 @@ from liveshop.catalog.models import Product
 from liveshop.catalog.service import ensure_shop_staff
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import PROBLEM_RESPONSES, NotFound
-from liveshop.logistics import shipments
+from liveshop.logistics import shipments, sla
 from liveshop.logistics.carriers import Carrier
 from liveshop.logistics.documents import label_pdf
 from liveshop.logistics.eta import shop_eta
-from liveshop.logistics.schemas import DeliveryOut, EtaOut, ShipmentIn, ShipmentOut
+from liveshop.logistics.schemas import DeliveryOut, EtaOut, ShipmentIn, ShipmentOut, ToShipOut
 from liveshop.logistics.signing import secret_for
 from liveshop.logistics.webhooks import handle_tracking_webhook
 from liveshop.markets.service import get_market
@@ -105,10 +105,13 @@ async def shipment_label(
 
 
 @router.get("/shops/{shop_id}/to-ship")
-async def to_ship(shop_id: int, principal: SellerPrincipal, session: SessionDep) -> list[int]:
-    """The shop's paid orders still to ship, oldest first (their ids)."""
+async def to_ship(shop_id: int, principal: SellerPrincipal, session: SessionDep) -> list[ToShipOut]:
+    """The shop's paid orders not yet with a carrier, soonest dispatch deadline first."""
     await ensure_shop_staff(session, principal, shop_id)
-    return [o.id for o in await shipments.to_ship(session, shop_id)]
+    return [
+        ToShipOut(order_id=d.order.id, deadline=d.deadline, late=d.late, cancels_at=d.cancels_at)
+        for d in await sla.queue(session, shop_id)
+    ]
 
 
 @router.post("/logistics/webhooks/{carrier}")

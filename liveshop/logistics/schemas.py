@@ -116,3 +116,10 @@ class DeliveryOut(BaseModel):
 
     eta: EtaOut
     ship_to: list[str] | None = Field(description="your default address in the market's country")
+
+
+class ToShipOut(BaseModel):
+    order_id: int
+    deadline: datetime = Field(description="hand it to a carrier by then")
+    late: bool
+    cancels_at: datetime = Field(description="still not shipped then: cancelled and refunded")

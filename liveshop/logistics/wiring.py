@@ -11,6 +11,7 @@ from liveshop.core.settings import Settings
 from liveshop.logistics.carriers import CARRIERS, SimulatedCarrier
 from liveshop.logistics.signing import secret_for
 from liveshop.logistics.simulator import SimulatedCarrierClock
+from liveshop.logistics.sla import OverdueSweeper
 from liveshop.logistics.webhooks import handle_tracking_webhook
 
 
@@ -28,10 +29,18 @@ def install_logistics(app: FastAPI, settings: Settings, db: Database) -> None:
             )
 
     clock = SimulatedCarrierClock()
-    app.state.carrier_clock = clock
+    sweeper = OverdueSweeper()
 
     async def start() -> None:
         if settings.simulated_carrier_seconds > 0:
             clock.start(db, secret, deliver, settings.simulated_carrier_seconds)
+        if settings.dispatch_sweep_seconds > 0:
+            provider = app.state.payment_providers["sandbox"]
+            sweeper.start(db, provider, settings.dispatch_sweep_seconds)
+
+    async def stop() -> None:
+        await sweeper.stop()
+        await clock.stop()
 
     app.state.start_logistics = start
+    app.state.stop_logistics = stop

@@ -9,7 +9,7 @@ from fastapi import Form, Request, Response
 
 from liveshop.accounts.deps import SellerPrincipal, SessionDep
 from liveshop.core.errors import Problem
-from liveshop.logistics import shipments
+from liveshop.logistics import shipments, sla
 from liveshop.logistics.documents import label_pdf
 from liveshop.logistics.router import carrier_of, speedup_of
 from liveshop.orders import queries, ship_to
@@ -30,16 +30,19 @@ async def to_ship_page(
     shop, shops = await _pick_shop(session, principal, shop_id)
     if shop is None:
         return await _no_shop(request, session, principal)
-    rows = await shipments.to_ship(session, shop.id)
-    addresses = {o.id: await ship_to.order_address(session, o.id) for o in rows}
+    due = await sla.queue(session, shop.id)
+    addresses = {d.order.id: await ship_to.order_address(session, d.order.id) for d in due}
     context = {
         "title": f"To ship · {shop.name}",
         "shop": shop,
         "shops": shops,
         "section": "to-ship",
-        "orders": rows,
+        "due": due,
+        "late": sum(1 for d in due if d.late),
+        "on_time": await sla.on_time_rate(session, shop.id),
+        "rate_days": sla.RATE_DAYS,
         "addresses": addresses,
-        "buyers": await _names(session, {o.buyer_id for o in rows}),
+        "buyers": await _names(session, {d.order.buyer_id for d in due}),
     }
     return await render(request, session, principal, "seller/to_ship.html", context)
 
