@@ -127,3 +127,59 @@ class SimulatedCarrierEvent(Base):
     location: Mapped[str] = mapped_column(String(120), default="")
     send_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ReturnStatus(StrEnum):
+    REQUESTED = "requested"  # the buyer asked; the seller decides
+    APPROVED = "approved"  # a return label was made; the buyer sends the parcel back
+    REJECTED = "rejected"  # the seller said no, with a reason
+    REFUNDED = "refunded"  # received back: restocked and refunded
+
+
+class ReturnReason(StrEnum):
+    CHANGED_MIND = "changed_mind"
+    DAMAGED = "damaged"
+    WRONG_ITEM = "wrong_item"
+    NOT_AS_DESCRIBED = "not_as_described"
+    DOES_NOT_FIT = "does_not_fit"
+    OTHER = "other"
+
+
+class ReturnRequest(Base):
+    """A buyer's return of some units of a delivered order, within its return window."""
+
+    __tablename__ = "return_requests"
+    __table_args__ = (Index("ix_return_requests_order", "order_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"))
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(12), default=ReturnStatus.REQUESTED)
+    reason: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    decision_note: Mapped[str] = mapped_column(String(300), default="")
+    decided_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    carrier_name: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    tracking_number: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    refund_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    lines: Mapped[list[ReturnLine]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ReturnLine.id"
+    )
+
+
+class ReturnLine(Base):
+    __tablename__ = "return_lines"
+    __table_args__ = (
+        UniqueConstraint("return_id", "order_line_id"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("return_requests.id", ondelete="CASCADE"))
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"))
+    quantity: Mapped[int] = mapped_column(Integer)

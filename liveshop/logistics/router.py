@@ -10,22 +10,39 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from liveshop.accounts.deps import CurrentPrincipal, MaybePrincipal, SellerPrincipal, SessionDep
+from liveshop.accounts.deps import (
+    BuyerPrincipal,
+    CurrentPrincipal,
+    MaybePrincipal,
+    SellerPrincipal,
+    SessionDep,
+)
+from liveshop.accounts.service import Principal
 from liveshop.addresses.service import default_address_snapshot
 from liveshop.addresses.validation import address_lines
 from liveshop.catalog.models import Product
 from liveshop.catalog.service import ensure_shop_staff
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import PROBLEM_RESPONSES, NotFound
-from liveshop.logistics import shipments, sla
+from liveshop.logistics import returns, shipments, sla
 from liveshop.logistics.carriers import Carrier
 from liveshop.logistics.documents import label_pdf
 from liveshop.logistics.eta import shop_eta
-from liveshop.logistics.schemas import DeliveryOut, EtaOut, ShipmentIn, ShipmentOut, ToShipOut
+from liveshop.logistics.schemas import (
+    DecisionIn,
+    DeliveryOut,
+    EtaOut,
+    ReturnIn,
+    ReturnOut,
+    ShipmentIn,
+    ShipmentOut,
+    ToShipOut,
+)
 from liveshop.logistics.signing import secret_for
 from liveshop.logistics.webhooks import handle_tracking_webhook
 from liveshop.markets.service import get_market
 from liveshop.orders import queries
+from liveshop.orders.payments.provider import PaymentProvider
 
 router = APIRouter(prefix="/api/v1", tags=["logistics"], responses=PROBLEM_RESPONSES)
 
@@ -152,3 +169,70 @@ async def product_delivery(
         mine = await default_address_snapshot(session, principal.user_id, m.code)
         lines = None if mine is None else address_lines(mine.address.as_dict())
     return DeliveryOut(eta=EtaOut.of(eta), ship_to=lines)
+
+
+# -- returns ----------------------------------------------------------------------------------
+def provider_of(request: Request) -> PaymentProvider:
+    providers: dict[str, PaymentProvider] = request.app.state.payment_providers
+    return providers["sandbox"]
+
+
+@router.post("/orders/{order_id}/returns", status_code=status.HTTP_201_CREATED)
+async def request_return(
+    order_id: int, body: ReturnIn, principal: BuyerPrincipal, session: SessionDep
+) -> ReturnOut:
+    """Send units of a delivered order back, within its return window."""
+    made = await returns.request_return(
+        session,
+        order_id,
+        buyer_id=principal.user_id,
+        lines=[returns.ReturnQty(ln.order_line_id, ln.quantity) for ln in body.lines],
+        reason=body.reason,
+        note=body.note,
+    )
+    return ReturnOut.of(await returns.get_return(session, made.id))
+
+
+@router.get("/orders/{order_id}/returns")
+async def list_returns(
+    order_id: int, principal: CurrentPrincipal, session: SessionDep
+) -> list[ReturnOut]:
+    """The order's returns (buyer, the shop's staff, admins)."""
+    await queries.visible_order(session, principal, order_id)
+    return [ReturnOut.of(r) for r in await returns.order_returns(session, order_id)]
+
+
+async def _staff_return(session: SessionDep, principal: Principal, return_id: int) -> int:
+    found = await returns.get_return(session, return_id)
+    await queries.staff_order(session, principal, found.order_id)
+    return found.order_id
+
+
+@router.post("/returns/{return_id}/approve")
+async def approve_return(
+    return_id: int, principal: SellerPrincipal, session: SessionDep
+) -> ReturnOut:
+    """The shop's staff: a return label is made (simulated carrier)."""
+    await _staff_return(session, principal, return_id)
+    return ReturnOut.of(await returns.approve(session, return_id, actor_id=principal.user_id))
+
+
+@router.post("/returns/{return_id}/reject")
+async def reject_return(
+    return_id: int, body: DecisionIn, principal: SellerPrincipal, session: SessionDep
+) -> ReturnOut:
+    await _staff_return(session, principal, return_id)
+    done = await returns.reject(session, return_id, actor_id=principal.user_id, reason=body.reason)
+    return ReturnOut.of(done)
+
+
+@router.post("/returns/{return_id}/receive")
+async def receive_return(
+    return_id: int, request: Request, principal: SellerPrincipal, session: SessionDep
+) -> ReturnOut:
+    """The parcel is back: the units are restocked and the buyer refunded exactly."""
+    await _staff_return(session, principal, return_id)
+    done = await returns.receive(
+        session, provider_of(request), return_id, actor_id=principal.user_id
+    )
+    return ReturnOut.of(done)

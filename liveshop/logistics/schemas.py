@@ -5,7 +5,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from liveshop.logistics.eta import Eta
-from liveshop.logistics.models import Shipment, TrackingEvent
+from liveshop.logistics.models import ReturnReason, ReturnRequest, Shipment, TrackingEvent
 
 
 class ShipmentLineIn(BaseModel):
@@ -123,3 +123,52 @@ class ToShipOut(BaseModel):
     deadline: datetime = Field(description="hand it to a carrier by then")
     late: bool
     cancels_at: datetime = Field(description="still not shipped then: cancelled and refunded")
+
+
+class ReturnIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lines: list[ShipmentLineIn] = Field(min_length=1, max_length=50)
+    reason: ReturnReason
+    note: str = Field(default="", max_length=500)
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=300)
+
+
+class ReturnOut(BaseModel):
+    id: int
+    order_id: int
+    status: str
+    reason: str
+    note: str
+    decision_note: str
+    carrier_name: str | None
+    tracking_number: str | None
+    refund_id: int | None
+    lines: list[ShipmentLineIn]
+    created_at: datetime
+    decided_at: datetime | None
+    received_at: datetime | None
+
+    @classmethod
+    def of(cls, r: ReturnRequest) -> ReturnOut:
+        return cls(
+            id=r.id,
+            order_id=r.order_id,
+            status=r.status,
+            reason=r.reason,
+            note=r.note,
+            decision_note=r.decision_note,
+            carrier_name=r.carrier_name,
+            tracking_number=r.tracking_number,
+            refund_id=r.refund_id,
+            lines=[
+                ShipmentLineIn(order_line_id=ln.order_line_id, quantity=ln.quantity)
+                for ln in r.lines
+            ],
+            created_at=r.created_at,
+            decided_at=r.decided_at,
+            received_at=r.received_at,
+        )

@@ -26,7 +26,7 @@ from liveshop.orders.status import OrderStatus
 from liveshop.web.flash import redirect
 from liveshop.web.pages_common import new_idempotency_key, payment_provider
 from liveshop.web.routing import page_router
-from liveshop.web.shipping_view import parcels_of
+from liveshop.web.shipping_view import parcels_of, returns_of
 from liveshop.web.templating import current_market, render
 
 router = page_router(tags=["pages"])
@@ -308,6 +308,7 @@ async def order_page(
         "journey": [(s, s in reached) for s in JOURNEY],
         "ship_to": await _ship_to_view(session, order.id),
         "parcels": await parcels_of(session, order.id),
+        "rv": await returns_of(session, order),
         "can_cancel": order.buyer_id == principal.user_id
         and order.status in (OrderStatus.PENDING_PAYMENT, OrderStatus.PAID),
     }

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from liveshop.logistics import shipments
-from liveshop.logistics.models import Shipment, TrackingEvent
+from liveshop.core.clock import utcnow
+from liveshop.logistics import returns, shipments
+from liveshop.logistics.models import ReturnRequest, Shipment, TrackingEvent
+from liveshop.orders.models import Order
 
 STATUS_LABELS = {
     "label_created": "Label created",
@@ -38,3 +41,33 @@ async def parcels_of(session: AsyncSession, order_id: int) -> list[ParcelView]:
         events = await shipments.tracking_timeline(session, s.id)
         out.append(ParcelView(s, events, sum(ln.quantity for ln in s.lines)))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnsView:
+    items: list[ReturnRequest]
+    returnable: dict[int, int]  # order line id → units the buyer may still send back
+    window_ends: datetime | None  # None: not delivered
+    open_now: bool  # the buyer may ask now
+    reasons: dict[str, str]
+
+
+RETURN_REASONS = {
+    "changed_mind": "Changed my mind",
+    "damaged": "Arrived damaged",
+    "wrong_item": "Wrong item",
+    "not_as_described": "Not as described",
+    "does_not_fit": "Does not fit",
+    "other": "Other",
+}
+
+
+async def returns_of(session: AsyncSession, order: Order) -> ReturnsView:
+    ends = await returns.window_ends(session, order)
+    left = await returns.returnable_units(session, order)
+    open_now = (
+        order.status in returns.RETURNABLE and ends is not None and utcnow() <= ends and bool(left)
+    )
+    return ReturnsView(
+        await returns.order_returns(session, order.id), left, ends, open_now, RETURN_REASONS
+    )

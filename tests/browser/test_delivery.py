@@ -104,3 +104,27 @@ def test_address_buy_ship_track(open_page: Callable[..., Page], screenshots: Pat
     assert accessibility_problems(buyer) == []
     assert fits_width(buyer, PHONE["width"])
     buyer.screenshot(path=screenshots / "tracking-phone.png", full_page=True)
+
+    # A return: asked for by the buyer, approved, sent back, received and refunded.
+    returns = buyer.locator("#returns")
+    returns.get_by_label("Reason").select_option("does_not_fit")
+    returns.get_by_label("Note (optional)").fill("Too big for my desk")
+    returns.get_by_role("button", name="Ask to return").click()
+    expect(buyer.locator(".flash-success")).to_contain_text("Return requested")
+    expect(buyer.locator(".return-status")).to_have_text("Requested")
+    assert fits_width(buyer, PHONE["width"])
+
+    seller.goto(f"/seller/orders/{order_id}")
+    seller.locator("#returns").get_by_role("button", name="Approve return").click()
+    expect(seller.locator(".flash-success")).to_contain_text("Return approved")
+    buyer.reload()
+    expect(buyer.locator(".return-status")).to_have_text("Approved: send it back")
+    back_label = buyer.get_by_role("link", name="Return label (PDF)")
+    pdf = buyer.request.get(str(back_label.get_attribute("href")))
+    assert pdf.ok and pdf.body().startswith(b"%PDF")
+    seller.locator("#returns").get_by_role("button", name="Mark received & refund").click()
+    expect(seller.locator(".flash-success")).to_contain_text("buyer refunded")
+    buyer.reload()
+    expect(buyer.locator(".return-status")).to_have_text("Received and refunded")
+    expect(buyer.locator(".order-head .badge")).to_have_text("Refunded")
+    assert accessibility_problems(buyer) == []

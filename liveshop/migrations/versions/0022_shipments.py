@@ -1,5 +1,5 @@
 """shipments: an order's parcels, their lines and tracking events; the simulated carrier's
-outbox of tracking webhooks
+outbox of tracking webhooks; buyers' returns and their lines
 
 Revision ID: 0022
 Revises: 0021
@@ -120,8 +120,62 @@ def upgrade() -> None:
         op.f("ix_sim_carrier_events_tracking_number"), "sim_carrier_events", ["tracking_number"]
     )
 
+    op.create_table(
+        "return_requests",
+        sa.Column("id", ID, nullable=False),
+        sa.Column("order_id", ID, nullable=False),
+        sa.Column("shop_id", ID, nullable=False),
+        sa.Column("buyer_id", ID, nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("reason", sa.String(length=20), nullable=False),
+        sa.Column("note", sa.String(length=500), nullable=False),
+        sa.Column("decision_note", sa.String(length=300), nullable=False),
+        sa.Column("decided_by", sa.BigInteger(), nullable=True),
+        sa.Column("carrier_name", sa.String(length=60), nullable=True),
+        sa.Column("tracking_number", sa.String(length=80), nullable=True),
+        sa.Column("refund_id", sa.BigInteger(), nullable=True),
+        sa.Column("created_at", WHEN, nullable=False),
+        sa.Column("decided_at", WHEN, nullable=True),
+        sa.Column("received_at", WHEN, nullable=True),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_return_requests_order_id_orders"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["shop_id"], ["shops.id"], name=op.f("fk_return_requests_shop_id_shops")
+        ),
+        sa.ForeignKeyConstraint(
+            ["buyer_id"], ["users.id"], name=op.f("fk_return_requests_buyer_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_return_requests")),
+    )
+    op.create_index("ix_return_requests_order", "return_requests", ["order_id"])
+    op.create_table(
+        "return_lines",
+        sa.Column("id", ID, nullable=False),
+        sa.Column("return_id", ID, nullable=False),
+        sa.Column("order_line_id", ID, nullable=False),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.CheckConstraint("quantity > 0", name=op.f("ck_return_lines_quantity_positive")),
+        sa.ForeignKeyConstraint(
+            ["return_id"], ["return_requests.id"],
+            name=op.f("fk_return_lines_return_id_return_requests"), ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_line_id"], ["order_lines.id"],
+            name=op.f("fk_return_lines_order_line_id_order_lines"), ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_return_lines")),
+        sa.UniqueConstraint(
+            "return_id", "order_line_id", name=op.f("uq_return_lines_return_id_order_line_id")
+        ),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("return_lines")
+    op.drop_index("ix_return_requests_order", table_name="return_requests")
+    op.drop_table("return_requests")
     op.drop_index(op.f("ix_sim_carrier_events_tracking_number"), table_name="sim_carrier_events")
     op.drop_index("ix_sim_carrier_events_due", table_name="sim_carrier_events")
     op.drop_table("sim_carrier_events")
