@@ -35,6 +35,7 @@ from liveshop.live.wiring import install_live
 from liveshop.logistics.router import router as logistics_router
 from liveshop.logistics.wiring import install_logistics
 from liveshop.markets.router import router as markets_router
+from liveshop.notices.wiring import install_notices
 from liveshop.orders.address_router import router as order_address_router
 from liveshop.orders.cards_router import router as cards_router
 from liveshop.orders.notify import OrderNotifier
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             )
         app.state.deal_clock.start()
         await app.state.start_logistics()
+        await app.state.start_notices()
         await start_video(app)  # the media server (RTMP ingest → HLS); never fails startup
         demo_video = DemoPusher(app)
         if settings.demo_video:
@@ -99,6 +101,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         await stop_video(app)
         await app.state.deal_clock.stop()
         await app.state.stop_logistics()
+        await app.state.stop_notices()
         await shutdown_realtime(app)
         await recovery.stop()
         await unpaid.stop()
@@ -138,6 +141,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     install_video(app, settings, db)
     install_deals(app, db, hub)
     install_logistics(app, settings, db)
+    install_notices(app, settings, db)
     for router in (
         health_router,
         accounts_router,

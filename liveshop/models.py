@@ -11,6 +11,7 @@ from liveshop.live import models as live_models
 from liveshop.live.deals import models as live_deal_models
 from liveshop.logistics import models as logistics_models
 from liveshop.markets import models as markets_models
+from liveshop.notices import models as notices_models
 from liveshop.orders import models as orders_models
 from liveshop.orders import saved_cards as saved_card_models
 from liveshop.orders.payments import sandbox_charges as sandbox_charge_models
@@ -31,6 +32,7 @@ __all__ = [
     "live_models",
     "logistics_models",
     "markets_models",
+    "notices_models",
     "orders_models",
     "payouts_models",
     "promotions_models",

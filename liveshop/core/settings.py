@@ -58,6 +58,16 @@ class Settings(BaseSettings):
     simulated_carrier_seconds: float = 2.0
     # "" draws each parcel's fate (mostly on time; now and then delayed, a failed attempt,
     # lost); "normal", "delayed", "failed_attempt" or "lost" forces one (demos, tests).
+    # E-mail: notices (shipped, delivered, returns…) always go to the user's inbox page; with
+    # an SMTP server they are e-mailed too, every smtp_send_seconds.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "liveshop <no-reply@liveshop.local>"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_send_seconds: float = 5.0
+    public_base_url: str = "http://127.0.0.1:8000"  # links in e-mails
     # How often paid orders past their dispatch deadline's grace are cancelled and refunded
     # (logistics.sla; 0: never).
     dispatch_sweep_seconds: float = 300.0

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
+from liveshop.logistics import tell
 from liveshop.logistics.carriers import Parcel, SimulatedCarrier
 from liveshop.logistics.models import ReturnLine, ReturnReason, ReturnRequest, ReturnStatus
 from liveshop.orders.completion import load_order
@@ -168,6 +169,7 @@ async def approve(
     request.decided_at = utcnow()
     request.carrier_name = carrier.name
     request.tracking_number = "R" + booking.tracking_number
+    tell.return_decided(session, request)
     await session.commit()
     return request
 
@@ -183,6 +185,7 @@ async def reject(
     request.decided_by = actor_id
     request.decided_at = utcnow()
     request.decision_note = reason.strip()[:300]
+    tell.return_decided(session, request)
     await session.commit()
     return request
 
@@ -196,6 +199,7 @@ async def receive(
     _expect(request, ReturnStatus.APPROVED)
     request.status = ReturnStatus.REFUNDED
     request.received_at = utcnow()
+    tell.return_decided(session, request)  # commits with the refund
     lines = [RefundLine(ln.order_line_id, ln.quantity) for ln in request.lines]
     await session.flush()
     reason = f"return #{request.id} received"

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
+from liveshop.logistics import tell
 from liveshop.logistics.carriers import Carrier, Parcel, scheduled_at
 from liveshop.logistics.models import (
     PROGRESS,
@@ -192,6 +193,8 @@ async def create_shipment(
             )
         )
     await _move_order(session, order, shipment, actor_id=actor_id)
+    if manual:
+        tell.parcel_moved(session, order, shipment)
     await session.commit()
     return shipment
 
@@ -269,9 +272,12 @@ async def apply_event(session: AsyncSession, event: CarrierEvent) -> str:
     events = (
         await session.scalars(select(TrackingEvent).where(TrackingEvent.shipment_id == shipment.id))
     ).all()
+    was = shipment.status
     _fold(shipment, events)
     order = await load_order(session, shipment.order_id)
     await _move_order(session, order, shipment, actor_id=None)
+    if shipment.status != was:  # a replay or an older event tells nothing new
+        tell.parcel_moved(session, order, shipment)
     await session.commit()
     return "processed"
 

@@ -25,6 +25,7 @@ from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.errors import Problem
 from liveshop.core.tasks import stop_if_cancelled
+from liveshop.logistics import tell
 from liveshop.logistics.calendar import add_working_days
 from liveshop.logistics.models import Shipment
 from liveshop.markets.models import Market
@@ -170,7 +171,10 @@ async def cancel_overdue(
             f"not dispatched by the seller in time (deadline {due:%a %d %b}): "
             "cancelled and refunded in full"
         )
+        buyer_id = await session.scalar(select(Order.buyer_id).where(Order.id == order_id))
         try:
+            if buyer_id is not None:  # told in the cancellation's own transaction
+                tell.cancelled_late(session, buyer_id, order_id, reason)
             await cancel(session, provider, order_id, actor_id=None, reason=reason)
         except Problem as exc:  # shipped or cancelled meanwhile
             await session.rollback()

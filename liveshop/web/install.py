@@ -12,6 +12,7 @@ from liveshop.web import (
     pages_buyer,
     pages_chat_filter,
     pages_drops,
+    pages_inbox,
     pages_live,
     pages_moderation,
     pages_returns,
@@ -36,6 +37,7 @@ PAGE_MODULES = (
     pages_moderation,
     pages_chat_filter,
     pages_drops,
+    pages_inbox,
 )
 
 

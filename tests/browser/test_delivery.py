@@ -128,3 +128,13 @@ def test_address_buy_ship_track(open_page: Callable[..., Page], screenshots: Pat
     expect(buyer.locator(".return-status")).to_have_text("Received and refunded")
     expect(buyer.locator(".order-head .badge")).to_have_text("Refunded")
     assert accessibility_problems(buyer) == []
+
+    # Every step was told in the buyer's inbox (e-mailed too where SMTP is configured).
+    buyer.goto("/account")
+    buyer.get_by_role("link", name="Inbox").click()
+    subjects = buyer.locator(".notice-subject")
+    expect(subjects.first).to_have_text(f"Refunded: order #{order_id}")
+    for words in ("has shipped", "is delayed", "is out for delivery", "was delivered"):
+        expect(buyer.locator(".notices")).to_contain_text(f"Order #{order_id} {words}")
+    expect(buyer.locator(".notices")).to_contain_text(f"Return approved: order #{order_id}")
+    assert fits_width(buyer, PHONE["width"])

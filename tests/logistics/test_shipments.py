@@ -19,6 +19,7 @@ from liveshop.logistics.models import SimulatedCarrierEvent, TrackingStatus
 from liveshop.logistics.shipments import CarrierEvent
 from liveshop.logistics.simulator import send_due
 from liveshop.logistics.webhooks import body_of, parse
+from liveshop.notices.models import Notice
 from tests.logistics.conftest import MakeSold, Sold
 from tests.support import MakeActor, assert_problem
 
@@ -125,6 +126,14 @@ async def test_a_parcel_travels_to_delivered(
     assert order["status"] == "delivered"
     assert order["tracking_number"] == parcel["tracking_number"]
     assert await send_due(db, _secret(), deliver, now=utcnow() + timedelta(days=30)) == 0
+    async with db.session(deferred=True) as s:  # what the buyer was told, in their inbox
+        told = (await s.scalars(select(Notice).where(Notice.user_id == sold.buyer.id))).all()
+    assert [n.kind for n in told] == [
+        "parcel.picked_up",
+        "parcel.out_for_delivery",
+        "parcel.delivered",
+    ]
+    assert told[-1].subject == f"Order #{sold.order_id} was delivered"
 
     creator = await make_actor(Role.CREATOR)
     assert_problem(
@@ -170,6 +179,9 @@ async def test_webhooks_twice_and_out_of_order_end_in_the_right_state(
     assert results == ["processed"] + ["duplicate"] + ["processed"] * 5 + ["duplicate"] * 2
     [tracked] = await _tracking(client, sold)
     assert tracked["status"] == "delivered"
+    async with db.session(deferred=True) as s:  # late news of an older step tells nothing
+        told = (await s.scalars(select(Notice.kind).where(Notice.user_id == sold.buyer.id))).all()
+    assert told == ["parcel.delivered"]
     statuses = [e["status"] for e in tracked["events"]]
     assert statuses == ["label_created", *[parse("simulated", b).status for b in bodies]]
     assert (await _order(client, sold))["status"] == "delivered"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from liveshop.accounts.models import Role
 from liveshop.core.clock import utcnow
@@ -16,6 +16,7 @@ from liveshop.core.db import Database
 from liveshop.ledger import service as ledger
 from liveshop.ledger.models import AccountType
 from liveshop.logistics import sla
+from liveshop.notices.models import Notice
 from liveshop.orders.models import Order
 from liveshop.orders.payments.sandbox import SandboxProvider
 from tests.addresses.examples import address
@@ -84,6 +85,10 @@ async def test_late_order_is_cancelled_refunded_and_commission_reversed(
     assert seen["status"] == "cancelled"
     assert seen["refunded_minor"] == seen["total_minor"]
     assert "not dispatched by the seller in time" in seen["cancel_reason"]
+    async with db.session(deferred=True) as s:
+        told = (await s.scalars(select(Notice).where(Notice.user_id == buyer.id))).all()
+    assert [n.kind for n in told] == ["parcel.picked_up", "order.cancelled_late"]  # + the other
+    assert "did not send it in time" in told[1].body
     assert await owed(db, AccountType.CREATOR_PAYABLE, f"creator:{creator.id}") == 0
     async with db.session(deferred=True) as s:
         assert set((await ledger.trial_balance(s)).values()) == {0}

@@ -1,5 +1,6 @@
 """shipments: an order's parcels, their lines and tracking events; the simulated carrier's
-outbox of tracking webhooks; buyers' returns and their lines
+outbox of tracking webhooks; buyers' returns and their lines; notices (each user's inbox,
+and the outbox the e-mail sender drains)
 
 Revision ID: 0022
 Revises: 0021
@@ -171,8 +172,32 @@ def upgrade() -> None:
         ),
     )
 
+    op.create_table(
+        "notices",
+        sa.Column("id", ID, nullable=False),
+        sa.Column("user_id", ID, nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("subject", sa.String(length=200), nullable=False),
+        sa.Column("body", sa.String(length=2000), nullable=False),
+        sa.Column("link", sa.String(length=300), nullable=False),
+        sa.Column("created_at", WHEN, nullable=False),
+        sa.Column("read_at", WHEN, nullable=True),
+        sa.Column("email_status", sa.String(length=10), nullable=False),
+        sa.Column("email_attempts", sa.Integer(), nullable=False),
+        sa.Column("emailed_at", WHEN, nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_notices_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notices")),
+    )
+    op.create_index("ix_notices_user", "notices", ["user_id", "id"])
+    op.create_index("ix_notices_email", "notices", ["email_status", "id"])
+
 
 def downgrade() -> None:
+    op.drop_index("ix_notices_email", table_name="notices")
+    op.drop_index("ix_notices_user", table_name="notices")
+    op.drop_table("notices")
     op.drop_table("return_lines")
     op.drop_index("ix_return_requests_order", table_name="return_requests")
     op.drop_table("return_requests")
