@@ -124,3 +124,60 @@ async def shop_eta(
     """The estimate for an order paid ``now`` from this shop in this market."""
     days = await history(session, shop_id, market, tz)
     return estimate(days, market=market, today=local_day(now, tz))
+
+
+@dataclass(frozen=True, slots=True)
+class Promise:
+    """How the estimate shown when the order was paid compared with its delivery."""
+
+    eta: Eta
+    delivered: date
+    working_days_late: int  # > 0 late, 0 within the range, < 0 early (working days)
+
+    @property
+    def text(self) -> str:
+        said = f"We estimated {date_range(self.eta.earliest, self.eta.latest)}"
+        came = f"it arrived {self.delivered:%a} {self.delivered.day} {self.delivered:%b}"
+        if self.working_days_late > 0:
+            n = self.working_days_late
+            return f"{said}; {came}, {n} working day{'s' if n != 1 else ''} late."
+        if self.working_days_late < 0:
+            return f"{said}; {came}, early."
+        return f"{said}; {came}, as estimated."
+
+
+async def promise_for(
+    session: AsyncSession, order: Order, delivered_at: datetime, tz: str
+) -> Promise | None:
+    """The estimate as it was when the order was paid — the same computation over the
+    deliveries known then (delivered before the payment) — against the delivery. None for an
+    unpaid order."""
+    if order.paid_at is None:
+        return None
+    rows = await session.execute(
+        select(Order.paid_at, Shipment.delivered_at)
+        .join(Order, Order.id == Shipment.order_id)
+        .where(
+            Shipment.shop_id == order.shop_id,
+            Shipment.market_code == order.market_code,
+            Shipment.status == TrackingStatus.DELIVERED,
+            Shipment.delivered_at < order.paid_at,
+            Order.paid_at.is_not(None),
+        )
+        .order_by(Shipment.delivered_at.desc())
+        .limit(HISTORY_LIMIT)
+    )
+    days = [
+        delivery_days(paid, done, order.market_code, tz)
+        for paid, done in rows.all()
+        if paid is not None and done is not None
+    ]
+    eta = estimate(days, market=order.market_code, today=local_day(order.paid_at, tz))
+    arrived = local_day(delivered_at, tz)
+    if arrived > eta.latest:
+        late = working_days_between(eta.latest, arrived, order.market_code)
+    elif arrived < eta.earliest:
+        late = -max(1, working_days_between(arrived, eta.earliest, order.market_code))
+    else:
+        late = 0
+    return Promise(eta, arrived, late)

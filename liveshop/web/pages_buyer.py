@@ -26,7 +26,7 @@ from liveshop.orders.status import OrderStatus
 from liveshop.web.flash import redirect
 from liveshop.web.pages_common import new_idempotency_key, payment_provider
 from liveshop.web.routing import page_router
-from liveshop.web.shipping_view import parcels_of, returns_of
+from liveshop.web.shipping_view import parcels_of, promise_of, returns_of
 from liveshop.web.templating import current_market, render
 
 router = page_router(tags=["pages"])
@@ -309,6 +309,7 @@ async def order_page(
         "ship_to": await _ship_to_view(session, order.id),
         "parcels": await parcels_of(session, order.id),
         "rv": await returns_of(session, order),
+        "promise": await promise_of(session, order, market.timezone),
         "can_cancel": order.buyer_id == principal.user_id
         and order.status in (OrderStatus.PENDING_PAYMENT, OrderStatus.PAID),
     }

@@ -36,7 +36,7 @@ from liveshop.web.pages_common import payment_provider
 from liveshop.web.routing import page_router
 from liveshop.web.sales import shop_sales
 from liveshop.web.security import local_path
-from liveshop.web.shipping_view import parcels_of, returns_of
+from liveshop.web.shipping_view import parcels_of, promise_of, returns_of
 from liveshop.web.templating import render
 
 router = page_router(prefix="/seller", tags=["pages"])
@@ -203,6 +203,7 @@ async def order_detail(
         "ship_to": _ship_to_view(await ship_to.order_address(session, order.id)),
         "parcels": await parcels_of(session, order.id),
         "rv": await returns_of(session, order),
+        "promise": await promise_of(session, order, market.timezone),
         "can_ship": bool(unshipped(order, await shipped_units(session, order.id))),
     }
     return await render(request, session, principal, "seller/order.html", context, market=market)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.clock import utcnow
-from liveshop.logistics import returns, shipments
+from liveshop.logistics import eta, returns, shipments
 from liveshop.logistics.models import ReturnRequest, Shipment, TrackingEvent
 from liveshop.orders.models import Order
 
@@ -71,3 +71,18 @@ async def returns_of(session: AsyncSession, order: Order) -> ReturnsView:
     return ReturnsView(
         await returns.order_returns(session, order.id), left, ends, open_now, RETURN_REASONS
     )
+
+
+async def promise_of(session: AsyncSession, order: Order, tz: str) -> str | None:
+    """After delivery: the estimate shown when the order was paid, against the delivery."""
+    if order.status not in ("delivered", "completed", "refunded", "refund_requested"):
+        return None
+    delivered = [
+        p.shipment.delivered_at
+        for p in await parcels_of(session, order.id)
+        if p.shipment.delivered_at is not None
+    ]
+    if not delivered:
+        return None
+    promise = await eta.promise_for(session, order, max(delivered), tz)
+    return None if promise is None else promise.text

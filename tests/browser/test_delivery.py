@@ -99,6 +99,8 @@ def test_address_buy_ship_track(open_page: Callable[..., Page], screenshots: Pat
     expect(parcel.locator(".timeline-event")).to_have_count(6)
     expect(parcel.locator(".timeline")).to_contain_text("Delayed at the hub")
     expect(parcel.locator(".timeline")).to_contain_text("Collected from the seller")
+    # how the promise made at payment compared (the carrier's fast clock: early here)
+    expect(buyer.locator("#promise")).to_contain_text("We estimated")
     expect(buyer.locator("#ship-to")).to_contain_text("SW1A 2AA")
     expect(parcel.get_by_role("link", name=re.compile("Label"))).to_have_count(0)
     assert accessibility_problems(buyer) == []

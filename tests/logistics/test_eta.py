@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from liveshop.core.db import Database
 from liveshop.logistics.calendar import add_working_days, working_days_between
-from liveshop.logistics.eta import date_range, estimate, percentile, shop_eta
+from liveshop.logistics.eta import date_range, estimate, percentile, promise_for, shop_eta
 from liveshop.logistics.models import Shipment, TrackingStatus
 from liveshop.orders.models import Order
 from tests.logistics.conftest import MakeSold
@@ -91,3 +91,15 @@ async def test_eta_from_the_shops_history_equals_the_hand_computation(
     assert eta.from_history
     # Paid Wed 23 Dec: 2 working days → Tue 29 (24, then 29); 4 → Thu 31.
     assert eta.text == "arrives Tue 29 – Thu 31 Dec"
+
+    # The promise made to the order paid Tue 22 Dec, from the 7 deliveries known then
+    # (P50 2, P90 4: Thu 24 – Wed 30 Dec), against its delivery on Thu 31 Dec.
+    async with db.session(deferred=True) as s:
+        order = await s.get(Order, orders[7])
+        assert order is not None
+        promise = await promise_for(s, order, _at(31, 15), "Europe/London")
+    assert promise is not None and promise.eta.deliveries == 7
+    assert (
+        promise.text
+        == "We estimated Thu 24 – Wed 30 Dec; it arrived Thu 31 Dec, 1 working day late."
+    )

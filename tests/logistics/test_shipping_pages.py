@@ -65,3 +65,4 @@ async def test_seller_ships_and_buyer_tracks(
     for text in ("Delivered", "Out for delivery", "Delayed at the hub", "Collected from"):
         assert text in mine.text
     assert "label.pdf" not in mine.text  # the buyer gets no label link
+    assert 'id="promise">We estimated' in mine.text  # the ETA at payment, against the delivery

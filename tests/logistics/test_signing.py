@@ -19,21 +19,23 @@ def test_a_fresh_signature_passes() -> None:
     assert abs(t - time.time()) < 5
 
 
-@pytest.mark.parametrize(
-    ("header", "code"),
-    [
-        (None, "bad-signature"),
-        ("garbage", "bad-signature"),
-        (signing.sign("other", BODY), "bad-signature"),
-        (signing.sign(SECRET, BODY + b" "), "bad-signature"),
-        (signing.sign(SECRET, BODY, at=time.time() - 3600), "stale-webhook"),
-        (signing.sign(SECRET, BODY, at=time.time() + 3600), "stale-webhook"),
-    ],
-)
-def test_refused(header: str | None, code: str) -> None:
+HEADERS = {  # made at run time (a signature names its time): the same test ids everywhere
+    "missing": lambda: None,
+    "garbage": lambda: "garbage",
+    "other-secret": lambda: signing.sign("other", BODY),
+    "other-body": lambda: signing.sign(SECRET, BODY + b" "),
+    "an-hour-old": lambda: signing.sign(SECRET, BODY, at=time.time() - 3600),
+    "an-hour-ahead": lambda: signing.sign(SECRET, BODY, at=time.time() + 3600),
+}
+CODES = {"an-hour-old": "stale-webhook", "an-hour-ahead": "stale-webhook"}
+
+
+@pytest.mark.parametrize("case", sorted(HEADERS))
+def test_refused(case: str) -> None:
     with pytest.raises(Problem) as caught:
-        signing.verify(SECRET, BODY, header)
-    assert caught.value.status == 400 and caught.value.code == code
+        signing.verify(SECRET, BODY, HEADERS[case]())
+    assert caught.value.status == 400
+    assert caught.value.code == CODES.get(case, "bad-signature")
 
 
 def test_the_timestamp_is_signed_too() -> None:
