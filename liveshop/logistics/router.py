@@ -121,6 +121,17 @@ async def shipment_label(
     )
 
 
+@router.post("/shipments/{shipment_id}/delivered")
+async def confirm_delivery(
+    shipment_id: int, principal: SellerPrincipal, session: SessionDep
+) -> ShipmentOut:
+    """A parcel sent with another carrier (manual) arrived: the shop's staff confirm it."""
+    shipment = await shipments.get_shipment(session, shipment_id)
+    await queries.staff_order(session, principal, shipment.order_id)
+    await shipments.confirm_manual_delivery(session, shipment_id)
+    return await _out(session, shipment_id)
+
+
 @router.get("/shops/{shop_id}/to-ship")
 async def to_ship(shop_id: int, principal: SellerPrincipal, session: SessionDep) -> list[ToShipOut]:
     """The shop's paid orders not yet with a carrier, soonest dispatch deadline first."""

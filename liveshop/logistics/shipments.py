@@ -328,3 +328,25 @@ async def to_ship(session: AsyncSession, shop_id: int, *, limit: int = 100) -> l
         .limit(limit)
     )
     return list(rows)
+
+
+async def confirm_manual_delivery(
+    session: AsyncSession, shipment_id: int, *, now: datetime | None = None
+) -> str:
+    """The seller says a parcel sent with another carrier arrived (no carrier tells us):
+    recorded as that carrier's ``delivered`` event, so the order and the ETA history follow
+    as for any carrier. Once only (a repeat is a ``duplicate``)."""
+    shipment = await get_shipment(session, shipment_id)
+    if shipment.carrier != "manual":
+        raise Conflict("the carrier reports this parcel's delivery itself", code="carrier-tracked")
+    return await apply_event(
+        session,
+        CarrierEvent(
+            carrier=shipment.carrier,
+            event_id=f"liveshop:{shipment.id}:delivered",
+            tracking_number=shipment.tracking_number,
+            status=TrackingStatus.DELIVERED,
+            occurred_at=now or utcnow(),
+            description="Delivered (confirmed by the seller)",
+        ),
+    )

@@ -96,3 +96,17 @@ async def label(shipment_id: int, session: SessionDep, principal: SellerPrincipa
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="label-{shipment.tracking_number}.pdf"'},
     )
+
+
+@router.post("/shipments/{shipment_id}/delivered")
+async def confirm_delivery(
+    shipment_id: int, session: SessionDep, principal: SellerPrincipal
+) -> Response:
+    """A parcel sent with another carrier arrived (the seller confirms it)."""
+    shipment = await shipments.get_shipment(session, shipment_id)
+    await queries.staff_order(session, principal, shipment.order_id)
+    await shipments.confirm_manual_delivery(session, shipment_id)
+    return redirect(
+        f"/seller/orders/{shipment.order_id}#parcel-{shipment_id}",
+        flash=("success", f"Parcel {shipment.tracking_number} delivered."),
+    )

@@ -233,8 +233,19 @@ async def test_manual_split_and_refusals(
     assert_problem(await _ship(client, sold), 409, "nothing-to-ship")
     for body in await _planned(db, rest.json()["tracking_number"]):
         await _post_signed(client, body)
-    # The simulated parcel arrived; the manual one has no carrier to say so.
+    # The simulated parcel arrived; the manual one has no carrier to say so: the seller does.
     assert (await _order(client, sold))["status"] == "shipped"
+    h = sold.store.seller.headers
+    tracked = await client.post(f"/api/v1/shipments/{rest.json()['id']}/delivered", headers=h)
+    assert_problem(tracked, 409, "carrier-tracked")
+    by_hand_id = by_hand.json()["id"]
+    assert_problem(
+        await client.post(f"/api/v1/shipments/{by_hand_id}/delivered", headers=sold.buyer.headers),
+        403,
+    )
+    confirmed = await client.post(f"/api/v1/shipments/{by_hand_id}/delivered", headers=h)
+    assert confirmed.json()["status"] == "delivered"
+    assert (await _order(client, sold))["status"] == "delivered"
     buyer_try = await client.post(
         f"/api/v1/orders/{sold.order_id}/shipments",
         json={"carrier": "simulated", **PARCEL},

@@ -66,3 +66,35 @@ async def test_seller_ships_and_buyer_tracks(
         assert text in mine.text
     assert "label.pdf" not in mine.text  # the buyer gets no label link
     assert 'id="promise">We estimated' in mine.text  # the ETA at payment, against the delivery
+
+
+async def test_a_parcel_sent_by_hand_is_confirmed_delivered_by_the_seller(
+    client: httpx.AsyncClient, make_sold: MakeSold
+) -> None:
+    sold = await make_sold(quantity=1)
+    await page_login(client, sold.store.seller)
+    page = await client.get(f"/seller/orders/{sold.order_id}")
+    booked = await client.post(
+        f"/seller/orders/{sold.order_id}/shipments",
+        data={
+            "csrf_token": csrf_of(page),
+            "carrier": "manual",
+            "carrier_name": "Royal Mail",
+            "tracking_number": "RM0001GB",
+            "weight_grams": "300",
+            "length_mm": "200",
+            "width_mm": "100",
+            "height_mm": "50",
+        },
+    )
+    assert booked.status_code == 303
+    page = await client.get(f"/seller/orders/{sold.order_id}")
+    assert "Handed to Royal Mail" in page.text and "Mark this parcel delivered" in page.text
+    shipment_id = page.text.split('action="/seller/shipments/')[1].split("/")[0]
+    done = await client.post(
+        f"/seller/shipments/{shipment_id}/delivered", data={"csrf_token": csrf_of(page)}
+    )
+    assert done.status_code == 303
+    page = await client.get(f"/seller/orders/{sold.order_id}")
+    assert "Delivered (confirmed by the seller)" in page.text
+    assert "Mark this parcel delivered" not in page.text
