@@ -44,6 +44,11 @@ class Eta:
         return "arrives " + date_range(self.earliest, self.latest)
 
     @property
+    def sentence(self) -> str:
+        """'Arrives Tue 9 – Thu 11 Dec' (the day and month names keep their capitals)."""
+        return self.text[:1].upper() + self.text[1:]
+
+    @property
     def basis(self) -> str:
         if self.from_history:
             return f"from this shop's last {self.deliveries} deliveries here"

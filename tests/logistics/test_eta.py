@@ -3,11 +3,13 @@ on a history that crosses Christmas, and the market default when there is too li
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 import httpx
-from sqlalchemy import update
+from sqlalchemy import select, update
 
+from liveshop.catalog.models import Sku
 from liveshop.core.db import Database
 from liveshop.logistics.calendar import add_working_days, working_days_between
 from liveshop.logistics.eta import date_range, estimate, percentile, promise_for, shop_eta
@@ -103,3 +105,21 @@ async def test_eta_from_the_shops_history_equals_the_hand_computation(
         promise.text
         == "We estimated Thu 24 – Wed 30 Dec; it arrived Thu 31 Dec, 1 working day late."
     )
+
+
+async def test_the_product_page_says_when_it_arrives(
+    db: Database, client: httpx.AsyncClient, make_sold: MakeSold
+) -> None:
+    sold = await make_sold(quantity=1)  # no delivery yet: the market's default, said so
+    async with db.session(deferred=True) as s:
+        product_id = await s.scalar(select(Sku.product_id).where(Sku.id == sold.store.sku_id))
+    page = await client.get(f"/p/{product_id}?market=GB")
+    found = re.search(r'id="eta"><strong>([^<]+)</strong>', page.text)
+    assert found is not None, page.text
+    assert re.fullmatch(
+        r"Arrives [A-Z][a-z]{2} \d{1,2}( [A-Z][a-z]{2})? – [A-Z][a-z]{2} \d{1,2} [A-Z][a-z]{2}",
+        found.group(1),
+    )
+    assert "an estimate from the market&#39;s usual delivery times" in page.text
+    api = await client.get(f"/api/v1/products/{product_id}/delivery?market=GB")
+    assert api.json()["eta"]["from_history"] is False and api.json()["ship_to"] is None
