@@ -13,6 +13,7 @@ from fastapi.openapi.utils import get_openapi
 import liveshop.models  # noqa: F401  (registers every table)
 from liveshop.accounts.audit_router import router as audit_router
 from liveshop.accounts.router import router as accounts_router
+from liveshop.addresses.router import router as addresses_router
 from liveshop.affiliates.router import router as affiliates_router
 from liveshop.catalog.router import router as catalog_router
 from liveshop.chat.filter_router import router as chat_filter_router
@@ -33,7 +34,11 @@ from liveshop.live.deals.router import router as deals_router
 from liveshop.live.deals.wiring import install_deals
 from liveshop.live.router import router as live_router
 from liveshop.live.wiring import install_live
+from liveshop.logistics.router import router as logistics_router
+from liveshop.logistics.wiring import install_logistics
 from liveshop.markets.router import router as markets_router
+from liveshop.notices.wiring import install_notices
+from liveshop.orders.address_router import router as order_address_router
 from liveshop.orders.cards_router import router as cards_router
 from liveshop.orders.notify import OrderNotifier
 from liveshop.orders.payment_recovery import PaymentRecovery
@@ -88,6 +93,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                 notifier=order_notifier,
             )
         app.state.deal_clock.start()
+        await app.state.start_logistics()
+        await app.state.start_notices()
         await start_video(app)  # the media server (RTMP ingest → HLS); never fails startup
         demo_video = DemoPusher(app)
         if settings.demo_video:
@@ -96,6 +103,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         await demo_video.stop()
         await stop_video(app)
         await app.state.deal_clock.stop()
+        await app.state.stop_logistics()
+        await app.state.stop_notices()
         await shutdown_realtime(app)
         await recovery.stop()
         await unpaid.stop()
@@ -135,6 +144,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     install_video(app, settings, db)
     app.state.rate_limiter = RateLimiter.from_settings(app.state.broker, settings)
     install_deals(app, db, hub)
+    install_logistics(app, settings, db)
+    install_notices(app, settings, db)
     for router in (
         health_router,
         accounts_router,
@@ -144,6 +155,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         inventory_router,
         orders_router,
         cards_router,
+        addresses_router,
+        order_address_router,
+        logistics_router,
         ledger_router,
         live_router,
         video_router,

@@ -36,6 +36,8 @@ from liveshop.live import service as live
 from liveshop.live.deals import service as deals
 from liveshop.live.deals.models import DealEndReason
 from liveshop.live.models import LiveSession, SessionStatus
+from liveshop.logistics import demo_data as logistics_demo
+from liveshop.orders.payments.sandbox import SandboxProvider
 
 DEMO_DOMAIN = "liveshop.demo"
 
@@ -166,6 +168,8 @@ class DemoSummary:
     show_ids: dict[str, int] = field(default_factory=dict)  # DemoShow.key -> live session id
     deal_id: int | None = None  # the live show's running flash deal
     started_deal: bool = False
+    created_addresses: int = 0
+    created_deliveries: int = 0  # past deliveries (ETA history) this run made
 
 
 async def load_demo(db: Database, *, console: Console | None = None) -> DemoSummary:
@@ -193,9 +197,51 @@ async def load_demo(db: Database, *, console: Console | None = None) -> DemoSumm
             for demo_shop in DEMO_SHOPS:
                 await _ensure_plan(session, demo_shop, summary)
             await _ensure_shows(session, summary)
+            await _ensure_logistics(session, summary)
     if console is not None:
         _print_summary(console, summary)
     return summary
+
+
+# Where each demo person shops (and gets things delivered); buyers 16-20 have no address yet.
+def demo_market(email: str) -> str:
+    name = email.split("@")[0]
+    n = int("".join(c for c in name if c.isdigit()) or 0)
+    if name.startswith("creator"):
+        return {3: "ID", 4: "VN"}.get(n, "GB")
+    if 7 <= n <= 12:
+        return "ID"
+    if 13 <= n <= 17:
+        return "VN"
+    return "GB"
+
+
+async def _ensure_logistics(session: AsyncSession, summary: DemoSummary) -> None:
+    """Addresses for buyers 1-15 and the creators; each shop's past deliveries at home."""
+    people = [
+        p
+        for p in DEMO_PEOPLE
+        if p.email.startswith("creator")
+        or (p.email.startswith("buyer") and int(p.email[5:].split("@")[0]) <= 15)
+    ]
+    buyers = [
+        logistics_demo.Buyer(summary.user_ids[p.email], demo_market(p.email), p.display_name)
+        for p in people
+    ]
+    summary.created_addresses = await logistics_demo.ensure_addresses(session, buyers)
+    provider = SandboxProvider(get_settings().webhook_secret(), delay_s=0)
+    for demo_shop in DEMO_SHOPS:
+        market = demo_shop.home_market
+        local = [b for b in buyers if b.market == market]
+        sku_code = demo_shop.products[-1].variants[0].code
+        summary.created_deliveries += await logistics_demo.ensure_deliveries(
+            session,
+            provider,
+            shop_slug=demo_shop.slug,
+            market=market,
+            sku_id=summary.sku_ids[sku_code],
+            buyers=local,
+        )
 
 
 async def _ensure_user(session: AsyncSession, person: DemoUser, summary: DemoSummary) -> User:

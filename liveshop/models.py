@@ -1,6 +1,7 @@
 """Imports every domain's tables so ``Base.metadata`` is complete (Alembic, tests)."""
 
 from liveshop.accounts import models as accounts_models
+from liveshop.addresses import models as addresses_models
 from liveshop.affiliates import models as affiliates_models
 from liveshop.audit import models as audit_models
 from liveshop.catalog import models as catalog_models
@@ -9,7 +10,9 @@ from liveshop.inventory import models as inventory_models
 from liveshop.ledger import models as ledger_models
 from liveshop.live import models as live_models
 from liveshop.live.deals import models as live_deal_models
+from liveshop.logistics import models as logistics_models
 from liveshop.markets import models as markets_models
+from liveshop.notices import models as notices_models
 from liveshop.orders import models as orders_models
 from liveshop.orders import saved_cards as saved_card_models
 from liveshop.orders.payments import sandbox_charges as sandbox_charge_models
@@ -20,6 +23,7 @@ from liveshop.video import models as video_models
 
 __all__ = [
     "accounts_models",
+    "addresses_models",
     "affiliates_models",
     "audit_models",
     "catalog_models",
@@ -28,7 +32,9 @@ __all__ = [
     "ledger_models",
     "live_deal_models",
     "live_models",
+    "logistics_models",
     "markets_models",
+    "notices_models",
     "orders_models",
     "payouts_models",
     "promotions_models",

@@ -13,6 +13,9 @@ from liveshop.catalog.demo_data import DEMO_SHOPS
 from liveshop.core.db import Database
 from liveshop.core.settings import Settings, get_settings
 from liveshop.demo import DEMO_PEOPLE, load_demo
+from liveshop.logistics.demo_data import HISTORY_ORDERS
+from liveshop.logistics.eta import shop_eta
+from liveshop.logistics.sla import on_time_rate
 
 TABLES = ("users", "user_roles", "shops", "shop_staff", "products", "skus", "sku_prices")
 
@@ -41,6 +44,15 @@ async def test_demo_loads_twice_without_duplicates(db: Database) -> None:
         second.users, second.shops, second.products, second.skus
     )  # fmt: skip
     assert second.sku_ids == first.sku_ids and second.shop_ids == first.shop_ids
+    # buyers 1-15 and the creators have an address; every shop a delivery history at home
+    assert (first.created_addresses, second.created_addresses) == (20, 0)
+    assert (first.created_deliveries, second.created_deliveries) == (4 * HISTORY_ORDERS, 0)
+    async with db.session(deferred=True) as s:
+        for slug, shop_id in first.shop_ids.items():
+            market = next(d.home_market for d in DEMO_SHOPS if d.slug == slug)
+            eta = await shop_eta(s, shop_id, market, "UTC", now=datetime.now(UTC))
+            assert eta.from_history and eta.deliveries == HISTORY_ORDERS, slug
+            assert (await on_time_rate(s, shop_id)).dispatched == HISTORY_ORDERS
 
     roles = Counter(
         role

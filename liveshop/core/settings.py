@@ -77,6 +77,27 @@ class Settings(BaseSettings):
     payment_recovery_seconds: float = 30.0
     # Tests only: while this file exists the sandbox records a charge but does not answer.
     sandbox_pause_file: str = ""
+    # The simulated carrier (test mode): its clock runs this many times faster than real time
+    # (3600: a carrier hour passes in a second, so a parcel is delivered within a couple of
+    # minutes), and looks for due tracking webhooks every simulated_carrier_seconds (0: off).
+    simulated_carrier_speedup: float = 3600.0
+    simulated_carrier_seconds: float = 2.0
+    # "" draws each parcel's fate (mostly on time; now and then delayed, a failed attempt,
+    # lost); "normal", "delayed", "failed_attempt" or "lost" forces one (demos, tests).
+    # E-mail: notices (shipped, delivered, returns…) always go to the user's inbox page; with
+    # an SMTP server they are e-mailed too, every smtp_send_seconds.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "liveshop <no-reply@liveshop.local>"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_send_seconds: float = 5.0
+    public_base_url: str = "http://127.0.0.1:8000"  # links in e-mails
+    # How often paid orders past their dispatch deadline's grace are cancelled and refunded
+    # (logistics.sla; 0: never).
+    dispatch_sweep_seconds: float = 300.0
+    simulated_carrier_scenario: Literal["", "normal", "delayed", "failed_attempt", "lost"] = ""
     # Benchmarks only (``liveshop bench drop``): ``?mode=naive`` on a claim runs it as one
     # transaction of its own, unbatched — the baseline the batched claim path is measured
     # against. Never set in production.

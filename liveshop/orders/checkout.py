@@ -23,13 +23,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from liveshop.addresses.service import ShipTo
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Unprocessable
 from liveshop.core.settings import get_settings
 from liveshop.inventory import service as inventory
 from liveshop.orders import pricing
 from liveshop.orders.lines import Attribution, CheckoutLine
-from liveshop.orders.models import Order, OrderEvent, OrderLine
+from liveshop.orders.models import Order, OrderAddress, OrderEvent, OrderLine
 from liveshop.orders.status import OrderStatus
 from liveshop.promotions import claims
 
@@ -108,6 +109,7 @@ async def place_order(
     coupon_code: str | None = None,
     expected_total_minor: int | None = None,
     before_commit: Callable[[Order], Awaitable[None]] | None = None,
+    ship_to: ShipTo | None = None,
 ) -> PlacedOrder:
     """Create a pending_payment order with its stock held, or replay the keyed one. Commits.
     ``before_commit``: the caller's own writes about the new order, in its transaction.
@@ -118,10 +120,19 @@ async def place_order(
     what it claimed. The amounts come from ``pricing`` — the code a quote runs dry — and when
     ``expected_total_minor`` (the total the buyer was shown) is given, any other total is
     refused (409 ``price-changed``) and nothing is held or claimed.
+
+    ``ship_to`` (``addresses.service.default_address_snapshot`` / ``address_snapshot``): the
+    order keeps a copy of it (``OrderAddress``), in the same transaction.
     """
     if not 1 <= len(idempotency_key) <= 100:
         raise Unprocessable("Idempotency-Key must be 1-100 characters", code="bad-idempotency-key")
     validate_lines(lines)
+    if ship_to is not None and ship_to.address.country_code != market_code.upper():
+        raise Unprocessable(
+            "the delivery address is not in this market's country",
+            code="address-wrong-country",
+            field="address_id",
+        )
     fp = fingerprint(market_code, lines, attribution, coupon_code)
     existing = await find_by_idempotency_key(session, buyer_id, idempotency_key)
     if existing is not None:
@@ -157,6 +168,8 @@ async def place_order(
         session.add(
             OrderEvent(order_id=order.id, to_status=OrderStatus.PENDING_PAYMENT, actor_id=buyer_id)
         )
+        if ship_to is not None:
+            session.add(ship_to_row(order.id, ship_to))
         # The campaign row is hot: claim it late, just before the (hotter) stock rows.
         await _claim_platform_money(
             session,
@@ -271,6 +284,13 @@ _LINE_FIELDS = (
 
 def _copy_line(line: OrderLine) -> OrderLine:
     return OrderLine(**{f: getattr(line, f) for f in _LINE_FIELDS})
+
+
+def ship_to_row(order_id: int, ship_to: ShipTo) -> OrderAddress:
+    """The order's own copy of the address (the address book may change or lose it)."""
+    return OrderAddress(
+        order_id=order_id, address_id=ship_to.address_id, **ship_to.address.as_dict()
+    )
 
 
 def _new_order(

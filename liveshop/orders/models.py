@@ -230,3 +230,42 @@ class ProcessedWebhook(Base):
     event_id: Mapped[str] = mapped_column(String(80))
     event_type: Mapped[str] = mapped_column(String(40))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OrderAddress(Base):
+    """Where an order goes: a copy of the buyer's address as it was at checkout. The address
+    book may change or lose the address (``address_id`` then names nothing); this row never
+    changes. Seen by the buyer, the shop's staff and admins only (``queries.visible_order``).
+    """
+
+    __tablename__ = "order_addresses"
+
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True
+    )
+    address_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    country_code: Mapped[str] = mapped_column(String(2))
+    full_name: Mapped[str] = mapped_column(String(120))
+    company_name: Mapped[str] = mapped_column(String(120), default="")
+    phone: Mapped[str] = mapped_column(String(20))
+    street_address: Mapped[str] = mapped_column(String(300))
+    city: Mapped[str] = mapped_column(String(120), default="")
+    city_area: Mapped[str] = mapped_column(String(120), default="")
+    country_area: Mapped[str] = mapped_column(String(120), default="")
+    postal_code: Mapped[str] = mapped_column(String(20), default="")
+    sorting_code: Mapped[str] = mapped_column(String(20), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def fields(self) -> dict[str, str]:
+        return {
+            "country_code": self.country_code,
+            "full_name": self.full_name,
+            "company_name": self.company_name,
+            "phone": self.phone,
+            "street_address": self.street_address,
+            "city": self.city,
+            "city_area": self.city_area,
+            "country_area": self.country_area,
+            "postal_code": self.postal_code,
+            "sorting_code": self.sorting_code,
+        }

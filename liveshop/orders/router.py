@@ -14,6 +14,8 @@ from liveshop.accounts.deps import (
     per_user,
 )
 from liveshop.accounts.service import Principal
+from liveshop.addresses import service as addresses
+from liveshop.addresses.service import ShipTo
 from liveshop.catalog.service import ensure_shop_staff, get_sku_offer
 from liveshop.core import types as core_types
 from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden, NotFound, Problem, Unprocessable
@@ -173,6 +175,13 @@ async def checkout(
                 wanted.append(CheckoutLine(sku_id=ln.sku_id, quantity=ln.quantity))
         lines = wanted
     attribution = await _attribution(session, body, principal.user_id, lines)
+    ship_to: ShipTo | None
+    if body.address_id is not None:
+        ship_to = await addresses.address_snapshot(
+            session, principal.user_id, body.address_id, body.market
+        )
+    else:
+        ship_to = await addresses.default_address_snapshot(session, principal.user_id, body.market)
     placed = await place_order(
         session,
         buyer_id=principal.user_id,
@@ -181,6 +190,7 @@ async def checkout(
         idempotency_key=idempotency_key,
         attribution=attribution,
         coupon_code=body.coupon_code,
+        ship_to=ship_to,
     )
     if body.from_cart and not placed.replayed:
         await carts.clear(

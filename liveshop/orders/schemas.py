@@ -5,11 +5,12 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from liveshop.addresses.validation import address_lines
 from liveshop.core.types import MAX_ID, BodyId, Line, Text
 from liveshop.markets.models import Market
 from liveshop.markets.service import display_price
 from liveshop.orders.checkout import MAX_LINES, MAX_QUANTITY
-from liveshop.orders.models import Order, OrderEvent, OrderLine
+from liveshop.orders.models import Order, OrderAddress, OrderEvent, OrderLine
 from liveshop.orders.quote import Quote
 from liveshop.orders.saved_cards import SavedCard
 from liveshop.orders.status import OrderStatus
@@ -36,6 +37,13 @@ class CheckoutIn(BaseModel):
     attribution: AttributionIn | None = None
     coupon_code: Line | None = Field(
         default=None, min_length=1, max_length=40, description="A seller's coupon code"
+    )
+    address_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**63 - 1,
+        description="One of your addresses in the market's country (default: your default one"
+        " there; none: the order has no address until you give it one)",
     )
 
 
@@ -355,3 +363,30 @@ class QuoteOut(BaseModel):
                 total=shown(t.total_minor),
             ),
         )
+
+
+class OrderAddressIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    address_id: int = Field(ge=1, le=MAX_ID, description="One of your addresses")
+
+
+class OrderAddressOut(BaseModel):
+    """Where the order goes (the copy taken at checkout)."""
+
+    order_id: int
+    country_code: str
+    full_name: str
+    company_name: str
+    phone: str
+    street_address: str
+    city: str
+    city_area: str
+    country_area: str
+    postal_code: str
+    sorting_code: str
+    lines: list[str]
+
+    @classmethod
+    def of(cls, row: OrderAddress) -> OrderAddressOut:
+        fields = row.fields()
+        return cls(order_id=row.order_id, lines=address_lines(fields), **fields)

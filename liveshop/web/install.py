@@ -8,13 +8,17 @@ from fastapi.staticfiles import StaticFiles
 
 from liveshop.web import (
     pages_account,
+    pages_addresses,
     pages_admin,
     pages_buyer,
     pages_chat_filter,
     pages_drops,
+    pages_inbox,
     pages_live,
     pages_moderation,
+    pages_returns,
     pages_seller,
+    pages_shipping,
     pages_shop,
     pages_studio,
 )
@@ -24,14 +28,18 @@ from liveshop.web.templating import STATIC_DIR
 PAGE_MODULES = (
     pages_shop,
     pages_account,
+    pages_addresses,
     pages_buyer,
     pages_seller,
+    pages_shipping,
+    pages_returns,
     pages_admin,
     pages_live,
     pages_studio,
     pages_moderation,
     pages_chat_filter,
     pages_drops,
+    pages_inbox,
 )
 
 

@@ -10,22 +10,25 @@ from fastapi import Depends, Form, Query, Request, Response
 from pydantic import ValidationError
 
 from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, SessionDep, per_user
+from liveshop.addresses import service as addresses
+from liveshop.addresses.schemas import AddressOut
 from liveshop.catalog.service import SkuOffer, get_shop, get_sku_offer
 from liveshop.core.errors import Forbidden, NotFound, Problem
 from liveshop.core.ratelimit import Bucket
 from liveshop.core.types import FormCount, Id, Line, Text
 from liveshop.markets.service import get_market
 from liveshop.orders import cart as carts
-from liveshop.orders import completion, lifecycle, payment_flow, queries, saved_cards
+from liveshop.orders import completion, lifecycle, payment_flow, queries, saved_cards, ship_to
 from liveshop.orders.checkout import MAX_QUANTITY, find_by_idempotency_key, place_order
 from liveshop.orders.lines import CheckoutLine
 from liveshop.orders.models import Order
 from liveshop.orders.payment_method import required_payment_source
-from liveshop.orders.schemas import PayIn
+from liveshop.orders.schemas import OrderAddressOut, PayIn
 from liveshop.orders.status import OrderStatus
 from liveshop.web.flash import redirect
 from liveshop.web.pages_common import new_idempotency_key, payment_provider
 from liveshop.web.routing import page_router
+from liveshop.web.shipping_view import parcels_of, promise_of, returns_of
 from liveshop.web.templating import current_market, render
 
 router = page_router(tags=["pages"])
@@ -150,6 +153,7 @@ async def checkout(
         market_code=market,
         lines=lines,
         idempotency_key=idempotency_key,
+        ship_to=await addresses.default_address_snapshot(session, principal.user_id, market),
     )
     if not placed.replayed:
         await carts.clear(session, principal.user_id, market, sku_ids=[ln.sku_id for ln in lines])
@@ -178,6 +182,7 @@ async def buy_now(
         market_code=market,
         lines=[CheckoutLine(sku_id=sku_id, quantity=quantity)],
         idempotency_key=idempotency_key,
+        ship_to=await addresses.default_address_snapshot(session, principal.user_id, market),
     )
     return redirect(f"/orders/{placed.order.id}/pay")
 
@@ -206,8 +211,18 @@ async def pay_page(
         "card": SANDBOX_CARD,
         "exp_year": datetime.now(UTC).year + 3,
         "saved_cards": cards,
+        "ship_to": await _ship_to_view(session, order.id),
+        "my_addresses": [
+            AddressOut.of(a)
+            for a in await addresses.list_addresses(session, principal.user_id, country=market.code)
+        ],
     }
     return await render(request, session, principal, "pay.html", context, market=market)
+
+
+async def _ship_to_view(session: SessionDep, order_id: int) -> OrderAddressOut | None:
+    row = await ship_to.order_address(session, order_id)
+    return None if row is None else OrderAddressOut.of(row)
 
 
 @router.post("/orders/{order_id}/pay", dependencies=[Depends(per_user(Bucket.PAY))])
@@ -293,6 +308,10 @@ async def order_page(
         "shop": await get_shop(session, order.shop_id),
         "events": events,
         "journey": [(s, s in reached) for s in JOURNEY],
+        "ship_to": await _ship_to_view(session, order.id),
+        "parcels": await parcels_of(session, order.id),
+        "rv": await returns_of(session, order),
+        "promise": await promise_of(session, order, market.timezone),
         "can_cancel": order.buyer_id == principal.user_id
         and order.status in (OrderStatus.PENDING_PAYMENT, OrderStatus.PAID),
     }

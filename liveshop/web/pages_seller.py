@@ -23,11 +23,12 @@ from liveshop.core.errors import NotFound
 from liveshop.core.types import FormCount, Id, Line, Text
 from liveshop.creators import earnings
 from liveshop.inventory import service as inventory
+from liveshop.logistics.shipments import shipped_units, unshipped
 from liveshop.markets.service import display_price, get_market, list_markets
-from liveshop.orders import lifecycle, queries, refunds
+from liveshop.orders import lifecycle, queries, refunds, ship_to
 from liveshop.orders.checkout import MAX_QUANTITY
-from liveshop.orders.models import Order
-from liveshop.orders.schemas import ShipIn
+from liveshop.orders.models import Order, OrderAddress
+from liveshop.orders.schemas import OrderAddressOut, ShipIn
 from liveshop.orders.status import REFUNDABLE, OrderStatus
 from liveshop.web import earnings_view
 from liveshop.web.charts import bar_chart
@@ -36,6 +37,7 @@ from liveshop.web.pages_common import payment_provider
 from liveshop.web.routing import page_router
 from liveshop.web.sales import shop_sales
 from liveshop.web.security import local_path
+from liveshop.web.shipping_view import parcels_of, promise_of, returns_of
 from liveshop.web.templating import render
 
 router = page_router(prefix="/seller", tags=["pages"])
@@ -199,8 +201,17 @@ async def order_detail(
         "buyer": (await _names(session, {order.buyer_id}))[order.buyer_id],
         "refundable": OrderStatus(order.status) in REFUNDABLE,
         "carriers": CARRIERS,
+        "ship_to": _ship_to_view(await ship_to.order_address(session, order.id)),
+        "parcels": await parcels_of(session, order.id),
+        "rv": await returns_of(session, order),
+        "promise": await promise_of(session, order, market.timezone),
+        "can_ship": bool(unshipped(order, await shipped_units(session, order.id))),
     }
     return await render(request, session, principal, "seller/order.html", context, market=market)
+
+
+def _ship_to_view(row: OrderAddress | None) -> OrderAddressOut | None:
+    return None if row is None else OrderAddressOut.of(row)
 
 
 @router.get("/products")

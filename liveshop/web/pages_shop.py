@@ -12,9 +12,11 @@ from liveshop.catalog import products as catalog_products
 from liveshop.catalog.models import Category, Sku
 from liveshop.catalog.search import ProductQuery, search_products
 from liveshop.catalog.service import get_shop
+from liveshop.core.clock import utcnow
 from liveshop.core.types import FormCount, Id, Line
 from liveshop.inventory import service as inventory
 from liveshop.live.models import SessionStatus
+from liveshop.logistics.eta import shop_eta
 from liveshop.markets.models import SELLABLE_STATES, LaunchState, Market
 from liveshop.markets.service import display_price
 from liveshop.web import live_view
@@ -129,5 +131,6 @@ async def product_page(
         "market_open": is_open(market),
         "low_stock": LOW_STOCK,
         "idempotency_key": new_idempotency_key(),
+        "eta": await shop_eta(session, product.shop_id, market.code, market.timezone, now=utcnow()),
     }
     return await render(request, session, principal, "product.html", context, market=market)

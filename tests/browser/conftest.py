@@ -184,6 +184,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         "LIVESHOP_DATABASE_URL": url,
         "LIVESHOP_LOG_LEVEL": "WARNING",
         "LIVESHOP_SANDBOX_WEBHOOK_DELAY_S": "0.2",
+        # The simulated carrier: a week of carrier time in about two seconds, always a delay.
+        "LIVESHOP_SIMULATED_CARRIER_SPEEDUP": "300000",
+        "LIVESHOP_SIMULATED_CARRIER_SECONDS": "0.3",
+        "LIVESHOP_SIMULATED_CARRIER_SCENARIO": "delayed",
     }
     log = work / "server.log"
     with log.open("wb") as out:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from liveshop.addresses.service import default_address_snapshot
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict
 from liveshop.live import service as live
@@ -95,6 +96,7 @@ async def checkout_claim(
         hold_for=claim.expires_at - now,
         expected_total_minor=expected_total_minor,
         before_commit=link,
+        ship_to=await default_address_snapshot(session, buyer_id, session_row.market_code),
     )
 
 

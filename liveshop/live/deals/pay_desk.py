@@ -36,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
+from liveshop.addresses.service import default_address_snapshots
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.errors import Conflict, Problem
@@ -47,7 +48,7 @@ from liveshop.live.deals.models import ClaimStatus, DealClaim
 from liveshop.live.deals.service import get_deal, room_attribution
 from liveshop.markets.models import Market
 from liveshop.orders import completion, payment_flow
-from liveshop.orders.checkout import fingerprint, new_order, plain_goods
+from liveshop.orders.checkout import fingerprint, new_order, plain_goods, ship_to_row
 from liveshop.orders.lines import Attribution, CheckoutLine
 from liveshop.orders.models import Order, OrderEvent, Payment, PaymentStatus
 from liveshop.orders.notify import OrderNotifier
@@ -258,6 +259,19 @@ class PayDesk:
         ]
         s.add_all(orders)
         await s.flush()
+        # Each order keeps its buyer's default address in its market, as a single checkout
+        # does (one read for the batch; a buyer without one adds it before shipping).
+        for market in {o.market_code for o in orders}:
+            ship_to = await default_address_snapshots(
+                s, {o.buyer_id for o in orders if o.market_code == market}, market
+            )
+            s.add_all(
+                [
+                    ship_to_row(o.id, ship_to[o.buyer_id])
+                    for o in orders
+                    if o.market_code == market and o.buyer_id in ship_to
+                ]
+            )
         await s.execute(
             insert(OrderEvent),
             [

@@ -18,6 +18,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from liveshop.addresses.service import default_address_snapshot
 from liveshop.affiliates.rates import creator_rates_for
 from liveshop.catalog.service import get_sku_offer
 from liveshop.core.clock import utcnow
@@ -300,6 +301,7 @@ async def buy_in_room(
     ``expected_total_minor``: the total a quote showed; any other is refused (409)."""
     _ensure_shoppable(live)
     attribution = await room_attribution(session, live, sku_id)
+    ship_to = await default_address_snapshot(session, buyer_id, live.market_code)
     if deal_id is None:
         return await place_order(
             session,
@@ -310,6 +312,7 @@ async def buy_in_room(
             attribution=attribution,
             hold_for=hold_for,
             expected_total_minor=expected_total_minor,
+            ship_to=ship_to,
         )
     deal = await get_deal(session, deal_id)
     line = CheckoutLine(
@@ -363,6 +366,7 @@ async def buy_in_room(
         idempotency_key=idempotency_key,
         attribution=attribution,
         hold_for=hold_for,
+        ship_to=ship_to,
         expected_total_minor=expected_total_minor,
     )
 

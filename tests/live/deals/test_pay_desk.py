@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 
 from liveshop.accounts.models import Role
+from liveshop.addresses.service import add_address
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.errors import Conflict
@@ -22,12 +23,13 @@ from liveshop.live.deals.claims import Tap
 from liveshop.live.deals.models import ClaimStatus, DealClaim
 from liveshop.live.deals.pay_desk import Paid, PayClaim, PayDesk
 from liveshop.orders.completion import PaymentDeclined
-from liveshop.orders.models import Order, Payment
+from liveshop.orders.models import Order, OrderAddress, Payment
 from liveshop.orders.payments.provider import CardDetails
 from liveshop.orders.payments.sandbox import CARD_DECLINED, CARD_SUCCEEDS, SandboxProvider
 from liveshop.orders.status import OrderStatus
 from liveshop.promotions import campaigns
 from liveshop.promotions.models import CampaignKind
+from tests.addresses.examples import address
 from tests.live.deals.drops import stock_identity
 from tests.shopfront import new_user, one_sku_shop, start_session
 
@@ -68,6 +70,9 @@ async def test_claims_paid_at_once_are_one_batch_and_each_is_paid_exactly_once(
     db: Database,
 ) -> None:
     deal_id, sku_id, buyers, claim_ids = await _drop(db, 12, 12)
+    async with db.session() as s:  # the first buyer has a delivery address in the UK
+        await add_address(s, user_id=buyers[0], data=address("GB"))
+        await s.commit()
     desk = _desk(db)
     got = await asyncio.gather(
         *(desk.pay(PayClaim(c, b, CARD)) for c, b in zip(claim_ids, buyers, strict=True))
@@ -89,6 +94,10 @@ async def test_claims_paid_at_once_are_one_batch_and_each_is_paid_exactly_once(
         payments = await s.scalar(select(func.count()).select_from(Payment))
         assert payments == 12
         assert all(v == 0 for v in (await trial_balance(s)).values())
+    # The order keeps its buyer's default address (a buyer without one adds it later).
+    async with db.session(deferred=True) as s:
+        kept = (await s.execute(select(OrderAddress.order_id, OrderAddress.postal_code))).all()
+    assert [(r.order_id, r.postal_code) for r in kept] == [(paid[0].id, "SW1A 2AA")]  # type: ignore[union-attr]
     # Paying again is the single way's replay: the same order, not a second charge.
     again = await desk.pay(PayClaim(claim_ids[0], buyers[0], CARD))
     assert again is None  # (the router then answers the existing order, 200)

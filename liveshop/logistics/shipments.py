@@ -1,0 +1,352 @@
+"""Shipping an order: parcels with lines, booked with a carrier; tracking events applied
+whatever order they arrive in; the order moved to shipped, then delivered.
+
+A shipment's status is a function of the *set* of its events — ``delivered`` if any event
+says so, else the latest by carrier time (ties by progress) — so the same events arriving
+twice or in any order end in the same state. Each event is recorded once per carrier event
+id (a unique row), under a lock of the shipment's row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from liveshop.core.clock import utcnow
+from liveshop.core.errors import Conflict, NotFound, Unprocessable
+from liveshop.logistics import tell
+from liveshop.logistics.carriers import Carrier, Parcel, scheduled_at
+from liveshop.logistics.models import (
+    PROGRESS,
+    Shipment,
+    ShipmentLine,
+    SimulatedCarrierEvent,
+    TrackingEvent,
+    TrackingStatus,
+)
+from liveshop.orders.completion import load_order
+from liveshop.orders.models import Order
+from liveshop.orders.ship_to import order_address
+from liveshop.orders.status import TRANSITIONS, OrderStatus
+from liveshop.orders.transitions import move_status
+
+SHIPPABLE = frozenset({OrderStatus.PAID, OrderStatus.FULFILLING, OrderStatus.SHIPPED})
+MAX_WEIGHT_GRAMS = 70_000
+MAX_SIDE_MM = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class ParcelIn:
+    weight_grams: int
+    length_mm: int
+    width_mm: int
+    height_mm: int
+    service: str = "standard"
+
+
+@dataclass(frozen=True, slots=True)
+class LineQty:
+    order_line_id: int
+    quantity: int
+
+
+async def shipped_units(session: AsyncSession, order_id: int) -> dict[int, int]:
+    """Units of each order line already in a shipment."""
+    rows = await session.execute(
+        select(ShipmentLine.order_line_id, func.sum(ShipmentLine.quantity))
+        .join(Shipment, Shipment.id == ShipmentLine.shipment_id)
+        .where(Shipment.order_id == order_id)
+        .group_by(ShipmentLine.order_line_id)
+    )
+    return {int(line_id): int(qty) for line_id, qty in rows.all()}
+
+
+def unshipped(order: Order, shipped: dict[int, int]) -> dict[int, int]:
+    """Units of each line still to ship (refunded units are not shipped)."""
+    left = {}
+    for line in order.lines:
+        n = line.quantity - line.refunded_quantity - shipped.get(line.id, 0)
+        if n > 0:
+            left[line.id] = n
+    return left
+
+
+def _check_parcel(parcel: ParcelIn) -> None:
+    if not 1 <= parcel.weight_grams <= MAX_WEIGHT_GRAMS:
+        raise Unprocessable(
+            f"weight must be 1 g to {MAX_WEIGHT_GRAMS // 1000} kg",
+            code="bad-parcel",
+            field="weight_grams",
+        )
+    for name in ("length_mm", "width_mm", "height_mm"):
+        if not 1 <= getattr(parcel, name) <= MAX_SIDE_MM:
+            raise Unprocessable(
+                f"each side must be 1 to {MAX_SIDE_MM} mm", code="bad-parcel", field=name
+            )
+    if parcel.service not in ("standard", "express"):
+        raise Unprocessable("service is standard or express", code="bad-parcel", field="service")
+
+
+async def create_shipment(
+    session: AsyncSession,
+    order_id: int,
+    *,
+    actor_id: int | None,
+    carrier: Carrier,
+    parcel: ParcelIn,
+    lines: Sequence[LineQty] | None = None,
+    tracking_number: str | None = None,
+    carrier_name: str | None = None,
+    speedup: float = 1.0,
+    now: datetime | None = None,
+) -> Shipment:
+    """Book a parcel of the order's units (default: every unit not yet shipped). Manual:
+    the order is shipped at once. Simulated: the label is made; the carrier's webhooks move
+    it on. Commits."""
+    _check_parcel(parcel)
+    now = now or utcnow()
+    await session.execute(select(Order.id).where(Order.id == order_id).with_for_update())
+    order = await load_order(session, order_id)
+    if order.status not in SHIPPABLE:
+        raise Conflict(
+            f"an order that is {order.status} cannot be shipped", code="order-not-shippable"
+        )
+    ship_to = await order_address(session, order_id)
+    if ship_to is None:
+        raise Conflict(
+            "the order has no delivery address: ask the buyer for one",
+            code="no-delivery-address",
+        )
+    left = unshipped(order, await shipped_units(session, order_id))
+    wanted = [LineQty(k, v) for k, v in left.items()] if lines is None else [*lines]
+    if not wanted:
+        raise Conflict("every unit of this order is already shipped", code="nothing-to-ship")
+    seen: set[int] = set()
+    for item in wanted:
+        if item.order_line_id in seen or not 1 <= item.quantity <= left.get(item.order_line_id, 0):
+            raise Unprocessable(
+                f"line {item.order_line_id}: {left.get(item.order_line_id, 0)} unit(s) to ship",
+                code="bad-shipment-lines",
+                field="lines",
+            )
+        seen.add(item.order_line_id)
+    try:
+        booking = carrier.book(
+            Parcel(order.market_code, parcel.service, parcel.weight_grams, ship_to.city),
+            tracking_number=tracking_number,
+        )
+    except ValueError as exc:
+        raise Unprocessable(str(exc), code="bad-tracking-number", field="tracking_number") from None
+    manual = not booking.events
+    shipment = Shipment(
+        order_id=order.id,
+        shop_id=order.shop_id,
+        market_code=order.market_code,
+        carrier=carrier.code,
+        carrier_name=(carrier_name or "").strip()[:60] or carrier.name,
+        service=parcel.service,
+        tracking_number=booking.tracking_number,
+        status=TrackingStatus.PICKED_UP if manual else TrackingStatus.LABEL_CREATED,
+        weight_grams=parcel.weight_grams,
+        length_mm=parcel.length_mm,
+        width_mm=parcel.width_mm,
+        height_mm=parcel.height_mm,
+        created_by=actor_id,
+        created_at=now,
+        picked_up_at=now if manual else None,
+        last_event_at=now,
+        lines=[ShipmentLine(order_line_id=i.order_line_id, quantity=i.quantity) for i in wanted],
+    )
+    session.add(shipment)
+    try:
+        await session.flush()
+    except IntegrityError:
+        await session.rollback()
+        raise Conflict(
+            "this tracking number is already used", code="tracking-number-used"
+        ) from None
+    first = TrackingStatus.PICKED_UP if manual else TrackingStatus.LABEL_CREATED
+    session.add(
+        TrackingEvent(
+            shipment_id=shipment.id,
+            carrier=carrier.code,
+            event_id=f"liveshop:{shipment.id}:{first}",
+            status=first,
+            description=f"Handed to {shipment.carrier_name}" if manual else "Label created",
+            occurred_at=now,
+        )
+    )
+    for n, planned in enumerate(booking.events):
+        session.add(
+            SimulatedCarrierEvent(
+                event_id=f"{booking.tracking_number}-{n}",
+                tracking_number=booking.tracking_number,
+                status=planned.status,
+                description=planned.description,
+                location=planned.location,
+                send_at=scheduled_at(now, planned.after, speedup),
+            )
+        )
+    await _move_order(session, order, shipment, actor_id=actor_id)
+    if manual:
+        tell.parcel_moved(session, order, shipment)
+    await session.commit()
+    return shipment
+
+
+async def _move_order(
+    session: AsyncSession, order: Order, shipment: Shipment, *, actor_id: int | None
+) -> None:
+    """Paid → fulfilling when a parcel is booked; → shipped when a carrier has one;
+    → delivered when every unit was shipped and every parcel delivered."""
+    status = OrderStatus(order.status)
+    if status == OrderStatus.PAID:
+        await move_status(session, order, OrderStatus.FULFILLING, actor_id=actor_id)
+        order = await load_order(session, order.id)
+        status = OrderStatus.FULFILLING
+    if status == OrderStatus.FULFILLING and shipment.status != TrackingStatus.LABEL_CREATED:
+        await move_status(
+            session,
+            order,
+            OrderStatus.SHIPPED,
+            actor_id=actor_id,
+            shipping_carrier=shipment.carrier_name,
+            tracking_number=shipment.tracking_number,
+            note=f"{shipment.carrier_name} {shipment.tracking_number}",
+        )
+        order = await load_order(session, order.id)
+        status = OrderStatus.SHIPPED
+    if OrderStatus.DELIVERED not in TRANSITIONS[status] or status == OrderStatus.REFUND_REQUESTED:
+        return
+    shipments = (await session.scalars(select(Shipment).where(Shipment.order_id == order.id))).all()
+    all_delivered = all(s.status == TrackingStatus.DELIVERED for s in shipments)
+    if all_delivered and not unshipped(order, await shipped_units(session, order.id)):
+        await move_status(
+            session, order, OrderStatus.DELIVERED, actor_id=actor_id, note="delivered by carrier"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierEvent:
+    carrier: str
+    event_id: str
+    tracking_number: str
+    status: TrackingStatus
+    occurred_at: datetime
+    description: str = ""
+    location: str = ""
+
+
+async def apply_event(session: AsyncSession, event: CarrierEvent) -> str:
+    """Record a carrier's tracking event once and bring the shipment and order up to date.
+    'processed', 'duplicate' (seen before) or 'ignored' (no such parcel). Commits."""
+    shipment = await session.scalar(
+        select(Shipment)
+        .where(Shipment.carrier == event.carrier, Shipment.tracking_number == event.tracking_number)
+        .with_for_update()
+    )
+    if shipment is None:
+        await session.rollback()
+        return "ignored"
+    session.add(
+        TrackingEvent(
+            shipment_id=shipment.id,
+            carrier=event.carrier,
+            event_id=event.event_id,
+            status=event.status,
+            description=event.description[:200],
+            location=event.location[:120],
+            occurred_at=event.occurred_at,
+        )
+    )
+    try:
+        await session.flush()
+    except IntegrityError:
+        await session.rollback()
+        return "duplicate"
+    events = (
+        await session.scalars(select(TrackingEvent).where(TrackingEvent.shipment_id == shipment.id))
+    ).all()
+    was = shipment.status
+    _fold(shipment, events)
+    order = await load_order(session, shipment.order_id)
+    await _move_order(session, order, shipment, actor_id=None)
+    if shipment.status != was:  # a replay or an older event tells nothing new
+        tell.parcel_moved(session, order, shipment)
+    await session.commit()
+    return "processed"
+
+
+def _fold(shipment: Shipment, events: Sequence[TrackingEvent]) -> None:
+    """The shipment's state from all its events (order-independent)."""
+    delivered = [e for e in events if e.status == TrackingStatus.DELIVERED]
+    latest = max(events, key=lambda e: (e.occurred_at, PROGRESS.get(e.status, 0), e.id))
+    shipment.status = TrackingStatus.DELIVERED if delivered else latest.status
+    shipment.delivered_at = min(e.occurred_at for e in delivered) if delivered else None
+    moving = [e.occurred_at for e in events if e.status != TrackingStatus.LABEL_CREATED]
+    shipment.picked_up_at = min(moving) if moving else None
+    shipment.last_event_at = latest.occurred_at
+
+
+async def order_shipments(session: AsyncSession, order_id: int) -> list[Shipment]:
+    rows = await session.scalars(
+        select(Shipment).where(Shipment.order_id == order_id).order_by(Shipment.id)
+    )
+    return list(rows)
+
+
+async def tracking_timeline(session: AsyncSession, shipment_id: int) -> list[TrackingEvent]:
+    rows = await session.scalars(
+        select(TrackingEvent)
+        .where(TrackingEvent.shipment_id == shipment_id)
+        .order_by(TrackingEvent.occurred_at, TrackingEvent.id)
+    )
+    return list(rows)
+
+
+async def get_shipment(session: AsyncSession, shipment_id: int) -> Shipment:
+    found = await session.get(Shipment, shipment_id)
+    if found is None:
+        raise NotFound(f"shipment {shipment_id} does not exist", code="shipment-not-found")
+    return found
+
+
+async def to_ship(session: AsyncSession, shop_id: int, *, limit: int = 100) -> list[Order]:
+    """The shop's paid orders with units still to ship, oldest first."""
+    rows = await session.scalars(
+        select(Order)
+        .where(
+            Order.shop_id == shop_id,
+            Order.status.in_([OrderStatus.PAID, OrderStatus.FULFILLING]),
+        )
+        .order_by(Order.paid_at, Order.id)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def confirm_manual_delivery(
+    session: AsyncSession, shipment_id: int, *, now: datetime | None = None
+) -> str:
+    """The seller says a parcel sent with another carrier arrived (no carrier tells us):
+    recorded as that carrier's ``delivered`` event, so the order and the ETA history follow
+    as for any carrier. Once only (a repeat is a ``duplicate``)."""
+    shipment = await get_shipment(session, shipment_id)
+    if shipment.carrier != "manual":
+        raise Conflict("the carrier reports this parcel's delivery itself", code="carrier-tracked")
+    return await apply_event(
+        session,
+        CarrierEvent(
+            carrier=shipment.carrier,
+            event_id=f"liveshop:{shipment.id}:delivered",
+            tracking_number=shipment.tracking_number,
+            status=TrackingStatus.DELIVERED,
+            occurred_at=now or utcnow(),
+            description="Delivered (confirmed by the seller)",
+        ),
+    )

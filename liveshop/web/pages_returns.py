@@ -1,0 +1,113 @@
+"""Returns on the order pages: the buyer asks (``/orders/{id}/returns``) and prints the
+return label; the seller approves, rejects or receives (``/seller/returns/{id}/…``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Form, Request, Response
+
+from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, SellerPrincipal, SessionDep
+from liveshop.core.errors import NotFound, Problem
+from liveshop.logistics import returns
+from liveshop.logistics.documents import return_label_pdf
+from liveshop.orders import queries
+from liveshop.orders.completion import load_order
+from liveshop.web.flash import redirect
+from liveshop.web.pages_common import payment_provider
+from liveshop.web.routing import page_router
+
+router = page_router(tags=["pages"])
+
+
+@router.post("/orders/{order_id}/returns")
+async def ask_return(
+    order_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: BuyerPrincipal,
+    reason: Annotated[str, Form(max_length=20)],
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """One quantity field per line (``qty-<line id>``); lines left at 0 stay."""
+    back = f"/orders/{order_id}"
+    form = await request.form()
+    order = await load_order(session, order_id)
+    if order.buyer_id != principal.user_id:
+        raise NotFound(f"order {order_id} does not exist", code="order-not-found")
+    wanted = []
+    for line in order.lines:
+        raw = str(form.get(f"qty-{line.id}", "0") or "0")
+        qty = int(raw) if raw.isdigit() and len(raw) < 4 else 0
+        if qty > 0:
+            wanted.append(returns.ReturnQty(line.id, qty))
+    try:
+        await returns.request_return(
+            session, order_id, buyer_id=principal.user_id, lines=wanted, reason=reason, note=note
+        )
+    except Problem as exc:
+        if exc.status >= 500:
+            raise
+        await session.rollback()
+        return redirect(f"{back}#returns", flash=("error", exc.detail))
+    return redirect(
+        f"{back}#returns", flash=("success", "Return requested: the seller will answer soon.")
+    )
+
+
+@router.get("/orders/{order_id}/returns/{return_id}/label.pdf")
+async def return_label(
+    order_id: int, return_id: int, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    found = await returns.get_return(session, return_id)
+    if found.order_id != order_id:
+        raise NotFound(f"return {return_id} does not exist", code="return-not-found")
+    await queries.visible_order(session, principal, order_id)
+    return Response(
+        await return_label_pdf(session, found),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="return-{found.tracking_number}.pdf"'},
+    )
+
+
+async def _staff(session: SessionDep, principal: SellerPrincipal, return_id: int) -> int:
+    found = await returns.get_return(session, return_id)
+    await queries.staff_order(session, principal, found.order_id)
+    return found.order_id
+
+
+@router.post("/seller/returns/{return_id}/approve")
+async def approve(return_id: int, session: SessionDep, principal: SellerPrincipal) -> Response:
+    order_id = await _staff(session, principal, return_id)
+    done = await returns.approve(session, return_id, actor_id=principal.user_id)
+    return redirect(
+        f"/seller/orders/{order_id}#returns",
+        flash=("success", f"Return approved: label {done.tracking_number} for the buyer."),
+    )
+
+
+@router.post("/seller/returns/{return_id}/reject")
+async def reject(
+    return_id: int,
+    session: SessionDep,
+    principal: SellerPrincipal,
+    reason: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    order_id = await _staff(session, principal, return_id)
+    back = f"/seller/orders/{order_id}#returns"
+    if not reason.strip():
+        return redirect(back, flash=("error", "Say why you refuse the return."))
+    await returns.reject(session, return_id, actor_id=principal.user_id, reason=reason)
+    return redirect(back, flash=("info", "Return refused."))
+
+
+@router.post("/seller/returns/{return_id}/receive")
+async def receive(
+    return_id: int, request: Request, session: SessionDep, principal: SellerPrincipal
+) -> Response:
+    order_id = await _staff(session, principal, return_id)
+    await returns.receive(session, payment_provider(request), return_id, actor_id=principal.user_id)
+    return redirect(
+        f"/seller/orders/{order_id}#returns",
+        flash=("success", "Return received: the units are back in stock and the buyer refunded."),
+    )

@@ -1,0 +1,100 @@
+"""The seller's to-ship queue, booking a parcel from the order page, its label PDF; the
+buyer's order page showing the tracking timeline, over HTTP on both databases."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from liveshop.core.clock import utcnow
+from liveshop.core.db import Database
+from liveshop.logistics import signing
+from liveshop.logistics.carriers import SimulatedCarrier
+from liveshop.logistics.simulator import send_due
+from tests.logistics.conftest import MakeSold
+from tests.web.test_pages import csrf_of, page_login
+
+
+async def test_seller_ships_and_buyer_tracks(
+    app: Any, db: Database, client: httpx.AsyncClient, make_sold: MakeSold
+) -> None:
+    app.state.carriers["simulated"] = SimulatedCarrier("delayed")
+    sold = await make_sold()
+    await page_login(client, sold.store.seller)
+    queue = await client.get(f"/seller/to-ship?shop={sold.store.shop_id}")
+    assert queue.status_code == 200 and f'id="to-ship-{sold.order_id}"' in queue.text
+    assert "SW1A 2AA" in queue.text
+
+    page = await client.get(f"/seller/orders/{sold.order_id}")
+    assert "Ship a parcel" in page.text and "Not shipped yet." in page.text
+    booked = await client.post(
+        f"/seller/orders/{sold.order_id}/shipments",
+        data={
+            "csrf_token": csrf_of(page),
+            "carrier": "simulated",
+            "service": "standard",
+            "weight_grams": "500",
+            "length_mm": "250",
+            "width_mm": "180",
+            "height_mm": "80",
+        },
+    )
+    assert booked.status_code == 303, booked.text
+    page = await client.get(f"/seller/orders/{sold.order_id}")
+    assert "Label created" in page.text and "Ship a parcel" not in page.text
+    label_url = page.text.split('href="/seller/shipments/')[1].split('"')[0]
+    pdf = await client.get(f"/seller/shipments/{label_url}")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    queue = await client.get(f"/seller/to-ship?shop={sold.store.shop_id}")
+    assert f'id="to-ship-{sold.order_id}"' in queue.text  # packing: still to hand over
+
+    async def deliver(body: bytes, headers: dict[str, str]) -> str:
+        answer = await client.post(
+            "/api/v1/logistics/webhooks/simulated", content=body, headers=headers
+        )
+        return str(answer.json()["result"])
+
+    secret = signing.secret_for("test-secret", "simulated")
+    client.cookies.clear()  # a carrier has no session
+    await send_due(db, secret, deliver, now=utcnow() + timedelta(days=30))
+    await page_login(client, sold.buyer)
+    mine = await client.get(f"/orders/{sold.order_id}")
+    assert mine.status_code == 200
+    for text in ("Delivered", "Out for delivery", "Delayed at the hub", "Collected from"):
+        assert text in mine.text
+    assert "label.pdf" not in mine.text  # the buyer gets no label link
+    assert 'id="promise">We estimated' in mine.text  # the ETA at payment, against the delivery
+
+
+async def test_a_parcel_sent_by_hand_is_confirmed_delivered_by_the_seller(
+    client: httpx.AsyncClient, make_sold: MakeSold
+) -> None:
+    sold = await make_sold(quantity=1)
+    await page_login(client, sold.store.seller)
+    page = await client.get(f"/seller/orders/{sold.order_id}")
+    booked = await client.post(
+        f"/seller/orders/{sold.order_id}/shipments",
+        data={
+            "csrf_token": csrf_of(page),
+            "carrier": "manual",
+            "carrier_name": "Royal Mail",
+            "tracking_number": "RM0001GB",
+            "weight_grams": "300",
+            "length_mm": "200",
+            "width_mm": "100",
+            "height_mm": "50",
+        },
+    )
+    assert booked.status_code == 303
+    page = await client.get(f"/seller/orders/{sold.order_id}")
+    assert "Handed to Royal Mail" in page.text and "Mark this parcel delivered" in page.text
+    shipment_id = page.text.split('action="/seller/shipments/')[1].split("/")[0]
+    done = await client.post(
+        f"/seller/shipments/{shipment_id}/delivered", data={"csrf_token": csrf_of(page)}
+    )
+    assert done.status_code == 303
+    page = await client.get(f"/seller/orders/{sold.order_id}")
+    assert "Delivered (confirmed by the seller)" in page.text
+    assert "Mark this parcel delivered" not in page.text
