@@ -1,7 +1,9 @@
 """E-mailing notices over SMTP (the standard library's ``smtplib``, in a worker thread so the
 event loop never waits on the network). Each pending notice is claimed by a guarded UPDATE
 before it is sent, so two senders never send one twice; a failure is retried up to
-``MAX_ATTEMPTS`` times."""
+``MAX_ATTEMPTS`` times. A claim is a lease: a sender that died after claiming (``kill -9``
+between the claim and the SMTP answer) leaves the notice ``sending`` with its claim time in
+``emailed_at``; after ``LEASE`` any sender claims it again — at least once, as e-mail goes."""
 
 from __future__ import annotations
 
@@ -9,10 +11,12 @@ import asyncio
 import contextlib
 import smtplib
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.message import EmailMessage
+from typing import Any
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
 from liveshop.accounts.models import User
 from liveshop.core.clock import utcnow
@@ -24,6 +28,15 @@ log = structlog.get_logger("liveshop.notices.email")
 
 MAX_ATTEMPTS = 5
 SENDING = "sending"
+LEASE = timedelta(minutes=5)  # a claim older than this belonged to a sender that died
+
+
+def _claimable(now: datetime) -> Any:
+    """Pending, or claimed by a sender whose lease ran out."""
+    return or_(
+        Notice.email_status == EmailStatus.PENDING,
+        and_(Notice.email_status == SENDING, Notice.emailed_at < now - LEASE),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +71,13 @@ def _send(config: SmtpConfig, msg: EmailMessage) -> None:
 
 async def send_pending(db: Database, config: SmtpConfig, *, limit: int = 50) -> int:
     """E-mail the pending notices (oldest first); how many were sent."""
+    now = utcnow()
     async with db.session() as s:
         rows = (
             await s.execute(
                 select(Notice, User.email)
                 .join(User, User.id == Notice.user_id)
-                .where(Notice.email_status == EmailStatus.PENDING)
+                .where(_claimable(now))
                 .order_by(Notice.id)
                 .limit(limit)
             )
@@ -74,8 +88,12 @@ async def send_pending(db: Database, config: SmtpConfig, *, limit: int = 50) -> 
         async with db.session() as s:
             claimed = await s.execute(
                 update(Notice)
-                .where(Notice.id == notice.id, Notice.email_status == EmailStatus.PENDING)
-                .values(email_status=SENDING, email_attempts=Notice.email_attempts + 1)
+                .where(Notice.id == notice.id, _claimable(now))
+                .values(
+                    email_status=SENDING,
+                    email_attempts=Notice.email_attempts + 1,
+                    emailed_at=utcnow(),  # the claim's time until it is sent
+                )
             )
             await s.commit()
         if getattr(claimed, "rowcount", 0) != 1:

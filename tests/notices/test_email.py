@@ -12,9 +12,10 @@ from typing import Any
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from liveshop.accounts.models import Role
+from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.notices import email
 from liveshop.notices.models import EmailStatus, Notice
@@ -133,3 +134,26 @@ async def test_inbox_page(client: httpx.AsyncClient, db: Database, make_actor: M
     read = await client.post("/inbox/read", data={"csrf_token": csrf_of(page)})
     assert read.status_code == 303
     assert "1 new" not in (await client.get("/inbox")).text
+
+
+async def test_a_notice_whose_sender_died_mid_send_is_sent_after_the_lease(
+    db: Database, make_actor: MakeActor, smtp: Any
+) -> None:
+    """A sender killed between claiming a notice and the SMTP answer left it ``sending``:
+    once the claim's lease has run out, the next run sends it."""
+    controller, handler = smtp
+    buyer = await make_actor(Role.BUYER)
+    async with db.session() as s:
+        notice = notify(s, buyer.id, kind="x", subject="Shipped", body="b")
+        notice.email_status = email.SENDING
+        notice.email_attempts = 1
+        notice.emailed_at = utcnow() - email.LEASE / 2  # claimed a moment ago: still leased
+        await s.commit()
+    config = email.SmtpConfig(host="127.0.0.1", port=controller.port, sender="a@b.c")
+    assert await email.send_pending(db, config) == 0
+    async with db.session() as s:
+        await s.execute(update(Notice).values(emailed_at=utcnow() - email.LEASE * 2))
+        await s.commit()
+    assert await email.send_pending(db, config) == 1
+    assert [m["Subject"] for m in handler.messages] == ["Shipped"]
+    assert await _statuses(db) == [("sent", 2)]
