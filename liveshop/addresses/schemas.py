@@ -4,6 +4,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from liveshop.addresses.models import Address
 from liveshop.addresses.validation import address_lines
+from liveshop.core.types import Line
 
 
 class AddressIn(BaseModel):
@@ -11,16 +12,16 @@ class AddressIn(BaseModel):
     Google's i18n address data: a missing or invalid one is a 422 naming the field."""
 
     model_config = ConfigDict(extra="forbid")
-    country_code: str = Field(min_length=2, max_length=2, examples=["GB"])
-    full_name: str = Field(min_length=1, max_length=120)
-    company_name: str = Field(default="", max_length=120)
-    phone: str = Field(min_length=1, max_length=32, examples=["+44 7911 123456"])
-    street_address: str = Field(min_length=1, max_length=300)
-    city: str = Field(default="", max_length=120)
-    city_area: str = Field(default="", max_length=120)
-    country_area: str = Field(default="", max_length=120, description="state, province, county")
-    postal_code: str = Field(default="", max_length=20)
-    sorting_code: str = Field(default="", max_length=20)
+    country_code: Line = Field(min_length=2, max_length=2, examples=["GB"])
+    full_name: Line = Field(min_length=1, max_length=120)
+    company_name: Line = Field(default="", max_length=120)
+    phone: Line = Field(min_length=1, max_length=32, examples=["+44 7911 123456"])
+    street_address: Line = Field(min_length=1, max_length=300)
+    city: Line = Field(default="", max_length=120)
+    city_area: Line = Field(default="", max_length=120)
+    country_area: Line = Field(default="", max_length=120, description="state, province, county")
+    postal_code: Line = Field(default="", max_length=20)
+    sorting_code: Line = Field(default="", max_length=20)
     make_default: bool = False
 
     def fields(self) -> dict[str, str | None]:

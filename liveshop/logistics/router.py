@@ -24,6 +24,7 @@ from liveshop.catalog.models import Product
 from liveshop.catalog.service import ensure_shop_staff
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import PROBLEM_RESPONSES, NotFound
+from liveshop.core.types import Id, Line
 from liveshop.logistics import returns, shipments, sla
 from liveshop.logistics.carriers import Carrier
 from liveshop.logistics.documents import label_pdf
@@ -58,14 +59,14 @@ def speedup_of(request: Request) -> float:
     return float(request.app.state.settings.simulated_carrier_speedup)
 
 
-async def _out(session: SessionDep, shipment_id: int) -> ShipmentOut:
+async def _out(session: SessionDep, shipment_id: Id) -> ShipmentOut:
     shipment = await shipments.get_shipment(session, shipment_id)
     return ShipmentOut.of(shipment, await shipments.tracking_timeline(session, shipment.id))
 
 
 @router.post("/orders/{order_id}/shipments", status_code=status.HTTP_201_CREATED)
 async def create_shipment(
-    order_id: int,
+    order_id: Id,
     body: ShipmentIn,
     request: Request,
     principal: SellerPrincipal,
@@ -98,7 +99,7 @@ async def create_shipment(
 
 @router.get("/orders/{order_id}/shipments")
 async def list_shipments(
-    order_id: int, principal: CurrentPrincipal, session: SessionDep
+    order_id: Id, principal: CurrentPrincipal, session: SessionDep
 ) -> list[ShipmentOut]:
     """The order's parcels and their tracking (buyer, the shop's staff, admins)."""
     await queries.visible_order(session, principal, order_id)
@@ -108,7 +109,7 @@ async def list_shipments(
 
 @router.get("/shipments/{shipment_id}/label.pdf", response_class=Response)
 async def shipment_label(
-    shipment_id: int, principal: SellerPrincipal, session: SessionDep
+    shipment_id: Id, principal: SellerPrincipal, session: SessionDep
 ) -> Response:
     """The label (tracking barcode and QR code) and packing slip, as a PDF."""
     shipment = await shipments.get_shipment(session, shipment_id)
@@ -123,7 +124,7 @@ async def shipment_label(
 
 @router.post("/shipments/{shipment_id}/delivered")
 async def confirm_delivery(
-    shipment_id: int, principal: SellerPrincipal, session: SessionDep
+    shipment_id: Id, principal: SellerPrincipal, session: SessionDep
 ) -> ShipmentOut:
     """A parcel sent with another carrier (manual) arrived: the shop's staff confirm it."""
     shipment = await shipments.get_shipment(session, shipment_id)
@@ -133,7 +134,7 @@ async def confirm_delivery(
 
 
 @router.get("/shops/{shop_id}/to-ship")
-async def to_ship(shop_id: int, principal: SellerPrincipal, session: SessionDep) -> list[ToShipOut]:
+async def to_ship(shop_id: Id, principal: SellerPrincipal, session: SessionDep) -> list[ToShipOut]:
     """The shop's paid orders not yet with a carrier, soonest dispatch deadline first."""
     await ensure_shop_staff(session, principal, shop_id)
     return [
@@ -144,7 +145,7 @@ async def to_ship(shop_id: int, principal: SellerPrincipal, session: SessionDep)
 
 @router.post("/logistics/webhooks/{carrier}")
 async def tracking_webhook(
-    carrier: str, request: Request, session: SessionDep, _: MaybePrincipal
+    carrier: Line, request: Request, session: SessionDep, _: MaybePrincipal
 ) -> dict[str, str]:
     """A carrier's tracking event, authenticated by its HMAC signature (``Carrier-Signature:
     t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">``), not by a user. A redelivered event
@@ -162,10 +163,10 @@ async def tracking_webhook(
 
 @router.get("/products/{product_id}/delivery")
 async def product_delivery(
-    product_id: int,
+    product_id: Id,
     session: SessionDep,
     principal: MaybePrincipal,
-    market: Annotated[str, Query(min_length=2, max_length=2)],
+    market: Annotated[Line, Query(min_length=2, max_length=2)],
 ) -> DeliveryOut:
     """When it would arrive if paid now (P50–P90 from the shop's deliveries in the market,
     in working days; the market's default when there are too few), and where (your default
@@ -190,7 +191,7 @@ def provider_of(request: Request) -> PaymentProvider:
 
 @router.post("/orders/{order_id}/returns", status_code=status.HTTP_201_CREATED)
 async def request_return(
-    order_id: int, body: ReturnIn, principal: BuyerPrincipal, session: SessionDep
+    order_id: Id, body: ReturnIn, principal: BuyerPrincipal, session: SessionDep
 ) -> ReturnOut:
     """Send units of a delivered order back, within its return window."""
     made = await returns.request_return(
@@ -206,14 +207,14 @@ async def request_return(
 
 @router.get("/orders/{order_id}/returns")
 async def list_returns(
-    order_id: int, principal: CurrentPrincipal, session: SessionDep
+    order_id: Id, principal: CurrentPrincipal, session: SessionDep
 ) -> list[ReturnOut]:
     """The order's returns (buyer, the shop's staff, admins)."""
     await queries.visible_order(session, principal, order_id)
     return [ReturnOut.of(r) for r in await returns.order_returns(session, order_id)]
 
 
-async def _staff_return(session: SessionDep, principal: Principal, return_id: int) -> int:
+async def _staff_return(session: SessionDep, principal: Principal, return_id: Id) -> int:
     found = await returns.get_return(session, return_id)
     await queries.staff_order(session, principal, found.order_id)
     return found.order_id
@@ -221,7 +222,7 @@ async def _staff_return(session: SessionDep, principal: Principal, return_id: in
 
 @router.post("/returns/{return_id}/approve")
 async def approve_return(
-    return_id: int, principal: SellerPrincipal, session: SessionDep
+    return_id: Id, principal: SellerPrincipal, session: SessionDep
 ) -> ReturnOut:
     """The shop's staff: a return label is made (simulated carrier)."""
     await _staff_return(session, principal, return_id)
@@ -230,7 +231,7 @@ async def approve_return(
 
 @router.post("/returns/{return_id}/reject")
 async def reject_return(
-    return_id: int, body: DecisionIn, principal: SellerPrincipal, session: SessionDep
+    return_id: Id, body: DecisionIn, principal: SellerPrincipal, session: SessionDep
 ) -> ReturnOut:
     await _staff_return(session, principal, return_id)
     done = await returns.reject(session, return_id, actor_id=principal.user_id, reason=body.reason)
@@ -239,7 +240,7 @@ async def reject_return(
 
 @router.post("/returns/{return_id}/receive")
 async def receive_return(
-    return_id: int, request: Request, principal: SellerPrincipal, session: SessionDep
+    return_id: Id, request: Request, principal: SellerPrincipal, session: SessionDep
 ) -> ReturnOut:
     """The parcel is back: the units are restocked and the buyer refunded exactly."""
     await _staff_return(session, principal, return_id)

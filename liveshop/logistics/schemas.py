@@ -4,14 +4,15 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from liveshop.core.types import Line, Text
 from liveshop.logistics.eta import Eta
 from liveshop.logistics.models import ReturnReason, ReturnRequest, Shipment, TrackingEvent
 
 
 class ShipmentLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    order_line_id: int = Field(ge=1, le=2**63 - 1)
-    quantity: int = Field(ge=1, le=999)
+    order_line_id: int = Field(strict=True, ge=1, le=2**63 - 1)
+    quantity: int = Field(strict=True, ge=1, le=999)
 
 
 class ShipmentIn(BaseModel):
@@ -21,14 +22,14 @@ class ShipmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     carrier: str = Field(pattern="^(manual|simulated)$", examples=["simulated"])
     service: str = Field(default="standard", pattern="^(standard|express)$")
-    weight_grams: int = Field(ge=1, le=70_000)
-    length_mm: int = Field(ge=1, le=2_000)
-    width_mm: int = Field(ge=1, le=2_000)
-    height_mm: int = Field(ge=1, le=2_000)
-    tracking_number: str | None = Field(
+    weight_grams: int = Field(strict=True, ge=1, le=70_000)
+    length_mm: int = Field(strict=True, ge=1, le=2_000)
+    width_mm: int = Field(strict=True, ge=1, le=2_000)
+    height_mm: int = Field(strict=True, ge=1, le=2_000)
+    tracking_number: Line | None = Field(
         default=None, min_length=3, max_length=80, description="manual carrier only"
     )
-    carrier_name: str | None = Field(
+    carrier_name: Line | None = Field(
         default=None, max_length=60, description="manual: whose tracking number it is"
     )
     lines: list[ShipmentLineIn] | None = Field(default=None, min_length=1, max_length=50)
@@ -129,12 +130,12 @@ class ReturnIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     lines: list[ShipmentLineIn] = Field(min_length=1, max_length=50)
     reason: ReturnReason
-    note: str = Field(default="", max_length=500)
+    note: Text = Field(default="", max_length=500)
 
 
 class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=300)
+    reason: Text = Field(min_length=1, max_length=300)
 
 
 class ReturnOut(BaseModel):

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, SessionDep
 from liveshop.addresses import service as addresses
 from liveshop.core.errors import PROBLEM_RESPONSES, NotFound
+from liveshop.core.types import Id
 from liveshop.orders import ship_to
 from liveshop.orders.completion import load_order
 from liveshop.orders.schemas import OrderAddressIn, OrderAddressOut
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/api/v1", tags=["orders"], responses=PROBLEM_RESPONSE
 
 @router.get("/orders/{order_id}/address")
 async def get_order_address(
-    order_id: int, principal: CurrentPrincipal, session: SessionDep
+    order_id: Id, principal: CurrentPrincipal, session: SessionDep
 ) -> OrderAddressOut | None:
     """Where the order goes (null: no address yet). The buyer, the shop's staff and admins
     only; anyone else (creators, agencies, other shops, other buyers) gets 404."""
@@ -27,7 +28,7 @@ async def get_order_address(
 
 @router.put("/orders/{order_id}/address")
 async def change_order_address(
-    order_id: int, body: OrderAddressIn, principal: BuyerPrincipal, session: SessionDep
+    order_id: Id, body: OrderAddressIn, principal: BuyerPrincipal, session: SessionDep
 ) -> OrderAddressOut:
     """Send a not yet packed order to another of your addresses in its market's country."""
     order = await load_order(session, order_id)

@@ -39,6 +39,7 @@ class CheckoutIn(BaseModel):
         default=None, min_length=1, max_length=40, description="A seller's coupon code"
     )
     address_id: int | None = Field(
+        strict=True,
         default=None,
         ge=1,
         le=2**63 - 1,
@@ -367,7 +368,7 @@ class QuoteOut(BaseModel):
 
 class OrderAddressIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    address_id: int = Field(ge=1, le=MAX_ID, description="One of your addresses")
+    address_id: int = Field(strict=True, ge=1, le=MAX_ID, description="One of your addresses")
 
 
 class OrderAddressOut(BaseModel):

@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Form, Path, Request, Response
+from fastapi import Form, Path, Query, Request, Response
 
 from liveshop.accounts.deps import BuyerPrincipal, SessionDep
 from liveshop.addresses import service as addresses
 from liveshop.addresses.schemas import AddressOut
 from liveshop.addresses.validation import COUNTRIES
 from liveshop.core.errors import Problem
+from liveshop.core.types import Id, Line
 from liveshop.markets.service import get_market
 from liveshop.orders import ship_to
 from liveshop.orders.completion import load_order
@@ -25,7 +26,7 @@ from liveshop.web.templating import current_market, render
 router = page_router(tags=["pages"])
 
 AddressId = Annotated[int, Path(ge=1, le=MAX_ID)]
-Line = Annotated[str, Form(max_length=120)]
+FormLine = Annotated[Line, Form(max_length=120)]
 PAGE = "/account/addresses"
 
 # The label each field gets on the form (the country's own words would be better still).
@@ -80,7 +81,10 @@ async def _render(
 
 @router.get("/account/addresses")
 async def addresses_page(
-    request: Request, session: SessionDep, principal: BuyerPrincipal, next: str = ""
+    request: Request,
+    session: SessionDep,
+    principal: BuyerPrincipal,
+    next: Annotated[Line, Query(max_length=300)] = "",
 ) -> Response:
     market = await current_market(request, session)
     return await _render(
@@ -98,17 +102,17 @@ async def add_address(
     request: Request,
     session: SessionDep,
     principal: BuyerPrincipal,
-    country_code: Annotated[str, Form(max_length=2)],
-    full_name: Line = "",
-    company_name: Line = "",
-    phone: Annotated[str, Form(max_length=32)] = "",
-    street_address: Annotated[str, Form(max_length=300)] = "",
-    city: Line = "",
-    city_area: Line = "",
-    country_area: Line = "",
-    postal_code: Annotated[str, Form(max_length=20)] = "",
+    country_code: Annotated[Line, Form(max_length=2)],
+    full_name: FormLine = "",
+    company_name: FormLine = "",
+    phone: Annotated[Line, Form(max_length=32)] = "",
+    street_address: Annotated[Line, Form(max_length=300)] = "",
+    city: FormLine = "",
+    city_area: FormLine = "",
+    country_area: FormLine = "",
+    postal_code: Annotated[Line, Form(max_length=20)] = "",
     make_default: Annotated[bool, Form()] = False,
-    next: Annotated[str, Form(max_length=300)] = "",
+    next: Annotated[Line, Form(max_length=300)] = "",
 ) -> Response:
     """A bad field re-shows the form with what was typed and the field's problem."""
     values = {
@@ -144,7 +148,7 @@ async def make_default(
     address_id: AddressId,
     session: SessionDep,
     principal: BuyerPrincipal,
-    next: Annotated[str, Form(max_length=300)] = "",
+    next: Annotated[Line, Form(max_length=300)] = "",
 ) -> Response:
     address = await addresses.set_default(session, user_id=principal.user_id, address_id=address_id)
     return redirect(
@@ -157,7 +161,7 @@ async def delete_address(
     address_id: AddressId,
     session: SessionDep,
     principal: BuyerPrincipal,
-    next: Annotated[str, Form(max_length=300)] = "",
+    next: Annotated[Line, Form(max_length=300)] = "",
 ) -> Response:
     await addresses.delete_address(session, user_id=principal.user_id, address_id=address_id)
     return redirect(
@@ -167,7 +171,7 @@ async def delete_address(
 
 @router.post("/orders/{order_id}/address")
 async def choose_order_address(
-    order_id: int,
+    order_id: Id,
     session: SessionDep,
     principal: BuyerPrincipal,
     address_id: Annotated[int, Form(ge=1, le=MAX_ID)],

@@ -9,6 +9,7 @@ from fastapi import Form, Request, Response
 
 from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, SellerPrincipal, SessionDep
 from liveshop.core.errors import NotFound, Problem
+from liveshop.core.types import Id, Line
 from liveshop.logistics import returns
 from liveshop.logistics.documents import return_label_pdf
 from liveshop.orders import queries
@@ -22,12 +23,12 @@ router = page_router(tags=["pages"])
 
 @router.post("/orders/{order_id}/returns")
 async def ask_return(
-    order_id: int,
+    order_id: Id,
     request: Request,
     session: SessionDep,
     principal: BuyerPrincipal,
-    reason: Annotated[str, Form(max_length=20)],
-    note: Annotated[str, Form(max_length=500)] = "",
+    reason: Annotated[Line, Form(max_length=20)],
+    note: Annotated[Line, Form(max_length=500)] = "",
 ) -> Response:
     """One quantity field per line (``qty-<line id>``); lines left at 0 stay."""
     back = f"/orders/{order_id}"
@@ -57,7 +58,7 @@ async def ask_return(
 
 @router.get("/orders/{order_id}/returns/{return_id}/label.pdf")
 async def return_label(
-    order_id: int, return_id: int, session: SessionDep, principal: CurrentPrincipal
+    order_id: Id, return_id: Id, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
     found = await returns.get_return(session, return_id)
     if found.order_id != order_id:
@@ -70,14 +71,14 @@ async def return_label(
     )
 
 
-async def _staff(session: SessionDep, principal: SellerPrincipal, return_id: int) -> int:
+async def _staff(session: SessionDep, principal: SellerPrincipal, return_id: Id) -> int:
     found = await returns.get_return(session, return_id)
     await queries.staff_order(session, principal, found.order_id)
     return found.order_id
 
 
 @router.post("/seller/returns/{return_id}/approve")
-async def approve(return_id: int, session: SessionDep, principal: SellerPrincipal) -> Response:
+async def approve(return_id: Id, session: SessionDep, principal: SellerPrincipal) -> Response:
     order_id = await _staff(session, principal, return_id)
     done = await returns.approve(session, return_id, actor_id=principal.user_id)
     return redirect(
@@ -88,10 +89,10 @@ async def approve(return_id: int, session: SessionDep, principal: SellerPrincipa
 
 @router.post("/seller/returns/{return_id}/reject")
 async def reject(
-    return_id: int,
+    return_id: Id,
     session: SessionDep,
     principal: SellerPrincipal,
-    reason: Annotated[str, Form(max_length=300)] = "",
+    reason: Annotated[Line, Form(max_length=300)] = "",
 ) -> Response:
     order_id = await _staff(session, principal, return_id)
     back = f"/seller/orders/{order_id}#returns"
@@ -103,7 +104,7 @@ async def reject(
 
 @router.post("/seller/returns/{return_id}/receive")
 async def receive(
-    return_id: int, request: Request, session: SessionDep, principal: SellerPrincipal
+    return_id: Id, request: Request, session: SessionDep, principal: SellerPrincipal
 ) -> Response:
     order_id = await _staff(session, principal, return_id)
     await returns.receive(session, payment_provider(request), return_id, actor_id=principal.user_id)

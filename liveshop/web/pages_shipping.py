@@ -9,6 +9,7 @@ from fastapi import Form, Request, Response
 
 from liveshop.accounts.deps import SellerPrincipal, SessionDep
 from liveshop.core.errors import Problem
+from liveshop.core.types import Id, Line
 from liveshop.logistics import shipments, sla
 from liveshop.logistics.documents import label_pdf
 from liveshop.logistics.router import carrier_of, speedup_of
@@ -49,7 +50,7 @@ async def to_ship_page(
 
 @router.post("/orders/{order_id}/shipments")
 async def book_parcel(
-    order_id: int,
+    order_id: Id,
     request: Request,
     session: SessionDep,
     principal: SellerPrincipal,
@@ -59,8 +60,8 @@ async def book_parcel(
     width_mm: Size,
     height_mm: Size,
     service: Annotated[str, Form(pattern="^(standard|express)$")] = "standard",
-    tracking_number: Annotated[str, Form(max_length=80)] = "",
-    carrier_name: Annotated[str, Form(max_length=60)] = "",
+    tracking_number: Annotated[Line, Form(max_length=80)] = "",
+    carrier_name: Annotated[Line, Form(max_length=60)] = "",
 ) -> Response:
     """Every unit not yet shipped goes in this parcel."""
     back = f"/seller/orders/{order_id}"
@@ -88,7 +89,7 @@ async def book_parcel(
 
 
 @router.get("/shipments/{shipment_id}/label.pdf")
-async def label(shipment_id: int, session: SessionDep, principal: SellerPrincipal) -> Response:
+async def label(shipment_id: Id, session: SessionDep, principal: SellerPrincipal) -> Response:
     shipment = await shipments.get_shipment(session, shipment_id)
     await queries.staff_order(session, principal, shipment.order_id)
     return Response(
@@ -100,7 +101,7 @@ async def label(shipment_id: int, session: SessionDep, principal: SellerPrincipa
 
 @router.post("/shipments/{shipment_id}/delivered")
 async def confirm_delivery(
-    shipment_id: int, session: SessionDep, principal: SellerPrincipal
+    shipment_id: Id, session: SessionDep, principal: SellerPrincipal
 ) -> Response:
     """A parcel sent with another carrier arrived (the seller confirms it)."""
     shipment = await shipments.get_shipment(session, shipment_id)
