@@ -7,6 +7,10 @@ item is written at once; items that arrive while a write runs wait for the next 
 batch grows with the load and an idle path costs nothing extra (PostgreSQL's own group commit,
 and the claim desk's per-deal batcher, work the same way). If ``write`` itself raises, every
 caller of that batch gets the exception.
+
+``in_flight``: how many batches may be written at once (default 1: strictly one after the
+other). More lets a batch that waits on something slow (a payment provider, a commit) overlap
+the next one; only for writes whose batches are independent of each other.
 """
 
 from __future__ import annotations
@@ -26,12 +30,14 @@ class GroupCommit(Generic[T, R]):
         *,
         max_batch: int = 500,
         name: str = "group-commit",
+        in_flight: int = 1,
     ) -> None:
         self._write = write
         self.max_batch = max_batch
         self.name = name
+        self.in_flight = in_flight
         self._pending: list[tuple[T, asyncio.Future[R]]] = []
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
         self.batches = 0  # written so far (for tests and figures)
 
     async def submit(self, item: T) -> R:
@@ -39,8 +45,11 @@ class GroupCommit(Generic[T, R]):
         # A caller cancelled while waiting never reads its result: nor is it logged as lost.
         future.add_done_callback(_consume)
         self._pending.append((item, future))
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._drain(), name=self.name)
+        # (a drain that has just returned is done() before its callback drops it from the set)
+        if sum(1 for t in self._tasks if not t.done()) < self.in_flight:
+            task = asyncio.create_task(self._drain(), name=self.name)
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return await asyncio.shield(future)
 
     async def _drain(self) -> None:

@@ -59,6 +59,10 @@ from liveshop.orders.status import OrderStatus
 log = structlog.get_logger("liveshop.live.deals.pay")
 
 MAX_BATCH = 200
+# Batches being paid at once per node: while one waits on the provider or a commit, the next
+# is ordered (their claims, orders and payments are distinct; the hot rows they share — the
+# deal's, the stock level's — are taken in one order by every completion, last).
+IN_FLIGHT = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +128,7 @@ class PayDesk:
         self.provider = provider
         self.notifier = notifier
         self._batches: GroupCommit[PayClaim, Outcome] = GroupCommit(
-            self._pay_all, max_batch=MAX_BATCH, name="claim-pay"
+            self._pay_all, max_batch=MAX_BATCH, name="claim-pay", in_flight=IN_FLIGHT
         )
 
     @property
