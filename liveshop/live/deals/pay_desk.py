@@ -59,10 +59,11 @@ from liveshop.orders.status import OrderStatus
 log = structlog.get_logger("liveshop.live.deals.pay")
 
 MAX_BATCH = 200
-# Batches being paid at once per node: while one waits on the provider or a commit, the next
-# is ordered (their claims, orders and payments are distinct; the hot rows they share — the
-# deal's, the stock level's — are taken in one order by every completion, last).
-IN_FLIGHT = 2
+# Batches being paid at once per node. Two would let the next batch be ordered while one
+# waits on the provider or a commit (their claims, orders and payments are distinct; the hot
+# rows they share — the deal's, the stock level's — are taken in one order, last); measured
+# with the sandbox it gained nothing (BENCHMARKS.md): the completions queue on those rows.
+IN_FLIGHT = 1
 
 
 @dataclass(frozen=True, slots=True)
