@@ -44,7 +44,7 @@ from liveshop.core.group_commit import GroupCommit
 from liveshop.inventory import service as inventory
 from liveshop.live import service as live
 from liveshop.live.deals.claim_checkout import claim_key
-from liveshop.live.deals.models import ClaimStatus, DealClaim
+from liveshop.live.deals.models import ClaimStatus, DealClaim, FlashDeal
 from liveshop.live.deals.service import get_deal, room_attribution
 from liveshop.markets.models import Market
 from liveshop.orders import completion, payment_flow
@@ -193,6 +193,7 @@ class PayDesk:
         now = utcnow()
         claims = await _claims(s, {r.claim_id for r in requests})
         priced: dict[tuple[int, int], _Priced | None] = {}
+        rooms: dict[int, _Room] = {}  # a deal's room and attribution, read once per batch
         chosen: list[tuple[int, _Claim, _Priced]] = []
         seen: set[int] = set()
         for i, request in enumerate(requests):
@@ -209,7 +210,7 @@ class PayDesk:
             key = (claim.deal_id, claim.quantity)
             if key not in priced:
                 try:
-                    priced[key] = await _price(s, claim, now)
+                    priced[key] = await _price(s, claim, now, rooms)
                 except Problem:  # the single way answers it the same way
                     priced[key] = None
             price = priced[key]
@@ -336,12 +337,26 @@ async def _claims(s: AsyncSession, ids: set[int]) -> dict[int, _Claim]:
     return {row[0]: _Claim(*row) for row in rows.all()}
 
 
-async def _price(s: AsyncSession, claim: _Claim, now: datetime) -> _Priced | None:
+@dataclass(frozen=True, slots=True)
+class _Room:
+    deal: FlashDeal
+    market_code: str
+    attribution: Attribution
+
+
+async def _price(
+    s: AsyncSession, claim: _Claim, now: datetime, rooms: dict[int, _Room]
+) -> _Priced | None:
     """A claim's order as ``checkout_claim`` prices it, when it is the same for every buyer
-    of this deal and quantity (``plain_goods``); None otherwise."""
-    deal = await get_deal(s, claim.deal_id)
-    session_row = await live.get_session(s, deal.session_id)
-    attribution = await room_attribution(s, session_row, deal.sku_id)
+    of this deal and quantity (``plain_goods``); None otherwise. ``rooms``: the deals whose
+    room and attribution this batch has read already (one read per deal, not per quantity)."""
+    room = rooms.get(claim.deal_id)
+    if room is None:
+        deal = await get_deal(s, claim.deal_id)
+        session_row = await live.get_session(s, deal.session_id)
+        attribution = await room_attribution(s, session_row, deal.sku_id)
+        room = rooms[claim.deal_id] = _Room(deal, session_row.market_code, attribution)
+    deal, market_code, attribution = room.deal, room.market_code, room.attribution
     line = CheckoutLine(
         sku_id=deal.sku_id,
         quantity=claim.quantity,
@@ -349,14 +364,14 @@ async def _price(s: AsyncSession, claim: _Claim, now: datetime) -> _Priced | Non
         deal_id=deal.id,
     )
     goods = await plain_goods(
-        s, market_code=session_row.market_code, lines=[line], attribution=attribution, at=now
+        s, market_code=market_code, lines=[line], attribution=attribution, at=now
     )
     if goods is None:
         return None
     return _Priced(
         goods=goods,
         line=line,
-        fingerprint=fingerprint(session_row.market_code, [line], attribution),
+        fingerprint=fingerprint(market_code, [line], attribution),
         attribution=attribution,
         total_minor=totals(goods, None).total_minor,
     )

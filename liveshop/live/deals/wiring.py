@@ -28,7 +28,7 @@ from liveshop.live.deals.router import publish_deal_stock
 from liveshop.live.deals.tally import SaleTally
 from liveshop.live.events import SessionClosed
 from liveshop.orders.events import OrderCancelledUnpaid, OrdersPaid
-from liveshop.orders.notify import OrderNotifier, OrderPaid
+from liveshop.orders.notify import OrderNotifier
 from liveshop.realtime.hub import Hub
 from liveshop.realtime.publish import RoomPublisher, room_publisher
 
@@ -85,12 +85,6 @@ def install_deals(app: FastAPI, db: Database, hub: Hub) -> ClaimDesk:
     app.router.routes[0:0] = fast.routes()
     app.state.deal_clock = DealClock(db, lambda: room_publisher(app), desk)
     return desk
-
-
-async def room_order_paid(db: Database, publisher: RoomPublisher, event: OrderPaid) -> None:
-    """One paid order's room figures, written on their own (the node's ``SaleTally`` batches
-    them; this is for callers without one)."""
-    await SaleTally(db, lambda: publisher).record(event)
 
 
 class DealClock:

@@ -91,7 +91,8 @@ from liveshop.live.deals.models import (
     FlashDealBuyer,
 )
 from liveshop.live.deals.pay_desk import PayClaim, PayDesk
-from liveshop.live.deals.wiring import DealClock, room_order_paid
+from liveshop.live.deals.tally import SaleTally
+from liveshop.live.deals.wiring import DealClock
 from liveshop.orders import lifecycle
 from liveshop.orders.completion import IN_FLIGHT
 from liveshop.orders.models import Order, OrderLine, Payment, PaymentStatus, Refund, RefundStatus
@@ -214,7 +215,7 @@ class DropMachine(RuleBasedStateMachine):
         """What the app does once an order is paid: the room counts the deal's sale (and ends
         a deal sold out)."""
         try:
-            await room_order_paid(self.db, self.publisher, event)
+            await SaleTally(self.db, lambda: self.publisher).record(event)
         except Exception as exc:  # the notifier would log and swallow it
             self.errors.append(exc)
             raise
