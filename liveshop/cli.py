@@ -70,6 +70,9 @@ def serve(
         workers=None if reload else workers,
         ws_per_message_deflate=False,
         log_level=s.log_level.lower(),
+        # On SIGTERM, requests still running after this long are cancelled (their
+        # transactions roll back) so a deploy never hangs on one stuck request.
+        timeout_graceful_shutdown=s.graceful_shutdown_seconds,
     )
 
 

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     password_time_cost: int = 3
     password_memory_cost_kib: int = 65536
     demo_password: str = "liveshop-demo"
+    # `liveshop serve`: on SIGTERM, requests still running after this many seconds are
+    # cancelled (their transactions roll back) rather than holding the shutdown open.
+    graceful_shutdown_seconds: int = 10
     # `make run` pushes ffmpeg's test source into the live demo session (demo data only).
     demo_video: bool = False
     # Inventory: how long a checkout holds stock, and how often expired holds are swept

@@ -18,6 +18,7 @@ HELD with 0 until its owner releases it, so units from released children can sti
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -207,6 +208,110 @@ async def reserve_many(
             session, sku_id=sku_id, quantity=quantity, reference=reference, hold_for=hold_for
         )
     return [made[i] for i in range(len(lines))]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchReserved:
+    """What ``reserve_batch`` did: each wanted hold's reservation id (None: refused, not
+    enough units in any one warehouse), and the SKU's units left after the batch."""
+
+    ids: list[int | None]
+    available: int  # units left across the SKU's warehouses
+    best: int  # the most one reservation could still hold (one warehouse per reservation)
+
+
+async def reserve_batch(
+    session: AsyncSession,
+    sku_id: int,
+    wanted: Sequence[tuple[int, str]],
+    *,
+    expires_at: datetime,
+) -> BatchReserved:
+    """Hold many ``(quantity, reference)`` of one SKU in a handful of statements, deciding
+    them in the given (arrival) order, first come first served: each takes its units from
+    the first warehouse that still has them (default warehouse first, as ``reserve``), or is
+    refused. The SKU's stock-level rows are locked first (``FOR UPDATE``, ascending id: the
+    lock order), so the plan made from them holds until the commit; each level then moves by
+    one guarded UPDATE for its total, one multi-row INSERT adds the reservations and one
+    their movements. Flushes nothing else; the caller commits."""
+    for quantity, _reference in wanted:
+        check_quantity(quantity)
+    locked = (
+        await session.execute(
+            select(StockLevel.id, StockLevel.available)
+            .where(StockLevel.sku_id == sku_id)
+            .order_by(StockLevel.id)
+            .with_for_update()
+        )
+    ).all()
+    left = {int(level_id): int(available) for level_id, available in locked}
+    order = [i for i in await ordered_level_ids(session, sku_id) if i in left]
+    took: dict[int, int] = {}
+    plan: list[int | None] = []
+    for quantity, _reference in wanted:
+        level = next((i for i in order if left[i] >= quantity), None)
+        plan.append(level)
+        if level is not None:
+            left[level] -= quantity
+            took[level] = took.get(level, 0) + quantity
+    for level_id in sorted(took):
+        await must_move(session, level_id, available=-took[level_id], held=took[level_id])
+    granted = [
+        (level, quantity, reference)
+        for level, (quantity, reference) in zip(plan, wanted, strict=True)
+        if level is not None
+    ]
+    ids: list[int] = []
+    if granted:
+        now = utcnow()
+        table = table_of(Reservation)
+        ids = list(
+            (
+                await session.execute(
+                    insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                    [
+                        {
+                            "sku_id": sku_id,
+                            "stock_level_id": level,
+                            "parent_id": None,
+                            "quantity": quantity,
+                            "status": str(HELD),
+                            "reference": reference,
+                            "expires_at": expires_at,
+                            "paying": False,
+                            "created_at": now,
+                            "resolved_at": None,
+                        }
+                        for level, quantity, reference in granted
+                    ],
+                )
+            )
+            .scalars()
+            .all()
+        )
+        await record_all(
+            session,
+            [
+                movement(
+                    kind=MovementKind.RESERVE,
+                    sku_id=sku_id,
+                    level_id=level,
+                    quantity=quantity,
+                    reference=reference,
+                    reservation_id=rid,
+                    available=-quantity,
+                    held=quantity,
+                )
+                | {"created_at": now}
+                for rid, (level, quantity, reference) in zip(ids, granted, strict=True)
+            ],
+        )
+    made = iter(ids)
+    return BatchReserved(
+        ids=[next(made) if level is not None else None for level in plan],
+        available=sum(left.values()),
+        best=max(left.values(), default=0),
+    )
 
 
 async def commit_reservation(session: AsyncSession, reservation_id: int) -> Reservation:

@@ -159,6 +159,7 @@ class ClaimDesk(Protocol):
     async def tap_frame(
         self, tapper: Tapper, session_id: int, frame: dict[str, Any]
     ) -> dict[str, Any]:
-        """Answer a ``claim`` frame (its ``deal_id``, ``quantity``) with the body of the
-        ``claim_result`` frame: the claim, a place in line, an entry — or ``error``."""
+        """Answer a ``claim`` frame (its ``deal_id`` — or ``sku_id`` for a product on show
+        without a deal — and ``quantity``) with the body of the ``claim_result`` frame: the
+        claim, a place in line, an entry — or ``error``."""
         ...

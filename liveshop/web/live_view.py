@@ -137,6 +137,9 @@ def room_data(room: Room, market: Market, user: dict[str, Any] | None) -> dict[s
         "video_api": f"/api/v1/video/{s.id}",
         "deal_api": f"/api/v1/live/sessions/{s.id}/deal",
         "buy_api": f"/api/v1/live/sessions/{s.id}/buy",
+        # While live, a product without a deal is claimed first (held in a batch, sold out
+        # answered at once), then the claim is paid.
+        "claim_api": f"/api/v1/live/sessions/{s.id}/claim" if s.status == "live" else None,
         "quote_api": f"/api/v1/live/sessions/{s.id}/quote",  # what a buy would charge
         "login_url": f"/login?next=/live/{s.id}",
         "money": money_format(market),

@@ -1,6 +1,7 @@
 """Saved cards in a real browser, on a 390 px phone: a buyer saves the sandbox card on the
 account page ("Payment methods"), then buys in a live room with one tap — the sheet says
-"Pay £… with Visa •••• 4242" and the buy names no card number — and finds the order paid.
+"Pay £… with Visa •••• 4242"; the tap claims the units (held in the server's batch) and pays
+the claim naming no card number — and finds the order paid.
 Another buyer, with no saved card, pays with the test card and ticks "save this card": their
 next buy is one tap too."""
 
@@ -16,7 +17,8 @@ from tests.browser.conftest import PHONE
 from tests.browser.support import accessibility_problems, fits_width, go_live
 
 PRODUCT = "20,000 mAh USB-C Power Bank 65 W"  # one option, £45.00 in GB
-BUY_API = re.compile(r"/api/v1/live/sessions/\d+/buy$")
+CLAIM_API = re.compile(r"/api/v1/live/sessions/\d+/claim$")
+BUY_API = re.compile(r"/api/v1/live/shelf-claims/\d+/pay$")  # the claim's payment
 
 
 def _go_live(creator: Page) -> int:
@@ -66,8 +68,9 @@ def test_a_buyer_saves_a_card_then_buys_in_the_room_with_one_tap(
     total = re.findall(r"£\d+\.\d\d", pay.inner_text())[0]
     assert accessibility_problems(buyer) == []
     assert fits_width(buyer, PHONE["width"])
-    with buyer.expect_request(BUY_API) as sent:
+    with buyer.expect_request(CLAIM_API) as claimed, buyer.expect_request(BUY_API) as sent:
         pay.click()  # the one tap
+    assert json.loads(claimed.value.post_data or "{}")["quantity"] == 1
     body = json.loads(sent.value.post_data or "{}")
     assert body["use_default_card"] is True and "card_number" not in body
 

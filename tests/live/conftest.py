@@ -55,6 +55,9 @@ async def serve() -> AsyncIterator[Serve]:
             ws_per_message_deflate=False,
             lifespan="on",
             log_level="warning",
+            # A handler still running when the test is over (a request its client gave up
+            # on) is cancelled after this long instead of holding the shutdown open.
+            timeout_graceful_shutdown=5,
         )
         server = uvicorn.Server(config)
         task = asyncio.create_task(server.serve(sockets=[sock]))

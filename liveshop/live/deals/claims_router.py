@@ -18,7 +18,7 @@ from liveshop.core.clock import utcnow
 from liveshop.core.errors import PROBLEM_RESPONSES
 from liveshop.core.ratelimit import RATE_LIMITED, Bucket
 from liveshop.core.types import Id
-from liveshop.live.deals import claim_upkeep, lottery
+from liveshop.live.deals import claim_upkeep, lottery, shelf
 from liveshop.live.deals import service as deals
 from liveshop.live.deals.claim_checkout import checkout_claim, quote_claim
 from liveshop.live.deals.desk import desk_of
@@ -192,6 +192,96 @@ async def give_up_claim(
     settled = await claim_upkeep.give_up(session, claim_id, principal.user_id)
     await desk_of(request).serve(settled.deal_id)
     return {"claim_id": settled.claim_id, "status": "released"}
+
+
+class ShelfClaimOut(BaseModel):
+    claim_id: int
+    session_id: int
+    sku_id: int
+    product_id: int
+    quantity: int
+    status: str = Field(description="held, ordered, expired or released")
+    expires_at: datetime
+    pay_within_s: int = Field(description="Seconds left to pay a held claim (0 otherwise)")
+    order_id: int | None
+
+
+@router.get("/shelf-claims/{claim_id}")
+async def get_shelf_claim(
+    claim_id: Id, principal: BuyerPrincipal, session: SessionDep
+) -> ShelfClaimOut:
+    """A claim the caller's tap made on a product on show in a live room (no deal): made by
+    ``POST /api/v1/live/sessions/{id}/claim`` (or the room socket's ``claim`` with
+    ``sku_id``)."""
+    claim = await shelf.get_shelf_claim(session, claim_id, principal.user_id)
+    seen = await shelf.view(session, claim)
+    return ShelfClaimOut(
+        claim_id=claim.id,
+        session_id=claim.session_id,
+        sku_id=claim.sku_id,
+        product_id=claim.product_id,
+        quantity=claim.quantity,
+        status=seen.status,
+        expires_at=claim.expires_at,
+        pay_within_s=seen.pay_within_s,
+        order_id=claim.order_id,
+    )
+
+
+@router.post("/shelf-claims/{claim_id}/quote")
+async def quote_a_shelf_claim(
+    claim_id: Id, principal: BuyerPrincipal, session: SessionDep
+) -> QuoteOut:
+    """What paying the held claim would charge now (nothing is taken)."""
+    return QuoteOut.of(await shelf.quote_shelf_claim(session, claim_id, buyer_id=principal.user_id))
+
+
+@router.post(
+    "/shelf-claims/{claim_id}/pay",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OrderOut,
+    dependencies=[Depends(per_user(Bucket.PAY))],
+    responses=RATE_LIMITED,
+)
+async def pay_shelf_claim(
+    claim_id: Id,
+    body: PayClaimIn,
+    request: Request,
+    principal: BuyerPrincipal,
+    session: SessionDep,
+) -> JSONResponse:
+    """Check out a held shelf claim at the room's price (attributed to the show and its
+    creator), and pay it when a card is given. Repeating it returns the same order."""
+    card = await payment_source(session, provider_of(request), principal.user_id, body)
+    placed = await shelf.checkout_shelf_claim(
+        session,
+        claim_id,
+        buyer_id=principal.user_id,
+        expected_total_minor=body.expected_total_minor,
+    )
+    order = placed.order
+    if card is not None and order.paid_at is None:
+        order = await payment_flow.pay_order(
+            session,
+            provider_of(request),
+            order_id=order.id,
+            buyer_id=principal.user_id,
+            card=card,
+            notifier=notifier_of(request),
+        )
+    market = await get_market(session, order.market_code)
+    out = OrderOut.of(order, market, financials=False)
+    return JSONResponse(out.model_dump(mode="json"), status_code=200 if placed.replayed else 201)
+
+
+@router.post("/shelf-claims/{claim_id}/release")
+async def give_up_shelf_claim(
+    claim_id: Id, request: Request, principal: BuyerPrincipal, session: SessionDep
+) -> dict[str, Any]:
+    """Let a held shelf claim go: its units are on sale again at once."""
+    claim = await shelf.give_up(session, claim_id, principal.user_id)
+    await desk_of(request).serve_shelf(claim.session_id, claim.sku_id)
+    return {"claim_id": claim.id, "status": "released"}
 
 
 class LotteryOut(BaseModel):

@@ -39,7 +39,7 @@ from liveshop.accounts.token_cache import TokenCache
 from liveshop.core.broker import Broker, Subscription
 from liveshop.core.db import Database
 from liveshop.core.tasks import stop_if_cancelled
-from liveshop.live.deals import claims
+from liveshop.live.deals import claims, shelf
 from liveshop.live.deals.claims import Answer, BatchOutcome, Tap, refused
 from liveshop.live.deals.models import DealPolicy, DealStatus, FlashDeal
 from liveshop.live.deals.service import deal_available
@@ -90,6 +90,20 @@ class DealInfo:
         }
 
 
+@dataclass(slots=True)
+class ShelfInfo:
+    """What this node knows of a SKU on show in a live room (no deal): its units left, as
+    the last shelf batch (of any node) left them."""
+
+    session_id: int
+    sku_id: int
+    product_id: int | None
+    available: int
+    best: int  # the most one tap can get (one warehouse per hold)
+    checked: float
+    sold_out: Answer  # the refusal answered again and again while nothing is left
+
+
 def _int_field(frame: dict[str, Any], key: str, *, default: int | None, top: int) -> int:
     value = frame.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
@@ -119,6 +133,9 @@ class ClaimDesk:
         self._loading: dict[int, asyncio.Future[DealInfo | None]] = {}
         self._batchers: dict[int, _Batcher] = {}
         self._room: dict[int, _RoomStock] = {}
+        self._shelf: dict[tuple[int, int], ShelfInfo] = {}  # (session, sku) -> units left
+        self._shelf_batchers: dict[tuple[int, int], _ShelfBatcher] = {}
+        self._shelf_room: dict[tuple[int, int], _ShelfRoomStock] = {}
         self._subscription: Subscription | None = None
         self._subscribing: asyncio.Future[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -173,6 +190,36 @@ class ClaimDesk:
         assert answer is not None
         return answer
 
+    async def tap_shelf(
+        self, principal: Principal, session_id: int, sku_id: int, quantity: int = 1
+    ) -> Answer:
+        """A tap on a product on show in a live room, without a deal (``live.deals.shelf``):
+        refused from memory while the SKU's last batch (of any node) left fewer units than
+        asked and is under a second old; else decided in this node's batch for the SKU."""
+        if not is_buyer(principal):
+            return refused("wrong-role", "buying needs the buyer role")
+        info = self._shelf.get((session_id, sku_id))
+        if (
+            info is not None
+            and info.best < quantity
+            and time.monotonic() - info.checked < SOLD_OUT_FRESH_S
+        ):
+            self.memory_answers += 1
+            return (
+                info.sold_out if info.best == 0 else shelf.sold_out(session_id, sku_id, info.best)
+            )
+        await self._subscribe()
+        answer = await self._shelf_batcher(session_id, sku_id).submit(
+            Tap(principal.user_id, quantity)
+        )
+        assert answer is not None
+        return answer
+
+    async def serve_shelf(self, session_id: int, sku_id: int) -> None:
+        """Run a shelf batch without taps: every node learns the SKU's units left now (after
+        a claim was given up), so a remembered "sold out" does not outlive it."""
+        await self._shelf_batcher(session_id, sku_id).submit(None)
+
     async def check(self, tapper: Tapper) -> bool:
         principal = await self.tokens.principal(tapper.token, via_cookie=tapper.via_cookie)
         return principal is not None
@@ -182,7 +229,10 @@ class ClaimDesk:
     ) -> dict[str, Any]:
         """A ``claim`` frame from a room socket (``realtime.ports.ClaimDesk``)."""
         try:
-            deal_id = _int_field(frame, "deal_id", default=None, top=MAX_ID)
+            on_shelf = "deal_id" not in frame and "sku_id" in frame
+            deal_id = _int_field(
+                frame, "sku_id" if on_shelf else "deal_id", default=None, top=MAX_ID
+            )
             quantity = _int_field(frame, "quantity", default=1, top=MAX_QUANTITY)
         except ValueError as exc:
             return {"error": {"code": "bad-claim", "detail": str(exc)}}
@@ -194,7 +244,10 @@ class ClaimDesk:
                     "detail": "the token is unknown, expired or revoked: sign in again",
                 }
             }
-        answer = await self.tap(principal, deal_id, quantity, session_id=session_id)
+        if on_shelf:
+            answer = await self.tap_shelf(principal, session_id, deal_id, quantity)
+        else:
+            answer = await self.tap(principal, deal_id, quantity, session_id=session_id)
         return answer.body()
 
     async def serve(self, deal_id: int) -> None:
@@ -265,6 +318,50 @@ class ClaimDesk:
                 room = self._room[info.deal_id] = _RoomStock(self, info.deal_id)
             room.changed()
 
+    def _after_shelf(self, outcome: shelf.ShelfOutcome) -> None:
+        """A shelf batch committed: remember the SKU's units left, tell the other nodes and
+        the room (coalesced)."""
+        if outcome.closed:
+            self._shelf.pop((outcome.session_id, outcome.sku_id), None)
+            return
+        message = {
+            "shelf": 1,
+            "session_id": outcome.session_id,
+            "sku_id": outcome.sku_id,
+            "product_id": outcome.product_id,
+            "available": outcome.available,
+            "best": outcome.best,
+        }
+        self._remember_shelf(message)
+        self._spawn(self._announce(message))
+        key = (outcome.session_id, outcome.sku_id)
+        room = self._shelf_room.get(key)
+        if room is None:
+            room = self._shelf_room[key] = _ShelfRoomStock(self, key)
+        room.changed()
+
+    def _remember_shelf(self, msg: dict[str, Any]) -> None:
+        key = (int(msg["session_id"]), int(msg["sku_id"]))
+        info = self._shelf.get(key)
+        product_id = msg.get("product_id")
+        if info is None:
+            if len(self._shelf) > 10_000:
+                self._shelf.clear()
+            info = self._shelf[key] = ShelfInfo(
+                session_id=key[0],
+                sku_id=key[1],
+                product_id=product_id if isinstance(product_id, int) else None,
+                available=0,
+                best=0,
+                checked=0.0,
+                sold_out=shelf.sold_out(key[0], key[1]),
+            )
+        info.available, info.best, info.checked = (
+            int(msg["available"]),
+            int(msg["best"]),
+            time.monotonic(),
+        )
+
     async def announce_stock(
         self, deal_id: int, *, available: int, version: int, ended: bool
     ) -> None:
@@ -284,7 +381,10 @@ class ClaimDesk:
     def _on_message(self, raw: bytes) -> None:
         try:
             msg = json.loads(raw)
-            self._remember(msg)
+            if "shelf" in msg:
+                self._remember_shelf(msg)
+            else:
+                self._remember(msg)
         except (ValueError, KeyError, TypeError):
             log.warning("unreadable deal stock announcement dropped", raw=raw[:200])
 
@@ -329,6 +429,13 @@ class ClaimDesk:
             batcher = self._batchers[deal_id] = _Batcher(self, deal_id)
         return batcher
 
+    def _shelf_batcher(self, session_id: int, sku_id: int) -> _ShelfBatcher:
+        key = (session_id, sku_id)
+        batcher = self._shelf_batchers.get(key)
+        if batcher is None:
+            batcher = self._shelf_batchers[key] = _ShelfBatcher(self, session_id, sku_id)
+        return batcher
+
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
@@ -338,7 +445,9 @@ class ClaimDesk:
         self._closed = True
         for room in self._room.values():
             room.cancel()
-        for batcher in list(self._batchers.values()):
+        for shelf_room in self._shelf_room.values():
+            shelf_room.cancel()
+        for batcher in [*self._batchers.values(), *self._shelf_batchers.values()]:
             await batcher.stop()
         await self.tokens.close()
         for task in list(self._tasks):
@@ -388,8 +497,11 @@ class _Batcher:
         self.pending.append((tap, future))
         self.wake.set()
         if self.task is None:
-            self.task = asyncio.create_task(self._run(), name=f"claims-{self.deal_id}")
+            self.task = asyncio.create_task(self._run(), name=self._name())
         return future
+
+    def _name(self) -> str:
+        return f"claims-{self.deal_id}"
 
     async def stop(self) -> None:
         task, self.task = self.task, None
@@ -424,20 +536,93 @@ class _Batcher:
         except Exception:
             stop_if_cancelled()
             log.exception("a claim batch failed", deal_id=self.deal_id, taps=len(taps))
-            for _tap, future in batch:
-                if not future.done():
-                    future.set_result(
-                        refused("try-again", "the drop is busy: nothing was taken, tap again")
-                    )
+            self._fail(batch)
             return
         self.desk.batches += 1
-        answers = iter(outcome.answers)
+        self._answer(batch, outcome.answers)
+        self.desk._after(outcome)
+
+    @staticmethod
+    def _fail(batch: list[tuple[Tap | None, asyncio.Future[Answer | None]]]) -> None:
+        for _tap, future in batch:
+            if not future.done():
+                future.set_result(
+                    refused("try-again", "the drop is busy: nothing was taken, tap again")
+                )
+
+    @staticmethod
+    def _answer(
+        batch: list[tuple[Tap | None, asyncio.Future[Answer | None]]], answers: list[Answer]
+    ) -> None:
+        given = iter(answers)
         for tap, future in batch:
             if not future.done():
-                future.set_result(next(answers) if tap is not None else None)
+                future.set_result(next(given) if tap is not None else None)
             elif tap is not None:
-                next(answers)  # the tapper went away; the claim stands (it expires unpaid)
-        self.desk._after(outcome)
+                next(given)  # the tapper went away; the claim stands (it expires unpaid)
+
+
+class _ShelfBatcher(_Batcher):
+    """One SKU's taps in one room (no deal) on this node, a batch per transaction."""
+
+    def __init__(self, desk: ClaimDesk, session_id: int, sku_id: int) -> None:
+        super().__init__(desk, sku_id)
+        self.session_id, self.sku_id = session_id, sku_id
+
+    def _name(self) -> str:
+        return f"shelf-claims-{self.session_id}-{self.sku_id}"
+
+    async def _decide(self, batch: list[tuple[Tap | None, asyncio.Future[Answer | None]]]) -> None:
+        taps = [t for t, _f in batch if t is not None]
+        try:
+            async with self.desk.db.session() as s:
+                outcome = await shelf.decide(s, self.session_id, self.sku_id, taps)
+        except Exception:
+            stop_if_cancelled()
+            log.exception("a shelf claim batch failed", sku_id=self.sku_id, taps=len(taps))
+            self._fail(batch)
+            return
+        self.desk.batches += 1
+        self._answer(batch, outcome.answers)
+        self.desk._after_shelf(outcome)
+
+
+class _ShelfRoomStock:
+    """A SKU's units left to its room after shelf batches: at most every ROOM_EVERY_S."""
+
+    def __init__(self, desk: ClaimDesk, key: tuple[int, int]) -> None:
+        self.desk, self.key = desk, key
+        self.last = 0.0
+        self.timer: asyncio.TimerHandle | None = None
+
+    def changed(self) -> None:
+        if self.timer is not None:
+            return
+        wait = self.last + ROOM_EVERY_S - time.monotonic()
+        if wait <= 0:
+            self._send()
+        else:
+            self.timer = asyncio.get_running_loop().call_later(wait, self._send)
+
+    def _send(self) -> None:
+        self.timer = None
+        self.last = time.monotonic()
+        info = self.desk._shelf.get(self.key)
+        if info is None or self.desk._closed:
+            return
+        self.desk._spawn(
+            self.desk.publisher().stock(
+                info.session_id,
+                sku_id=info.sku_id,
+                available=info.available,
+                product_id=info.product_id,
+            )
+        )
+
+    def cancel(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
 
 
 class _RoomStock:

@@ -11,6 +11,13 @@ pydantic model on the way: here that layer would cost more than the claim itself
 - problem+json: 409 ``deal-sold-out`` / ``deal-limit-reached`` / ``deal-ended``, 404
   ``deal-not-found``, 401/403, 422 ``bad-claim``, 503 ``try-again``.
 
+``POST /api/v1/live/sessions/{session_id}/claim`` — a tap on a product on show in the room
+without a deal (``live.deals.shelf``): body ``{"sku_id": n, "quantity": n}``. 201 ``{"status":
+"held", "kind": "shelf", "claim_id", "quantity", "expires_at", "pay_within_s", "sku_id",
+"session_id"}`` (pay it with ``POST /api/v1/live/shelf-claims/{id}/pay``), or problem+json:
+409 ``sold-out`` (``available``: the most one tap could get now) / ``not-on-show`` /
+``session-not-live``, 404 ``session-not-found``, 401/403, 422 ``bad-claim``, 503 ``try-again``.
+
 ``POST /api/v1/drops/ping`` — the same authentication answering a constant: the floor a
 claim's cost is measured against (``liveshop bench drop``).
 
@@ -41,6 +48,10 @@ PROBLEM_STATUS = {
     "deal-limit-reached": 409,
     "deal-ended": 409,
     "deal-not-found": 404,
+    "sold-out": 409,
+    "not-on-show": 409,
+    "session-not-live": 409,
+    "session-not-found": 404,
     "wrong-role": 403,
     "try-again": 503,
 }
@@ -84,31 +95,46 @@ def answer_response(answer: Answer, path: str) -> Response:
     )
 
 
-async def _quantity(request: Request) -> int:
+async def _body(request: Request, allowed: frozenset[str]) -> dict[str, Any]:
     raw = await request.body()
     if len(raw) > MAX_BODY:
         raise Unprocessable(f"a claim's body is at most {MAX_BODY} bytes", code="bad-claim")
     if not raw.strip():
-        return 1
+        return {}
     try:
         body = json.loads(raw)
     except (ValueError, RecursionError):
         raise Unprocessable("the body must be a JSON object", code="bad-claim") from None
-    if not isinstance(body, dict) or set(body) - {"quantity"}:
-        raise Unprocessable('the body is {"quantity": n} (or empty for 1)', code="bad-claim")
-    quantity = body.get("quantity", 1)
-    if isinstance(quantity, bool) or not isinstance(quantity, int):
-        raise Unprocessable("quantity must be a whole number", code="bad-claim")
-    if not 1 <= quantity <= MAX_QUANTITY:
-        raise Unprocessable(f"quantity must be 1 to {MAX_QUANTITY}", code="bad-claim")
-    return quantity
+    if not isinstance(body, dict) or set(body) - allowed:
+        fields = ", ".join(f'"{k}"' for k in sorted(allowed))
+        raise Unprocessable(f"the body is a JSON object of {fields}", code="bad-claim")
+    return body
+
+
+def _whole(body: dict[str, Any], key: str, default: int | None, top: int) -> int:
+    value = body.get(key, default)
+    if value is None:
+        raise Unprocessable(f"{key} is required", code="bad-claim")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Unprocessable(f"{key} must be a whole number", code="bad-claim")
+    if not 1 <= value <= top:
+        raise Unprocessable(f"{key} must be 1 to {top}", code="bad-claim")
+    return value
+
+
+async def _quantity(request: Request) -> int:
+    return _whole(await _body(request, frozenset({"quantity"})), "quantity", 1, MAX_QUANTITY)
+
+
+def _path_id(request: Request, name: str) -> int:
+    raw = request.path_params.get(name, "")
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or not 1 <= int(raw) <= MAX_ID:
+        raise Unprocessable(f"{name} must be a whole number", code="bad-claim")
+    return int(raw)
 
 
 def _deal_id(request: Request) -> int:
-    raw = request.path_params.get("deal_id", "")
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or not 1 <= int(raw) <= MAX_ID:
-        raise Unprocessable("deal_id must be a whole number", code="bad-claim")
-    return int(raw)
+    return _path_id(request, "deal_id")
 
 
 async def claim(request: Request) -> Response:
@@ -122,6 +148,17 @@ async def claim(request: Request) -> Response:
     return answer_response(answer, request.url.path)
 
 
+async def claim_on_shelf(request: Request) -> Response:
+    desk = desk_of(request)
+    principal = await _principal(request, desk)
+    session_id = _path_id(request, "session_id")
+    body = await _body(request, frozenset({"sku_id", "quantity"}))
+    sku_id = _whole(body, "sku_id", None, MAX_ID)
+    quantity = _whole(body, "quantity", 1, MAX_QUANTITY)
+    answer = await desk.tap_shelf(principal, session_id, sku_id, quantity)
+    return answer_response(answer, request.url.path)
+
+
 async def ping(request: Request) -> Response:
     await _principal(request, desk_of(request))
     return Response(b'{"ok":true}', media_type=JSON)
@@ -130,5 +167,6 @@ async def ping(request: Request) -> Response:
 def routes() -> list[Route]:
     return [
         Route("/api/v1/live/deals/{deal_id}/claim", claim, methods=["POST"]),
+        Route("/api/v1/live/sessions/{session_id}/claim", claim_on_shelf, methods=["POST"]),
         Route("/api/v1/drops/ping", ping, methods=["POST"]),
     ]

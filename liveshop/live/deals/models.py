@@ -177,3 +177,27 @@ class DealEntry(Base):
     status: Mapped[str] = mapped_column(String(10), default=EntryStatus.WAITING)
     claim_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ShelfClaim(Base):
+    """Units of a product shown in a live room (pinned or in the showcase, no deal) one buyer
+    claimed with a tap (``live.deals.shelf``): a plain HELD reservation of the SKU at the list
+    price, paid through checkout like a deal's claim. Its state is its reservation's (held
+    until it expires, or given up) and ``order_id`` once checked out."""
+
+    __tablename__ = "shelf_claims"
+    __table_args__ = (
+        Index("ix_shelf_claims_buyer_session", "buyer_id", "session_id"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("live_sessions.id", ondelete="CASCADE"))
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
+    product_id: Mapped[int] = mapped_column(BigInteger)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    reservation_id: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    order_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -20,6 +20,12 @@
 // sandbox's test card, and a "save this card" box that saves it first (POST /api/v1/me/cards)
 // and pays with the saved card (saved_card_id), so the next buy is one tap. The sheet asks the
 // API for the buyer's cards each time it opens (a card added or removed in another tab shows).
+//
+// While the show is live, a product without a deal is bought in two steps behind the one Pay
+// tap: a claim (POST …/sessions/{id}/claim: the units are held for this buyer in the server's
+// next batch, or "sold out" comes back at once), then the claim is paid (POST
+// /api/v1/live/shelf-claims/{id}/pay). The claim is kept for the opening of the sheet, so a
+// payment that failed is retried on the same held units, never a second claim.
 import { choiceLegend, csrfToken, el, variantLabel } from "./format.js";
 
 const TEST_CARD = "4242424242424242";
@@ -63,6 +69,7 @@ export class BuySheet {
     this.product = null;
     this.deal = null;
     this.claim = null; // paying a drop's claim: its units are held, its quantity fixed
+    this.shelfClaim = null; // this opening's claim on a product without a deal, once made
     this.key = null;
     this.busy = false;
     this.quote = null; // the server's price for the current choice, or null while asking
@@ -102,10 +109,41 @@ export class BuySheet {
     return `/api/v1/live/claims/${this.claim.claim_id}/${what}`;
   }
 
+  // Hold the chosen units for this buyer (a product without a deal, while live): the claim,
+  // or null with the reason shown (sold out: the option is marked so).
+  async claimShelf(sku) {
+    const want = { sku_id: sku.sku_id, quantity: this.quantity() };
+    const mine = this.shelfClaim;
+    if (mine && mine.sku_id === want.sku_id && mine.quantity === want.quantity) return mine;
+    const resp = await fetch(this.data.claim_api, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: jsonHeaders(),
+      body: JSON.stringify(want),
+    });
+    const answer = await resp.json().catch(() => ({}));
+    if (resp.ok) {
+      this.shelfClaim = answer;
+      return answer;
+    }
+    if (resp.status === 401) {
+      location.href = this.data.login_url;
+      return null;
+    }
+    if (problemCode(answer) === "sold-out") {
+      sku.available = 0;
+      this.error("Sold out — every unit is taken. Units not paid for in time come back.");
+    } else {
+      this.error(answer.detail || "That didn't work. Please try again.");
+    }
+    return null;
+  }
+
   open(product, deal, claim = null) {
     this.product = product;
     this.deal = deal || null;
     this.claim = claim;
+    this.shelfClaim = null;
     this.remaining = null;
     this.qty.value = String(claim ? claim.quantity : 1);
     this.q("qty-row").hidden = !this.deal || !!claim;
@@ -455,7 +493,15 @@ export class BuySheet {
       } else {
         body.card_number = TEST_CARD;
       }
-      const resp = await fetch(claim ? this.claimUrl("pay") : this.data.buy_api, {
+      let url = claim ? this.claimUrl("pay") : this.data.buy_api;
+      if (!claim && !this.deal && this.data.claim_api) {
+        const held = await this.claimShelf(sku);
+        if (!held) return;
+        url = `/api/v1/live/shelf-claims/${held.claim_id}/pay`;
+        delete body.sku_id;
+        delete body.quantity;
+      }
+      const resp = await fetch(url, {
         method: "POST",
         credentials: "same-origin",
         headers: { ...jsonHeaders(), "Idempotency-Key": this.key },
