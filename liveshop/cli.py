@@ -386,6 +386,10 @@ def bench_drop(
         str, typer.Option(help="hold_then_pay, first_paid_wins, queue or lottery")
     ] = "hold_then_pay",
     hold_seconds: Annotated[int, typer.Option(help="How long a claim holds (60-1800)")] = 300,
+    on: Annotated[
+        str,
+        typer.Option(help="deal (a flash deal) or shelf (the product on show, no deal)"),
+    ] = "deal",
     via: Annotated[str, typer.Option(help="http or ws (the room's WebSocket)")] = "http",
     workers: Annotated[int, typer.Option(min=1, help="Server processes (one port)")] = 2,
     runs: Annotated[int, typer.Option(min=1, help="Repeat and report medians")] = 1,
@@ -427,6 +431,7 @@ def bench_drop(
         stock=stock,
         policy=policy,
         hold_seconds=hold_seconds,
+        on=on,
         via=via,
         workers=workers,
         seed=seed,
@@ -447,7 +452,8 @@ def bench_drop(
     if as_json:
         print(json.dumps(result))
         return
-    table = Table(title=f"drop: {tappers} tappers, {stock} units, {policy}, {via}, {db}")
+    what = policy if on == "deal" else "on show, no deal"
+    table = Table(title=f"drop: {tappers} tappers, {stock} units, {what}, {via}, {db}")
     table.add_column("measure")
     table.add_column("value", justify="right")
     for key, value in result.items():

@@ -78,3 +78,15 @@ def test_drop_on_postgres_over_the_room_socket() -> None:
     result = run_drop(opts)
     result["phases"] = [result["phases"]]
     _assert_sound(result)
+
+
+def test_cli_drop_on_a_product_on_show_without_a_deal() -> None:
+    args = ["bench", "drop", "--db", "sqlite", "--tappers", str(TAPPERS), "--stock", str(STOCK)]
+    args += ["--on", "shelf", "--workers", "1", "--sold-out-window", "0.3", "--no-baselines"]
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["oversold"] == 0 and figures["paid_orders"] == STOCK
+    assert figures["claims_held"] == STOCK and figures["unexpected_answers"] == 0
+    assert figures["stock_identity_ok"] is True and figures["ledger_balanced"] is True
+    assert figures["taps"] >= TAPPERS and figures["sold_out_per_s"] > 0

@@ -34,6 +34,9 @@ class DropOptions:
     tappers: int = 2000
     stock: int = 500
     policy: str = "hold_then_pay"
+    # What the buyers tap: "deal" (a flash deal of ``stock`` units under ``policy``) or
+    # "shelf" (the product on show without a deal: its SKU's ``stock`` units, list price).
+    on: str = "deal"
     hold_seconds: int = 300
     via: str = "http"  # "http" or "ws"
     workers: int = 2  # server processes sharing one port (SO_REUSEPORT)
@@ -73,6 +76,8 @@ class DropOptions:
             raise ValueError("--db must be postgres or sqlite")
         if self.policy not in POLICIES:
             raise ValueError(f"--policy must be one of {', '.join(POLICIES)}")
+        if self.on not in ("deal", "shelf"):
+            raise ValueError("--on must be deal or shelf")
         if self.via not in ("http", "ws"):
             raise ValueError("--via must be http or ws")
         if not 60 <= self.hold_seconds <= 1800:

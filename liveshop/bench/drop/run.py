@@ -383,7 +383,28 @@ def _measure(
             return figures
 
         try:
-            if have_claim:
+            if have_claim and opts.on == "shelf":
+                sku = room.skus["claim"]
+                claim: dict[str, Any] = {
+                    "kind": "claim",
+                    "via": opts.via,
+                    "deal_id": None,
+                    "sku_id": sku,
+                    "path": f"/api/v1/live/sessions/{room.session_id}/claim",
+                    "body": json.dumps({"sku_id": sku, "quantity": 1}).encode(),
+                }
+                measured("claim", claim)
+                if phases["claim"]["claims_held"]:
+                    pay: dict[str, Any] = {
+                        "kind": "pay",
+                        "via": "http",
+                        "deal_id": None,
+                        "shelf": True,
+                        "body": _card(),
+                        "new_connections": opts.pay_new_connections,
+                    }
+                    measured("pay", pay)
+            elif have_claim:
                 claim_deal = seed.start_deal(
                     http,
                     people,
@@ -449,7 +470,10 @@ def _measure(
         finally:
             tappers.stop()
     say("checking the database")
-    checks = asyncio.run(seed.verify(url, claim_deal_id=claim_deal, stock=opts.stock))
+    shelf_sku = room.skus["claim"] if opts.on == "shelf" else None
+    checks = asyncio.run(
+        seed.verify(url, claim_deal_id=claim_deal, stock=opts.stock, shelf_sku_id=shelf_sku)
+    )
     result = _summary(opts, phases, checks, load_before, have_claim=have_claim, have_ping=have_ping)
     result["server_logs"] = nodes.log_tails()
     result["db_pool_per_server"] = nodes.pool or APP_POOL

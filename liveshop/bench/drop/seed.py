@@ -325,7 +325,9 @@ def route_exists(http: httpx.Client, token: str, path: str) -> bool:
 # --- afterwards ----------------------------------------------------------------------------
 
 
-async def verify(url: str, *, claim_deal_id: int | None, stock: int) -> dict[str, Any]:
+async def verify(
+    url: str, *, claim_deal_id: int | None, stock: int, shelf_sku_id: int | None = None
+) -> dict[str, Any]:
     """What the database says once the run is over."""
     db = Database(url)
     try:
@@ -344,11 +346,16 @@ async def verify(url: str, *, claim_deal_id: int | None, stock: int) -> dict[str
                 for lvl in levels
             )
             paid_orders, paid_units = 0, 0
-            if claim_deal_id is not None:
+            if claim_deal_id is not None or shelf_sku_id is not None:
+                which = (
+                    OrderLine.deal_id == claim_deal_id
+                    if claim_deal_id is not None
+                    else OrderLine.sku_id == shelf_sku_id
+                )
                 paid = (
                     select(Order.id, OrderLine.quantity)
                     .join(OrderLine, OrderLine.order_id == Order.id)
-                    .where(Order.status == OrderStatus.PAID, OrderLine.deal_id == claim_deal_id)
+                    .where(Order.status == OrderStatus.PAID, which)
                     .subquery()
                 )
                 row = (

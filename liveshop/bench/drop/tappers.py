@@ -111,7 +111,8 @@ def classify_http(kind: str, status: int, body: bytes) -> tuple[int, int | None]
             return SOLD_OUT, None
         return UNEXPECTED, None
     if status == 409:
-        return (SOLD_OUT if b"deal-sold-out" in body else REFUSED), None
+        sold_out = b"deal-sold-out" in body or b'/problems/sold-out"' in body  # deal, shelf
+        return (SOLD_OUT if sold_out else REFUSED), None
     if kind == "checkout":  # today's /buy: 201 (or 200, a replay) is an order holding units
         if status in (200, 201):
             return HELD, int(json.loads(body)["id"])
@@ -132,7 +133,7 @@ def classify_ws(kind: str, answer: dict[str, Any]) -> tuple[int, int | None]:
     error = answer.get("error")
     if isinstance(error, dict):
         code = str(error.get("code"))
-        if code == "deal-sold-out":
+        if code in ("deal-sold-out", "sold-out"):  # a deal's, a product's on show
             return SOLD_OUT, None
         if code == "rate-limited":
             return _THROTTLED, None
@@ -207,6 +208,8 @@ class Runner:
             ref = f"{t.no}.{n}"
             if kind == "floor":
                 frame: dict[str, Any] = {"type": "ping", "ref": ref}
+            elif phase.get("sku_id") is not None:  # a product on show, no deal
+                frame = {"type": "claim", "sku_id": phase["sku_id"], "quantity": 1, "ref": ref}
             else:
                 frame = {"type": "claim", "deal_id": phase["deal_id"], "quantity": 1, "ref": ref}
             answer = await asyncio.wait_for(t.ws.send(frame), phase["answer_timeout_s"])
@@ -225,7 +228,8 @@ class Runner:
         if kind == "floor":
             return http_request("POST", phase["path"], self.hostport, t.token, phase["body"])
         if kind == "pay" and t.claim_id is not None:
-            path = f"/api/v1/live/claims/{t.claim_id}/pay"
+            kind_path = "shelf-claims" if phase.get("shelf") else "claims"
+            path = f"/api/v1/live/{kind_path}/{t.claim_id}/pay"
             return http_request("POST", path, self.hostport, t.token, phase["body"])
         if kind == "pay":  # first paid wins: buy at the deal price, paying at once
             key = f"Idempotency-Key: drop-pay-{phase['deal_id']}-{t.no}\r\n"
