@@ -75,7 +75,7 @@ from liveshop.inventory.sweeper import ReservationSweeper
 from liveshop.ledger.models import AccountType
 from liveshop.ledger.service import AccountKey, balance, trial_balance
 from liveshop.live import service as live
-from liveshop.live.deals import claim_upkeep, claims, lottery
+from liveshop.live.deals import claim_upkeep, claims, lottery, shelf
 from liveshop.live.deals import service as deals
 from liveshop.live.deals.claim_checkout import checkout_claim
 from liveshop.live.deals.claims import Tap
@@ -89,10 +89,12 @@ from liveshop.live.deals.models import (
     EntryStatus,
     FlashDeal,
     FlashDealBuyer,
+    ShelfClaim,
 )
 from liveshop.live.deals.pay_desk import PayClaim, PayDesk
 from liveshop.live.deals.tally import SaleTally
 from liveshop.live.deals.wiring import DealClock
+from liveshop.live.models import LiveSession
 from liveshop.orders import lifecycle
 from liveshop.orders.completion import IN_FLIGHT
 from liveshop.orders.models import Order, OrderLine, Payment, PaymentStatus, Refund, RefundStatus
@@ -304,6 +306,13 @@ class DropMachine(RuleBasedStateMachine):
                     items=[plans.PlanItemSpec(rate_bp=1000, product_id=product_id)],
                 )
             self.rooms = [await start_session(self.db, creator) for _ in range(2)]
+            async with self.db.session() as s:  # the product is pinned in both rooms
+                await s.execute(
+                    update(LiveSession)
+                    .where(LiveSession.id.in_(self.rooms))
+                    .values(pinned_product_id=product_id)
+                )
+                await s.commit()
             for room, spec in enumerate((first, second)):
                 if spec is not None:
                     await self._start_deal(room, spec)
@@ -833,6 +842,71 @@ class DropMachine(RuleBasedStateMachine):
 
         self.run(go)
 
+    @rule(
+        room=st.integers(0, 1),
+        taps=st.lists(st.tuples(st.integers(0, BUYERS - 1), QUANTITY), min_size=1, max_size=6),
+        crash=CRASH_FIRST,
+    )
+    def tap_shelf(self, room: int, taps: list[tuple[int, int]], crash: int | None) -> None:
+        """A batch of taps on the pinned product without a deal (shelf claims)."""
+
+        async def body(s: AsyncSession) -> None:
+            batch = [Tap(self.buyers[b], q) for b, q in taps]
+            outcome = await shelf.decide(s, self.rooms[room], self.sku_id, batch)
+            assert len(outcome.answers) == len(batch)
+            for tap_, answer in zip(batch, outcome.answers, strict=True):
+                event(f"shelf tap: {answer.status} {answer.code or ''}".strip())
+                if answer.status == "held":
+                    assert answer.quantity == tap_.quantity and answer.claim_id is not None
+                else:
+                    assert answer.code == "sold-out"
+                    assert outcome.best < tap_.quantity
+
+        self.run(lambda: self.attempt("shelf taps", set(), body, crash))
+
+    @rule(i=st.integers(0, 99), card=CARD, crash=CRASH, kill=KILL)
+    def pay_shelf_claim(self, i: int, card: str | None, crash: int | None, kill: bool) -> None:
+        """Check out a shelf claim (held, given up, run out or ordered) and pay it, as
+        POST /shelf-claims/{id}/pay does."""
+
+        async def body(s: AsyncSession, claim_id: int, buyer_id: int) -> None:
+            placed = await shelf.checkout_shelf_claim(s, claim_id, buyer_id=buyer_id)
+            event("checked out a shelf claim" if not placed.replayed else "shelf: again")
+            if card is not None and placed.order.paid_at is None:
+                self.provider.kill_after_charge = kill and crash is None
+                await self._pay(s, placed.order.id, buyer_id, card)
+
+        async def go() -> None:
+            rows = await self.ids(select(ShelfClaim.id, ShelfClaim.buyer_id))
+            if not rows:
+                return
+            claim_id, buyer_id = rows[i % len(rows)]
+            await self.attempt(
+                "pay shelf claim",
+                {"claim-expired"} | PAYING,
+                lambda s: body(s, claim_id, buyer_id),
+                crash,
+            )
+            self.provider.kill_after_charge = False
+
+        self.run(go)
+
+    @rule(i=st.integers(0, 99), crash=CRASH_FIRST)
+    def give_up_shelf(self, i: int, crash: int | None) -> None:
+        async def go() -> None:
+            rows = await self.ids(select(ShelfClaim.id, ShelfClaim.buyer_id))
+            if not rows:
+                return
+            claim_id, buyer_id = rows[i % len(rows)]
+            await self.attempt(
+                "give up shelf",
+                {"claim-not-held"},
+                lambda s: shelf.give_up(s, claim_id, buyer_id),
+                crash,
+            )
+
+        self.run(go)
+
     # --- what must hold after every step ---------------------------------------------------
 
     @invariant()
@@ -848,6 +922,7 @@ class DropMachine(RuleBasedStateMachine):
             res = {r.id: r for r in (await s.scalars(select(Reservation))).all()}
             all_deals = (await s.scalars(select(FlashDeal))).all()
             all_claims = (await s.scalars(select(DealClaim))).all()
+            shelf_claims = (await s.scalars(select(ShelfClaim))).all()
             entries = (await s.scalars(select(DealEntry).order_by(DealEntry.seq))).all()
             counted = {
                 (r.deal_id, r.buyer_id): r.units
@@ -898,6 +973,16 @@ class DropMachine(RuleBasedStateMachine):
         order_of = {ln.reservation_id: orders[ln.order_id] for ln in lines if ln.reservation_id}
         deal_of = {d.reservation_id: d for d in all_deals}
         held_claims = {c.reservation_id for c in all_claims if c.status == ClaimStatus.HELD}
+        held_claims |= {c.reservation_id for c in shelf_claims if c.order_id is None}
+        for c in shelf_claims:  # a shelf claim ordered once, its hold the order's line's
+            if c.order_id is not None:
+                assert order_of.get(c.reservation_id) is None or (
+                    order_of[c.reservation_id].id == c.order_id
+                )
+                assert any(
+                    ln.order_id == c.order_id and ln.reservation_id == c.reservation_id
+                    for ln in lines
+                ), f"shelf claim {c.id} names order {c.order_id} without its hold"
         for r in res.values():
             if r.status != HELD:
                 continue
