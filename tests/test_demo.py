@@ -1,4 +1,7 @@
-"""The demo loads on both databases, twice without duplicates, and its logins work."""
+"""The demo loads on both databases, twice without duplicates, and its logins work.
+
+A demo load is the slowest thing a test here does, so one test loads it twice and checks
+everything a load must give (and a second load must leave alone)."""
 
 from __future__ import annotations
 
@@ -7,12 +10,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from liveshop.catalog.demo_data import DEMO_SHOPS
 from liveshop.core.db import Database
 from liveshop.core.settings import Settings, get_settings
-from liveshop.demo import DEMO_PEOPLE, load_demo
+from liveshop.demo import DEMO_PEOPLE, DemoSummary, load_demo
+from liveshop.inventory import service as inventory
+from liveshop.live import service as live
+from liveshop.live.deals import service as deals
+from liveshop.live.deals.models import FlashDeal
+from liveshop.live.models import SessionStatus
 from liveshop.logistics.demo_data import HISTORY_ORDERS
 from liveshop.logistics.eta import shop_eta
 from liveshop.logistics.sla import on_time_rate
@@ -32,9 +40,21 @@ async def _rows(db: Database, sql: str) -> list[tuple[object, ...]]:
         return [tuple(r) for r in (await conn.execute(text(sql))).all()]
 
 
-async def test_demo_loads_twice_without_duplicates(db: Database) -> None:
+async def test_the_demo_loads_then_loads_again_without_duplicates(
+    db: Database, client: httpx.AsyncClient
+) -> None:
     first = await load_demo(db)
     counts = await _counts(db)
+    sessions = "SELECT id, status, pinned_product_id FROM live_sessions ORDER BY id"
+    shows = await _rows(db, sessions)
+    await _check_first_load(db, first, counts, shows)
+    await _check_seller_signs_in(client)
+    # The running demo deal has expired by the next load: that load starts it again.
+    async with db.session() as s:
+        past = datetime(2000, 1, 1, tzinfo=UTC)
+        await s.execute(update(FlashDeal).where(FlashDeal.id == first.deal_id).values(ends_at=past))
+        await s.commit()
+
     second = await load_demo(db)
     assert await _counts(db) == counts
     assert (second.created_users, second.created_shops) == (0, 0)
@@ -44,9 +64,22 @@ async def test_demo_loads_twice_without_duplicates(db: Database) -> None:
         second.users, second.shops, second.products, second.skus
     )  # fmt: skip
     assert second.sku_ids == first.sku_ids and second.shop_ids == first.shop_ids
-    # buyers 1-15 and the creators have an address; every shop a delivery history at home
     assert (first.created_addresses, second.created_addresses) == (20, 0)
     assert (first.created_deliveries, second.created_deliveries) == (4 * HISTORY_ORDERS, 0)
+    assert (second.stocked_skus, second.created_shows) == (0, 0)
+    assert second.show_ids == first.show_ids
+    assert await _rows(db, sessions) == shows
+    assert second.started_deal and second.deal_id != first.deal_id
+    assert await _rows(db, "SELECT id, status FROM flash_deals ORDER BY id") == [
+        (first.deal_id, "ended"),
+        (second.deal_id, "active"),
+    ]
+
+
+async def _check_first_load(
+    db: Database, first: DemoSummary, counts: dict[str, int], shows: list[tuple[object, ...]]
+) -> None:
+    # buyers 1-15 and the creators have an address; every shop a delivery history at home
     async with db.session(deferred=True) as s:
         for slug, shop_id in first.shop_ids.items():
             market = next(d.home_market for d in DEMO_SHOPS if d.slug == slug)
@@ -104,11 +137,24 @@ async def test_demo_loads_twice_without_duplicates(db: Database) -> None:
     assert cheapest["ID"] >= 1_000_000  # at least Rp 10.000 (IDR has two minor digits)
     assert cheapest["VN"] >= 10_000  # at least 10.000 ₫ (VND has none)
 
+    # Stock for every SKU, once; one live show with a pin and a running deal, one upcoming,
+    # one replay.
+    assert first.stocked_skus == first.skus
+    assert sorted(str(status) for _, status, _ in shows) == ["ended", "live", "scheduled"]
+    async with db.session(deferred=True) as s:
+        stock = await inventory.stock_summaries(s, list(first.sku_ids.values()))
+        assert all(40 <= st.received <= 200 for st in stock.values())
+        on_air = await live.get_session(s, first.show_ids["live"])
+        assert on_air.status == SessionStatus.LIVE and on_air.market_code == "GB"
+        assert on_air.pinned_product_id == first.product_ids["heavyweight-tee"]
+        assert 4 <= len(await live.showcase_ids(s, on_air.id)) <= 6
+        running = await deals.active_deal(s, on_air.id)
+        assert running is not None and running.deal.id == first.deal_id
+        assert running.available == running.deal.units == 20
+        assert running.deal.price_minor < running.deal.regular_price_minor
 
-async def test_demo_seller_signs_in_and_sees_their_shop(
-    db: Database, client: httpx.AsyncClient
-) -> None:
-    await load_demo(db)
+
+async def _check_seller_signs_in(client: httpx.AsyncClient) -> None:
     login = await client.post(
         "/api/v1/auth/login",
         json={"email": "seller4@liveshop.demo", "password": get_settings().demo_password},
@@ -143,52 +189,3 @@ def test_readme_documents_the_demo_logins() -> None:
     n_products = sum(len(s.products) for s in DEMO_SHOPS)
     n_skus = sum(len(p.variants) for s in DEMO_SHOPS for p in s.products)
     assert f"{n_products} published products ({n_skus} SKUs" in section
-
-
-async def test_demo_has_stock_and_one_show_of_each_kind(db: Database) -> None:
-    """Stock for every SKU, once; one live show with a pin and a running deal, one upcoming,
-    one replay — and a second load changes none of it."""
-    from liveshop.inventory import service as inventory
-    from liveshop.live import service as live
-    from liveshop.live.deals import service as deals
-    from liveshop.live.models import SessionStatus
-
-    first = await load_demo(db)
-    assert first.stocked_skus == first.skus
-    sessions = "SELECT id, status, pinned_product_id FROM live_sessions ORDER BY id"
-    shows = await _rows(db, sessions)
-    second = await load_demo(db)
-    assert (second.stocked_skus, second.created_shows, second.started_deal) == (0, 0, False)
-    assert second.show_ids == first.show_ids and second.deal_id == first.deal_id
-    assert await _rows(db, sessions) == shows
-    assert sorted(status for _, status, _ in shows) == ["ended", "live", "scheduled"]
-
-    async with db.session(deferred=True) as s:
-        stock = await inventory.stock_summaries(s, list(first.sku_ids.values()))
-        assert all(40 <= st.received <= 200 for st in stock.values())
-        on_air = await live.get_session(s, first.show_ids["live"])
-        assert on_air.status == SessionStatus.LIVE and on_air.market_code == "GB"
-        assert on_air.pinned_product_id == first.product_ids["heavyweight-tee"]
-        assert 4 <= len(await live.showcase_ids(s, on_air.id)) <= 6
-        running = await deals.active_deal(s, on_air.id)
-        assert running is not None and running.deal.id == first.deal_id
-        assert running.available == running.deal.units == 20
-        assert running.deal.price_minor < running.deal.regular_price_minor
-
-
-async def test_a_later_load_restarts_an_expired_demo_deal(db: Database) -> None:
-    from sqlalchemy import update
-
-    from liveshop.live.deals.models import FlashDeal
-
-    first = await load_demo(db)
-    async with db.session() as s:
-        past = datetime(2000, 1, 1, tzinfo=UTC)
-        await s.execute(update(FlashDeal).where(FlashDeal.id == first.deal_id).values(ends_at=past))
-        await s.commit()
-    again = await load_demo(db)
-    assert again.started_deal and again.deal_id != first.deal_id
-    assert await _rows(db, "SELECT id, status FROM flash_deals ORDER BY id") == [
-        (first.deal_id, "ended"),
-        (again.deal_id, "active"),
-    ]
