@@ -80,6 +80,7 @@ def install_deals(app: FastAPI, db: Database, hub: Hub) -> ClaimDesk:
     desk = ClaimDesk(db, hub.broker, TokenCache(db), lambda: room_publisher(app))
     desk_registry.register(hub.publisher, desk)
     app.state.claim_desk = desk
+    app.state.token_cache = desk.tokens  # ``accounts.deps.require_cached``: paying claims
     hub.claims = desk
     hub.on_close(desk.close)
     app.router.routes[0:0] = fast.routes()
