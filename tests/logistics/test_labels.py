@@ -97,9 +97,10 @@ def test_the_barcode_and_qr_code_scan_to_the_tracking_number(
 ) -> None:
     data, pdf = _label(fields, "Tee")
     (tmp_path / "label.pdf").write_bytes(pdf)
+    pdftoppm = _tool("pdftoppm", "poppler-utils")
     subprocess.run(
-        [_tool("pdftoppm", "poppler-utils"), "-r", "200", "-png", "-f", "1", "-l", "1"]
-        + [str(tmp_path / "label.pdf"), str(tmp_path / "page")],
+        [pdftoppm, "-r", "200", "-png", "-f", "1", "-l", "1", str(tmp_path / "label.pdf"), "page"],
+        cwd=tmp_path,
         check=True,
         timeout=30,
     )
