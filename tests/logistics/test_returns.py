@@ -27,6 +27,8 @@ from liveshop.ledger.models import AccountType
 from liveshop.ledger.service import AccountKey, balance, trial_balance
 from liveshop.logistics import returns, shipments
 from liveshop.logistics.carriers import ManualCarrier
+from liveshop.logistics.webhooks import parse
+from liveshop.notices.models import Notice
 from liveshop.orders import lifecycle
 from liveshop.orders.checkout import place_order
 from liveshop.orders.lines import CheckoutLine
@@ -38,6 +40,7 @@ from liveshop.orders.status import OrderStatus
 from tests.addresses.examples import address
 from tests.conftest import reset_database
 from tests.logistics.conftest import MakeSold, Sold
+from tests.logistics.test_shipments import _planned, _post_signed
 from tests.orders.conftest import add_sku, stock_of
 from tests.support import MakeActor, assert_problem
 
@@ -90,6 +93,22 @@ async def test_return_approved_received_restocked_refunded(
     )
     approved = (await client.post(f"/api/v1/returns/{ret['id']}/approve", headers=h)).json()
     assert approved["status"] == "approved" and approved["tracking_number"].startswith("RLSX")
+    assert approved["parcel_status"] == "label_created"
+    # The return parcel is tracked like an outbound one: the simulated carrier's signed
+    # webhooks, here in reverse order and each twice, end in "delivered" (to the shop).
+    back = await _planned(db, approved["tracking_number"])
+    assert [parse("simulated", b).status for b in back][-1] == "delivered"
+    results = [(await _post_signed(client, b)).json()["result"] for b in [*back[::-1], *back]]
+    assert results == ["processed"] * len(back) + ["duplicate"] * len(back)
+    [tracked] = (await client.get(url, headers=sold.buyer.headers)).json()
+    assert tracked["parcel_status"] == "delivered" and tracked["parcel_delivered_at"]
+    async with db.session(deferred=True) as s:
+        told = (
+            await s.scalars(
+                select(Notice.kind).where(Notice.user_id == sold.buyer.id).order_by(Notice.id)
+            )
+        ).all()
+    assert told[-2:] == ["return.approved", "return.arrived"]
     received = await client.post(f"/api/v1/returns/{ret['id']}/receive", headers=h)
     assert received.status_code == 200, received.text
     assert received.json()["status"] == "refunded" and received.json()["refund_id"]
