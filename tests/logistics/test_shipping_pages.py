@@ -13,6 +13,7 @@ from liveshop.core.db import Database
 from liveshop.logistics import signing
 from liveshop.logistics.carriers import SimulatedCarrier
 from liveshop.logistics.simulator import send_due
+from tests.addresses.examples import address
 from tests.logistics.conftest import MakeSold
 from tests.web.test_pages import csrf_of, page_login
 
@@ -98,3 +99,42 @@ async def test_a_parcel_sent_by_hand_is_confirmed_delivered_by_the_seller(
     page = await client.get(f"/seller/orders/{sold.order_id}")
     assert "Delivered (confirmed by the seller)" in page.text
     assert "Mark this parcel delivered" not in page.text
+
+
+async def test_buyer_sends_a_paid_order_elsewhere_until_it_is_packed(
+    app: Any, client: httpx.AsyncClient, make_sold: MakeSold
+) -> None:
+    """A paid order (a drop paid at the desk goes to the default address) can still go to
+    another of the buyer's addresses from its page; not once the seller has booked a parcel."""
+    sold = await make_sold()
+    work = await client.post(
+        "/api/v1/me/addresses",
+        json=address("GB", street_address="1 Work Lane"),
+        headers=sold.buyer.headers,
+    )
+    await page_login(client, sold.buyer)
+    page = await client.get(f"/orders/{sold.order_id}")
+    assert "Send to another address" in page.text and "1 Work Lane" in page.text
+    moved = await client.post(
+        f"/orders/{sold.order_id}/address",
+        data={"csrf_token": csrf_of(page), "address_id": str(work.json()["id"])},
+    )
+    assert moved.status_code == 303 and moved.headers["location"] == f"/orders/{sold.order_id}"
+    page = await client.get(f"/orders/{sold.order_id}")
+    assert "1 Work Lane" in page.text.split('id="ship-to"')[1].split("</address>")[0]
+
+    app.state.carriers["simulated"] = SimulatedCarrier("normal")
+    booked = await client.post(
+        f"/api/v1/orders/{sold.order_id}/shipments",
+        json={"carrier": "simulated", "weight_grams": 300, "length_mm": 200}
+        | {"width_mm": 150, "height_mm": 50},
+        headers=sold.store.seller.headers,
+    )
+    assert booked.status_code == 201, booked.text
+    page = await client.get(f"/orders/{sold.order_id}")
+    assert "Send to another address" not in page.text
+    late = await client.post(
+        f"/orders/{sold.order_id}/address",
+        data={"csrf_token": csrf_of(page), "address_id": str(work.json()["id"])},
+    )
+    assert late.status_code == 409
