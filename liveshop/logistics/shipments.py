@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
+from liveshop.inventory.models import Reservation, StockLevel, Warehouse
 from liveshop.logistics import tell
 from liveshop.logistics.carriers import Carrier, Parcel, scheduled_at
 from liveshop.logistics.models import (
@@ -77,6 +78,40 @@ def unshipped(order: Order, shipped: dict[int, int]) -> dict[int, int]:
         if n > 0:
             left[line.id] = n
     return left
+
+
+@dataclass(frozen=True, slots=True)
+class ToPack:
+    """Units of an order line still to ship, and the warehouse they were sold from."""
+
+    order_line_id: int
+    quantity: int
+    warehouse_id: int | None
+    warehouse: str
+
+
+async def to_pack(session: AsyncSession, order: Order) -> list[ToPack]:
+    """The order's units still to ship with their warehouse (the stock level the line's
+    reservation took them from), grouped by warehouse: one parcel per warehouse is the
+    natural split; a seller may split further by what is to hand."""
+    left = unshipped(order, await shipped_units(session, order.id))
+    reservations = [ln.reservation_id for ln in order.lines if ln.reservation_id is not None]
+    where: dict[int, tuple[int, str]] = {}
+    if reservations:
+        rows = await session.execute(
+            select(Reservation.id, Warehouse.id, Warehouse.name)
+            .join(StockLevel, StockLevel.id == Reservation.stock_level_id)
+            .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+            .where(Reservation.id.in_(reservations))
+        )
+        where = {rid: (wid, name) for rid, wid, name in rows.all()}
+    out = []
+    for line in order.lines:
+        if line.id not in left:
+            continue
+        wid, name = where.get(line.reservation_id or 0, (None, ""))
+        out.append(ToPack(line.id, left[line.id], wid, name))
+    return sorted(out, key=lambda p: (p.warehouse_id or 0, p.order_line_id))
 
 
 def _check_parcel(parcel: ParcelIn) -> None:

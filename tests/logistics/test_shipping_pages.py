@@ -3,18 +3,23 @@ buyer's order page showing the tracking timeline, over HTTP on both databases.""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 import httpx
 
+from liveshop.accounts.models import Role
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
+from liveshop.inventory import stock
 from liveshop.logistics import signing
 from liveshop.logistics.carriers import SimulatedCarrier
 from liveshop.logistics.simulator import send_due
 from tests.addresses.examples import address
 from tests.logistics.conftest import MakeSold
+from tests.orders.conftest import Store, checkout, pay
+from tests.support import MakeActor
 from tests.web.test_pages import csrf_of, page_login
 
 
@@ -138,3 +143,60 @@ async def test_buyer_sends_a_paid_order_elsewhere_until_it_is_packed(
         data={"csrf_token": csrf_of(page), "address_id": str(work.json()["id"])},
     )
     assert late.status_code == 409
+
+
+async def test_an_order_split_by_warehouse(
+    app: Any,
+    db: Database,
+    client: httpx.AsyncClient,
+    make_actor: MakeActor,
+    make_store: Callable[..., Awaitable[Store]],
+) -> None:
+    """Units sold from two warehouses: the seller's form fills in the first warehouse's for
+    this parcel and says so; the rest go in a second parcel."""
+    app.state.carriers["simulated"] = SimulatedCarrier("normal")
+    store = await make_store(other_stock=0)
+    async with db.session() as s:
+        leeds = await stock.create_warehouse(s, store.shop_id, name="Leeds")
+        await stock.receive(
+            s,
+            sku_id=store.other_sku_id,
+            quantity=5,
+            reason="t",
+            actor_id=None,
+            warehouse_id=leeds.id,
+        )
+        await s.commit()
+    buyer = await make_actor(Role.BUYER)
+    await client.post("/api/v1/me/addresses", json=address("GB"), headers=buyer.headers)
+    items = [{"sku_id": store.sku_id, "quantity": 2}, {"sku_id": store.other_sku_id, "quantity": 1}]
+    placed = await checkout(client, buyer, items, key="split")
+    order_id = placed.json()["id"]
+    paid = (await pay(client, buyer, order_id)).json()
+    main_line, leeds_line = (ln["id"] for ln in paid["lines"])
+
+    await page_login(client, store.seller)
+    page = await client.get(f"/seller/orders/{order_id}")
+    assert 'id="split-hint"' in page.text and "from Leeds" in page.text
+    leeds_input = page.text.split(f'name="qty-{leeds_line}"')[1].split(">")[0]
+    assert 'value="0"' in leeds_input  # not in this parcel
+    form = {"csrf_token": csrf_of(page), "carrier": "simulated", "weight_grams": "500"}
+    form |= {"length_mm": "250", "width_mm": "180", "height_mm": "80"}
+    first = await client.post(
+        f"/seller/orders/{order_id}/shipments",
+        data=form | {f"qty-{main_line}": "2", f"qty-{leeds_line}": "0"},
+    )
+    assert first.status_code == 303, first.text
+    page = await client.get(f"/seller/orders/{order_id}")
+    assert 'id="split-hint"' not in page.text and f'name="qty-{main_line}"' not in page.text
+    second = await client.post(
+        f"/seller/orders/{order_id}/shipments", data=form | {f"qty-{leeds_line}": "1"}
+    )
+    assert second.status_code == 303
+    parcels = (
+        await client.get(f"/api/v1/orders/{order_id}/shipments", headers=buyer.headers)
+    ).json()
+    assert [p["lines"] for p in parcels] == [
+        [{"order_line_id": main_line, "quantity": 2}],
+        [{"order_line_id": leeds_line, "quantity": 1}],
+    ]
