@@ -214,17 +214,21 @@ async def cancel_overdue(
 async def _cancel_late(
     session: AsyncSession, provider: PaymentProvider, order_id: int, reason: str
 ) -> None:
-    """One transaction: the order's row and its parcels locked, none picked up (a pickup
-    webhook waits on the parcel's lock, and then finds the booking called off), the
-    uncollected bookings called off, the buyer told, the order cancelled and refunded."""
+    """One transaction: the order's parcels and then its row locked (the order a tracking
+    webhook takes them in: parcel, then order), none picked up (a pickup webhook waits on the
+    parcel's lock, and then finds the booking called off), the uncollected bookings called
+    off, the buyer told, the order cancelled and refunded."""
+    parcels = (
+        await session.scalars(
+            select(Shipment)
+            .where(Shipment.order_id == order_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).all()
     buyer_id = await session.scalar(
         select(Order.buyer_id).where(Order.id == order_id).with_for_update()
     )
-    parcels = (
-        await session.scalars(
-            select(Shipment).where(Shipment.order_id == order_id).with_for_update()
-        )
-    ).all()
     if any(p.picked_up_at is not None for p in parcels):
         raise Conflict("a carrier has the parcel now", code="order-changed")
     for parcel in parcels:
