@@ -63,7 +63,8 @@ bench: $(STAMP)
 
 # Debian packages beyond Python: chromium + fonts-liberation (browser tests), nginx +
 # libnginx-mod-rtmp (live video: RTMP ingest to HLS) and ffmpeg (stream posters, video
-# tests). As root with apt-get the missing ones are installed (one `apt-get update`);
+# tests); fonts-dejavu-core + fonts-thai-tlwg (shipping labels in Vietnamese and Thai),
+# poppler-utils + zbar-tools (the label tests read the PDF's text and scan its barcodes). As root with apt-get the missing ones are installed (one `apt-get update`);
 # otherwise this says plainly what is off and carries on.
 system-deps:
 	@missing=""; off=""; \
@@ -75,6 +76,13 @@ system-deps:
 		off="$$off\n  - live video is OFF: OBS cannot go live (no RTMP ingest, no HLS)";; esac; \
 	command -v ffmpeg >/dev/null || { missing="$$missing ffmpeg"; \
 		off="$$off\n  - no stream posters, and the video tests skip"; }; \
+	[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
+	[ -e /usr/share/fonts/truetype/tlwg/Garuda.ttf ] || { missing="$$missing fonts-thai-tlwg"; \
+		off="$$off\n  - Thai addresses are missing from shipping labels"; }; \
+	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
+	command -v zbarimg >/dev/null || missing="$$missing zbar-tools"; \
+	case "$$missing" in *poppler*|*zbar*) \
+		off="$$off\n  - the label tests skip";; esac; \
 	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "system-deps: installing$$missing"; \

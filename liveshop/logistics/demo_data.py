@@ -139,7 +139,8 @@ async def ensure_deliveries(
         )
         await shipments.apply_event(
             session,
-            shipments.CarrierEvent(
+            provider=None,  # delivered, never lost
+            event=shipments.CarrierEvent(
                 carrier="manual",
                 event_id=f"{key}-delivered",
                 tracking_number=shipment.tracking_number,

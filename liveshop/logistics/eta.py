@@ -23,11 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.logistics.calendar import add_working_days, working_days_between
 from liveshop.logistics.carriers import TRANSIT_DAYS
 from liveshop.logistics.models import Shipment, TrackingStatus
+from liveshop.markets.models import Market
 from liveshop.orders.models import Order
 
 MIN_HISTORY = 5
 HISTORY_LIMIT = 500  # the most recent deliveries counted
-DISPATCH_DAYS = 2  # working days a seller has to hand a paid order to the carrier (default)
+DISPATCH_DAYS = 2  # the market's dispatch deadline when it is not read (Market.dispatch_days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,13 +106,17 @@ async def history(session: AsyncSession, shop_id: int, market: str, tz: str) -> 
     ]
 
 
-def estimate(days: Sequence[int], *, market: str, today: date) -> Eta:
+def estimate(
+    days: Sequence[int], *, market: str, today: date, dispatch_days: int = DISPATCH_DAYS
+) -> Eta:
+    """P50–P90 of the history; with too little of it, the market's default: a day to the
+    carrier and its fastest transit, up to the dispatch deadline and its slowest."""
     if len(days) >= MIN_HISTORY:
         p50, p90 = percentile(days, 50), percentile(days, 90)
         from_history = True
     else:
         fast, slow = TRANSIT_DAYS.get(market, (2, 5))
-        p50, p90 = 1 + fast, DISPATCH_DAYS + slow
+        p50, p90 = 1 + fast, max(1, dispatch_days) + slow
         from_history = False
     return Eta(
         earliest=add_working_days(today, p50, market),
@@ -128,7 +133,10 @@ async def shop_eta(
 ) -> Eta:
     """The estimate for an order paid ``now`` from this shop in this market."""
     days = await history(session, shop_id, market, tz)
-    return estimate(days, market=market, today=local_day(now, tz))
+    deadline = await session.scalar(select(Market.dispatch_days).where(Market.code == market))
+    return estimate(
+        days, market=market, today=local_day(now, tz), dispatch_days=deadline or DISPATCH_DAYS
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,11 +10,19 @@ from pathlib import Path
 import segno
 from fpdf import FPDF
 
-# A Unicode font where the machine has one (Debian: fonts-dejavu-core / fonts-liberation);
-# the PDF core font (Latin-1 only) otherwise.
+# Unicode fonts where the machine has them (`make system-deps`: fonts-dejavu-core covers
+# Latin with Vietnamese diacritics, Greek and Cyrillic; fonts-thai-tlwg covers Thai). The
+# first found is the body font; the others are fallbacks for the characters it lacks, so a
+# Thai name on a Latin label keeps its script. Thai is shaped (HarfBuzz, via uharfbuzz) so
+# its vowels and tone marks sit where they belong. Without any: the PDF core font
+# (Latin-1 only).
 _FONTS = (
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
     Path("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf"),
+)
+_FALLBACKS = (
+    Path("/usr/share/fonts/truetype/tlwg/Garuda.ttf"),  # Thai
+    Path("/usr/share/fonts/truetype/tlwg/Loma.ttf"),
 )
 
 
@@ -42,16 +50,23 @@ class LabelData:
 
 
 def _font(pdf: FPDF) -> tuple[str, bool]:
-    for path in _FONTS:
-        if path.is_file():
-            pdf.add_font("body", "", str(path))
-            return "body", True
-    return "Helvetica", False
+    body = next((p for p in _FONTS if p.is_file()), None)
+    if body is None:
+        return "Helvetica", False
+    pdf.add_font("body", "", str(body))
+    fallbacks = []
+    for n, path in enumerate(p for p in _FALLBACKS if p.is_file()):
+        pdf.add_font(f"fallback{n}", "", str(path))
+        fallbacks.append(f"fallback{n}")
+    if fallbacks:
+        pdf.set_fallback_fonts(fallbacks)
+    pdf.set_text_shaping(True)
+    return "body", True
 
 
 def qr_png(text: str) -> bytes:
     out = io.BytesIO()
-    segno.make(text, error="m").save(out, kind="png", scale=8, border=2)
+    segno.make_qr(text, error="m").save(out, kind="png", scale=8, border=4)
     return out.getvalue()
 
 
@@ -64,45 +79,44 @@ def render(data: LabelData) -> bytes:
     def text(value: str) -> str:
         return value if unicode_ok else value.encode("latin-1", "replace").decode("latin-1")
 
+    def use(size: float) -> None:
+        # fpdf2 2.8 leaves the fallback font current in the page after a line that needed
+        # it, and skips re-selecting the body font it believes is current: switch away and
+        # back so every line starts in the body font at its size.
+        pdf.set_font("Helvetica", size=size)
+        pdf.set_font(font, size=size)
+
+    def lines(size: float, height: float, values: list[str], width: float = 0) -> None:
+        for value in values:
+            use(size)
+            pdf.multi_cell(width, height, text(value), new_x="LMARGIN", new_y="NEXT")
+
     pdf.set_title(f"Label {data.tracking_number}")
     pdf.add_page()
-    pdf.set_font(font, size=13)
-    pdf.cell(0, 7, text(data.carrier_name), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(font, size=9)
-    pdf.cell(
-        0, 5, text(f"{data.service.title()} · {data.weight_grams} g"), new_x="LMARGIN", new_y="NEXT"
-    )
+    lines(13, 7, [data.carrier_name])
+    lines(9, 5, [f"{data.service.title()} · {data.weight_grams} g"])
     pdf.ln(2)
-    pdf.set_font(font, size=8)
-    pdf.cell(0, 4, "FROM", new_x="LMARGIN", new_y="NEXT")
-    pdf.multi_cell(0, 4, text("\n".join(data.ship_from)), new_x="LMARGIN", new_y="NEXT")
+    lines(8, 4, ["FROM", *data.ship_from])
     pdf.ln(2)
-    pdf.cell(0, 4, "TO", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(font, size=12)
-    pdf.multi_cell(
-        0, 6, text("\n".join([*data.ship_to, data.phone])), new_x="LMARGIN", new_y="NEXT"
-    )
+    lines(8, 4, ["TO"])
+    lines(12, 6, [*data.ship_to, data.phone])
     y = max(pdf.get_y() + 4, 80.0)
-    pdf.code39(f"*{data.tracking_number.upper()}*", x=6, y=y, w=0.3, h=16)
+    # Code 39 with a 0.5 mm narrow bar and the QR code with its 4-module quiet zone both
+    # decode from a 200 dpi scan (tests/logistics/test_labels.py reads them with zbar).
+    pdf.code39(f"*{data.tracking_number.upper()}*", x=6, y=y, w=0.5, h=16)
     pdf.set_xy(6, y + 17)
-    pdf.set_font(font, size=10)
-    pdf.cell(0, 5, data.tracking_number, new_x="LMARGIN", new_y="NEXT")
+    lines(10, 5, [data.tracking_number])
     pdf.image(io.BytesIO(qr_png(data.tracking_number)), x=64, y=y + 22, w=30)
     pdf.set_xy(6, y + 24)
-    pdf.set_font(font, size=8)
-    pdf.multi_cell(55, 4, text(f"Order #{data.order_id}\nShipment #{data.shipment_id}"))
+    lines(8, 4, [f"Order #{data.order_id}", f"Shipment #{data.shipment_id}"], width=55)
 
     pdf.add_page()
-    pdf.set_font(font, size=13)
-    pdf.cell(0, 7, text(f"Packing slip · order #{data.order_id}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(font, size=8)
-    pdf.cell(0, 5, text(f"Parcel {data.tracking_number}"), new_x="LMARGIN", new_y="NEXT")
+    lines(13, 7, [f"Packing slip · order #{data.order_id}"])
+    lines(8, 5, [f"Parcel {data.tracking_number}"])
     pdf.ln(2)
     for line in data.lines:
-        pdf.set_font(font, size=10)
-        pdf.multi_cell(0, 5, text(f"{line.quantity} × {line.title}"), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font(font, size=8)
+        lines(10, 5, [f"{line.quantity} × {line.title}"])
         detail = " · ".join(p for p in (line.variant, line.sku_code) if p)
-        pdf.multi_cell(0, 4, text(detail), new_x="LMARGIN", new_y="NEXT")
+        lines(8, 4, [detail])
         pdf.ln(1)
     return bytes(pdf.output())

@@ -28,7 +28,8 @@ class TrackingStatus(StrEnum):
     OUT_FOR_DELIVERY = "out_for_delivery"
     FAILED_ATTEMPT = "failed_attempt"  # nobody in: it will be tried again
     DELIVERED = "delivered"  # final
-    LOST = "lost"  # final unless a later "delivered" arrives
+    LOST = "lost"  # final unless a later "delivered" arrives; the buyer is refunded
+    CANCELLED = "cancelled"  # booked, never collected, called off (the order was cancelled)
 
 
 # The order in which a parcel moves; two events at the same instant rank by it.
@@ -41,6 +42,7 @@ PROGRESS: dict[str, int] = {
     TrackingStatus.FAILED_ATTEMPT: 5,
     TrackingStatus.LOST: 6,
     TrackingStatus.DELIVERED: 7,
+    TrackingStatus.CANCELLED: 8,
 }
 
 
@@ -162,6 +164,10 @@ class ReturnRequest(Base):
     decided_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     carrier_name: Mapped[str | None] = mapped_column(String(60), nullable=True)
     tracking_number: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    # The return parcel, tracked like an outbound one (its carrier's webhooks).
+    carrier: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    parcel_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    parcel_delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     refund_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -170,6 +176,26 @@ class ReturnRequest(Base):
     lines: Mapped[list[ReturnLine]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="ReturnLine.id"
     )
+
+
+class ReturnTrackingEvent(Base):
+    """What the carrier said about a return parcel, once per carrier event id."""
+
+    __tablename__ = "return_tracking_events"
+    __table_args__ = (
+        UniqueConstraint("carrier", "event_id"),
+        Index("ix_return_tracking_events_return", "return_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("return_requests.id", ondelete="CASCADE"))
+    carrier: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    location: Mapped[str] = mapped_column(String(120), default="")
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ReturnLine(Base):

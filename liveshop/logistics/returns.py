@@ -11,22 +11,35 @@ order's row is locked while a request is checked).
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
 from liveshop.logistics import tell
-from liveshop.logistics.carriers import Parcel, SimulatedCarrier
-from liveshop.logistics.models import ReturnLine, ReturnReason, ReturnRequest, ReturnStatus
+from liveshop.logistics.carriers import Parcel, SimulatedCarrier, scheduled_at
+from liveshop.logistics.models import (
+    PROGRESS,
+    ReturnLine,
+    ReturnReason,
+    ReturnRequest,
+    ReturnStatus,
+    ReturnTrackingEvent,
+    SimulatedCarrierEvent,
+    TrackingStatus,
+)
+from liveshop.logistics.shipments import CarrierEvent
 from liveshop.orders.completion import load_order
 from liveshop.orders.models import Order, OrderEvent, Refund
 from liveshop.orders.payments.provider import PaymentProvider
 from liveshop.orders.refunds import RefundLine, refund
+from liveshop.orders.ship_to import order_address
 from liveshop.orders.status import OrderStatus
 
 OPEN = (ReturnStatus.REQUESTED, ReturnStatus.APPROVED)
@@ -155,23 +168,106 @@ async def _lock(session: AsyncSession, return_id: int) -> ReturnRequest:
     return await get_return(session, return_id)
 
 
+# The simulated carrier's words for a parcel going back to the shop.
+_BACK = {
+    TrackingStatus.PICKED_UP: "Handed in by the buyer",
+    TrackingStatus.OUT_FOR_DELIVERY: "Out for delivery to the shop",
+    TrackingStatus.DELIVERED: "Delivered to the shop",
+}
+
+
 async def approve(
-    session: AsyncSession, return_id: int, *, actor_id: int | None, city: str = ""
+    session: AsyncSession,
+    return_id: int,
+    *,
+    actor_id: int | None,
+    speedup: float = 1.0,
+    now: datetime | None = None,
 ) -> ReturnRequest:
-    """Approved: a return label with the simulated carrier (test mode). Commits."""
+    """Approved: the return parcel is booked with the simulated carrier (test mode), which
+    tracks it back to the shop with signed webhooks like an outbound parcel. Commits."""
+    now = now or utcnow()
     request = await _lock(session, return_id)
     _expect(request, ReturnStatus.REQUESTED)
     order = await load_order(session, request.order_id)
+    sender = await order_address(session, order.id)
     carrier = SimulatedCarrier("normal")
-    booking = carrier.book(Parcel(order.market_code, "standard", 500, city), tracking_number=None)
+    number = "RLSX" + secrets.token_hex(5).upper()
+    parcel = Parcel(order.market_code, "standard", 500, sender.city if sender else "")
+    booking = carrier.book(parcel, tracking_number=number)
     request.status = ReturnStatus.APPROVED
     request.decided_by = actor_id
-    request.decided_at = utcnow()
+    request.decided_at = now
+    request.carrier = carrier.code
     request.carrier_name = carrier.name
-    request.tracking_number = "R" + booking.tracking_number
+    request.tracking_number = booking.tracking_number
+    request.parcel_status = TrackingStatus.LABEL_CREATED
+    for n, planned in enumerate(booking.events):
+        session.add(
+            SimulatedCarrierEvent(
+                event_id=f"{booking.tracking_number}-{n}",
+                tracking_number=booking.tracking_number,
+                status=planned.status,
+                description=_BACK.get(planned.status, planned.description),
+                location=planned.location,
+                send_at=scheduled_at(now, planned.after, speedup),
+            )
+        )
     tell.return_decided(session, request)
     await session.commit()
     return request
+
+
+async def apply_return_event(session: AsyncSession, event: CarrierEvent) -> str:
+    """A carrier's tracking event about a return parcel, recorded once; the parcel's status
+    from the set of its events (as for outbound parcels: any order, any repeat). The buyer
+    is told when it reaches the shop; the seller then checks it in (``receive``). Commits."""
+    request = await session.scalar(
+        select(ReturnRequest)
+        .where(
+            ReturnRequest.carrier == event.carrier,
+            ReturnRequest.tracking_number == event.tracking_number,
+        )
+        .with_for_update()
+    )
+    if request is None:
+        await session.rollback()
+        return "ignored"
+    session.add(
+        ReturnTrackingEvent(
+            return_id=request.id,
+            carrier=event.carrier,
+            event_id=event.event_id,
+            status=event.status,
+            description=event.description[:200],
+            location=event.location[:120],
+            occurred_at=event.occurred_at,
+        )
+    )
+    try:
+        await session.flush()
+    except IntegrityError:
+        await session.rollback()
+        return "duplicate"
+    events = await return_timeline(session, request.id)
+    delivered = [e.occurred_at for e in events if e.status == TrackingStatus.DELIVERED]
+    latest = max(events, key=lambda e: (e.occurred_at, PROGRESS.get(e.status, 0), e.id))
+    was = request.parcel_status
+    request.parcel_status = TrackingStatus.DELIVERED if delivered else latest.status
+    request.parcel_delivered_at = min(delivered) if delivered else None
+    if request.parcel_status == TrackingStatus.DELIVERED != was:
+        tell.return_arrived(session, request)
+    await session.commit()
+    return "processed"
+
+
+async def return_timeline(session: AsyncSession, return_id: int) -> list[ReturnTrackingEvent]:
+    rows = await session.scalars(
+        select(ReturnTrackingEvent)
+        .where(ReturnTrackingEvent.return_id == return_id)
+        .order_by(ReturnTrackingEvent.occurred_at, ReturnTrackingEvent.id)
+    )
+    return list(rows)
 
 
 async def reject(

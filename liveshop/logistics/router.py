@@ -55,6 +55,11 @@ def carrier_of(request: Request, code: str) -> Carrier:
     return carriers[code]
 
 
+def provider_of(request: Request) -> PaymentProvider:
+    providers: dict[str, PaymentProvider] = request.app.state.payment_providers
+    return providers["sandbox"]
+
+
 def speedup_of(request: Request) -> float:
     return float(request.app.state.settings.simulated_carrier_speedup)
 
@@ -157,6 +162,7 @@ async def tracking_webhook(
         secret=secret_for(request.app.state.settings.secret_key, carrier),
         body=await request.body(),
         headers=request.headers,
+        provider=provider_of(request),
     )
     return {"result": result}
 
@@ -184,11 +190,6 @@ async def product_delivery(
 
 
 # -- returns ----------------------------------------------------------------------------------
-def provider_of(request: Request) -> PaymentProvider:
-    providers: dict[str, PaymentProvider] = request.app.state.payment_providers
-    return providers["sandbox"]
-
-
 @router.post("/orders/{order_id}/returns", status_code=status.HTTP_201_CREATED)
 async def request_return(
     order_id: Id, body: ReturnIn, principal: BuyerPrincipal, session: SessionDep
@@ -222,11 +223,15 @@ async def _staff_return(session: SessionDep, principal: Principal, return_id: Id
 
 @router.post("/returns/{return_id}/approve")
 async def approve_return(
-    return_id: Id, principal: SellerPrincipal, session: SessionDep
+    return_id: Id, request: Request, principal: SellerPrincipal, session: SessionDep
 ) -> ReturnOut:
-    """The shop's staff: a return label is made (simulated carrier)."""
+    """The shop's staff: the return parcel is booked with the simulated carrier (a label
+    for the buyer; tracked back to the shop by its webhooks)."""
     await _staff_return(session, principal, return_id)
-    return ReturnOut.of(await returns.approve(session, return_id, actor_id=principal.user_id))
+    done = await returns.approve(
+        session, return_id, actor_id=principal.user_id, speedup=speedup_of(request)
+    )
+    return ReturnOut.of(done)
 
 
 @router.post("/returns/{return_id}/reject")

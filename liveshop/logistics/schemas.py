@@ -147,6 +147,10 @@ class ReturnOut(BaseModel):
     decision_note: str
     carrier_name: str | None
     tracking_number: str | None
+    parcel_status: str | None = Field(
+        description="The return parcel's tracking status (its carrier's webhooks)"
+    )
+    parcel_delivered_at: datetime | None
     refund_id: int | None
     lines: list[ShipmentLineIn]
     created_at: datetime
@@ -164,6 +168,8 @@ class ReturnOut(BaseModel):
             decision_note=r.decision_note,
             carrier_name=r.carrier_name,
             tracking_number=r.tracking_number,
+            parcel_status=r.parcel_status,
+            parcel_delivered_at=r.parcel_delivered_at,
             refund_id=r.refund_id,
             lines=[
                 ShipmentLineIn(order_line_id=ln.order_line_id, quantity=ln.quantity)

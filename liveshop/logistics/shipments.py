@@ -13,12 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
+from liveshop.inventory.models import Reservation, StockLevel, Warehouse
 from liveshop.logistics import tell
 from liveshop.logistics.carriers import Carrier, Parcel, scheduled_at
 from liveshop.logistics.models import (
@@ -31,10 +32,13 @@ from liveshop.logistics.models import (
 )
 from liveshop.orders.completion import load_order
 from liveshop.orders.models import Order
+from liveshop.orders.payments.provider import PaymentProvider
+from liveshop.orders.refunds import RefundLine, refund
 from liveshop.orders.ship_to import order_address
-from liveshop.orders.status import TRANSITIONS, OrderStatus
+from liveshop.orders.status import REFUNDABLE, TRANSITIONS, OrderStatus
 from liveshop.orders.transitions import move_status
 
+T_CANCELLED = TrackingStatus.CANCELLED
 SHIPPABLE = frozenset({OrderStatus.PAID, OrderStatus.FULFILLING, OrderStatus.SHIPPED})
 MAX_WEIGHT_GRAMS = 70_000
 MAX_SIDE_MM = 2_000
@@ -74,6 +78,40 @@ def unshipped(order: Order, shipped: dict[int, int]) -> dict[int, int]:
         if n > 0:
             left[line.id] = n
     return left
+
+
+@dataclass(frozen=True, slots=True)
+class ToPack:
+    """Units of an order line still to ship, and the warehouse they were sold from."""
+
+    order_line_id: int
+    quantity: int
+    warehouse_id: int | None
+    warehouse: str
+
+
+async def to_pack(session: AsyncSession, order: Order) -> list[ToPack]:
+    """The order's units still to ship with their warehouse (the stock level the line's
+    reservation took them from), grouped by warehouse: one parcel per warehouse is the
+    natural split; a seller may split further by what is to hand."""
+    left = unshipped(order, await shipped_units(session, order.id))
+    reservations = [ln.reservation_id for ln in order.lines if ln.reservation_id is not None]
+    where: dict[int, tuple[int, str]] = {}
+    if reservations:
+        rows = await session.execute(
+            select(Reservation.id, Warehouse.id, Warehouse.name)
+            .join(StockLevel, StockLevel.id == Reservation.stock_level_id)
+            .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+            .where(Reservation.id.in_(reservations))
+        )
+        where = {rid: (wid, name) for rid, wid, name in rows.all()}
+    out = []
+    for line in order.lines:
+        if line.id not in left:
+            continue
+        wid, name = where.get(line.reservation_id or 0, (None, ""))
+        out.append(ToPack(line.id, left[line.id], wid, name))
+    return sorted(out, key=lambda p: (p.warehouse_id or 0, p.order_line_id))
 
 
 def _check_parcel(parcel: ParcelIn) -> None:
@@ -224,7 +262,9 @@ async def _move_order(
     if OrderStatus.DELIVERED not in TRANSITIONS[status] or status == OrderStatus.REFUND_REQUESTED:
         return
     shipments = (await session.scalars(select(Shipment).where(Shipment.order_id == order.id))).all()
-    all_delivered = all(s.status == TrackingStatus.DELIVERED for s in shipments)
+    # A lost parcel was refunded (its units are no longer owed); the others must arrive.
+    arriving = [s for s in shipments if s.status not in (TrackingStatus.LOST, T_CANCELLED)]
+    all_delivered = bool(arriving) and all(s.status == TrackingStatus.DELIVERED for s in arriving)
     if all_delivered and not unshipped(order, await shipped_units(session, order.id)):
         await move_status(
             session, order, OrderStatus.DELIVERED, actor_id=actor_id, note="delivered by carrier"
@@ -242,15 +282,20 @@ class CarrierEvent:
     location: str = ""
 
 
-async def apply_event(session: AsyncSession, event: CarrierEvent) -> str:
+async def apply_event(
+    session: AsyncSession, event: CarrierEvent, *, provider: PaymentProvider | None
+) -> str:
     """Record a carrier's tracking event once and bring the shipment and order up to date.
-    'processed', 'duplicate' (seen before) or 'ignored' (no such parcel). Commits."""
+    'processed', 'duplicate' (seen before) or 'ignored' (no such parcel, or its booking was
+    called off). A parcel reported lost is refunded to the buyer through ``provider`` (the
+    ordinary refund: exact ledger reversal, commission clawed back), in the event's own
+    transaction. Commits."""
     shipment = await session.scalar(
         select(Shipment)
         .where(Shipment.carrier == event.carrier, Shipment.tracking_number == event.tracking_number)
         .with_for_update()
     )
-    if shipment is None:
+    if shipment is None or shipment.status == T_CANCELLED:
         await session.rollback()
         return "ignored"
     session.add(
@@ -278,8 +323,59 @@ async def apply_event(session: AsyncSession, event: CarrierEvent) -> str:
     await _move_order(session, order, shipment, actor_id=None)
     if shipment.status != was:  # a replay or an older event tells nothing new
         tell.parcel_moved(session, order, shipment)
+    if shipment.status == TrackingStatus.LOST != was and provider is not None:
+        await _refund_lost(session, provider, order, shipment)  # commits
+        return "processed"
     await session.commit()
     return "processed"
+
+
+async def _refund_lost(
+    session: AsyncSession, provider: PaymentProvider, order: Order, shipment: Shipment
+) -> None:
+    """The units in a lost parcel (those not refunded already) are refunded in full, not
+    restocked (they never came back). Commits (with the caller's changes)."""
+    by_id = {line.id: line for line in order.lines}
+    lines = []
+    for item in shipment.lines:
+        line = by_id[item.order_line_id]
+        n = min(item.quantity, line.quantity - line.refunded_quantity)
+        if n > 0:
+            lines.append(RefundLine(line.id, n))
+    if not lines or order.status not in REFUNDABLE:
+        await session.commit()
+        return
+    reason = f"parcel {shipment.tracking_number} lost by {shipment.carrier_name}"
+    await refund(session, provider, order.id, lines, actor_id=None, reason=reason, restock=False)
+
+
+async def call_off(
+    session: AsyncSession, shipment: Shipment, *, now: datetime | None = None
+) -> None:
+    """A booking never collected is called off with its carrier (its order is cancelled):
+    the simulated carrier's planned webhooks are dropped and the parcel reads 'cancelled';
+    a later webhook about it is ignored. The caller commits."""
+    if shipment.status != TrackingStatus.LABEL_CREATED:
+        return
+    await session.execute(
+        delete(SimulatedCarrierEvent).where(
+            SimulatedCarrierEvent.tracking_number == shipment.tracking_number,
+            SimulatedCarrierEvent.sent_at.is_(None),
+        )
+    )
+    now = now or utcnow()
+    shipment.status = T_CANCELLED
+    shipment.last_event_at = now
+    session.add(
+        TrackingEvent(
+            shipment_id=shipment.id,
+            carrier=shipment.carrier,
+            event_id=f"liveshop:{shipment.id}:{T_CANCELLED}",
+            status=T_CANCELLED,
+            description="Booking called off: never collected",
+            occurred_at=now,
+        )
+    )
 
 
 def _fold(shipment: Shipment, events: Sequence[TrackingEvent]) -> None:
@@ -341,7 +437,8 @@ async def confirm_manual_delivery(
         raise Conflict("the carrier reports this parcel's delivery itself", code="carrier-tracked")
     return await apply_event(
         session,
-        CarrierEvent(
+        provider=None,  # a manual parcel is never reported lost by a carrier
+        event=CarrierEvent(
             carrier=shipment.carrier,
             event_id=f"liveshop:{shipment.id}:delivered",
             tracking_number=shipment.tracking_number,

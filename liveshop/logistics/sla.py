@@ -1,12 +1,14 @@
 """The dispatch promise: a paid order is handed to a carrier within its market's dispatch
-deadline (working days after payment, to the end of that day in the market's time zone).
+deadline (``Market.dispatch_days`` working days after payment, to the end of that day in the
+market's time zone; admins set it per market).
 
 The seller's to-ship queue is sorted by deadline with late ones flagged; a shop's on-time
 rate is the share of its dispatched orders (last ``RATE_DAYS`` days) that a carrier had by
-the deadline. An order with no parcel at all ``AUTO_CANCEL_AFTER`` working days after its
-deadline is cancelled and refunded through the ordinary cancellation (``orders.lifecycle.
-cancel``: exact ledger reversal, commissions reversed, units back on sale) and the buyer is
-told why (the order's ``cancel_reason``).
+the deadline. An order no carrier has picked up (no parcel, or only labels never collected)
+``Market.auto_cancel_days`` working days after its deadline is cancelled and refunded
+through the ordinary cancellation (``orders.lifecycle.cancel``: exact ledger reversal,
+commissions reversed, units back on sale), its uncollected bookings are called off with the
+carrier, and the buyer is told why (the order's ``cancel_reason``).
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
-from liveshop.core.errors import Problem
+from liveshop.core.errors import Conflict, Problem
 from liveshop.core.tasks import stop_if_cancelled
 from liveshop.logistics import tell
 from liveshop.logistics.calendar import add_working_days
 from liveshop.logistics.models import Shipment
+from liveshop.logistics.shipments import call_off
 from liveshop.markets.models import Market
 from liveshop.orders.lifecycle import cancel
 from liveshop.orders.models import Order
@@ -36,34 +39,43 @@ from liveshop.orders.status import OrderStatus
 
 log = structlog.get_logger("liveshop.logistics.sla")
 
-# Working days a seller has to hand a paid order to a carrier, per market.
-DISPATCH_DAYS: dict[str, int] = {
-    "GB": 2, "DE": 2, "FR": 2, "IT": 2, "ES": 2, "US": 2,
-    "ID": 2, "TH": 2, "MY": 2, "VN": 2,
-}  # fmt: skip
+# A market's defaults (the columns' defaults); admins change them per market.
 DEFAULT_DISPATCH_DAYS = 2
-AUTO_CANCEL_AFTER = 3  # working days after the deadline with nothing shipped
+DEFAULT_AUTO_CANCEL_DAYS = 3
 RATE_DAYS = 90
 WAITING = (OrderStatus.PAID, OrderStatus.FULFILLING)
 
 
-def dispatch_days(market: str) -> int:
-    return DISPATCH_DAYS.get(market, DEFAULT_DISPATCH_DAYS)
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A market's dispatch promise as it is now."""
+
+    timezone: str = "UTC"
+    dispatch_days: int = DEFAULT_DISPATCH_DAYS
+    auto_cancel_days: int = DEFAULT_AUTO_CANCEL_DAYS
 
 
 def _end_of(day: date, tz: str) -> datetime:
     return datetime.combine(day, time(23, 59, 59), tzinfo=ZoneInfo(tz))
 
 
-def deadline(paid_at: datetime, market: str, tz: str) -> datetime:
-    """The end of the ``dispatch_days``-th working day after the day of payment (local)."""
+def deadline(
+    paid_at: datetime, market: str, tz: str, days: int = DEFAULT_DISPATCH_DAYS
+) -> datetime:
+    """The end of the ``days``-th working day after the day of payment (local)."""
     paid_day = paid_at.astimezone(ZoneInfo(tz)).date()
-    return _end_of(add_working_days(paid_day, dispatch_days(market), market), tz)
+    return _end_of(add_working_days(paid_day, days, market), tz)
 
 
-def cancel_after(paid_at: datetime, market: str, tz: str) -> datetime:
-    last = deadline(paid_at, market, tz).date()
-    return _end_of(add_working_days(last, AUTO_CANCEL_AFTER, market), tz)
+def cancel_after(
+    paid_at: datetime,
+    market: str,
+    tz: str,
+    days: int = DEFAULT_DISPATCH_DAYS,
+    grace: int = DEFAULT_AUTO_CANCEL_DAYS,
+) -> datetime:
+    last = deadline(paid_at, market, tz, days).date()
+    return _end_of(add_working_days(last, grace, market), tz)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,15 +86,27 @@ class Due:
     cancels_at: datetime
 
 
-async def _timezones(session: AsyncSession) -> dict[str, str]:
-    rows = await session.execute(select(Market.code, Market.timezone))
-    return {code: tz for code, tz in rows.all()}
+async def policies(session: AsyncSession) -> dict[str, Policy]:
+    rows = await session.execute(
+        select(Market.code, Market.timezone, Market.dispatch_days, Market.auto_cancel_days)
+    )
+    return {code: Policy(tz, days, grace) for code, tz, days, grace in rows.all()}
+
+
+def _deadline(policy: Policy, paid_at: datetime, market: str) -> datetime:
+    return deadline(paid_at, market, policy.timezone, policy.dispatch_days)
+
+
+def _cancel_after(policy: Policy, paid_at: datetime, market: str) -> datetime:
+    return cancel_after(
+        paid_at, market, policy.timezone, policy.dispatch_days, policy.auto_cancel_days
+    )
 
 
 async def queue(session: AsyncSession, shop_id: int, *, now: datetime | None = None) -> list[Due]:
     """The shop's paid orders not yet handed to a carrier, soonest deadline first."""
     now = now or utcnow()
-    zones = await _timezones(session)
+    rules = await policies(session)
     handed = select(Shipment.order_id).where(Shipment.picked_up_at.is_not(None))
     rows = await session.scalars(
         select(Order).where(
@@ -95,9 +119,11 @@ async def queue(session: AsyncSession, shop_id: int, *, now: datetime | None = N
     out = []
     for order in rows:
         assert order.paid_at is not None
-        tz = zones.get(order.market_code, "UTC")
-        due = deadline(order.paid_at, order.market_code, tz)
-        out.append(Due(order, due, now > due, cancel_after(order.paid_at, order.market_code, tz)))
+        rule = rules.get(order.market_code, Policy())
+        due = _deadline(rule, order.paid_at, order.market_code)
+        out.append(
+            Due(order, due, now > due, _cancel_after(rule, order.paid_at, order.market_code))
+        )
     return sorted(out, key=lambda d: (d.deadline, d.order.id))
 
 
@@ -117,7 +143,7 @@ async def on_time_rate(
     """Of the shop's orders paid in the last RATE_DAYS days that a carrier has, how many it
     had by their deadline (an order's first parcel counts)."""
     now = now or utcnow()
-    zones = await _timezones(session)
+    rules = await policies(session)
     rows = await session.execute(
         select(Order.id, Order.market_code, Order.paid_at, Shipment.picked_up_at)
         .join(Shipment, Shipment.order_id == Order.id)
@@ -136,7 +162,7 @@ async def on_time_rate(
     on_time = sum(
         1
         for market, paid_at, picked in first.values()
-        if picked <= deadline(paid_at, market, zones.get(market, "UTC"))
+        if picked <= _deadline(rules.get(market, Policy()), paid_at, market)
     )
     return OnTime(on_time, len(first))
 
@@ -144,17 +170,21 @@ async def on_time_rate(
 async def cancel_overdue(
     session: AsyncSession, provider: PaymentProvider, *, now: datetime | None = None
 ) -> list[int]:
-    """Cancel and refund every paid order with no parcel past its auto-cancel time."""
+    """Cancel and refund every paid order that no carrier has picked up by its auto-cancel
+    time: no parcel, or only parcels booked and never collected (their bookings are called
+    off: the simulated carrier's planned webhooks are dropped)."""
     now = now or utcnow()
-    zones = await _timezones(session)
-    oldest = now - timedelta(days=DEFAULT_DISPATCH_DAYS + AUTO_CANCEL_AFTER)
-    any_parcel = select(Shipment.order_id)
+    rules = await policies(session)
+    # Nothing paid in the last (shortest dispatch + grace) calendar days can be overdue.
+    shortest = min((r.dispatch_days + r.auto_cancel_days for r in rules.values()), default=1)
+    oldest = now - timedelta(days=shortest)
+    handed = select(Shipment.order_id).where(Shipment.picked_up_at.is_not(None))
     rows = await session.execute(
         select(Order.id, Order.market_code, Order.paid_at).where(
             Order.status.in_(WAITING),
             Order.paid_at.is_not(None),
             Order.paid_at < oldest,
-            Order.id.not_in(any_parcel),
+            Order.id.not_in(handed),
         )
     )
     candidates = rows.all()
@@ -163,25 +193,49 @@ async def cancel_overdue(
     for order_id, market, paid_at in candidates:
         if paid_at is None:
             continue
-        tz = zones.get(market, "UTC")
-        if now <= cancel_after(paid_at, market, tz):
+        rule = rules.get(market, Policy())
+        if now <= _cancel_after(rule, paid_at, market):
             continue
-        due = deadline(paid_at, market, tz).astimezone(ZoneInfo(tz))
+        due = _deadline(rule, paid_at, market).astimezone(ZoneInfo(rule.timezone))
         reason = (
             f"not dispatched by the seller in time (deadline {due:%a %d %b}): "
             "cancelled and refunded in full"
         )
-        buyer_id = await session.scalar(select(Order.buyer_id).where(Order.id == order_id))
         try:
-            if buyer_id is not None:  # told in the cancellation's own transaction
-                tell.cancelled_late(session, buyer_id, order_id, reason)
-            await cancel(session, provider, order_id, actor_id=None, reason=reason)
-        except Problem as exc:  # shipped or cancelled meanwhile
+            await _cancel_late(session, provider, order_id, reason)
+        except Problem as exc:  # picked up or cancelled meanwhile
             await session.rollback()
             log.info("overdue order not cancelled", order_id=order_id, why=exc.code)
             continue
         cancelled.append(order_id)
     return cancelled
+
+
+async def _cancel_late(
+    session: AsyncSession, provider: PaymentProvider, order_id: int, reason: str
+) -> None:
+    """One transaction: the order's parcels and then its row locked (the order a tracking
+    webhook takes them in: parcel, then order), none picked up (a pickup webhook waits on the
+    parcel's lock, and then finds the booking called off), the uncollected bookings called
+    off, the buyer told, the order cancelled and refunded."""
+    parcels = (
+        await session.scalars(
+            select(Shipment)
+            .where(Shipment.order_id == order_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+    buyer_id = await session.scalar(
+        select(Order.buyer_id).where(Order.id == order_id).with_for_update()
+    )
+    if any(p.picked_up_at is not None for p in parcels):
+        raise Conflict("a carrier has the parcel now", code="order-changed")
+    for parcel in parcels:
+        await call_off(session, parcel)
+    if buyer_id is not None:
+        tell.cancelled_late(session, buyer_id, order_id, reason)
+    await cancel(session, provider, order_id, actor_id=None, reason=reason)
 
 
 class OverdueSweeper:

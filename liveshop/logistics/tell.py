@@ -21,7 +21,7 @@ _PARCEL: dict[str, tuple[str, str]] = {
     T.DELIVERED: ("Order #{o} was delivered", "{carrier} delivered your parcel ({n})."),
     T.LOST: (
         "Order #{o}: your parcel is lost",
-        "{carrier} has lost your parcel ({n}). The seller will refund or resend it.",
+        "{carrier} has lost your parcel ({n}). You are refunded in full for what was in it.",
     ),
 }
 
@@ -73,4 +73,18 @@ def cancelled_late(session: AsyncSession, buyer_id: int, order_id: int, reason: 
         subject=f"Order #{order_id} was cancelled and refunded",
         body=f"The seller did not send it in time: {reason}.",
         link=f"/orders/{order_id}",
+    )
+
+
+def return_arrived(session: AsyncSession, request: ReturnRequest) -> None:
+    notify(
+        session,
+        request.buyer_id,
+        kind="return.arrived",
+        subject=f"Your return reached the shop: order #{request.order_id}",
+        body=(
+            f"{request.carrier_name} delivered it ({request.tracking_number}); you are "
+            "refunded as soon as the seller checks it in."
+        ),
+        link=f"/orders/{request.order_id}#returns",
     )

@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.core.errors import Problem
 from liveshop.logistics import signing
 from liveshop.logistics.models import TrackingStatus
+from liveshop.logistics.returns import apply_return_event
 from liveshop.logistics.shipments import CarrierEvent, apply_event
+from liveshop.orders.payments.provider import PaymentProvider
 
 
 def body_of(event: CarrierEvent) -> bytes:
@@ -59,9 +61,15 @@ async def handle_tracking_webhook(
     secret: str,
     body: bytes,
     headers: Mapping[str, str],
+    provider: PaymentProvider,
     now: float | None = None,
 ) -> str:
     """'processed', 'duplicate' or 'ignored'; 400 for a bad signature, a stale timestamp or
-    a malformed body (nothing changes)."""
+    a malformed body (nothing changes). An outbound parcel's event first; else a return
+    parcel's (``returns.apply_return_event``). A lost parcel is refunded via ``provider``."""
     signing.verify(secret, body, headers.get(signing.SIGNATURE_HEADER), now=now)
-    return await apply_event(session, parse(carrier, body))
+    event = parse(carrier, body)
+    result = await apply_event(session, event, provider=provider)
+    if result == "ignored":
+        result = await apply_return_event(session, event)
+    return result

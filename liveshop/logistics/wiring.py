@@ -25,7 +25,12 @@ def install_logistics(app: FastAPI, settings: Settings, db: Database) -> None:
     async def deliver(body: bytes, headers: dict[str, str]) -> str:
         async with db.session() as session:
             return await handle_tracking_webhook(
-                session, carrier=SimulatedCarrier.code, secret=secret, body=body, headers=headers
+                session,
+                carrier=SimulatedCarrier.code,
+                secret=secret,
+                body=body,
+                headers=headers,
+                provider=app.state.payment_providers["sandbox"],
             )
 
     clock = SimulatedCarrierClock()

@@ -21,6 +21,8 @@ SELLABLE_STATES = frozenset({LaunchState.PILOT, LaunchState.LIVE})
 
 MAX_RETURN_WINDOW_DAYS = 365  # a longer "return window" is a typo, not a policy
 MAX_SHIPPING_FEE_MINOR = 10**9  # an overflow guard; sensible fees are far below it
+MAX_DISPATCH_DAYS = 30  # working days a seller may have to hand a paid order to a carrier
+MAX_AUTO_CANCEL_DAYS = 60  # working days of grace after that before it is cancelled
 
 # planned → pilot → live → paused, and back from paused to pilot or live.
 LAUNCH_TRANSITIONS: dict[LaunchState, frozenset[LaunchState]] = {
@@ -60,6 +62,11 @@ class Market(Base):
     # Flat shipping charged per shop order, in minor units, written like the market's prices
     # (tax included where prices include tax).
     shipping_fee_minor: Mapped[int] = mapped_column(MinorUnits, default=0, server_default="0")
+    # The dispatch promise (``logistics.sla``): a paid order is handed to a carrier within
+    # ``dispatch_days`` working days; one still not with a carrier ``auto_cancel_days``
+    # working days after that deadline is cancelled and refunded.
+    dispatch_days: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    auto_cancel_days: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
 
 
 class MarketLaunchEvent(Base):

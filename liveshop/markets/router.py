@@ -54,7 +54,8 @@ async def launch_history(
 async def update_rates(
     code: Line, body: RatesIn, principal: AdminPrincipal, session: SessionDep
 ) -> MarketOut:
-    """Admin: tax and platform rates, the return window and the flat shipping fee."""
+    """Admin: tax and platform rates, the return window, the flat shipping fee and the
+    dispatch deadline and auto-cancel grace (working days)."""
     market = await service.update_rates(
         session,
         code,
@@ -62,6 +63,8 @@ async def update_rates(
         platform_commission_bp=body.platform_commission_bp,
         return_window_days=body.return_window_days,
         shipping_fee_minor=body.shipping_fee_minor,
+        dispatch_days=body.dispatch_days,
+        auto_cancel_days=body.auto_cancel_days,
         actor_id=principal.user_id,
     )
     return MarketOut.of(market)

@@ -6,6 +6,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from liveshop.core.types import Text
 from liveshop.markets.models import (
+    MAX_AUTO_CANCEL_DAYS,
+    MAX_DISPATCH_DAYS,
     MAX_RETURN_WINDOW_DAYS,
     MAX_SHIPPING_FEE_MINOR,
     LaunchState,
@@ -36,6 +38,13 @@ class MarketOut(BaseModel):
         description="Flat shipping per shop order in minor units, written like prices "
         "(tax included where prices include tax)"
     )
+    dispatch_days: int = Field(
+        description="Working days after payment a seller has to hand an order to a carrier"
+    )
+    auto_cancel_days: int = Field(
+        description="Working days after the dispatch deadline an order still not with a "
+        "carrier is cancelled and refunded"
+    )
 
     @classmethod
     def of(cls, m: Market) -> MarketOut:
@@ -54,6 +63,8 @@ class MarketOut(BaseModel):
             sellable=m.launch_state in ("pilot", "live"),
             return_window_days=m.return_window_days,
             shipping_fee_minor=m.shipping_fee_minor,
+            dispatch_days=m.dispatch_days,
+            auto_cancel_days=m.auto_cancel_days,
         )
 
 
@@ -80,6 +91,22 @@ class RatesIn(BaseModel):
         ge=0,
         le=MAX_SHIPPING_FEE_MINOR,
         description="Flat shipping per shop order, minor units, for orders placed from now on",
+        strict=True,
+    )
+    dispatch_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_DISPATCH_DAYS,
+        description="Working days after payment a seller has to hand an order to a carrier "
+        "(orders already paid included: the deadline is read when it is checked)",
+        strict=True,
+    )
+    auto_cancel_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_AUTO_CANCEL_DAYS,
+        description="Working days after the dispatch deadline before an order still not "
+        "with a carrier is cancelled and refunded",
         strict=True,
     )
 

@@ -17,6 +17,8 @@ from liveshop.core.errors import Conflict, NotFound, Unprocessable
 from liveshop.core.money import format_minor, tax_included
 from liveshop.markets.models import (
     LAUNCH_TRANSITIONS,
+    MAX_AUTO_CANCEL_DAYS,
+    MAX_DISPATCH_DAYS,
     MAX_RETURN_WINDOW_DAYS,
     MAX_SHIPPING_FEE_MINOR,
     SELLABLE_STATES,
@@ -140,6 +142,8 @@ async def update_rates(
     platform_commission_bp: int | None = None,
     return_window_days: int | None = None,
     shipping_fee_minor: int | None = None,
+    dispatch_days: int | None = None,
+    auto_cancel_days: int | None = None,
     actor_id: int | None = None,
 ) -> Market:
     """Change a market's rates and rules; each applies from now on (an order keeps the tax,
@@ -150,6 +154,8 @@ async def update_rates(
     _check_whole("platform_commission_bp", platform_commission_bp, 0, 10_000)
     _check_whole("return_window_days", return_window_days, 0, MAX_RETURN_WINDOW_DAYS)
     _check_whole("shipping_fee_minor", shipping_fee_minor, 0, MAX_SHIPPING_FEE_MINOR)
+    _check_whole("dispatch_days", dispatch_days, 1, MAX_DISPATCH_DAYS)
+    _check_whole("auto_cancel_days", auto_cancel_days, 1, MAX_AUTO_CANCEL_DAYS)
     before = _rates(market)
     if tax_rate_bp is not None:
         market.tax_rate_bp = tax_rate_bp
@@ -159,6 +165,10 @@ async def update_rates(
         market.return_window_days = return_window_days
     if shipping_fee_minor is not None:
         market.shipping_fee_minor = shipping_fee_minor
+    if dispatch_days is not None:
+        market.dispatch_days = dispatch_days
+    if auto_cancel_days is not None:
+        market.auto_cancel_days = auto_cancel_days
     market.updated_at = utcnow()
     after = _rates(market)
     audit.record(
@@ -244,6 +254,8 @@ def _rates(market: Market) -> dict[str, int]:
         "platform_commission_bp": market.platform_commission_bp,
         "return_window_days": market.return_window_days,
         "shipping_fee_minor": market.shipping_fee_minor,
+        "dispatch_days": market.dispatch_days,
+        "auto_cancel_days": market.auto_cancel_days,
     }
 
 

@@ -176,7 +176,8 @@ async def choose_order_address(
     principal: BuyerPrincipal,
     address_id: Annotated[int, Form(ge=1, le=MAX_ID)],
 ) -> Response:
-    """The pay page's "Deliver to": another of the buyer's addresses in the order's country."""
+    """The pay page's (or a paid order's) "Deliver to": another of the buyer's addresses in
+    the order's country, until the seller books a parcel."""
     order = await load_order(session, order_id)
     if order.buyer_id != principal.user_id:
         return redirect("/orders", flash=("error", "That order is not yours."))
@@ -185,4 +186,5 @@ async def choose_order_address(
     await ship_to.change_order_address(
         session, buyer_id=principal.user_id, order_id=order_id, ship_to=target
     )
-    return redirect(f"/orders/{order_id}/pay", flash=("success", "Delivery address changed."))
+    back = f"/orders/{order_id}/pay" if order.status == "pending_payment" else f"/orders/{order_id}"
+    return redirect(back, flash=("success", "Delivery address changed."))

@@ -1,5 +1,5 @@
-"""Admin: markets (launch state, return window, shipping fee), commission rates per category,
-users and roles, and the audit log of privileged actions."""
+"""Admin: markets (launch state, return window, shipping fee, dispatch deadline), commission
+rates per category, users and roles, and the audit log of privileged actions."""
 
 from __future__ import annotations
 
@@ -18,7 +18,13 @@ from liveshop.catalog.models import Category
 from liveshop.core.errors import Conflict, Unprocessable
 from liveshop.core.types import FormCount, Id, Line, Text
 from liveshop.markets import service as markets
-from liveshop.markets.models import LAUNCH_TRANSITIONS, MAX_RETURN_WINDOW_DAYS, LaunchState
+from liveshop.markets.models import (
+    LAUNCH_TRANSITIONS,
+    MAX_AUTO_CANCEL_DAYS,
+    MAX_DISPATCH_DAYS,
+    MAX_RETURN_WINDOW_DAYS,
+    LaunchState,
+)
 from liveshop.web.flash import redirect
 from liveshop.web.money_input import example_amount, parse_money
 from liveshop.web.routing import page_router
@@ -150,6 +156,34 @@ async def set_rules(
             f"{market.name}: returns within {market.return_window_days} days, shipping "
             f"{markets.display_price(market, market.shipping_fee_minor)} per order, for "
             "orders placed from now on.",
+        ),
+    )
+
+
+@router.post("/markets/{code}/dispatch")
+async def set_dispatch(
+    code: Line,
+    session: SessionDep,
+    principal: AdminPrincipal,
+    dispatch_days: Annotated[FormCount, Form(ge=1, le=MAX_DISPATCH_DAYS)],
+    auto_cancel_days: Annotated[FormCount, Form(ge=1, le=MAX_AUTO_CANCEL_DAYS)],
+) -> Response:
+    """The dispatch promise: working days a seller has to hand a paid order to a carrier,
+    and the grace after it before the order is cancelled and refunded (audit-logged)."""
+    market = await markets.update_rates(
+        session,
+        code,
+        dispatch_days=dispatch_days,
+        auto_cancel_days=auto_cancel_days,
+        actor_id=principal.user_id,
+    )
+    return redirect(
+        f"/admin?rates={market.code}#dispatch",
+        flash=(
+            "success",
+            f"{market.name}: dispatch within {market.dispatch_days} working days; orders "
+            f"not with a carrier {market.auto_cancel_days} working days later are cancelled "
+            "and refunded.",
         ),
     )
 

@@ -314,6 +314,14 @@ async def order_page(
         "promise": await promise_of(session, order, market.timezone),
         "can_cancel": order.buyer_id == principal.user_id
         and order.status in (OrderStatus.PENDING_PAYMENT, OrderStatus.PAID),
+        # Paid, not yet packed (a drop paid at the desk went to the default address): the
+        # buyer may still send it to another of theirs.
+        "my_addresses": [
+            AddressOut.of(a)
+            for a in await addresses.list_addresses(session, principal.user_id, country=market.code)
+        ]
+        if order.buyer_id == principal.user_id and order.status == OrderStatus.PAID
+        else [],
     }
     return await render(request, session, principal, "order.html", context, market=market)
 

@@ -12,6 +12,7 @@ from liveshop.core.errors import NotFound, Problem
 from liveshop.core.types import Id, Line
 from liveshop.logistics import returns
 from liveshop.logistics.documents import return_label_pdf
+from liveshop.logistics.router import speedup_of
 from liveshop.orders import queries
 from liveshop.orders.completion import load_order
 from liveshop.web.flash import redirect
@@ -78,9 +79,13 @@ async def _staff(session: SessionDep, principal: SellerPrincipal, return_id: Id)
 
 
 @router.post("/seller/returns/{return_id}/approve")
-async def approve(return_id: Id, session: SessionDep, principal: SellerPrincipal) -> Response:
+async def approve(
+    return_id: Id, request: Request, session: SessionDep, principal: SellerPrincipal
+) -> Response:
     order_id = await _staff(session, principal, return_id)
-    done = await returns.approve(session, return_id, actor_id=principal.user_id)
+    done = await returns.approve(
+        session, return_id, actor_id=principal.user_id, speedup=speedup_of(request)
+    )
     return redirect(
         f"/seller/orders/{order_id}#returns",
         flash=("success", f"Return approved: label {done.tracking_number} for the buyer."),

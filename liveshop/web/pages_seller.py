@@ -23,7 +23,7 @@ from liveshop.core.errors import NotFound
 from liveshop.core.types import FormCount, Id, Line, Text
 from liveshop.creators import earnings
 from liveshop.inventory import service as inventory
-from liveshop.logistics.shipments import shipped_units, unshipped
+from liveshop.logistics.shipments import shipped_units, to_pack, unshipped
 from liveshop.markets.service import display_price, get_market, list_markets
 from liveshop.orders import lifecycle, queries, refunds, ship_to
 from liveshop.orders.checkout import MAX_QUANTITY
@@ -206,6 +206,7 @@ async def order_detail(
         "rv": await returns_of(session, order),
         "promise": await promise_of(session, order, market.timezone),
         "can_ship": bool(unshipped(order, await shipped_units(session, order.id))),
+        "to_pack": await to_pack(session, order),
     }
     return await render(request, session, principal, "seller/order.html", context, market=market)
 

@@ -63,9 +63,25 @@ async def book_parcel(
     tracking_number: Annotated[Line, Form(max_length=80)] = "",
     carrier_name: Annotated[Line, Form(max_length=60)] = "",
 ) -> Response:
-    """Every unit not yet shipped goes in this parcel."""
+    """The units in this parcel: one ``qty-<order line id>`` field per line still to ship
+    (a line left out, or at 0, stays for another parcel); without any, every unit."""
     back = f"/seller/orders/{order_id}"
     await queries.staff_order(session, principal, order_id)
+    form = await request.form()
+    lines: list[shipments.LineQty] | None = None
+    asked = {k: v for k, v in form.items() if k.startswith("qty-")}
+    if asked:
+        lines = []
+        for key, value in asked.items():
+            line_id, count = key[4:], str(value).strip() or "0"
+            if not (line_id.isdigit() and count.isdigit()) or len(line_id + count) > 30:
+                return redirect(f"{back}#ship-parcel", flash=("error", "Units must be numbers."))
+            if int(count):
+                lines.append(shipments.LineQty(int(line_id), int(count)))
+        if not lines:
+            return redirect(
+                f"{back}#ship-parcel", flash=("error", "Put at least one unit in the parcel.")
+            )
     try:
         shipment = await shipments.create_shipment(
             session,
@@ -73,6 +89,7 @@ async def book_parcel(
             actor_id=principal.user_id,
             carrier=carrier_of(request, carrier),
             parcel=shipments.ParcelIn(weight_grams, length_mm, width_mm, height_mm, service),
+            lines=lines,
             tracking_number=tracking_number or None,
             carrier_name=carrier_name or None,
             speedup=speedup_of(request),

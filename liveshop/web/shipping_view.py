@@ -9,7 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.clock import utcnow
 from liveshop.logistics import eta, returns, shipments
-from liveshop.logistics.models import ReturnRequest, Shipment, TrackingEvent
+from liveshop.logistics.models import (
+    ReturnRequest,
+    ReturnTrackingEvent,
+    Shipment,
+    TrackingEvent,
+)
 from liveshop.orders.models import Order
 
 STATUS_LABELS = {
@@ -21,6 +26,7 @@ STATUS_LABELS = {
     "failed_attempt": "Delivery attempt failed",
     "delivered": "Delivered",
     "lost": "Lost",
+    "cancelled": "Booking cancelled",
 }
 
 
@@ -50,6 +56,8 @@ class ReturnsView:
     window_ends: datetime | None  # None: not delivered
     open_now: bool  # the buyer may ask now
     reasons: dict[str, str]
+    timelines: dict[int, list[ReturnTrackingEvent]]  # return id → its parcel's events
+    status_labels: dict[str, str]
 
 
 RETURN_REASONS = {
@@ -68,9 +76,9 @@ async def returns_of(session: AsyncSession, order: Order) -> ReturnsView:
     open_now = (
         order.status in returns.RETURNABLE and ends is not None and utcnow() <= ends and bool(left)
     )
-    return ReturnsView(
-        await returns.order_returns(session, order.id), left, ends, open_now, RETURN_REASONS
-    )
+    items = await returns.order_returns(session, order.id)
+    timelines = {r.id: await returns.return_timeline(session, r.id) for r in items}
+    return ReturnsView(items, left, ends, open_now, RETURN_REASONS, timelines, STATUS_LABELS)
 
 
 async def promise_of(session: AsyncSession, order: Order, tz: str) -> str | None:

@@ -8,8 +8,10 @@ from sqlalchemy import update
 from liveshop.accounts.models import Role
 from liveshop.core.db import Database
 from liveshop.orders.models import Order
+from liveshop.orders.payments.sandbox import CARD_SUCCEEDS
 from tests.addresses.examples import address
 from tests.orders.conftest import MakeStore, checkout
+from tests.shopfront import MakeShopfront, open_plan, start_session
 from tests.support import Actor, MakeActor, assert_problem
 
 BOOK = "/api/v1/me/addresses"
@@ -102,3 +104,41 @@ async def test_no_address_no_copy(
     placed = await checkout(client, buyer, [{"sku_id": store.sku_id, "quantity": 1}], key="k")
     got = await client.get(f"/api/v1/orders/{placed.json()['id']}/address", headers=buyer.headers)
     assert got.status_code == 200 and got.json() is None
+
+
+async def test_room_buy_delivers_to_the_address_chosen_in_the_sheet(
+    db: Database, client: httpx.AsyncClient, make_actor: MakeActor, make_shopfront: MakeShopfront
+) -> None:
+    """The buy sheet may send the buy to another saved address (``address_id``): the order
+    keeps a copy of that one; someone else's is 404, one abroad 422."""
+    shop = await make_shopfront()
+    creator = await make_actor(Role.CREATOR)
+    plan = await open_plan(client, shop, [{"product_id": shop.product_id, "rate_bp": 1000}])
+    assert plan.status_code == 201, plan.text
+    live_id = await start_session(db, creator.id)
+    buyer = await make_actor(Role.BUYER)
+    await add(client, buyer, address("GB"))  # the default
+    work = (await add(client, buyer, address("GB", street_address="1 Work Lane"))).json()
+    abroad = (await add(client, buyer, address("VN"))).json()
+    theirs = (await add(client, await make_actor(Role.BUYER), address("GB"))).json()
+    url = f"/api/v1/live/sessions/{live_id}/buy"
+
+    async def tap(key: str, **extra: object) -> httpx.Response:
+        body = {"sku_id": shop.sku_id, "card_number": CARD_SUCCEEDS, **extra}
+        return await client.post(url, json=body, headers={**buyer.headers, "Idempotency-Key": key})
+
+    assert_problem(await tap("a", address_id=theirs["id"]), 404)
+    assert_problem(await tap("b", address_id=abroad["id"]), 422, "address-wrong-country")
+    chosen = await tap("c", address_id=work["id"])
+    assert chosen.status_code == 201, chosen.text
+    default = await tap("d")
+    assert default.status_code == 201, default.text
+    streets = []
+    for placed in (chosen, default):
+        got = await client.get(
+            f"/api/v1/orders/{placed.json()['id']}/address", headers=buyer.headers
+        )
+        streets.append(got.json()["street_address"])
+    assert streets == ["1 Work Lane", "10 Downing Street"]
+    mine = (await client.get("/api/v1/orders", headers=buyer.headers)).json()
+    assert len(mine["items"] if isinstance(mine, dict) else mine) == 2

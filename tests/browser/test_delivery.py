@@ -62,7 +62,22 @@ def test_address_buy_ship_track(open_page: Callable[..., Page], screenshots: Pat
     delivery = sheet.locator("[data-sheet=delivery]")
     expect(delivery).to_contain_text("to Grace Hopper, 10 Downing Street, LONDON")
     expect(delivery.locator(".sheet-eta")).to_have_text(ETA)
+    # This one goes elsewhere: a new address, added in the sheet without leaving the room.
+    delivery.get_by_role("button", name="Change").click()
+    delivery.get_by_label("Deliver to").select_option(label="Add an address…")
+    new = delivery.locator(".sheet-new-address")
+    new.get_by_label("Full name").fill("Grace Hopper")
+    new.get_by_label("Phone").fill("07911 123456")
+    new.get_by_label("Street address").fill("221B Baker Street")
+    new.get_by_label("Town / city").fill("London")
+    new.get_by_label("Postcode / ZIP").fill("nw1 6xe")
+    new.get_by_role("button", name="Save address").click()
+    expect(delivery.locator(".sheet-ship-to")).to_have_text(
+        " · to Grace Hopper, 221B Baker Street, LONDON"
+    )
+    expect(new).to_be_hidden()
     assert fits_width(buyer, PHONE["width"])
+    buyer.screenshot(path=screenshots / "buy-sheet-address-phone.png")
     sheet.get_by_role("button", name=re.compile(r"^Pay £\d+\.\d\d")).click()
     toast = buyer.locator("[data-region=toast]")
     expect(toast).to_contain_text("Paid!")
@@ -73,9 +88,9 @@ def test_address_buy_ship_track(open_page: Callable[..., Page], screenshots: Pat
     seller.goto("/seller")
     seller.get_by_role("link", name="To ship").click()
     row = seller.locator(f"#to-ship-{order_id}")
-    expect(row).to_contain_text("SW1A 2AA")
+    expect(row).to_contain_text("NW1 6XE")
     row.get_by_role("link", name=f"#{order_id}").click()
-    expect(seller.locator("#ship-to")).to_contain_text("10 Downing Street")
+    expect(seller.locator("#ship-to")).to_contain_text("221B Baker Street")
     ship = seller.locator("#ship-parcel")
     ship.get_by_label("Carrier", exact=True).select_option("simulated")
     ship.get_by_label("Weight (g)").fill("1200")
@@ -101,10 +116,13 @@ def test_address_buy_ship_track(open_page: Callable[..., Page], screenshots: Pat
     expect(parcel.locator(".timeline")).to_contain_text("Collected from the seller")
     # how the promise made at payment compared (the carrier's fast clock: early here)
     expect(buyer.locator("#promise")).to_contain_text("We estimated")
-    expect(buyer.locator("#ship-to")).to_contain_text("SW1A 2AA")
+    expect(buyer.locator("#ship-to")).to_contain_text("NW1 6XE")
     expect(parcel.get_by_role("link", name=re.compile("Label"))).to_have_count(0)
     assert accessibility_problems(buyer) == []
     assert fits_width(buyer, PHONE["width"])
+    steps = buyer.locator(".journey")  # the progress steps fit: no sideways scroll inside
+    expect(steps.locator("li.current")).to_contain_text("Delivered")
+    assert steps.evaluate("(el) => el.scrollWidth <= el.clientWidth")
     buyer.screenshot(path=screenshots / "tracking-phone.png", full_page=True)
 
     # A return: asked for by the buyer, approved, sent back, received and refunded.
@@ -124,6 +142,18 @@ def test_address_buy_ship_track(open_page: Callable[..., Page], screenshots: Pat
     back_label = buyer.get_by_role("link", name="Return label (PDF)")
     pdf = buyer.request.get(str(back_label.get_attribute("href")))
     assert pdf.ok and pdf.body().startswith(b"%PDF")
+    # The return parcel is tracked back to the shop by the carrier's webhooks.
+    back = buyer.locator(".return-parcel-status")
+    for _ in range(60):
+        if back.inner_text() == "Delivered":
+            break
+        buyer.wait_for_timeout(250)
+        buyer.reload()
+    expect(back).to_have_text("Delivered")
+    expect(buyer.locator(".return-timeline")).to_contain_text("Handed in by the buyer")
+    expect(buyer.locator(".return-timeline")).to_contain_text("Delivered to the shop")
+    seller.reload()
+    expect(seller.locator(".return-parcel-status")).to_have_text("Delivered")
     seller.locator("#returns").get_by_role("button", name="Mark received & refund").click()
     expect(seller.locator(".flash-success")).to_contain_text("buyer refunded")
     buyer.reload()
@@ -139,4 +169,7 @@ def test_address_buy_ship_track(open_page: Callable[..., Page], screenshots: Pat
     for words in ("has shipped", "is delayed", "is out for delivery", "was delivered"):
         expect(buyer.locator(".notices")).to_contain_text(f"Order #{order_id} {words}")
     expect(buyer.locator(".notices")).to_contain_text(f"Return approved: order #{order_id}")
+    expect(buyer.locator(".notices")).to_contain_text(
+        f"Your return reached the shop: order #{order_id}"
+    )
     assert fits_width(buyer, PHONE["width"])

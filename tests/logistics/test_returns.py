@@ -1,8 +1,8 @@
 """Returns over the API (both databases): a buyer returns part of a delivered order within
 its window, the seller approves (a return label) and receives it: the units are back in
 stock and the buyer is refunded exactly; refusals, other people, a closed window. And a
-property: any sequence of deliveries, returns and refunds keeps the stock identity and the
-ledger."""
+property: any sequence of deliveries, returns, refunds and a lost parcel keeps the stock
+identity and the ledger."""
 
 from __future__ import annotations
 
@@ -26,7 +26,10 @@ from liveshop.inventory import service as inventory
 from liveshop.ledger.models import AccountType
 from liveshop.ledger.service import AccountKey, balance, trial_balance
 from liveshop.logistics import returns, shipments
-from liveshop.logistics.carriers import ManualCarrier
+from liveshop.logistics.carriers import ManualCarrier, SimulatedCarrier
+from liveshop.logistics.models import TrackingStatus
+from liveshop.logistics.webhooks import parse
+from liveshop.notices.models import Notice
 from liveshop.orders import lifecycle
 from liveshop.orders.checkout import place_order
 from liveshop.orders.lines import CheckoutLine
@@ -38,6 +41,7 @@ from liveshop.orders.status import OrderStatus
 from tests.addresses.examples import address
 from tests.conftest import reset_database
 from tests.logistics.conftest import MakeSold, Sold
+from tests.logistics.test_shipments import _planned, _post_signed
 from tests.orders.conftest import add_sku, stock_of
 from tests.support import MakeActor, assert_problem
 
@@ -90,6 +94,22 @@ async def test_return_approved_received_restocked_refunded(
     )
     approved = (await client.post(f"/api/v1/returns/{ret['id']}/approve", headers=h)).json()
     assert approved["status"] == "approved" and approved["tracking_number"].startswith("RLSX")
+    assert approved["parcel_status"] == "label_created"
+    # The return parcel is tracked like an outbound one: the simulated carrier's signed
+    # webhooks, here in reverse order and each twice, end in "delivered" (to the shop).
+    back = await _planned(db, approved["tracking_number"])
+    assert [parse("simulated", b).status for b in back][-1] == "delivered"
+    results = [(await _post_signed(client, b)).json()["result"] for b in [*back[::-1], *back]]
+    assert results == ["processed"] * len(back) + ["duplicate"] * len(back)
+    [tracked] = (await client.get(url, headers=sold.buyer.headers)).json()
+    assert tracked["parcel_status"] == "delivered" and tracked["parcel_delivered_at"]
+    async with db.session(deferred=True) as s:
+        told = (
+            await s.scalars(
+                select(Notice.kind).where(Notice.user_id == sold.buyer.id).order_by(Notice.id)
+            )
+        ).all()
+    assert told[-2:] == ["return.approved", "return.arrived"]
     received = await client.post(f"/api/v1/returns/{ret['id']}/receive", headers=h)
     assert received.status_code == 200, received.text
     assert received.json()["status"] == "refunded" and received.json()["refund_id"]
@@ -141,6 +161,7 @@ op = st.one_of(
     st.tuples(st.just("return"), st.integers(0, 5), st.integers(1, 3)),
     st.tuples(st.just("reject"), st.integers(0, 5), st.integers(1, 3)),
     st.tuples(st.just("refund"), st.integers(0, 5), st.integers(1, 3)),
+    st.tuples(st.just("lost"), st.just(3), st.just(0)),  # the carrier loses the 4th order
 )
 
 
@@ -186,6 +207,37 @@ async def _scenario(db: Database, ops: list[tuple[str, int, int]]) -> None:
             )
             await lifecycle.mark_delivered(s, placed.order.id, actor_id=None)
             orders.append(placed.order.id)
+    async with db.session() as s:  # a fourth, on its way with a carrier that will lose it
+        placed = await place_order(
+            s,
+            buyer_id=buyer.id,
+            market_code="GB",
+            lines=[CheckoutLine(sku_id=sku, quantity=3)],
+            idempotency_key="r-lost",
+            ship_to=home,
+        )
+        await pay_order(
+            s,
+            provider,
+            order_id=placed.order.id,
+            buyer_id=buyer.id,
+            card=CardDetails(CARD_SUCCEEDS),
+        )
+        parcel = await shipments.create_shipment(
+            s,
+            placed.order.id,
+            actor_id=None,
+            carrier=SimulatedCarrier("lost"),
+            parcel=shipments.ParcelIn(100, 10, 10, 10),
+        )
+        on_its_way = [
+            shipments.CarrierEvent(
+                "simulated", f"e{n}", parcel.tracking_number, TrackingStatus(status), utcnow()
+            )
+            for n, status in enumerate(("picked_up", "lost"))
+        ]
+        await shipments.apply_event(s, on_its_way[0], provider=provider)
+        orders.append(placed.order.id)
     returned = 0
     for kind, a, qty in ops:
         order_id = orders[a % len(orders)]
@@ -194,7 +246,9 @@ async def _scenario(db: Database, ops: list[tuple[str, int, int]]) -> None:
                 order = await s.get(Order, order_id)
                 assert order is not None
                 line = order.lines[0]
-                if kind in ("return", "reject"):
+                if kind == "lost":  # refunds what is left of it, once
+                    await shipments.apply_event(s, on_its_way[1], provider=provider)
+                elif kind in ("return", "reject"):
                     made = await returns.request_return(
                         s,
                         order_id,
@@ -222,14 +276,18 @@ async def _scenario(db: Database, ops: list[tuple[str, int, int]]) -> None:
     async with db.session() as s:
         summary = await inventory.stock_summary(s, sku)
         assert summary.received == summary.available + summary.held + summary.sold == STOCK
-        assert summary.sold == 9 - returned
+        assert summary.sold == 12 - returned  # refunds without the goods back keep them sold
         assert set((await trial_balance(s)).values()) <= {0}
         total = refunded = 0
+        lost = ("lost", 3, 0) in ops
         for order in (await s.scalars(select(Order))).all():
             total += order.total_minor
             refunded += order.refunded_minor
             units = sum(ln.refunded_quantity for ln in order.lines)
-            assert order.status == (OrderStatus.REFUNDED if units == 3 else OrderStatus.DELIVERED)
+            on_way = order.id == orders[3]
+            assert units == 3 or not (on_way and lost)  # a lost parcel is refunded in full
+            waiting = OrderStatus.SHIPPED if on_way else OrderStatus.DELIVERED
+            assert order.status == (OrderStatus.REFUNDED if units == 3 else waiting)
         clearing = AccountKey(AccountType.PAYMENT_CLEARING, "provider:sandbox", "GBP")
         assert await balance(s, clearing) == total - refunded
         owed = AccountKey(AccountType.REFUNDS_PAYABLE, "provider:sandbox", "GBP")

@@ -197,7 +197,8 @@ async def test_lost_parcel_and_unknown_parcel(
         assert (await _post_signed(client, body)).status_code == 200
     [tracked] = await _tracking(client, sold)
     assert tracked["status"] == "lost"
-    assert (await _order(client, sold))["status"] == "shipped"
+    order = await _order(client, sold)  # refunded in full (tests/logistics/test_lost_parcel.py)
+    assert (order["status"], order["refunded_minor"]) == ("refunded", order["total_minor"])
     unknown = body_of(
         parse("simulated", (await _planned(db, parcel["tracking_number"]))[0])
     ).replace(parcel["tracking_number"].encode(), b"LSXNOSUCH")

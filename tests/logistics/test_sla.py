@@ -11,17 +11,22 @@ import httpx
 from sqlalchemy import select, update
 
 from liveshop.accounts.models import Role
+from liveshop.audit.models import AuditEntry
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.ledger import service as ledger
 from liveshop.ledger.models import AccountType
-from liveshop.logistics import sla
+from liveshop.logistics import signing, sla
+from liveshop.logistics.carriers import SimulatedCarrier
+from liveshop.logistics.models import SimulatedCarrierEvent, TrackingStatus
+from liveshop.logistics.shipments import CarrierEvent
+from liveshop.logistics.webhooks import body_of
 from liveshop.notices.models import Notice
 from liveshop.orders.models import Order
 from liveshop.orders.payments.sandbox import SandboxProvider
 from tests.addresses.examples import address
 from tests.shopfront import MakeShopfront, buy, open_plan, owed, start_session
-from tests.support import MakeActor
+from tests.support import MakeActor, assert_problem
 
 
 def test_deadline_counts_working_days_and_holidays() -> None:
@@ -98,3 +103,103 @@ async def test_late_order_is_cancelled_refunded_and_commission_reversed(
         await client.get(f"/api/v1/orders/{fresh['id']}", headers=buyer.headers)
     ).json()
     assert fresh_now["status"] == "paid"
+
+
+async def test_dispatch_settings_and_an_uncollected_label(
+    app: Any,
+    db: Database,
+    client: httpx.AsyncClient,
+    make_shopfront: MakeShopfront,
+    make_actor: MakeActor,
+) -> None:
+    """An admin sets the market's dispatch deadline and grace (audit-logged); the queue, the
+    late flag and the auto-cancel follow them. A label booked with the simulated carrier but
+    never collected is not a dispatch: the order is cancelled, the booking called off (the
+    carrier's later webhooks change nothing)."""
+    app.state.carriers["simulated"] = SimulatedCarrier("normal")
+    shop = await make_shopfront()
+    admin = await make_actor(Role.ADMIN)
+    buyer = await make_actor(Role.BUYER)
+    await client.post("/api/v1/me/addresses", json=address("GB"), headers=buyer.headers)
+    order = await buy(client, buyer, shop.sku_id, quantity=1)
+    async with db.session() as s:  # paid Mon 2 Nov 2026 (no holidays till Christmas)
+        paid = datetime(2026, 11, 2, 10, tzinfo=UTC)
+        await s.execute(update(Order).where(Order.id == order["id"]).values(paid_at=paid))
+        await s.commit()
+    booked = await client.post(
+        f"/api/v1/orders/{order['id']}/shipments",
+        json={"carrier": "simulated", "weight_grams": 300, "length_mm": 200}
+        | {"width_mm": 150, "height_mm": 50},
+        headers=shop.seller.headers,
+    )
+    assert booked.status_code == 201, booked.text
+    tracking = booked.json()["tracking_number"]
+    provider = SandboxProvider("sandbox", delay_s=-1)
+    thu = datetime(2026, 11, 5, 12, tzinfo=UTC)  # 3 working days after payment
+
+    async def late_at(now: datetime) -> list[tuple[int, bool]]:
+        async with db.session(deferred=True) as s:
+            return [(d.order.id, d.late) for d in await sla.queue(s, shop.shop_id, now=now)]
+
+    # The default (2 working days): late on Thursday; cancelled 3 working days later.
+    assert await late_at(thu) == [(order["id"], True)]
+    async with db.session() as s:
+        assert (
+            await sla.cancel_overdue(s, provider, now=datetime(2026, 11, 9, 12, tzinfo=UTC)) == []
+        )
+
+    bad = await client.patch("/api/v1/markets/GB", json={"dispatch_days": 0}, headers=admin.headers)
+    assert_problem(bad, 422)
+    denied = await client.patch(
+        "/api/v1/markets/GB", json={"dispatch_days": 5}, headers=shop.seller.headers
+    )
+    assert denied.status_code == 403
+    changed = await client.patch(
+        "/api/v1/markets/GB",
+        json={"dispatch_days": 4, "auto_cancel_days": 1},
+        headers=admin.headers,
+    )
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["dispatch_days"], changed.json()["auto_cancel_days"]) == (4, 1)
+    async with db.session(deferred=True) as s:
+        entry = (
+            await s.scalars(select(AuditEntry).where(AuditEntry.action == "market.rates"))
+        ).one()
+    assert (entry.actor_id, entry.target_id) == (admin.id, "GB")
+    assert entry.after == {"dispatch_days": 4, "auto_cancel_days": 1}
+
+    # Now 4 working days (due Fri 6 Nov) and 1 of grace (cancelled after Mon 9 Nov).
+    assert await late_at(thu) == [(order["id"], False)]
+    assert await late_at(datetime(2026, 11, 7, 12, tzinfo=UTC)) == [(order["id"], True)]
+    async with db.session() as s:
+        assert (
+            await sla.cancel_overdue(s, provider, now=datetime(2026, 11, 9, 12, tzinfo=UTC)) == []
+        )
+    async with db.session() as s:
+        done = await sla.cancel_overdue(s, provider, now=datetime(2026, 11, 10, 12, tzinfo=UTC))
+    assert done == [order["id"]]
+    seen = (await client.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers)).json()
+    assert (seen["status"], seen["refunded_minor"]) == ("cancelled", seen["total_minor"])
+    [parcel] = (
+        await client.get(f"/api/v1/orders/{order['id']}/shipments", headers=buyer.headers)
+    ).json()
+    assert parcel["status"] == "cancelled"
+    async with db.session(deferred=True) as s:
+        left = await s.scalars(
+            select(SimulatedCarrierEvent).where(SimulatedCarrierEvent.tracking_number == tracking)
+        )
+        assert left.all() == []  # the carrier will not come for it
+    late_pickup = body_of(
+        CarrierEvent("simulated", f"{tracking}-0", tracking, TrackingStatus.PICKED_UP, thu)
+    )
+    headers = {
+        signing.SIGNATURE_HEADER: signing.sign(
+            signing.secret_for("test-secret", "simulated"), late_pickup
+        )
+    }
+    answer = await client.post(
+        "/api/v1/logistics/webhooks/simulated", content=late_pickup, headers=headers
+    )
+    assert answer.json()["result"] == "ignored"
+    async with db.session(deferred=True) as s:
+        assert set((await ledger.trial_balance(s)).values()) == {0}

@@ -1,11 +1,14 @@
-"""The admin's markets page sets a market's return window and flat shipping fee (both DBs)."""
+"""The admin's markets page sets a market's return window, flat shipping fee and dispatch
+promise (both DBs)."""
 
 from __future__ import annotations
 
 import httpx
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts.models import Role
+from liveshop.audit.models import AuditEntry
 from liveshop.markets import service as markets
 from tests.support import MakeActor
 from tests.web.test_pages import csrf_of, page_login
@@ -59,3 +62,40 @@ async def test_only_admins_post_market_rules(
         data={"csrf_token": token, "return_window_days": "1", "shipping_fee": "1.00"},
     )
     assert resp.status_code == 403
+
+
+async def test_admin_sets_the_dispatch_promise(
+    client: httpx.AsyncClient, make_actor: MakeActor, session: AsyncSession
+) -> None:
+    """Beside the market's rules: the dispatch deadline and the auto-cancel grace (working
+    days), audit-logged; out of range is a 422 and changes nothing; sellers cannot."""
+    admin = await make_actor(Role.ADMIN)
+    await page_login(client, admin)
+    page = await client.get("/admin?rates=TH")
+    assert 'id="dispatch-days"' in page.text and 'value="2"' in page.text
+    token = csrf_of(page)
+    saved = await client.post(
+        "/admin/markets/TH/dispatch",
+        data={"csrf_token": token, "dispatch_days": "3", "auto_cancel_days": "5"},
+    )
+    assert saved.status_code == 303, saved.text
+    shown = await client.get(saved.headers["location"])
+    assert "dispatch within 3 working days" in shown.text
+    for bad in ({"dispatch_days": "0", "auto_cancel_days": "5"}, {"dispatch_days": "3"}):
+        resp = await client.post("/admin/markets/TH/dispatch", data={"csrf_token": token, **bad})
+        assert resp.status_code == 422, (bad, resp.text[:300])
+    await session.rollback()
+    th = await markets.get_market(session, "TH")
+    assert (th.dispatch_days, th.auto_cancel_days) == (3, 5)
+    entry = (await session.scalars(select(AuditEntry).where(AuditEntry.target_id == "TH"))).one()
+    assert (entry.action, entry.actor_id) == ("market.rates", admin.id)
+    assert entry.before == {"dispatch_days": 2, "auto_cancel_days": 3}
+
+    client.cookies.clear()
+    await page_login(client, await make_actor(Role.SELLER))
+    denied = await client.post(
+        "/admin/markets/TH/dispatch",
+        data={"csrf_token": csrf_of(await client.get("/")), "dispatch_days": "9"}
+        | {"auto_cancel_days": "9"},
+    )
+    assert denied.status_code == 403

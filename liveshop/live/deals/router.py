@@ -151,6 +151,14 @@ class RoomBuyIn(BaseModel):
     use_default_card: bool = Field(
         default=False, strict=True, description="Pay at once with your default saved card"
     )
+    address_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_ID,
+        strict=True,
+        description="Deliver to this one of your addresses (in the market's country); "
+        "without it, your default address there",
+    )
 
 
 async def _deal_out(
@@ -345,6 +353,7 @@ async def buy_in_room(
         idempotency_key=idempotency_key,
         deal_id=body.deal_id,
         expected_total_minor=body.expected_total_minor,
+        address_id=body.address_id,
     )
     order = placed.order
     publisher = room_publisher(request.app)

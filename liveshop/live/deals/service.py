@@ -18,7 +18,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from liveshop.addresses.service import default_address_snapshot
+from liveshop.addresses.service import address_snapshot, default_address_snapshot
 from liveshop.affiliates.rates import creator_rates_for
 from liveshop.catalog.service import get_sku_offer
 from liveshop.core.clock import utcnow
@@ -293,15 +293,22 @@ async def buy_in_room(
     deal_id: int | None = None,
     hold_for: timedelta | None = None,
     expected_total_minor: int | None = None,
+    address_id: int | None = None,
 ) -> PlacedOrder:
     """Check out in the room: at the deal price out of the deal's allocation, or at the normal
     price, always attributed to this session and its creator. Commits (or rolls back).
     A limited deal counts the units against the buyer's limit in the same transaction, before
     the deal's (hot) hold is touched: over the limit is 409 ``deal-limit-reached``.
-    ``expected_total_minor``: the total a quote showed; any other is refused (409)."""
+    ``expected_total_minor``: the total a quote showed; any other is refused (409).
+    ``address_id``: one of the buyer's addresses in the market's country (chosen in the buy
+    sheet); without it their default there. The order keeps a copy of it."""
     _ensure_shoppable(live)
     attribution = await room_attribution(session, live, sku_id)
-    ship_to = await default_address_snapshot(session, buyer_id, live.market_code)
+    ship_to = (
+        await default_address_snapshot(session, buyer_id, live.market_code)
+        if address_id is None
+        else await address_snapshot(session, buyer_id, address_id, live.market_code)
+    )
     if deal_id is None:
         return await place_order(
             session,

@@ -480,6 +480,9 @@ export class BuySheet {
     const body = claim
       ? { expected_total_minor: quote.total_minor }
       : { ...this.request(sku), expected_total_minor: quote.total_minor };
+    // The address chosen in the sheet (delivery.js); the server's default without one.
+    const where = this.dialog.querySelector('[data-sheet="delivery"]');
+    if (!claim && where && where.dataset.addressId) body.address_id = Number(where.dataset.addressId);
     let requote = false;
     try {
       if (this.card) {

@@ -1,8 +1,11 @@
 // When it arrives, where it goes: the room's product cards get the shop's delivery estimate
-// ("Arrives Tue 9 – Thu 11 Dec") and the buy sheet shows it with the buyer's default address.
+// ("Arrives Tue 9 – Thu 11 Dec") and the buy sheet shows it with the buyer's default address,
+// which the buyer may change there (another saved address, or a new one) for this buy.
 // Kept apart from the room's own scripts: it watches the product region (room.js rebuilds the
 // cards from the room's state) and the taps on "Buy", and asks
 // GET /api/v1/products/{id}/delivery?market=… once per product.
+
+import { csrfToken } from "./format.js";
 
 const cache = new Map();
 
@@ -45,35 +48,164 @@ function markAll(root) {
   root.querySelectorAll(".live-product[data-product-id]").forEach((card) => markCard(card));
 }
 
+// The buyer's addresses in this market's country (GET /api/v1/me/addresses; null when not
+// signed in). The sheet's picker chooses one for this buy (buy.js sends it as address_id:
+// the order keeps a copy); "Add an address" saves a new one without leaving the room.
+async function myAddresses() {
+  try {
+    const resp = await fetch("/api/v1/me/addresses", {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    });
+    if (!resp.ok) return null;
+    return (await resp.json()).filter((a) => a.country_code === market());
+  } catch {
+    return null;
+  }
+}
+
+function node(tag, attrs = {}, text = "") {
+  const made = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) made.setAttribute(k, v);
+  if (text) made.textContent = text;
+  return made;
+}
+
+function oneLine(address) {
+  return address.lines.slice(0, 3).join(", ");
+}
+
+// The fields of a new address (the country is the market's); the server checks them with
+// the country's rules and names the field it refuses.
+const NEW_FIELDS = [
+  ["full_name", "Full name", "name"],
+  ["phone", "Phone", "tel"],
+  ["street_address", "Street address", "street-address"],
+  ["city", "Town / city", "address-level2"],
+  ["country_area", "Region / state (if your country uses one)", "address-level1"],
+  ["postal_code", "Postcode / ZIP", "postal-code"],
+];
+
+function picker(slot, addresses, chosen, show) {
+  const box = node("div", { class: "sheet-address-picker", hidden: "" });
+  const select = node("select", { id: "sheet-address" });
+  const label = node("label", { for: "sheet-address" }, "Deliver to");
+  for (const a of addresses) {
+    const option = node("option", { value: String(a.id) }, oneLine(a));
+    if (a.id === chosen) option.selected = true;
+    select.appendChild(option);
+  }
+  select.appendChild(node("option", { value: "new" }, "Add an address…"));
+  const form = node("div", { class: "sheet-new-address", hidden: "" });
+  form.appendChild(node("p", { class: "small muted" }, `A new address in ${market()}`));
+  for (const [name, text, auto] of NEW_FIELDS) {
+    const id = `sheet-new-${name}`;
+    form.appendChild(node("label", { for: id }, text));
+    form.appendChild(node("input", { id, name, autocomplete: auto, maxlength: "300" }));
+  }
+  const problem = node("p", { class: "sheet-error", role: "alert", hidden: "" });
+  const save = node("button", { type: "button", class: "btn btn-secondary btn-sm" }, "Save address");
+  form.append(problem, save);
+  box.append(label, select, form);
+
+  const pick = () => {
+    form.hidden = select.value !== "new";
+    if (select.value !== "new") show(addresses.find((a) => String(a.id) === select.value));
+  };
+  select.addEventListener("change", pick);
+  // Enter in a field would submit the sheet's dialog form (closing the sheet): save instead.
+  form.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      save.click();
+    }
+  });
+  save.addEventListener("click", async () => {
+    const body = { country_code: market() };
+    for (const [name] of NEW_FIELDS) body[name] = form.querySelector(`[name=${name}]`).value.trim();
+    problem.hidden = true;
+    save.disabled = true;
+    try {
+      const resp = await fetch("/api/v1/me/addresses", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: {
+          "Content-Type": "application/json",
+          Accept: "application/json",
+          "X-CSRF-Token": csrfToken(),
+        },
+        body: JSON.stringify(body),
+      });
+      const answer = await resp.json().catch(() => ({}));
+      if (!resp.ok) {
+        problem.textContent = answer.detail || "That address could not be saved.";
+        problem.hidden = false;
+        const field = answer.field && form.querySelector(`[name=${answer.field}]`);
+        if (field) field.focus();
+        return;
+      }
+      addresses.push(answer);
+      const option = node("option", { value: String(answer.id) }, oneLine(answer));
+      select.insertBefore(option, select.lastElementChild);
+      select.value = String(answer.id);
+      for (const input of form.querySelectorAll("input")) input.value = "";
+      pick();
+    } catch {
+      problem.textContent = "No connection: the address was not saved.";
+      problem.hidden = false;
+    } finally {
+      save.disabled = false;
+    }
+  });
+  return { box, select };
+}
+
 async function fillSheet(productId) {
   const slot = document.querySelector('[data-sheet="delivery"]');
   if (!slot) return;
   slot.hidden = true;
-  const info = await delivery(productId);
+  delete slot.dataset.addressId;
+  const [info, addresses] = await Promise.all([delivery(productId), myAddresses()]);
   if (!info) return;
   slot.replaceChildren();
-  const when = document.createElement("span");
-  when.className = "sheet-eta";
+  const when = node("span", { class: "sheet-eta" });
   when.textContent = sentence(info.eta.text) + (info.eta.from_history ? "" : " (estimate)");
   when.title = info.eta.basis;
   slot.appendChild(when);
-  const where = document.createElement("span");
-  where.className = "sheet-ship-to";
-  if (info.ship_to) {
-    where.textContent = " · to " + info.ship_to.slice(0, 3).join(", ");
-  } else {
-    where.textContent = " · no delivery address yet: ";
-    const link = document.createElement("a");
-    link.href = "/account/addresses?next=" + encodeURIComponent(location.pathname);
-    link.textContent = "add one";
-    where.appendChild(link);
-  }
+  const where = node("span", { class: "sheet-ship-to" });
   slot.appendChild(where);
-  const change = document.createElement("a");
-  change.className = "sheet-change-address";
-  change.href = "/account/addresses?next=" + encodeURIComponent(location.pathname);
-  change.textContent = info.ship_to ? " (change)" : "";
-  slot.appendChild(change);
+  const show = (address) => {
+    if (address) {
+      where.textContent = " · to " + oneLine(address);
+      slot.dataset.addressId = String(address.id);
+    } else {
+      where.textContent = " · no delivery address yet";
+      delete slot.dataset.addressId;
+    }
+  };
+  if (addresses === null) {
+    // not signed in: the buy asks them to sign in first
+    where.textContent = info.ship_to ? " · to " + info.ship_to.slice(0, 3).join(", ") : "";
+    slot.hidden = false;
+    return;
+  }
+  const preferred = addresses.find((a) => a.is_default) || addresses[0];
+  show(preferred);
+  const { box, select } = picker(slot, addresses, preferred ? preferred.id : null, show);
+  const toggle = node(
+    "button",
+    { type: "button", class: "link-button sheet-change-address", "aria-expanded": "false" },
+    preferred ? "Change" : "Add an address",
+  );
+  toggle.addEventListener("click", () => {
+    box.hidden = !box.hidden;
+    toggle.setAttribute("aria-expanded", String(!box.hidden));
+    if (!box.hidden && !preferred && select.value !== "new") {
+      select.value = "new";
+      select.dispatchEvent(new Event("change"));
+    }
+  });
+  slot.append(" ", toggle, box);
   slot.hidden = false;
 }
 
