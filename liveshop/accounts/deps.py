@@ -189,6 +189,7 @@ def per_user(bucket: Bucket, *, cached: bool = False) -> Callable[..., Awaitable
     ``bucket`` for the signed-in caller (429 past the limit); anonymous calls are left to the
     route's access declaration. ``cached``: the caller from the node's token cache (for a
     route that declares ``require_cached``)."""
+
     async def _limit(
         request: Request,
         principal: Annotated[Principal | None, Depends(resolve_principal)],

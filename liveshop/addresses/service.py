@@ -182,3 +182,14 @@ async def address_snapshot(
             field="address_id",
         )
     return ShipTo(address.id, clean_of(address))
+
+
+async def ship_to(
+    session: AsyncSession, user_id: int, market: str, address_id: int | None
+) -> ShipTo | None:
+    """Where an order in ``market`` goes: the buyer's chosen address ``address_id``
+    (``address_snapshot``: 404 for anyone else's, 422 in another country), else their
+    default address there (None: none)."""
+    if address_id is None:
+        return await default_address_snapshot(session, user_id, market)
+    return await address_snapshot(session, user_id, address_id, market)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from liveshop.addresses.service import default_address_snapshot
+from liveshop.addresses.service import ship_to
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict
 from liveshop.live import service as live
@@ -37,6 +37,7 @@ async def checkout_claim(
     *,
     buyer_id: int,
     expected_total_minor: int | None = None,
+    address_id: int | None = None,
 ) -> PlacedOrder:
     """The claim's order (created now, or the one it already became). Commits."""
     claim = await get_claim(session, claim_id, buyer_id)
@@ -96,7 +97,7 @@ async def checkout_claim(
         hold_for=claim.expires_at - now,
         expected_total_minor=expected_total_minor,
         before_commit=link,
-        ship_to=await default_address_snapshot(session, buyer_id, session_row.market_code),
+        ship_to=await ship_to(session, buyer_id, session_row.market_code, address_id),
     )
 
 

@@ -126,6 +126,14 @@ class PayClaimIn(BaseModel):
         strict=True,
         description="The total the buyer was shown: any other is refused (409 price-changed)",
     )
+    address_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**63 - 1,
+        strict=True,
+        description="Deliver to this one of your addresses (in the market's country); "
+        "without it, your default address there",
+    )
 
 
 @router.post(
@@ -147,7 +155,8 @@ async def pay_claim(
     read from the node's token cache: a drop's winners all pay at once."""
     card = await payment_source(session, provider_of(request), principal.user_id, body)
     paid = None
-    if card is not None:  # batched with the other claims being paid now (``pay_desk``)
+    if card is not None and body.address_id is None:  # batched with the other claims paid now
+        # (``pay_desk``, default addresses only: a chosen address goes the single way).
         # This request's own transaction ends first: the batch writes in its own (on SQLite
         # one writer at a time — a transaction left open here would wait on the batch).
         await session.commit()
@@ -168,6 +177,7 @@ async def pay_claim(
             claim_id,
             buyer_id=principal.user_id,
             expected_total_minor=body.expected_total_minor,
+            address_id=body.address_id,
         )
         order, replayed = placed.order, placed.replayed
         if card is not None and order.paid_at is None:
@@ -265,6 +275,7 @@ async def pay_shelf_claim(
         claim_id,
         buyer_id=principal.user_id,
         expected_total_minor=body.expected_total_minor,
+        address_id=body.address_id,
     )
     order = placed.order
     if card is not None and order.paid_at is None:

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from liveshop.addresses.service import default_address_snapshot
+from liveshop.addresses.service import ship_to
 from liveshop.catalog.models import Sku
 from liveshop.core.clock import utcnow
 from liveshop.core.db import table_of
@@ -234,6 +234,7 @@ async def checkout_shelf_claim(
     *,
     buyer_id: int,
     expected_total_minor: int | None = None,
+    address_id: int | None = None,
 ) -> PlacedOrder:
     """The claim's order (created now, or the one it already became), at the price any room
     buy without a deal pays, attributed to the show. Commits. The claim's hold becomes the
@@ -289,7 +290,7 @@ async def checkout_shelf_claim(
         hold_for=claim.expires_at - now,
         expected_total_minor=expected_total_minor,
         before_commit=link,
-        ship_to=await default_address_snapshot(session, buyer_id, live.market_code),
+        ship_to=await ship_to(session, buyer_id, live.market_code, address_id),
     )
 
 

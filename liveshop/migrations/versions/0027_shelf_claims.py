@@ -1,7 +1,7 @@
 """shelf claims: a tap on a product shown in a live room holds units for the buyer
 
 Revision ID: 0027
-Revises: 0022
+Revises: 0023
 
 ``shelf_claims``: a buyer's claim on a SKU of a product pinned or shown in a live session (no
 flash deal), holding its units through a plain reservation until checked out or expired.
@@ -15,7 +15,7 @@ from alembic import op
 import liveshop.core.db
 
 revision: str = "0027"
-down_revision: str | None = "0022"
+down_revision: str | None = "0023"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

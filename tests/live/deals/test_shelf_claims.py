@@ -18,8 +18,9 @@ from liveshop.inventory import service as inventory
 from liveshop.inventory.models import Reservation
 from liveshop.live.deals.models import ShelfClaim
 from liveshop.orders.models import Order
+from tests.addresses.examples import address
 from tests.live.conftest import Serve, live_app
-from tests.live.deals.drops import CARD, http_of, stock_identity
+from tests.live.deals.drops import CARD, http_of, open_drop, stock_identity, tap
 from tests.live.helpers import RoomClient, new_session, showcase_product
 from tests.support import Actor, MakeActor, assert_problem
 
@@ -251,3 +252,45 @@ async def test_taps_over_the_room_socket(db: Database, serve: Serve, make_actor:
         assert (await second.until("claim_result", ref=3))["error"]["code"] == "bad-claim"
         for r in (room, second):
             await r.ws.close()
+
+
+async def test_claims_are_delivered_to_the_address_chosen_in_the_sheet(
+    db: Database, serve: Serve, make_actor: MakeActor
+) -> None:
+    """A shelf claim and a drop's claim paid with ``address_id`` (the buy sheet's choice):
+    each order keeps a copy of that address; someone else's is 404 and changes nothing."""
+    base = await serve(live_app(db))
+    async with http_of(base) as http:
+        drop = await open_drop(http, make_actor, units=5, stock=20)
+        buyer, other = await make_actor(Role.BUYER), await make_actor(Role.BUYER)
+        book = "/api/v1/me/addresses"
+        assert (await http.post(book, json=address("GB"), headers=buyer.headers)).is_success
+        work = await http.post(
+            book, json=address("GB", street_address="1 Work Lane"), headers=buyer.headers
+        )
+        theirs = await http.post(book, json=address("GB"), headers=other.headers)
+        on_shelf = await claim(http, drop.live["id"], buyer, {"sku_id": drop.sku_id})
+        on_deal = await tap(http, drop.deal_id, buyer)
+        assert on_shelf.status_code == on_deal.status_code == 201
+        paths = [
+            f"/api/v1/live/shelf-claims/{on_shelf.json()['claim_id']}/pay",
+            f"/api/v1/live/claims/{on_deal.json()['claim_id']}/pay",
+        ]
+        for path in paths:
+            refused = await http.post(
+                path,
+                json={"card_number": CARD, "address_id": theirs.json()["id"]},
+                headers=buyer.headers,
+            )
+            assert_problem(refused, 404)
+            paid = await http.post(
+                path,
+                json={"card_number": CARD, "address_id": work.json()["id"]},
+                headers=buyer.headers,
+            )
+            assert paid.status_code == 201, paid.text
+            assert paid.json()["status"] == "paid"
+            kept = await http.get(
+                f"/api/v1/orders/{paid.json()['id']}/address", headers=buyer.headers
+            )
+            assert kept.json()["street_address"] == "1 Work Lane"

@@ -482,7 +482,7 @@ export class BuySheet {
       : { ...this.request(sku), expected_total_minor: quote.total_minor };
     // The address chosen in the sheet (delivery.js); the server's default without one.
     const where = this.dialog.querySelector('[data-sheet="delivery"]');
-    if (!claim && where && where.dataset.addressId) body.address_id = Number(where.dataset.addressId);
+    if (where && where.dataset.addressId) body.address_id = Number(where.dataset.addressId);
     let requote = false;
     try {
       if (this.card) {
