@@ -177,8 +177,11 @@ class TimelineRecorder:
         closing = False
         while not closing:
             got: list[bytes | None] = []
+            # asyncio.timeout, not wait_for: wait_for can drop an item that arrives as it
+            # times out, and on Python 3.11 swallow a cancel that lands as the get ends.
             with contextlib.suppress(TimeoutError):
-                got.append(await asyncio.wait_for(self._queue.get(), FLUSH_EVERY_S))
+                async with asyncio.timeout(FLUSH_EVERY_S):
+                    got.append(await self._queue.get())
             while not self._queue.empty():
                 got.append(self._queue.get_nowait())
             closing = None in got

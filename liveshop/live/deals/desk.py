@@ -518,8 +518,11 @@ class _Batcher:
         while True:
             if not self.pending:
                 self.wake.clear()
+                # asyncio.timeout, not wait_for: on Python 3.11 a cancel that lands as the
+                # wait ends can be swallowed by wait_for, and stop() would wait forever.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), IDLE_S)
+                    async with asyncio.timeout(IDLE_S):
+                        await self.wake.wait()
                 if not self.pending:
                     self.task = None  # no await between this check and leaving
                     return
