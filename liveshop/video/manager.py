@@ -358,6 +358,12 @@ class VideoManager:
             ready = True
         async with self.db.session() as s:
             await ingest.mark_finished(s, session_id, duration_ms=duration_ms, replay_ready=ready)
+        folder = self.folders.get(session_id)
+        payload: dict[str, Any] = {"state": str(StreamState.ENDED), "replay_ready": ready}
+        if ready and folder:
+            payload["replay_url"] = self.provider.replay_url(session_id, folder)
+        with contextlib.suppress(Exception):
+            await self.hub.publisher.publish(session_id, EventType.VIDEO, payload)
         log.info(
             "video: replay ready" if ready else "video: ended without video",
             session_id=session_id,

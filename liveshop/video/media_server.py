@@ -69,6 +69,7 @@ class NginxConfig:
     nginx_bin: str = "nginx"
     module_path: Path = RTMP_MODULE
     fragment_s: int = 1
+    max_fragment_s: int = 20
     playlist_s: int = 10
 
     @property
@@ -149,6 +150,11 @@ def render_conf(c: NginxConfig) -> str:
         "            live on;",
         "            deny play all;",
         "            drop_idle_publisher 10s;",
+        # What leaves ``live`` (the relay to ``hls``, simulcast pushes) starts on a video
+        # keyframe, and audio waits for the first video frame: an encoder that sends audio
+        # first, or a relay that joins mid-GOP, never makes a segment without a picture.
+        "            wait_key on;",
+        "            wait_video on;",
         f"            on_publish {_q(f'{cb}/internal/video/on_publish?s={secret}')};",
         f"            on_publish_done {_q(f'{cb}/internal/video/on_publish_done?s={secret}')};",
         f"            push rtmp://{c.push_host}:{c.rtmp_port}/hls;",
@@ -162,6 +168,12 @@ def render_conf(c: NginxConfig) -> str:
         f"            hls_path {_q(c.hls_dir)};",
         "            hls_nested on;",
         f"            hls_fragment {c.fragment_s}s;",
+        # Segments are cut on keyframes only, so they are a GOP long (at least
+        # hls_fragment); the default cap (10 x hls_fragment) would cut mid-GOP.
+        f"            hls_max_fragment {c.max_fragment_s}s;",
+        # Named by the wall clock (ms) when their first frame arrived: the playlist we
+        # serve turns that into EXT-X-PROGRAM-DATE-TIME (see hls.program_date_times).
+        "            hls_fragment_naming system;",
         f"            hls_playlist_length {c.playlist_s}s;",
         "            hls_continuous on;",
         "            hls_cleanup off;  # segments stay: they are the replay",

@@ -24,6 +24,7 @@ from liveshop.video.hls import (
     POSTER,
     REPLAY_PLAYLIST,
     SEGMENT_NAME,
+    program_date_times,
     safe_path,
     servable,
 )
@@ -272,6 +273,10 @@ async def video_file(session_id: Line, name: Line, _: PublicFile, video: Manager
         raise _not_found()
     if SEGMENT_NAME.fullmatch(name):  # written once, never changed: streamed from disk
         return FileResponse(path, media_type=SEGMENT_TYPE, headers=_cache(name))
+    if name == LIVE_PLAYLIST:  # nginx-rtmp's, with the segments' wall clock added
+        live = await _snapshot(path, PLAYLIST_TYPE, _cache(name))
+        body = program_date_times(bytes(live.body).decode("utf-8", "replace"))
+        return Response(body, media_type=PLAYLIST_TYPE, headers=_cache(name))
     return await _snapshot(path, PLAYLIST_TYPE, _cache(name))
 
 
