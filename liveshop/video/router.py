@@ -29,7 +29,7 @@ from liveshop.video.hls import (
     servable,
 )
 from liveshop.video.manager import VideoManager
-from liveshop.video.models import TimelineKind
+from liveshop.video.models import StreamState, TimelineKind
 from liveshop.video.placeholder import PLACEHOLDER_JPEG
 from liveshop.video.schemas import (
     NewStreamKeyOut,
@@ -117,11 +117,15 @@ async def get_video(
     stream = await service.get_stream(session, session_id)
     folder = stream.folder if stream is not None else None
     provider = video.provider
+    ready = False
+    if folder is not None and stream is not None and stream.state != StreamState.ENDED:
+        ready = await run_in_threadpool(provider.playlist_ready, folder)
     return VideoOut(
         session_id=session_id,
         session_status=live.status,
         state=stream.state if stream is not None else None,
         playlist_url=provider.playlist_url(session_id, folder) if folder else None,
+        playlist_ready=ready,
         replay_url=(
             provider.replay_url(session_id, folder)
             if folder and stream is not None and stream.replay_ready

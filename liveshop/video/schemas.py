@@ -32,6 +32,8 @@ class VideoOut(BaseModel):
     session_status: str
     state: str | None  # receiving, reconnecting, ended; None before any video
     playlist_url: str | None
+    # The live playlist has its first segment (players ask for it only then: no 404s).
+    playlist_ready: bool = False
     replay_url: str | None
     poster_url: str
     duration_ms: int

@@ -91,7 +91,7 @@ async def serve(
         return True
 
     try:
-        await eventually(up, within=20)
+        await eventually(up, within=60)  # a busy 2-core machine starts slowly
         yield served
     finally:
         if process.poll() is None:

@@ -98,6 +98,7 @@ async def test_push_goes_live_records_and_replays(
             return resp.status_code == 200 and resp.text.count(".ts") >= 2
 
         await eventually(segments_listed)
+        assert (await video())["playlist_ready"] is True
         resp = await c.get(playlist_url)
         assert resp.headers["content-type"] == "application/vnd.apple.mpegurl"
         assert resp.headers["cache-control"] == "no-cache"

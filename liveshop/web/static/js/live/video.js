@@ -69,6 +69,10 @@ export class RoomVideo {
         if (!this.video.muted) this.video.play().catch(() => {});
       });
     }
+    this.video.addEventListener("timeupdate", () => {
+      const at = this.streamTimeMs();
+      if (at !== null) this.root.dataset.streamTime = String(at);
+    });
     this.video.addEventListener("playing", () => {
       this.retryMs = RETRY_MIN_MS;
       this.root.dataset.videoState = "playing";
@@ -90,7 +94,10 @@ export class RoomVideo {
     if (info.state && info.poster_url) this.video.poster = info.poster_url;
     const ended = ["ended", "cancelled"].includes(info.session_status);
     if (ended && info.replay_url) this.play(info.replay_url, { live: false });
-    else if (info.state === "receiving" && info.playlist_url) this.whenReady(info.playlist_url);
+    else if (info.state === "receiving" && info.playlist_url) {
+      if (info.playlist_ready) this.play(info.playlist_url);
+      else this.whenReady(info.playlist_url);
+    }
     else if (info.state === "reconnecting") this.say("The creator's video is reconnecting…");
   }
 
@@ -113,15 +120,20 @@ export class RoomVideo {
     }
   }
 
-  // The media server writes the playlist with its first segment: ask until it is there,
-  // rather than guessing how long the encoder's first keyframe takes.
+  // The media server writes the playlist with its first segment: ask the video API until it
+  // says the playlist is there, rather than guessing how long the first keyframe takes.
   async whenReady(url) {
     const generation = ++this.generation;
     const until = Date.now() + PLAYLIST_WAIT_MS;
     while (Date.now() < until) {
       try {
-        const resp = await fetch(url, { headers: { Accept: "application/vnd.apple.mpegurl" } });
-        if (resp.ok && (await resp.text()).includes("#EXTINF")) break;
+        const resp = await fetch(this.api, { headers: { Accept: "application/json" } });
+        const info = resp.ok ? await resp.json() : {};
+        if (info.playlist_ready) break;
+        if (info.state === "ended") {
+          if (generation === this.generation) this.start();
+          return;
+        }
       } catch {
         // not yet
       }
