@@ -62,9 +62,10 @@ async def test_demo_loads_twice_without_duplicates(db: Database) -> None:
             "WHERE u.email LIKE '%@liveshop.demo'",
         )
     )
-    assert (roles["admin"], roles["agency"], roles["creator"], roles["seller"]) == (1, 1, 5, 4)
+    # Six creators: five people and the test card `make run` streams as (not a buyer).
+    assert (roles["admin"], roles["agency"], roles["creator"], roles["seller"]) == (1, 1, 6, 4)
     assert roles["buyer"] == 20 + 5  # the creators shop too
-    assert counts["users"] == 31 == len(DEMO_PEOPLE)
+    assert counts["users"] == 32 == len(DEMO_PEOPLE)
     assert counts["shops"] == 4
 
     owners = await _rows(
@@ -147,7 +148,7 @@ def test_readme_documents_the_demo_logins() -> None:
 
 async def test_demo_has_stock_and_one_show_of_each_kind(db: Database) -> None:
     """Stock for every SKU, once; one live show with a pin and a running deal, one upcoming,
-    one replay — and a second load changes none of it."""
+    one replay (and the test card's live show) — and a second load changes none of it."""
     from liveshop.inventory import service as inventory
     from liveshop.live import service as live
     from liveshop.live.deals import service as deals
@@ -161,7 +162,8 @@ async def test_demo_has_stock_and_one_show_of_each_kind(db: Database) -> None:
     assert (second.stocked_skus, second.created_shows, second.started_deal) == (0, 0, False)
     assert second.show_ids == first.show_ids and second.deal_id == first.deal_id
     assert await _rows(db, sessions) == shows
-    assert sorted(status for _, status, _ in shows) == ["ended", "live", "scheduled"]
+    # creator1's live show, the test card's own live show, an upcoming one and a replay.
+    assert sorted(status for _, status, _ in shows) == ["ended", "live", "live", "scheduled"]
 
     async with db.session(deferred=True) as s:
         stock = await inventory.stock_summaries(s, list(first.sku_ids.values()))
