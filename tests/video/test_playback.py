@@ -5,7 +5,9 @@ an encoder whose sound starts before its picture, and one that drops and reconne
 One server per database and all four pushes at once (each its own creator and session),
 viewers already in the room when the encoder goes live. Each picture must have real size
 and ``currentTime`` must move on by seconds; the reconnecting one must play on after its
-encoder is back; every replay must play to its end, across the discontinuity.
+encoder is back; every replay must play to its end, across the discontinuity. The ``-g 25``
+show pins two products while live: its replay is shoppable (chips at the pins' moments, a
+tap seeks there, the card follows playback, normal prices).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from tests.video.served import Served, encoder_args, push, serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 GRACE_S = 4.0
-PUSH_S = 7
+PUSH_S = 8
 PLAYS_S = 2.0  # currentTime must move on this far
 SIZE = "320x180"
 
@@ -49,6 +51,8 @@ class Case:
     key: str = ""
     page: Page | None = None
     errors: list[str] = field(default_factory=list)
+    products: list[int] = field(default_factory=list)
+    host: dict[str, str] = field(default_factory=dict)
 
 
 async def player(page: Page) -> dict[str, Any]:
@@ -114,14 +118,74 @@ async def run_encoder(served: Served, c: httpx.AsyncClient, case: Case) -> float
     return back_ms
 
 
+async def pin_two(c: httpx.AsyncClient, case: Case) -> None:
+    """The host pins one product as the video starts, the other 2 s of picture later."""
+
+    async def receiving() -> bool:
+        return (await video_state(c, case.sid))["state"] == "receiving"
+
+    await eventually(receiving)
+    for n, pid in enumerate(case.products):
+        if n:
+            assert case.page is not None
+            start = await player(case.page)
+
+            async def later(start: dict[str, Any] = start) -> bool:
+                assert case.page is not None
+                return bool((await player(case.page))["t"] >= start["t"] + 2)
+
+            await eventually(later, every=0.1)
+        resp = await c.post(
+            f"/api/v1/live/sessions/{case.sid}/pin", json={"product_id": pid}, headers=case.host
+        )
+        assert resp.status_code == 200, resp.text
+
+
+CARD_JS = """() => document.querySelector("[data-region=product]").textContent"""
+
+
+async def shop_the_replay(page: Page, c: httpx.AsyncClient, case: Case) -> None:
+    """Chips at the pins' offsets; a tap jumps there and shows that product (normal price);
+    the card follows playback into the next product."""
+    timeline = (await c.get(f"/api/v1/video/{case.sid}/timeline")).json()
+    pins = [e for e in timeline["entries"] if e["kind"] == "pin"]
+    assert [p["product_id"] for p in pins] == case.products
+    titles = {p["product_id"]: p["title"] for p in timeline["products"]}
+    chips = page.locator(".replay-chip")
+    await eventually(lambda: _count_is(chips, 2))
+    await page.evaluate("() => { document.querySelector('video.room-player').playbackRate = 1; }")
+    await chips.nth(0).click()
+    now = await player(page)
+    assert abs(now["t"] - pins[0]["offset_ms"] / 1000) < 1.0, (now, pins)
+
+    async def card_shows(pid: int) -> bool:
+        return titles[pid] in await page.evaluate(CARD_JS)
+
+    await eventually(lambda: card_shows(case.products[0]), within=5)
+    assert "£18.99" in await page.evaluate(CARD_JS)  # the normal price
+    assert await chips.nth(0).get_attribute("aria-current") == "true"
+    # Playing on from there, the card changes when the picture gets to the second pin.
+    await eventually(lambda: card_shows(case.products[1]), within=10, every=0.1)
+    assert (await player(page))["t"] >= pins[1]["offset_ms"] / 1000 - 0.5
+    assert "£24.50" in await page.evaluate(CARD_JS)
+    # Tapping the first chip again goes back to it.
+    await chips.nth(0).click()
+    await eventually(lambda: card_shows(case.products[0]), within=5)
+
+
+async def _count_is(locator: Any, n: int) -> bool:
+    return bool(await locator.count() == n)
+
+
 async def test_every_encoder_plays_live_and_as_replay(
     db: Database, db_url: str, make_actor: MakeActor
 ) -> None:
     if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 - one stat, before anything runs
         service_missing("Chromium", f"{CHROMIUM} is missing (run `make system-deps` as root)")
+    shoppable = Case("demo -g 25", encoder_args(gop=25, fps=25, size=SIZE))  # pins, too
     cases = [
         Case("obs -g 60", encoder_args(gop=60, fps=30, size=SIZE)),
-        Case("demo -g 25", encoder_args(gop=25, fps=25, size=SIZE)),
+        shoppable,
         Case("audio first", encoder_args(gop=60, fps=30, size=SIZE, audio_first_s=2)),
         Case("reconnects", encoder_args(gop=30, fps=30, size=SIZE)),
     ]
@@ -136,15 +200,20 @@ async def test_every_encoder_plays_live_and_as_replay(
         seller = await make_actor(Role.SELLER)
         for n, case in enumerate(cases):
             creator = await make_actor(Role.CREATOR)
-            pid = await product(c, seller, f"play{n}")
-            case.sid = (await session(c, creator, [pid]))["id"]
+            case.host = creator.headers
+            case.products = [await product(c, seller, f"play{n}")]
+            if case is shoppable:
+                case.products.append(await product(c, seller, "tote", 2450))
+            case.sid = (await session(c, creator, case.products))["id"]
             case.key = await new_key(c, creator)
             # Viewers are in the room before the encoder goes live.
             case.page = await open_room(browser, served.base, case)
 
         encoders = [asyncio.create_task(run_encoder(served, c, case)) for case in cases]
+        pins = asyncio.create_task(pin_two(c, shoppable))
         await asyncio.gather(*(plays(case.page) for case in cases if case.page))
         back_ms = (await asyncio.gather(*encoders))[-1]
+        await pins
         assert back_ms is not None
         reconnected = cases[-1].page
         assert reconnected is not None
@@ -178,6 +247,8 @@ async def test_every_encoder_plays_live_and_as_replay(
             await eventually(to_the_end, within=20, every=0.2)
 
         await asyncio.gather(*(replays(case) for case in cases))
+        assert shoppable.page is not None
+        await shop_the_replay(shoppable.page, c, shoppable)
         await browser.close()
     for case in cases:
         assert case.errors == [], (case.name, case.errors)

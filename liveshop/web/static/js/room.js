@@ -4,6 +4,7 @@ import { BuySheet } from "./live/buy.js";
 import { Drop, claimBased } from "./live/drop.js";
 import { compactCount, countdownText, el, fillBars, moneyFormatter } from "./live/format.js";
 import { RoomSocket } from "./live/socket.js";
+import { ReplayTimeline } from "./live/replay.js";
 import { RoomVideo } from "./live/video.js";
 
 const root = document.getElementById("room");
@@ -608,6 +609,27 @@ function measure() {
 }
 new ResizeObserver(measure).observe(root.querySelector(".room-side"));
 desktop.addEventListener("change", measure);
+
+// A replay: the product timeline under the player; the card follows what is on screen.
+if (["ended", "cancelled"].includes(data.status)) {
+  const replay = new ReplayTimeline($("replay"), {
+    api: data.timeline_api,
+    video,
+    onProduct: (summary) => {
+      if (!summary) return; // between products the last card stays (the shop stays open)
+      const full = state.showcase.get(summary.product_id);
+      state.pinned = full || {
+        product_id: summary.product_id,
+        title: summary.title,
+        image_url: summary.image_url,
+        price_minor: summary.price_minor,
+        skus: [],
+      };
+      renderProducts();
+    },
+  });
+  replay.load();
+}
 
 renderProducts();
 renderStats();
