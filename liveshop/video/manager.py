@@ -28,6 +28,7 @@ from liveshop.live import service as live_service
 from liveshop.live.models import SessionStatus
 from liveshop.realtime.hub import Hub
 from liveshop.video import ingest
+from liveshop.video.health import HealthReader
 from liveshop.video.hls import POSTER, Recording
 from liveshop.video.models import StreamState, TimelineKind, VideoStream
 from liveshop.video.provider import EmbeddedProvider, VideoProvider, make_provider
@@ -68,6 +69,7 @@ class VideoManager:
         self._chores: set[asyncio.Task[Any]] = set()
         self._finalized: set[int] = set()
         self._ffmpeg = not ffmpeg_missing()
+        self.health = HealthReader()  # the studio's stream health (newest segment, probed)
 
     @property
     def hub(self) -> Hub:

@@ -11,7 +11,8 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import FileResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from liveshop.accounts.deps import CreatorPrincipal, MaybePrincipal, SessionDep
+from liveshop.accounts.deps import CreatorPrincipal, CurrentPrincipal, MaybePrincipal, SessionDep
+from liveshop.core.clock import utcnow
 from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden, NotFound, Unauthorized
 from liveshop.core.types import Id, Line
 from liveshop.live import service as live_service
@@ -19,6 +20,7 @@ from liveshop.live.catalog_view import product_summary
 from liveshop.live.models import SessionStatus
 from liveshop.video import service, timeline
 from liveshop.video.deps import InternalCaller, PublicFile
+from liveshop.video.health import Health
 from liveshop.video.hls import (
     LIVE_PLAYLIST,
     POSTER,
@@ -34,6 +36,7 @@ from liveshop.video.placeholder import PLACEHOLDER_JPEG
 from liveshop.video.schemas import (
     NewStreamKeyOut,
     ReplayProductOut,
+    StreamHealthOut,
     StreamKeyOut,
     TimelineEntryOut,
     TimelineOut,
@@ -133,6 +136,49 @@ async def get_video(
         ),
         poster_url=f"/video/{session_id}/{POSTER}",
         duration_ms=stream.duration_ms if stream is not None else 0,
+    )
+
+
+@api.get("/{session_id}/health")
+async def get_stream_health(
+    session_id: Id, session: SessionDep, video: ManagerDep, principal: CurrentPrincipal
+) -> StreamHealthOut:
+    """The studio's stream health (its hosts only): picture size, frame rate, bitrate and
+    keyframe interval as the ingest receives them, with plain warnings for wrong settings."""
+    live = await live_service.get_session(session, session_id)
+    await live_service.ensure_can_control(session, principal, live)
+    stream = await service.get_stream(session, session_id)
+    state = stream.state if stream is not None else None
+    receiving = state == StreamState.RECEIVING
+    folder = stream.folder if stream is not None else None
+    since = stream.publish_started_at if stream is not None else None
+    await session.rollback()  # nothing held while ffprobe reads the segment
+    local = video.provider.local_dir
+    receiving_for = (utcnow() - since).total_seconds() if receiving and since else 0.0
+    if local is not None and folder is not None:
+        health = await video.health.read(
+            local / folder, receiving=receiving, receiving_for_s=receiving_for
+        )
+    else:  # another server does the media work: nothing to read here
+        health = Health(receiving=receiving)
+    ready = False
+    if receiving and folder is not None:
+        ready = await run_in_threadpool(video.provider.playlist_ready, folder)
+    return StreamHealthOut(
+        session_id=session_id,
+        state=state,
+        receiving=receiving,
+        preview_url=video.provider.playlist_url(session_id, folder) if folder else None,
+        playlist_ready=ready,
+        has_video=health.has_video,
+        has_audio=health.has_audio,
+        video_codec=health.video_codec,
+        width=health.width,
+        height=health.height,
+        fps=health.fps,
+        kbps=health.kbps,
+        keyframe_interval_s=health.keyframe_interval_s,
+        warnings=health.warnings,
     )
 
 

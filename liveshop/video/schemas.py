@@ -66,3 +66,22 @@ class TimelineOut(BaseModel):
     poster_url: str
     entries: list[TimelineEntryOut]
     products: list[ReplayProductOut]
+
+
+class StreamHealthOut(BaseModel):
+    """What the ingest receives from the creator's encoder, and what to fix (plain words)."""
+
+    session_id: int
+    state: str | None  # receiving, reconnecting, ended; None before any video
+    receiving: bool
+    preview_url: str | None  # the live playlist: the studio's preview of the outgoing video
+    playlist_ready: bool
+    has_video: bool | None
+    has_audio: bool | None
+    video_codec: str | None
+    width: int | None
+    height: int | None
+    fps: float | None
+    kbps: int | None  # everything received (picture and sound)
+    keyframe_interval_s: float | None
+    warnings: list[str]
