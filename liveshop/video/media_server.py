@@ -163,7 +163,11 @@ def render_conf(c: NginxConfig) -> str:
         "            live on;",
         f"            allow publish {c.push_host};",
         "            deny publish all;",
+        # Simulcast relays (ffmpeg on this host) read the renamed stream from here.
+        f"            allow play {c.push_host};",
         "            deny play all;",
+        "            wait_key on;",
+        "            wait_video on;",
         "            hls on;",
         f"            hls_path {_q(c.hls_dir)};",
         "            hls_nested on;",

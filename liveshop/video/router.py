@@ -18,7 +18,7 @@ from liveshop.core.types import Id, Line
 from liveshop.live import service as live_service
 from liveshop.live.catalog_view import product_summary
 from liveshop.live.models import SessionStatus
-from liveshop.video import service, timeline
+from liveshop.video import service, simulcast, timeline
 from liveshop.video.deps import InternalCaller, PublicFile
 from liveshop.video.health import Health
 from liveshop.video.hls import (
@@ -31,11 +31,13 @@ from liveshop.video.hls import (
     servable,
 )
 from liveshop.video.manager import VideoManager
-from liveshop.video.models import StreamState, TimelineKind
+from liveshop.video.models import SimulcastDestination, StreamState, TimelineKind
 from liveshop.video.placeholder import PLACEHOLDER_JPEG
 from liveshop.video.schemas import (
     NewStreamKeyOut,
     ReplayProductOut,
+    SimulcastIn,
+    SimulcastOut,
     StreamHealthOut,
     StreamKeyOut,
     TimelineEntryOut,
@@ -106,6 +108,62 @@ async def revoke_stream_key(
     """Revoke your key: nobody can go live with it any more (rotate to get a new one)."""
     if await service.revoke_key(session, principal.user_id) is not None:
         await video.key_revoked(principal.user_id)
+
+
+# --- simulcast ------------------------------------------------------------------------
+
+
+def _destination_out(video: VideoManager, row: SimulcastDestination) -> SimulcastOut:
+    status = video.relay_status(row.id) or {}
+    return SimulcastOut(
+        id=row.id,
+        label=row.label,
+        host=row.host,
+        created_at=row.created_at,
+        state=status.get("state"),
+        attempts=status.get("attempts", 0),
+        error=status.get("error"),
+    )
+
+
+@api.get("/simulcast")
+async def list_simulcast(
+    principal: CreatorPrincipal, session: SessionDep, video: ManagerDep
+) -> list[SimulcastOut]:
+    """Your other platforms, each with its relay's status while you are live."""
+    rows = await simulcast.destinations_of(session, principal.user_id)
+    return [_destination_out(video, row) for row in rows]
+
+
+@api.post("/simulcast", status_code=status.HTTP_201_CREATED)
+async def add_simulcast(
+    body: SimulcastIn, principal: CreatorPrincipal, session: SessionDep, video: ManagerDep
+) -> SimulcastOut:
+    """Add a destination (used from your next go-live). The URL and key are stored
+    encrypted and never shown again."""
+    row = await simulcast.add_destination(
+        session,
+        video.settings,
+        creator_id=principal.user_id,
+        label=body.label,
+        url=body.url,
+        key=body.key,
+    )
+    return _destination_out(video, row)
+
+
+@api.delete("/simulcast/{dest_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_simulcast(
+    dest_id: Id, principal: CreatorPrincipal, session: SessionDep, video: ManagerDep
+) -> None:
+    """Remove a destination (a relay to it stops)."""
+    await simulcast.remove_destination(session, creator_id=principal.user_id, dest_id=dest_id)
+    for sid, relays in list(video.relays.items()):
+        for relay in [r for r in relays if r.dest_id == dest_id]:
+            await relay.stop()
+            relays.remove(relay)
+        if not relays:
+            video.relays.pop(sid, None)
 
 
 # --- video state and the replay timeline ----------------------------------------------

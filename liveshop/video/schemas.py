@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from liveshop.core.types import Line
 
 
 class StreamKeyOut(BaseModel):
@@ -85,3 +87,25 @@ class StreamHealthOut(BaseModel):
     kbps: int | None  # everything received (picture and sound)
     keyframe_interval_s: float | None
     warnings: list[str]
+
+
+class SimulcastIn(BaseModel):
+    """Another platform's RTMP ingest: its server URL and your stream key there."""
+
+    model_config = ConfigDict(extra="forbid")
+    label: Annotated[Line, StringConstraints(max_length=60)] = ""
+    url: Annotated[Line, StringConstraints(min_length=8, max_length=500)]
+    key: Annotated[Line, StringConstraints(min_length=1, max_length=512)]
+
+
+class SimulcastOut(BaseModel):
+    """A destination as pages show it: never its URL path or key (they are not readable)."""
+
+    id: int
+    label: str
+    host: str
+    created_at: datetime
+    # While live: connecting, live, retrying or stopped; None when not relaying.
+    state: str | None = None
+    attempts: int = 0
+    error: str | None = None

@@ -42,6 +42,28 @@ async def serve(
     problem = media_tools_missing()
     if problem:
         service_missing("nginx + RTMP module + ffmpeg", f"missing {problem}")
+    for attempt in range(3):  # a free port taken by another process meanwhile: new ports
+        served = _start(db_url, grace_s, extra_env)
+        try:
+            await eventually(lambda s=served: _up(s), within=60)  # busy 2-core machine
+            break
+        except (AssertionError, TimeoutError):
+            await asyncio.to_thread(_stop, served)
+            if attempt == 2 or "address already in use" not in served.log_text():
+                print(served.log_text()[-3000:])
+                raise
+            shutil.rmtree(served.video_dir, ignore_errors=True)
+    try:
+        yield served
+    finally:
+        await asyncio.to_thread(_stop, served)
+        print(served.log_text()[-8000:])  # shown when the test fails
+        if keep := os.environ.get("LIVESHOP_VIDEO_TEST_LOG"):  # the whole log, for debugging
+            shutil.copy(served.log_path, keep)
+        shutil.rmtree(served.video_dir, ignore_errors=True)
+
+
+def _start(db_url: str, grace_s: float, extra_env: dict[str, str] | None) -> Served:
     vdir = video_dir()
     port, rtmp_port = free_port(), free_port()
     env = {
@@ -58,7 +80,7 @@ async def serve(
     }
     log_path = vdir / "server.log"
     with log_path.open("wb") as log_file:
-        process = subprocess.Popen(  # noqa: ASYNC220 - started once, waited for in a thread
+        process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -73,38 +95,35 @@ async def serve(
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
-    served = Served(
+    return Served(
         f"http://127.0.0.1:{port}", f"rtmp://127.0.0.1:{rtmp_port}/live", vdir, log_path, process
     )
 
-    async def up() -> bool:
-        """The app answers HTTP and nginx accepts RTMP."""
-        assert process.poll() is None, served.log_text()[-3000:]
-        try:
-            async with httpx.AsyncClient(base_url=served.base) as c:
-                if (await c.get("/healthz")).status_code != 200:
-                    return False
-            _, writer = await asyncio.open_connection("127.0.0.1", rtmp_port)
-        except (OSError, httpx.TransportError):
-            return False
-        writer.close()
-        return True
 
+async def _up(served: Served) -> bool:
+    """The app answers HTTP and nginx accepts RTMP."""
+    assert served.process.poll() is None, served.log_text()[-3000:]
     try:
-        await eventually(up, within=60)  # a busy 2-core machine starts slowly
-        yield served
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.to_thread(process.wait, 15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        print(served.log_text()[-8000:])  # shown when the test fails
-        if keep := os.environ.get("LIVESHOP_VIDEO_TEST_LOG"):  # the whole log, for debugging
-            shutil.copy(log_path, keep)
-        shutil.rmtree(vdir, ignore_errors=True)
+        async with httpx.AsyncClient(base_url=served.base) as c:
+            if (await c.get("/healthz")).status_code != 200:
+                return False
+        port = int(served.rtmp.rsplit(":", 1)[1].split("/")[0])
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+    except (OSError, httpx.TransportError):
+        return False
+    writer.close()
+    return True
+
+
+def _stop(served: Served) -> None:
+    process = served.process
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def encoder_args(
