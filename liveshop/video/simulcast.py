@@ -95,9 +95,7 @@ async def add_destination(
     host = check_target(url, key)
     count = len(await destinations_of(session, creator_id))
     if count >= MAX_DESTINATIONS:
-        raise Unprocessable(
-            f"at most {MAX_DESTINATIONS} destinations", code="simulcast-too-many"
-        )
+        raise Unprocessable(f"at most {MAX_DESTINATIONS} destinations", code="simulcast-too-many")
     row = SimulcastDestination(
         creator_id=creator_id,
         label=label.strip() or host,
@@ -109,9 +107,7 @@ async def add_destination(
     return row
 
 
-async def destinations_of(
-    session: AsyncSession, creator_id: int
-) -> Sequence[SimulcastDestination]:
+async def destinations_of(session: AsyncSession, creator_id: int) -> Sequence[SimulcastDestination]:
     rows = await session.scalars(
         select(SimulcastDestination)
         .where(SimulcastDestination.creator_id == creator_id)

@@ -458,3 +458,80 @@ async function checkHealth() {
   setTimeout(checkHealth, HEALTH_EVERY_MS);
 }
 if (health) checkHealth();
+
+
+// --- simulcast: other platforms' destinations and their relays' status ----------------------
+
+const simulcast = region("simulcast");
+const SIMULCAST_API = "/api/v1/video/simulcast";
+const RELAY_STATES = {
+  connecting: "connecting…",
+  live: "live",
+  retrying: "reconnecting — retrying",
+  stopped: "stopped",
+};
+
+async function simulcastCall(method, path, body) {
+  const resp = await fetch(path, {
+    method,
+    headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRF-Token": csrfToken() },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (!resp.ok) {
+    const problem = await resp.json().catch(() => ({}));
+    throw new Error(problem.detail || problem.title || `error ${resp.status}`);
+  }
+  return resp.status === 204 ? null : resp.json();
+}
+
+function renderDestinations(rows) {
+  const list = simulcast.querySelector("[data-simulcast=list]");
+  list.replaceChildren(
+    ...rows.map((d) => {
+      const state = d.state ? RELAY_STATES[d.state] || d.state : "starts when you go live";
+      const remove = el("button", { type: "button", class: "btn btn-ghost", text: "Remove" });
+      remove.addEventListener("click", async () => {
+        if (!confirm(`Stop streaming to ${d.label}?`)) return;
+        await simulcastCall("DELETE", `${SIMULCAST_API}/${d.id}`).catch(() => {});
+        loadDestinations();
+      });
+      return el(
+        "li",
+        { class: `simulcast-row is-${d.state || "idle"}`, dataset: { destination: String(d.id) } },
+        el("strong", { text: d.label }),
+        el("span", { class: "muted small", text: ` ${d.host} · ` }),
+        el("span", { class: "relay-state", text: state }),
+        d.error && d.state === "retrying" ? el("span", { class: "muted small", text: ` (${d.error})` }) : null,
+        remove,
+      );
+    }),
+  );
+}
+
+async function loadDestinations() {
+  try {
+    renderDestinations(await simulcastCall("GET", SIMULCAST_API));
+  } catch {
+    simulcast.hidden = true;
+  }
+}
+
+if (simulcast) {
+  const form = simulcast.querySelector("[data-simulcast=form]");
+  const error = simulcast.querySelector("[data-simulcast=error]");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    const fields = Object.fromEntries(new FormData(form));
+    try {
+      await simulcastCall("POST", SIMULCAST_API, { label: fields.label, url: fields.url, key: fields.key });
+      form.reset(); // the key leaves the page: it is never shown again
+      loadDestinations();
+    } catch (err) {
+      error.textContent = String(err.message || err);
+      error.hidden = false;
+    }
+  });
+  loadDestinations();
+  setInterval(loadDestinations, 5000);
+}
