@@ -184,7 +184,8 @@ class HealthReader:
         h.segment = newest.uri
         for key in ("has_video", "has_audio", "video_codec", "width", "height", "fps", "kbps"):
             setattr(h, key, found.get(key))
-        # Keyframes inside a segment, if several; else segments are a keyframe apart.
-        recent = [s.duration for s in segments[-4:-1] or segments[-1:]]
+        # Keyframes inside a segment, if several; else each segment is a whole number of
+        # keyframe intervals long, and the shortest recent whole one is one interval.
+        recent = [s.duration for s in segments[-6:-1] or segments[-1:]]
         gap = found.get("keyframe_gap_s")
-        h.keyframe_interval_s = gap if gap else round(statistics.median(recent), 2)
+        h.keyframe_interval_s = gap if gap else round(min(recent), 2)

@@ -68,7 +68,9 @@ class NginxConfig:
     http_port: int = 0  # nginx's HTTP (publisher control) on 127.0.0.1; 0: none
     nginx_bin: str = "nginx"
     module_path: Path = RTMP_MODULE
-    fragment_s: int = 1
+    # Cut at the first keyframe ≥ this far in: just under 1 s, so an encoder with keyframes
+    # every 1 s (timestamps jitter) gets 1-s segments, not 1-s and 2-s ones by turns.
+    fragment_ms: int = 900
     max_fragment_s: int = 20
     playlist_s: int = 10
 
@@ -171,7 +173,7 @@ def render_conf(c: NginxConfig) -> str:
         "            hls on;",
         f"            hls_path {_q(c.hls_dir)};",
         "            hls_nested on;",
-        f"            hls_fragment {c.fragment_s}s;",
+        f"            hls_fragment {c.fragment_ms}ms;",
         # Segments are cut on keyframes only, so they are a GOP long (at least
         # hls_fragment); the default cap (10 x hls_fragment) would cut mid-GOP.
         f"            hls_max_fragment {c.max_fragment_s}s;",

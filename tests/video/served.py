@@ -45,7 +45,7 @@ async def serve(
     for attempt in range(3):  # a free port taken by another process meanwhile: new ports
         served = _start(db_url, grace_s, extra_env)
         try:
-            await eventually(lambda s=served: _up(s), within=60)  # busy 2-core machine
+            await eventually(lambda s=served: _up(s), within=120)  # busy 2-core machine
             break
         except (AssertionError, TimeoutError):
             await asyncio.to_thread(_stop, served)
