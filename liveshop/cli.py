@@ -462,5 +462,51 @@ def bench_drop(
     Console(width=160).print(table)
 
 
+@bench_app.command("video-latency")
+def bench_video_latency(
+    seconds: Annotated[
+        float, typer.Option(min=1, help="How long the viewers watch (after startup)")
+    ] = 30.0,
+    keyframe_s: Annotated[
+        float, typer.Option(min=0.1, help="The encoder's keyframe interval (OBS setting)")
+    ] = 1.0,
+    fps: Annotated[int, typer.Option(min=5, max=60, help="Frames per second pushed")] = 30,
+    baseline: Annotated[
+        bool, typer.Option(help="Also watch with the player as it was before (same stream)")
+    ] = True,
+    runs: Annotated[int, typer.Option(min=1, help="Repeat and report medians")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
+) -> None:
+    """Glass-to-glass latency of the room's live video: ffmpeg pushes frames that carry
+    their wall-clock time, headless Chromium plays the room and reads it back (issue 17)."""
+    import json
+
+    from rich.table import Table
+
+    from liveshop.bench.video_latency import (
+        RESULT_KEYS,
+        VideoLatencyOptions,
+        median_of,
+        run_video_latency,
+    )
+
+    opts = VideoLatencyOptions(seconds=seconds, fps=fps, keyframe_s=keyframe_s, baseline=baseline)
+    shown = None if as_json else console
+    result = median_of([run_video_latency(opts, console=shown) for _ in range(runs)])
+    if as_json:
+        print(json.dumps(result))
+        return
+    table = Table(title=f"video latency: {seconds:g} s, keyframe every {keyframe_s:g} s")
+    table.add_column("measure")
+    table.add_column("tuned", justify="right")
+    table.add_column("baseline", justify="right")
+    base = result.get("baseline") or {}
+    for key, value in result.items():
+        if key != "baseline":
+            style = "bold" if key in RESULT_KEYS else None
+            table.add_row(key, str(value), str(base.get(key, "")), style=style)
+    Console(width=160).print(table)
+
+
 if __name__ == "__main__":
     app()

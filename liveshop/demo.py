@@ -38,8 +38,10 @@ from liveshop.live.deals.models import DealEndReason
 from liveshop.live.models import LiveSession, SessionStatus
 from liveshop.logistics import demo_data as logistics_demo
 from liveshop.orders.payments.sandbox import SandboxProvider
+from liveshop.video.demo_push import DEMO_STREAM_EMAIL
 
 DEMO_DOMAIN = "liveshop.demo"
+DEMO_STREAM_SHOW = "teststream"  # DemoShow.key of the session the demo video goes into
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ def _people() -> list[DemoUser]:
         DemoUser(f"creator{i}@{DEMO_DOMAIN}", name, (Role.CREATOR, Role.BUYER))
         for i, name in enumerate(creators, start=1)
     ]
+    # `make run`'s test-card stream goes out under this account, never a real creator's.
+    people.append(DemoUser(DEMO_STREAM_EMAIL, "Liveshop Test Card", (Role.CREATOR,)))
     people += [
         DemoUser(f"seller{i}@{DEMO_DOMAIN}", name, (Role.SELLER,))
         for i, name in enumerate(sellers, start=1)
@@ -107,6 +111,14 @@ DEMO_SHOWS: tuple[DemoShow, ...] = (
             "lambswool-beanie",
         ),
         minutes=90,
+    ),
+    DemoShow(
+        DEMO_STREAM_SHOW,
+        DEMO_STREAM_EMAIL,
+        "Test card: the demo's own video",
+        SessionStatus.LIVE,
+        ("pocket-speaker", "ring-light-10"),
+        minutes=600,
     ),
     DemoShow(
         "upcoming",
@@ -393,7 +405,7 @@ async def _ensure_shows(session: AsyncSession, summary: DemoSummary) -> None:
                 found = await live.transition(session, found, SessionStatus.ENDED)
             summary.created_shows += 1
         summary.show_ids[show.key] = found.id
-        if show.status is SessionStatus.LIVE:
+        if show.key == "live":
             if found.pinned_product_id is None:
                 await live.pin_product(session, found, summary.product_ids[show.products[0]])
             await _ensure_deal(session, found, creator_id, summary)

@@ -95,9 +95,10 @@ async def _check_first_load(
             "WHERE u.email LIKE '%@liveshop.demo'",
         )
     )
-    assert (roles["admin"], roles["agency"], roles["creator"], roles["seller"]) == (1, 1, 5, 4)
+    # Six creators: five people and the test card `make run` streams as (not a buyer).
+    assert (roles["admin"], roles["agency"], roles["creator"], roles["seller"]) == (1, 1, 6, 4)
     assert roles["buyer"] == 20 + 5  # the creators shop too
-    assert counts["users"] == 31 == len(DEMO_PEOPLE)
+    assert counts["users"] == 32 == len(DEMO_PEOPLE)
     assert counts["shops"] == 4
 
     owners = await _rows(
@@ -140,7 +141,8 @@ async def _check_first_load(
     # Stock for every SKU, once; one live show with a pin and a running deal, one upcoming,
     # one replay.
     assert first.stocked_skus == first.skus
-    assert sorted(str(status) for _, status, _ in shows) == ["ended", "live", "scheduled"]
+    # creator1's live show, the test card's own live show, an upcoming one and a replay.
+    assert sorted(str(status) for _, status, _ in shows) == ["ended", "live", "live", "scheduled"]
     async with db.session(deferred=True) as s:
         stock = await inventory.stock_summaries(s, list(first.sku_ids.values()))
         assert all(40 <= st.received <= 200 for st in stock.values())

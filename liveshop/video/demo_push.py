@@ -1,10 +1,12 @@
-"""`make run`'s demo stream: ffmpeg's test card and tone pushed over RTMP into the live demo
-session, exactly as OBS would (through the embedded nginx, the key check and HLS).
+"""`make run`'s demo stream: ffmpeg's test card and tone pushed over RTMP into the demo's own
+live session, exactly as OBS would (through the embedded nginx, the key check and HLS).
 
-Started by the app when ``LIVESHOP_DEMO_VIDEO=1`` (``make run`` sets it). It rotates the
-demo session's creator's stream key to get a key it knows — fine for demo data, never for a
-real creator — and restarts ffmpeg if it exits. Without ffmpeg or the media server it logs
-why and does nothing: the room then shows its "video starting soon" placeholder.
+Started by the app when ``LIVESHOP_DEMO_VIDEO=1`` (``make run`` sets it). It streams as the
+demo's test-card account (``teststream@liveshop.demo``, whose live session ``liveshop demo
+load`` creates) and rotates *that* account's stream key to get a key it knows — never a
+creator's: README's OBS steps (rotate creator1's key, paste it) keep working while it runs.
+It restarts ffmpeg if it exits. Without ffmpeg, the media server or the demo account it logs
+why and does nothing.
 """
 
 from __future__ import annotations
@@ -17,10 +19,14 @@ import structlog
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from liveshop.accounts.service import find_user_by_email
 from liveshop.live.models import LiveSession, SessionStatus
 from liveshop.video.service import rotate_key
 
 log = structlog.get_logger("liveshop.video.demo")
+
+# The demo's test-card account (``liveshop.demo`` creates it and its live session).
+DEMO_STREAM_EMAIL = "teststream@liveshop.demo"
 
 
 def ffmpeg_command(rtmp_url: str) -> list[str]:
@@ -83,17 +89,25 @@ class DemoPusher:
                 await task
 
     async def _key_for_live_demo(self) -> str | None:
+        """A fresh key of the test-card account, if it has a live session to stream into."""
         db = self.app.state.db
         async with db.session() as s:
+            account = await find_user_by_email(s, DEMO_STREAM_EMAIL)
+            if account is None:
+                await s.rollback()
+                return None
             live = await s.scalar(
-                select(LiveSession)
-                .where(LiveSession.status == SessionStatus.LIVE)
-                .order_by(LiveSession.id)
+                select(LiveSession.id)
+                .where(
+                    LiveSession.creator_id == account.id,
+                    LiveSession.status == SessionStatus.LIVE,
+                )
                 .limit(1)
             )
             if live is None:
+                await s.rollback()
                 return None
-            issued = await rotate_key(s, live.creator_id)
+            issued = await rotate_key(s, account.id)
             await s.commit()
             return issued.key
 
@@ -103,7 +117,11 @@ class DemoPusher:
         while True:
             key = await self._key_for_live_demo()
             if key is None:
-                log.info("demo video: no live session to stream into")
+                log.info(
+                    "demo video: no live test-card session to stream into "
+                    "(`liveshop demo load` creates it)",
+                    account=DEMO_STREAM_EMAIL,
+                )
                 return
             url = f"rtmp://127.0.0.1:{settings.rtmp_port}/live/{key}"
             proc = await asyncio.create_subprocess_exec(

@@ -1,7 +1,11 @@
 """HLS on disk: reading nginx's rolling playlist, keeping every segment, the VOD replay.
 
 nginx-rtmp writes a *rolling* ``index.m3u8`` (the last ~10 s) and, with ``hls_cleanup
-off``, leaves every ``N.ts`` on disk. ``Recording`` polls the rolling playlist while the
+off``, leaves every segment on disk. Segments are named by the wall clock (epoch ms) at
+which their first frame reached the media server (``hls_fragment_naming system``): the
+playlists we serve carry it as ``EXT-X-PROGRAM-DATE-TIME`` (``program_date_times``), which
+is how a player knows the wall time of the picture it shows (the shelf in step with it,
+latency measurement). ``Recording`` polls the rolling playlist while the
 stream runs and appends each new segment (name, duration, discontinuity) to
 ``recording.txt`` in the folder; at the end ``write_replay`` turns that into a VOD
 playlist with ``#EXT-X-ENDLIST``. Polling every second cannot miss a segment: one
@@ -17,9 +21,13 @@ import os
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
-SEGMENT_NAME = re.compile(r"[0-9]{1,12}\.ts")
+SEGMENT_NAME = re.compile(r"[0-9]{1,13}\.ts")
+# Names from hls_fragment_naming system: epoch ms (2001-09-09 … 2286); shorter ones are
+# sequence numbers (older recordings), which carry no time.
+WALL_CLOCK_NAME = re.compile(r"([0-9]{13})\.ts")
 FOLDER_NAME = re.compile(r"s[0-9]{1,18}-[0-9a-f]{12}")
 LIVE_PLAYLIST = "index.m3u8"
 REPLAY_PLAYLIST = "replay.m3u8"
@@ -77,6 +85,33 @@ def parse_playlist(text: str) -> list[Segment]:
                 out.append(Segment(line, duration, discontinuity))
             duration, discontinuity = None, False
     return out
+
+
+def segment_wall_ms(uri: str) -> int | None:
+    """The wall time (epoch ms) a segment's first frame arrived, from its name."""
+    m = WALL_CLOCK_NAME.fullmatch(uri)
+    return int(m.group(1)) if m else None
+
+
+def _pdt(ms: int) -> str:
+    when = datetime.fromtimestamp(ms / 1000, UTC)
+    return f"#EXT-X-PROGRAM-DATE-TIME:{when.strftime('%Y-%m-%dT%H:%M:%S')}.{ms % 1000:03d}Z"
+
+
+def program_date_times(text: str) -> str:
+    """nginx-rtmp's playlist with ``EXT-X-PROGRAM-DATE-TIME`` before each wall-clock-named
+    segment (nginx-rtmp cannot write the tag itself)."""
+    out: list[str] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("#EXT-X-PROGRAM-DATE-TIME"):
+            continue
+        if line and not line.startswith("#"):
+            ms = segment_wall_ms(line)
+            if ms is not None:  # applies to the next URI, like EXTINF
+                out.append(_pdt(ms))
+        out.append(raw)
+    return "\n".join(out) + "\n"
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -159,6 +194,9 @@ class Recording:
         for seg in self.segments:
             if seg.discontinuity:
                 lines.append("#EXT-X-DISCONTINUITY")
+            ms = segment_wall_ms(seg.uri)
+            if ms is not None:
+                lines.append(_pdt(ms))
             lines.append(f"#EXTINF:{seg.duration:.3f},")
             lines.append(seg.uri)
         lines.append("#EXT-X-ENDLIST")

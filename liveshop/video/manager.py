@@ -28,10 +28,12 @@ from liveshop.live import service as live_service
 from liveshop.live.models import SessionStatus
 from liveshop.realtime.hub import Hub
 from liveshop.video import ingest
+from liveshop.video.health import HealthReader
 from liveshop.video.hls import POSTER, Recording
 from liveshop.video.models import StreamState, TimelineKind, VideoStream
 from liveshop.video.provider import EmbeddedProvider, VideoProvider, make_provider
 from liveshop.video.service import key_prefix
+from liveshop.video.simulcast import Relay, destinations_of, relays_for
 from liveshop.video.thumbnails import capture_poster, ffmpeg_missing
 from liveshop.video.timeline import TimelineRecorder, VideoClock, add_entry
 
@@ -68,6 +70,8 @@ class VideoManager:
         self._chores: set[asyncio.Task[Any]] = set()
         self._finalized: set[int] = set()
         self._ffmpeg = not ffmpeg_missing()
+        self.health = HealthReader()  # the studio's stream health (newest segment, probed)
+        self.relays: dict[int, list[Relay]] = {}  # session id → its simulcast relays
 
     @property
     def hub(self) -> Hub:
@@ -96,6 +100,8 @@ class VideoManager:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._timers.clear()
+        for sid in list(self.relays):
+            await self.stop_relays(sid)
         for rt in list(self.runtimes.values()):
             await self._stop_runtime(rt)
         self.runtimes.clear()
@@ -235,9 +241,40 @@ class VideoManager:
             went_live=start.went_live,
             stream=stream.folder,
         )
+        await self.start_relays(session, sid, stream.creator_id, stream.folder)
         payload = self._video_event(sid, stream.folder)
         await self.hub.publisher.publish(sid, EventType.VIDEO, payload)
         return stream.folder
+
+    # --- simulcast ----------------------------------------------------------------------
+
+    async def start_relays(
+        self, session: AsyncSession, session_id: int, creator_id: int, folder: str
+    ) -> None:
+        """Relay the stream to each of the creator's destinations (embedded ingest only)."""
+        await self.stop_relays(session_id)
+        if not isinstance(self.provider, EmbeddedProvider):
+            return
+        rows = await destinations_of(session, creator_id)
+        if not rows:
+            return
+        c = self.provider.config
+        source = f"rtmp://{c.push_host}:{c.rtmp_port}/hls/{folder}"
+        relays = relays_for(self.settings, rows, source=source)
+        for relay in relays:
+            relay.start()
+        self.relays[session_id] = relays
+
+    async def stop_relays(self, session_id: int) -> None:
+        for relay in self.relays.pop(session_id, []):
+            await relay.stop()
+
+    def relay_status(self, dest_id: int) -> dict[str, Any] | None:
+        for relays in self.relays.values():
+            for relay in relays:
+                if relay.dest_id == dest_id:
+                    return relay.status()
+        return None
 
     def _video_event(self, session_id: int, folder: str) -> dict[str, Any]:
         return {
@@ -259,6 +296,7 @@ class VideoManager:
                 if rt.recording is not None:
                     rt.recording.poll()
         log.info("video: encoder gone", session_id=sid, key=key_prefix(key))
+        await self.stop_relays(sid)
         target = await live_service.get_session(session, sid)
         still_live = target.status == SessionStatus.LIVE
         await session.rollback()
@@ -337,6 +375,7 @@ class VideoManager:
         if session_id in self._finalized:
             return
         self._finalized.add(session_id)
+        await self.stop_relays(session_id)
         rt = self.runtimes.pop(session_id, None)
         duration_ms, ready = 0, False
         if rt is not None:
@@ -358,6 +397,12 @@ class VideoManager:
             ready = True
         async with self.db.session() as s:
             await ingest.mark_finished(s, session_id, duration_ms=duration_ms, replay_ready=ready)
+        folder = self.folders.get(session_id)
+        payload: dict[str, Any] = {"state": str(StreamState.ENDED), "replay_ready": ready}
+        if ready and folder:
+            payload["replay_url"] = self.provider.replay_url(session_id, folder)
+        with contextlib.suppress(Exception):
+            await self.hub.publisher.publish(session_id, EventType.VIDEO, payload)
         log.info(
             "video: replay ready" if ready else "video: ended without video",
             session_id=session_id,

@@ -68,7 +68,10 @@ class NginxConfig:
     http_port: int = 0  # nginx's HTTP (publisher control) on 127.0.0.1; 0: none
     nginx_bin: str = "nginx"
     module_path: Path = RTMP_MODULE
-    fragment_s: int = 1
+    # Cut at the first keyframe ≥ this far in: just under 1 s, so an encoder with keyframes
+    # every 1 s (timestamps jitter) gets 1-s segments, not 1-s and 2-s ones by turns.
+    fragment_ms: int = 900
+    max_fragment_s: int = 20
     playlist_s: int = 10
 
     @property
@@ -149,6 +152,11 @@ def render_conf(c: NginxConfig) -> str:
         "            live on;",
         "            deny play all;",
         "            drop_idle_publisher 10s;",
+        # What leaves ``live`` (the relay to ``hls``, simulcast pushes) starts on a video
+        # keyframe, and audio waits for the first video frame: an encoder that sends audio
+        # first, or a relay that joins mid-GOP, never makes a segment without a picture.
+        "            wait_key on;",
+        "            wait_video on;",
         f"            on_publish {_q(f'{cb}/internal/video/on_publish?s={secret}')};",
         f"            on_publish_done {_q(f'{cb}/internal/video/on_publish_done?s={secret}')};",
         f"            push rtmp://{c.push_host}:{c.rtmp_port}/hls;",
@@ -157,11 +165,21 @@ def render_conf(c: NginxConfig) -> str:
         "            live on;",
         f"            allow publish {c.push_host};",
         "            deny publish all;",
+        # Simulcast relays (ffmpeg on this host) read the renamed stream from here.
+        f"            allow play {c.push_host};",
         "            deny play all;",
+        "            wait_key on;",
+        "            wait_video on;",
         "            hls on;",
         f"            hls_path {_q(c.hls_dir)};",
         "            hls_nested on;",
-        f"            hls_fragment {c.fragment_s}s;",
+        f"            hls_fragment {c.fragment_ms}ms;",
+        # Segments are cut on keyframes only, so they are a GOP long (at least
+        # hls_fragment); the default cap (10 x hls_fragment) would cut mid-GOP.
+        f"            hls_max_fragment {c.max_fragment_s}s;",
+        # Named by the wall clock (ms) when their first frame arrived: the playlist we
+        # serve turns that into EXT-X-PROGRAM-DATE-TIME (see hls.program_date_times).
+        "            hls_fragment_naming system;",
         f"            hls_playlist_length {c.playlist_s}s;",
         "            hls_continuous on;",
         "            hls_cleanup off;  # segments stay: they are the replay",

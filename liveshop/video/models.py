@@ -111,3 +111,22 @@ class TimelineEntry(Base):
     kind: Mapped[str] = mapped_column(String(20))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SimulcastDestination(Base):
+    """Another platform's RTMP ingest a creator relays their stream to while live.
+
+    The URL and stream key are stored only encrypted (``secret``: Fernet, keyed from the
+    app's secret key — ``simulcast.py``) and never shown again: pages show the label and the
+    server's host name.
+    """
+
+    __tablename__ = "video_simulcast_destinations"
+    __table_args__ = (Index("ix_video_simulcast_creator", "creator_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    creator_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(60))
+    host: Mapped[str] = mapped_column(String(255))  # shown: where it goes, not how
+    secret: Mapped[str] = mapped_column(String(2048))  # Fernet token of {"url", "key"}
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

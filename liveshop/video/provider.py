@@ -25,7 +25,7 @@ from typing import IO, Any
 import structlog
 
 from liveshop.core.settings import Settings
-from liveshop.video.hls import LIVE_PLAYLIST, REPLAY_PLAYLIST
+from liveshop.video.hls import LIVE_PLAYLIST, REPLAY_PLAYLIST, safe_path
 from liveshop.video.media_server import MediaServer, NginxConfig, missing_tools
 from liveshop.video.thumbnails import ffmpeg_missing
 
@@ -66,6 +66,10 @@ class VideoProvider(ABC):
 
     @abstractmethod
     def replay_url(self, session_id: int, folder: str) -> str | None: ...
+
+    def playlist_ready(self, folder: str) -> bool:
+        """The live playlist lists a segment (blocking: a file read for the embedded one)."""
+        return True
 
     def poster_source(self, session_id: int, folder: str) -> str | None:
         """What ffmpeg reads a poster frame from when there is no local segment."""
@@ -168,6 +172,13 @@ class EmbeddedProvider(VideoProvider):
 
     def replay_url(self, session_id: int, folder: str) -> str | None:
         return f"/video/{session_id}/{REPLAY_PLAYLIST}"
+
+    def playlist_ready(self, folder: str) -> bool:
+        path = safe_path(self.local_dir, folder, LIVE_PLAYLIST) if self.local_dir else None
+        try:
+            return path is not None and "#EXTINF" in path.read_text(encoding="utf-8")
+        except OSError:
+            return False
 
     async def drop_publisher(self, folder: str) -> bool:
         """nginx's rtmp_control: ``/control/drop/publisher?app=live&name=<folder>``."""

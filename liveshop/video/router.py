@@ -11,28 +11,34 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import FileResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from liveshop.accounts.deps import CreatorPrincipal, MaybePrincipal, SessionDep
+from liveshop.accounts.deps import CreatorPrincipal, CurrentPrincipal, MaybePrincipal, SessionDep
+from liveshop.core.clock import utcnow
 from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden, NotFound, Unauthorized
 from liveshop.core.types import Id, Line
 from liveshop.live import service as live_service
 from liveshop.live.catalog_view import product_summary
 from liveshop.live.models import SessionStatus
-from liveshop.video import service, timeline
+from liveshop.video import service, simulcast, timeline
 from liveshop.video.deps import InternalCaller, PublicFile
+from liveshop.video.health import Health
 from liveshop.video.hls import (
     LIVE_PLAYLIST,
     POSTER,
     REPLAY_PLAYLIST,
     SEGMENT_NAME,
+    program_date_times,
     safe_path,
     servable,
 )
 from liveshop.video.manager import VideoManager
-from liveshop.video.models import TimelineKind
+from liveshop.video.models import SimulcastDestination, StreamState, TimelineKind
 from liveshop.video.placeholder import PLACEHOLDER_JPEG
 from liveshop.video.schemas import (
     NewStreamKeyOut,
     ReplayProductOut,
+    SimulcastIn,
+    SimulcastOut,
+    StreamHealthOut,
     StreamKeyOut,
     TimelineEntryOut,
     TimelineOut,
@@ -104,6 +110,62 @@ async def revoke_stream_key(
         await video.key_revoked(principal.user_id)
 
 
+# --- simulcast ------------------------------------------------------------------------
+
+
+def _destination_out(video: VideoManager, row: SimulcastDestination) -> SimulcastOut:
+    status = video.relay_status(row.id) or {}
+    return SimulcastOut(
+        id=row.id,
+        label=row.label,
+        host=row.host,
+        created_at=row.created_at,
+        state=status.get("state"),
+        attempts=status.get("attempts", 0),
+        error=status.get("error"),
+    )
+
+
+@api.get("/simulcast")
+async def list_simulcast(
+    principal: CreatorPrincipal, session: SessionDep, video: ManagerDep
+) -> list[SimulcastOut]:
+    """Your other platforms, each with its relay's status while you are live."""
+    rows = await simulcast.destinations_of(session, principal.user_id)
+    return [_destination_out(video, row) for row in rows]
+
+
+@api.post("/simulcast", status_code=status.HTTP_201_CREATED)
+async def add_simulcast(
+    body: SimulcastIn, principal: CreatorPrincipal, session: SessionDep, video: ManagerDep
+) -> SimulcastOut:
+    """Add a destination (used from your next go-live). The URL and key are stored
+    encrypted and never shown again."""
+    row = await simulcast.add_destination(
+        session,
+        video.settings,
+        creator_id=principal.user_id,
+        label=body.label,
+        url=body.url,
+        key=body.key,
+    )
+    return _destination_out(video, row)
+
+
+@api.delete("/simulcast/{dest_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_simulcast(
+    dest_id: Id, principal: CreatorPrincipal, session: SessionDep, video: ManagerDep
+) -> None:
+    """Remove a destination (a relay to it stops)."""
+    await simulcast.remove_destination(session, creator_id=principal.user_id, dest_id=dest_id)
+    for sid, relays in list(video.relays.items()):
+        for relay in [r for r in relays if r.dest_id == dest_id]:
+            await relay.stop()
+            relays.remove(relay)
+        if not relays:
+            video.relays.pop(sid, None)
+
+
 # --- video state and the replay timeline ----------------------------------------------
 
 
@@ -116,11 +178,15 @@ async def get_video(
     stream = await service.get_stream(session, session_id)
     folder = stream.folder if stream is not None else None
     provider = video.provider
+    ready = False
+    if folder is not None and stream is not None and stream.state != StreamState.ENDED:
+        ready = await run_in_threadpool(provider.playlist_ready, folder)
     return VideoOut(
         session_id=session_id,
         session_status=live.status,
         state=stream.state if stream is not None else None,
         playlist_url=provider.playlist_url(session_id, folder) if folder else None,
+        playlist_ready=ready,
         replay_url=(
             provider.replay_url(session_id, folder)
             if folder and stream is not None and stream.replay_ready
@@ -128,6 +194,49 @@ async def get_video(
         ),
         poster_url=f"/video/{session_id}/{POSTER}",
         duration_ms=stream.duration_ms if stream is not None else 0,
+    )
+
+
+@api.get("/{session_id}/health")
+async def get_stream_health(
+    session_id: Id, session: SessionDep, video: ManagerDep, principal: CurrentPrincipal
+) -> StreamHealthOut:
+    """The studio's stream health (its hosts only): picture size, frame rate, bitrate and
+    keyframe interval as the ingest receives them, with plain warnings for wrong settings."""
+    live = await live_service.get_session(session, session_id)
+    await live_service.ensure_can_control(session, principal, live)
+    stream = await service.get_stream(session, session_id)
+    state = stream.state if stream is not None else None
+    receiving = state == StreamState.RECEIVING
+    folder = stream.folder if stream is not None else None
+    since = stream.publish_started_at if stream is not None else None
+    await session.rollback()  # nothing held while ffprobe reads the segment
+    local = video.provider.local_dir
+    receiving_for = (utcnow() - since).total_seconds() if receiving and since else 0.0
+    if local is not None and folder is not None:
+        health = await video.health.read(
+            local / folder, receiving=receiving, receiving_for_s=receiving_for
+        )
+    else:  # another server does the media work: nothing to read here
+        health = Health(receiving=receiving)
+    ready = False
+    if receiving and folder is not None:
+        ready = await run_in_threadpool(video.provider.playlist_ready, folder)
+    return StreamHealthOut(
+        session_id=session_id,
+        state=state,
+        receiving=receiving,
+        preview_url=video.provider.playlist_url(session_id, folder) if folder else None,
+        playlist_ready=ready,
+        has_video=health.has_video,
+        has_audio=health.has_audio,
+        video_codec=health.video_codec,
+        width=health.width,
+        height=health.height,
+        fps=health.fps,
+        kbps=health.kbps,
+        keyframe_interval_s=health.keyframe_interval_s,
+        warnings=health.warnings,
     )
 
 
@@ -272,6 +381,10 @@ async def video_file(session_id: Line, name: Line, _: PublicFile, video: Manager
         raise _not_found()
     if SEGMENT_NAME.fullmatch(name):  # written once, never changed: streamed from disk
         return FileResponse(path, media_type=SEGMENT_TYPE, headers=_cache(name))
+    if name == LIVE_PLAYLIST:  # nginx-rtmp's, with the segments' wall clock added
+        live = await _snapshot(path, PLAYLIST_TYPE, _cache(name))
+        body = program_date_times(bytes(live.body).decode("utf-8", "replace"))
+        return Response(body, media_type=PLAYLIST_TYPE, headers=_cache(name))
     return await _snapshot(path, PLAYLIST_TYPE, _cache(name))
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from liveshop.core.types import Line
 
 
 class StreamKeyOut(BaseModel):
@@ -32,6 +34,8 @@ class VideoOut(BaseModel):
     session_status: str
     state: str | None  # receiving, reconnecting, ended; None before any video
     playlist_url: str | None
+    # The live playlist has its first segment (players ask for it only then: no 404s).
+    playlist_ready: bool = False
     replay_url: str | None
     poster_url: str
     duration_ms: int
@@ -64,3 +68,44 @@ class TimelineOut(BaseModel):
     poster_url: str
     entries: list[TimelineEntryOut]
     products: list[ReplayProductOut]
+
+
+class StreamHealthOut(BaseModel):
+    """What the ingest receives from the creator's encoder, and what to fix (plain words)."""
+
+    session_id: int
+    state: str | None  # receiving, reconnecting, ended; None before any video
+    receiving: bool
+    preview_url: str | None  # the live playlist: the studio's preview of the outgoing video
+    playlist_ready: bool
+    has_video: bool | None
+    has_audio: bool | None
+    video_codec: str | None
+    width: int | None
+    height: int | None
+    fps: float | None
+    kbps: int | None  # everything received (picture and sound)
+    keyframe_interval_s: float | None
+    warnings: list[str]
+
+
+class SimulcastIn(BaseModel):
+    """Another platform's RTMP ingest: its server URL and your stream key there."""
+
+    model_config = ConfigDict(extra="forbid")
+    label: Annotated[Line, StringConstraints(max_length=60)] = ""
+    url: Annotated[Line, StringConstraints(min_length=8, max_length=500)]
+    key: Annotated[Line, StringConstraints(min_length=1, max_length=512)]
+
+
+class SimulcastOut(BaseModel):
+    """A destination as pages show it: never its URL path or key (they are not readable)."""
+
+    id: int
+    label: str
+    host: str
+    created_at: datetime
+    # While live: connecting, live, retrying or stopped; None when not relaying.
+    state: str | None = None
+    attempts: int = 0
+    error: str | None = None

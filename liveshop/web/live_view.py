@@ -135,6 +135,7 @@ def room_data(room: Room, market: Market, user: dict[str, Any] | None) -> dict[s
         "status": s.status,
         "ws_path": f"/ws/live/{s.id}",
         "video_api": f"/api/v1/video/{s.id}",
+        "timeline_api": f"/api/v1/video/{s.id}/timeline",  # the shoppable replay's chips
         "deal_api": f"/api/v1/live/sessions/{s.id}/deal",
         "buy_api": f"/api/v1/live/sessions/{s.id}/buy",
         # While live, a product without a deal is claimed first (held in a batch, sold out

@@ -347,6 +347,7 @@ def _serve_video(page: Page, session_id: int, clip: Path) -> None:
             "session_status": "live",
             "state": "receiving",
             "playlist_url": playlist,
+            "playlist_ready": True,  # the media server has written the first segment
             "replay_url": None,
             "poster_url": f"/video/{session_id}/poster.jpg",
             "duration_ms": 0,

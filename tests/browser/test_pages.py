@@ -27,7 +27,10 @@ def test_home_and_product(
 ) -> None:
     page = open_page("buyer5@liveshop.demo", viewport=VIEWPORTS[device])
     page.goto("/")
-    expect(page.locator(".live-card-live")).to_contain_text("Spring drop: organic tees live")
+    # creator1's show (and the test card `make run` streams into, live too)
+    expect(
+        page.locator(".live-card-live", has_text="Spring drop: organic tees live")
+    ).to_be_visible()
     expect(page.locator(".live-card-scheduled")).to_contain_text("Glow routine Q&A")
     expect(page.locator(".product-card").first).to_be_visible()
     _check(page)

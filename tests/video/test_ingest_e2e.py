@@ -11,14 +11,8 @@ log (app, uvicorn, nginx) never contains a stream key.
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import shutil
 import signal
-import subprocess
-import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -30,121 +24,19 @@ from liveshop.core.settings import Settings
 from liveshop.video.hls import FOLDER_NAME
 from liveshop.video.placeholder import PLACEHOLDER_JPEG
 from liveshop.video.provider import callback_secret
-from tests.conftest import service_missing
 from tests.support import MakeActor
-from tests.video.helpers import (
-    eventually,
-    free_port,
-    media_tools_missing,
-    new_key,
-    product,
-    session,
-    video_dir,
-)
+from tests.video.helpers import eventually, new_key, product, session
+from tests.video.served import Served, codecs, push, serve
 
 GRACE_S = 1.5
 PUSH_S = 6
 
 
-@dataclass
-class Served:
-    base: str
-    rtmp: str
-    video_dir: Path
-    log_path: Path
-    process: subprocess.Popen[bytes]
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-
 @pytest.fixture
 async def served(db: Database, db_url: str) -> AsyncIterator[Served]:
     """``liveshop serve`` in its own process on free ports, against the test database."""
-    problem = media_tools_missing()
-    if problem:
-        service_missing("nginx + RTMP module + ffmpeg", f"missing {problem}")
-    vdir = video_dir()
-    port, rtmp_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "LIVESHOP_DATABASE_URL": db_url,
-        "LIVESHOP_VIDEO_PROVIDER": "embedded",
-        "LIVESHOP_VIDEO_DIR": str(vdir),
-        "LIVESHOP_RTMP_PORT": str(rtmp_port),
-        "LIVESHOP_VIDEO_HTTP_PORT": str(free_port()),
-        "LIVESHOP_VIDEO_GRACE_SECONDS": str(GRACE_S),
-        "LIVESHOP_RESERVATION_SWEEP_SECONDS": "0",
-        "LIVESHOP_LOG_LEVEL": "DEBUG",  # everything, nginx's info lines included
-    }
-    log_path = vdir / "server.log"
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(  # noqa: ASYNC220 - started once, waited for in a thread
-            [
-                sys.executable,
-                "-m",
-                "liveshop.cli",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    served = Served(
-        f"http://127.0.0.1:{port}", f"rtmp://127.0.0.1:{rtmp_port}/live", vdir, log_path, process
-    )
-
-    async def up() -> bool:
-        """The app answers HTTP and nginx accepts RTMP."""
-        assert process.poll() is None, served.log_text()[-3000:]
-        try:
-            async with httpx.AsyncClient(base_url=served.base) as c:
-                if (await c.get("/healthz")).status_code != 200:
-                    return False
-            _, writer = await asyncio.open_connection("127.0.0.1", rtmp_port)
-        except (OSError, httpx.TransportError):
-            return False
-        writer.close()
-        return True
-
-    try:
-        await eventually(up, within=20)
-        yield served
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.to_thread(process.wait, 15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        print(served.log_text()[-8000:])  # shown when the test fails
-        if keep := os.environ.get("LIVESHOP_VIDEO_TEST_LOG"):  # the whole log, for debugging
-            shutil.copy(log_path, keep)
-        shutil.rmtree(vdir, ignore_errors=True)
-
-
-async def push(rtmp_url: str, seconds: int) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-re",
-        "-f", "lavfi", "-i", "testsrc=size=640x360:rate=25",
-        "-f", "lavfi", "-i", "sine=frequency=440",
-        "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "25",
-        "-c:a", "aac", "-t", str(seconds), "-f", "flv", rtmp_url,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-
-
-async def codecs(path: Path) -> set[str]:
-    proc = await asyncio.create_subprocess_exec(
-        "ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "json", str(path),
-        stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, _ = await proc.communicate()
-    return {s["codec_name"] for s in json.loads(out)["streams"]}
+    async with serve(db_url, grace_s=GRACE_S) as running:
+        yield running
 
 
 def alive(pid: int) -> bool:
@@ -206,9 +98,11 @@ async def test_push_goes_live_records_and_replays(
             return resp.status_code == 200 and resp.text.count(".ts") >= 2
 
         await eventually(segments_listed)
+        assert (await video())["playlist_ready"] is True
         resp = await c.get(playlist_url)
         assert resp.headers["content-type"] == "application/vnd.apple.mpegurl"
         assert resp.headers["cache-control"] == "no-cache"
+        assert "#EXT-X-PROGRAM-DATE-TIME:" in resp.text  # the picture's wall clock
         first = next(line for line in resp.text.splitlines() if line.endswith(".ts"))
         seg = await c.get(f"/video/{sid}/{first}")
         assert seg.status_code == 200

@@ -1,6 +1,7 @@
 """The room events of a video-driven start and end: ``session_started`` goes out with the
 commit that makes the session live (``live.transition(..., room=)``), before the ``video``
-event, and ``session_ended`` with the commit that ends it after the grace period — the same
+event, and ``session_ended`` with the commit that ends it after the grace period (then a ``video``
+"ended" once the replay is written) — the same
 events, content and order as when the manager published them by hand — and an end that
 rolls back publishes nothing."""
 
@@ -42,6 +43,11 @@ async def test_going_live_and_ending_by_video_reach_the_room_in_order(
             return live.status == SessionStatus.ENDED
 
     await eventually(ended, within=GRACE_S + 10)
+
+    async def replay_announced() -> bool:
+        return len(await broker.history(room_channel(sid))) >= 5
+
+    await eventually(replay_announced)
     async with db.session() as s:
         live = await live_service.get_session(s, sid)
         started, finished = live.actual_start, live.actual_end
@@ -53,6 +59,7 @@ async def test_going_live_and_ending_by_video_reach_the_room_in_order(
         (2, "video", "receiving"),
         (3, "video", "reconnecting"),
         (4, "session_ended", None),
+        (5, "video", "ended"),  # the recording is final: players switch to the replay
     ]
     assert events[0]["at"] == started.isoformat()
     assert (events[3]["status"], events[3]["at"]) == ("ended", finished.isoformat())

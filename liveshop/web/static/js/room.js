@@ -4,6 +4,7 @@ import { BuySheet } from "./live/buy.js";
 import { Drop, claimBased } from "./live/drop.js";
 import { compactCount, countdownText, el, fillBars, moneyFormatter } from "./live/format.js";
 import { RoomSocket } from "./live/socket.js";
+import { ReplayTimeline } from "./live/replay.js";
 import { RoomVideo } from "./live/video.js";
 
 const root = document.getElementById("room");
@@ -45,6 +46,53 @@ function priceText(product) {
   return prices.some((p) => p !== low) ? `from ${text}` : text;
 }
 
+// --- the shelf in step with the picture -------------------------------------------------
+// Room events say when the host made them (``ts``, the server's wall clock). The picture this
+// viewer sees is older by their own delay: the player knows the wall-clock time of the frame
+// on screen (EXT-X-PROGRAM-DATE-TIME). Pins and deals wait until the picture gets to the
+// moment they were made, and countdowns count in picture time, so the card appears as the
+// host holds the product up — whatever this viewer's delay. Buying is never held: the buy
+// sheet asks the server, which answers at once.
+const HOLD_MAX_MS = 20000; // never hold longer than this (a frozen or missing picture)
+const HELD_TYPES = new Set(["pin", "deal_started", "deal_ended"]);
+const held = [];
+
+function pictureLagMs() {
+  const at = video.live ? video.streamTimeMs() : null;
+  return at === null ? 0 : Math.max(0, Math.min(HOLD_MAX_MS, Date.now() - at));
+}
+
+// "Now" as this viewer's picture shows it.
+function pictureNow() {
+  return Date.now() - pictureLagMs();
+}
+
+function holdForPicture(ev) {
+  if (ev.released) return false;
+  // Stock figures queue behind a held event (a deal's numbers after its start).
+  if (held.length && (HELD_TYPES.has(ev.type) || ev.type === "stock")) {
+    held.push(ev);
+    return true;
+  }
+  if (!HELD_TYPES.has(ev.type) || !(ev.ts > pictureNow())) return false;
+  held.push(ev);
+  return true;
+}
+
+function releaseHeld() {
+  const now = Date.now();
+  const picture = pictureNow();
+  while (held.length) {
+    const ev = held[0];
+    const due = ev.ts == null || ev.ts <= picture || now - ev.ts > HOLD_MAX_MS;
+    if (!due) break;
+    held.shift();
+    ev.released = true;
+    onEvent(ev);
+  }
+  root.dataset.pictureLagMs = String(Math.round(pictureLagMs()));
+}
+
 function shownDeal() {
   if (state.deal) return { deal: state.deal, ended: null };
   if (state.dealEnded && Date.now() < state.dealEnded.until) {
@@ -55,7 +103,7 @@ function shownDeal() {
 
 function productCard(product, shown, pinned) {
   const deal = shown ? shown.deal : null;
-  const expired = deal && !shown.ended && deal.endsAt <= Date.now();
+  const expired = deal && !shown.ended && deal.endsAt <= pictureNow();
   // A queue's line stays open when nothing is left: units not paid for go to the next in it.
   const lineOpen = deal && deal.policy === "queue" && !shown.ended && !expired;
   const soldOut = deal
@@ -73,7 +121,7 @@ function productCard(product, shown, pinned) {
           class: "countdown",
           role: "timer",
           dataset: { endsAt: deal.ends_at, state: shown.ended ? "ended" : "" },
-          text: shown.ended ? "" : countdownText(deal.endsAt),
+          text: shown.ended ? "" : countdownText(deal.endsAt, pictureNow()),
         }),
       )
     : pinned
@@ -190,7 +238,7 @@ function cardModels() {
 let renderedKey = null;
 function renderProducts() {
   const models = cardModels();
-  const now = Date.now();
+  const now = pictureNow();
   // Rebuild only when something a viewer can see changed (a stock event for another SKU,
   // or a snapshot that repeats what is on screen, leaves the cards alone).
   const key = JSON.stringify(
@@ -233,7 +281,7 @@ function tickCountdowns() {
   let expired = false;
   for (const node of root.querySelectorAll(".countdown[data-ends-at]")) {
     if (node.dataset.state === "ended") continue;
-    const text = countdownText(Date.parse(node.dataset.endsAt));
+    const text = countdownText(Date.parse(node.dataset.endsAt), pictureNow());
     node.textContent = text ? `ends in ${text}` : "ending…";
     if (!text) expired = true;
   }
@@ -356,6 +404,7 @@ function applyStock(ev) {
 }
 
 function onEvent(ev) {
+  if (holdForPicture(ev)) return;
   switch (ev.type) {
     case "comment":
       chat.add(ev);
@@ -561,10 +610,32 @@ function measure() {
 new ResizeObserver(measure).observe(root.querySelector(".room-side"));
 desktop.addEventListener("change", measure);
 
+// A replay: the product timeline under the player; the card follows what is on screen.
+if (["ended", "cancelled"].includes(data.status)) {
+  const replay = new ReplayTimeline($("replay"), {
+    api: data.timeline_api,
+    video,
+    onProduct: (summary) => {
+      if (!summary) return; // between products the last card stays (the shop stays open)
+      const full = state.showcase.get(summary.product_id);
+      state.pinned = full || {
+        product_id: summary.product_id,
+        title: summary.title,
+        image_url: summary.image_url,
+        price_minor: summary.price_minor,
+        skus: [],
+      };
+      renderProducts();
+    },
+  });
+  replay.load();
+}
+
 renderProducts();
 renderStats();
 measure();
 setInterval(tickCountdowns, 1000);
+setInterval(releaseHeld, 100);
 tickCountdowns();
 socket.start();
 video.start();

@@ -156,7 +156,7 @@ function obsSettings(info, newKey) {
     ["Service", "Custom…"],
     ["Server", info.rtmp_url || "Video ingest is off on this server"],
     ["Stream key", newKey ? "shown below, once" : info.has_key ? `${info.prefix}… (hidden)` : "none yet"],
-    ["Output", "720×1280 or 1080×1920 (vertical), keyframes every 2 s, 2,500–4,500 kbps"],
+    ["Output", "720×1280 or 1080×1920 (vertical), keyframe interval 1 s, 2,500–4,500 kbps"],
   ];
   return el(
     "dl",
@@ -378,3 +378,160 @@ tickCountdowns();
 setInterval(tickCountdowns, 1000);
 if (["scheduled", "live"].includes(data.status)) socket.start();
 loadStream();
+
+// --- stream health: a preview of what the ingest receives, its numbers, plain warnings -------
+
+const HEALTH_EVERY_MS = 5000;
+const health = region("health");
+const healthApi = `/api/v1/video/${data.session_id}/health`;
+let preview = null; // {hls, url}
+
+async function showPreview(url) {
+  if (preview && preview.url === url) return;
+  const video = health.querySelector("video");
+  if (!video || !(window.MediaSource || window.ManagedMediaSource)) return;
+  let Hls;
+  try {
+    ({ default: Hls } = await import("/static/vendor/hls.min.mjs"));
+  } catch {
+    return;
+  }
+  if (!Hls.isSupported()) return;
+  if (preview) preview.hls.destroy();
+  const hls = new Hls({ liveSyncDuration: 1.2, liveMaxLatencyDuration: 5, maxLiveSyncPlaybackRate: 1.2 });
+  preview = { hls, url };
+  hls.on(Hls.Events.ERROR, (_e, info) => {
+    if (info.fatal) {
+      hls.destroy();
+      preview = null; // the next health check starts it again
+    }
+  });
+  hls.loadSource(url);
+  hls.attachMedia(video);
+  video.hidden = false;
+  video.play().catch(() => {});
+}
+
+function stopPreview() {
+  if (preview) preview.hls.destroy();
+  preview = null;
+  const video = health.querySelector("video");
+  if (video) video.hidden = true;
+}
+
+function renderHealth(h) {
+  const stats = health.querySelector("[data-health=stats]");
+  const warnings = health.querySelector("[data-health=warnings]");
+  const status = health.querySelector("[data-health=status]");
+  status.textContent = h.receiving
+    ? "Receiving your stream"
+    : h.state === "reconnecting"
+      ? "Your encoder disconnected — reconnect to carry on"
+      : "Not receiving: start streaming in OBS";
+  const rows = h.receiving && h.has_video
+    ? [
+        ["Picture", h.width && h.height ? `${h.width}×${h.height}` : "—"],
+        ["Frame rate", h.fps ? `${h.fps} fps` : "—"],
+        ["Bitrate", h.kbps != null ? `${h.kbps.toLocaleString()} kbps` : "—"],
+        ["Keyframes", h.keyframe_interval_s ? `every ${h.keyframe_interval_s.toFixed(1)} s` : "—"],
+        ["Sound", h.has_audio ? "yes" : "no"],
+      ]
+    : [];
+  stats.replaceChildren(...rows.map(([k, v]) => el("div", {}, el("dt", { text: k }), el("dd", { text: v }))));
+  stats.hidden = !rows.length;
+  warnings.replaceChildren(...h.warnings.map((w) => el("li", { text: w })));
+  warnings.hidden = !h.warnings.length;
+  if (h.receiving && h.playlist_ready && h.preview_url) showPreview(h.preview_url);
+  else if (!h.receiving) stopPreview();
+}
+
+async function checkHealth() {
+  try {
+    const resp = await fetch(healthApi, { headers: { Accept: "application/json" } });
+    if (resp.ok) {
+      health.hidden = false;
+      renderHealth(await resp.json());
+    }
+  } catch {
+    // the next check
+  }
+  setTimeout(checkHealth, HEALTH_EVERY_MS);
+}
+if (health) checkHealth();
+
+
+// --- simulcast: other platforms' destinations and their relays' status ----------------------
+
+const simulcast = region("simulcast");
+const SIMULCAST_API = "/api/v1/video/simulcast";
+const RELAY_STATES = {
+  connecting: "connecting…",
+  live: "live",
+  retrying: "reconnecting — retrying",
+  stopped: "stopped",
+};
+
+async function simulcastCall(method, path, body) {
+  const resp = await fetch(path, {
+    method,
+    headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRF-Token": csrfToken() },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (!resp.ok) {
+    const problem = await resp.json().catch(() => ({}));
+    throw new Error(problem.detail || problem.title || `error ${resp.status}`);
+  }
+  return resp.status === 204 ? null : resp.json();
+}
+
+function renderDestinations(rows) {
+  const list = simulcast.querySelector("[data-simulcast=list]");
+  list.replaceChildren(
+    ...rows.map((d) => {
+      const state = d.state ? RELAY_STATES[d.state] || d.state : "starts when you go live";
+      const remove = el("button", { type: "button", class: "btn btn-ghost", text: "Remove" });
+      remove.addEventListener("click", async () => {
+        if (!confirm(`Stop streaming to ${d.label}?`)) return;
+        await simulcastCall("DELETE", `${SIMULCAST_API}/${d.id}`).catch(() => {});
+        loadDestinations();
+      });
+      return el(
+        "li",
+        { class: `simulcast-row is-${d.state || "idle"}`, dataset: { destination: String(d.id) } },
+        el("strong", { text: d.label }),
+        el("span", { class: "muted small", text: ` ${d.host} · ` }),
+        el("span", { class: "relay-state", text: state }),
+        d.error && d.state === "retrying" ? el("span", { class: "muted small", text: ` (${d.error})` }) : null,
+        remove,
+      );
+    }),
+  );
+}
+
+async function loadDestinations() {
+  try {
+    renderDestinations(await simulcastCall("GET", SIMULCAST_API));
+  } catch {
+    simulcast.hidden = true;
+  }
+}
+
+if (simulcast) {
+  const form = simulcast.querySelector("[data-simulcast=form]");
+  const error = simulcast.querySelector("[data-simulcast=error]");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    const fields = Object.fromEntries(new FormData(form));
+    try {
+      await simulcastCall("POST", SIMULCAST_API, { label: fields.label, url: fields.url, key: fields.key });
+      form.reset(); // the key leaves the page: it is never shown again
+      loadDestinations();
+    } catch (err) {
+      error.textContent = String(err.message || err);
+      error.hidden = false;
+    }
+  });
+  loadDestinations();
+  setInterval(loadDestinations, 5000);
+}

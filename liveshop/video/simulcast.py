@@ -1,0 +1,239 @@
+"""Simulcast: a creator's stream relayed to other platforms' RTMP ingests while live.
+
+Destinations (URL + stream key) are stored only encrypted — Fernet (``cryptography``) with a
+key derived from ``LIVESHOP_SECRET_KEY`` — and are never shown again nor logged: pages and
+the API show a label and the server's host name. While the creator is live, the manager runs
+one ``Relay`` per destination: ffmpeg reads the stream back from the embedded media server
+(the ``hls`` application, which lets this host play) and copies it, untouched, to the
+destination; it is restarted with a growing pause when it drops, and its status (connecting,
+live, retrying, stopped) is what the studio shows. ffmpeg's words reach the log only with
+the destination's URL and key taken out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import json
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import structlog
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from liveshop.core.errors import NotFound, Unprocessable
+from liveshop.core.settings import Settings
+from liveshop.video.models import SimulcastDestination
+
+log = structlog.get_logger("liveshop.video.simulcast")
+
+MAX_DESTINATIONS = 5
+RETRY_MIN_S = 1.0
+RETRY_MAX_S = 30.0
+LIVE_AFTER_FRAMES = 1
+_HOST = re.compile(r"[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]")
+
+
+def _fernet(settings: Settings) -> Fernet:
+    digest = hashlib.sha256(b"simulcast-destinations:" + settings.secret_key.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+@dataclass(frozen=True)
+class Target:
+    url: str  # rtmp(s)://host[:port]/app
+    key: str
+
+    @property
+    def publish_url(self) -> str:
+        return f"{self.url.rstrip('/')}/{self.key}"
+
+
+def check_target(url: str, key: str) -> str:
+    """The host of a valid destination; 422 otherwise (nothing echoed back)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("rtmp", "rtmps") or not parts.hostname:
+        raise Unprocessable(
+            "the server URL must look like rtmp://host/app (or rtmps://)",
+            code="simulcast-url-invalid",
+        )
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise Unprocessable(
+            "put the stream key in its own field, not in the URL", code="simulcast-url-invalid"
+        )
+    if not _HOST.fullmatch(parts.hostname) and not _HOST.fullmatch(f"[{parts.hostname}]"):
+        raise Unprocessable("the server URL's host is not valid", code="simulcast-url-invalid")
+    if not key.strip() or any(c.isspace() for c in key.strip()) or len(key) > 512:
+        raise Unprocessable("the stream key is missing or not valid", code="simulcast-key-invalid")
+    return parts.hostname
+
+
+def seal(settings: Settings, target: Target) -> str:
+    payload = json.dumps({"url": target.url, "key": target.key}).encode()
+    return _fernet(settings).encrypt(payload).decode()
+
+
+def unseal(settings: Settings, secret: str) -> Target | None:
+    try:
+        data = json.loads(_fernet(settings).decrypt(secret.encode()))
+    except (InvalidToken, ValueError):
+        return None  # written under another secret key: the creator adds it again
+    return Target(str(data["url"]), str(data["key"]))
+
+
+async def add_destination(
+    session: AsyncSession, settings: Settings, *, creator_id: int, label: str, url: str, key: str
+) -> SimulcastDestination:
+    host = check_target(url, key)
+    count = len(await destinations_of(session, creator_id))
+    if count >= MAX_DESTINATIONS:
+        raise Unprocessable(f"at most {MAX_DESTINATIONS} destinations", code="simulcast-too-many")
+    row = SimulcastDestination(
+        creator_id=creator_id,
+        label=label.strip() or host,
+        host=host,
+        secret=seal(settings, Target(url.strip(), key.strip())),
+    )
+    session.add(row)
+    await session.commit()
+    return row
+
+
+async def destinations_of(session: AsyncSession, creator_id: int) -> Sequence[SimulcastDestination]:
+    rows = await session.scalars(
+        select(SimulcastDestination)
+        .where(SimulcastDestination.creator_id == creator_id)
+        .order_by(SimulcastDestination.id)
+    )
+    return rows.all()
+
+
+async def remove_destination(session: AsyncSession, *, creator_id: int, dest_id: int) -> int:
+    row = await session.get(SimulcastDestination, dest_id)
+    if row is None or row.creator_id != creator_id:
+        raise NotFound("no such destination", code="simulcast-not-found")
+    await session.delete(row)
+    await session.commit()
+    return dest_id
+
+
+@dataclass
+class Relay:
+    """One destination's ffmpeg while the creator is live (restarted when it drops)."""
+
+    dest_id: int
+    label: str
+    host: str
+    source: str
+    target: Target
+    state: str = "connecting"  # connecting, live, retrying, stopped
+    attempts: int = 0
+    error: str | None = None
+    since: float = field(default_factory=time.time)
+    _task: asyncio.Task[None] | None = None
+    _proc: asyncio.subprocess.Process | None = None
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "attempts": self.attempts,
+            "error": self.error,
+            "since": self.since,
+        }
+
+    def redact(self, text: str) -> str:
+        for secret in (self.target.publish_url, self.target.key, self.target.url):
+            if secret:
+                text = text.replace(secret, "…")
+        return text
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def _set(self, state: str, error: str | None = None) -> None:
+        if state != self.state:
+            self.state, self.since = state, time.time()
+            log.info("simulcast", destination=self.dest_id, host=self.host, state=state)
+        if error is not None:
+            self.error = error
+
+    async def _run(self) -> None:
+        pause = RETRY_MIN_S
+        while True:
+            self.attempts += 1
+            started = time.monotonic()
+            err = await self._once()
+            if time.monotonic() - started > 30:
+                pause = RETRY_MIN_S
+            self._set("retrying", self.redact(err) or "the connection ended")
+            log.warning(
+                "simulcast relay stopped; retrying",
+                destination=self.dest_id,
+                host=self.host,
+                why=self.error,
+                retry_in_s=pause,
+            )
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, RETRY_MAX_S)
+
+    async def _once(self) -> str:
+        self._set("connecting" if self.state != "retrying" else "retrying")
+        proc = self._proc = await asyncio.create_subprocess_exec(
+            "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error",
+            "-rw_timeout", "10000000", "-i", self.source,
+            "-c", "copy", "-f", "flv", "-progress", "pipe:1", "-nostats",
+            self.target.publish_url,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        assert proc.stdout is not None and proc.stderr is not None
+        errors = asyncio.ensure_future(proc.stderr.read())
+        try:
+            while line := await proc.stdout.readline():
+                key, _, value = line.decode(errors="replace").strip().partition("=")
+                if key == "frame" and value.isdigit() and int(value) >= LIVE_AFTER_FRAMES:
+                    self._set("live")
+                    self.error = None
+            await proc.wait()
+        except asyncio.CancelledError:
+            with contextlib.suppress(ProcessLookupError):
+                proc.terminate()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(proc.wait(), 5)
+            errors.cancel()
+            raise
+        text = (await errors).decode(errors="replace").strip().splitlines()
+        return text[-1] if text else f"ffmpeg exited ({proc.returncode})"
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._set("stopped")
+
+
+def relays_for(
+    settings: Settings,
+    rows: Sequence[SimulcastDestination],
+    *,
+    source: str,
+) -> list[Relay]:
+    out = []
+    for row in rows:
+        target = unseal(settings, row.secret)
+        if target is None:
+            log.warning("simulcast destination unreadable (secret key changed)", id=row.id)
+            continue
+        out.append(Relay(row.id, row.label, row.host, source, target))
+    return out
