@@ -15,6 +15,7 @@ from liveshop.accounts.audit_router import router as audit_router
 from liveshop.accounts.router import router as accounts_router
 from liveshop.addresses.router import router as addresses_router
 from liveshop.affiliates.router import router as affiliates_router
+from liveshop.analytics.wiring import install_analytics, start_analytics, stop_analytics
 from liveshop.catalog.router import router as catalog_router
 from liveshop.chat.filter_router import router as chat_filter_router
 from liveshop.chat.router import router as chat_router
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         app.state.deal_clock.start()
         await app.state.start_logistics()
         await app.state.start_notices()
+        await start_analytics(app)
         await start_video(app)  # the media server (RTMP ingest → HLS); never fails startup
         demo_video = DemoPusher(app)
         if settings.demo_video:
@@ -105,6 +107,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         await app.state.deal_clock.stop()
         await app.state.stop_logistics()
         await app.state.stop_notices()
+        await stop_analytics(app)
         await shutdown_realtime(app)
         await recovery.stop()
         await unpaid.stop()
@@ -146,6 +149,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     install_deals(app, db, hub)
     install_logistics(app, settings, db)
     install_notices(app, settings, db)
+    install_analytics(app, settings, db, hub)
     for router in (
         health_router,
         accounts_router,

@@ -52,6 +52,8 @@ events_table = Table(
     Column("buyer_id", BigInteger, nullable=True),
     Column("viewer", String(24), nullable=True),  # anonymous but stable (see capture.viewer_key)
     Column("amount_minor", BigInteger, nullable=False, default=0),
+    # A heartbeat: the seconds of watching it stands for (the player's interval, capped).
+    Column("seconds", Integer, nullable=False, default=0),
     Index("ix_analytics_events_session_minute", "session_id", "minute"),
     Index("ix_analytics_events_market_minute", "market_code", "minute"),
 )
@@ -69,6 +71,7 @@ class MinuteRollup(Base):
     creator_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     viewers: Mapped[int] = mapped_column(Integer, default=0)  # distinct heartbeating viewers
     heartbeats: Mapped[int] = mapped_column(Integer, default=0)
+    watch_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
     joins: Mapped[int] = mapped_column(Integer, default=0)
     comments: Mapped[int] = mapped_column(Integer, default=0)
     product_views: Mapped[int] = mapped_column(Integer, default=0)
@@ -91,6 +94,7 @@ class SessionViewer(Base):
     session_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     viewer: Mapped[str] = mapped_column(String(24), primary_key=True)
     heartbeats: Mapped[int] = mapped_column(Integer, default=0)
+    watch_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
     first_minute: Mapped[int] = mapped_column(BigInteger)
     last_minute: Mapped[int] = mapped_column(BigInteger)
 
@@ -108,6 +112,7 @@ class ViewerDay(Base):
     impressions: Mapped[int] = mapped_column(Integer, default=0)
     joins: Mapped[int] = mapped_column(Integer, default=0)
     heartbeats: Mapped[int] = mapped_column(Integer, default=0)
+    watch_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class RollupState(Base):

@@ -66,6 +66,16 @@ class Settings(BaseSettings):
     # (0 or less: no background sweeper; reads still release expired holds lazily).
     reservation_hold_minutes: int = 10
     reservation_sweep_seconds: float = 15.0
+    # Analytics (liveshop/analytics): event capture is buffered and written every
+    # analytics_flush_ms or once analytics_flush_events wait; raw events are rolled up per
+    # minute every analytics_rollup_seconds (0: never; minutes older than the lag) and kept
+    # analytics_retention_days (the rollups are kept for good).
+    analytics_capture: bool = True
+    analytics_flush_ms: int = 1000
+    analytics_flush_events: int = 5000
+    analytics_rollup_seconds: float = 30.0
+    analytics_rollup_lag_minutes: int = 2
+    analytics_retention_days: int = 30
     # Payments: the sandbox provider (test mode) signs its webhooks with this secret
     # (derived from secret_key when empty); late card outcomes arrive after the delay.
     payment_webhook_secret: str = ""

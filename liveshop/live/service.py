@@ -22,7 +22,7 @@ from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from liveshop.live import announce
 from liveshop.live.catalog_view import ProductSummary, product_summary, product_with_stock
-from liveshop.live.events import SessionClosed, SessionEnded
+from liveshop.live.events import ProductPinned, SessionClosed, SessionEnded
 from liveshop.live.models import (
     OPEN_STATUSES,
     SESSION_TRANSITIONS,
@@ -353,6 +353,15 @@ async def pin_product(
     live.pinned_product_id = product_id
     if room is not None:
         announce.pinned(room, live.id, summary)
+    await domain_events.announce(
+        session,
+        ProductPinned(
+            live_session_id=live.id,
+            creator_id=live.creator_id,
+            market_code=live.market_code,
+            product_id=product_id,
+        ),
+    )
     await session.commit()
     return summary
 

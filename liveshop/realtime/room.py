@@ -73,6 +73,8 @@ class Room:
         self.closed = False
         self.lead_at: float | None = None  # when this node last did the leader's chores
         self.stats_at = 0.0
+        self.dashboard_at = -1e9  # when the creator's sockets last got their figures
+        self.dashboard_task: asyncio.Task[None] | None = None
         self._ticks = 0
         self.batch_index = 0  # batches made so far (a socket's ``batch_done`` counts them)
         self.batches: deque[Batch] = deque(maxlen=KEPT_BATCHES)

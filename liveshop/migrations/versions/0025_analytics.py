@@ -44,7 +44,8 @@ def _raw_events() -> None:
                 order_id BIGINT,
                 buyer_id BIGINT,
                 viewer VARCHAR(24),
-                amount_minor BIGINT NOT NULL
+                amount_minor BIGINT NOT NULL,
+                seconds INTEGER NOT NULL
             ) PARTITION BY RANGE (at)
             """
         )
@@ -75,6 +76,7 @@ def _raw_events() -> None:
             sa.Column("buyer_id", sa.BigInteger(), nullable=True),
             sa.Column("viewer", sa.String(length=24), nullable=True),
             sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+            sa.Column("seconds", sa.Integer(), nullable=False),
         )
     op.create_index(
         "ix_analytics_events_session_minute", "analytics_events", ["session_id", "minute"]
@@ -99,6 +101,7 @@ def upgrade() -> None:
                 "checkouts", "orders",
             )
         ),
+        sa.Column("watch_seconds", sa.BigInteger(), nullable=False),
         sa.Column("gmv_minor", sa.BigInteger(), nullable=False),
         sa.Column("refunds", sa.Integer(), nullable=False),
         sa.Column("refunded_minor", sa.BigInteger(), nullable=False),
@@ -114,6 +117,7 @@ def upgrade() -> None:
         sa.Column("session_id", sa.BigInteger(), nullable=False),
         sa.Column("viewer", sa.String(length=24), nullable=False),
         sa.Column("heartbeats", sa.Integer(), nullable=False),
+        sa.Column("watch_seconds", sa.BigInteger(), nullable=False),
         sa.Column("first_minute", sa.BigInteger(), nullable=False),
         sa.Column("last_minute", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint(
@@ -128,6 +132,7 @@ def upgrade() -> None:
         sa.Column("impressions", sa.Integer(), nullable=False),
         sa.Column("joins", sa.Integer(), nullable=False),
         sa.Column("heartbeats", sa.Integer(), nullable=False),
+        sa.Column("watch_seconds", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint(
             "market_code", "day", "viewer", name=op.f("pk_analytics_viewer_days")
         ),
