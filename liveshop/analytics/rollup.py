@@ -169,7 +169,7 @@ async def _roll_range(session: AsyncSession, start: int, end: int) -> None:
         )
     )
     days = table_of(ViewerDay)
-    day = (E.minute / 1440).label("day")
+    day = (E.minute // 1440).label("day")
     pick = (
         select(
             E.market_code,
