@@ -15,6 +15,7 @@ from liveshop.accounts.audit_router import router as audit_router
 from liveshop.accounts.router import router as accounts_router
 from liveshop.addresses.router import router as addresses_router
 from liveshop.affiliates.router import router as affiliates_router
+from liveshop.analytics.router import router as analytics_router
 from liveshop.analytics.wiring import install_analytics, start_analytics, stop_analytics
 from liveshop.catalog.router import router as catalog_router
 from liveshop.chat.filter_router import router as chat_filter_router
@@ -173,6 +174,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         promotions_router,
         creators_router,
         payouts_router,
+        analytics_router,
     ):
         app.include_router(router)
     install_web(app)  # pages and /static

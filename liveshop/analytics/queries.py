@@ -178,7 +178,7 @@ async def top_products(
     session: AsyncSession, session_id: int, *, limit: int = 5
 ) -> list[TopProduct]:
     units = func.sum(OrderLine.quantity)
-    gross = func.sum(OrderLine.unit_price_minor * OrderLine.quantity)
+    gross = func.sum(OrderLine.gross_minor)
     rows = (
         await session.execute(
             select(OrderLine.product_id, func.max(OrderLine.title), units, gross)

@@ -51,6 +51,17 @@ async def get_session(session: AsyncSession, session_id: int) -> LiveSession:
     return live
 
 
+async def sessions_by_ids(session: AsyncSession, ids: Sequence[int]) -> Sequence[LiveSession]:
+    """The sessions of these ids that exist (unknown ids left out), in id order."""
+    if not ids:
+        return []
+    return (
+        await session.scalars(
+            select(LiveSession).where(LiveSession.id.in_(set(ids))).order_by(LiveSession.id)
+        )
+    ).all()
+
+
 async def list_sessions(
     session: AsyncSession,
     *,
