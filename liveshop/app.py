@@ -39,6 +39,7 @@ from liveshop.live.wiring import install_live
 from liveshop.logistics.router import router as logistics_router
 from liveshop.logistics.wiring import install_logistics
 from liveshop.markets.router import router as markets_router
+from liveshop.metrics import install_metrics
 from liveshop.notices.wiring import install_notices
 from liveshop.orders.address_router import router as order_address_router
 from liveshop.orders.cards_router import router as cards_router
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         await app.state.start_logistics()
         await app.state.start_notices()
         await start_analytics(app)
+        app.state.metrics_sampler.start()
         await start_video(app)  # the media server (RTMP ingest → HLS); never fails startup
         demo_video = DemoPusher(app)
         if settings.demo_video:
@@ -109,6 +111,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         await app.state.stop_logistics()
         await app.state.stop_notices()
         await stop_analytics(app)
+        await app.state.metrics_sampler.stop()
         await shutdown_realtime(app)
         await recovery.stop()
         await unpaid.stop()
@@ -178,6 +181,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     ):
         app.include_router(router)
     install_web(app)  # pages and /static
+    install_metrics(app)  # /metrics, request timing
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:

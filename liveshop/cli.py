@@ -62,6 +62,12 @@ def serve(
             )
             raise typer.Exit(2)
         os.environ.setdefault("LIVESHOP_LIVE_WORKERS", str(workers))  # shared frame budget
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            # /metrics sums every worker's figures (prometheus-client's multiprocess mode):
+            # set before any worker imports prometheus_client, emptied at each start.
+            import tempfile
+
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="liveshop-metrics-")
     uvicorn.run(
         "liveshop.app:create_app",
         factory=True,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import deque
 from collections.abc import Iterable
 from typing import Protocol
@@ -21,6 +22,7 @@ import structlog
 
 from liveshop.core.broker import Subscription
 from liveshop.core.events import EventType, dumps
+from liveshop.core.metrics import FANOUT_LAG
 from liveshop.realtime.batch import (
     KEPT_BATCHES,
     MAX_PHASES,
@@ -213,6 +215,9 @@ class Room:
         if not events:
             return None
         self.pending = []
+        ts = events[0].data.get("ts")
+        if isinstance(ts, int | float):
+            FANOUT_LAG.observe(max(time.time() - ts / 1000, 0.0))
         for ev in events:
             self.state.apply(ev)
         shared, own, skipped, charged = select(events, cap, self.by_user)

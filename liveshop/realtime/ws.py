@@ -27,6 +27,7 @@ from liveshop.accounts.service import Principal, get_user, resolve_token
 from liveshop.core.db import Database
 from liveshop.core.errors import NotFound, Problem
 from liveshop.core.events import dumps
+from liveshop.core.metrics import COMMENTS
 from liveshop.core.settings import Settings
 from liveshop.core.types import MAX_ID, Id, first_control_character
 from liveshop.realtime.hub import Hub
@@ -293,6 +294,7 @@ class ClientFrames:
             host=self.conn.is_host,
             held=held is not None,
         )
+        COMMENTS.inc()
         if self.hub.audience is not None:
             self.hub.audience.commented(self.room.state.session, self.watcher)
         return True

@@ -63,9 +63,7 @@ async def test_heartbeats_count_real_players_only(stage: Stage) -> None:
         await asyncio.sleep(BEAT)
     # the second anonymous tab goes to the background: its beats say so and stop counting
     for _ in range(3):
-        await asyncio.gather(
-            _beat(buyer), _beat(background, visible=False, vid="anon-player-2")
-        )
+        await asyncio.gather(_beat(buyer), _beat(background, visible=False, vid="anon-player-2"))
         await asyncio.sleep(BEAT)
     # a ping answered means every frame before it was handled
     for c in (buyer, anonymous, background, host, studio, bot):

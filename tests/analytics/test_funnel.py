@@ -18,8 +18,8 @@ from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.live import service as live
 from liveshop.live.models import SessionStatus
-from liveshop.orders.payments.sandbox import SandboxProvider
 from liveshop.orders.completion import load_order
+from liveshop.orders.payments.sandbox import SandboxProvider
 from liveshop.orders.refunds import RefundLine, refund
 from tests.shopfront import MakeShopfront, buy_in_live
 from tests.support import MakeActor
