@@ -93,6 +93,7 @@ class ShowRow:
     buyers: int
     earnings_minor: int
     currency: str
+    market_code: str = ""
 
     @property
     def gmv_per_hour_minor(self) -> int | None:
@@ -191,6 +192,7 @@ async def creator_shows(session: AsyncSession, creator_id: int, *, days: int = 9
                 buyers=buyers.get(lv.id, 0),
                 earnings_minor=e.projected_total_minor if e else 0,
                 currency=lv.currency,
+                market_code=lv.market_code,
             )
         )
     return out
