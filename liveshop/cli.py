@@ -409,6 +409,12 @@ def bench_fanout(
             "server process i on CPU i"
         ),
     ] = "spread",
+    capture: Annotated[
+        bool, typer.Option(help="Keep the players' heartbeats (analytics capture)")
+    ] = True,
+    heartbeat_s: Annotated[
+        float, typer.Option(min=0, help="Each viewer's player beats this often (0: never)")
+    ] = 15.0,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
 ) -> None:
     """N real WebSocket viewers in one live room; latency from publish to receipt."""
@@ -431,6 +437,8 @@ def bench_fanout(
         comment_cap=comment_cap,
         redis_url=redis_url,
         placement=placement,
+        capture=capture,
+        heartbeat_s=heartbeat_s,
     )
     if placement not in ("pinned", "shared", "spread"):
         raise typer.BadParameter("--placement must be pinned, shared or spread")
