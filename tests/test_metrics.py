@@ -80,3 +80,22 @@ def test_multiprocess_mode_sums_the_workers(tmp_path: Path) -> None:
     families = {f.name: f for f in text_string_to_metric_families(out)}
     payments = [s.value for s in families["liveshop_payments"].samples if s.name.endswith("_total")]
     assert payments == [7.0]
+
+
+def test_the_grafana_dashboard_asks_for_metrics_that_exist() -> None:
+    import json
+    import re
+
+    from liveshop.core import metrics
+
+    dashboard = json.loads((Path(__file__).parents[1] / "docs/grafana-liveshop.json").read_text())
+    known = {
+        m._name  # type: ignore[attr-defined]
+        for m in vars(metrics).values()
+        if hasattr(m, "_name")
+    }
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            for name in re.findall(r"liveshop_[a-z_]+", target["expr"]):
+                base = re.sub(r"_(bucket|count|sum|total)$", "", name)
+                assert base in known, (panel["title"], name)
