@@ -7,7 +7,7 @@
 
 const KEY = "liveshop-player-id";
 
-function playerId() {
+export function playerId() {
   try {
     let id = localStorage.getItem(KEY);
     if (!id || !/^[A-Za-z0-9_-]{8,64}$/.test(id)) {
