@@ -111,6 +111,7 @@ class Capture:
     _wake: asyncio.Event | None = None
     _task: asyncio.Task[None] | None = None
     _lock: asyncio.Lock | None = None
+    _stopping: bool = False
 
     def key(self, *, user_id: int | None = None, client_id: str | None = None) -> str:
         return viewer_key(self.secret, user_id=user_id, client_id=client_id)
@@ -138,24 +139,34 @@ class Capture:
 
     def start(self) -> None:
         if self._task is None or self._task.done():
+            self._stopping = False
             self._wake = asyncio.Event()
             self._task = asyncio.get_running_loop().create_task(self._run(), name="capture")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-            self._task = None
+        """The writer's last flush, then it ends (told by a flag, not a cancellation: a
+        cancelled ``wait_for`` can be swallowed on Python 3.11)."""
+        task, self._task = self._task, None
+        if task is not None:
+            self._stopping = True
+            if self._wake is not None:
+                self._wake.set()
+            done, _ = await asyncio.wait({task}, timeout=10)
+            if not done:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         with contextlib.suppress(Exception):
             await self.flush()
 
     async def _run(self) -> None:
         assert self._wake is not None
-        while True:
+        wake = self._wake
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.flush_ms / 1000)
-            self._wake.clear()
+                async with asyncio.timeout(self.flush_ms / 1000):
+                    await wake.wait()
+            wake.clear()
             try:
                 await self.flush()
             except Exception:
