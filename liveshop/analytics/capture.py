@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.analytics.models import Kind, events_table
 from liveshop.core.clock import utcnow
@@ -185,8 +186,11 @@ class Capture:
             started = asyncio.get_running_loop().time()
             try:
                 async with self.db.session() as s:
-                    for i in range(0, len(rows), 5000):
-                        await s.execute(events_table.insert(), rows[i : i + 5000])
+                    if self.db.dialect == "postgresql":
+                        await _copy(s, rows)
+                    else:
+                        for i in range(0, len(rows), 5000):
+                            await s.execute(events_table.insert(), rows[i : i + 5000])
                     await s.commit()
             except BaseException:
                 self._buffer[:0] = rows
@@ -195,6 +199,26 @@ class Capture:
             self.flushes += 1
             self.last_flush_ms = (asyncio.get_running_loop().time() - started) * 1000
             return len(rows)
+
+
+COLUMNS = tuple(c.name for c in events_table.columns)
+
+
+async def _copy(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: the batch as one binary ``COPY`` (asyncpg encodes it in C; an INSERT of
+    thousands of rows costs the event loop tens of milliseconds of Python per flush), in the
+    session's transaction."""
+    conn = await session.connection()
+    raw = await conn.get_raw_connection()
+    driver: Any = raw.driver_connection
+    await driver.copy_records_to_table(
+        events_table.name,
+        records=[
+            tuple(r.get(c, 0 if c in ("amount_minor", "seconds") else None) for c in COLUMNS)
+            for r in rows
+        ],
+        columns=COLUMNS,
+    )
 
 
 # The node's capture, for the domain events' handlers (they get a database session, not the
