@@ -15,6 +15,8 @@ from liveshop.accounts.audit_router import router as audit_router
 from liveshop.accounts.router import router as accounts_router
 from liveshop.addresses.router import router as addresses_router
 from liveshop.affiliates.router import router as affiliates_router
+from liveshop.analytics.router import router as analytics_router
+from liveshop.analytics.wiring import install_analytics, start_analytics, stop_analytics
 from liveshop.catalog.router import router as catalog_router
 from liveshop.chat.filter_router import router as chat_filter_router
 from liveshop.chat.router import router as chat_router
@@ -37,6 +39,7 @@ from liveshop.live.wiring import install_live
 from liveshop.logistics.router import router as logistics_router
 from liveshop.logistics.wiring import install_logistics
 from liveshop.markets.router import router as markets_router
+from liveshop.metrics import install_metrics
 from liveshop.notices.wiring import install_notices
 from liveshop.orders.address_router import router as order_address_router
 from liveshop.orders.cards_router import router as cards_router
@@ -95,6 +98,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         app.state.deal_clock.start()
         await app.state.start_logistics()
         await app.state.start_notices()
+        await start_analytics(app)
+        app.state.metrics_sampler.start()
         await start_video(app)  # the media server (RTMP ingest → HLS); never fails startup
         demo_video = DemoPusher(app)
         if settings.demo_video:
@@ -105,6 +110,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         await app.state.deal_clock.stop()
         await app.state.stop_logistics()
         await app.state.stop_notices()
+        await stop_analytics(app)
+        await app.state.metrics_sampler.stop()
         await shutdown_realtime(app)
         await recovery.stop()
         await unpaid.stop()
@@ -146,6 +153,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     install_deals(app, db, hub)
     install_logistics(app, settings, db)
     install_notices(app, settings, db)
+    install_analytics(app, settings, db, hub)
     for router in (
         health_router,
         accounts_router,
@@ -169,9 +177,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         promotions_router,
         creators_router,
         payouts_router,
+        analytics_router,
     ):
         app.include_router(router)
     install_web(app)  # pages and /static
+    install_metrics(app)  # /metrics, request timing
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:

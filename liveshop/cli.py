@@ -17,6 +17,7 @@ from rich.console import Console
 from liveshop.core.settings import InsecureSettings, get_settings
 
 if TYPE_CHECKING:
+    from liveshop.bench.simulate import SimResult
     from liveshop.core.backup import Progress
 
 app = typer.Typer(help="liveshop — live-shopping platform", no_args_is_help=True)
@@ -61,6 +62,12 @@ def serve(
             )
             raise typer.Exit(2)
         os.environ.setdefault("LIVESHOP_LIVE_WORKERS", str(workers))  # shared frame budget
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            # /metrics sums every worker's figures (prometheus-client's multiprocess mode):
+            # set before any worker imports prometheus_client, emptied at each start.
+            import tempfile
+
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="liveshop-metrics-")
     uvicorn.run(
         "liveshop.app:create_app",
         factory=True,
@@ -181,6 +188,78 @@ def demo_load() -> None:
             await db.dispose()
 
     asyncio.run(_run())
+
+
+@app.command()
+def simulate(
+    market: Annotated[str, typer.Option(help="the market to simulate (ISO code)")] = "GB",
+    weeks: Annotated[int, typer.Option(min=1, max=52, help="weeks of history, ending now")] = 4,
+    seed: Annotated[int, typer.Option(help="the same seed makes the same market")] = 1,
+    creators: Annotated[int, typer.Option(min=1, max=100)] = 6,
+    audience: Annotated[int, typer.Option(min=1, max=10_000, help="viewers of a show")] = 18,
+) -> None:
+    """Generate a realistic market through the real services on a simulated clock: shows,
+    audiences (heartbeats), orders, returning buyers, refunds, pins. Fills the analytics
+    dashboards and the market-readiness page; doubles as a load generator."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from rich.table import Table
+
+    from liveshop.bench.simulate import SimOptions
+    from liveshop.bench.simulate import simulate as run_simulation
+    from liveshop.core.db import Database
+    from liveshop.core.money import format_minor
+    from liveshop.wiring import install_domain_events
+
+    install_domain_events()
+    opts = SimOptions(
+        market=market.upper(), weeks=weeks, seed=seed, creators=creators, audience=audience
+    )
+    settings = get_settings()
+    console.print(
+        f"Simulating {opts.market}, {weeks} weeks, seed {seed} in {_where(settings.database_url)}"
+    )
+    started = time.monotonic()
+
+    async def _run() -> SimResult:
+        db = Database(settings.database_url)
+        try:
+            with Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+            ) as progress:
+                task = progress.add_task("simulated minutes live", total=None)
+
+                def advance(n: int) -> None:
+                    progress.advance(task, n)
+
+                def planned(total: int) -> None:
+                    progress.update(task, total=total)
+
+                return await run_simulation(db, opts, advance=advance, planned=planned)
+        finally:
+            await db.dispose()
+
+    result = asyncio.run(_run())
+    table = Table(title=f"Simulated market {opts.market} (seed {seed})")
+    table.add_column("what")
+    table.add_column("how many", justify="right")
+    r = result
+    for label, value in (
+        ("shows", r.sessions),
+        ("hours live", f"{r.minutes_live / 60:.0f}"),
+        ("heartbeats", r.heartbeats),
+        ("orders paid", r.orders),
+        ("refunds", r.refunds),
+        ("GMV", format_minor(r.gmv_minor, r.currency, "en_GB")),
+        ("took", f"{time.monotonic() - started:.1f} s"),
+    ):
+        table.add_row(label, str(value))
+    console.print(table)
 
 
 @user_app.command("create")
@@ -333,6 +412,12 @@ def bench_fanout(
             "server process i on CPU i"
         ),
     ] = "spread",
+    capture: Annotated[
+        bool, typer.Option(help="Keep the players' heartbeats (analytics capture)")
+    ] = True,
+    heartbeat_s: Annotated[
+        float, typer.Option(min=0, help="Each viewer's player beats this often (0: never)")
+    ] = 15.0,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
 ) -> None:
     """N real WebSocket viewers in one live room; latency from publish to receipt."""
@@ -355,6 +440,8 @@ def bench_fanout(
         comment_cap=comment_cap,
         redis_url=redis_url,
         placement=placement,
+        capture=capture,
+        heartbeat_s=heartbeat_s,
     )
     if placement not in ("pinned", "shared", "spread"):
         raise typer.BadParameter("--placement must be pinned, shared or spread")

@@ -3,6 +3,7 @@
 from liveshop.accounts import models as accounts_models
 from liveshop.addresses import models as addresses_models
 from liveshop.affiliates import models as affiliates_models
+from liveshop.analytics import models as analytics_models
 from liveshop.audit import models as audit_models
 from liveshop.catalog import models as catalog_models
 from liveshop.chat import models as chat_models
@@ -25,6 +26,7 @@ __all__ = [
     "accounts_models",
     "addresses_models",
     "affiliates_models",
+    "analytics_models",
     "audit_models",
     "catalog_models",
     "chat_models",

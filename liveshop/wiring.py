@@ -7,6 +7,7 @@ the test suite. Calling it again changes nothing.
 
 from __future__ import annotations
 
+from liveshop.analytics import wiring as analytics_wiring
 from liveshop.creators import wiring as creators_wiring
 from liveshop.live.deals import wiring as deals_wiring
 
@@ -21,4 +22,5 @@ def install_domain_events() -> None:
     # idempotent).
     deals_wiring.subscribe()
     creators_wiring.subscribe()
+    analytics_wiring.subscribe()
     _installed = True

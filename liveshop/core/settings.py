@@ -63,12 +63,25 @@ class Settings(BaseSettings):
     # `liveshop serve`: on SIGTERM, requests still running after this many seconds are
     # cancelled (their transactions roll back) rather than holding the shutdown open.
     graceful_shutdown_seconds: int = 10
+    # GET /metrics: besides a scraper on this machine's loopback, whoever sends this as a
+    # bearer token (empty: loopback only).
+    metrics_token: str = ""
     # `make run` pushes ffmpeg's test source into the live demo session (demo data only).
     demo_video: bool = False
     # Inventory: how long a checkout holds stock, and how often expired holds are swept
     # (0 or less: no background sweeper; reads still release expired holds lazily).
     reservation_hold_minutes: int = 10
     reservation_sweep_seconds: float = 15.0
+    # Analytics (liveshop/analytics): event capture is buffered and written every
+    # analytics_flush_ms or once analytics_flush_events wait; raw events are rolled up per
+    # minute every analytics_rollup_seconds (0: never; minutes older than the lag) and kept
+    # analytics_retention_days (the rollups are kept for good).
+    analytics_capture: bool = True
+    analytics_flush_ms: int = 1000
+    analytics_flush_events: int = 5000
+    analytics_rollup_seconds: float = 30.0
+    analytics_rollup_lag_minutes: int = 2
+    analytics_retention_days: int = 30
     # Payments: the sandbox provider (test mode) signs its webhooks with this secret
     # (derived from secret_key when empty); late card outcomes arrive after the delay.
     payment_webhook_secret: str = ""

@@ -38,3 +38,14 @@ class SessionEnded(DomainEvent):
     creator_id: int
     market_code: str
     ended_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProductPinned(DomainEvent):
+    """The host pinned a product, announced in the pin's transaction (analytics marks it on
+    the show's per-minute chart)."""
+
+    live_session_id: int
+    creator_id: int
+    market_code: str
+    product_id: int

@@ -22,7 +22,7 @@ from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from liveshop.live import announce
 from liveshop.live.catalog_view import ProductSummary, product_summary, product_with_stock
-from liveshop.live.events import SessionClosed, SessionEnded
+from liveshop.live.events import ProductPinned, SessionClosed, SessionEnded
 from liveshop.live.models import (
     OPEN_STATUSES,
     SESSION_TRANSITIONS,
@@ -49,6 +49,17 @@ async def get_session(session: AsyncSession, session_id: int) -> LiveSession:
             session_id=session_id,
         )
     return live
+
+
+async def sessions_by_ids(session: AsyncSession, ids: Sequence[int]) -> Sequence[LiveSession]:
+    """The sessions of these ids that exist (unknown ids left out), in id order."""
+    if not ids:
+        return []
+    return (
+        await session.scalars(
+            select(LiveSession).where(LiveSession.id.in_(set(ids))).order_by(LiveSession.id)
+        )
+    ).all()
 
 
 async def list_sessions(
@@ -353,6 +364,15 @@ async def pin_product(
     live.pinned_product_id = product_id
     if room is not None:
         announce.pinned(room, live.id, summary)
+    await domain_events.announce(
+        session,
+        ProductPinned(
+            live_session_id=live.id,
+            creator_id=live.creator_id,
+            market_code=live.market_code,
+            product_id=product_id,
+        ),
+    )
     await session.commit()
     return summary
 

@@ -17,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from liveshop.core.clock import utcnow
+from liveshop.core.db import CommitHookSession, on_commit
 from liveshop.core.errors import NotFound, Problem
+from liveshop.core.metrics import PAYMENTS
 from liveshop.inventory import service as inventory
 from liveshop.inventory.errors import ReservationLost
 from liveshop.orders import accounting, notify
@@ -98,6 +100,7 @@ async def complete_payment(
         )
         await accounting.post_sale(session, order, provider=provider_name)
         await announce_paid(session, [order])
+        _count_on_commit(session, 1)
         await inventory.commit_reservations(
             session, [ln.reservation_id for ln in order.lines if ln.reservation_id is not None]
         )
@@ -189,6 +192,7 @@ async def complete_payments(
         )
         await accounting.post_sales(session, orders, provider=provider.name)
         await announce_paid(session, orders)
+        _count_on_commit(session, len(orders))
         await inventory.commit_reservations(
             session,
             [ln.reservation_id for o in orders for ln in o.lines if ln.reservation_id is not None],
@@ -333,3 +337,13 @@ def _paid_event(order: Order) -> notify.OrderPaid:
             for ln in order.lines
         ),
     )
+
+
+def _count_on_commit(session: AsyncSession, n: int) -> None:
+    """The payments counter (``/metrics``) moves when the payment commits."""
+
+    async def count() -> None:
+        PAYMENTS.inc(n)
+
+    if isinstance(session, CommitHookSession):
+        on_commit(session, count)

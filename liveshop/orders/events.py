@@ -31,6 +31,9 @@ class OrderRefunded(DomainEvent):
     amount_minor: int  # what the buyer gets back for this refund
     live_session_id: int | None  # the session the order was bought in, if any
     creator_id: int | None  # the creator it was attributed to, if any
+    market_code: str = ""
+    shop_id: int = 0
+    buyer_id: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +80,19 @@ class ShowSales:
 
 
 @dataclass(frozen=True, slots=True)
+class PaidOrderFacts:
+    """One paid order, as analytics counts it (its buyer, where and what it was worth)."""
+
+    order_id: int
+    buyer_id: int
+    shop_id: int
+    market_code: str
+    live_session_id: int | None
+    creator_id: int | None
+    goods_minor: int
+
+
+@dataclass(frozen=True, slots=True)
 class OrdersPaid(DomainEvent):
     """Orders were paid — one, or a batch of a drop's. Announced inside the paying
     transaction, just before its commit, summed per show and per flash deal: a higher domain
@@ -86,6 +102,7 @@ class OrdersPaid(DomainEvent):
 
     shows: tuple[ShowSales, ...]
     deal_units: tuple[DealUnits, ...]
+    orders: tuple[PaidOrderFacts, ...] = ()
 
 
 async def announce_paid(session: AsyncSession, orders: Sequence[Order]) -> None:
@@ -101,8 +118,6 @@ async def announce_paid(session: AsyncSession, orders: Sequence[Order]) -> None:
         for line in order.lines:
             if line.deal_id is not None:
                 units[line.deal_id] = units.get(line.deal_id, 0) + line.quantity
-    if not shows and not units:
-        return
     await domain_events.announce(
         session,
         OrdersPaid(
@@ -111,5 +126,17 @@ async def announce_paid(session: AsyncSession, orders: Sequence[Order]) -> None:
                 for sid, (n, gmv) in sorted(shows.items())
             ),
             deal_units=tuple(DealUnits(deal_id=d, quantity=q) for d, q in sorted(units.items())),
+            orders=tuple(
+                PaidOrderFacts(
+                    order_id=o.id,
+                    buyer_id=o.buyer_id,
+                    shop_id=o.shop_id,
+                    market_code=o.market_code,
+                    live_session_id=o.live_session_id,
+                    creator_id=o.creator_id,
+                    goods_minor=o.items_minor - o.subsidy_minor,
+                )
+                for o in orders
+            ),
         ),
     )

@@ -133,6 +133,9 @@ async def refund(
             amount_minor=record.amount_minor,
             live_session_id=order.live_session_id,
             creator_id=order.creator_id,
+            market_code=order.market_code,
+            shop_id=order.shop_id,
+            buyer_id=order.buyer_id,
         ),
     )
     fully = all(after[lid] == line.quantity for lid, line in by_id.items())

@@ -46,3 +46,7 @@ class HubConfig(BaseSettings):
     viewers_interval_s: float = 1.0
     stats_interval_s: float = 10.0
     idle_room_grace_s: float = 5.0  # keep a room subscribed this long after its last viewer
+    # Players send a heartbeat this often while their tab is visible and the video plays
+    # (the audience counts them); the creator's sockets get the dashboard this often.
+    heartbeat_s: float = 15.0
+    dashboard_interval_s: float = 3.0

@@ -17,16 +17,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.broker import Broker
 from liveshop.core.db import Database
-from liveshop.core.events import EventType
+from liveshop.core.events import EventType, dumps
 from liveshop.core.tasks import stop_if_cancelled
 from liveshop.realtime.batch import parse_event
 from liveshop.realtime.comment_writer import CommentWriter
 from liveshop.realtime.config import HubConfig
 from liveshop.realtime.ports import (
     NO_CHECKS,
+    Audience,
     ClaimDesk,
     CommentChecks,
     CommentStore,
+    Dashboard,
     RoomDirectory,
     RoomStats,
 )
@@ -87,6 +89,10 @@ class Hub:
         self.publisher = RoomPublisher(broker)
         self.comments = CommentWriter(db, store)
         self.claims: ClaimDesk | None = None  # taps on a drop (handed in by the deals domain)
+        # Heartbeats, joins, chat lines (capture) and the creator's live figures: handed in
+        # by analytics; without them nothing is counted and no dashboard is sent.
+        self.audience: Audience | None = None
+        self.dashboard: Dashboard | None = None
         self._closers: list[Callable[[], Awaitable[None]]] = []
         self.config = config or HubConfig()
         self.rooms: dict[int, Room] = {}
@@ -225,8 +231,40 @@ class Hub:
                     stop_if_cancelled()
                     log.exception("room chores failed", room=room.session_id)
 
+    def _send_dashboard(self, room: Room) -> None:
+        """The creator's sockets get the live figures every ``dashboard_interval_s`` (in a
+        task of its own: the chores never wait for the database)."""
+        if self.dashboard is None or room.state.status not in ("scheduled", "live"):
+            return
+        creator = room.state.session.get("creator_id")
+        if not isinstance(creator, int) or not room.by_user.get(creator):
+            return
+        now = asyncio.get_running_loop().time()
+        task = room.dashboard_task
+        if now - room.dashboard_at < self.config.dashboard_interval_s or (
+            task is not None and not task.done()
+        ):
+            return
+        room.dashboard_at = now
+        room.dashboard_task = asyncio.get_running_loop().create_task(self._dashboard(room))
+
+    async def _dashboard(self, room: Room) -> None:
+        assert self.dashboard is not None
+        try:
+            figures = await self.dashboard.figures(room.session_id)
+        except Exception:
+            stop_if_cancelled()
+            log.exception("dashboard figures failed", room=room.session_id)
+            return
+        frame = OutFrame(dumps({"type": "dashboard", **figures}))
+        creator = room.state.session.get("creator_id")
+        if isinstance(creator, int):
+            for conn in list(room.by_user.get(creator, ())):
+                conn.write(frame)
+
     async def _room_chores(self, room: Room) -> None:
         b, sid = self.broker, room.session_id
+        self._send_dashboard(room)
         await b.report(_key(sid, "viewers"), len(room.conns), ttl_s=self._ttl())
         if room.local_likes:
             likes, room.local_likes = room.local_likes, 0

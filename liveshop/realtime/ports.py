@@ -163,3 +163,46 @@ class ClaimDesk(Protocol):
         without a deal — and ``quantity``) with the body of the ``claim_result`` frame: the
         claim, a place in line, an entry — or ``error``."""
         ...
+
+
+# --- the audience and the host's dashboard (analytics) ------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Watcher:
+    """Who a room socket is, as the audience counts it. ``host``: the session's creator or
+    one of their moderators; ``studio``: the studio page's socket (it has no player)."""
+
+    user_id: int | None
+    host: bool
+    studio: bool
+    user_agent: str
+
+
+class Audience(Protocol):
+    """Told of joins, leaves, chat lines and player heartbeats on the room's path: each call
+    only appends to the node's capture buffer (no ``await``, no database)."""
+
+    def joined(self, room: dict[str, object], watcher: Watcher) -> None: ...
+
+    def left(self, room: dict[str, object], watcher: Watcher) -> None: ...
+
+    def commented(self, room: dict[str, object], watcher: Watcher) -> None: ...
+
+    def heartbeat(
+        self,
+        room: dict[str, object],
+        watcher: Watcher,
+        *,
+        client_id: str | None,
+        seconds: int,
+        visible: bool,
+        playing: bool,
+    ) -> None: ...
+
+
+class Dashboard(Protocol):
+    async def figures(self, session_id: int) -> dict[str, Any]:
+        """The live figures the creator's studio shows (sent as a ``dashboard`` frame to the
+        creator's own sockets every ``dashboard_interval_s``)."""
+        ...

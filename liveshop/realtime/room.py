@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import deque
 from collections.abc import Iterable
 from typing import Protocol
@@ -21,6 +22,7 @@ import structlog
 
 from liveshop.core.broker import Subscription
 from liveshop.core.events import EventType, dumps
+from liveshop.core.metrics import FANOUT_LAG
 from liveshop.realtime.batch import (
     KEPT_BATCHES,
     MAX_PHASES,
@@ -73,6 +75,8 @@ class Room:
         self.closed = False
         self.lead_at: float | None = None  # when this node last did the leader's chores
         self.stats_at = 0.0
+        self.dashboard_at = -1e9  # when the creator's sockets last got their figures
+        self.dashboard_task: asyncio.Task[None] | None = None
         self._ticks = 0
         self.batch_index = 0  # batches made so far (a socket's ``batch_done`` counts them)
         self.batches: deque[Batch] = deque(maxlen=KEPT_BATCHES)
@@ -211,6 +215,9 @@ class Room:
         if not events:
             return None
         self.pending = []
+        ts = events[0].data.get("ts")
+        if isinstance(ts, int | float):
+            FANOUT_LAG.observe(max(time.time() - ts / 1000, 0.0))
         for ev in events:
             self.state.apply(ev)
         shared, own, skipped, charged = select(events, cap, self.by_user)

@@ -11,6 +11,7 @@ answer bad client frames. Client → server: ``{"type":"comment","text":…}`` (
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,10 +27,11 @@ from liveshop.accounts.service import Principal, get_user, resolve_token
 from liveshop.core.db import Database
 from liveshop.core.errors import NotFound, Problem
 from liveshop.core.events import dumps
+from liveshop.core.metrics import COMMENTS
 from liveshop.core.settings import Settings
 from liveshop.core.types import MAX_ID, Id, first_control_character
 from liveshop.realtime.hub import Hub
-from liveshop.realtime.ports import Hold, Tapper
+from liveshop.realtime.ports import Hold, Tapper, Watcher
 from liveshop.realtime.room import Room
 from liveshop.realtime.wire import (
     CLOSE_BAD_TOKEN,
@@ -107,9 +109,13 @@ class TokenBucket:
 class ClientFrames:
     """Everything a viewer may send, checked; a bad frame never reaches the room."""
 
-    def __init__(self, hub: Hub, room: Room, conn: Conn, viewer: RoomViewer) -> None:
+    def __init__(
+        self, hub: Hub, room: Room, conn: Conn, viewer: RoomViewer, watcher: Watcher
+    ) -> None:
         c = hub.config
         self.hub, self.room, self.conn, self.viewer, self.config = hub, room, conn, viewer, c
+        self.watcher = watcher
+        self.last_beat: float | None = None
         self.comments = TokenBucket(c.comment_per_s, c.comment_burst)
         self.likes = TokenBucket(c.like_per_s, c.like_per_s)
         self.taps = TokenBucket(c.tap_per_s, c.tap_per_s)
@@ -156,6 +162,8 @@ class ClientFrames:
             return True
         if kind == "claim":
             return await self._claim(frame)
+        if kind == "hb":
+            return await self._heartbeat(frame)
         if kind == "ping":  # the floor a tap is measured against: the same token check
             if self.viewer.tapper is not None and self.hub.claims is not None:
                 await self.hub.claims.check(self.viewer.tapper)
@@ -168,6 +176,35 @@ class ClientFrames:
             await self.hub.resume(self.room, self.conn, seq)
             return True
         return await self._bad("unknown-type", f"unknown frame type {str(kind)[:40]!r}")
+
+    async def _heartbeat(self, frame: dict[str, Any]) -> bool:
+        """The player's ``{"type":"hb","visible","playing","vid"}``: counted by the audience
+        only when the tab is visible and the video plays. The seconds it stands for are the
+        time since this socket's last one, at most two intervals (a client cannot add watch
+        time by beating faster: beats closer than a third of the interval are ignored)."""
+        visible, playing, vid = frame.get("visible"), frame.get("playing"), frame.get("vid")
+        if not isinstance(visible, bool) or not isinstance(playing, bool):
+            return await self._bad("bad-heartbeat", "a heartbeat says visible and playing")
+        if vid is not None and (not isinstance(vid, str) or not _CLIENT_ID.fullmatch(vid)):
+            return await self._bad("bad-heartbeat", "vid is 8-64 letters, digits, - or _")
+        audience = self.hub.audience
+        if audience is None:
+            return True
+        interval = self.config.heartbeat_s
+        now = time.monotonic()
+        if self.last_beat is not None and now - self.last_beat < interval / 3:
+            return True
+        seconds = interval if self.last_beat is None else min(now - self.last_beat, 2 * interval)
+        self.last_beat = now
+        audience.heartbeat(
+            self.room.state.session,
+            self.watcher,
+            client_id=vid,
+            seconds=round(seconds),
+            visible=visible,
+            playing=playing,
+        )
+        return True
 
     async def _claim(self, frame: dict[str, Any]) -> bool:
         """A tap on the room's drop, answered on this socket only (``claim_result``, with the
@@ -257,6 +294,9 @@ class ClientFrames:
             host=self.conn.is_host,
             held=held is not None,
         )
+        COMMENTS.inc()
+        if self.hub.audience is not None:
+            self.hub.audience.commented(self.room.state.session, self.watcher)
         return True
 
     async def _filtered(self, text: str) -> Hold | None:
@@ -269,6 +309,9 @@ class ClientFrames:
         if not isinstance(creator_id, int) or not isinstance(market, str):
             return None
         return await self.hub.checks.held(creator_id, market, text)
+
+
+_CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
 def _ref(frame: dict[str, Any]) -> str | int | None:
@@ -296,6 +339,7 @@ async def live_room(
     session_id: Id,
     viewer: RoomViewerDep,
     since: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
+    studio: Annotated[bool, Query(description="the studio page's socket (never counted)")] = False,
 ) -> None:
     hub: Hub = websocket.app.state.hub
     await websocket.accept()
@@ -318,7 +362,15 @@ async def live_room(
         buffer_limit=hub.config.send_buffer_limit,
     )
     room = await hub.join(session_id, conn, since)
-    client = ClientFrames(hub, room, conn, viewer)
+    watcher = Watcher(
+        user_id=conn.user_id,
+        host=host,
+        studio=studio,
+        user_agent=websocket.headers.get("user-agent", "")[:300],
+    )
+    if hub.audience is not None:
+        hub.audience.joined(room.state.session, watcher)
+    client = ClientFrames(hub, room, conn, viewer, watcher)
     try:
         while True:
             message = await websocket.receive()
@@ -341,3 +393,5 @@ async def live_room(
     finally:
         conn.mark_gone()
         hub.leave(room, conn)
+        if hub.audience is not None:
+            hub.audience.left(room.state.session, watcher)

@@ -90,3 +90,41 @@ def bar_chart(
             )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A moment on a per-minute chart: a pin ("P") or a flash deal ("D")."""
+
+    index: int  # which bar (minute) it falls on
+    kind: str  # "pin" | "deal"
+    hint: str
+
+
+def minute_chart(
+    bars: Sequence[Bar],
+    marks: Sequence[Mark],
+    *,
+    title: str,
+    chart_id: str,
+    fmt: Callable[[int], str] = str,
+    label_every: int = 30,
+) -> Markup:
+    """A per-minute bar chart with the show's pins and deals drawn as marked vertical lines
+    (each with its own <title>), over the ordinary bars."""
+    chart = str(bar_chart(bars, title=title, chart_id=chart_id, fmt=fmt, label_every=label_every))
+    n = max(len(bars), 1)
+    slot = (WIDTH - 2 * PAD_X) / n
+    extra = []
+    for mark in marks:
+        if not 0 <= mark.index < n:
+            continue
+        x = PAD_X + mark.index * slot + slot / 2
+        letter = "P" if mark.kind == "pin" else "D"
+        extra.append(
+            f'<g class="chart-mark chart-mark-{escape(mark.kind)}"><title>{escape(mark.hint)}'
+            f'</title><line x1="{x:.1f}" x2="{x:.1f}" y1="{PAD_TOP}" '
+            f'y2="{HEIGHT - PAD_BOTTOM}"/><text x="{x:.1f}" y="{PAD_TOP - 5}" '
+            f'text-anchor="middle">{letter}</text></g>'
+        )
+    return Markup(chart.replace("</svg>", "".join(extra) + "</svg>"))

@@ -14,6 +14,7 @@ from liveshop import audit
 from liveshop.accounts import service as accounts
 from liveshop.accounts.deps import AdminPrincipal, SessionDep
 from liveshop.accounts.models import Role
+from liveshop.analytics import readiness
 from liveshop.catalog.models import Category
 from liveshop.core.errors import Conflict, Unprocessable
 from liveshop.core.types import FormCount, Id, Line, Text
@@ -77,6 +78,11 @@ async def admin_home(
         "all_markets": all_markets,
         "transitions": {
             m.code: sorted(LAUNCH_TRANSITIONS[LaunchState(m.launch_state)]) for m in all_markets
+        },
+        "advice": {
+            m.code: str((await readiness.readiness(session, m.code, weeks=5)).advice)
+            for m in all_markets
+            if LaunchState(m.launch_state) is not LaunchState.PLANNED
         },
         "rates_market": rates_market,
         "categories": list(Category),

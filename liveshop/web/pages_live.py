@@ -53,6 +53,7 @@ async def live_room(
     if user is not None and viewer is not None and user["can_buy"]:
         user |= await _payment(session, viewer.user_id, session_id)
     data = live_view.room_data(room, market, user)
+    data["heartbeat_ms"] = int(request.app.state.hub.config.heartbeat_s * 1000)
     context = {
         "title": room.session.title,
         "room": room,

@@ -16,10 +16,12 @@ from pydantic import ValidationError
 from liveshop.accounts import service as accounts
 from liveshop.accounts.deps import SellerPrincipal, SessionDep
 from liveshop.accounts.service import Principal
+from liveshop.analytics import views as analytics_views
 from liveshop.catalog.models import ProductStatus, Shop
 from liveshop.catalog.search import ProductQuery, search_products
 from liveshop.catalog.service import ensure_shop_staff, list_shops, shops_of_user, sku_shop_id
 from liveshop.core.errors import NotFound
+from liveshop.core.money import format_minor
 from liveshop.core.types import FormCount, Id, Line, Text
 from liveshop.creators import earnings
 from liveshop.inventory import service as inventory
@@ -372,3 +374,24 @@ async def receive_stock(
         f"/seller/products?shop={shop_id}#sku-{sku_id}",
         flash=("success", f"Received {quantity} units; {summary.available} available now."),
     )
+
+
+@router.get("/analytics")
+async def shop_analytics(
+    request: Request, session: SessionDep, principal: SellerPrincipal, shop_id: ShopParam = None
+) -> Response:
+    """Which creators and shows sell the shop's products, and at what cost (the creators'
+    commission), last 90 days; CSV at ``/api/v1/analytics/shops/{id}/sellers.csv``."""
+    shop, shops = await _pick_shop(session, principal, shop_id)
+    if shop is None:
+        return await _no_shop(request, session, principal)
+    rows = await analytics_views.shop_sellers(session, shop.id)
+    context = {
+        "title": f"Who sells · {shop.name}",
+        "section": "analytics",
+        "shop": shop,
+        "shops": shops,
+        "rows": rows,
+        "fmt": lambda amount, currency: format_minor(amount, currency, "en_GB"),
+    }
+    return await render(request, session, principal, "seller/analytics.html", context)

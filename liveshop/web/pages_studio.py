@@ -153,6 +153,7 @@ async def studio_session(
     user = {"id": viewer.user_id, "name": viewer.name, "can_buy": False, "host": True}
     data = live_view.room_data(room, market, user)
     data["session_api"] = f"/api/v1/live/sessions/{session_id}"
+    data["ws_path"] += "?studio=true"  # the studio's socket is never an audience member
     context = {
         "title": f"Studio · {room.session.title}",
         "room": room,

@@ -37,6 +37,10 @@ class FanoutOptions:
     workers: int = 1
     stock_rate: float = 10.0
     naive: bool = False
+    # Every counting viewer's player sends a heartbeat every heartbeat_s (0: none), and the
+    # server keeps them (analytics capture) unless capture is False.
+    heartbeat_s: float = 15.0
+    capture: bool = True
     parse_every: int = 20  # one fully parsed socket in this many…
     max_parsed: int = 250  # …but no more than this many (the clients have one CPU)
     comment_cap: float | None = None  # server's LIVESHOP_LIVE_COMMENT_CAP_PER_S

@@ -66,6 +66,8 @@ class Nodes:
             "LIVESHOP_LOG_LEVEL": "WARNING",
             "LIVESHOP_RESERVATION_SWEEP_SECONDS": "0",
             "LIVESHOP_VIDEO_PROVIDER": "off",  # no media server in the measured process
+            "LIVESHOP_ANALYTICS_CAPTURE": "1" if opts.capture else "0",
+            "LIVESHOP_LIVE_HEARTBEAT_S": str(opts.heartbeat_s or 15.0),
         }
         if opts.workers > 1:  # the node's frame budget is shared by its workers
             env["LIVESHOP_LIVE_WORKERS"] = str(opts.workers)
@@ -187,7 +189,22 @@ def _run_with(opts: FanoutOptions, db_url: str, workdir: Path, console: Any) -> 
         finally:
             progress.update(step, description="stopping server nodes")
             nodes.stop()
+    # the players' heartbeats the nodes kept (written by their capture writers; the last
+    # buffer is flushed when a node stops)
+    result["heartbeats_captured"] = asyncio.run(_heartbeats(db_url))
     return result
+
+
+async def _heartbeats(db_url: str) -> int:
+    engine = create_async_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            found = await conn.execute(
+                text("SELECT count(*) FROM analytics_events WHERE kind = 'hb'")
+            )
+            return int(found.scalar() or 0)
+    finally:
+        await engine.dispose()
 
 
 async def _fresh_postgres(url: str) -> str:
@@ -234,6 +251,7 @@ def _measure(
         "go": ctx.Event(),
         "start_ms": ctx.Value("d", 0.0),
         "drain": opts.drain_s,
+        "beat_s": opts.heartbeat_s,
         "results": ctx.Queue(),
         "client_cpus": client_cpus(opts.placement),
         "placement": opts.placement,

@@ -61,8 +61,9 @@ class CountingViewer(asyncio.BufferedProtocol):
     FRAME_START = b'[{"seq":'
     KEEP = 16
 
-    def __init__(self, host: str, path: str, tally: Tally) -> None:
+    def __init__(self, host: str, path: str, tally: Tally, beat: bytes = b"") -> None:
         self.host, self.path, self.tally = host, path, tally
+        self.beat = beat  # this player's heartbeat, one masked client frame
         self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.transport: asyncio.Transport | None = None
         self.handshake = b""
@@ -124,6 +125,11 @@ class CountingViewer(asyncio.BufferedProtocol):
         if self.lazy and self.transport is not None:
             self.transport.pause_reading()
 
+    def send_beat(self) -> None:
+        if self.beat and self.transport is not None and not self.dead:
+            with contextlib.suppress(Exception):
+                self.transport.write(self.beat)
+
     def read_once(self) -> None:
         if self.transport is not None and not self.dead:
             with contextlib.suppress(Exception):
@@ -174,6 +180,7 @@ async def _viewers(
     so the sample's frames never wait behind a burst of counting reads in the same loop."""
     loop = asyncio.get_running_loop()
     tally = Tally()
+    beat_s = float(shared.get("beat_s", 0.0))
     gate = asyncio.Semaphore(64)
     keep: list[Any] = []
     failed = 0
@@ -189,7 +196,8 @@ async def _viewers(
                         keep.append(loop.create_task(_read_parsed(ws, tally)))
                     else:
                         parts = urlsplit(url)
-                        factory = partial(CountingViewer, parts.netloc, parts.path, tally)
+                        beat = heartbeat_frame(f"bench-{os.getpid()}-{i:06d}") if beat_s else b""
+                        factory = partial(CountingViewer, parts.netloc, parts.path, tally, beat)
                         _, proto = await loop.create_connection(
                             factory, parts.hostname or "127.0.0.1", parts.port or 80
                         )
@@ -214,6 +222,7 @@ async def _viewers(
     until = tally.end_ms / 1000 + shared["drain"]
     # Spread the reads: a fifth of the sockets every READ_EVERY_S / 5, processes out of phase.
     groups = [counting[g::READ_SLOTS] for g in range(READ_SLOTS)]
+    beats = loop.create_task(_beat(counting, beat_s, until)) if beat_s > 0 else None
     await asyncio.sleep(phase * READ_EVERY_S / READ_SLOTS)
     slot = 0
     while time.time() < until:
@@ -229,6 +238,8 @@ async def _viewers(
             os.setpriority(os.PRIO_PROCESS, 0, _BASE_NICE)
     await asyncio.sleep(READ_EVERY_S)
     tally.window = False
+    if beats is not None:
+        beats.cancel()
     result = {
         "connected": len(urls) - failed,
         "counted": tally.counted,
@@ -245,6 +256,29 @@ async def _viewers(
         elif isinstance(item, asyncio.Task):
             item.cancel()
     return result
+
+
+def heartbeat_frame(vid: str) -> bytes:
+    """A player's ``{"type":"hb",…}`` as a masked client text frame (RFC 6455 §5.3)."""
+    payload = json.dumps({"type": "hb", "visible": True, "playing": True, "vid": vid}).encode()
+    assert len(payload) < 126
+    mask = os.urandom(4)
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return bytes([0x81, 0x80 | len(payload)]) + mask + masked
+
+
+async def _beat(viewers: list[CountingViewer], every_s: float, until: float) -> None:
+    """Every viewer's player beats once per ``every_s``, the beats spread evenly over it
+    (a tenth of a second at a time), as real players' would be."""
+    step = 0.1
+    slots = max(int(every_s / step), 1)
+    groups = [viewers[g::slots] for g in range(slots)]
+    slot = 0
+    while time.time() < until:
+        for proto in groups[slot]:
+            proto.send_beat()
+        slot = (slot + 1) % slots
+        await asyncio.sleep(step)
 
 
 _BASE_NICE: int | None = None  # a counting viewer process's priority before it lowered it

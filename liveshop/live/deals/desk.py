@@ -38,6 +38,7 @@ from liveshop.accounts.service import Principal
 from liveshop.accounts.token_cache import TokenCache
 from liveshop.core.broker import Broker, Subscription
 from liveshop.core.db import Database
+from liveshop.core.metrics import CLAIMS
 from liveshop.core.tasks import stop_if_cancelled
 from liveshop.live.deals import claims, shelf
 from liveshop.live.deals.claims import Answer, BatchOutcome, Tap, refused
@@ -163,6 +164,7 @@ class ClaimDesk:
         if naive:  # the benchmark's baseline: straight to its own transaction
             async with self.db.session() as s:
                 outcome = await claims.decide(s, deal_id, [Tap(principal.user_id, quantity)])
+            CLAIMS.inc()
             self.batches += 1
             self._after(outcome)
             return outcome.answers[0]
@@ -536,6 +538,7 @@ class _Batcher:
         try:
             async with self.desk.db.session() as s:
                 outcome = await claims.decide(s, self.deal_id, taps)
+            CLAIMS.inc(len(taps))
         except Exception:
             stop_if_cancelled()
             log.exception("a claim batch failed", deal_id=self.deal_id, taps=len(taps))

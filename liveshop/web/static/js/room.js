@@ -3,6 +3,7 @@ import { Chat } from "./live/chat.js";
 import { BuySheet } from "./live/buy.js";
 import { Drop, claimBased } from "./live/drop.js";
 import { compactCount, countdownText, el, fillBars, moneyFormatter } from "./live/format.js";
+import { Heartbeat } from "./live/heartbeat.js";
 import { RoomSocket } from "./live/socket.js";
 import { ReplayTimeline } from "./live/replay.js";
 import { RoomVideo } from "./live/video.js";
@@ -639,3 +640,5 @@ setInterval(releaseHeld, 100);
 tickCountdowns();
 socket.start();
 video.start();
+// counted as a viewer only while this tab is visible and the video plays (/analytics/method)
+new Heartbeat((frame) => socket.send(frame), video.video, data.heartbeat_ms || 15000).start();

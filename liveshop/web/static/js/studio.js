@@ -360,9 +360,34 @@ mutes.addEventListener("click", async (event) => {
 
 // --- start ------------------------------------------------------------------------------------
 
+// --- the live dashboard (the creator's own sockets get it every few seconds) ------------------
+
+function onDashboard(d) {
+  const set = (key, text) => {
+    const node = root.querySelector(`[data-dash=${key}]`);
+    if (node) node.textContent = text;
+  };
+  set("viewers", String(d.viewers));
+  set("unique_viewers", String(d.unique_viewers));
+  set("comments", String(d.comments));
+  set("orders", String(d.orders));
+  set("gmv", money(d.gmv_minor));
+  set("conversion", d.conversion_bp === null ? "–" : `${(d.conversion_bp / 100).toFixed(1)} %`);
+  set("earnings", money(d.earnings_minor));
+  set("earnings_per_hour", d.earnings_per_hour_minor === null ? "–" : money(d.earnings_per_hour_minor));
+  const top = root.querySelector("[data-dash=top]");
+  if (top) {
+    top.replaceChildren(
+      ...d.top_products.map((p) => el("li", { text: `${p.title} · ${p.units} sold · ${money(p.gross_minor)}` })),
+    );
+  }
+  root.dataset.dashboardAt = String(Date.now());
+}
+
 const socket = new RoomSocket(data.ws_path, {
   onSnapshot,
   onEvent,
+  onDashboard,
   onStatus: (status) => (root.dataset.connection = status),
   onError: (frame) => chat.say(frame.detail || "That didn't work."),
 });

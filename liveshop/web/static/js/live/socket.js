@@ -26,7 +26,8 @@ export class RoomSocket {
 
   url() {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const since = this.seq > 0 ? `?since=${this.seq}` : "";
+    const join = this.path.includes("?") ? "&" : "?";
+    const since = this.seq > 0 ? `${join}since=${this.seq}` : "";
     return `${scheme}//${location.host}${this.path}${since}`;
   }
 
@@ -113,6 +114,8 @@ export class RoomSocket {
       this.handlers.onSnapshot(data);
     } else if (data && data.type === "error" && this.handlers.onError) {
       this.handlers.onError(data);
+    } else if (data && data.type === "dashboard" && this.handlers.onDashboard) {
+      this.handlers.onDashboard(data); // the creator's live figures (their own sockets only)
     } else if (data && (data.type === "claim_result" || data.type === "pong") && this.handlers.onDirect) {
       this.handlers.onDirect(data); // answers to this socket's own requests (a tap on a drop)
     }
