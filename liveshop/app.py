@@ -29,6 +29,8 @@ from liveshop.health import router as health_router
 from liveshop.inventory.router import router as inventory_router
 from liveshop.inventory.sweeper import ReservationSweeper
 from liveshop.ledger.router import router as ledger_router
+from liveshop.live.auctions.router import router as auctions_router
+from liveshop.live.auctions.wiring import install_auctions
 from liveshop.live.deals.claims_router import router as claims_router
 from liveshop.live.deals.router import router as deals_router
 from liveshop.live.deals.wiring import install_deals
@@ -93,6 +95,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                 notifier=order_notifier,
             )
         app.state.deal_clock.start()
+        app.state.auction_clock.start()
         await app.state.start_logistics()
         await app.state.start_notices()
         await start_video(app)  # the media server (RTMP ingest → HLS); never fails startup
@@ -103,6 +106,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         await demo_video.stop()
         await stop_video(app)
         await app.state.deal_clock.stop()
+        await app.state.auction_clock.stop()
         await app.state.stop_logistics()
         await app.state.stop_notices()
         await shutdown_realtime(app)
@@ -144,6 +148,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     install_video(app, settings, db)
     app.state.rate_limiter = RateLimiter.from_settings(app.state.broker, settings)
     install_deals(app, db, hub)
+    install_auctions(app, db, hub)
     install_logistics(app, settings, db)
     install_notices(app, settings, db)
     for router in (
@@ -163,6 +168,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         video_router,
         deals_router,
         claims_router,
+        auctions_router,
         chat_router,
         chat_filter_router,
         affiliates_router,

@@ -9,6 +9,7 @@ from liveshop.chat import models as chat_models
 from liveshop.inventory import models as inventory_models
 from liveshop.ledger import models as ledger_models
 from liveshop.live import models as live_models
+from liveshop.live.auctions import models as live_auction_models
 from liveshop.live.deals import models as live_deal_models
 from liveshop.logistics import models as logistics_models
 from liveshop.markets import models as markets_models
@@ -30,6 +31,7 @@ __all__ = [
     "chat_models",
     "inventory_models",
     "ledger_models",
+    "live_auction_models",
     "live_deal_models",
     "live_models",
     "logistics_models",

@@ -8,6 +8,7 @@ the test suite. Calling it again changes nothing.
 from __future__ import annotations
 
 from liveshop.creators import wiring as creators_wiring
+from liveshop.live.auctions import wiring as auctions_wiring
 from liveshop.live.deals import wiring as deals_wiring
 
 _installed = False
@@ -20,5 +21,6 @@ def install_domain_events() -> None:
     # One line per subscribing domain, lowest first (each module's ``subscribe()`` is
     # idempotent).
     deals_wiring.subscribe()
+    auctions_wiring.subscribe()
     creators_wiring.subscribe()
     _installed = True

@@ -4,6 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liveshop.core.clock import utcnow
@@ -60,6 +61,8 @@ class Market(Base):
     # Flat shipping charged per shop order, in minor units, written like the market's prices
     # (tax included where prices include tax).
     shipping_fee_minor: Mapped[int] = mapped_column(MinorUnits, default=0, server_default="0")
+    # Whether live auctions may run in this market's rooms (some markets regulate them).
+    auctions_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
 
 
 class MarketLaunchEvent(Base):

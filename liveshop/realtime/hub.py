@@ -24,6 +24,7 @@ from liveshop.realtime.comment_writer import CommentWriter
 from liveshop.realtime.config import HubConfig
 from liveshop.realtime.ports import (
     NO_CHECKS,
+    BidDesk,
     ClaimDesk,
     CommentChecks,
     CommentStore,
@@ -50,6 +51,7 @@ async def load_state(directory: RoomDirectory, session_id: int, *, comments: int
     state.pinned = snap.pinned
     # A deal started before this node opened the room is in the snapshot too.
     state.deal = snap.deal
+    state.auction = snap.auction
     creator_id = snap.session.get("creator_id")
     for c in snap.comments:
         state.add_comment(
@@ -87,6 +89,7 @@ class Hub:
         self.publisher = RoomPublisher(broker)
         self.comments = CommentWriter(db, store)
         self.claims: ClaimDesk | None = None  # taps on a drop (handed in by the deals domain)
+        self.bids: BidDesk | None = None  # bids on a lot (handed in by the auctions domain)
         self._closers: list[Callable[[], Awaitable[None]]] = []
         self.config = config or HubConfig()
         self.rooms: dict[int, Room] = {}

@@ -52,6 +52,7 @@ class RoomSnapshot:
     pinned: dict[str, Any] | None
     deal: dict[str, Any] | None
     comments: Sequence[RecentComment]
+    auction: dict[str, Any] | None = None  # the lot up for auction, in its event shape
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,4 +163,16 @@ class ClaimDesk(Protocol):
         """Answer a ``claim`` frame (its ``deal_id`` — or ``sku_id`` for a product on show
         without a deal — and ``quantity``) with the body of the ``claim_result`` frame: the
         claim, a place in line, an entry — or ``error``."""
+        ...
+
+
+# --- bids on a live auction (the auctions domain) ------------------------------------------
+
+
+class BidDesk(Protocol):
+    async def bid_frame(
+        self, tapper: Tapper, session_id: int, frame: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Answer a ``bid`` frame (``auction_id``, ``max_minor``) with the body of the
+        ``bid_result`` frame: accepted (leading or not, the price now) — or ``error``."""
         ...
