@@ -3,13 +3,15 @@ socket takes ``bid`` frames too: ``realtime.ws``); anyone reads a lot."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, SessionDep
 from liveshop.core.errors import PROBLEM_RESPONSES, NotFound, problem_response
-from liveshop.core.types import MAX_AMOUNT_MINOR, MAX_ID, Id
+from liveshop.core.types import MAX_AMOUNT_MINOR, MAX_ID, Amount, Id
 from liveshop.inventory import service as inventory
 from liveshop.live import service as live_service
 from liveshop.live.auctions import service
@@ -17,6 +19,8 @@ from liveshop.live.auctions.desk import BidDesk
 from liveshop.live.auctions.models import Auction, AuctionMode
 from liveshop.markets.service import display_price, get_market
 from liveshop.realtime.publish import RoomPublisherDep, room_publisher
+
+Step = Annotated[list[Amount], Field(min_length=2, max_length=2)]  # [from_minor, increment_minor]
 
 router = APIRouter(prefix="/api/v1/live", tags=["auctions"], responses=PROBLEM_RESPONSES)
 
@@ -37,7 +41,7 @@ class AuctionIn(BaseModel):
         "snipe_seconds; sudden_death: the timer never moves",
     )
     snipe_seconds: int = Field(default=10, ge=1, le=service.MAX_SNIPE_S, strict=True)
-    increments: list[list[int]] | None = Field(
+    increments: list[Step] | None = Field(
         default=None,
         max_length=20,
         description="[[from_minor, increment_minor], …] from 0, prices rising, steps never "

@@ -22,10 +22,10 @@ WHEN = liveshop.core.db.UTCDateTime()
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("markets") as batch:
-        batch.add_column(
-            sa.Column("auctions_enabled", sa.Boolean(), server_default=sa.true(), nullable=False)
-        )
+    op.add_column(
+        "markets",
+        sa.Column("auctions_enabled", sa.Boolean(), server_default=sa.true(), nullable=False),
+    )
     op.create_table(
         "auctions",
         sa.Column("id", PK, nullable=False),
@@ -137,5 +137,7 @@ def downgrade() -> None:
     op.drop_index("ix_auctions_status_ends", table_name="auctions")
     op.drop_index("ix_auctions_session_status", table_name="auctions")
     op.drop_table("auctions")
-    with op.batch_alter_table("markets") as batch:
-        batch.drop_column("auctions_enabled")
+    if op.get_bind().dialect.name == "sqlite":  # as 0009: no table rebuild
+        op.execute("ALTER TABLE markets DROP COLUMN auctions_enabled")
+    else:
+        op.drop_column("markets", "auctions_enabled")
