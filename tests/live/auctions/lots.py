@@ -3,6 +3,7 @@ cards, time moved on (the lot's end set in the database), the sale awaited."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -108,3 +109,9 @@ async def sold_or_unsold(db: Database, app: FastAPI, lot_id: int, within: float 
 
     await eventually(done, within=within)
     return await lot_row(db, lot_id)
+
+
+async def warm(http: httpx.AsyncClient, connections: int = 100) -> None:
+    """Open the client's connections before a burst, so the burst's bids are not late
+    because their connections were still being made."""
+    await asyncio.gather(*(http.get("/healthz") for _ in range(connections)))
