@@ -1,4 +1,5 @@
 // The viewer's live room: socket state → regions of the page (see templates/live/room.html).
+import { AuctionPanel } from "./live/auction.js";
 import { Chat } from "./live/chat.js";
 import { BuySheet } from "./live/buy.js";
 import { Drop, claimBased } from "./live/drop.js";
@@ -238,6 +239,7 @@ function tickCountdowns() {
     if (!text) expired = true;
   }
   drop.tick();
+  auction.tick();
   if (state.dealEnded && Date.now() >= state.dealEnded.until) {
     state.dealEnded = null;
     renderProducts();
@@ -356,6 +358,7 @@ function applyStock(ev) {
 }
 
 function onEvent(ev) {
+  if (ev.type.startsWith("auction_")) return auction.onEvent(ev);
   switch (ev.type) {
     case "comment":
       chat.add(ev);
@@ -459,6 +462,7 @@ function onSnapshot(snap) {
   state.likes = Math.max(snap.likes || 0, state.likes);
   serverLikes = snap.likes || 0;
   chat.reset(snap.comments);
+  auction.snapshot(snap.auction);
   renderProducts();
   renderStats();
   reconcileDeal();
@@ -529,6 +533,7 @@ const sheet = new BuySheet(root.querySelector("[data-region=sheet]"), {
     renderProducts();
   },
 });
+const auction = new AuctionPanel($("auction"), { data, money, user });
 const video = new RoomVideo($("video"), { api: data.video_api });
 const drop = new Drop({
   data,
@@ -564,7 +569,7 @@ desktop.addEventListener("change", measure);
 renderProducts();
 renderStats();
 measure();
-setInterval(tickCountdowns, 1000);
+setInterval(tickCountdowns, 250); // an auction's last seconds count down on time
 tickCountdowns();
 socket.start();
 video.start();

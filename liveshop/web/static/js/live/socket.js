@@ -113,7 +113,7 @@ export class RoomSocket {
       this.handlers.onSnapshot(data);
     } else if (data && data.type === "error" && this.handlers.onError) {
       this.handlers.onError(data);
-    } else if (data && (data.type === "claim_result" || data.type === "pong") && this.handlers.onDirect) {
+    } else if (data && (data.type === "claim_result" || data.type === "bid_result" || data.type === "pong") && this.handlers.onDirect) {
       this.handlers.onDirect(data); // answers to this socket's own requests (a tap on a drop)
     }
   }
