@@ -34,6 +34,7 @@ from liveshop.live.auctions.wiring import install_auctions
 from liveshop.live.deals.claims_router import router as claims_router
 from liveshop.live.deals.router import router as deals_router
 from liveshop.live.deals.wiring import install_deals
+from liveshop.live.follows.router import router as follows_router
 from liveshop.live.router import router as live_router
 from liveshop.live.wiring import install_live
 from liveshop.logistics.router import router as logistics_router
@@ -169,6 +170,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         deals_router,
         claims_router,
         auctions_router,
+        follows_router,
         chat_router,
         chat_filter_router,
         affiliates_router,

@@ -11,6 +11,7 @@ from liveshop.ledger import models as ledger_models
 from liveshop.live import models as live_models
 from liveshop.live.auctions import models as live_auction_models
 from liveshop.live.deals import models as live_deal_models
+from liveshop.live.follows import models as live_follow_models
 from liveshop.logistics import models as logistics_models
 from liveshop.markets import models as markets_models
 from liveshop.notices import models as notices_models
@@ -33,6 +34,7 @@ __all__ = [
     "ledger_models",
     "live_auction_models",
     "live_deal_models",
+    "live_follow_models",
     "live_models",
     "logistics_models",
     "markets_models",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from liveshop.creators import wiring as creators_wiring
 from liveshop.live.auctions import wiring as auctions_wiring
 from liveshop.live.deals import wiring as deals_wiring
+from liveshop.live.follows import wiring as follows_wiring
 
 _installed = False
 
@@ -22,5 +23,6 @@ def install_domain_events() -> None:
     # idempotent).
     deals_wiring.subscribe()
     auctions_wiring.subscribe()
+    follows_wiring.subscribe()
     creators_wiring.subscribe()
     _installed = True
