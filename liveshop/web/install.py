@@ -14,6 +14,7 @@ from liveshop.web import (
     pages_buyer,
     pages_chat_filter,
     pages_drops,
+    pages_follows,
     pages_inbox,
     pages_live,
     pages_moderation,
@@ -41,6 +42,7 @@ PAGE_MODULES = (
     pages_moderation,
     pages_chat_filter,
     pages_drops,
+    pages_follows,
     pages_inbox,
 )
 
