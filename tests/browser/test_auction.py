@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
@@ -24,7 +25,7 @@ def _save_card(page: Page) -> None:
 
 
 def test_a_viewer_outbids_another_wins_the_lot_and_sees_the_order(
-    open_page: Callable[..., Page],
+    open_page: Callable[..., Page], screenshots: Path
 ) -> None:
     creator = open_page("creator4@liveshop.demo")
     session_id = go_live(creator, "Gadget auction night", PRODUCT)
@@ -70,6 +71,8 @@ def test_a_viewer_outbids_another_wins_the_lot_and_sees_the_order(
     expect(early.locator(".auction-leader")).to_contain_text(
         re.compile(r"Sold to .+ for £8\.00"), timeout=10_000
     )
+    expect(late.get_by_role("link", name="View order")).to_be_visible()
+    late.screenshot(path=screenshots / "auction-phone.png")
     late.get_by_role("link", name="View order").click()
     expect(late).to_have_url(re.compile(r"/orders/\d+$"))
     expect(late.locator("body")).to_contain_text("Paid")

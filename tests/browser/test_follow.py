@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
@@ -16,7 +17,9 @@ from tests.browser.support import accessibility_problems, fits_width
 PRODUCT = "20,000 mAh USB-C Power Bank 65 W"
 
 
-def test_a_follower_is_told_when_the_creator_goes_live(open_page: Callable[..., Page]) -> None:
+def test_a_follower_is_told_when_the_creator_goes_live(
+    open_page: Callable[..., Page], screenshots: Path
+) -> None:
     creator = open_page("creator2@liveshop.demo")
     creator.goto("/studio")
     creator.get_by_label("Title").fill("Late-night gadget hour")
@@ -37,6 +40,7 @@ def test_a_follower_is_told_when_the_creator_goes_live(open_page: Callable[..., 
     expect(fan.get_by_role("button", name="Reminder set ✓")).to_be_visible()
     assert accessibility_problems(fan) == []
     assert fits_width(fan, PHONE["width"])
+    fan.screenshot(path=screenshots / "follow-phone.png")
 
     creator.get_by_role("button", name="Go live").click()
     expect(creator.locator(".flash-success")).to_contain_text("You are live")
@@ -44,6 +48,7 @@ def test_a_follower_is_told_when_the_creator_goes_live(open_page: Callable[..., 
     fan.goto("/inbox")
     notice = fan.locator(".notice-item", has_text="is live: Late-night gadget hour")
     expect(notice).to_have_count(1)  # a follower who also asked to be reminded: told once
+    fan.screenshot(path=screenshots / "golive-notice-phone.png")
     notice.get_by_role("link").click()
     expect(fan).to_have_url(re.compile(rf"/live/{session_id}$"))
     expect(fan.locator("#room")).to_have_attribute("data-status", "live")
