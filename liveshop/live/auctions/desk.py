@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
+from sqlalchemy import select
 
 from liveshop.accounts.models import Role
 from liveshop.accounts.service import Principal
@@ -25,6 +26,7 @@ from liveshop.core.events import EventType
 from liveshop.core.group_commit import GroupCommit
 from liveshop.core.types import MAX_AMOUNT_MINOR
 from liveshop.live.auctions import service
+from liveshop.live.auctions.models import Auction
 from liveshop.live.auctions.service import Bid, BidAnswer, refusal
 from liveshop.realtime.ports import Tapper
 from liveshop.realtime.publish import RoomPublisher
@@ -56,9 +58,18 @@ class BidDesk:
         if auction_id in self._ended:
             return refusal("auction-ended", "the hammer has fallen")
         room = self._rooms.get(auction_id)
-        if session_id is not None and room is not None and room != session_id:
+        if session_id is not None and room is None:  # a socket's bid: is the lot in its room?
+            room = await self._room_of(auction_id)
+        if session_id is not None and room != session_id:
             return refusal("auction-not-found", f"auction {auction_id} is not in this room", 404)
         return await self._writer(auction_id).submit(Bid(principal.user_id, max_minor))
+
+    async def _room_of(self, auction_id: int) -> int | None:
+        async with self.db.session(deferred=True) as s:
+            room = await s.scalar(select(Auction.session_id).where(Auction.id == auction_id))
+        if room is not None:
+            self._rooms[auction_id] = room
+        return room
 
     def _writer(self, auction_id: int) -> GroupCommit[Bid, BidAnswer]:
         writer = self._writers.get(auction_id)

@@ -13,7 +13,14 @@ from liveshop.core.db import Database
 from liveshop.live.auctions.models import AuctionBid, AuctionOffer, AuctionStatus
 from liveshop.orders.models import Order
 from tests.conftest import redis_broker_url
-from tests.live.auctions.lots import bid, bidder, end_in, open_lot, sold_or_unsold, warm
+from tests.live.auctions.lots import (
+    bid,
+    bidder,
+    burst_across_the_end,
+    open_lot,
+    sold_or_unsold,
+    warm,
+)
 from tests.live.conftest import Serve, live_app
 from tests.live.deals.drops import http_of, stock_identity
 from tests.live.helpers import RoomClient
@@ -35,9 +42,10 @@ async def test_two_nodes_sell_a_lot_once_to_the_highest_bidder(
         rng = random.Random(7)
         maxes = rng.sample(range(1000, 50_000), 120)
         await asyncio.gather(warm(a, 60), warm(b, 60))
-        await end_in(db, lot.id, 1.5)
-        answers = await asyncio.gather(
-            *(bid((a, b)[i % 2], lot.id, people[i % len(people)], m) for i, m in enumerate(maxes))
+        answers = await burst_across_the_end(
+            db,
+            lot.id,
+            [bid((a, b)[i % 2], lot.id, people[i % len(people)], m) for i, m in enumerate(maxes)],
         )
         assert any(r.status_code == 200 for r in answers)
         row = await sold_or_unsold(db, node_a, lot.id)
