@@ -29,22 +29,26 @@ def test_a_viewer_outbids_another_wins_the_lot_and_sees_the_order(
 ) -> None:
     creator = open_page("creator4@liveshop.demo")
     session_id = go_live(creator, "Gadget auction night", PRODUCT)
-    creator.goto(f"/studio/sessions/{session_id}#auction")
-    form = creator.locator(".auction-form")
-    form.get_by_label("Starting bid (GBP)").fill("5.00")
-    form.get_by_label("Runs for").select_option("15")
-    form.get_by_label("Anti-snipe seconds").select_option("3")
-    form.get_by_role("button", name="Start auction").click()
-    expect(creator.locator(".flash-success")).to_contain_text("Auction on")
-    host_panel = creator.locator("#auction .auction-card")
-    expect(host_panel).to_contain_text("No bids yet")
-
+    # The viewers are in the room (each with a saved card) before the lot goes up: its
+    # 20 s are for bidding.
     early = open_page("buyer13@liveshop.demo", viewport=PHONE)
     late = open_page("buyer12@liveshop.demo", viewport=PHONE)
     for page in (early, late):
         _save_card(page)
         page.goto(f"/live/{session_id}")
         expect(page.locator("#room")).to_have_attribute("data-connection", "open")
+
+    creator.goto(f"/studio/sessions/{session_id}#auction")
+    form = creator.locator(".auction-form")
+    form.get_by_label("Starting bid (GBP)").fill("5.00")
+    form.get_by_label("Runs for").select_option("20")
+    form.get_by_label("Anti-snipe seconds").select_option("3")
+    form.get_by_role("button", name="Start auction").click()
+    expect(creator.locator(".flash-success")).to_contain_text("Auction on")
+    host_panel = creator.locator("#auction .auction-card")
+    expect(host_panel).to_contain_text("No bids yet")
+
+    for page in (early, late):
         expect(page.locator(".auction-card")).to_contain_text("No bids yet")
 
     early.get_by_role("button", name="Bid £5.00").click()

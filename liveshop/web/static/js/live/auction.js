@@ -47,6 +47,7 @@ export class AuctionPanel {
     } else if ((ev.version ?? 0) >= (this.lot.version ?? 0)) {
       this.lot = { ...this.lot, ...fields };
     }
+    if (ev.type === "auction_ended") this.note = ""; // what the last bid said is over
     if (ev.type === "auction_ended" && ev.status === "sold" && this.user && ev.winner_id === this.user.id) {
       this.findOrder(ev.auction_id);
     }
@@ -153,8 +154,7 @@ export class AuctionPanel {
       leader = el(
         "p",
         { class: `auction-leader${me ? " is-me" : ""}` },
-        me ? "You won! " : `Sold to ${lot.winner_name || "a bidder"} `,
-        `for ${this.money(lot.hammer_minor)}${each}`,
+        me ? `You won! Yours for ${this.money(lot.hammer_minor)}${each}.` : `Sold to ${lot.winner_name || "a bidder"} for ${this.money(lot.hammer_minor)}${each}`,
         me && this.wonOrder ? el("a", { href: `/orders/${this.wonOrder}`, class: "auction-order", text: " View order" }) : null,
       );
     } else if (lot.status === "settling") {
