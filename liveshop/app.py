@@ -31,9 +31,12 @@ from liveshop.health import router as health_router
 from liveshop.inventory.router import router as inventory_router
 from liveshop.inventory.sweeper import ReservationSweeper
 from liveshop.ledger.router import router as ledger_router
+from liveshop.live.auctions.router import router as auctions_router
+from liveshop.live.auctions.wiring import install_auctions
 from liveshop.live.deals.claims_router import router as claims_router
 from liveshop.live.deals.router import router as deals_router
 from liveshop.live.deals.wiring import install_deals
+from liveshop.live.follows.router import router as follows_router
 from liveshop.live.router import router as live_router
 from liveshop.live.wiring import install_live
 from liveshop.logistics.router import router as logistics_router
@@ -96,6 +99,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                 notifier=order_notifier,
             )
         app.state.deal_clock.start()
+        app.state.auction_clock.start()
         await app.state.start_logistics()
         await app.state.start_notices()
         await start_analytics(app)
@@ -108,6 +112,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         await demo_video.stop()
         await stop_video(app)
         await app.state.deal_clock.stop()
+        await app.state.auction_clock.stop()
         await app.state.stop_logistics()
         await app.state.stop_notices()
         await stop_analytics(app)
@@ -151,6 +156,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     install_video(app, settings, db)
     app.state.rate_limiter = RateLimiter.from_settings(app.state.broker, settings)
     install_deals(app, db, hub)
+    install_auctions(app, db, hub)
     install_logistics(app, settings, db)
     install_notices(app, settings, db)
     install_analytics(app, settings, db, hub)
@@ -171,6 +177,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         video_router,
         deals_router,
         claims_router,
+        auctions_router,
+        follows_router,
         chat_router,
         chat_filter_router,
         affiliates_router,

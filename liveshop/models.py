@@ -10,7 +10,9 @@ from liveshop.chat import models as chat_models
 from liveshop.inventory import models as inventory_models
 from liveshop.ledger import models as ledger_models
 from liveshop.live import models as live_models
+from liveshop.live.auctions import models as live_auction_models
 from liveshop.live.deals import models as live_deal_models
+from liveshop.live.follows import models as live_follow_models
 from liveshop.logistics import models as logistics_models
 from liveshop.markets import models as markets_models
 from liveshop.notices import models as notices_models
@@ -32,7 +34,9 @@ __all__ = [
     "chat_models",
     "inventory_models",
     "ledger_models",
+    "live_auction_models",
     "live_deal_models",
+    "live_follow_models",
     "live_models",
     "logistics_models",
     "markets_models",

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from liveshop.analytics import wiring as analytics_wiring
 from liveshop.creators import wiring as creators_wiring
+from liveshop.live.auctions import wiring as auctions_wiring
 from liveshop.live.deals import wiring as deals_wiring
+from liveshop.live.follows import wiring as follows_wiring
 
 _installed = False
 
@@ -21,6 +23,8 @@ def install_domain_events() -> None:
     # One line per subscribing domain, lowest first (each module's ``subscribe()`` is
     # idempotent).
     deals_wiring.subscribe()
+    auctions_wiring.subscribe()
+    follows_wiring.subscribe()
     creators_wiring.subscribe()
     analytics_wiring.subscribe()
     _installed = True

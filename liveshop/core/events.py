@@ -32,6 +32,9 @@ class EventType(StrEnum):
     SESSION_STARTED = "session_started"  # the creator went live
     SESSION_ENDED = "session_ended"  # ended or cancelled; the server closes sockets after it
     VIDEO = "video"  # the stream's video: receiving, reconnecting (liveshop.video)
+    AUCTION_STARTED = "auction_started"  # a lot is up: start price, timer (live.auctions)
+    AUCTION_BID = "auction_bid"  # the lot's price, leader's public name, timer (by version)
+    AUCTION_ENDED = "auction_ended"  # hammer (settling), then sold / unsold / cancelled
 
 
 def now_ms() -> float:

@@ -15,6 +15,16 @@ from liveshop.core.domain_events import DomainEvent
 
 
 @dataclass(frozen=True, slots=True)
+class SessionStarted(DomainEvent):
+    """A scheduled session went live. Announced inside the transaction that starts it: a
+    handler's writes (the followers' notices) commit with the start, or not at all."""
+
+    live_session_id: int
+    creator_id: int
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
 class SessionClosed(DomainEvent):
     """A live session ended or was cancelled: its room sells nothing more.
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.live import activity, service
+from liveshop.live.auctions import service as auctions
 from liveshop.live.deals import service as deals
 from liveshop.live.models import LiveSession
 from liveshop.realtime.ports import RoomSnapshot, RoomStats
@@ -45,18 +46,22 @@ class LiveRoomDirectory:
         self.db = db
 
     async def snapshot(self, session_id: int, *, comments: int) -> RoomSnapshot:
-        """Session, pinned product (price, stock), running deal and last comments."""
+        """Session, pinned product (price, stock), running deal, the lot up for auction and
+        last comments."""
         async with self.db.session(deferred=True) as s:
             live = await service.get_session(s, session_id)
             pinned = await service.pinned_product(s, live)
             recent = await activity.recent_comments(s, session_id, limit=comments)
             running = await deals.active_deal(s, session_id)
+            lot = await auctions.running_auction(s, session_id)
+            lot_view = await auctions.room_view(s, lot) if lot is not None else None
             await s.commit()  # reading stock may release expired holds
         return RoomSnapshot(
             session=session_info(live),
             pinned=pinned.to_event() if pinned is not None else None,
             deal=deals.deal_event(running) if running is not None else None,
             comments=recent,
+            auction=lot_view,
         )
 
     async def is_host(self, session_id: int, user_id: int) -> bool:

@@ -22,7 +22,7 @@ from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from liveshop.live import announce
 from liveshop.live.catalog_view import ProductSummary, product_summary, product_with_stock
-from liveshop.live.events import ProductPinned, SessionClosed, SessionEnded
+from liveshop.live.events import ProductPinned, SessionClosed, SessionEnded, SessionStarted
 from liveshop.live.models import (
     OPEN_STATUSES,
     SESSION_TRANSITIONS,
@@ -307,6 +307,11 @@ async def transition(
         )
     if room is not None:
         announce.status_changed(room, live.id, to, now)
+    if to is SessionStatus.LIVE:  # followers are told in this transaction (the outbox)
+        await domain_events.announce(
+            session,
+            SessionStarted(live_session_id=live.id, creator_id=live.creator_id, title=live.title),
+        )
     await session.commit()
     await session.refresh(live)
     if to in (SessionStatus.ENDED, SessionStatus.CANCELLED):

@@ -4,6 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liveshop.core.clock import utcnow
@@ -67,6 +68,8 @@ class Market(Base):
     # working days after that deadline is cancelled and refunded.
     dispatch_days: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
     auto_cancel_days: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    # Whether live auctions may run in this market's rooms (some markets regulate them).
+    auctions_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
 
 
 class MarketLaunchEvent(Base):

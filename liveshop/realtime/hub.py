@@ -25,6 +25,7 @@ from liveshop.realtime.config import HubConfig
 from liveshop.realtime.ports import (
     NO_CHECKS,
     Audience,
+    BidDesk,
     ClaimDesk,
     CommentChecks,
     CommentStore,
@@ -52,6 +53,7 @@ async def load_state(directory: RoomDirectory, session_id: int, *, comments: int
     state.pinned = snap.pinned
     # A deal started before this node opened the room is in the snapshot too.
     state.deal = snap.deal
+    state.auction = snap.auction
     creator_id = snap.session.get("creator_id")
     for c in snap.comments:
         state.add_comment(
@@ -93,6 +95,7 @@ class Hub:
         # by analytics; without them nothing is counted and no dashboard is sent.
         self.audience: Audience | None = None
         self.dashboard: Dashboard | None = None
+        self.bids: BidDesk | None = None  # bids on a lot (handed in by the auctions domain)
         self._closers: list[Callable[[], Awaitable[None]]] = []
         self.config = config or HubConfig()
         self.rooms: dict[int, Room] = {}

@@ -52,6 +52,7 @@ class RoomSnapshot:
     pinned: dict[str, Any] | None
     deal: dict[str, Any] | None
     comments: Sequence[RecentComment]
+    auction: dict[str, Any] | None = None  # the lot up for auction, in its event shape
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,4 +206,15 @@ class Dashboard(Protocol):
     async def figures(self, session_id: int) -> dict[str, Any]:
         """The live figures the creator's studio shows (sent as a ``dashboard`` frame to the
         creator's own sockets every ``dashboard_interval_s``)."""
+
+
+# --- bids on a live auction (the auctions domain) ------------------------------------------
+
+
+class BidDesk(Protocol):
+    async def bid_frame(
+        self, tapper: Tapper, session_id: int, frame: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Answer a ``bid`` frame (``auction_id``, ``max_minor``) with the body of the
+        ``bid_result`` frame: accepted (leading or not, the price now) — or ``error``."""
         ...

@@ -47,6 +47,8 @@ class Ev:
             self.key = (self.type, data.get("sku_id"), data.get("deal_id"))
         elif self.type in (EventType.LIKE, EventType.VIEWERS):
             self.key = (self.type,)
+        elif self.type == EventType.AUCTION_BID:
+            self.key = (self.type, data.get("auction_id"))
 
 
 class RoomState:
@@ -55,6 +57,7 @@ class RoomState:
         self.seq = 0
         self.pinned: dict[str, Any] | None = None
         self.deal: dict[str, Any] | None = None
+        self.auction: dict[str, Any] | None = None  # the lot up (or just closed)
         self.viewers = 0
         self.likes = 0
         self.comments: deque[dict[str, Any]] = deque(maxlen=comments_kept)
@@ -104,6 +107,8 @@ class RoomState:
                 self.deal = None
         elif kind == EventType.STOCK:
             self._apply_stock(data)
+        elif kind in (EventType.AUCTION_STARTED, EventType.AUCTION_BID, EventType.AUCTION_ENDED):
+            self._apply_auction(kind, data)
         elif kind == EventType.SESSION_STARTED:
             self.session = {**self.session, "status": "live", "actual_start": data.get("at")}
         elif kind == EventType.SESSION_ENDED:
@@ -127,6 +132,23 @@ class RoomState:
                     {**s, "available": available} if s.get("sku_id") == sku_id else s for s in skus
                 ],
             }
+
+    def _apply_auction(self, kind: str, data: dict[str, Any]) -> None:
+        """The lot as its latest version says (batches of several nodes may arrive out of
+        order: an older version never overwrites a newer one)."""
+        if kind == EventType.AUCTION_STARTED:
+            lot = data.get("auction")
+            self.auction = dict(lot) if isinstance(lot, dict) else None
+            return
+        current = self.auction
+        fields = {k: v for k, v in data.items() if k not in ("seq", "type", "ts")}
+        if current is None or current.get("auction_id") != data.get("auction_id"):
+            if kind == EventType.AUCTION_ENDED:
+                self.auction = fields
+            return
+        if int(data.get("version") or 0) < int(current.get("version") or 0):
+            return
+        self.auction = {**current, **fields}
 
     def add_comment(self, comment: dict[str, Any]) -> None:
         """Comments come from the database (room opening) and from events: once each."""
@@ -197,6 +219,7 @@ class RoomState:
                 "session": self.session,
                 "pinned": self.pinned,
                 "deal": self.deal,
+                "auction": self.auction,
                 "viewers": self.viewers,
                 "likes": self.likes,
                 "comments": comments,

@@ -164,6 +164,8 @@ class ClientFrames:
             return await self._claim(frame)
         if kind == "hb":
             return await self._heartbeat(frame)
+        if kind == "bid":
+            return await self._bid(frame)
         if kind == "ping":  # the floor a tap is measured against: the same token check
             if self.viewer.tapper is not None and self.hub.claims is not None:
                 await self.hub.claims.check(self.viewer.tapper)
@@ -222,6 +224,24 @@ class ClientFrames:
                 return True
             body = await self.hub.claims.tap_frame(viewer.tapper, self.room.session_id, frame)
         self.conn.write(_direct({"type": "claim_result", "ref": ref, **body}))
+        return True
+
+    async def _bid(self, frame: dict[str, Any]) -> bool:
+        """A bid on the room's lot, answered on this socket only (``bid_result``, with the
+        frame's ``ref``); the auctions domain decides (``hub.bids``). Shares the taps'
+        budget."""
+        ref = _ref(frame)
+        viewer = self.viewer
+        if viewer.tapper is None or self.hub.bids is None:
+            body: dict[str, Any] = {
+                "error": {"code": "sign-in-required", "detail": "sign in to bid"}
+            }
+        else:
+            if not self.taps.take():
+                self._error("rate-limited", "too many bids; slow down", ref=ref)
+                return True
+            body = await self.hub.bids.bid_frame(viewer.tapper, self.room.session_id, frame)
+        self.conn.write(_direct({"type": "bid_result", "ref": ref, **body}))
         return True
 
     async def _muted(self, user_id: Id) -> bool:

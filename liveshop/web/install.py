@@ -11,9 +11,11 @@ from liveshop.web import (
     pages_addresses,
     pages_admin,
     pages_analytics,
+    pages_auctions,
     pages_buyer,
     pages_chat_filter,
     pages_drops,
+    pages_follows,
     pages_inbox,
     pages_live,
     pages_moderation,
@@ -38,9 +40,11 @@ PAGE_MODULES = (
     pages_analytics,
     pages_live,
     pages_studio,
+    pages_auctions,
     pages_moderation,
     pages_chat_filter,
     pages_drops,
+    pages_follows,
     pages_inbox,
 )
 

@@ -19,6 +19,7 @@ from liveshop.core.types import Id
 from liveshop.markets.service import get_market
 from liveshop.orders import saved_cards
 from liveshop.web import live_view
+from liveshop.web.pages_follows import room_follow_state
 from liveshop.web.routing import page_router
 from liveshop.web.templating import render, viewer_of
 
@@ -60,5 +61,8 @@ async def live_room(
         "room_data": data,
         "room_json": live_view.page_json(data),
         "deal_product": room.deal_product,
+        "follow": await room_follow_state(
+            session, viewer.user_id if viewer else None, room.session.creator_id, session_id
+        ),
     }
     return await render(request, session, principal, "live/room.html", context, market=market)

@@ -21,6 +21,7 @@ from liveshop.markets.models import SELLABLE_STATES, LaunchState, Market
 from liveshop.markets.service import display_price
 from liveshop.web import live_view
 from liveshop.web.pages_common import new_idempotency_key
+from liveshop.web.pages_follows import followed_first
 from liveshop.web.routing import page_router
 from liveshop.web.templating import current_market, render
 
@@ -67,11 +68,18 @@ async def home(
         "page": page,
         "pages": max(1, -(-listing.total // PAGE_SIZE)),
         "market_open": is_open(market),
-        "live_now": await live_view.cards(
-            session, status=SessionStatus.LIVE, market_code=market.code
+        # Shows of creators the viewer follows come first.
+        "live_now": await followed_first(
+            session,
+            principal.user_id if principal else None,
+            await live_view.cards(session, status=SessionStatus.LIVE, market_code=market.code),
         ),
-        "upcoming": await live_view.cards(
-            session, status=SessionStatus.SCHEDULED, market_code=market.code, limit=8
+        "upcoming": await followed_first(
+            session,
+            principal.user_id if principal else None,
+            await live_view.cards(
+                session, status=SessionStatus.SCHEDULED, market_code=market.code, limit=8
+            ),
         ),
         "replays": await live_view.cards(
             session, status=SessionStatus.ENDED, market_code=market.code, limit=8

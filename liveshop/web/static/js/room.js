@@ -1,4 +1,5 @@
 // The viewer's live room: socket state → regions of the page (see templates/live/room.html).
+import { AuctionPanel } from "./live/auction.js";
 import { Chat } from "./live/chat.js";
 import { BuySheet } from "./live/buy.js";
 import { Drop, claimBased } from "./live/drop.js";
@@ -287,6 +288,7 @@ function tickCountdowns() {
     if (!text) expired = true;
   }
   drop.tick();
+  auction.tick();
   if (state.dealEnded && Date.now() >= state.dealEnded.until) {
     state.dealEnded = null;
     renderProducts();
@@ -405,6 +407,7 @@ function applyStock(ev) {
 }
 
 function onEvent(ev) {
+  if (ev.type.startsWith("auction_")) return auction.onEvent(ev);
   if (holdForPicture(ev)) return;
   switch (ev.type) {
     case "comment":
@@ -509,6 +512,7 @@ function onSnapshot(snap) {
   state.likes = Math.max(snap.likes || 0, state.likes);
   serverLikes = snap.likes || 0;
   chat.reset(snap.comments);
+  auction.snapshot(snap.auction);
   renderProducts();
   renderStats();
   reconcileDeal();
@@ -579,6 +583,7 @@ const sheet = new BuySheet(root.querySelector("[data-region=sheet]"), {
     renderProducts();
   },
 });
+const auction = new AuctionPanel($("auction"), { data, money, user });
 const video = new RoomVideo($("video"), { api: data.video_api });
 const drop = new Drop({
   data,
@@ -635,7 +640,7 @@ if (["ended", "cancelled"].includes(data.status)) {
 renderProducts();
 renderStats();
 measure();
-setInterval(tickCountdowns, 1000);
+setInterval(tickCountdowns, 250); // an auction's last seconds count down on time
 setInterval(releaseHeld, 100);
 tickCountdowns();
 socket.start();

@@ -1,6 +1,7 @@
 // Creator studio, one show: the room's live counters and chat (the creator joins the same
 // room socket as the viewers), pin highlights, the running deal's clock and stock, and the
 // stream key / OBS settings from the video API.
+import { AuctionPanel } from "./live/auction.js";
 import { Chat } from "./live/chat.js";
 import { compactCount, countdownText, csrfToken, el, fillBars, moneyFormatter } from "./live/format.js";
 import { RoomSocket } from "./live/socket.js";
@@ -89,6 +90,7 @@ function tick(text) {
 }
 
 function onEvent(ev) {
+  if (ev.type.startsWith("auction_")) return auction.onEvent(ev);
   switch (ev.type) {
     case "comment":
       counts.comments += 1;
@@ -127,6 +129,7 @@ function onEvent(ev) {
 }
 
 function onSnapshot(snap) {
+  auction.snapshot(snap.auction);
   counts.viewers = snap.viewers || 0;
   counts.likes = Math.max(counts.likes, snap.likes || 0);
   markPinned(snap.pinned ? snap.pinned.product_id : null);
@@ -400,6 +403,8 @@ const chat = new Chat(region("chat"), {
 });
 renderCounts();
 tickCountdowns();
+const auction = new AuctionPanel(root.querySelector("[data-region=auction]"), { data, money, user: data.user });
+setInterval(() => auction.tick(), 250);
 setInterval(tickCountdowns, 1000);
 if (["scheduled", "live"].includes(data.status)) socket.start();
 loadStream();

@@ -116,7 +116,7 @@ export class RoomSocket {
       this.handlers.onError(data);
     } else if (data && data.type === "dashboard" && this.handlers.onDashboard) {
       this.handlers.onDashboard(data); // the creator's live figures (their own sockets only)
-    } else if (data && (data.type === "claim_result" || data.type === "pong") && this.handlers.onDirect) {
+    } else if (data && (data.type === "claim_result" || data.type === "bid_result" || data.type === "pong") && this.handlers.onDirect) {
       this.handlers.onDirect(data); // answers to this socket's own requests (a tap on a drop)
     }
   }

@@ -1,0 +1,77 @@
+"""Follow a creator and "remind me" from a show's page (the same follows service as the API);
+the home page puts followed creators' shows first (``followed_first``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TypeVar
+
+from fastapi import Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from liveshop.accounts.deps import CurrentPrincipal, SessionDep
+from liveshop.core.types import Id
+from liveshop.live import service as live
+from liveshop.live.follows import service as follows
+from liveshop.live.models import SessionStatus
+from liveshop.web.flash import redirect
+from liveshop.web.live_view import SessionCard
+from liveshop.web.routing import page_router
+
+router = page_router(tags=["pages"])
+
+C = TypeVar("C", bound=SessionCard)
+
+
+async def room_follow_state(
+    session: AsyncSession, user_id: int | None, creator_id: int, session_id: int
+) -> dict[str, bool]:
+    """What the room's Follow and Remind me buttons say for this viewer."""
+    if user_id is None or user_id == creator_id:
+        return {"can": False, "following": False, "reminded": False}
+    return {
+        "can": True,
+        "following": await follows.is_following(session, user_id, creator_id=creator_id),
+        "reminded": await follows.is_reminded(session, user_id, session_id),
+    }
+
+
+async def followed_first(session: AsyncSession, user_id: int | None, cards: Sequence[C]) -> list[C]:
+    """The shows of creators the viewer follows first, each group in its own order."""
+    if user_id is None:
+        return list(cards)
+    followed = await follows.followed_creator_ids(session, user_id)
+    return sorted(cards, key=lambda c: c.session.creator_id not in followed)
+
+
+@router.post("/live/{session_id}/follow")
+async def follow_toggle(
+    session_id: Id, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    """Follow the show's creator, or stop following."""
+    found = await live.get_session(session, session_id)
+    creator_id = found.creator_id
+    if await follows.is_following(session, principal.user_id, creator_id=creator_id):
+        await follows.unfollow(session, principal.user_id, creator_id=creator_id)
+        text = "You no longer follow this creator."
+    else:
+        await follows.follow_creator(session, principal.user_id, creator_id)
+        text = "Following: we'll tell you when they go live."
+    return redirect(f"/live/{session_id}", flash=("success", text))
+
+
+@router.post("/live/{session_id}/remind")
+async def remind_toggle(
+    session_id: Id, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    """ "Remind me" of a scheduled show, or not."""
+    found = await live.get_session(session, session_id)
+    if await follows.is_reminded(session, principal.user_id, session_id):
+        await follows.forget_reminder(session, principal.user_id, session_id)
+        text = "Reminder removed."
+    elif found.status == SessionStatus.SCHEDULED:
+        await follows.remind(session, principal.user_id, found)
+        text = "We'll remind you when the show starts."
+    else:
+        text = "This show has already started."
+    return redirect(f"/live/{session_id}", flash=("success", text))

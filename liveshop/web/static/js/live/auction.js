@@ -1,0 +1,237 @@
+// The room's auction panel: the lot up, its price, who leads (public name), the timer, and
+// the bid buttons. The server decides everything (its clock ends the lot; a bid in the last
+// seconds of an anti-snipe lot resets the timer): this only shows what the room's events
+// say, newest version first, and sends bids over HTTP. The timer runs on the server's
+// clock: each event's `ts` (server time) against the browser's own gives the offset.
+import { countdownText, csrfToken, el } from "./format.js";
+
+export class AuctionPanel {
+  constructor(region, { data, money, user }) {
+    this.region = region;
+    this.data = data;
+    this.money = money;
+    this.user = user;
+    this.lot = null;
+    this.offset = 0; // server time − browser time (ms)
+    this.note = "";
+    this.busy = false;
+    this.wonOrder = null;
+  }
+
+  clock() {
+    return Date.now() + this.offset;
+  }
+
+  serverTime(ts) {
+    if (typeof ts === "number") this.offset = ts - Date.now();
+  }
+
+  snapshot(lot) {
+    this.lot = lot ? { ...lot } : null;
+    this.render();
+  }
+
+  onEvent(ev) {
+    this.serverTime(ev.ts);
+    const fields = { ...ev };
+    delete fields.type;
+    delete fields.seq;
+    delete fields.ts;
+    if (ev.type === "auction_started") {
+      this.lot = { ...ev.auction };
+      this.note = "";
+      this.wonOrder = null;
+    } else if (!this.lot || this.lot.auction_id !== ev.auction_id) {
+      if (ev.type !== "auction_ended") return;
+      this.lot = fields;
+    } else if ((ev.version ?? 0) >= (this.lot.version ?? 0)) {
+      this.lot = { ...this.lot, ...fields };
+    }
+    if (ev.type === "auction_ended") this.note = ""; // what the last bid said is over
+    if (ev.type === "auction_ended" && ev.status === "sold" && this.user && ev.winner_id === this.user.id) {
+      this.findOrder(ev.auction_id);
+    }
+    this.render();
+  }
+
+  async findOrder(auctionId) {
+    try {
+      const resp = await fetch(`/api/v1/live/auctions/${auctionId}`, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+      if (resp.ok) {
+        const body = await resp.json();
+        this.wonOrder = body.order_id;
+        this.render();
+      }
+    } catch {
+      /* the inbox has it too */
+    }
+  }
+
+  async bid(amount) {
+    if (!this.lot || this.busy) return;
+    this.busy = true;
+    this.note = "Bidding…";
+    this.render();
+    try {
+      const resp = await fetch(`/api/v1/live/auctions/${this.lot.auction_id}/bids`, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrfToken() },
+        body: JSON.stringify({ max_minor: amount }),
+      });
+      const body = await resp.json();
+      if (resp.ok) {
+        this.note = body.leading ? `You're winning (your maximum ${this.money(amount)})` : "Outbid straight away by someone's maximum — try higher";
+        if ((body.current_minor ?? 0) > (this.lot.current_minor ?? 0)) this.lot.current_minor = body.current_minor;
+        if (body.minimum_minor) this.lot.minimum_minor = Math.max(this.lot.minimum_minor || 0, body.minimum_minor);
+      } else {
+        const code = (body.type || "").split("/").pop();
+        const words = {
+          "saved-card-required": "Save a card first: the winner is charged when the hammer falls.",
+          "bid-too-low": `Too low — the least bid now is ${this.money(body.minimum_minor)}.`,
+          "already-leading": "You're already winning.",
+          "auction-ended": "Too late — the hammer has fallen.",
+          "host-cannot-bid": "Hosts can't bid on their own lots.",
+        };
+        this.note = words[code] || body.detail || "That bid didn't go through.";
+        if (body.minimum_minor) this.lot.minimum_minor = body.minimum_minor;
+      }
+    } catch {
+      this.note = "No connection — your bid was not sent.";
+    } finally {
+      this.busy = false;
+      this.render();
+    }
+  }
+
+  async withdraw() {
+    if (!this.lot) return;
+    const resp = await fetch(`/api/v1/live/auctions/${this.lot.auction_id}/cancel`, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRF-Token": csrfToken() },
+    });
+    this.note = resp.ok ? "Withdrawn: its units are back on sale." : "The lot could not be withdrawn.";
+    this.render();
+  }
+
+  tick() {
+    const node = this.region.querySelector(".auction-timer");
+    if (!node || !this.lot || this.lot.status !== "live") return;
+    const text = countdownText(Date.parse(this.lot.ends_at), this.clock());
+    node.textContent = text || "Going… gone";
+    node.classList.toggle("is-final", !!text && Date.parse(this.lot.ends_at) - this.clock() <= 5000);
+  }
+
+  render() {
+    const lot = this.lot;
+    this.region.hidden = !lot;
+    if (!lot) return this.region.replaceChildren();
+    const live = lot.status === "live";
+    const mine = this.user && lot.leader_id === this.user.id;
+    const price = lot.current_minor != null ? this.money(lot.current_minor) : this.money(lot.start_minor);
+    const each = lot.quantity > 1 ? ` each × ${lot.quantity}` : "";
+    const head = el(
+      "p",
+      { class: "auction-kicker" },
+      el("span", { class: "auction-badge", text: "Auction" }),
+      " ",
+      el("span", {
+        class: "auction-mode",
+        text: lot.mode === "sudden_death" ? "Sudden death" : `Bids in the last ${lot.snipe_seconds}s reset the clock`,
+      }),
+    );
+    const status = [];
+    if (live) {
+      status.push(el("span", { class: "auction-timer", role: "timer", text: countdownText(Date.parse(lot.ends_at), this.clock()) }));
+    }
+    let leader;
+    if (lot.status === "sold") {
+      const me = this.user && lot.winner_id === this.user.id;
+      leader = el(
+        "p",
+        { class: `auction-leader${me ? " is-me" : ""}` },
+        me ? `You won! Yours for ${this.money(lot.hammer_minor)}${each}.` : `Sold to ${lot.winner_name || "a bidder"} for ${this.money(lot.hammer_minor)}${each}`,
+        me && this.wonOrder ? el("a", { href: `/orders/${this.wonOrder}`, class: "auction-order", text: " View order" }) : null,
+      );
+    } else if (lot.status === "settling") {
+      leader = el("p", { class: "auction-leader", text: `Sold! Charging ${mine ? "your card" : lot.leader_name || "the winner"}…` });
+    } else if (lot.status === "unsold" || lot.status === "cancelled") {
+      leader = el("p", { class: "auction-leader", text: lot.status === "unsold" ? "No sale" : "Lot withdrawn" });
+    } else if (lot.leader_id) {
+      leader = el("p", { class: `auction-leader${mine ? " is-me" : ""}`, text: mine ? "You're winning" : `${lot.leader_name || "Someone"} is winning` });
+    } else {
+      leader = el("p", { class: "auction-leader", text: "No bids yet" });
+    }
+    let actions = null;
+    if (live) {
+      if (!this.user) {
+        actions = el("a", { class: "btn btn-primary auction-bid", href: this.data.login_url, text: "Log in to bid" });
+      } else if (this.user.host) {
+        actions = el("button", {
+          type: "button",
+          class: "btn btn-danger-ghost",
+          text: "Withdraw lot",
+          onclick: () => this.withdraw(),
+        });
+      } else {
+        const next = lot.minimum_minor;
+        const input = el("input", {
+          type: "text",
+          inputmode: "numeric",
+          class: "auction-max",
+          "aria-label": "Your maximum bid (in minor units)",
+          placeholder: "Max (e.g. 2500)",
+        });
+        actions = el(
+          "div",
+          { class: "auction-actions" },
+          el("button", {
+            type: "button",
+            class: "btn btn-primary auction-bid",
+            disabled: this.busy,
+            text: `Bid ${this.money(next)}`,
+            onclick: () => this.bid(next),
+          }),
+          el(
+            "form",
+            {
+              class: "auction-max-form",
+              onsubmit: (event) => {
+                event.preventDefault();
+                const value = Number.parseInt(input.value, 10);
+                if (Number.isSafeInteger(value) && value > 0) this.bid(value);
+              },
+            },
+            input,
+            el("button", { type: "submit", class: "btn btn-ghost", disabled: this.busy, text: "Set max" }),
+          ),
+        );
+      }
+    }
+    this.region.replaceChildren(
+      el(
+        "article",
+        { class: `auction-card is-${lot.status}`, dataset: { auctionId: lot.auction_id } },
+        head,
+        el("p", { class: "auction-title", text: lot.title || "" }),
+        el(
+          "p",
+          { class: "auction-price" },
+          el("span", { class: "price", text: price }),
+          each ? el("span", { class: "muted", text: each }) : null,
+          " ",
+          el("span", { class: "auction-bids muted", text: `${lot.bids || 0} bid${lot.bids === 1 ? "" : "s"}` }),
+          " ",
+          ...status,
+        ),
+        leader,
+        actions,
+        this.note ? el("p", { class: "auction-note", role: "status", text: this.note }) : null,
+      ),
+    );
+  }
+}

@@ -1,0 +1,83 @@
+"""A live auction in real browsers: the creator puts a lot up from the studio; two viewers,
+each with a saved card, bid against each other on 390 px phones — one with a maximum the
+other's bid cannot beat; the timer runs out on the server's clock, the winner's card is
+charged and they find their order; the other sees who won."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import PHONE
+from tests.browser.support import accessibility_problems, fits_width, go_live
+
+PRODUCT = "20,000 mAh USB-C Power Bank 65 W"  # £45.00 in GB
+
+
+def _save_card(page: Page) -> None:
+    page.goto("/account")
+    section = page.locator("#payment-methods")
+    section.get_by_role("button", name="Save card").click()
+    expect(page.locator(".flash-success")).to_contain_text("is saved")
+
+
+def test_a_viewer_outbids_another_wins_the_lot_and_sees_the_order(
+    open_page: Callable[..., Page], screenshots: Path
+) -> None:
+    creator = open_page("creator4@liveshop.demo")
+    session_id = go_live(creator, "Gadget auction night", PRODUCT)
+    # The viewers are in the room (each with a saved card) before the lot goes up: its
+    # 20 s are for bidding.
+    early = open_page("buyer13@liveshop.demo", viewport=PHONE)
+    late = open_page("buyer12@liveshop.demo", viewport=PHONE)
+    for page in (early, late):
+        _save_card(page)
+        page.goto(f"/live/{session_id}")
+        expect(page.locator("#room")).to_have_attribute("data-connection", "open")
+
+    creator.goto(f"/studio/sessions/{session_id}#auction")
+    form = creator.locator(".auction-form")
+    form.get_by_label("Starting bid (GBP)").fill("5.00")
+    form.get_by_label("Runs for").select_option("20")
+    form.get_by_label("Anti-snipe seconds").select_option("3")
+    form.get_by_role("button", name="Start auction").click()
+    expect(creator.locator(".flash-success")).to_contain_text("Auction on")
+    host_panel = creator.locator("#auction .auction-card")
+    expect(host_panel).to_contain_text("No bids yet")
+
+    for page in (early, late):
+        expect(page.locator(".auction-card")).to_contain_text("No bids yet")
+
+    early.get_by_role("button", name="Bid £5.00").click()
+    expect(early.locator(".auction-leader")).to_have_text("You're winning")
+    expect(late.locator(".auction-leader")).to_contain_text("is winning")
+    # The later viewer sets a maximum of £20: they lead at one step above £5.
+    late.get_by_label("Your maximum bid (in minor units)").fill("2000")
+    late.get_by_role("button", name="Set max").click()
+    expect(late.locator(".auction-leader")).to_have_text("You're winning")
+    expect(late.locator(".auction-price .price")).to_have_text("£6.00")
+    assert accessibility_problems(late) == []
+    assert fits_width(late, PHONE["width"])
+    # The first bids again; the maximum answers at once: the price rises, the lead stays.
+    expect(early.get_by_role("button", name="Bid £7.00")).to_be_visible()
+    early.get_by_role("button", name="Bid £7.00").click()
+    expect(early.locator(".auction-note")).to_contain_text("Outbid")
+    expect(early.locator(".auction-price .price")).to_have_text("£8.00")
+    expect(host_panel.locator(".auction-price .price")).to_have_text("£8.00")
+
+    # The clock runs out (the server's): the later viewer's card is charged at £8.00.
+    won = late.locator(".auction-leader.is-me")
+    expect(won).to_contain_text("You won!", timeout=30_000)
+    expect(won).to_contain_text("£8.00")
+    expect(early.locator(".auction-leader")).to_contain_text(
+        re.compile(r"Sold to .+ for £8\.00"), timeout=10_000
+    )
+    expect(late.get_by_role("link", name="View order")).to_be_visible()
+    late.screenshot(path=screenshots / "auction-phone.png")
+    late.get_by_role("link", name="View order").click()
+    expect(late).to_have_url(re.compile(r"/orders/\d+$"))
+    expect(late.locator("body")).to_contain_text("Paid")
+    expect(late.locator("body")).to_contain_text("£8.00")
