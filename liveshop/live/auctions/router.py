@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, SessionDep
+from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, MaybePrincipal, SessionDep
 from liveshop.core.errors import PROBLEM_RESPONSES, NotFound, problem_response
 from liveshop.core.types import MAX_AMOUNT_MINOR, MAX_ID, Amount, Id
 from liveshop.inventory import service as inventory
@@ -172,8 +172,12 @@ async def start_auction(
 
 
 @router.get("/sessions/{session_id}/auction")
-async def room_auction(session_id: Id, session: SessionDep) -> AuctionOut:
-    """The room's lot taking bids (or being settled); 404 when there is none."""
+async def room_auction(
+    session_id: Id, session: SessionDep, principal: MaybePrincipal
+) -> AuctionOut:
+    """The room's lot taking bids (or being settled); 404 when there is none. Public, like
+    the room itself."""
+    del principal  # anyone may look
     await live_service.get_session(session, session_id)
     auction = await service.running_auction(session, session_id)
     if auction is None:
