@@ -104,6 +104,18 @@ async def redemptions(
     return list(rows.all())
 
 
+async def order_coupon(session: AsyncSession, order_id: int) -> tuple[str | None, int]:
+    """(code, discount) of the seller's coupon an order used; (None, 0) if none."""
+    row = (
+        await session.execute(
+            select(Coupon.code, CouponRedemption.amount_minor)
+            .join(Coupon, Coupon.id == CouponRedemption.coupon_id)
+            .where(CouponRedemption.order_id == order_id)
+        )
+    ).first()
+    return (None, 0) if row is None else (row[0], int(row[1]))
+
+
 def coupon_state(coupon: Coupon, at: datetime) -> str:
     """active, scheduled, expired, used_up or deactivated."""
     if coupon.deactivated_at is not None:
