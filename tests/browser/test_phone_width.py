@@ -44,9 +44,36 @@ def test_every_buyer_page_fits_a_phone(open_page: Callable[..., Page], demo: Dem
     buyer.locator(".order-row").first.click()
     expect(buyer).to_have_url(re.compile(r"/orders/\d+$"))
     assert_no_sideways_scroll(buyer, PHONE["width"])
-    steps = buyer.locator(".tracker li, .order-tracker li, .steps li")
-    if steps.count():
-        last = steps.last
-        expect(last).to_be_visible()
-        box = last.bounding_box()
-        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    last = buyer.locator(".journey li").last  # the tracker's last step, whole on screen
+    expect(last).to_contain_text("Delivered")
+    box = last.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+
+    # Buy now → the pay page (a pending order) fits too.
+    buyer.goto(f"/p/{product}")
+    buyer.get_by_role("button", name="Buy now").click()
+    expect(buyer).to_have_url(re.compile(r"/orders/\d+/pay$"))
+    assert_no_sideways_scroll(buyer, PHONE["width"])
+
+
+def test_the_shopping_bag_opens_the_showcase_over_the_video(
+    open_page: Callable[..., Page], demo: Demo
+) -> None:
+    viewer = open_page(viewport=PHONE)
+    viewer.goto(f"/live/{demo.live_session_id}")
+    bag = viewer.get_by_role("button", name=re.compile(r"^Shop this show \(\d+ products\)$"))
+    expect(bag).to_be_visible()
+    box = bag.bounding_box()
+    video = viewer.locator("[data-region=video]").bounding_box()
+    assert box is not None and video is not None
+    assert box["y"] + box["height"] <= video["y"] + video["height"]  # over the video
+    bag.click()
+    sheet = viewer.get_by_role("dialog", name="In this show")
+    expect(sheet).to_be_visible()
+    expect(sheet.get_by_role("link").first).to_be_visible()
+    assert_no_sideways_scroll(viewer, PHONE["width"])
+    sheet.get_by_role("button", name="Close").click()
+    expect(sheet).to_be_hidden()
+    desktop = open_page()
+    desktop.goto(f"/live/{demo.live_session_id}")
+    expect(desktop.locator("[data-region=bag]")).to_be_hidden()  # the side column has it
