@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from io import BytesIO
+from pathlib import Path
 
 from PIL import Image
 from playwright.sync_api import Page, expect
@@ -20,7 +21,9 @@ def _png() -> bytes:
     return out.getvalue()
 
 
-def test_seller_creates_a_product_a_creator_can_showcase(open_page: Callable[..., Page]) -> None:
+def test_seller_creates_a_product_a_creator_can_showcase(
+    open_page: Callable[..., Page], screenshots: Path
+) -> None:
     seller = open_page("seller1@liveshop.demo", viewport=PHONE)
     seller.goto("/seller/products")
     seller.get_by_role("link", name="New product").click()
@@ -67,6 +70,7 @@ def test_seller_creates_a_product_a_creator_can_showcase(open_page: Callable[...
     seller.get_by_role("button", name="Publish").click()
     expect(seller.locator(".flash-success")).to_contain_text("Batik tote bag is on sale")
     assert_no_sideways_scroll(seller)
+    seller.screenshot(path=screenshots / "seller-editor-phone.png", full_page=True)
     expect(seller.locator("main")).not_to_contain_text("null")
 
     creator = open_page("creator1@liveshop.demo")

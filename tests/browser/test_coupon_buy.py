@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
@@ -18,7 +19,7 @@ PAY_API = re.compile(r"/api/v1/live/shelf-claims/\d+/pay$")
 
 
 def test_a_buyer_pays_less_with_a_coupon_in_the_buy_sheet(
-    open_page: Callable[..., Page],
+    open_page: Callable[..., Page], screenshots: Path
 ) -> None:
     seller = open_page("seller3@liveshop.demo")
     seller.goto("/seller/coupons")
@@ -57,6 +58,7 @@ def test_a_buyer_pays_less_with_a_coupon_in_the_buy_sheet(
     expect(sheet).not_to_contain_text("null")
     assert accessibility_problems(buyer) == []
     assert_no_sideways_scroll(buyer)
+    buyer.screenshot(path=screenshots / "coupon-buy-sheet-phone.png")
 
     with buyer.expect_request(PAY_API) as sent:
         pay.click()
