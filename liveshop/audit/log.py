@@ -32,6 +32,8 @@ class Action(StrEnum):
     ORDER_REFUND = "order.refund"  # units of an order refunded
     STREAM_KEY_ROTATED = "video.stream_key_rotated"  # by its creator (no key is recorded)
     STREAM_KEY_REVOKED = "video.stream_key_revoked"
+    CAMPAIGN_PAUSED = "promotion.campaign_paused"  # a subsidy campaign paused or resumed
+    COUPON_DEACTIVATED = "promotion.coupon_deactivated"  # by its shop's staff
 
 
 def _jsonable(value: Any) -> Any:

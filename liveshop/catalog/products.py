@@ -179,6 +179,14 @@ async def publish_product(session: AsyncSession, product: Product) -> Product:
     return product
 
 
+async def unpublish_product(session: AsyncSession, product: Product) -> Product:
+    """Published or archived → draft: off sale and out of listings, still editable."""
+    product.status = ProductStatus.DRAFT
+    product.updated_at = utcnow()
+    await session.commit()
+    return product
+
+
 async def archive_product(session: AsyncSession, product: Product) -> Product:
     """Hidden from listings and from buyers; kept so past orders still point somewhere."""
     product.status = ProductStatus.ARCHIVED

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, UploadFile, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts.deps import CurrentPrincipal, MaybePrincipal, SellerPrincipal, SessionDep
-from liveshop.catalog import products, service
+from liveshop.catalog import images, products, service
 from liveshop.catalog.models import Category, Product, ProductStatus
 from liveshop.catalog.schemas import (
     MyShopOut,
@@ -34,7 +34,8 @@ from liveshop.catalog.schemas import (
 )
 from liveshop.catalog.search import ProductQuery, price_range_of, search_products
 from liveshop.core import types as core_types
-from liveshop.core.errors import PROBLEM_RESPONSES
+from liveshop.core.errors import PROBLEM_RESPONSES, NotFound
+from liveshop.core.settings import Settings
 from liveshop.core.types import Id, Line
 from liveshop.markets.models import Market
 from liveshop.markets.service import list_markets, require_market
@@ -211,6 +212,62 @@ async def publish_product(
 ) -> ProductOut:
     product = await products.product_for_staff(session, principal, product_id)
     return await _product_out(session, await products.publish_product(session, product))
+
+
+@router.post("/products/{product_id}/unpublish")
+async def unpublish_product(
+    product_id: Id, principal: SellerPrincipal, session: SessionDep
+) -> ProductOut:
+    """Back to draft: off sale and out of listings (and showcases' pickers), still editable."""
+    product = await products.product_for_staff(session, principal, product_id)
+    return await _product_out(session, await products.unpublish_product(session, product))
+
+
+async def read_upload(upload: UploadFile, max_bytes: int) -> bytes:
+    """At most ``max_bytes + 1`` bytes of the upload: enough to refuse a larger one."""
+    return await upload.read(max_bytes + 1)
+
+
+@router.post("/products/{product_id}/images", status_code=status.HTTP_201_CREATED)
+async def upload_image(
+    product_id: Id,
+    file: UploadFile,
+    request: Request,
+    principal: SellerPrincipal,
+    session: SessionDep,
+) -> ProductOut:
+    """Multipart ``file``: a JPEG, PNG or WebP (checked from its bytes), resized to at most
+    1600 px with a 400 px thumbnail, appended to the product's images (413 if too large)."""
+    await products.product_for_staff(session, principal, product_id)
+    settings: Settings = request.app.state.settings
+    data = await read_upload(file, settings.media_max_image_bytes)
+    product = await images.add_image(
+        session,
+        product_id,
+        data,
+        media_dir=settings.media_dir,
+        max_bytes=settings.media_max_image_bytes,
+    )
+    return await _product_out(session, product)
+
+
+@router.delete("/products/{product_id}/images/{index}")
+async def delete_image(
+    product_id: Id,
+    index: Annotated[int, Path(ge=0, lt=images.MAX_IMAGES)],
+    request: Request,
+    principal: SellerPrincipal,
+    session: SessionDep,
+) -> ProductOut:
+    """Remove the product's ``index``-th image (0-based); an uploaded one's files go too."""
+    product = await products.product_for_staff(session, principal, product_id)
+    if index >= len(product.images or []):
+        raise NotFound("the product has no such image", code="image-not-found")
+    settings: Settings = request.app.state.settings
+    product = await images.remove_image(
+        session, product_id, product.images[index], media_dir=settings.media_dir
+    )
+    return await _product_out(session, product)
 
 
 @router.post("/products/{product_id}/archive")

@@ -35,10 +35,11 @@ def _upper(value: str) -> str:
 
 
 def _image_url(value: str) -> str:
-    """An absolute http(s) URL, or a path under this site's ``/static/`` (bundled images)."""
-    if value.startswith("/static/"):
+    """An absolute http(s) URL, or a path under this site's ``/static/`` (bundled images) or
+    ``/media/`` (uploaded ones, ``catalog.images``)."""
+    if value.startswith(("/static/", "/media/")):
         if ".." in value or "//" in value or any(c.isspace() for c in value):
-            raise ValueError("must be a clean /static/ path")
+            raise ValueError("must be a clean /static/ or /media/ path")
         return value
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:

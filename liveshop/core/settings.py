@@ -121,6 +121,10 @@ class Settings(BaseSettings):
     # Video (liveshop.video): "embedded" runs nginx with the RTMP module (RTMP in, HLS out)
     # next to the app; "external" uses another RTMP/HLS server or CDN (URLs below); "off".
     video_provider: Literal["embedded", "external", "off"] = "embedded"
+    # Uploaded product images (catalog.images): originals resized to at most 1600 px and
+    # 400 px thumbnails, as WebP, served at /media/ (web.install).
+    media_dir: Path = Path("var/media")
+    media_max_image_bytes: int = 8 * 1024 * 1024
     video_dir: Path = Path("var/video")  # nginx.conf, HLS folders, recordings, posters
     rtmp_port: int = 1935
     video_http_port: int = 1936  # nginx's own HTTP, on 127.0.0.1 only (publisher control)

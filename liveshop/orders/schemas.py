@@ -307,6 +307,8 @@ class QuoteDisplay(BaseModel):
     """The amounts formatted for the market (babel, like every page), all positive."""
 
     items: str
+    items_before_coupon: str = Field(description="The goods before the seller's coupon")
+    coupon: str = Field(description="The seller's coupon (already off items)")
     subsidy: str
     shipping: str
     shipping_subsidy: str
@@ -357,6 +359,8 @@ class QuoteOut(BaseModel):
             total_minor=t.total_minor,
             display=QuoteDisplay(
                 items=shown(t.items_minor),
+                items_before_coupon=shown(t.items_minor + quote.coupon_minor),
+                coupon=shown(quote.coupon_minor),
                 subsidy=shown(t.subsidy_minor),
                 shipping=shown(t.shipping_minor),
                 shipping_subsidy=shown(t.shipping_subsidy_minor),

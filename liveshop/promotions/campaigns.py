@@ -16,6 +16,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.affiliates.plans import check_rate, not_in_past
+from liveshop.audit import log as audit
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import NotFound, Unprocessable
 from liveshop.core.money import split_rate
@@ -87,6 +88,44 @@ async def get_campaign(session: AsyncSession, campaign_id: int) -> SubsidyCampai
     return campaign
 
 
+async def list_campaigns(
+    session: AsyncSession, *, market_code: str | None = None
+) -> list[SubsidyCampaign]:
+    """Every campaign (of one market), newest first, with fresh ``spent_minor``."""
+    query = select(SubsidyCampaign).execution_options(populate_existing=True)
+    if market_code is not None:
+        query = query.where(SubsidyCampaign.market_code == market_code.upper())
+    return list((await session.scalars(query.order_by(SubsidyCampaign.id.desc()))).all())
+
+
+async def set_paused(
+    session: AsyncSession, campaign_id: int, *, paused: bool, actor_id: int
+) -> SubsidyCampaign:
+    """Pause (no new order or session takes from the budget) or resume; audit-logged.
+    Commits. Claims already taken stay (a refund still gives its share back)."""
+    campaign = await get_campaign(session, campaign_id)
+    was = campaign.paused_at is not None
+    if was != paused:
+        await session.execute(
+            update(SubsidyCampaign)
+            .where(SubsidyCampaign.id == campaign_id)
+            .values(paused_at=utcnow() if paused else None)
+            .execution_options(synchronize_session=False)
+        )
+        audit.record(
+            session,
+            actor_id=actor_id,
+            action=audit.Action.CAMPAIGN_PAUSED,
+            target_type="subsidy_campaign",
+            target_id=campaign_id,
+            before={"paused": was},
+            after={"paused": paused},
+        )
+    await session.commit()
+    await session.refresh(campaign)
+    return campaign
+
+
 async def active_campaigns(
     session: AsyncSession,
     market_code: str,
@@ -105,6 +144,7 @@ async def active_campaigns(
             SubsidyCampaign.kind.in_([str(k) for k in kinds]),
             SubsidyCampaign.valid_from <= at,
             or_(SubsidyCampaign.valid_until.is_(None), SubsidyCampaign.valid_until > at),
+            SubsidyCampaign.paused_at.is_(None),
             SubsidyCampaign.spent_minor < SubsidyCampaign.budget_minor,
         ).order_by(SubsidyCampaign.id)
     )
@@ -124,6 +164,7 @@ async def claim_budget(session: AsyncSession, campaign_id: int, amount_minor: in
         update(SubsidyCampaign)
         .where(
             SubsidyCampaign.id == campaign_id,
+            SubsidyCampaign.paused_at.is_(None),  # a pause that committed meanwhile wins
             SubsidyCampaign.spent_minor + amount_minor <= SubsidyCampaign.budget_minor,
         )
         .values(spent_minor=SubsidyCampaign.spent_minor + amount_minor)

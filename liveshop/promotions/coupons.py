@@ -16,10 +16,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.affiliates.plans import check_rate, not_in_past
+from liveshop.audit import log as audit
 from liveshop.core.clock import utcnow
-from liveshop.core.errors import Conflict, Unprocessable
+from liveshop.core.errors import Conflict, NotFound, Unprocessable
 from liveshop.core.money import split_rate
-from liveshop.promotions.models import Coupon, CouponBuyerUse, CouponKind
+from liveshop.promotions.models import Coupon, CouponBuyerUse, CouponKind, CouponRedemption
 
 
 async def create_coupon(
@@ -72,6 +73,85 @@ async def create_coupon(
     return coupon
 
 
+async def get_coupon(session: AsyncSession, coupon_id: int) -> Coupon:
+    coupon = await session.get(Coupon, coupon_id, populate_existing=True)
+    if coupon is None:
+        raise NotFound(f"coupon {coupon_id} does not exist", code="coupon-not-found")
+    return coupon
+
+
+async def list_coupons(session: AsyncSession, shop_id: int) -> list[Coupon]:
+    """The shop's coupons, newest first, with fresh use counts."""
+    rows = await session.scalars(
+        select(Coupon)
+        .where(Coupon.shop_id == shop_id)
+        .order_by(Coupon.id.desc())
+        .execution_options(populate_existing=True)
+    )
+    return list(rows.all())
+
+
+async def redemptions(
+    session: AsyncSession, coupon_id: int, *, limit: int = 100
+) -> list[CouponRedemption]:
+    """The orders that used the coupon, newest first."""
+    rows = await session.scalars(
+        select(CouponRedemption)
+        .where(CouponRedemption.coupon_id == coupon_id)
+        .order_by(CouponRedemption.id.desc())
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
+async def order_coupon(session: AsyncSession, order_id: int) -> tuple[str | None, int]:
+    """(code, discount) of the seller's coupon an order used; (None, 0) if none."""
+    row = (
+        await session.execute(
+            select(Coupon.code, CouponRedemption.amount_minor)
+            .join(Coupon, Coupon.id == CouponRedemption.coupon_id)
+            .where(CouponRedemption.order_id == order_id)
+        )
+    ).first()
+    return (None, 0) if row is None else (row[0], int(row[1]))
+
+
+def coupon_state(coupon: Coupon, at: datetime) -> str:
+    """active, scheduled, expired, used_up or deactivated."""
+    if coupon.deactivated_at is not None:
+        return "deactivated"
+    if coupon.max_uses is not None and coupon.used_count >= coupon.max_uses:
+        return "used_up"
+    if coupon.valid_until is not None and coupon.valid_until <= at:
+        return "expired"
+    if coupon.valid_from > at:
+        return "scheduled"
+    return "active"
+
+
+async def deactivate(session: AsyncSession, coupon: Coupon, *, actor_id: int) -> Coupon:
+    """No new order uses the coupon (orders that did keep their discount); audit-logged.
+    Idempotent. Commits."""
+    if coupon.deactivated_at is None:
+        await session.execute(
+            update(Coupon)
+            .where(Coupon.id == coupon.id, Coupon.deactivated_at.is_(None))
+            .values(deactivated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        audit.record(
+            session,
+            actor_id=actor_id,
+            action=audit.Action.COUPON_DEACTIVATED,
+            target_type="coupon",
+            target_id=coupon.id,
+            after={"code": coupon.code, "used_count": coupon.used_count},
+        )
+    await session.commit()
+    await session.refresh(coupon)
+    return coupon
+
+
 def coupon_discount(coupon: Coupon, goods_minor: int) -> int:
     if coupon.kind == CouponKind.PERCENT_BP:
         return min(goods_minor, split_rate(goods_minor, int(coupon.value)))
@@ -87,6 +167,7 @@ async def find_coupon(
         Coupon.market_code == market_code.upper(),
         Coupon.valid_from <= at,
         or_(Coupon.valid_until.is_(None), Coupon.valid_until > at),
+        Coupon.deactivated_at.is_(None),
     )
     if code:
         found = await session.scalar(base.where(Coupon.code == code.strip().upper()))

@@ -62,6 +62,8 @@ class SubsidyCampaign(Base):
     spent_minor: Mapped[int] = mapped_column(MinorUnits, default=0)
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Paused by an admin: no new order takes from its budget until it is resumed.
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -115,6 +117,8 @@ class Coupon(Base):
     per_buyer_limit: Mapped[int] = mapped_column(Integer, default=1)
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Deactivated by the shop: it applies to no new order (orders that used it keep it).
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -5,16 +5,25 @@ The URLs (and the ``creators`` tag) are the ones these routes had in the creator
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
 
 from liveshop.accounts.deps import AdminPrincipal, SellerPrincipal, SessionDep
 from liveshop.catalog.service import ensure_shop_staff
+from liveshop.core.clock import utcnow
 from liveshop.core.errors import PROBLEM_RESPONSES
 from liveshop.core.types import Id
 from liveshop.markets.service import require_market
 from liveshop.promotions import campaigns, coupons
 from liveshop.promotions.models import CampaignKind, Coupon, CouponKind, SubsidyCampaign
-from liveshop.promotions.schemas import CampaignIn, CampaignOut, CouponIn, CouponOut
+from liveshop.promotions.schemas import (
+    CampaignIn,
+    CampaignOut,
+    CouponIn,
+    CouponOut,
+    CouponRedemptionOut,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["creators"], responses=PROBLEM_RESPONSES)
 
@@ -33,9 +42,11 @@ def _campaign_out(c: SubsidyCampaign) -> CampaignOut:
         budget_minor=c.budget_minor,
         per_order_cap_minor=c.per_order_cap_minor,
         spent_minor=c.spent_minor,
+        remaining_minor=c.budget_minor - c.spent_minor,
         gmv_threshold_minor=c.gmv_threshold_minor,
         valid_from=c.valid_from,
         valid_until=c.valid_until,
+        paused_at=c.paused_at,
     )
 
 
@@ -57,6 +68,38 @@ async def create_campaign(
         gmv_threshold_minor=body.gmv_threshold_minor,
         valid_from=body.valid_from,
         valid_until=body.valid_until,
+    )
+    return _campaign_out(campaign)
+
+
+@router.get("/subsidy-campaigns")
+async def list_campaigns(
+    principal: AdminPrincipal,
+    session: SessionDep,
+    market: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
+) -> list[CampaignOut]:
+    """Every campaign (of one market), newest first: budget, spent, remaining, paused."""
+    rows = await campaigns.list_campaigns(session, market_code=market)
+    return [_campaign_out(c) for c in rows]
+
+
+@router.post("/subsidy-campaigns/{campaign_id}/pause")
+async def pause_campaign(
+    campaign_id: Id, principal: AdminPrincipal, session: SessionDep
+) -> CampaignOut:
+    """No new order takes from the budget until resumed (audit-logged)."""
+    campaign = await campaigns.set_paused(
+        session, campaign_id, paused=True, actor_id=principal.user_id
+    )
+    return _campaign_out(campaign)
+
+
+@router.post("/subsidy-campaigns/{campaign_id}/resume")
+async def resume_campaign(
+    campaign_id: Id, principal: AdminPrincipal, session: SessionDep
+) -> CampaignOut:
+    campaign = await campaigns.set_paused(
+        session, campaign_id, paused=False, actor_id=principal.user_id
     )
     return _campaign_out(campaign)
 
@@ -83,7 +126,50 @@ def _coupon_out(c: Coupon) -> CouponOut:
         per_buyer_limit=c.per_buyer_limit,
         valid_from=c.valid_from,
         valid_until=c.valid_until,
+        deactivated_at=c.deactivated_at,
+        state=coupons.coupon_state(c, utcnow()),
     )
+
+
+@router.get("/shops/{shop_id}/coupons")
+async def list_coupons(
+    shop_id: Id, principal: SellerPrincipal, session: SessionDep
+) -> list[CouponOut]:
+    """The shop's coupons, newest first, with their uses and state (the shop's staff)."""
+    await ensure_shop_staff(session, principal, shop_id)
+    return [_coupon_out(c) for c in await coupons.list_coupons(session, shop_id)]
+
+
+async def _staff_coupon(session: SessionDep, principal: SellerPrincipal, coupon_id: int) -> Coupon:
+    coupon = await coupons.get_coupon(session, coupon_id)
+    await ensure_shop_staff(session, principal, coupon.shop_id)
+    return coupon
+
+
+@router.get("/coupons/{coupon_id}/redemptions")
+async def coupon_redemptions(
+    coupon_id: Id, principal: SellerPrincipal, session: SessionDep
+) -> list[CouponRedemptionOut]:
+    """The orders that used the coupon (newest first, at most 100) and what each saved."""
+    coupon = await _staff_coupon(session, principal, coupon_id)
+    return [
+        CouponRedemptionOut(
+            order_id=r.order_id,
+            buyer_id=r.buyer_id,
+            amount_minor=r.amount_minor,
+            created_at=r.created_at,
+        )
+        for r in await coupons.redemptions(session, coupon.id)
+    ]
+
+
+@router.post("/coupons/{coupon_id}/deactivate")
+async def deactivate_coupon(
+    coupon_id: Id, principal: SellerPrincipal, session: SessionDep
+) -> CouponOut:
+    """No new order uses it; orders that did keep their discount (audit-logged)."""
+    coupon = await _staff_coupon(session, principal, coupon_id)
+    return _coupon_out(await coupons.deactivate(session, coupon, actor_id=principal.user_id))
 
 
 @router.post("/shops/{shop_id}/coupons", status_code=status.HTTP_201_CREATED)

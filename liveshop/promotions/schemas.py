@@ -46,9 +46,11 @@ class CampaignOut(BaseModel):
     budget_minor: int
     per_order_cap_minor: int
     spent_minor: int
+    remaining_minor: int = Field(description="budget_minor - spent_minor")
     gmv_threshold_minor: int
     valid_from: datetime
     valid_until: datetime | None
+    paused_at: datetime | None = None
 
 
 class CouponIn(_In):
@@ -74,3 +76,12 @@ class CouponOut(BaseModel):
     per_buyer_limit: int
     valid_from: datetime
     valid_until: datetime | None
+    deactivated_at: datetime | None = None
+    state: str = Field(description="active, scheduled, expired, used_up or deactivated")
+
+
+class CouponRedemptionOut(BaseModel):
+    order_id: int
+    buyer_id: int
+    amount_minor: int = Field(description="The discount this order got")
+    created_at: datetime

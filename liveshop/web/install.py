@@ -1,5 +1,5 @@
-"""``install_web(app)``: the security headers (web/headers.py), ``/static`` and every page
-router."""
+"""``install_web(app)``: the security headers (web/headers.py), ``/static``, ``/media``
+(uploaded product images, ``Settings.media_dir``) and every page router."""
 
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ from liveshop.web import (
     pages_analytics,
     pages_auctions,
     pages_buyer,
+    pages_catalog,
     pages_chat_filter,
     pages_drops,
     pages_follows,
     pages_inbox,
     pages_live,
     pages_moderation,
+    pages_promotions,
     pages_returns,
     pages_seller,
     pages_shipping,
@@ -34,6 +36,8 @@ PAGE_MODULES = (
     pages_addresses,
     pages_buyer,
     pages_seller,
+    pages_catalog,
+    pages_promotions,
     pages_shipping,
     pages_returns,
     pages_admin,
@@ -52,5 +56,7 @@ PAGE_MODULES = (
 def install_web(app: FastAPI) -> None:
     app.add_middleware(SecurityHeaders, settings=app.state.settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    media = app.state.settings.media_dir
+    app.mount("/media", StaticFiles(directory=media, check_dir=False), name="media")
     for module in PAGE_MODULES:
         app.include_router(module.router)

@@ -153,8 +153,21 @@ CardId = Id
 async def account_page(
     request: Request, session: SessionDep, principal: CurrentPrincipal, next: Line = ""
 ) -> Response:
-    """Who you are, and (buyers) the cards you pay with in one tap."""
+    """Who you are, (buyers) the cards you pay with in one tap, and your API tokens."""
+    return await _account(request, session, principal, next)
+
+
+async def _account(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    next: str = "",
+    new_token: str | None = None,
+) -> Response:
     can_buy = principal.has(Role.BUYER, Role.ADMIN)
+    tokens = [
+        t for t in await accounts.list_tokens(session, principal.user_id) if t.kind == TokenKind.API
+    ]
     cards = await saved_cards.list_cards(session, principal.user_id) if can_buy else []
     back = local_path(next, default="") if next else ""
     context = {
@@ -166,8 +179,30 @@ async def account_page(
         "exp_year": datetime.now(UTC).year + 3,
         "back": back,
         "next": back,
+        "api_tokens": tokens,
+        "new_token": new_token,
     }
     return await render(request, session, principal, "account.html", context)
+
+
+@router.post("/account/tokens")
+async def create_token(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    name: Annotated[Line, Form(min_length=1, max_length=100)],
+) -> Response:
+    """A personal API token, shown once on the page that answers (never stored in clear)."""
+    user = await accounts.get_user(session, principal.user_id)
+    issued = await accounts.issue_token(session, user, kind=TokenKind.API, name=name.strip())
+    return await _account(request, session, principal, new_token=issued.token)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+async def revoke_token(token_id: Id, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    """Revoke one of the caller's tokens (another's is a 404, as in the API)."""
+    await accounts.revoke_token(session, user_id=principal.user_id, token_id=token_id)
+    return redirect("/account#api-tokens", flash=("info", "Token revoked: it no longer works."))
 
 
 def _cards_page(next_path: str) -> str:

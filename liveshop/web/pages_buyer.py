@@ -15,7 +15,7 @@ from liveshop.addresses.schemas import AddressOut
 from liveshop.catalog.service import SkuOffer, get_shop, get_sku_offer
 from liveshop.core.errors import Forbidden, NotFound, Problem
 from liveshop.core.ratelimit import Bucket
-from liveshop.core.types import FormCount, Id, Line, Text
+from liveshop.core.types import MAX_AMOUNT_MINOR, FormCount, Id, Line, Text
 from liveshop.markets.service import get_market
 from liveshop.orders import cart as carts
 from liveshop.orders import completion, lifecycle, payment_flow, queries, saved_cards, ship_to
@@ -23,8 +23,10 @@ from liveshop.orders.checkout import MAX_QUANTITY, find_by_idempotency_key, plac
 from liveshop.orders.lines import CheckoutLine
 from liveshop.orders.models import Order
 from liveshop.orders.payment_method import required_payment_source
+from liveshop.orders.quote import Quote, quote_order
 from liveshop.orders.schemas import OrderAddressOut, PayIn
 from liveshop.orders.status import OrderStatus
+from liveshop.promotions import coupons
 from liveshop.web.flash import redirect
 from liveshop.web.pages_common import new_idempotency_key, payment_provider
 from liveshop.web.routing import page_router
@@ -37,6 +39,8 @@ SANDBOX_CARD = "4242 4242 4242 4242"
 Market2 = Annotated[Line, Form(min_length=2, max_length=2)]
 Key = Annotated[Line, Form(min_length=8, max_length=100)]
 Quantity = Annotated[FormCount, Form(ge=1, le=MAX_QUANTITY)]
+CouponCode = Annotated[Line, Form(max_length=40)]
+COUPON_REFUSALS = ("unknown-coupon", "coupon-used-up")
 ORDERS_PAGE = 20
 
 # The happy path an order walks, for the timeline on the order page.
@@ -65,6 +69,9 @@ class ShopGroup:
     shop_id: Id
     shop_name: str
     lines: list[CartLineView] = field(default_factory=list)
+    quote: Quote | None = None  # what checking out this shop's lines charges now
+    coupon_code: str = ""  # applied (the quote has it)
+    coupon_error: str = ""  # why the typed code does not apply
 
     @property
     def total_minor(self) -> int:
@@ -72,8 +79,40 @@ class ShopGroup:
 
 
 # -- cart ---------------------------------------------------------------------------------
+async def _quote_group(
+    session: SessionDep, buyer_id: int, market_code: str, group: ShopGroup, code: str
+) -> None:
+    """The group's price as its checkout would charge it (coupon ``code`` if it applies)."""
+    lines = [CheckoutLine(sku_id=ln.sku_id, quantity=ln.quantity) for ln in group.lines]
+    if code:
+        try:
+            group.quote = await quote_order(
+                session, buyer_id=buyer_id, market_code=market_code, lines=lines, coupon_code=code
+            )
+            group.coupon_code = code
+            return
+        except Problem as exc:
+            if exc.code not in COUPON_REFUSALS:
+                raise
+            group.coupon_error = exc.detail
+    try:
+        group.quote = await quote_order(
+            session, buyer_id=buyer_id, market_code=market_code, lines=lines
+        )
+    except Problem:
+        group.quote = None  # the checkout will say why
+
+
 @router.get("/cart")
-async def cart_page(request: Request, session: SessionDep, principal: BuyerPrincipal) -> Response:
+async def cart_page(
+    request: Request,
+    session: SessionDep,
+    principal: BuyerPrincipal,
+    coupon_shop: Annotated[Id | None, Query()] = None,
+    coupon: Annotated[Line | None, Query(max_length=40)] = None,
+) -> Response:
+    """The cart per shop, each priced as its checkout would be; ``coupon`` (for the shop
+    ``coupon_shop``) is applied to that shop's lines when it can be."""
     market = await current_market(request, session)
     cart = await carts.get_cart(session, principal.user_id, market.code)
     groups: dict[int, ShopGroup] = {}
@@ -88,6 +127,10 @@ async def cart_page(request: Request, session: SessionDep, principal: BuyerPrinc
             shop = await get_shop(session, offer.shop_id)
             groups[offer.shop_id] = ShopGroup(offer.shop_id, shop.name)
         groups[offer.shop_id].lines.append(CartLineView(line.sku_id, line.quantity, offer))
+    typed = (coupon or "").strip().upper()
+    for group in groups.values():
+        code = typed if group.shop_id == coupon_shop else ""
+        await _quote_group(session, principal.user_id, market.code, group, code)
     context = {
         "title": "Your cart",
         "groups": list(groups.values()),
@@ -134,8 +177,12 @@ async def checkout(
     market: Market2,
     shop_id: Annotated[Id, Form()],
     idempotency_key: Key,
+    coupon_code: CouponCode = "",
+    expected_total_minor: Annotated[int | None, Form(ge=0, lt=MAX_AMOUNT_MINOR)] = None,
 ) -> Response:
-    """One shop's lines of the cart become an order; the key makes a double submit harmless."""
+    """One shop's lines of the cart become an order; the key makes a double submit harmless.
+    ``coupon_code`` and ``expected_total_minor`` are what the cart showed: any other total is
+    refused (back to the cart with the reason, nothing held)."""
     cart = await carts.get_cart(session, principal.user_id, market)
     lines = []
     for ln in cart.lines:
@@ -154,6 +201,8 @@ async def checkout(
         lines=lines,
         idempotency_key=idempotency_key,
         ship_to=await addresses.default_address_snapshot(session, principal.user_id, market),
+        coupon_code=coupon_code.strip() or None,
+        expected_total_minor=expected_total_minor,
     )
     if not placed.replayed:
         await carts.clear(session, principal.user_id, market, sku_ids=[ln.sku_id for ln in lines])
@@ -174,8 +223,10 @@ async def buy_now(
     market: Market2,
     idempotency_key: Key,
     quantity: Quantity = 1,
+    coupon_code: CouponCode = "",
 ) -> Response:
-    """Step one of two: the chosen variant becomes an order with its stock held."""
+    """Step one of two: the chosen variant becomes an order with its stock held (with the
+    shop's coupon when one is typed); the pay page shows the discount before paying."""
     placed = await place_order(
         session,
         buyer_id=principal.user_id,
@@ -183,6 +234,7 @@ async def buy_now(
         lines=[CheckoutLine(sku_id=sku_id, quantity=quantity)],
         idempotency_key=idempotency_key,
         ship_to=await addresses.default_address_snapshot(session, principal.user_id, market),
+        coupon_code=coupon_code.strip() or None,
     )
     return redirect(f"/orders/{placed.order.id}/pay")
 
@@ -204,9 +256,12 @@ async def pay_page(
         return redirect(f"/orders/{order.id}")
     market = await get_market(session, order.market_code)
     cards = [c for c in await saved_cards.list_cards(session, principal.user_id) if not c.expired()]
+    coupon_code, coupon_minor = await coupons.order_coupon(session, order.id)
     context = {
         "title": "Pay",
         "order": order,
+        "coupon_code": coupon_code,
+        "coupon_minor": coupon_minor,
         "shop": await get_shop(session, order.shop_id),
         "card": SANDBOX_CARD,
         "exp_year": datetime.now(UTC).year + 3,

@@ -188,6 +188,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         "LIVESHOP_SIMULATED_CARRIER_SPEEDUP": "300000",
         "LIVESHOP_SIMULATED_CARRIER_SECONDS": "0.3",
         "LIVESHOP_SIMULATED_CARRIER_SCENARIO": "delayed",
+        "LIVESHOP_MEDIA_DIR": str(work / "media"),  # uploaded product images
     }
     log = work / "server.log"
     with log.open("wb") as out:

@@ -119,3 +119,32 @@ def go_live(creator: Page, title: str, *products: str) -> int:
     creator.get_by_role("button", name="Go live").click()
     expect(creator.locator(".flash-success")).to_contain_text("You are live")
     return session_id
+
+
+WIDE_JS = """
+(width) => {
+  const out = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const box = el.getBoundingClientRect();
+    let clipped = false;
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      const style = getComputedStyle(p);
+      if (style.overflowX !== 'visible') { clipped = true; break; }
+    }
+    if (!clipped && box.right > width + 1) {
+      const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + '.' + el.className;
+      out.push(name + ' → ' + Math.round(box.right));
+    }
+  }
+  return out.slice(0, 10);
+}
+"""
+
+
+def assert_no_sideways_scroll(page: Page, width: int = 390) -> None:
+    """The page is no wider than the phone (``scrollWidth <= width``), naming what sticks out."""
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    if scroll_width > width:
+        raise AssertionError(
+            f"{page.url} is {scroll_width} px wide at {width} px: {page.evaluate(WIDE_JS, width)}"
+        )

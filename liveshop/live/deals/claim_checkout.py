@@ -38,8 +38,11 @@ async def checkout_claim(
     buyer_id: int,
     expected_total_minor: int | None = None,
     address_id: int | None = None,
+    coupon_code: str | None = None,
 ) -> PlacedOrder:
-    """The claim's order (created now, or the one it already became). Commits."""
+    """The claim's order (created now, or the one it already became). Commits.
+    ``coupon_code``: the shop's coupon the buyer typed (an unknown or used-up one is refused
+    and the claim stays held)."""
     claim = await get_claim(session, claim_id, buyer_id)
     key = claim_key(claim.id)
     if claim.status == ClaimStatus.ORDERED:
@@ -98,10 +101,13 @@ async def checkout_claim(
         expected_total_minor=expected_total_minor,
         before_commit=link,
         ship_to=await ship_to(session, buyer_id, session_row.market_code, address_id),
+        coupon_code=coupon_code,
     )
 
 
-async def quote_claim(session: AsyncSession, claim_id: int, *, buyer_id: int) -> Quote:
+async def quote_claim(
+    session: AsyncSession, claim_id: int, *, buyer_id: int, coupon_code: str | None = None
+) -> Quote:
     """What checking out the held claim would charge now (the checkout's pricing run dry):
     its units at the deal price, campaigns, shipping, tax. Nothing is taken."""
     claim = await get_claim(session, claim_id, buyer_id)
@@ -128,4 +134,5 @@ async def quote_claim(session: AsyncSession, claim_id: int, *, buyer_id: int) ->
             )
         ],
         attribution=await room_attribution(session, session_row, deal.sku_id),
+        coupon_code=coupon_code,
     )

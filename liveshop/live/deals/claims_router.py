@@ -23,7 +23,7 @@ from liveshop.accounts.deps import (
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import PROBLEM_RESPONSES
 from liveshop.core.ratelimit import RATE_LIMITED, Bucket
-from liveshop.core.types import Id
+from liveshop.core.types import Id, Line
 from liveshop.live.deals import claim_upkeep, lottery, shelf
 from liveshop.live.deals import service as deals
 from liveshop.live.deals.claim_checkout import checkout_claim, quote_claim
@@ -134,6 +134,24 @@ class PayClaimIn(BaseModel):
         description="Deliver to this one of your addresses (in the market's country); "
         "without it, your default address there",
     )
+    coupon_code: Line | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        description="A coupon code of the product's shop (its discount shows in the quote)",
+    )
+
+
+class ClaimQuoteIn(BaseModel):
+    """Optional body of a claim's quote: the coupon the buyer typed."""
+
+    model_config = ConfigDict(extra="forbid")
+    coupon_code: Line | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        description="A coupon code of the product's shop (its discount shows in the quote)",
+    )
 
 
 @router.post(
@@ -155,8 +173,10 @@ async def pay_claim(
     read from the node's token cache: a drop's winners all pay at once."""
     card = await payment_source(session, provider_of(request), principal.user_id, body)
     paid = None
-    if card is not None and body.address_id is None:  # batched with the other claims paid now
-        # (``pay_desk``, default addresses only: a chosen address goes the single way).
+    batched = body.address_id is None and body.coupon_code is None
+    if card is not None and batched:  # batched with the other claims paid now
+        # (``pay_desk``: default addresses, no coupon; a chosen address or a coupon goes the
+        # single way, which prices it).
         # This request's own transaction ends first: the batch writes in its own (on SQLite
         # one writer at a time — a transaction left open here would wait on the batch).
         await session.commit()
@@ -178,6 +198,7 @@ async def pay_claim(
             buyer_id=principal.user_id,
             expected_total_minor=body.expected_total_minor,
             address_id=body.address_id,
+            coupon_code=body.coupon_code,
         )
         order, replayed = placed.order, placed.replayed
         if card is not None and order.paid_at is None:
@@ -195,10 +216,18 @@ async def pay_claim(
 
 
 @router.post("/claims/{claim_id}/quote")
-async def quote_a_claim(claim_id: Id, principal: BuyerPrincipal, session: SessionDep) -> QuoteOut:
+async def quote_a_claim(
+    claim_id: Id,
+    principal: BuyerPrincipal,
+    session: SessionDep,
+    body: ClaimQuoteIn | None = None,
+) -> QuoteOut:
     """What paying the held claim would charge now (nothing is taken): show it, then send its
-    ``total_minor`` as ``expected_total_minor`` to ``…/pay``."""
-    return QuoteOut.of(await quote_claim(session, claim_id, buyer_id=principal.user_id))
+    ``total_minor`` as ``expected_total_minor`` (and the same ``coupon_code``) to ``…/pay``."""
+    code = body.coupon_code if body is not None else None
+    return QuoteOut.of(
+        await quote_claim(session, claim_id, buyer_id=principal.user_id, coupon_code=code)
+    )
 
 
 @router.post("/claims/{claim_id}/release")
@@ -247,10 +276,17 @@ async def get_shelf_claim(
 
 @router.post("/shelf-claims/{claim_id}/quote")
 async def quote_a_shelf_claim(
-    claim_id: Id, principal: BuyerPrincipal, session: SessionDep
+    claim_id: Id,
+    principal: BuyerPrincipal,
+    session: SessionDep,
+    body: ClaimQuoteIn | None = None,
 ) -> QuoteOut:
     """What paying the held claim would charge now (nothing is taken)."""
-    return QuoteOut.of(await shelf.quote_shelf_claim(session, claim_id, buyer_id=principal.user_id))
+    code = body.coupon_code if body is not None else None
+    quote = await shelf.quote_shelf_claim(
+        session, claim_id, buyer_id=principal.user_id, coupon_code=code
+    )
+    return QuoteOut.of(quote)
 
 
 @router.post(
@@ -276,6 +312,7 @@ async def pay_shelf_claim(
         buyer_id=principal.user_id,
         expected_total_minor=body.expected_total_minor,
         address_id=body.address_id,
+        coupon_code=body.coupon_code,
     )
     order = placed.order
     if card is not None and order.paid_at is None:

@@ -125,6 +125,12 @@ class RoomQuoteIn(BaseModel):
     deal_id: int | None = Field(
         default=None, ge=1, description="Quote the flash deal's price", strict=True, le=MAX_ID
     )
+    coupon_code: Line | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        description="A coupon code of the product's shop (its discount shows in the quote)",
+    )
 
 
 class RoomBuyIn(BaseModel):
@@ -158,6 +164,12 @@ class RoomBuyIn(BaseModel):
         strict=True,
         description="Deliver to this one of your addresses (in the market's country); "
         "without it, your default address there",
+    )
+    coupon_code: Line | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        description="A coupon code of the product's shop (its discount shows in the quote)",
     )
 
 
@@ -322,6 +334,7 @@ async def quote_in_room(
         sku_id=body.sku_id,
         quantity=body.quantity,
         deal_id=body.deal_id,
+        coupon_code=body.coupon_code,
     )
     return QuoteOut.of(quote)
 
@@ -354,6 +367,7 @@ async def buy_in_room(
         deal_id=body.deal_id,
         expected_total_minor=body.expected_total_minor,
         address_id=body.address_id,
+        coupon_code=body.coupon_code,
     )
     order = placed.order
     publisher = room_publisher(request.app)

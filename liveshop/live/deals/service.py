@@ -257,6 +257,7 @@ async def quote_in_room(
     sku_id: int,
     quantity: int,
     deal_id: int | None = None,
+    coupon_code: str | None = None,
 ) -> Quote:
     """What :func:`buy_in_room` with the same arguments would charge now: the same checks,
     attribution and checkout pricing, run dry (no stock, deal units, budget or order taken).
@@ -279,6 +280,7 @@ async def quote_in_room(
         market_code=live.market_code,
         lines=[line],
         attribution=attribution,
+        coupon_code=coupon_code,
     )
 
 
@@ -294,6 +296,7 @@ async def buy_in_room(
     hold_for: timedelta | None = None,
     expected_total_minor: int | None = None,
     address_id: int | None = None,
+    coupon_code: str | None = None,
 ) -> PlacedOrder:
     """Check out in the room: at the deal price out of the deal's allocation, or at the normal
     price, always attributed to this session and its creator. Commits (or rolls back).
@@ -301,7 +304,9 @@ async def buy_in_room(
     the deal's (hot) hold is touched: over the limit is 409 ``deal-limit-reached``.
     ``expected_total_minor``: the total a quote showed; any other is refused (409).
     ``address_id``: one of the buyer's addresses in the market's country (chosen in the buy
-    sheet); without it their default there. The order keeps a copy of it."""
+    sheet); without it their default there. The order keeps a copy of it.
+    ``coupon_code``: the shop's coupon the buyer typed (priced by the checkout, as a quote
+    with the same code shows it)."""
     _ensure_shoppable(live)
     attribution = await room_attribution(session, live, sku_id)
     ship_to = (
@@ -320,6 +325,7 @@ async def buy_in_room(
             hold_for=hold_for,
             expected_total_minor=expected_total_minor,
             ship_to=ship_to,
+            coupon_code=coupon_code,
         )
     deal = await get_deal(session, deal_id)
     line = CheckoutLine(
@@ -335,6 +341,7 @@ async def buy_in_room(
             idempotency_key=idempotency_key,
             attribution=attribution,
             hold_for=hold_for,
+            coupon_code=coupon_code,
         )
     hold = _open_deal_hold(deal, live, sku_id)
     if deal.policy in (DealPolicy.QUEUE, DealPolicy.LOTTERY):
@@ -375,6 +382,7 @@ async def buy_in_room(
         hold_for=hold_for,
         ship_to=ship_to,
         expected_total_minor=expected_total_minor,
+        coupon_code=coupon_code,
     )
 
 

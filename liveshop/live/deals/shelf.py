@@ -235,9 +235,11 @@ async def checkout_shelf_claim(
     buyer_id: int,
     expected_total_minor: int | None = None,
     address_id: int | None = None,
+    coupon_code: str | None = None,
 ) -> PlacedOrder:
     """The claim's order (created now, or the one it already became), at the price any room
-    buy without a deal pays, attributed to the show. Commits. The claim's hold becomes the
+    buy without a deal pays (with the shop's coupon ``coupon_code`` when given), attributed to
+    the show. Commits. The claim's hold becomes the
     order line's hold, running out when the claim's would have."""
     claim = await get_shelf_claim(session, claim_id, buyer_id)
     key = claim_key(claim.id)
@@ -291,10 +293,13 @@ async def checkout_shelf_claim(
         expected_total_minor=expected_total_minor,
         before_commit=link,
         ship_to=await ship_to(session, buyer_id, live.market_code, address_id),
+        coupon_code=coupon_code,
     )
 
 
-async def quote_shelf_claim(session: AsyncSession, claim_id: int, *, buyer_id: int) -> Quote:
+async def quote_shelf_claim(
+    session: AsyncSession, claim_id: int, *, buyer_id: int, coupon_code: str | None = None
+) -> Quote:
     """What checking out the held claim would charge now; nothing is taken."""
     claim = await get_shelf_claim(session, claim_id, buyer_id)
     state = await view(session, claim)
@@ -307,6 +312,7 @@ async def quote_shelf_claim(session: AsyncSession, claim_id: int, *, buyer_id: i
         market_code=live.market_code,
         lines=[CheckoutLine(sku_id=claim.sku_id, quantity=claim.quantity)],
         attribution=await room_attribution(session, live, claim.sku_id),
+        coupon_code=coupon_code,
     )
 
 

@@ -26,6 +26,11 @@
 // next batch, or "sold out" comes back at once), then the claim is paid (POST
 // /api/v1/live/shelf-claims/{id}/pay). The claim is kept for the opening of the sheet, so a
 // payment that failed is retried on the same held units, never a second claim.
+//
+// A coupon code typed in the sheet ("Apply") goes with every quote and with the buy or the
+// claim's pay (coupon_code): the quote shows the shop's discount before paying, and the checkout
+// prices it the same way. A code the server refuses (unknown, used up) is said under the field
+// and dropped, so the sheet shows the price without it.
 import { choiceLegend, csrfToken, el, variantLabel } from "./format.js";
 
 const TEST_CARD = "4242424242424242";
@@ -76,6 +81,15 @@ export class BuySheet {
     this.quoteFor = null; // the request the quote answers (sku and deal)
     this.quoteError = "";
     this.quoteSeq = 0; // answers to older requests are dropped
+    this.coupon = ""; // the coupon code applied in this sheet, upper-cased
+    this.couponInput = this.q("coupon");
+    this.q("coupon-apply").addEventListener("click", () => this.applyCoupon());
+    this.couponInput.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        this.applyCoupon();
+      }
+    });
     this.card = (data.user && data.user.card) || null; // the default saved card: { id, label }
     this.saveCard = this.q("save-card");
     if (data.user && data.user.cards_url) this.q("card-link").href = data.user.cards_url;
@@ -145,6 +159,9 @@ export class BuySheet {
     this.claim = claim;
     this.shelfClaim = null;
     this.remaining = null;
+    this.coupon = "";
+    this.couponInput.value = "";
+    this.couponNote("");
     this.qty.value = String(claim ? claim.quantity : 1);
     this.q("qty-row").hidden = !this.deal || !!claim;
     this.key = newKey(); // one order per opening of the sheet, however often Pay is tapped
@@ -282,7 +299,24 @@ export class BuySheet {
   request(sku) {
     const body = { sku_id: sku.sku_id, quantity: this.quantity() };
     if (this.deal) body.deal_id = this.deal.deal_id;
+    if (this.coupon) body.coupon_code = this.coupon;
     return body;
+  }
+
+  // The typed code, applied: every quote and the payment carry it from now on.
+  applyCoupon() {
+    if (this.busy) return;
+    const code = this.couponInput.value.trim().toUpperCase();
+    this.couponInput.value = code;
+    this.coupon = code;
+    this.couponNote(code ? "Checking the coupon…" : "");
+    this.requote();
+  }
+
+  couponNote(text) {
+    const node = this.q("coupon-note");
+    node.textContent = text;
+    node.hidden = !text;
   }
 
   // The quote for what is chosen now, if it has arrived.
@@ -290,7 +324,7 @@ export class BuySheet {
     const sku = this.chosen();
     if (!sku || !this.quote || !this.quoteFor) return null;
     const want = this.request(sku);
-    const same = ["sku_id", "deal_id", "quantity"].every((k) => this.quoteFor[k] === want[k]);
+    const same = ["sku_id", "deal_id", "quantity", "coupon_code"].every((k) => this.quoteFor[k] === want[k]);
     return same ? this.quote : null;
   }
 
@@ -310,18 +344,34 @@ export class BuySheet {
     this.update();
     if (!sku) return;
     const body = this.request(sku);
+    // A held claim's quote knows its units and price: it is sent only the coupon.
+    const sent = this.claim ? (this.coupon ? { coupon_code: this.coupon } : {}) : body;
     try {
       const resp = await fetch(this.claim ? this.claimUrl("quote") : this.data.quote_api, {
         method: "POST",
         credentials: "same-origin",
         headers: jsonHeaders(),
-        body: JSON.stringify(body),
+        body: JSON.stringify(sent),
       });
       const answer = await resp.json().catch(() => ({}));
       if (seq !== this.quoteSeq) return; // the choice changed meanwhile
+      const refused = problemCode(answer);
+      if (!resp.ok && body.coupon_code && (refused === "unknown-coupon" || refused === "coupon-used-up")) {
+        this.coupon = ""; // priced without it; the buyer sees why
+        this.couponNote(answer.detail || "This coupon cannot be used here.");
+        this.requote();
+        return;
+      }
       if (resp.ok) {
         this.quote = answer;
         this.quoteFor = body;
+        if (body.coupon_code) {
+          this.couponNote(
+            answer.coupon_minor > 0
+              ? `${body.coupon_code}: ${answer.display.coupon} off`
+              : `${body.coupon_code} gives no discount on this`,
+          );
+        }
       } else {
         this.quoteError = answer.detail || "The price could not be worked out. Please try again.";
         const code = problemCode(answer);
@@ -437,7 +487,8 @@ export class BuySheet {
     shipping.textContent = buyerShipping > 0 ? `+ ${this.money(buyerShipping)} shipping` : "Free shipping";
     const row = (label, value, cls) => el("div", cls ? { class: cls } : {}, el("dt", { text: label }), el("dd", { text: value }));
     const rows = [
-      row("Items", d.items),
+      row("Items", quote.coupon_minor ? d.items_before_coupon : d.items),
+      quote.coupon_minor ? row(this.coupon ? `Coupon ${this.coupon}` : "Shop discount", `−${d.coupon}`) : null,
       quote.subsidy_minor ? row("Platform discount", `−${d.subsidy}`) : null,
       row("Shipping", d.shipping),
       quote.shipping_subsidy_minor ? row("Free shipping (paid by liveshop)", `−${d.shipping_subsidy}`) : null,
@@ -480,6 +531,7 @@ export class BuySheet {
     const body = claim
       ? { expected_total_minor: quote.total_minor }
       : { ...this.request(sku), expected_total_minor: quote.total_minor };
+    if (this.coupon) body.coupon_code = this.coupon; // priced as the quote showed it
     // The address chosen in the sheet (delivery.js); the server's default without one.
     const where = this.dialog.querySelector('[data-sheet="delivery"]');
     if (where && where.dataset.addressId) body.address_id = Number(where.dataset.addressId);

@@ -1,0 +1,176 @@
+"""Product images uploaded by a shop's staff: checked, resized and stored under the media
+directory (``Settings.media_dir``, served at ``/media/``).
+
+- **Type** is what the bytes are, not what the browser says: Pillow must open them as JPEG,
+  PNG or WebP (anything else — an SVG, a PDF, a renamed script — is a 422 ``bad-image``).
+- **Size**: at most ``Settings.media_max_image_bytes`` (413 ``image-too-large``), and at most
+  ``MAX_PIXELS`` pixels before anything is decoded (a decompression bomb is refused from its
+  header alone).
+- Every upload is re-encoded (EXIF orientation applied, metadata dropped) as WebP: the image
+  at most ``FULL_PX`` on its long side, and a ``THUMB_PX`` thumbnail beside it
+  (``thumbnail_url``). Decoding and encoding run in a worker thread, never on the event loop.
+- The product's ``images`` list changes under a lock of the product's row, so two uploads at
+  once both land; the files are written before the row commits and removed if it does not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from liveshop.catalog.models import Product
+from liveshop.core.clock import utcnow
+from liveshop.core.errors import NotFound, Problem, Unprocessable
+
+ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP"}
+MAX_PIXELS = 40_000_000  # 8000 x 5000
+FULL_PX = 1600
+THUMB_PX = 400
+MAX_IMAGES = 12  # as catalog.schemas.ProductIn
+MEDIA_URL = "/media/"
+THUMB_SUFFIX = f"-{THUMB_PX}.webp"
+
+
+class ImageTooLarge(Problem):
+    status = 413
+    code = "image-too-large"
+    title = "Image too large"
+
+
+@dataclass(frozen=True)
+class Encoded:
+    full: bytes
+    thumb: bytes
+
+
+def _bad(detail: str) -> Unprocessable:
+    return Unprocessable(detail, code="bad-image")
+
+
+def encode(data: bytes) -> Encoded:
+    """The upload as a WebP of at most FULL_PX and its THUMB_PX thumbnail (CPU-bound)."""
+    try:
+        with Image.open(BytesIO(data)) as probe:
+            fmt = probe.format
+            width, height = probe.size
+        if fmt not in ALLOWED_FORMATS:
+            raise _bad(f"a {fmt or 'unknown'} file is not a JPEG, PNG or WebP image")
+        if width * height > MAX_PIXELS:
+            raise _bad(f"{width}×{height} pixels is more than an image may have")
+        with Image.open(BytesIO(data)) as img:
+            img.load()
+            upright = ImageOps.exif_transpose(img)
+            mode = "RGBA" if upright.mode in ("RGBA", "LA", "P") else "RGB"
+            pic = upright.convert(mode)
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as exc:
+        raise _bad("the file is not an image that can be read (JPEG, PNG or WebP)") from exc
+    full = pic.copy()
+    full.thumbnail((FULL_PX, FULL_PX))
+    thumb = pic.copy()
+    thumb.thumbnail((THUMB_PX, THUMB_PX))
+    out_full, out_thumb = BytesIO(), BytesIO()
+    full.save(out_full, "WEBP", quality=85)
+    thumb.save(out_thumb, "WEBP", quality=80)
+    return Encoded(out_full.getvalue(), out_thumb.getvalue())
+
+
+def thumbnail_url(url: str) -> str:
+    """The thumbnail of an uploaded image; any other image URL is its own thumbnail."""
+    if url.startswith(MEDIA_URL) and url.endswith(".webp") and not url.endswith(THUMB_SUFFIX):
+        return url[: -len(".webp")] + THUMB_SUFFIX
+    return url
+
+
+def _files_of(media_dir: Path, url: str) -> list[Path]:
+    """The stored files behind an uploaded image's URL (none for other URLs)."""
+    if not url.startswith(MEDIA_URL + "products/"):
+        return []
+    rel = url[len(MEDIA_URL) :]
+    if ".." in rel:
+        return []
+    return [media_dir / rel, media_dir / thumbnail_url(url)[len(MEDIA_URL) :]]
+
+
+def _write(files: dict[Path, bytes]) -> None:
+    for path, content in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".part")
+        tmp.write_bytes(content)
+        tmp.replace(path)
+
+
+def _unlink(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+async def _locked_product(session: AsyncSession, product_id: int) -> Product:
+    product = await session.scalar(
+        select(Product)
+        .where(Product.id == product_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if product is None:
+        raise NotFound(f"product {product_id} does not exist", code="product-not-found")
+    return product
+
+
+async def add_image(
+    session: AsyncSession,
+    product_id: int,
+    data: bytes,
+    *,
+    media_dir: Path,
+    max_bytes: int,
+) -> Product:
+    """Check, resize and store one image, appended to the product's images; commits."""
+    if len(data) > max_bytes:
+        raise ImageTooLarge(
+            f"the image is {len(data)} bytes; at most {max_bytes} are accepted",
+            max_bytes=max_bytes,
+        )
+    if not data:
+        raise _bad("the file is empty")
+    encoded = await asyncio.to_thread(encode, data)
+    product = await _locked_product(session, product_id)
+    if len(product.images or []) >= MAX_IMAGES:
+        raise Unprocessable(
+            f"a product has at most {MAX_IMAGES} images; remove one first", code="too-many-images"
+        )
+    name = f"products/{product.id}/{secrets.token_hex(8)}"
+    url = f"{MEDIA_URL}{name}.webp"
+    files = {
+        media_dir / f"{name}.webp": encoded.full,
+        media_dir / f"{name}{THUMB_SUFFIX}": encoded.thumb,
+    }
+    await asyncio.to_thread(_write, files)
+    try:
+        product.images = [*(product.images or []), url]
+        product.updated_at = utcnow()
+        await session.commit()
+    except BaseException:
+        await asyncio.to_thread(_unlink, list(files))
+        raise
+    return product
+
+
+async def remove_image(
+    session: AsyncSession, product_id: int, url: str, *, media_dir: Path
+) -> Product:
+    """Take one image off the product; an uploaded one's files go once that has committed."""
+    product = await _locked_product(session, product_id)
+    if url not in (product.images or []):
+        raise NotFound("the product has no such image", code="image-not-found")
+    product.images = [u for u in product.images if u != url]
+    product.updated_at = utcnow()
+    await session.commit()
+    await asyncio.to_thread(_unlink, _files_of(media_dir, url))
+    return product
