@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from liveshop.orders.payments.sandbox import CARD_SUCCEEDS
 from tests.browser.conftest import PHONE, Demo
-from tests.browser.support import accessibility_problems, fits_width
+from tests.browser.support import accessibility_problems, assert_no_sideways_scroll, fits_width
 
 
 def _call(demo: Demo, path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
@@ -62,7 +62,7 @@ def test_a_paid_order_moves_the_studio_dashboard_without_a_reload(
         str(int(orders_before) + 1), timeout=15_000
     )
     expect(creator.locator("[data-dash=top] li").first).to_be_visible()
-    assert fits_width(creator, PHONE["width"])
+    assert_no_sideways_scroll(creator, PHONE["width"])
     creator.locator("#live-dashboard").screenshot(path=screenshots / "studio-dashboard-phone.png")
 
 

@@ -39,7 +39,8 @@ def test_conf_renames_in_one_application_and_packages_hls_in_another(tmp_path: P
     assert "on_publish " in live and "on_publish_done " in live and "push rtmp://127.0.0.1:" in live
     assert "hls on" not in live and "deny play all" in live
     assert "hls on;" in hls and "deny publish all" in hls and "allow publish 127.0.0.1" in hls
-    assert "hls_cleanup off" in hls and "hls_nested on" in hls and "hls_fragment 1s" in hls
+    assert "hls_cleanup off" in hls and "hls_nested on" in hls and "hls_fragment 900ms" in hls
+    assert "wait_key on" in hls and "hls_max_fragment 20s" in hls  # segments cut at keyframes
     assert conf.startswith("#") and "load_module" in conf and "daemon off;" in conf
     assert "location /control" in conf and "listen 127.0.0.1:" in conf
 
