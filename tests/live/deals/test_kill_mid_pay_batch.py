@@ -87,9 +87,13 @@ async def test_sigkill_mid_pay_batch_leaves_nothing_stuck(
     await until("every buyer's claim paid (recovered or retried)", every_buyer_paid)
     assert len(set(paid.values())) == 3
     async with db.session(deferred=True) as s:
-        statuses = (await s.scalars(select(Payment.status))).all()
+        rows = (await s.execute(select(Payment.order_id, Payment.status))).all()
         sold = await s.scalar(select(FlashDeal.sold).where(FlashDeal.id == drop.deal_id))
-    assert sorted(statuses) == [PaymentStatus.SUCCEEDED] * 3  # one charge per order
+    # One successful charge per order. A payment the kill caught before the provider had
+    # recorded its charge (a later batch) was resolved as failed, and the retry paid.
+    succeeded = sorted(o for o, status in rows if status == PaymentStatus.SUCCEEDED)
+    assert succeeded == sorted(paid.values())
+    assert all(status == PaymentStatus.FAILED for _o, status in rows if status != "succeeded")
     assert sold == 3
     available, held, sold_units, received = await stock_identity(db, drop.sku_id)
     assert (available, held, sold_units) == (7, 0, 3) and received == 10
