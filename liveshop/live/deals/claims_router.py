@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts.deps import (
     BuyerPrincipal,
@@ -32,7 +33,9 @@ from liveshop.live.deals.models import DealPolicy
 from liveshop.live.deals.pay_desk import PayClaim, pay_desk_of
 from liveshop.markets.service import get_market
 from liveshop.orders import payment_flow
+from liveshop.orders.checkout import PlacedOrder
 from liveshop.orders.payment_method import payment_source
+from liveshop.orders.payments.provider import PaymentSource
 from liveshop.orders.router import notifier_of, provider_of
 from liveshop.orders.schemas import OrderOut, QuoteOut, SavedCardId
 
@@ -188,10 +191,7 @@ async def pay_claim(
                 expected_total_minor=body.expected_total_minor,
             )
         )
-    if paid is not None:
-        order, market = paid.order, paid.market
-        replayed = False
-    else:
+    if paid is None:
         placed = await checkout_claim(
             session,
             claim_id,
@@ -200,19 +200,33 @@ async def pay_claim(
             address_id=body.address_id,
             coupon_code=body.coupon_code,
         )
-        order, replayed = placed.order, placed.replayed
-        if card is not None and order.paid_at is None:
-            order = await payment_flow.pay_order(
-                session,
-                provider_of(request),
-                order_id=order.id,
-                buyer_id=principal.user_id,
-                card=card,
-                notifier=notifier_of(request),
-            )
-        market = await get_market(session, order.market_code)
+        return await _pay_placed(session, request, placed, card, principal.user_id)
+    out = OrderOut.of(paid.order, paid.market, financials=False)
+    return JSONResponse(out.model_dump(mode="json"), status_code=201)
+
+
+async def _pay_placed(
+    session: AsyncSession,
+    request: Request,
+    placed: PlacedOrder,
+    card: PaymentSource | None,
+    buyer_id: int,
+) -> JSONResponse:
+    """A claim's order placed the single way: paid now when a card was given; the answer
+    (200 when the order was already there, else 201)."""
+    order = placed.order
+    if card is not None and order.paid_at is None:
+        order = await payment_flow.pay_order(
+            session,
+            provider_of(request),
+            order_id=order.id,
+            buyer_id=buyer_id,
+            card=card,
+            notifier=notifier_of(request),
+        )
+    market = await get_market(session, order.market_code)
     out = OrderOut.of(order, market, financials=False)
-    return JSONResponse(out.model_dump(mode="json"), status_code=200 if replayed else 201)
+    return JSONResponse(out.model_dump(mode="json"), status_code=200 if placed.replayed else 201)
 
 
 @router.post("/claims/{claim_id}/quote")
@@ -314,19 +328,7 @@ async def pay_shelf_claim(
         address_id=body.address_id,
         coupon_code=body.coupon_code,
     )
-    order = placed.order
-    if card is not None and order.paid_at is None:
-        order = await payment_flow.pay_order(
-            session,
-            provider_of(request),
-            order_id=order.id,
-            buyer_id=principal.user_id,
-            card=card,
-            notifier=notifier_of(request),
-        )
-    market = await get_market(session, order.market_code)
-    out = OrderOut.of(order, market, financials=False)
-    return JSONResponse(out.model_dump(mode="json"), status_code=200 if placed.replayed else 201)
+    return await _pay_placed(session, request, placed, card, principal.user_id)
 
 
 @router.post("/shelf-claims/{claim_id}/release")

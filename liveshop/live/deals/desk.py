@@ -31,6 +31,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from liveshop.accounts.models import Role
@@ -136,7 +137,7 @@ class ClaimDesk:
         self._room: dict[int, _RoomStock] = {}
         self._shelf: dict[tuple[int, int], ShelfInfo] = {}  # (session, sku) -> units left
         self._shelf_batchers: dict[tuple[int, int], _ShelfBatcher] = {}
-        self._shelf_room: dict[tuple[int, int], _ShelfRoomStock] = {}
+        self._shelf_room: dict[tuple[int, int], _RoomStock] = {}
         self._subscription: Subscription | None = None
         self._subscribing: asyncio.Future[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -317,7 +318,8 @@ class ClaimDesk:
         if info is not None and not outcome.ended:
             room = self._room.get(info.deal_id)
             if room is None:
-                room = self._room[info.deal_id] = _RoomStock(self, info.deal_id)
+                deal_id = info.deal_id
+                room = self._room[deal_id] = _RoomStock(lambda: self._send_deal_stock(deal_id))
             room.changed()
 
     def _after_shelf(self, outcome: shelf.ShelfOutcome) -> None:
@@ -339,8 +341,36 @@ class ClaimDesk:
         key = (outcome.session_id, outcome.sku_id)
         room = self._shelf_room.get(key)
         if room is None:
-            room = self._shelf_room[key] = _ShelfRoomStock(self, key)
+            room = self._shelf_room[key] = _RoomStock(lambda: self._send_shelf_stock(key))
         room.changed()
+
+    def _send_deal_stock(self, deal_id: int) -> None:
+        info = self._info.get(deal_id)
+        if info is None or self._closed:
+            return
+        self._spawn(
+            self.publisher().stock(
+                info.session_id,
+                sku_id=info.sku_id,
+                available=info.available,
+                product_id=info.product_id,
+                deal_id=info.deal_id,
+                **info.stock_fields(),
+            )
+        )
+
+    def _send_shelf_stock(self, key: tuple[int, int]) -> None:
+        info = self._shelf.get(key)
+        if info is None or self._closed:
+            return
+        self._spawn(
+            self.publisher().stock(
+                info.session_id,
+                sku_id=info.sku_id,
+                available=info.available,
+                product_id=info.product_id,
+            )
+        )
 
     def _remember_shelf(self, msg: dict[str, Any]) -> None:
         key = (int(msg["session_id"]), int(msg["sku_id"]))
@@ -445,10 +475,8 @@ class ClaimDesk:
 
     async def close(self) -> None:
         self._closed = True
-        for room in self._room.values():
+        for room in [*self._room.values(), *self._shelf_room.values()]:
             room.cancel()
-        for shelf_room in self._shelf_room.values():
-            shelf_room.cancel()
         for batcher in [*self._batchers.values(), *self._shelf_batchers.values()]:
             await batcher.stop()
         await self.tokens.close()
@@ -537,15 +565,21 @@ class _Batcher:
         taps = [t for t, _f in batch if t is not None]
         try:
             async with self.desk.db.session() as s:
-                outcome = await claims.decide(s, self.deal_id, taps)
+                outcome = await self._decide_in(s, taps)
             CLAIMS.inc(len(taps))
         except Exception:
             stop_if_cancelled()
-            log.exception("a claim batch failed", deal_id=self.deal_id, taps=len(taps))
+            log.exception("a claim batch failed", batcher=self._name(), taps=len(taps))
             self._fail(batch)
             return
         self.desk.batches += 1
         self._answer(batch, outcome.answers)
+        self._after(outcome)
+
+    async def _decide_in(self, s: AsyncSession, taps: list[Tap]) -> BatchOutcome:
+        return await claims.decide(s, self.deal_id, taps)
+
+    def _after(self, outcome: Any) -> None:
         self.desk._after(outcome)
 
     @staticmethod
@@ -578,64 +612,19 @@ class _ShelfBatcher(_Batcher):
     def _name(self) -> str:
         return f"shelf-claims-{self.session_id}-{self.sku_id}"
 
-    async def _decide(self, batch: list[tuple[Tap | None, asyncio.Future[Answer | None]]]) -> None:
-        taps = [t for t, _f in batch if t is not None]
-        try:
-            async with self.desk.db.session() as s:
-                outcome = await shelf.decide(s, self.session_id, self.sku_id, taps)
-        except Exception:
-            stop_if_cancelled()
-            log.exception("a shelf claim batch failed", sku_id=self.sku_id, taps=len(taps))
-            self._fail(batch)
-            return
-        self.desk.batches += 1
-        self._answer(batch, outcome.answers)
+    async def _decide_in(self, s: AsyncSession, taps: list[Tap]) -> Any:
+        return await shelf.decide(s, self.session_id, self.sku_id, taps)
+
+    def _after(self, outcome: Any) -> None:
         self.desk._after_shelf(outcome)
 
 
-class _ShelfRoomStock:
-    """A SKU's units left to its room after shelf batches: at most every ROOM_EVERY_S."""
-
-    def __init__(self, desk: ClaimDesk, key: tuple[int, int]) -> None:
-        self.desk, self.key = desk, key
-        self.last = 0.0
-        self.timer: asyncio.TimerHandle | None = None
-
-    def changed(self) -> None:
-        if self.timer is not None:
-            return
-        wait = self.last + ROOM_EVERY_S - time.monotonic()
-        if wait <= 0:
-            self._send()
-        else:
-            self.timer = asyncio.get_running_loop().call_later(wait, self._send)
-
-    def _send(self) -> None:
-        self.timer = None
-        self.last = time.monotonic()
-        info = self.desk._shelf.get(self.key)
-        if info is None or self.desk._closed:
-            return
-        self.desk._spawn(
-            self.desk.publisher().stock(
-                info.session_id,
-                sku_id=info.sku_id,
-                available=info.available,
-                product_id=info.product_id,
-            )
-        )
-
-    def cancel(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
-
-
 class _RoomStock:
-    """A deal's stock events to its room: the latest figure, at most every ROOM_EVERY_S."""
+    """Stock events to a room: the latest figure, at most every ROOM_EVERY_S (``send`` reads
+    the figure when it goes out)."""
 
-    def __init__(self, desk: ClaimDesk, deal_id: int) -> None:
-        self.desk, self.deal_id = desk, deal_id
+    def __init__(self, send: Callable[[], None]) -> None:
+        self.send = send
         self.last = 0.0
         self.timer: asyncio.TimerHandle | None = None
 
@@ -651,19 +640,7 @@ class _RoomStock:
     def _send(self) -> None:
         self.timer = None
         self.last = time.monotonic()
-        info = self.desk._info.get(self.deal_id)
-        if info is None or self.desk._closed:
-            return
-        self.desk._spawn(
-            self.desk.publisher().stock(
-                info.session_id,
-                sku_id=info.sku_id,
-                available=info.available,
-                product_id=info.product_id,
-                deal_id=info.deal_id,
-                **info.stock_fields(),
-            )
-        )
+        self.send()
 
     def cancel(self) -> None:
         if self.timer is not None:
