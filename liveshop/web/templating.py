@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.accounts import service as accounts
 from liveshop.accounts.models import Role
 from liveshop.accounts.service import Principal
+from liveshop.core import i18n
 from liveshop.core.errors import NotFound
 from liveshop.markets.models import SELLABLE_STATES, LaunchState, Market
 from liveshop.markets.service import display_price, get_market, list_markets
@@ -28,6 +29,12 @@ from liveshop.web.security import ensure_form_token, finish_response
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.add_extension("jinja2.ext.i18n")
+# {{ _("Buy now") }}, {{ ngettext("%(num)d left", "%(num)d left", n) }}, {% trans %}…{% endtrans %}
+# in the request's language (core/i18n.py).
+templates.env.install_gettext_callables(  # type: ignore[attr-defined]
+    i18n.raw_gettext, i18n.raw_ngettext, newstyle=True, pgettext=i18n.raw_pgettext
+)
 STATIC_DIR = HERE / "static"
 
 MARKET_COOKIE = "liveshop_market"
