@@ -218,6 +218,9 @@ class BatchReserved:
     ids: list[int | None]
     available: int  # units left across the SKU's warehouses
     best: int  # the most one reservation could still hold (one warehouse per reservation)
+    # The SKU's newest stock movement when the batch was decided (its rows locked): figures
+    # with a higher version are newer, whichever node sent them.
+    version: int = 0
 
 
 async def reserve_batch(
@@ -306,11 +309,17 @@ async def reserve_batch(
                 for rid, (level, quantity, reference) in zip(ids, granted, strict=True)
             ],
         )
+    # Read under the rows' locks: every movement of this SKU committed before (by any node,
+    # any path) has a lower id, every one after a higher (one sequence; index on sku, id).
+    version = await session.scalar(
+        select(func.max(StockMovement.id)).where(StockMovement.sku_id == sku_id)
+    )
     made = iter(ids)
     return BatchReserved(
         ids=[next(made) if level is not None else None for level in plan],
         available=sum(left.values()),
         best=max(left.values(), default=0),
+        version=int(version or 0),
     )
 
 

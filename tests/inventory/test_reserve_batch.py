@@ -127,3 +127,29 @@ async def test_any_batch_gives_what_a_first_come_first_served_plan_gives(
     assert [i is not None for i in got.ids] == expected
     assert (got.available, got.best) == (sum(left), max(left))
     await assert_stock_consistent(db, shelf.sku_id)
+
+
+async def test_each_batch_tells_a_newer_version_of_the_skus_figures(
+    db: Database, make_shelf: MakeShelf
+) -> None:
+    """Two nodes' batches can reach a room out of order: the version (the SKU's newest
+    movement, read under the lock) says which figures are newer — a batch that took nothing
+    still counts what others did in between (a release, a checkout)."""
+    shelf = await make_shelf()
+    async with db.session() as s:
+        await inv.receive(s, sku_id=shelf.sku_id, quantity=4, reason="", actor_id=None)
+        await s.commit()
+    versions = []
+    for wanted in ([(1, "a")], [], [(1, "b")]):
+        async with db.session() as s:
+            got = await inv.reserve_batch(s, shelf.sku_id, wanted, expires_at=utcnow() + LATER)
+            await s.commit()
+        versions.append((got.version, got.available))
+        if wanted == [(1, "a")]:
+            async with db.session() as s:
+                assert got.ids[0] is not None
+                await inv.release_reservation(s, got.ids[0])
+                await s.commit()
+    (v1, left1), (v2, left2), (v3, left3) = versions
+    assert (left1, left2, left3) == (3, 4, 3)
+    assert 0 < v1 < v2 < v3

@@ -104,6 +104,7 @@ class ShelfInfo:
     best: int  # the most one tap can get (one warehouse per hold)
     checked: float
     sold_out: Answer  # the refusal answered again and again while nothing is left
+    version: int = 0  # of the figures above: a node's older batch never overwrites them
 
 
 def _int_field(frame: dict[str, Any], key: str, *, default: int | None, top: int) -> int:
@@ -335,6 +336,7 @@ class ClaimDesk:
             "product_id": outcome.product_id,
             "available": outcome.available,
             "best": outcome.best,
+            "version": outcome.version,
         }
         self._remember_shelf(message)
         self._spawn(self._announce(message))
@@ -369,6 +371,7 @@ class ClaimDesk:
                 sku_id=info.sku_id,
                 available=info.available,
                 product_id=info.product_id,
+                version=info.version,
             )
         )
 
@@ -388,10 +391,14 @@ class ClaimDesk:
                 checked=0.0,
                 sold_out=shelf.sold_out(key[0], key[1]),
             )
-        info.available, info.best, info.checked = (
+        version = int(msg.get("version") or 0)
+        if version < info.version:
+            return  # another node's batch already told newer figures
+        info.available, info.best, info.checked, info.version = (
             int(msg["available"]),
             int(msg["best"]),
             time.monotonic(),
+            version,
         )
 
     async def announce_stock(

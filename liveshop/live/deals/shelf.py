@@ -55,6 +55,7 @@ class ShelfOutcome:
     product_id: int | None = None
     available: int = 0  # the SKU's units left after the batch (all warehouses)
     best: int = 0  # the most one tap could still get (one warehouse per hold)
+    version: int = 0  # orders the figures of one SKU from any node (``BatchReserved``)
     closed: bool = False  # the room does not sell this SKU (not live, not on show)
 
 
@@ -134,7 +135,11 @@ async def _decide(
         [(t.quantity, f"shelf:{session_id}:buyer:{t.buyer_id}") for t in taps],
         expires_at=expires_at,
     )
-    outcome.available, outcome.best = reserved.available, reserved.best
+    outcome.available, outcome.best, outcome.version = (
+        reserved.available,
+        reserved.best,
+        reserved.version,
+    )
     granted = [(tap, rid) for tap, rid in zip(taps, reserved.ids, strict=True) if rid is not None]
     claim_ids: list[int] = []
     if granted:

@@ -26,6 +26,7 @@ const state = {
   deal: data.deal ? { ...data.deal, endsAt: Date.parse(data.deal.ends_at) } : null,
   dealEnded: null, // {deal, reason, until}: shown as sold out / ended for a moment
   endedDeals: new Set(),
+  skuVersion: new Map(), // sku_id -> the newest shelf-batch version applied
   showcase: new Map(data.showcase.map((p) => [p.product_id, p])),
   viewers: 0,
   likes: Number($("likes").textContent) || 0,
@@ -398,6 +399,11 @@ function applyStock(ev) {
     for (const k of ["version", "paying", "waiting", "served_through"]) if (ev[k] != null) deal[k] = ev[k];
     drop.onStock(ev);
     return;
+  }
+  // A SKU's figures from shelf batches carry a version (any node's): keep the newest.
+  if (ev.version != null) {
+    if (ev.version < (state.skuVersion.get(ev.sku_id) ?? 0)) return;
+    state.skuVersion.set(ev.sku_id, ev.version);
   }
   for (const product of [state.pinned, state.showcase.get(ev.product_id)]) {
     for (const sku of (product && product.skus) || []) {
