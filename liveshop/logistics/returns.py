@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.clock import utcnow
@@ -34,7 +33,7 @@ from liveshop.logistics.models import (
     SimulatedCarrierEvent,
     TrackingStatus,
 )
-from liveshop.logistics.shipments import CarrierEvent
+from liveshop.logistics.shipments import CarrierEvent, record_once
 from liveshop.orders.completion import load_order
 from liveshop.orders.models import Order, OrderEvent, Refund
 from liveshop.orders.payments.provider import PaymentProvider
@@ -233,21 +232,9 @@ async def apply_return_event(session: AsyncSession, event: CarrierEvent) -> str:
     if request is None:
         await session.rollback()
         return "ignored"
-    session.add(
-        ReturnTrackingEvent(
-            return_id=request.id,
-            carrier=event.carrier,
-            event_id=event.event_id,
-            status=event.status,
-            description=event.description[:200],
-            location=event.location[:120],
-            occurred_at=event.occurred_at,
-        )
-    )
-    try:
-        await session.flush()
-    except IntegrityError:
-        await session.rollback()
+    if not await record_once(
+        session, ReturnTrackingEvent(return_id=request.id, **event.row_fields())
+    ):
         return "duplicate"
     events = await return_timeline(session, request.id)
     delivered = [e.occurred_at for e in events if e.status == TrackingStatus.DELIVERED]

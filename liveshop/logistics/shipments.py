@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -281,6 +282,29 @@ class CarrierEvent:
     description: str = ""
     location: str = ""
 
+    def row_fields(self) -> dict[str, Any]:
+        """The columns a parcel's tracking event row keeps (outbound or return)."""
+        return {
+            "carrier": self.carrier,
+            "event_id": self.event_id,
+            "status": self.status,
+            "description": self.description[:200],
+            "location": self.location[:120],
+            "occurred_at": self.occurred_at,
+        }
+
+
+async def record_once(session: AsyncSession, row: object) -> bool:
+    """Add a carrier's event row; False (rolled back) when the carrier sent it before (the
+    unique key on carrier and event id)."""
+    session.add(row)
+    try:
+        await session.flush()
+    except IntegrityError:
+        await session.rollback()
+        return False
+    return True
+
 
 async def apply_event(
     session: AsyncSession, event: CarrierEvent, *, provider: PaymentProvider | None
@@ -298,21 +322,8 @@ async def apply_event(
     if shipment is None or shipment.status == T_CANCELLED:
         await session.rollback()
         return "ignored"
-    session.add(
-        TrackingEvent(
-            shipment_id=shipment.id,
-            carrier=event.carrier,
-            event_id=event.event_id,
-            status=event.status,
-            description=event.description[:200],
-            location=event.location[:120],
-            occurred_at=event.occurred_at,
-        )
-    )
-    try:
-        await session.flush()
-    except IntegrityError:
-        await session.rollback()
+    row = TrackingEvent(shipment_id=shipment.id, **event.row_fields())
+    if not await record_once(session, row):
         return "duplicate"
     events = (
         await session.scalars(select(TrackingEvent).where(TrackingEvent.shipment_id == shipment.id))

@@ -12,8 +12,9 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from liveshop.accounts.models import Role
 from liveshop.core.clock import utcnow
-from tests.support import Actor
+from tests.support import Actor, MakeActor
 
 TIMEOUT = 10.0
 
@@ -111,6 +112,25 @@ async def new_session(
         assert started.status_code == 200, started.text
         session = {**session, **started.json()}
     return session
+
+
+async def live_room_with_stock(
+    http: httpx.AsyncClient, make_actor: MakeActor, *, stock: int, slug: str
+) -> tuple[Actor, dict[str, Any], int, int]:
+    """A started live session showing one new product with ``stock`` units received:
+    (its creator, the session, the SKU, the product)."""
+    seller = await make_actor(Role.SELLER)
+    creator = await make_actor(Role.CREATOR)
+    product = await showcase_product(http, seller, slug)
+    sku_id = product["skus"][0]["id"]
+    got = await http.post(
+        f"/api/v1/skus/{sku_id}/stock/receive",
+        json={"quantity": stock, "reason": "launch"},
+        headers=seller.headers,
+    )
+    assert got.status_code == 200, got.text
+    live = await new_session(http, creator, [product["id"]], start=True)
+    return creator, live, sku_id, product["id"]
 
 
 async def eventually(

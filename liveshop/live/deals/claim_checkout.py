@@ -14,14 +14,14 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from liveshop.addresses.service import ship_to
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict
 from liveshop.live import service as live
 from liveshop.live.deals.claim_upkeep import get_claim
+from liveshop.live.deals.held_order import place_held_order
 from liveshop.live.deals.models import ClaimStatus, DealClaim
 from liveshop.live.deals.service import get_deal, room_attribution
-from liveshop.orders.checkout import PlacedOrder, find_by_idempotency_key, place_order
+from liveshop.orders.checkout import PlacedOrder, find_by_idempotency_key
 from liveshop.orders.lines import CheckoutLine
 from liveshop.orders.models import Order
 from liveshop.orders.quote import Quote, quote_order
@@ -58,7 +58,6 @@ async def checkout_claim(
         )
     deal = await get_deal(session, claim.deal_id)
     session_row = await live.get_session(session, deal.session_id)
-    attribution = await room_attribution(session, session_row, deal.sku_id)
     taken = await session.scalar(
         update(DealClaim)
         .where(
@@ -82,25 +81,23 @@ async def checkout_claim(
             .execution_options(synchronize_session=False)
         )
 
-    return await place_order(
+    line = CheckoutLine(
+        sku_id=deal.sku_id,
+        quantity=claim.quantity,
+        unit_price_minor=deal.price_minor,
+        deal_id=deal.id,
+        reservation_id=claim.reservation_id,
+    )
+    return await place_held_order(
         session,
+        session_row,
+        line,
         buyer_id=buyer_id,
-        market_code=session_row.market_code,
-        lines=[
-            CheckoutLine(
-                sku_id=deal.sku_id,
-                quantity=claim.quantity,
-                unit_price_minor=deal.price_minor,
-                deal_id=deal.id,
-                reservation_id=claim.reservation_id,
-            )
-        ],
-        idempotency_key=key,
-        attribution=attribution,
+        key=key,
         hold_for=claim.expires_at - now,
+        link=link,
         expected_total_minor=expected_total_minor,
-        before_commit=link,
-        ship_to=await ship_to(session, buyer_id, session_row.market_code, address_id),
+        address_id=address_id,
         coupon_code=coupon_code,
     )
 

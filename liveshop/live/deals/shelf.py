@@ -27,7 +27,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from liveshop.addresses.service import ship_to
 from liveshop.catalog.models import Sku
 from liveshop.core.clock import utcnow
 from liveshop.core.db import table_of
@@ -36,10 +35,11 @@ from liveshop.inventory import service as inventory
 from liveshop.inventory.models import Reservation, ReservationStatus
 from liveshop.live import service as live_service
 from liveshop.live.deals.claims import Answer, Tap, refused
+from liveshop.live.deals.held_order import place_held_order
 from liveshop.live.deals.models import ShelfClaim
 from liveshop.live.deals.service import room_attribution
 from liveshop.live.models import LiveSession, SessionStatus, ShowcaseItem
-from liveshop.orders.checkout import PlacedOrder, find_by_idempotency_key, place_order
+from liveshop.orders.checkout import PlacedOrder, find_by_idempotency_key
 from liveshop.orders.lines import CheckoutLine
 from liveshop.orders.models import Order
 from liveshop.orders.quote import Quote, quote_order
@@ -256,7 +256,6 @@ async def checkout_shelf_claim(
     if res.status != ReservationStatus.HELD or claim.expires_at <= now:
         raise _expired(claim.id)
     live = await live_service.get_session(session, claim.session_id)
-    attribution = await room_attribution(session, live, claim.sku_id)
 
     async def link(order: Order) -> None:  # in the order's own transaction
         linked = await session.scalar(
@@ -281,23 +280,19 @@ async def checkout_shelf_claim(
         if held is None:  # the sweeper released it meanwhile
             raise _expired(claim.id)
 
-    return await place_order(
+    line = CheckoutLine(
+        sku_id=claim.sku_id, quantity=claim.quantity, reservation_id=claim.reservation_id
+    )
+    return await place_held_order(
         session,
+        live,
+        line,
         buyer_id=buyer_id,
-        market_code=live.market_code,
-        lines=[
-            CheckoutLine(
-                sku_id=claim.sku_id,
-                quantity=claim.quantity,
-                reservation_id=claim.reservation_id,
-            )
-        ],
-        idempotency_key=key,
-        attribution=attribution,
+        key=key,
         hold_for=claim.expires_at - now,
+        link=link,
         expected_total_minor=expected_total_minor,
-        before_commit=link,
-        ship_to=await ship_to(session, buyer_id, live.market_code, address_id),
+        address_id=address_id,
         coupon_code=coupon_code,
     )
 

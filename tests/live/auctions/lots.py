@@ -16,7 +16,7 @@ from liveshop.accounts.models import Role
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.live.auctions.models import Auction, AuctionStatus
-from tests.live.helpers import eventually, new_session, showcase_product
+from tests.live.helpers import eventually, live_room_with_stock
 from tests.support import Actor, MakeActor
 
 GOOD_CARD = "4242424242424242"
@@ -43,17 +43,9 @@ async def open_lot(
     slug: str = "lot",
     **lot: Any,
 ) -> Lot:
-    seller = await make_actor(Role.SELLER)
-    creator = await make_actor(Role.CREATOR)
-    product = await showcase_product(http, seller, slug)
-    sku_id = product["skus"][0]["id"]
-    got = await http.post(
-        f"/api/v1/skus/{sku_id}/stock/receive",
-        json={"quantity": stock, "reason": "launch"},
-        headers=seller.headers,
+    creator, live, sku_id, _product = await live_room_with_stock(
+        http, make_actor, stock=stock, slug=slug
     )
-    assert got.status_code == 200, got.text
-    live = await new_session(http, creator, [product["id"]], start=True)
     body = {"sku_id": sku_id, "start_minor": 1000, "duration_seconds": 60, **lot}
     started = await http.post(
         f"/api/v1/live/sessions/{live['id']}/auctions", json=body, headers=creator.headers

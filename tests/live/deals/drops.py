@@ -8,11 +8,10 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from liveshop.accounts.models import Role
 from liveshop.core.db import Database
 from liveshop.inventory.models import Reservation, ReservationStatus, StockLevel
 from liveshop.ledger.service import trial_balance
-from tests.live.helpers import new_session, showcase_product
+from tests.live.helpers import live_room_with_stock
 from tests.support import Actor, MakeActor
 
 CARD = "4242424242424242"
@@ -39,17 +38,9 @@ async def open_drop(
     slug: str = "drop",
     **deal: Any,
 ) -> Drop:
-    seller = await make_actor(Role.SELLER)
-    creator = await make_actor(Role.CREATOR)
-    product = await showcase_product(http, seller, slug)
-    sku_id = product["skus"][0]["id"]
-    got = await http.post(
-        f"/api/v1/skus/{sku_id}/stock/receive",
-        json={"quantity": stock, "reason": "launch"},
-        headers=seller.headers,
+    creator, live, sku_id, _product = await live_room_with_stock(
+        http, make_actor, stock=stock, slug=slug
     )
-    assert got.status_code == 200, got.text
-    live = await new_session(http, creator, [product["id"]], start=True)
     body = {"sku_id": sku_id, "price_minor": 999, "units": units, "duration_seconds": 600, **deal}
     started = await http.post(
         f"/api/v1/live/sessions/{live['id']}/deals", json=body, headers=creator.headers

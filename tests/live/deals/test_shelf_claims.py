@@ -21,7 +21,7 @@ from liveshop.orders.models import Order
 from tests.addresses.examples import address
 from tests.live.conftest import Serve, live_app
 from tests.live.deals.drops import CARD, http_of, open_drop, stock_identity, tap
-from tests.live.helpers import RoomClient, new_session, showcase_product
+from tests.live.helpers import RoomClient, live_room_with_stock, showcase_product
 from tests.support import Actor, MakeActor, assert_problem
 
 
@@ -30,18 +30,10 @@ async def _room(
 ) -> tuple[dict[str, Any], int, int]:
     """A live session showing one product with ``stock`` units: (session, sku, product);
     the session's ``creator`` is the host."""
-    seller = await make_actor(Role.SELLER)
-    creator = await make_actor(Role.CREATOR)
-    product = await showcase_product(http, seller, slug)
-    sku_id = product["skus"][0]["id"]
-    got = await http.post(
-        f"/api/v1/skus/{sku_id}/stock/receive",
-        json={"quantity": stock, "reason": "launch"},
-        headers=seller.headers,
+    creator, live, sku_id, product_id = await live_room_with_stock(
+        http, make_actor, stock=stock, slug=slug
     )
-    assert got.status_code == 200, got.text
-    live = await new_session(http, creator, [product["id"]], start=True)
-    return {**live, "creator": creator}, sku_id, product["id"]
+    return {**live, "creator": creator}, sku_id, product_id
 
 
 def claim(http: httpx.AsyncClient, session_id: int, buyer: Actor, body: Any, **kw: Any) -> Any:
