@@ -169,12 +169,11 @@ async def ledger_page(
 @router.get("/admin/payouts")
 async def payout_runs(request: Request, session: SessionDep, principal: AdminPrincipal) -> Response:
     recent = await runs.recent_statements(session)
-    yesterday = (utcnow() - timedelta(days=1)).date()
     context = {
         "title": _("Payouts"),
         "section": "payouts",
         "rows": recent,
-        "default_until": yesterday.isoformat(),
+        "default_until": utcnow().date().isoformat(),
         "cash": cash,
     }
     return await render(request, session, principal, "admin/payouts.html", context)
@@ -188,18 +187,18 @@ async def payout_run(
     until: Annotated[Line, Form(min_length=10, max_length=10)],
     pay: Annotated[bool, Form()] = False,
 ) -> Response:
-    """Statements up to the end of ``until`` (a UTC date) for every payable party, and their
-    payouts if ``pay``; the results are shown at once."""
+    """Statements up to the end of ``until`` (a UTC date; today: up to now) for every payable
+    party, and their payouts if ``pay``; the results are shown at once."""
     try:
         day = datetime.strptime(until, "%Y-%m-%d").date()
     except ValueError as exc:
         raise Unprocessable(_("give the run's last day as a date"), code="bad-date") from exc
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
-    if end > utcnow():
+    now = utcnow().replace(microsecond=0)
+    if day > now.date():
         raise Unprocessable(
-            _("a run covers days that are over: pick yesterday or earlier"),
-            code="period-not-over",
+            _("a run covers time that is over: pick today or earlier"), code="period-not-over"
         )
+    end = min(datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC), now)
     results = await runs.run_payouts(session, until=end, pay=pay, actor_id=principal.user_id)
     context = {
         "title": _("Payout run"),
