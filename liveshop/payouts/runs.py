@@ -1,7 +1,8 @@
 """A payout run (admins): every creator, agency and shop with a payable account gets its next
 statement, up to one moment, and — if asked — each statement with something due is paid.
 
-Each party's statement starts where its latest one ended (its first one at ``FIRST_START``),
+Each party's statement starts where its latest one ended (its first one at the start of the
+UTC day of the party's first ledger entry),
 so a run never overlaps an earlier one and running the same moment again changes nothing (the
 same period returns the statement already made). Every statement and payout commits on its
 own (``statements.make_statement``, ``paying.pay_statement``): a party whose statement is
@@ -11,18 +12,19 @@ refused (say, one made meanwhile) is reported and the run goes on with the other
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from liveshop.core.clock import utcnow
 from liveshop.core.errors import Problem
-from liveshop.ledger.models import AccountType, LedgerAccount
-from liveshop.ledger.parties import PartyKind
+from liveshop.ledger.models import AccountType, LedgerAccount, LedgerPosting, LedgerTransaction
+from liveshop.ledger.parties import PartyKind, payable_account
+from liveshop.ledger.queries import key_filter
 from liveshop.payouts import paying, statements
 from liveshop.payouts.models import PayoutStatement, StatementStatus
 
-FIRST_START = datetime(2020, 1, 1, tzinfo=UTC)
 _KINDS = {
     str(AccountType.CREATOR_PAYABLE): PartyKind.CREATOR,
     str(AccountType.AGENCY_PAYABLE): PartyKind.AGENCY,
@@ -68,7 +70,17 @@ async def _period_start(
         .order_by(PayoutStatement.seq.desc())
         .limit(1)
     )
-    return FIRST_START if latest is None else latest
+    if latest is not None:
+        return latest
+    first = await session.scalar(
+        select(func.min(LedgerTransaction.created_at))
+        .select_from(LedgerPosting)
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerPosting.transaction_id)
+        .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
+        .where(key_filter([payable_account(kind, party_id, cur)]))
+    )
+    when = first if first is not None else utcnow()
+    return datetime.combine(when.astimezone(UTC).date(), time(0), tzinfo=UTC)
 
 
 async def run_payouts(
