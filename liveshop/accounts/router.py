@@ -12,6 +12,9 @@ from liveshop.accounts.schemas import (
     AdminUserCreateIn,
     LoginIn,
     LoginOut,
+    PasswordChangedOut,
+    PasswordChangeIn,
+    ProfileIn,
     RolesIn,
     SignupIn,
     TokenCreateIn,
@@ -107,6 +110,36 @@ async def logout(principal: CurrentPrincipal, session: SessionDep, response: Res
 @router.get("/me")
 async def me(principal: CurrentPrincipal, session: SessionDep) -> UserOut:
     return UserOut.of(await service.get_user(session, principal.user_id))
+
+
+@router.patch("/me")
+async def update_me(body: ProfileIn, principal: CurrentPrincipal, session: SessionDep) -> UserOut:
+    """Your own details (the name others see)."""
+    return UserOut.of(
+        await service.update_profile(session, principal.user_id, display_name=body.display_name)
+    )
+
+
+@router.post("/me/password", responses=RATE_LIMITED)
+async def change_my_password(
+    body: PasswordChangeIn,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    limiter: RateLimiterDep,
+) -> PasswordChangedOut:
+    """A new password, given the current one (401 ``bad-credentials``; 429 after a few wrong
+    ones). Every other session is signed out (your API tokens too with
+    ``sign_out_api_tokens``); the token this request came with stays signed in."""
+    revoked = await throttle.change_password(
+        session,
+        limiter,
+        user_id=principal.user_id,
+        current=body.current_password,
+        new=body.new_password,
+        keep_token_id=principal.token_id,
+        sign_out_api_tokens=body.sign_out_api_tokens,
+    )
+    return PasswordChangedOut(signed_out_tokens=revoked)
 
 
 @router.get("/auth/tokens")

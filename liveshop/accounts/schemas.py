@@ -91,3 +91,21 @@ class UserPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class ProfileIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    display_name: Line = Field(min_length=1, max_length=80)
+
+
+class PasswordChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    current_password: Line = Field(min_length=1, max_length=256)
+    new_password: Line = Password
+    sign_out_api_tokens: bool = Field(
+        default=False, strict=True, description="also revoke your API tokens"
+    )
+
+
+class PasswordChangedOut(BaseModel):
+    signed_out_tokens: int = Field(description="other sessions (and tokens) revoked")

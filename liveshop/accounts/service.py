@@ -325,3 +325,51 @@ async def revoke_token(session: AsyncSession, *, user_id: int, token_id: int) ->
     await session.commit()
     if getattr(result, "rowcount", 0) != 1:
         raise NotFound(f"token {token_id} does not exist", code="token-not-found")
+
+
+async def update_profile(session: AsyncSession, user_id: int, *, display_name: str) -> User:
+    """The user's own details (the name others see). Commits."""
+    user = await get_user(session, user_id)
+    user.display_name = display_name.strip()
+    await session.commit()
+    return user
+
+
+async def change_password(
+    session: AsyncSession,
+    user_id: int,
+    *,
+    current: str,
+    new: str,
+    keep_token_id: int,
+    sign_out_api_tokens: bool = False,
+) -> int:
+    """Set a new password once the current one is given (401 ``bad-credentials`` if wrong),
+    and sign out every other session of the user — every other token too with
+    ``sign_out_api_tokens`` — in the same transaction (the token this request came with is
+    kept). Commits; how many tokens were revoked."""
+    user = await get_user(session, user_id)
+    if not await verify_password(user.password_hash, current):
+        raise Unauthorized("the current password is wrong", code="bad-credentials")
+    user.password_hash = await hash_password(new)
+    others = update(AuthToken).where(
+        AuthToken.user_id == user_id,
+        AuthToken.id != keep_token_id,
+        AuthToken.revoked_at.is_(None),
+    )
+    if not sign_out_api_tokens:
+        others = others.where(AuthToken.kind == str(TokenKind.SESSION))
+    result = await session.execute(
+        others.values(revoked_at=utcnow()).execution_options(synchronize_session=False)
+    )
+    revoked = int(getattr(result, "rowcount", 0) or 0)
+    record(
+        session,
+        actor_id=user_id,
+        action=Action.USER_PASSWORD,
+        target_type="user",
+        target_id=user_id,
+        after={"signed_out_tokens": revoked, "api_tokens_too": sign_out_api_tokens},
+    )
+    await session.commit()
+    return revoked

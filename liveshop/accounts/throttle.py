@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from liveshop.accounts import service
 from liveshop.accounts.models import User
 from liveshop.accounts.service import authenticate, normalize_email
 from liveshop.core.errors import Unauthorized
@@ -44,3 +45,35 @@ async def log_in(
 async def may_sign_up(limiter: RateLimiter, *, client: str) -> None:
     """One sign-up attempt from ``client`` (429 past the limit)."""
     await limiter.take(Bucket.SIGNUP_IP, client)
+
+
+async def change_password(
+    session: AsyncSession,
+    limiter: RateLimiter,
+    *,
+    user_id: int,
+    current: str,
+    new: str,
+    keep_token_id: int,
+    sign_out_api_tokens: bool = False,
+) -> int:
+    """``service.change_password`` counted against the user before the current password is
+    checked (a stolen session cannot guess it: 429 past ``rate_limit_password_change``); a
+    change that succeeds gives its hit back."""
+    await limiter.take(Bucket.PASSWORD_CHANGE, user_id)
+    try:
+        revoked = await service.change_password(
+            session,
+            user_id,
+            current=current,
+            new=new,
+            keep_token_id=keep_token_id,
+            sign_out_api_tokens=sign_out_api_tokens,
+        )
+    except Unauthorized:
+        raise
+    except BaseException:
+        await limiter.give_back(Bucket.PASSWORD_CHANGE, user_id)
+        raise
+    await limiter.give_back(Bucket.PASSWORD_CHANGE, user_id)
+    return revoked

@@ -7,18 +7,72 @@ from __future__ import annotations
 from typing import Any
 
 from liveshop.analytics import queries
+from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.creators import earnings
+from liveshop.creators.settlement import live_minutes
+from liveshop.ledger.parties import PartyKind, payable_account
+from liveshop.ledger.service import latest_posting_id
 from liveshop.live import service as live_service
+from liveshop.live.models import LiveSession
+
+# session id -> (what the figures were read at, the creator's earnings in the show)
+EarningsCache = dict[int, tuple[tuple[int, str, int, int, int], earnings.SessionEarnings]]
+CACHE_ROOMS = 2_000
 
 
-async def figures(session: Any, session_id: int) -> dict[str, Any]:
+async def show_earnings(
+    session: Any, live: LiveSession, cache: EarningsCache | None = None
+) -> earnings.SessionEarnings:
+    """The creator's earnings in the show, read again only when something they depend on
+    moved: a posting on the creator's payable account (a sale, a refund, a fee, a bonus or
+    its reversal), the show's orders or GMV, its status, or another live minute. Otherwise
+    the last figures are reused: one indexed look-up every few seconds instead of reading
+    the creator's whole statement."""
+    if cache is None:
+        return await earnings.one_session_earnings(session, live)
+    account = payable_account(PartyKind.CREATOR, live.creator_id, live.currency)
+    key = (
+        await latest_posting_id(session, account),
+        str(live.status),
+        live.orders_count,
+        live.gmv_minor,
+        live_minutes(live, utcnow()),
+    )
+    found = cache.get(live.id)
+    if found is not None and found[0] == key:
+        return found[1]
+    mine = await earnings.one_session_earnings(session, live)
+    if len(cache) >= CACHE_ROOMS:
+        cache.clear()
+    cache[live.id] = (key, mine)
+    return mine
+
+
+def earnings_frame(mine: earnings.SessionEarnings) -> dict[str, Any]:
+    """The studio's "Your earnings this show", as the page first draws it."""
+    return {
+        "base_fee_minor": mine.base_fee_minor,
+        "base_fee_status": mine.base_fee_status,
+        "bonus_minor": mine.bonus_minor,
+        "commission_pending_minor": mine.commission_pending_minor,
+        "commission_payable_minor": mine.commission_payable_minor,
+        "projected_total_minor": mine.projected_total_minor,
+        "per_live_hour_minor": mine.per_live_hour_minor,
+        "live_minutes": mine.live_minutes,
+        "per_hour_after_minutes": earnings.PER_HOUR_MIN_MINUTES,
+    }
+
+
+async def figures(
+    session: Any, session_id: int, cache: EarningsCache | None = None
+) -> dict[str, Any]:
     live = await live_service.get_session(session, session_id)
     series = await queries.minute_series(session, session_id)
     audience = await queries.session_audience(session, live, series)
     buyers = await queries.session_buyers(session, session_id)
     top = await queries.top_products(session, session_id)
-    mine = await earnings.one_session_earnings(session, live)
+    mine = await show_earnings(session, live, cache)
     return {
         "session_id": session_id,
         "status": live.status,
@@ -45,6 +99,7 @@ async def figures(session: Any, session_id: int) -> dict[str, Any]:
         "earnings_minor": mine.projected_total_minor,
         "earnings_per_hour_minor": mine.per_live_hour_minor,
         "live_minutes": mine.live_minutes,
+        "my_earnings": earnings_frame(mine),
         "series": [[m.minute, m.viewers, m.orders, m.gmv_minor] for m in series[-60:]],
     }
 
@@ -52,9 +107,10 @@ async def figures(session: Any, session_id: int) -> dict[str, Any]:
 class LiveDashboard:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.earnings: EarningsCache = {}
 
     async def figures(self, session_id: int) -> dict[str, Any]:
         async with self.db.session(deferred=True) as s:
-            out = await figures(s, session_id)
+            out = await figures(s, session_id, self.earnings)
             await s.rollback()
             return out

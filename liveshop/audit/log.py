@@ -26,6 +26,7 @@ class Action(StrEnum):
     USER_CREATED = "user.created"  # by an admin, with roles
     USER_ROLES = "user.roles"
     USER_ACTIVE = "user.active"  # deactivated (tokens revoked) or reactivated
+    USER_PASSWORD = "user.password"  # changed by its owner (other sessions signed out)
     CREATOR_CONTRACT = "creator.contract"  # a new version of a creator's terms (commissions)
     PAYOUT_STATEMENT = "payout.statement"  # a payout statement drawn up
     PAYOUT_PAID = "payout.paid"  # a statement paid out

@@ -1,5 +1,6 @@
-"""Product images uploaded by a shop's staff: checked, resized and stored under the media
-directory (``Settings.media_dir``, served at ``/media/``).
+"""Product images uploaded by a shop's staff: checked, resized and stored in the media store
+(``catalog.media_store``: the media directory served at ``/media/``, or an S3-compatible
+bucket, by ``Settings.media_store``).
 
 - **Type** is what the bytes are, not what the browser says: Pillow must open them as JPEG,
   PNG or WebP (anything else — an SVG, a PDF, a renamed script — is a 422 ``bad-image``).
@@ -16,15 +17,16 @@ directory (``Settings.media_dir``, served at ``/media/``).
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 from dataclasses import dataclass
 from io import BytesIO
-from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from liveshop.catalog.media_store import MediaStore
 from liveshop.catalog.models import Product
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import NotFound, Problem, Unprocessable
@@ -34,8 +36,9 @@ MAX_PIXELS = 40_000_000  # 8000 x 5000
 FULL_PX = 1600
 THUMB_PX = 400
 MAX_IMAGES = 12  # as catalog.schemas.ProductIn
-MEDIA_URL = "/media/"
 THUMB_SUFFIX = f"-{THUMB_PX}.webp"
+# An uploaded image's URL ends in its key's tail, whichever store holds it.
+UPLOADED = re.compile(r"/products/\d+/[0-9a-f]{16}\.webp$")
 
 
 class ImageTooLarge(Problem):
@@ -83,32 +86,17 @@ def encode(data: bytes) -> Encoded:
 
 def thumbnail_url(url: str) -> str:
     """The thumbnail of an uploaded image; any other image URL is its own thumbnail."""
-    if url.startswith(MEDIA_URL) and url.endswith(".webp") and not url.endswith(THUMB_SUFFIX):
+    if UPLOADED.search(url):
         return url[: -len(".webp")] + THUMB_SUFFIX
     return url
 
 
-def _files_of(media_dir: Path, url: str) -> list[Path]:
-    """The stored files behind an uploaded image's URL (none for other URLs)."""
-    if not url.startswith(MEDIA_URL + "products/"):
+def _keys_of(store: MediaStore, url: str) -> list[str]:
+    """The stored objects behind an uploaded image's URL (none for other URLs)."""
+    key = store.key_of(url)
+    if key is None or not key.startswith("products/") or not UPLOADED.search("/" + key):
         return []
-    rel = url[len(MEDIA_URL) :]
-    if ".." in rel:
-        return []
-    return [media_dir / rel, media_dir / thumbnail_url(url)[len(MEDIA_URL) :]]
-
-
-def _write(files: dict[Path, bytes]) -> None:
-    for path, content in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(content)
-        tmp.replace(path)
-
-
-def _unlink(paths: list[Path]) -> None:
-    for path in paths:
-        path.unlink(missing_ok=True)
+    return [key, key[: -len(".webp")] + THUMB_SUFFIX]
 
 
 async def _locked_product(session: AsyncSession, product_id: int) -> Product:
@@ -128,7 +116,7 @@ async def add_image(
     product_id: int,
     data: bytes,
     *,
-    media_dir: Path,
+    store: MediaStore,
     max_bytes: int,
 ) -> Product:
     """Check, resize and store one image, appended to the product's images; commits."""
@@ -146,24 +134,21 @@ async def add_image(
             f"a product has at most {MAX_IMAGES} images; remove one first", code="too-many-images"
         )
     name = f"products/{product.id}/{secrets.token_hex(8)}"
-    url = f"{MEDIA_URL}{name}.webp"
-    files = {
-        media_dir / f"{name}.webp": encoded.full,
-        media_dir / f"{name}{THUMB_SUFFIX}": encoded.thumb,
-    }
-    await asyncio.to_thread(_write, files)
+    url = store.url_of(f"{name}.webp")
+    files = {f"{name}.webp": encoded.full, f"{name}{THUMB_SUFFIX}": encoded.thumb}
+    await asyncio.to_thread(store.put, files, "image/webp")
     try:
         product.images = [*(product.images or []), url]
         product.updated_at = utcnow()
         await session.commit()
     except BaseException:
-        await asyncio.to_thread(_unlink, list(files))
+        await asyncio.to_thread(store.delete, list(files))
         raise
     return product
 
 
 async def remove_image(
-    session: AsyncSession, product_id: int, url: str, *, media_dir: Path
+    session: AsyncSession, product_id: int, url: str, *, store: MediaStore
 ) -> Product:
     """Take one image off the product; an uploaded one's files go once that has committed."""
     product = await _locked_product(session, product_id)
@@ -172,5 +157,5 @@ async def remove_image(
     product.images = [u for u in product.images if u != url]
     product.updated_at = utcnow()
     await session.commit()
-    await asyncio.to_thread(_unlink, _files_of(media_dir, url))
+    await asyncio.to_thread(store.delete, _keys_of(store, url))
     return product

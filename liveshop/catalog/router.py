@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts.deps import CurrentPrincipal, MaybePrincipal, SellerPrincipal, SessionDep
 from liveshop.catalog import images, products, service
+from liveshop.catalog.media_store import media_store
 from liveshop.catalog.models import Category, Product, ProductStatus
 from liveshop.catalog.schemas import (
     MyShopOut,
@@ -245,7 +246,7 @@ async def upload_image(
         session,
         product_id,
         data,
-        media_dir=settings.media_dir,
+        store=media_store(settings),
         max_bytes=settings.media_max_image_bytes,
     )
     return await _product_out(session, product)
@@ -265,7 +266,7 @@ async def delete_image(
         raise NotFound("the product has no such image", code="image-not-found")
     settings: Settings = request.app.state.settings
     product = await images.remove_image(
-        session, product_id, product.images[index], media_dir=settings.media_dir
+        session, product_id, product.images[index], store=media_store(settings)
     )
     return await _product_out(session, product)
 

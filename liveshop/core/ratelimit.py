@@ -43,6 +43,7 @@ class Bucket(StrEnum):
     SIGNUP_IP = "signup_ip"  # sign-ups per client address
     CHECKOUT = "checkout"  # checkouts per buyer
     PAY = "pay"  # payments per buyer (orders and held claims)
+    PASSWORD_CHANGE = "password_change"  # failed password changes per user
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     rate_limit_signup_ip: str = "10/600"  # sign-ups per client address
     rate_limit_checkout: str = "30/60"  # checkouts per buyer
     rate_limit_pay: str = "30/60"  # payments (orders, held claims) per buyer
+    rate_limit_password_change: str = "5/900"  # failed password changes per user
     # Behind a reverse proxy: the header that carries the client's address (e.g.
     # X-Forwarded-For or X-Real-IP), believed only from these peers (IPs or CIDRs, commas).
     # Empty header: the connection's own peer address is the client's.
@@ -125,6 +126,16 @@ class Settings(BaseSettings):
     # 400 px thumbnails, as WebP, served at /media/ (web.install).
     media_dir: Path = Path("var/media")
     media_max_image_bytes: int = 8 * 1024 * 1024
+    # "s3": uploaded images go to an S3-compatible bucket instead (catalog.media_store; boto3,
+    # credentials from its usual chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile,
+    # an instance role). The endpoint is for MinIO, R2 and the like; the public URL is where
+    # buyers load the objects (default: the endpoint path-style, or the AWS bucket address).
+    media_store: Literal["local", "s3"] = "local"
+    media_s3_bucket: str = ""
+    media_s3_prefix: str = ""
+    media_s3_endpoint_url: str = ""
+    media_s3_region: str = ""
+    media_s3_public_url: str = ""
     video_dir: Path = Path("var/video")  # nginx.conf, HLS folders, recordings, posters
     rtmp_port: int = 1935
     video_http_port: int = 1936  # nginx's own HTTP, on 127.0.0.1 only (publisher control)

@@ -7,7 +7,8 @@ bonuses net of their reversals, each reversal also listed with why — see
 the ledger yet — the base fee and tier bonus of a session still running — is *projected* from the
 contract in force when the session started.
 
-Per live hour = (base fee + bonus + commission) × 60 ÷ live minutes, in whole minor units.
+Per live hour = (base fee + bonus + commission) × 60 ÷ live minutes, in whole minor units,
+shown once the shows have run ``PER_HOUR_MIN_MINUTES`` (30) minutes.
 """
 
 from __future__ import annotations
@@ -107,8 +108,14 @@ class SessionEarnings:
         return per_hour(self.projected_total_minor, self.live_minutes)
 
 
+# "Per live hour" means something once a show has run a while: two minutes in, one order
+# would read as an hourly rate thirty times its size. Below this it is None ("not yet").
+PER_HOUR_MIN_MINUTES = 30
+
+
 def per_hour(amount_minor: int, minutes: int) -> int | None:
-    return None if minutes <= 0 else amount_minor * 60 // minutes
+    """``amount`` per live hour, once ``minutes`` ≥ ``PER_HOUR_MIN_MINUTES`` (else None)."""
+    return None if minutes < PER_HOUR_MIN_MINUTES else amount_minor * 60 // minutes
 
 
 @dataclass

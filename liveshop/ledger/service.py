@@ -373,3 +373,15 @@ async def transactions_by_reference_prefix(
         select(LedgerTransaction).where(cond).order_by(LedgerTransaction.id)
     )
     return list(rows.all())
+
+
+async def latest_posting_id(session: AsyncSession, account: AccountKey) -> int:
+    """The id of the account's newest posting (0 if none): a cheap "has it moved?" for caches
+    of figures read from the account (one look-up in the (account, transaction) index)."""
+    found = await session.scalar(
+        select(func.max(LedgerPosting.id))
+        .select_from(LedgerPosting)
+        .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
+        .where(key_filter([account]))
+    )
+    return 0 if found is None else int(found)

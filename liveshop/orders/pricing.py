@@ -123,6 +123,41 @@ async def _coupon(
     return Claimed(coupon.id, amount)
 
 
+async def seller_coupon(
+    session: AsyncSession,
+    *,
+    buyer_id: int | None,
+    shop_id: int,
+    market_code: str,
+    code: str,
+    goods_minor: int,
+    at: datetime,
+    dry_run: bool,
+) -> Claimed | None:
+    """The named coupon on goods worth ``goods_minor``: claimed for the buyer unless
+    ``dry_run`` (422 ``unknown-coupon``, 409 ``coupon-used-up``; None if it takes nothing)."""
+    return await _coupon(
+        session, buyer_id, shop_id, market_code, code, goods_minor, at, dry_run=dry_run
+    )
+
+
+def reprice_line(market: Market, line: OrderLine, seller_discount: int) -> None:
+    """An unpaid order's line sold ``seller_discount`` lower (a coupon added after checkout):
+    tax and commissions again on the lower price, at the rates frozen on the line."""
+    split = tax_breakdown(market, line.unit_price_minor * line.quantity - seller_discount)
+    net = split.gross_minor - split.tax_minor
+    platform = split_rate(net, line.platform_commission_bp)
+    creator = split_rate(net, line.creator_commission_bp)
+    seller = net - platform - creator
+    if seller < 0:
+        raise Unprocessable("commission rates exceed the price", code="bad-commission")
+    line.gross_minor = split.gross_minor
+    line.tax_minor = split.tax_minor
+    line.platform_commission_minor = platform
+    line.creator_commission_minor = creator
+    line.seller_net_minor = seller
+
+
 @dataclass(slots=True)
 class PricedGoods:
     """The order's lines at the prices they sell at (deal prices, the seller's coupon)."""

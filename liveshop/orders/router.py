@@ -23,7 +23,7 @@ from liveshop.core.ratelimit import RATE_LIMITED, Bucket
 from liveshop.core.types import Id, Line
 from liveshop.markets.service import display_price, get_market
 from liveshop.orders import cart as carts
-from liveshop.orders import lifecycle, payment_flow, queries, refunds
+from liveshop.orders import lifecycle, payment_flow, queries, recoupon, refunds
 from liveshop.orders.attribution import resolve_checkout_attribution
 from liveshop.orders.checkout import place_order
 from liveshop.orders.lines import Attribution, CheckoutLine
@@ -36,9 +36,11 @@ from liveshop.orders.schemas import (
     CartOut,
     CartQuantityIn,
     CheckoutIn,
+    OrderCouponIn,
     OrderEventOut,
     OrderOut,
     OrderPage,
+    OrderRequoteOut,
     PayIn,
     ReasonIn,
     RefundIn,
@@ -201,6 +203,32 @@ async def checkout(
         out.model_dump(mode="json"),
         status_code=200 if placed.replayed else 201,
         headers={"Idempotent-Replayed": "true"} if placed.replayed else None,
+    )
+
+
+@router.post("/orders/{order_id}/coupon")
+async def apply_order_coupon(
+    order_id: Id, body: OrderCouponIn, principal: BuyerPrincipal, session: SessionDep
+) -> OrderRequoteOut:
+    """A seller's coupon on your unpaid order: the order is re-priced with it (the discount
+    spread over its lines; tax and commissions again at the rates frozen on them) and kept —
+    or, with ``dry_run``, only quoted. One coupon per order; 409 while a payment is in
+    flight."""
+    got = await recoupon.apply_coupon(
+        session,
+        order_id=order_id,
+        buyer_id=principal.user_id,
+        code=body.coupon_code,
+        dry_run=body.dry_run,
+    )
+    return OrderRequoteOut(
+        coupon_code=got.code,
+        discount_minor=got.discount_minor,
+        items_minor=got.items_minor,
+        tax_minor=got.tax_minor,
+        total_minor=got.total_minor,
+        was_total_minor=got.was_total_minor,
+        applied=not body.dry_run,
     )
 
 

@@ -395,3 +395,21 @@ class OrderAddressOut(BaseModel):
     def of(cls, row: OrderAddress) -> OrderAddressOut:
         fields = row.fields()
         return cls(order_id=row.order_id, lines=address_lines(fields), **fields)
+
+
+class OrderCouponIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    coupon_code: Line = Field(min_length=1, max_length=40, description="A seller's coupon code")
+    dry_run: bool = Field(
+        default=False, strict=True, description="only say what the order would cost"
+    )
+
+
+class OrderRequoteOut(BaseModel):
+    coupon_code: str
+    discount_minor: int
+    items_minor: int
+    tax_minor: int
+    total_minor: int = Field(description="what the order costs with the coupon")
+    was_total_minor: int
+    applied: bool = Field(description="False for a dry run")

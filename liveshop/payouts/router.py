@@ -7,7 +7,9 @@ everything. Only admins create and pay statements.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
 from liveshop.accounts.deps import AdminPrincipal, CreatorPrincipal, CurrentPrincipal, SessionDep
@@ -15,12 +17,22 @@ from liveshop.accounts.service import Principal
 from liveshop.affiliates import agencies
 from liveshop.affiliates.access import ensure_can_see_creator
 from liveshop.catalog.service import ensure_shop_staff
-from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden
-from liveshop.core.types import Id
+from liveshop.core.clock import utcnow
+from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden, Unprocessable
+from liveshop.core.types import Id, Line
 from liveshop.ledger.parties import PartyKind
-from liveshop.payouts import lines, paying, statements
+from liveshop.payouts import lines, parties, paying, runs, statements
 from liveshop.payouts.models import PayoutStatement
-from liveshop.payouts.schemas import StatementIn, StatementLineOut, StatementOut
+from liveshop.payouts.schemas import (
+    HeldOut,
+    LedgerEntryOut,
+    PartyLedgerOut,
+    PayoutRunIn,
+    PayoutRunResultOut,
+    StatementIn,
+    StatementLineOut,
+    StatementOut,
+)
 
 # Tagged "creators", as before these routes moved here (the OpenAPI operations are unchanged).
 router = APIRouter(prefix="/api/v1", tags=["creators"], responses=PROBLEM_RESPONSES)
@@ -135,3 +147,65 @@ async def get_statement(
 async def my_statements(principal: CreatorPrincipal, session: SessionDep) -> list[StatementOut]:
     rows = await statements.list_statements(session, PartyKind.CREATOR, principal.user_id)
     return [await _statement_out(session, r) for r in rows]
+
+
+@router.get("/me/statements")
+async def statements_of_mine(
+    principal: CurrentPrincipal, session: SessionDep
+) -> list[StatementOut]:
+    """Every statement of every party you are (your creator account, the shops you staff,
+    the agencies you own), newest period first."""
+    mine = await parties.parties_of(session, principal)
+    rows = await parties.statements_of(session, mine)
+    return [await _statement_out(session, r) for r in rows]
+
+
+@router.get("/me/ledger")
+async def ledger_of_mine(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    party: Annotated[
+        Line, Query(max_length=40, description="creator:<id>, shop:<id>, agency:<id>")
+    ],
+    currency: Annotated[Line, Query(min_length=3, max_length=3)],
+) -> PartyLedgerOut:
+    """One of your parties' payable account: every entry with its reason, and what is held
+    (why, and the date it becomes payable). Another party's ledger is a 403."""
+    who = parties.Party.parse(party)
+    await parties.ensure_may_read(session, principal, who)
+    view = await parties.ledger_view(session, who, currency.upper())
+    return PartyLedgerOut(
+        party=who.key,
+        currency=view.currency,
+        owed_minor=view.owed_minor,
+        held_minor=view.held_minor,
+        payable_now_minor=view.payable_now_minor,
+        entries=[LedgerEntryOut.model_validate(e, from_attributes=True) for e in view.entries],
+        held=[HeldOut.model_validate(h, from_attributes=True) for h in view.held],
+    )
+
+
+@router.post("/payout-runs")
+async def payout_run(
+    body: PayoutRunIn, principal: AdminPrincipal, session: SessionDep
+) -> list[PayoutRunResultOut]:
+    """Every payable party's next statement up to ``until`` (and its payout if ``pay``)."""
+    if body.until > utcnow():
+        raise Unprocessable("a run covers a period that is over", code="period-not-over")
+    results = await runs.run_payouts(
+        session, until=body.until, pay=body.pay, actor_id=principal.user_id
+    )
+    return [
+        PayoutRunResultOut(
+            party_kind=str(r.party_kind),
+            party_id=r.party_id,
+            currency=r.currency,
+            statement_id=r.statement.id if r.statement else None,
+            made=r.made,
+            paid=r.paid,
+            payout_minor=r.statement.payout_minor if r.statement else None,
+            status=r.statement.status if r.statement else None,
+            error=r.error,
+        )
+        for r in results
+    ]

@@ -52,3 +52,55 @@ class StatementOut(BaseModel):
     status: str
     paid_at: datetime | None
     lines: list[StatementLineOut]
+
+
+class LedgerEntryOut(BaseModel):
+    at: datetime
+    reference: str
+    reason: str = Field(
+        description="order, refund, base_fee, bonus, bonus_reversal, payout or other"
+    )
+    memo: str
+    order_id: int | None
+    live_session_id: int | None
+    statement_id: int | None
+    amount_minor: int = Field(description="+ owed to the party, - taken back or paid out")
+    owed_after_minor: int
+
+
+class HeldOut(BaseModel):
+    order_id: int
+    amount_minor: int
+    why: str = Field(description="awaiting_delivery or return_window")
+    return_window_days: int
+    delivered_at: datetime | None
+    payable_on: datetime | None = Field(description="None until the order is delivered")
+
+
+class PartyLedgerOut(BaseModel):
+    party: str
+    currency: str
+    owed_minor: int
+    held_minor: int
+    payable_now_minor: int
+    entries: list[LedgerEntryOut]
+    held: list[HeldOut]
+
+
+class PayoutRunIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    until: AwareDatetime = Field(description="the run's statements end here (in the past)")
+    pay: bool = Field(default=False, strict=True)
+
+
+class PayoutRunResultOut(BaseModel):
+    party_kind: str
+    party_id: int
+    currency: str
+    statement_id: int | None
+    made: bool
+    paid: bool
+    payout_minor: int | None
+    status: str | None
+    error: str

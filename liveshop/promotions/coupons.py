@@ -116,6 +116,14 @@ async def order_coupon(session: AsyncSession, order_id: int) -> tuple[str | None
     return (None, 0) if row is None else (row[0], int(row[1]))
 
 
+async def order_has_coupon(session: AsyncSession, order_id: int) -> bool:
+    """Whether the order used a seller's coupon (named or automatic): one per order."""
+    found = await session.scalar(
+        select(CouponRedemption.id).where(CouponRedemption.order_id == order_id).limit(1)
+    )
+    return found is not None
+
+
 def coupon_state(coupon: Coupon, at: datetime) -> str:
     """active, scheduled, expired, used_up or deactivated."""
     if coupon.deactivated_at is not None:

@@ -14,8 +14,11 @@ from liveshop.accounts import service as accounts
 from liveshop.accounts import throttle
 from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, MaybePrincipal, SessionDep
 from liveshop.accounts.models import Role, TokenKind
-from liveshop.accounts.schemas import SignupIn
+from liveshop.accounts.passwords import MIN_PASSWORD_LENGTH as MIN_PW
+from liveshop.accounts.schemas import PasswordChangeIn, ProfileIn, SignupIn
 from liveshop.core.errors import Unauthorized
+from liveshop.core.i18n import gettext as _
+from liveshop.core.i18n import ngettext
 from liveshop.core.ratelimit import ClientAddress, RateLimiterDep
 from liveshop.core.settings import get_settings
 from liveshop.core.types import FormCount, Id, Line
@@ -181,8 +184,72 @@ async def _account(
         "next": back,
         "api_tokens": tokens,
         "new_token": new_token,
+        "has_money": principal.has(Role.CREATOR, Role.SELLER, Role.AGENCY),
+        "min_password": MIN_PW,
     }
     return await render(request, session, principal, "account.html", context)
+
+
+@router.post("/account/profile")
+async def update_profile(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    display_name: Annotated[Line, Form(max_length=80)],
+) -> Response:
+    try:
+        data = ProfileIn(display_name=display_name)
+    except ValidationError:
+        return redirect("/account#profile", flash=("error", _("Give the name others see.")))
+    await accounts.update_profile(session, principal.user_id, display_name=data.display_name)
+    return redirect("/account#profile", flash=("success", _("Your details are saved.")))
+
+
+@router.post("/account/password")
+async def change_password(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    limiter: RateLimiterDep,
+    current_password: Annotated[Line, Form(max_length=256)],
+    new_password: Annotated[Line, Form(max_length=256)],
+    sign_out_api_tokens: Annotated[bool, Form()] = False,
+) -> Response:
+    """A new password given the current one; every other session is signed out (this one
+    stays). Wrong current passwords count against a limit (429 after a few)."""
+    back = "/account#password"
+    try:
+        data = PasswordChangeIn(
+            current_password=current_password,
+            new_password=new_password,
+            sign_out_api_tokens=sign_out_api_tokens,
+        )
+    except ValidationError:
+        return redirect(
+            back,
+            flash=("error", _("The new password needs at least %(n)s characters.", n=MIN_PW)),
+        )
+    try:
+        revoked = await throttle.change_password(
+            session,
+            limiter,
+            user_id=principal.user_id,
+            current=data.current_password,
+            new=data.new_password,
+            keep_token_id=principal.token_id,
+            sign_out_api_tokens=data.sign_out_api_tokens,
+        )
+    except Unauthorized:
+        return redirect(back, flash=("error", _("Your current password is not that.")))
+    return redirect(
+        back,
+        flash=(
+            "success",
+            ngettext(
+                "Password changed. %(num)d other session was signed out.",
+                "Password changed. %(num)d other sessions were signed out.",
+                revoked,
+            ),
+        ),
+    )
 
 
 @router.post("/account/tokens")

@@ -14,11 +14,20 @@ from liveshop.addresses import service as addresses
 from liveshop.addresses.schemas import AddressOut
 from liveshop.catalog.service import SkuOffer, get_shop, get_sku_offer
 from liveshop.core.errors import Forbidden, NotFound, Problem
+from liveshop.core.i18n import gettext as _
 from liveshop.core.ratelimit import Bucket
 from liveshop.core.types import MAX_AMOUNT_MINOR, FormCount, Id, Line, Text
 from liveshop.markets.service import get_market
 from liveshop.orders import cart as carts
-from liveshop.orders import completion, lifecycle, payment_flow, queries, saved_cards, ship_to
+from liveshop.orders import (
+    completion,
+    lifecycle,
+    payment_flow,
+    queries,
+    recoupon,
+    saved_cards,
+    ship_to,
+)
 from liveshop.orders.checkout import MAX_QUANTITY, find_by_idempotency_key, place_order
 from liveshop.orders.lines import CheckoutLine
 from liveshop.orders.models import Order
@@ -247,21 +256,47 @@ async def _own_order(session: SessionDep, user_id: Id, order_id: Id) -> Order:
     return order
 
 
+COUPON_BOX_REFUSALS = (*COUPON_REFUSALS, "coupon-does-not-apply", "coupon-not-combinable")
+
+
 @router.get("/orders/{order_id}/pay")
 async def pay_page(
-    order_id: Id, request: Request, session: SessionDep, principal: BuyerPrincipal
+    order_id: Id,
+    request: Request,
+    session: SessionDep,
+    principal: BuyerPrincipal,
+    coupon: Annotated[Line | None, Query(max_length=40)] = None,
 ) -> Response:
+    """The order and the card form; ``coupon`` re-quotes the order with a seller's coupon
+    (nothing is kept until the buyer applies it)."""
+    typed = (coupon or "").strip().upper()
+    requote: recoupon.Requote | None = None
+    coupon_error = ""
+    if typed:
+        try:
+            requote = await recoupon.apply_coupon(
+                session, order_id=order_id, buyer_id=principal.user_id, code=typed, dry_run=True
+            )
+        except Problem as exc:
+            if exc.code not in COUPON_BOX_REFUSALS:
+                raise
+            coupon_error = exc.detail
     order = await _own_order(session, principal.user_id, order_id)
     if order.status != OrderStatus.PENDING_PAYMENT:
         return redirect(f"/orders/{order.id}")
     market = await get_market(session, order.market_code)
     cards = [c for c in await saved_cards.list_cards(session, principal.user_id) if not c.expired()]
     coupon_code, coupon_minor = await coupons.order_coupon(session, order.id)
+    has_coupon = await coupons.order_has_coupon(session, order.id)
     context = {
         "title": "Pay",
         "order": order,
         "coupon_code": coupon_code,
         "coupon_minor": coupon_minor,
+        "has_coupon": has_coupon,
+        "typed_coupon": typed,
+        "requote": requote,
+        "coupon_error": coupon_error,
         "shop": await get_shop(session, order.shop_id),
         "card": SANDBOX_CARD,
         "exp_year": datetime.now(UTC).year + 3,
@@ -278,6 +313,24 @@ async def pay_page(
 async def _ship_to_view(session: SessionDep, order_id: int) -> OrderAddressOut | None:
     row = await ship_to.order_address(session, order_id)
     return None if row is None else OrderAddressOut.of(row)
+
+
+@router.post("/orders/{order_id}/coupon")
+async def apply_coupon(
+    order_id: Id,
+    session: SessionDep,
+    principal: BuyerPrincipal,
+    coupon_code: Annotated[Line, Form(min_length=1, max_length=40)],
+) -> Response:
+    """Keep the coupon the pay page quoted: the order is re-priced with it (promotions'
+    coupon, the order's pricing); a refused code is said on the pay page."""
+    got = await recoupon.apply_coupon(
+        session, order_id=order_id, buyer_id=principal.user_id, code=coupon_code
+    )
+    return redirect(
+        f"/orders/{order_id}/pay",
+        flash=("success", _("Coupon %(code)s applied.", code=got.code)),
+    )
 
 
 @router.post("/orders/{order_id}/pay", dependencies=[Depends(per_user(Bucket.PAY))])

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from liveshop.accounts.deps import SellerPrincipal, SessionDep
 from liveshop.catalog import images, products
+from liveshop.catalog.media_store import media_store
 from liveshop.catalog.models import TITLE_MAX, Category, Product, Sku
 from liveshop.catalog.router import read_upload
 from liveshop.catalog.schemas import PriceSetIn, ProductIn, ProductUpdateIn, SkuIn, SkuUpdateIn
@@ -269,7 +270,7 @@ async def upload_image(
         session,
         product_id,
         data,
-        media_dir=settings.media_dir,
+        store=media_store(settings),
         max_bytes=settings.media_max_image_bytes,
     )
     return redirect(_editor(product_id, "images"), flash=("success", "Image added."))
@@ -285,7 +286,7 @@ async def remove_image(
 ) -> Response:
     await products.product_for_staff(session, principal, product_id)
     settings: Settings = request.app.state.settings
-    await images.remove_image(session, product_id, url, media_dir=settings.media_dir)
+    await images.remove_image(session, product_id, url, store=media_store(settings))
     return redirect(_editor(product_id, "images"), flash=("info", "Image removed."))
 
 

@@ -27,6 +27,7 @@ from liveshop.accounts.service import Principal
 from liveshop.chat import service as chat
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import NotFound, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.core.types import FormCount, Id, Line
 from liveshop.creators import earnings
 from liveshop.live import service as live
@@ -163,6 +164,8 @@ async def studio_session(
         "deal_minutes": DEAL_MINUTES,
         "price_example": _price_example(room, market),
         "mine": mine,
+        "per_hour_min": earnings.PER_HOUR_MIN_MINUTES,
+        "per_hour_wait": _("after %(n)s min live", n=earnings.PER_HOUR_MIN_MINUTES),
         "fee_label": earnings_view.base_fee_label,
         "mutes": mutes,
         "mute_choices": chat.MUTE_CHOICES,

@@ -376,8 +376,23 @@ function onDashboard(d) {
   set("orders", String(d.orders));
   set("gmv", money(d.gmv_minor));
   set("conversion", d.conversion_bp === null ? "–" : `${(d.conversion_bp / 100).toFixed(1)} %`);
+  const mineBox = root.querySelector("#my-earnings");
+  const wait = mineBox ? mineBox.dataset.perHourWait : "–";
   set("earnings", money(d.earnings_minor));
-  set("earnings_per_hour", d.earnings_per_hour_minor === null ? "–" : money(d.earnings_per_hour_minor));
+  set("earnings_per_hour", d.earnings_per_hour_minor === null ? wait : money(d.earnings_per_hour_minor));
+  const mine = d.my_earnings;
+  if (mineBox && mine) {
+    const put = (key, text) => {
+      const node = mineBox.querySelector(`[data-earnings=${key}]`);
+      if (node && !node.hasAttribute("data-none")) node.textContent = text;
+    };
+    put("base_fee", money(mine.base_fee_minor));
+    put("commission_pending", money(mine.commission_pending_minor));
+    put("commission_payable", money(mine.commission_payable_minor));
+    put("projected", money(mine.projected_total_minor));
+    put("per_hour", mine.per_live_hour_minor === null ? wait : money(mine.per_live_hour_minor));
+    mineBox.dataset.updatedAt = String(Date.now());
+  }
   const top = root.querySelector("[data-dash=top]");
   if (top) {
     top.replaceChildren(
