@@ -151,13 +151,19 @@ async def _in_flight(session: AsyncSession, order_id: int) -> int | None:
 
 
 async def _load_for_payment(session: AsyncSession, order_id: int) -> tuple[Order, int | None]:
-    """The order with its lines, and its payment in flight: one statement (fresh values)."""
+    """The order with its lines, and its payment in flight: one statement (fresh values).
+
+    The order's row is locked until the payment is recorded (this transaction's commit): a
+    coupon applied at the same moment (``orders.recoupon``, which locks it too) either
+    changed the total before it is read here, or waits and then finds the payment in
+    flight — the charge is never for a total the order no longer has."""
     row = (
         (
             await session.execute(
                 select(Order, _in_flight_of(Order.id).scalar_subquery())
                 .options(joinedload(Order.lines))
-                .where(Order.id == order_id),
+                .where(Order.id == order_id)
+                .with_for_update(of=Order),
                 execution_options={"populate_existing": True},
             )
         )

@@ -5,14 +5,17 @@ someone else's order, a paid one, a second coupon and bad input."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
 from liveshop.accounts.models import Role
 from liveshop.core.db import Database
 from liveshop.ledger import service as ledger
+from liveshop.orders.models import Payment, PaymentStatus
 from liveshop.orders.payments.sandbox import CARD_SUCCEEDS
 from tests.shopfront import MakeShopfront, buy, open_plan, start_session
 from tests.support import MakeActor, assert_problem
@@ -133,3 +136,48 @@ async def test_the_pay_page_quotes_then_applies_a_coupon(
         assert "Coupon SAVE10 applied." in applied.text
         assert re.search(r"Coupon SAVE10</dt><dd>−£2\.40", applied.text), applied.text[-3000:]
         assert 'id="coupon-box"' not in applied.text  # one coupon per order
+
+
+async def test_a_coupon_racing_a_payment_never_changes_what_is_charged(
+    client: httpx.AsyncClient, db: Database, make_shopfront: MakeShopfront, make_actor: MakeActor
+) -> None:
+    """The pay page's coupon box and the Pay button at the same moment: the coupon lands
+    before the payment reads the total (the charge is the lower total) or is refused while
+    the payment is in flight — a charge never differs from the order's total."""
+    shop = await make_shopfront()
+    await _coupon(client, shop, per_buyer_limit=5)
+    buyer = await make_actor(Role.BUYER)
+    orders = [await buy(client, buyer, shop.sku_id, pay=False) for _ in range(6)]
+
+    async def pay(order_id: int) -> int:
+        got = await client.post(
+            f"/api/v1/orders/{order_id}/pay",
+            json={"card_number": CARD_SUCCEEDS},
+            headers=buyer.headers,
+        )
+        return got.status_code
+
+    async def coupon(order_id: int) -> int:
+        got = await client.post(
+            f"/api/v1/orders/{order_id}/coupon",
+            json={"coupon_code": "SAVE10"},
+            headers=buyer.headers,
+        )
+        assert got.status_code in (200, 409), got.text
+        return got.status_code
+
+    for order in orders:
+        paid, couponed = await asyncio.gather(pay(order["id"]), coupon(order["id"]))
+        assert paid == 200
+        after = (await client.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers)).json()
+        assert after["status"] == "paid"
+        async with db.session(deferred=True) as s:
+            charged = await s.scalar(
+                select(Payment.amount_minor).where(
+                    Payment.order_id == order["id"], Payment.status == PaymentStatus.SUCCEEDED
+                )
+            )
+        assert charged == after["total_minor"]
+        assert (after["total_minor"] < order["total_minor"]) == (couponed == 200)
+    async with db.session(deferred=True) as s:
+        assert all(v == 0 for v in (await ledger.trial_balance(s)).values())
