@@ -49,6 +49,34 @@ class Ev:
             self.key = (self.type,)
         elif self.type == EventType.AUCTION_BID:
             self.key = (self.type, data.get("auction_id"))
+        elif self.type in COUNTED:
+            self.key = (self.type, data.get(COUNTED[self.type]))
+
+
+# Counters of the room's giveaway, poll and questions: coalesced per thing (the latest in a
+# tick wins; the counts only grow, and folds and pages keep the highest seen).
+COUNTED = {
+    EventType.GIVEAWAY_ENTRIES: "giveaway_id",
+    EventType.POLL_VOTES: "poll_id",
+    EventType.QUESTION_VOTES: "question_id",
+}
+
+
+ENGAGEMENT = frozenset(
+    {
+        EventType.GIVEAWAY_OPENED,
+        EventType.GIVEAWAY_ENTRIES,
+        EventType.GIVEAWAY_DRAWN,
+        EventType.POLL_OPENED,
+        EventType.POLL_VOTES,
+        EventType.POLL_CLOSED,
+        EventType.QUESTION_STATUS,
+    }
+)
+
+
+def _whole(value: Any) -> dict[str, Any] | None:
+    return dict(value) if isinstance(value, dict) else None
 
 
 class RoomState:
@@ -58,6 +86,9 @@ class RoomState:
         self.pinned: dict[str, Any] | None = None
         self.deal: dict[str, Any] | None = None
         self.auction: dict[str, Any] | None = None  # the lot up (or just closed)
+        self.giveaway: dict[str, Any] | None = None  # the room's giveaway (open or last drawn)
+        self.poll: dict[str, Any] | None = None  # the room's poll (open or last closed)
+        self.answering: dict[str, Any] | None = None  # the question the host answers now
         self.viewers = 0
         self.likes = 0
         self.comments: deque[dict[str, Any]] = deque(maxlen=comments_kept)
@@ -109,6 +140,8 @@ class RoomState:
             self._apply_stock(data)
         elif kind in (EventType.AUCTION_STARTED, EventType.AUCTION_BID, EventType.AUCTION_ENDED):
             self._apply_auction(kind, data)
+        elif kind in ENGAGEMENT:
+            self._apply_engagement(kind, data)
         elif kind == EventType.SESSION_STARTED:
             self.session = {**self.session, "status": "live", "actual_start": data.get("at")}
         elif kind == EventType.SESSION_ENDED:
@@ -149,6 +182,31 @@ class RoomState:
         if int(data.get("version") or 0) < int(current.get("version") or 0):
             return
         self.auction = {**current, **fields}
+
+    def _apply_engagement(self, kind: str, data: dict[str, Any]) -> None:
+        """Giveaway, poll and the question being answered, as the latest event says (counts
+        never go back: they only grow, and two nodes' counts may arrive out of order)."""
+        if kind in (EventType.GIVEAWAY_OPENED, EventType.GIVEAWAY_DRAWN):
+            self.giveaway = _whole(data.get("giveaway"))
+        elif kind in (EventType.POLL_OPENED, EventType.POLL_CLOSED):
+            self.poll = _whole(data.get("poll"))
+        elif kind == EventType.GIVEAWAY_ENTRIES:
+            g = self.giveaway
+            if g is not None and g.get("giveaway_id") == data.get("giveaway_id"):
+                entries = max(int(g.get("entries") or 0), int(data.get("entries") or 0))
+                self.giveaway = {**g, "entries": entries}
+        elif kind == EventType.POLL_VOTES:
+            p = self.poll
+            if p is not None and p.get("poll_id") == data.get("poll_id") and p.get("open"):
+                if int(data.get("total") or 0) >= int(p.get("total") or 0):
+                    self.poll = {**p, "counts": data.get("counts"), "total": data.get("total")}
+        elif kind == EventType.QUESTION_STATUS:
+            q = _whole(data.get("question"))
+            if q is not None and q.get("status") == "answering":
+                self.answering = q
+            elif q is not None and self.answering is not None:
+                if self.answering.get("question_id") == q.get("question_id"):
+                    self.answering = None
 
     def add_comment(self, comment: dict[str, Any]) -> None:
         """Comments come from the database (room opening) and from events: once each."""
@@ -220,6 +278,9 @@ class RoomState:
                 "pinned": self.pinned,
                 "deal": self.deal,
                 "auction": self.auction,
+                "giveaway": self.giveaway,
+                "poll": self.poll,
+                "answering": self.answering,
                 "viewers": self.viewers,
                 "likes": self.likes,
                 "comments": comments,
