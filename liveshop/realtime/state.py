@@ -197,16 +197,24 @@ class RoomState:
                 self.giveaway = {**g, "entries": entries}
         elif kind == EventType.POLL_VOTES:
             p = self.poll
-            if p is not None and p.get("poll_id") == data.get("poll_id") and p.get("open"):
-                if int(data.get("total") or 0) >= int(p.get("total") or 0):
-                    self.poll = {**p, "counts": data.get("counts"), "total": data.get("total")}
+            total = int(data.get("total") or 0)
+            if (
+                p is not None
+                and p.get("poll_id") == data.get("poll_id")
+                and p.get("open")
+                and total >= int(p.get("total") or 0)
+            ):
+                self.poll = {**p, "counts": data.get("counts"), "total": total}
         elif kind == EventType.QUESTION_STATUS:
             q = _whole(data.get("question"))
             if q is not None and q.get("status") == "answering":
                 self.answering = q
-            elif q is not None and self.answering is not None:
-                if self.answering.get("question_id") == q.get("question_id"):
-                    self.answering = None
+            elif (
+                q is not None
+                and self.answering is not None
+                and self.answering.get("question_id") == q.get("question_id")
+            ):
+                self.answering = None
 
     def add_comment(self, comment: dict[str, Any]) -> None:
         """Comments come from the database (room opening) and from events: once each."""
