@@ -55,7 +55,7 @@ class Ev:
 
 # Counters of the room's giveaway, poll and questions: coalesced per thing (the latest in a
 # tick wins; the counts only grow, and folds and pages keep the highest seen).
-COUNTED = {
+COUNTED: dict[str, str] = {
     EventType.GIVEAWAY_ENTRIES: "giveaway_id",
     EventType.POLL_VOTES: "poll_id",
     EventType.QUESTION_VOTES: "question_id",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -355,7 +355,9 @@ async def list_questions(
     """Waiting and answered-now questions by upvotes (then oldest first), the viewer's own
     held ones among them; then the answered ones, newest first. ``voted``: whether the viewer
     upvoted it."""
-    visible = Question.status.in_([QuestionStatus.OPEN, QuestionStatus.ANSWERING])
+    visible: ColumnElement[bool] = Question.status.in_(
+        [QuestionStatus.OPEN, QuestionStatus.ANSWERING]
+    )
     if viewer_id is not None:
         mine_held = (Question.status == QuestionStatus.HELD) & (Question.user_id == viewer_id)
         visible = visible | mine_held
