@@ -149,7 +149,7 @@ export class GiveawayCard {
           el(
             "p",
             { class: "giveaway-result is-me" },
-            fmt(m.won, { order: this.order || "" }),
+            this.order ? fmt(m.won, { order: this.order }) : m.won_pending,
             this.order ? el("a", { href: `/orders/${this.order}`, class: "giveaway-order", text: ` ${m.view_order}` }) : null,
           ),
         );
