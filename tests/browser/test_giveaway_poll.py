@@ -65,6 +65,9 @@ def test_a_giveaway_draw_and_a_poll_from_both_sides(
     record.goto(href)
     expect(record.locator("[data-giveaway=verdict]")).to_contain_text("✓ Checked in your browser")
     assert_no_sideways_scroll(record)
+    record.get_by_role("link", name="How the draw works").click()
+    expect(record.locator("h1")).to_have_text("How giveaways are drawn")
+    assert_no_sideways_scroll(record)
 
     order_link = winner.get_by_role("link", name="View order")
     expect(order_link).to_be_visible()
