@@ -5,6 +5,7 @@ address with the ledger untouched and balanced."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from typing import Any
 
@@ -191,6 +192,23 @@ async def test_eligibility_followers_and_buyers_and_market_terms(
     )
     assert empty.json()["status"] == "drawn" and empty.json()["winner_entry"] is None
     assert (await stock_identity(db, sku_id))[:2] == (3, 0)
+
+    # A buyer in this show may enter a buyers' giveaway.
+    again = (await _open(client, live, creator, sku_id=sku_id, eligibility="buyers")).json()
+    bought = await client.post(
+        f"/api/v1/live/sessions/{live['id']}/buy",
+        json={"sku_id": sku_id, "card_number": "4242424242424242"},
+        headers={**viewer.headers, "Idempotency-Key": "buy-1"},
+    )
+    assert bought.status_code == 201 and bought.json()["status"] == "paid", bought.text
+    assert (await _enter(client, again["giveaway_id"], viewer)).status_code == 201
+    # A room that closes gives nothing away: the open giveaway is called off, its unit back.
+    assert (await stock_identity(db, sku_id))[:3] == (1, 1, 1)
+    ended = await client.post(f"/api/v1/live/sessions/{live['id']}/end", headers=creator.headers)
+    assert ended.status_code == 200, ended.text
+    after = (await client.get(f"/api/v1/live/giveaways/{again['giveaway_id']}")).json()
+    assert after["status"] == "cancelled"
+    assert (await stock_identity(db, sku_id))[:3] == (2, 0, 1)
     async with db.session() as s:
         market = await s.get(Market, "GB")
         assert market is not None and market.giveaway_terms == "UK entrants 18+ only."
@@ -240,3 +258,17 @@ def test_the_draw_is_uniform_over_the_entries() -> None:
     wins = Counter(draw.winner(f"{n:064x}", entries) for n in range(6000))
     chi2 = sum((wins[e] - 1000) ** 2 / 1000 for e in entries)
     assert chi2 < 20.5, wins
+
+
+async def test_concurrent_entries_count_once_each(
+    db: Database, client: httpx.AsyncClient, make_actor: MakeActor
+) -> None:
+    creator, live, sku_id = await _room(client, make_actor)
+    g = (await _open(client, live, creator, sku_id=sku_id)).json()
+    people = [await _viewer(client, make_actor) for _ in range(6)]
+    taps = [_enter(client, g["giveaway_id"], who) for who in people for _ in range(3)]
+    answers = await asyncio.gather(*taps)
+    assert sorted(a.status_code for a in answers) == [201] * 6 + [409] * 12
+    record = (await client.get(f"/api/v1/live/giveaways/{g['giveaway_id']}/entries")).json()
+    shown = (await client.get(f"/api/v1/live/giveaways/{g['giveaway_id']}")).json()
+    assert len(record["entries"]) == shown["entries"] == 6
