@@ -24,7 +24,7 @@ class Ev:
     marker — ``raw`` re-encoded once, here — so its author gets an ordinary ``comment`` and
     cannot tell it was held; ``held`` tells the room to send it to its author only."""
 
-    __slots__ = ("author", "data", "held", "host", "key", "raw", "seq", "type")
+    __slots__ = ("author", "data", "held", "host", "key", "rank", "raw", "seq", "type")
 
     def __init__(self, raw: bytes, data: dict[str, Any]) -> None:
         self.raw = raw
@@ -43,6 +43,9 @@ class Ev:
         self.host: bool = bool(data.get("host", False))
         # Events with a key are coalesced: the latest with the same key wins within a tick.
         self.key: tuple[Any, ...] | None = None
+        # Among a tick's events with one key, the highest rank is sent (the latest on a tie;
+        # None: simply the latest).
+        self.rank: int | None = None
         if self.type == EventType.STOCK:
             self.key = (self.type, data.get("sku_id"), data.get("deal_id"))
         elif self.type in (EventType.LIKE, EventType.VIEWERS):
@@ -50,15 +53,19 @@ class Ev:
         elif self.type == EventType.AUCTION_BID:
             self.key = (self.type, data.get("auction_id"))
         elif self.type in COUNTED:
-            self.key = (self.type, data.get(COUNTED[self.type]))
+            thing, count = COUNTED[self.type]
+            self.key = (self.type, data.get(thing))
+            figure = data.get(count)
+            self.rank = figure if isinstance(figure, int) else None
 
 
-# Counters of the room's giveaway, poll and questions: coalesced per thing (the latest in a
-# tick wins; the counts only grow, and folds and pages keep the highest seen).
-COUNTED: dict[str, str] = {
-    EventType.GIVEAWAY_ENTRIES: "giveaway_id",
-    EventType.POLL_VOTES: "poll_id",
-    EventType.QUESTION_VOTES: "question_id",
+# Counters of the room's giveaway, poll and questions, (the thing's id, its count): coalesced
+# per thing, the highest count in a tick wins — counts only grow, and two nodes' figures may
+# arrive out of order; folds and pages keep the highest seen too.
+COUNTED: dict[str, tuple[str, str]] = {
+    EventType.GIVEAWAY_ENTRIES: ("giveaway_id", "entries"),
+    EventType.POLL_VOTES: ("poll_id", "total"),
+    EventType.QUESTION_VOTES: ("question_id", "votes"),
 }
 
 

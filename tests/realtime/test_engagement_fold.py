@@ -11,6 +11,7 @@ from typing import Any
 
 from liveshop.core.events import EventType, dumps
 from liveshop.live.counts import RoomCounts
+from liveshop.realtime.batch import select
 from liveshop.realtime.state import Ev, RoomState
 
 
@@ -43,6 +44,18 @@ def test_counts_coalesce_and_never_go_back() -> None:
     state.apply(ev(10, EventType.GIVEAWAY_DRAWN, giveaway=drawn))
     snap = json.loads(state.snapshot())
     assert snap["answering"] is None and snap["giveaway"]["seed"] == "ab" * 32
+
+
+def test_a_ticks_highest_count_is_sent_whatever_order_the_nodes_figures_arrive_in() -> None:
+    events = [
+        ev(1, EventType.GIVEAWAY_ENTRIES, giveaway_id=7, entries=6),  # node B
+        ev(2, EventType.GIVEAWAY_ENTRIES, giveaway_id=7, entries=5),  # node A, later
+        ev(3, EventType.POLL_VOTES, poll_id=3, counts=[1, 0], total=1),
+        ev(4, EventType.POLL_VOTES, poll_id=3, counts=[1, 1], total=2),
+    ]
+    shared, _own, left_out, _charged = select(events, None, {})
+    assert [(e.seq, e.type) for e in shared] == [(1, "giveaway_entries"), (4, "poll_votes")]
+    assert left_out == 2
 
 
 class _Publisher:
