@@ -92,8 +92,8 @@ def select(
     held: list[int] = []  # the filter held these: their authors' sockets only
     for i, ev in enumerate(events):
         if ev.key is not None:
-            kept = last.get(ev.key)
-            if kept is None or not _ranks_below(ev, events[kept]):
+            prior = last.get(ev.key)
+            if prior is None or not _ranks_below(ev, events[prior]):
                 last[ev.key] = i
         elif ev.held:
             held.append(i)
