@@ -37,6 +37,9 @@ from liveshop.live.deals.claims_router import router as claims_router
 from liveshop.live.deals.router import router as deals_router
 from liveshop.live.deals.wiring import install_deals
 from liveshop.live.follows.router import router as follows_router
+from liveshop.live.giveaways.router import router as giveaways_router
+from liveshop.live.giveaways.wiring import install_engagement
+from liveshop.live.polls.router import router as polls_router
 from liveshop.live.router import router as live_router
 from liveshop.live.wiring import install_live
 from liveshop.logistics.router import router as logistics_router
@@ -113,6 +116,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         await stop_video(app)
         await app.state.deal_clock.stop()
         await app.state.auction_clock.stop()
+        await app.state.room_counts.stop()
         await app.state.stop_logistics()
         await app.state.stop_notices()
         await stop_analytics(app)
@@ -157,6 +161,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.rate_limiter = RateLimiter.from_settings(app.state.broker, settings)
     install_deals(app, db, hub)
     install_auctions(app, db, hub)
+    install_engagement(app)
     install_logistics(app, settings, db)
     install_notices(app, settings, db)
     install_analytics(app, settings, db, hub)
@@ -178,6 +183,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         deals_router,
         claims_router,
         auctions_router,
+        giveaways_router,
+        polls_router,
         follows_router,
         chat_router,
         chat_filter_router,

@@ -13,6 +13,8 @@ from liveshop.live import models as live_models
 from liveshop.live.auctions import models as live_auction_models
 from liveshop.live.deals import models as live_deal_models
 from liveshop.live.follows import models as live_follow_models
+from liveshop.live.giveaways import models as live_giveaway_models
+from liveshop.live.polls import models as live_poll_models
 from liveshop.logistics import models as logistics_models
 from liveshop.markets import models as markets_models
 from liveshop.notices import models as notices_models
@@ -37,7 +39,9 @@ __all__ = [
     "live_auction_models",
     "live_deal_models",
     "live_follow_models",
+    "live_giveaway_models",
     "live_models",
+    "live_poll_models",
     "logistics_models",
     "markets_models",
     "notices_models",

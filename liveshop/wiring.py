@@ -12,6 +12,7 @@ from liveshop.creators import wiring as creators_wiring
 from liveshop.live.auctions import wiring as auctions_wiring
 from liveshop.live.deals import wiring as deals_wiring
 from liveshop.live.follows import wiring as follows_wiring
+from liveshop.live.giveaways import wiring as giveaways_wiring
 
 _installed = False
 
@@ -25,6 +26,7 @@ def install_domain_events() -> None:
     deals_wiring.subscribe()
     auctions_wiring.subscribe()
     follows_wiring.subscribe()
+    giveaways_wiring.subscribe()
     creators_wiring.subscribe()
     analytics_wiring.subscribe()
     _installed = True

@@ -35,6 +35,15 @@ class EventType(StrEnum):
     AUCTION_STARTED = "auction_started"  # a lot is up: start price, timer (live.auctions)
     AUCTION_BID = "auction_bid"  # the lot's price, leader's public name, timer (by version)
     AUCTION_ENDED = "auction_ended"  # hammer (settling), then sold / unsold / cancelled
+    GIVEAWAY_OPENED = "giveaway_opened"  # entries open: prize, eligibility, the seed's SHA-256
+    GIVEAWAY_ENTRIES = "giveaway_entries"  # how many entered (throttled; coalesced per giveaway)
+    GIVEAWAY_DRAWN = "giveaway_drawn"  # drawn (seed revealed, winner's public name) or cancelled
+    POLL_OPENED = "poll_opened"  # the host asks: question and 2-4 options
+    POLL_VOTES = "poll_votes"  # the votes per option (throttled; coalesced per poll)
+    POLL_CLOSED = "poll_closed"  # the poll's final counts
+    QUESTION_ASKED = "question_asked"  # a viewer's question (Q&A), with its upvotes
+    QUESTION_VOTES = "question_votes"  # a question's upvotes (throttled; coalesced per question)
+    QUESTION_STATUS = "question_status"  # the host answers it now, or answered it
 
 
 def now_ms() -> float:

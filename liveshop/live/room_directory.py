@@ -17,7 +17,9 @@ from liveshop.core.db import Database
 from liveshop.live import activity, service
 from liveshop.live.auctions import service as auctions
 from liveshop.live.deals import service as deals
+from liveshop.live.giveaways import service as giveaways
 from liveshop.live.models import LiveSession
+from liveshop.live.polls import service as polls
 from liveshop.realtime.ports import RoomSnapshot, RoomStats
 
 
@@ -46,8 +48,8 @@ class LiveRoomDirectory:
         self.db = db
 
     async def snapshot(self, session_id: int, *, comments: int) -> RoomSnapshot:
-        """Session, pinned product (price, stock), running deal, the lot up for auction and
-        last comments."""
+        """Session, pinned product (price, stock), running deal, the lot up for auction, the
+        giveaway, the poll, the question answered now and last comments."""
         async with self.db.session(deferred=True) as s:
             live = await service.get_session(s, session_id)
             pinned = await service.pinned_product(s, live)
@@ -55,6 +57,10 @@ class LiveRoomDirectory:
             running = await deals.active_deal(s, session_id)
             lot = await auctions.running_auction(s, session_id)
             lot_view = await auctions.room_view(s, lot) if lot is not None else None
+            giveaway = await giveaways.room_giveaway(s, session_id)
+            giveaway_view = await giveaways.view(s, giveaway) if giveaway is not None else None
+            poll = await polls.room_poll(s, session_id)
+            answering = await polls.answering_now(s, session_id)
             await s.commit()  # reading stock may release expired holds
         return RoomSnapshot(
             session=session_info(live),
@@ -62,6 +68,9 @@ class LiveRoomDirectory:
             deal=deals.deal_event(running) if running is not None else None,
             comments=recent,
             auction=lot_view,
+            giveaway=giveaway_view,
+            poll=polls.poll_fields(poll) if poll is not None else None,
+            answering=answering,
         )
 
     async def is_host(self, session_id: int, user_id: int) -> bool:

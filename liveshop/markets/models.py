@@ -3,7 +3,15 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -70,6 +78,9 @@ class Market(Base):
     auto_cancel_days: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
     # Whether live auctions may run in this market's rooms (some markets regulate them).
     auctions_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    # The terms of the market's live giveaways (shown on every giveaway; an admin edits them,
+    # ``PATCH /markets/{code}``); None: the platform's default wording.
+    giveaway_terms: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class MarketLaunchEvent(Base):

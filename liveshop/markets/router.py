@@ -55,7 +55,7 @@ async def update_rates(
     code: Line, body: RatesIn, principal: AdminPrincipal, session: SessionDep
 ) -> MarketOut:
     """Admin: tax and platform rates, the return window, the flat shipping fee and the
-    dispatch deadline and auto-cancel grace (working days)."""
+    dispatch deadline and auto-cancel grace (working days), the giveaways' terms."""
     market = await service.update_rates(
         session,
         code,
@@ -65,6 +65,7 @@ async def update_rates(
         shipping_fee_minor=body.shipping_fee_minor,
         dispatch_days=body.dispatch_days,
         auto_cancel_days=body.auto_cancel_days,
+        giveaway_terms=body.giveaway_terms,
         actor_id=principal.user_id,
     )
     return MarketOut.of(market)

@@ -45,6 +45,10 @@ class MarketOut(BaseModel):
         description="Working days after the dispatch deadline an order still not with a "
         "carrier is cancelled and refunded"
     )
+    giveaway_terms: str | None = Field(
+        default=None,
+        description="The terms of the market's live giveaways (none: the platform's default)",
+    )
 
     @classmethod
     def of(cls, m: Market) -> MarketOut:
@@ -65,6 +69,7 @@ class MarketOut(BaseModel):
             shipping_fee_minor=m.shipping_fee_minor,
             dispatch_days=m.dispatch_days,
             auto_cancel_days=m.auto_cancel_days,
+            giveaway_terms=m.giveaway_terms,
         )
 
 
@@ -108,6 +113,12 @@ class RatesIn(BaseModel):
         description="Working days after the dispatch deadline before an order still not "
         "with a carrier is cancelled and refunded",
         strict=True,
+    )
+    giveaway_terms: Text | None = Field(
+        default=None,
+        max_length=4000,
+        description="The terms shown on the market's live giveaways, for giveaways opened "
+        "from now on (an empty text: the platform's default)",
     )
 
 

@@ -144,6 +144,7 @@ async def update_rates(
     shipping_fee_minor: int | None = None,
     dispatch_days: int | None = None,
     auto_cancel_days: int | None = None,
+    giveaway_terms: str | None = None,
     actor_id: int | None = None,
 ) -> Market:
     """Change a market's rates and rules; each applies from now on (an order keeps the tax,
@@ -169,6 +170,8 @@ async def update_rates(
         market.dispatch_days = dispatch_days
     if auto_cancel_days is not None:
         market.auto_cancel_days = auto_cancel_days
+    if giveaway_terms is not None:
+        market.giveaway_terms = giveaway_terms.strip() or None
     market.updated_at = utcnow()
     after = _rates(market)
     audit.record(
@@ -248,7 +251,7 @@ async def list_category_commissions(
     return rows.all()
 
 
-def _rates(market: Market) -> dict[str, int]:
+def _rates(market: Market) -> dict[str, int | str | None]:
     return {
         "tax_rate_bp": market.tax_rate_bp,
         "platform_commission_bp": market.platform_commission_bp,
@@ -256,6 +259,7 @@ def _rates(market: Market) -> dict[str, int]:
         "shipping_fee_minor": market.shipping_fee_minor,
         "dispatch_days": market.dispatch_days,
         "auto_cancel_days": market.auto_cancel_days,
+        "giveaway_terms": market.giveaway_terms,
     }
 
 

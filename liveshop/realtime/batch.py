@@ -74,20 +74,27 @@ def parse_event(raw: bytes) -> Ev | None:
         return None
 
 
+def _ranks_below(ev: Ev, kept: Ev) -> bool:
+    return ev.rank is not None and kept.rank is not None and ev.rank < kept.rank
+
+
 def select(
     events: list[Ev], cap: int | None, by_user: Mapping[int, Iterable[Conn]]
 ) -> tuple[list[Ev], dict[Conn, list[Ev]], int, int]:
     """What a batch of ``events`` sends: (events everyone gets, extra events per socket of
     ``by_user``, how many were left out, how many chat lines the ``cap`` was charged for).
 
-    Counters are coalesced (the latest per key), held comments go to their authors only,
+    Counters are coalesced (the latest per key; the highest-ranked, for counts that only
+    grow), held comments go to their authors only,
     and with a ``cap`` viewers' chat is sampled evenly down to it — the hosts' lines never,
     and each author still gets their own."""
     last: dict[tuple[Any, ...], int] = {}
     held: list[int] = []  # the filter held these: their authors' sockets only
     for i, ev in enumerate(events):
         if ev.key is not None:
-            last[ev.key] = i
+            prior = last.get(ev.key)
+            if prior is None or not _ranks_below(ev, events[prior]):
+                last[ev.key] = i
         elif ev.held:
             held.append(i)
     left_out = {i for i, ev in enumerate(events) if ev.key is not None and last[ev.key] != i}

@@ -54,6 +54,9 @@ async def load_state(directory: RoomDirectory, session_id: int, *, comments: int
     # A deal started before this node opened the room is in the snapshot too.
     state.deal = snap.deal
     state.auction = snap.auction
+    state.giveaway = snap.giveaway
+    state.poll = snap.poll
+    state.answering = snap.answering
     creator_id = snap.session.get("creator_id")
     for c in snap.comments:
         state.add_comment(

@@ -53,6 +53,9 @@ class RoomSnapshot:
     deal: dict[str, Any] | None
     comments: Sequence[RecentComment]
     auction: dict[str, Any] | None = None  # the lot up for auction, in its event shape
+    giveaway: dict[str, Any] | None = None  # the room's giveaway, in its event shape
+    poll: dict[str, Any] | None = None  # the room's poll, in its event shape
+    answering: dict[str, Any] | None = None  # the question the host answers now
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ class Ev:
     marker — ``raw`` re-encoded once, here — so its author gets an ordinary ``comment`` and
     cannot tell it was held; ``held`` tells the room to send it to its author only."""
 
-    __slots__ = ("author", "data", "held", "host", "key", "raw", "seq", "type")
+    __slots__ = ("author", "data", "held", "host", "key", "rank", "raw", "seq", "type")
 
     def __init__(self, raw: bytes, data: dict[str, Any]) -> None:
         self.raw = raw
@@ -43,12 +43,47 @@ class Ev:
         self.host: bool = bool(data.get("host", False))
         # Events with a key are coalesced: the latest with the same key wins within a tick.
         self.key: tuple[Any, ...] | None = None
+        # Among a tick's events with one key, the highest rank is sent (the latest on a tie;
+        # None: simply the latest).
+        self.rank: int | None = None
         if self.type == EventType.STOCK:
             self.key = (self.type, data.get("sku_id"), data.get("deal_id"))
         elif self.type in (EventType.LIKE, EventType.VIEWERS):
             self.key = (self.type,)
         elif self.type == EventType.AUCTION_BID:
             self.key = (self.type, data.get("auction_id"))
+        elif self.type in COUNTED:
+            thing, count = COUNTED[self.type]
+            self.key = (self.type, data.get(thing))
+            figure = data.get(count)
+            self.rank = figure if isinstance(figure, int) else None
+
+
+# Counters of the room's giveaway, poll and questions, (the thing's id, its count): coalesced
+# per thing, the highest count in a tick wins — counts only grow, and two nodes' figures may
+# arrive out of order; folds and pages keep the highest seen too.
+COUNTED: dict[str, tuple[str, str]] = {
+    EventType.GIVEAWAY_ENTRIES: ("giveaway_id", "entries"),
+    EventType.POLL_VOTES: ("poll_id", "total"),
+    EventType.QUESTION_VOTES: ("question_id", "votes"),
+}
+
+
+ENGAGEMENT = frozenset(
+    {
+        EventType.GIVEAWAY_OPENED,
+        EventType.GIVEAWAY_ENTRIES,
+        EventType.GIVEAWAY_DRAWN,
+        EventType.POLL_OPENED,
+        EventType.POLL_VOTES,
+        EventType.POLL_CLOSED,
+        EventType.QUESTION_STATUS,
+    }
+)
+
+
+def _whole(value: Any) -> dict[str, Any] | None:
+    return dict(value) if isinstance(value, dict) else None
 
 
 class RoomState:
@@ -58,6 +93,9 @@ class RoomState:
         self.pinned: dict[str, Any] | None = None
         self.deal: dict[str, Any] | None = None
         self.auction: dict[str, Any] | None = None  # the lot up (or just closed)
+        self.giveaway: dict[str, Any] | None = None  # the room's giveaway (open or last drawn)
+        self.poll: dict[str, Any] | None = None  # the room's poll (open or last closed)
+        self.answering: dict[str, Any] | None = None  # the question the host answers now
         self.viewers = 0
         self.likes = 0
         self.comments: deque[dict[str, Any]] = deque(maxlen=comments_kept)
@@ -109,6 +147,8 @@ class RoomState:
             self._apply_stock(data)
         elif kind in (EventType.AUCTION_STARTED, EventType.AUCTION_BID, EventType.AUCTION_ENDED):
             self._apply_auction(kind, data)
+        elif kind in ENGAGEMENT:
+            self._apply_engagement(kind, data)
         elif kind == EventType.SESSION_STARTED:
             self.session = {**self.session, "status": "live", "actual_start": data.get("at")}
         elif kind == EventType.SESSION_ENDED:
@@ -149,6 +189,39 @@ class RoomState:
         if int(data.get("version") or 0) < int(current.get("version") or 0):
             return
         self.auction = {**current, **fields}
+
+    def _apply_engagement(self, kind: str, data: dict[str, Any]) -> None:
+        """Giveaway, poll and the question being answered, as the latest event says (counts
+        never go back: they only grow, and two nodes' counts may arrive out of order)."""
+        if kind in (EventType.GIVEAWAY_OPENED, EventType.GIVEAWAY_DRAWN):
+            self.giveaway = _whole(data.get("giveaway"))
+        elif kind in (EventType.POLL_OPENED, EventType.POLL_CLOSED):
+            self.poll = _whole(data.get("poll"))
+        elif kind == EventType.GIVEAWAY_ENTRIES:
+            g = self.giveaway
+            if g is not None and g.get("giveaway_id") == data.get("giveaway_id"):
+                entries = max(int(g.get("entries") or 0), int(data.get("entries") or 0))
+                self.giveaway = {**g, "entries": entries}
+        elif kind == EventType.POLL_VOTES:
+            p = self.poll
+            total = int(data.get("total") or 0)
+            if (
+                p is not None
+                and p.get("poll_id") == data.get("poll_id")
+                and p.get("open")
+                and total >= int(p.get("total") or 0)
+            ):
+                self.poll = {**p, "counts": data.get("counts"), "total": total}
+        elif kind == EventType.QUESTION_STATUS:
+            q = _whole(data.get("question"))
+            if q is not None and q.get("status") == "answering":
+                self.answering = q
+            elif (
+                q is not None
+                and self.answering is not None
+                and self.answering.get("question_id") == q.get("question_id")
+            ):
+                self.answering = None
 
     def add_comment(self, comment: dict[str, Any]) -> None:
         """Comments come from the database (room opening) and from events: once each."""
@@ -220,6 +293,9 @@ class RoomState:
                 "pinned": self.pinned,
                 "deal": self.deal,
                 "auction": self.auction,
+                "giveaway": self.giveaway,
+                "poll": self.poll,
+                "answering": self.answering,
                 "viewers": self.viewers,
                 "likes": self.likes,
                 "comments": comments,

@@ -17,6 +17,7 @@ from liveshop.web import (
     pages_chat_filter,
     pages_drops,
     pages_follows,
+    pages_giveaways,
     pages_inbox,
     pages_live,
     pages_moderation,
@@ -50,6 +51,7 @@ PAGE_MODULES = (
     pages_moderation,
     pages_chat_filter,
     pages_drops,
+    pages_giveaways,
     pages_follows,
     pages_inbox,
 )

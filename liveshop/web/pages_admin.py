@@ -17,6 +17,7 @@ from liveshop.accounts.models import Role
 from liveshop.analytics import readiness
 from liveshop.catalog.models import Category
 from liveshop.core.errors import Conflict, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.core.types import FormCount, Id, Line, Text
 from liveshop.markets import service as markets
 from liveshop.markets.models import (
@@ -191,6 +192,23 @@ async def set_dispatch(
             f"not with a carrier {market.auto_cancel_days} working days later are cancelled "
             "and refunded.",
         ),
+    )
+
+
+@router.post("/markets/{code}/giveaway-terms")
+async def set_giveaway_terms(
+    code: Line,
+    session: SessionDep,
+    principal: AdminPrincipal,
+    terms: Annotated[Text, Form(max_length=4000)] = "",
+) -> Response:
+    """The terms shown on the market's live giveaways (empty: the default; audit-logged)."""
+    market = await markets.update_rates(
+        session, code, giveaway_terms=terms, actor_id=principal.user_id
+    )
+    return redirect(
+        f"/admin?rates={market.code}#giveaway-terms",
+        flash=("success", _("%(market)s: giveaway terms saved.", market=market.name)),
     )
 
 

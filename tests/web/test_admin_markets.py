@@ -99,3 +99,32 @@ async def test_admin_sets_the_dispatch_promise(
         | {"auto_cancel_days": "9"},
     )
     assert denied.status_code == 403
+
+
+async def test_admin_sets_the_markets_giveaway_terms(
+    client: httpx.AsyncClient, make_actor: MakeActor, session: AsyncSession
+) -> None:
+    await page_login(client, await make_actor(Role.ADMIN))
+    page = await client.get("/admin?rates=GB")
+    assert "Giveaway terms" in page.text
+    token = csrf_of(page)
+    saved = await client.post(
+        "/admin/markets/GB/giveaway-terms",
+        data={"csrf_token": token, "terms": "Open to UK residents aged 18+."},
+    )
+    assert saved.status_code == 303, saved.text
+    await session.rollback()
+    assert (await markets.get_market(session, "GB")).giveaway_terms == (
+        "Open to UK residents aged 18+."
+    )
+    assert "Open to UK residents aged 18+." in (await client.get("/admin?rates=GB")).text
+    bad = await client.post(
+        "/admin/markets/GB/giveaway-terms", data={"csrf_token": token, "terms": "a\x00b"}
+    )
+    assert bad.status_code == 422
+    cleared = await client.post(
+        "/admin/markets/GB/giveaway-terms", data={"csrf_token": token, "terms": ""}
+    )
+    assert cleared.status_code == 303
+    await session.rollback()
+    assert (await markets.get_market(session, "GB")).giveaway_terms is None

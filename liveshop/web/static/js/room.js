@@ -3,6 +3,7 @@ import { AuctionPanel } from "./live/auction.js";
 import { Chat } from "./live/chat.js";
 import { BuySheet } from "./live/buy.js";
 import { Drop, claimBased } from "./live/drop.js";
+import { Engagement, isEngagement } from "./live/engage.js";
 import { compactCount, countdownText, el, fillBars, moneyFormatter } from "./live/format.js";
 import { Heartbeat } from "./live/heartbeat.js";
 import { RoomSocket } from "./live/socket.js";
@@ -290,6 +291,7 @@ function tickCountdowns() {
   }
   drop.tick();
   auction.tick();
+  engage.tick();
   if (state.dealEnded && Date.now() >= state.dealEnded.until) {
     state.dealEnded = null;
     renderProducts();
@@ -414,6 +416,7 @@ function applyStock(ev) {
 
 function onEvent(ev) {
   if (ev.type.startsWith("auction_")) return auction.onEvent(ev);
+  if (isEngagement(ev.type)) return engage.onEvent(ev);
   if (holdForPicture(ev)) return;
   switch (ev.type) {
     case "comment":
@@ -519,6 +522,7 @@ function onSnapshot(snap) {
   serverLikes = snap.likes || 0;
   chat.reset(snap.comments);
   auction.snapshot(snap.auction);
+  engage.snapshot(snap);
   renderProducts();
   renderStats();
   reconcileDeal();
@@ -590,6 +594,18 @@ const sheet = new BuySheet(root.querySelector("[data-region=sheet]"), {
   },
 });
 const auction = new AuctionPanel($("auction"), { data, money, user });
+const engage = new Engagement(root, {
+  msgs: JSON.parse(document.getElementById("engage-msgs").textContent),
+  user,
+  host: !!(user && user.host),
+  sessionId: data.session_id,
+});
+const qaSheet = root.querySelector("[data-engage=qa-sheet]");
+root.querySelector("[data-engage=qa-open]").addEventListener("click", () => {
+  engage.questions.load();
+  qaSheet.showModal();
+});
+root.querySelector("[data-engage=qa-close]").addEventListener("click", () => qaSheet.close());
 const video = new RoomVideo($("video"), { api: data.video_api });
 const drop = new Drop({
   data,

@@ -3,6 +3,7 @@
 // stream key / OBS settings from the video API.
 import { AuctionPanel } from "./live/auction.js";
 import { Chat } from "./live/chat.js";
+import { Engagement, isEngagement } from "./live/engage.js";
 import { compactCount, countdownText, csrfToken, el, fillBars, moneyFormatter } from "./live/format.js";
 import { RoomSocket } from "./live/socket.js";
 
@@ -91,6 +92,7 @@ function tick(text) {
 
 function onEvent(ev) {
   if (ev.type.startsWith("auction_")) return auction.onEvent(ev);
+  if (isEngagement(ev.type)) return engage.onEvent(ev);
   switch (ev.type) {
     case "comment":
       counts.comments += 1;
@@ -130,6 +132,7 @@ function onEvent(ev) {
 
 function onSnapshot(snap) {
   auction.snapshot(snap.auction);
+  engage.snapshot(snap);
   counts.viewers = snap.viewers || 0;
   counts.likes = Math.max(counts.likes, snap.likes || 0);
   markPinned(snap.pinned ? snap.pinned.product_id : null);
@@ -420,6 +423,53 @@ renderCounts();
 tickCountdowns();
 const auction = new AuctionPanel(root.querySelector("[data-region=auction]"), { data, money, user: data.user });
 setInterval(() => auction.tick(), 250);
+const engage = new Engagement(root, {
+  msgs: JSON.parse(document.getElementById("engage-msgs").textContent),
+  user: data.user,
+  host: true,
+  sessionId: data.session_id,
+});
+setInterval(() => engage.tick(), 500);
+
+// The giveaway and poll forms: sent to the API; what they start comes back as room events.
+function engageForm(name, body) {
+  const form = root.querySelector(`[data-engage=${name}]`);
+  if (!form) return;
+  const error = form.querySelector("[data-engage=form-error]");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    error.hidden = true;
+    try {
+      const resp = await fetch(form.dataset.api, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRF-Token": csrfToken() },
+        body: JSON.stringify(body(new FormData(form))),
+      });
+      const answer = await resp.json().catch(() => ({}));
+      if (!resp.ok) throw new Error(answer.detail || String(resp.status));
+      if (name === "giveaway-form") engage.giveaway.snapshot(answer);
+      else engage.poll.snapshot(answer);
+      if (name === "poll-form") form.reset();
+    } catch (err) {
+      error.textContent = String(err.message || err);
+      error.hidden = false;
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+engageForm("giveaway-form", (f) => ({
+  sku_id: Number(f.get("sku_id")),
+  eligibility: String(f.get("eligibility")),
+  entry_seconds: Number(f.get("entry_seconds")),
+}));
+engageForm("poll-form", (f) => ({
+  question: String(f.get("question") || ""),
+  options: f.getAll("option").map(String).map((o) => o.trim()).filter(Boolean),
+}));
 setInterval(tickCountdowns, 1000);
 if (["scheduled", "live"].includes(data.status)) socket.start();
 loadStream();
