@@ -84,6 +84,70 @@ async def list_sessions(
     return rows.all(), total
 
 
+async def sessions_of_creator(
+    session: AsyncSession, creator_id: int, *, limit: int = 20
+) -> Sequence[LiveSession]:
+    """A creator's sessions, newest planned start first."""
+    rows = await session.scalars(
+        select(LiveSession)
+        .where(LiveSession.creator_id == creator_id)
+        .order_by(LiveSession.planned_start.desc(), LiveSession.id.desc())
+        .limit(limit)
+    )
+    return rows.all()
+
+
+async def open_sessions_of_creator(session: AsyncSession, creator_id: int) -> Sequence[LiveSession]:
+    """The creator's scheduled and live sessions (whose showcase may still change)."""
+    rows = await session.scalars(
+        select(LiveSession)
+        .where(
+            LiveSession.creator_id == creator_id,
+            LiveSession.status.in_([str(s) for s in OPEN_STATUSES]),
+        )
+        .order_by(LiveSession.planned_start, LiveSession.id)
+        .limit(MAX_SHOWCASE)
+    )
+    return rows.all()
+
+
+async def creators_showing(
+    session: AsyncSession, product_ids: Sequence[int]
+) -> dict[int, set[int]]:
+    """Creator -> the products of ``product_ids`` in the showcase of one of their scheduled
+    or live sessions."""
+    if not product_ids:
+        return {}
+    rows = await session.execute(
+        select(LiveSession.creator_id, ShowcaseItem.product_id)
+        .join(ShowcaseItem, ShowcaseItem.session_id == LiveSession.id)
+        .where(
+            ShowcaseItem.product_id.in_(list(set(product_ids))),
+            LiveSession.status.in_([str(s) for s in OPEN_STATUSES]),
+        )
+    )
+    out: dict[int, set[int]] = {}
+    for creator_id, product_id in rows.all():
+        out.setdefault(int(creator_id), set()).add(int(product_id))
+    return out
+
+
+async def add_to_showcase(
+    session: AsyncSession,
+    live: LiveSession,
+    product_id: int,
+    *,
+    room: AfterCommit | None = None,
+) -> bool:
+    """Add one product at the end of the showcase (False: it was there already). The same
+    checks as ``set_showcase``: an open session, a showcasable product, a plan covering it."""
+    current = await showcase_ids(session, live.id)
+    if product_id in current:
+        return False
+    await set_showcase(session, live, [*current, product_id], room=room)
+    return True
+
+
 # --- who may do what ------------------------------------------------------------------
 
 
