@@ -105,9 +105,7 @@ def percent(bp: int) -> str:
 async def get_invitation(session: AsyncSession, invitation_id: int) -> AgencyInvitation:
     found = await session.get(AgencyInvitation, invitation_id)
     if found is None:
-        raise NotFound(
-            f"invitation {invitation_id} does not exist", code="invitation-not-found"
-        )
+        raise NotFound(f"invitation {invitation_id} does not exist", code="invitation-not-found")
     return found
 
 
@@ -131,7 +129,9 @@ async def of_agency(session: AsyncSession, agency_id: int) -> list[AgencyInvitat
     return list(rows.all())
 
 
-async def _answer(session: AsyncSession, invitation: AgencyInvitation, to: InvitationStatus) -> None:
+async def _answer(
+    session: AsyncSession, invitation: AgencyInvitation, to: InvitationStatus
+) -> None:
     """Move a pending invitation to ``to``; 409 if someone answered it first."""
     result = await session.execute(
         update(AgencyInvitation)
@@ -144,16 +144,12 @@ async def _answer(session: AsyncSession, invitation: AgencyInvitation, to: Invit
     )
     if getattr(result, "rowcount", 0) != 1:
         await session.rollback()
-        raise Conflict(
-            _("This invitation has already been answered."), code="invitation-answered"
-        )
+        raise Conflict(_("This invitation has already been answered."), code="invitation-answered")
 
 
 def _ensure_invited(invitation: AgencyInvitation, creator_id: int) -> None:
     if invitation.creator_id != creator_id:
-        raise NotFound(
-            f"invitation {invitation.id} does not exist", code="invitation-not-found"
-        )
+        raise NotFound(f"invitation {invitation.id} does not exist", code="invitation-not-found")
 
 
 async def accept(
@@ -168,8 +164,7 @@ async def accept(
     if upcoming:
         raise Conflict(
             _(
-                "Your contract changes on %(day)s; accept the invitation once that change "
-                "applies.",
+                "Your contract changes on %(day)s; accept the invitation once that change applies.",
                 day=upcoming[-1].effective_from.date().isoformat(),
             ),
             code="contract-change-scheduled",

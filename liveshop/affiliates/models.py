@@ -177,9 +177,7 @@ class AgencyInvitation(Base):
     __table_args__ = (
         Index("ix_agency_invitations_creator", "creator_id", "status"),
         Index("ix_agency_invitations_agency", "agency_id"),
-        CheckConstraint(
-            "agency_share_bp >= 0 AND agency_share_bp <= 10000", name="share_range"
-        ),
+        CheckConstraint("agency_share_bp >= 0 AND agency_share_bp <= 10000", name="share_range"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)

@@ -210,9 +210,7 @@ async def agency_dashboard(
     money, per_show, off_show = await _share_by_show(session, agency.id)
     out = AgencyDashboard(agency=agency, money=money, share_off_show=off_show)
     for member in await agencies.members(session, agency.id):
-        shows = await live.sessions_of_creator(
-            session, member.creator_id, limit=shows_per_creator
-        )
+        shows = await live.sessions_of_creator(session, member.creator_id, limit=shows_per_creator)
         out.members.append(
             MemberView(
                 creator_id=member.creator_id,

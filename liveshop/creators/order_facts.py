@@ -291,7 +291,9 @@ def _sold(o: Order, ln: OrderLine) -> SoldLine:
     )
 
 
-async def recent_lines(session: AsyncSession, creator_id: int, *, limit: int = 20) -> list[SoldLine]:
+async def recent_lines(
+    session: AsyncSession, creator_id: int, *, limit: int = 20
+) -> list[SoldLine]:
     """The lines of the creator's latest paid orders, newest order first."""
     orders = (
         await session.scalars(
