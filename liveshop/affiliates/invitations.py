@@ -20,7 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.accounts.models import Role
 from liveshop.accounts.service import find_user_by_email, get_user
 from liveshop.affiliates import agencies, contracts
-from liveshop.affiliates.models import Agency, AgencyInvitation, InvitationStatus
+from liveshop.affiliates.models import (
+    Agency,
+    AgencyInvitation,
+    CreatorContract,
+    InvitationStatus,
+)
 from liveshop.affiliates.plans import check_rate
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -142,9 +147,9 @@ async def _answer(
         .values(status=str(to), answered_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    if getattr(result, "rowcount", 0) != 1:
-        await session.rollback()
+    if getattr(result, "rowcount", 0) != 1:  # it changed nothing: nothing to undo
         raise Conflict(_("This invitation has already been answered."), code="invitation-answered")
+    invitation.status = str(to)
 
 
 def _ensure_invited(invitation: AgencyInvitation, creator_id: int) -> None:
@@ -169,27 +174,10 @@ async def accept(
             ),
             code="contract-change-scheduled",
         )
-    await _answer(session, invitation, InvitationStatus.ACCEPTED)
-    await agencies.join(session, agency, creator_id)
-    current = await contracts.contract_at(session, creator_id, now)
-    contract = await contracts.add_version(
-        session,
-        creator_id=creator_id,
-        currency=current.currency if current is not None else invitation.currency,
-        base_fee_minor=current.base_fee_minor if current is not None else 0,
-        min_live_minutes=current.min_live_minutes if current is not None else 0,
-        gmv_tiers=[dict(t) for t in current.gmv_tiers] if current is not None else [],
-        agency_id=agency.id,
-        agency_share_bp=invitation.agency_share_bp,
-        effective_from=now,
-        created_by=creator_id,
-    )
-    await session.execute(
-        update(AgencyInvitation)
-        .where(AgencyInvitation.id == invitation.id)
-        .values(contract_id=contract.id)
-        .execution_options(synchronize_session=False)
-    )
+    # A savepoint: if joining fails (another agency was quicker) nothing is half-done and
+    # the invitation stays pending.
+    async with session.begin_nested():
+        await _join_with_contract(session, invitation, agency, creator_id)
     creator = await get_user(session, creator_id)
     notify(
         session,
@@ -205,6 +193,29 @@ async def accept(
     await session.commit()
     await session.refresh(invitation)
     return invitation
+
+
+async def _join_with_contract(
+    session: AsyncSession, invitation: AgencyInvitation, agency: Agency, creator_id: int
+) -> CreatorContract:
+    now = utcnow()
+    await _answer(session, invitation, InvitationStatus.ACCEPTED)
+    await agencies.join(session, agency, creator_id)
+    current = await contracts.contract_at(session, creator_id, now)
+    contract = await contracts.add_version(
+        session,
+        creator_id=creator_id,
+        currency=current.currency if current is not None else invitation.currency,
+        base_fee_minor=current.base_fee_minor if current is not None else 0,
+        min_live_minutes=current.min_live_minutes if current is not None else 0,
+        gmv_tiers=[dict(t) for t in current.gmv_tiers] if current is not None else [],
+        agency_id=agency.id,
+        agency_share_bp=invitation.agency_share_bp,
+        effective_from=now,
+        created_by=creator_id,
+    )
+    invitation.contract_id = contract.id
+    return contract
 
 
 async def decline(
