@@ -32,7 +32,7 @@ async def _agency(db: Database, name: str = "Glow MCN") -> tuple[int, int]:
 
 
 async def test_accepting_adds_member_and_contract_from_now(db: Database) -> None:
-    agency_id, owner = await _agency(db)
+    agency_id, _owner = await _agency(db)
     async with db.session() as s:
         creator = await new_user(s, "mia@example.com", Role.CREATOR)
         await contracts.create_contract(
