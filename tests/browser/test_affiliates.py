@@ -18,15 +18,16 @@ CREATOR = "creator4@liveshop.demo"  # Linh Nguyen: no shows and no agency in the
 
 
 def test_a_sellers_plan_reaches_a_creators_showcase(open_page: Callable[..., Page]) -> None:
-    creator = open_page(CREATOR)
+    creator = open_page(CREATOR, viewport=PHONE)
     creator.goto("/studio")
     creator.get_by_label("Title").fill("Denim fit check")
     creator.get_by_role("button", name="Schedule show").click()
     expect(creator.locator(".flash-success")).to_contain_text("is scheduled")
     show_url = creator.url
 
-    seller = open_page("seller2@liveshop.demo")
+    seller = open_page("seller2@liveshop.demo", viewport=PHONE)
     seller.goto("/seller/affiliate-plans")
+    assert_no_sideways_scroll(seller)
     form = seller.locator("#new-plan")
     form.get_by_label("Name").fill("Denim for Linh")
     form.get_by_label("Kind").select_option("targeted")
@@ -35,12 +36,14 @@ def test_a_sellers_plan_reaches_a_creators_showcase(open_page: Callable[..., Pag
     form.get_by_role("button", name="Create plan").click()
     expect(seller.locator(".flash-success")).to_have_text("Plan “Denim for Linh” is on.")
     expect(seller.locator("table").first).to_contain_text("15 %")
+    assert_no_sideways_scroll(seller)
 
     creator.goto("/studio/plans")
     offer = creator.locator(".plan-offer", has_text="Denim for Linh")
     expect(offer).to_contain_text("Offered to you")
     row = offer.locator(".offer", has_text=PRODUCT)
     expect(row).to_contain_text("15 % commission")
+    assert_no_sideways_scroll(creator)
     row.get_by_role("button", name="Add to show").click()
     expect(creator.locator(".flash-success")).to_have_text(
         f"{PRODUCT} is in the showcase of “Denim fit check”."
