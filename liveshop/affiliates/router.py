@@ -2,8 +2,8 @@
 
 Who may call what: a shop's staff manage its plans; a creator reads their own rates; a buyer
 records their own clicks; admins run agencies and contracts; an agency's owner adds its
-creators or invites them (the invited creator accepts or declines). The URLs (and the ``creators`` tag) are the ones these routes had in the creators
-package.
+creators or invites them (the invited creator accepts or declines). The URLs (and the
+``creators`` tag) are the ones these routes had in the creators package.
 """
 
 from __future__ import annotations

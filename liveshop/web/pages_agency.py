@@ -23,7 +23,7 @@ from liveshop.accounts.models import Role
 from liveshop.accounts.service import Principal
 from liveshop.affiliates import agencies, contracts, invitations
 from liveshop.affiliates.invitations import percent
-from liveshop.affiliates.models import Agency, AgencyInvitation, CreatorContract
+from liveshop.affiliates.models import Agency, CreatorContract
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Forbidden
 from liveshop.core.i18n import gettext as _
@@ -213,17 +213,11 @@ async def my_contract(
     return await render(request, session, principal, "live/contract.html", context)
 
 
-async def _invitation_for(
-    session: SessionDep, principal: Principal, invitation_id: int
-) -> AgencyInvitation:
-    return await invitations.get_invitation(session, invitation_id)
-
-
 @router.post("/studio/invitations/{invitation_id}/accept")
 async def accept_invitation(
     invitation_id: Id, session: SessionDep, principal: CreatorPrincipal
 ) -> Response:
-    invitation = await _invitation_for(session, principal, invitation_id)
+    invitation = await invitations.get_invitation(session, invitation_id)
     await invitations.accept(session, invitation, creator_id=principal.user_id)
     agency = await agencies.get_agency(session, invitation.agency_id)
     return redirect(
@@ -243,6 +237,6 @@ async def accept_invitation(
 async def decline_invitation(
     invitation_id: Id, session: SessionDep, principal: CreatorPrincipal
 ) -> Response:
-    invitation = await _invitation_for(session, principal, invitation_id)
+    invitation = await invitations.get_invitation(session, invitation_id)
     await invitations.decline(session, invitation, creator_id=principal.user_id)
     return redirect("/studio/contract", flash=("info", _("Invitation declined.")))
