@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts.service import Principal, get_user
@@ -132,19 +133,29 @@ async def creators_showing(
     return out
 
 
-async def add_to_showcase(
-    session: AsyncSession,
-    live: LiveSession,
-    product_id: int,
-    *,
-    room: AfterCommit | None = None,
-) -> bool:
-    """Add one product at the end of the showcase (False: it was there already). The same
-    checks as ``set_showcase``: an open session, a showcasable product, a plan covering it."""
+async def add_to_showcase(session: AsyncSession, live: LiveSession, product_id: int) -> bool:
+    """Add one product at the end of the showcase (False: it is there already). The same
+    checks as ``set_showcase`` (an open session, a showcasable product, a plan covering it for
+    the creator now); one INSERT, so two products added at once are both kept, and the same
+    one added twice is kept once (the unique row)."""
+    _ensure_open(live)
+    await _showcasable(session, [product_id], live.market_code)
     current = await showcase_ids(session, live.id)
     if product_id in current:
         return False
-    await set_showcase(session, live, [*current, product_id], room=room)
+    if len(current) >= MAX_SHOWCASE:
+        raise Unprocessable(
+            f"a showcase holds at most {MAX_SHOWCASE} products", code="showcase-too-large"
+        )
+    await ensure_showcasable(session, creator_id=live.creator_id, product_ids=[product_id])
+    try:
+        async with session.begin_nested():
+            session.add(
+                ShowcaseItem(session_id=live.id, product_id=product_id, position=len(current))
+            )
+    except IntegrityError:
+        return False  # added by a concurrent request
+    await session.commit()
     return True
 
 
