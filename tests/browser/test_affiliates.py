@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
@@ -56,7 +57,9 @@ def test_a_sellers_plan_reaches_a_creators_showcase(open_page: Callable[..., Pag
     expect(seller.locator(".plan-use")).to_contain_text("1 product")
 
 
-def test_an_agency_invites_a_creator_and_sees_its_share(open_page: Callable[..., Page]) -> None:
+def test_an_agency_invites_a_creator_and_sees_its_share(
+    open_page: Callable[..., Page], screenshots: Path
+) -> None:
     agency = open_page("agency@liveshop.demo", viewport=PHONE)
     agency.goto("/agency")
     expect(agency.get_by_role("heading", name="Starlight Talent")).to_be_visible()
@@ -88,10 +91,12 @@ def test_an_agency_invites_a_creator_and_sees_its_share(open_page: Callable[...,
     )
     expect(agency.locator("main")).not_to_contain_text("None")
     assert_no_sideways_scroll(agency)
+    agency.goto("/agency")
+    agency.screenshot(path=screenshots / "agency-dashboard-phone.png", full_page=True)
 
 
 def test_a_creator_reads_contract_history_and_an_upcoming_change(
-    open_page: Callable[..., Page],
+    open_page: Callable[..., Page], screenshots: Path
 ) -> None:
     creator = open_page("creator1@liveshop.demo", viewport=PHONE)
     creator.goto("/studio/contract")
@@ -105,3 +110,4 @@ def test_a_creator_reads_contract_history_and_an_upcoming_change(
     expect(orders.first).to_be_visible()
     expect(orders.first.locator("[data-rate-then]")).to_have_text(re.compile(r"^\d+(\.\d+)? %$"))
     assert_no_sideways_scroll(creator)
+    creator.screenshot(path=screenshots / "creator-contract-phone.png", full_page=True)
