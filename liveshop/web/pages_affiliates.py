@@ -19,6 +19,7 @@ from fastapi import Form, Query, Request, Response
 
 from liveshop.accounts import service as accounts
 from liveshop.accounts.deps import CreatorPrincipal, SellerPrincipal, SessionDep
+from liveshop.accounts.models import Role
 from liveshop.affiliates import plans
 from liveshop.affiliates.invitations import percent
 from liveshop.affiliates.models import AffiliatePlan, PlanKind
@@ -133,7 +134,7 @@ async def _creator_ids(session: SessionDep, kind: PlanKind, text: str) -> list[i
     out = []
     for email in emails:
         user = await accounts.find_user_by_email(session, email)
-        if user is None or "creator" not in user.role_names:
+        if user is None or Role.CREATOR not in user.role_names:
             raise Unprocessable(
                 _("No creator has the e-mail address %(email)s.", email=email[:120]),
                 code="unknown-creator",
