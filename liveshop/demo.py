@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts import service as accounts
 from liveshop.accounts.models import Role, User
-from liveshop.affiliates import plans
+from liveshop.affiliates import agencies, contracts, invitations, plans
 from liveshop.affiliates.models import PlanKind
 from liveshop.catalog import products as catalog_products
 from liveshop.catalog import service as catalog
@@ -210,6 +210,7 @@ async def load_demo(db: Database, *, console: Console | None = None) -> DemoSumm
                 await _ensure_plan(session, demo_shop, summary)
             await _ensure_shows(session, summary)
             await _ensure_logistics(session, summary)
+            await _ensure_agency(session, summary)
     if console is not None:
         _print_summary(console, summary)
     return summary
@@ -432,6 +433,86 @@ async def _ensure_deal(
     summary.deal_id = running.deal.id
 
 
+DEMO_AGENCY = "Starlight Talent"
+DEMO_AGENCY_SHARE_BP = 2000
+# Creators the agency manages (their contract: a base fee per show, the agency's share) and
+# the one it has invited; creator1's fee is cut in two weeks (an announced, upcoming change).
+DEMO_MANAGED = (f"creator1@{DEMO_DOMAIN}", f"creator2@{DEMO_DOMAIN}")
+DEMO_INVITED = f"creator5@{DEMO_DOMAIN}"
+DEMO_BASE_FEE_MINOR = 15_000  # £150.00 per show of at least 30 minutes
+DEMO_CUT_FEE_MINOR = 12_000
+DEMO_CUT_IN = timedelta(days=14)
+
+
+async def _ensure_agency(session: AsyncSession, summary: DemoSummary) -> None:
+    """The agency, its creators (through accepted invitations: a contract version each), a
+    pending invitation, an announced fee cut, and a targeted plan offered to creator1."""
+    owner_id = summary.user_ids[f"agency@{DEMO_DOMAIN}"]
+    agency = await agencies.agency_owned_by(session, owner_id)
+    if agency is None:
+        agency = await agencies.create_agency(session, name=DEMO_AGENCY, owner_id=owner_id)
+    for email in DEMO_MANAGED:
+        creator_id = summary.user_ids[email]
+        if await agencies.agency_of(session, creator_id) is not None:
+            continue
+        if not await contracts.contract_history(session, creator_id):
+            await contracts.create_contract(
+                session,
+                creator_id=creator_id,
+                currency="GBP",
+                base_fee_minor=DEMO_BASE_FEE_MINOR,
+                min_live_minutes=30,
+            )
+        sent = await invitations.invite(
+            session,
+            agency,
+            email=email,
+            agency_share_bp=DEMO_AGENCY_SHARE_BP,
+            currency="GBP",
+            message="We book brands for you and take care of the paperwork.",
+        )
+        await invitations.accept(session, sent, creator_id=creator_id)
+        if email == DEMO_MANAGED[0]:
+            await contracts.create_contract(
+                session,
+                creator_id=creator_id,
+                currency="GBP",
+                base_fee_minor=DEMO_CUT_FEE_MINOR,
+                min_live_minutes=30,
+                agency_id=agency.id,
+                agency_share_bp=DEMO_AGENCY_SHARE_BP,
+                effective_from=utcnow() + DEMO_CUT_IN,
+            )
+    invited_id = summary.user_ids[DEMO_INVITED]
+    if not await invitations.for_creator(session, invited_id):
+        await invitations.invite(
+            session, agency, email=DEMO_INVITED, agency_share_bp=1500, currency="GBP"
+        )
+    await _ensure_targeted_plan(session, summary)
+
+
+async def _ensure_targeted_plan(session: AsyncSession, summary: DemoSummary) -> None:
+    """A better rate on the first shop's first product, offered to creator1 only."""
+    demo = DEMO_SHOPS[0]
+    shop_id = summary.shop_ids[demo.slug]
+    creator_id = summary.user_ids[DEMO_MANAGED[0]]
+    if any(p.kind == PlanKind.TARGETED for p in await plans.list_plans(session, shop_id)):
+        return
+    await plans.create_plan(
+        session,
+        shop_id=shop_id,
+        kind=PlanKind.TARGETED,
+        name=f"{demo.name}: for {DEMO_MANAGED[0].split('@')[0]}",
+        items=[
+            plans.PlanItemSpec(
+                rate_bp=demo.affiliate_rate_bp + 500,
+                product_id=summary.product_ids[demo.products[0].slug],
+            )
+        ],
+        creator_ids=[creator_id],
+    )
+
+
 @contextmanager
 def _progress(console: Console | None) -> Iterator[Progress | None]:
     if console is None:
@@ -466,6 +547,7 @@ def _print_summary(console: Console, summary: DemoSummary) -> None:
     if "live" in summary.show_ids:
         console.print(f"Live now: http://127.0.0.1:8000/live/{summary.show_ids['live']}")
     console.print(
-        f"Sign in as admin@{DEMO_DOMAIN}, seller1@{DEMO_DOMAIN}, creator1@{DEMO_DOMAIN} or "
+        f"Sign in as admin@{DEMO_DOMAIN}, seller1@{DEMO_DOMAIN}, creator1@{DEMO_DOMAIN}, "
+        f"agency@{DEMO_DOMAIN} or "
         f"buyer1@{DEMO_DOMAIN} with the password [bold]{get_settings().demo_password}[/bold]."
     )

@@ -25,7 +25,10 @@ from liveshop.logistics.demo_data import HISTORY_ORDERS
 from liveshop.logistics.eta import shop_eta
 from liveshop.logistics.sla import on_time_rate
 
-TABLES = ("users", "user_roles", "shops", "shop_staff", "products", "skus", "sku_prices")
+TABLES = (
+    "users", "user_roles", "shops", "shop_staff", "products", "skus", "sku_prices",
+    "agencies", "agency_members", "agency_invitations", "creator_contracts", "affiliate_plans",
+)  # fmt: skip
 
 
 async def _counts(db: Database) -> dict[str, int]:

@@ -61,6 +61,14 @@ async def agency_of(session: AsyncSession, creator_id: int) -> int | None:
 
 
 async def add_member(session: AsyncSession, agency: Agency, creator_id: int) -> None:
+    """Commits."""
+    await join(session, agency, creator_id)
+    await session.commit()
+
+
+async def join(session: AsyncSession, agency: Agency, creator_id: int) -> None:
+    """Make the creator the agency's member (already one: nothing). Flushes, never commits;
+    the unique creator row refuses a second agency even when two joins race."""
     await ensure_user_has_role(session, creator_id, Role.CREATOR, "unknown-creator")
     current = await agency_of(session, creator_id)
     if current == agency.id:
@@ -70,4 +78,20 @@ async def add_member(session: AsyncSession, agency: Agency, creator_id: int) -> 
             f"creator {creator_id} is managed by another agency", code="creator-has-agency"
         )
     session.add(AgencyMember(agency_id=agency.id, creator_id=creator_id))
-    await session.commit()
+    await session.flush()
+
+
+async def agency_owned_by(session: AsyncSession, user_id: int) -> Agency | None:
+    """The (first) agency this user owns, if any."""
+    found: Agency | None = await session.scalar(
+        select(Agency).where(Agency.owner_id == user_id).order_by(Agency.id).limit(1)
+    )
+    return found
+
+
+async def members(session: AsyncSession, agency_id: int) -> list[AgencyMember]:
+    """The agency's creators, longest-standing first."""
+    rows = await session.scalars(
+        select(AgencyMember).where(AgencyMember.agency_id == agency_id).order_by(AgencyMember.id)
+    )
+    return list(rows.all())

@@ -68,6 +68,37 @@ async def create_contract(
 ) -> CreatorContract:
     """Add the next version of a creator's terms. It applies from ``effective_from`` (never in
     the past) until a later version; what was earned before is untouched. Commits."""
+    contract = await add_version(
+        session,
+        creator_id=creator_id,
+        currency=currency,
+        base_fee_minor=base_fee_minor,
+        min_live_minutes=min_live_minutes,
+        agency_id=agency_id,
+        agency_share_bp=agency_share_bp,
+        gmv_tiers=gmv_tiers,
+        effective_from=effective_from,
+        created_by=created_by,
+    )
+    await session.commit()
+    return contract
+
+
+async def add_version(
+    session: AsyncSession,
+    *,
+    creator_id: int,
+    currency: str,
+    base_fee_minor: int = 0,
+    min_live_minutes: int = 0,
+    agency_id: int | None = None,
+    agency_share_bp: int = 0,
+    gmv_tiers: list[dict[str, Any]] | None = None,
+    effective_from: datetime | None = None,
+    created_by: int | None = None,
+) -> CreatorContract:
+    """``create_contract`` without the commit (flushes; audit-logged in the caller's
+    transaction)."""
     now = utcnow()
     start = effective_from or now
     not_in_past(start, "effective_from", now)
@@ -128,7 +159,6 @@ async def create_contract(
         after={k: getattr(contract, k) for k in terms}
         | {"version": contract.version, "gmv_tiers": tiers, "effective_from": start},
     )
-    await session.commit()
     return contract
 
 
@@ -137,6 +167,18 @@ async def contract_history(session: AsyncSession, creator_id: int) -> list[Creat
         select(CreatorContract)
         .where(CreatorContract.creator_id == creator_id)
         .order_by(CreatorContract.version)
+    )
+    return list(rows.all())
+
+
+async def upcoming_versions(
+    session: AsyncSession, creator_id: int, at: datetime
+) -> list[CreatorContract]:
+    """Versions that take effect after ``at`` (announced, not in force yet), soonest first."""
+    rows = await session.scalars(
+        select(CreatorContract)
+        .where(CreatorContract.creator_id == creator_id, CreatorContract.effective_from > at)
+        .order_by(CreatorContract.effective_from, CreatorContract.version)
     )
     return list(rows.all())
 

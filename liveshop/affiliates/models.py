@@ -156,3 +156,40 @@ class CreatorContract(Base):
     effective_from: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class InvitationStatus(StrEnum):
+    PENDING = "pending"  # sent by the agency, waiting for the creator
+    ACCEPTED = "accepted"  # the creator joined: a member row and a contract version exist
+    DECLINED = "declined"  # the creator said no
+    WITHDRAWN = "withdrawn"  # the agency took it back before an answer
+
+
+class AgencyInvitation(Base):
+    """An agency's offer to manage a creator for a share of their money.
+
+    Accepting it makes the creator a member and adds the contract version that gives the
+    agency ``agency_share_bp`` from that moment on (never earlier): orders already placed keep
+    the terms they were bought under.
+    """
+
+    __tablename__ = "agency_invitations"
+    __table_args__ = (
+        Index("ix_agency_invitations_creator", "creator_id", "status"),
+        Index("ix_agency_invitations_agency", "agency_id"),
+        CheckConstraint("agency_share_bp >= 0 AND agency_share_bp <= 10000", name="share_range"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    creator_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    agency_share_bp: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))  # a first contract's, if the creator has none
+    message: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(10), default=InvitationStatus.PENDING)
+    invited_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    contract_id: Mapped[int | None] = mapped_column(
+        ForeignKey("creator_contracts.id", ondelete="SET NULL"), nullable=True
+    )

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts.models import Role
@@ -124,6 +124,7 @@ async def _check_overlap(
     items: Sequence[PlanItemSpec],
     valid_from: datetime,
     valid_until: datetime | None,
+    ignore: int | None = None,
 ) -> None:
     rows = await session.scalars(
         select(AffiliatePlan)
@@ -138,6 +139,8 @@ async def _check_overlap(
     products = {i.product_id for i in items if i.product_id is not None}
     categories = {i.category for i in items if i.category is not None}
     for plan in rows.all():
+        if plan.id == ignore:
+            continue
         if not _windows_overlap(valid_from, valid_until, plan.valid_from, plan.valid_until):
             continue
         shared = [i for i in plan.items if i.product_id in products or (i.category in categories)]
@@ -165,6 +168,34 @@ async def create_plan(
     created_by: int | None = None,
 ) -> AffiliatePlan:
     """Validate and store a plan. Commits."""
+    plan = await _new_plan(
+        session,
+        shop_id=shop_id,
+        kind=kind,
+        items=items,
+        creator_ids=creator_ids,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        name=name,
+        created_by=created_by,
+    )
+    await session.commit()
+    return plan
+
+
+async def _new_plan(
+    session: AsyncSession,
+    *,
+    shop_id: int,
+    kind: PlanKind,
+    items: Sequence[PlanItemSpec],
+    creator_ids: Sequence[int] = (),
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+    name: str = "",
+    created_by: int | None = None,
+    replacing: int | None = None,
+) -> AffiliatePlan:
     now = utcnow()
     start = valid_from or now
     not_in_past(start, "valid_from", now)
@@ -185,6 +216,7 @@ async def create_plan(
             items=items,
             valid_from=start,
             valid_until=valid_until,
+            ignore=replacing,
         )
     plan = AffiliatePlan(
         shop_id=shop_id,
@@ -204,8 +236,71 @@ async def create_plan(
         creators=[AffiliatePlanCreator(creator_id=c) for c in creators],
     )
     session.add(plan)
-    await session.commit()
+    await session.flush()
     return plan
+
+
+async def revise_plan(
+    session: AsyncSession,
+    plan: AffiliatePlan,
+    *,
+    items: Sequence[PlanItemSpec],
+    creator_ids: Sequence[int] = (),
+    valid_until: datetime | None = None,
+    name: str | None = None,
+    created_by: int | None = None,
+) -> AffiliatePlan:
+    """Change a plan's rates, creators or end from now on: the plan ends now and a new one of
+    the same kind starts now with the new terms, in one transaction. Orders already placed
+    keep the rate frozen on them; the old plan stays readable as history. Commits."""
+    now = utcnow()
+    if plan.valid_until is not None and plan.valid_until <= now:
+        raise Conflict("this plan has ended; create a new one", code="plan-ended")
+    start = max(now, plan.valid_from)
+    new = await _new_plan(
+        session,
+        shop_id=plan.shop_id,
+        kind=PlanKind(plan.kind),
+        items=items,
+        creator_ids=creator_ids,
+        valid_from=start,
+        valid_until=valid_until,
+        name=plan.name if name is None else name,
+        created_by=created_by,
+        replacing=plan.id,
+    )
+    if plan.valid_from > now:  # never started: nothing was sold under it
+        plan.valid_until = plan.valid_from
+    else:
+        plan.valid_until = now
+    await session.commit()
+    return new
+
+
+def is_current(plan: AffiliatePlan, at: datetime) -> bool:
+    return plan.valid_from <= at and (plan.valid_until is None or plan.valid_until > at)
+
+
+async def plans_open_to(
+    session: AsyncSession, creator_id: int, at: datetime | None = None
+) -> list[AffiliatePlan]:
+    """Plans a creator may sell under now: every open one, and the targeted ones naming them
+    (newest first)."""
+    when = at or utcnow()
+    named = select(AffiliatePlanCreator.plan_id).where(
+        AffiliatePlanCreator.creator_id == creator_id
+    )
+    rows = await session.scalars(
+        select(AffiliatePlan)
+        .where(
+            AffiliatePlan.valid_from <= when,
+            or_(AffiliatePlan.valid_until.is_(None), AffiliatePlan.valid_until > when),
+            or_(AffiliatePlan.kind == PlanKind.OPEN, AffiliatePlan.id.in_(named)),
+        )
+        .order_by(AffiliatePlan.id.desc())
+        .limit(200)
+    )
+    return list(rows.all())
 
 
 async def get_plan(session: AsyncSession, plan_id: int) -> AffiliatePlan:

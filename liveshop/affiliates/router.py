@@ -2,8 +2,8 @@
 
 Who may call what: a shop's staff manage its plans; a creator reads their own rates; a buyer
 records their own clicks; admins run agencies and contracts; an agency's owner adds its
-creators. The URLs (and the ``creators`` tag) are the ones these routes had in the creators
-package.
+creators or invites them (the invited creator accepts or declines). The URLs (and the
+``creators`` tag) are the ones these routes had in the creators package.
 """
 
 from __future__ import annotations
@@ -23,9 +23,15 @@ from liveshop.accounts.deps import (
 )
 from liveshop.accounts.models import Role
 from liveshop.accounts.service import Principal
-from liveshop.affiliates import agencies, clicks, contracts, plans, rates
+from liveshop.affiliates import agencies, clicks, contracts, invitations, plans, rates
 from liveshop.affiliates.access import ensure_can_see_creator
-from liveshop.affiliates.models import AffiliatePlan, CreatorContract, PlanKind
+from liveshop.affiliates.models import (
+    AffiliatePlan,
+    AgencyInvitation,
+    CreatorContract,
+    InvitationStatus,
+    PlanKind,
+)
 from liveshop.affiliates.schemas import (
     AgencyIn,
     AgencyOut,
@@ -33,11 +39,14 @@ from liveshop.affiliates.schemas import (
     ClickOut,
     ContractIn,
     ContractOut,
+    InvitationIn,
+    InvitationOut,
     MemberIn,
     PlanEndIn,
     PlanIn,
     PlanItemOut,
     PlanOut,
+    PlanReviseIn,
     RateOut,
 )
 from liveshop.catalog.products import get_product
@@ -107,6 +116,35 @@ async def end_plan(
     await ensure_shop_staff(session, principal, plan.shop_id)
     await plans.end_plan(session, plan, body.at)
     return _plan_out(await plans.get_plan(session, plan_id))
+
+
+@router.put("/affiliate-plans/{plan_id}")
+async def revise_plan(
+    plan_id: Id, body: PlanReviseIn, principal: SellerPrincipal, session: SessionDep
+) -> PlanOut:
+    """Change a plan from now on: it ends now and the plan returned starts now with the new
+    terms (orders already placed keep their rate). 409 ``plan-ended`` for an ended plan."""
+    plan = await plans.get_plan(session, plan_id)
+    await ensure_shop_staff(session, principal, plan.shop_id)
+    new = await plans.revise_plan(
+        session,
+        plan,
+        items=[
+            plans.PlanItemSpec(rate_bp=i.rate_bp, product_id=i.product_id, category=i.category)
+            for i in body.items
+        ],
+        creator_ids=body.creator_ids,
+        valid_until=body.valid_until,
+        name=body.name,
+        created_by=principal.user_id,
+    )
+    return _plan_out(await plans.get_plan(session, new.id))
+
+
+@router.get("/creators/me/affiliate-plans")
+async def my_plans(principal: CreatorPrincipal, session: SessionDep) -> list[PlanOut]:
+    """Plans the signed-in creator may sell under now: open ones and those naming them."""
+    return [_plan_out(p) for p in await plans.plans_open_to(session, principal.user_id)]
 
 
 @router.get("/creators/me/rates/{product_id}")
@@ -189,6 +227,81 @@ async def add_member(
     agency = await agencies.get_agency(session, agency_id)
     await agencies.add_member(session, agency, body.creator_id)
     return await _agency_out(session, agency_id)
+
+
+def _invitation_out(i: AgencyInvitation) -> InvitationOut:
+    return InvitationOut(
+        id=i.id,
+        agency_id=i.agency_id,
+        creator_id=i.creator_id,
+        agency_share_bp=i.agency_share_bp,
+        currency=i.currency,
+        message=i.message,
+        status=InvitationStatus(i.status),
+        created_at=i.created_at,
+        answered_at=i.answered_at,
+        contract_id=i.contract_id,
+    )
+
+
+@router.post("/agencies/{agency_id}/invitations", status_code=status.HTTP_201_CREATED)
+async def invite_creator(
+    agency_id: Id, body: InvitationIn, principal: AgencyPrincipal, session: SessionDep
+) -> InvitationOut:
+    """Invite a creator by e-mail to be managed for ``agency_share_bp`` of their earnings."""
+    await ensure_agency_owner(session, principal, agency_id)
+    agency = await agencies.get_agency(session, agency_id)
+    sent = await invitations.invite(
+        session,
+        agency,
+        email=body.email,
+        agency_share_bp=body.agency_share_bp,
+        currency=body.currency,
+        message=body.message,
+        invited_by=principal.user_id,
+    )
+    return _invitation_out(sent)
+
+
+@router.get("/agencies/{agency_id}/invitations")
+async def agency_invitations(
+    agency_id: Id, principal: AgencyPrincipal, session: SessionDep
+) -> list[InvitationOut]:
+    await ensure_agency_owner(session, principal, agency_id)
+    return [_invitation_out(i) for i in await invitations.of_agency(session, agency_id)]
+
+
+@router.post("/agency-invitations/{invitation_id}/withdraw")
+async def withdraw_invitation(
+    invitation_id: Id, principal: AgencyPrincipal, session: SessionDep
+) -> InvitationOut:
+    found = await invitations.get_invitation(session, invitation_id)
+    await ensure_agency_owner(session, principal, found.agency_id)
+    agency = await agencies.get_agency(session, found.agency_id)
+    return _invitation_out(await invitations.withdraw(session, found, agency=agency))
+
+
+@router.get("/creators/me/invitations")
+async def my_invitations(principal: CreatorPrincipal, session: SessionDep) -> list[InvitationOut]:
+    return [_invitation_out(i) for i in await invitations.for_creator(session, principal.user_id)]
+
+
+@router.post("/agency-invitations/{invitation_id}/accept")
+async def accept_invitation(
+    invitation_id: Id, principal: CreatorPrincipal, session: SessionDep
+) -> InvitationOut:
+    """Join the agency: a new contract version gives it its share from now on (409
+    ``invitation-answered``, ``creator-has-agency`` or ``contract-change-scheduled``)."""
+    found = await invitations.get_invitation(session, invitation_id)
+    return _invitation_out(await invitations.accept(session, found, creator_id=principal.user_id))
+
+
+@router.post("/agency-invitations/{invitation_id}/decline")
+async def decline_invitation(
+    invitation_id: Id, principal: CreatorPrincipal, session: SessionDep
+) -> InvitationOut:
+    found = await invitations.get_invitation(session, invitation_id)
+    return _invitation_out(await invitations.decline(session, found, creator_id=principal.user_id))
 
 
 def _contract_out(c: CreatorContract) -> ContractOut:

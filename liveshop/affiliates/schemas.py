@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
-from liveshop.affiliates.models import PlanKind
+from liveshop.affiliates.models import InvitationStatus, PlanKind
 from liveshop.core.types import MAX_ID, BodyId, Integer, Line, SignedAmount
 
 Currency = Annotated[str, Field(pattern=r"^[A-Za-z]{3}$"), AfterValidator(str.upper)]
@@ -124,3 +124,32 @@ class ContractOut(BaseModel):
     min_live_minutes: int
     gmv_tiers: list[dict[str, int]]
     effective_from: datetime
+
+
+class PlanReviseIn(_In):
+    """New terms from now on (the plan ends now; its successor starts now with these)."""
+
+    name: Line | None = Field(default=None, max_length=120)
+    items: list[PlanItemIn] = Field(min_length=1, max_length=200)
+    creator_ids: list[BodyId] = Field(default_factory=list, max_length=500)
+    valid_until: AwareDatetime | None = None
+
+
+class InvitationIn(_In):
+    email: Line = Field(min_length=3, max_length=254)
+    agency_share_bp: Integer = Field(description="The agency's share in basis points: 0..10000")
+    currency: Currency = Field(description="A first contract's currency, if the creator has none")
+    message: Line = Field(default="", max_length=500)
+
+
+class InvitationOut(BaseModel):
+    id: int
+    agency_id: int
+    creator_id: int
+    agency_share_bp: int
+    currency: str
+    message: str
+    status: InvitationStatus
+    created_at: datetime
+    answered_at: datetime | None
+    contract_id: int | None

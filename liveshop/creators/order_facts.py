@@ -16,11 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.clock import utcnow
-from liveshop.orders.models import Order, OrderEvent
+from liveshop.orders.models import Order, OrderEvent, OrderLine
 from liveshop.orders.status import OrderStatus
 
 # A commission becomes payable once the goods are delivered and the order's return window has
@@ -250,6 +250,95 @@ async def accrual_as_of(
             payable_on=payable_on(when, int(days)),
         )
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class SoldLine:
+    """One line of an attributed, paid order with the commission rate frozen on it."""
+
+    order_id: int
+    creator_id: int
+    shop_id: int
+    live_session_id: int | None
+    currency: str
+    created_at: datetime
+    product_id: int
+    category: str
+    title: str
+    quantity: int
+    refunded_quantity: int
+    gross_minor: int  # net of refunds
+    commission_bp: int  # frozen at checkout
+    commission_minor: int  # net of refunds, before any agency share
+
+
+def _sold(o: Order, ln: OrderLine) -> SoldLine:
+    return SoldLine(
+        order_id=o.id,
+        creator_id=o.creator_id or 0,
+        shop_id=o.shop_id,
+        live_session_id=o.live_session_id,
+        currency=o.currency,
+        created_at=o.created_at,
+        product_id=ln.product_id,
+        category=ln.category,
+        title=ln.title,
+        quantity=ln.quantity,
+        refunded_quantity=ln.refunded_quantity,
+        gross_minor=_net(ln.gross_minor, ln.refunded_quantity, ln.quantity),
+        commission_bp=ln.creator_commission_bp,
+        commission_minor=_net(ln.creator_commission_minor, ln.refunded_quantity, ln.quantity),
+    )
+
+
+async def recent_lines(
+    session: AsyncSession, creator_id: int, *, limit: int = 20
+) -> list[SoldLine]:
+    """The lines of the creator's latest paid orders, newest order first."""
+    orders = (
+        await session.scalars(
+            select(Order)
+            .where(Order.creator_id == creator_id, Order.paid_at.is_not(None))
+            .order_by(Order.created_at.desc(), Order.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    return [_sold(o, ln) for o in orders for ln in o.lines]
+
+
+async def shop_lines(
+    session: AsyncSession,
+    shop_id: int,
+    *,
+    since: datetime,
+    until: datetime | None,
+    product_ids: Sequence[int],
+    categories: Sequence[str],
+) -> list[SoldLine]:
+    """Attributed, paid lines of the shop's orders placed in ``[since, until)`` on these
+    products or categories (with a commission)."""
+    if not product_ids and not categories:
+        return []
+    query = (
+        select(Order, OrderLine)
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .where(
+            Order.shop_id == shop_id,
+            Order.creator_id.is_not(None),
+            Order.paid_at.is_not(None),
+            Order.created_at >= since,
+            OrderLine.creator_commission_bp > 0,
+            or_(
+                OrderLine.product_id.in_(list(product_ids)),
+                OrderLine.category.in_(list(categories)),
+            ),
+        )
+        .order_by(Order.id, OrderLine.id)
+    )
+    if until is not None:
+        query = query.where(Order.created_at < until)
+    rows = await session.execute(query)
+    return [_sold(o, ln) for o, ln in rows.all()]
 
 
 def order_id_of(reference: str) -> int | None:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts.service import Principal, get_user
@@ -82,6 +83,80 @@ async def list_sessions(
         .offset(offset)
     )
     return rows.all(), total
+
+
+async def sessions_of_creator(
+    session: AsyncSession, creator_id: int, *, limit: int = 20
+) -> Sequence[LiveSession]:
+    """A creator's sessions, newest planned start first."""
+    rows = await session.scalars(
+        select(LiveSession)
+        .where(LiveSession.creator_id == creator_id)
+        .order_by(LiveSession.planned_start.desc(), LiveSession.id.desc())
+        .limit(limit)
+    )
+    return rows.all()
+
+
+async def open_sessions_of_creator(session: AsyncSession, creator_id: int) -> Sequence[LiveSession]:
+    """The creator's scheduled and live sessions (whose showcase may still change)."""
+    rows = await session.scalars(
+        select(LiveSession)
+        .where(
+            LiveSession.creator_id == creator_id,
+            LiveSession.status.in_([str(s) for s in OPEN_STATUSES]),
+        )
+        .order_by(LiveSession.planned_start, LiveSession.id)
+        .limit(MAX_SHOWCASE)
+    )
+    return rows.all()
+
+
+async def creators_showing(
+    session: AsyncSession, product_ids: Sequence[int]
+) -> dict[int, set[int]]:
+    """Creator -> the products of ``product_ids`` in the showcase of one of their scheduled
+    or live sessions."""
+    if not product_ids:
+        return {}
+    rows = await session.execute(
+        select(LiveSession.creator_id, ShowcaseItem.product_id)
+        .join(ShowcaseItem, ShowcaseItem.session_id == LiveSession.id)
+        .where(
+            ShowcaseItem.product_id.in_(list(set(product_ids))),
+            LiveSession.status.in_([str(s) for s in OPEN_STATUSES]),
+        )
+    )
+    out: dict[int, set[int]] = {}
+    for creator_id, product_id in rows.all():
+        out.setdefault(int(creator_id), set()).add(int(product_id))
+    return out
+
+
+async def add_to_showcase(session: AsyncSession, live: LiveSession, product_id: int) -> bool:
+    """Add one product at the end of the showcase (False: it is there already). The same
+    checks as ``set_showcase`` (an open session, a showcasable product, a plan covering it for
+    the creator now); one INSERT, so two products added at once are both kept, and the same
+    one added twice is kept once (the unique row)."""
+    _ensure_open(live)
+    await _showcasable(session, [product_id], live.market_code)
+    current = await showcase_ids(session, live.id)
+    if product_id in current:
+        return False
+    if len(current) >= MAX_SHOWCASE:
+        raise Unprocessable(
+            f"a showcase holds at most {MAX_SHOWCASE} products", code="showcase-too-large"
+        )
+    await ensure_showcasable(session, creator_id=live.creator_id, product_ids=[product_id])
+    try:
+        async with session.begin_nested():
+            session.add(
+                ShowcaseItem(session_id=live.id, product_id=product_id, position=len(current))
+            )
+    except IntegrityError:
+        return False  # added by a concurrent request
+    await session.commit()
+    return True
 
 
 # --- who may do what ------------------------------------------------------------------
