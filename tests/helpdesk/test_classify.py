@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from liveshop.support.classify import Category, classify, fold
+from liveshop.helpdesk.classify import Category, classify, fold
 
 D, O, S = Category.DELIVERY, Category.ORDER, Category.STOCK
 

@@ -10,7 +10,7 @@ its rules are plain substrings; the Latin-script rules are anchored at word star
 
 Questions about delivery ("how long does shipping take?", "ส่งฟรีไหม") are not complaints:
 the rules name the failure (not arrived, late, wrong, broken, sold out *again*), never just
-the topic. ``tests/support/test_classify.py`` holds the labelled corpus (recall ≥ 90 %,
+the topic. ``tests/helpdesk/test_classify.py`` holds the labelled corpus (recall ≥ 90 %,
 ordinary lines turned into cases ≤ 5 %).
 """
 

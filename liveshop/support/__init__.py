@@ -1,2 +1,0 @@
-"""Seller support: complaints about an order, stock or delivery, recognised in a live room's
-chat and routed to the seller as a support case (``support.classify``, ``support.service``)."""
