@@ -94,7 +94,8 @@ _RULES: dict[Category, list[str]] = {
         r"\bbarang(?:nya)? (?:\w+ )?(?:rusak|rosak|cacat|pecah|palsu|kurang|sobek|koyak)",
         r"\btidak sesuai (?:pesanan|gambar|deskripsi)",
         r"\b(?:minta|mau|nak|tolong) (?:di)?refund",
-        r"\b(?:pengembalian dana|duit (?:saya )?(?:balik|kembali)|uang (?:saya )?(?:kembali|balik))",
+        r"\b(?:pengembalian dana|duit (?:saya )?(?:balik|kembali)|uang (?:saya )?"
+        r"(?:kembali|balik))",
         r"\b(?:sudah|udah|udh|dah|sdh) (?:bayar|transfer|byr)\b.{0,30}\b(?:belum|blm|tapi|tp|tak|"
         r"tidak|ga|gak)\b",
         # Thai

@@ -54,9 +54,7 @@ def upgrade() -> None:
         _fk("chat_reports", "target_user_id", "users", "CASCADE"),
         _fk("chat_reports", "handled_by", "users", "SET NULL"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_chat_reports")),
-        sa.UniqueConstraint(
-            "reporter_id", "comment_id", name="uq_chat_reports_reporter_comment"
-        ),
+        sa.UniqueConstraint("reporter_id", "comment_id", name="uq_chat_reports_reporter_comment"),
     )
     op.create_index(
         "ix_chat_reports_session_status", "chat_reports", ["session_id", "status", "id"]
@@ -87,12 +85,8 @@ def upgrade() -> None:
         _fk("support_cases", "resolved_by", "users", "SET NULL"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_support_cases")),
     )
-    op.create_index(
-        "ix_support_cases_shop_status", "support_cases", ["shop_id", "status", "id"]
-    )
-    op.create_index(
-        "ix_support_cases_buyer", "support_cases", ["buyer_id", "shop_id", "status"]
-    )
+    op.create_index("ix_support_cases_shop_status", "support_cases", ["shop_id", "status", "id"])
+    op.create_index("ix_support_cases_buyer", "support_cases", ["buyer_id", "shop_id", "status"])
     op.create_index("ix_support_cases_session", "support_cases", ["session_id"])
     op.create_table(
         "support_messages",
