@@ -91,6 +91,7 @@ class MuteOut(BaseModel):
     muted_by: int | None
     created_at: datetime
     expires_at: datetime | None
+    ban: bool = Field(default=False, description="A ban (no end) rather than a mute")
 
     @classmethod
     def of(cls, m: service.MuteView) -> MuteOut:
@@ -104,6 +105,7 @@ class MuteOut(BaseModel):
             muted_by=m.muted_by,
             created_at=m.created_at,
             expires_at=m.expires_at,
+            ban=m.ban,
         )
 
 

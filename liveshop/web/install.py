@@ -19,6 +19,7 @@ from liveshop.web import (
     pages_follows,
     pages_inbox,
     pages_live,
+    pages_moderate,
     pages_moderation,
     pages_promotions,
     pages_returns,
@@ -26,6 +27,7 @@ from liveshop.web import (
     pages_shipping,
     pages_shop,
     pages_studio,
+    pages_support,
 )
 from liveshop.web.headers import SecurityHeaders
 from liveshop.web.templating import STATIC_DIR
@@ -46,10 +48,12 @@ PAGE_MODULES = (
     pages_studio,
     pages_auctions,
     pages_moderation,
+    pages_moderate,
     pages_chat_filter,
     pages_drops,
     pages_follows,
     pages_inbox,
+    pages_support,
 )
 
 
