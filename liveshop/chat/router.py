@@ -388,7 +388,8 @@ class LogMuteOut(BaseModel):
 class LogFilterOut(BaseModel):
     rule: FilterRule = Field(
         description="creator_term: a term of the creator's list; platform_term: of the "
-        "platform's list; link: a URL, e-mail address or phone number while links are held"
+        "platform's list; link: a URL, e-mail address or phone number while links are held; "
+        "complaint: a complaint about an order, stock or delivery, routed to seller support"
     )
     match: str | None = Field(description="The term as listed, or the link's kind")
 
@@ -409,7 +410,8 @@ class ModerationEntryOut(BaseModel):
     )
     undo: ModerationAction | None = Field(
         description="What POST /api/v1/live/moderation-log/{id}/undo would do now: unhide (a "
-        "hide whose comment is still hidden) or unmute (a mute still in force); null: nothing"
+        "hide whose comment is still hidden), unmute (a mute still in force) or unban (a ban "
+        "still in force); null: nothing"
     )
     filter: LogFilterOut | None = Field(
         default=None,

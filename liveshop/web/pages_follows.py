@@ -1,5 +1,6 @@
-"""Follow a creator and "remind me" from a show's page, follow a shop from its product pages (the same follows service as the API);
-the home page puts followed creators' shows first (``followed_first``)."""
+"""Follow a creator and "remind me" from a show's page, follow a shop from its product pages
+(the same follows service as the API); the home page puts followed creators' shows first
+(``followed_first``)."""
 
 from __future__ import annotations
 
