@@ -15,7 +15,7 @@ from liveshop.core.broker import make_broker
 from liveshop.core.db import Database
 from liveshop.live import activity
 from tests.live.conftest import Serve, live_app
-from tests.live.conftest import serve as serve  # noqa: F401 (the fixture)
+from tests.live.conftest import serve as serve
 from tests.live.helpers import RoomClient, eventually, new_session
 from tests.support import Actor, MakeActor, assert_problem
 
