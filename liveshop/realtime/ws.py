@@ -241,9 +241,23 @@ class ClientFrames:
             if not self.taps.take():
                 self._error("rate-limited", "too many bids; slow down", ref=ref)
                 return True
+            if await self._banned():
+                body = {"error": {"code": "banned", "detail": "you are banned from these rooms"}}
+                self.conn.write(_direct({"type": "bid_result", "ref": ref, **body}))
+                return True
             body = await self.hub.bids.bid_frame(viewer.tapper, self.room.session_id, frame)
         self.conn.write(_direct({"type": "bid_result", "ref": ref, **body}))
         return True
+
+    async def _banned(self) -> bool:
+        """Whether this socket's viewer is banned from the creator's rooms (no bids either);
+        from the node's mute cache."""
+        principal = self.viewer.principal
+        creator_id = self.room.state.session.get("creator_id")
+        if principal is None or not isinstance(creator_id, int) or self.conn.is_host:
+            return False
+        found = await self.hub.checks.muted(creator_id, principal.user_id)
+        return found is not None and found.banned
 
     async def _muted(self, user_id: Id) -> bool:
         """Refuse (with an error frame) a comment of a viewer muted in the creator's rooms.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
@@ -29,7 +30,7 @@ def _say(page: Page, text: str) -> None:
 
 
 def test_report_ban_and_a_complaint_reaching_seller_support(
-    open_page: Callable[..., Page], demo: Demo
+    open_page: Callable[..., Page], demo: Demo, screenshots: Path
 ) -> None:
     sid = demo.live_session_id
     creator = open_page("creator1@liveshop.demo", viewport=PHONE)
@@ -60,6 +61,8 @@ def test_report_ban_and_a_complaint_reaching_seller_support(
     report = moderator.locator(".report-row", has_text=text)
     expect(report).to_be_visible(timeout=POLL_MS)
     expect(report).to_contain_text("scam")
+    report.scroll_into_view_if_needed()
+    moderator.screenshot(path=str(screenshots / "moderator-screen-phone.png"))
 
     # The moderator bans its author: the line leaves every chat, the next one is refused.
     report.get_by_role("button", name="Ban").click()
@@ -91,6 +94,7 @@ def test_report_ban_and_a_complaint_reaching_seller_support(
     expect(case).to_be_visible()
     expect(case.locator(".sla")).to_contain_text("answer within")
     assert_no_sideways_scroll(seller)
+    seller.screenshot(path=str(screenshots / "support-inbox-phone.png"))
     case.get_by_role("link").click()
     expect(seller.locator("h2", has_text="Case #")).to_be_visible()
     seller.get_by_label("Last word (optional)").fill("Your parcel ships today.")

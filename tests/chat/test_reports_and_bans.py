@@ -135,6 +135,9 @@ async def test_ban_refuses_comments_is_logged_and_undone(
         await talker.send({"type": "comment", "text": "let me back"})
         refused = await talker.until("error", code="banned")
         assert "banned" in refused["detail"]
+        await talker.send({"type": "bid", "auction_id": 1, "max_minor": 500, "ref": "b1"})
+        bid = await talker.until("bid_result")
+        assert bid["ref"] == "b1" and bid["error"]["code"] == "banned"  # no bids either
         # The report about the line was handled by the ban.
         queue = (await http.get(f"{URL}/{sid}/reports", headers=creator.headers)).json()
         assert queue == []
