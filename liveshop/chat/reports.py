@@ -23,6 +23,7 @@ from liveshop.chat import service
 from liveshop.chat.models import REASON_MAX, ChatReport, ReportReason, ReportStatus
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.live import service as live_service
 from liveshop.live.models import LiveComment, LiveSession
 
@@ -60,10 +61,12 @@ async def report(
     Exactly one of the two (422 ``bad-report``). 404 for an unknown session or a comment not
     in it, 422 ``cannot-report-self``. Commits; the report and whether it is new."""
     if (comment_id is None) == (user_id is None):
-        raise Unprocessable("report either a comment or a viewer", code="bad-report")
+        raise Unprocessable(_("report either a comment or a viewer"), code="bad-report")
     note = note.strip()
     if len(note) > REASON_MAX:
-        raise Unprocessable(f"a note is at most {REASON_MAX} characters", code="bad-reason")
+        raise Unprocessable(
+            _("a note is at most %(n)s characters") % {"n": REASON_MAX}, code="bad-reason"
+        )
     live = await live_service.get_session(session, session_id)
     if comment_id is not None:
         comment = await session.get(LiveComment, comment_id)
@@ -78,7 +81,7 @@ async def report(
         assert user_id is not None
         target = (await get_user(session, user_id)).id
     if target == reporter.user_id:
-        raise Unprocessable("you cannot report yourself", code="cannot-report-self")
+        raise Unprocessable(_("you cannot report yourself"), code="cannot-report-self")
     if comment_id is not None:
         found = await _existing(session, reporter.user_id, comment_id)
         if found is not None:
@@ -203,7 +206,7 @@ async def dismiss(session: AsyncSession, principal: Principal, report_id: int) -
     )
     if not done.rowcount:  # type: ignore[attr-defined]
         await session.rollback()
-        raise Conflict("that report was already handled", code="report-handled")
+        raise Conflict(_("that report was already handled"), code="report-handled")
     await session.commit()
     session.expire_all()
     return await get_report(session, report_id)

@@ -34,6 +34,7 @@ from liveshop.chat.models import (
 )
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.live import service as live_service
 from liveshop.live.models import LiveComment, LiveSession
 from liveshop.realtime.publish import AfterCommit
@@ -407,7 +408,7 @@ async def _restrict(
     if await is_banned(session, live.creator_id, user_id):
         await session.rollback()
         raise Conflict(
-            "this viewer is banned from these rooms; lift the ban first",
+            _("this viewer is banned from these rooms; lift the ban first"),
             code="already-banned" if ban else "viewer-banned",
             user_id=user_id,
         )
@@ -520,9 +521,13 @@ async def _unrestrict(
     )
     if not lifted:
         await session.rollback()
-        what = "banned from" if ban else "muted in"
         raise NotFound(
-            f"user {user_id} is not {what} these rooms",
+            (
+                _("user %(n)s is not banned from these rooms")
+                if ban
+                else _("user %(n)s is not muted in these rooms")
+            )
+            % {"n": user_id},
             code="ban-not-found" if ban else "mute-not-found",
             user_id=user_id,
         )

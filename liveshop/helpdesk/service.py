@@ -29,6 +29,7 @@ from liveshop.catalog.models import Product, Shop
 from liveshop.catalog.service import ensure_shop_staff, is_shop_staff
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.helpdesk.classify import Category
 from liveshop.helpdesk.models import MESSAGE_MAX, CaseStatus, SupportCase, SupportMessage
 from liveshop.live.models import LiveSession, ShowcaseItem
@@ -120,7 +121,7 @@ async def session_shops(session: AsyncSession, session_id: int) -> list[int]:
         .group_by(Product.shop_id)
         .order_by(func.min(ShowcaseItem.position), Product.shop_id)
     )
-    return [shop_id for shop_id, _ in rows.all()]
+    return [shop_id for shop_id, _position in rows.all()]
 
 
 async def evidence(
@@ -206,12 +207,19 @@ async def open_from_comment(
             session,
             buyer_id,
             kind="support.opened",
-            subject=f"We opened case #{case.id} with {shop.name}",
+            subject=_("We opened case #%(n)s with %(shop)s") % {"n": case.id, "shop": shop.name},
             body=(
-                f"Your comment in the live show reached {shop.name}'s support team"
-                + (f" with order #{order.id}." if order is not None else ".")
-                + " They will answer here; your comment was not shown in the room."
-            ),
+                _(
+                    "Your comment in the live show reached %(shop)s's support team"
+                    " with order #%(n)s."
+                )
+                % {"shop": shop.name, "n": order.id}
+                if order is not None
+                else _("Your comment in the live show reached %(shop)s's support team.")
+                % {"shop": shop.name}
+            )
+            + " "
+            + _("They will answer here; your comment was not shown in the room."),
             link=f"/support/cases/{case.id}",
         )
     opened = Opened(case.id, new, case.order_id, shop.name)
@@ -289,7 +297,9 @@ async def session_case_count(session: AsyncSession, session_id: int) -> int:
 async def get_case(session: AsyncSession, case_id: int) -> SupportCase:
     case = await session.get(SupportCase, case_id)
     if case is None:
-        raise NotFound(f"support case {case_id} does not exist", code="case-not-found")
+        raise NotFound(
+            _("support case %(n)s does not exist") % {"n": case_id}, code="case-not-found"
+        )
     return case
 
 
@@ -302,7 +312,7 @@ async def readable_case(session: AsyncSession, principal: Principal, case_id: in
         or await is_shop_staff(session, principal.user_id, case.shop_id)
     ):
         return case
-    raise Forbidden("this support case is not yours", code="not-your-case", case_id=case_id)
+    raise Forbidden(_("this support case is not yours"), code="not-your-case", case_id=case_id)
 
 
 async def detail(session: AsyncSession, case: SupportCase) -> CaseDetail:
@@ -329,9 +339,11 @@ async def detail(session: AsyncSession, case: SupportCase) -> CaseDetail:
 def _body(text: str) -> str:
     text = text.strip()
     if not text:
-        raise Unprocessable("write a message", code="empty-message")
+        raise Unprocessable(_("write a message"), code="empty-message")
     if len(text) > MESSAGE_MAX:
-        raise Unprocessable(f"a message is at most {MESSAGE_MAX} characters", code="bad-message")
+        raise Unprocessable(
+            _("a message is at most %(n)s characters") % {"n": MESSAGE_MAX}, code="bad-message"
+        )
     return text
 
 
@@ -343,7 +355,7 @@ async def reply(
     shop = await ensure_shop_staff(session, principal, case.shop_id)
     body = _body(text)
     if case.status != CaseStatus.OPEN:
-        raise Conflict("this case is resolved", code="case-resolved", case_id=case_id)
+        raise Conflict(_("this case is resolved"), code="case-resolved", case_id=case_id)
     message = SupportMessage(
         case_id=case.id, author_id=principal.user_id, from_shop=True, body=body
     )
@@ -358,7 +370,7 @@ async def reply(
         session,
         case.buyer_id,
         kind="support.reply",
-        subject=f"{shop.name} answered case #{case.id}",
+        subject=_("%(shop)s answered case #%(n)s") % {"shop": shop.name, "n": case.id},
         body=body,
         link=f"/support/cases/{case.id}",
     )
@@ -375,7 +387,9 @@ async def resolve(
     shop = await ensure_shop_staff(session, principal, case.shop_id)
     note = text.strip()
     if len(note) > MESSAGE_MAX:
-        raise Unprocessable(f"a message is at most {MESSAGE_MAX} characters", code="bad-message")
+        raise Unprocessable(
+            _("a message is at most %(n)s characters") % {"n": MESSAGE_MAX}, code="bad-message"
+        )
     now = utcnow()
     done = await session.execute(
         update(SupportCase)
@@ -390,7 +404,7 @@ async def resolve(
     )
     if not done.rowcount:  # type: ignore[attr-defined]
         await session.rollback()
-        raise Conflict("this case is resolved", code="case-resolved", case_id=case_id)
+        raise Conflict(_("this case is resolved"), code="case-resolved", case_id=case_id)
     if note:
         session.add(
             SupportMessage(case_id=case.id, author_id=principal.user_id, from_shop=True, body=note)
@@ -399,8 +413,8 @@ async def resolve(
         session,
         case.buyer_id,
         kind="support.resolved",
-        subject=f"{shop.name} resolved case #{case.id}",
-        body=note or f"{shop.name} marked your case as resolved.",
+        subject=_("%(shop)s resolved case #%(n)s") % {"shop": shop.name, "n": case.id},
+        body=note or _("%(shop)s marked your case as resolved.") % {"shop": shop.name},
         link=f"/support/cases/{case.id}",
     )
     await session.commit()

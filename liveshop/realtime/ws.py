@@ -27,6 +27,7 @@ from liveshop.accounts.service import Principal, get_user, resolve_token
 from liveshop.core.db import Database
 from liveshop.core.errors import NotFound, Problem
 from liveshop.core.events import dumps
+from liveshop.core.i18n import gettext as _
 from liveshop.core.metrics import COMMENTS
 from liveshop.core.settings import Settings
 from liveshop.core.tasks import stop_if_cancelled
@@ -242,7 +243,7 @@ class ClientFrames:
                 self._error("rate-limited", "too many bids; slow down", ref=ref)
                 return True
             if await self._banned():
-                body = {"error": {"code": "banned", "detail": "you are banned from these rooms"}}
+                body = {"error": {"code": "banned", "detail": _("you are banned from these rooms")}}
                 self.conn.write(_direct({"type": "bid_result", "ref": ref, **body}))
                 return True
             body = await self.hub.bids.bid_frame(viewer.tapper, self.room.session_id, frame)
@@ -270,7 +271,7 @@ class ClientFrames:
         if muted is None:
             return False
         if muted.banned:
-            self._error("banned", "you are banned from this creator's rooms")
+            self._error("banned", _("you are banned from this creator's rooms"))
             return True
         until = muted.expires_at
         self._error(

@@ -24,6 +24,7 @@ from liveshop.accounts.service import find_user_by_email
 from liveshop.chat import reports
 from liveshop.chat import service as chat
 from liveshop.core.errors import Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.core.types import Id, Line
 from liveshop.helpdesk import service as helpdesk
 from liveshop.live import service as live
@@ -136,10 +137,10 @@ async def _find(session: SessionDep, who: str) -> User:
             return named[0]
         if len(named) > 1:
             raise Unprocessable(
-                "Several people have that name; give their e-mail address.",
+                _("Several people have that name; give their e-mail address."),
                 code="ambiguous-user",
             )
-    raise Unprocessable("Nobody has that e-mail address or name.", code="user-not-found")
+    raise Unprocessable(_("Nobody has that e-mail address or name."), code="user-not-found")
 
 
 @router.post("/moderators")
@@ -153,11 +154,14 @@ async def appoint(
     session_id = int(show) if show else None
     user = await _find(session, who)
     if user.id == principal.user_id:
-        raise Unprocessable("You already run your rooms.", code="cannot-moderate-self")
+        raise Unprocessable(_("You already run your rooms."), code="cannot-moderate-self")
     await live.add_moderator(
         session, creator_id=principal.user_id, user_id=user.id, session_id=session_id
     )
-    return redirect("/studio/moderators", flash=("success", f"{user.display_name} is a moderator."))
+    return redirect(
+        "/studio/moderators",
+        flash=("success", _("%(name)s is a moderator.") % {"name": user.display_name}),
+    )
 
 
 @router.post("/moderators/{moderator_id}/remove")
@@ -165,4 +169,4 @@ async def dismiss_moderator(
     moderator_id: Id, session: SessionDep, principal: CreatorPrincipal
 ) -> Response:
     await live.remove_moderator(session, creator_id=principal.user_id, moderator_id=moderator_id)
-    return redirect("/studio/moderators", flash=("success", "Moderator removed."))
+    return redirect("/studio/moderators", flash=("success", _("Moderator removed.")))

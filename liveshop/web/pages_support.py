@@ -16,6 +16,7 @@ from fastapi import Form, Query, Request, Response
 from liveshop.accounts.deps import CurrentPrincipal, SellerPrincipal, SessionDep
 from liveshop.catalog.service import ensure_shop_staff
 from liveshop.core.clock import utcnow
+from liveshop.core.i18n import gettext as _
 from liveshop.core.types import Id, Line, Text
 from liveshop.helpdesk import service as helpdesk
 from liveshop.helpdesk.models import MESSAGE_MAX, CaseStatus
@@ -90,7 +91,7 @@ async def reply(
     case_id: Id, session: SessionDep, principal: SellerPrincipal, body: Body
 ) -> Response:
     await helpdesk.reply(session, principal, case_id, body)
-    return redirect(f"/seller/support/{case_id}", flash=("success", "Reply sent to the buyer."))
+    return redirect(f"/seller/support/{case_id}", flash=("success", _("Reply sent to the buyer.")))
 
 
 @router.post("/seller/support/{case_id}/resolve")
@@ -99,7 +100,7 @@ async def resolve(
 ) -> Response:
     await helpdesk.resolve(session, principal, case_id, body)
     return redirect(
-        f"/seller/support/{case_id}", flash=("success", "Case resolved; the buyer was told.")
+        f"/seller/support/{case_id}", flash=("success", _("Case resolved; the buyer was told."))
     )
 
 
