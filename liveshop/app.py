@@ -28,6 +28,8 @@ from liveshop.core.ratelimit import RateLimiter
 from liveshop.core.settings import Settings, get_settings
 from liveshop.creators.router import router as creators_router
 from liveshop.health import router as health_router
+from liveshop.helpdesk.router import router as helpdesk_router
+from liveshop.helpdesk.wiring import install_helpdesk
 from liveshop.inventory.router import router as inventory_router
 from liveshop.inventory.sweeper import ReservationSweeper
 from liveshop.ledger.router import router as ledger_router
@@ -157,6 +159,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     install_error_handlers(app)
     hub = install_live(app, settings, db)
     install_chat(app, hub, db)
+    install_helpdesk(app, hub, db)
     install_video(app, settings, db)
     app.state.rate_limiter = RateLimiter.from_settings(app.state.broker, settings)
     install_deals(app, db, hub)
@@ -188,6 +191,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         follows_router,
         chat_router,
         chat_filter_router,
+        helpdesk_router,
         affiliates_router,
         promotions_router,
         creators_router,

@@ -7,6 +7,7 @@ from liveshop.analytics import models as analytics_models
 from liveshop.audit import models as audit_models
 from liveshop.catalog import models as catalog_models
 from liveshop.chat import models as chat_models
+from liveshop.helpdesk import models as helpdesk_models
 from liveshop.inventory import models as inventory_models
 from liveshop.ledger import models as ledger_models
 from liveshop.live import models as live_models
@@ -34,6 +35,7 @@ __all__ = [
     "audit_models",
     "catalog_models",
     "chat_models",
+    "helpdesk_models",
     "inventory_models",
     "ledger_models",
     "live_auction_models",

@@ -8,6 +8,7 @@ the test suite. Calling it again changes nothing.
 from __future__ import annotations
 
 from liveshop.analytics import wiring as analytics_wiring
+from liveshop.chat import wiring as chat_wiring
 from liveshop.creators import wiring as creators_wiring
 from liveshop.live.auctions import wiring as auctions_wiring
 from liveshop.live.deals import wiring as deals_wiring
@@ -27,6 +28,7 @@ def install_domain_events() -> None:
     auctions_wiring.subscribe()
     follows_wiring.subscribe()
     giveaways_wiring.subscribe()
+    chat_wiring.subscribe()
     creators_wiring.subscribe()
     analytics_wiring.subscribe()
     _installed = True

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liveshop.chat.filter_rules import TERM_MAX
@@ -25,6 +25,8 @@ class ModerationAction(StrEnum):
     UNHIDE = "unhide"  # ... and shown again
     MUTE = "mute"  # a viewer may no longer comment in the creator's rooms
     UNMUTE = "unmute"  # ... the mute was lifted before it ran out
+    BAN = "ban"  # a viewer may no longer comment (nor bid, nor enter) in the creator's rooms
+    UNBAN = "unban"  # ... the ban was lifted
 
 
 class ActorRole(StrEnum):
@@ -44,10 +46,32 @@ class FilterRule(StrEnum):
     CREATOR_TERM = "creator_term"  # a term of the creator's own list
     PLATFORM_TERM = "platform_term"  # a term of the platform's list
     LINK = "link"  # a URL, e-mail address or phone number, while links are held
+    # A complaint about an order, stock or delivery (``helpdesk.classify``): held from the
+    # room and routed to the seller as a support case.
+    COMPLAINT = "complaint"
+
+
+class ReportReason(StrEnum):
+    """Why a viewer reported a comment or a viewer."""
+
+    SPAM = "spam"
+    ABUSE = "abuse"  # harassment, hate
+    SCAM = "scam"  # fraud, off-platform payment
+    OTHER = "other"
+
+
+class ReportStatus(StrEnum):
+    OPEN = "open"  # in the moderators' queue
+    DISMISSED = "dismissed"  # a moderator saw nothing to do
+    ACTIONED = "actioned"  # a moderator hid, muted or banned because of it
 
 
 class ChatMute(Base):
     """A viewer muted in all of a creator's rooms until ``expires_at`` (None: until lifted).
+
+    A *ban* is a row with ``ban`` set: no end, lifted only by a moderator; besides
+    commenting it also bars bids and giveaway entries. A mute never replaces a ban (muting a
+    banned viewer is refused); a ban replaces the mute in force.
 
     Rows are never deleted: lifting sets ``lifted_at``. A mute is in force while it is not
     lifted and not expired; muting someone again lifts the mute in force and adds a new one.
@@ -73,6 +97,36 @@ class ChatMute(Base):
     lifted_by: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
+    ban: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class ChatReport(Base):
+    """A viewer's report of a comment (and its author) or of a viewer, in a session's room:
+    in the queue of the creator's moderators (and the platform's) until one handles it.
+
+    One report per reporter and comment (a repeat changes nothing)."""
+
+    __tablename__ = "chat_reports"
+    __table_args__ = (
+        UniqueConstraint("reporter_id", "comment_id", name="uq_chat_reports_reporter_comment"),
+        Index("ix_chat_reports_session_status", "session_id", "status", "id"),
+        Index("ix_chat_reports_creator_status", "creator_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("live_sessions.id", ondelete="CASCADE"))
+    creator_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    comment_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    target_user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(10))  # a ReportReason
+    note: Mapped[str] = mapped_column(String(REASON_MAX), default="")
+    status: Mapped[str] = mapped_column(String(10), default=ReportStatus.OPEN)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    handled_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class ModerationLogEntry(Base):

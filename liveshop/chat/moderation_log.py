@@ -46,6 +46,8 @@ ACTION_LABELS: dict[ModerationAction, str] = {
     ModerationAction.UNHIDE: "Unhid a comment",
     ModerationAction.MUTE: "Muted a viewer",
     ModerationAction.UNMUTE: "Unmuted a viewer",
+    ModerationAction.BAN: "Banned a viewer",
+    ModerationAction.UNBAN: "Lifted a ban",
 }
 ROLE_LABELS: dict[ActorRole, str] = {
     ActorRole.CREATOR: "Creator",
@@ -54,10 +56,11 @@ ROLE_LABELS: dict[ActorRole, str] = {
     ActorRole.PLATFORM_MODERATOR: "Platform moderator",
     ActorRole.FILTER: "Automatic filter",
 }
-# What undoes what (only these two can be undone).
+# What undoes what (only these three can be undone).
 UNDO: dict[ModerationAction, ModerationAction] = {
     ModerationAction.HIDE: ModerationAction.UNHIDE,
     ModerationAction.MUTE: ModerationAction.UNMUTE,
+    ModerationAction.BAN: ModerationAction.UNBAN,
 }
 
 
@@ -141,6 +144,8 @@ class EntryView:
         “x”', 'a link (phone)'."""
         if self.filter_rule is None:
             return ""
+        if self.filter_rule == FilterRule.COMPLAINT:
+            return "a complaint, routed to seller support"
         if self.filter_rule == FilterRule.LINK:
             return f"a link ({self.filter_match})" if self.filter_match else "a link"
         if self.filter_rule == FilterRule.PLATFORM_TERM:
@@ -170,7 +175,7 @@ class SessionChoice:
 class Undone:
     """An undo that committed (its announcements went out with the commit)."""
 
-    undid: ModerationAction  # UNHIDE or UNMUTE
+    undid: ModerationAction  # UNHIDE, UNMUTE or UNBAN
     entry_id: int  # the new log entry (the unhide or unmute)
     session_id: int
     creator_id: int
@@ -284,8 +289,8 @@ def _view(row: Any, now: datetime) -> EntryView:
     undo = None
     if action == ModerationAction.HIDE and hidden:
         undo = ModerationAction.UNHIDE
-    elif action == ModerationAction.MUTE and info is not None and info.in_force:
-        undo = ModerationAction.UNMUTE
+    elif action in (ModerationAction.MUTE, ModerationAction.BAN) and info and info.in_force:
+        undo = UNDO[action]
     return EntryView(
         id=entry.id,
         created_at=entry.created_at,
@@ -431,7 +436,7 @@ async def undo(
     undid = UNDO.get(action)
     if undid is None:
         raise Conflict(
-            f"an {action} cannot be undone; only a hide or a mute can",
+            f"an {action} cannot be undone; only a hide, a mute or a ban can",
             code="cannot-undo",
             entry_id=entry_id,
         )
@@ -449,8 +454,12 @@ async def undo(
     mute = await session.get(ChatMute, entry.mute_id) if entry.mute_id is not None else None
     info = _mute_info(mute, utcnow())
     if info is None or not info.in_force or entry.target_user_id is None:
-        raise Conflict("that mute is no longer in force", code="nothing-to-undo", entry_id=entry_id)
-    log_id = await service.unmute(
+        what = "ban" if undid == ModerationAction.UNBAN else "mute"
+        raise Conflict(
+            f"that {what} is no longer in force", code="nothing-to-undo", entry_id=entry_id
+        )
+    lift = service.unban if undid == ModerationAction.UNBAN else service.unmute
+    log_id = await lift(
         session, live, entry.target_user_id, actor_id=principal.user_id, mutes=mutes
     )
     return Undone(undid, log_id, session_id, creator_id, None)

@@ -1,13 +1,13 @@
-"""Is this viewer muted? Answered from memory on the chat hot path, right on every node.
+"""Is this viewer muted (or banned)? Answered from memory on the chat hot path, on every node.
 
 Each node keeps, per creator whose rooms it serves, the ``{user_id: expires_at}`` of the
-mutes in force (one query when first needed). A mute or unmute, once it commits (queued on
-its transaction by ``chat.service``), is announced on the broker's ``chat:mutes`` channel
-(``{"creator_id": N}``): every node drops that creator's entry and reads it again on the
-next comment. The announcement is not a room
-event, so viewers never learn who was muted. Pub/sub can lose a message (a Redis reconnect),
-so an entry is also read again after ``ttl_s`` at the latest; expiry needs no message (the
-cached ``expires_at`` is compared with the clock).
+mutes in force and which of them are bans (one read when first needed). A mute, unmute,
+ban or unban, once it commits (queued on its transaction by ``chat.service``), is
+announced on the broker's ``chat:mutes`` channel (``{"creator_id": N}``): every node drops
+that creator's entry and reads it again on the next comment. The announcement is not a
+room event, so viewers never learn who was muted. Pub/sub can lose a message (a Redis
+reconnect), so an entry is also read again after ``ttl_s`` at the latest; expiry needs no
+message (the cached ``expires_at`` is compared with the clock).
 """
 
 from __future__ import annotations
@@ -30,10 +30,14 @@ log = structlog.get_logger("liveshop.chat.mutes")
 
 CHANNEL = "chat:mutes"
 
+# ({user_id: expires_at} of the mutes and bans in force, the banned user ids)
+_Restrictions = tuple[dict[int, datetime | None], set[int]]
+
 
 @dataclass(frozen=True, slots=True)
 class MutedUntil:
     expires_at: datetime | None  # None: until lifted
+    banned: bool = False  # a ban (no end), not a mute
 
 
 class MuteCache:
@@ -42,8 +46,8 @@ class MuteCache:
         self.db = db
         self.ttl_s = ttl_s
         self.loads = 0  # database reads (tests and metrics)
-        self._entries: dict[int, tuple[float, dict[int, datetime | None]]] = {}
-        self._loading: dict[int, asyncio.Future[dict[int, datetime | None]]] = {}
+        self._entries: dict[int, tuple[float, _Restrictions]] = {}
+        self._loading: dict[int, asyncio.Future[_Restrictions]] = {}
         self._generation: dict[int, int] = {}
         self._subscription: Subscription | None = None
         self._subscribing: asyncio.Future[None] | None = None
@@ -52,9 +56,11 @@ class MuteCache:
         """The mute in force on ``user_id`` in ``creator_id``'s rooms, if any."""
         entry = self._entries.get(creator_id)
         if entry is not None and time.monotonic() - entry[0] <= self.ttl_s:
-            mutes = entry[1]
+            mutes, banned = entry[1]
         else:
-            mutes = await self._load(creator_id)
+            mutes, banned = await self._load(creator_id)
+        if user_id in banned:
+            return MutedUntil(None, banned=True)
         if user_id not in mutes:
             return None
         until = mutes[user_id]
@@ -99,29 +105,32 @@ class MuteCache:
             log.exception("subscribing to mute announcements failed; relying on the TTL")
             self._subscribing = None
 
-    async def _load(self, creator_id: int) -> dict[int, datetime | None]:
+    async def _load(self, creator_id: int) -> _Restrictions:
         await self._subscribe()
         loading = self._loading.get(creator_id)
         if loading is None:
             loading = asyncio.ensure_future(self._read(creator_id))
             self._loading[creator_id] = loading
 
-            def done(fut: asyncio.Future[dict[int, datetime | None]]) -> None:
+            def done(fut: asyncio.Future[_Restrictions]) -> None:
                 if self._loading.get(creator_id) is fut:
                     del self._loading[creator_id]
 
             loading.add_done_callback(done)
         return await asyncio.shield(loading)
 
-    async def _read(self, creator_id: int) -> dict[int, datetime | None]:
+    async def _read(self, creator_id: int) -> _Restrictions:
         generation = self._generation.get(creator_id, 0)
         self.loads += 1
         async with self.db.session(deferred=True) as s:
-            mutes = await service.muted_users(s, creator_id)
+            found = (
+                await service.muted_users(s, creator_id),
+                await service.banned_users(s, creator_id),
+            )
             await s.rollback()
         if self._generation.get(creator_id, 0) == generation:  # nothing changed meanwhile
-            self._entries[creator_id] = (time.monotonic(), mutes)
-        return mutes
+            self._entries[creator_id] = (time.monotonic(), found)
+        return found
 
     async def close(self) -> None:
         subscription, self._subscription = self._subscription, None

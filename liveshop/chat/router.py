@@ -21,8 +21,15 @@ from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from liveshop.accounts.deps import CurrentPrincipal, SessionDep
-from liveshop.chat import moderation_log, service
-from liveshop.chat.models import REASON_MAX, ActorRole, FilterRule, ModerationAction
+from liveshop.chat import moderation_log, reports, service
+from liveshop.chat.models import (
+    REASON_MAX,
+    ActorRole,
+    FilterRule,
+    ModerationAction,
+    ReportReason,
+    ReportStatus,
+)
 from liveshop.chat.wiring import chat_caches
 from liveshop.core.errors import PROBLEM_RESPONSES
 from liveshop.core.types import MAX_ID, Count, FormCount, Id, Limit, Text
@@ -84,6 +91,7 @@ class MuteOut(BaseModel):
     muted_by: int | None
     created_at: datetime
     expires_at: datetime | None
+    ban: bool = Field(default=False, description="A ban (no end) rather than a mute")
 
     @classmethod
     def of(cls, m: service.MuteView) -> MuteOut:
@@ -97,6 +105,7 @@ class MuteOut(BaseModel):
             muted_by=m.muted_by,
             created_at=m.created_at,
             expires_at=m.expires_at,
+            ban=m.ban,
         )
 
 
@@ -197,6 +206,150 @@ async def unmute_user(
     await service.unmute(session, live, user_id, actor_id=principal.user_id, mutes=mutes)
 
 
+# --- bans ------------------------------------------------------------------------------------
+
+
+class BanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    user_id: int = Field(gt=0, strict=True, le=MAX_ID)
+    reason: Text = Field(default="", max_length=REASON_MAX)
+    hide_comments: bool = Field(
+        default=True, description="Also hide their comments in this session"
+    )
+
+
+@router.post("/sessions/{session_id}/bans", status_code=status.HTTP_201_CREATED)
+async def ban_user(
+    session_id: Id,
+    body: BanIn,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+) -> MutedOut:
+    """Ban a viewer from every room of this session's creator until the ban is lifted: their
+    comments are refused (``banned`` error frame) on every node, and so are their bids and
+    giveaway entries. Replaces a mute; 409 ``already-banned``. Logged as ``ban`` (undo from
+    the moderation log)."""
+    live = await service.moderated_session(session, principal, session_id)
+    done = await service.ban(
+        session,
+        live,
+        body.user_id,
+        actor_id=principal.user_id,
+        reason=body.reason,
+        hide_comments=body.hide_comments,
+        room=_hub(request).publisher.on_commit(session),
+        mutes=chat_caches(request.app).mutes,
+    )
+    return MutedOut(
+        **MuteOut.of(done.mute).model_dump(), hidden_comment_ids=done.hidden_comment_ids
+    )
+
+
+@router.delete("/sessions/{session_id}/bans/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def unban_user(
+    session_id: Id,
+    user_id: Id,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+) -> None:
+    """Lift the ban on a viewer in this creator's rooms (404 ``ban-not-found`` if none)."""
+    live = await service.moderated_session(session, principal, session_id)
+    mutes = chat_caches(request.app).mutes
+    await service.unban(session, live, user_id, actor_id=principal.user_id, mutes=mutes)
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+
+class ReportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    comment_id: int | None = Field(default=None, gt=0, strict=True, le=MAX_ID)
+    user_id: int | None = Field(
+        default=None, gt=0, strict=True, le=MAX_ID, description="Report a viewer (no comment)"
+    )
+    reason: ReportReason
+    note: Text = Field(default="", max_length=REASON_MAX)
+
+
+class ReportOut(BaseModel):
+    id: int
+    session_id: int
+    reporter: LogUserOut
+    target: LogUserOut
+    comment_id: int | None
+    comment_text: str | None
+    comment_hidden: bool | None
+    reason: ReportReason
+    note: str
+    status: ReportStatus
+    created_at: datetime
+
+    @classmethod
+    def of(cls, r: reports.ReportView) -> ReportOut:
+        return cls(
+            id=r.id,
+            session_id=r.session_id,
+            reporter=LogUserOut(user_id=r.reporter_id, display_name=r.reporter_name),
+            target=LogUserOut(user_id=r.target_user_id, display_name=r.target_name),
+            comment_id=r.comment_id,
+            comment_text=r.comment_text,
+            comment_hidden=r.comment_hidden,
+            reason=r.reason,
+            note=r.note,
+            status=r.status,
+            created_at=r.created_at,
+        )
+
+
+class ReportedOut(BaseModel):
+    """What a reporter is told: that the report is in (never the queue)."""
+
+    id: int
+    status: ReportStatus
+    new: bool = Field(description="false: the same report was made before")
+
+
+@router.post("/sessions/{session_id}/reports", status_code=status.HTTP_201_CREATED)
+async def report_in_room(
+    session_id: Id, body: ReportIn, principal: CurrentPrincipal, session: SessionDep
+) -> ReportedOut:
+    """Report a comment of this session (its author is reported) or a viewer (``user_id``):
+    it joins the queue of the creator's moderators. Anyone signed in; never yourself."""
+    done, new = await reports.report(
+        session,
+        principal,
+        session_id,
+        comment_id=body.comment_id,
+        user_id=body.user_id,
+        reason=body.reason,
+        note=body.note,
+    )
+    return ReportedOut(id=done.id, status=done.status, new=new)
+
+
+@router.get("/sessions/{session_id}/reports")
+async def session_reports(
+    session_id: Id,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    status_: Annotated[ReportStatus | None, Query(alias="status")] = ReportStatus.OPEN,
+) -> list[ReportOut]:
+    """The session's reports (open ones unless ``status`` says otherwise), oldest first: its
+    creator, their moderators, admins and platform moderators only."""
+    live = await service.moderated_session(session, principal, session_id)
+    return [ReportOut.of(r) for r in await reports.queue(session, live, status=status_)]
+
+
+@router.post("/reports/{report_id}/dismiss")
+async def dismiss_report(
+    report_id: Id, principal: CurrentPrincipal, session: SessionDep
+) -> ReportOut:
+    """Nothing to do about it: the report leaves the queue (409 ``report-handled``)."""
+    return ReportOut.of(await reports.dismiss(session, principal, report_id))
+
+
 # --- the moderation log ---------------------------------------------------------------------
 
 
@@ -235,7 +388,8 @@ class LogMuteOut(BaseModel):
 class LogFilterOut(BaseModel):
     rule: FilterRule = Field(
         description="creator_term: a term of the creator's list; platform_term: of the "
-        "platform's list; link: a URL, e-mail address or phone number while links are held"
+        "platform's list; link: a URL, e-mail address or phone number while links are held; "
+        "complaint: a complaint about an order, stock or delivery, routed to seller support"
     )
     match: str | None = Field(description="The term as listed, or the link's kind")
 
@@ -256,7 +410,8 @@ class ModerationEntryOut(BaseModel):
     )
     undo: ModerationAction | None = Field(
         description="What POST /api/v1/live/moderation-log/{id}/undo would do now: unhide (a "
-        "hide whose comment is still hidden) or unmute (a mute still in force); null: nothing"
+        "hide whose comment is still hidden), unmute (a mute still in force) or unban (a ban "
+        "still in force); null: nothing"
     )
     filter: LogFilterOut | None = Field(
         default=None,

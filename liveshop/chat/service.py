@@ -14,6 +14,7 @@ without it.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,11 +28,14 @@ from liveshop.chat.models import (
     REASON_MAX,
     ActorRole,
     ChatMute,
+    ChatReport,
     ModerationAction,
     ModerationLogEntry,
+    ReportStatus,
 )
 from liveshop.core.clock import utcnow
-from liveshop.core.errors import NotFound, Unprocessable
+from liveshop.core.errors import Conflict, NotFound, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.live import service as live_service
 from liveshop.live.models import LiveComment, LiveSession
 from liveshop.realtime.publish import AfterCommit
@@ -81,6 +85,7 @@ class MuteView:
     muted_by: int | None
     created_at: datetime
     expires_at: datetime | None
+    ban: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,11 +198,25 @@ async def set_hidden(
         )
         await session.flush()
         log_id = entry.id
+        if hidden:
+            await _reports_actioned(session, live, actor_id, ChatReport.comment_id == comment.id)
     view = await _view(session, live, comment)
     if changed and room is not None:
         _announce_hidden(room, view)
     await session.commit()
     return Changed(view, changed, log_id)
+
+
+async def _reports_actioned(
+    session: AsyncSession, live: LiveSession, actor_id: int, which: ColumnElement[bool]
+) -> None:
+    """The session's open reports about what was just hidden, muted or banned: handled."""
+    await session.execute(
+        update(ChatReport)
+        .where(ChatReport.session_id == live.id, ChatReport.status == str(ReportStatus.OPEN), which)
+        .values(status=str(ReportStatus.ACTIONED), handled_by=actor_id, handled_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _announce_hidden(room: AfterCommit, c: CommentView) -> None:
@@ -241,12 +260,25 @@ def _in_force(now: datetime) -> list[ColumnElement[bool]]:
 
 
 async def _lift(
-    session: AsyncSession, creator_id: int, user_id: int, *, actor_id: int, now: datetime
+    session: AsyncSession,
+    creator_id: int,
+    user_id: int,
+    *,
+    actor_id: int,
+    now: datetime,
+    bans: bool | None = False,
 ) -> list[int]:
-    """Lift the mutes in force on ``user_id`` in the creator's rooms; their ids."""
+    """Lift the mutes (``bans`` False), bans (True) or both (None) in force on ``user_id``
+    in the creator's rooms; their ids."""
+    which = [] if bans is None else [ChatMute.ban.is_(bans)]
     result = await session.execute(
         update(ChatMute)
-        .where(ChatMute.creator_id == creator_id, ChatMute.user_id == user_id, *_in_force(now))
+        .where(
+            ChatMute.creator_id == creator_id,
+            ChatMute.user_id == user_id,
+            *_in_force(now),
+            *which,
+        )
         .values(lifted_at=now, lifted_by=actor_id)
         .returning(ChatMute.id)
         .execution_options(synchronize_session=False)
@@ -265,6 +297,7 @@ def _mute_view(row: ChatMute, display_name: str) -> MuteView:
         muted_by=row.muted_by,
         created_at=row.created_at,
         expires_at=row.expires_at,
+        ban=row.ban,
     )
 
 
@@ -281,28 +314,113 @@ async def mute(
     mutes: announce.MuteChanges | None = None,
 ) -> Muted:
     """Mute ``user_id`` in all of the session creator's rooms for ``minutes`` (None: until
-    lifted). Muting again replaces the mute in force. ``hide_comments`` also hides their
-    comments in this session. The creator and their moderators cannot be muted. Commits;
-    with it every node hears of the mute (``mutes``), then the room of the hidden comments
-    (one ``comment_hidden``, on ``room``)."""
+    lifted). Muting again replaces the mute in force; a banned viewer cannot be muted (409
+    ``viewer-banned``: the ban holds). ``hide_comments`` also hides their comments in this
+    session. The creator and their moderators cannot be muted. Commits; with it every node
+    hears of the mute (``mutes``), then the room of the hidden comments (one
+    ``comment_hidden``, on ``room``)."""
     if minutes is not None and not 1 <= minutes <= MAX_MUTE_MINUTES:
         raise Unprocessable(
             f"a mute lasts 1 to {MAX_MUTE_MINUTES} minutes, or has no end",
             code="bad-mute-duration",
             minutes=minutes,
         )
+    return await _restrict(
+        session,
+        live,
+        user_id,
+        actor_id=actor_id,
+        minutes=minutes,
+        ban=False,
+        reason=reason,
+        hide_comments=hide_comments,
+        room=room,
+        mutes=mutes,
+    )
+
+
+async def ban(
+    session: AsyncSession,
+    live: LiveSession,
+    user_id: int,
+    *,
+    actor_id: int,
+    reason: str = "",
+    hide_comments: bool = True,
+    room: AfterCommit | None = None,
+    mutes: announce.MuteChanges | None = None,
+) -> Muted:
+    """Ban ``user_id`` from all of the session creator's rooms until a moderator lifts it:
+    their comments are refused (as a mute's), and so are their bids and giveaway entries.
+    Replaces the mute in force; banning a banned viewer is 409 ``already-banned``. Logged
+    as ``ban`` (undone from the log: ``unban``). Commits, announcing like :func:`mute`."""
+    return await _restrict(
+        session,
+        live,
+        user_id,
+        actor_id=actor_id,
+        minutes=None,
+        ban=True,
+        reason=reason,
+        hide_comments=hide_comments,
+        room=room,
+        mutes=mutes,
+    )
+
+
+async def banned_among(
+    session: AsyncSession, creator_id: int, user_ids: Collection[int]
+) -> set[int]:
+    """Who of ``user_ids`` is banned from the creator's rooms now (bids and giveaway entries
+    ask through ``live.bans``: one read for a batch)."""
+    rows = await session.scalars(
+        select(ChatMute.user_id).where(
+            ChatMute.creator_id == creator_id,
+            ChatMute.user_id.in_(list(user_ids)),
+            ChatMute.ban.is_(True),
+            *_in_force(utcnow()),
+        )
+    )
+    return set(rows.all())
+
+
+async def is_banned(session: AsyncSession, creator_id: int, user_id: int) -> bool:
+    """Whether ``user_id`` is banned from the creator's rooms now."""
+    return bool(await banned_among(session, creator_id, [user_id]))
+
+
+async def _restrict(
+    session: AsyncSession,
+    live: LiveSession,
+    user_id: int,
+    *,
+    actor_id: int,
+    minutes: int | None,
+    ban: bool,
+    reason: str,
+    hide_comments: bool,
+    room: AfterCommit | None,
+    mutes: announce.MuteChanges | None,
+) -> Muted:
     reason = reason.strip()
     if len(reason) > REASON_MAX:
         raise Unprocessable(f"a reason is at most {REASON_MAX} characters", code="bad-reason")
     target = await get_user(session, user_id)
     if await live_service.is_host(session, user_id, live):
         raise Unprocessable(
-            "the creator and their moderators cannot be muted in their rooms",
+            "the creator and their moderators cannot be muted or banned in their rooms",
             code="cannot-mute-host",
             user_id=user_id,
         )
+    if await is_banned(session, live.creator_id, user_id):
+        await session.rollback()
+        raise Conflict(
+            _("this viewer is banned from these rooms; lift the ban first"),
+            code="already-banned" if ban else "viewer-banned",
+            user_id=user_id,
+        )
     now = utcnow()
-    await _lift(session, live.creator_id, user_id, actor_id=actor_id, now=now)
+    await _lift(session, live.creator_id, user_id, actor_id=actor_id, now=now, bans=False)
     row = ChatMute(
         creator_id=live.creator_id,
         user_id=user_id,
@@ -311,6 +429,7 @@ async def mute(
         muted_by=actor_id,
         created_at=now,
         expires_at=now + timedelta(minutes=minutes) if minutes is not None else None,
+        ban=ban,
     )
     session.add(row)
     await session.flush()  # the mute's id, for the log
@@ -318,7 +437,7 @@ async def mute(
     _log(
         session,
         live,
-        ModerationAction.MUTE,
+        ModerationAction.BAN if ban else ModerationAction.MUTE,
         actor_id=actor_id,
         role=role,
         target_user_id=user_id,
@@ -357,6 +476,7 @@ async def mute(
                     comment_id=comment_id,
                     mute_id=row.id,
                 )
+    await _reports_actioned(session, live, actor_id, ChatReport.target_user_id == user_id)
     await session.flush()
     view = _mute_view(row, target.display_name)
     if mutes is not None:
@@ -375,19 +495,53 @@ async def unmute(
     actor_id: int,
     mutes: announce.MuteChanges | None = None,
 ) -> int:
-    """Lift the mute in force on ``user_id`` in the creator's rooms (404 if there is none).
-    Commits, and with it every node hears of it (``mutes``); the id of the ``unmute`` log
-    entry."""
-    lifted = await _lift(session, live.creator_id, user_id, actor_id=actor_id, now=utcnow())
+    """Lift the mute in force on ``user_id`` in the creator's rooms (404 if there is none;
+    a ban is lifted by :func:`unban`). Commits, and with it every node hears of it
+    (``mutes``); the id of the ``unmute`` log entry."""
+    return await _unrestrict(session, live, user_id, actor_id=actor_id, ban=False, mutes=mutes)
+
+
+async def unban(
+    session: AsyncSession,
+    live: LiveSession,
+    user_id: int,
+    *,
+    actor_id: int,
+    mutes: announce.MuteChanges | None = None,
+) -> int:
+    """Lift the ban on ``user_id`` in the creator's rooms (404 ``ban-not-found`` if there is
+    none). Commits, announcing like :func:`unmute`; the id of the ``unban`` log entry."""
+    return await _unrestrict(session, live, user_id, actor_id=actor_id, ban=True, mutes=mutes)
+
+
+async def _unrestrict(
+    session: AsyncSession,
+    live: LiveSession,
+    user_id: int,
+    *,
+    actor_id: int,
+    ban: bool,
+    mutes: announce.MuteChanges | None,
+) -> int:
+    lifted = await _lift(
+        session, live.creator_id, user_id, actor_id=actor_id, now=utcnow(), bans=ban
+    )
     if not lifted:
         await session.rollback()
         raise NotFound(
-            f"user {user_id} is not muted in these rooms", code="mute-not-found", user_id=user_id
+            (
+                _("user %(n)s is not banned from these rooms")
+                if ban
+                else _("user %(n)s is not muted in these rooms")
+            )
+            % {"n": user_id},
+            code="ban-not-found" if ban else "mute-not-found",
+            user_id=user_id,
         )
     entry = _log(
         session,
         live,
-        ModerationAction.UNMUTE,
+        ModerationAction.UNBAN if ban else ModerationAction.UNMUTE,
         actor_id=actor_id,
         role=await actor_role(session, live, actor_id),
         target_user_id=user_id,
@@ -427,3 +581,13 @@ async def muted_users(session: AsyncSession, creator_id: int) -> dict[int, datet
         else:
             out[user_id] = expires_at
     return out
+
+
+async def banned_users(session: AsyncSession, creator_id: int) -> set[int]:
+    """Who is banned from the creator's rooms now (the cache tells the ban from a mute)."""
+    rows = await session.scalars(
+        select(ChatMute.user_id).where(
+            ChatMute.creator_id == creator_id, ChatMute.ban.is_(True), *_in_force(utcnow())
+        )
+    )
+    return set(rows.all())

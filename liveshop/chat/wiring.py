@@ -11,10 +11,12 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
+from liveshop.chat import service
 from liveshop.chat.filter_cache import FilterCache
 from liveshop.chat.held_comments import HeldCommentStore
 from liveshop.chat.mutes import MuteCache
 from liveshop.core.db import Database
+from liveshop.live import bans
 from liveshop.realtime.hub import Hub
 from liveshop.realtime.ports import CommentChecks
 
@@ -43,3 +45,8 @@ def chat_caches(app: FastAPI) -> ChatCaches:
     """The app's chat caches (set up by :func:`install_chat`)."""
     caches: ChatCaches = app.state.chat
     return caches
+
+
+def subscribe() -> None:
+    """Process-wide (``liveshop.wiring``): live asks chat who is banned (bids, entries)."""
+    bans.register(service.banned_among)

@@ -29,6 +29,7 @@ from liveshop.realtime.ports import (
     ClaimDesk,
     CommentChecks,
     CommentStore,
+    ComplaintDesk,
     Dashboard,
     RoomDirectory,
     RoomStats,
@@ -99,6 +100,8 @@ class Hub:
         self.audience: Audience | None = None
         self.dashboard: Dashboard | None = None
         self.bids: BidDesk | None = None  # bids on a lot (handed in by the auctions domain)
+        # Held complaints become support cases (handed in by the helpdesk domain).
+        self.complaints: ComplaintDesk | None = None
         self._closers: list[Callable[[], Awaitable[None]]] = []
         self.config = config or HubConfig()
         self.rooms: dict[int, Room] = {}

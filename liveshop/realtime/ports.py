@@ -88,6 +88,8 @@ class RoomDirectory(Protocol):
 class Muted(Protocol):
     @property
     def expires_at(self) -> datetime | None: ...  # None: until lifted
+    @property
+    def banned(self) -> bool: ...  # a ban (no end), not a mute
 
 
 class Hold(Protocol):
@@ -220,4 +222,19 @@ class BidDesk(Protocol):
     ) -> dict[str, Any]:
         """Answer a ``bid`` frame (``auction_id``, ``max_minor``) with the body of the
         ``bid_result`` frame: accepted (leading or not, the price now) — or ``error``."""
+        ...
+
+
+# --- complaints routed to seller support (the helpdesk domain) ----------------------------
+
+
+class ComplaintDesk(Protocol):
+    async def route(
+        self, *, session_id: int, user_id: int, comment_id: int, text: str, hold: Hold
+    ) -> dict[str, Any] | None:
+        """A viewer's line that ``CommentChecks.held`` held as a complaint (``hold.rule`` is
+        ``"complaint"``) was stored hidden: open (or add to) a support case for the seller.
+        Answers the body of the ``case_opened`` frame sent to the author's socket only
+        (``case_id``, ``detail``) — or None when no case could be opened. Called only for
+        held complaints: the database is not touched for ordinary lines."""
         ...

@@ -27,8 +27,10 @@ from liveshop.accounts.service import Principal, get_user, resolve_token
 from liveshop.core.db import Database
 from liveshop.core.errors import NotFound, Problem
 from liveshop.core.events import dumps
+from liveshop.core.i18n import gettext as _
 from liveshop.core.metrics import COMMENTS
 from liveshop.core.settings import Settings
+from liveshop.core.tasks import stop_if_cancelled
 from liveshop.core.types import MAX_ID, Id, first_control_character
 from liveshop.realtime.hub import Hub
 from liveshop.realtime.ports import Hold, Tapper, Watcher
@@ -240,9 +242,23 @@ class ClientFrames:
             if not self.taps.take():
                 self._error("rate-limited", "too many bids; slow down", ref=ref)
                 return True
+            if await self._banned():
+                body = {"error": {"code": "banned", "detail": _("you are banned from these rooms")}}
+                self.conn.write(_direct({"type": "bid_result", "ref": ref, **body}))
+                return True
             body = await self.hub.bids.bid_frame(viewer.tapper, self.room.session_id, frame)
         self.conn.write(_direct({"type": "bid_result", "ref": ref, **body}))
         return True
+
+    async def _banned(self) -> bool:
+        """Whether this socket's viewer is banned from the creator's rooms (no bids either);
+        from the node's mute cache."""
+        principal = self.viewer.principal
+        creator_id = self.room.state.session.get("creator_id")
+        if principal is None or not isinstance(creator_id, int) or self.conn.is_host:
+            return False
+        found = await self.hub.checks.muted(creator_id, principal.user_id)
+        return found is not None and found.banned
 
     async def _muted(self, user_id: Id) -> bool:
         """Refuse (with an error frame) a comment of a viewer muted in the creator's rooms.
@@ -254,6 +270,9 @@ class ClientFrames:
         muted = await self.hub.checks.muted(creator_id, user_id)
         if muted is None:
             return False
+        if muted.banned:
+            self._error("banned", _("you are banned from this creator's rooms"))
+            return True
         until = muted.expires_at
         self._error(
             "muted",
@@ -317,7 +336,28 @@ class ClientFrames:
         COMMENTS.inc()
         if self.hub.audience is not None:
             self.hub.audience.commented(self.room.state.session, self.watcher)
+        if held is not None and held.rule == COMPLAINT and self.hub.complaints is not None:
+            await self._route_complaint(principal.user_id, comment_id, text, held)
         return True
+
+    async def _route_complaint(self, user_id: int, comment_id: int, text: str, held: Hold) -> None:
+        """A held complaint becomes a support case; its author alone is told (``case_opened``).
+        Only matched lines get here: the ordinary comment path reads no database."""
+        assert self.hub.complaints is not None
+        try:
+            body = await self.hub.complaints.route(
+                session_id=self.room.session_id,
+                user_id=user_id,
+                comment_id=comment_id,
+                text=text,
+                hold=held,
+            )
+        except Exception:
+            stop_if_cancelled()
+            log.exception("a complaint was not routed", session_id=self.room.session_id)
+            return
+        if body is not None:
+            self.conn.write(_direct({"type": "case_opened", **body}))
 
     async def _filtered(self, text: str) -> Hold | None:
         """Why the automatic filter holds this comment (a blocked term of the creator's or
@@ -330,6 +370,8 @@ class ClientFrames:
             return None
         return await self.hub.checks.held(creator_id, market, text)
 
+
+COMPLAINT = "complaint"  # the hold rule of a complaint (``helpdesk.classify.RULE``)
 
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 

@@ -22,6 +22,7 @@ from liveshop.web import (
     pages_giveaways,
     pages_inbox,
     pages_live,
+    pages_moderate,
     pages_moderation,
     pages_money,
     pages_promotions,
@@ -30,6 +31,7 @@ from liveshop.web import (
     pages_shipping,
     pages_shop,
     pages_studio,
+    pages_support,
 )
 from liveshop.web.headers import SecurityHeaders
 from liveshop.web.templating import STATIC_DIR
@@ -53,11 +55,13 @@ PAGE_MODULES = (
     pages_studio,
     pages_auctions,
     pages_moderation,
+    pages_moderate,
     pages_chat_filter,
     pages_drops,
     pages_giveaways,
     pages_follows,
     pages_inbox,
+    pages_support,
 )
 
 

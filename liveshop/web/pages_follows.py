@@ -1,5 +1,6 @@
-"""Follow a creator and "remind me" from a show's page (the same follows service as the API);
-the home page puts followed creators' shows first (``followed_first``)."""
+"""Follow a creator and "remind me" from a show's page, follow a shop from its product pages
+(the same follows service as the API); the home page puts followed creators' shows first
+(``followed_first``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi import Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts.deps import CurrentPrincipal, SessionDep
+from liveshop.core.i18n import gettext as _
 from liveshop.core.types import Id
 from liveshop.live import service as live
 from liveshop.live.follows import service as follows
@@ -17,6 +19,7 @@ from liveshop.live.models import SessionStatus
 from liveshop.web.flash import redirect
 from liveshop.web.live_view import SessionCard
 from liveshop.web.routing import page_router
+from liveshop.web.security import local_path, referer_path
 
 router = page_router(tags=["pages"])
 
@@ -75,3 +78,18 @@ async def remind_toggle(
     else:
         text = "This show has already started."
     return redirect(f"/live/{session_id}", flash=("success", text))
+
+
+@router.post("/shops/{shop_id}/follow")
+async def follow_shop_toggle(
+    shop_id: Id, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    """Follow a shop (its shows' go-live notices reach you), or stop following; back to the
+    page the button was on."""
+    if await follows.is_following(session, principal.user_id, shop_id=shop_id):
+        await follows.unfollow(session, principal.user_id, shop_id=shop_id)
+        text = _("You no longer follow this shop.")
+    else:
+        await follows.follow_shop(session, principal.user_id, shop_id)
+        text = _("Following: we'll tell you when its products go live.")
+    return redirect(local_path(referer_path(request)), flash=("success", text))

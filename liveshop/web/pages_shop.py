@@ -15,6 +15,7 @@ from liveshop.catalog.service import get_shop
 from liveshop.core.clock import utcnow
 from liveshop.core.types import FormCount, Id, Line
 from liveshop.inventory import service as inventory
+from liveshop.live.follows import service as follows
 from liveshop.live.models import SessionStatus
 from liveshop.logistics.eta import shop_eta
 from liveshop.markets.models import SELLABLE_STATES, LaunchState, Market
@@ -129,7 +130,13 @@ async def product_page(
         )
     priced = [v for v in variants if v.price_minor is not None]
     chosen = next((v for v in priced if v.buyable), priced[0] if priced else None)
+    shop_follow = {
+        "following": principal is not None
+        and await follows.is_following(session, principal.user_id, shop_id=product.shop_id),
+        "followers": await follows.followers(session, shop_id=product.shop_id),
+    }
     context = {
+        "shop_follow": shop_follow,
         "title": product.title,
         "product": product,
         "shop": await get_shop(session, product.shop_id),

@@ -30,6 +30,7 @@ from liveshop.core.errors import NotFound, Unprocessable
 from liveshop.core.i18n import gettext as _
 from liveshop.core.types import FormCount, Id, Line
 from liveshop.creators import earnings
+from liveshop.helpdesk import service as helpdesk
 from liveshop.live import service as live
 from liveshop.live.deals import service as deals
 from liveshop.live.deals.models import DealEndReason, DealPolicy
@@ -146,6 +147,7 @@ async def studio_session(
     own = await _own(session, principal, session_id)
     mine = await earnings.one_session_earnings(session, own)
     mutes = await chat.active_mutes(session, own.creator_id)
+    support_cases = await helpdesk.session_case_count(session, own.id)
     room = await live_view.room(session, session_id)
     await session.commit()  # reading stock may release expired holds
     market = await get_market(session, room.session.market_code)
@@ -169,6 +171,7 @@ async def studio_session(
         "fee_label": earnings_view.base_fee_label,
         "mutes": mutes,
         "mute_choices": chat.MUTE_CHOICES,
+        "support_cases": support_cases,
     }
     return await render(
         request, session, principal, "live/studio_session.html", context, market=market

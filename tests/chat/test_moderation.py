@@ -229,7 +229,7 @@ async def test_the_mute_cache_reads_once_and_hears_of_changes_on_other_nodes(
             await service.mute(s, live, buyer.id, actor_id=creator.id, minutes=10)
         await node_a.changed(creator.id)
         await eventually(is_muted, within=2)
-        entry = node_b._entries[creator.id][1]
+        entry = node_b._entries[creator.id][1][0]  # (mutes, banned)
         entry[buyer.id] = utcnow() - timedelta(seconds=1)
         assert await node_b.check(creator.id, buyer.id) is None
     finally:

@@ -150,7 +150,7 @@ async def test_what_an_entry_says(
             "Friday glow-up",
             creator.id,
         )
-    assert page["counts"] == {"hide": 2, "unhide": 0, "mute": 1, "unmute": 1}
+    assert page["counts"] == {"hide": 2, "unhide": 0, "mute": 1, "unmute": 1, "ban": 0, "unban": 0}
 
 
 async def test_filters_and_pages(
@@ -178,14 +178,14 @@ async def test_filters_and_pages(
     assert hides["total"] == 5 and {e["action"] for e in hides["items"]} == {"hide"}
     assert [e["comment"]["id"] for e in hides["items"]] == comments[::-1]
     # The counts keep every filter except the action.
-    assert hides["counts"] == {"hide": 5, "unhide": 0, "mute": 1, "unmute": 0}
+    assert hides["counts"] == {"hide": 5, "unhide": 0, "mute": 1, "unmute": 0, "ban": 0, "unban": 0}
     both = await client.get(
         LOG, params=[("action", "hide"), ("action", "mute")], headers=creator.headers
     )
     assert both.json()["total"] == 6
     mutes = await _log(client, creator, session_id=second)
     assert [e["action"] for e in mutes["items"]] == ["mute"]
-    assert mutes["counts"] == {"hide": 0, "unhide": 0, "mute": 1, "unmute": 0}
+    assert mutes["counts"] == {"hide": 0, "unhide": 0, "mute": 1, "unmute": 0, "ban": 0, "unban": 0}
     one = await _log(client, creator, f"{URL}/{first}/moderation-log", action="mute")
     assert one["total"] == 0 and one["items"] == []
     second_page = await _log(client, creator, f"{URL}/{first}/moderation-log", limit=3, offset=3)

@@ -37,6 +37,7 @@ from liveshop.core.db import table_of
 from liveshop.core.errors import Conflict, Forbidden, NotFound, Problem, Unprocessable
 from liveshop.inventory import service as inventory
 from liveshop.inventory.errors import OutOfStock
+from liveshop.live import bans
 from liveshop.live.auctions import announce, engine
 from liveshop.live.auctions.models import (
     Auction,
@@ -281,12 +282,16 @@ async def decide_bids(session: AsyncSession, auction_id: int, bids: Sequence[Bid
         answer = refusal("auction-ended", "the hammer has fallen", 409, auction_status=found.status)
         return BidOutcome(auction_id, found.session_id, [answer] * len(bids), None)
     carded = await _carded(session, {b.bidder_id for b in bids}) if bids else set()
+    banned = await bans.banned_among(session, row.creator_id, {b.bidder_id for b in bids})
     lot = before = _lot(row)
     answers: list[BidAnswer] = []
     accepted: list[dict[str, Any]] = []
     for bid in bids:
         if bid.bidder_id == row.creator_id:
             answers.append(refusal("host-cannot-bid", "the host cannot bid on their own lot", 403))
+            continue
+        if bid.bidder_id in banned:
+            answers.append(refusal("banned", "you are banned from this creator's shows", 403))
             continue
         if bid.bidder_id not in carded:
             answers.append(

@@ -35,6 +35,7 @@ from liveshop.core.events import EventType
 from liveshop.core.i18n import gettext as _
 from liveshop.inventory import service as inventory
 from liveshop.inventory.errors import OutOfStock
+from liveshop.live import bans
 from liveshop.live import service as live_service
 from liveshop.live.follows.service import is_following
 from liveshop.live.giveaways import draw
@@ -250,6 +251,7 @@ async def enter(session: AsyncSession, giveaway_id: int, user_id: int) -> Entere
     )
     if mine is not None:
         raise Conflict(_("you have already entered"), code="already-entered", public_id=mine)
+    await bans.refuse_banned(session, live.creator_id, user_id)
     await _check_eligible(session, giveaway, live, user_id)
     public_id = draw.new_public_id()
     count = await session.scalar(

@@ -1,7 +1,7 @@
 """agency invitations: an agency invites a creator, who accepts (member + contract) or declines
 
 Revision ID: 0034
-Revises: 0032
+Revises: 0033
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import liveshop.core.db
 
 revision: str = "0034"
-down_revision: str | None = "0032"
+down_revision: str | None = "0033"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -16,6 +16,7 @@ from liveshop.live.auctions.models import AuctionBid, AuctionOffer, AuctionStatu
 from liveshop.markets.models import Market
 from liveshop.notices.models import Notice
 from liveshop.orders.models import Order
+from tests.addresses.examples import address
 from tests.live.auctions.lots import (
     DECLINED_CARD,
     bid,
@@ -281,3 +282,36 @@ async def test_who_may_bid_and_who_may_put_a_lot_up(
         )
         current = await http.get(f"/api/v1/live/sessions/{session_id}/auction")
         assert_problem(current, 404, "no-auction")
+
+
+async def test_a_banned_viewer_can_neither_bid_nor_enter_a_giveaway(
+    db: Database, serve: Serve, make_actor: MakeActor
+) -> None:
+    """A ban (chat's) reaches what live decides: the banned viewer's HTTP bid and giveaway
+    entry are refused with 403 ``banned`` and change nothing; others carry on."""
+    base = await serve(live_app(db))
+    async with http_of(base) as http:
+        lot = await open_lot(http, make_actor, stock=5)
+        troll, fan = await bidder(http, make_actor), await bidder(http, make_actor)
+        for who in (troll, fan):
+            got = await http.post("/api/v1/me/addresses", json=address("GB"), headers=who.headers)
+            assert got.status_code == 201, got.text
+        banned = await http.post(
+            f"/api/v1/live/sessions/{lot.live['id']}/bans",
+            json={"user_id": troll.id, "reason": "abuse"},
+            headers=lot.creator.headers,
+        )
+        assert banned.status_code == 201, banned.text
+        assert_problem(await bid(http, lot.id, troll, 5000), 403, "banned")
+        assert (await bid(http, lot.id, fan, 1500)).status_code == 200
+        assert (await lot_row(db, lot.id)).leader_id == fan.id
+        opened = await http.post(
+            f"/api/v1/live/sessions/{lot.live['id']}/giveaways",
+            json={"sku_id": lot.sku_id},
+            headers=lot.creator.headers,
+        )
+        assert opened.status_code == 201, opened.text
+        giveaway = opened.json()["giveaway_id"]
+        entries = f"/api/v1/live/giveaways/{giveaway}/entries"
+        assert_problem(await http.post(entries, headers=troll.headers), 403, "banned")
+        assert (await http.post(entries, headers=fan.headers)).status_code == 201

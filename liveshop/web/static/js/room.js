@@ -4,7 +4,7 @@ import { Chat } from "./live/chat.js";
 import { BuySheet } from "./live/buy.js";
 import { Drop, claimBased } from "./live/drop.js";
 import { Engagement, isEngagement } from "./live/engage.js";
-import { compactCount, countdownText, el, fillBars, moneyFormatter } from "./live/format.js";
+import { compactCount, countdownText, csrfToken, el, fillBars, moneyFormatter } from "./live/format.js";
 import { Heartbeat } from "./live/heartbeat.js";
 import { RoomSocket } from "./live/socket.js";
 import { ReplayTimeline } from "./live/replay.js";
@@ -555,6 +555,10 @@ function onError(frame) {
     "rate-limited": "You're sending messages too fast — wait a moment.",
     "comment-too-long": "That message is too long.",
   };
+  if (frame.code === "banned") {
+    chat.say(chatNote.dataset.msgBanned);
+    return;
+  }
   if (frame.code === "muted") {
     const until = frame.until ? new Date(frame.until) : null;
     const when = until
@@ -573,13 +577,74 @@ const socket = new RoomSocket(data.ws_path, {
   onEvent,
   onStatus,
   onError,
-  onDirect: (frame) => drop.onDirect(frame),
+  onDirect: (frame) => (frame.type === "case_opened" ? caseOpened(frame) : drop.onDirect(frame)),
 });
+const chatNote = $("chat-note");
+const fill = (text, values) => text.replace(/\{(\w+)\}/g, (_, k) => String(values[k] ?? ""));
+
+// A comment the platform read as a complaint about an order, stock or delivery was held from
+// the room and became a support case: only its author hears of it.
+function caseOpened(frame) {
+  const text = frame.new ? chatNote.dataset.msgCaseOpened : chatNote.dataset.msgCaseAdded;
+  chat.say(fill(text, { n: frame.case_id, shop: frame.shop }));
+}
+
+// Report a line (viewers signed in): a reason, an optional note, to the moderators' queue.
+const reportDialog = root.querySelector("[data-region=report-dialog]");
+let reporting = null;
+function reportAction(comment, { mine }) {
+  if (!reportDialog || mine || comment.host || !comment.user || comment.id == null) return null;
+  return el("button", {
+    type: "button",
+    class: "chat-report",
+    text: "⚑",
+    title: chatNote.dataset.msgReport,
+    "aria-label": fill(chatNote.dataset.msgReportLabel, { name: comment.user.name }),
+    onclick: () => {
+      reporting = comment;
+      reportDialog.querySelector("form").reset();
+      reportDialog.querySelector("[data-report=text]").textContent = `${comment.user.name}: ${comment.text}`;
+      reportDialog.querySelector("[data-report=error]").hidden = true;
+      reportDialog.showModal();
+    },
+  });
+}
+if (reportDialog) {
+  const form = reportDialog.querySelector("form");
+  reportDialog.querySelector("[data-report=cancel]").addEventListener("click", () => reportDialog.close());
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!reporting) return;
+    const fields = new FormData(form);
+    const error = reportDialog.querySelector("[data-report=error]");
+    try {
+      const resp = await fetch(`/api/v1/live/sessions/${data.session_id}/reports`, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRF-Token": csrfToken() },
+        body: JSON.stringify({
+          comment_id: reporting.id,
+          reason: String(fields.get("reason")),
+          note: String(fields.get("note") || ""),
+        }),
+      });
+      const answer = await resp.json().catch(() => ({}));
+      if (!resp.ok) throw new Error(answer.detail || resp.statusText);
+      reportDialog.close();
+      chat.say(chatNote.dataset.msgReported);
+    } catch (err) {
+      error.textContent = String(err.message || err);
+      error.hidden = false;
+    }
+  });
+}
+
 const chat = new Chat($("chat"), {
   userId: user ? user.id : null,
   form: $("chat-form"),
   send: (frame) => socket.send(frame, { queue: true }),
-  note: $("chat-note"),
+  note: chatNote,
+  actions: reportAction,
 });
 const sheet = new BuySheet(root.querySelector("[data-region=sheet]"), {
   data,

@@ -1,0 +1,112 @@
+"""Reports, bans and complaints in a real browser, at phone width: the creator appoints a
+moderator from a page; a viewer reports a comment from the room and it reaches the
+moderator's live screen; the moderator bans its author from there and the author's next
+comments are refused; a viewer's delivery complaint is held from the room, its author is
+told a case was opened, and the case is in the seller's support inbox, where resolving it
+tells the buyer. Cleans up after itself (the ban lifted, the moderator removed)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import PHONE, Demo
+from tests.browser.support import assert_no_sideways_scroll
+from tests.browser.test_live_room import enter
+
+TROLL, TROLL_NAME = "buyer4@liveshop.demo", "Harry Wilson"
+REPORTER = "buyer5@liveshop.demo"
+MODERATOR, MODERATOR_NAME = "buyer6@liveshop.demo", "George Walker"
+SELLER = "seller2@liveshop.demo"  # Northern Thread: the live show's products
+POLL_MS = 10_000  # the screen reads the reports queue every 3 s
+
+
+def _say(page: Page, text: str) -> None:
+    page.get_by_label("Chat message").fill(text)
+    page.get_by_label("Chat message").press("Enter")
+
+
+def test_report_ban_and_a_complaint_reaching_seller_support(
+    open_page: Callable[..., Page], demo: Demo, screenshots: Path
+) -> None:
+    sid = demo.live_session_id
+    creator = open_page("creator1@liveshop.demo", viewport=PHONE)
+    creator.goto("/studio/moderators")
+    creator.get_by_label("E-mail address or name").fill(MODERATOR)
+    creator.get_by_label("For").select_option(str(sid))
+    creator.get_by_role("button", name="Appoint").click()
+    expect(creator.locator(".flash-success")).to_contain_text(f"{MODERATOR_NAME} is a moderator")
+    assert_no_sideways_scroll(creator)
+
+    moderator = open_page(MODERATOR, viewport=PHONE)
+    moderator.goto(f"/studio/sessions/{sid}/moderate")
+    expect(moderator.locator("#moderate")).to_have_attribute("data-connection", "open")
+    assert_no_sideways_scroll(moderator)
+
+    troll, reporter = open_page(TROLL, viewport=PHONE), open_page(REPORTER, viewport=PHONE)
+    enter(troll, sid)
+    enter(reporter, sid)
+
+    # A report from the room reaches the moderator's screen.
+    text = "pay me by bank transfer, cheaper than here"
+    _say(troll, text)
+    line = reporter.locator(".chat-line", has_text=text)
+    line.get_by_role("button", name=f"Report comment by {TROLL_NAME}").click()
+    reporter.get_by_label("Reason").select_option("scam")
+    reporter.get_by_role("button", name="Send report").click()
+    expect(reporter.locator("[data-region=chat-note]")).to_contain_text("moderators will look")
+    report = moderator.locator(".report-row", has_text=text)
+    expect(report).to_be_visible(timeout=POLL_MS)
+    expect(report).to_contain_text("scam")
+    report.scroll_into_view_if_needed()
+    moderator.screenshot(path=str(screenshots / "moderator-screen-phone.png"))
+
+    # The moderator bans its author: the line leaves every chat, the next one is refused.
+    report.get_by_role("button", name="Ban").click()
+    moderator.locator("[data-region=act-dialog] [data-act=submit]").click()
+    expect(report).to_have_count(0)
+    expect(reporter.locator(".chat-line", has_text=text)).to_have_count(0)
+    banned = moderator.locator(".muted-row", has_text=TROLL_NAME)
+    expect(banned).to_contain_text("banned")
+    _say(troll, "can anyone hear me")
+    expect(troll.locator("[data-region=chat-note]")).to_contain_text("banned")
+    _say(reporter, "back to the tees")
+    expect(
+        moderator.locator(".studio-chat .chat-line", has_text="back to the tees")
+    ).to_be_visible()
+    expect(
+        moderator.locator(".studio-chat .chat-line", has_text="can anyone hear me")
+    ).to_have_count(0)
+
+    # A delivery complaint: held from the room, its author told, the case in the inbox.
+    complaint = "my order never arrived, where is my parcel?"
+    _say(reporter, complaint)
+    expect(reporter.locator("[data-region=chat-note]")).to_contain_text("We opened case #")
+    expect(moderator.locator(".studio-chat .chat-line", has_text=complaint)).to_have_count(0)
+    expect(moderator.locator("[data-region=cases]")).to_contain_text("went to seller support")
+
+    seller = open_page(SELLER, viewport=PHONE)
+    seller.goto("/seller/support")
+    case = seller.locator(".case-row", has_text=complaint)
+    expect(case).to_be_visible()
+    expect(case.locator(".sla")).to_contain_text("answer within")
+    assert_no_sideways_scroll(seller)
+    seller.screenshot(path=str(screenshots / "support-inbox-phone.png"))
+    case.get_by_role("link").click()
+    expect(seller.locator("h2", has_text="Case #")).to_be_visible()
+    seller.get_by_label("Last word (optional)").fill("Your parcel ships today.")
+    seller.get_by_role("button", name="Resolve case").click()
+    expect(seller.locator(".flash-success")).to_contain_text("resolved")
+    assert_no_sideways_scroll(seller)
+    reporter.goto("/inbox")
+    expect(reporter.get_by_text(re.compile(r"Northern Thread resolved case #\d+"))).to_be_visible()
+
+    # Clean up for the other tests: lift the ban, remove the moderator.
+    banned.get_by_role("button", name="Lift").click()
+    expect(banned).to_have_count(0)
+    creator.goto("/studio/moderators")
+    creator.get_by_role("button", name=f"Remove {MODERATOR_NAME}").click()
+    expect(creator.locator(".flash-success")).to_contain_text("removed")
