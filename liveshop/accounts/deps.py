@@ -87,6 +87,8 @@ async def resolve_principal(request: Request, session: SessionDep) -> Principal 
         if principal is not None and via_cookie:
             check_csrf(request, token)
     request.state.principal = principal
+    if principal is not None and principal.language:
+        i18n.set_locale(principal.language)  # the user's own language (core/i18n.py)
     return principal
 
 
@@ -111,6 +113,8 @@ async def resolve_cached_principal(request: Request) -> Principal | None:
         if principal is not None and via_cookie:
             check_csrf(request, token)
     request.state.principal = principal
+    if principal is not None and principal.language:
+        i18n.set_locale(principal.language)  # the user's own language (core/i18n.py)
     return principal
 
 

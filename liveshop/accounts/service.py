@@ -17,7 +17,8 @@ from liveshop.accounts.models import AuthToken, Role, TokenKind, User, UserRole
 from liveshop.accounts.passwords import dummy_verify, hash_password, verify_password
 from liveshop.audit import Action, record
 from liveshop.core.clock import utcnow
-from liveshop.core.errors import Conflict, NotFound, Unauthorized
+from liveshop.core import i18n
+from liveshop.core.errors import Conflict, NotFound, Unauthorized, Unprocessable
 from liveshop.core.settings import get_settings
 
 TOKEN_PREFIX = "lsk_"
@@ -32,6 +33,7 @@ class Principal:
     roles: frozenset[Role]
     token_id: int
     via_cookie: bool = False
+    language: str | None = None  # the user's chosen language (core.i18n), if any
 
     def has(self, *roles: Role) -> bool:
         return any(r in self.roles for r in roles)
@@ -115,6 +117,17 @@ async def display_names(session: AsyncSession, user_ids: Iterable[int]) -> dict[
         return {}
     rows = await session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
     return {uid: name for uid, name in rows.all()}
+
+
+async def set_language(session: AsyncSession, user_id: int, language: str | None) -> None:
+    """Keep ``language`` (one of ``core.i18n.LANGUAGES``, or None for the browser's) as the
+    user's; anything else is refused."""
+    if language is not None and language not in i18n.LANGUAGES:
+        raise Unprocessable(
+            i18n.gettext("That language is not offered."), code="unknown-language"
+        )
+    await session.execute(update(User).where(User.id == user_id).values(language=language))
+    await session.commit()
 
 
 async def find_user_by_email(session: AsyncSession, email: str) -> User | None:
@@ -241,7 +254,11 @@ async def resolve_token(
     # session but a deferred one begins IMMEDIATE) for the rest of the request.
     await session.commit()
     return Principal(
-        user_id=user.id, roles=frozenset(user.role_names), token_id=record.id, via_cookie=via_cookie
+        user_id=user.id,
+        roles=frozenset(user.role_names),
+        token_id=record.id,
+        via_cookie=via_cookie,
+        language=user.language,
     )
 
 
@@ -267,6 +284,7 @@ async def resolve_tokens(
                 AuthToken.expires_at,
                 AuthToken.last_used_at,
                 User.is_active,
+                User.language,
             )
             .join(User, User.id == AuthToken.user_id)
             .where(AuthToken.token_hash.in_(sorted(by_hash)))
@@ -297,6 +315,7 @@ async def resolve_tokens(
             roles=frozenset(roles.get(r.user_id, set())),
             token_id=r.id,
             via_cookie=False,
+            language=r.language,
         )
     return out
 

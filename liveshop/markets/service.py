@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop import audit
 from liveshop.audit import Action
+from liveshop.core import i18n
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
 from liveshop.core.money import format_minor, tax_included
@@ -223,7 +224,10 @@ def tax_breakdown(market: Market, price_minor: int) -> TaxBreakdown:
 
 
 def display_price(market: Market, amount_minor: int) -> str:
-    return format_minor(amount_minor, market.currency, market.locale)
+    """The amount as the viewer reads it: the market's locale, or the language the request
+    chose as written in the market's country (``core.i18n.display_locale``)."""
+    locale = i18n.display_locale(market.locale, market.code)
+    return format_minor(amount_minor, market.currency, locale)
 
 
 async def platform_commission_bp(session: AsyncSession, market: Market, category: str) -> int:

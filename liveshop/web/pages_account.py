@@ -15,7 +15,8 @@ from liveshop.accounts import throttle
 from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, MaybePrincipal, SessionDep
 from liveshop.accounts.models import Role, TokenKind
 from liveshop.accounts.schemas import SignupIn
-from liveshop.core.errors import Unauthorized
+from liveshop.core import i18n
+from liveshop.core.errors import Unauthorized, Unprocessable
 from liveshop.core.ratelimit import ClientAddress, RateLimiterDep
 from liveshop.core.settings import get_settings
 from liveshop.core.types import FormCount, Id, Line
@@ -27,6 +28,7 @@ from liveshop.web.flash import redirect
 from liveshop.web.pages_common import payment_provider
 from liveshop.web.routing import page_router
 from liveshop.web.security import clear_session_cookies, local_path, set_session_cookies
+from liveshop.web.language import LANGUAGE_COOKIE
 from liveshop.web.templating import MARKET_COOKIE, render
 
 router = page_router(tags=["pages"])
@@ -135,6 +137,32 @@ async def choose_market(
     response.set_cookie(
         MARKET_COOKIE,
         market.code,
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=get_settings().cookie_secure,
+    )
+    return response
+
+
+@router.post("/language")
+async def choose_language(
+    session: SessionDep,
+    principal: MaybePrincipal,
+    language: Annotated[Line, Form(max_length=16)],
+    next: NextForm = "/",
+) -> Response:
+    """The header's language switcher and the account page's field: kept in a cookie, and as
+    the user's preference when signed in (their e-mails and every device follow it)."""
+    chosen = i18n.normalize(language)
+    if chosen is None or chosen not in i18n.LANGUAGES:
+        raise Unprocessable(i18n.gettext("That language is not offered."), code="unknown-language")
+    if principal is not None:
+        await accounts.set_language(session, principal.user_id, chosen)
+    response = redirect(local_path(next))
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        chosen,
         max_age=365 * 24 * 3600,
         httponly=True,
         samesite="lax",

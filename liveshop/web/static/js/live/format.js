@@ -2,13 +2,23 @@
 // exponent from the page); it is turned into a decimal STRING here (no float arithmetic)
 // and only Intl.NumberFormat sees it, for display.
 
-export function moneyFormatter({ locale, currency, exponent }) {
-  const fmt = new Intl.NumberFormat(locale, {
-    style: "currency",
-    currency,
+// The digits and separators come from Intl in the viewer's locale; the currency sign and
+// where it stands (``prefix``/``suffix``) from the server's babel, so "Rp150.000,00" reads
+// the same in the page and in the script.
+export function moneyFormatter({ locale, currency, exponent, prefix, suffix }) {
+  const number = new Intl.NumberFormat(locale, {
     minimumFractionDigits: exponent,
     maximumFractionDigits: exponent,
   });
+  const fmt =
+    prefix === undefined
+      ? new Intl.NumberFormat(locale, {
+          style: "currency",
+          currency,
+          minimumFractionDigits: exponent,
+          maximumFractionDigits: exponent,
+        })
+      : { format: (value) => (value.startsWith("-") ? "-" : "") + prefix + number.format(value.replace("-", "")) + suffix };
   return (minor) => {
     if (minor === null || minor === undefined) return "";
     const negative = minor < 0;
