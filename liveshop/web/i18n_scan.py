@@ -23,7 +23,7 @@ TOKEN = re.compile(
     r"(?P<comment>\{#.*?#\})"
     r"|(?P<stmt>\{%-?\s*(?P<kw>\w+).*?-?%\})"
     r"|(?P<expr>\{\{.*?\}\})"
-    r"|(?P<tag></?[a-zA-Z][^<>]*?(?:\{\{.*?\}\}[^<>]*?|\{%.*?%\}[^<>]*?)*>)"
+    r"|(?P<tag></?[a-zA-Z!][^<>]*?(?:\{\{.*?\}\}[^<>]*?|\{%.*?%\}[^<>]*?)*>)"
     r"|(?P<text>[^<{]+|[<{])",
     re.S,
 )
@@ -88,6 +88,7 @@ def unmarked(source: str) -> list[Unmarked]:
     found: list[Unmarked] = []
     raw: str | None = None
     in_trans = 0
+    skip = False
     for kind, tok, pos in _tokens(source):
         if raw is not None:
             if kind == "tag" and re.match(rf"</{raw}\b", tok, re.I):
@@ -95,12 +96,13 @@ def unmarked(source: str) -> list[Unmarked]:
             continue
         if kind == "stmt":
             kw = _stmt_kw(tok)
+            skip = bool(re.match(r"\{%-?\s*block\s+\w*class", tok))
             if kw == "trans":
                 in_trans += 1
             elif kw == "endtrans":
                 in_trans = max(0, in_trans - 1)
             continue
-        if in_trans:
+        if in_trans or skip:
             continue
         if kind == "tag":
             name = re.match(r"</?([a-zA-Z][\w-]*)", tok)
@@ -184,6 +186,7 @@ def mark(source: str) -> str:
     run: list[tuple[str, str]] = []
     raw: str | None = None
     in_trans = 0
+    skip = False
 
     def flush() -> None:
         if not run:
@@ -211,11 +214,12 @@ def mark(source: str) -> str:
         if kind == "stmt":
             flush()
             kw = _stmt_kw(tok)
+            skip = bool(re.match(r"\{%-?\s*block\s+\w*class", tok))
             in_trans += kw == "trans"
             in_trans -= kw == "endtrans"
             out.append(tok)
             continue
-        if in_trans or kind == "comment":
+        if in_trans or skip or kind == "comment":
             flush()
             out.append(tok)
             continue
