@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.accounts.models import AuthToken, Role, TokenKind, User, UserRole
 from liveshop.accounts.passwords import dummy_verify, hash_password, verify_password
 from liveshop.audit import Action, record
-from liveshop.core.clock import utcnow
 from liveshop.core import i18n
+from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Unauthorized, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.core.settings import get_settings
 
 TOKEN_PREFIX = "lsk_"
@@ -98,7 +99,9 @@ async def create_user(
         await session.commit()
     except IntegrityError as exc:
         await session.rollback()
-        raise Conflict(f"an account with e-mail {email} exists", code="email-taken") from exc
+        raise Conflict(
+            _("an account with e-mail %(email)s exists", email=email), code="email-taken"
+        ) from exc
     await session.refresh(user, ["roles"])
     return user
 
@@ -106,7 +109,7 @@ async def create_user(
 async def get_user(session: AsyncSession, user_id: int) -> User:
     user = await session.get(User, user_id)
     if user is None:
-        raise NotFound(f"user {user_id} does not exist", code="user-not-found")
+        raise NotFound(_("user %(user_id)s does not exist", user_id=user_id), code="user-not-found")
     return user
 
 
@@ -123,9 +126,7 @@ async def set_language(session: AsyncSession, user_id: int, language: str | None
     """Keep ``language`` (one of ``core.i18n.LANGUAGES``, or None for the browser's) as the
     user's; anything else is refused."""
     if language is not None and language not in i18n.LANGUAGES:
-        raise Unprocessable(
-            i18n.gettext("That language is not offered."), code="unknown-language"
-        )
+        raise Unprocessable(i18n.gettext("That language is not offered."), code="unknown-language")
     await session.execute(update(User).where(User.id == user_id).values(language=language))
     await session.commit()
 
@@ -196,9 +197,9 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> User
     user = await find_user_by_email(session, email)
     if user is None:
         await dummy_verify(password)
-        raise Unauthorized("e-mail or password is wrong", code="bad-credentials")
+        raise Unauthorized(_("e-mail or password is wrong"), code="bad-credentials")
     if not await verify_password(user.password_hash, password) or not user.is_active:
-        raise Unauthorized("e-mail or password is wrong", code="bad-credentials")
+        raise Unauthorized(_("e-mail or password is wrong"), code="bad-credentials")
     return user
 
 
@@ -343,4 +344,6 @@ async def revoke_token(session: AsyncSession, *, user_id: int, token_id: int) ->
     )
     await session.commit()
     if getattr(result, "rowcount", 0) != 1:
-        raise NotFound(f"token {token_id} does not exist", code="token-not-found")
+        raise NotFound(
+            _("token %(token_id)s does not exist", token_id=token_id), code="token-not-found"
+        )

@@ -32,6 +32,7 @@ from liveshop.chat.models import (
 )
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import NotFound, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.live import service as live_service
 from liveshop.live.models import LiveComment, LiveSession
 from liveshop.realtime.publish import AfterCommit
@@ -108,7 +109,11 @@ async def _comment(session: AsyncSession, live: LiveSession, comment_id: int) ->
     found = await session.get(LiveComment, comment_id)
     if found is None or found.session_id != live.id:
         raise NotFound(
-            f"comment {comment_id} does not exist in session {live.id}",
+            _(
+                "comment %(comment_id)s does not exist in session %(id)s",
+                comment_id=comment_id,
+                id=live.id,
+            ),
             code="comment-not-found",
             comment_id=comment_id,
         )
@@ -287,17 +292,23 @@ async def mute(
     (one ``comment_hidden``, on ``room``)."""
     if minutes is not None and not 1 <= minutes <= MAX_MUTE_MINUTES:
         raise Unprocessable(
-            f"a mute lasts 1 to {MAX_MUTE_MINUTES} minutes, or has no end",
+            _(
+                "a mute lasts 1 to %(max_mute_minutes)s minutes, or has no end",
+                max_mute_minutes=MAX_MUTE_MINUTES,
+            ),
             code="bad-mute-duration",
             minutes=minutes,
         )
     reason = reason.strip()
     if len(reason) > REASON_MAX:
-        raise Unprocessable(f"a reason is at most {REASON_MAX} characters", code="bad-reason")
+        raise Unprocessable(
+            _("a reason is at most %(reason_max)s characters", reason_max=REASON_MAX),
+            code="bad-reason",
+        )
     target = await get_user(session, user_id)
     if await live_service.is_host(session, user_id, live):
         raise Unprocessable(
-            "the creator and their moderators cannot be muted in their rooms",
+            _("the creator and their moderators cannot be muted in their rooms"),
             code="cannot-mute-host",
             user_id=user_id,
         )
@@ -382,7 +393,9 @@ async def unmute(
     if not lifted:
         await session.rollback()
         raise NotFound(
-            f"user {user_id} is not muted in these rooms", code="mute-not-found", user_id=user_id
+            _("user %(user_id)s is not muted in these rooms", user_id=user_id),
+            code="mute-not-found",
+            user_id=user_id,
         )
     entry = _log(
         session,

@@ -78,7 +78,9 @@ def _boundary_expr(expr: str) -> bool:
         MARKED.match(expr)
         or "|safe" in inner
         or "caller()" in inner
-        or re.match(r"^(csrf|badge|empty|pager|session_card|product_card|\w+_html|field|row)\(", inner)
+        or re.match(
+            r"^(csrf|badge|empty|pager|session_card|product_card|\w+_html|field|row)\(", inner
+        )
         or inner.startswith(("_(", "ngettext(", "gettext("))
         or "_(" in inner
     )
@@ -112,7 +114,9 @@ def unmarked(source: str) -> list[Unmarked]:
                 value = a.group("value")
                 plain = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "", value, flags=re.S)
                 if _is_text(plain):
-                    found.append(Unmarked(_line(source, pos + a.start()), f'{a.group("name")}="{value}"'))
+                    found.append(
+                        Unmarked(_line(source, pos + a.start()), f'{a.group("name")}="{value}"')
+                    )
         elif kind == "text" and _is_text(tok):
             found.append(Unmarked(_line(source, pos), " ".join(tok.split())))
     return found
@@ -121,7 +125,11 @@ def unmarked(source: str) -> list[Unmarked]:
 def _placeholder(expr: str, taken: dict[str, str]) -> str:
     inner = expr.strip()[2:-2].strip("- \n")
     base = inner.split("|")[0].strip()
-    m = re.findall(r"[A-Za-z_]\w*", base.split("(")[0]) if "(" in base else re.findall(r"[A-Za-z_]\w*", base)
+    m = (
+        re.findall(r"[A-Za-z_]\w*", base.split("(")[0])
+        if "(" in base
+        else re.findall(r"[A-Za-z_]\w*", base)
+    )
     name = (m[-1] if m else "value").lower()
     if name in ("money", "display_price"):
         name = "amount"
@@ -176,7 +184,7 @@ def _mark_attr(tok: str) -> str:
             if m:
                 msg = m.group(1).replace('\\"', '"').replace("'", "\\'")
                 inner = "{{ _('" + msg + "'" + m.group(2) + ") }}"
-        return f'{a.group("name")}={a.group("q")}{inner}{a.group("q")}'
+        return f"{a.group('name')}={a.group('q')}{inner}{a.group('q')}"
 
     return ATTRS.sub(one, tok)
 

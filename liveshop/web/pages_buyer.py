@@ -14,6 +14,7 @@ from liveshop.addresses import service as addresses
 from liveshop.addresses.schemas import AddressOut
 from liveshop.catalog.service import SkuOffer, get_shop, get_sku_offer
 from liveshop.core.errors import Forbidden, NotFound, Problem
+from liveshop.core.i18n import gettext as _
 from liveshop.core.ratelimit import Bucket
 from liveshop.core.types import MAX_AMOUNT_MINOR, FormCount, Id, Line, Text
 from liveshop.markets.service import get_market
@@ -132,7 +133,7 @@ async def cart_page(
         code = typed if group.shop_id == coupon_shop else ""
         await _quote_group(session, principal.user_id, market.code, group, code)
     context = {
-        "title": "Your cart",
+        "title": _("Your cart"),
         "groups": list(groups.values()),
         "unavailable": unavailable,
         "keys": {sid: new_idempotency_key() for sid in groups},
@@ -153,7 +154,7 @@ async def cart_add(
     await carts.set_line(
         session, principal.user_id, market, sku_id, min(existing + quantity, MAX_QUANTITY)
     )
-    return redirect(f"/cart?market={market.upper()}", flash=("success", "Added to your cart."))
+    return redirect(f"/cart?market={market.upper()}", flash=("success", _("Added to your cart.")))
 
 
 @router.post("/cart/lines/{sku_id}")
@@ -193,7 +194,9 @@ async def checkout(
         existing = await _replayed(session, principal.user_id, idempotency_key)
         if existing is not None:
             return redirect(f"/orders/{existing}/pay")
-        return redirect("/cart", flash=("error", "There is nothing from this shop in your cart."))
+        return redirect(
+            "/cart", flash=("error", _("There is nothing from this shop in your cart."))
+        )
     placed = await place_order(
         session,
         buyer_id=principal.user_id,
@@ -243,7 +246,9 @@ async def buy_now(
 async def _own_order(session: SessionDep, user_id: Id, order_id: Id) -> Order:
     order = await completion.load_order(session, order_id)
     if order.buyer_id != user_id:
-        raise NotFound(f"order {order_id} does not exist", code="order-not-found")
+        raise NotFound(
+            _("order %(order_id)s does not exist", order_id=order_id), code="order-not-found"
+        )
     return order
 
 
@@ -258,7 +263,7 @@ async def pay_page(
     cards = [c for c in await saved_cards.list_cards(session, principal.user_id) if not c.expired()]
     coupon_code, coupon_minor = await coupons.order_coupon(session, order.id)
     context = {
-        "title": "Pay",
+        "title": _("Pay"),
         "order": order,
         "coupon_code": coupon_code,
         "coupon_minor": coupon_minor,
@@ -301,7 +306,7 @@ async def pay(
         else:
             card = PayIn(card_number=card_number, exp_month=exp_month, exp_year=exp_year, cvc=cvc)
     except ValidationError:
-        return redirect(back, flash=("error", "Please check the card details."))
+        return redirect(back, flash=("error", _("Please check the card details.")))
     provider = payment_provider(request)
     source = await required_payment_source(
         session,
@@ -318,9 +323,12 @@ async def pay(
     if order.status == OrderStatus.PENDING_PAYMENT:
         return redirect(
             f"/orders/{order.id}",
-            flash=("info", "Your payment is being processed; this page updates when it is done."),
+            flash=(
+                "info",
+                _("Your payment is being processed; this page updates when it is done."),
+            ),
         )
-    return redirect(f"/orders/{order.id}", flash=("success", "Paid — thank you for your order!"))
+    return redirect(f"/orders/{order.id}", flash=("success", _("Paid — thank you for your order!")))
 
 
 # -- orders -------------------------------------------------------------------------------
@@ -337,7 +345,7 @@ async def orders_page(
     markets = {code: await get_market(session, code) for code in {o.market_code for o in rows}}
     shops = {sid: (await get_shop(session, sid)).name for sid in {o.shop_id for o in rows}}
     context = {
-        "title": "Your orders",
+        "title": _("Your orders"),
         "orders": rows,
         "order_markets": markets,
         "shops": shops,
@@ -356,7 +364,7 @@ async def order_page(
     events = await queries.order_events(session, order.id)
     reached = {e.to_status for e in events}
     context = {
-        "title": f"Order #{order.id}",
+        "title": _("Order #%(id)s", id=order.id),
         "order": order,
         "staff_view": staff,
         "is_buyer": order.buyer_id == principal.user_id,
@@ -393,7 +401,7 @@ async def cancel_order(
     order = await _own_order(session, principal.user_id, order_id)
     if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.PAID):
         raise Forbidden(
-            "The seller is already packing this order; ask them for a refund instead.",
+            _("The seller is already packing this order; ask them for a refund instead."),
             code="too-late-to-cancel",
         )
     await lifecycle.cancel(
@@ -403,4 +411,4 @@ async def cancel_order(
         actor_id=principal.user_id,
         reason=reason.strip() or "cancelled by the buyer",
     )
-    return redirect(f"/orders/{order_id}", flash=("info", "Your order is cancelled."))
+    return redirect(f"/orders/{order_id}", flash=("info", _("Your order is cancelled.")))

@@ -24,8 +24,8 @@ from liveshop.accounts import service as accounts
 from liveshop.accounts.models import Role
 from liveshop.accounts.service import Principal
 from liveshop.core import i18n
-from liveshop.core.i18n import lazy_gettext
 from liveshop.core.errors import NotFound
+from liveshop.core.i18n import lazy_gettext
 from liveshop.markets.models import SELLABLE_STATES, LaunchState, Market
 from liveshop.markets.service import display_price, get_market, list_markets
 from liveshop.web.flash import clear_flashes, read_flashes
@@ -85,8 +85,8 @@ def when(value: datetime | None, tz: str | None = None) -> str:
     if language == i18n.DEFAULT_LOCALE or language == i18n.PSEUDO_LOCALE:
         return local.strftime("%d %b %Y, %H:%M") + suffix
     locale = i18n.format_locale(language, None)
-    text = f"{format_date(local, 'medium', locale=locale)}, {format_time(local, 'short', locale=locale)}"
-    return text + suffix
+    day = format_date(local, "medium", locale=locale)
+    return f"{day}, {format_time(local, 'short', locale=locale)}{suffix}"
 
 
 def status_label(status: str) -> str:
@@ -187,7 +187,9 @@ async def render(
     language = page_language(request, principal, market)
     shared: dict[str, Any] = {
         "language": language,
-        "html_lang": i18n.html_lang(i18n.DEFAULT_LOCALE if language == i18n.PSEUDO_LOCALE else language),
+        "html_lang": i18n.html_lang(
+            i18n.DEFAULT_LOCALE if language == i18n.PSEUDO_LOCALE else language
+        ),
         "languages": i18n.LANGUAGES,
         "viewer": await viewer_of(session, principal),
         "market": market,

@@ -38,6 +38,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.errors import Conflict, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.live.deals.models import FlashDeal, FlashDealBuyer
 from liveshop.orders.events import OrderCancelledUnpaid
 
@@ -48,7 +49,7 @@ def check_limit(per_buyer_limit: int | None, units: int) -> None:
     """A limit is 1..units (a limit above the deal's units would limit nothing)."""
     if per_buyer_limit is not None and not 1 <= per_buyer_limit <= units:
         raise Unprocessable(
-            f"the per-buyer limit must be 1 to {units} (the deal's units)",
+            _("the per-buyer limit must be 1 to %(units)s (the deal's units)", units=units),
             code="bad-per-buyer-limit",
             units=units,
         )
@@ -57,7 +58,7 @@ def check_limit(per_buyer_limit: int | None, units: int) -> None:
 def check_product_limit(per_product_limit: int | None) -> None:
     if per_product_limit is not None and not 1 <= per_product_limit <= 10_000:
         raise Unprocessable(
-            "the per-product limit must be 1 to 10000", code="bad-per-product-limit"
+            _("the per-product limit must be 1 to 10000"), code="bad-per-product-limit"
         )
 
 
