@@ -65,8 +65,8 @@ async def return_label_pdf(session: AsyncSession, request: ReturnRequest) -> byt
         tracking_number=request.tracking_number,
         weight_grams=500,
         size_mm=(250, 180, 80),
-        ship_from=address_lines(ship_from.fields()) if ship_from else ["The buyer"],
-        ship_to=[shop.name, "Returns", market.name],
+        ship_from=address_lines(ship_from.fields()) if ship_from else [_("The buyer")],
+        ship_to=[shop.name, _("Returns"), market.name],
         phone="",
         lines=lines,
     )

@@ -537,8 +537,11 @@ async def _fail(
         session,
         offer.bidder_id,
         kind="auction.payment_failed",
-        subject=f"Your winning bid on {auction.title} could not be charged",
-        body=f"Your saved card was not charged ({why}), so the lot went to the next bidder.",
+        subject=_("Your winning bid on %(title)s could not be charged", title=auction.title),
+        body=_(
+            "Your saved card was not charged (%(why)s), so the lot went to the next bidder.",
+            why=why,
+        ),
         link=f"/live/{auction.session_id}",
     )
     await session.commit()
@@ -625,9 +628,11 @@ async def _sold(
         session,
         offer.bidder_id,
         kind="auction.won",
-        subject=f"You won {auction.title}",
-        body=f"Your saved card was charged for order #{order.id}; it ships to your "
-        "default address.",
+        subject=_("You won %(title)s", title=auction.title),
+        body=_(
+            "Your saved card was charged for order #%(order)s; it ships to your default address.",
+            order=order.id,
+        ),
         link=f"/orders/{order.id}",
     )
     auction = await get_auction(session, auction.id)
