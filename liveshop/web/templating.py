@@ -29,6 +29,7 @@ from liveshop.core.i18n import lazy_gettext
 from liveshop.markets.models import SELLABLE_STATES, LaunchState, Market
 from liveshop.markets.service import display_price, get_market, list_markets
 from liveshop.web.flash import clear_flashes, read_flashes
+from liveshop.web.js_messages import messages_json
 from liveshop.web.language import LANGUAGE_COOKIE
 from liveshop.web.security import ensure_form_token, finish_response
 
@@ -98,6 +99,7 @@ templates.env.filters["variant"] = variant_label
 templates.env.filters["when"] = when
 templates.env.filters["status_label"] = status_label
 templates.env.globals["money"] = money
+templates.env.globals["js_messages"] = messages_json  # the scripts' words (static/js/i18n.js)
 
 
 @dataclass(frozen=True, slots=True)

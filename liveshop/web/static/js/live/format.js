@@ -1,3 +1,4 @@
+import { t } from "../i18n.js";
 // Display helpers. Money arrives as integers in the currency's minor unit (ISO 4217
 // exponent from the page); it is turned into a decimal STRING here (no float arithmetic)
 // and only Intl.NumberFormat sees it, for display.
@@ -48,7 +49,7 @@ export function compactCount(n, locale) {
 // 'M · Black' from {size: 'M', colour: 'Black'}; 'Standard' when there is nothing to choose.
 export function variantLabel(attributes) {
   const values = Object.values(attributes || {}).filter((v) => v !== null && v !== "");
-  return values.length ? values.join(" · ") : "Standard";
+  return values.length ? values.join(" · ") : t("standard");
 }
 
 // 'Size & colour' from the attribute names of a product's SKUs.
@@ -57,7 +58,7 @@ export function choiceLegend(skus) {
   for (const sku of skus) {
     for (const key of Object.keys(sku.attributes || {})) if (!names.includes(key)) names.push(key);
   }
-  if (!names.length) return "Option";
+  if (!names.length) return t("option");
   const words = names.map((n) => n.replace(/_/g, " "));
   const text = words.length > 1 ? `${words.slice(0, -1).join(", ")} & ${words.at(-1)}` : words[0];
   return text.charAt(0).toUpperCase() + text.slice(1);
