@@ -165,7 +165,11 @@ def normalize(tag: str | None) -> str | None:
 
 
 def market_languages(market_code: str | None) -> tuple[str, ...]:
-    return MARKET_LANGUAGES.get((market_code or "").upper(), (DEFAULT_LOCALE,))
+    """The languages a market offers, its own first; every language where no market is known
+    (an API call that names none)."""
+    if not market_code:
+        return (DEFAULT_LOCALE, *(lang for lang in LANGUAGES if lang != DEFAULT_LOCALE))
+    return MARKET_LANGUAGES.get(market_code.upper(), (DEFAULT_LOCALE,))
 
 
 def parse_accept_language(header: str | None) -> list[str]:
