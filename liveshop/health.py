@@ -21,6 +21,8 @@ async def healthz(request: Request, _: MaybePrincipal) -> JSONResponse:
         await db.ping()
     except Exception as exc:
         return problem_response(
-            503, code="database-unreachable", detail=f"database check failed: {type(exc).__name__}"
+            503,
+            code="database-unreachable",
+            detail=_("database check failed: %(error)s", error=type(exc).__name__),
         )
     return JSONResponse({"status": "ok", "database": db.dialect})

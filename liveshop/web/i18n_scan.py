@@ -261,3 +261,51 @@ def main(paths: list[str]) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1:])
+
+
+# -- scripts -----------------------------------------------------------------------------------
+_JS_TOKEN = re.compile(
+    r"(?P<comment>//[^\n]*|/\*.*?\*/)"
+    r"|(?P<string>\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`)",
+    re.S,
+)
+# Attribute-ish keys and calls whose string values are code, not words for people.
+_JS_CODE_CONTEXT = re.compile(
+    r"(class|className|type|rel|role|autocomplete|inputmode|href|src|method|credentials|key|"
+    r"phase|code|mode|kind|for|id|name|value|state|status|enterkeyhint|Accept|Content-Type)"
+    r"\s*[:=]\s*$|(querySelector(All)?|getElementById|closest|addEventListener|"
+    r"removeEventListener|setAttribute|getAttribute|toggleAttribute|createElement|"
+    r"classList\.(add|remove|toggle|contains)|startsWith|endsWith|includes|fetch|"
+    r"new Error|console\.\w+|import|from|\bel|\bnode|t|tn)\s*\(\s*$|\b(case|import|from)\s*$"
+    r"|[=!]==?\s*$"
+)
+
+
+def _js_words(body: str) -> bool:
+    plain = re.sub(r"\$\{.*?\}", "", body)
+    if not LETTERS.search(plain) or not _is_text(plain):
+        return False
+    if re.search(r"<\w|--\w|\(m(in|ax)-", plain):  # markup, CSS, a media query
+        return False
+    if re.fullmatch(r"[\w.:/#?&=%-]*", plain):  # one word, a path, a selector, a code
+        return bool(re.match(r"^[A-Z][a-z]+$", plain))  # "Sold", "Buy": a word for people
+    return bool(re.search(r"[A-Za-z]{2,}[^\w\n]+[A-Za-z]{2,}", plain)) and not re.fullmatch(
+        r"[a-z0-9 _-]+",
+        plain,  # "btn btn-primary": class lists
+    )
+
+
+def js_unmarked(source: str) -> list[Unmarked]:
+    """String literals in a script that read as words for people (``t("key")`` instead)."""
+    found: list[Unmarked] = []
+    for m in _JS_TOKEN.finditer(source):
+        if m.group("string") is None:
+            continue
+        body = m.group("string")[1:-1]
+        before = source[max(0, m.start() - 60) : m.start()]
+        if _JS_CODE_CONTEXT.search(before) or not _js_words(body):
+            continue
+        if source[m.end() :].lstrip().startswith(":"):  # an object key
+            continue
+        found.append(Unmarked(_line(source, m.start()), body))
+    return found

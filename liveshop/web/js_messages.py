@@ -273,6 +273,14 @@ MESSAGES: dict[str, LazyProxy] = {
     ),
     "each": _l(" each × %(quantity)s"),
     "view_order_2": _l(" View order"),
+    "you_have_bought_your_limit_note": _l(" · you have bought your limit"),
+    "you_can_buy_more": _l(" · you can buy %(remaining)s more"),
+    "name_is_muted": _l("%(name)s is muted."),
+    "name_can_comment_again": _l("%(name)s can comment again."),
+    "yes": _l("yes"),
+    "no": _l("no"),
+    "relay_live": _l("live"),
+    "relay_stopped": _l("stopped"),
     # System lines in the room (the server sends a key and its values; each viewer reads
     # them in their own language: realtime/publish.py).
     "purchase": _l("Someone just bought %(what)s"),

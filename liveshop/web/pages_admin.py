@@ -330,4 +330,7 @@ async def set_roles(
     user = await accounts.set_roles(session, user_id, roles, actor_id=principal.user_id)
     back = next if next.startswith("/admin/users") else "/admin/users"
     names = ", ".join(sorted(user.role_names))
-    return redirect(f"{back}#user-{user.id}", flash=("success", f"{user.display_name}: {names}."))
+    return redirect(
+        f"{back}#user-{user.id}",
+        flash=("success", _("%(name)s: %(roles)s.", name=user.display_name, roles=names)),
+    )

@@ -196,7 +196,7 @@ async def edit_product(
     warehouses = await inventory.list_warehouses(session, shop.id)
     await session.commit()  # keeps the lazy release of expired holds
     context = {
-        "title": f"{product.title} · {shop.name}",
+        "title": _("%(product)s · %(shop)s", product=product.title, shop=shop.name),
         "shop": shop,
         "shops": shops,
         "section": "products",

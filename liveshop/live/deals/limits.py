@@ -117,9 +117,13 @@ async def remaining_for(session: AsyncSession, deal: FlashDeal, buyer_id: int | 
 
 def limit_reached(deal: FlashDeal, remaining: int) -> Conflict:
     """409 ``deal-limit-reached``: the limit, and how many this buyer may still take."""
-    more = f"you may buy {remaining} more" if remaining else "you have reached it"
+    more = (
+        _("you may buy %(remaining)s more", remaining=remaining)
+        if remaining
+        else _("you have reached it")
+    )
     return Conflict(
-        f"{limit_text(deal)}: {more}",
+        _("%(limit)s: %(more)s", limit=limit_text(deal), more=more),
         code=LIMIT_REACHED,
         deal_id=deal.id,
         per_buyer_limit=deal.per_buyer_limit,
@@ -131,10 +135,12 @@ def limit_reached(deal: FlashDeal, remaining: int) -> Conflict:
 def limit_text(deal: FlashDeal) -> str:
     parts = []
     if deal.per_buyer_limit is not None:
-        parts.append(f"{deal.per_buyer_limit} per buyer")
+        parts.append(_("%(limit)s per buyer", limit=deal.per_buyer_limit))
     if deal.per_product_limit is not None:
-        parts.append(f"{deal.per_product_limit} of this product per buyer in this show")
-    return "this flash deal is limited to " + " and ".join(parts)
+        parts.append(
+            _("%(limit)s of this product per buyer in this show", limit=deal.per_product_limit)
+        )
+    return _("this flash deal is limited to %(limits)s", limits=_(" and ").join(parts))
 
 
 async def check_allowance(

@@ -3,7 +3,7 @@
 // web/js_messages.py); scripts never carry English text of their own.
 //   t("sold_out")                         -> "Habis"
 //   t("of_left", { left: 3, units: 10 })  -> "Sisa 3 dari 10"   (%(name)s placeholders)
-//   tn("minutes_to_pay", 5, {...})        -> the plural form Intl.PluralRules picks for 5
+//   tn("hold_minutes", 5)        -> the plural form Intl.PluralRules picks for 5
 const island = document.getElementById("page-messages");
 const messages = island ? JSON.parse(island.textContent) : {};
 const lang = document.documentElement.lang || "en";

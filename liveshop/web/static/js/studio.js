@@ -301,7 +301,7 @@ muteForm.addEventListener("submit", async (event) => {
     chat.remove(made.hidden_comment_ids);
     showMuted(made);
     muteDialog.close();
-    chat.say(`${user.name} is muted.`);
+    chat.say(t("name_is_muted", { name: user.name }));
   } catch (err) {
     muteError.textContent = String(err.message || err);
     muteError.hidden = false;
@@ -356,7 +356,7 @@ mutes.addEventListener("click", async (event) => {
     await moderate("DELETE", `/mutes/${button.dataset.unmute}`);
     row.remove();
     noMutes.hidden = mutes.children.length > 0;
-    chat.say(`${name} can comment again.`);
+    chat.say(t("name_can_comment_again", { name }));
   } catch (err) {
     button.disabled = false;
     chat.say(String(err.message || err));
@@ -466,7 +466,7 @@ function renderHealth(h) {
         [t("frame_rate"), h.fps ? `${h.fps} fps` : "—"],
         [t("bitrate"), h.kbps != null ? `${h.kbps.toLocaleString()} kbps` : "—"],
         [t("keyframes"), h.keyframe_interval_s ? t("every_s", { keyframe_interval_s: h.keyframe_interval_s.toFixed(1) }) : "—"],
-        [t("sound"), h.has_audio ? "yes" : "no"],
+        [t("sound"), h.has_audio ? t("yes") : t("no")],
       ]
     : [];
   stats.replaceChildren(...rows.map(([k, v]) => el("div", {}, el("dt", { text: k }), el("dd", { text: v }))));
@@ -498,9 +498,9 @@ const simulcast = region("simulcast");
 const SIMULCAST_API = "/api/v1/video/simulcast";
 const RELAY_STATES = {
   connecting: t("connecting"),
-  live: "live",
+  live: t("relay_live"),
   retrying: t("reconnecting_retrying"),
-  stopped: "stopped",
+  stopped: t("relay_stopped"),
 };
 
 async function simulcastCall(method, path, body) {

@@ -460,8 +460,8 @@ export class BuySheet {
     let note = "";
     if (limit) {
       note = t("limit_per_buyer_2", { limit });
-      if (this.remaining === 0) note += " · you have bought your limit";
-      else if (this.remaining !== null) note += ` · you can buy ${this.remaining} more`;
+      if (this.remaining === 0) note += t("you_have_bought_your_limit_note");
+      else if (this.remaining !== null) note += t("you_can_buy_more", { remaining: this.remaining });
     }
     const node = this.q("qty-note");
     node.textContent = note;
