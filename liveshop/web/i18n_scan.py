@@ -285,8 +285,10 @@ def _js_words(body: str) -> bool:
     plain = re.sub(r"\$\{.*?\}", "", body)
     if not LETTERS.search(plain) or not _is_text(plain):
         return False
-    if re.search(r"<\w|--\w|\(m(in|ax)-", plain):  # markup, CSS, a media query
+    if re.search(r"<\w|--\w|\(m(in|ax)-|\w=$|^[a-z-]+: ", plain):  # markup, CSS, a query
         return False
+    if "${" in body and re.search(r"(^|[\s(])[A-Za-z]{3,}", plain) and "/" not in plain:
+        return True  # `${n} (included)`: a word around a value
     if re.fullmatch(r"[\w.:/#?&=%-]*", plain):  # one word, a path, a selector, a code
         return bool(re.match(r"^[A-Z][a-z]+$", plain))  # "Sold", "Buy": a word for people
     return bool(re.search(r"[A-Za-z]{2,}[^\w\n]+[A-Za-z]{2,}", plain)) and not re.fullmatch(
@@ -305,7 +307,8 @@ def js_unmarked(source: str) -> list[Unmarked]:
         before = source[max(0, m.start() - 60) : m.start()]
         if _JS_CODE_CONTEXT.search(before) or not _js_words(body):
             continue
-        if source[m.end() :].lstrip().startswith(":"):  # an object key
+        is_key = source[m.end() :].lstrip().startswith(":") and before.rstrip()[-1:] in "{,"
+        if is_key:  # an object key
             continue
         found.append(Unmarked(_line(source, m.start()), body))
     return found

@@ -281,6 +281,18 @@ MESSAGES: dict[str, LazyProxy] = {
     "no": _l("no"),
     "relay_live": _l("live"),
     "relay_stopped": _l("stopped"),
+    "off": _l("%(coupon_code)s: %(coupon)s off"),
+    "gives_no_discount_on_this": _l("%(coupon_code)s gives no discount on this"),
+    "per_buyer": _l("%(per_buyer_limit)s per buyer"),
+    "of_this_product_per_buyer": _l("%(per_product_limit)s of this product per buyer"),
+    "paying_now": _l("%(paying)s paying now"),
+    "order": _l(" Order #%(id)s · %(display_total)s "),
+    "tax_included": _l("%(tax_name)s (included)"),
+    "from_price": _l("from %(text)s"),
+    "until_when": _l("until %(when)s"),
+    "fps": _l("%(fps)s fps"),
+    "kbps": _l("%(kbps)s kbps"),
+    "error_status": _l("error %(status)s"),
     # System lines in the room (the server sends a key and its values; each viewer reads
     # them in their own language: realtime/publish.py).
     "purchase": _l("Someone just bought %(what)s"),
@@ -298,6 +310,8 @@ def plural_noop(singular: str, plural: str) -> tuple[str, str]:
 # Messages with a count: (singular, plural) with ``%(num)d``; the page gets the form for each
 # plural category of its language (CLDR, as Intl.PluralRules names them).
 PLURALS: dict[str, tuple[str, str]] = {
+    "bids": plural_noop("%(num)d bid", "%(num)d bids"),
+    "watching": plural_noop("%(num)d watching", "%(num)d watching"),
     "hold_minutes": plural_noop(
         "Tap to hold it — it's yours for %(num)d minute to pay",
         "Tap to hold it — it's yours for %(num)d minutes to pay",

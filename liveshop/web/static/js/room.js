@@ -1,5 +1,5 @@
 // The viewer's live room: socket state → regions of the page (see templates/live/room.html).
-import { t } from "./i18n.js";
+import { t, tn } from "./i18n.js";
 import { tickerText } from "./live/ticker.js";
 import { AuctionPanel } from "./live/auction.js";
 import { Chat } from "./live/chat.js";
@@ -47,7 +47,7 @@ function priceText(product) {
   const low = Math.min(...prices);
   const cheapest = product.skus.find((s) => s.price_minor === low);
   const text = cheapest.price_display || money(low);
-  return prices.some((p) => p !== low) ? `from ${text}` : text;
+  return prices.some((p) => p !== low) ? t("from_price", { text }) : text;
 }
 
 // --- the shelf in step with the picture -------------------------------------------------
@@ -286,7 +286,7 @@ function tickCountdowns() {
   for (const node of root.querySelectorAll(".countdown[data-ends-at]")) {
     if (node.dataset.state === "ended") continue;
     const text = countdownText(Date.parse(node.dataset.endsAt), pictureNow());
-    node.textContent = text ? `ends in ${text}` : "ending…";
+    node.textContent = text ? t("ends_in", { text }) : t("ending");
     if (!text) expired = true;
   }
   drop.tick();
@@ -303,7 +303,7 @@ function renderStats() {
   const viewers = $("viewers");
   viewers.hidden = !(state.viewers > 0);
   viewers.querySelector(".count").textContent = compactCount(state.viewers, data.money.locale);
-  viewers.setAttribute("aria-label", `${state.viewers} watching`);
+  viewers.setAttribute("aria-label", tn("watching", state.viewers));
   $("likes").textContent = compactCount(state.likes, data.money.locale);
   $("live-pill").hidden = state.status !== "live";
   // A page opened after the show already says so in the video panel; this is for the end
@@ -599,7 +599,7 @@ function paidToast(order) {
   const paid = order.status === "paid";
   return [
     el("strong", { text: paid ? t("paid") : t("order_placed") }),
-    ` Order #${order.id} · ${order.display_total} `,
+    t("order", { id: order.id, display_total: order.display_total }),
     el("a", {
       href: paid ? `/orders/${order.id}` : `/orders/${order.id}/pay`,
       text: paid ? t("view_order") : t("finish_paying"),

@@ -319,7 +319,7 @@ function untilText(expiresAt) {
     dateStyle: "medium",
     timeStyle: "short",
   });
-  return `until ${when}`;
+  return t("until_when", { when });
 }
 
 function showMuted(m) {
@@ -463,8 +463,8 @@ function renderHealth(h) {
   const rows = h.receiving && h.has_video
     ? [
         [t("picture"), h.width && h.height ? `${h.width}×${h.height}` : "—"],
-        [t("frame_rate"), h.fps ? `${h.fps} fps` : "—"],
-        [t("bitrate"), h.kbps != null ? `${h.kbps.toLocaleString()} kbps` : "—"],
+        [t("frame_rate"), h.fps ? t("fps", { fps: h.fps }) : "—"],
+        [t("bitrate"), h.kbps != null ? t("kbps", { kbps: h.kbps.toLocaleString(data.money.locale) }) : "—"],
         [t("keyframes"), h.keyframe_interval_s ? t("every_s", { keyframe_interval_s: h.keyframe_interval_s.toFixed(1) }) : "—"],
         [t("sound"), h.has_audio ? t("yes") : t("no")],
       ]
@@ -511,7 +511,7 @@ async function simulcastCall(method, path, body) {
   });
   if (!resp.ok) {
     const problem = await resp.json().catch(() => ({}));
-    throw new Error(problem.detail || problem.title || `error ${resp.status}`);
+    throw new Error(problem.detail || problem.title || t("error_status", { status: resp.status }));
   }
   return resp.status === 204 ? null : resp.json();
 }

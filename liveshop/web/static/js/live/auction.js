@@ -3,7 +3,7 @@
 // seconds of an anti-snipe lot resets the timer): this only shows what the room's events
 // say, newest version first, and sends bids over HTTP. The timer runs on the server's
 // clock: each event's `ts` (server time) against the browser's own gives the offset.
-import { t } from "../i18n.js";
+import { t, tn } from "../i18n.js";
 import { countdownText, csrfToken, el } from "./format.js";
 
 export class AuctionPanel {
@@ -225,7 +225,7 @@ export class AuctionPanel {
           el("span", { class: "price", text: price }),
           each ? el("span", { class: "muted", text: each }) : null,
           " ",
-          el("span", { class: "auction-bids muted", text: `${lot.bids || 0} bid${lot.bids === 1 ? "" : "s"}` }),
+          el("span", { class: "auction-bids muted", text: tn("bids", lot.bids || 0) }),
           " ",
           ...status,
         ),

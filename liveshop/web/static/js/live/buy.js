@@ -369,8 +369,8 @@ export class BuySheet {
         if (body.coupon_code) {
           this.couponNote(
             answer.coupon_minor > 0
-              ? `${body.coupon_code}: ${answer.display.coupon} off`
-              : `${body.coupon_code} gives no discount on this`,
+              ? t("off", { coupon_code: body.coupon_code, coupon: answer.display.coupon })
+              : t("gives_no_discount_on_this", { coupon_code: body.coupon_code }),
           );
         }
       } else {
@@ -493,7 +493,7 @@ export class BuySheet {
       quote.subsidy_minor ? row(t("platform_discount"), `−${d.subsidy}`) : null,
       row(t("shipping_2"), d.shipping),
       quote.shipping_subsidy_minor ? row(t("free_shipping_paid_by_liveshop"), `−${d.shipping_subsidy}`) : null,
-      row(quote.prices_include_tax ? `${quote.tax_name} (included)` : quote.tax_name, d.tax),
+      row(quote.prices_include_tax ? t("tax_included", { tax_name: quote.tax_name }) : quote.tax_name, d.tax),
       el("div", { class: "grand" }, el("dt", { text: t("total") }), el("dd", { class: "price", text: d.total })),
     ];
     list.replaceChildren(...rows.filter(Boolean)); // a null would show as the text "null"

@@ -190,7 +190,7 @@ export class Drop {
     } else if (code === "deal-sold-out") {
       this.standing = { phase: "refused", message: t("sold_out_every_unit_is_taken") };
     } else if (code === "deal-limit-reached") {
-      const limit = answer.error && answer.error.per_buyer_limit ? `${answer.error.per_buyer_limit} per buyer` : `${deal.per_product_limit} of this product per buyer`;
+      const limit = answer.error && answer.error.per_buyer_limit ? t("per_buyer", { per_buyer_limit: answer.error.per_buyer_limit }) : t("of_this_product_per_buyer", { per_product_limit: deal.per_product_limit });
       this.standing = { phase: "refused", message: t("you_ve_reached_the_limit_of", { limit }) };
     } else {
       const detail = (answer.error && answer.error.detail) || answer.detail;
@@ -226,7 +226,7 @@ export class Drop {
       ),
     ];
     if (deal.policy === "first_paid_wins" && deal.paying) {
-      out.push(el("p", { class: "deal-standing", text: `${deal.paying} paying now` }));
+      out.push(el("p", { class: "deal-standing", text: t("paying_now", { paying: deal.paying }) }));
     }
     if (deal.policy === "lottery" && deal.seed_sha256 && !deal.seed) {
       out.push(
