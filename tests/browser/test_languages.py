@@ -18,7 +18,7 @@ BUYER = "buyer3@liveshop.demo"
 # Buttons and button-like links whose words do not fit (cut off, or spilling out of them).
 CLIPPED_JS = """
 () => [...document.querySelectorAll('button, .btn, [role=button]')]
-  .filter((el) => el.offsetParent !== null && el.getClientRects().length)
+  .filter((el) => el.offsetParent !== null && /\p{L}{2,}/u.test(el.textContent))
   .filter((el) => el.scrollWidth > el.clientWidth + 1)
   .map((el) => `${el.className}: ${el.textContent.trim().slice(0, 60)}`)
 """
