@@ -111,6 +111,18 @@ ERROR_CALLS = {
 }  # fmt: skip
 
 
+FLASH_NAMES = {"text", "message", "note"}
+
+
+def _literals(node: ast.expr) -> Iterator[ast.expr]:
+    """String literals an expression may evaluate to (through ``a if c else b``)."""
+    if isinstance(node, ast.IfExp):
+        yield from _literals(node.body)
+        yield from _literals(node.orelse)
+    elif isinstance(node, ast.Constant | ast.JoinedStr):
+        yield node
+
+
 def _words(node: ast.expr) -> bool:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return bool(re.search(r"[A-Za-z]{2,}", node.value))
@@ -133,6 +145,10 @@ def _user_facing(tree: ast.AST, *, pages: bool) -> Iterator[ast.expr]:
                         yield from k.value.elts[1:]
             elif name == "notify":
                 yield from (k.value for k in n.keywords if k.arg in ("subject", "body"))
+        elif pages and isinstance(n, ast.Assign):
+            # A page's flash text built first: `text = "Cart updated."`
+            if any(isinstance(t, ast.Name) and t.id in FLASH_NAMES for t in n.targets):
+                yield from _literals(n.value)
         elif pages and isinstance(n, ast.Dict):
             for k, v in zip(n.keys, n.values, strict=True):
                 if isinstance(k, ast.Constant) and k.value == "title":

@@ -123,8 +123,8 @@ async def signup(
         data = SignupIn(email=email, password=password, display_name=display_name)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = str(first["loc"][-1]).replace("_", " ") if first["loc"] else "the form"
-        message = f"Please check {field}: {first['msg']}."
+        field = str(first["loc"][-1]).replace("_", " ") if first["loc"] else gettext("the form")
+        message = gettext("Please check %(field)s: %(problem)s.", field=field, problem=first["msg"])
         return redirect(f"/signup?next={quote(target, safe='')}", flash=("error", message))
     user = await accounts.create_user(
         session, email=data.email, password=data.password, display_name=data.display_name
@@ -299,7 +299,7 @@ async def add_card(
         ),
         make_default=data.make_default,
     )
-    note = " It is your default card." if card.is_default else ""
+    note = gettext(" It is your default card.") if card.is_default else ""
     return redirect(
         back, flash=("success", gettext("%(label)s is saved.%(note)s", label=card.label, note=note))
     )

@@ -139,7 +139,7 @@ async def add_address(
         return await _render(
             request, session, principal, values=values, errors=errors, next_path=next
         )
-    note = " It is your default there." if address.is_default else ""
+    note = _(" It is your default there.") if address.is_default else ""
     target = local_path(next, default="") if next else ""
     return redirect(target or PAGE, flash=("success", _("Address saved.%(note)s", note=note)))
 

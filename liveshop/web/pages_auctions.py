@@ -58,8 +58,10 @@ async def start_auction(
         actor_id=principal.user_id,
         room=_hub(request).publisher.on_commit(session),
     )
-    text = (
-        f"Auction on: {lot.title}, from {display_price(market, lot.start_minor)}, "
-        f"{lot.duration_seconds} s."
+    text = _(
+        "Auction on: %(title)s, from %(price)s, %(seconds)s s.",
+        title=lot.title,
+        price=display_price(market, lot.start_minor),
+        seconds=lot.duration_seconds,
     )
     return redirect(_back(session_id, "auction"), flash=("success", text))

@@ -166,7 +166,7 @@ async def cart_set(
     quantity: Annotated[FormCount, Form(ge=0, le=MAX_QUANTITY)],
 ) -> Response:
     await carts.set_line(session, principal.user_id, market, sku_id, quantity)
-    text = "Removed from your cart." if quantity == 0 else "Cart updated."
+    text = _("Removed from your cart.") if quantity == 0 else _("Cart updated.")
     return redirect(f"/cart?market={market.upper()}", flash=("info", text))
 
 

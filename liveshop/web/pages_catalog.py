@@ -405,7 +405,12 @@ async def change_stock(
             actor_id=principal.user_id,
             warehouse_id=warehouse_id,
         )
-        message = f"Received {quantity} of {sku.code}; {summary.available} available now."
+        message = _(
+            "Received %(quantity)s of %(code)s; %(available)s available now.",
+            quantity=quantity,
+            code=sku.code,
+            available=summary.available,
+        )
     else:
         summary = await inventory.adjust(
             session,
@@ -415,7 +420,12 @@ async def change_stock(
             actor_id=principal.user_id,
             warehouse_id=warehouse_id,
         )
-        message = f"Took {quantity} of {sku.code} out; {summary.available} available now."
+        message = _(
+            "Took %(quantity)s of %(code)s out; %(available)s available now.",
+            quantity=quantity,
+            code=sku.code,
+            available=summary.available,
+        )
     await session.commit()
     return redirect(_editor(sku.product_id, f"stock-{sku_id}"), flash=("success", message))
 

@@ -147,9 +147,9 @@ async def studio_settings(
         cache=chat_caches(request.app).filters,
     )
     text = (
-        "Comments with links, e-mail addresses or phone numbers are now held."
+        gettext("Comments with links, e-mail addresses or phone numbers are now held.")
         if hold_links
-        else "Comments with links are no longer held."
+        else gettext("Comments with links are no longer held.")
     )
     return redirect(_studio(creator, principal.user_id, "links"), flash=("success", text))
 
@@ -225,6 +225,16 @@ async def admin_settings(
         actor_id=principal.user_id,
         cache=chat_caches(request.app).filters,
     )
-    where = f"in {market.upper()}" if market else "in every market"
-    text = f"Links are {'now' if hold_links else 'no longer'} held {where}."
+    if hold_links:
+        text = (
+            gettext("Links are now held in %(market)s.", market=market.upper())
+            if market
+            else gettext("Links are now held in every market.")
+        )
+    else:
+        text = (
+            gettext("Links are no longer held in %(market)s.", market=market.upper())
+            if market
+            else gettext("Links are no longer held in every market.")
+        )
     return redirect(f"{ADMIN}#links", flash=("success", text))

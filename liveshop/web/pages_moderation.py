@@ -252,11 +252,11 @@ async def undo(
         room=_hub(request).publisher.on_commit(session),
         mutes=chat_caches(request.app).mutes,
     )
-    name = entry.target_name or "The viewer"
+    name = entry.target_name or _("The viewer")
     if done.undid == ModerationAction.UNHIDE:
-        text = f"{name}'s comment is visible again."
+        text = _("%(name)s's comment is visible again.", name=name)
     else:
-        text = f"{name} is no longer muted."
+        text = _("%(name)s is no longer muted.", name=name)
     target = local_path(back, HOME)
     if not target.startswith(HOME):
         target = HOME

@@ -308,7 +308,7 @@ async def campaign_pause(
 ) -> Response:
     paused = action == "pause"
     c = await campaigns.set_paused(session, campaign_id, paused=paused, actor_id=principal.user_id)
-    text = "paused: no new order takes from its budget" if paused else "running again"
+    text = _("paused: no new order takes from its budget") if paused else _("running again")
     return redirect(
         f"/admin/campaigns?market={c.market_code}",
         flash=(

@@ -28,6 +28,7 @@ from liveshop.chat import service as chat
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import NotFound, Unprocessable
 from liveshop.core.i18n import gettext as _
+from liveshop.core.i18n import lazy_gettext
 from liveshop.core.types import FormCount, Id, Line
 from liveshop.creators import earnings
 from liveshop.live import service as live
@@ -243,10 +244,10 @@ async def unpin(
 
 
 POLICY_NAMES = {
-    DealPolicy.HOLD_THEN_PAY: "hold then pay",
-    DealPolicy.FIRST_PAID_WINS: "first paid wins",
-    DealPolicy.QUEUE: "queue",
-    DealPolicy.LOTTERY: "lottery",
+    DealPolicy.HOLD_THEN_PAY: lazy_gettext("hold then pay"),
+    DealPolicy.FIRST_PAID_WINS: lazy_gettext("first paid wins"),
+    DealPolicy.QUEUE: lazy_gettext("queue"),
+    DealPolicy.LOTTERY: lazy_gettext("lottery"),
 }
 
 
@@ -289,12 +290,14 @@ async def start_deal(
     )
     deal = view.deal
     await publish_deal_stock(session, publisher, deal)
-    text = (
-        f"Flash deal on: {deal.units} at {display_price(market, deal.price_minor)}, "
-        f"{POLICY_NAMES[DealPolicy(deal.policy)]}."
+    text = _(
+        "Flash deal on: %(units)s at %(price)s, %(policy)s.",
+        units=deal.units,
+        price=display_price(market, deal.price_minor),
+        policy=str(POLICY_NAMES[DealPolicy(deal.policy)]),
     )
     if deal.per_buyer_limit is not None:
-        text += f" Limit {deal.per_buyer_limit} per buyer."
+        text += _(" Limit %(limit)s per buyer.", limit=deal.per_buyer_limit)
     return redirect(_back(session_id, "deal"), flash=("success", text))
 
 

@@ -188,11 +188,11 @@ async def render(
     market = market or await current_market(request, session)
     language = page_language(request, principal, market)
     shared: dict[str, Any] = {
-        "language": language,
+        "ui_language": language,
         "html_lang": i18n.html_lang(
             i18n.DEFAULT_LOCALE if language == i18n.PSEUDO_LOCALE else language
         ),
-        "languages": i18n.LANGUAGES,
+        "ui_languages": i18n.LANGUAGES,
         "viewer": await viewer_of(session, principal),
         "market": market,
         "markets": await shop_markets(session),
