@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from liveshop.accounts.deps import MaybePrincipal
 from liveshop.core.db import Database
 from liveshop.core.errors import problem_response
+from liveshop.core.i18n import gettext
 
 router = APIRouter(tags=["health"])
 
@@ -23,6 +24,6 @@ async def healthz(request: Request, _: MaybePrincipal) -> JSONResponse:
         return problem_response(
             503,
             code="database-unreachable",
-            detail=_("database check failed: %(error)s", error=type(exc).__name__),
+            detail=gettext("database check failed: %(error)s", error=type(exc).__name__),
         )
     return JSONResponse({"status": "ok", "database": db.dialect})

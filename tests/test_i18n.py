@@ -133,7 +133,9 @@ def _user_facing(tree: ast.AST, *, pages: bool) -> Iterator[ast.expr]:
     for n in ast.walk(tree):
         if isinstance(n, ast.Call):
             f = n.func
-            name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+            name = (
+                f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+            )
             if name in ERROR_CALLS:
                 yield from n.args[:1]
                 yield from (k.value for k in n.keywords if k.arg in ("detail", "title"))
@@ -213,9 +215,8 @@ def _on_buyer_path(files: set[str]) -> bool:
     for f in files:
         if f in BUYER_PYTHON:
             return True
-        if f.startswith("liveshop/web/templates/"):
-            if f.removeprefix("liveshop/web/templates/") in BUYER_TEMPLATES:
-                return True
+        if f.removeprefix("liveshop/web/templates/") in BUYER_TEMPLATES:
+            return True
     return False
 
 

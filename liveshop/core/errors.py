@@ -10,6 +10,7 @@ from http import HTTPStatus
 from typing import Any
 
 import structlog
+from babel.support import LazyProxy
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -30,7 +31,7 @@ class Problem(Exception):
 
     status: int = 400
     code: str = "bad-request"
-    title: str | None = None
+    title: str | LazyProxy | None = None  # lazy_gettext on a subclass: its request's language
 
     def __init__(
         self,
@@ -135,7 +136,7 @@ async def _problem_handler(request: Request, exc: Exception) -> JSONResponse:
         exc.status,
         code=exc.code,
         detail=exc.detail,
-        title=exc.title,
+        title=str(exc.title) if exc.title else None,
         instance=request.url.path,
         headers=exc.headers,
         **exc.extra,

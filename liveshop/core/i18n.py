@@ -267,22 +267,22 @@ def pseudo(text: str) -> str:
 class PseudoTranslations(NullTranslations):
     """``en_XA``: the source text accented and lengthened, to find layouts that break."""
 
-    def ugettext(self, message: str) -> str:  # type: ignore[override]
+    def ugettext(self, message: str) -> str:
         return pseudo(message)
 
-    gettext = ugettext  # type: ignore[assignment]
+    gettext = ugettext
 
-    def ungettext(self, singular: str, plural: str, n: int) -> str:  # type: ignore[override]
+    def ungettext(self, singular: str, plural: str, n: int) -> str:
         return pseudo(singular if n == 1 else plural)
 
     ngettext = ungettext  # type: ignore[assignment]
 
-    def upgettext(self, context: str, message: str) -> str:  # type: ignore[override]
+    def upgettext(self, context: str, message: str) -> str:
         return pseudo(message)
 
-    pgettext = upgettext  # type: ignore[assignment]
+    pgettext = upgettext
 
-    def unpgettext(self, context: str, singular: str, plural: str, n: int) -> str:  # type: ignore[override]
+    def unpgettext(self, context: str, singular: str, plural: str, n: int) -> str:
         return pseudo(singular if n == 1 else plural)
 
 

@@ -67,7 +67,7 @@ def save(catalog: Catalog, language: str) -> None:
         write_mo(f, catalog)
 
 
-def msgid_key(message_id: str | tuple[str, ...]) -> str:
+def msgid_key(message_id: str | tuple[str, ...] | list[str]) -> str:
     return message_id if isinstance(message_id, str) else message_id[0]
 
 
@@ -83,18 +83,22 @@ def missing(language: str, msgids: Iterable[str]) -> list[str]:
     return sorted(i for i in set(msgids) if not have.get(i, False))
 
 
+def _same(text: str) -> str:
+    return text
+
+
 def fill_english() -> None:
-    for language, convert in (("en_GB", lambda s: s), ("en_US", american)):
+    for language, convert in (("en_GB", _same), ("en_US", american)):
         if not po_path(language).exists():
             continue
         catalog = load(language)
         for m in catalog:
             if not m.id:
                 continue
-            if isinstance(m.id, tuple):
-                m.string = tuple(convert(s) for s in m.id)
-            else:
+            if isinstance(m.id, str):
                 m.string = convert(m.id)
+            else:
+                m.string = tuple(convert(s) for s in m.id)
             m.flags.discard("fuzzy")
         save(catalog, language)
 

@@ -53,7 +53,7 @@ def _is_text(s: str) -> bool:
 def _tokens(source: str) -> list[tuple[str, str, int]]:
     out: list[tuple[str, str, int]] = []
     for m in TOKEN.finditer(source):
-        kind = m.lastgroup if m.lastgroup != "kw" else "stmt"
+        kind = "text"
         for k in ("comment", "stmt", "expr", "tag", "text"):
             if m.group(k) is not None:
                 kind = k

@@ -16,7 +16,7 @@ from tests.browser.support import assert_no_sideways_scroll
 BUYER = "buyer3@liveshop.demo"
 
 # Buttons and button-like links whose words do not fit (cut off, or spilling out of them).
-CLIPPED_JS = """
+CLIPPED_JS = r"""
 () => [...document.querySelectorAll('button, .btn, [role=button]')]
   .filter((el) => el.offsetParent !== null && /\p{L}{2,}/u.test(el.textContent))
   .filter((el) => el.scrollWidth > el.clientWidth + 1)
@@ -36,9 +36,7 @@ def _fits(page: Page, path: str) -> None:
     assert clipped == [], f"{path}: buttons clip their words: {clipped}"
 
 
-def test_pseudo_locale_buyer_pages_fit_a_phone(
-    open_page: Callable[..., Page], demo: Demo
-) -> None:
+def test_pseudo_locale_buyer_pages_fit_a_phone(open_page: Callable[..., Page], demo: Demo) -> None:
     buyer = open_page(BUYER, viewport=PHONE)
     _language(buyer, demo, "en_XA")
     product = next(iter(demo.product_ids.values()))
