@@ -54,8 +54,10 @@ class LanguageMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
             headers = Headers(scope=scope)
-            # Money and dates follow the language only where the request named one (a
-            # browser always does); a bare API call keeps the market's own formatting.
-            named = "accept-language" in headers or LANGUAGE_COOKIE in headers.get("cookie", "")
+            # Money and dates follow the language where the viewer chose one (the switcher's
+            # cookie, an account's preference); the browser's Accept-Language picks the words
+            # but keeps the market's own way of writing prices (an English browser in Vietnam
+            # reads "329.000 ₫", as the shop's own page does).
+            named = LANGUAGE_COOKIE in headers.get("cookie", "")
             i18n.set_locale(request_language(headers), display=named)
         await self.app(scope, receive, send)

@@ -156,10 +156,9 @@ def page_language(request: Request, principal: Principal | None, market: Market)
         accept_language=request.headers.get("accept-language"),
         market_code=market.code,
     )
-    named = (
-        (principal is not None and principal.language is not None)
-        or LANGUAGE_COOKIE in request.cookies
-        or "accept-language" in request.headers
+    # Money and dates: in the chosen language when the viewer chose one (web/language.py).
+    named = (principal is not None and principal.language is not None) or (
+        LANGUAGE_COOKIE in request.cookies
     )
     i18n.set_locale(language, display=named)
     return language
