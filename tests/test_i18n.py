@@ -44,7 +44,7 @@ BUYER_TEMPLATES = {
 }  # fmt: skip
 BUYER_PYTHON = {
     "liveshop/web/js_messages.py", "liveshop/core/errors.py", "liveshop/web/templating.py",
-    "liveshop/web/routing.py",
+    "liveshop/web/routing.py", "liveshop/logistics/eta.py",
 }  # fmt: skip
 PLANNED = ("de", "fr", "it", "es")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
@@ -56,7 +57,7 @@ def test_pseudo_locale_buyer_pages_fit_a_phone(open_page: Callable[..., Page], d
 
 
 def test_an_indonesian_viewer_reads_the_room_in_indonesian(
-    open_page: Callable[..., Page], demo: Demo
+    open_page: Callable[..., Page], demo: Demo, screenshots: Path
 ) -> None:
     viewer = open_page(viewport=PHONE)
     _language(viewer, demo, "id")
@@ -70,8 +71,17 @@ def test_an_indonesian_viewer_reads_the_room_in_indonesian(
     # Money: the script formats like the server (babel) — "£24,00" as Indonesian writes
     # pounds — never the browser's own "£ 24.00".
     expect(card.locator(".price").first).to_have_text(re.compile(r"^£\d[\d.]*,\d\d$"))
+    viewer.screenshot(path=screenshots / "room-id.png")
     # The switcher in the header takes another language for this viewer.
     viewer.locator(".lang-switch summary").click()
     viewer.get_by_role("button", name="ไทย").click()
     expect(viewer.locator("html")).to_have_attribute("lang", "th")
     expect(viewer.locator("[data-region=sound] span")).to_have_text("แตะเพื่อเปิดเสียง")
+    viewer.screenshot(path=screenshots / "room-th.png")
+    viewer.locator(".lang-switch summary").click()
+    viewer.get_by_role("button", name="Tiếng Việt").click()
+    expect(viewer.locator("html")).to_have_attribute("lang", "vi")
+    expect(viewer.locator(".live-product .buy-btn").first).to_have_text(
+        re.compile(r"^(Đăng nhập để mua|Chạm để giữ|Hết hàng)$")
+    )
+    viewer.screenshot(path=screenshots / "room-vi.png")
