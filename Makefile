@@ -10,7 +10,8 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 export LIVESHOP_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 export LIVESHOP_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test lint fmt typecheck contracts bench install clean assets system-deps screenshots fuzz
+.PHONY: run test lint fmt typecheck contracts bench install clean assets system-deps screenshots fuzz \
+	messages compile-messages mark-templates
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +43,32 @@ screenshots: $(STAMP) system-deps
 fuzz: $(STAMP)
 	LIVESHOP_FUZZ_EXAMPLES=$${LIVESHOP_FUZZ_EXAMPLES:-60} $(BIN)/pytest -q -p no:randomly \
 		-p no:xdist tests/test_fuzz_api.py
+
+# Translations (issue 21). `make messages` after marking new strings: extracts every marked
+# string (Python, templates, web/js_messages.py) into liveshop/locale/messages.pot, updates each
+# language's .po (new messages arrive empty; tests/test_i18n_catalogs.py then names what each
+# language misses), fills the English ones and compiles the .mo files (committed, so `make run`
+# needs no build step). Translate in liveshop/locale/<lang>/LC_MESSAGES/messages.po, then
+# `make compile-messages`.
+LOCALE_DIR := liveshop/locale
+LANGUAGES := en_GB en_US id th ms vi de fr it es
+BABEL_KEYWORDS := -k _l -k lazy_gettext -k plural_noop:1,2 -k ngettext:1,2 -k pgettext:1c,2
+messages: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
+		--add-comments=Translators: --project=liveshop -o $(LOCALE_DIR)/messages.pot .
+	@for lang in $(LANGUAGES); do \
+		$(BIN)/pybabel -q update -i $(LOCALE_DIR)/messages.pot -d $(LOCALE_DIR) -l $$lang \
+			--init-missing --no-fuzzy-matching --ignore-obsolete; \
+	done
+	$(BIN)/python -m liveshop.core.i18n_catalogs fill-english
+	$(MAKE) compile-messages
+
+compile-messages: $(STAMP)
+	$(BIN)/pybabel -q compile -d $(LOCALE_DIR) --use-fuzzy
+
+# A first pass over templates with unmarked text (wraps it in _(); read the result).
+mark-templates: $(STAMP)
+	$(BIN)/python -m liveshop.web.i18n_scan $$(find liveshop/web/templates -name '*.html')
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

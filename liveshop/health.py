@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from liveshop.accounts.deps import MaybePrincipal
 from liveshop.core.db import Database
 from liveshop.core.errors import problem_response
+from liveshop.core.i18n import gettext
 
 router = APIRouter(tags=["health"])
 
@@ -21,6 +22,8 @@ async def healthz(request: Request, _: MaybePrincipal) -> JSONResponse:
         await db.ping()
     except Exception as exc:
         return problem_response(
-            503, code="database-unreachable", detail=f"database check failed: {type(exc).__name__}"
+            503,
+            code="database-unreachable",
+            detail=gettext("database check failed: %(error)s", error=type(exc).__name__),
         )
     return JSONResponse({"status": "ok", "database": db.dialect})

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from liveshop.accounts.deps import ACCESS_MARK
 from liveshop.core import metrics as m
 from liveshop.core.errors import Forbidden
+from liveshop.core.i18n import gettext
 from liveshop.core.settings import Settings
 
 router = APIRouter(tags=["operations"])
@@ -62,7 +63,7 @@ async def scraper(request: Request) -> None:
     if _loopback(host) and not any(h in request.headers for h in PROXY_HEADERS):
         return
     raise Forbidden(
-        "metrics are for the local scraper or a holder of the metrics token",
+        gettext("metrics are for the local scraper or a holder of the metrics token"),
         code="metrics-forbidden",
     )
 

@@ -25,8 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.accounts.models import Role
 from liveshop.accounts.service import Principal, csrf_for, resolve_token
 from liveshop.accounts.token_cache import TokenCache
+from liveshop.core import i18n
 from liveshop.core.db import get_session
 from liveshop.core.errors import Forbidden, Unauthorized
+from liveshop.core.i18n import gettext
 from liveshop.core.ratelimit import Bucket, rate_limiter
 from liveshop.core.settings import get_settings
 
@@ -61,13 +63,13 @@ def check_csrf(request: Request, cookie: str) -> None:
     sent = request.headers.get("x-csrf-token", "")
     if not hmac.compare_digest(sent, csrf_for(cookie)):
         raise Forbidden(
-            "cookie-authenticated writes need the X-CSRF-Token header", code="csrf-failed"
+            gettext("cookie-authenticated writes need the X-CSRF-Token header"), code="csrf-failed"
         )
 
 
 def invalid_token() -> Unauthorized:
     return Unauthorized(
-        "the bearer token is unknown, expired or revoked",
+        gettext("the bearer token is unknown, expired or revoked"),
         code="invalid-token",
         headers={"WWW-Authenticate": "Bearer"},
     )
@@ -87,6 +89,8 @@ async def resolve_principal(request: Request, session: SessionDep) -> Principal 
         if principal is not None and via_cookie:
             check_csrf(request, token)
     request.state.principal = principal
+    if principal is not None and principal.language:
+        i18n.set_locale(principal.language)  # the user's own language (core/i18n.py)
     return principal
 
 
@@ -111,6 +115,8 @@ async def resolve_cached_principal(request: Request) -> Principal | None:
         if principal is not None and via_cookie:
             check_csrf(request, token)
     request.state.principal = principal
+    if principal is not None and principal.language:
+        i18n.set_locale(principal.language)  # the user's own language (core/i18n.py)
     return principal
 
 
@@ -130,7 +136,7 @@ async def _authenticated(
 ) -> Principal:
     if principal is None:
         raise Unauthorized(
-            "sign in first", code="unauthenticated", headers={"WWW-Authenticate": "Bearer"}
+            gettext("sign in first"), code="unauthenticated", headers={"WWW-Authenticate": "Bearer"}
         )
     return principal
 
@@ -150,7 +156,9 @@ def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
 
     async def _has_role(principal: Annotated[Principal, Depends(_authenticated)]) -> Principal:
         if not principal.has(*roles, Role.ADMIN):
-            raise Forbidden(f"this needs one of the roles: {names}", code="wrong-role")
+            raise Forbidden(
+                gettext("this needs one of the roles: %(names)s", names=names), code="wrong-role"
+            )
         return principal
 
     _mark(_has_role, f"roles:{names}")
@@ -173,10 +181,14 @@ def require_cached(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     ) -> Principal:
         if principal is None:
             raise Unauthorized(
-                "sign in first", code="unauthenticated", headers={"WWW-Authenticate": "Bearer"}
+                gettext("sign in first"),
+                code="unauthenticated",
+                headers={"WWW-Authenticate": "Bearer"},
             )
         if not principal.has(*roles, Role.ADMIN):
-            raise Forbidden(f"this needs one of the roles: {names}", code="wrong-role")
+            raise Forbidden(
+                gettext("this needs one of the roles: %(names)s", names=names), code="wrong-role"
+            )
         return principal
 
     _mark(_has_role, f"roles:{names}")

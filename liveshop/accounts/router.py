@@ -24,6 +24,7 @@ from liveshop.accounts.schemas import (
     UserPage,
 )
 from liveshop.core.errors import PROBLEM_RESPONSES, Conflict
+from liveshop.core.i18n import gettext
 from liveshop.core.ratelimit import RATE_LIMITED, ClientAddress, RateLimiterDep
 from liveshop.core.settings import get_settings
 from liveshop.core.types import Id, Limit, Offset
@@ -206,7 +207,7 @@ async def admin_set_roles(
     user_id: Id, body: RolesIn, principal: AdminPrincipal, session: SessionDep
 ) -> UserOut:
     if user_id == principal.user_id and Role.ADMIN not in body.roles:
-        raise Conflict("an admin cannot remove their own admin role", code="self-demotion")
+        raise Conflict(gettext("an admin cannot remove their own admin role"), code="self-demotion")
     return UserOut.of(
         await service.set_roles(session, user_id, body.roles, actor_id=principal.user_id)
     )

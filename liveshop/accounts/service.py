@@ -16,8 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.accounts.models import AuthToken, Role, TokenKind, User, UserRole
 from liveshop.accounts.passwords import dummy_verify, hash_password, verify_password
 from liveshop.audit import Action, record
+from liveshop.core import i18n
 from liveshop.core.clock import utcnow
-from liveshop.core.errors import Conflict, NotFound, Unauthorized
+from liveshop.core.errors import Conflict, NotFound, Unauthorized, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.core.settings import get_settings
 
 TOKEN_PREFIX = "lsk_"
@@ -32,6 +34,7 @@ class Principal:
     roles: frozenset[Role]
     token_id: int
     via_cookie: bool = False
+    language: str | None = None  # the user's chosen language (core.i18n), if any
 
     def has(self, *roles: Role) -> bool:
         return any(r in self.roles for r in roles)
@@ -96,7 +99,9 @@ async def create_user(
         await session.commit()
     except IntegrityError as exc:
         await session.rollback()
-        raise Conflict(f"an account with e-mail {email} exists", code="email-taken") from exc
+        raise Conflict(
+            _("an account with e-mail %(email)s exists", email=email), code="email-taken"
+        ) from exc
     await session.refresh(user, ["roles"])
     return user
 
@@ -104,7 +109,7 @@ async def create_user(
 async def get_user(session: AsyncSession, user_id: int) -> User:
     user = await session.get(User, user_id)
     if user is None:
-        raise NotFound(f"user {user_id} does not exist", code="user-not-found")
+        raise NotFound(_("user %(user_id)s does not exist", user_id=user_id), code="user-not-found")
     return user
 
 
@@ -115,6 +120,15 @@ async def display_names(session: AsyncSession, user_ids: Iterable[int]) -> dict[
         return {}
     rows = await session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
     return {uid: name for uid, name in rows.all()}
+
+
+async def set_language(session: AsyncSession, user_id: int, language: str | None) -> None:
+    """Keep ``language`` (one of ``core.i18n.LANGUAGES``, or None for the browser's) as the
+    user's; anything else is refused."""
+    if language is not None and language not in i18n.LANGUAGES:
+        raise Unprocessable(i18n.gettext("That language is not offered."), code="unknown-language")
+    await session.execute(update(User).where(User.id == user_id).values(language=language))
+    await session.commit()
 
 
 async def find_user_by_email(session: AsyncSession, email: str) -> User | None:
@@ -183,9 +197,9 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> User
     user = await find_user_by_email(session, email)
     if user is None:
         await dummy_verify(password)
-        raise Unauthorized("e-mail or password is wrong", code="bad-credentials")
+        raise Unauthorized(_("e-mail or password is wrong"), code="bad-credentials")
     if not await verify_password(user.password_hash, password) or not user.is_active:
-        raise Unauthorized("e-mail or password is wrong", code="bad-credentials")
+        raise Unauthorized(_("e-mail or password is wrong"), code="bad-credentials")
     return user
 
 
@@ -241,7 +255,11 @@ async def resolve_token(
     # session but a deferred one begins IMMEDIATE) for the rest of the request.
     await session.commit()
     return Principal(
-        user_id=user.id, roles=frozenset(user.role_names), token_id=record.id, via_cookie=via_cookie
+        user_id=user.id,
+        roles=frozenset(user.role_names),
+        token_id=record.id,
+        via_cookie=via_cookie,
+        language=user.language,
     )
 
 
@@ -267,6 +285,7 @@ async def resolve_tokens(
                 AuthToken.expires_at,
                 AuthToken.last_used_at,
                 User.is_active,
+                User.language,
             )
             .join(User, User.id == AuthToken.user_id)
             .where(AuthToken.token_hash.in_(sorted(by_hash)))
@@ -297,6 +316,7 @@ async def resolve_tokens(
             roles=frozenset(roles.get(r.user_id, set())),
             token_id=r.id,
             via_cookie=False,
+            language=r.language,
         )
     return out
 
@@ -324,7 +344,9 @@ async def revoke_token(session: AsyncSession, *, user_id: int, token_id: int) ->
     )
     await session.commit()
     if getattr(result, "rowcount", 0) != 1:
-        raise NotFound(f"token {token_id} does not exist", code="token-not-found")
+        raise NotFound(
+            _("token %(token_id)s does not exist", token_id=token_id), code="token-not-found"
+        )
 
 
 async def update_profile(session: AsyncSession, user_id: int, *, display_name: str) -> User:
@@ -350,7 +372,7 @@ async def change_password(
     kept). Commits; how many tokens were revoked."""
     user = await get_user(session, user_id)
     if not await verify_password(user.password_hash, current):
-        raise Unauthorized("the current password is wrong", code="bad-credentials")
+        raise Unauthorized(_("the current password is wrong"), code="bad-credentials")
     user.password_hash = await hash_password(new)
     others = update(AuthToken).where(
         AuthToken.user_id == user_id,

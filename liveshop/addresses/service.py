@@ -18,6 +18,7 @@ from liveshop.accounts.models import User
 from liveshop.addresses.models import Address
 from liveshop.addresses.validation import ADDRESS_FIELDS, CleanAddress, validate_address
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
+from liveshop.core.i18n import gettext as _
 
 MAX_ADDRESSES = 20  # per buyer
 
@@ -53,7 +54,10 @@ async def get_address(session: AsyncSession, user_id: int, address_id: int) -> A
         select(Address).where(Address.id == address_id, Address.user_id == user_id)
     )
     if found is None:
-        raise NotFound(f"address {address_id} does not exist", code="address-not-found")
+        raise NotFound(
+            _("address %(address_id)s does not exist", address_id=address_id),
+            code="address-not-found",
+        )
     return found
 
 
@@ -96,7 +100,10 @@ async def add_address(
     )
     if int(count or 0) >= MAX_ADDRESSES:
         raise Conflict(
-            f"you can keep at most {MAX_ADDRESSES} addresses: delete one first",
+            _(
+                "you can keep at most %(max_addresses)s addresses: delete one first",
+                max_addresses=MAX_ADDRESSES,
+            ),
             code="too-many-addresses",
             limit=MAX_ADDRESSES,
         )
@@ -176,8 +183,11 @@ async def address_snapshot(
     address = await get_address(session, user_id, address_id)
     if address.country_code != market.upper():
         raise Unprocessable(
-            f"this market delivers to {market.upper()} only; the address is in"
-            f" {address.country_code}",
+            _(
+                "this market delivers to %(upper)s only; the address is in %(country_code)s",
+                upper=market.upper(),
+                country_code=address.country_code,
+            ),
             code="address-wrong-country",
             field="address_id",
         )

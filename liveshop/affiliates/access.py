@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.accounts.service import Principal
 from liveshop.affiliates import agencies
 from liveshop.core.errors import Forbidden
+from liveshop.core.i18n import gettext as _
 
 
 async def ensure_can_see_creator(
@@ -20,4 +21,4 @@ async def ensure_can_see_creator(
         session, principal.user_id
     ):
         return
-    raise Forbidden("you may not see this creator's terms or earnings", code="not-your-creator")
+    raise Forbidden(_("you may not see this creator's terms or earnings"), code="not-your-creator")

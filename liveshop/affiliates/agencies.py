@@ -13,15 +13,20 @@ from liveshop.accounts.models import Role
 from liveshop.accounts.service import get_user
 from liveshop.affiliates.models import Agency, AgencyMember
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
+from liveshop.core.i18n import gettext as _
 
 
 async def ensure_user_has_role(session: AsyncSession, user_id: int, role: Role, code: str) -> None:
     try:
         user = await get_user(session, user_id)
     except NotFound as exc:
-        raise Unprocessable(f"user {user_id} does not exist", code=code) from exc
+        raise Unprocessable(
+            _("user %(user_id)s does not exist", user_id=user_id), code=code
+        ) from exc
     if role not in user.role_names:
-        raise Unprocessable(f"user {user_id} is not a {role}", code=code)
+        raise Unprocessable(
+            _("user %(user_id)s is not a %(role)s", user_id=user_id, role=role), code=code
+        )
 
 
 async def create_agency(session: AsyncSession, *, name: str, owner_id: int) -> Agency:
@@ -35,7 +40,9 @@ async def create_agency(session: AsyncSession, *, name: str, owner_id: int) -> A
 async def get_agency(session: AsyncSession, agency_id: int) -> Agency:
     agency = await session.get(Agency, agency_id)
     if agency is None:
-        raise NotFound(f"agency {agency_id} does not exist", code="agency-not-found")
+        raise NotFound(
+            _("agency %(agency_id)s does not exist", agency_id=agency_id), code="agency-not-found"
+        )
     return agency
 
 
@@ -75,7 +82,8 @@ async def join(session: AsyncSession, agency: Agency, creator_id: int) -> None:
         return
     if current is not None:
         raise Conflict(
-            f"creator {creator_id} is managed by another agency", code="creator-has-agency"
+            _("creator %(creator_id)s is managed by another agency", creator_id=creator_id),
+            code="creator-has-agency",
         )
     session.add(AgencyMember(agency_id=agency.id, creator_id=creator_id))
     await session.flush()

@@ -19,6 +19,7 @@ from liveshop.affiliates.models import AttributionClick
 from liveshop.catalog.products import get_product
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import NotFound, Unprocessable
+from liveshop.core.i18n import gettext as _
 
 ATTRIBUTION_WINDOW = timedelta(days=7)
 
@@ -27,9 +28,15 @@ async def ensure_creator(session: AsyncSession, creator_id: int) -> None:
     try:
         user = await get_user(session, creator_id)
     except NotFound as exc:
-        raise NotFound(f"creator {creator_id} does not exist", code="creator-not-found") from exc
+        raise NotFound(
+            _("creator %(creator_id)s does not exist", creator_id=creator_id),
+            code="creator-not-found",
+        ) from exc
     if Role.CREATOR not in user.role_names:
-        raise NotFound(f"creator {creator_id} does not exist", code="creator-not-found")
+        raise NotFound(
+            _("creator %(creator_id)s does not exist", creator_id=creator_id),
+            code="creator-not-found",
+        )
 
 
 async def record_click(
@@ -41,7 +48,9 @@ async def record_click(
         await get_product(session, product_id)
     except NotFound as exc:
         raise Unprocessable(
-            f"product {product_id} does not exist", code="unknown-product", product_id=product_id
+            _("product %(product_id)s does not exist", product_id=product_id),
+            code="unknown-product",
+            product_id=product_id,
         ) from exc
     click = AttributionClick(
         buyer_id=buyer_id, creator_id=creator_id, product_id=product_id, clicked_at=utcnow()

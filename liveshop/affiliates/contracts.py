@@ -29,6 +29,7 @@ from liveshop.affiliates.plans import check_rate, not_in_past
 from liveshop.audit import Action
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.core.money import is_known_currency
 from liveshop.ledger.models import AccountType
 from liveshop.ledger.service import AccountKey, Posting, agency_party, allocate, creator_party
@@ -38,18 +39,20 @@ MAX_TIERS = 20
 
 def _clean_tiers(tiers: list[dict[str, Any]]) -> list[dict[str, int]]:
     if len(tiers) > MAX_TIERS:
-        raise Unprocessable(f"at most {MAX_TIERS} GMV tiers", code="bad-tiers")
+        raise Unprocessable(
+            _("at most %(max_tiers)s GMV tiers", max_tiers=MAX_TIERS), code="bad-tiers"
+        )
     clean = []
     for t in tiers:
         gmv, bonus = t.get("gmv_minor"), t.get("bonus_minor")
         if not isinstance(gmv, int) or not isinstance(bonus, int) or gmv <= 0 or bonus < 0:
             raise Unprocessable(
-                "each GMV tier needs gmv_minor > 0 and bonus_minor >= 0", code="bad-tiers"
+                _("each GMV tier needs gmv_minor > 0 and bonus_minor >= 0"), code="bad-tiers"
             )
         clean.append({"gmv_minor": gmv, "bonus_minor": bonus})
     clean.sort(key=lambda t: t["gmv_minor"])
     if len({t["gmv_minor"] for t in clean}) != len(clean):
-        raise Unprocessable("GMV tiers must have different thresholds", code="bad-tiers")
+        raise Unprocessable(_("GMV tiers must have different thresholds"), code="bad-tiers")
     return clean
 
 
@@ -104,19 +107,25 @@ async def add_version(
     not_in_past(start, "effective_from", now)
     await ensure_user_has_role(session, creator_id, Role.CREATOR, "unknown-creator")
     if not is_known_currency(currency.upper()):
-        raise Unprocessable(f"unknown currency {currency!r}", code="unknown-currency")
+        raise Unprocessable(
+            _("unknown currency %(currency)s", currency=repr(currency)), code="unknown-currency"
+        )
     if base_fee_minor < 0 or min_live_minutes < 0:
         raise Unprocessable(
-            "base_fee_minor and min_live_minutes must not be negative", code="bad-amount"
+            _("base_fee_minor and min_live_minutes must not be negative"), code="bad-amount"
         )
     check_rate(agency_share_bp, "agency_share_bp")
     if agency_id is None and agency_share_bp:
-        raise Unprocessable("an agency share needs an agency", code="share-without-agency")
+        raise Unprocessable(_("an agency share needs an agency"), code="share-without-agency")
     if agency_id is not None:
         await get_agency(session, agency_id)
         if await agency_of(session, creator_id) != agency_id:
             raise Unprocessable(
-                f"creator {creator_id} is not managed by agency {agency_id}",
+                _(
+                    "creator %(creator_id)s is not managed by agency %(agency_id)s",
+                    creator_id=creator_id,
+                    agency_id=agency_id,
+                ),
                 code="not-agency-member",
             )
     tiers = _clean_tiers(gmv_tiers or [])
@@ -128,8 +137,10 @@ async def add_version(
     )
     if latest is not None and start < latest.effective_from:
         raise Unprocessable(
-            "a new version must take effect after the latest one "
-            f"({latest.effective_from.isoformat()})",
+            _(
+                "a new version must take effect after the latest one (%(isoformat)s)",
+                isoformat=latest.effective_from.isoformat(),
+            ),
             code="effective-date-in-past",
         )
     contract = CreatorContract(

@@ -31,6 +31,7 @@ from liveshop.affiliates.models import (
 from liveshop.catalog.products import get_product
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
+from liveshop.core.i18n import gettext as _
 
 MAX_RATE_BP = 10_000
 MAX_ITEMS = 200
@@ -46,10 +47,16 @@ class PlanItemSpec:
 
 def check_rate(rate_bp: int, what: str = "rate_bp") -> None:
     if isinstance(rate_bp, bool) or not isinstance(rate_bp, int):
-        raise Unprocessable(f"{what} must be a whole number of basis points", code="bad-rate")
+        raise Unprocessable(
+            _("%(what)s must be a whole number of basis points", what=what), code="bad-rate"
+        )
     if not 0 <= rate_bp <= MAX_RATE_BP:
         raise Unprocessable(
-            f"{what} must be between 0 and {MAX_RATE_BP} basis points (0-100 %)",
+            _(
+                "%(what)s must be between 0 and %(max_rate_bp)s basis points (0-100 %%)",
+                what=what,
+                max_rate_bp=MAX_RATE_BP,
+            ),
             code="bad-rate",
             rate_bp=rate_bp,
         )
@@ -58,7 +65,10 @@ def check_rate(rate_bp: int, what: str = "rate_bp") -> None:
 def not_in_past(when: datetime, what: str, now: datetime | None = None) -> None:
     if when < (now or utcnow()) - PAST_SLACK:
         raise Unprocessable(
-            f"{what} is in the past: terms apply only from now on, never to past earnings",
+            _(
+                "%(what)s is in the past: terms apply only from now on, never to past earnings",
+                what=what,
+            ),
             code="effective-date-in-past",
         )
 
@@ -71,32 +81,35 @@ def _windows_overlap(
 
 async def _check_items(session: AsyncSession, shop_id: int, items: Sequence[PlanItemSpec]) -> None:
     if not items:
-        raise Unprocessable("a plan needs at least one product or category", code="empty-plan")
+        raise Unprocessable(_("a plan needs at least one product or category"), code="empty-plan")
     if len(items) > MAX_ITEMS:
-        raise Unprocessable(f"at most {MAX_ITEMS} items per plan", code="too-many-items")
+        raise Unprocessable(
+            _("at most %(max_items)s items per plan", max_items=MAX_ITEMS), code="too-many-items"
+        )
     seen: set[tuple[int | None, str | None]] = set()
     for item in items:
         check_rate(item.rate_bp)
         if (item.product_id is None) == (item.category is None or not item.category.strip()):
             raise Unprocessable(
-                "each plan item names a product_id or a category (not both)", code="bad-plan-item"
+                _("each plan item names a product_id or a category (not both)"),
+                code="bad-plan-item",
             )
         key = (item.product_id, item.category)
         if key in seen:
-            raise Unprocessable("each product or category may appear once", code="bad-plan-item")
+            raise Unprocessable(_("each product or category may appear once"), code="bad-plan-item")
         seen.add(key)
         if item.product_id is not None:
             try:
                 product = await get_product(session, item.product_id)
             except NotFound as exc:
                 raise Unprocessable(
-                    f"product {item.product_id} does not exist",
+                    _("product %(product_id)s does not exist", product_id=item.product_id),
                     code="unknown-product",
                     product_id=item.product_id,
                 ) from exc
             if product.shop_id != shop_id:
                 raise Unprocessable(
-                    f"product {item.product_id} is not this shop's",
+                    _("product %(product_id)s is not this shop's", product_id=item.product_id),
                     code="not-shop-product",
                     product_id=item.product_id,
                 )
@@ -108,11 +121,15 @@ async def _check_creators(session: AsyncSession, creator_ids: Sequence[int]) -> 
             user = await get_user(session, creator_id)
         except NotFound as exc:
             raise Unprocessable(
-                f"user {creator_id} does not exist", code="unknown-creator", creator_id=creator_id
+                _("user %(creator_id)s does not exist", creator_id=creator_id),
+                code="unknown-creator",
+                creator_id=creator_id,
             ) from exc
         if Role.CREATOR not in user.role_names:
             raise Unprocessable(
-                f"user {creator_id} is not a creator", code="unknown-creator", creator_id=creator_id
+                _("user %(creator_id)s is not a creator", creator_id=creator_id),
+                code="unknown-creator",
+                creator_id=creator_id,
             )
 
 
@@ -147,8 +164,11 @@ async def _check_overlap(
         if shared:
             both = sorted({c.creator_id for c in plan.creators} & set(creator_ids))
             raise Conflict(
-                f"targeted plan {plan.id} already covers these products for creator(s) {both} "
-                "in an overlapping period",
+                _(
+                    "targeted plan %(id)s already covers these products for creator(s) %(both)s in an overlapping period",  # noqa: E501
+                    id=plan.id,
+                    both=both,
+                ),
                 code="overlapping-plan",
                 plan_id=plan.id,
                 creator_ids=both,
@@ -200,12 +220,12 @@ async def _new_plan(
     start = valid_from or now
     not_in_past(start, "valid_from", now)
     if valid_until is not None and valid_until <= start:
-        raise Unprocessable("valid_until must be after valid_from", code="bad-validity")
+        raise Unprocessable(_("valid_until must be after valid_from"), code="bad-validity")
     creators = list(dict.fromkeys(creator_ids))
     if kind is PlanKind.TARGETED and not creators:
-        raise Unprocessable("a targeted plan names its creators", code="targeted-needs-creators")
+        raise Unprocessable(_("a targeted plan names its creators"), code="targeted-needs-creators")
     if kind is PlanKind.OPEN and creators:
-        raise Unprocessable("an open plan is for every creator", code="open-plan-with-creators")
+        raise Unprocessable(_("an open plan is for every creator"), code="open-plan-with-creators")
     await _check_items(session, shop_id, items)
     await _check_creators(session, creators)
     if kind is PlanKind.TARGETED:
@@ -306,7 +326,7 @@ async def plans_open_to(
 async def get_plan(session: AsyncSession, plan_id: int) -> AffiliatePlan:
     plan = await session.get(AffiliatePlan, plan_id)
     if plan is None:
-        raise NotFound(f"plan {plan_id} does not exist", code="plan-not-found")
+        raise NotFound(_("plan %(plan_id)s does not exist", plan_id=plan_id), code="plan-not-found")
     return plan
 
 

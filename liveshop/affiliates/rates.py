@@ -23,6 +23,7 @@ from liveshop.catalog.products import get_product
 from liveshop.catalog.service import SkuOffer, get_sku_offer, is_shop_staff
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import NotFound, Unprocessable
+from liveshop.core.i18n import gettext as _
 
 
 async def commission_rate_bp(
@@ -117,8 +118,10 @@ async def ensure_showcasable(
         )
         if rate is None:
             raise Unprocessable(
-                f"product {product_id} has no affiliate plan open to you; "
-                "a creator adds products only under a plan",
+                _(
+                    "product %(product_id)s has no affiliate plan open to you; a creator adds products only under a plan",  # noqa: E501
+                    product_id=product_id,
+                ),
                 code="no-affiliate-plan",
                 product_id=product_id,
             )

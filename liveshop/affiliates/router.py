@@ -53,6 +53,7 @@ from liveshop.catalog.products import get_product
 from liveshop.catalog.service import ensure_shop_staff
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden, NotFound
+from liveshop.core.i18n import gettext as _
 from liveshop.core.types import Id
 
 router = APIRouter(prefix="/api/v1", tags=["creators"], responses=PROBLEM_RESPONSES)
@@ -153,7 +154,10 @@ async def my_rate(product_id: Id, principal: CreatorPrincipal, session: SessionD
     try:
         product = await get_product(session, product_id)
     except NotFound as exc:
-        raise NotFound(f"product {product_id} does not exist", code="product-not-found") from exc
+        raise NotFound(
+            _("product %(product_id)s does not exist", product_id=product_id),
+            code="product-not-found",
+        ) from exc
     rate = await rates.applicable_rate(
         session,
         creator_id=principal.user_id,
@@ -198,7 +202,7 @@ async def _agency_out(session: SessionDep, agency_id: Id) -> AgencyOut:
 async def ensure_agency_owner(session: SessionDep, principal: Principal, agency_id: Id) -> None:
     agency = await agencies.get_agency(session, agency_id)
     if not (principal.is_admin or agency.owner_id == principal.user_id):
-        raise Forbidden("only the agency's owner may do that", code="not-agency-owner")
+        raise Forbidden(_("only the agency's owner may do that"), code="not-agency-owner")
 
 
 @router.post("/agencies", status_code=status.HTTP_201_CREATED)

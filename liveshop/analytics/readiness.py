@@ -31,6 +31,7 @@ from liveshop.analytics.models import Kind, MarketTarget, ViewerDay, events_tabl
 from liveshop.analytics.rollup import done_minute
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.live.models import LiveSession
 from liveshop.logistics.models import Shipment
 from liveshop.logistics.sla import deadline
@@ -237,7 +238,9 @@ async def set_targets(
     for name in ("monthly_buyers", "repeat_rate_bp", "creators_per_week"):
         value = getattr(targets, name)
         if not 0 <= value <= (10_000 if name == "repeat_rate_bp" else MAX_TARGET):
-            raise Unprocessable(f"{name} is out of range", code="bad-target", field=name)
+            raise Unprocessable(
+                _("%(name)s is out of range", name=name), code="bad-target", field=name
+            )
     row = await session.get(MarketTarget, market.code)
     if row is None:
         row = MarketTarget(market_code=market.code)

@@ -21,6 +21,7 @@ from liveshop.analytics.models import Kind
 from liveshop.analytics.schemas import AudienceOut, ImpressionsIn, ReadinessOut, TargetsIn
 from liveshop.catalog.service import ensure_shop_staff
 from liveshop.core.errors import PROBLEM_RESPONSES, NotFound
+from liveshop.core.i18n import gettext
 from liveshop.core.types import Id, Line
 from liveshop.live import service as live
 from liveshop.live.models import LiveSession, SessionStatus
@@ -86,7 +87,7 @@ async def session_audience_csv(session_id: Id, session: SessionDep, _: MaybePrin
     at ``/analytics/method``)."""
     found = await live.get_session(session, session_id)
     if found.status not in (SessionStatus.LIVE, SessionStatus.ENDED):
-        raise NotFound("this show has not been live", code="no-audience-yet")
+        raise NotFound(gettext("this show has not been live"), code="no-audience-yet")
     series = await queries.minute_series(session, found.id)
     return csv_response(views.audience_csv(series), f"show-{found.id}-audience.csv")
 

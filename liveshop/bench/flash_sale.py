@@ -36,6 +36,7 @@ from liveshop.accounts.passwords import hash_password
 from liveshop.catalog.models import Product, ProductStatus, Shop, Sku, SkuPrice
 from liveshop.core.db import Database
 from liveshop.core.errors import Problem
+from liveshop.core.i18n import gettext
 from liveshop.core.migrate import upgrade
 from liveshop.inventory import service as inventory
 from liveshop.ledger.service import trial_balance
@@ -93,7 +94,7 @@ def _naive_stock_step(db: Database) -> Iterator[None]:
     async def naive_reserve(session: Any, *, sku_id: int, quantity: int, **_: Any) -> Any:
         available = _naive_seen.get()  # what the handler read before starting the checkout
         if available is None or available < quantity:
-            raise inventory.OutOfStock("sold out", available=available or 0)
+            raise inventory.OutOfStock(gettext("sold out"), available=available or 0)
         await session.execute(
             update(naive_stock)
             .where(naive_stock.c.sku_id == sku_id)

@@ -30,6 +30,8 @@ from liveshop.catalog.media_store import MediaStore
 from liveshop.catalog.models import Product
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import NotFound, Problem, Unprocessable
+from liveshop.core.i18n import gettext as _
+from liveshop.core.i18n import lazy_gettext
 
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP"}
 MAX_PIXELS = 40_000_000  # 8000 x 5000
@@ -44,7 +46,7 @@ UPLOADED = re.compile(r"/products/\d+/[0-9a-f]{16}\.webp$")
 class ImageTooLarge(Problem):
     status = 413
     code = "image-too-large"
-    title = "Image too large"
+    title = lazy_gettext("Image too large")
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,10 @@ async def _locked_product(session: AsyncSession, product_id: int) -> Product:
         .execution_options(populate_existing=True)
     )
     if product is None:
-        raise NotFound(f"product {product_id} does not exist", code="product-not-found")
+        raise NotFound(
+            _("product %(product_id)s does not exist", product_id=product_id),
+            code="product-not-found",
+        )
     return product
 
 
@@ -122,7 +127,11 @@ async def add_image(
     """Check, resize and store one image, appended to the product's images; commits."""
     if len(data) > max_bytes:
         raise ImageTooLarge(
-            f"the image is {len(data)} bytes; at most {max_bytes} are accepted",
+            _(
+                "the image is %(data)s bytes; at most %(max_bytes)s are accepted",
+                data=len(data),
+                max_bytes=max_bytes,
+            ),
             max_bytes=max_bytes,
         )
     if not data:
@@ -131,7 +140,11 @@ async def add_image(
     product = await _locked_product(session, product_id)
     if len(product.images or []) >= MAX_IMAGES:
         raise Unprocessable(
-            f"a product has at most {MAX_IMAGES} images; remove one first", code="too-many-images"
+            _(
+                "a product has at most %(max_images)s images; remove one first",
+                max_images=MAX_IMAGES,
+            ),
+            code="too-many-images",
         )
     name = f"products/{product.id}/{secrets.token_hex(8)}"
     url = store.url_of(f"{name}.webp")
@@ -153,7 +166,7 @@ async def remove_image(
     """Take one image off the product; an uploaded one's files go once that has committed."""
     product = await _locked_product(session, product_id)
     if url not in (product.images or []):
-        raise NotFound("the product has no such image", code="image-not-found")
+        raise NotFound(_("the product has no such image"), code="image-not-found")
     product.images = [u for u in product.images if u != url]
     product.updated_at = utcnow()
     await session.commit()

@@ -28,20 +28,24 @@ from liveshop.catalog.schemas import (
 from liveshop.catalog.service import ensure_shop_staff, is_shop_staff
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.markets.service import ensure_currency, require_market
 
 
 async def get_product(session: AsyncSession, product_id: int) -> Product:
     product = await session.get(Product, product_id)
     if product is None:
-        raise NotFound(f"product {product_id} does not exist", code="product-not-found")
+        raise NotFound(
+            _("product %(product_id)s does not exist", product_id=product_id),
+            code="product-not-found",
+        )
     return product
 
 
 async def get_sku(session: AsyncSession, sku_id: int) -> Sku:
     sku = await session.get(Sku, sku_id)
     if sku is None:
-        raise NotFound(f"SKU {sku_id} does not exist", code="sku-not-found")
+        raise NotFound(_("SKU %(sku_id)s does not exist", sku_id=sku_id), code="sku-not-found")
     return sku
 
 
@@ -74,12 +78,18 @@ async def visible_product(
     """
     product = await session.get(Product, product_id)
     if product is None:
-        raise NotFound(f"product {product_id} does not exist", code="product-not-found")
+        raise NotFound(
+            _("product %(product_id)s does not exist", product_id=product_id),
+            code="product-not-found",
+        )
     staff = principal is not None and (
         principal.is_admin or await is_shop_staff(session, principal.user_id, product.shop_id)
     )
     if product.status != ProductStatus.PUBLISHED and not staff:
-        raise NotFound(f"product {product_id} does not exist", code="product-not-found")
+        raise NotFound(
+            _("product %(product_id)s does not exist", product_id=product_id),
+            code="product-not-found",
+        )
     return product, staff
 
 
@@ -96,7 +106,7 @@ async def _validate_skus(session: AsyncSession, shop_id: int, skus: list[SkuIn])
             await _validate_price(session, price.market, price.currency)
         if await find_sku_by_code(session, shop_id, sku.code) is not None:
             raise Conflict(
-                f"this shop already has a SKU with code {sku.code!r}",
+                _("this shop already has a SKU with code %(code)s", code=repr(sku.code)),
                 code="sku-code-taken",
                 sku_code=sku.code,
             )
@@ -125,7 +135,7 @@ def _ensure_ready(product: Product) -> None:
     """A published product must have something to buy: an active SKU with a price."""
     if not any(sku.is_active and sku.prices for sku in product.skus):
         raise Unprocessable(
-            "publish needs at least one active SKU with a price",
+            _("publish needs at least one active SKU with a price"),
             code="product-not-ready",
             product_id=product.id,
         )
@@ -136,7 +146,9 @@ async def _commit_or_code_conflict(session: AsyncSession) -> None:
         await session.commit()
     except IntegrityError as exc:  # a concurrent request took the SKU code
         await session.rollback()
-        raise Conflict("a SKU code in this request is already used", code="sku-code-taken") from exc
+        raise Conflict(
+            _("a SKU code in this request is already used"), code="sku-code-taken"
+        ) from exc
 
 
 async def create_product(session: AsyncSession, shop: Shop, data: ProductIn) -> Product:
@@ -216,7 +228,7 @@ async def update_sku(session: AsyncSession, sku: Sku, data: SkuUpdateIn) -> Sku:
     if code is not None and code != sku.code:
         if await find_sku_by_code(session, sku.shop_id, code) is not None:
             raise Conflict(
-                f"this shop already has a SKU with code {code!r}",
+                _("this shop already has a SKU with code %(code)s", code=repr(code)),
                 code="sku-code-taken",
                 sku_code=code,
             )
@@ -250,7 +262,11 @@ async def remove_sku_price(session: AsyncSession, sku: Sku, market: str) -> None
     code = (await require_market(session, market)).code
     price = next((p for p in sku.prices if p.market_code == code), None)
     if price is None:
-        raise NotFound(f"SKU {sku.id} has no price in {code}", code="price-not-found", market=code)
+        raise NotFound(
+            _("SKU %(id)s has no price in %(code)s", id=sku.id, code=code),
+            code="price-not-found",
+            market=code,
+        )
     sku.prices.remove(price)
     await _touch(session, sku.product_id)
     await session.commit()

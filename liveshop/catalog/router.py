@@ -36,6 +36,7 @@ from liveshop.catalog.schemas import (
 from liveshop.catalog.search import ProductQuery, price_range_of, search_products
 from liveshop.core import types as core_types
 from liveshop.core.errors import PROBLEM_RESPONSES, NotFound
+from liveshop.core.i18n import gettext
 from liveshop.core.settings import Settings
 from liveshop.core.types import Id, Line
 from liveshop.markets.models import Market
@@ -263,7 +264,7 @@ async def delete_image(
     """Remove the product's ``index``-th image (0-based); an uploaded one's files go too."""
     product = await products.product_for_staff(session, principal, product_id)
     if index >= len(product.images or []):
-        raise NotFound("the product has no such image", code="image-not-found")
+        raise NotFound(gettext("the product has no such image"), code="image-not-found")
     settings: Settings = request.app.state.settings
     product = await images.remove_image(
         session, product_id, product.images[index], store=media_store(settings)

@@ -30,6 +30,7 @@ from liveshop.catalog.models import (
 )
 from liveshop.catalog.schemas import ShopIn, ShopUpdateIn
 from liveshop.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.markets.service import require_market
 
 
@@ -66,13 +67,19 @@ async def get_sku_offer(session: AsyncSession, sku_id: int, market_code: str) ->
         )
     ).one_or_none()
     if row is None:
-        raise Unprocessable(f"SKU {sku_id} does not exist", code="unknown-sku", sku_id=sku_id)
+        raise Unprocessable(
+            _("SKU %(sku_id)s does not exist", sku_id=sku_id), code="unknown-sku", sku_id=sku_id
+        )
     sku, product, price = row
     if product.status != ProductStatus.PUBLISHED or not sku.is_active:
-        raise Unprocessable(f"SKU {sku_id} is not for sale", code="sku-not-for-sale", sku_id=sku_id)
+        raise Unprocessable(
+            _("SKU %(sku_id)s is not for sale", sku_id=sku_id),
+            code="sku-not-for-sale",
+            sku_id=sku_id,
+        )
     if price is None or not price.is_available:
         raise Unprocessable(
-            f"SKU {sku_id} is not sold in {market_code.upper()}",
+            _("SKU %(sku_id)s is not sold in %(upper)s", sku_id=sku_id, upper=market_code.upper()),
             code="sku-not-in-market",
             sku_id=sku_id,
             market=market_code.upper(),
@@ -95,7 +102,7 @@ async def get_sku_offer(session: AsyncSession, sku_id: int, market_code: str) ->
 async def get_shop(session: AsyncSession, shop_id: int) -> Shop:
     shop = await session.get(Shop, shop_id)
     if shop is None:
-        raise NotFound(f"shop {shop_id} does not exist", code="shop-not-found")
+        raise NotFound(_("shop %(shop_id)s does not exist", shop_id=shop_id), code="shop-not-found")
     return shop
 
 
@@ -116,14 +123,16 @@ async def ensure_shop_staff(session: AsyncSession, principal: Principal, shop_id
     shop = await get_shop(session, shop_id)
     if principal.is_admin or await is_shop_staff(session, principal.user_id, shop_id):
         return shop
-    raise Forbidden("you are not staff of this shop", code="not-shop-staff", shop_id=shop_id)
+    raise Forbidden(_("you are not staff of this shop"), code="not-shop-staff", shop_id=shop_id)
 
 
 async def sku_shop_id(session: AsyncSession, sku_id: int) -> int:
     """The shop that owns a SKU (404 if there is no such SKU)."""
     shop_id = await session.scalar(select(Sku.shop_id).where(Sku.id == sku_id))
     if shop_id is None:
-        raise NotFound(f"SKU {sku_id} does not exist", code="unknown-sku", sku_id=sku_id)
+        raise NotFound(
+            _("SKU %(sku_id)s does not exist", sku_id=sku_id), code="unknown-sku", sku_id=sku_id
+        )
     return int(shop_id)
 
 
@@ -138,7 +147,9 @@ async def ensure_shop_owner(session: AsyncSession, principal: Principal, shop_id
         )
     )
     if role != ShopStaffRole.OWNER:
-        raise Forbidden("only the shop's owner can do this", code="not-shop-owner", shop_id=shop_id)
+        raise Forbidden(
+            _("only the shop's owner can do this"), code="not-shop-owner", shop_id=shop_id
+        )
     return shop
 
 
@@ -150,7 +161,9 @@ async def create_shop(session: AsyncSession, *, owner_id: int, data: ShopIn) -> 
     """A new shop whose creator is its owner (a shop_staff row with role owner)."""
     await require_market(session, data.home_market)
     if await find_shop_by_slug(session, data.slug) is not None:
-        raise Conflict(f"the shop address {data.slug!r} is taken", code="slug-taken")
+        raise Conflict(
+            _("the shop address %(slug)s is taken", slug=repr(data.slug)), code="slug-taken"
+        )
     shop = Shop(
         slug=data.slug,
         name=data.name,
@@ -165,7 +178,9 @@ async def create_shop(session: AsyncSession, *, owner_id: int, data: ShopIn) -> 
         await session.commit()
     except IntegrityError as exc:  # a concurrent request took the slug
         await session.rollback()
-        raise Conflict(f"the shop address {data.slug!r} is taken", code="slug-taken") from exc
+        raise Conflict(
+            _("the shop address %(slug)s is taken", slug=repr(data.slug)), code="slug-taken"
+        ) from exc
     return shop
 
 
@@ -212,19 +227,27 @@ async def add_shop_staff(
         user = await accounts.get_user(session, user_id)
     except NotFound as exc:
         raise Unprocessable(
-            f"user {user_id} does not exist", code="unknown-user", user_id=user_id
+            _("user %(user_id)s does not exist", user_id=user_id),
+            code="unknown-user",
+            user_id=user_id,
         ) from exc
     if Role.SELLER not in user.role_names:
         raise Unprocessable(
-            f"user {user_id} does not have the seller role", code="user-not-seller", user_id=user_id
+            _("user %(user_id)s does not have the seller role", user_id=user_id),
+            code="user-not-seller",
+            user_id=user_id,
         )
     if await is_shop_staff(session, user_id, shop.id):
-        raise Conflict(f"user {user_id} already works in this shop", code="already-staff")
+        raise Conflict(
+            _("user %(user_id)s already works in this shop", user_id=user_id), code="already-staff"
+        )
     member = ShopStaff(shop_id=shop.id, user_id=user_id, role=role)
     session.add(member)
     try:
         await session.commit()
     except IntegrityError as exc:
         await session.rollback()
-        raise Conflict(f"user {user_id} already works in this shop", code="already-staff") from exc
+        raise Conflict(
+            _("user %(user_id)s already works in this shop", user_id=user_id), code="already-staff"
+        ) from exc
     return member

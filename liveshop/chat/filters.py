@@ -43,6 +43,7 @@ from liveshop.chat.models import (
 )
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from liveshop.core.i18n import gettext
 from liveshop.live.models import LiveSession, SessionModerator
 from liveshop.markets.models import Market
 
@@ -98,7 +99,9 @@ async def ensure_manages_creator(
     elif await _moderates_all(session, principal.user_id, creator_id):
         return
     raise Forbidden(
-        "only the creator and the moderators of all their sessions manage their blocked terms",
+        gettext(
+            "only the creator and the moderators of all their sessions manage their blocked terms"
+        ),
         code="not-filter-manager",
         creator_id=creator_id,
     )
@@ -150,10 +153,12 @@ def clean_terms(raw: Sequence[str]) -> list[str]:
     """The folded terms, duplicates dropped, in the order given; 422 for any bad one (and
     for none, or more than ``ADD_MAX``)."""
     if not raw:
-        raise Unprocessable("give at least one term", code="bad-term")
+        raise Unprocessable(gettext("give at least one term"), code="bad-term")
     if len(raw) > ADD_MAX:
         raise Unprocessable(
-            f"add at most {ADD_MAX} terms at a time", code="too-many-terms", limit=ADD_MAX
+            gettext("add at most %(add_max)s terms at a time", add_max=ADD_MAX),
+            code="too-many-terms",
+            limit=ADD_MAX,
         )
     out: list[str] = []
     for i, text in enumerate(raw):
@@ -161,7 +166,11 @@ def clean_terms(raw: Sequence[str]) -> list[str]:
             term = normalise_term(text)
         except BadTerm as exc:
             raise Unprocessable(
-                f"term {i + 1} ({text[:60]!r}): {exc}", code="bad-term", index=i
+                gettext(
+                    "term %(value)s (%(text)s): %(exc)s", value=i + 1, text=repr(text[:60]), exc=exc
+                ),
+                code="bad-term",
+                index=i,
             ) from exc
         if term not in out:
             out.append(term)
@@ -209,8 +218,12 @@ async def add_creator_terms(
     new = [t for t in terms if t not in have]
     if len(have) + len(new) > CREATOR_TERMS_MAX:
         raise Unprocessable(
-            f"a creator's list holds at most {CREATOR_TERMS_MAX} terms "
-            f"({len(have)} listed, {len(new)} new)",
+            gettext(
+                "a creator's list holds at most %(creator_terms_max)s terms (%(have)s listed, %(new)s new)",  # noqa: E501
+                creator_terms_max=CREATOR_TERMS_MAX,
+                have=len(have),
+                new=len(new),
+            ),
             code="too-many-terms",
             limit=CREATOR_TERMS_MAX,
         )
@@ -229,7 +242,9 @@ async def remove_creator_term(
     """Take a term off the creator's list (404 ``term-not-found``); the term. Commits."""
     row = await session.get(BlockedTerm, term_id)
     if row is None or row.creator_id != creator_id:
-        raise NotFound(f"term {term_id} is not on this list", code="term-not-found")
+        raise NotFound(
+            gettext("term %(term_id)s is not on this list", term_id=term_id), code="term-not-found"
+        )
     term = row.term
     await session.delete(row)
     _creator_changed(session, cache, creator_id)
@@ -287,15 +302,21 @@ async def _scope(
     language = (language or "").strip().lower()
     if market and language:
         raise Unprocessable(
-            "limit a term to a market or to a language, not both", code="bad-term-scope"
+            gettext("limit a term to a market or to a language, not both"), code="bad-term-scope"
         )
     languages = await market_languages(session)
     if market and market not in languages:
-        raise Unprocessable(f"there is no market {market[:8]!r}", code="unknown-market")
+        raise Unprocessable(
+            gettext("there is no market %(market)s", market=repr(market[:8])), code="unknown-market"
+        )
     spoken = sorted(set(languages.values()))
     if language and language not in spoken:
         raise Unprocessable(
-            f"no market speaks {language[:8]!r} (known: {', '.join(spoken)})",
+            gettext(
+                "no market speaks %(language)s (known: %(join)s)",
+                language=repr(language[:8]),
+                join=", ".join(spoken),
+            ),
             code="unknown-language",
         )
     return market, language
@@ -350,8 +371,12 @@ async def add_platform_terms(
     total = await session.scalar(select(func.count()).select_from(PlatformBlockedTerm)) or 0
     if total + len(new) > PLATFORM_TERMS_MAX:
         raise Unprocessable(
-            f"the platform's list holds at most {PLATFORM_TERMS_MAX} terms "
-            f"({total} listed, {len(new)} new)",
+            gettext(
+                "the platform's list holds at most %(platform_terms_max)s terms (%(total)s listed, %(new)s new)",  # noqa: E501
+                platform_terms_max=PLATFORM_TERMS_MAX,
+                total=total,
+                new=len(new),
+            ),
             code="too-many-terms",
             limit=PLATFORM_TERMS_MAX,
         )
@@ -372,7 +397,10 @@ async def remove_platform_term(
 ) -> str:
     row = await session.get(PlatformBlockedTerm, term_id)
     if row is None:
-        raise NotFound(f"term {term_id} is not on the platform's list", code="term-not-found")
+        raise NotFound(
+            gettext("term %(term_id)s is not on the platform's list", term_id=term_id),
+            code="term-not-found",
+        )
     term = row.term
     await session.execute(delete(PlatformBlockedTerm).where(PlatformBlockedTerm.id == term_id))
     _platform_changed(session, cache)
@@ -407,7 +435,7 @@ async def _commit(session: AsyncSession) -> None:
     except IntegrityError as exc:  # the same change made at the same moment elsewhere
         await session.rollback()
         raise Conflict(
-            "the list changed at the same moment; reload it and try again",
+            gettext("the list changed at the same moment; reload it and try again"),
             code="filter-changed-meanwhile",
         ) from exc
 

@@ -35,6 +35,7 @@ from liveshop.chat.models import (
 )
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Forbidden, NotFound
+from liveshop.core.i18n import gettext
 from liveshop.live.models import LiveComment, LiveSession, SessionModerator
 from liveshop.realtime.publish import AfterCommit
 
@@ -202,7 +203,7 @@ async def scope_of(session: AsyncSession, principal: Principal) -> Scope:
     sessions = {s for _, s in rows if s is not None}
     if not rows and not principal.has(Role.CREATOR) and not await _hosted_any(session, principal):
         raise Forbidden(
-            "only a session's creator, their moderators and admins see its moderation log",
+            gettext("only a session's creator, their moderators and admins see its moderation log"),
             code="not-room-host",
         )
     return Scope(everything=False, creator_ids=frozenset(creators), session_ids=frozenset(sessions))
@@ -358,7 +359,7 @@ async def get_entry(session: AsyncSession, entry_id: int) -> EntryView:
     row = (await session.execute(_entries_query().where(ModerationLogEntry.id == entry_id))).first()
     if row is None:
         raise NotFound(
-            f"moderation log entry {entry_id} does not exist",
+            gettext("moderation log entry %(entry_id)s does not exist", entry_id=entry_id),
             code="moderation-entry-not-found",
             entry_id=entry_id,
         )
@@ -427,7 +428,7 @@ async def undo(
     entry = await session.get(ModerationLogEntry, entry_id)
     if entry is None:
         raise NotFound(
-            f"moderation log entry {entry_id} does not exist",
+            gettext("moderation log entry %(entry_id)s does not exist", entry_id=entry_id),
             code="moderation-entry-not-found",
             entry_id=entry_id,
         )
@@ -436,7 +437,9 @@ async def undo(
     undid = UNDO.get(action)
     if undid is None:
         raise Conflict(
-            f"an {action} cannot be undone; only a hide, a mute or a ban can",
+            gettext(
+                "an %(action)s cannot be undone; only a hide, a mute or a ban can", action=action
+            ),
             code="cannot-undo",
             entry_id=entry_id,
         )
@@ -448,15 +451,19 @@ async def undo(
         )
         if done.log_id is None:
             raise Conflict(
-                "that comment is not hidden any more", code="nothing-to-undo", entry_id=entry_id
+                gettext("that comment is not hidden any more"),
+                code="nothing-to-undo",
+                entry_id=entry_id,
             )
         return Undone(undid, done.log_id, session_id, creator_id, done.comment)
     mute = await session.get(ChatMute, entry.mute_id) if entry.mute_id is not None else None
     info = _mute_info(mute, utcnow())
     if info is None or not info.in_force or entry.target_user_id is None:
-        what = "ban" if undid == ModerationAction.UNBAN else "mute"
+        what = gettext("ban") if undid == ModerationAction.UNBAN else gettext("mute")
         raise Conflict(
-            f"that {what} is no longer in force", code="nothing-to-undo", entry_id=entry_id
+            gettext("that %(what)s is no longer in force", what=what),
+            code="nothing-to-undo",
+            entry_id=entry_id,
         )
     lift = service.unban if undid == ModerationAction.UNBAN else service.unmute
     log_id = await lift(

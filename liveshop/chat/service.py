@@ -113,7 +113,11 @@ async def _comment(session: AsyncSession, live: LiveSession, comment_id: int) ->
     found = await session.get(LiveComment, comment_id)
     if found is None or found.session_id != live.id:
         raise NotFound(
-            f"comment {comment_id} does not exist in session {live.id}",
+            _(
+                "comment %(comment_id)s does not exist in session %(id)s",
+                comment_id=comment_id,
+                id=live.id,
+            ),
             code="comment-not-found",
             comment_id=comment_id,
         )
@@ -321,7 +325,10 @@ async def mute(
     ``comment_hidden``, on ``room``)."""
     if minutes is not None and not 1 <= minutes <= MAX_MUTE_MINUTES:
         raise Unprocessable(
-            f"a mute lasts 1 to {MAX_MUTE_MINUTES} minutes, or has no end",
+            _(
+                "a mute lasts 1 to %(max_mute_minutes)s minutes, or has no end",
+                max_mute_minutes=MAX_MUTE_MINUTES,
+            ),
             code="bad-mute-duration",
             minutes=minutes,
         )
@@ -404,11 +411,14 @@ async def _restrict(
 ) -> Muted:
     reason = reason.strip()
     if len(reason) > REASON_MAX:
-        raise Unprocessable(f"a reason is at most {REASON_MAX} characters", code="bad-reason")
+        raise Unprocessable(
+            _("a reason is at most %(reason_max)s characters", reason_max=REASON_MAX),
+            code="bad-reason",
+        )
     target = await get_user(session, user_id)
     if await live_service.is_host(session, user_id, live):
         raise Unprocessable(
-            "the creator and their moderators cannot be muted or banned in their rooms",
+            _("the creator and their moderators cannot be muted or banned in their rooms"),
             code="cannot-mute-host",
             user_id=user_id,
         )
@@ -530,11 +540,10 @@ async def _unrestrict(
         await session.rollback()
         raise NotFound(
             (
-                _("user %(n)s is not banned from these rooms")
+                _("user %(user_id)s is not banned from these rooms", user_id=user_id)
                 if ban
-                else _("user %(n)s is not muted in these rooms")
-            )
-            % {"n": user_id},
+                else _("user %(user_id)s is not muted in these rooms", user_id=user_id)
+            ),
             code="ban-not-found" if ban else "mute-not-found",
             user_id=user_id,
         )

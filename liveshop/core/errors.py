@@ -10,11 +10,15 @@ from http import HTTPStatus
 from typing import Any
 
 import structlog
+from babel.support import LazyProxy
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from liveshop.core.i18n import gettext as _
+from liveshop.core.i18n import lazy_gettext
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://liveshop.dev/problems/"
@@ -27,7 +31,7 @@ class Problem(Exception):
 
     status: int = 400
     code: str = "bad-request"
-    title: str | None = None
+    title: str | LazyProxy | None = None  # lazy_gettext on a subclass: its request's language
 
     def __init__(
         self,
@@ -88,7 +92,7 @@ def problem_response(
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + code,
-        "title": title or _phrase(status),
+        "title": str(title) if title else _phrase(status),
         "status": status,
     }
     if detail:
@@ -99,11 +103,31 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
+# The titles people see most, in the request's language (the rest: the HTTP phrase).
+PHRASES = {
+    400: lazy_gettext("Bad request"),
+    401: lazy_gettext("Please sign in"),
+    403: lazy_gettext("Not allowed"),
+    404: lazy_gettext("Not found"),
+    405: lazy_gettext("Method not allowed"),
+    409: lazy_gettext("Conflict"),
+    413: lazy_gettext("Too large"),
+    415: lazy_gettext("Unsupported media type"),
+    422: lazy_gettext("Unprocessable content"),
+    429: lazy_gettext("Too many requests"),
+    500: lazy_gettext("Internal server error"),
+    502: lazy_gettext("Bad gateway"),
+    503: lazy_gettext("Service unavailable"),
+}
+
+
 def _phrase(status: int) -> str:
+    if status in PHRASES:
+        return str(PHRASES[status])
     try:
         return HTTPStatus(status).phrase
     except ValueError:
-        return "Error"
+        return _("Error")
 
 
 async def _problem_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -112,7 +136,7 @@ async def _problem_handler(request: Request, exc: Exception) -> JSONResponse:
         exc.status,
         code=exc.code,
         detail=exc.detail,
-        title=exc.title,
+        title=str(exc.title) if exc.title else None,
         instance=request.url.path,
         headers=exc.headers,
         **exc.extra,
@@ -146,7 +170,7 @@ async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(
         422,
         code="validation-error",
-        title="Request is not valid",
+        title=_("Request is not valid"),
         detail=f"{where}: {first['msg']}" if where else str(first["msg"]),
         instance=request.url.path,
         errors=errors,
@@ -158,7 +182,7 @@ async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(
         500,
         code="internal-error",
-        detail="Something went wrong on our side; nothing was changed.",
+        detail=_("Something went wrong on our side; nothing was changed."),
         instance=request.url.path,
     )
 
@@ -195,7 +219,7 @@ class AnswerUnexpectedErrors:
             response = problem_response(
                 500,
                 code="internal-error",
-                detail="Something went wrong on our side; nothing was changed.",
+                detail=_("Something went wrong on our side; nothing was changed."),
                 instance=scope.get("path"),
             )
             await response(scope, receive, send)

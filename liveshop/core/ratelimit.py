@@ -32,6 +32,7 @@ from fastapi import Depends, Request
 
 from liveshop.core.broker import Broker
 from liveshop.core.errors import PROBLEM_MEDIA_TYPE, Problem
+from liveshop.core.i18n import gettext
 from liveshop.core.settings import Settings
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -108,7 +109,7 @@ class RateLimiter:
         if count > limit.count:
             retry = max(1, math.ceil(left_s))
             raise TooManyRequests(
-                f"Too many attempts; try again in {retry} s.",
+                gettext("Too many attempts; try again in %(retry)s s.", retry=retry),
                 headers={"Retry-After": str(retry)},
                 retry_after_s=retry,
             )

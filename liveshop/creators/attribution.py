@@ -22,6 +22,7 @@ from liveshop.affiliates.rates import rates_for_offers
 from liveshop.catalog.service import get_sku_offer
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import NotFound, Problem, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.live.models import SessionStatus
 from liveshop.live.service import get_session
 from liveshop.orders.lines import Attribution
@@ -52,7 +53,10 @@ async def resolve_checkout_attribution(
             live = await get_session(session, live_session_id)
         except NotFound as exc:
             raise Unprocessable(
-                f"live session {live_session_id} does not exist",
+                _(
+                    "live session %(live_session_id)s does not exist",
+                    live_session_id=live_session_id,
+                ),
                 code="unknown-live-session",
                 live_session_id=live_session_id,
             ) from exc

@@ -15,6 +15,7 @@ from liveshop.accounts.deps import CreatorPrincipal, CurrentPrincipal, SellerPri
 from liveshop.affiliates.access import ensure_can_see_creator
 from liveshop.catalog.service import ensure_shop_staff
 from liveshop.core.errors import PROBLEM_RESPONSES, NotFound
+from liveshop.core.i18n import gettext as _
 from liveshop.core.types import FormCount, Id
 from liveshop.creators import earnings
 from liveshop.creators.bonus_reversals import BonusReversal
@@ -140,7 +141,8 @@ async def my_session_earnings(
     live = await get_session(session, live_session_id)
     if live.creator_id != principal.user_id and not principal.is_admin:
         raise NotFound(
-            f"live session {live_session_id} does not exist", code="live-session-not-found"
+            _("live session %(live_session_id)s does not exist", live_session_id=live_session_id),
+            code="live-session-not-found",
         )
     return _session_out(await earnings.one_session_earnings(session, live))
 

@@ -29,6 +29,7 @@ from liveshop.catalog.service import sku_shop_id
 from liveshop.core.clock import utcnow
 from liveshop.core.db import table_of
 from liveshop.core.errors import NotFound, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.core.settings import get_settings
 from liveshop.inventory.errors import BadQuantity, OutOfStock, ReservationLost
 from liveshop.inventory.levels import (
@@ -65,14 +66,15 @@ def _expiry(hold_for: timedelta | None, now: datetime) -> datetime | None:
     if hold_for is DEFAULT_HOLD:
         hold_for = configured_hold()
     if hold_for <= timedelta(0):
-        raise Unprocessable("a hold must last longer than zero", code="bad-hold")
+        raise Unprocessable(_("a hold must last longer than zero"), code="bad-hold")
     return now + hold_for
 
 
 def check_quantity(quantity: int, maximum: int = MAX_RESERVE) -> None:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= maximum:
         raise BadQuantity(
-            f"quantity must be a whole number from 1 to {maximum}", quantity=str(quantity)
+            _("quantity must be a whole number from 1 to %(maximum)s", maximum=maximum),
+            quantity=str(quantity),
         )
 
 
@@ -110,7 +112,7 @@ async def get_reservation(session: AsyncSession, reservation_id: int) -> Reserva
     found = await session.get(Reservation, reservation_id, populate_existing=True)
     if found is None:
         raise NotFound(
-            f"reservation {reservation_id} does not exist",
+            _("reservation %(reservation_id)s does not exist", reservation_id=reservation_id),
             code="reservation-not-found",
             reservation_id=reservation_id,
         )
@@ -181,7 +183,12 @@ async def reserve(
     if available == 0 and not await ordered_level_ids(session, sku_id):
         await sku_shop_id(session, sku_id)  # 404 for a SKU that does not exist
     raise OutOfStock(
-        f"only {available} unit(s) of SKU {sku_id} can be reserved, {quantity} asked",
+        _(
+            "only %(available)s unit(s) of SKU %(sku_id)s can be reserved, %(quantity)s asked",
+            available=available,
+            sku_id=sku_id,
+            quantity=quantity,
+        ),
         available=available,
         sku_id=sku_id,
         requested=quantity,
@@ -406,7 +413,10 @@ async def _late_commit(session: AsyncSession, res: Reservation, now: datetime) -
             # from it or not at all — from ordinary stock the deal would sell more than it held.
             if not await _take_from_parent(session, parent_id, quantity, now):
                 raise ReservationLost(
-                    f"the hold on {quantity} unit(s) ran out and they went to another buyer",
+                    _(
+                        "the hold on %(quantity)s unit(s) ran out and they went to another buyer",
+                        quantity=quantity,
+                    ),
                     reservation_id=res_id,
                     sku_id=sku_id,
                 )
@@ -454,7 +464,7 @@ async def _late_commit(session: AsyncSession, res: Reservation, now: datetime) -
                 await session.flush()
                 return await get_reservation(session, res_id)
         raise ReservationLost(
-            f"the hold on {quantity} unit(s) ran out and the stock is gone",
+            _("the hold on %(quantity)s unit(s) ran out and the stock is gone", quantity=quantity),
             reservation_id=res_id,
             sku_id=sku_id,
         )
@@ -539,7 +549,12 @@ async def split_reservation(
         usable = current.status == HELD and (current.expires_at is None or current.expires_at > now)
         left = current.quantity if usable else 0
         raise OutOfStock(
-            f"reservation {reservation_id} holds {left} unit(s), {quantity} asked",
+            _(
+                "reservation %(reservation_id)s holds %(left)s unit(s), %(quantity)s asked",
+                reservation_id=reservation_id,
+                left=left,
+                quantity=quantity,
+            ),
             available=left,
             sku_id=current.sku_id,
             reservation_id=reservation_id,
@@ -614,7 +629,11 @@ async def split_many(
     ).one_or_none()
     if parent is None:
         raise OutOfStock(
-            f"reservation {reservation_id} cannot give {total} unit(s)",
+            _(
+                "reservation %(reservation_id)s cannot give %(total)s unit(s)",
+                reservation_id=reservation_id,
+                total=total,
+            ),
             available=await lock_reservation(session, reservation_id),
             reservation_id=reservation_id,
         )

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.catalog.service import get_shop, sku_shop_id
 from liveshop.core.errors import Conflict, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.inventory.errors import BadQuantity, StockWouldGoNegative
 from liveshop.inventory.levels import dialect_insert, move, must_move, ordered_level_ids, record
 from liveshop.inventory.models import (
@@ -106,7 +107,7 @@ async def create_warehouse(session: AsyncSession, shop_id: int, *, name: str) ->
     await get_shop(session, shop_id)
     clean = name.strip()
     if not clean:
-        raise Unprocessable("a warehouse needs a name", code="bad-warehouse-name")
+        raise Unprocessable(_("a warehouse needs a name"), code="bad-warehouse-name")
     await ensure_default_warehouse(session, shop_id)
     warehouse = Warehouse(shop_id=shop_id, name=clean, is_default=False)
     session.add(warehouse)
@@ -120,7 +121,11 @@ async def _target_warehouse(session: AsyncSession, shop_id: int, warehouse_id: i
     owner = await session.scalar(select(Warehouse.shop_id).where(Warehouse.id == warehouse_id))
     if owner != shop_id:
         raise Unprocessable(
-            f"warehouse {warehouse_id} does not belong to shop {shop_id}",
+            _(
+                "warehouse %(warehouse_id)s does not belong to shop %(shop_id)s",
+                warehouse_id=warehouse_id,
+                shop_id=shop_id,
+            ),
             code="unknown-warehouse",
             warehouse_id=warehouse_id,
         )
@@ -194,9 +199,11 @@ async def adjust(
     adjusted away, and 409 ``stock-would-go-negative`` says how many could be.
     """
     if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
-        raise BadQuantity("delta must be a non-zero whole number", delta=str(delta))
+        raise BadQuantity(_("delta must be a non-zero whole number"), delta=str(delta))
     if abs(delta) > MAX_RECEIVE:
-        raise BadQuantity(f"delta must be within ±{MAX_RECEIVE}", delta=str(delta))
+        raise BadQuantity(
+            _("delta must be within ±%(max_receive)s", max_receive=MAX_RECEIVE), delta=str(delta)
+        )
     shop_id = await sku_shop_id(session, sku_id)
     target = await _target_warehouse(session, shop_id, warehouse_id)
     level_id = await _level_id(session, target, sku_id, create=delta > 0)
@@ -208,7 +215,11 @@ async def adjust(
                 or 0
             )
         raise StockWouldGoNegative(
-            f"only {available} available unit(s) can be adjusted away, {-delta} asked",
+            _(
+                "only %(available)s available unit(s) can be adjusted away, %(value)s asked",
+                available=available,
+                value=-delta,
+            ),
             available=available,
             sku_id=sku_id,
         )
@@ -267,7 +278,11 @@ async def return_units(
             await session.flush()
             return
     raise Conflict(
-        f"no warehouse has sold {quantity} unit(s) of SKU {sku_id} to take back",
+        _(
+            "no warehouse has sold %(quantity)s unit(s) of SKU %(sku_id)s to take back",
+            quantity=quantity,
+            sku_id=sku_id,
+        ),
         code="nothing-to-return",
         sku_id=sku_id,
     )

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query
 
 from liveshop.accounts.deps import AdminPrincipal, CurrentPrincipal, SessionDep
 from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden, Unprocessable
+from liveshop.core.i18n import gettext
 from liveshop.core.money import format_minor
 from liveshop.core.types import Line
 from liveshop.ledger import service
@@ -41,14 +42,17 @@ def _locale(value: str) -> str:
     try:
         Locale.parse(value.replace("-", "_"))
     except (UnknownLocaleError, ValueError) as exc:
-        raise Unprocessable(f"unknown locale {value!r}", code="unknown-locale") from exc
+        raise Unprocessable(
+            gettext("unknown locale %(value)s", value=repr(value)), code="unknown-locale"
+        ) from exc
     return value.replace("-", "_")
 
 
 def _party(value: str | None) -> str | None:
     if value is not None and not is_valid_party(value):
         raise Unprocessable(
-            f"party {value!r} is not 'platform' or '<kind>:<id>'", code="invalid-party"
+            gettext("party %(value)s is not 'platform' or '<kind>:<id>'", value=repr(value)),
+            code="invalid-party",
         )
     return value
 
@@ -56,7 +60,8 @@ def _party(value: str | None) -> str | None:
 def _currency(value: str | None) -> str | None:
     if value is not None and not is_valid_currency(value):
         raise Unprocessable(
-            f"{value!r} is not an upper-case ISO 4217 currency", code="unknown-currency"
+            gettext("%(value)s is not an upper-case ISO 4217 currency", value=repr(value)),
+            code="unknown-currency",
         )
     return value
 
@@ -64,7 +69,8 @@ def _currency(value: str | None) -> str | None:
 def _aware(name: str, value: datetime | None) -> datetime | None:
     if value is not None and value.utcoffset() is None:
         raise Unprocessable(
-            f"{name} needs a UTC offset (e.g. 2026-11-01T00:00:00Z)", code="naive-datetime"
+            gettext("%(name)s needs a UTC offset (e.g. 2026-11-01T00:00:00Z)", name=name),
+            code="naive-datetime",
         )
     return value
 
@@ -110,10 +116,10 @@ async def account_statement(
     except InvalidPosting as exc:
         raise Unprocessable(str(exc), code="invalid-account") from exc
     if not await may_view_party(session, principal, key.party):
-        raise Forbidden("this account belongs to someone else", code="not-your-account")
+        raise Forbidden(gettext("this account belongs to someone else"), code="not-your-account")
     start, end = _aware("since", since), _aware("until", until)
     if start is not None and end is not None and start > end:
-        raise Unprocessable("since is after until", code="invalid-window")
+        raise Unprocessable(gettext("since is after until"), code="invalid-window")
     return StatementOut.of(await service.statement(session, key, since=start, until=end))
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict
+from liveshop.core.i18n import gettext as _
 from liveshop.ledger.allocation import allocate, retarget, reversal
 from liveshop.ledger.entries import (
     MAX_KIND_LENGTH,
@@ -274,7 +275,10 @@ async def _replayed(
     )
     if not same:
         raise Conflict(
-            f"ledger reference {reference!r} was already used for a different transaction",
+            _(
+                "ledger reference %(reference)s was already used for a different transaction",
+                reference=repr(reference),
+            ),
             code="ledger-reference-reused",
             reference=reference,
         )

@@ -20,6 +20,7 @@ from sqlalchemy.sql.dml import ReturningInsert, Update
 from liveshop.accounts.models import User
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Unprocessable
+from liveshop.core.i18n import gettext
 from liveshop.live.models import LiveComment, LiveSession, SessionStatus
 from liveshop.realtime.ports import Hold
 
@@ -37,7 +38,9 @@ async def post_comment(session: AsyncSession, *, session_id: int, user_id: int, 
     """Store one chat line; only while the session is live (409 ``room-not-live``)."""
     (stored,) = await post_comments(session, [(session_id, user_id, text)])
     if stored is None:
-        raise Conflict("the session is not live", code="room-not-live", session_id=session_id)
+        raise Conflict(
+            gettext("the session is not live"), code="room-not-live", session_id=session_id
+        )
     return stored
 
 
@@ -215,7 +218,7 @@ async def record_sale(
     GMV is kept in the session's currency: an order in another currency is a bug upstream.
     """
     if gmv_minor < 0 or orders < 0:
-        raise Unprocessable("sales are not negative", code="bad-sale")
+        raise Unprocessable(gettext("sales are not negative"), code="bad-sale")
     result = await session.execute(
         update(LiveSession)
         .where(LiveSession.id == session_id, LiveSession.currency == currency.upper())
@@ -227,7 +230,11 @@ async def record_sale(
     )
     if getattr(result, "rowcount", 0) != 1:
         raise Unprocessable(
-            f"session {session_id} does not exist or is not in {currency}",
+            gettext(
+                "session %(session_id)s does not exist or is not in %(currency)s",
+                session_id=session_id,
+                currency=currency,
+            ),
             code="sale-session-mismatch",
             session_id=session_id,
         )

@@ -21,6 +21,7 @@ from liveshop.affiliates.rates import ensure_showcasable
 from liveshop.core import domain_events
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.live import announce
 from liveshop.live.catalog_view import ProductSummary, product_summary, product_with_stock
 from liveshop.live.events import ProductPinned, SessionClosed, SessionEnded, SessionStarted
@@ -45,7 +46,7 @@ async def get_session(session: AsyncSession, session_id: int) -> LiveSession:
     live = await session.get(LiveSession, session_id)
     if live is None:
         raise NotFound(
-            f"live session {session_id} does not exist",
+            _("live session %(session_id)s does not exist", session_id=session_id),
             code="live-session-not-found",
             session_id=session_id,
         )
@@ -167,7 +168,7 @@ def ensure_owner(principal: Principal, live: LiveSession) -> None:
     if principal.is_admin or principal.user_id == live.creator_id:
         return
     raise Forbidden(
-        "only the creator of this session may do that",
+        _("only the creator of this session may do that"),
         code="not-session-owner",
         session_id=live.id,
     )
@@ -206,7 +207,7 @@ async def ensure_can_control(
     if principal.is_admin or await is_host(session, principal.user_id, live):
         return
     raise Forbidden(
-        "only the creator or their moderators control this room",
+        _("only the creator or their moderators control this room"),
         code="not-room-host",
         session_id=live.id,
     )
@@ -222,14 +223,19 @@ async def _showcasable(
     wanted = list(dict.fromkeys(product_ids))
     if len(wanted) > MAX_SHOWCASE:
         raise Unprocessable(
-            f"a showcase holds at most {MAX_SHOWCASE} products", code="showcase-too-large"
+            _("a showcase holds at most %(max_showcase)s products", max_showcase=MAX_SHOWCASE),
+            code="showcase-too-large",
         )
     for product_id in wanted:
         summary = await product_summary(session, product_id, market_code)
         reason = _not_showcasable(summary)
         if reason is not None:
             raise Unprocessable(
-                f"product {product_id} cannot be in this showcase: {reason}",
+                _(
+                    "product %(product_id)s cannot be in this showcase: %(reason)s",
+                    product_id=product_id,
+                    reason=reason,
+                ),
                 code="product-not-showcasable",
                 product_id=product_id,
                 reason=reason,
@@ -261,7 +267,7 @@ async def create_session(
 ) -> LiveSession:
     market = await ensure_sellable(session, market_code)
     if planned_start < utcnow() - SCHEDULE_SLACK:
-        raise Unprocessable("planned_start is in the past", code="planned-start-in-past")
+        raise Unprocessable(_("planned_start is in the past"), code="planned-start-in-past")
     products = await _showcasable(session, product_ids, market.code)
     await ensure_showcasable(session, creator_id=creator_id, product_ids=products)
     live = LiveSession(
@@ -304,7 +310,9 @@ async def showcase(session: AsyncSession, live: LiveSession) -> list[ProductSumm
 def _ensure_open(live: LiveSession) -> None:
     if live.status not in OPEN_STATUSES:
         raise Conflict(
-            f"session {live.id} is {live.status}", code="session-closed", status_value=live.status
+            _("session %(id)s is %(status)s", id=live.id, status=live.status),
+            code="session-closed",
+            status_value=live.status,
         )
 
 
@@ -355,7 +363,7 @@ async def transition(
     current = SessionStatus(live.status)
     if to not in SESSION_TRANSITIONS[current]:
         raise Conflict(
-            f"a {current} session cannot become {to}",
+            _("a %(current)s session cannot become %(to)s", current=current, to=to),
             code="illegal-session-transition",
             session_id=live.id,
             status_value=str(current),
@@ -376,7 +384,7 @@ async def transition(
         session_id = live.id  # the rollback expires ``live``: no lazy load for the answer
         await session.rollback()
         raise Conflict(
-            f"session {session_id} changed meanwhile; reload it",
+            _("session %(session_id)s changed meanwhile; reload it", session_id=session_id),
             code="illegal-session-transition",
             session_id=session_id,
         )
@@ -430,14 +438,18 @@ async def pin_product(
     _ensure_open(live)
     if product_id not in await showcase_ids(session, live.id):
         raise Unprocessable(
-            f"product {product_id} is not in this session's showcase",
+            _("product %(product_id)s is not in this session's showcase", product_id=product_id),
             code="not-in-showcase",
             product_id=product_id,
         )
     summary = await product_with_stock(session, product_id, live.market_code)
     if summary is None or not summary.sellable_here:
         raise Unprocessable(
-            f"product {product_id} is not for sale in {live.market_code} any more",
+            _(
+                "product %(product_id)s is not for sale in %(market_code)s any more",
+                product_id=product_id,
+                market_code=live.market_code,
+            ),
             code="product-not-showcasable",
             product_id=product_id,
         )
@@ -484,7 +496,7 @@ async def add_moderator(
     if session_id is not None:
         live = await get_session(session, session_id)
         if live.creator_id != creator_id:
-            raise Forbidden("that is not your session", code="not-session-owner")
+            raise Forbidden(_("that is not your session"), code="not-session-owner")
     existing = await session.scalar(
         select(SessionModerator).where(
             SessionModerator.user_id == user_id,
@@ -519,4 +531,7 @@ async def remove_moderator(session: AsyncSession, *, creator_id: int, moderator_
     )
     await session.commit()
     if getattr(result, "rowcount", 0) != 1:
-        raise NotFound(f"moderator {moderator_id} does not exist", code="moderator-not-found")
+        raise NotFound(
+            _("moderator %(moderator_id)s does not exist", moderator_id=moderator_id),
+            code="moderator-not-found",
+        )

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.addresses.validation import address_lines
 from liveshop.catalog.service import get_shop
 from liveshop.core.errors import Conflict
+from liveshop.core.i18n import gettext as _
 from liveshop.logistics.labels import LabelData, SlipLine, render
 from liveshop.logistics.models import ReturnRequest, Shipment
 from liveshop.markets.service import get_market
@@ -18,7 +19,7 @@ async def label_pdf(session: AsyncSession, shipment: Shipment) -> bytes:
     order = await load_order(session, shipment.order_id)
     ship_to = await order_address(session, order.id)
     if ship_to is None:  # a shipment is never created without one
-        raise Conflict("the order has no delivery address", code="no-delivery-address")
+        raise Conflict(_("the order has no delivery address"), code="no-delivery-address")
     shop = await get_shop(session, shipment.shop_id)
     market = await get_market(session, order.market_code)
     by_id = {line.id: line for line in order.lines}
@@ -46,7 +47,7 @@ async def label_pdf(session: AsyncSession, shipment: Shipment) -> bytes:
 async def return_label_pdf(session: AsyncSession, request: ReturnRequest) -> bytes:
     """The label the buyer sticks on the parcel going back: from them to the shop."""
     if request.tracking_number is None:
-        raise Conflict("the return is not approved", code="return-changed")
+        raise Conflict(_("the return is not approved"), code="return-changed")
     order = await load_order(session, request.order_id)
     ship_from = await order_address(session, order.id)
     shop = await get_shop(session, request.shop_id)
@@ -64,8 +65,8 @@ async def return_label_pdf(session: AsyncSession, request: ReturnRequest) -> byt
         tracking_number=request.tracking_number,
         weight_grams=500,
         size_mm=(250, 180, 80),
-        ship_from=address_lines(ship_from.fields()) if ship_from else ["The buyer"],
-        ship_to=[shop.name, "Returns", market.name],
+        ship_from=address_lines(ship_from.fields()) if ship_from else [_("The buyer")],
+        ship_to=[shop.name, _("Returns"), market.name],
         phone="",
         lines=lines,
     )

@@ -17,9 +17,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from liveshop.core import i18n
+from liveshop.core.i18n import gettext as _
+from liveshop.core.i18n import ngettext
 from liveshop.logistics.calendar import add_working_days, working_days_between
 from liveshop.logistics.carriers import TRANSIT_DAYS
 from liveshop.logistics.models import Shipment, TrackingStatus
@@ -42,18 +46,20 @@ class Eta:
 
     @property
     def text(self) -> str:
-        return "arrives " + date_range(self.earliest, self.latest)
+        return _("arrives %(dates)s", dates=date_range(self.earliest, self.latest))
 
     @property
     def sentence(self) -> str:
         """'Arrives Tue 9 – Thu 11 Dec' (the day and month names keep their capitals)."""
-        return self.text[:1].upper() + self.text[1:]
+        return _("Arrives %(dates)s", dates=date_range(self.earliest, self.latest))
 
     @property
     def basis(self) -> str:
         if self.from_history:
-            return f"from this shop's last {self.deliveries} deliveries here"
-        return "an estimate from the market's usual delivery times (too few deliveries yet)"
+            return _(
+                "from this shop's last %(deliveries)s deliveries here", deliveries=self.deliveries
+            )
+        return _("an estimate from the market's usual delivery times (too few deliveries yet)")
 
 
 def _day(d: date) -> str:
@@ -61,7 +67,13 @@ def _day(d: date) -> str:
 
 
 def date_range(a: date, b: date) -> str:
-    """'Tue 9 – Thu 11 Dec', 'Wed 30 Dec – Mon 4 Jan', 'Tue 9 Dec' (one day)."""
+    """'Tue 9 – Thu 11 Dec', 'Wed 30 Dec – Mon 4 Jan', 'Tue 9 Dec' (one day); in another
+    language, each day as that language writes a weekday, day and month ('Sel, 9 Des')."""
+    language = i18n.get_locale()
+    if language not in (i18n.DEFAULT_LOCALE, i18n.PSEUDO_LOCALE):
+        locale = i18n.format_locale(language, None)
+        first = format_skeleton("MMMEd", a, locale=locale)
+        return first if a == b else f"{first} – {format_skeleton('MMMEd', b, locale=locale)}"
     if a == b:
         return f"{_day(a)} {a:%b}"
     if (a.year, a.month) == (b.year, b.month):
@@ -149,14 +161,19 @@ class Promise:
 
     @property
     def text(self) -> str:
-        said = f"We estimated {date_range(self.eta.earliest, self.eta.latest)}"
-        came = f"it arrived {self.delivered:%a} {self.delivered.day} {self.delivered:%b}"
+        said = date_range(self.eta.earliest, self.eta.latest)
+        came = date_range(self.delivered, self.delivered)
         if self.working_days_late > 0:
-            n = self.working_days_late
-            return f"{said}; {came}, {n} working day{'s' if n != 1 else ''} late."
+            return ngettext(
+                "We estimated %(said)s; it arrived %(came)s, %(num)d working day late.",
+                "We estimated %(said)s; it arrived %(came)s, %(num)d working days late.",
+                self.working_days_late,
+                said=said,
+                came=came,
+            )
         if self.working_days_late < 0:
-            return f"{said}; {came}, early."
-        return f"{said}; {came}, as estimated."
+            return _("We estimated %(said)s; it arrived %(came)s, early.", said=said, came=came)
+        return _("We estimated %(said)s; it arrived %(came)s, as estimated.", said=said, came=came)
 
 
 async def promise_for(

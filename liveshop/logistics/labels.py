@@ -10,6 +10,8 @@ from pathlib import Path
 import segno
 from fpdf import FPDF
 
+from liveshop.core.i18n import gettext as _
+
 # Unicode fonts where the machine has them (`make system-deps`: fonts-dejavu-core covers
 # Latin with Vietnamese diacritics, Greek and Cyrillic; fonts-thai-tlwg covers Thai). The
 # first found is the body font; the others are fallbacks for the characters it lacks, so a
@@ -91,14 +93,14 @@ def render(data: LabelData) -> bytes:
             use(size)
             pdf.multi_cell(width, height, text(value), new_x="LMARGIN", new_y="NEXT")
 
-    pdf.set_title(f"Label {data.tracking_number}")
+    pdf.set_title(_("Label %(tracking)s", tracking=data.tracking_number))
     pdf.add_page()
     lines(13, 7, [data.carrier_name])
     lines(9, 5, [f"{data.service.title()} · {data.weight_grams} g"])
     pdf.ln(2)
-    lines(8, 4, ["FROM", *data.ship_from])
+    lines(8, 4, [_("FROM"), *data.ship_from])
     pdf.ln(2)
-    lines(8, 4, ["TO"])
+    lines(8, 4, [_("TO")])
     lines(12, 6, [*data.ship_to, data.phone])
     y = max(pdf.get_y() + 4, 80.0)
     # Code 39 with a 0.5 mm narrow bar and the QR code with its 4-module quiet zone both
@@ -108,11 +110,12 @@ def render(data: LabelData) -> bytes:
     lines(10, 5, [data.tracking_number])
     pdf.image(io.BytesIO(qr_png(data.tracking_number)), x=64, y=y + 22, w=30)
     pdf.set_xy(6, y + 24)
-    lines(8, 4, [f"Order #{data.order_id}", f"Shipment #{data.shipment_id}"], width=55)
+    order = _("Order #%(order)s", order=data.order_id)
+    lines(8, 4, [order, _("Shipment #%(shipment)s", shipment=data.shipment_id)], width=55)
 
     pdf.add_page()
-    lines(13, 7, [f"Packing slip · order #{data.order_id}"])
-    lines(8, 5, [f"Parcel {data.tracking_number}"])
+    lines(13, 7, [_("Packing slip · order #%(order)s", order=data.order_id)])
+    lines(8, 5, [_("Parcel %(tracking)s", tracking=data.tracking_number)])
     pdf.ln(2)
     for line in data.lines:
         lines(10, 5, [f"{line.quantity} × {line.title}"])

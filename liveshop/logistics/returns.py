@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.logistics import tell
 from liveshop.logistics.carriers import Parcel, SimulatedCarrier, scheduled_at
 from liveshop.logistics.models import (
@@ -103,25 +104,33 @@ async def request_return(
     await session.execute(select(Order.id).where(Order.id == order_id).with_for_update())
     order = await load_order(session, order_id)
     if order.buyer_id != buyer_id:
-        raise NotFound(f"order {order_id} does not exist", code="order-not-found")
+        raise NotFound(
+            _("order %(order_id)s does not exist", order_id=order_id), code="order-not-found"
+        )
     if order.status not in RETURNABLE:
-        raise Conflict(f"an order that is {order.status} cannot be returned", code="not-returnable")
+        raise Conflict(
+            _("an order that is %(status)s cannot be returned", status=order.status),
+            code="not-returnable",
+        )
     ends = await window_ends(session, order)
     if ends is None or now > ends:
-        raise Conflict("the return window of this order has closed", code="return-window-closed")
+        raise Conflict(_("the return window of this order has closed"), code="return-window-closed")
     try:
         why = ReturnReason(reason)
     except ValueError:
-        raise Unprocessable("choose a reason", code="bad-return", field="reason") from None
+        raise Unprocessable(_("choose a reason"), code="bad-return", field="reason") from None
     left = await returnable_units(session, order)
     if not lines:
-        raise Unprocessable("name at least one item", code="bad-return", field="lines")
+        raise Unprocessable(_("name at least one item"), code="bad-return", field="lines")
     seen: set[int] = set()
     for item in lines:
         if item.order_line_id in seen or not 1 <= item.quantity <= left.get(item.order_line_id, 0):
             raise Unprocessable(
-                f"line {item.order_line_id}: {left.get(item.order_line_id, 0)} unit(s) can be"
-                " returned",
+                _(
+                    "line %(order_line_id)s: %(get)s unit(s) can be returned",
+                    order_line_id=item.order_line_id,
+                    get=left.get(item.order_line_id, 0),
+                ),
                 code="bad-return",
                 field="lines",
             )
@@ -144,7 +153,9 @@ async def request_return(
 async def get_return(session: AsyncSession, return_id: int) -> ReturnRequest:
     found = await session.get(ReturnRequest, return_id, populate_existing=True)
     if found is None:
-        raise NotFound(f"return {return_id} does not exist", code="return-not-found")
+        raise NotFound(
+            _("return %(return_id)s does not exist", return_id=return_id), code="return-not-found"
+        )
     return found
 
 
@@ -157,7 +168,10 @@ async def order_returns(session: AsyncSession, order_id: int) -> list[ReturnRequ
 
 def _expect(request: ReturnRequest, status: ReturnStatus) -> None:
     if request.status != status:
-        raise Conflict(f"the return is {request.status}, not {status}", code="return-changed")
+        raise Conflict(
+            _("the return is %(status)s, not %(status2)s", status=request.status, status2=status),
+            code="return-changed",
+        )
 
 
 async def _lock(session: AsyncSession, return_id: int) -> ReturnRequest:
@@ -261,7 +275,7 @@ async def reject(
     session: AsyncSession, return_id: int, *, actor_id: int | None, reason: str
 ) -> ReturnRequest:
     if not reason.strip():
-        raise Unprocessable("say why the return is refused", code="bad-return", field="reason")
+        raise Unprocessable(_("say why the return is refused"), code="bad-return", field="reason")
     request = await _lock(session, return_id)
     _expect(request, ReturnStatus.REQUESTED)
     request.status = ReturnStatus.REJECTED

@@ -24,6 +24,7 @@ from liveshop.catalog.models import Product
 from liveshop.catalog.service import ensure_shop_staff
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import PROBLEM_RESPONSES, NotFound
+from liveshop.core.i18n import gettext
 from liveshop.core.types import Id, Line
 from liveshop.logistics import returns, shipments, sla
 from liveshop.logistics.carriers import Carrier
@@ -51,7 +52,7 @@ router = APIRouter(prefix="/api/v1", tags=["logistics"], responses=PROBLEM_RESPO
 def carrier_of(request: Request, code: str) -> Carrier:
     carriers: dict[str, Carrier] = request.app.state.carriers
     if code not in carriers:
-        raise NotFound(f"no carrier {code!r}", code="unknown-carrier")
+        raise NotFound(gettext("no carrier %(code)s", code=repr(code)), code="unknown-carrier")
     return carriers[code]
 
 
@@ -179,7 +180,10 @@ async def product_delivery(
     address there, when you are signed in)."""
     shop_id = await session.scalar(select(Product.shop_id).where(Product.id == product_id))
     if shop_id is None:
-        raise NotFound(f"product {product_id} does not exist", code="product-not-found")
+        raise NotFound(
+            gettext("product %(product_id)s does not exist", product_id=product_id),
+            code="product-not-found",
+        )
     m = await get_market(session, market.upper())
     eta = await shop_eta(session, int(shop_id), m.code, m.timezone, now=utcnow())
     lines = None

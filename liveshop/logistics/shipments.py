@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.inventory.models import Reservation, StockLevel, Warehouse
 from liveshop.logistics import tell
 from liveshop.logistics.carriers import Carrier, Parcel, scheduled_at
@@ -118,17 +119,19 @@ async def to_pack(session: AsyncSession, order: Order) -> list[ToPack]:
 def _check_parcel(parcel: ParcelIn) -> None:
     if not 1 <= parcel.weight_grams <= MAX_WEIGHT_GRAMS:
         raise Unprocessable(
-            f"weight must be 1 g to {MAX_WEIGHT_GRAMS // 1000} kg",
+            _("weight must be 1 g to %(value)s kg", value=MAX_WEIGHT_GRAMS // 1000),
             code="bad-parcel",
             field="weight_grams",
         )
     for name in ("length_mm", "width_mm", "height_mm"):
         if not 1 <= getattr(parcel, name) <= MAX_SIDE_MM:
             raise Unprocessable(
-                f"each side must be 1 to {MAX_SIDE_MM} mm", code="bad-parcel", field=name
+                _("each side must be 1 to %(max_side_mm)s mm", max_side_mm=MAX_SIDE_MM),
+                code="bad-parcel",
+                field=name,
             )
     if parcel.service not in ("standard", "express"):
-        raise Unprocessable("service is standard or express", code="bad-parcel", field="service")
+        raise Unprocessable(_("service is standard or express"), code="bad-parcel", field="service")
 
 
 async def create_shipment(
@@ -153,23 +156,28 @@ async def create_shipment(
     order = await load_order(session, order_id)
     if order.status not in SHIPPABLE:
         raise Conflict(
-            f"an order that is {order.status} cannot be shipped", code="order-not-shippable"
+            _("an order that is %(status)s cannot be shipped", status=order.status),
+            code="order-not-shippable",
         )
     ship_to = await order_address(session, order_id)
     if ship_to is None:
         raise Conflict(
-            "the order has no delivery address: ask the buyer for one",
+            _("the order has no delivery address: ask the buyer for one"),
             code="no-delivery-address",
         )
     left = unshipped(order, await shipped_units(session, order_id))
     wanted = [LineQty(k, v) for k, v in left.items()] if lines is None else [*lines]
     if not wanted:
-        raise Conflict("every unit of this order is already shipped", code="nothing-to-ship")
+        raise Conflict(_("every unit of this order is already shipped"), code="nothing-to-ship")
     seen: set[int] = set()
     for item in wanted:
         if item.order_line_id in seen or not 1 <= item.quantity <= left.get(item.order_line_id, 0):
             raise Unprocessable(
-                f"line {item.order_line_id}: {left.get(item.order_line_id, 0)} unit(s) to ship",
+                _(
+                    "line %(order_line_id)s: %(get)s unit(s) to ship",
+                    order_line_id=item.order_line_id,
+                    get=left.get(item.order_line_id, 0),
+                ),
                 code="bad-shipment-lines",
                 field="lines",
             )
@@ -207,7 +215,7 @@ async def create_shipment(
     except IntegrityError:
         await session.rollback()
         raise Conflict(
-            "this tracking number is already used", code="tracking-number-used"
+            _("this tracking number is already used"), code="tracking-number-used"
         ) from None
     first = TrackingStatus.PICKED_UP if manual else TrackingStatus.LABEL_CREATED
     session.add(
@@ -419,7 +427,10 @@ async def tracking_timeline(session: AsyncSession, shipment_id: int) -> list[Tra
 async def get_shipment(session: AsyncSession, shipment_id: int) -> Shipment:
     found = await session.get(Shipment, shipment_id)
     if found is None:
-        raise NotFound(f"shipment {shipment_id} does not exist", code="shipment-not-found")
+        raise NotFound(
+            _("shipment %(shipment_id)s does not exist", shipment_id=shipment_id),
+            code="shipment-not-found",
+        )
     return found
 
 
@@ -445,7 +456,9 @@ async def confirm_manual_delivery(
     as for any carrier. Once only (a repeat is a ``duplicate``)."""
     shipment = await get_shipment(session, shipment_id)
     if shipment.carrier != "manual":
-        raise Conflict("the carrier reports this parcel's delivery itself", code="carrier-tracked")
+        raise Conflict(
+            _("the carrier reports this parcel's delivery itself"), code="carrier-tracked"
+        )
     return await apply_event(
         session,
         provider=None,  # a manual parcel is never reported lost by a carrier

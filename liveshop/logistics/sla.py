@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.errors import Conflict, Problem
+from liveshop.core.i18n import gettext as _
 from liveshop.core.tasks import stop_if_cancelled
 from liveshop.logistics import tell
 from liveshop.logistics.calendar import add_working_days
@@ -230,7 +231,7 @@ async def _cancel_late(
         select(Order.buyer_id).where(Order.id == order_id).with_for_update()
     )
     if any(p.picked_up_at is not None for p in parcels):
-        raise Conflict("a carrier has the parcel now", code="order-changed")
+        raise Conflict(_("a carrier has the parcel now"), code="order-changed")
     for parcel in parcels:
         await call_off(session, parcel)
     if buyer_id is not None:

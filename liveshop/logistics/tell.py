@@ -5,23 +5,39 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from liveshop.core.i18n import gettext as _
+from liveshop.core.i18n import lazy_gettext
 from liveshop.logistics.models import ReturnRequest, Shipment, TrackingStatus
 from liveshop.notices.service import notify
 from liveshop.orders.models import Order
 
 T = TrackingStatus
-_PARCEL: dict[str, tuple[str, str]] = {
-    T.PICKED_UP: ("Order #{o} has shipped", "{carrier} has your parcel ({n})."),
-    T.DELAYED: ("Order #{o} is delayed", "{carrier} says your parcel ({n}) is running late."),
-    T.OUT_FOR_DELIVERY: ("Order #{o} is out for delivery", "It should reach you today ({n})."),
-    T.FAILED_ATTEMPT: (
-        "We missed you: order #{o}",
-        "{carrier} could not deliver your parcel ({n}); it will try again.",
+_PARCEL: dict[str, tuple[object, object]] = {
+    T.PICKED_UP: (
+        lazy_gettext("Order #%(o)s has shipped"),
+        lazy_gettext("%(carrier)s has your parcel (%(n)s)."),
     ),
-    T.DELIVERED: ("Order #{o} was delivered", "{carrier} delivered your parcel ({n})."),
+    T.DELAYED: (
+        lazy_gettext("Order #%(o)s is delayed"),
+        lazy_gettext("%(carrier)s says your parcel (%(n)s) is running late."),
+    ),
+    T.OUT_FOR_DELIVERY: (
+        lazy_gettext("Order #%(o)s is out for delivery"),
+        lazy_gettext("It should reach you today (%(n)s)."),
+    ),
+    T.FAILED_ATTEMPT: (
+        lazy_gettext("We missed you: order #%(o)s"),
+        lazy_gettext("%(carrier)s could not deliver your parcel (%(n)s); it will try again."),
+    ),
+    T.DELIVERED: (
+        lazy_gettext("Order #%(o)s was delivered"),
+        lazy_gettext("%(carrier)s delivered your parcel (%(n)s)."),
+    ),
     T.LOST: (
-        "Order #{o}: your parcel is lost",
-        "{carrier} has lost your parcel ({n}). You are refunded in full for what was in it.",
+        lazy_gettext("Order #%(o)s: your parcel is lost"),
+        lazy_gettext(
+            "%(carrier)s has lost your parcel (%(n)s). You are refunded in full for what was in it."
+        ),
     ),
 }
 
@@ -35,8 +51,8 @@ def parcel_moved(session: AsyncSession, order: Order, shipment: Shipment) -> Non
         session,
         order.buyer_id,
         kind=f"parcel.{shipment.status}",
-        subject=words[0].format(**fill),
-        body=words[1].format(**fill),
+        subject=str(words[0]) % fill,
+        body=str(words[1]) % fill,
         link=f"/orders/{order.id}#parcels",
     )
 
@@ -44,17 +60,18 @@ def parcel_moved(session: AsyncSession, order: Order, shipment: Shipment) -> Non
 def return_decided(session: AsyncSession, request: ReturnRequest) -> None:
     link = f"/orders/{request.order_id}#returns"
     if request.status == "approved":
-        subject = f"Return approved: order #{request.order_id}"
-        body = (
-            f"Print the return label and send the parcel back ({request.tracking_number}); "
-            "you are refunded when the seller receives it."
+        subject = _("Return approved: order #%(order)s", order=request.order_id)
+        body = _(
+            "Print the return label and send the parcel back (%(tracking)s); "
+            "you are refunded when the seller receives it.",
+            tracking=request.tracking_number,
         )
     elif request.status == "rejected":
-        subject = f"Return refused: order #{request.order_id}"
-        body = f"The seller refused the return: {request.decision_note}"
+        subject = _("Return refused: order #%(order)s", order=request.order_id)
+        body = _("The seller refused the return: %(note)s", note=request.decision_note)
     else:
-        subject = f"Refunded: order #{request.order_id}"
-        body = "The seller received your return; the money is on its way back to your card."
+        subject = _("Refunded: order #%(order)s", order=request.order_id)
+        body = _("The seller received your return; the money is on its way back to your card.")
     notify(
         session,
         request.buyer_id,
@@ -70,8 +87,8 @@ def cancelled_late(session: AsyncSession, buyer_id: int, order_id: int, reason: 
         session,
         buyer_id,
         kind="order.cancelled_late",
-        subject=f"Order #{order_id} was cancelled and refunded",
-        body=f"The seller did not send it in time: {reason}.",
+        subject=_("Order #%(order)s was cancelled and refunded", order=order_id),
+        body=_("The seller did not send it in time: %(reason)s.", reason=reason),
         link=f"/orders/{order_id}",
     )
 
@@ -81,10 +98,12 @@ def return_arrived(session: AsyncSession, request: ReturnRequest) -> None:
         session,
         request.buyer_id,
         kind="return.arrived",
-        subject=f"Your return reached the shop: order #{request.order_id}",
-        body=(
-            f"{request.carrier_name} delivered it ({request.tracking_number}); you are "
-            "refunded as soon as the seller checks it in."
+        subject=_("Your return reached the shop: order #%(order)s", order=request.order_id),
+        body=_(
+            "%(carrier)s delivered it (%(tracking)s); you are "
+            "refunded as soon as the seller checks it in.",
+            carrier=request.carrier_name,
+            tracking=request.tracking_number,
         ),
         link=f"/orders/{request.order_id}#returns",
     )

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.errors import Problem
+from liveshop.core.i18n import gettext as _
 from liveshop.logistics import signing
 from liveshop.logistics.models import TrackingStatus
 from liveshop.logistics.returns import apply_return_event
@@ -50,7 +51,7 @@ def parse(carrier: str, body: bytes) -> CarrierEvent:
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise Problem(
-            f"the webhook body is not valid: {exc}", status=400, code="bad-webhook"
+            _("the webhook body is not valid: %(exc)s", exc=exc), status=400, code="bad-webhook"
         ) from None
 
 

@@ -12,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop import audit
 from liveshop.audit import Action
+from liveshop.core import i18n
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.core.money import format_minor, tax_included
 from liveshop.markets.models import (
     LAUNCH_TRANSITIONS,
@@ -48,7 +50,9 @@ async def list_markets(
 async def get_market(session: AsyncSession, code: str) -> Market:
     market = await session.get(Market, code.upper())
     if market is None:
-        raise NotFound(f"market {code!r} does not exist", code="unknown-market", market=code)
+        raise NotFound(
+            _("market %(code)s does not exist", code=repr(code)), code="unknown-market", market=code
+        )
     return market
 
 
@@ -56,7 +60,9 @@ async def require_market(session: AsyncSession, code: str) -> Market:
     """Like get_market, but an unknown code in a request body is a 422, not a 404."""
     market = await session.get(Market, code.upper())
     if market is None:
-        raise Unprocessable(f"market {code!r} does not exist", code="unknown-market", market=code)
+        raise Unprocessable(
+            _("market %(code)s does not exist", code=repr(code)), code="unknown-market", market=code
+        )
     return market
 
 
@@ -65,7 +71,11 @@ async def ensure_sellable(session: AsyncSession, code: str) -> Market:
     market = await require_market(session, code)
     if LaunchState(market.launch_state) not in SELLABLE_STATES:
         raise Unprocessable(
-            f"{market.name} is {market.launch_state}: nothing can be sold there yet",
+            _(
+                "%(name)s is %(launch_state)s: nothing can be sold there yet",
+                name=market.name,
+                launch_state=market.launch_state,
+            ),
             code="market-not-open",
             market=market.code,
             launch_state=market.launch_state,
@@ -76,7 +86,12 @@ async def ensure_sellable(session: AsyncSession, code: str) -> Market:
 def ensure_currency(market: Market, currency: str) -> None:
     if currency.upper() != market.currency:
         raise Unprocessable(
-            f"prices in {market.name} are in {market.currency}, not {currency}",
+            _(
+                "prices in %(name)s are in %(currency)s, not %(currency2)s",
+                name=market.name,
+                currency=market.currency,
+                currency2=currency,
+            ),
             code="wrong-currency",
             market=market.code,
             expected_currency=market.currency,
@@ -96,7 +111,13 @@ async def change_launch_state(
     if to_state not in LAUNCH_TRANSITIONS[current]:
         allowed = ", ".join(sorted(LAUNCH_TRANSITIONS[current])) or "none"
         raise Conflict(
-            f"{market.name} cannot go from {current} to {to_state} (allowed: {allowed})",
+            _(
+                "%(name)s cannot go from %(current)s to %(to_state)s (allowed: %(allowed)s)",
+                name=market.name,
+                current=current,
+                to_state=to_state,
+                allowed=allowed,
+            ),
             code="illegal-launch-transition",
         )
     market.launch_state = to_state
@@ -192,7 +213,12 @@ def _check_whole(what: str, value: int | None, low: int, high: int) -> None:
         return
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise Unprocessable(
-            f"{what} must be a whole number from {low} to {high}",
+            _(
+                "%(what)s must be a whole number from %(low)s to %(high)s",
+                what=what,
+                low=low,
+                high=high,
+            ),
             code="bad-market-setting",
             setting=what,
         )
@@ -226,7 +252,10 @@ def tax_breakdown(market: Market, price_minor: int) -> TaxBreakdown:
 
 
 def display_price(market: Market, amount_minor: int) -> str:
-    return format_minor(amount_minor, market.currency, market.locale)
+    """The amount as the viewer reads it: the market's locale, or the language the request
+    chose as written in the market's country (``core.i18n.display_locale``)."""
+    locale = i18n.display_locale(market.locale, market.code)
+    return format_minor(amount_minor, market.currency, locale)
 
 
 async def platform_commission_bp(session: AsyncSession, market: Market, category: str) -> int:

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, SessionDep
 from liveshop.addresses import service as addresses
 from liveshop.core.errors import PROBLEM_RESPONSES, NotFound
+from liveshop.core.i18n import gettext as _
 from liveshop.core.types import Id
 from liveshop.orders import ship_to
 from liveshop.orders.completion import load_order
@@ -33,7 +34,9 @@ async def change_order_address(
     """Send a not yet packed order to another of your addresses in its market's country."""
     order = await load_order(session, order_id)
     if order.buyer_id != principal.user_id:
-        raise NotFound(f"order {order_id} does not exist", code="order-not-found")
+        raise NotFound(
+            _("order %(order_id)s does not exist", order_id=order_id), code="order-not-found"
+        )
     target = await addresses.address_snapshot(
         session, principal.user_id, body.address_id, order.market_code
     )

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.catalog.service import get_sku_offer
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.markets.service import require_market
 from liveshop.orders.checkout import MAX_LINES, MAX_QUANTITY
 from liveshop.orders.models import Cart, CartLine
@@ -28,7 +29,10 @@ async def set_line(
 ) -> Cart:
     """Set a SKU's quantity (0 removes it). The SKU must be on sale in that market."""
     if not 0 <= quantity <= MAX_QUANTITY:
-        raise Unprocessable(f"quantity must be 0 to {MAX_QUANTITY}", code="bad-quantity")
+        raise Unprocessable(
+            _("quantity must be 0 to %(max_quantity)s", max_quantity=MAX_QUANTITY),
+            code="bad-quantity",
+        )
     cart = await get_cart(session, buyer_id, market_code)
     if cart.id is None:
         session.add(cart)
@@ -42,7 +46,10 @@ async def set_line(
         if existing is not None:
             existing.quantity = quantity
         elif len(cart.lines) >= MAX_LINES:
-            raise Unprocessable(f"a cart holds at most {MAX_LINES} lines", code="too-many-lines")
+            raise Unprocessable(
+                _("a cart holds at most %(max_lines)s lines", max_lines=MAX_LINES),
+                code="too-many-lines",
+            )
         else:
             cart.lines.append(CartLine(sku_id=sku_id, quantity=quantity))
     cart.updated_at = utcnow()

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.addresses.service import ShipTo
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.core.settings import get_settings
 from liveshop.inventory import service as inventory
 from liveshop.orders import pricing
@@ -71,18 +72,22 @@ async def find_by_idempotency_key(session: AsyncSession, buyer_id: int, key: str
 
 def validate_lines(lines: Sequence[CheckoutLine]) -> None:
     if not lines:
-        raise Unprocessable("the order has no lines", code="empty-order")
+        raise Unprocessable(_("the order has no lines"), code="empty-order")
     if len(lines) > MAX_LINES:
-        raise Unprocessable(f"at most {MAX_LINES} lines per order", code="too-many-lines")
+        raise Unprocessable(
+            _("at most %(max_lines)s lines per order", max_lines=MAX_LINES), code="too-many-lines"
+        )
     seen: set[int] = set()
     for line in lines:
         if not 1 <= line.quantity <= MAX_QUANTITY:
             raise Unprocessable(
-                f"quantity must be 1 to {MAX_QUANTITY}", code="bad-quantity", sku_id=line.sku_id
+                _("quantity must be 1 to %(max_quantity)s", max_quantity=MAX_QUANTITY),
+                code="bad-quantity",
+                sku_id=line.sku_id,
             )
         if line.sku_id in seen:
             raise Unprocessable(
-                "each SKU may appear once", code="duplicate-sku", sku_id=line.sku_id
+                _("each SKU may appear once"), code="duplicate-sku", sku_id=line.sku_id
             )
         seen.add(line.sku_id)
 
@@ -90,7 +95,7 @@ def validate_lines(lines: Sequence[CheckoutLine]) -> None:
 def _replay(existing: Order, fp: str) -> PlacedOrder:
     if existing.request_fingerprint != fp:
         raise Conflict(
-            "this Idempotency-Key was used for a different checkout",
+            _("this Idempotency-Key was used for a different checkout"),
             code="idempotency-key-reused",
             order_id=existing.id,
         )
@@ -125,11 +130,13 @@ async def place_order(
     order keeps a copy of it (``OrderAddress``), in the same transaction.
     """
     if not 1 <= len(idempotency_key) <= 100:
-        raise Unprocessable("Idempotency-Key must be 1-100 characters", code="bad-idempotency-key")
+        raise Unprocessable(
+            _("Idempotency-Key must be 1-100 characters"), code="bad-idempotency-key"
+        )
     validate_lines(lines)
     if ship_to is not None and ship_to.address.country_code != market_code.upper():
         raise Unprocessable(
-            "the delivery address is not in this market's country",
+            _("the delivery address is not in this market's country"),
             code="address-wrong-country",
             field="address_id",
         )
@@ -361,7 +368,7 @@ async def _claim_platform_money(
     charged = pricing.totals(goods, money)
     if expected_total_minor is not None and charged.total_minor != expected_total_minor:
         raise Conflict(
-            "the price changed since it was shown: nothing was charged, check the new total",
+            _("the price changed since it was shown: nothing was charged, check the new total"),
             code="price-changed",
             expected_total_minor=expected_total_minor,
             total_minor=charged.total_minor,

@@ -19,6 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from liveshop.core.clock import utcnow
 from liveshop.core.db import CommitHookSession, on_commit
 from liveshop.core.errors import NotFound, Problem
+from liveshop.core.i18n import gettext as _
 from liveshop.core.metrics import PAYMENTS
 from liveshop.inventory import service as inventory
 from liveshop.inventory.errors import ReservationLost
@@ -40,7 +41,9 @@ class PaymentDeclined(Problem):
 async def load_order(session: AsyncSession, order_id: int) -> Order:
     order = await session.get(Order, order_id, populate_existing=True)
     if order is None:
-        raise NotFound(f"order {order_id} does not exist", code="order-not-found")
+        raise NotFound(
+            _("order %(order_id)s does not exist", order_id=order_id), code="order-not-found"
+        )
     return order
 
 
@@ -77,7 +80,10 @@ async def complete_payment(
                 select(Payment.order_id).where(Payment.id == payment_id)
             )
             if paid_order is None:
-                raise NotFound(f"payment {payment_id} does not exist", code="payment-not-found")
+                raise NotFound(
+                    _("payment %(payment_id)s does not exist", payment_id=payment_id),
+                    code="payment-not-found",
+                )
             return await load_order(session, paid_order)  # already succeeded: nothing to do
         order_id, provider_name = claimed_payment
         if order is None or order.id != order_id:
@@ -257,7 +263,7 @@ async def _stock_lost(
     await claims.release_order_claims(session, payment.order_id)
     await session.commit()
     raise ReservationLost(
-        "the item sold out before your payment arrived; your payment was returned in full",
+        _("the item sold out before your payment arrived; your payment was returned in full"),
         order_id=payment.order_id,
     )
 

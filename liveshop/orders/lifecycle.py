@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict
+from liveshop.core.i18n import gettext as _
 from liveshop.inventory import service as inventory
 from liveshop.orders.completion import load_order
 from liveshop.orders.events import announce_unpaid_cancel
@@ -98,7 +99,10 @@ async def cancel(
         return await load_order(session, order_id)
     if order.status not in (OrderStatus.PAID, OrderStatus.FULFILLING):
         raise Conflict(
-            f"an order that is {order.status} cannot be cancelled; ask for a refund instead",
+            _(
+                "an order that is %(status)s cannot be cancelled; ask for a refund instead",
+                status=order.status,
+            ),
             code="illegal-order-transition",
         )
     everything = [
@@ -138,7 +142,7 @@ async def reject_refund_request(
 ) -> Order:
     order = await load_order(session, order_id)
     if order.status != OrderStatus.REFUND_REQUESTED or order.status_before_request is None:
-        raise Conflict("there is no open refund request", code="no-refund-request")
+        raise Conflict(_("there is no open refund request"), code="no-refund-request")
     await move_status(
         session,
         order,

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from liveshop.core.errors import Conflict, NotFound
+from liveshop.core.i18n import gettext as _
 from liveshop.inventory import service as inventory
 from liveshop.orders import completion, notify, payment_recovery
 from liveshop.orders.completion import PaymentDeclined, load_order
@@ -38,11 +39,16 @@ async def pay_order(
 ) -> Order:
     order, in_flight = await _load_for_payment(session, order_id)
     if order.buyer_id != buyer_id:
-        raise NotFound(f"order {order_id} does not exist", code="order-not-found")
+        raise NotFound(
+            _("order %(order_id)s does not exist", order_id=order_id), code="order-not-found"
+        )
     if order.status != OrderStatus.PENDING_PAYMENT:
         if order.paid_at is not None:
             return order  # already paid: paying again is a no-op, never a second charge
-        raise Conflict(f"an order that is {order.status} cannot be paid", code="order-not-payable")
+        raise Conflict(
+            _("an order that is %(status)s cannot be paid", status=order.status),
+            code="order-not-payable",
+        )
     if in_flight is not None:
         # A payment a crash left in flight is resolved now (asking the provider), not 409
         # forever; a fresh one is really in progress.
@@ -52,11 +58,12 @@ async def pay_order(
             return order
         if order.status != OrderStatus.PENDING_PAYMENT:
             raise Conflict(
-                f"an order that is {order.status} cannot be paid", code="order-not-payable"
+                _("an order that is %(status)s cannot be paid", status=order.status),
+                code="order-not-payable",
             )
         if await _in_flight(session, order.id) is not None:
             raise Conflict(
-                "a payment for this order is already in progress", code="payment-in-progress"
+                _("a payment for this order is already in progress"), code="payment-in-progress"
             )
     payment = Payment(
         order_id=order.id,
@@ -129,7 +136,7 @@ async def charge(
         await completion.mark_payment(
             session, payment_id, PaymentStatus.FAILED, failure=capture.failure_code
         )
-        raise PaymentDeclined("the payment could not be captured", order_id=order.id)
+        raise PaymentDeclined(_("the payment could not be captured"), order_id=order.id)
     return completion.Captured(payment_id, order, result.provider_ref)
 
 
@@ -171,5 +178,7 @@ async def _load_for_payment(session: AsyncSession, order_id: int) -> tuple[Order
         .one_or_none()
     )
     if row is None:
-        raise NotFound(f"order {order_id} does not exist", code="order-not-found")
+        raise NotFound(
+            _("order %(order_id)s does not exist", order_id=order_id), code="order-not-found"
+        )
     return row[0], row[1]

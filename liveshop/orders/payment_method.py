@@ -13,6 +13,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.errors import Conflict, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.orders import saved_cards
 from liveshop.orders.payments.provider import CardDetails, PaymentProvider, PaymentSource
 
@@ -52,14 +53,15 @@ async def payment_source(
     ]
     if len(given) > 1:
         raise Unprocessable(
-            f"pay one way: give only one of {', '.join(given)}", code="payment-method-ambiguous"
+            _("pay one way: give only one of %(join)s", join=", ".join(given)),
+            code="payment-method-ambiguous",
         )
     if choice.card_number is not None:
         number = choice.card_number.replace(" ", "").replace("-", "")
         return CardDetails(number, exp_month, exp_year, cvc)
     if (exp_month, exp_year, cvc) != (None, None, None):
         raise Unprocessable(
-            "exp_month, exp_year and cvc go with card_number only",
+            _("exp_month, exp_year and cvc go with card_number only"),
             code="payment-method-ambiguous",
         )
     if choice.saved_card_id is not None:
@@ -67,13 +69,17 @@ async def payment_source(
     elif choice.use_default_card:
         found = await saved_cards.default_card(session, buyer_id)
         if found is None:
-            raise Conflict("you have no saved card yet", code="no-default-card")
+            raise Conflict(_("you have no saved card yet"), code="no-default-card")
         card = found
     else:
         return None
     if card.provider != provider.name:
         raise Conflict(
-            f"that card is saved with {card.provider}, not {provider.name}",
+            _(
+                "that card is saved with %(provider)s, not %(name)s",
+                provider=card.provider,
+                name=provider.name,
+            ),
             code="saved-card-other-provider",
         )
     return saved_cards.token_of(card)
@@ -95,7 +101,7 @@ async def required_payment_source(
     )
     if source is None:
         raise Unprocessable(
-            "give card_number, saved_card_id or use_default_card: true",
+            _("give card_number, saved_card_id or use_default_card: true"),
             code="payment-method-required",
         )
     return source

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.catalog.service import SkuOffer, get_sku_offer
 from liveshop.core.errors import Conflict, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.core.money import split_rate
 from liveshop.markets.models import Market
 from liveshop.markets.service import (
@@ -40,7 +41,7 @@ from liveshop.promotions.campaigns import Claimed
 def _unit(offer: SkuOffer, line: CheckoutLine) -> int:
     unit = offer.price_minor if line.unit_price_minor is None else line.unit_price_minor
     if unit < 0:
-        raise Unprocessable("a price cannot be negative", code="bad-price")
+        raise Unprocessable(_("a price cannot be negative"), code="bad-price")
     return unit
 
 
@@ -62,7 +63,7 @@ async def _priced_line(
     creator = split_rate(net, creator_bp)
     seller = split.gross_minor - split.tax_minor - platform - creator
     if seller < 0:
-        raise Unprocessable("commission rates exceed the price", code="bad-commission")
+        raise Unprocessable(_("commission rates exceed the price"), code="bad-commission")
     return OrderLine(
         sku_id=offer.sku_id,
         product_id=offer.product_id,
@@ -116,7 +117,7 @@ async def _coupon(
     if not usable:
         if code:
             raise Conflict(
-                "this coupon has been used up (or you used it as often as allowed)",
+                _("this coupon has been used up (or you used it as often as allowed)"),
                 code="coupon-used-up",
             )
         return None
@@ -190,12 +191,17 @@ async def price_goods(
     shops = {o.shop_id for o in offers}
     if len(shops) != 1:
         raise Unprocessable(
-            "an order holds one shop's products; check out per shop", code="mixed-shops"
+            _("an order holds one shop's products; check out per shop"), code="mixed-shops"
         )
     for offer in offers:
         if offer.currency != market.currency:
             raise Unprocessable(
-                f"SKU {offer.sku_id} is priced in {offer.currency}, not {market.currency}",
+                _(
+                    "SKU %(sku_id)s is priced in %(currency)s, not %(currency2)s",
+                    sku_id=offer.sku_id,
+                    currency=offer.currency,
+                    currency2=market.currency,
+                ),
                 code="wrong-currency",
             )
     prices = [_unit(o, ln) * ln.quantity for o, ln in zip(offers, lines, strict=True)]

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.accounts.service import Principal
 from liveshop.catalog.service import is_shop_staff
 from liveshop.core.errors import Forbidden, NotFound
+from liveshop.core.i18n import gettext as _
 from liveshop.orders.completion import load_order
 from liveshop.orders.models import Order, OrderEvent
 from liveshop.orders.status import OrderStatus
@@ -28,13 +29,15 @@ async def visible_order(
         return order, True
     if order.buyer_id == principal.user_id:
         return order, False
-    raise NotFound(f"order {order_id} does not exist", code="order-not-found")
+    raise NotFound(
+        _("order %(order_id)s does not exist", order_id=order_id), code="order-not-found"
+    )
 
 
 async def staff_order(session: AsyncSession, principal: Principal, order_id: int) -> Order:
     order, financials = await visible_order(session, principal, order_id)
     if not financials:
-        raise Forbidden("only the shop's staff can do this", code="not-shop-staff")
+        raise Forbidden(_("only the shop's staff can do this"), code="not-shop-staff")
     return order
 
 

@@ -20,6 +20,7 @@ from liveshop import audit
 from liveshop.audit import Action
 from liveshop.core import domain_events
 from liveshop.core.errors import Conflict, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.inventory import service as inventory
 from liveshop.orders import accounting
 from liveshop.orders.completion import load_order
@@ -47,19 +48,22 @@ class RefundLine:
 def _check_lines(order: Order, lines: Sequence[RefundLine]) -> dict[int, OrderLine]:
     by_id = {line.id: line for line in order.lines}
     if not lines:
-        raise Unprocessable("name at least one line to refund", code="empty-refund")
+        raise Unprocessable(_("name at least one line to refund"), code="empty-refund")
     seen: set[int] = set()
     for item in lines:
         line = by_id.get(item.line_id)
         if line is None:
-            raise Unprocessable(f"line {item.line_id} is not in this order", code="unknown-line")
+            raise Unprocessable(
+                _("line %(line_id)s is not in this order", line_id=item.line_id),
+                code="unknown-line",
+            )
         if item.line_id in seen:
-            raise Unprocessable("each line may appear once", code="duplicate-line")
+            raise Unprocessable(_("each line may appear once"), code="duplicate-line")
         seen.add(item.line_id)
         left = line.quantity - line.refunded_quantity
         if not 1 <= item.quantity <= left:
             raise Unprocessable(
-                f"line {line.id}: {left} unit(s) can still be refunded",
+                _("line %(id)s: %(left)s unit(s) can still be refunded", id=line.id, left=left),
                 code="bad-refund-quantity",
                 refundable=left,
             )
@@ -86,7 +90,10 @@ async def refund(
     """
     order = await load_order(session, order_id)
     if order.status not in REFUNDABLE:
-        raise Conflict(f"an order that is {order.status} cannot be refunded", code="not-refundable")
+        raise Conflict(
+            _("an order that is %(status)s cannot be refunded", status=order.status),
+            code="not-refundable",
+        )
     by_id = _check_lines(order, lines)
     payment = await _captured_payment(session, order)
     put_back = order.status in NOT_SHIPPED if restock is None else restock
@@ -154,7 +161,7 @@ async def _captured_payment(session: AsyncSession, order: Order) -> Payment:
         )
     )
     if payment is None or payment.provider_ref is None:
-        raise Conflict("the order has no captured payment", code="not-refundable")
+        raise Conflict(_("the order has no captured payment"), code="not-refundable")
     return payment
 
 
@@ -174,7 +181,7 @@ async def _guard_refunded_quantities(
         )
         if getattr(guarded, "rowcount", 0) != 1:
             await session.rollback()
-            raise Conflict("the order was refunded meanwhile; reload it", code="order-changed")
+            raise Conflict(_("the order was refunded meanwhile; reload it"), code="order-changed")
 
 
 async def _return_subsidy(
@@ -194,7 +201,7 @@ async def _return_subsidy(
     )
     if not returned:
         await session.rollback()
-        raise Conflict("the order was refunded meanwhile; reload it", code="order-changed")
+        raise Conflict(_("the order was refunded meanwhile; reload it"), code="order-changed")
 
 
 async def _record_refund(

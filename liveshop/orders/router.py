@@ -19,6 +19,7 @@ from liveshop.addresses.service import ShipTo
 from liveshop.catalog.service import ensure_shop_staff, get_sku_offer
 from liveshop.core import types as core_types
 from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden, NotFound, Problem, Unprocessable
+from liveshop.core.i18n import gettext
 from liveshop.core.ratelimit import RATE_LIMITED, Bucket
 from liveshop.core.types import Id, Line
 from liveshop.markets.service import display_price, get_market
@@ -72,7 +73,9 @@ def notifier_of(request: Request) -> OrderNotifier:
 def provider_of(request: Request, name: str = "sandbox") -> PaymentProvider:
     providers: dict[str, PaymentProvider] = request.app.state.payment_providers
     if name not in providers:
-        raise NotFound(f"no payment provider {name!r}", code="unknown-provider")
+        raise NotFound(
+            gettext("no payment provider %(name)s", name=repr(name)), code="unknown-provider"
+        )
     return providers[name]
 
 
@@ -165,7 +168,9 @@ async def checkout(
 ) -> JSONResponse:
     """Holds the stock and creates a pending_payment order (pay it within the hold)."""
     if body.from_cart == (body.lines is not None):
-        raise Unprocessable("give either `lines` or `from_cart: true`", code="bad-checkout")
+        raise Unprocessable(
+            gettext("give either `lines` or `from_cart: true`"), code="bad-checkout"
+        )
     if body.lines is not None:
         lines = [CheckoutLine(sku_id=ln.sku_id, quantity=ln.quantity) for ln in body.lines]
     else:
@@ -347,7 +352,8 @@ async def cancel_order(
     order, staff = await queries.visible_order(session, principal, order_id)
     if not staff and order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.PAID):
         raise Forbidden(
-            "the seller is already packing this order; ask for a refund", code="too-late-to-cancel"
+            gettext("the seller is already packing this order; ask for a refund"),
+            code="too-late-to-cancel",
         )
     order = await lifecycle.cancel(
         session,
@@ -405,7 +411,7 @@ async def request_refund(
 ) -> OrderOut:
     order, _ = await queries.visible_order(session, principal, order_id)
     if order.buyer_id != principal.user_id:
-        raise Forbidden("only the buyer can ask for a refund", code="not-the-buyer")
+        raise Forbidden(gettext("only the buyer can ask for a refund"), code="not-the-buyer")
     order = await lifecycle.request_refund(
         session, order_id, buyer_id=principal.user_id, reason=body.reason
     )

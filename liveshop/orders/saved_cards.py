@@ -36,6 +36,7 @@ from liveshop.accounts.models import User
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Base, BigIntPK, UTCDateTime
 from liveshop.core.errors import Conflict, NotFound
+from liveshop.core.i18n import gettext as _
 from liveshop.orders.payments.provider import (
     CardDetails,
     CardToken,
@@ -120,7 +121,9 @@ async def get_card(session: AsyncSession, buyer_id: int, card_id: int) -> SavedC
         select(SavedCard).where(SavedCard.id == card_id, SavedCard.buyer_id == buyer_id)
     )
     if card is None:
-        raise NotFound(f"saved card {card_id} does not exist", code="saved-card-not-found")
+        raise NotFound(
+            _("saved card %(card_id)s does not exist", card_id=card_id), code="saved-card-not-found"
+        )
     return card
 
 
@@ -142,7 +145,7 @@ async def _count(session: AsyncSession, buyer_id: int) -> int:
 
 def _too_many() -> Conflict:
     return Conflict(
-        f"you can keep at most {MAX_CARDS} cards: remove one first",
+        _("you can keep at most %(max_cards)s cards: remove one first", max_cards=MAX_CARDS),
         code="too-many-cards",
         limit=MAX_CARDS,
     )

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.accounts.service import Principal
 from liveshop.addresses.service import ShipTo
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.orders.checkout import ship_to_row
 from liveshop.orders.completion import load_order
 from liveshop.orders.models import OrderAddress
@@ -41,15 +42,17 @@ async def change_order_address(
     """The buyer sends a not yet shipped order elsewhere (the buy sheet's "change"). Commits."""
     order = await load_order(session, order_id)
     if order.buyer_id != buyer_id:
-        raise NotFound(f"order {order_id} does not exist", code="order-not-found")
+        raise NotFound(
+            _("order %(order_id)s does not exist", order_id=order_id), code="order-not-found"
+        )
     if order.status not in NOT_SHIPPED or order.status == OrderStatus.FULFILLING:
         raise Conflict(
-            f"an order that is {order.status} can no longer change its address",
+            _("an order that is %(status)s can no longer change its address", status=order.status),
             code="too-late-to-change-address",
         )
     if ship_to.address.country_code != order.market_code:
         raise Unprocessable(
-            "the delivery address is not in this market's country",
+            _("the delivery address is not in this market's country"),
             code="address-wrong-country",
             field="address_id",
         )

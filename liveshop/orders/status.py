@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from liveshop.core.errors import Conflict
+from liveshop.core.i18n import gettext as _
 
 
 class OrderStatus(StrEnum):
@@ -42,7 +43,11 @@ NOT_SHIPPED = frozenset({S.PENDING_PAYMENT, S.PAID, S.FULFILLING})
 def ensure_transition(current: str, target: OrderStatus) -> None:
     if target not in TRANSITIONS[OrderStatus(current)]:
         raise Conflict(
-            f"an order that is {current} cannot become {target}",
+            _(
+                "an order that is %(current)s cannot become %(target)s",
+                current=current,
+                target=target,
+            ),
             code="illegal-order-transition",
             status_now=current,
             wanted=str(target),

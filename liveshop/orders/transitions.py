@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict
+from liveshop.core.i18n import gettext as _
 from liveshop.orders.models import Order, OrderEvent
 from liveshop.orders.status import OrderStatus, ensure_transition
 
@@ -34,7 +35,7 @@ async def move_status(
         .execution_options(synchronize_session=False)
     )
     if getattr(result, "rowcount", 0) != 1:
-        raise Conflict("the order changed meanwhile; reload it", code="order-changed")
+        raise Conflict(_("the order changed meanwhile; reload it"), code="order-changed")
     session.add(
         OrderEvent(
             order_id=order.id, from_status=current, to_status=target, actor_id=actor_id, note=note

@@ -14,6 +14,7 @@ from liveshop import audit
 from liveshop.audit import Action
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict
+from liveshop.core.i18n import gettext as _
 from liveshop.ledger.models import AccountType
 from liveshop.ledger.parties import PartyKind, payable_account
 from liveshop.ledger.service import AccountKey, Posting, post, provider_party
@@ -30,7 +31,14 @@ async def pay_statement(
     committed together (paying twice is a 409, never a second payout)."""
     row = await get_statement(session, statement_id)
     if row.status != StatementStatus.OPEN:
-        raise Conflict(f"statement {statement_id} is {row.status}", code="statement-not-open")
+        raise Conflict(
+            _(
+                "statement %(statement_id)s is %(status)s",
+                statement_id=statement_id,
+                status=row.status,
+            ),
+            code="statement-not-open",
+        )
     claimed = await session.execute(
         update(PayoutStatement)
         .where(PayoutStatement.id == row.id, PayoutStatement.status == StatementStatus.OPEN)
@@ -39,7 +47,10 @@ async def pay_statement(
     )
     if getattr(claimed, "rowcount", 0) != 1:
         await session.rollback()
-        raise Conflict(f"statement {statement_id} was paid meanwhile", code="statement-not-open")
+        raise Conflict(
+            _("statement %(statement_id)s was paid meanwhile", statement_id=statement_id),
+            code="statement-not-open",
+        )
     account = payable_account(PartyKind(row.party_kind), row.party_id, row.currency)
     await post(
         session,

@@ -19,6 +19,7 @@ from liveshop.affiliates.access import ensure_can_see_creator
 from liveshop.catalog.service import ensure_shop_staff
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.core.types import Id, Line
 from liveshop.ledger.parties import PartyKind
 from liveshop.payouts import lines, parties, paying, runs, statements
@@ -49,7 +50,7 @@ async def _ensure_party(session: SessionDep, principal: Principal, row: PayoutSt
         agency = await agencies.get_agency(session, row.party_id)
         if agency.owner_id == principal.user_id:
             return
-        raise Forbidden("only the agency's owner sees its statements", code="not-agency-owner")
+        raise Forbidden(_("only the agency's owner sees its statements"), code="not-agency-owner")
     await ensure_shop_staff(session, principal, row.party_id)
 
 

@@ -14,6 +14,7 @@ from liveshop import audit
 from liveshop.audit import Action
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
+from liveshop.core.i18n import gettext
 from liveshop.core.money import is_known_currency
 from liveshop.ledger.parties import PartyKind, payable_account
 from liveshop.payouts.figures import statement_figures
@@ -52,12 +53,17 @@ async def make_statement(
     409 ``statement-exists`` for another period with the same start, ``statement-overlaps``
     for a period starting before the party's latest statement (in that currency) ends."""
     if period_end <= period_start:
-        raise Unprocessable("period_end must be after period_start", code="bad-period")
+        raise Unprocessable(gettext("period_end must be after period_start"), code="bad-period")
     if period_end > utcnow():
-        raise Unprocessable("a statement covers a period that is over", code="period-not-over")
+        raise Unprocessable(
+            gettext("a statement covers a period that is over"), code="period-not-over"
+        )
     cur = currency.upper()
     if not is_known_currency(cur):
-        raise Unprocessable(f"unknown currency {currency!r}", code="unknown-currency")
+        raise Unprocessable(
+            gettext("unknown currency %(currency)s", currency=repr(currency)),
+            code="unknown-currency",
+        )
     for attempt in range(2):
         chain = await _chain(session, party_kind, party_id, cur)
         for row in chain:
@@ -65,15 +71,18 @@ async def make_statement(
                 return row, False
             if row.period_start == period_start:
                 raise Conflict(
-                    "a statement for this party, currency and period start exists",
+                    gettext("a statement for this party, currency and period start exists"),
                     code="statement-exists",
                     statement_id=row.id,
                 )
         latest = chain[-1] if chain else None
         if latest is not None and period_start < latest.period_end:
             raise Conflict(
-                "statements of a party follow one another: this period must start at or after "
-                f"the end of statement {latest.id} ({latest.period_end.isoformat()})",
+                gettext(
+                    "statements of a party follow one another: this period must start at or after the end of statement %(id)s (%(isoformat)s)",  # noqa: E501
+                    id=latest.id,
+                    isoformat=latest.period_end.isoformat(),
+                ),
                 code="statement-overlaps",
                 statement_id=latest.id,
                 next_period_start=latest.period_end.isoformat(),
@@ -123,7 +132,8 @@ async def make_statement(
             if attempt == 0:
                 continue
             raise Conflict(
-                "another statement of this party was made meanwhile", code="statement-exists"
+                gettext("another statement of this party was made meanwhile"),
+                code="statement-exists",
             ) from None
         return row, True
     raise AssertionError("unreachable")
@@ -154,7 +164,10 @@ async def create_statement(
 async def get_statement(session: AsyncSession, statement_id: int) -> PayoutStatement:
     row = await session.get(PayoutStatement, statement_id, populate_existing=True)
     if row is None:
-        raise NotFound(f"statement {statement_id} does not exist", code="statement-not-found")
+        raise NotFound(
+            gettext("statement %(statement_id)s does not exist", statement_id=statement_id),
+            code="statement-not-found",
+        )
     return row
 
 

@@ -19,6 +19,7 @@ from liveshop.affiliates.plans import check_rate, not_in_past
 from liveshop.audit import log as audit
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import NotFound, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.core.money import split_rate
 from liveshop.ledger.service import allocate
 from liveshop.promotions.models import CampaignKind, SubsidyCampaign
@@ -52,7 +53,7 @@ async def create_campaign(
     start = valid_from or now
     not_in_past(start, "valid_from", now)
     if valid_until is not None and valid_until <= start:
-        raise Unprocessable("valid_until must be after valid_from", code="bad-validity")
+        raise Unprocessable(_("valid_until must be after valid_from"), code="bad-validity")
     if kind is CampaignKind.LIVE_DISCOUNT_BP:
         check_rate(value, "value")
     for what, amount in (
@@ -62,7 +63,7 @@ async def create_campaign(
         ("gmv_threshold_minor", gmv_threshold_minor),
     ):
         if amount < 0:
-            raise Unprocessable(f"{what} must not be negative", code="bad-amount")
+            raise Unprocessable(_("%(what)s must not be negative", what=what), code="bad-amount")
     campaign = SubsidyCampaign(
         market_code=market_code.upper(),
         currency=currency.upper(),
@@ -84,7 +85,10 @@ async def create_campaign(
 async def get_campaign(session: AsyncSession, campaign_id: int) -> SubsidyCampaign:
     campaign = await session.get(SubsidyCampaign, campaign_id)
     if campaign is None:
-        raise NotFound(f"campaign {campaign_id} does not exist", code="campaign-not-found")
+        raise NotFound(
+            _("campaign %(campaign_id)s does not exist", campaign_id=campaign_id),
+            code="campaign-not-found",
+        )
     return campaign
 
 

@@ -19,6 +19,7 @@ from liveshop.affiliates.plans import check_rate, not_in_past
 from liveshop.audit import log as audit
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.core.money import split_rate
 from liveshop.promotions.models import Coupon, CouponBuyerUse, CouponKind, CouponRedemption
 
@@ -40,22 +41,24 @@ async def create_coupon(
     start = valid_from or now
     not_in_past(start, "valid_from", now)
     if valid_until is not None and valid_until <= start:
-        raise Unprocessable("valid_until must be after valid_from", code="bad-validity")
+        raise Unprocessable(_("valid_until must be after valid_from"), code="bad-validity")
     if kind is CouponKind.PERCENT_BP:
         check_rate(value, "value")
     if value <= 0:
-        raise Unprocessable("a coupon's value must be positive", code="bad-amount")
+        raise Unprocessable(_("a coupon's value must be positive"), code="bad-amount")
     if max_uses is not None and max_uses < 1:
-        raise Unprocessable("max_uses must be at least 1", code="bad-amount")
+        raise Unprocessable(_("max_uses must be at least 1"), code="bad-amount")
     if per_buyer_limit < 1:
-        raise Unprocessable("per_buyer_limit must be at least 1", code="bad-amount")
+        raise Unprocessable(_("per_buyer_limit must be at least 1"), code="bad-amount")
     clean = code.strip().upper() if code else None
     if clean is not None:
         taken = await session.scalar(
             select(Coupon.id).where(Coupon.shop_id == shop_id, Coupon.code == clean)
         )
         if taken is not None:
-            raise Conflict(f"the shop already has a coupon {clean}", code="coupon-code-taken")
+            raise Conflict(
+                _("the shop already has a coupon %(clean)s", clean=clean), code="coupon-code-taken"
+            )
     coupon = Coupon(
         shop_id=shop_id,
         market_code=market_code.upper(),
@@ -76,7 +79,9 @@ async def create_coupon(
 async def get_coupon(session: AsyncSession, coupon_id: int) -> Coupon:
     coupon = await session.get(Coupon, coupon_id, populate_existing=True)
     if coupon is None:
-        raise NotFound(f"coupon {coupon_id} does not exist", code="coupon-not-found")
+        raise NotFound(
+            _("coupon %(coupon_id)s does not exist", coupon_id=coupon_id), code="coupon-not-found"
+        )
     return coupon
 
 
@@ -181,7 +186,7 @@ async def find_coupon(
         found = await session.scalar(base.where(Coupon.code == code.strip().upper()))
         if found is None:
             raise Unprocessable(
-                "this coupon code does not exist or does not apply here", code="unknown-coupon"
+                _("this coupon code does not exist or does not apply here"), code="unknown-coupon"
             )
         return found
     rows = await session.scalars(base.where(Coupon.code.is_(None)).order_by(Coupon.id))

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from liveshop.core.db import Database, make_sync_sqlite_engine
 from liveshop.core.errors import Conflict, Problem, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.core.types import first_control_character
 from liveshop.realtime.ports import CommentItem, CommentStore, Hold
 
@@ -141,7 +142,10 @@ class CommentWriter:
         at = first_control_character(text, multiline=True)
         if at is not None:
             raise Unprocessable(
-                f"a comment cannot contain control characters (U+{ord(text[at]):04X})",
+                _(
+                    "a comment cannot contain control characters (U+%(ord)s)",
+                    ord=format(ord(text[at]), "04X"),
+                ),
                 code="bad-comment",
             )
         loop = asyncio.get_running_loop()
@@ -218,7 +222,7 @@ class CommentWriter:
             refused = (
                 exc
                 if isinstance(exc, Problem)
-                else Unprocessable("this comment could not be stored", code="comment-not-stored")
+                else Unprocessable(_("this comment could not be stored"), code="comment-not-stored")
             )
             for p in batch:
                 if not p.stored.done():
@@ -230,7 +234,7 @@ class CommentWriter:
             if comment is None:
                 p.stored.set_exception(
                     Conflict(
-                        "the session is not live", code="room-not-live", session_id=p.session_id
+                        _("the session is not live"), code="room-not-live", session_id=p.session_id
                     )
                 )
             else:

@@ -271,7 +271,16 @@ class RoomPublisher:
         where = f" in {city}" if city else ""
         what = f"{quantity} × {title}" if quantity > 1 else title
         text = f"Someone{where} just bought {what}"[:TICKER_TEXT_MAX]
-        payload = {"product_id": product_id, "quantity": quantity, "text": text}
+        # One payload for the whole room: the viewers' pages word it in their own languages
+        # from ``city``/``title``/``quantity`` (``static/js/room.js``: tickerText); ``text``
+        # is the English line for API clients.
+        payload = {
+            "product_id": product_id,
+            "quantity": quantity,
+            "title": title[:TICKER_TEXT_MAX],
+            "city": city,
+            "text": text,
+        }
         return await self.publish(session_id, EventType.PURCHASE, payload)
 
     async def session_started(self, session_id: int, *, at: datetime | None) -> int:

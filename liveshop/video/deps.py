@@ -21,6 +21,7 @@ from fastapi import Depends, Request
 
 from liveshop.accounts.deps import ACCESS_MARK
 from liveshop.core.errors import Forbidden
+from liveshop.core.i18n import gettext as _
 from liveshop.core.settings import Settings
 from liveshop.video.provider import callback_secret
 
@@ -41,7 +42,7 @@ async def internal_only(request: Request) -> None:
     host = request.client.host if request.client is not None else ""
     local = _loopback(host) and not any(h in request.headers for h in PROXY_HEADERS)
     if not secret_ok or not (local or settings.video_provider == "external"):
-        raise Forbidden("this endpoint is for the media server only", code="internal-only")
+        raise Forbidden(_("this endpoint is for the media server only"), code="internal-only")
 
 
 async def public_file() -> None:

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Forbidden
+from liveshop.core.i18n import gettext as _
 from liveshop.live import service as live
 from liveshop.live.models import OPEN_STATUSES, LiveSession, SessionStatus
 from liveshop.realtime.publish import AfterCommit
@@ -79,11 +80,11 @@ async def begin_publish(
     """
     key_row = await key_by_secret(session, key)
     if key_row is None:
-        raise Forbidden("unknown or revoked stream key", code="stream-key-invalid")
+        raise Forbidden(_("unknown or revoked stream key"), code="stream-key-invalid")
     now = utcnow()
     target = pick_session(await open_sessions_of(session, key_row.creator_id), now)
     if target is None:
-        raise Forbidden("schedule a live session before streaming", code="no-session-to-stream")
+        raise Forbidden(_("schedule a live session before streaming"), code="no-session-to-stream")
     stream = await session.get(VideoStream, target.id)
     if (
         stream is not None
@@ -91,7 +92,7 @@ async def begin_publish(
         and stream.client_id not in (None, client_id)
     ):
         raise Conflict(
-            "another encoder is streaming into this session",
+            _("another encoder is streaming into this session"),
             code="already-receiving",
             session_id=target.id,
         )
@@ -115,7 +116,7 @@ async def begin_publish(
         await session.commit()
     except IntegrityError as exc:
         await session.rollback()
-        raise Conflict("the stream changed meanwhile; retry", code="already-receiving") from exc
+        raise Conflict(_("the stream changed meanwhile; retry"), code="already-receiving") from exc
     return PublishStart(stream, target, went_live, first)
 
 

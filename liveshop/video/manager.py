@@ -22,6 +22,7 @@ from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.errors import Forbidden, NotFound
 from liveshop.core.events import EventType, now_ms
+from liveshop.core.i18n import gettext as _
 from liveshop.core.settings import Settings
 from liveshop.core.tasks import stop_if_cancelled
 from liveshop.live import service as live_service
@@ -210,7 +211,7 @@ class VideoManager:
 
         Raises Forbidden/Conflict (the router answers 403/409: nginx refuses)."""
         if not self.provider.ingest:
-            raise Forbidden("video ingest is off", code="video-off")
+            raise Forbidden(_("video ingest is off"), code="video-off")
         room = self.hub.publisher.on_commit(session)  # session_started, if it goes live now
         start = await ingest.begin_publish(session, key=key, client_id=client_id, room=room)
         sid, stream = start.session.id, start.stream

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from liveshop.accounts.deps import CreatorPrincipal, CurrentPrincipal, MaybePrincipal, SessionDep
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden, NotFound, Unauthorized
+from liveshop.core.i18n import gettext
 from liveshop.core.types import Id, Line
 from liveshop.live import service as live_service
 from liveshop.live.catalog_view import product_summary
@@ -259,7 +260,7 @@ async def get_timeline(
     if live.status not in PUBLIC_STATUSES:
         if principal is None:
             raise Unauthorized(
-                "the timeline of a running session is for its hosts; sign in",
+                gettext("the timeline of a running session is for its hosts; sign in"),
                 code="unauthenticated",
                 headers={"WWW-Authenticate": "Bearer"},
             )
@@ -317,7 +318,7 @@ async def _publisher_form(request: Request) -> tuple[str, str]:
     form = await request.form()
     name, client_id = form.get("name"), form.get("clientid")
     if form.get("app") != "live" or not isinstance(name, str) or not isinstance(client_id, str):
-        raise Forbidden("not a publish to the live application", code="stream-key-invalid")
+        raise Forbidden(gettext("not a publish to the live application"), code="stream-key-invalid")
     return name, client_id[:32]
 
 
@@ -347,7 +348,7 @@ files = APIRouter(include_in_schema=False)
 
 
 def _not_found() -> NotFound:
-    return NotFound("no such video file", code="video-file-not-found")
+    return NotFound(gettext("no such video file"), code="video-file-not-found")
 
 
 @files.get("/video/{session_id}/{name}")

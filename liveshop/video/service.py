@@ -19,6 +19,7 @@ from liveshop import audit
 from liveshop.audit import Action
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict
+from liveshop.core.i18n import gettext as _
 from liveshop.video.models import KEY_PREFIX_LEN, StreamKey, VideoStream
 
 KEY_PREFIX = "lsk_"
@@ -87,7 +88,7 @@ async def rotate_key(session: AsyncSession, creator_id: int) -> IssuedKey:
     except IntegrityError as exc:
         await session.rollback()
         raise Conflict(
-            "another key rotation happened at the same moment; try again",
+            _("another key rotation happened at the same moment; try again"),
             code="stream-key-rotation-conflict",
         ) from exc
     return IssuedKey(key, row)

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.errors import NotFound, Unprocessable
+from liveshop.core.i18n import gettext
 from liveshop.core.settings import Settings
 from liveshop.video.models import SimulcastDestination
 
@@ -62,17 +63,22 @@ def check_target(url: str, key: str) -> str:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("rtmp", "rtmps") or not parts.hostname:
         raise Unprocessable(
-            "the server URL must look like rtmp://host/app (or rtmps://)",
+            gettext("the server URL must look like rtmp://host/app (or rtmps://)"),
             code="simulcast-url-invalid",
         )
     if parts.query or parts.fragment or parts.username or parts.password:
         raise Unprocessable(
-            "put the stream key in its own field, not in the URL", code="simulcast-url-invalid"
+            gettext("put the stream key in its own field, not in the URL"),
+            code="simulcast-url-invalid",
         )
     if not _HOST.fullmatch(parts.hostname) and not _HOST.fullmatch(f"[{parts.hostname}]"):
-        raise Unprocessable("the server URL's host is not valid", code="simulcast-url-invalid")
+        raise Unprocessable(
+            gettext("the server URL's host is not valid"), code="simulcast-url-invalid"
+        )
     if not key.strip() or any(c.isspace() for c in key.strip()) or len(key) > 512:
-        raise Unprocessable("the stream key is missing or not valid", code="simulcast-key-invalid")
+        raise Unprocessable(
+            gettext("the stream key is missing or not valid"), code="simulcast-key-invalid"
+        )
     return parts.hostname
 
 
@@ -95,7 +101,10 @@ async def add_destination(
     host = check_target(url, key)
     count = len(await destinations_of(session, creator_id))
     if count >= MAX_DESTINATIONS:
-        raise Unprocessable(f"at most {MAX_DESTINATIONS} destinations", code="simulcast-too-many")
+        raise Unprocessable(
+            gettext("at most %(max_destinations)s destinations", max_destinations=MAX_DESTINATIONS),
+            code="simulcast-too-many",
+        )
     row = SimulcastDestination(
         creator_id=creator_id,
         label=label.strip() or host,
@@ -119,7 +128,7 @@ async def destinations_of(session: AsyncSession, creator_id: int) -> Sequence[Si
 async def remove_destination(session: AsyncSession, *, creator_id: int, dest_id: int) -> int:
     row = await session.get(SimulcastDestination, dest_id)
     if row is None or row.creator_id != creator_id:
-        raise NotFound("no such destination", code="simulcast-not-found")
+        raise NotFound(gettext("no such destination"), code="simulcast-not-found")
     await session.delete(row)
     await session.commit()
     return dest_id

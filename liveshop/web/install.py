@@ -34,6 +34,7 @@ from liveshop.web import (
     pages_support,
 )
 from liveshop.web.headers import SecurityHeaders
+from liveshop.web.language import LanguageMiddleware
 from liveshop.web.templating import STATIC_DIR
 
 PAGE_MODULES = (
@@ -67,6 +68,7 @@ PAGE_MODULES = (
 
 def install_web(app: FastAPI) -> None:
     app.add_middleware(SecurityHeaders, settings=app.state.settings)
+    app.add_middleware(LanguageMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     media = app.state.settings.media_dir
     app.mount("/media", StaticFiles(directory=media, check_dir=False), name="media")

@@ -18,7 +18,9 @@ from liveshop.catalog import products as catalog_products
 from liveshop.catalog import service as catalog
 from liveshop.catalog.models import Product, Shop
 from liveshop.catalog.search import ProductQuery, search_products
+from liveshop.core import i18n
 from liveshop.core.errors import NotFound
+from liveshop.core.money import format_minor
 from liveshop.live import service as live
 from liveshop.live.catalog_view import ProductSummary
 from liveshop.live.deals import service as deals
@@ -109,11 +111,20 @@ async def room(session: AsyncSession, session_id: int) -> Room:
 
 
 def money_format(market: Market) -> dict[str, Any]:
-    """What the room's script needs to format money like the server (Intl.NumberFormat)."""
+    """What the room's script needs to format money exactly like the server: the viewer's
+    locale for ``Intl.NumberFormat`` (digits, grouping) and babel's currency sign around them
+    (``Rp``/``RM``/``₫`` where they stand in this locale: Intl and CLDR-in-babel disagree on
+    the space in ``Rp 150.000,00``, so the sign is babel's)."""
+    locale = i18n.display_locale(market.locale, market.code)
+    sample = format_minor(0, market.currency, locale)
+    digits = [i for i, c in enumerate(sample) if c.isdigit()]
+    prefix, suffix = (sample[: digits[0]], sample[digits[-1] + 1 :]) if digits else ("", "")
     return {
-        "locale": market.locale.replace("_", "-"),
+        "locale": locale.replace("_", "-"),
         "currency": market.currency,
         "exponent": market.currency_exponent,
+        "prefix": prefix,
+        "suffix": suffix,
     }
 
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from babel.numbers import NumberFormatError, format_decimal, parse_decimal
 
 from liveshop.core.errors import Unprocessable
+from liveshop.core.i18n import gettext as _
 
 SHAPE = re.compile(r"^[0-9][0-9.,]*$")  # no signs, exponents, NaN or currency symbols
 MAX_MINOR = 10**15
@@ -21,7 +22,12 @@ MAX_MINOR = 10**15
 
 def _refuse(text: str, example: str) -> Unprocessable:
     return Unprocessable(
-        f"{text.strip()[:40]!r} is not a price here: type it like {example}", code="bad-amount"
+        _(
+            "%(strip)s is not a price here: type it like %(example)s",
+            strip=repr(text.strip()[:40]),
+            example=example,
+        ),
+        code="bad-amount",
     )
 
 
@@ -38,7 +44,11 @@ def parse_money(text: str, exponent: int, locale: str) -> int:
     minor = value.scaleb(exponent)
     if not minor.is_finite() or minor != minor.to_integral_value():
         raise Unprocessable(
-            f"{text.strip()[:40]!r} has more decimals than the currency has ({exponent})",
+            _(
+                "%(strip)s has more decimals than the currency has (%(exponent)s)",
+                strip=repr(text.strip()[:40]),
+                exponent=exponent,
+            ),
             code="bad-amount",
         )
     if not 0 < minor < MAX_MINOR:

@@ -16,9 +16,10 @@ from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, MaybePrinci
 from liveshop.accounts.models import Role, TokenKind
 from liveshop.accounts.passwords import MIN_PASSWORD_LENGTH as MIN_PW
 from liveshop.accounts.schemas import PasswordChangeIn, ProfileIn, SignupIn
-from liveshop.core.errors import Unauthorized
+from liveshop.core import i18n
+from liveshop.core.errors import Unauthorized, Unprocessable
+from liveshop.core.i18n import gettext, ngettext
 from liveshop.core.i18n import gettext as _
-from liveshop.core.i18n import ngettext
 from liveshop.core.ratelimit import ClientAddress, RateLimiterDep
 from liveshop.core.settings import get_settings
 from liveshop.core.types import FormCount, Id, Line
@@ -27,6 +28,7 @@ from liveshop.orders import saved_cards
 from liveshop.orders.payments.provider import CardDetails
 from liveshop.orders.schemas import SavedCardIn
 from liveshop.web.flash import redirect
+from liveshop.web.language import LANGUAGE_COOKIE
 from liveshop.web.pages_common import payment_provider
 from liveshop.web.routing import page_router
 from liveshop.web.security import clear_session_cookies, local_path, set_session_cookies
@@ -51,7 +53,11 @@ async def login_page(
         return redirect(target)
     email = request.query_params.get("email", "")[:254]
     return await render(
-        request, session, None, "login.html", {"next": target, "email": email, "title": "Log in"}
+        request,
+        session,
+        None,
+        "login.html",
+        {"next": target, "email": email, "title": gettext("Log in")},
     )
 
 
@@ -71,9 +77,17 @@ async def login(
             session, limiter, email=email, password=password, client=client
         )
     except Unauthorized:
-        return redirect(_login_url(target, email), flash=("error", "E-mail or password is wrong."))
+        return redirect(
+            _login_url(target, email), flash=("error", gettext("E-mail or password is wrong."))
+        )
     issued = await accounts.issue_token(session, user, kind=TokenKind.SESSION)
-    response = redirect(target, flash=("success", f"Welcome back, {user.display_name}!"))
+    response = redirect(
+        target,
+        flash=(
+            "success",
+            gettext("Welcome back, %(display_name)s!", display_name=user.display_name),
+        ),
+    )
     set_session_cookies(response, issued.token)
     return response
 
@@ -85,7 +99,11 @@ async def signup_page(
     if principal is not None:
         return redirect(local_path(next))
     return await render(
-        request, session, None, "signup.html", {"next": local_path(next), "title": "Sign up"}
+        request,
+        session,
+        None,
+        "signup.html",
+        {"next": local_path(next), "title": gettext("Sign up")},
     )
 
 
@@ -107,14 +125,20 @@ async def signup(
         data = SignupIn(email=email, password=password, display_name=display_name)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = str(first["loc"][-1]).replace("_", " ") if first["loc"] else "the form"
-        message = f"Please check {field}: {first['msg']}."
+        field = str(first["loc"][-1]).replace("_", " ") if first["loc"] else gettext("the form")
+        message = gettext("Please check %(field)s: %(problem)s.", field=field, problem=first["msg"])
         return redirect(f"/signup?next={quote(target, safe='')}", flash=("error", message))
     user = await accounts.create_user(
         session, email=data.email, password=data.password, display_name=data.display_name
     )
     issued = await accounts.issue_token(session, user, kind=TokenKind.SESSION)
-    response = redirect(target, flash=("success", f"Welcome to liveshop, {user.display_name}!"))
+    response = redirect(
+        target,
+        flash=(
+            "success",
+            gettext("Welcome to liveshop, %(display_name)s!", display_name=user.display_name),
+        ),
+    )
     set_session_cookies(response, issued.token)
     return response
 
@@ -123,7 +147,7 @@ async def signup(
 async def logout(principal: CurrentPrincipal, session: SessionDep) -> Response:
     """Revokes this browser's session token, not the user's other sessions or API tokens."""
     await accounts.revoke_token(session, user_id=principal.user_id, token_id=principal.token_id)
-    response = redirect("/", flash=("info", "You are signed out."))
+    response = redirect("/", flash=("info", gettext("You are signed out.")))
     clear_session_cookies(response)
     return response
 
@@ -138,6 +162,32 @@ async def choose_market(
     response.set_cookie(
         MARKET_COOKIE,
         market.code,
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=get_settings().cookie_secure,
+    )
+    return response
+
+
+@router.post("/language")
+async def choose_language(
+    session: SessionDep,
+    principal: MaybePrincipal,
+    language: Annotated[Line, Form(max_length=16)],
+    next: NextForm = "/",
+) -> Response:
+    """The header's language switcher and the account page's field: kept in a cookie, and as
+    the user's preference when signed in (their e-mails and every device follow it)."""
+    chosen = i18n.normalize(language)
+    if chosen is None or chosen not in i18n.LANGUAGES:
+        raise Unprocessable(i18n.gettext("That language is not offered."), code="unknown-language")
+    if principal is not None:
+        await accounts.set_language(session, principal.user_id, chosen)
+    response = redirect(local_path(next))
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        chosen,
         max_age=365 * 24 * 3600,
         httponly=True,
         samesite="lax",
@@ -174,7 +224,7 @@ async def _account(
     cards = await saved_cards.list_cards(session, principal.user_id) if can_buy else []
     back = local_path(next, default="") if next else ""
     context = {
-        "title": "Your account",
+        "title": gettext("Your account"),
         "can_buy": can_buy,
         "cards": cards,
         "max_cards": saved_cards.MAX_CARDS,
@@ -269,7 +319,9 @@ async def create_token(
 async def revoke_token(token_id: Id, session: SessionDep, principal: CurrentPrincipal) -> Response:
     """Revoke one of the caller's tokens (another's is a 404, as in the API)."""
     await accounts.revoke_token(session, user_id=principal.user_id, token_id=token_id)
-    return redirect("/account#api-tokens", flash=("info", "Token revoked: it no longer works."))
+    return redirect(
+        "/account#api-tokens", flash=("info", gettext("Token revoked: it no longer works."))
+    )
 
 
 def _cards_page(next_path: str) -> str:
@@ -300,7 +352,7 @@ async def add_card(
             make_default=make_default,
         )
     except ValidationError:
-        return redirect(back, flash=("error", "Please check the card details."))
+        return redirect(back, flash=("error", gettext("Please check the card details.")))
     card = await saved_cards.save_card(
         session,
         payment_provider(request),
@@ -313,8 +365,10 @@ async def add_card(
         ),
         make_default=data.make_default,
     )
-    note = " It is your default card." if card.is_default else ""
-    return redirect(back, flash=("success", f"{card.label} is saved.{note}"))
+    note = gettext(" It is your default card.") if card.is_default else ""
+    return redirect(
+        back, flash=("success", gettext("%(label)s is saved.%(note)s", label=card.label, note=note))
+    )
 
 
 @router.post("/account/cards/{card_id}/default")
@@ -322,7 +376,10 @@ async def make_default_card(
     card_id: CardId, session: SessionDep, principal: BuyerPrincipal, next: NextForm = ""
 ) -> Response:
     card = await saved_cards.set_default(session, buyer_id=principal.user_id, card_id=card_id)
-    return redirect(_cards_page(next), flash=("success", f"{card.label} is your default card."))
+    return redirect(
+        _cards_page(next),
+        flash=("success", gettext("%(label)s is your default card.", label=card.label)),
+    )
 
 
 @router.post("/account/cards/{card_id}/delete")
@@ -338,4 +395,6 @@ async def remove_card(
     await saved_cards.delete_card(
         session, payment_provider(request), buyer_id=principal.user_id, card_id=card_id
     )
-    return redirect(_cards_page(next), flash=("info", f"{label} is removed."))
+    return redirect(
+        _cards_page(next), flash=("info", gettext("%(label)s is removed.", label=label))
+    )

@@ -13,6 +13,7 @@ from liveshop.addresses import service as addresses
 from liveshop.addresses.schemas import AddressOut
 from liveshop.addresses.validation import COUNTRIES
 from liveshop.core.errors import Problem
+from liveshop.core.i18n import gettext as _
 from liveshop.core.types import Id, Line
 from liveshop.markets.service import get_market
 from liveshop.orders import ship_to
@@ -65,7 +66,7 @@ async def _render(
 ) -> Response:
     rows = await addresses.list_addresses(session, principal.user_id)
     context = {
-        "title": "Your addresses",
+        "title": _("Your addresses"),
         "addresses": [AddressOut.of(a) for a in rows],
         "countries": sorted(COUNTRIES),
         "labels": LABELS,
@@ -138,9 +139,9 @@ async def add_address(
         return await _render(
             request, session, principal, values=values, errors=errors, next_path=next
         )
-    note = " It is your default there." if address.is_default else ""
+    note = _(" It is your default there.") if address.is_default else ""
     target = local_path(next, default="") if next else ""
-    return redirect(target or PAGE, flash=("success", f"Address saved.{note}"))
+    return redirect(target or PAGE, flash=("success", _("Address saved.%(note)s", note=note)))
 
 
 @router.post("/account/addresses/{address_id}/default")
@@ -152,7 +153,11 @@ async def make_default(
 ) -> Response:
     address = await addresses.set_default(session, user_id=principal.user_id, address_id=address_id)
     return redirect(
-        _page(next), flash=("success", f"Orders in {address.country_code} go here now.")
+        _page(next),
+        flash=(
+            "success",
+            _("Orders in %(country_code)s go here now.", country_code=address.country_code),
+        ),
     )
 
 
@@ -165,7 +170,7 @@ async def delete_address(
 ) -> Response:
     await addresses.delete_address(session, user_id=principal.user_id, address_id=address_id)
     return redirect(
-        _page(next), flash=("info", "Address deleted. Past orders keep where they were sent.")
+        _page(next), flash=("info", _("Address deleted. Past orders keep where they were sent."))
     )
 
 
@@ -180,11 +185,11 @@ async def choose_order_address(
     the order's country, until the seller books a parcel."""
     order = await load_order(session, order_id)
     if order.buyer_id != principal.user_id:
-        return redirect("/orders", flash=("error", "That order is not yours."))
+        return redirect("/orders", flash=("error", _("That order is not yours.")))
     market = await get_market(session, order.market_code)
     target = await addresses.address_snapshot(session, principal.user_id, address_id, market.code)
     await ship_to.change_order_address(
         session, buyer_id=principal.user_id, order_id=order_id, ship_to=target
     )
     back = f"/orders/{order_id}/pay" if order.status == "pending_payment" else f"/orders/{order_id}"
-    return redirect(back, flash=("success", "Delivery address changed."))
+    return redirect(back, flash=("success", _("Delivery address changed.")))

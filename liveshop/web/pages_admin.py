@@ -49,11 +49,13 @@ def parse_percent(text: str) -> int:
     try:
         value = Decimal(text.strip().rstrip("%").strip())
     except InvalidOperation as exc:
-        raise Unprocessable(f"{text!r} is not a percentage", code="bad-rate") from exc
+        raise Unprocessable(
+            _("%(text)s is not a percentage", text=repr(text)), code="bad-rate"
+        ) from exc
     bp = value * 100
     if not value.is_finite() or bp != bp.to_integral_value() or not 0 <= bp <= 10000:
         raise Unprocessable(
-            "A rate is a percentage from 0 to 100 with at most two decimals.", code="bad-rate"
+            _("A rate is a percentage from 0 to 100 with at most two decimals."), code="bad-rate"
         )
     return int(bp)
 
@@ -74,7 +76,7 @@ async def admin_home(
         for r in await markets.list_category_commissions(session, rates_market.code)
     }
     context = {
-        "title": "Markets and commissions",
+        "title": _("Markets and commissions"),
         "section": "markets",
         "all_markets": all_markets,
         "transitions": {
@@ -111,7 +113,14 @@ async def change_launch_state(
     )
     return redirect(
         f"/admin#market-{market.code}",
-        flash=("success", f"{market.name} is now {market.launch_state}."),
+        flash=(
+            "success",
+            _(
+                "%(name)s is now %(launch_state)s.",
+                name=market.name,
+                launch_state=market.launch_state,
+            ),
+        ),
     )
 
 
@@ -130,7 +139,15 @@ async def set_commission(
     )
     return redirect(
         f"/admin?rates={row.market_code}#rates",
-        flash=("success", f"{category.capitalize()} in {row.market_code}: {percent(bp)} %."),
+        flash=(
+            "success",
+            _(
+                "%(capitalize)s in %(market_code)s: %(percent)s %%.",
+                capitalize=category.capitalize(),
+                market_code=row.market_code,
+                percent=percent(bp),
+            ),
+        ),
     )
 
 
@@ -160,9 +177,12 @@ async def set_rules(
         f"/admin?rates={market.code}#rules",
         flash=(
             "success",
-            f"{market.name}: returns within {market.return_window_days} days, shipping "
-            f"{markets.display_price(market, market.shipping_fee_minor)} per order, for "
-            "orders placed from now on.",
+            _(
+                "%(name)s: returns within %(return_window_days)s days, shipping %(display_price)s per order, for orders placed from now on.",  # noqa: E501
+                name=market.name,
+                return_window_days=market.return_window_days,
+                display_price=markets.display_price(market, market.shipping_fee_minor),
+            ),
         ),
     )
 
@@ -188,9 +208,12 @@ async def set_dispatch(
         f"/admin?rates={market.code}#dispatch",
         flash=(
             "success",
-            f"{market.name}: dispatch within {market.dispatch_days} working days; orders "
-            f"not with a carrier {market.auto_cancel_days} working days later are cancelled "
-            "and refunded.",
+            _(
+                "%(name)s: dispatch within %(dispatch_days)s working days; orders not with a carrier %(auto_cancel_days)s working days later are cancelled and refunded.",  # noqa: E501
+                name=market.name,
+                dispatch_days=market.dispatch_days,
+                auto_cancel_days=market.auto_cancel_days,
+            ),
         ),
     )
 
@@ -224,7 +247,7 @@ async def users_page(
         session, role=role, limit=USERS_PAGE, offset=(page - 1) * USERS_PAGE
     )
     context = {
-        "title": "Users and roles",
+        "title": _("Users and roles"),
         "section": "users",
         "users": rows,
         "role": role,
@@ -248,7 +271,7 @@ def _actor_filter(text: str) -> int | None:
     if not text:
         return None
     if not text.isdigit() or not 1 <= int(text) < 2**63:
-        raise Unprocessable("The actor is a user's number.", code="bad-filter")
+        raise Unprocessable(_("The actor is a user's number."), code="bad-filter")
     return int(text)
 
 
@@ -259,7 +282,9 @@ def _day_filter(text: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise Unprocessable(f"{text!r} is not a date (YYYY-MM-DD).", code="bad-filter") from None
+        raise Unprocessable(
+            _("%(text)s is not a date (YYYY-MM-DD).", text=repr(text)), code="bad-filter"
+        ) from None
 
 
 @router.get("/audit")
@@ -292,7 +317,7 @@ async def audit_page(
     kept = urlencode({k: v for k, v in query.items() if v})
     base = f"/admin/audit?{kept}&" if kept else "/admin/audit?"
     context = {
-        "title": "Audit log",
+        "title": _("Audit log"),
         "section": "audit",
         "entries": found.items,
         "names": names,
@@ -316,10 +341,13 @@ async def set_roles(
     next: Annotated[Line, Form(max_length=300)] = "",
 ) -> Response:
     if not roles:
-        raise Unprocessable("A user needs at least one role.", code="no-roles")
+        raise Unprocessable(_("A user needs at least one role."), code="no-roles")
     if user_id == principal.user_id and Role.ADMIN not in roles:
-        raise Conflict("You cannot remove your own admin role.", code="self-demotion")
+        raise Conflict(_("You cannot remove your own admin role."), code="self-demotion")
     user = await accounts.set_roles(session, user_id, roles, actor_id=principal.user_id)
     back = next if next.startswith("/admin/users") else "/admin/users"
     names = ", ".join(sorted(user.role_names))
-    return redirect(f"{back}#user-{user.id}", flash=("success", f"{user.display_name}: {names}."))
+    return redirect(
+        f"{back}#user-{user.id}",
+        flash=("success", _("%(name)s: %(roles)s.", name=user.display_name, roles=names)),
+    )

@@ -12,6 +12,7 @@ from liveshop.accounts.deps import AdminPrincipal, CreatorPrincipal, MaybePrinci
 from liveshop.analytics import queries, readiness, views
 from liveshop.analytics.audience import KNOWN_BOTS
 from liveshop.analytics.queries import CONCURRENT_WINDOW_S
+from liveshop.core.i18n import gettext as _
 from liveshop.core.types import FormCount, Id, Line
 from liveshop.live import service as live
 from liveshop.markets.models import LAUNCH_TRANSITIONS, LaunchState
@@ -27,7 +28,7 @@ router = page_router(tags=["pages"])
 @router.get("/analytics/method")
 async def method(request: Request, session: SessionDep, principal: MaybePrincipal) -> Response:
     context = {
-        "title": "How we count viewers",
+        "title": _("How we count viewers"),
         "heartbeat_s": int(request.app.state.hub.config.heartbeat_s),
         "window_s": CONCURRENT_WINDOW_S,
         "bots": KNOWN_BOTS,
@@ -77,7 +78,7 @@ async def show_analytics(
         fmt=lambda v: display_price(market, v),
     )
     context = {
-        "title": f"Analytics · {found.title}",
+        "title": _("Analytics · %(title)s", title=found.title),
         "live": found,
         "report": report,
         "market": market,
@@ -124,7 +125,7 @@ async def creator_analytics(
                 label_every=every,
             ),
         ]
-    context = {"title": "Your shows in numbers", "rows": rows, "charts": charts, "fmt": fmt}
+    context = {"title": _("Your shows in numbers"), "rows": rows, "charts": charts, "fmt": fmt}
     return await render(
         request, session, principal, "analytics/creator.html", context, market=market
     )
@@ -152,7 +153,7 @@ async def market_readiness(
         )
     ]
     context = {
-        "title": f"Readiness · {market.name}",
+        "title": _("Readiness · %(name)s", name=market.name),
         "section": "markets",
         "r": r,
         "market": market,
@@ -181,4 +182,6 @@ async def set_targets(
         actor_id=principal.user_id,
     )
     await session.commit()
-    return redirect(f"/admin/markets/{code.upper()}/readiness", flash=("success", "Targets saved."))
+    return redirect(
+        f"/admin/markets/{code.upper()}/readiness", flash=("success", _("Targets saved."))
+    )

@@ -11,6 +11,7 @@ from fastapi import Form, Request, Response
 
 from liveshop.accounts.deps import CreatorPrincipal, SessionDep
 from liveshop.core.errors import NotFound
+from liveshop.core.i18n import gettext as _
 from liveshop.core.types import FormCount, Id, Line
 from liveshop.live import service as live
 from liveshop.live.auctions import service as auctions
@@ -42,7 +43,7 @@ async def start_auction(
     """A lot of one SKU of the showcase, held from stock now, starting at ``start``."""
     found = await _own(session, principal, session_id)
     if sku_id not in {sku.sku_id for p in await live.showcase(session, found) for sku in p.skus}:
-        raise NotFound("that SKU is not in this show's showcase", code="sku-not-in-showcase")
+        raise NotFound(_("that SKU is not in this show's showcase"), code="sku-not-in-showcase")
     market = await get_market(session, found.market_code)
     lot = await auctions.start_auction(
         session,
@@ -57,8 +58,10 @@ async def start_auction(
         actor_id=principal.user_id,
         room=_hub(request).publisher.on_commit(session),
     )
-    text = (
-        f"Auction on: {lot.title}, from {display_price(market, lot.start_minor)}, "
-        f"{lot.duration_seconds} s."
+    text = _(
+        "Auction on: %(title)s, from %(price)s, %(seconds)s s.",
+        title=lot.title,
+        price=display_price(market, lot.start_minor),
+        seconds=lot.duration_seconds,
     )
     return redirect(_back(session_id, "auction"), flash=("success", text))

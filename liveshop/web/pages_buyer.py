@@ -141,7 +141,7 @@ async def cart_page(
         code = typed if group.shop_id == coupon_shop else ""
         await _quote_group(session, principal.user_id, market.code, group, code)
     context = {
-        "title": "Your cart",
+        "title": _("Your cart"),
         "groups": list(groups.values()),
         "unavailable": unavailable,
         "keys": {sid: new_idempotency_key() for sid in groups},
@@ -162,7 +162,7 @@ async def cart_add(
     await carts.set_line(
         session, principal.user_id, market, sku_id, min(existing + quantity, MAX_QUANTITY)
     )
-    return redirect(f"/cart?market={market.upper()}", flash=("success", "Added to your cart."))
+    return redirect(f"/cart?market={market.upper()}", flash=("success", _("Added to your cart.")))
 
 
 @router.post("/cart/lines/{sku_id}")
@@ -174,7 +174,7 @@ async def cart_set(
     quantity: Annotated[FormCount, Form(ge=0, le=MAX_QUANTITY)],
 ) -> Response:
     await carts.set_line(session, principal.user_id, market, sku_id, quantity)
-    text = "Removed from your cart." if quantity == 0 else "Cart updated."
+    text = _("Removed from your cart.") if quantity == 0 else _("Cart updated.")
     return redirect(f"/cart?market={market.upper()}", flash=("info", text))
 
 
@@ -202,7 +202,9 @@ async def checkout(
         existing = await _replayed(session, principal.user_id, idempotency_key)
         if existing is not None:
             return redirect(f"/orders/{existing}/pay")
-        return redirect("/cart", flash=("error", "There is nothing from this shop in your cart."))
+        return redirect(
+            "/cart", flash=("error", _("There is nothing from this shop in your cart."))
+        )
     placed = await place_order(
         session,
         buyer_id=principal.user_id,
@@ -252,7 +254,9 @@ async def buy_now(
 async def _own_order(session: SessionDep, user_id: Id, order_id: Id) -> Order:
     order = await completion.load_order(session, order_id)
     if order.buyer_id != user_id:
-        raise NotFound(f"order {order_id} does not exist", code="order-not-found")
+        raise NotFound(
+            _("order %(order_id)s does not exist", order_id=order_id), code="order-not-found"
+        )
     return order
 
 
@@ -289,7 +293,7 @@ async def pay_page(
     coupon_code, coupon_minor = await coupons.order_coupon(session, order.id)
     has_coupon = await coupons.order_has_coupon(session, order.id)
     context = {
-        "title": "Pay",
+        "title": _("Pay"),
         "order": order,
         "coupon_code": coupon_code,
         "coupon_minor": coupon_minor,
@@ -354,7 +358,7 @@ async def pay(
         else:
             card = PayIn(card_number=card_number, exp_month=exp_month, exp_year=exp_year, cvc=cvc)
     except ValidationError:
-        return redirect(back, flash=("error", "Please check the card details."))
+        return redirect(back, flash=("error", _("Please check the card details.")))
     provider = payment_provider(request)
     source = await required_payment_source(
         session,
@@ -371,9 +375,12 @@ async def pay(
     if order.status == OrderStatus.PENDING_PAYMENT:
         return redirect(
             f"/orders/{order.id}",
-            flash=("info", "Your payment is being processed; this page updates when it is done."),
+            flash=(
+                "info",
+                _("Your payment is being processed; this page updates when it is done."),
+            ),
         )
-    return redirect(f"/orders/{order.id}", flash=("success", "Paid — thank you for your order!"))
+    return redirect(f"/orders/{order.id}", flash=("success", _("Paid — thank you for your order!")))
 
 
 # -- orders -------------------------------------------------------------------------------
@@ -390,7 +397,7 @@ async def orders_page(
     markets = {code: await get_market(session, code) for code in {o.market_code for o in rows}}
     shops = {sid: (await get_shop(session, sid)).name for sid in {o.shop_id for o in rows}}
     context = {
-        "title": "Your orders",
+        "title": _("Your orders"),
         "orders": rows,
         "order_markets": markets,
         "shops": shops,
@@ -409,7 +416,7 @@ async def order_page(
     events = await queries.order_events(session, order.id)
     reached = {e.to_status for e in events}
     context = {
-        "title": f"Order #{order.id}",
+        "title": _("Order #%(id)s", id=order.id),
         "order": order,
         "staff_view": staff,
         "is_buyer": order.buyer_id == principal.user_id,
@@ -446,7 +453,7 @@ async def cancel_order(
     order = await _own_order(session, principal.user_id, order_id)
     if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.PAID):
         raise Forbidden(
-            "The seller is already packing this order; ask them for a refund instead.",
+            _("The seller is already packing this order; ask them for a refund instead."),
             code="too-late-to-cancel",
         )
     await lifecycle.cancel(
@@ -456,4 +463,4 @@ async def cancel_order(
         actor_id=principal.user_id,
         reason=reason.strip() or "cancelled by the buyer",
     )
-    return redirect(f"/orders/{order_id}", flash=("info", "Your order is cancelled."))
+    return redirect(f"/orders/{order_id}", flash=("info", _("Your order is cancelled.")))

@@ -25,6 +25,7 @@ from liveshop.catalog.router import read_upload
 from liveshop.catalog.schemas import PriceSetIn, ProductIn, ProductUpdateIn, SkuIn, SkuUpdateIn
 from liveshop.catalog.service import ensure_shop_staff
 from liveshop.core.errors import Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.core.settings import Settings
 from liveshop.core.types import FormCount, Id, Line, Text
 from liveshop.inventory import service as inventory
@@ -63,7 +64,10 @@ def parse_options(text: str) -> dict[str, str]:
         m = OPTION_LINE.match(part)
         if m is None:
             raise Unprocessable(
-                f"{part.strip()[:40]!r}: write each option as name: value (e.g. size: M)",
+                _(
+                    "%(strip)s: write each option as name: value (e.g. size: M)",
+                    strip=repr(part.strip()[:40]),
+                ),
                 code="bad-options",
             )
         key = re.sub(r"\s+", "_", m.group(1).strip().lower())
@@ -80,12 +84,14 @@ def _prices(
 ) -> dict[str, int | None]:
     """{market: minor units, or None for a blank field (not offered there)}."""
     if len(codes) != len(amounts):
-        raise Unprocessable("the price fields do not match their markets", code="bad-prices")
+        raise Unprocessable(_("the price fields do not match their markets"), code="bad-prices")
     out: dict[str, int | None] = {}
     for code, text in zip(codes, amounts, strict=True):
         market = markets.get(code.upper())
         if market is None:
-            raise Unprocessable(f"unknown market {code!r}", code="unknown-market")
+            raise Unprocessable(
+                _("unknown market %(code)s", code=repr(code)), code="unknown-market"
+            )
         out[market.code] = (
             parse_money(text, market.currency_exponent, market.locale) if text.strip() else None
         )
@@ -116,7 +122,7 @@ async def new_product(
     if shop is None:
         return redirect("/seller")
     context = {
-        "title": f"New product · {shop.name}",
+        "title": _("New product · %(name)s", name=shop.name),
         "shop": shop,
         "shops": shops,
         "section": "products",
@@ -144,7 +150,10 @@ async def create_product(
     product = await products.create_product(session, shop, data)
     return redirect(
         _editor(product.id, "variants"),
-        flash=("success", f"Created {product.title} as a draft. Add its variants and prices."),
+        flash=(
+            "success",
+            _("Created %(title)s as a draft. Add its variants and prices.", title=product.title),
+        ),
     )
 
 
@@ -188,7 +197,7 @@ async def edit_product(
     warehouses = await inventory.list_warehouses(session, shop.id)
     await session.commit()  # keeps the lazy release of expired holds
     context = {
-        "title": f"{product.title} · {shop.name}",
+        "title": _("%(product)s · %(shop)s", product=product.title, shop=shop.name),
         "shop": shop,
         "shops": shops,
         "section": "products",
@@ -229,7 +238,7 @@ async def save_details(
     except ValidationError as exc:
         raise Unprocessable(_first_error(exc), code="validation-error") from exc
     await products.update_product(session, product, data)
-    return redirect(_editor(product_id), flash=("success", "Saved."))
+    return redirect(_editor(product_id), flash=("success", _("Saved.")))
 
 
 @router.post("/products/{product_id}/publish")
@@ -237,7 +246,8 @@ async def publish(product_id: Id, session: SessionDep, principal: SellerPrincipa
     product = await products.product_for_staff(session, principal, product_id)
     await products.publish_product(session, product)
     return redirect(
-        _editor(product_id), flash=("success", f"{product.title} is on sale where it has a price.")
+        _editor(product_id),
+        flash=("success", _("%(title)s is on sale where it has a price.", title=product.title)),
     )
 
 
@@ -245,14 +255,18 @@ async def publish(product_id: Id, session: SessionDep, principal: SellerPrincipa
 async def unpublish(product_id: Id, session: SessionDep, principal: SellerPrincipal) -> Response:
     product = await products.product_for_staff(session, principal, product_id)
     await products.unpublish_product(session, product)
-    return redirect(_editor(product_id), flash=("info", f"{product.title} is a draft again."))
+    return redirect(
+        _editor(product_id), flash=("info", _("%(title)s is a draft again.", title=product.title))
+    )
 
 
 @router.post("/products/{product_id}/archive")
 async def archive(product_id: Id, session: SessionDep, principal: SellerPrincipal) -> Response:
     product = await products.product_for_staff(session, principal, product_id)
     await products.archive_product(session, product)
-    return redirect(_editor(product_id), flash=("info", f"{product.title} is archived."))
+    return redirect(
+        _editor(product_id), flash=("info", _("%(title)s is archived.", title=product.title))
+    )
 
 
 @router.post("/products/{product_id}/images")
@@ -273,7 +287,7 @@ async def upload_image(
         store=media_store(settings),
         max_bytes=settings.media_max_image_bytes,
     )
-    return redirect(_editor(product_id, "images"), flash=("success", "Image added."))
+    return redirect(_editor(product_id, "images"), flash=("success", _("Image added.")))
 
 
 @router.post("/products/{product_id}/images/remove")
@@ -287,7 +301,7 @@ async def remove_image(
     await products.product_for_staff(session, principal, product_id)
     settings: Settings = request.app.state.settings
     await images.remove_image(session, product_id, url, store=media_store(settings))
-    return redirect(_editor(product_id, "images"), flash=("info", "Image removed."))
+    return redirect(_editor(product_id, "images"), flash=("info", _("Image removed.")))
 
 
 @router.post("/products/{product_id}/skus")
@@ -318,7 +332,8 @@ async def add_sku(
         raise Unprocessable(_first_error(exc), code="validation-error") from exc
     sku = await products.add_sku(session, product, data)
     return redirect(
-        _editor(product_id, f"sku-{sku.id}"), flash=("success", f"Added variant {sku.code}.")
+        _editor(product_id, f"sku-{sku.id}"),
+        flash=("success", _("Added variant %(code)s.", code=sku.code)),
     )
 
 
@@ -341,7 +356,7 @@ async def edit_sku(
         raise Unprocessable(_first_error(exc), code="validation-error") from exc
     await products.update_sku(session, sku, data)
     back = _editor(sku.product_id, f"sku-{sku_id}")
-    return redirect(back, flash=("success", f"Saved {sku.code}."))
+    return redirect(back, flash=("success", _("Saved %(code)s.", code=sku.code)))
 
 
 @router.post("/skus/{sku_id}/prices")
@@ -365,7 +380,8 @@ async def save_prices(
         data = PriceSetIn(currency=markets[code].currency, amount_minor=amount)
         await products.set_sku_price(session, sku, code, data)
     return redirect(
-        _editor(sku.product_id, f"sku-{sku_id}"), flash=("success", f"Prices of {sku.code} saved.")
+        _editor(sku.product_id, f"sku-{sku_id}"),
+        flash=("success", _("Prices of %(code)s saved.", code=sku.code)),
     )
 
 
@@ -390,7 +406,12 @@ async def change_stock(
             actor_id=principal.user_id,
             warehouse_id=warehouse_id,
         )
-        message = f"Received {quantity} of {sku.code}; {summary.available} available now."
+        message = _(
+            "Received %(quantity)s of %(code)s; %(available)s available now.",
+            quantity=quantity,
+            code=sku.code,
+            available=summary.available,
+        )
     else:
         summary = await inventory.adjust(
             session,
@@ -400,7 +421,12 @@ async def change_stock(
             actor_id=principal.user_id,
             warehouse_id=warehouse_id,
         )
-        message = f"Took {quantity} of {sku.code} out; {summary.available} available now."
+        message = _(
+            "Took %(quantity)s of %(code)s out; %(available)s available now.",
+            quantity=quantity,
+            code=sku.code,
+            available=summary.available,
+        )
     await session.commit()
     return redirect(_editor(sku.product_id, f"stock-{sku_id}"), flash=("success", message))
 
@@ -418,5 +444,6 @@ async def add_warehouse(
     warehouse = await inventory.create_warehouse(session, shop_id, name=name.strip())
     await session.commit()
     return redirect(
-        _editor(product_id, "stock"), flash=("success", f"Added warehouse {warehouse.name}.")
+        _editor(product_id, "stock"),
+        flash=("success", _("Added warehouse %(name)s.", name=warehouse.name)),
     )

@@ -24,6 +24,7 @@ from liveshop.chat import filters
 from liveshop.chat.filter_rules import TERM_MAX
 from liveshop.chat.wiring import chat_caches
 from liveshop.core.errors import Forbidden
+from liveshop.core.i18n import gettext
 from liveshop.core.types import Id, Line, Text
 from liveshop.markets.service import list_markets
 from liveshop.web.flash import redirect
@@ -58,7 +59,7 @@ async def _creator(session: SessionDep, principal: CurrentPrincipal, creator: in
     managed = await filters.managed_creators(session, principal)
     if not managed:
         raise Forbidden(
-            "Only creators and the moderators of all their shows manage blocked words.",
+            gettext("Only creators and the moderators of all their shows manage blocked words."),
             code="not-filter-manager",
         )
     return managed[0]
@@ -81,7 +82,7 @@ async def studio_filter(
     managed = await filters.managed_creators(session, principal)
     names = {c: (await get_user(session, c)).display_name for c in managed}
     context = {
-        "title": "Blocked words",
+        "title": gettext("Blocked words"),
         "creator_id": creator_id,
         "own": creator_id == principal.user_id,
         "creator_name": names.get(creator_id) or (await get_user(session, creator_id)).display_name,
@@ -125,7 +126,7 @@ async def studio_remove_term(
     )
     return redirect(
         _studio(creator, principal.user_id, "terms"),
-        flash=("info", f"“{term}” is no longer held."),
+        flash=("info", gettext("“%(term)s” is no longer held.", term=term)),
     )
 
 
@@ -146,9 +147,9 @@ async def studio_settings(
         cache=chat_caches(request.app).filters,
     )
     text = (
-        "Comments with links, e-mail addresses or phone numbers are now held."
+        gettext("Comments with links, e-mail addresses or phone numbers are now held.")
         if hold_links
-        else "Comments with links are no longer held."
+        else gettext("Comments with links are no longer held.")
     )
     return redirect(_studio(creator, principal.user_id, "links"), flash=("success", text))
 
@@ -163,7 +164,7 @@ async def admin_filter(
     markets = await list_markets(session)
     languages = await filters.market_languages(session)
     context = {
-        "title": "Blocked words",
+        "title": gettext("Blocked words"),
         "section": "chat-filter",
         "filter": await filters.platform_filter(session),
         "markets": markets,
@@ -204,7 +205,9 @@ async def admin_remove_term(
     term = await filters.remove_platform_term(
         session, term_id, cache=chat_caches(request.app).filters
     )
-    return redirect(f"{ADMIN}#terms", flash=("info", f"“{term}” is no longer held."))
+    return redirect(
+        f"{ADMIN}#terms", flash=("info", gettext("“%(term)s” is no longer held.", term=term))
+    )
 
 
 @router.post(f"{ADMIN}/settings")
@@ -222,6 +225,16 @@ async def admin_settings(
         actor_id=principal.user_id,
         cache=chat_caches(request.app).filters,
     )
-    where = f"in {market.upper()}" if market else "in every market"
-    text = f"Links are {'now' if hold_links else 'no longer'} held {where}."
+    if hold_links:
+        text = (
+            gettext("Links are now held in %(market)s.", market=market.upper())
+            if market
+            else gettext("Links are now held in every market.")
+        )
+    else:
+        text = (
+            gettext("Links are no longer held in %(market)s.", market=market.upper())
+            if market
+            else gettext("Links are no longer held in every market.")
+        )
     return redirect(f"{ADMIN}#links", flash=("success", text))

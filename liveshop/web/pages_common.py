@@ -9,6 +9,7 @@ from fastapi import Request, Response
 from liveshop.accounts.service import Principal
 from liveshop.core.db import Database
 from liveshop.core.errors import NotFound
+from liveshop.core.i18n import gettext as _
 from liveshop.orders.payments.provider import PaymentProvider
 from liveshop.web.templating import render
 
@@ -21,7 +22,7 @@ def new_idempotency_key() -> str:
 def payment_provider(request: Request, name: str = "sandbox") -> PaymentProvider:
     providers: dict[str, PaymentProvider] = request.app.state.payment_providers
     if name not in providers:
-        raise NotFound(f"no payment provider {name!r}", code="unknown-provider")
+        raise NotFound(_("no payment provider %(name)s", name=repr(name)), code="unknown-provider")
     return providers[name]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import Request, Response
 
 from liveshop.accounts.deps import MaybePrincipal, SessionDep
+from liveshop.core.i18n import gettext as _
 from liveshop.core.types import Id
 from liveshop.live.deals import lottery
 from liveshop.live.deals import service as deals
@@ -21,7 +22,7 @@ router = page_router(tags=["pages"])
 @router.get("/drops/fairness")
 async def fairness(request: Request, session: SessionDep, principal: MaybePrincipal) -> Response:
     return await render(
-        request, session, principal, "drops/fairness.html", {"title": "How drops are shared"}
+        request, session, principal, "drops/fairness.html", {"title": _("How drops are shared")}
     )
 
 
@@ -36,7 +37,7 @@ async def lottery_record(
         else []
     )
     context = {
-        "title": f"Lottery of drop #{deal.id}",
+        "title": _("Lottery of drop #%(id)s", id=deal.id),
         "deal": deal,
         "is_lottery": deal.policy == DealPolicy.LOTTERY,
         "seed": deal.lottery_seed if deal.drawn_at is not None else None,

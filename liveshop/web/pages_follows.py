@@ -11,6 +11,7 @@ from fastapi import Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts.deps import CurrentPrincipal, SessionDep
+from liveshop.core.i18n import gettext
 from liveshop.core.i18n import gettext as _
 from liveshop.core.types import Id
 from liveshop.live import service as live
@@ -56,10 +57,10 @@ async def follow_toggle(
     creator_id = found.creator_id
     if await follows.is_following(session, principal.user_id, creator_id=creator_id):
         await follows.unfollow(session, principal.user_id, creator_id=creator_id)
-        text = "You no longer follow this creator."
+        text = gettext("You no longer follow this creator.")
     else:
         await follows.follow_creator(session, principal.user_id, creator_id)
-        text = "Following: we'll tell you when they go live."
+        text = gettext("Following: we'll tell you when they go live.")
     return redirect(f"/live/{session_id}", flash=("success", text))
 
 
@@ -71,12 +72,12 @@ async def remind_toggle(
     found = await live.get_session(session, session_id)
     if await follows.is_reminded(session, principal.user_id, session_id):
         await follows.forget_reminder(session, principal.user_id, session_id)
-        text = "Reminder removed."
+        text = gettext("Reminder removed.")
     elif found.status == SessionStatus.SCHEDULED:
         await follows.remind(session, principal.user_id, found)
-        text = "We'll remind you when the show starts."
+        text = gettext("We'll remind you when the show starts.")
     else:
-        text = "This show has already started."
+        text = gettext("This show has already started.")
     return redirect(f"/live/{session_id}", flash=("success", text))
 
 

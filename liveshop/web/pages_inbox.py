@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Request, Response
 
 from liveshop.accounts.deps import CurrentPrincipal, SessionDep
+from liveshop.core.i18n import gettext as _
 from liveshop.notices import service as notices
 from liveshop.web.flash import redirect
 from liveshop.web.routing import page_router
@@ -19,7 +20,7 @@ async def inbox_page(
 ) -> Response:
     items = await notices.inbox(session, principal.user_id)
     context = {
-        "title": "Inbox",
+        "title": _("Inbox"),
         "notices": items,
         "unread": sum(1 for n in items if n.read_at is None),
     }

@@ -21,7 +21,7 @@ from liveshop.orders import saved_cards
 from liveshop.web import live_view
 from liveshop.web.pages_follows import room_follow_state
 from liveshop.web.routing import page_router
-from liveshop.web.templating import render, viewer_of
+from liveshop.web.templating import page_language, render, viewer_of
 
 router = page_router(tags=["pages"])
 
@@ -53,6 +53,7 @@ async def live_room(
     )
     if user is not None and viewer is not None and user["can_buy"]:
         user |= await _payment(session, viewer.user_id, session_id)
+    page_language(request, principal, market)  # the room's prices in the viewer's language
     data = live_view.room_data(room, market, user)
     data["heartbeat_ms"] = int(request.app.state.hub.config.heartbeat_s * 1000)
     context = {

@@ -26,6 +26,7 @@ from liveshop.chat.models import ModerationAction
 from liveshop.chat.wiring import chat_caches
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.core.types import FormCount, Id, Line
 from liveshop.live import service as live
 from liveshop.live.models import LiveSession, SessionStatus
@@ -65,7 +66,7 @@ def _number(text: str, what: str) -> int | None:
     if not text:
         return None
     if not text.isdigit() or not 0 < int(text) < 2**63:
-        raise Unprocessable(f"Pick a {what} from the list.", code="bad-filter")
+        raise Unprocessable(_("Pick a %(what)s from the list.", what=what), code="bad-filter")
     return int(text)
 
 
@@ -76,7 +77,7 @@ def _action(text: str) -> ModerationAction | None:
     try:
         return ModerationAction(text)
     except ValueError as exc:
-        raise Unprocessable("Pick an action from the list.", code="bad-filter") from exc
+        raise Unprocessable(_("Pick an action from the list."), code="bad-filter") from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,11 +252,11 @@ async def undo(
         room=_hub(request).publisher.on_commit(session),
         mutes=chat_caches(request.app).mutes,
     )
-    name = entry.target_name or "The viewer"
+    name = entry.target_name or _("The viewer")
     if done.undid == ModerationAction.UNHIDE:
-        text = f"{name}'s comment is visible again."
+        text = _("%(name)s's comment is visible again.", name=name)
     else:
-        text = f"{name} is no longer muted."
+        text = _("%(name)s is no longer muted.", name=name)
     target = local_path(back, HOME)
     if not target.startswith(HOME):
         target = HOME

@@ -22,6 +22,7 @@ from liveshop.accounts.deps import AdminPrincipal, SellerPrincipal, SessionDep
 from liveshop.catalog.service import ensure_shop_staff
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import NotFound, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.core.types import FormCount, Id, Line
 from liveshop.markets.models import Market
 from liveshop.markets.service import display_price, list_markets, require_market
@@ -45,10 +46,12 @@ def parse_percent(text: str) -> int:
     """ "10", "12.5" or "7,25 %" → basis points (1 … 10 000)."""
     m = PERCENT.match(text)
     if m is None:
-        raise Unprocessable(f"{text.strip()[:20]!r} is not a percentage", code="bad-rate")
+        raise Unprocessable(
+            _("%(strip)s is not a percentage", strip=repr(text.strip()[:20])), code="bad-rate"
+        )
     bp = int(m.group(1)) * 100 + int((m.group(2) or "0").ljust(2, "0"))
     if not 0 < bp <= 10_000:
-        raise Unprocessable("a percentage is more than 0 and at most 100", code="bad-rate")
+        raise Unprocessable(_("a percentage is more than 0 and at most 100"), code="bad-rate")
     return bp
 
 
@@ -59,7 +62,7 @@ def _end_of_day(text: str, market: Market) -> datetime | None:
     try:
         day = datetime.strptime(text.strip(), "%Y-%m-%d").date()
     except ValueError as exc:
-        raise Unprocessable("give the last day as a date", code="bad-validity") from exc
+        raise Unprocessable(_("give the last day as a date"), code="bad-validity") from exc
     return datetime.combine(day, time(23, 59, 59), tzinfo=ZoneInfo(market.timezone))
 
 
@@ -91,7 +94,7 @@ async def coupon_list(
     markets = {m.code: m for m in await list_markets(session)}
     now = utcnow()
     context = {
-        "title": f"Coupons · {shop.name}",
+        "title": _("Coupons · %(name)s", name=shop.name),
         "shop": shop,
         "shops": shops,
         "section": "coupons",
@@ -127,13 +130,15 @@ async def coupon_create(
     clean = code.strip().upper() or None
     if clean is not None and not re.fullmatch(r"[A-Z0-9-]{3,40}", clean):
         raise Unprocessable(
-            "a code has 3-40 letters, digits or dashes (or leave it empty: applied to every order)",
+            _(
+                "a code has 3-40 letters, digits or dashes (or leave it empty: applied to every order)"  # noqa: E501
+            ),
             code="bad-code",
         )
     limit = max_uses.strip()
     if limit and not limit.isdigit():
         raise Unprocessable(
-            "uses in total is a whole number (or empty: no limit)", code="bad-amount"
+            _("uses in total is a whole number (or empty: no limit)"), code="bad-amount"
         )
     coupon = await coupons.create_coupon(
         session,
@@ -148,7 +153,8 @@ async def coupon_create(
     )
     name = coupon.code or "The automatic discount"
     return redirect(
-        f"/seller/coupons?shop={shop.id}", flash=("success", f"{name} is live in {found.name}.")
+        f"/seller/coupons?shop={shop.id}",
+        flash=("success", _("%(name)s is live in %(name2)s.", name=name, name2=found.name)),
     )
 
 
@@ -173,7 +179,7 @@ async def coupon_usage(
         except NotFound:
             names[uid] = f"Buyer {uid}"
     context = {
-        "title": f"Coupon {coupon.code or '(automatic)'}",
+        "title": _("Coupon %(value)s", value=coupon.code or "(automatic)"),
         "shop": shop,
         "shops": shops,
         "section": "coupons",
@@ -197,7 +203,10 @@ async def coupon_deactivate(
     name = coupon.code or "The automatic discount"
     return redirect(
         f"/seller/coupons?shop={coupon.shop_id}",
-        flash=("info", f"{name} is off: no new order gets it; orders that used it keep it."),
+        flash=(
+            "info",
+            _("%(name)s is off: no new order gets it; orders that used it keep it.", name=name),
+        ),
     )
 
 
@@ -235,7 +244,7 @@ async def campaign_list(
     rows = await campaigns.list_campaigns(session, market_code=chosen)
     now = utcnow()
     context = {
-        "title": "Campaigns",
+        "title": _("Campaigns"),
         "section": "campaigns",
         "rows": [(c, campaign_state(c, now), markets[c.market_code]) for c in rows],
         "markets": list(markets.values()),
@@ -279,7 +288,14 @@ async def campaign_create(
     )
     return redirect(
         f"/admin/campaigns?market={found.code}",
-        flash=("success", f"Campaign {name.strip() or KIND_LABELS[kind]} runs in {found.name}."),
+        flash=(
+            "success",
+            _(
+                "Campaign %(value)s runs in %(name)s.",
+                value=name.strip() or KIND_LABELS[kind],
+                name=found.name,
+            ),
+        ),
     )
 
 
@@ -292,8 +308,15 @@ async def campaign_pause(
 ) -> Response:
     paused = action == "pause"
     c = await campaigns.set_paused(session, campaign_id, paused=paused, actor_id=principal.user_id)
-    text = "paused: no new order takes from its budget" if paused else "running again"
+    text = _("paused: no new order takes from its budget") if paused else _("running again")
     return redirect(
         f"/admin/campaigns?market={c.market_code}",
-        flash=("info", f"{c.name or KIND_LABELS[CampaignKind(c.kind)]} is {text}."),
+        flash=(
+            "info",
+            _(
+                "%(value)s is %(text)s.",
+                value=c.name or KIND_LABELS[CampaignKind(c.kind)],
+                text=text,
+            ),
+        ),
     )

@@ -9,6 +9,7 @@ from fastapi import Form, Request, Response
 
 from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, SellerPrincipal, SessionDep
 from liveshop.core.errors import NotFound, Problem
+from liveshop.core.i18n import gettext as _
 from liveshop.core.types import Id, Line
 from liveshop.logistics import returns
 from liveshop.logistics.documents import return_label_pdf
@@ -36,7 +37,9 @@ async def ask_return(
     form = await request.form()
     order = await load_order(session, order_id)
     if order.buyer_id != principal.user_id:
-        raise NotFound(f"order {order_id} does not exist", code="order-not-found")
+        raise NotFound(
+            _("order %(order_id)s does not exist", order_id=order_id), code="order-not-found"
+        )
     wanted = []
     for line in order.lines:
         raw = str(form.get(f"qty-{line.id}", "0") or "0")
@@ -53,7 +56,7 @@ async def ask_return(
         await session.rollback()
         return redirect(f"{back}#returns", flash=("error", exc.detail))
     return redirect(
-        f"{back}#returns", flash=("success", "Return requested: the seller will answer soon.")
+        f"{back}#returns", flash=("success", _("Return requested: the seller will answer soon."))
     )
 
 
@@ -63,7 +66,9 @@ async def return_label(
 ) -> Response:
     found = await returns.get_return(session, return_id)
     if found.order_id != order_id:
-        raise NotFound(f"return {return_id} does not exist", code="return-not-found")
+        raise NotFound(
+            _("return %(return_id)s does not exist", return_id=return_id), code="return-not-found"
+        )
     await queries.visible_order(session, principal, order_id)
     return Response(
         await return_label_pdf(session, found),
@@ -88,7 +93,13 @@ async def approve(
     )
     return redirect(
         f"/seller/orders/{order_id}#returns",
-        flash=("success", f"Return approved: label {done.tracking_number} for the buyer."),
+        flash=(
+            "success",
+            _(
+                "Return approved: label %(tracking_number)s for the buyer.",
+                tracking_number=done.tracking_number,
+            ),
+        ),
     )
 
 
@@ -102,9 +113,9 @@ async def reject(
     order_id = await _staff(session, principal, return_id)
     back = f"/seller/orders/{order_id}#returns"
     if not reason.strip():
-        return redirect(back, flash=("error", "Say why you refuse the return."))
+        return redirect(back, flash=("error", _("Say why you refuse the return.")))
     await returns.reject(session, return_id, actor_id=principal.user_id, reason=reason)
-    return redirect(back, flash=("info", "Return refused."))
+    return redirect(back, flash=("info", _("Return refused.")))
 
 
 @router.post("/seller/returns/{return_id}/receive")
@@ -115,5 +126,8 @@ async def receive(
     await returns.receive(session, payment_provider(request), return_id, actor_id=principal.user_id)
     return redirect(
         f"/seller/orders/{order_id}#returns",
-        flash=("success", "Return received: the units are back in stock and the buyer refunded."),
+        flash=(
+            "success",
+            _("Return received: the units are back in stock and the buyer refunded."),
+        ),
     )

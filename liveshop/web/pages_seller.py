@@ -21,6 +21,7 @@ from liveshop.catalog.models import ProductStatus, Shop
 from liveshop.catalog.search import ProductQuery, search_products
 from liveshop.catalog.service import ensure_shop_staff, list_shops, shops_of_user, sku_shop_id
 from liveshop.core.errors import NotFound
+from liveshop.core.i18n import gettext
 from liveshop.core.money import format_minor
 from liveshop.core.types import FormCount, Id, Line, Text
 from liveshop.creators import earnings
@@ -76,7 +77,9 @@ async def _names(session: SessionDep, user_ids: set[int]) -> dict[int, str]:
 
 
 async def _no_shop(request: Request, session: SessionDep, principal: Principal) -> Response:
-    return await render(request, session, principal, "seller/none.html", {"title": "Seller center"})
+    return await render(
+        request, session, principal, "seller/none.html", {"title": gettext("Seller center")}
+    )
 
 
 @router.get("")
@@ -107,7 +110,7 @@ async def dashboard(
     to_ship.sort(key=lambda o: o.id)
     markets = {m.code: m for m in await list_markets(session)}
     context = {
-        "title": f"Seller center · {shop.name}",
+        "title": gettext("Seller center · %(name)s", name=shop.name),
         "shop": shop,
         "shops": shops,
         "section": "overview",
@@ -138,7 +141,7 @@ async def creator_costs(
         return await _no_shop(request, session, principal)
     rows = await earnings.shop_creator_costs(session, shop.id)
     context = {
-        "title": f"Creator costs · {shop.name}",
+        "title": gettext("Creator costs · %(name)s", name=shop.name),
         "shop": shop,
         "shops": shops,
         "section": "creator-costs",
@@ -169,7 +172,7 @@ async def orders(
         session, shop_id=shop.id, status=status, limit=ORDERS_PAGE, offset=(page - 1) * ORDERS_PAGE
     )
     context = {
-        "title": f"Orders · {shop.name}",
+        "title": gettext("Orders · %(name)s", name=shop.name),
         "shop": shop,
         "shops": shops,
         "section": "orders",
@@ -194,7 +197,7 @@ async def order_detail(
     shop, shops = await _pick_shop(session, principal, order.shop_id)
     market = await get_market(session, order.market_code)
     context = {
-        "title": f"Order #{order.id}",
+        "title": gettext("Order #%(id)s", id=order.id),
         "shop": shop,
         "shops": shops,
         "section": "orders",
@@ -238,7 +241,7 @@ async def products(
         sku.id: (p.title, sku.code, sku.attributes) for p in listing.items for sku in p.skus
     }
     context = {
-        "title": f"Products & stock · {shop.name}",
+        "title": gettext("Products & stock · %(name)s", name=shop.name),
         "shop": shop,
         "shops": shops,
         "section": "products",
@@ -262,7 +265,10 @@ async def fulfil(
 ) -> Response:
     await queries.staff_order(session, principal, order_id)
     await lifecycle.start_fulfilment(session, order_id, actor_id=principal.user_id)
-    return redirect(_back(next, order_id), flash=("success", f"Order #{order_id}: packing."))
+    return redirect(
+        _back(next, order_id),
+        flash=("success", gettext("Order #%(order_id)s: packing.", order_id=order_id)),
+    )
 
 
 @router.post("/orders/{order_id}/ship")
@@ -280,7 +286,7 @@ async def ship(
         data = ShipIn(carrier=carrier.strip(), tracking_number=tracking_number.strip())
     except ValidationError:
         return redirect(
-            back, flash=("error", "A tracking number has 3-80 letters, digits or dashes.")
+            back, flash=("error", gettext("A tracking number has 3-80 letters, digits or dashes."))
         )
     order = await queries.staff_order(session, principal, order_id)
     if order.status == OrderStatus.PAID:
@@ -294,7 +300,15 @@ async def ship(
     )
     return redirect(
         back,
-        flash=("success", f"Order #{order_id} shipped with {data.carrier} {data.tracking_number}."),
+        flash=(
+            "success",
+            gettext(
+                "Order #%(order_id)s shipped with %(carrier)s %(tracking_number)s.",
+                order_id=order_id,
+                carrier=data.carrier,
+                tracking_number=data.tracking_number,
+            ),
+        ),
     )
 
 
@@ -304,7 +318,10 @@ async def deliver(
 ) -> Response:
     await queries.staff_order(session, principal, order_id)
     await lifecycle.mark_delivered(session, order_id, actor_id=principal.user_id)
-    return redirect(_back(next, order_id), flash=("success", f"Order #{order_id} delivered."))
+    return redirect(
+        _back(next, order_id),
+        flash=("success", gettext("Order #%(order_id)s delivered.", order_id=order_id)),
+    )
 
 
 @router.post("/orders/{order_id}/cancel")
@@ -325,7 +342,10 @@ async def cancel(
         actor_id=principal.user_id,
         reason=reason.strip() or "cancelled by the seller",
     )
-    return redirect(_back(next, order_id), flash=("info", f"Order #{order_id} cancelled."))
+    return redirect(
+        _back(next, order_id),
+        flash=("info", gettext("Order #%(order_id)s cancelled.", order_id=order_id)),
+    )
 
 
 @router.post("/orders/{order_id}/refund")
@@ -349,7 +369,10 @@ async def refund(
         actor_id=principal.user_id,
         reason=reason.strip() or "refunded by the seller",
     )
-    return redirect(_back(next, order_id), flash=("success", f"Refunded {quantity} unit(s)."))
+    return redirect(
+        _back(next, order_id),
+        flash=("success", gettext("Refunded %(quantity)s unit(s).", quantity=quantity)),
+    )
 
 
 @router.post("/skus/{sku_id}/receive")
@@ -372,7 +395,14 @@ async def receive_stock(
     await session.commit()
     return redirect(
         f"/seller/products?shop={shop_id}#sku-{sku_id}",
-        flash=("success", f"Received {quantity} units; {summary.available} available now."),
+        flash=(
+            "success",
+            gettext(
+                "Received %(quantity)s units; %(available)s available now.",
+                quantity=quantity,
+                available=summary.available,
+            ),
+        ),
     )
 
 
@@ -387,7 +417,7 @@ async def shop_analytics(
         return await _no_shop(request, session, principal)
     rows = await analytics_views.shop_sellers(session, shop.id)
     context = {
-        "title": f"Who sells · {shop.name}",
+        "title": gettext("Who sells · %(name)s", name=shop.name),
         "section": "analytics",
         "shop": shop,
         "shops": shops,

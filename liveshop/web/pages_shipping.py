@@ -9,6 +9,7 @@ from fastapi import Form, Request, Response
 
 from liveshop.accounts.deps import SellerPrincipal, SessionDep
 from liveshop.core.errors import Problem
+from liveshop.core.i18n import gettext as _
 from liveshop.core.types import Id, Line
 from liveshop.logistics import shipments, sla
 from liveshop.logistics.documents import label_pdf
@@ -34,7 +35,7 @@ async def to_ship_page(
     due = await sla.queue(session, shop.id)
     addresses = {d.order.id: await ship_to.order_address(session, d.order.id) for d in due}
     context = {
-        "title": f"To ship · {shop.name}",
+        "title": _("To ship · %(name)s", name=shop.name),
         "shop": shop,
         "shops": shops,
         "section": "to-ship",
@@ -75,12 +76,12 @@ async def book_parcel(
         for key, value in asked.items():
             line_id, count = key[4:], str(value).strip() or "0"
             if not (line_id.isdigit() and count.isdigit()) or len(line_id + count) > 30:
-                return redirect(f"{back}#ship-parcel", flash=("error", "Units must be numbers."))
+                return redirect(f"{back}#ship-parcel", flash=("error", _("Units must be numbers.")))
             if int(count):
                 lines.append(shipments.LineQty(int(line_id), int(count)))
         if not lines:
             return redirect(
-                f"{back}#ship-parcel", flash=("error", "Put at least one unit in the parcel.")
+                f"{back}#ship-parcel", flash=("error", _("Put at least one unit in the parcel."))
             )
     try:
         shipment = await shipments.create_shipment(
@@ -101,7 +102,14 @@ async def book_parcel(
         return redirect(f"{back}#parcels", flash=("error", exc.detail))
     return redirect(
         f"{back}#parcel-{shipment.id}",
-        flash=("success", f"Parcel booked: {shipment.carrier_name} {shipment.tracking_number}."),
+        flash=(
+            "success",
+            _(
+                "Parcel booked: %(carrier_name)s %(tracking_number)s.",
+                carrier_name=shipment.carrier_name,
+                tracking_number=shipment.tracking_number,
+            ),
+        ),
     )
 
 
@@ -126,5 +134,8 @@ async def confirm_delivery(
     await shipments.confirm_manual_delivery(session, shipment_id)
     return redirect(
         f"/seller/orders/{shipment.order_id}#parcel-{shipment_id}",
-        flash=("success", f"Parcel {shipment.tracking_number} delivered."),
+        flash=(
+            "success",
+            _("Parcel %(tracking_number)s delivered.", tracking_number=shipment.tracking_number),
+        ),
     )

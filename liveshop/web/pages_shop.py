@@ -13,6 +13,7 @@ from liveshop.catalog.models import Category, Sku
 from liveshop.catalog.search import ProductQuery, search_products
 from liveshop.catalog.service import get_shop
 from liveshop.core.clock import utcnow
+from liveshop.core.i18n import gettext as _
 from liveshop.core.types import FormCount, Id, Line
 from liveshop.inventory import service as inventory
 from liveshop.live.follows import service as follows
@@ -60,7 +61,7 @@ async def home(
         sid: (await get_shop(session, sid)).name for sid in {p.shop_id for p in listing.items}
     }
     context = {
-        "title": "Discover",
+        "title": _("Discover"),
         "q": q or "",
         "category": category,
         "categories": list(Category),

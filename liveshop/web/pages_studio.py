@@ -28,6 +28,7 @@ from liveshop.chat import service as chat
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import NotFound, Unprocessable
 from liveshop.core.i18n import gettext as _
+from liveshop.core.i18n import lazy_gettext
 from liveshop.core.types import FormCount, Id, Line
 from liveshop.creators import earnings
 from liveshop.helpdesk import service as helpdesk
@@ -79,7 +80,7 @@ async def studio(request: Request, session: SessionDep, principal: CreatorPrinci
     if default_market is not None:
         start = start.astimezone(ZoneInfo(default_market.timezone))
     context = {
-        "title": "Creator studio",
+        "title": _("Creator studio"),
         "sessions": sessions,
         "mine_only": mine_only,
         "sell_markets": markets,
@@ -96,7 +97,7 @@ def _planned_start(text: str, timezone: str) -> datetime:
         local = datetime.strptime(text.strip(), LOCAL_INPUT)
     except ValueError as exc:
         raise Unprocessable(
-            "Give the planned start as a date and time.", code="bad-planned-start"
+            _("Give the planned start as a date and time."), code="bad-planned-start"
         ) from exc
     return local.replace(tzinfo=ZoneInfo(timezone))
 
@@ -121,7 +122,9 @@ async def schedule(
         planned_duration_minutes=duration_minutes,
         product_ids=product_ids,
     )
-    return redirect(_back(created.id), flash=("success", f"“{created.title}” is scheduled."))
+    return redirect(
+        _back(created.id), flash=("success", _("“%(title)s” is scheduled.", title=created.title))
+    )
 
 
 @router.get("/earnings")
@@ -131,7 +134,7 @@ async def my_earnings(
     """The last 30 days: totals, pending vs payable, per live hour, and per show."""
     page = await earnings_view.creator_page(session, principal.user_id, days=30)
     context = {
-        "title": "Your earnings",
+        "title": _("Your earnings"),
         "page": page,
         "fmt": page.fmt,
         "hours": earnings_view.hours,
@@ -158,7 +161,7 @@ async def studio_session(
     data["session_api"] = f"/api/v1/live/sessions/{session_id}"
     data["ws_path"] += "?studio=true"  # the studio's socket is never an audience member
     context = {
-        "title": f"Studio · {room.session.title}",
+        "title": _("Studio · %(title)s", title=room.session.title),
         "room": room,
         "room_data": data,
         "room_json": live_view.page_json(data),
@@ -192,7 +195,7 @@ async def go_live(
     found = await _own(session, principal, session_id)
     room = _hub(request).publisher.on_commit(session)
     found = await live.transition(session, found, SessionStatus.LIVE, room=room)
-    return redirect(_back(session_id), flash=("success", "You are live."))
+    return redirect(_back(session_id), flash=("success", _("You are live.")))
 
 
 @router.post("/sessions/{session_id}/end")
@@ -205,7 +208,7 @@ async def end_show(
     room = hub.publisher.on_commit(session)
     found = await live.transition(session, found, SessionStatus.ENDED, room=room)
     await hub.save_stats(found.id, session=session)
-    return redirect(_back(session_id), flash=("info", "The show has ended."))
+    return redirect(_back(session_id), flash=("info", _("The show has ended.")))
 
 
 @router.post("/sessions/{session_id}/cancel")
@@ -215,7 +218,7 @@ async def cancel_show(
     found = await _own(session, principal, session_id)
     room = _hub(request).publisher.on_commit(session)
     found = await live.transition(session, found, SessionStatus.CANCELLED, room=room)
-    return redirect("/studio", flash=("info", f"“{found.title}” is cancelled."))
+    return redirect("/studio", flash=("info", _("“%(title)s” is cancelled.", title=found.title)))
 
 
 @router.post("/sessions/{session_id}/pin")
@@ -229,7 +232,10 @@ async def pin(
     found = await _own(session, principal, session_id)
     room = _hub(request).publisher.on_commit(session)
     product = await live.pin_product(session, found, product_id, room=room)
-    return redirect(_back(session_id, "showcase"), flash=("success", f"Pinned {product.title}."))
+    return redirect(
+        _back(session_id, "showcase"),
+        flash=("success", _("Pinned %(title)s.", title=product.title)),
+    )
 
 
 @router.post("/sessions/{session_id}/unpin")
@@ -239,14 +245,14 @@ async def unpin(
     found = await _own(session, principal, session_id)
     room = _hub(request).publisher.on_commit(session)
     await live.unpin_product(session, found, room=room)
-    return redirect(_back(session_id, "showcase"), flash=("info", "Nothing is pinned now."))
+    return redirect(_back(session_id, "showcase"), flash=("info", _("Nothing is pinned now.")))
 
 
 POLICY_NAMES = {
-    DealPolicy.HOLD_THEN_PAY: "hold then pay",
-    DealPolicy.FIRST_PAID_WINS: "first paid wins",
-    DealPolicy.QUEUE: "queue",
-    DealPolicy.LOTTERY: "lottery",
+    DealPolicy.HOLD_THEN_PAY: lazy_gettext("hold then pay"),
+    DealPolicy.FIRST_PAID_WINS: lazy_gettext("first paid wins"),
+    DealPolicy.QUEUE: lazy_gettext("queue"),
+    DealPolicy.LOTTERY: lazy_gettext("lottery"),
 }
 
 
@@ -270,7 +276,7 @@ async def start_deal(
     takes entries for the first half of the deal's time."""
     found = await _own(session, principal, session_id)
     if sku_id not in {sku.sku_id for p in await live.showcase(session, found) for sku in p.skus}:
-        raise NotFound("that SKU is not in this show's showcase", code="sku-not-in-showcase")
+        raise NotFound(_("that SKU is not in this show's showcase"), code="sku-not-in-showcase")
     market = await get_market(session, found.market_code)
     publisher = _hub(request).publisher
     view = await deals.start_deal(
@@ -289,12 +295,14 @@ async def start_deal(
     )
     deal = view.deal
     await publish_deal_stock(session, publisher, deal)
-    text = (
-        f"Flash deal on: {deal.units} at {display_price(market, deal.price_minor)}, "
-        f"{POLICY_NAMES[DealPolicy(deal.policy)]}."
+    text = _(
+        "Flash deal on: %(units)s at %(price)s, %(policy)s.",
+        units=deal.units,
+        price=display_price(market, deal.price_minor),
+        policy=str(POLICY_NAMES[DealPolicy(deal.policy)]),
     )
     if deal.per_buyer_limit is not None:
-        text += f" Limit {deal.per_buyer_limit} per buyer."
+        text += _(" Limit %(limit)s per buyer.", limit=deal.per_buyer_limit)
     return redirect(_back(session_id, "deal"), flash=("success", text))
 
 
@@ -309,9 +317,11 @@ async def end_deal(
     found = await _own(session, principal, session_id)
     deal = await deals.get_deal(session, deal_id)
     if deal.session_id != found.id:
-        raise NotFound(f"flash deal {deal_id} does not exist", code="deal-not-found")
+        raise NotFound(
+            _("flash deal %(deal_id)s does not exist", deal_id=deal_id), code="deal-not-found"
+        )
     publisher = _hub(request).publisher
     room = publisher.on_commit(session)  # ``deal_ended`` goes out with the commit
     if await deals.end_deal(session, deal_id, reason=DealEndReason.ENDED_EARLY, room=room):
         await publish_deal_stock(session, publisher, await deals.get_deal(session, deal_id))
-    return redirect(_back(session_id, "deal"), flash=("info", "The flash deal has ended."))
+    return redirect(_back(session_id, "deal"), flash=("info", _("The flash deal has ended.")))

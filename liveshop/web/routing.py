@@ -20,25 +20,28 @@ from fastapi.routing import APIRoute
 
 from liveshop.accounts.deps import SAFE_METHODS
 from liveshop.core.errors import Problem
+from liveshop.core.i18n import gettext, lazy_gettext
 from liveshop.web.flash import redirect
 from liveshop.web.pages_common import render_error
 from liveshop.web.security import referer_path, verify_form_csrf
 
 TITLES = {
-    403: "You can't open this page",
-    404: "We couldn't find that",
-    409: "That didn't work",
-    422: "That didn't work",
+    403: lazy_gettext("You can't open this page"),
+    404: lazy_gettext("We couldn't find that"),
+    409: lazy_gettext("That didn't work"),
+    422: lazy_gettext("That didn't work"),
 }
 
 
 def _validation_text(exc: RequestValidationError) -> str:
     errors = exc.errors()
     if not errors:
-        return "Some of the form's fields are not valid."
+        return gettext("Some of the form's fields are not valid.")
     first = errors[0]
     field = str(first.get("loc", ("", "field"))[-1]).replace("_", " ")
-    return f"Please check {field}: {first.get('msg', 'not valid')}."
+    return gettext(
+        "Please check %(field)s: %(problem)s.", field=field, problem=first.get("msg", "not valid")
+    )
 
 
 async def problem_page(
@@ -54,7 +57,8 @@ async def problem_page(
         back = referer_path(request)
         if back is not None:
             return redirect(back, flash=("error", detail))
-    return await render_error(request, status, TITLES.get(status, "Something went wrong"), detail)
+    title = str(TITLES[status]) if status in TITLES else gettext("Something went wrong")
+    return await render_error(request, status, title, detail)
 
 
 class PageRoute(APIRoute):

@@ -24,6 +24,7 @@ from fastapi import Request, Response
 from liveshop.accounts.deps import SAFE_METHODS, SessionDep
 from liveshop.accounts.service import csrf_for, resolve_token
 from liveshop.core.errors import Forbidden
+from liveshop.core.i18n import gettext as _
 from liveshop.core.settings import get_settings
 
 ANON_COOKIE = "liveshop_anon"
@@ -74,7 +75,9 @@ async def verify_form_csrf(request: Request, session: SessionDep) -> None:
     expected = form_token(request)
     if not isinstance(sent, str) or expected is None or not hmac.compare_digest(sent, expected):
         raise Forbidden(
-            "This form has expired or did not come from this site. Reload the page and try again.",
+            _(
+                "This form has expired or did not come from this site. Reload the page and try again."  # noqa: E501
+            ),
             code="csrf-failed",
         )
     cookie = request.cookies.get(get_settings().session_cookie_name)

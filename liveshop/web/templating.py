@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_time
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts import service as accounts
@@ -22,9 +25,12 @@ from liveshop.accounts.models import Role
 from liveshop.accounts.service import Principal
 from liveshop.core import i18n
 from liveshop.core.errors import NotFound
+from liveshop.core.i18n import lazy_gettext
 from liveshop.markets.models import SELLABLE_STATES, LaunchState, Market
 from liveshop.markets.service import display_price, get_market, list_markets
 from liveshop.web.flash import clear_flashes, read_flashes
+from liveshop.web.js_messages import messages_json
+from liveshop.web.language import LANGUAGE_COOKIE
 from liveshop.web.security import ensure_form_token, finish_response
 
 HERE = Path(__file__).parent
@@ -41,21 +47,21 @@ MARKET_COOKIE = "liveshop_market"
 DEFAULT_MARKET = "GB"
 
 STATUS_LABELS = {
-    "pending_payment": "Awaiting payment",
-    "paid": "Paid",
-    "fulfilling": "Packing",
-    "shipped": "Shipped",
-    "delivered": "Delivered",
-    "completed": "Completed",
-    "cancelled": "Cancelled",
-    "refund_requested": "Refund requested",
-    "refunded": "Refunded",
-    "scheduled": "Upcoming",
-    "live": "Live",
-    "ended": "Replay",
-    "planned": "Planned",
-    "pilot": "Pilot",
-    "paused": "Paused",
+    "pending_payment": lazy_gettext("Awaiting payment"),
+    "paid": lazy_gettext("Paid"),
+    "fulfilling": lazy_gettext("Packing"),
+    "shipped": lazy_gettext("Shipped"),
+    "delivered": lazy_gettext("Delivered"),
+    "completed": lazy_gettext("Completed"),
+    "cancelled": lazy_gettext("Cancelled"),
+    "refund_requested": lazy_gettext("Refund requested"),
+    "refunded": lazy_gettext("Refunded"),
+    "scheduled": lazy_gettext("Upcoming"),
+    "live": lazy_gettext("Live"),
+    "ended": lazy_gettext("Replay"),
+    "planned": lazy_gettext("Planned"),
+    "pilot": lazy_gettext("Pilot"),
+    "paused": lazy_gettext("Paused"),
 }
 
 
@@ -66,25 +72,34 @@ def money(amount_minor: int | None, market: Market) -> str:
 def variant_label(attributes: dict[str, Any] | None) -> str:
     """'M · Black' from {'size': 'M', 'colour': 'Black'}; 'Standard' when there is none."""
     values = [str(v) for v in (attributes or {}).values() if v not in (None, "")]
-    return " · ".join(values) or "Standard"
+    return " · ".join(values) or i18n.gettext("Standard")
 
 
 def when(value: datetime | None, tz: str | None = None) -> str:
+    """A moment in the market's time zone (UTC where none is given), written the way the
+    page's language writes dates (babel's medium date, short time)."""
     if value is None:
         return "–"
     local = value.astimezone(ZoneInfo(tz)) if tz else value.astimezone(UTC)
     suffix = "" if tz else " UTC"
-    return local.strftime("%d %b %Y, %H:%M") + suffix
+    language = i18n.get_locale()
+    if language == i18n.DEFAULT_LOCALE or language == i18n.PSEUDO_LOCALE:
+        return local.strftime("%d %b %Y, %H:%M") + suffix
+    locale = i18n.format_locale(language, None)
+    day = format_date(local, "medium", locale=locale)
+    return f"{day}, {format_time(local, 'short', locale=locale)}{suffix}"
 
 
 def status_label(status: str) -> str:
-    return STATUS_LABELS.get(status, status.replace("_", " ").capitalize())
+    label = STATUS_LABELS.get(status)
+    return str(label) if label is not None else status.replace("_", " ").capitalize()
 
 
 templates.env.filters["variant"] = variant_label
 templates.env.filters["when"] = when
 templates.env.filters["status_label"] = status_label
 templates.env.globals["money"] = money
+templates.env.globals["js_messages"] = messages_json  # the scripts' words (static/js/i18n.js)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +147,32 @@ async def viewer_of(session: AsyncSession, principal: Principal | None) -> Viewe
     )
 
 
+def page_language(request: Request, principal: Principal | None, market: Market) -> str:
+    """Choose (and set) the language a page is in: the user's preference, else the viewer's
+    cookie, else the browser's among the page's market's languages, else the market's."""
+    language = i18n.choose_language(
+        preference=principal.language if principal is not None else None,
+        cookie=request.cookies.get(LANGUAGE_COOKIE),
+        accept_language=request.headers.get("accept-language"),
+        market_code=market.code,
+    )
+    # Money and dates: in the chosen language when the viewer chose one (web/language.py).
+    named = (principal is not None and principal.language is not None) or (
+        LANGUAGE_COOKIE in request.cookies
+    )
+    i18n.set_locale(language, display=named)
+    return language
+
+
+def page_messages(*messages: dict[str, Any]) -> Markup:
+    """The page's messages for its scripts (``static/js/i18n.js`` reads them): one JSON
+    island, HTML-safe."""
+    merged: dict[str, Any] = {}
+    for m in messages:
+        merged.update(m)
+    return htmlsafe_json_dumps(merged, sort_keys=False)
+
+
 async def render(
     request: Request,
     session: AsyncSession,
@@ -144,7 +185,13 @@ async def render(
 ) -> HTMLResponse:
     """Render a page inside the layout. ``context`` may override any shared value."""
     market = market or await current_market(request, session)
+    language = page_language(request, principal, market)
     shared: dict[str, Any] = {
+        "ui_language": language,
+        "html_lang": i18n.html_lang(
+            i18n.DEFAULT_LOCALE if language == i18n.PSEUDO_LOCALE else language
+        ),
+        "ui_languages": i18n.LANGUAGES,
         "viewer": await viewer_of(session, principal),
         "market": market,
         "markets": await shop_markets(session),

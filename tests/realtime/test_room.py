@@ -233,7 +233,8 @@ async def test_commerce_events_go_through_the_hub(stage: Stage) -> None:
     assert started["deal"]["units"] == 20 and started["deal"]["price_minor"] == 999
     ticker = await viewer.until("purchase")
     assert ticker["text"] == "Someone in Leeds just bought Serum"
-    assert set(ticker) == {"seq", "type", "ts", "product_id", "quantity", "text"}
+    # The words each viewer reads are built in their page from these (issue 21); no name.
+    assert set(ticker) == {"seq", "type", "ts", "product_id", "quantity", "text", "title", "city"}
     await viewer.until("deal_ended", deal_id=7)
     stocks = [e for e in viewer.events if e["type"] == "stock"]
     assert stocks and stocks[-1]["available"] == 0  # coalesced, but the last word is the truth

@@ -190,7 +190,13 @@ async def test_the_room_page_carries_its_state(
     assert page.status_code == 200
     data = room_data(page)
     assert data["user"] is None and data["ws_path"] == f"/ws/live/{session_id}"
-    assert data["money"] == {"locale": "en-GB", "currency": "GBP", "exponent": 2}
+    assert data["money"] == {
+        "locale": "en-GB",
+        "currency": "GBP",
+        "exponent": 2,
+        "prefix": "£",
+        "suffix": "",
+    }
     assert data["pinned"]["product_id"] == first
     assert (data["deal"]["sku_id"], data["deal"]["price_minor"]) == (sku_id, 700)
     assert (data["deal"]["available"], data["deal"]["units"]) == (4, 4)

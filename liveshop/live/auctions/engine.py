@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 
 from liveshop.core.errors import Unprocessable
+from liveshop.core.i18n import gettext as _
 
 # The step above a price: from 0, 1.00; from 20.00, 2.00; … (in minor units of a
 # 2-exponent currency; a lot's own table may replace it).
@@ -37,19 +38,22 @@ def check_increments(table: Sequence[Sequence[int]]) -> list[list[int]]:
     rows = [list(r) for r in table]
     if not 1 <= len(rows) <= MAX_STEPS or any(len(r) != 2 for r in rows):
         raise Unprocessable(
-            f"the increment table has 1 to {MAX_STEPS} [from_minor, increment_minor] rows",
+            _(
+                "the increment table has 1 to %(max_steps)s [from_minor, increment_minor] rows",
+                max_steps=MAX_STEPS,
+            ),
             code="bad-increments",
         )
     if rows[0][0] != 0:
-        raise Unprocessable("the increment table starts from 0", code="bad-increments")
+        raise Unprocessable(_("the increment table starts from 0"), code="bad-increments")
     for (f0, i0), (f1, i1) in pairwise(rows):
         if f1 <= f0 or i1 < i0:
             raise Unprocessable(
-                "the increment table's prices rise and its steps never fall",
+                _("the increment table's prices rise and its steps never fall"),
                 code="bad-increments",
             )
     if any(i <= 0 for _f, i in rows):
-        raise Unprocessable("increments are above 0", code="bad-increments")
+        raise Unprocessable(_("increments are above 0"), code="bad-increments")
     return rows
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, MaybePrincipal, SessionDep
 from liveshop.core.errors import PROBLEM_RESPONSES, NotFound, problem_response
+from liveshop.core.i18n import gettext as _
 from liveshop.core.types import MAX_AMOUNT_MINOR, MAX_ID, Amount, Id
 from liveshop.inventory import service as inventory
 from liveshop.live import service as live_service
@@ -181,7 +182,7 @@ async def room_auction(
     await live_service.get_session(session, session_id)
     auction = await service.running_auction(session, session_id)
     if auction is None:
-        raise NotFound("no lot is up in this room", code="no-auction")
+        raise NotFound(_("no lot is up in this room"), code="no-auction")
     return await _out(session, auction, None)
 
 
@@ -226,5 +227,5 @@ async def cancel_auction(
         session, auction.session_id, room=publisher.on_commit(session)
     )
     if done is None or done.id != auction_id:
-        raise NotFound("that lot is not taking bids", code="auction-not-running")
+        raise NotFound(_("that lot is not taking bids"), code="auction-not-running")
     return await _out(session, done, principal.user_id)

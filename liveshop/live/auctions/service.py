@@ -35,6 +35,7 @@ from liveshop.catalog.service import get_sku_offer
 from liveshop.core.clock import utcnow
 from liveshop.core.db import table_of
 from liveshop.core.errors import Conflict, Forbidden, NotFound, Problem, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.inventory import service as inventory
 from liveshop.inventory.errors import OutOfStock
 from liveshop.live import bans
@@ -73,7 +74,10 @@ SETTLE_STALE = timedelta(seconds=60)  # a settlement untouched this long is take
 async def get_auction(session: AsyncSession, auction_id: int) -> Auction:
     found = await session.get(Auction, auction_id, populate_existing=True)
     if found is None:
-        raise NotFound(f"auction {auction_id} does not exist", code="auction-not-found")
+        raise NotFound(
+            _("auction %(auction_id)s does not exist", auction_id=auction_id),
+            code="auction-not-found",
+        )
     return found
 
 
@@ -121,32 +125,39 @@ async def start_auction(
     bids from ``start_minor`` (per unit) for ``duration_s`` seconds. Commits; given
     ``room``, ``auction_started`` goes out with the commit."""
     if live.status != SessionStatus.LIVE:
-        raise Conflict("auctions run only while the session is live", code="session-not-live")
+        raise Conflict(_("auctions run only while the session is live"), code="session-not-live")
     market = await get_market(session, live.market_code)
     if not market.auctions_enabled:
         raise Conflict(
-            f"auctions are not allowed in {market.name}",
+            _("auctions are not allowed in %(name)s", name=market.name),
             code="auctions-disabled",
             market=market.code,
         )
     if not 1 <= quantity <= MAX_QUANTITY:
-        raise Unprocessable(f"a lot is 1 to {MAX_QUANTITY} units", code="bad-quantity")
+        raise Unprocessable(
+            _("a lot is 1 to %(max_quantity)s units", max_quantity=MAX_QUANTITY),
+            code="bad-quantity",
+        )
     if not MIN_DURATION_S <= duration_s <= MAX_DURATION_S:
         raise Unprocessable(
-            f"an auction lasts {MIN_DURATION_S} to {MAX_DURATION_S} seconds",
+            _(
+                "an auction lasts %(min_duration_s)s to %(max_duration_s)s seconds",
+                min_duration_s=MIN_DURATION_S,
+                max_duration_s=MAX_DURATION_S,
+            ),
             code="bad-duration",
         )
     if mode == AuctionMode.ANTI_SNIPE and not 1 <= snipe_s <= min(MAX_SNIPE_S, duration_s):
         raise Unprocessable(
-            "anti-snipe seconds are 1 to 60, and no more than the duration",
+            _("anti-snipe seconds are 1 to 60, and no more than the duration"),
             code="bad-snipe-seconds",
         )
     table = engine.check_increments(increments or engine.DEFAULT_INCREMENTS)
     offer = await get_sku_offer(session, sku_id, live.market_code)
     if start_minor <= 0:
-        raise Unprocessable("the starting price is above 0", code="bad-start-price")
+        raise Unprocessable(_("the starting price is above 0"), code="bad-start-price")
     if await running_auction(session, live.id) is not None:
-        raise Conflict("this room's auction is still running", code="auction-already-running")
+        raise Conflict(_("this room's auction is still running"), code="auction-already-running")
     now = utcnow()
     auction = Auction(
         session_id=live.id,
@@ -185,7 +196,7 @@ async def start_auction(
     except OutOfStock as exc:
         await session.rollback()
         raise Conflict(
-            f"only {exc.extra.get('available', 0)} unit(s) in stock for this lot",
+            _("only %(get)s unit(s) in stock for this lot", get=exc.extra.get("available", 0)),
             code="out-of-stock",
             available=exc.extra.get("available", 0),
         ) from exc
@@ -531,8 +542,11 @@ async def _fail(
         session,
         offer.bidder_id,
         kind="auction.payment_failed",
-        subject=f"Your winning bid on {auction.title} could not be charged",
-        body=f"Your saved card was not charged ({why}), so the lot went to the next bidder.",
+        subject=_("Your winning bid on %(title)s could not be charged", title=auction.title),
+        body=_(
+            "Your saved card was not charged (%(why)s), so the lot went to the next bidder.",
+            why=why,
+        ),
         link=f"/live/{auction.session_id}",
     )
     await session.commit()
@@ -561,7 +575,7 @@ async def settle(
             order_id = order.id
             card = await saved_cards.default_card(session, c.bidder_id)
             if card is None:
-                raise PaymentDeclined("no saved card", decline_code="no_saved_card")
+                raise PaymentDeclined(_("no saved card"), decline_code="no_saved_card")
             order = await payment_flow.pay_order(
                 session,
                 provider,
@@ -619,9 +633,11 @@ async def _sold(
         session,
         offer.bidder_id,
         kind="auction.won",
-        subject=f"You won {auction.title}",
-        body=f"Your saved card was charged for order #{order.id}; it ships to your "
-        "default address.",
+        subject=_("You won %(title)s", title=auction.title),
+        body=_(
+            "Your saved card was charged for order #%(order)s; it ships to your default address.",
+            order=order.id,
+        ),
         link=f"/orders/{order.id}",
     )
     auction = await get_auction(session, auction.id)
@@ -679,4 +695,4 @@ async def cancel_running(
 
 def ensure_may_bid_here(auction: Auction, session_id: int | None) -> None:
     if session_id is not None and auction.session_id != session_id:
-        raise Forbidden("that lot is in another room", code="auction-elsewhere")
+        raise Forbidden(_("that lot is in another room"), code="auction-elsewhere")

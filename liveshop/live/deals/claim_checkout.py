@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict
+from liveshop.core.i18n import gettext as _
 from liveshop.live import service as live
 from liveshop.live.deals.claim_upkeep import get_claim
 from liveshop.live.deals.held_order import place_held_order
@@ -52,7 +53,7 @@ async def checkout_claim(
     now = utcnow()
     if claim.status != ClaimStatus.HELD or claim.expires_at <= now:
         raise Conflict(
-            "this claim's hold has run out: its units went back to the drop",
+            _("this claim's hold has run out: its units went back to the drop"),
             code="claim-expired",
             claim_id=claim.id,
         )
@@ -71,7 +72,7 @@ async def checkout_claim(
     )
     if taken is None:
         await session.rollback()
-        raise Conflict("this claim is no longer held", code="claim-expired", claim_id=claim_id)
+        raise Conflict(_("this claim is no longer held"), code="claim-expired", claim_id=claim_id)
 
     async def link(order: Order) -> None:  # in the order's own transaction
         await session.execute(
@@ -112,7 +113,7 @@ async def quote_claim(
         claim.status == ClaimStatus.HELD and claim.expires_at <= utcnow()
     ):
         raise Conflict(
-            "this claim's hold has run out: its units went back to the drop",
+            _("this claim's hold has run out: its units went back to the drop"),
             code="claim-expired",
             claim_id=claim.id,
         )

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound
+from liveshop.core.i18n import gettext as _
 from liveshop.inventory import service as inventory
 from liveshop.live.deals.models import (
     ClaimStatus,
@@ -89,7 +90,9 @@ async def expire_claims(
 async def get_claim(session: AsyncSession, claim_id: int, buyer_id: int) -> DealClaim:
     claim = await session.get(DealClaim, claim_id, populate_existing=True)
     if claim is None or claim.buyer_id != buyer_id:
-        raise NotFound(f"claim {claim_id} does not exist", code="claim-not-found")
+        raise NotFound(
+            _("claim %(claim_id)s does not exist", claim_id=claim_id), code="claim-not-found"
+        )
     return claim
 
 
@@ -106,7 +109,7 @@ async def give_up(session: AsyncSession, claim_id: int, buyer_id: int) -> Settle
     if done is None:
         await session.rollback()
         raise Conflict(
-            f"this claim is {claim.status}: only a held claim can be given up",
+            _("this claim is %(status)s: only a held claim can be given up", status=claim.status),
             code="claim-not-held",
             status_now=claim.status,
         )

@@ -36,6 +36,7 @@ from starlette.routing import Route
 from liveshop.accounts.deps import check_csrf, credentials, invalid_token
 from liveshop.accounts.service import Principal
 from liveshop.core.errors import Unauthorized, Unprocessable, problem_response
+from liveshop.core.i18n import gettext as _
 from liveshop.core.settings import Settings
 from liveshop.live.deals.claims import Answer
 from liveshop.live.deals.desk import MAX_ID, MAX_QUANTITY, ClaimDesk, desk_of
@@ -71,7 +72,7 @@ async def _principal(request: Request, desk: ClaimDesk) -> Principal:
                 check_csrf(request, token)
             return principal
     raise Unauthorized(
-        "sign in first", code="unauthenticated", headers={"WWW-Authenticate": "Bearer"}
+        _("sign in first"), code="unauthenticated", headers={"WWW-Authenticate": "Bearer"}
     )
 
 
@@ -98,27 +99,31 @@ def answer_response(answer: Answer, path: str) -> Response:
 async def _body(request: Request, allowed: frozenset[str]) -> dict[str, Any]:
     raw = await request.body()
     if len(raw) > MAX_BODY:
-        raise Unprocessable(f"a claim's body is at most {MAX_BODY} bytes", code="bad-claim")
+        raise Unprocessable(
+            _("a claim's body is at most %(max_body)s bytes", max_body=MAX_BODY), code="bad-claim"
+        )
     if not raw.strip():
         return {}
     try:
         body = json.loads(raw)
     except (ValueError, RecursionError):
-        raise Unprocessable("the body must be a JSON object", code="bad-claim") from None
+        raise Unprocessable(_("the body must be a JSON object"), code="bad-claim") from None
     if not isinstance(body, dict) or set(body) - allowed:
         fields = ", ".join(f'"{k}"' for k in sorted(allowed))
-        raise Unprocessable(f"the body is a JSON object of {fields}", code="bad-claim")
+        raise Unprocessable(
+            _("the body is a JSON object of %(fields)s", fields=fields), code="bad-claim"
+        )
     return body
 
 
 def _whole(body: dict[str, Any], key: str, default: int | None, top: int) -> int:
     value = body.get(key, default)
     if value is None:
-        raise Unprocessable(f"{key} is required", code="bad-claim")
+        raise Unprocessable(_("%(key)s is required", key=key), code="bad-claim")
     if isinstance(value, bool) or not isinstance(value, int):
-        raise Unprocessable(f"{key} must be a whole number", code="bad-claim")
+        raise Unprocessable(_("%(key)s must be a whole number", key=key), code="bad-claim")
     if not 1 <= value <= top:
-        raise Unprocessable(f"{key} must be 1 to {top}", code="bad-claim")
+        raise Unprocessable(_("%(key)s must be 1 to %(top)s", key=key, top=top), code="bad-claim")
     return value
 
 
@@ -129,7 +134,7 @@ async def _quantity(request: Request) -> int:
 def _path_id(request: Request, name: str) -> int:
     raw = request.path_params.get(name, "")
     if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or not 1 <= int(raw) <= MAX_ID:
-        raise Unprocessable(f"{name} must be a whole number", code="bad-claim")
+        raise Unprocessable(_("%(name)s must be a whole number", name=name), code="bad-claim")
     return int(raw)
 
 

@@ -38,6 +38,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.errors import Conflict, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.live.deals.models import FlashDeal, FlashDealBuyer
 from liveshop.orders.events import OrderCancelledUnpaid
 
@@ -48,7 +49,7 @@ def check_limit(per_buyer_limit: int | None, units: int) -> None:
     """A limit is 1..units (a limit above the deal's units would limit nothing)."""
     if per_buyer_limit is not None and not 1 <= per_buyer_limit <= units:
         raise Unprocessable(
-            f"the per-buyer limit must be 1 to {units} (the deal's units)",
+            _("the per-buyer limit must be 1 to %(units)s (the deal's units)", units=units),
             code="bad-per-buyer-limit",
             units=units,
         )
@@ -57,7 +58,7 @@ def check_limit(per_buyer_limit: int | None, units: int) -> None:
 def check_product_limit(per_product_limit: int | None) -> None:
     if per_product_limit is not None and not 1 <= per_product_limit <= 10_000:
         raise Unprocessable(
-            "the per-product limit must be 1 to 10000", code="bad-per-product-limit"
+            _("the per-product limit must be 1 to 10000"), code="bad-per-product-limit"
         )
 
 
@@ -116,9 +117,13 @@ async def remaining_for(session: AsyncSession, deal: FlashDeal, buyer_id: int | 
 
 def limit_reached(deal: FlashDeal, remaining: int) -> Conflict:
     """409 ``deal-limit-reached``: the limit, and how many this buyer may still take."""
-    more = f"you may buy {remaining} more" if remaining else "you have reached it"
+    more = (
+        _("you may buy %(remaining)s more", remaining=remaining)
+        if remaining
+        else _("you have reached it")
+    )
     return Conflict(
-        f"{limit_text(deal)}: {more}",
+        _("%(limit)s: %(more)s", limit=limit_text(deal), more=more),
         code=LIMIT_REACHED,
         deal_id=deal.id,
         per_buyer_limit=deal.per_buyer_limit,
@@ -130,10 +135,12 @@ def limit_reached(deal: FlashDeal, remaining: int) -> Conflict:
 def limit_text(deal: FlashDeal) -> str:
     parts = []
     if deal.per_buyer_limit is not None:
-        parts.append(f"{deal.per_buyer_limit} per buyer")
+        parts.append(_("%(limit)s per buyer", limit=deal.per_buyer_limit))
     if deal.per_product_limit is not None:
-        parts.append(f"{deal.per_product_limit} of this product per buyer in this show")
-    return "this flash deal is limited to " + " and ".join(parts)
+        parts.append(
+            _("%(limit)s of this product per buyer in this show", limit=deal.per_product_limit)
+        )
+    return _("this flash deal is limited to %(limits)s", limits=_(" and ").join(parts))
 
 
 async def check_allowance(

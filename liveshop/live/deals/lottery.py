@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.core.clock import utcnow
 from liveshop.core.db import table_of
 from liveshop.core.errors import Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.live.deals.models import DealEntry, DealPolicy, DealStatus, FlashDeal
 
 MIN_WINDOW = timedelta(seconds=10)
@@ -42,14 +43,16 @@ def entry_window(
     if policy != DealPolicy.LOTTERY:
         if window is not None:
             raise Unprocessable(
-                "an entry window is for lottery drops only", code="bad-entry-window"
+                _("an entry window is for lottery drops only"), code="bad-entry-window"
             )
         return None
     window = window if window is not None else duration / 2
     if not MIN_WINDOW <= window <= duration - MIN_WINDOW:
         raise Unprocessable(
-            "a lottery takes entries for at least 10 s and draws at least 10 s before the "
-            "deal ends",
+            _(
+                "a lottery takes entries for at least 10 s and draws at least 10 s before the "
+                "deal ends"
+            ),
             code="bad-entry-window",
         )
     return window

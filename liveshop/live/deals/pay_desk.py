@@ -41,6 +41,7 @@ from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.errors import Conflict, Problem
 from liveshop.core.group_commit import GroupCommit
+from liveshop.core.i18n import gettext as _
 from liveshop.inventory import service as inventory
 from liveshop.live import service as live
 from liveshop.live.deals.claim_checkout import claim_key
@@ -221,8 +222,10 @@ class PayDesk:
                 and request.expected_total_minor != price.total_minor
             ):
                 outcomes[i] = Conflict(
-                    "the price changed since it was shown: nothing was charged, check the "
-                    "new total",
+                    _(
+                        "the price changed since it was shown: nothing was charged, check the "
+                        "new total"
+                    ),
                     code="price-changed",
                     expected_total_minor=request.expected_total_minor,
                     total_minor=price.total_minor,

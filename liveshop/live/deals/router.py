@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, MaybePrincipal, SessionDep
 from liveshop.core.errors import PROBLEM_RESPONSES, NotFound
+from liveshop.core.i18n import gettext as _
 from liveshop.core.types import MAX_AMOUNT_MINOR, MAX_ID, Id, Line
 from liveshop.inventory import service as inventory
 from liveshop.live import service
@@ -285,7 +286,9 @@ async def end_deal(
     await service.ensure_can_control(session, principal, live)
     deal = await deals.get_deal(session, deal_id)
     if deal.session_id != live.id:
-        raise NotFound(f"flash deal {deal_id} does not exist", code="deal-not-found")
+        raise NotFound(
+            _("flash deal %(deal_id)s does not exist", deal_id=deal_id), code="deal-not-found"
+        )
     publisher = room_publisher(request.app)
     ended = await deals.end_deal(
         session, deal_id, reason=DealEndReason.ENDED_EARLY, room=publisher.on_commit(session)

@@ -23,6 +23,7 @@ from liveshop.affiliates.rates import creator_rates_for
 from liveshop.catalog.service import get_sku_offer
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Problem, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.inventory import service as inventory
 from liveshop.inventory.errors import OutOfStock
 from liveshop.live.deals import announce, limits, lottery
@@ -79,7 +80,9 @@ def deal_event(view: DealView) -> dict[str, object]:
 async def get_deal(session: AsyncSession, deal_id: int) -> FlashDeal:
     deal = await session.get(FlashDeal, deal_id, populate_existing=True)
     if deal is None:
-        raise NotFound(f"flash deal {deal_id} does not exist", code="deal-not-found")
+        raise NotFound(
+            _("flash deal %(deal_id)s does not exist", deal_id=deal_id), code="deal-not-found"
+        )
     return deal
 
 
@@ -123,25 +126,27 @@ async def start_deal(
     draws) — all fixed from now on. Commits; given ``room``, ``deal_started`` goes out with
     the commit."""
     if live.status != SessionStatus.LIVE:
-        raise Conflict("flash deals run only while the session is live", code="session-not-live")
+        raise Conflict(_("flash deals run only while the session is live"), code="session-not-live")
     if not 1 <= units <= MAX_UNITS:
-        raise Unprocessable(f"units must be 1 to {MAX_UNITS}", code="bad-quantity")
+        raise Unprocessable(
+            _("units must be 1 to %(max_units)s", max_units=MAX_UNITS), code="bad-quantity"
+        )
     limits.check_limit(per_buyer_limit, units)
     limits.check_product_limit(per_product_limit)
     if not MIN_DURATION <= duration <= MAX_DURATION:
-        raise Unprocessable("a deal lasts 10 seconds to 2 hours", code="bad-duration")
+        raise Unprocessable(_("a deal lasts 10 seconds to 2 hours"), code="bad-duration")
     if not MIN_CLAIM_HOLD <= hold <= MAX_CLAIM_HOLD:
-        raise Unprocessable("a claim holds units for 1 to 30 minutes", code="bad-hold")
+        raise Unprocessable(_("a claim holds units for 1 to 30 minutes"), code="bad-hold")
     draw_after = lottery.entry_window(policy, entry_window, duration)
     offer = await get_sku_offer(session, sku_id, live.market_code)
     if not 0 < price_minor <= offer.price_minor:
         raise Unprocessable(
-            "the deal price must be above 0 and at most the regular price",
+            _("the deal price must be above 0 and at most the regular price"),
             code="bad-deal-price",
             regular_price_minor=offer.price_minor,
         )
     if await active_deal(session, live.id) is not None:
-        raise Conflict("end the running flash deal first", code="deal-already-running")
+        raise Conflict(_("end the running flash deal first"), code="deal-already-running")
     now = utcnow()
     deal = FlashDeal(
         session_id=live.id,
@@ -170,7 +175,7 @@ async def start_deal(
     except OutOfStock as exc:
         await session.rollback()
         raise Conflict(
-            f"only {exc.extra.get('available', 0)} unit(s) in stock for this deal",
+            _("only %(get)s unit(s) in stock for this deal", get=exc.extra.get("available", 0)),
             code="out-of-stock",
             available=exc.extra.get("available", 0),
         ) from exc
@@ -226,7 +231,7 @@ async def expired_deal_ids(session: AsyncSession) -> Sequence[int]:
 def _ensure_shoppable(live: LiveSession) -> None:
     """A live show sells, and so does its replay; a scheduled or cancelled one does not."""
     if live.status not in (SessionStatus.LIVE, SessionStatus.ENDED):
-        raise Conflict("this session is not live", code="session-not-live")
+        raise Conflict(_("this session is not live"), code="session-not-live")
 
 
 async def room_attribution(session: AsyncSession, live: LiveSession, sku_id: int) -> Attribution:
@@ -243,9 +248,9 @@ async def room_attribution(session: AsyncSession, live: LiveSession, sku_id: int
 def _open_deal_hold(deal: FlashDeal, live: LiveSession, sku_id: int) -> int:
     """The running deal's hold (its units not yet taken), or the 4xx a tap on it gets."""
     if deal.session_id != live.id or deal.sku_id != sku_id:
-        raise Unprocessable("that deal is not for this product here", code="deal-mismatch")
+        raise Unprocessable(_("that deal is not for this product here"), code="deal-mismatch")
     if deal.status != DealStatus.ACTIVE or deal.ends_at <= utcnow() or deal.reservation_id is None:
-        raise Conflict("this flash deal has ended", code="deal-ended")
+        raise Conflict(_("this flash deal has ended"), code="deal-ended")
     return deal.reservation_id
 
 
@@ -270,7 +275,7 @@ async def quote_in_room(
         _open_deal_hold(deal, live, sku_id)
         await limits.check_allowance(session, deal, buyer_id, quantity)
         if await deal_available(session, deal) < quantity:
-            raise Conflict("the flash deal is sold out", code="deal-sold-out", deal_id=deal_id)
+            raise Conflict(_("the flash deal is sold out"), code="deal-sold-out", deal_id=deal_id)
         line = CheckoutLine(
             sku_id=sku_id, quantity=quantity, unit_price_minor=deal.price_minor, deal_id=deal.id
         )
@@ -346,8 +351,10 @@ async def buy_in_room(
     hold = _open_deal_hold(deal, live, sku_id)
     if deal.policy in (DealPolicy.QUEUE, DealPolicy.LOTTERY):
         raise Conflict(
-            f"this drop is a {deal.policy.replace('_', ' ')}: tap to claim your place first "
-            "(POST /api/v1/live/deals/{id}/claim), then pay the claim",
+            _(
+                "this drop is a %(replace)s: tap to claim your place first (POST /api/v1/live/deals/{id}/claim), then pay the claim",  # noqa: E501
+                replace=deal.policy.replace("_", " "),
+            ),
             code="claim-first",
             deal_id=deal.id,
             policy=deal.policy,
@@ -363,7 +370,9 @@ async def buy_in_room(
         )
     except OutOfStock as exc:
         await session.rollback()
-        raise Conflict("the flash deal is sold out", code="deal-sold-out", deal_id=deal_id) from exc
+        raise Conflict(
+            _("the flash deal is sold out"), code="deal-sold-out", deal_id=deal_id
+        ) from exc
     return await place_order(
         session,
         buyer_id=buyer_id,

@@ -31,6 +31,7 @@ from liveshop.catalog.models import Sku
 from liveshop.core.clock import utcnow
 from liveshop.core.db import table_of
 from liveshop.core.errors import Conflict, NotFound
+from liveshop.core.i18n import gettext as _
 from liveshop.inventory import service as inventory
 from liveshop.inventory.models import Reservation, ReservationStatus
 from liveshop.live import service as live_service
@@ -203,7 +204,9 @@ class ShelfClaimView:
 async def get_shelf_claim(session: AsyncSession, claim_id: int, buyer_id: int) -> ShelfClaim:
     claim = await session.get(ShelfClaim, claim_id, populate_existing=True)
     if claim is None or claim.buyer_id != buyer_id:
-        raise NotFound(f"claim {claim_id} does not exist", code="claim-not-found")
+        raise NotFound(
+            _("claim %(claim_id)s does not exist", claim_id=claim_id), code="claim-not-found"
+        )
     return claim
 
 
@@ -227,7 +230,7 @@ def claim_key(claim_id: int) -> str:
 
 def _expired(claim_id: int) -> Conflict:
     return Conflict(
-        "this claim's hold has run out: its units went back on sale",
+        _("this claim's hold has run out: its units went back on sale"),
         code="claim-expired",
         claim_id=claim_id,
     )
@@ -340,7 +343,7 @@ async def give_up(session: AsyncSession, claim_id: int, buyer_id: int) -> ShelfC
     ):
         await session.rollback()
         raise Conflict(
-            "only a held claim can be given up", code="claim-not-held", claim_id=claim_id
+            _("only a held claim can be given up"), code="claim-not-held", claim_id=claim_id
         )
     await session.commit()
     return claim

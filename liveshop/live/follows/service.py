@@ -19,6 +19,7 @@ from liveshop.catalog.models import Product, Shop
 from liveshop.core.clock import utcnow
 from liveshop.core.db import UTCDateTime
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.core.settings import get_settings
 from liveshop.live.events import SessionStarted
 from liveshop.live.follows.models import Follow, ShowReminder
@@ -31,7 +32,10 @@ NOTICE_KIND = "live.started"
 async def _creator(session: AsyncSession, creator_id: int) -> User:
     user = await session.get(User, creator_id)
     if user is None or Role.CREATOR not in user.role_names:
-        raise NotFound(f"creator {creator_id} does not exist", code="creator-not-found")
+        raise NotFound(
+            _("creator %(creator_id)s does not exist", creator_id=creator_id),
+            code="creator-not-found",
+        )
     return user
 
 
@@ -47,14 +51,14 @@ async def _insert(session: AsyncSession, row: Follow | ShowReminder) -> None:
 
 async def follow_creator(session: AsyncSession, user_id: int, creator_id: int) -> None:
     if user_id == creator_id:
-        raise Unprocessable("you cannot follow yourself", code="follow-self")
+        raise Unprocessable(_("you cannot follow yourself"), code="follow-self")
     await _creator(session, creator_id)
     await _insert(session, Follow(user_id=user_id, creator_id=creator_id))
 
 
 async def follow_shop(session: AsyncSession, user_id: int, shop_id: int) -> None:
     if await session.get(Shop, shop_id) is None:
-        raise NotFound(f"shop {shop_id} does not exist", code="shop-not-found")
+        raise NotFound(_("shop %(shop_id)s does not exist", shop_id=shop_id), code="shop-not-found")
     await _insert(session, Follow(user_id=user_id, shop_id=shop_id))
 
 
@@ -119,7 +123,7 @@ async def my_follows(session: AsyncSession, user_id: int) -> tuple[list[User], l
 
 async def remind(session: AsyncSession, user_id: int, live: LiveSession) -> None:
     if live.status != SessionStatus.SCHEDULED:
-        raise Conflict("only a scheduled show can be reminded of", code="session-not-scheduled")
+        raise Conflict(_("only a scheduled show can be reminded of"), code="session-not-scheduled")
     await _insert(session, ShowReminder(user_id=user_id, session_id=live.id))
 
 

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from liveshop.core.errors import Problem
+from liveshop.core.i18n import gettext as _
 
 SIGNATURE_HEADER = "liveshop-signature"
 SIGNATURE_TOLERANCE_S = 300
@@ -178,19 +179,19 @@ def verify_signature(
     secret: str, body: bytes, header: str | None, *, now: float | None = None
 ) -> None:
     if not header:
-        raise WebhookRejected("the webhook has no signature header")
+        raise WebhookRejected(_("the webhook has no signature header"))
     parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
     try:
         ts = int(parts["t"])
         given = parts["v1"]
     except (KeyError, ValueError) as exc:
-        raise WebhookRejected("the webhook signature header is malformed") from exc
+        raise WebhookRejected(_("the webhook signature header is malformed")) from exc
     current = time.time() if now is None else now
     if abs(current - ts) > SIGNATURE_TOLERANCE_S:
-        raise WebhookRejected("the webhook signature is too old (replay?)")
+        raise WebhookRejected(_("the webhook signature is too old (replay?)"))
     expected = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, given):
-        raise WebhookRejected("the webhook signature does not match")
+        raise WebhookRejected(_("the webhook signature does not match"))
 
 
 def parse_event(body: bytes) -> WebhookEvent:
@@ -204,5 +205,5 @@ def parse_event(body: bytes) -> WebhookEvent:
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise WebhookRejected(
-            "the webhook body is not a valid event", code="webhook-malformed"
+            _("the webhook body is not a valid event"), code="webhook-malformed"
         ) from exc

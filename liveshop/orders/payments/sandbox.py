@@ -43,6 +43,7 @@ import structlog
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.errors import Unprocessable
+from liveshop.core.i18n import gettext
 from liveshop.orders.payments import sandbox_charges as book
 from liveshop.orders.payments import sandbox_methods as methods
 from liveshop.orders.payments.provider import (
@@ -115,7 +116,7 @@ def card_number(card: CardDetails) -> str:
     """The card's digits; 422 unless it could be a card number (length, Luhn)."""
     number = card.number.replace(" ", "").replace("-", "")
     if not number.isdigit() or not 12 <= len(number) <= 19 or not luhn_ok(number):
-        raise Unprocessable("that is not a valid card number", code="invalid-card")
+        raise Unprocessable(gettext("that is not a valid card number"), code="invalid-card")
     return number
 
 
@@ -190,7 +191,7 @@ class SandboxProvider:
         saved = await self.methods.find(card.token)
         if saved is None or saved.customer != card.customer:
             raise Unprocessable(
-                "that saved card is not on file with the payment provider",
+                gettext("that saved card is not on file with the payment provider"),
                 code="payment-method-unknown",
             )
         return saved
@@ -229,11 +230,13 @@ class SandboxProvider:
     async def save_card(self, card: CardDetails, *, customer: str) -> SavedMethod:
         number = card_number(card)
         if card.exp_month is None or card.exp_year is None:
-            raise Unprocessable("give the card's expiry month and year", code="invalid-expiry")
+            raise Unprocessable(
+                gettext("give the card's expiry month and year"), code="invalid-expiry"
+            )
         if not 1 <= card.exp_month <= 12:
-            raise Unprocessable("the expiry month is 1 to 12", code="invalid-expiry")
+            raise Unprocessable(gettext("the expiry month is 1 to 12"), code="invalid-expiry")
         if expired(card.exp_month, card.exp_year, utcnow()):
-            raise Unprocessable("the card has expired", code="card-expired")
+            raise Unprocessable(gettext("the card has expired"), code="card-expired")
         if number not in TEST_CARDS:
             raise Unprocessable(MESSAGES["live_card_in_test_mode"], code="live-card-in-test-mode")
         saved = SavedMethod(

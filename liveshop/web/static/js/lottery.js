@@ -1,3 +1,4 @@
+import { t } from "./i18n.js";
 // A lottery record checks itself in the visitor's browser: the revealed seed must hash to the
 // fingerprint published before any entry, and the draw's order must follow from the seed.
 const $ = (name) => document.querySelector(`[data-lottery=${name}]`);
@@ -10,13 +11,13 @@ async function sha256hex(text) {
 async function check() {
   const verdict = $("verdict");
   if (!crypto.subtle) {
-    verdict.textContent = "This browser cannot compute SHA-256 here (open the page over https).";
+    verdict.textContent = t("this_browser_cannot_compute_sha_256_here");
     return;
   }
   const seed = $("seed").textContent.trim();
   const hash = $("hash").textContent.trim();
   if ((await sha256hex(seed)) !== hash) {
-    verdict.textContent = "✗ The seed does not match its published fingerprint.";
+    verdict.textContent = t("the_seed_does_not_match_its_published_fi");
     verdict.classList.add("is-bad");
     return;
   }
@@ -25,8 +26,8 @@ async function check() {
   keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const ok = keyed.every(([, r], i) => r.dataset.rank === String(i + 1));
   verdict.textContent = ok
-    ? `✓ Checked in your browser: the seed matches its fingerprint and gives this order for all ${rows.length} entries.`
-    : "✗ The order below does not follow from the seed.";
+    ? t("checked_in_your_browser_the_seed_matches", { rows: rows.length })
+    : t("the_order_below_does_not_follow_from_the");
   verdict.classList.add(ok ? "is-good" : "is-bad");
 }
 

@@ -1,4 +1,6 @@
 // The viewer's live room: socket state → regions of the page (see templates/live/room.html).
+import { t, tn } from "./i18n.js";
+import { tickerText } from "./live/ticker.js";
 import { AuctionPanel } from "./live/auction.js";
 import { Chat } from "./live/chat.js";
 import { BuySheet } from "./live/buy.js";
@@ -47,7 +49,7 @@ function priceText(product) {
   const low = Math.min(...prices);
   const cheapest = product.skus.find((s) => s.price_minor === low);
   const text = cheapest.price_display || money(low);
-  return prices.some((p) => p !== low) ? `from ${text}` : text;
+  return prices.some((p) => p !== low) ? t("from_price", { text }) : text;
 }
 
 // --- the shelf in step with the picture -------------------------------------------------
@@ -119,7 +121,7 @@ function productCard(product, shown, pinned) {
     ? el(
         "p",
         { class: "lp-kicker deal-kicker" },
-        el("span", { class: "deal-badge", text: "Flash deal" }),
+        el("span", { class: "deal-badge", text: t("flash_deal") }),
         " ",
         el("span", {
           class: "countdown",
@@ -129,7 +131,7 @@ function productCard(product, shown, pinned) {
         }),
       )
     : pinned
-      ? el("p", { class: "lp-kicker", text: "Pinned by the host" })
+      ? el("p", { class: "lp-kicker", text: t("pinned_by_the_host") })
       : null;
   let price;
   if (deal) {
@@ -157,17 +159,17 @@ function productCard(product, shown, pinned) {
       class: "btn btn-primary buy-btn",
       type: "button",
       disabled: true,
-      text: soldOut ? "Sold out" : "Deal ended",
+      text: soldOut ? t("sold_out") : t("deal_ended"),
     });
   } else if (!user) {
-    action = el("a", { class: "btn btn-primary buy-btn", href: data.login_url, text: "Log in to buy" });
+    action = el("a", { class: "btn btn-primary buy-btn", href: data.login_url, text: t("log_in_to_buy") });
   } else if (claimBased(deal)) {
     action = drop.action(deal, product);
   } else {
     action = el("button", {
       class: "btn btn-primary buy-btn",
       type: "button",
-      text: "Buy",
+      text: t("buy"),
       onclick: () => sheet.open(product, deal),
     });
   }
@@ -192,10 +194,10 @@ function productCard(product, shown, pinned) {
       price,
       stock,
       deal && deal.per_buyer_limit
-        ? el("p", { class: "deal-limit", text: `Limit ${deal.per_buyer_limit} per buyer` })
+        ? el("p", { class: "deal-limit", text: t("limit_per_buyer", { per_buyer_limit: deal.per_buyer_limit }) })
         : null,
       deal && deal.per_product_limit
-        ? el("p", { class: "deal-limit", text: `Limit ${deal.per_product_limit} of this product per buyer in this show` })
+        ? el("p", { class: "deal-limit", text: t("limit_of_this_product_per_buyer_in_this", { per_product_limit: deal.per_product_limit }) })
         : null,
       ...(deal ? drop.lines(deal) : []),
     ),
@@ -214,7 +216,7 @@ function stockBar(deal, soldOut) {
     el("span", {
       class: "stock-text",
       // A queue with nothing left is still open: what is not paid for goes down the line.
-      text: soldOut ? "SOLD OUT" : left === 0 ? "All claimed — line open" : `${left} of ${deal.units} left`,
+      text: soldOut ? t("sold_out_2") : left === 0 ? t("all_claimed_line_open") : t("of_left", { left, units: deal.units }),
     }),
   );
 }
@@ -230,7 +232,7 @@ function cardModels() {
   if (shown && (!state.pinned || dealProduct !== state.pinned.product_id)) {
     const product = state.showcase.get(dealProduct) || {
       product_id: dealProduct,
-      title: "Flash deal",
+      title: t("flash_deal"),
       image_url: null,
       skus: [],
     };
@@ -286,7 +288,7 @@ function tickCountdowns() {
   for (const node of root.querySelectorAll(".countdown[data-ends-at]")) {
     if (node.dataset.state === "ended") continue;
     const text = countdownText(Date.parse(node.dataset.endsAt), pictureNow());
-    node.textContent = text ? `ends in ${text}` : "ending…";
+    node.textContent = text ? t("ends_in", { text }) : t("ending");
     if (!text) expired = true;
   }
   drop.tick();
@@ -304,7 +306,7 @@ function renderStats() {
   const viewers = $("viewers");
   viewers.hidden = !(state.viewers > 0);
   viewers.querySelector(".count").textContent = compactCount(state.viewers, data.money.locale);
-  viewers.setAttribute("aria-label", `${state.viewers} watching`);
+  viewers.setAttribute("aria-label", tn("watching", state.viewers));
   $("likes").textContent = compactCount(state.likes, data.money.locale);
   $("live-pill").hidden = state.status !== "live";
   // A page opened after the show already says so in the video panel; this is for the end
@@ -468,7 +470,7 @@ function onEvent(ev) {
       sheet.refresh(state.deal);
       break;
     case "purchase":
-      tick(ev.text);
+      tick(tickerText(ev));
       break;
     case "session_started":
       state.status = "live";
@@ -541,7 +543,7 @@ function onStatus(status, code) {
   if (status === "closed") {
     clearTimeout(reconnectTimer);
     pill.hidden = code !== 4404;
-    if (code === 4404) pill.textContent = "This show is not available";
+    if (code === 4404) pill.textContent = t("this_show_is_not_available");
     return;
   }
   if (reconnectTimer === null) {
@@ -551,9 +553,9 @@ function onStatus(status, code) {
 
 function onError(frame) {
   const messages = {
-    "sign-in-required": "Log in to chat.",
-    "rate-limited": "You're sending messages too fast — wait a moment.",
-    "comment-too-long": "That message is too long.",
+    "sign-in-required": t("log_in_to_chat"),
+    "rate-limited": t("you_re_sending_messages_too_fast_wait_a"),
+    "comment-too-long": t("that_message_is_too_long"),
   };
   if (frame.code === "banned") {
     chat.say(chatNote.dataset.msgBanned);
@@ -564,10 +566,10 @@ function onError(frame) {
     const when = until
       ? until.toLocaleString(data.money.locale, { dateStyle: "medium", timeStyle: "short" })
       : null;
-    chat.say(when ? `You're muted in this room until ${when}.` : "You're muted in this room.");
+    chat.say(when ? t("you_re_muted_in_this_room_until", { when }) : t("you_re_muted_in_this_room"));
     return;
   }
-  chat.say(messages[frame.code] || frame.detail || "That didn't work.");
+  chat.say(messages[frame.code] || frame.detail || t("that_didn_t_work"));
 }
 
 // --- start ---------------------------------------------------------------------------------
@@ -683,11 +685,11 @@ drop.follow(state.deal);
 function paidToast(order) {
   const paid = order.status === "paid";
   return [
-    el("strong", { text: paid ? "Paid!" : "Order placed" }),
-    ` Order #${order.id} · ${order.display_total} `,
+    el("strong", { text: paid ? t("paid") : t("order_placed") }),
+    t("order", { id: order.id, display_total: order.display_total }),
     el("a", {
       href: paid ? `/orders/${order.id}` : `/orders/${order.id}/pay`,
-      text: paid ? "View order" : "Finish paying",
+      text: paid ? t("view_order") : t("finish_paying"),
     }),
   ];
 }

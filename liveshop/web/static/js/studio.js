@@ -1,6 +1,8 @@
 // Creator studio, one show: the room's live counters and chat (the creator joins the same
 // room socket as the viewers), pin highlights, the running deal's clock and stock, and the
 // stream key / OBS settings from the video API.
+import { t } from "./i18n.js";
+import { tickerText } from "./live/ticker.js";
 import { AuctionPanel } from "./live/auction.js";
 import { Chat } from "./live/chat.js";
 import { Engagement, isEngagement } from "./live/engage.js";
@@ -62,18 +64,18 @@ function dealStock(available) {
   if (!deal) return;
   const units = Number(deal.dataset.units);
   const text = deal.querySelector("[data-deal-stock]");
-  text.textContent = available === 0 ? "SOLD OUT" : `${available} of ${units} left`;
+  text.textContent = available === 0 ? t("sold_out_2") : t("of_left_2", { available, units });
   deal.querySelector(".stock-bar span").style.width = `${Math.round((available * 100) / units)}%`;
   deal.classList.toggle("is-sold-out", available === 0);
 }
 
 function dealOver(reason) {
   if (!deal) return;
-  const words = { sold_out: "Sold out — the deal has ended.", expired: "Time is up — the deal has ended.", ended_early: "The deal has ended." };
+  const words = { sold_out: t("sold_out_the_deal_has_ended"), expired: t("time_is_up_the_deal_has_ended"), ended_early: t("the_deal_has_ended") };
   deal.querySelector("[data-deal-state]").replaceChildren(
-    words[reason] || "The deal has ended.",
+    words[reason] || t("the_deal_has_ended"),
     " ",
-    el("a", { href: `${location.pathname}#deal`, text: "Start another", onclick: () => location.reload() }),
+    el("a", { href: `${location.pathname}#deal`, text: t("start_another"), onclick: () => location.reload() }),
   );
   const end = deal.querySelector("form button");
   if (end) end.disabled = true;
@@ -121,7 +123,7 @@ function onEvent(ev) {
       if (deal && ev.deal_id == deal.dataset.dealId) dealOver(ev.reason);
       break;
     case "purchase":
-      tick(ev.text);
+      tick(tickerText(ev));
       refreshSales();
       break;
     default:
@@ -148,7 +150,7 @@ function tickCountdowns() {
       continue;
     }
     const text = countdownText(Date.parse(node.dataset.endsAt));
-    node.textContent = text ? `ends in ${text}` : "ending…";
+    node.textContent = text ? t("ends_in", { text }) : t("ending");
   }
 }
 
@@ -159,15 +161,15 @@ const streamApi = root.querySelector("#stream").dataset.api;
 
 function obsSettings(info, newKey) {
   const rows = [
-    ["Service", "Custom…"],
-    ["Server", info.rtmp_url || "Video ingest is off on this server"],
-    ["Stream key", newKey ? "shown below, once" : info.has_key ? `${info.prefix}… (hidden)` : "none yet"],
-    ["Output", "720×1280 or 1080×1920 (vertical), keyframe interval 1 s, 2,500–4,500 kbps"],
+    [t("service"), t("custom")],
+    [t("server"), info.rtmp_url || t("video_ingest_is_off_on_this_server")],
+    [t("stream_key"), newKey ? t("shown_below_once") : info.has_key ? t("hidden", { prefix: info.prefix }) : t("none_yet")],
+    [t("output"), t("720_1280_or_1080_1920_vertical_keyframe")],
   ];
   return el(
     "dl",
     { class: "obs" },
-    rows.map(([k, v]) => el("div", {}, el("dt", { text: k }), el("dd", {}, k === "Server" && info.rtmp_url ? el("code", { text: v }) : v))),
+    rows.map(([k, v]) => el("div", {}, el("dt", { text: k }), el("dd", {}, k === t("server") && info.rtmp_url ? el("code", { text: v }) : v))),
   );
 }
 
@@ -175,7 +177,7 @@ function renderStream(info, newKey = null) {
   const button = el("button", {
     type: "button",
     class: "btn btn-secondary",
-    text: info.has_key || newKey ? "Rotate key" : "Create stream key",
+    text: info.has_key || newKey ? t("rotate_key") : t("create_stream_key"),
     onclick: () => rotate(button),
   });
   const parts = [
@@ -185,7 +187,7 @@ function renderStream(info, newKey = null) {
           "div",
           {},
           el("p", { class: "new-key", "data-new-key": "", text: newKey }),
-          el("p", { class: "muted small", text: "Paste it into OBS now: it is not shown again. Rotating makes the old key stop working." }),
+          el("p", { class: "muted small", text: t("paste_it_into_obs_now_it_is_not_shown_ag") }),
         )
       : null,
     el("div", { class: "stream-actions" }, button),
@@ -199,12 +201,12 @@ async function loadStream() {
     if (!resp.ok) throw new Error(String(resp.status));
     renderStream(await resp.json());
   } catch {
-    stream.replaceChildren(el("p", { class: "muted", text: "Video is not available on this server: your viewers see the shop and the chat." }));
+    stream.replaceChildren(el("p", { class: "muted", text: t("video_is_not_available_on_this_server_yo") }));
   }
 }
 
 async function rotate(button) {
-  if (!confirm("Make a new stream key? The current one stops working at once.")) return;
+  if (!confirm(t("make_a_new_stream_key_the_current_one_st"))) return;
   button.disabled = true;
   try {
     const resp = await fetch(`${streamApi}/rotate`, {
@@ -213,7 +215,7 @@ async function rotate(button) {
       headers: { Accept: "application/json", "X-CSRF-Token": csrfToken() },
     });
     const answer = await resp.json().catch(() => ({}));
-    if (!resp.ok) throw new Error(answer.detail || "That didn't work.");
+    if (!resp.ok) throw new Error(answer.detail || t("that_didn_t_work"));
     renderStream({ has_key: true, prefix: answer.prefix, rtmp_url: answer.rtmp_url }, answer.stream_key);
   } catch (err) {
     button.disabled = false;
@@ -237,7 +239,7 @@ async function moderate(method, path, body) {
     body: body ? JSON.stringify(body) : undefined,
   });
   const answer = resp.status === 204 ? {} : await resp.json().catch(() => ({}));
-  if (!resp.ok) throw new Error(answer.detail || "That didn't work.");
+  if (!resp.ok) throw new Error(answer.detail || t("that_didn_t_work"));
   return answer;
 }
 
@@ -246,8 +248,8 @@ function lineActions(comment, { mine }) {
   const name = comment.user ? comment.user.name : "someone";
   const hide = el("button", {
     type: "button",
-    text: "Hide",
-    "aria-label": `Hide comment by ${name}`,
+    text: t("hide"),
+    "aria-label": t("hide_comment_by", { name }),
     onclick: async () => {
       hide.disabled = true;
       try {
@@ -264,8 +266,8 @@ function lineActions(comment, { mine }) {
       ? null
       : el("button", {
           type: "button",
-          text: "Mute",
-          "aria-label": `Mute ${name}`,
+          text: t("mute"),
+          "aria-label": t("mute_2", { name }),
           onclick: () => openMute(comment.user),
         });
   return el("span", { class: "chat-actions" }, hide, mute);
@@ -302,7 +304,7 @@ muteForm.addEventListener("submit", async (event) => {
     chat.remove(made.hidden_comment_ids);
     showMuted(made);
     muteDialog.close();
-    chat.say(`${user.name} is muted.`);
+    chat.say(t("name_is_muted", { name: user.name }));
   } catch (err) {
     muteError.textContent = String(err.message || err);
     muteError.hidden = false;
@@ -315,12 +317,12 @@ const mutes = region("mutes");
 const noMutes = region("no-mutes");
 
 function untilText(expiresAt) {
-  if (!expiresAt) return "until you unmute them";
+  if (!expiresAt) return t("until_you_unmute_them");
   const when = new Date(expiresAt).toLocaleString(data.money.locale, {
     dateStyle: "medium",
     timeStyle: "short",
   });
-  return `until ${when}`;
+  return t("until_when", { when });
 }
 
 function showMuted(m) {
@@ -337,8 +339,8 @@ function showMuted(m) {
     el("button", {
       type: "button",
       class: "btn btn-ghost btn-sm",
-      text: "Unmute",
-      "aria-label": `Unmute ${m.display_name}`,
+      text: t("unmute"),
+      "aria-label": t("unmute_2", { display_name: m.display_name }),
       dataset: { unmute: m.user_id },
     }),
   );
@@ -357,7 +359,7 @@ mutes.addEventListener("click", async (event) => {
     await moderate("DELETE", `/mutes/${button.dataset.unmute}`);
     row.remove();
     noMutes.hidden = mutes.children.length > 0;
-    chat.say(`${name} can comment again.`);
+    chat.say(t("name_can_comment_again", { name }));
   } catch (err) {
     button.disabled = false;
     chat.say(String(err.message || err));
@@ -399,7 +401,7 @@ function onDashboard(d) {
   const top = root.querySelector("[data-dash=top]");
   if (top) {
     top.replaceChildren(
-      ...d.top_products.map((p) => el("li", { text: `${p.title} · ${p.units} sold · ${money(p.gross_minor)}` })),
+      ...d.top_products.map((p) => el("li", { text: t("sold", { title: p.title, units: p.units, amount: money(p.gross_minor) }) })),
     );
   }
   root.dataset.dashboardAt = String(Date.now());
@@ -410,7 +412,7 @@ const socket = new RoomSocket(data.ws_path, {
   onEvent,
   onDashboard,
   onStatus: (status) => (root.dataset.connection = status),
-  onError: (frame) => chat.say(frame.detail || "That didn't work."),
+  onError: (frame) => chat.say(frame.detail || t("that_didn_t_work")),
 });
 const chat = new Chat(region("chat"), {
   userId: data.user ? data.user.id : null,
@@ -519,17 +521,17 @@ function renderHealth(h) {
   const warnings = health.querySelector("[data-health=warnings]");
   const status = health.querySelector("[data-health=status]");
   status.textContent = h.receiving
-    ? "Receiving your stream"
+    ? t("receiving_your_stream")
     : h.state === "reconnecting"
-      ? "Your encoder disconnected — reconnect to carry on"
-      : "Not receiving: start streaming in OBS";
+      ? t("your_encoder_disconnected_reconnect_to_c")
+      : t("not_receiving_start_streaming_in_obs");
   const rows = h.receiving && h.has_video
     ? [
-        ["Picture", h.width && h.height ? `${h.width}×${h.height}` : "—"],
-        ["Frame rate", h.fps ? `${h.fps} fps` : "—"],
-        ["Bitrate", h.kbps != null ? `${h.kbps.toLocaleString()} kbps` : "—"],
-        ["Keyframes", h.keyframe_interval_s ? `every ${h.keyframe_interval_s.toFixed(1)} s` : "—"],
-        ["Sound", h.has_audio ? "yes" : "no"],
+        [t("picture"), h.width && h.height ? `${h.width}×${h.height}` : "—"],
+        [t("frame_rate"), h.fps ? t("fps", { fps: h.fps }) : "—"],
+        [t("bitrate"), h.kbps != null ? t("kbps", { kbps: h.kbps.toLocaleString(data.money.locale) }) : "—"],
+        [t("keyframes"), h.keyframe_interval_s ? t("every_s", { keyframe_interval_s: h.keyframe_interval_s.toFixed(1) }) : "—"],
+        [t("sound"), h.has_audio ? t("yes") : t("no")],
       ]
     : [];
   stats.replaceChildren(...rows.map(([k, v]) => el("div", {}, el("dt", { text: k }), el("dd", { text: v }))));
@@ -560,10 +562,10 @@ if (health) checkHealth();
 const simulcast = region("simulcast");
 const SIMULCAST_API = "/api/v1/video/simulcast";
 const RELAY_STATES = {
-  connecting: "connecting…",
-  live: "live",
-  retrying: "reconnecting — retrying",
-  stopped: "stopped",
+  connecting: t("connecting"),
+  live: t("relay_live"),
+  retrying: t("reconnecting_retrying"),
+  stopped: t("relay_stopped"),
 };
 
 async function simulcastCall(method, path, body) {
@@ -574,7 +576,7 @@ async function simulcastCall(method, path, body) {
   });
   if (!resp.ok) {
     const problem = await resp.json().catch(() => ({}));
-    throw new Error(problem.detail || problem.title || `error ${resp.status}`);
+    throw new Error(problem.detail || problem.title || t("error_status", { status: resp.status }));
   }
   return resp.status === 204 ? null : resp.json();
 }
@@ -583,10 +585,10 @@ function renderDestinations(rows) {
   const list = simulcast.querySelector("[data-simulcast=list]");
   list.replaceChildren(
     ...rows.map((d) => {
-      const state = d.state ? RELAY_STATES[d.state] || d.state : "starts when you go live";
-      const remove = el("button", { type: "button", class: "btn btn-ghost", text: "Remove" });
+      const state = d.state ? RELAY_STATES[d.state] || d.state : t("starts_when_you_go_live");
+      const remove = el("button", { type: "button", class: "btn btn-ghost", text: t("remove") });
       remove.addEventListener("click", async () => {
-        if (!confirm(`Stop streaming to ${d.label}?`)) return;
+        if (!confirm(t("stop_streaming_to", { label: d.label }))) return;
         await simulcastCall("DELETE", `${SIMULCAST_API}/${d.id}`).catch(() => {});
         loadDestinations();
       });

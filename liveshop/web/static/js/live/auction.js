@@ -3,6 +3,7 @@
 // seconds of an anti-snipe lot resets the timer): this only shows what the room's events
 // say, newest version first, and sends bids over HTTP. The timer runs on the server's
 // clock: each event's `ts` (server time) against the browser's own gives the offset.
+import { t, tn } from "../i18n.js";
 import { countdownText, csrfToken, el } from "./format.js";
 
 export class AuctionPanel {
@@ -73,7 +74,7 @@ export class AuctionPanel {
   async bid(amount) {
     if (!this.lot || this.busy) return;
     this.busy = true;
-    this.note = "Bidding…";
+    this.note = t("bidding");
     this.render();
     try {
       const resp = await fetch(`/api/v1/live/auctions/${this.lot.auction_id}/bids`, {
@@ -84,23 +85,23 @@ export class AuctionPanel {
       });
       const body = await resp.json();
       if (resp.ok) {
-        this.note = body.leading ? `You're winning (your maximum ${this.money(amount)})` : "Outbid straight away by someone's maximum — try higher";
+        this.note = body.leading ? t("you_re_winning_your_maximum", { amount: this.money(amount) }) : t("outbid_straight_away_by_someone_s_maximu");
         if ((body.current_minor ?? 0) > (this.lot.current_minor ?? 0)) this.lot.current_minor = body.current_minor;
         if (body.minimum_minor) this.lot.minimum_minor = Math.max(this.lot.minimum_minor || 0, body.minimum_minor);
       } else {
         const code = (body.type || "").split("/").pop();
         const words = {
-          "saved-card-required": "Save a card first: the winner is charged when the hammer falls.",
-          "bid-too-low": `Too low — the least bid now is ${this.money(body.minimum_minor)}.`,
-          "already-leading": "You're already winning.",
-          "auction-ended": "Too late — the hammer has fallen.",
-          "host-cannot-bid": "Hosts can't bid on their own lots.",
+          "saved-card-required": t("save_a_card_first_the_winner_is_charged"),
+          "bid-too-low": t("too_low_the_least_bid_now_is", { amount: this.money(body.minimum_minor) }),
+          "already-leading": t("you_re_already_winning"),
+          "auction-ended": t("too_late_the_hammer_has_fallen"),
+          "host-cannot-bid": t("hosts_can_t_bid_on_their_own_lots"),
         };
-        this.note = words[code] || body.detail || "That bid didn't go through.";
+        this.note = words[code] || body.detail || t("that_bid_didn_t_go_through");
         if (body.minimum_minor) this.lot.minimum_minor = body.minimum_minor;
       }
     } catch {
-      this.note = "No connection — your bid was not sent.";
+      this.note = t("no_connection_your_bid_was_not_sent");
     } finally {
       this.busy = false;
       this.render();
@@ -114,7 +115,7 @@ export class AuctionPanel {
       credentials: "same-origin",
       headers: { Accept: "application/json", "X-CSRF-Token": csrfToken() },
     });
-    this.note = resp.ok ? "Withdrawn: its units are back on sale." : "The lot could not be withdrawn.";
+    this.note = resp.ok ? t("withdrawn_its_units_are_back_on_sale") : t("the_lot_could_not_be_withdrawn");
     this.render();
   }
 
@@ -122,7 +123,7 @@ export class AuctionPanel {
     const node = this.region.querySelector(".auction-timer");
     if (!node || !this.lot || this.lot.status !== "live") return;
     const text = countdownText(Date.parse(this.lot.ends_at), this.clock());
-    node.textContent = text || "Going… gone";
+    node.textContent = text || t("going_gone");
     node.classList.toggle("is-final", !!text && Date.parse(this.lot.ends_at) - this.clock() <= 5000);
   }
 
@@ -133,15 +134,15 @@ export class AuctionPanel {
     const live = lot.status === "live";
     const mine = this.user && lot.leader_id === this.user.id;
     const price = lot.current_minor != null ? this.money(lot.current_minor) : this.money(lot.start_minor);
-    const each = lot.quantity > 1 ? ` each × ${lot.quantity}` : "";
+    const each = lot.quantity > 1 ? t("each", { quantity: lot.quantity }) : "";
     const head = el(
       "p",
       { class: "auction-kicker" },
-      el("span", { class: "auction-badge", text: "Auction" }),
+      el("span", { class: "auction-badge", text: t("auction") }),
       " ",
       el("span", {
         class: "auction-mode",
-        text: lot.mode === "sudden_death" ? "Sudden death" : `Bids in the last ${lot.snipe_seconds}s reset the clock`,
+        text: lot.mode === "sudden_death" ? t("sudden_death") : t("bids_in_the_last_s_reset_the_clock", { snipe_seconds: lot.snipe_seconds }),
       }),
     );
     const status = [];
@@ -154,27 +155,27 @@ export class AuctionPanel {
       leader = el(
         "p",
         { class: `auction-leader${me ? " is-me" : ""}` },
-        me ? `You won! Yours for ${this.money(lot.hammer_minor)}${each}.` : `Sold to ${lot.winner_name || "a bidder"} for ${this.money(lot.hammer_minor)}${each}`,
-        me && this.wonOrder ? el("a", { href: `/orders/${this.wonOrder}`, class: "auction-order", text: " View order" }) : null,
+        me ? t("you_won_yours_for", { amount: this.money(lot.hammer_minor), each }) : t("sold_to_for", { bidder: lot.winner_name || t("a_bidder"), amount: this.money(lot.hammer_minor), each }),
+        me && this.wonOrder ? el("a", { href: `/orders/${this.wonOrder}`, class: "auction-order", text: t("view_order_2") }) : null,
       );
     } else if (lot.status === "settling") {
-      leader = el("p", { class: "auction-leader", text: `Sold! Charging ${mine ? "your card" : lot.leader_name || "the winner"}…` });
+      leader = el("p", { class: "auction-leader", text: t("sold_charging", { winner: mine ? t("your_card") : lot.leader_name || t("the_winner") }) });
     } else if (lot.status === "unsold" || lot.status === "cancelled") {
-      leader = el("p", { class: "auction-leader", text: lot.status === "unsold" ? "No sale" : "Lot withdrawn" });
+      leader = el("p", { class: "auction-leader", text: lot.status === "unsold" ? t("no_sale") : t("lot_withdrawn") });
     } else if (lot.leader_id) {
-      leader = el("p", { class: `auction-leader${mine ? " is-me" : ""}`, text: mine ? "You're winning" : `${lot.leader_name || "Someone"} is winning` });
+      leader = el("p", { class: `auction-leader${mine ? " is-me" : ""}`, text: mine ? t("you_re_winning") : t("is_winning", { someone: lot.leader_name || t("someone") }) });
     } else {
-      leader = el("p", { class: "auction-leader", text: "No bids yet" });
+      leader = el("p", { class: "auction-leader", text: t("no_bids_yet") });
     }
     let actions = null;
     if (live) {
       if (!this.user) {
-        actions = el("a", { class: "btn btn-primary auction-bid", href: this.data.login_url, text: "Log in to bid" });
+        actions = el("a", { class: "btn btn-primary auction-bid", href: this.data.login_url, text: t("log_in_to_bid") });
       } else if (this.user.host) {
         actions = el("button", {
           type: "button",
           class: "btn btn-danger-ghost",
-          text: "Withdraw lot",
+          text: t("withdraw_lot"),
           onclick: () => this.withdraw(),
         });
       } else {
@@ -183,8 +184,8 @@ export class AuctionPanel {
           type: "text",
           inputmode: "numeric",
           class: "auction-max",
-          "aria-label": "Your maximum bid (in minor units)",
-          placeholder: "Max (e.g. 2500)",
+          "aria-label": t("your_maximum_bid_in_minor_units"),
+          placeholder: t("max_e_g_2500"),
         });
         actions = el(
           "div",
@@ -193,7 +194,7 @@ export class AuctionPanel {
             type: "button",
             class: "btn btn-primary auction-bid",
             disabled: this.busy,
-            text: `Bid ${this.money(next)}`,
+            text: t("bid", { amount: this.money(next) }),
             onclick: () => this.bid(next),
           }),
           el(
@@ -207,7 +208,7 @@ export class AuctionPanel {
               },
             },
             input,
-            el("button", { type: "submit", class: "btn btn-ghost", disabled: this.busy, text: "Set max" }),
+            el("button", { type: "submit", class: "btn btn-ghost", disabled: this.busy, text: t("set_max") }),
           ),
         );
       }
@@ -224,7 +225,7 @@ export class AuctionPanel {
           el("span", { class: "price", text: price }),
           each ? el("span", { class: "muted", text: each }) : null,
           " ",
-          el("span", { class: "auction-bids muted", text: `${lot.bids || 0} bid${lot.bids === 1 ? "" : "s"}` }),
+          el("span", { class: "auction-bids muted", text: tn("bids", lot.bids || 0) }),
           " ",
           ...status,
         ),

@@ -31,6 +31,7 @@
 // claim's pay (coupon_code): the quote shows the shop's discount before paying, and the checkout
 // prices it the same way. A code the server refuses (unknown, used up) is said under the field
 // and dropped, so the sheet shows the price without it.
+import { t } from "../i18n.js";
 import { choiceLegend, csrfToken, el, variantLabel } from "./format.js";
 
 const TEST_CARD = "4242424242424242";
@@ -146,9 +147,9 @@ export class BuySheet {
     }
     if (problemCode(answer) === "sold-out") {
       sku.available = 0;
-      this.error("Sold out — every unit is taken. Units not paid for in time come back.");
+      this.error(t("sold_out_every_unit_is_taken_units_not_p"));
     } else {
-      this.error(answer.detail || "That didn't work. Please try again.");
+      this.error(answer.detail || t("that_didn_t_work_please_try_again"));
     }
     return null;
   }
@@ -167,13 +168,13 @@ export class BuySheet {
     this.key = newKey(); // one order per opening of the sheet, however often Pay is tapped
     this.busy = false;
     this.error("");
-    this.q("kicker").textContent = claim ? "Yours — held for you" : deal ? "Flash deal" : "";
+    this.q("kicker").textContent = claim ? t("yours_held_for_you") : deal ? t("flash_deal") : "";
     this.q("title").textContent = product.title;
     const img = this.dialog.querySelector(".sheet-img");
     img.src = product.image_url || "/static/img/placeholder.svg";
     const skus = this.skus();
     const open = skus.filter((s) => s.available !== 0);
-    this.q("legend").textContent = deal ? "Deal option" : `Choose ${choiceLegend(skus).toLowerCase()}`;
+    this.q("legend").textContent = deal ? t("deal_option") : t("choose", { choice_legend: choiceLegend(skus).toLowerCase() });
     const radios = skus.map((sku) =>
       el(
         "label",
@@ -188,7 +189,7 @@ export class BuySheet {
         el("span", { class: "variant-name", text: variantLabel(sku.attributes) }),
         el("span", {
           class: "variant-sub",
-          text: sku.available === 0 ? "Sold out" : this.deal ? this.money(sku.price_minor) : sku.price_display || this.money(sku.price_minor),
+          text: sku.available === 0 ? t("sold_out") : this.deal ? this.money(sku.price_minor) : sku.price_display || this.money(sku.price_minor),
         }),
       ),
     );
@@ -196,7 +197,7 @@ export class BuySheet {
     this.variants.append(...radios);
     this.variants.hidden = skus.length === 1 && !Object.keys(skus[0].attributes || {}).length;
     if (!this.data.user || !this.data.user.can_buy) {
-      this.error("Buying needs a buyer account: log in as a buyer to buy here.");
+      this.error(t("buying_needs_a_buyer_account_log_in_as_a"));
     }
     this.saveCard.checked = false;
     if (this.data.user && this.data.user.can_buy && this.data.user.cards_api) this.fetchCard();
@@ -227,7 +228,7 @@ export class BuySheet {
       return;
     }
     this.open(current, deal);
-    this.error(deal ? "A flash deal just started: this is its price." : "The flash deal has ended: this is the regular price.");
+    this.error(deal ? t("a_flash_deal_just_started_this_is_its_pr") : t("the_flash_deal_has_ended_this_is_the_reg"));
   }
 
   chosen() {
@@ -309,7 +310,7 @@ export class BuySheet {
     const code = this.couponInput.value.trim().toUpperCase();
     this.couponInput.value = code;
     this.coupon = code;
-    this.couponNote(code ? "Checking the coupon…" : "");
+    this.couponNote(code ? t("checking_the_coupon") : "");
     this.requote();
   }
 
@@ -358,7 +359,7 @@ export class BuySheet {
       const refused = problemCode(answer);
       if (!resp.ok && body.coupon_code && (refused === "unknown-coupon" || refused === "coupon-used-up")) {
         this.coupon = ""; // priced without it; the buyer sees why
-        this.couponNote(answer.detail || "This coupon cannot be used here.");
+        this.couponNote(answer.detail || t("this_coupon_cannot_be_used_here"));
         this.requote();
         return;
       }
@@ -368,12 +369,12 @@ export class BuySheet {
         if (body.coupon_code) {
           this.couponNote(
             answer.coupon_minor > 0
-              ? `${body.coupon_code}: ${answer.display.coupon} off`
-              : `${body.coupon_code} gives no discount on this`,
+              ? t("off", { coupon_code: body.coupon_code, coupon: answer.display.coupon })
+              : t("gives_no_discount_on_this", { coupon_code: body.coupon_code }),
           );
         }
       } else {
-        this.quoteError = answer.detail || "The price could not be worked out. Please try again.";
+        this.quoteError = answer.detail || t("the_price_could_not_be_worked_out_please");
         const code = problemCode(answer);
         if (code === "deal-sold-out" && this.deal) this.soldOut();
         if (code === "deal-limit-reached" && this.deal && Number.isInteger(answer.remaining)) {
@@ -386,7 +387,7 @@ export class BuySheet {
       }
     } catch {
       if (seq !== this.quoteSeq) return;
-      this.quoteError = "No connection — the price could not be checked. Try again.";
+      this.quoteError = t("no_connection_the_price_could_not_be_che");
     }
     this.update();
   }
@@ -405,16 +406,16 @@ export class BuySheet {
     this.renderCard(allowed);
     if (this.busy) return; // "Paying…" stays until the answer
     this.pay.textContent = soldOut
-      ? "Sold out"
+      ? t("sold_out")
       : limited
-        ? "You have bought your limit"
+        ? t("you_have_bought_your_limit")
         : !sku
-        ? "Choose an option to pay"
+        ? t("choose_an_option_to_pay")
         : quote
-          ? `Pay ${quote.display.total} with ${this.card ? this.card.label : "test card 4242…"}`
+          ? t("pay_with", { total: quote.display.total, card: this.card ? this.card.label : t("test_card_4242") })
           : this.quoteError
-            ? "Price unavailable"
-            : "Checking the price…";
+            ? t("price_unavailable")
+            : t("checking_the_price");
   }
 
   // Which card pays: the default saved card, or the test card (and the box to save it).
@@ -422,13 +423,13 @@ export class BuySheet {
     const row = this.q("card-row");
     row.hidden = !allowed;
     const link = this.q("card-link");
-    this.q("card-text").textContent = this.card ? `Paying with ${this.card.label}` : "";
+    this.q("card-text").textContent = this.card ? t("paying_with", { label: this.card.label }) : "";
     this.q("save-row").hidden = !!this.card;
-    link.textContent = this.card ? "Change card" : "Add a card";
+    link.textContent = this.card ? t("change_card") : t("add_a_card");
     this.saveCard.disabled = this.busy;
     this.q("foot").textContent = this.card
-      ? "Test mode: your saved sandbox card is charged — no real money moves."
-      : "Test mode: the sandbox card 4242 4242 4242 4242 is charged — no real money moves.";
+      ? t("test_mode_your_saved_sandbox_card_is_cha")
+      : t("test_mode_the_sandbox_card_4242_4242_424");
   }
 
   // Save the test card with the provider (POST /api/v1/me/cards): the saved card, or null and
@@ -443,9 +444,9 @@ export class BuySheet {
       });
       const answer = await resp.json().catch(() => ({}));
       if (resp.ok) return answer;
-      this.error(answer.detail ? `The card was not saved: ${answer.detail}` : "The card was not saved. Please try again.");
+      this.error(answer.detail ? t("the_card_was_not_saved", { detail: answer.detail }) : t("the_card_was_not_saved_please_try_again"));
     } catch {
-      this.error("No connection — the card was not saved and nothing was charged. Try again.");
+      this.error(t("no_connection_the_card_was_not_saved_and"));
     }
     return null;
   }
@@ -458,9 +459,9 @@ export class BuySheet {
     const limit = this.deal ? this.deal.per_buyer_limit : null;
     let note = "";
     if (limit) {
-      note = `Limit ${limit} per buyer`;
-      if (this.remaining === 0) note += " · you have bought your limit";
-      else if (this.remaining !== null) note += ` · you can buy ${this.remaining} more`;
+      note = t("limit_per_buyer_2", { limit });
+      if (this.remaining === 0) note += t("you_have_bought_your_limit_note");
+      else if (this.remaining !== null) note += t("you_can_buy_more", { remaining: this.remaining });
     }
     const node = this.q("qty-note");
     node.textContent = note;
@@ -484,16 +485,16 @@ export class BuySheet {
     }
     const d = quote.display;
     const buyerShipping = quote.shipping_minor - quote.shipping_subsidy_minor;
-    shipping.textContent = buyerShipping > 0 ? `+ ${this.money(buyerShipping)} shipping` : "Free shipping";
+    shipping.textContent = buyerShipping > 0 ? t("shipping", { amount: this.money(buyerShipping) }) : t("free_shipping");
     const row = (label, value, cls) => el("div", cls ? { class: cls } : {}, el("dt", { text: label }), el("dd", { text: value }));
     const rows = [
-      row("Items", quote.coupon_minor ? d.items_before_coupon : d.items),
-      quote.coupon_minor ? row(this.coupon ? `Coupon ${this.coupon}` : "Shop discount", `−${d.coupon}`) : null,
-      quote.subsidy_minor ? row("Platform discount", `−${d.subsidy}`) : null,
-      row("Shipping", d.shipping),
-      quote.shipping_subsidy_minor ? row("Free shipping (paid by liveshop)", `−${d.shipping_subsidy}`) : null,
-      row(quote.prices_include_tax ? `${quote.tax_name} (included)` : quote.tax_name, d.tax),
-      el("div", { class: "grand" }, el("dt", { text: "Total" }), el("dd", { class: "price", text: d.total })),
+      row(t("items"), quote.coupon_minor ? d.items_before_coupon : d.items),
+      quote.coupon_minor ? row(this.coupon ? t("coupon", { coupon: this.coupon }) : t("shop_discount"), `−${d.coupon}`) : null,
+      quote.subsidy_minor ? row(t("platform_discount"), `−${d.subsidy}`) : null,
+      row(t("shipping_2"), d.shipping),
+      quote.shipping_subsidy_minor ? row(t("free_shipping_paid_by_liveshop"), `−${d.shipping_subsidy}`) : null,
+      row(quote.prices_include_tax ? t("tax_included", { tax_name: quote.tax_name }) : quote.tax_name, d.tax),
+      el("div", { class: "grand" }, el("dt", { text: t("total") }), el("dd", { class: "price", text: d.total })),
     ];
     list.replaceChildren(...rows.filter(Boolean)); // a null would show as the text "null"
     list.hidden = false;
@@ -526,7 +527,7 @@ export class BuySheet {
     this.error("");
     this.pay.setAttribute("aria-busy", "true");
     this.pay.disabled = true;
-    this.pay.textContent = "Paying…";
+    this.pay.textContent = t("paying");
     const claim = this.claim; // a held claim is paid as it is: its units, the deal's price
     const body = claim
       ? { expected_total_minor: quote.total_minor }
@@ -579,9 +580,9 @@ export class BuySheet {
         requote = answer.remaining > 0;
       }
       requote = requote || code === "price-changed";
-      this.error(answer.detail || "That didn't work. Please try again.");
+      this.error(answer.detail || t("that_didn_t_work_please_try_again"));
     } catch {
-      this.error("No connection — nothing was charged. Try again.");
+      this.error(t("no_connection_nothing_was_charged_try_ag"));
     } finally {
       this.busy = false;
       this.pay.removeAttribute("aria-busy");

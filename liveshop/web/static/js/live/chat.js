@@ -2,6 +2,7 @@
 // {"type":"comment","text"} over the room socket. Text is always set as textContent.
 // Moderators' `comment_hidden` takes lines out (remove), `comment_shown` puts one back in its
 // place (insert); `actions` (the studio) adds per-line buttons.
+import { t } from "../i18n.js";
 import { el } from "./format.js";
 
 const KEEP = 50;
@@ -24,7 +25,7 @@ export class Chat {
           input.value = "";
           this.say("");
         } else {
-          this.say("Not connected — your message was not sent. Try again in a moment.");
+          this.say(t("not_connected_your_message_was_not_sent"));
         }
       });
     }
@@ -49,8 +50,8 @@ export class Chat {
     return el(
       "li",
       { class: classes.filter(Boolean).join(" "), dataset: { commentId: comment.id ?? "" } },
-      el("span", { class: "chat-name", text: comment.user ? comment.user.name : "Someone" }),
-      comment.host ? el("span", { class: "chat-host", text: "Host" }) : null,
+      el("span", { class: "chat-name", text: comment.user ? comment.user.name : t("someone") }),
+      comment.host ? el("span", { class: "chat-host", text: t("host") }) : null,
       el("span", { class: "chat-text", text: comment.text }),
       this.actions ? this.actions(comment, { mine }) : null,
     );

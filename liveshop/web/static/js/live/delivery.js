@@ -5,6 +5,7 @@
 // cards from the room's state) and the taps on "Buy", and asks
 // GET /api/v1/products/{id}/delivery?market=… once per product.
 
+import { t } from "../i18n.js";
 import { csrfToken } from "./format.js";
 
 const cache = new Map();
@@ -78,33 +79,33 @@ function oneLine(address) {
 // The fields of a new address (the country is the market's); the server checks them with
 // the country's rules and names the field it refuses.
 const NEW_FIELDS = [
-  ["full_name", "Full name", "name"],
-  ["phone", "Phone", "tel"],
-  ["street_address", "Street address", "street-address"],
-  ["city", "Town / city", "address-level2"],
-  ["country_area", "Region / state (if your country uses one)", "address-level1"],
-  ["postal_code", "Postcode / ZIP", "postal-code"],
+  ["full_name", t("full_name"), "name"],
+  ["phone", t("phone"), "tel"],
+  ["street_address", t("street_address"), "street-address"],
+  ["city", t("town_city"), "address-level2"],
+  ["country_area", t("region_state_if_your_country_uses_one"), "address-level1"],
+  ["postal_code", t("postcode_zip"), "postal-code"],
 ];
 
 function picker(slot, addresses, chosen, show) {
   const box = node("div", { class: "sheet-address-picker", hidden: "" });
   const select = node("select", { id: "sheet-address" });
-  const label = node("label", { for: "sheet-address" }, "Deliver to");
+  const label = node("label", { for: "sheet-address" }, t("deliver_to"));
   for (const a of addresses) {
     const option = node("option", { value: String(a.id) }, oneLine(a));
     if (a.id === chosen) option.selected = true;
     select.appendChild(option);
   }
-  select.appendChild(node("option", { value: "new" }, "Add an address…"));
+  select.appendChild(node("option", { value: "new" }, t("add_an_address")));
   const form = node("div", { class: "sheet-new-address", hidden: "" });
-  form.appendChild(node("p", { class: "small muted" }, `A new address in ${market()}`));
+  form.appendChild(node("p", { class: "small muted" }, t("a_new_address_in", { market: market() })));
   for (const [name, text, auto] of NEW_FIELDS) {
     const id = `sheet-new-${name}`;
     form.appendChild(node("label", { for: id }, text));
     form.appendChild(node("input", { id, name, autocomplete: auto, maxlength: "300" }));
   }
   const problem = node("p", { class: "sheet-error", role: "alert", hidden: "" });
-  const save = node("button", { type: "button", class: "btn btn-secondary btn-sm" }, "Save address");
+  const save = node("button", { type: "button", class: "btn btn-secondary btn-sm" }, t("save_address"));
   form.append(problem, save);
   box.append(label, select, form);
 
@@ -138,7 +139,7 @@ function picker(slot, addresses, chosen, show) {
       });
       const answer = await resp.json().catch(() => ({}));
       if (!resp.ok) {
-        problem.textContent = answer.detail || "That address could not be saved.";
+        problem.textContent = answer.detail || t("that_address_could_not_be_saved");
         problem.hidden = false;
         const field = answer.field && form.querySelector(`[name=${answer.field}]`);
         if (field) field.focus();
@@ -151,7 +152,7 @@ function picker(slot, addresses, chosen, show) {
       for (const input of form.querySelectorAll("input")) input.value = "";
       pick();
     } catch {
-      problem.textContent = "No connection: the address was not saved.";
+      problem.textContent = t("no_connection_the_address_was_not_saved");
       problem.hidden = false;
     } finally {
       save.disabled = false;
@@ -176,10 +177,10 @@ async function fillSheet(productId) {
   slot.appendChild(where);
   const show = (address) => {
     if (address) {
-      where.textContent = " · to " + oneLine(address);
+      where.textContent = t("to") + oneLine(address);
       slot.dataset.addressId = String(address.id);
     } else {
-      where.textContent = " · no delivery address yet";
+      where.textContent = t("no_delivery_address_yet");
       delete slot.dataset.addressId;
     }
   };
@@ -195,7 +196,7 @@ async function fillSheet(productId) {
   const toggle = node(
     "button",
     { type: "button", class: "link-button sheet-change-address", "aria-expanded": "false" },
-    preferred ? "Change" : "Add an address",
+    preferred ? t("change") : t("add_an_address_2"),
   );
   toggle.addEventListener("click", () => {
     box.hidden = !box.hidden;

@@ -7,28 +7,29 @@
 // entry, or a refusal (sold out, over the limit). GET …/mine says the same after a reload or
 // when the line reaches the viewer. First-paid-wins drops have no claims: the card's Buy opens
 // the sheet, which pays at once.
+import { t, tn } from "../i18n.js";
 import { csrfToken, el } from "./format.js";
 
 const POLICY = {
   hold_then_pay: {
-    name: "Hold then pay",
-    line: (d) => `Tap to hold it — it's yours for ${Math.round(d.hold_seconds / 60)} min to pay`,
-    tap: "Tap to claim",
+    name: t("hold_then_pay"),
+    line: (d) => tn("hold_minutes", Math.round(d.hold_seconds / 60)),
+    tap: t("tap_to_claim"),
   },
   first_paid_wins: {
-    name: "First paid wins",
-    line: () => "No holds — the first buyers to pay get it",
-    tap: "Buy",
+    name: t("first_paid_wins"),
+    line: () => t("no_holds_the_first_buyers_to_pay_get_it"),
+    tap: t("buy"),
   },
   queue: {
-    name: "Queue",
-    line: () => "Sold out? Join the line — unpaid units go to the next in line",
-    tap: "Tap to claim",
+    name: t("queue"),
+    line: () => t("sold_out_join_the_line_unpaid_units_go_t"),
+    tap: t("tap_to_claim"),
   },
   lottery: {
-    name: "Lottery",
-    line: () => "Enter before the draw — winners are picked by a seed anyone can check",
-    tap: "Enter the draw",
+    name: t("lottery"),
+    line: () => t("enter_before_the_draw_winners_are_picked"),
+    tap: t("enter_the_draw"),
   },
 };
 
@@ -103,7 +104,7 @@ export class Drop {
     } else if (mine.claims.some((c) => c.status === "ordered")) {
       this.standing = { phase: "ordered" };
     } else if (entry && entry.status !== "waiting" && mine.policy === "lottery") {
-      this.standing = { phase: "lost", message: "Not this time — the draw picked others" };
+      this.standing = { phase: "lost", message: t("not_this_time_the_draw_picked_others") };
     } else {
       this.standing = null;
     }
@@ -169,7 +170,7 @@ export class Drop {
       }
       return await resp.json().catch(() => ({}));
     } catch {
-      return { error: { code: "offline", detail: "No connection — nothing was claimed. Tap again." } };
+      return { error: { code: "offline", detail: t("no_connection_nothing_was_claimed_tap_ag") } };
     }
   }
 
@@ -187,13 +188,13 @@ export class Drop {
     } else if (answer.status === "entered") {
       this.standing = { phase: "entered", ticket: answer.ticket };
     } else if (code === "deal-sold-out") {
-      this.standing = { phase: "refused", message: "Sold out — every unit is taken" };
+      this.standing = { phase: "refused", message: t("sold_out_every_unit_is_taken") };
     } else if (code === "deal-limit-reached") {
-      const limit = answer.error && answer.error.per_buyer_limit ? `${answer.error.per_buyer_limit} per buyer` : `${deal.per_product_limit} of this product per buyer`;
-      this.standing = { phase: "refused", message: `You've reached the limit of ${limit}` };
+      const limit = answer.error && answer.error.per_buyer_limit ? t("per_buyer", { per_buyer_limit: answer.error.per_buyer_limit }) : t("of_this_product_per_buyer", { per_product_limit: deal.per_product_limit });
+      this.standing = { phase: "refused", message: t("you_ve_reached_the_limit_of", { limit }) };
     } else {
       const detail = (answer.error && answer.error.detail) || answer.detail;
-      this.standing = { phase: "refused", message: detail || "That didn't work — tap again." };
+      this.standing = { phase: "refused", message: detail || t("that_didn_t_work_tap_again") };
     }
     this.onChange();
   }
@@ -202,7 +203,7 @@ export class Drop {
   ended(dealId, reason) {
     const s = this.standing;
     if (dealId !== this.dealId || !s || !["queued", "entered", "tapping"].includes(s.phase)) return;
-    const message = reason === "sold_out" ? "Sold out — every unit was paid for" : "The drop has ended";
+    const message = reason === "sold_out" ? t("sold_out_every_unit_was_paid_for") : t("the_drop_has_ended");
     this.standing = { phase: "refused", message };
     this.onChange();
   }
@@ -221,25 +222,25 @@ export class Drop {
         { class: "deal-policy" },
         el("strong", { text: policy.name }),
         ` · ${policy.line(deal)} `,
-        el("a", { href: `/drops/fairness#${deal.policy}`, text: "How?" }),
+        el("a", { href: `/drops/fairness#${deal.policy}`, text: t("how") }),
       ),
     ];
     if (deal.policy === "first_paid_wins" && deal.paying) {
-      out.push(el("p", { class: "deal-standing", text: `${deal.paying} paying now` }));
+      out.push(el("p", { class: "deal-standing", text: t("paying_now", { paying: deal.paying }) }));
     }
     if (deal.policy === "lottery" && deal.seed_sha256 && !deal.seed) {
       out.push(
-        el("p", { class: "deal-seed" }, "Seed hash ", el("a", { href: `/drops/${deal.deal_id}/lottery`, text: deal.seed_sha256.slice(0, 12) + "…" })),
+        el("p", { class: "deal-seed" }, t("seed_hash"), el("a", { href: `/drops/${deal.deal_id}/lottery`, text: deal.seed_sha256.slice(0, 12) + "…" })),
       );
     }
     const s = this.dealId === deal.deal_id ? this.standing : null;
     if (!s) return out;
     const text = {
-      tapping: "Claiming…",
-      held: s.claim ? `Yours — pay within ${mmss(s.claim.until - Date.now())}` : "",
-      queued: s.position ? `You're #${s.position} in line` : "You're in line",
-      entered: `You're in the draw · entry #${s.ticket}${deal.draw_at ? ` · draw at ${new Date(deal.draw_at).toLocaleTimeString(this.data.money.locale, { hour: "2-digit", minute: "2-digit" })}` : ""}`,
-      ordered: "Yours — order placed",
+      tapping: t("claiming"),
+      held: s.claim ? t("yours_pay_within", { mmss: mmss(s.claim.until - Date.now()) }) : "",
+      queued: s.position ? t("you_re_in_line", { position: s.position }) : t("you_re_in_line_2"),
+      entered: t("you_re_in_the_draw_entry", { ticket: s.ticket, date: deal.draw_at ? t("draw_at", { date: new Date(deal.draw_at).toLocaleTimeString(this.data.money.locale, { hour: "2-digit", minute: "2-digit" }) }) : "" }),
+      ordered: t("yours_order_placed"),
       refused: s.message,
       lost: s.message,
     }[s.phase];
@@ -255,9 +256,9 @@ export class Drop {
     const s = this.dealId === deal.deal_id ? this.standing : null;
     const button = (text, onclick, disabled = false) =>
       el("button", { class: "btn btn-primary buy-btn", type: "button", text, disabled, onclick });
-    if (s && s.phase === "held") return button("Pay now", () => this.onPay(product, deal, s.claim));
-    if (s && s.phase === "tapping") return button("Claiming…", null, true);
-    if (s && (s.phase === "queued" || s.phase === "entered")) return button(s.phase === "queued" ? "In line" : "Entered", null, true);
+    if (s && s.phase === "held") return button(t("pay_now"), () => this.onPay(product, deal, s.claim));
+    if (s && s.phase === "tapping") return button(t("claiming"), null, true);
+    if (s && (s.phase === "queued" || s.phase === "entered")) return button(s.phase === "queued" ? t("in_line") : t("entered"), null, true);
     return button(policy.tap, () => this.tap(deal, product));
   }
 
@@ -267,10 +268,10 @@ export class Drop {
     if (!node) return;
     const left = Number(node.dataset.payUntil) - Date.now();
     if (left <= 0) {
-      this.standing = { phase: "refused", message: "Your hold ran out — the units went back to the drop" };
+      this.standing = { phase: "refused", message: t("your_hold_ran_out_the_units_went_back_to") };
       this.onChange();
       return;
     }
-    node.textContent = `Yours — pay within ${mmss(left)}`;
+    node.textContent = t("yours_pay_within", { mmss: mmss(left) });
   }
 }

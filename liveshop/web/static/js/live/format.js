@@ -1,14 +1,25 @@
+import { t } from "../i18n.js";
 // Display helpers. Money arrives as integers in the currency's minor unit (ISO 4217
 // exponent from the page); it is turned into a decimal STRING here (no float arithmetic)
 // and only Intl.NumberFormat sees it, for display.
 
-export function moneyFormatter({ locale, currency, exponent }) {
-  const fmt = new Intl.NumberFormat(locale, {
-    style: "currency",
-    currency,
+// The digits and separators come from Intl in the viewer's locale; the currency sign and
+// where it stands (``prefix``/``suffix``) from the server's babel, so "Rp150.000,00" reads
+// the same in the page and in the script.
+export function moneyFormatter({ locale, currency, exponent, prefix, suffix }) {
+  const number = new Intl.NumberFormat(locale, {
     minimumFractionDigits: exponent,
     maximumFractionDigits: exponent,
   });
+  const fmt =
+    prefix === undefined
+      ? new Intl.NumberFormat(locale, {
+          style: "currency",
+          currency,
+          minimumFractionDigits: exponent,
+          maximumFractionDigits: exponent,
+        })
+      : { format: (value) => (value.startsWith("-") ? "-" : "") + prefix + number.format(value.replace("-", "")) + suffix };
   return (minor) => {
     if (minor === null || minor === undefined) return "";
     const negative = minor < 0;
@@ -38,7 +49,7 @@ export function compactCount(n, locale) {
 // 'M · Black' from {size: 'M', colour: 'Black'}; 'Standard' when there is nothing to choose.
 export function variantLabel(attributes) {
   const values = Object.values(attributes || {}).filter((v) => v !== null && v !== "");
-  return values.length ? values.join(" · ") : "Standard";
+  return values.length ? values.join(" · ") : t("standard");
 }
 
 // 'Size & colour' from the attribute names of a product's SKUs.
@@ -47,7 +58,7 @@ export function choiceLegend(skus) {
   for (const sku of skus) {
     for (const key of Object.keys(sku.attributes || {})) if (!names.includes(key)) names.push(key);
   }
-  if (!names.length) return "Option";
+  if (!names.length) return t("option");
   const words = names.map((n) => n.replace(/_/g, " "));
   const text = words.length > 1 ? `${words.slice(0, -1).join(", ")} & ${words.at(-1)}` : words[0];
   return text.charAt(0).toUpperCase() + text.slice(1);

@@ -3,6 +3,7 @@
 // there — and the product card follows playback (the product on screen at currentTime).
 // Replays sell at the normal price: the timeline carries no deal prices.
 
+import { t } from "../i18n.js";
 import { el } from "./format.js";
 
 function clock(ms) {
@@ -52,7 +53,7 @@ export class ReplayTimeline {
           type: "button",
           class: "replay-chip",
           dataset: { offsetMs: String(mark.offset_ms), productId: String(mark.product_id) },
-          "aria-label": `Watch from ${clock(mark.offset_ms)}: ${product.title}`,
+          "aria-label": t("watch_from", { clock: clock(mark.offset_ms), title: product.title }),
         },
         el("img", { src: product.image_url || "/static/img/placeholder.svg", alt: "", class: "decorative", width: "32", height: "32" }),
         el("span", { class: "chip-time", text: clock(mark.offset_ms) }),
@@ -64,7 +65,7 @@ export class ReplayTimeline {
       });
       list.append(el("li", {}, chip));
     }
-    this.region.replaceChildren(el("h2", { class: "replay-title", text: "Shop the replay" }), list);
+    this.region.replaceChildren(el("h2", { class: "replay-title", text: t("shop_the_replay") }), list);
     this.region.hidden = false;
     this.video.video.addEventListener("timeupdate", () => this.follow(this.video.video.currentTime));
   }

@@ -1,3 +1,4 @@
+import { t } from "../i18n.js";
 // The room's video: HLS through hls.js (vendored in /static/vendor), or the browser's own HLS
 // where there are no Media Source Extensions (older iPhones). Until the stream is receiving — or
 // when video is not installed — the styled "starting soon" panel stays. The playlist is only
@@ -67,7 +68,7 @@ export class RoomVideo {
       this.sound.addEventListener("click", () => {
         this.video.muted = !this.video.muted;
         this.sound.setAttribute("aria-pressed", String(!this.video.muted));
-        this.sound.querySelector("span").textContent = this.video.muted ? "Tap for sound" : "Sound on";
+        this.sound.querySelector("span").textContent = this.video.muted ? t("tap_for_sound") : t("sound_on");
         if (!this.video.muted) this.video.play().catch(() => {});
       });
     }
@@ -100,7 +101,7 @@ export class RoomVideo {
       if (info.playlist_ready) this.play(info.playlist_url);
       else this.whenReady(info.playlist_url);
     }
-    else if (info.state === "reconnecting") this.say("The creator's video is reconnecting…");
+    else if (info.state === "reconnecting") this.say(t("the_creator_s_video_is_reconnecting"));
   }
 
   // A "video" room event: {state: receiving|reconnecting|ended, playlist_url?, poster_url?}
@@ -110,10 +111,10 @@ export class RoomVideo {
         this.say(""); // the encoder is back: the same playlist goes on (after a discontinuity)
         return;
       }
-      this.say("Video starting…");
+      this.say(t("video_starting"));
       this.whenReady(ev.playlist_url);
     } else if (ev.state === "reconnecting") {
-      this.say("The creator's video is reconnecting…");
+      this.say(t("the_creator_s_video_is_reconnecting"));
     } else if (ev.state === "ended") {
       // The replay is written. A live player reads it through the same playlist (which now
       // ends); one that was not playing loads it.
@@ -227,7 +228,7 @@ export class RoomVideo {
         }
       }
       this.stop();
-      this.say("Video paused — trying again…");
+      this.say(t("video_paused_trying_again"));
       this.retryLater();
     });
     hls.loadSource(url);
