@@ -50,9 +50,13 @@ async def invite(
     """Invite the creator with this e-mail address. Commits."""
     check_rate(agency_share_bp, "agency_share_bp")
     if not is_known_currency(currency.upper()):
-        raise Unprocessable(f"unknown currency {currency!r}", code="unknown-currency")
+        raise Unprocessable(
+            _("unknown currency %(currency)s", currency=repr(currency)), code="unknown-currency"
+        )
     if len(message) > MESSAGE_MAX:
-        raise Unprocessable(f"a message has at most {MESSAGE_MAX} characters", code="bad-message")
+        raise Unprocessable(
+            _("a message has at most %(n)s characters", n=MESSAGE_MAX), code="bad-message"
+        )
     user = await find_user_by_email(session, email.strip())
     if user is None or Role.CREATOR not in user.role_names or not user.is_active:
         raise Unprocessable(
@@ -110,7 +114,9 @@ def percent(bp: int) -> str:
 async def get_invitation(session: AsyncSession, invitation_id: int) -> AgencyInvitation:
     found = await session.get(AgencyInvitation, invitation_id)
     if found is None:
-        raise NotFound(f"invitation {invitation_id} does not exist", code="invitation-not-found")
+        raise NotFound(
+            _("invitation %(id)s does not exist", id=invitation_id), code="invitation-not-found"
+        )
     return found
 
 
@@ -154,7 +160,9 @@ async def _answer(
 
 def _ensure_invited(invitation: AgencyInvitation, creator_id: int) -> None:
     if invitation.creator_id != creator_id:
-        raise NotFound(f"invitation {invitation.id} does not exist", code="invitation-not-found")
+        raise NotFound(
+            _("invitation %(id)s does not exist", id=invitation.id), code="invitation-not-found"
+        )
 
 
 async def accept(
@@ -244,7 +252,7 @@ async def withdraw(
 ) -> AgencyInvitation:
     """The agency takes back an invitation not answered yet. Commits."""
     if invitation.agency_id != agency.id:
-        raise Forbidden("only the inviting agency may withdraw it", code="not-agency-owner")
+        raise Forbidden(_("only the inviting agency may withdraw it"), code="not-agency-owner")
     await _answer(session, invitation, InvitationStatus.WITHDRAWN)
     await session.commit()
     await session.refresh(invitation)

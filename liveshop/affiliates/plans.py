@@ -275,7 +275,7 @@ async def revise_plan(
     keep the rate frozen on them; the old plan stays readable as history. Commits."""
     now = utcnow()
     if plan.valid_until is not None and plan.valid_until <= now:
-        raise Conflict("this plan has ended; create a new one", code="plan-ended")
+        raise Conflict(_("this plan has ended; create a new one"), code="plan-ended")
     start = max(now, plan.valid_from)
     new = await _new_plan(
         session,

@@ -72,7 +72,11 @@ async def report(
         comment = await session.get(LiveComment, comment_id)
         if comment is None or comment.session_id != live.id:
             raise NotFound(
-                f"comment {comment_id} does not exist in session {live.id}",
+                _(
+                    "comment %(comment_id)s does not exist in session %(session_id)s",
+                    comment_id=comment_id,
+                    session_id=live.id,
+                ),
                 code="comment-not-found",
                 comment_id=comment_id,
             )
@@ -159,7 +163,7 @@ def _view(row: tuple[ChatReport, str, str, str | None, bool | None]) -> ReportVi
 async def get_report(session: AsyncSession, report_id: int) -> ReportView:
     row = (await session.execute(_query().where(ChatReport.id == report_id))).first()
     if row is None:
-        raise NotFound(f"report {report_id} does not exist", code="report-not-found")
+        raise NotFound(_("report %(id)s does not exist", id=report_id), code="report-not-found")
     return _view(tuple(row))
 
 
@@ -194,7 +198,7 @@ async def dismiss(session: AsyncSession, principal: Principal, report_id: int) -
     is not open). Commits."""
     row = await session.get(ChatReport, report_id)
     if row is None:
-        raise NotFound(f"report {report_id} does not exist", code="report-not-found")
+        raise NotFound(_("report %(id)s does not exist", id=report_id), code="report-not-found")
     await service.moderated_session(session, principal, row.session_id)
     done = await session.execute(
         update(ChatReport)

@@ -146,7 +146,7 @@ async def add_to_showcase(session: AsyncSession, live: LiveSession, product_id: 
         return False
     if len(current) >= MAX_SHOWCASE:
         raise Unprocessable(
-            f"a showcase holds at most {MAX_SHOWCASE} products", code="showcase-too-large"
+            _("a showcase holds at most %(n)s products", n=MAX_SHOWCASE), code="showcase-too-large"
         )
     await ensure_showcasable(session, creator_id=live.creator_id, product_ids=[product_id])
     try:

@@ -63,7 +63,7 @@ async def _priced_line(
     creator = split_rate(net, creator_bp)
     seller = split.gross_minor - split.tax_minor - platform - creator
     if seller < 0:
-        raise Unprocessable(_("commission rates exceed the price"), code="bad-commission")
+        raise Unprocessable(_(_("commission rates exceed the price")), code="bad-commission")
     return OrderLine(
         sku_id=offer.sku_id,
         product_id=offer.product_id,
@@ -151,7 +151,7 @@ def reprice_line(market: Market, line: OrderLine, seller_discount: int) -> None:
     creator = split_rate(net, line.creator_commission_bp)
     seller = net - platform - creator
     if seller < 0:
-        raise Unprocessable("commission rates exceed the price", code="bad-commission")
+        raise Unprocessable(_("commission rates exceed the price"), code="bad-commission")
     line.gross_minor = split.gross_minor
     line.tax_minor = split.tax_minor
     line.platform_commission_minor = platform

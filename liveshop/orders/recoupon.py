@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
+from liveshop.core.i18n import gettext as _
 from liveshop.markets.service import get_market
 from liveshop.orders import pricing
 from liveshop.orders.completion import IN_FLIGHT
@@ -49,10 +50,11 @@ async def _locked_order(session: AsyncSession, order_id: int, buyer_id: int) -> 
         .execution_options(populate_existing=True)
     )
     if order is None or order.buyer_id != buyer_id:
-        raise NotFound(f"order {order_id} does not exist", code="order-not-found")
+        raise NotFound(_("order %(id)s does not exist", id=order_id), code="order-not-found")
     if order.status != OrderStatus.PENDING_PAYMENT:
         raise Conflict(
-            f"an order that is {order.status} cannot take a coupon", code="order-not-payable"
+            _("an order that is %(status)s cannot take a coupon", status=order.status),
+            code="order-not-payable",
         )
     busy = await session.scalar(
         select(Payment.id).where(
@@ -61,10 +63,10 @@ async def _locked_order(session: AsyncSession, order_id: int, buyer_id: int) -> 
     )
     if busy is not None:
         raise Conflict(
-            "a payment for this order is already in progress", code="payment-in-progress"
+            _("a payment for this order is already in progress"), code="payment-in-progress"
         )
     if await coupons.order_has_coupon(session, order.id):
-        raise Conflict("this order already has a coupon", code="coupon-already-applied")
+        raise Conflict(_("this order already has a coupon"), code="coupon-already-applied")
     return order
 
 
@@ -76,7 +78,7 @@ async def apply_coupon(
     run rolls back)."""
     clean = code.strip().upper()
     if not clean:
-        raise Unprocessable("type a coupon code", code="unknown-coupon")
+        raise Unprocessable(_("type a coupon code"), code="unknown-coupon")
     try:
         order = await _locked_order(session, order_id, buyer_id)
         market = await get_market(session, order.market_code)
@@ -94,7 +96,7 @@ async def apply_coupon(
         )
         if claimed is None:
             raise Unprocessable(
-                "this coupon takes nothing off this order", code="coupon-does-not-apply"
+                _("this coupon takes nothing off this order"), code="coupon-does-not-apply"
             )
         was = order.total_minor
         for ln, share in zip(lines, campaigns.spread(claimed.amount_minor, prices), strict=True):
@@ -102,7 +104,7 @@ async def apply_coupon(
         items = sum(ln.gross_minor for ln in lines)
         if order.subsidy_minor > items:
             raise Conflict(
-                "the platform's discount on this order cannot be combined with this coupon",
+                _("the platform's discount on this order cannot be combined with this coupon"),
                 code="coupon-not-combinable",
             )
         for ln, part in zip(

@@ -58,7 +58,7 @@ class Party:
     def parse(cls, text: str) -> Party:
         kind, _sep, ident = text.partition(":")
         if kind not in {k.value for k in PartyKind} or not ident.isdecimal() or len(ident) > 18:
-            raise NotFound(f"no party {text[:40]!r}", code="party-not-found")
+            raise NotFound(_("no party %(party)s", party=repr(text[:40])), code="party-not-found")
         return cls(PartyKind(kind), int(ident))
 
 

@@ -192,7 +192,7 @@ async def payout_run(
 ) -> list[PayoutRunResultOut]:
     """Every payable party's next statement up to ``until`` (and its payout if ``pay``)."""
     if body.until > utcnow():
-        raise Unprocessable("a run covers a period that is over", code="period-not-over")
+        raise Unprocessable(_("a run covers a period that is over"), code="period-not-over")
     results = await runs.run_payouts(
         session, until=body.until, pay=body.pay, actor_id=principal.user_id
     )

@@ -59,7 +59,7 @@ async def moderator_screen(
     data["reports_api"] = f"/api/v1/live/sessions/{session_id}/reports"
     data["ws_path"] += "?studio=true"  # a moderator's screen is no audience member
     context = {
-        "title": f"Moderate · {room.session.title}",
+        "title": _("Moderate · %(title)s", title=room.session.title),
         "room": room,
         "live": found,
         "is_owner": found.creator_id == principal.user_id,
@@ -105,7 +105,7 @@ async def moderators_page(
         )
     ).all()
     context = {
-        "title": "Moderators",
+        "title": _("Moderators"),
         "moderators": [
             {
                 "id": r.id,

@@ -53,7 +53,7 @@ async def support_inbox(
     now = utcnow()
     cases = await helpdesk.inbox(session, shop.id, status=status)
     context = {
-        "title": "Support",
+        "title": _("Support"),
         "shop": shop,
         "shops": shops,
         "section": "support",
@@ -74,7 +74,7 @@ async def support_case(
     shop = await ensure_shop_staff(session, principal, case.shop_id)
     d = await helpdesk.detail(session, case)
     context = {
-        "title": f"Case #{case.id}",
+        "title": _("Case #%(id)s", id=case.id),
         "shop": shop,
         "shops": [shop],
         "section": "support",
@@ -111,5 +111,5 @@ async def my_case(
     """A support case as its buyer sees it (and the shop's staff, admins)."""
     case = await helpdesk.readable_case(session, principal, case_id)
     d = await helpdesk.detail(session, case)
-    context = {"title": f"Case #{case.id}", "d": d}
+    context = {"title": _("Case #%(id)s", id=case.id), "d": d}
     return await render(request, session, principal, "support_case.html", context)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from liveshop.accounts.deps import CurrentPrincipal, MaybePrincipal, SessionDep
 from liveshop.core.errors import PROBLEM_RESPONSES, NotFound
 from liveshop.core.events import EventType
+from liveshop.core.i18n import gettext as _
 from liveshop.core.types import MAX_ID, Id
 from liveshop.live import service as live_service
 from liveshop.live.counts import RoomCounts
@@ -134,7 +135,7 @@ async def room_giveaway(
     await live_service.get_session(session, session_id)
     g = await service.room_giveaway(session, session_id)
     if g is None:
-        raise NotFound("no giveaway in this room", code="no-giveaway")
+        raise NotFound(_("no giveaway in this room"), code="no-giveaway")
     return await _out(session, g, principal.user_id if principal else None)
 
 

@@ -101,7 +101,9 @@ async def view(session: AsyncSession, giveaway: Giveaway) -> dict[str, Any]:
 async def get_giveaway(session: AsyncSession, giveaway_id: int) -> Giveaway:
     found = await session.get(Giveaway, giveaway_id, populate_existing=True)
     if found is None:
-        raise NotFound(f"giveaway {giveaway_id} does not exist", code="giveaway-not-found")
+        raise NotFound(
+            _("giveaway %(id)s does not exist", id=giveaway_id), code="giveaway-not-found"
+        )
     return found
 
 

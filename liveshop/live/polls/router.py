@@ -136,7 +136,7 @@ async def room_poll(session_id: Id, session: SessionDep, principal: MaybePrincip
     await live_service.get_session(session, session_id)
     poll = await service.room_poll(session, session_id)
     if poll is None:
-        raise NotFound("no poll in this room", code="no-poll")
+        raise NotFound(_("no poll in this room"), code="no-poll")
     host = await _is_host(session, principal, session_id)
     return await _poll_out(session, poll, principal.user_id if principal else None, host=host)
 

@@ -75,7 +75,7 @@ def poll_fields(poll: Poll) -> dict[str, Any]:
 async def get_poll(session: AsyncSession, poll_id: int) -> Poll:
     found = await session.get(Poll, poll_id, populate_existing=True)
     if found is None:
-        raise NotFound(f"poll {poll_id} does not exist", code="poll-not-found")
+        raise NotFound(_("poll %(id)s does not exist", id=poll_id), code="poll-not-found")
     return found
 
 
@@ -209,7 +209,9 @@ async def question_author(session: AsyncSession, user_id: int) -> str | None:
 async def get_question(session: AsyncSession, question_id: int) -> Question:
     found = await session.get(Question, question_id, populate_existing=True)
     if found is None:
-        raise NotFound(f"question {question_id} does not exist", code="question-not-found")
+        raise NotFound(
+            _("question %(id)s does not exist", id=question_id), code="question-not-found"
+        )
     return found
 
 

@@ -425,7 +425,7 @@ export class Questions {
         "li",
         { class: `question is-${q.status}`, dataset: { questionId: q.question_id } },
         el("span", { class: "question-votes", text: `▲ ${q.votes || 0}` }),
-        el("span", { class: "question-body" }, el("span", { class: "question-text", text: q.text }), el("span", { class: "muted small", text: ` — ${q.author || ""}${q.status === "answering" ? ` · ${m.answering_now}` : q.status === "answered" ? ` · ${m.answered}` : ""}` })),
+        el("span", { class: "question-body" }, el("span", { class: "question-text", text: q.text }), el("span", { class: "muted small", text: [q.author || "", q.status === "answering" ? m.answering_now : q.status === "answered" ? m.answered : ""].filter(Boolean).join(" · ") })),
         el("span", { class: "question-actions" }, ...actions),
       );
     };
