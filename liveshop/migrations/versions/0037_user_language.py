@@ -1,7 +1,7 @@
 """a user's language: pages, messages and e-mails in it (issue 21)
 
 Revision ID: 0037
-Revises: 0031
+Revises: 0034
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0037"
-down_revision: str | None = "0031"
+down_revision: str | None = "0034"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
