@@ -43,7 +43,7 @@ from liveshop.inventory import service as inventory
 from liveshop.inventory.errors import OutOfStock
 from liveshop.inventory.levels import dialect_insert
 from liveshop.inventory.models import Reservation, ReservationStatus
-from liveshop.live.deals import limits
+from liveshop.live.deals import expiry, limits
 from liveshop.live.deals.models import (
     ClaimStatus,
     DealClaim,
@@ -158,7 +158,7 @@ async def starved_lines(session: AsyncSession, *, now: datetime | None = None) -
         .join(Reservation, Reservation.id == FlashDeal.reservation_id)
         .where(
             FlashDeal.status == DealStatus.ACTIVE,
-            FlashDeal.ends_at > now,
+            FlashDeal.ends_at > now - expiry.grace(),
             FlashDeal.policy.in_([DealPolicy.QUEUE, DealPolicy.LOTTERY]),
             Reservation.status == ReservationStatus.HELD,
             Reservation.quantity > 0,
@@ -208,7 +208,7 @@ async def _decide(
     outcome = BatchOutcome(
         answers=[], deal_id=deal.id, session_id=deal.session_id, version=deal.stock_version
     )
-    if deal.status != DealStatus.ACTIVE or deal.ends_at <= now or deal.reservation_id is None:
+    if not expiry.taking(deal, now):
         outcome.answers = [refused("deal-ended", "this flash deal has ended")] * len(taps)
         outcome.ended = True
         outcome.served_through = deal.served_through
