@@ -93,6 +93,25 @@ def segment_wall_ms(uri: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def replay_offset_ms(segments: list[Segment], at_ms: float) -> int | None:
+    """Where wall time ``at_ms`` falls in a replay of ``segments`` (ms from its first
+    picture): inside the segment whose picture arrived then; before the first picture or in
+    a gap between publishes, the start of the next segment; after the last, the end. None if
+    a segment's name carries no wall time (an older recording)."""
+    position = 0.0
+    for seg in segments:
+        start = segment_wall_ms(seg.uri)
+        if start is None:
+            return None
+        length = seg.duration * 1000
+        if at_ms < start:
+            return round(position)
+        if at_ms < start + length:
+            return round(position + at_ms - start)
+        position += length
+    return round(position)
+
+
 def _pdt(ms: int) -> str:
     when = datetime.fromtimestamp(ms / 1000, UTC)
     return f"#EXT-X-PROGRAM-DATE-TIME:{when.strftime('%Y-%m-%dT%H:%M:%S')}.{ms % 1000:03d}Z"

@@ -35,7 +35,7 @@ from liveshop.video.provider import EmbeddedProvider, VideoProvider, make_provid
 from liveshop.video.service import key_prefix
 from liveshop.video.simulcast import Relay, destinations_of, relays_for
 from liveshop.video.thumbnails import capture_poster, ffmpeg_missing
-from liveshop.video.timeline import TimelineRecorder, VideoClock, add_entry
+from liveshop.video.timeline import AT, TimelineRecorder, VideoClock, add_entry, realign
 
 log = structlog.get_logger("liveshop.video")
 
@@ -231,6 +231,7 @@ class VideoManager:
                     "product_id": pinned.product_id,
                     "title": pinned.title,
                     "image_url": pinned.image_url,
+                    AT: round(at_ms),
                 }
                 await add_entry(session, sid, 0, TimelineKind.PIN, payload)
             await session.commit()
@@ -396,6 +397,8 @@ class VideoManager:
         elif self.provider.replay_url(session_id, self.folders.get(session_id, "")):
             ready = True
         async with self.db.session() as s:
+            if ready and recording is not None:  # chips count from the replay's first picture
+                await realign(s, session_id, recording.segments)
             await ingest.mark_finished(s, session_id, duration_ms=duration_ms, replay_ready=ready)
         folder = self.folders.get(session_id)
         payload: dict[str, Any] = {"state": str(StreamState.ENDED), "replay_ready": ready}

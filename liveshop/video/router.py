@@ -275,7 +275,7 @@ async def get_timeline(
                 offset_ms=row.offset_ms,
                 kind=row.kind,
                 product_id=ids[0] if ids else None,
-                data=row.payload,
+                data=timeline.served(row.payload),
             )
         )
     products = []
