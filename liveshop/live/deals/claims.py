@@ -37,6 +37,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from liveshop.core import domain_events
 from liveshop.core.clock import utcnow
 from liveshop.core.db import table_of
 from liveshop.inventory import service as inventory
@@ -54,6 +55,7 @@ from liveshop.live.deals.models import (
     FlashDeal,
     FlashDealBuyer,
 )
+from liveshop.live.events import DealClaimed
 
 MAX_BATCH = 500  # taps decided in one transaction
 
@@ -410,6 +412,15 @@ async def _write(
                 answer.extra["pay_within_s"] = deal.hold_seconds
                 answer.extra["deal_id"] = deal.id
         await _count_against_limits(session, deal, plan.children)
+        await domain_events.announce(
+            session,
+            DealClaimed(
+                live_session_id=deal.session_id,
+                deal_id=deal.id,
+                product_id=deal.product_id,
+                claims=tuple((b, q) for b, q, _e in plan.children),
+            ),
+        )
     by_entry = {g.entry_id: g.claim_id for g in outcome.grants if g.entry_id is not None}
     if served:
         await session.execute(

@@ -12,6 +12,7 @@ can never sell more than the deal allocated.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+
 from liveshop.core.settings import get_settings
 from liveshop.live.deals.models import DealStatus, FlashDeal
 
@@ -29,5 +30,7 @@ def closes_at(deal: FlashDeal) -> datetime:
 def taking(deal: FlashDeal, now: datetime) -> bool:
     """Whether the deal takes a tap or a buy at ``now``."""
     return (
-        deal.status == DealStatus.ACTIVE and deal.reservation_id is not None and closes_at(deal) > now
+        deal.status == DealStatus.ACTIVE
+        and deal.reservation_id is not None
+        and closes_at(deal) > now
     )

@@ -5,9 +5,8 @@ node's memory; limits hold when a buyer races themselves; bad taps change nothin
 from __future__ import annotations
 
 import asyncio
-from typing import Any
-
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import update
 
