@@ -249,6 +249,8 @@ def install_analytics(app: FastAPI, settings: Settings, db: Database, hub: Hub) 
         flush_ms=settings.analytics_flush_ms,
         flush_events=settings.analytics_flush_events,
         enabled=settings.analytics_capture,
+        late_hook=partial(rollup.absorb_late, retention_days=settings.analytics_retention_days),
+        late_after_minutes=settings.analytics_rollup_lag_minutes,
     )
     app.state.analytics = capture
     app.state.analytics_loop = AnalyticsLoop(db, settings)
