@@ -134,7 +134,9 @@ async def test_simulcast_reaches_the_other_platform_and_retries(
         assert gone.status_code == 404
         assert (await c.get("/api/v1/video/simulcast", headers=buyer.headers)).status_code == 403
 
-        encoder = await push(f"{served.rtmp}/{key}", 40, encoder_args(gop=30, fps=30, size="320x180"))
+        encoder = await push(
+            f"{served.rtmp}/{key}", 40, encoder_args(gop=30, fps=30, size="320x180")
+        )
         status: dict[str, Any] = {}
 
         async def relay_is(state: str) -> bool:
