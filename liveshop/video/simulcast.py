@@ -42,6 +42,36 @@ LIVE_AFTER_FRAMES = 1
 _HOST = re.compile(r"[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]")
 
 
+# --- the short link viewers elsewhere get (``/l/<code>`` → the room) -----------------------
+
+_ALPHABET = "0123456789abcdefghijkmnpqrstuvwxyz"  # base 34: no "l" or "o" to misread
+SHORT_CODE = re.compile(rf"[{_ALPHABET}]{{1,13}}")
+
+
+def short_code(session_id: int) -> str:
+    """A show's short code: its id in base 34 (``/l/<code>``, said aloud or typed from a
+    caption on another platform)."""
+    if session_id <= 0:
+        raise ValueError("a session id is positive")
+    out = ""
+    n = session_id
+    while n:
+        n, d = divmod(n, len(_ALPHABET))
+        out = _ALPHABET[d] + out
+    return out
+
+
+def session_of_code(code: str) -> int | None:
+    """The session id a short code stands for (None if it is not one)."""
+    code = code.lower()
+    if SHORT_CODE.fullmatch(code) is None:
+        return None
+    n = 0
+    for ch in code:
+        n = n * len(_ALPHABET) + _ALPHABET.index(ch)
+    return n if 0 < n < 2**62 else None
+
+
 def _fernet(settings: Settings) -> Fernet:
     digest = hashlib.sha256(b"simulcast-destinations:" + settings.secret_key.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
