@@ -113,26 +113,24 @@ async def revoke_stream_key(
 # --- simulcast ------------------------------------------------------------------------
 
 
-def _destination_out(video: VideoManager, row: SimulcastDestination) -> SimulcastOut:
-    status = video.relay_status(row.id) or {}
+def _destination_out(row: SimulcastDestination) -> SimulcastOut:
+    """The destination, with its relay's status as the process running it last wrote it."""
     return SimulcastOut(
         id=row.id,
         label=row.label,
         host=row.host,
         created_at=row.created_at,
-        state=status.get("state"),
-        attempts=status.get("attempts", 0),
-        error=status.get("error"),
+        state=row.relay_state,
+        attempts=row.relay_attempts or 0,
+        error=row.relay_error,
     )
 
 
 @api.get("/simulcast")
-async def list_simulcast(
-    principal: CreatorPrincipal, session: SessionDep, video: ManagerDep
-) -> list[SimulcastOut]:
+async def list_simulcast(principal: CreatorPrincipal, session: SessionDep) -> list[SimulcastOut]:
     """Your other platforms, each with its relay's status while you are live."""
     rows = await simulcast.destinations_of(session, principal.user_id)
-    return [_destination_out(video, row) for row in rows]
+    return [_destination_out(row) for row in rows]
 
 
 @api.post("/simulcast", status_code=status.HTTP_201_CREATED)
@@ -149,7 +147,7 @@ async def add_simulcast(
         url=body.url,
         key=body.key,
     )
-    return _destination_out(video, row)
+    return _destination_out(row)
 
 
 @api.delete("/simulcast/{dest_id}", status_code=status.HTTP_204_NO_CONTENT)

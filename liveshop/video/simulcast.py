@@ -6,7 +6,9 @@ the API show a label and the server's host name. While the creator is live, the 
 one ``Relay`` per destination: ffmpeg reads the stream back from the embedded media server
 (the ``hls`` application, which lets this host play) and copies it, untouched, to the
 destination; it is restarted with a growing pause when it drops, and its status (connecting,
-live, retrying, stopped) is what the studio shows. ffmpeg's words reach the log only with
+live, retrying; cleared when it stops) is what the studio shows — written to the
+destination's row on each change (``save_status``), so that every app process shows what the
+one running the relay sees. ffmpeg's words reach the log only with
 the destination's URL and key taken out.
 """
 
@@ -19,14 +21,15 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.errors import NotFound, Unprocessable
@@ -155,6 +158,26 @@ async def remove_destination(session: AsyncSession, *, creator_id: int, dest_id:
     return dest_id
 
 
+StatusSink = Callable[[int, dict[str, Any] | None], Awaitable[None]]
+
+
+async def save_status(session: AsyncSession, dest_id: int, status: dict[str, Any] | None) -> None:
+    """Keep a relay's status on its destination (None: not relaying). Commits."""
+    status = status or {}
+    since = status.get("since")
+    await session.execute(
+        update(SimulcastDestination)
+        .where(SimulcastDestination.id == dest_id)
+        .values(
+            relay_state=status.get("state"),
+            relay_attempts=int(status.get("attempts") or 0),
+            relay_error=(status.get("error") or None) and str(status["error"])[:300],
+            relay_since=datetime.fromtimestamp(since, UTC) if since else None,
+        )
+    )
+    await session.commit()
+
+
 @dataclass
 class Relay:
     """One destination's ffmpeg while the creator is live (restarted when it drops)."""
@@ -168,8 +191,13 @@ class Relay:
     attempts: int = 0
     error: str | None = None
     since: float = field(default_factory=time.time)
+    on_change: StatusSink | None = None  # told each change (``save_status``)
     _task: asyncio.Task[None] | None = None
     _proc: asyncio.subprocess.Process | None = None
+    _writing: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _written: tuple[Any, ...] | None = None
+    _pending: set[asyncio.Task[None]] = field(default_factory=set)
+    _stopped: bool = False
 
     def status(self) -> dict[str, Any]:
         return {
@@ -187,6 +215,7 @@ class Relay:
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
+        self._tell()
 
     def _set(self, state: str, error: str | None = None) -> None:
         if state != self.state:
@@ -194,6 +223,30 @@ class Relay:
             log.info("simulcast", destination=self.dest_id, host=self.host, state=state)
         if error is not None:
             self.error = error
+        self._tell()
+
+    def _tell(self) -> None:
+        """Write the status if it changed (in the background; the last one written wins)."""
+        if self.on_change is None or self._stopped:
+            return
+        if (self.state, self.attempts, self.error) == self._written:
+            return
+        task = asyncio.get_running_loop().create_task(self._write())
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _write(self) -> None:
+        assert self.on_change is not None
+        async with self._writing:
+            now = None if self._stopped else (self.state, self.attempts, self.error)
+            if now == self._written:
+                return
+            try:
+                await self.on_change(self.dest_id, None if now is None else self.status())
+            except Exception:
+                log.exception("simulcast status not saved", destination=self.dest_id)
+                return
+            self._written = now
 
     async def _run(self) -> None:
         pause = RETRY_MIN_S
@@ -251,6 +304,9 @@ class Relay:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._set("stopped")
+        self._stopped = True
+        if self.on_change is not None:
+            await self._write()  # cleared: not relaying
 
 
 def relays_for(
@@ -258,6 +314,7 @@ def relays_for(
     rows: Sequence[SimulcastDestination],
     *,
     source: str,
+    on_change: StatusSink | None = None,
 ) -> list[Relay]:
     out = []
     for row in rows:
@@ -265,5 +322,5 @@ def relays_for(
         if target is None:
             log.warning("simulcast destination unreadable (secret key changed)", id=row.id)
             continue
-        out.append(Relay(row.id, row.label, row.host, source, target))
+        out.append(Relay(row.id, row.label, row.host, source, target, on_change=on_change))
     return out

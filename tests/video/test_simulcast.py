@@ -145,6 +145,12 @@ async def test_simulcast_reaches_the_other_platform_and_retries(
             return bool(status["state"] == state)
 
         await eventually(lambda: relay_is("live"), within=30, every=0.3)
+        # Kept on the destination's row: any process (here, this test's) reads the same.
+        async with db.engine.connect() as conn:
+            kept = (
+                await conn.execute(text("SELECT relay_state FROM video_simulcast_destinations"))
+            ).scalar_one()
+        assert kept == "live"
         # The other platform really receives it: ffprobe reads the stream there.
         assert await codecs(f"{dest_url}/{OTHER_KEY}") == {"h264", "aac"}
 
