@@ -117,13 +117,21 @@ def _pdt(ms: int) -> str:
     return f"#EXT-X-PROGRAM-DATE-TIME:{when.strftime('%Y-%m-%dT%H:%M:%S')}.{ms % 1000:03d}Z"
 
 
+SERVER_CONTROL = "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES"
+
+
 def program_date_times(text: str) -> str:
     """nginx-rtmp's playlist with ``EXT-X-PROGRAM-DATE-TIME`` before each wall-clock-named
-    segment (nginx-rtmp cannot write the tag itself)."""
+    segment (nginx-rtmp cannot write the tag itself), and ``EXT-X-SERVER-CONTROL`` saying that
+    a player may ask for the next segment's playlist and be answered when it exists
+    (``_HLS_msn``, blocking playlist reload: the app holds the request, see ``last_sequence``)."""
     out: list[str] = []
     for raw in text.splitlines():
         line = raw.strip()
-        if line.startswith("#EXT-X-PROGRAM-DATE-TIME"):
+        if line.startswith(("#EXT-X-PROGRAM-DATE-TIME", "#EXT-X-SERVER-CONTROL")):
+            continue
+        if line == "#EXTM3U":
+            out.extend((raw, SERVER_CONTROL))
             continue
         if line and not line.startswith("#"):
             ms = segment_wall_ms(line)
@@ -131,6 +139,22 @@ def program_date_times(text: str) -> str:
                 out.append(_pdt(ms))
         out.append(raw)
     return "\n".join(out) + "\n"
+
+
+def last_sequence(text: str) -> int | None:
+    """The media sequence number of a playlist's newest segment (None: no segment yet)."""
+    first = 0
+    count = 0
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("#EXT-X-MEDIA-SEQUENCE:"):
+            try:
+                first = int(line.split(":", 1)[1])
+            except ValueError:
+                return None
+        elif line and not line.startswith("#"):
+            count += 1
+    return first + count - 1 if count else None
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -21,18 +21,24 @@ const PLAYLIST_WAIT_MS = 30000;
 // hls.js settings. "live" is what viewers get; "baseline" is the player before issue 17,
 // kept so `liveshop bench video-latency` can measure both in one run (it sets
 // window.LIVESHOP_PLAYER_TUNING = "baseline" before the page loads).
+const H17 = {
+  lowLatencyMode: false, // no blocking playlist reload: the playlist is polled
+  liveSyncDuration: 1.2, // seconds behind the newest segment's end
+  liveMaxLatencyDuration: 5, // further behind than this: jump forward
+  maxLiveSyncPlaybackRate: 1.2, // … or catch up by playing up to 20 % faster
+  maxBufferLength: 10,
+  backBufferLength: 30,
+  manifestLoadingMaxRetry: 4,
+  levelLoadingMaxRetry: 6,
+  fragLoadingMaxRetry: 6,
+};
+
 export const TUNINGS = {
-  live: {
-    lowLatencyMode: false, // nginx-rtmp writes no LL-HLS parts
-    liveSyncDuration: 1.2, // seconds behind the newest segment's end
-    liveMaxLatencyDuration: 5, // further behind than this: jump forward
-    maxLiveSyncPlaybackRate: 1.2, // … or catch up by playing up to 20 % faster
-    maxBufferLength: 10,
-    backBufferLength: 30,
-    manifestLoadingMaxRetry: 4,
-    levelLoadingMaxRetry: 6,
-    fragLoadingMaxRetry: 6,
-  },
+  // The app answers blocking playlist reloads (LL-HLS's _HLS_msn, without parts): with
+  // lowLatencyMode hls.js asks for the next segment's playlist at once and hears of it the
+  // moment nginx-rtmp closes it, instead of at its next poll (up to a segment later).
+  live: { ...H17, lowLatencyMode: true },
+  h17: H17, // the first issue-17 tuning, for `bench video-latency --baseline-tuning h17`
   baseline: { lowLatencyMode: true, liveSyncDurationCount: 3 },
 };
 
