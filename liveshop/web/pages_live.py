@@ -18,7 +18,7 @@ from liveshop.accounts.deps import MaybePrincipal, SessionDep
 from liveshop.accounts.models import Role
 from liveshop.core.errors import NotFound
 from liveshop.core.i18n import gettext as _
-from liveshop.core.types import Id
+from liveshop.core.types import Id, Line
 from liveshop.live import service as live_service
 from liveshop.markets.service import get_market
 from liveshop.orders import saved_cards
@@ -44,7 +44,7 @@ async def _payment(session: SessionDep, buyer_id: Id, session_id: Id) -> dict[st
 
 
 @router.get("/l/{code}")
-async def short_link(code: str, session: SessionDep, principal: MaybePrincipal) -> Response:
+async def short_link(code: Line, session: SessionDep, principal: MaybePrincipal) -> Response:
     """A show's short link (shared on the other platforms it is simulcast to): the room."""
     session_id = simulcast.session_of_code(code)
     if session_id is None or not await live_service.sessions_by_ids(session, [session_id]):

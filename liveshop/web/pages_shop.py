@@ -114,9 +114,7 @@ async def product_page(
     request: Request,
     session: SessionDep,
     principal: MaybePrincipal,
-    live: Annotated[
-        int | None, Query(ge=1, le=2**62, description="the show it was opened from")
-    ] = None,
+    live: Id | None = None,  # the show it was opened from (a room's product links)
 ) -> Response:
     market = await current_market(request, session)
     product, staff = await catalog_products.visible_product(session, principal, product_id)
