@@ -210,7 +210,7 @@ async def _decide(
     outcome = BatchOutcome(
         answers=[], deal_id=deal.id, session_id=deal.session_id, version=deal.stock_version
     )
-    if not expiry.taking(deal, now):
+    if not expiry.taking(deal, now) or deal.reservation_id is None:
         outcome.answers = [refused("deal-ended", "this flash deal has ended")] * len(taps)
         outcome.ended = True
         outcome.served_through = deal.served_through
