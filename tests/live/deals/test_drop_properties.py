@@ -370,7 +370,13 @@ class DropMachine(RuleBasedStateMachine):
             )
 
         started = await self.attempt("start", {"deal-already-running", "out-of-stock"}, body)
-        assert (started is not None) == (running[at] is None and (free or 0) >= units)
+        # A running deal whose time is up (only its grace runs: live.deals.expiry) is ended
+        # by the new one, its unsold units back in stock first.
+        was = running[at]
+        lapsed = was is not None and was.deal.ends_at <= utcnow()
+        room_free = was is None or lapsed
+        units_free = (free or 0) + (was.available if was is not None and lapsed else 0)
+        assert (started is not None) == (room_free and units_free >= units)
         if started is not None:
             event(f"deal started: {policy}")
 
