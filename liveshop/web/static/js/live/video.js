@@ -37,7 +37,7 @@ export const TUNINGS = {
   // The app answers blocking playlist reloads (LL-HLS's _HLS_msn, without parts): with
   // lowLatencyMode hls.js asks for the next segment's playlist at once and hears of it the
   // moment nginx-rtmp closes it, instead of at its next poll (up to a segment later).
-  live: { ...H17, lowLatencyMode: true, liveSyncDuration: 2.0 },
+  live: { ...H17, lowLatencyMode: true, liveSyncDuration: 2.6 },
   h17: H17, // the first issue-17 tuning, for `bench video-latency --baseline-tuning h17`
   baseline: { lowLatencyMode: true, liveSyncDurationCount: 3 },
 };
