@@ -33,11 +33,20 @@ const H17 = {
   fragLoadingMaxRetry: 6,
 };
 
+const { liveSyncDuration: _sync, liveMaxLatencyDuration: _max, ...LIVE_BASE } = H17;
+
 export const TUNINGS = {
   // The app answers blocking playlist reloads (LL-HLS's _HLS_msn, without parts): with
   // lowLatencyMode hls.js asks for the next segment's playlist at once and hears of it the
   // moment nginx-rtmp closes it, instead of at its next poll (up to a segment later).
-  live: { ...H17, lowLatencyMode: true, liveSyncDuration: 2.6 },
+  // Held 1.3 segments behind the edge (1.3 s with 1-s keyframes, 2.6 s with OBS's 2 s): a
+  // new segment arrives before the buffer runs out, whatever the keyframe interval.
+  live: {
+    ...LIVE_BASE,
+    lowLatencyMode: true,
+    liveSyncDurationCount: 1.3,
+    liveMaxLatencyDurationCount: 3,
+  },
   h17: H17, // the first issue-17 tuning, for `bench video-latency --baseline-tuning h17`
   baseline: { lowLatencyMode: true, liveSyncDurationCount: 3 },
 };
@@ -46,7 +55,8 @@ function tuning(live) {
   if (!live) return {};
   const chosen = window.LIVESHOP_PLAYER_TUNING || "live";
   // An object: the live settings with these changed (tests: a viewer far behind).
-  if (typeof chosen === "object") return { ...TUNINGS.live, ...chosen };
+  // (in seconds: hls.js refuses counts mixed with durations)
+  if (typeof chosen === "object") return { ...H17, lowLatencyMode: true, ...chosen };
   return TUNINGS[chosen] || TUNINGS.live;
 }
 
