@@ -562,6 +562,13 @@ def bench_video_latency(
         bool, typer.Option(help="Also watch with the player as it was before (same stream)")
     ] = True,
     runs: Annotated[int, typer.Option(min=1, help="Repeat and report medians")] = 1,
+    baseline_tuning: Annotated[
+        str,
+        typer.Option(
+            help="The baseline viewer's player: 'baseline' (before issue 17) or 'h17' "
+            "(the first issue-17 tuning, no blocking reload)"
+        ),
+    ] = "baseline",
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
 ) -> None:
     """Glass-to-glass latency of the room's live video: ffmpeg pushes frames that carry
@@ -577,7 +584,13 @@ def bench_video_latency(
         run_video_latency,
     )
 
-    opts = VideoLatencyOptions(seconds=seconds, fps=fps, keyframe_s=keyframe_s, baseline=baseline)
+    opts = VideoLatencyOptions(
+        seconds=seconds,
+        fps=fps,
+        keyframe_s=keyframe_s,
+        baseline=baseline,
+        baseline_tuning=baseline_tuning,
+    )
     shown = None if as_json else console
     result = median_of([run_video_latency(opts, console=shown) for _ in range(runs)])
     if as_json:

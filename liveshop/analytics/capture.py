@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -103,6 +103,11 @@ class Capture:
     flush_events: int = 5000
     max_buffer: int = 500_000
     enabled: bool = True
+    # Rows older than ``late_after_minutes`` go to ``late_hook`` in the writing transaction
+    # (``rollup.absorb_late``: the rollup may already have passed their minutes).
+    late_hook: Callable[[AsyncSession, list[dict[str, Any]]], Awaitable[int]] | None = None
+    late_after_minutes: int = 2
+    late: int = 0
     captured: int = 0
     written: int = 0
     dropped: int = 0
@@ -191,11 +196,18 @@ class Capture:
                     else:
                         for i in range(0, len(rows), 5000):
                             await s.execute(events_table.insert(), rows[i : i + 5000])
+                    late = 0
+                    if self.late_hook is not None:
+                        horizon = epoch_minute(utcnow()) - self.late_after_minutes
+                        old = [r for r in rows if r["minute"] < horizon]
+                        if old:
+                            late = await self.late_hook(s, old)
                     await s.commit()
             except BaseException:
                 self._buffer[:0] = rows
                 raise
             self.written += len(rows)
+            self.late += late
             self.flushes += 1
             self.last_flush_ms = (asyncio.get_running_loop().time() - started) * 1000
             return len(rows)

@@ -1,6 +1,13 @@
 """The creator's live figures, sent over the room's socket (the engine's ``Dashboard``
 port): viewers now, unique, comments, orders, GMV, conversion, top products, and the
-creator's earnings so far and per live hour."""
+creator's earnings so far and per live hour.
+
+The earnings come from the creator's statement (ledger, accruals, contract: several
+queries), and the room asks every few seconds: ``EarningsCache`` keeps each session's total
+until its orders, GMV or status change, or ``max_age_s`` has passed (a refund that leaves
+the show's counters alone shows within that). The per-hour figure is worked out afresh
+from the cached total and the minutes live so far.
+"""
 
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 buyers*, creators active and hours live, GMV, on-time dispatch and return rate; against the
 admin's targets, a trend, a simple forecast and a plain recommendation for the launch state.
 
-Weeks are ISO weeks (Monday 00:00 UTC). The stages:
+Weeks are the market's own: Monday 00:00 to Monday 00:00 in the market's time zone (a week
+a clock change falls in is an hour shorter or longer). The stages:
 
 - **reached**: distinct viewers who saw a show's card or joined a room that week;
 - **viewers**: distinct viewers whose player sent a counted heartbeat (``analytics.audience``);
@@ -10,8 +11,11 @@ Weeks are ISO weeks (Monday 00:00 UTC). The stages:
 - **repeat buyers**: of those, the ones who had paid for an order in the market before the
   week began.
 
-Reached and viewers come from the rollups (``analytics_viewer_days``) plus the raw events
-the rollup has not reached; buyers, GMV, returns and dispatch from the orders themselves
+Reached and viewers come from the rollups (``analytics_viewer_days``, per UTC day) for the
+UTC days wholly inside the week, and from the raw events for the hours at either end (a
+local midnight falls inside a UTC day) and for what the rollup has not reached; once the raw
+events of an end are past the retention, its UTC day counts for the week holding most of it;
+buyers, GMV, returns and dispatch from the orders themselves
 (exact, never sampled). The forecast is a least-squares line through the last weeks'
 buyers, carried four weeks ahead ("monthly buyers" = the next four weeks' sum).
 """
@@ -20,10 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import distinct, exists, func, select, union
+from sqlalchemy import and_, distinct, exists, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -32,6 +37,7 @@ from liveshop.analytics.rollup import done_minute
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Unprocessable
 from liveshop.core.i18n import gettext as _
+from liveshop.core.settings import get_settings
 from liveshop.live.models import LiveSession
 from liveshop.logistics.models import Shipment
 from liveshop.logistics.sla import deadline
@@ -43,14 +49,25 @@ E = events_table.c
 FORECAST_WEEKS = 4
 
 
-def week_start(at: datetime) -> datetime:
-    day = at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    return day - timedelta(days=day.weekday())
+def week_start(at: datetime, tz: str = "UTC", *, weeks_back: int = 0) -> datetime:
+    """The (UTC) instant the week holding ``at`` began in time zone ``tz`` — Monday 00:00
+    there — or the one ``weeks_back`` weeks before it."""
+    zone = ZoneInfo(tz)
+    local = at.astimezone(zone)
+    monday = local.date() - timedelta(days=local.weekday(), weeks=weeks_back)
+    return datetime.combine(monday, time(), zone).astimezone(UTC)
+
+
+def week_end(start: datetime, tz: str = "UTC") -> datetime:
+    """The instant the week that began at ``start`` ends (the next Monday 00:00 in ``tz``)."""
+    zone = ZoneInfo(tz)
+    monday = start.astimezone(zone).date() + timedelta(days=7)
+    return datetime.combine(monday, time(), zone).astimezone(UTC)
 
 
 @dataclass
 class Week:
-    start: datetime
+    start: datetime  # Monday 00:00 in the market's time zone (as a UTC instant)
     reached: int = 0
     viewers: int = 0
     buyers: int = 0
@@ -62,10 +79,16 @@ class Week:
     returned_orders: int = 0
     dispatched: int = 0  # paid that week and picked up by a carrier
     dispatched_on_time: int = 0
+    tz: str = "UTC"
+
+    @property
+    def local_start(self) -> datetime:
+        """The week's start as the market's clock shows it (Monday 00:00, with its offset)."""
+        return self.start.astimezone(ZoneInfo(self.tz))
 
     @property
     def label(self) -> str:
-        return f"{self.start:%d %b}"
+        return f"{self.local_start:%d %b}"
 
     @property
     def hours_live(self) -> float:
@@ -84,40 +107,54 @@ class Week:
         return self.dispatched_on_time * 10_000 // self.dispatched if self.dispatched else None
 
 
-def _days(start: datetime) -> tuple[int, int]:
-    first = int(start.timestamp()) // 86400
-    return first, first + 7
+def _minute(at: datetime) -> int:
+    return int(at.timestamp()) // 60
+
+
+DAY = 1440  # minutes
 
 
 async def _distinct_viewers(
-    session: AsyncSession, market: str, start: datetime, *, watched: bool
+    session: AsyncSession, market: str, start: datetime, end: datetime, *, watched: bool
 ) -> int:
-    d0, d1 = _days(start)
+    m0, m1 = _minute(start), _minute(end)
+    d0, d1 = -(-m0 // DAY), m1 // DAY  # the UTC days wholly inside the week
+    done = await done_minute(session) or 0
+    reach = (Kind.IMPRESSION, Kind.JOIN, Kind.HEARTBEAT)
+    kinds = [str(k) for k in ((Kind.HEARTBEAT,) if watched else reach)]
+    days = [(d0, d1)]
+    ranges = [(max(done, m0), m1)]  # what the rollup has not reached
+    # Raw events are kept from this UTC day on (``rollup.purge``; whole days).
+    kept = (_minute(utcnow()) // DAY - get_settings().analytics_retention_days) * DAY
+    for a, b, day in ((m0, d0 * DAY, d0 - 1), (d1 * DAY, m1, d1)):  # the week's two ends
+        if a >= b:
+            continue
+        if a >= kept:
+            ranges.append((a, b))
+        elif b - a > DAY // 2:  # its raw events are gone: the day goes where most of it is
+            days.append((day, day + 1))
     rolled = select(ViewerDay.viewer).where(
-        ViewerDay.market_code == market, ViewerDay.day >= d0, ViewerDay.day < d1
+        ViewerDay.market_code == market,
+        or_(*(and_(ViewerDay.day >= a, ViewerDay.day < b) for a, b in days)),
     )
     if watched:
         rolled = rolled.where(ViewerDay.heartbeats > 0)
-    done = await done_minute(session)
-    reach = (Kind.IMPRESSION, Kind.JOIN, Kind.HEARTBEAT)
-    kinds = [str(Kind.HEARTBEAT)] if watched else [str(k) for k in reach]
     tail = select(E.viewer).where(
         E.market_code == market,
         E.viewer.is_not(None),
         E.kind.in_(kinds),
-        E.minute >= max(done or 0, d0 * 1440),
-        E.minute < d1 * 1440,
+        or_(*(and_(E.minute >= a, E.minute < b) for a, b in ranges)),
     )
     both = union(rolled, tail).subquery()
     return int(await session.scalar(select(func.count()).select_from(both)) or 0)
 
 
 async def week_figures(session: AsyncSession, market: Market, start: datetime) -> Week:
-    end = start + timedelta(days=7)
+    end = week_end(start, market.timezone)
     code = market.code
-    week = Week(start=start)
-    week.reached = await _distinct_viewers(session, code, start, watched=False)
-    week.viewers = await _distinct_viewers(session, code, start, watched=True)
+    week = Week(start=start, tz=market.timezone)
+    week.reached = await _distinct_viewers(session, code, start, end, watched=False)
+    week.viewers = await _distinct_viewers(session, code, start, end, watched=True)
     in_week = (
         Order.market_code == code,
         Order.paid_at.is_not(None),
@@ -189,10 +226,11 @@ async def week_figures(session: AsyncSession, market: Market, start: datetime) -
 async def weekly_funnel(
     session: AsyncSession, code: str, *, weeks: int = 8, now: datetime | None = None
 ) -> list[Week]:
-    """The last ``weeks`` ISO weeks, oldest first (the current week last, partial)."""
+    """The last ``weeks`` weeks in the market's time zone, oldest first (the current week
+    last, partial)."""
     market = await get_market(session, code)
-    this = week_start(now or utcnow())
-    starts = [this - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+    at = now or utcnow()
+    starts = [week_start(at, market.timezone, weeks_back=n) for n in range(weeks - 1, -1, -1)]
     return [await week_figures(session, market, s) for s in starts]
 
 

@@ -11,9 +11,16 @@
 
 A watermark (``analytics_rollup_state``) says which minutes are done; each is rolled up
 exactly once, in one transaction with the watermark's move (``INSERT … SELECT … ON
-CONFLICT`` on both databases: nothing goes through Python). An event that arrives later than
-the lag (a node's buffer held back longer) is not in the rollup — ``lag_minutes`` is larger
-than any flush interval.
+CONFLICT`` on both databases: nothing goes through Python).
+
+An event that arrives later than the lag (a node's buffer held back by a database outage, a
+clock behind) still reaches the rollups: the capture writer hands the rows it writes that
+are older than the lag to ``absorb_late`` in the same transaction, which takes the
+watermark's lock (so no rollup runs meanwhile), re-rolls from the raw events the
+(session, minute) rows those already rolled up touch, and adds their share to the per-viewer
+rollups (sums, first and last minute: adding is exact there). A late event older than the
+raw events' retention is left out of the per-minute rows (re-rolling would drop what was
+purged).
 """
 
 from __future__ import annotations
@@ -23,10 +30,12 @@ from typing import Any
 
 from sqlalchemy import (
     Select,
+    and_,
     case,
     delete,
     distinct,
     func,
+    or_,
     select,
     text,
     true,
@@ -125,6 +134,25 @@ def _add(stmt: Any, keys: list[str], add: list[str], extra: dict[str, Any] | Non
     return stmt.on_conflict_do_update(index_elements=keys, set_=values)
 
 
+def _viewer_upsert(stmt: Any, viewers: Any) -> Any:
+    t = viewers.c
+    return _add(
+        stmt,
+        ["session_id", "viewer"],
+        ["heartbeats", "watch_seconds"],
+        {
+            "first_minute": case(
+                (stmt.excluded.first_minute < t.first_minute, stmt.excluded.first_minute),
+                else_=t.first_minute,
+            ),
+            "last_minute": case(
+                (stmt.excluded.last_minute > t.last_minute, stmt.excluded.last_minute),
+                else_=t.last_minute,
+            ),
+        },
+    )
+
+
 async def _roll_range(session: AsyncSession, start: int, end: int) -> None:
     window = (E.minute >= start, E.minute < end)
     minutes = table_of(MinuteRollup)
@@ -150,24 +178,7 @@ async def _roll_range(session: AsyncSession, start: int, end: int) -> None:
         ["session_id", "viewer", "heartbeats", "watch_seconds", "first_minute", "last_minute"],
         pick,
     )
-    t = viewers.c
-    await session.execute(
-        _add(
-            stmt,
-            ["session_id", "viewer"],
-            ["heartbeats", "watch_seconds"],
-            {
-                "first_minute": case(
-                    (stmt.excluded.first_minute < t.first_minute, stmt.excluded.first_minute),
-                    else_=t.first_minute,
-                ),
-                "last_minute": case(
-                    (stmt.excluded.last_minute > t.last_minute, stmt.excluded.last_minute),
-                    else_=t.last_minute,
-                ),
-            },
-        )
-    )
+    await session.execute(_viewer_upsert(stmt, viewers))
     days = table_of(ViewerDay)
     day = (E.minute // 1440).label("day")
     pick = (
@@ -243,6 +254,89 @@ async def roll_up(
         state.done_minute = end
         state.updated_at = utcnow()
         await session.commit()
+
+
+async def absorb_late(
+    session: AsyncSession, rows: list[dict[str, Any]], *, retention_days: int = 30
+) -> int:
+    """Bring ``rows`` (just inserted in this transaction) into the rollups if their minutes
+    are already rolled up (see the module docstring). Returns how many were late."""
+    query = select(RollupState.done_minute).where(RollupState.name == STATE)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    done = await session.scalar(query)
+    late = [r for r in rows if done is not None and r["minute"] < done]
+    if not late:
+        return 0
+    kept = (epoch_minute(utcnow()) // 1440 - retention_days) * 1440
+    pairs = sorted({(r["session_id"], r["minute"]) for r in late if r["session_id"] is not None})
+    pairs = [(sid, m) for sid, m in pairs if m >= kept]
+    minutes = table_of(MinuteRollup)
+    for i in range(0, len(pairs), 200):
+        chunk = pairs[i : i + 200]
+        await session.execute(
+            delete(minutes).where(
+                or_(*(and_(minutes.c.session_id == s, minutes.c.minute == m) for s, m in chunk))
+            )
+        )
+        picked = minute_aggregate(or_(*(and_(E.session_id == s, E.minute == m) for s, m in chunk)))
+        await session.execute(_insert(session, minutes).from_select(list(MINUTE_COLUMNS), picked))
+    beats: dict[tuple[int, str], list[int]] = {}
+    days: dict[tuple[str, int, str], list[int]] = {}
+    reach = {str(Kind.IMPRESSION): 0, str(Kind.JOIN): 1, str(Kind.HEARTBEAT): 2}
+    for r in late:
+        hb = r["kind"] == str(Kind.HEARTBEAT)
+        viewer, seconds, minute = r["viewer"], int(r.get("seconds") or 0), r["minute"]
+        if viewer is None:
+            continue
+        if hb and r["session_id"] is not None:
+            b = beats.setdefault((r["session_id"], viewer), [0, 0, minute, minute])
+            b[0], b[1] = b[0] + 1, b[1] + seconds
+            b[2], b[3] = min(b[2], minute), max(b[3], minute)
+        if r["kind"] in reach and r["market_code"] is not None:
+            d = days.setdefault((r["market_code"], minute // 1440, viewer), [0, 0, 0, 0])
+            d[reach[r["kind"]]] += 1
+            d[3] += seconds if hb else 0
+    if beats:
+        viewers = table_of(SessionViewer)
+        stmt = _insert(session, viewers).values(
+            [
+                {
+                    "session_id": sid,
+                    "viewer": v,
+                    "heartbeats": n,
+                    "watch_seconds": sec,
+                    "first_minute": first,
+                    "last_minute": last,
+                }
+                for (sid, v), (n, sec, first, last) in beats.items()
+            ]
+        )
+        await session.execute(_viewer_upsert(stmt, viewers))
+    if days:
+        table = table_of(ViewerDay)
+        stmt = _insert(session, table).values(
+            [
+                {
+                    "market_code": market,
+                    "day": day,
+                    "viewer": v,
+                    "impressions": imp,
+                    "joins": joins,
+                    "heartbeats": n,
+                    "watch_seconds": sec,
+                }
+                for (market, day, v), (imp, joins, n, sec) in days.items()
+            ]
+        )
+        await session.execute(
+            _add(
+                stmt,
+                ["market_code", "day", "viewer"],
+                ["impressions", "joins", "heartbeats", "watch_seconds"],
+            )
+        )
+    return len(late)
 
 
 # --- partitions (PostgreSQL) and retention ------------------------------------------------

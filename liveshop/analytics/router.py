@@ -135,7 +135,7 @@ def readiness_csv(r: readiness.Readiness) -> str:
         ),
         (
             (
-                w.start.date().isoformat(),
+                w.local_start.date().isoformat(),
                 w.reached,
                 w.viewers,
                 w.buyers,

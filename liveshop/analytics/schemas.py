@@ -37,7 +37,7 @@ class WeekOut(BaseModel):
     @classmethod
     def of(cls, w: Week) -> WeekOut:
         return cls(
-            week_start=w.start,
+            week_start=w.local_start,
             reached=w.reached,
             viewers=w.viewers,
             buyers=w.buyers,

@@ -1,6 +1,7 @@
 """Analytics' subscriptions and its place in an app.
 
-Paid orders, refunds and pins are captured **after their transaction commits**
+Paid orders, refunds, pins, flash-deal claims and checkouts (orders placed) are captured
+**after their transaction commits**
 (``core.db.on_commit``) into the node's buffer, never written in the paying transaction
 (the paid path's statement budget stays as it was). Room joins, leaves, chat lines and
 player heartbeats arrive through the realtime engine's ``Audience`` port
@@ -20,6 +21,7 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.analytics import rollup
@@ -32,8 +34,9 @@ from liveshop.core.clock import utcnow
 from liveshop.core.db import CommitHookSession, Database, on_commit
 from liveshop.core.settings import Settings
 from liveshop.core.tasks import stop_if_cancelled
-from liveshop.live.events import ProductPinned
-from liveshop.orders.events import OrderRefunded, OrdersPaid
+from liveshop.live.events import DealClaimed, ProductPinned
+from liveshop.live.models import LiveSession
+from liveshop.orders.events import OrderRefunded, OrdersPaid, OrdersPlaced
 from liveshop.realtime.hub import Hub
 
 log = structlog.get_logger("liveshop.analytics")
@@ -93,11 +96,100 @@ async def capture_pin(session: AsyncSession, event: ProductPinned) -> None:
     _after_commit(session, [row])
 
 
+# A session's market and creator never change: read once per node (a claim batch then costs
+# no extra statement), forgotten wholesale past _FACTS_MAX.
+_session_facts: dict[int, Facts] = {}
+_FACTS_MAX = 10_000
+
+
+async def session_facts(session: AsyncSession, session_id: int | None) -> Facts:
+    if session_id is None:
+        return Facts()
+    facts = _session_facts.get(session_id)
+    if facts is None:
+        row = (
+            await session.execute(
+                select(LiveSession.market_code, LiveSession.creator_id).where(
+                    LiveSession.id == session_id
+                )
+            )
+        ).one_or_none()
+        if row is None:
+            return Facts(session_id=session_id)
+        if len(_session_facts) >= _FACTS_MAX:
+            _session_facts.clear()
+        facts = _session_facts[session_id] = Facts(row[0], session_id, row[1])
+    return facts
+
+
+async def capture_claims(session: AsyncSession, event: DealClaimed) -> None:
+    capture = node_capture()
+    if capture is None or not capture.enabled:
+        return
+    facts = await session_facts(session, event.live_session_id)
+    rows = [
+        event_row(
+            Kind.CLAIM,
+            facts,
+            product_id=event.product_id,
+            buyer_id=buyer_id,
+            viewer=capture.key(user_id=buyer_id),
+        )
+        for buyer_id, _quantity in event.claims
+    ]
+    _after_commit(session, rows)
+
+
+async def capture_placed(session: AsyncSession, event: OrdersPlaced) -> None:
+    capture = node_capture()
+    if capture is None or not capture.enabled:
+        return
+    rows = [
+        event_row(
+            Kind.CHECKOUT,
+            Facts(o.market_code, o.live_session_id, o.creator_id, o.shop_id),
+            order_id=o.order_id,
+            buyer_id=o.buyer_id,
+            viewer=capture.key(user_id=o.buyer_id),
+            amount_minor=o.goods_minor,
+        )
+        for o in event.orders
+    ]
+    _after_commit(session, rows)
+
+
+async def capture_product_view(
+    session: AsyncSession,
+    capture: Capture,
+    *,
+    product_id: int,
+    shop_id: int,
+    market_code: str,
+    live_session_id: int | None = None,
+    user_id: int | None = None,
+) -> None:
+    """A product's page was opened (from a show's room: ``live_session_id``); appended to
+    the buffer at once (nothing is written: a page view has no transaction of its own)."""
+    if not capture.enabled:
+        return
+    facts = await session_facts(session, live_session_id)
+    capture.add(
+        event_row(
+            Kind.PRODUCT_VIEW,
+            Facts(market_code, facts.session_id, facts.creator_id, shop_id),
+            product_id=product_id,
+            viewer=capture.key(user_id=user_id) if user_id is not None else None,
+        )
+    )
+
+
 def subscribe() -> None:
     """Idempotent (``liveshop.wiring.install_domain_events``)."""
     domain_events.subscribe(OrdersPaid, capture_paid)
     domain_events.subscribe(OrderRefunded, capture_refund)
     domain_events.subscribe(ProductPinned, capture_pin)
+    domain_events.subscribe(DealClaimed, capture_claims)
+    domain_events.subscribe(OrdersPlaced, capture_placed)
 
 
 class AnalyticsLoop:
@@ -157,6 +249,8 @@ def install_analytics(app: FastAPI, settings: Settings, db: Database, hub: Hub) 
         flush_ms=settings.analytics_flush_ms,
         flush_events=settings.analytics_flush_events,
         enabled=settings.analytics_capture,
+        late_hook=partial(rollup.absorb_late, retention_days=settings.analytics_retention_days),
+        late_after_minutes=settings.analytics_rollup_lag_minutes,
     )
     app.state.analytics = capture
     app.state.analytics_loop = AnalyticsLoop(db, settings)

@@ -55,6 +55,7 @@ class VideoLatencyOptions:
     keyframe_s: float = 1.0  # what the studio tells creators (OBS: "Keyframe Interval")
     size: str = "640x360"
     baseline: bool = True
+    baseline_tuning: str = "baseline"  # video.js TUNINGS: "baseline" or "h17"
     startup_timeout_s: float = 60.0
 
     @property
@@ -302,7 +303,7 @@ async def _measure(opts: VideoLatencyOptions, console: Console | None) -> dict[s
             pages = {}
             for variant in variants:
                 ctx = await browser.new_context(base_url=server.base)
-                tuning = "live" if variant == "tuned" else "baseline"
+                tuning = "live" if variant == "tuned" else opts.baseline_tuning
                 await ctx.add_init_script(
                     SAMPLER_JS
                     % {

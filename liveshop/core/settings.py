@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     # Inventory: how long a checkout holds stock, and how often expired holds are swept
     # (0 or less: no background sweeper; reads still release expired holds lazily).
     reservation_hold_minutes: int = 10
+    # A flash deal that ran out of time still takes taps and buys this long after its end
+    # (live.deals.expiry): a viewer whose picture is behind (HLS delay, at most this) still
+    # gets the deal the host is showing them. Sold-out and ended-early deals get none.
+    deal_expiry_grace_seconds: float = 10.0
     reservation_sweep_seconds: float = 15.0
     # Analytics (liveshop/analytics): event capture is buffered and written every
     # analytics_flush_ms or once analytics_flush_events wait; raw events are rolled up per

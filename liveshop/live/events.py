@@ -59,3 +59,15 @@ class ProductPinned(DomainEvent):
     creator_id: int
     market_code: str
     product_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class DealClaimed(DomainEvent):
+    """A claim batch gave buyers units of a flash deal (``claims``: buyer id and quantity per
+    claim made), announced in the batch's transaction: analytics counts the claims after the
+    commit (no write here, nothing more on the tap's path)."""
+
+    live_session_id: int
+    deal_id: int
+    product_id: int
+    claims: tuple[tuple[int, int], ...]

@@ -30,6 +30,7 @@ from liveshop.core.i18n import gettext as _
 from liveshop.core.settings import get_settings
 from liveshop.inventory import service as inventory
 from liveshop.orders import pricing
+from liveshop.orders.events import announce_placed
 from liveshop.orders.lines import Attribution, CheckoutLine
 from liveshop.orders.models import Order, OrderAddress, OrderEvent, OrderLine
 from liveshop.orders.status import OrderStatus
@@ -189,6 +190,7 @@ async def place_order(
         )
         await session.flush()
         await _hold_stock(session, order.id, goods.lines, lines, hold)
+        await announce_placed(session, [order])
         if before_commit is not None:
             await before_commit(order)
         await session.commit()

@@ -126,17 +126,31 @@ async def announce_paid(session: AsyncSession, orders: Sequence[Order]) -> None:
                 for sid, (n, gmv) in sorted(shows.items())
             ),
             deal_units=tuple(DealUnits(deal_id=d, quantity=q) for d, q in sorted(units.items())),
-            orders=tuple(
-                PaidOrderFacts(
-                    order_id=o.id,
-                    buyer_id=o.buyer_id,
-                    shop_id=o.shop_id,
-                    market_code=o.market_code,
-                    live_session_id=o.live_session_id,
-                    creator_id=o.creator_id,
-                    goods_minor=o.items_minor - o.subsidy_minor,
-                )
-                for o in orders
-            ),
+            orders=tuple(_facts(o) for o in orders),
         ),
     )
+
+
+def _facts(o: Order) -> PaidOrderFacts:
+    return PaidOrderFacts(
+        order_id=o.id,
+        buyer_id=o.buyer_id,
+        shop_id=o.shop_id,
+        market_code=o.market_code,
+        live_session_id=o.live_session_id,
+        creator_id=o.creator_id,
+        goods_minor=o.items_minor - o.subsidy_minor,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OrdersPlaced(DomainEvent):
+    """Orders were placed (checked out, not yet paid): one from a checkout, or a batch of a
+    drop's paying buyers. Announced in the placing transaction; analytics counts them after
+    the commit (``PaidOrderFacts``: the same facts, ``goods_minor`` what they would pay)."""
+
+    orders: tuple[PaidOrderFacts, ...]
+
+
+async def announce_placed(session: AsyncSession, orders: Sequence[Order]) -> None:
+    await domain_events.announce(session, OrdersPlaced(orders=tuple(_facts(o) for o in orders)))

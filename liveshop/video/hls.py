@@ -93,18 +93,45 @@ def segment_wall_ms(uri: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def replay_offset_ms(segments: list[Segment], at_ms: float) -> int | None:
+    """Where wall time ``at_ms`` falls in a replay of ``segments`` (ms from its first
+    picture): inside the segment whose picture arrived then; before the first picture or in
+    a gap between publishes, the start of the next segment; after the last, the end. None if
+    a segment's name carries no wall time (an older recording)."""
+    position = 0.0
+    for seg in segments:
+        start = segment_wall_ms(seg.uri)
+        if start is None:
+            return None
+        length = seg.duration * 1000
+        if at_ms < start:
+            return round(position)
+        if at_ms < start + length:
+            return round(position + at_ms - start)
+        position += length
+    return round(position)
+
+
 def _pdt(ms: int) -> str:
     when = datetime.fromtimestamp(ms / 1000, UTC)
     return f"#EXT-X-PROGRAM-DATE-TIME:{when.strftime('%Y-%m-%dT%H:%M:%S')}.{ms % 1000:03d}Z"
 
 
+SERVER_CONTROL = "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES"
+
+
 def program_date_times(text: str) -> str:
     """nginx-rtmp's playlist with ``EXT-X-PROGRAM-DATE-TIME`` before each wall-clock-named
-    segment (nginx-rtmp cannot write the tag itself)."""
+    segment (nginx-rtmp cannot write the tag itself), and ``EXT-X-SERVER-CONTROL`` saying that
+    a player may ask for the next segment's playlist and be answered when it exists
+    (``_HLS_msn``, blocking playlist reload: the app holds the request, see ``last_sequence``)."""
     out: list[str] = []
     for raw in text.splitlines():
         line = raw.strip()
-        if line.startswith("#EXT-X-PROGRAM-DATE-TIME"):
+        if line.startswith(("#EXT-X-PROGRAM-DATE-TIME", "#EXT-X-SERVER-CONTROL")):
+            continue
+        if line == "#EXTM3U":
+            out.extend((raw, SERVER_CONTROL))
             continue
         if line and not line.startswith("#"):
             ms = segment_wall_ms(line)
@@ -112,6 +139,22 @@ def program_date_times(text: str) -> str:
                 out.append(_pdt(ms))
         out.append(raw)
     return "\n".join(out) + "\n"
+
+
+def last_sequence(text: str) -> int | None:
+    """The media sequence number of a playlist's newest segment (None: no segment yet)."""
+    first = 0
+    count = 0
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("#EXT-X-MEDIA-SEQUENCE:"):
+            try:
+                first = int(line.split(":", 1)[1])
+            except ValueError:
+                return None
+        elif line and not line.startswith("#"):
+            count += 1
+    return first + count - 1 if count else None
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -34,9 +34,9 @@ from liveshop.video.hls import POSTER, Recording
 from liveshop.video.models import StreamState, TimelineKind, VideoStream
 from liveshop.video.provider import EmbeddedProvider, VideoProvider, make_provider
 from liveshop.video.service import key_prefix
-from liveshop.video.simulcast import Relay, destinations_of, relays_for
+from liveshop.video.simulcast import Relay, destinations_of, relays_for, save_status
 from liveshop.video.thumbnails import capture_poster, ffmpeg_missing
-from liveshop.video.timeline import TimelineRecorder, VideoClock, add_entry
+from liveshop.video.timeline import AT, TimelineRecorder, VideoClock, add_entry, realign
 
 log = structlog.get_logger("liveshop.video")
 
@@ -232,6 +232,7 @@ class VideoManager:
                     "product_id": pinned.product_id,
                     "title": pinned.title,
                     "image_url": pinned.image_url,
+                    AT: round(at_ms),
                 }
                 await add_entry(session, sid, 0, TimelineKind.PIN, payload)
             await session.commit()
@@ -261,7 +262,7 @@ class VideoManager:
             return
         c = self.provider.config
         source = f"rtmp://{c.push_host}:{c.rtmp_port}/hls/{folder}"
-        relays = relays_for(self.settings, rows, source=source)
+        relays = relays_for(self.settings, rows, source=source, on_change=self._save_relay)
         for relay in relays:
             relay.start()
         self.relays[session_id] = relays
@@ -270,12 +271,9 @@ class VideoManager:
         for relay in self.relays.pop(session_id, []):
             await relay.stop()
 
-    def relay_status(self, dest_id: int) -> dict[str, Any] | None:
-        for relays in self.relays.values():
-            for relay in relays:
-                if relay.dest_id == dest_id:
-                    return relay.status()
-        return None
+    async def _save_relay(self, dest_id: int, status: dict[str, Any] | None) -> None:
+        async with self.db.session() as s:
+            await save_status(s, dest_id, status)
 
     def _video_event(self, session_id: int, folder: str) -> dict[str, Any]:
         return {
@@ -397,6 +395,8 @@ class VideoManager:
         elif self.provider.replay_url(session_id, self.folders.get(session_id, "")):
             ready = True
         async with self.db.session() as s:
+            if ready and recording is not None:  # chips count from the replay's first picture
+                await realign(s, session_id, recording.segments)
             await ingest.mark_finished(s, session_id, duration_ms=duration_ms, replay_ready=ready)
         folder = self.folders.get(session_id)
         payload: dict[str, Any] = {"state": str(StreamState.ENDED), "replay_ready": ready}

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     ForeignKey,
     Index,
+    Integer,
     String,
     text,
 )
@@ -130,3 +131,9 @@ class SimulcastDestination(Base):
     host: Mapped[str] = mapped_column(String(255))  # shown: where it goes, not how
     secret: Mapped[str] = mapped_column(String(2048))  # Fernet token of {"url", "key"}
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The relay's status while the creator is live (None otherwise), written by the process
+    # that runs it on each change, so that every process's studio shows the same.
+    relay_state: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    relay_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    relay_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    relay_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

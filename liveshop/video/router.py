@@ -3,6 +3,7 @@ the media server's callbacks (internal), and the HLS files themselves."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,6 +28,7 @@ from liveshop.video.hls import (
     POSTER,
     REPLAY_PLAYLIST,
     SEGMENT_NAME,
+    last_sequence,
     program_date_times,
     safe_path,
     servable,
@@ -114,26 +116,24 @@ async def revoke_stream_key(
 # --- simulcast ------------------------------------------------------------------------
 
 
-def _destination_out(video: VideoManager, row: SimulcastDestination) -> SimulcastOut:
-    status = video.relay_status(row.id) or {}
+def _destination_out(row: SimulcastDestination) -> SimulcastOut:
+    """The destination, with its relay's status as the process running it last wrote it."""
     return SimulcastOut(
         id=row.id,
         label=row.label,
         host=row.host,
         created_at=row.created_at,
-        state=status.get("state"),
-        attempts=status.get("attempts", 0),
-        error=status.get("error"),
+        state=row.relay_state,
+        attempts=row.relay_attempts or 0,
+        error=row.relay_error,
     )
 
 
 @api.get("/simulcast")
-async def list_simulcast(
-    principal: CreatorPrincipal, session: SessionDep, video: ManagerDep
-) -> list[SimulcastOut]:
+async def list_simulcast(principal: CreatorPrincipal, session: SessionDep) -> list[SimulcastOut]:
     """Your other platforms, each with its relay's status while you are live."""
     rows = await simulcast.destinations_of(session, principal.user_id)
-    return [_destination_out(video, row) for row in rows]
+    return [_destination_out(row) for row in rows]
 
 
 @api.post("/simulcast", status_code=status.HTTP_201_CREATED)
@@ -150,7 +150,7 @@ async def add_simulcast(
         url=body.url,
         key=body.key,
     )
-    return _destination_out(video, row)
+    return _destination_out(row)
 
 
 @api.delete("/simulcast/{dest_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -276,7 +276,7 @@ async def get_timeline(
                 offset_ms=row.offset_ms,
                 kind=row.kind,
                 product_id=ids[0] if ids else None,
-                data=row.payload,
+                data=timeline.served(row.payload),
             )
         )
     products = []
@@ -352,8 +352,15 @@ def _not_found() -> NotFound:
 
 
 @files.get("/video/{session_id}/{name}")
-async def video_file(session_id: Line, name: Line, _: PublicFile, video: ManagerDep) -> Response:
-    """Playlists, segments and the poster. Anything but our own file names is 404."""
+async def video_file(
+    session_id: Line, name: Line, request: Request, _: PublicFile, video: ManagerDep
+) -> Response:
+    """Playlists, segments and the poster. Anything but our own file names is 404.
+
+    The live playlist answers a blocking reload (``?_HLS_msn=N``, LL-HLS without parts): the
+    request is held until segment N is in the playlist (at most ``BLOCK_RELOAD_S``), so a
+    player hears of a new segment the moment nginx-rtmp closes it instead of at its next
+    poll."""
     if SESSION_ID.fullmatch(session_id) is None or not servable(name):
         raise _not_found()
     sid = int(session_id)
@@ -383,10 +390,34 @@ async def video_file(session_id: Line, name: Line, _: PublicFile, video: Manager
     if SEGMENT_NAME.fullmatch(name):  # written once, never changed: streamed from disk
         return FileResponse(path, media_type=SEGMENT_TYPE, headers=_cache(name))
     if name == LIVE_PLAYLIST:  # nginx-rtmp's, with the segments' wall clock added
-        live = await _snapshot(path, PLAYLIST_TYPE, _cache(name))
-        body = program_date_times(bytes(live.body).decode("utf-8", "replace"))
-        return Response(body, media_type=PLAYLIST_TYPE, headers=_cache(name))
+        text = await _live_playlist(path, _wanted_msn(request))
+        return Response(program_date_times(text), media_type=PLAYLIST_TYPE, headers=_cache(name))
     return await _snapshot(path, PLAYLIST_TYPE, _cache(name))
+
+
+BLOCK_RELOAD_S = 6.0  # three 2-s segments: longer, and the player should ask again anyway
+BLOCK_POLL_S = 0.05
+
+
+def _wanted_msn(request: Request) -> int | None:
+    raw = request.query_params.get("_HLS_msn")
+    if raw is None or not raw.isdigit() or len(raw) > 12:
+        return None
+    return int(raw)
+
+
+async def _live_playlist(path: Path, msn: int | None) -> str:
+    """The live playlist's text; given ``msn``, once segment ``msn`` is in it (or the wait is
+    over, or the stream has ended)."""
+    deadline = asyncio.get_running_loop().time() + BLOCK_RELOAD_S
+    while True:
+        text = bytes((await _snapshot(path, PLAYLIST_TYPE, {})).body).decode("utf-8", "replace")
+        newest = last_sequence(text)
+        if msn is None or (newest is not None and newest >= msn) or "#EXT-X-ENDLIST" in text:
+            return text
+        if asyncio.get_running_loop().time() >= deadline:
+            return text
+        await asyncio.sleep(BLOCK_POLL_S)
 
 
 async def _snapshot(path: Path, media_type: str, headers: dict[str, str]) -> Response:

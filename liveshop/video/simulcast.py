@@ -6,7 +6,9 @@ the API show a label and the server's host name. While the creator is live, the 
 one ``Relay`` per destination: ffmpeg reads the stream back from the embedded media server
 (the ``hls`` application, which lets this host play) and copies it, untouched, to the
 destination; it is restarted with a growing pause when it drops, and its status (connecting,
-live, retrying, stopped) is what the studio shows. ffmpeg's words reach the log only with
+live, retrying; cleared when it stops) is what the studio shows — written to the
+destination's row on each change (``save_status``), so that every app process shows what the
+one running the relay sees. ffmpeg's words reach the log only with
 the destination's URL and key taken out.
 """
 
@@ -19,14 +21,15 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.errors import NotFound, Unprocessable
@@ -41,6 +44,36 @@ RETRY_MIN_S = 1.0
 RETRY_MAX_S = 30.0
 LIVE_AFTER_FRAMES = 1
 _HOST = re.compile(r"[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]")
+
+
+# --- the short link viewers elsewhere get (``/l/<code>`` → the room) -----------------------
+
+_ALPHABET = "0123456789abcdefghijkmnpqrstuvwxyz"  # base 34: no "l" or "o" to misread
+SHORT_CODE = re.compile(rf"[{_ALPHABET}]{{1,13}}")
+
+
+def short_code(session_id: int) -> str:
+    """A show's short code: its id in base 34 (``/l/<code>``, said aloud or typed from a
+    caption on another platform)."""
+    if session_id <= 0:
+        raise ValueError("a session id is positive")
+    out = ""
+    n = session_id
+    while n:
+        n, d = divmod(n, len(_ALPHABET))
+        out = _ALPHABET[d] + out
+    return out
+
+
+def session_of_code(code: str) -> int | None:
+    """The session id a short code stands for (None if it is not one)."""
+    code = code.lower()
+    if SHORT_CODE.fullmatch(code) is None:
+        return None
+    n = 0
+    for ch in code:
+        n = n * len(_ALPHABET) + _ALPHABET.index(ch)
+    return n if 0 < n < 2**62 else None
 
 
 def _fernet(settings: Settings) -> Fernet:
@@ -134,6 +167,26 @@ async def remove_destination(session: AsyncSession, *, creator_id: int, dest_id:
     return dest_id
 
 
+StatusSink = Callable[[int, dict[str, Any] | None], Awaitable[None]]
+
+
+async def save_status(session: AsyncSession, dest_id: int, status: dict[str, Any] | None) -> None:
+    """Keep a relay's status on its destination (None: not relaying). Commits."""
+    status = status or {}
+    since = status.get("since")
+    await session.execute(
+        update(SimulcastDestination)
+        .where(SimulcastDestination.id == dest_id)
+        .values(
+            relay_state=status.get("state"),
+            relay_attempts=int(status.get("attempts") or 0),
+            relay_error=(status.get("error") or None) and str(status["error"])[:300],
+            relay_since=datetime.fromtimestamp(since, UTC) if since else None,
+        )
+    )
+    await session.commit()
+
+
 @dataclass
 class Relay:
     """One destination's ffmpeg while the creator is live (restarted when it drops)."""
@@ -147,8 +200,13 @@ class Relay:
     attempts: int = 0
     error: str | None = None
     since: float = field(default_factory=time.time)
+    on_change: StatusSink | None = None  # told each change (``save_status``)
     _task: asyncio.Task[None] | None = None
     _proc: asyncio.subprocess.Process | None = None
+    _writing: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _written: tuple[Any, ...] | None = None
+    _pending: set[asyncio.Task[None]] = field(default_factory=set)
+    _stopped: bool = False
 
     def status(self) -> dict[str, Any]:
         return {
@@ -166,6 +224,7 @@ class Relay:
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
+        self._tell()
 
     def _set(self, state: str, error: str | None = None) -> None:
         if state != self.state:
@@ -173,6 +232,30 @@ class Relay:
             log.info("simulcast", destination=self.dest_id, host=self.host, state=state)
         if error is not None:
             self.error = error
+        self._tell()
+
+    def _tell(self) -> None:
+        """Write the status if it changed (in the background; the last one written wins)."""
+        if self.on_change is None or self._stopped:
+            return
+        if (self.state, self.attempts, self.error) == self._written:
+            return
+        task = asyncio.get_running_loop().create_task(self._write())
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _write(self) -> None:
+        assert self.on_change is not None
+        async with self._writing:
+            now = None if self._stopped else (self.state, self.attempts, self.error)
+            if now == self._written:
+                return
+            try:
+                await self.on_change(self.dest_id, None if now is None else self.status())
+            except Exception:
+                log.exception("simulcast status not saved", destination=self.dest_id)
+                return
+            self._written = now
 
     async def _run(self) -> None:
         pause = RETRY_MIN_S
@@ -230,6 +313,9 @@ class Relay:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._set("stopped")
+        self._stopped = True
+        if self.on_change is not None:
+            await self._write()  # cleared: not relaying
 
 
 def relays_for(
@@ -237,6 +323,7 @@ def relays_for(
     rows: Sequence[SimulcastDestination],
     *,
     source: str,
+    on_change: StatusSink | None = None,
 ) -> list[Relay]:
     out = []
     for row in rows:
@@ -244,5 +331,5 @@ def relays_for(
         if target is None:
             log.warning("simulcast destination unreadable (secret key changed)", id=row.id)
             continue
-        out.append(Relay(row.id, row.label, row.host, source, target))
+        out.append(Relay(row.id, row.label, row.host, source, target, on_change=on_change))
     return out

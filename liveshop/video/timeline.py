@@ -1,5 +1,12 @@
 """The shoppable replay timeline: what was on screen, at which offset into the video.
 
+Offsets are counted from the replay's first picture: each entry also keeps the wall time
+of its event (``at_ms`` in the payload, not served), and when the replay is written
+``realign`` places it on the recorded segments (named by the wall time their picture
+arrived), so a chip lines up with the replay however late the first keyframe came or
+however often the encoder reconnected. While the show runs, offsets count from the
+publish's start (``VideoClock``).
+
 Events come from the live room's own channel on the broker (``liveshop.realtime.publish``
 publishes every pin, deal and purchase there once, whichever node it happens on), so
 listening needs no change to the live domain: ``TimelineRecorder`` subscribes while a
@@ -28,6 +35,7 @@ from liveshop.core.db import Database
 from liveshop.core.events import EventType, decode, now_ms
 from liveshop.core.tasks import stop_if_cancelled
 from liveshop.realtime.publish import room_channel
+from liveshop.video.hls import Segment, replay_offset_ms
 from liveshop.video.models import TimelineEntry, TimelineKind, VideoStream
 
 log = structlog.get_logger("liveshop.video.timeline")
@@ -36,6 +44,7 @@ SPIKE_WINDOW_MS = 10_000  # purchases are counted in windows this long …
 SPIKE_MIN_UNITS = 3  # … and a window with at least this many units sold is a spike
 FLUSH_EVERY_S = 1.0
 STOP_WITHIN_S = 15.0
+AT = "at_ms"  # an entry's wall time (epoch ms) in its payload: for ``realign``, never served
 
 
 def _ms(at: datetime | None) -> float | None:
@@ -213,7 +222,10 @@ class TimelineRecorder:
                 continue
             if kind == EventType.SESSION_ENDED and self.on_session_closed is not None:
                 self.on_session_closed(self.session_id)
-            out.extend((offset, k, p) for k, p in entries_for(event, offset, self._deals))
+            at = round(ts)
+            out.extend(
+                (offset, k, {**p, AT: at}) for k, p in entries_for(event, offset, self._deals)
+            )
         self._close_spike(out, at_ms=now_ms(), force=closing)
         return out
 
@@ -230,7 +242,8 @@ class TimelineRecorder:
         self._spike = None
         entry = spike.entry()
         if entry is not None:
-            out.append((spike.start, *entry))
+            kind, payload = entry
+            out.append((spike.start, kind, {**payload, AT: round(spike.opened_at_ms)}))
 
     async def _write(self, rows: list[tuple[int, TimelineKind, dict[str, Any]]]) -> None:
         if not rows:
@@ -272,6 +285,30 @@ async def add_entry(
         TimelineEntry(session_id=session_id, offset_ms=offset_ms, kind=str(kind), payload=payload)
     )
     await session.flush()
+
+
+async def realign(session: AsyncSession, session_id: int, segments: list[Segment]) -> int:
+    """Count the session's entries from the replay's first picture (see the module
+    docstring); entries without a wall time keep their offset. Flushes; returns how many
+    moved."""
+    if not segments:
+        return 0
+    moved = 0
+    for row in await entries(session, session_id):
+        at = row.payload.get(AT) if isinstance(row.payload, dict) else None
+        if not isinstance(at, int | float):
+            continue
+        offset = replay_offset_ms(segments, float(at))
+        if offset is not None and offset != row.offset_ms:
+            row.offset_ms = offset
+            moved += 1
+    await session.flush()
+    return moved
+
+
+def served(payload: dict[str, Any]) -> dict[str, Any]:
+    """An entry's payload as the API shows it (without its wall time)."""
+    return {k: v for k, v in payload.items() if k != AT}
 
 
 async def entries(session: AsyncSession, session_id: int) -> Sequence[TimelineEntry]:

@@ -12,12 +12,17 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request, Response
+from fastapi.responses import RedirectResponse
 
 from liveshop.accounts.deps import MaybePrincipal, SessionDep
 from liveshop.accounts.models import Role
-from liveshop.core.types import Id
+from liveshop.core.errors import NotFound
+from liveshop.core.i18n import gettext as _
+from liveshop.core.types import Id, Line
+from liveshop.live import service as live_service
 from liveshop.markets.service import get_market
 from liveshop.orders import saved_cards
+from liveshop.video import simulcast
 from liveshop.web import live_view
 from liveshop.web.pages_follows import room_follow_state
 from liveshop.web.routing import page_router
@@ -36,6 +41,15 @@ async def _payment(session: SessionDep, buyer_id: Id, session_id: Id) -> dict[st
         "cards_api": "/api/v1/me/cards",
         "cards_url": f"/account?next={quote(f'/live/{session_id}', safe='')}#payment-methods",
     }
+
+
+@router.get("/l/{code}")
+async def short_link(code: Line, session: SessionDep, principal: MaybePrincipal) -> Response:
+    """A show's short link (shared on the other platforms it is simulcast to): the room."""
+    session_id = simulcast.session_of_code(code)
+    if session_id is None or not await live_service.sessions_by_ids(session, [session_id]):
+        raise NotFound(_("No show has this link."), code="short-link-not-found")
+    return RedirectResponse(f"/live/{session_id}", status_code=302)
 
 
 @router.get("/live/{session_id}")

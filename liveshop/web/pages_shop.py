@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Query, Request, Response
 
 from liveshop.accounts.deps import MaybePrincipal, SessionDep
+from liveshop.analytics.wiring import capture_product_view
 from liveshop.catalog import products as catalog_products
 from liveshop.catalog.models import Category, Sku
 from liveshop.catalog.search import ProductQuery, search_products
@@ -111,10 +112,23 @@ def _price_in(sku: Sku, market: Market) -> int | None:
 
 @router.get("/p/{product_id}")
 async def product_page(
-    product_id: Id, request: Request, session: SessionDep, principal: MaybePrincipal
+    product_id: Id,
+    request: Request,
+    session: SessionDep,
+    principal: MaybePrincipal,
+    live: Id | None = None,  # the show it was opened from (a room's product links)
 ) -> Response:
     market = await current_market(request, session)
     product, staff = await catalog_products.visible_product(session, principal, product_id)
+    await capture_product_view(  # analytics: into the node's buffer, no write
+        session,
+        request.app.state.analytics,
+        product_id=product.id,
+        shop_id=product.shop_id,
+        market_code=market.code,
+        live_session_id=live,
+        user_id=principal.user_id if principal is not None else None,
+    )
     skus = [s for s in product.skus if s.is_active]
     stock = await inventory.stock_summaries(session, [s.id for s in skus])
     await session.commit()  # keeps the lazy release of expired holds

@@ -40,6 +40,7 @@ from liveshop.live.models import TITLE_MAX, LiveSession, SessionStatus
 from liveshop.markets.models import Market
 from liveshop.markets.service import display_price, ensure_sellable, get_market
 from liveshop.realtime.hub import Hub
+from liveshop.video import simulcast
 from liveshop.web import earnings_view, live_view
 from liveshop.web.flash import redirect
 from liveshop.web.money_input import example_amount, parse_money
@@ -175,6 +176,8 @@ async def studio_session(
         "mutes": mutes,
         "mute_choices": chat.MUTE_CHOICES,
         "support_cases": support_cases,
+        # Viewers on the platforms it is simulcast to shop here: the room's short link.
+        "short_link": f"{str(request.base_url).rstrip('/')}/l/{simulcast.short_code(session_id)}",
     }
     return await render(
         request, session, principal, "live/studio_session.html", context, market=market

@@ -25,6 +25,8 @@ from tests.video.conftest import nginx_calls
 from tests.video.helpers import new_key, product, session, video_dir
 
 PLAYLIST = "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.000,\n0.ts\n"
+# As served: a player may ask for the next segment's playlist and wait for it (_HLS_msn).
+SERVED = PLAYLIST.replace("#EXTM3U\n", "#EXTM3U\n#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES\n")
 
 
 async def raw_get(app: FastAPI, raw_path: str) -> int:
@@ -86,7 +88,7 @@ async def test_playlists_segments_and_posters_have_the_right_headers(
     (where / "0.ts").write_bytes(b"G" * 188)
 
     playlist = await vclient.get(f"/video/{sid}/index.m3u8")
-    assert playlist.status_code == 200 and playlist.text == PLAYLIST
+    assert playlist.status_code == 200 and playlist.text == SERVED
     assert playlist.headers["content-type"] == "application/vnd.apple.mpegurl"
     assert playlist.headers["cache-control"] == "no-cache"
     segment = await vclient.get(f"/video/{sid}/0.ts")
@@ -95,6 +97,18 @@ async def test_playlists_segments_and_posters_have_the_right_headers(
     assert segment.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert_problem(await vclient.get(f"/video/{sid}/1.ts"), 404, "video-file-not-found")
     assert_problem(await vclient.get(f"/video/{sid}/replay.m3u8"), 404)  # not over yet
+
+    # A blocking reload: the player asks for segment 1's playlist and is answered once nginx
+    # has written it (here, a moment later), not with the playlist it already has.
+    waiting = asyncio.create_task(vclient.get(f"/video/{sid}/index.m3u8?_HLS_msn=1"))
+    await asyncio.sleep(0.3)  # the encoder's next keyframe, a moment later
+    assert not waiting.done()
+    (where / "index.m3u8").write_text(PLAYLIST + "#EXTINF:1.000,\n1.ts\n")
+    answered = await asyncio.wait_for(waiting, 10)
+    assert answered.status_code == 200 and answered.text.endswith("1.ts\n")
+    at_once = await vclient.get(f"/video/{sid}/index.m3u8?_HLS_msn=1")  # already there
+    assert at_once.text == answered.text
+    (where / "index.m3u8").write_text(PLAYLIST)
 
     poster = await vclient.get(f"/video/{sid}/poster.jpg")  # no frame yet: the placeholder
     assert poster.status_code == 200 and poster.content == PLACEHOLDER_JPEG
@@ -137,7 +151,8 @@ async def test_a_playlist_replaced_while_it_is_read_is_sent_whole(
                 resp = await vclient.get(f"/video/{sid}/{name}")
                 assert resp.status_code == 200
                 assert int(resp.headers["content-length"]) == len(resp.content)
-                assert resp.content in texts
+                served = [t.replace(PLAYLIST.encode(), SERVED.encode()) for t in texts]
+                assert resp.content in served
     finally:
         stop.set()
         thread.join()

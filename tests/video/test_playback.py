@@ -13,6 +13,7 @@ tap seeks there, the card follows playback, normal prices).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -182,66 +183,98 @@ async def test_every_encoder_plays_live_and_as_replay(
         Case("audio first", encoder_args(gop=60, fps=30, size=SIZE, audio_first_s=2)),
         Case("reconnects", encoder_args(gop=30, fps=30, size=SIZE)),
     ]
-    async with (
-        serve(db_url, grace_s=GRACE_S) as served,
-        httpx.AsyncClient(base_url=served.base, timeout=10) as c,
-        async_playwright() as pw,
-    ):
-        browser = await pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-        )
-        seller = await make_actor(Role.SELLER)
-        for n, case in enumerate(cases):
-            creator = await make_actor(Role.CREATOR)
-            case.host = creator.headers
-            case.products = [await product(c, seller, f"play{n}")]
-            if case is shoppable:
-                case.products.append(await product(c, seller, "tote", 2450))
-            case.sid = (await session(c, creator, case.products))["id"]
-            case.key = await new_key(c, creator)
-            # Viewers are in the room before the encoder goes live.
-            case.page = await open_room(browser, served.base, case)
-
-        encoders = [asyncio.create_task(run_encoder(served, c, case)) for case in cases]
-        pins = asyncio.create_task(pin_two(c, shoppable))
-        await asyncio.gather(*(plays(case.page) for case in cases if case.page))
-        back_ms = (await asyncio.gather(*encoders))[-1]
-        await pins
-        assert back_ms is not None
-        reconnected = cases[-1].page
-        assert reconnected is not None
-
-        async def after_reconnect() -> bool:  # the picture on screen is from the 2nd push
-            return bool((await player(reconnected))["at"] > back_ms)
-
-        await eventually(after_reconnect, within=15, every=0.2)
-
-        async def all_ended() -> bool:
-            states = [await video_state(c, case.sid) for case in cases]
-            return all(s["state"] == "ended" and s["replay_url"] for s in states)
-
-        await eventually(all_ended, within=GRACE_S + 15)
-
-        # The replays, each to its end (at 4x, to be quick), from a fresh page.
-        async def replays(case: Case) -> None:
-            assert case.page is not None
-            await case.page.close()
-            case.page = await open_room(browser, served.base, case)
-            start = await plays(case.page)
-            assert start["duration"] > PUSH_S - 4, case.name
-            await case.page.evaluate(
-                "() => { document.querySelector('video.room-player').playbackRate = 4; }"
+    async with async_playwright() as pw:
+        # Chromium starts while the server does (both take seconds on a busy machine).
+        launching = asyncio.create_task(
+            pw.chromium.launch(
+                executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
             )
-
-            async def to_the_end() -> bool:
-                now = await player(case.page)  # type: ignore[arg-type]
-                return bool(now["ended"] or now["t"] >= now["duration"] - 0.5)
-
-            await eventually(to_the_end, within=20, every=0.2)
-
-        await asyncio.gather(*(replays(case) for case in cases))
-        assert shoppable.page is not None
-        await shop_the_replay(shoppable.page, c, shoppable)
-        await browser.close()
+        )
+        try:
+            async with (
+                serve(db_url, grace_s=GRACE_S) as served,
+                httpx.AsyncClient(base_url=served.base, timeout=10) as c,
+            ):
+                browser = await launching
+                await _play_every_case(served, c, browser, make_actor, cases, shoppable)
+        finally:
+            with contextlib.suppress(Exception):
+                await (await launching).close()
     for case in cases:
         assert case.errors == [], (case.name, case.errors)
+
+
+async def _play_every_case(
+    served: Served,
+    c: httpx.AsyncClient,
+    browser: Browser,
+    make_actor: MakeActor,
+    cases: list[Case],
+    shoppable: Case,
+) -> None:
+    seller = await make_actor(Role.SELLER)
+    # Each case's creator, products, show and key …
+    for n, case in enumerate(cases):
+        creator = await make_actor(Role.CREATOR)
+        case.host = creator.headers
+        case.products = [await product(c, seller, f"play{n}")]
+        if case is shoppable:
+            case.products.append(await product(c, seller, "tote", 2450))
+        case.sid = (await session(c, creator, case.products))["id"]
+        case.key = await new_key(c, creator)
+
+    # … then the viewers, in every room at once, before the encoders go live.
+    async def enter(case: Case) -> None:
+        case.page = await open_room(browser, served.base, case)
+
+    await asyncio.gather(*(enter(case) for case in cases))
+
+    encoders = [asyncio.create_task(run_encoder(served, c, case)) for case in cases]
+    pins = asyncio.create_task(pin_two(c, shoppable))
+    await asyncio.gather(*(plays(case.page) for case in cases if case.page))
+    back_ms = (await asyncio.gather(*encoders))[-1]
+    await pins
+    assert back_ms is not None
+    reconnected = cases[-1].page
+    assert reconnected is not None
+
+    async def after_reconnect() -> bool:  # the picture on screen is from the 2nd push
+        return bool((await player(reconnected))["at"] > back_ms)
+
+    await eventually(after_reconnect, within=15, every=0.2)
+
+    async def all_ended() -> bool:
+        states = [await video_state(c, case.sid) for case in cases]
+        return all(s["state"] == "ended" and s["replay_url"] for s in states)
+
+    await eventually(all_ended, within=GRACE_S + 15)
+
+    # The replays, each to its end, from a fresh page — at 4x from their first frame, to be
+    # quick (currentTime still has to move on by PLAYS_S of the video).
+    async def replays(case: Case) -> None:
+        assert case.page is not None
+        await case.page.close()
+        case.page = await open_room(browser, served.base, case)
+        page = case.page
+
+        async def fast() -> bool:
+            return bool(await page.evaluate(FAST_JS))
+
+        await eventually(fast, within=20, every=0.1)
+        start = await plays(page)
+        assert start["duration"] > PUSH_S - 4, case.name
+
+        async def to_the_end() -> bool:
+            now = await player(page)
+            return bool(now["ended"] or now["t"] >= now["duration"] - 0.5)
+
+        await eventually(to_the_end, within=20, every=0.2)
+
+    await asyncio.gather(*(replays(case) for case in cases))
+    assert shoppable.page is not None
+    await shop_the_replay(shoppable.page, c, shoppable)
+
+
+# The replay's player at 4x once it has its video (before, hls.js may still set it up).
+FAST_JS = """() => { const v = document.querySelector("video.room-player");
+  if (!v || !(v.duration > 0)) return false; v.playbackRate = 4; return true; }"""

@@ -23,7 +23,7 @@ from liveshop.accounts.models import Role
 from liveshop.core.db import Database
 from liveshop.core.settings import Settings
 from liveshop.video.media_server import RTMP_MODULE, find_nginx
-from liveshop.video.simulcast import Target, seal, unseal
+from liveshop.video.simulcast import Target, seal, session_of_code, short_code, unseal
 from tests.support import MakeActor
 from tests.video.helpers import eventually, new_key, product, session, video_dir
 from tests.video.served import codecs, encoder_args, push, serve
@@ -134,7 +134,9 @@ async def test_simulcast_reaches_the_other_platform_and_retries(
         assert gone.status_code == 404
         assert (await c.get("/api/v1/video/simulcast", headers=buyer.headers)).status_code == 403
 
-        encoder = await push(f"{served.rtmp}/{key}", 40, encoder_args(gop=30, fps=30))
+        encoder = await push(
+            f"{served.rtmp}/{key}", 40, encoder_args(gop=30, fps=30, size="320x180")
+        )
         status: dict[str, Any] = {}
 
         async def relay_is(state: str) -> bool:
@@ -143,6 +145,12 @@ async def test_simulcast_reaches_the_other_platform_and_retries(
             return bool(status["state"] == state)
 
         await eventually(lambda: relay_is("live"), within=30, every=0.3)
+        # Kept on the destination's row: any process (here, this test's) reads the same.
+        async with db.engine.connect() as conn:
+            kept = (
+                await conn.execute(text("SELECT relay_state FROM video_simulcast_destinations"))
+            ).scalar_one()
+        assert kept == "live"
         # The other platform really receives it: ffprobe reads the stream there.
         assert await codecs(f"{dest_url}/{OTHER_KEY}") == {"h264", "aac"}
 
@@ -166,3 +174,11 @@ async def test_simulcast_reaches_the_other_platform_and_retries(
 async def relay_is_none(c: httpx.AsyncClient, headers: dict[str, str]) -> bool:
     listed = (await c.get("/api/v1/video/simulcast", headers=headers)).json()
     return bool(listed[0]["state"] is None)
+
+
+def test_short_codes_stand_for_their_session() -> None:
+    for sid in (1, 33, 34, 1234, 2**40 + 7):
+        code = short_code(sid)
+        assert session_of_code(code) == sid and session_of_code(code.upper()) == sid
+        assert "l" not in code and "o" not in code
+    assert [session_of_code(c) for c in ("", "0", "l1", "x" * 14, "a-b")] == [None] * 5

@@ -11,7 +11,11 @@ from fastapi import FastAPI
 
 from liveshop.accounts.models import Role
 from liveshop.core.clock import utcnow
+from liveshop.core.db import Database
 from liveshop.realtime.publish import room_publisher
+from liveshop.video.hls import Segment, replay_offset_ms
+from liveshop.video.models import TimelineKind
+from liveshop.video.timeline import AT, add_entry, realign
 from tests.support import MakeActor, assert_problem
 from tests.video.conftest import nginx_calls
 from tests.video.helpers import eventually, new_key, product, session
@@ -120,3 +124,42 @@ async def test_timeline_of_unknown_or_unstreamed_sessions(
     assert (
         own.status_code == 200 and own.json()["entries"] == [] and own.json()["replay_url"] is None
     )
+
+
+def test_replay_offsets_count_from_the_first_picture_across_reconnects() -> None:
+    """Segments are named by the wall time their picture arrived: 3 s of audio-only start
+    never reached the replay, and an 8 s gap between two publishes is not in it either."""
+    t0 = 1_780_000_000_000
+    segs = [
+        Segment(f"{t0 + 3000}.ts", 2.0),
+        Segment(f"{t0 + 5000}.ts", 2.0),
+        Segment(f"{t0 + 15000}.ts", 2.0, discontinuity=True),  # the encoder came back
+    ]
+    assert replay_offset_ms(segs, t0) == 0  # pinned at publish, before the first picture
+    assert replay_offset_ms(segs, t0 + 3500) == 500
+    assert replay_offset_ms(segs, t0 + 6000) == 3000
+    assert replay_offset_ms(segs, t0 + 10_000) == 4000  # in the gap: where the picture resumes
+    assert replay_offset_ms(segs, t0 + 16_000) == 5000
+    assert replay_offset_ms(segs, t0 + 99_000) == 6000  # after the end: the end
+    assert replay_offset_ms([Segment("12.ts", 2.0)], t0) is None  # names without a time
+
+
+async def test_realign_moves_recorded_chips_onto_the_replay_timeline(
+    video_app: FastAPI, vclient: httpx.AsyncClient, make_actor: MakeActor, db: Database
+) -> None:
+    creator, seller = await make_actor(Role.CREATOR), await make_actor(Role.SELLER)
+    sid = (await session(vclient, creator, [await product(vclient, seller, "glow")]))["id"]
+    t0 = 1_780_000_000_000
+    async with db.session() as s:
+        # As recorded live: offsets from the publish's start (the picture came 3 s late).
+        await add_entry(s, sid, 0, TimelineKind.PIN, {"product_id": 1, AT: t0})
+        await add_entry(s, sid, 4000, TimelineKind.UNPIN, {AT: t0 + 4000})
+        await add_entry(s, sid, 500, TimelineKind.PIN, {"product_id": 2})  # no wall time
+        await s.commit()
+    async with db.session() as s:
+        segs = [Segment(f"{t0 + 3000}.ts", 2.0), Segment(f"{t0 + 5000}.ts", 2.0)]
+        assert await realign(s, sid, segs) == 1
+        await s.commit()
+    got = (await timeline(vclient, sid, headers=creator.headers)).json()["entries"]
+    assert [(e["kind"], e["offset_ms"]) for e in got] == [("pin", 0), ("pin", 500), ("unpin", 1000)]
+    assert all(AT not in e["data"] for e in got)

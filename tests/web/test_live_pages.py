@@ -100,6 +100,15 @@ async def test_a_creator_runs_a_show_from_the_studio(
     base = f"/studio/sessions/{session_id}"
     page = await client.get(base)
     assert page.status_code == 200 and "Go live" in page.text
+    # The short link for viewers on the platforms the show is simulcast to: the room.
+    link = re.search(
+        r'href="http://testserver(/l/[0-9a-z]+)" data-simulcast="short-link"', page.text
+    )
+    assert link, page.text
+    to_room = await client.get(link.group(1))
+    assert (to_room.status_code, to_room.headers["location"]) == (302, f"/live/{session_id}")
+    assert (await client.get("/l/zzzzzzzz")).status_code == 404
+    assert (await client.get("/l/no-such")).status_code == 404
     assert (await _post(client, f"{base}/start")).headers["location"] == base
     resp = await _post(client, f"{base}/pin", product_id=str(second))
     assert resp.status_code == 303

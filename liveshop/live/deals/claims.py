@@ -37,13 +37,14 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from liveshop.core import domain_events
 from liveshop.core.clock import utcnow
 from liveshop.core.db import table_of
 from liveshop.inventory import service as inventory
 from liveshop.inventory.errors import OutOfStock
 from liveshop.inventory.levels import dialect_insert
 from liveshop.inventory.models import Reservation, ReservationStatus
-from liveshop.live.deals import limits
+from liveshop.live.deals import expiry, limits
 from liveshop.live.deals.models import (
     ClaimStatus,
     DealClaim,
@@ -54,6 +55,7 @@ from liveshop.live.deals.models import (
     FlashDeal,
     FlashDealBuyer,
 )
+from liveshop.live.events import DealClaimed
 
 MAX_BATCH = 500  # taps decided in one transaction
 
@@ -158,7 +160,7 @@ async def starved_lines(session: AsyncSession, *, now: datetime | None = None) -
         .join(Reservation, Reservation.id == FlashDeal.reservation_id)
         .where(
             FlashDeal.status == DealStatus.ACTIVE,
-            FlashDeal.ends_at > now,
+            FlashDeal.ends_at > now - expiry.grace(),
             FlashDeal.policy.in_([DealPolicy.QUEUE, DealPolicy.LOTTERY]),
             Reservation.status == ReservationStatus.HELD,
             Reservation.quantity > 0,
@@ -208,7 +210,7 @@ async def _decide(
     outcome = BatchOutcome(
         answers=[], deal_id=deal.id, session_id=deal.session_id, version=deal.stock_version
     )
-    if deal.status != DealStatus.ACTIVE or deal.ends_at <= now or deal.reservation_id is None:
+    if not expiry.taking(deal, now) or deal.reservation_id is None:
         outcome.answers = [refused("deal-ended", "this flash deal has ended")] * len(taps)
         outcome.ended = True
         outcome.served_through = deal.served_through
@@ -410,6 +412,15 @@ async def _write(
                 answer.extra["pay_within_s"] = deal.hold_seconds
                 answer.extra["deal_id"] = deal.id
         await _count_against_limits(session, deal, plan.children)
+        await domain_events.announce(
+            session,
+            DealClaimed(
+                live_session_id=deal.session_id,
+                deal_id=deal.id,
+                product_id=deal.product_id,
+                claims=tuple((b, q) for b, q, _e in plan.children),
+            ),
+        )
     by_entry = {g.entry_id: g.claim_id for g in outcome.grants if g.entry_id is not None}
     if served:
         await session.execute(

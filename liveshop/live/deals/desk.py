@@ -41,7 +41,7 @@ from liveshop.core.broker import Broker, Subscription
 from liveshop.core.db import Database
 from liveshop.core.metrics import CLAIMS
 from liveshop.core.tasks import stop_if_cancelled
-from liveshop.live.deals import claims, shelf
+from liveshop.live.deals import claims, expiry, shelf
 from liveshop.live.deals.claims import Answer, BatchOutcome, Tap, refused
 from liveshop.live.deals.models import DealPolicy, DealStatus, FlashDeal
 from liveshop.live.deals.service import deal_available
@@ -77,11 +77,11 @@ class DealInfo:
     checked: float  # monotonic time ``available`` was last confirmed
     waiting: int = 0
     served_through: int = 0
-    ends_ts: float = 0.0  # ends_at as a POSIX timestamp (a float compare per tap)
+    ends_ts: float = 0.0  # ends_at plus the grace (``expiry``), POSIX (a float compare per tap)
     sold_out: Answer = field(default_factory=lambda: _sold_out(0))  # answered again and again
 
     def __post_init__(self) -> None:
-        self.ends_ts = self.ends_at.timestamp()
+        self.ends_ts = (self.ends_at + expiry.grace()).timestamp()
         self.sold_out = _sold_out(self.deal_id)
 
     def stock_fields(self) -> dict[str, int | None]:

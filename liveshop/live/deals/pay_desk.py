@@ -50,6 +50,7 @@ from liveshop.live.deals.service import get_deal, room_attribution
 from liveshop.markets.models import Market
 from liveshop.orders import completion, payment_flow
 from liveshop.orders.checkout import fingerprint, new_order, plain_goods, ship_to_row
+from liveshop.orders.events import announce_placed
 from liveshop.orders.lines import Attribution, CheckoutLine
 from liveshop.orders.models import Order, OrderEvent, Payment, PaymentStatus
 from liveshop.orders.notify import OrderNotifier
@@ -268,6 +269,7 @@ class PayDesk:
         ]
         s.add_all(orders)
         await s.flush()
+        await announce_placed(s, orders)
         # Each order keeps its buyer's default address in its market, as a single checkout
         # does (one read for the batch; a buyer without one adds it before shipping).
         for market in {o.market_code for o in orders}:

@@ -26,7 +26,7 @@ from liveshop.core.errors import Conflict, NotFound, Problem, Unprocessable
 from liveshop.core.i18n import gettext as _
 from liveshop.inventory import service as inventory
 from liveshop.inventory.errors import OutOfStock
-from liveshop.live.deals import announce, limits, lottery
+from liveshop.live.deals import announce, expiry, limits, lottery
 from liveshop.live.deals.models import (
     DealEndReason,
     DealEntry,
@@ -145,9 +145,14 @@ async def start_deal(
             code="bad-deal-price",
             regular_price_minor=offer.price_minor,
         )
-    if await active_deal(session, live.id) is not None:
-        raise Conflict(_("end the running flash deal first"), code="deal-already-running")
     now = utcnow()
+    running = await active_deal(session, live.id)
+    if running is not None and running.deal.ends_at <= now:
+        # Its time is up and only its grace (``expiry``) runs: the host has moved on.
+        await end_deal(session, running.deal.id, reason=DealEndReason.EXPIRED, room=room)
+        running = await active_deal(session, live.id)
+    if running is not None:
+        raise Conflict(_("end the running flash deal first"), code="deal-already-running")
     deal = FlashDeal(
         session_id=live.id,
         product_id=offer.product_id,
@@ -222,7 +227,8 @@ async def end_deal(
 async def expired_deal_ids(session: AsyncSession) -> Sequence[int]:
     rows = await session.scalars(
         select(FlashDeal.id).where(
-            FlashDeal.status == DealStatus.ACTIVE, FlashDeal.ends_at <= utcnow()
+            FlashDeal.status == DealStatus.ACTIVE,
+            FlashDeal.ends_at <= utcnow() - expiry.grace(),
         )
     )
     return rows.all()
@@ -249,7 +255,7 @@ def _open_deal_hold(deal: FlashDeal, live: LiveSession, sku_id: int) -> int:
     """The running deal's hold (its units not yet taken), or the 4xx a tap on it gets."""
     if deal.session_id != live.id or deal.sku_id != sku_id:
         raise Unprocessable(_("that deal is not for this product here"), code="deal-mismatch")
-    if deal.status != DealStatus.ACTIVE or deal.ends_at <= utcnow() or deal.reservation_id is None:
+    if not expiry.taking(deal, utcnow()) or deal.reservation_id is None:
         raise Conflict(_("this flash deal has ended"), code="deal-ended")
     return deal.reservation_id
 

@@ -5,6 +5,7 @@ node's memory; limits hold when a buyer races themselves; bad taps change nothin
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -13,7 +14,8 @@ from liveshop.accounts.models import AuthToken, Role
 from liveshop.accounts.service import hash_token
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
-from liveshop.live.deals.models import DealClaim
+from liveshop.live.deals import expiry
+from liveshop.live.deals.models import DealClaim, FlashDeal
 from tests.live.conftest import Serve, live_app
 from tests.live.deals.drops import http_of, mine, open_drop, pay_claim, stock_identity, tap
 from tests.live.helpers import RoomClient
@@ -125,6 +127,33 @@ async def test_a_claim_not_paid_in_time_goes_back_to_the_drop_and_the_allowance(
         again = await tap(http, drop.deal_id, second)
         assert again.status_code == 201, again.text
         assert (await stock_identity(db, drop.sku_id))[:3] == (49, 1, 0)
+
+
+async def test_a_viewer_behind_the_picture_claims_in_the_grace_never_past_the_units(
+    db: Database, serve: Serve, make_actor: MakeActor
+) -> None:
+    """A deal that ran out of time takes taps for the grace (a viewer's picture is behind
+    the host's); the units are guarded as ever, and past the grace the clock ends it."""
+    app = live_app(db)
+    base = await serve(app)
+    async with http_of(base) as http:
+        drop = await open_drop(http, make_actor, units=2)
+
+        async def move_end(ago: timedelta) -> None:
+            async with db.session() as s:
+                await s.execute(update(FlashDeal).values(ends_at=utcnow() - ago))
+                await s.commit()
+
+        await move_end(timedelta(seconds=2))
+        first, second, late = [await make_actor(Role.BUYER) for _ in range(3)]
+        got = await tap(http, drop.deal_id, first, 2)
+        assert got.status_code == 201, got.text
+        assert_problem(await tap(http, drop.deal_id, second), 409, "deal-sold-out")
+        assert await app.state.deal_clock.tick() == 0
+        await move_end(expiry.grace() + timedelta(seconds=1))
+        assert await app.state.deal_clock.tick() == 1
+        assert_problem(await tap(http, drop.deal_id, late), 409, "deal-ended")
+        assert (await stock_identity(db, drop.sku_id))[:3] == (48, 2, 0)
 
 
 async def test_giving_a_claim_up_frees_its_units(

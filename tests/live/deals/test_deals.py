@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from liveshop.accounts.models import Role
+from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.inventory import service as inventory
 from liveshop.ledger.service import trial_balance
+from liveshop.live.deals import expiry
+from liveshop.live.deals.models import FlashDeal
 from liveshop.orders.models import Order, OrderLine
 from liveshop.orders.status import OrderStatus
 from tests.live.conftest import Serve, live_app
@@ -52,6 +56,13 @@ async def _start_deal(
         json={"sku_id": sku_id, "price_minor": price, "units": units, "duration_seconds": seconds},
         headers=creator.headers,
     )
+
+
+async def _move_end(db: Database, ends_at: datetime) -> None:
+    """Move the (one) running deal's end, as if its time had passed."""
+    async with db.session() as s:
+        await s.execute(update(FlashDeal).values(ends_at=ends_at))
+        await s.commit()
 
 
 async def test_twenty_units_hundred_buyers_exactly_twenty_orders(
@@ -166,18 +177,23 @@ async def test_expired_deal_ends_and_buying_at_normal_price_still_works(
         viewer = await RoomClient.open(base, live["id"])
         snap = await viewer.snapshot()
         assert snap["deal"]["deal_id"] == deal_id
-        async with db.session() as s:  # the clock's deadline has passed: move it, then tick
-            from sqlalchemy import update
-
-            from liveshop.core.clock import utcnow
-            from liveshop.live.deals.models import FlashDeal
-
-            await s.execute(update(FlashDeal).values(ends_at=utcnow()))
-            await s.commit()
+        buyer = await make_actor(Role.BUYER)
+        # The host's countdown is over, but a viewer whose picture is behind still sees it
+        # run: within the grace the deal still sells (at the deal price), and is not ended.
+        await _move_end(db, utcnow() - timedelta(seconds=2))
+        assert await app.state.deal_clock.tick() == 0
+        behind = await http.post(
+            f"/api/v1/live/sessions/{live['id']}/buy",
+            json={"sku_id": sku_id, "deal_id": deal_id, "card_number": CARD},
+            headers={**buyer.headers, "Idempotency-Key": "behind"},
+        )
+        assert behind.status_code == 201, behind.text
+        assert behind.json()["items_minor"] == 999
+        # Past the grace the clock ends it.
+        await _move_end(db, utcnow() - expiry.grace() - timedelta(seconds=1))
         assert await app.state.deal_clock.tick() == 1
         ended = await viewer.until("deal_ended", deal_id=deal_id)
-        assert ended["reason"] == "expired"
-        buyer = await make_actor(Role.BUYER)
+        assert ended["reason"] == "expired" and ended["sold"] == 1
         late = await http.post(
             f"/api/v1/live/sessions/{live['id']}/buy",
             json={"sku_id": sku_id, "deal_id": deal_id, "card_number": CARD},

@@ -351,6 +351,11 @@ class DropMachine(RuleBasedStateMachine):
             free = await s.scalar(
                 select(StockLevel.available).where(StockLevel.sku_id == self.sku_id)
             )
+            # A running deal whose time is up (only its grace runs: live.deals.expiry) is
+            # ended by a new one, its unsold units back in stock first.
+            now = utcnow()
+            lapsed = [r is not None and r.deal.ends_at <= now for r in running]
+            held = [r.available if r is not None else 0 for r in running]
             await s.rollback()
         idle = [n for n, r in enumerate(running) if r is None]
         at = idle[room % len(idle)] if idle else room
@@ -370,7 +375,9 @@ class DropMachine(RuleBasedStateMachine):
             )
 
         started = await self.attempt("start", {"deal-already-running", "out-of-stock"}, body)
-        assert (started is not None) == (running[at] is None and (free or 0) >= units)
+        room_free = running[at] is None or lapsed[at]
+        units_free = (free or 0) + (held[at] if lapsed[at] else 0)
+        assert (started is not None) == (room_free and units_free >= units)
         if started is not None:
             event(f"deal started: {policy}")
 

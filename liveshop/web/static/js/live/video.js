@@ -22,18 +22,33 @@ const PLAYLIST_WAIT_MS = 30000;
 // hls.js settings. "live" is what viewers get; "baseline" is the player before issue 17,
 // kept so `liveshop bench video-latency` can measure both in one run (it sets
 // window.LIVESHOP_PLAYER_TUNING = "baseline" before the page loads).
+const H17 = {
+  lowLatencyMode: false, // no blocking playlist reload: the playlist is polled
+  liveSyncDuration: 1.2, // seconds behind the newest segment's end
+  liveMaxLatencyDuration: 5, // further behind than this: jump forward
+  maxLiveSyncPlaybackRate: 1.2, // … or catch up by playing up to 20 % faster
+  maxBufferLength: 10,
+  backBufferLength: 30,
+  manifestLoadingMaxRetry: 4,
+  levelLoadingMaxRetry: 6,
+  fragLoadingMaxRetry: 6,
+};
+
+const { liveSyncDuration: _sync, liveMaxLatencyDuration: _max, ...LIVE_BASE } = H17;
+
 export const TUNINGS = {
+  // The app answers blocking playlist reloads (LL-HLS's _HLS_msn, without parts): with
+  // lowLatencyMode hls.js asks for the next segment's playlist at once and hears of it the
+  // moment nginx-rtmp closes it, instead of at its next poll (up to a segment later).
+  // Held 1.3 segments behind the edge (1.3 s with 1-s keyframes, 2.6 s with OBS's 2 s): a
+  // new segment arrives before the buffer runs out, whatever the keyframe interval.
   live: {
-    lowLatencyMode: false, // nginx-rtmp writes no LL-HLS parts
-    liveSyncDuration: 1.2, // seconds behind the newest segment's end
-    liveMaxLatencyDuration: 5, // further behind than this: jump forward
-    maxLiveSyncPlaybackRate: 1.2, // … or catch up by playing up to 20 % faster
-    maxBufferLength: 10,
-    backBufferLength: 30,
-    manifestLoadingMaxRetry: 4,
-    levelLoadingMaxRetry: 6,
-    fragLoadingMaxRetry: 6,
+    ...LIVE_BASE,
+    lowLatencyMode: true,
+    liveSyncDurationCount: 1.3,
+    liveMaxLatencyDurationCount: 3,
   },
+  h17: H17, // the first issue-17 tuning, for `bench video-latency --baseline-tuning h17`
   baseline: { lowLatencyMode: true, liveSyncDurationCount: 3 },
 };
 
@@ -41,7 +56,8 @@ function tuning(live) {
   if (!live) return {};
   const chosen = window.LIVESHOP_PLAYER_TUNING || "live";
   // An object: the live settings with these changed (tests: a viewer far behind).
-  if (typeof chosen === "object") return { ...TUNINGS.live, ...chosen };
+  // (in seconds: hls.js refuses counts mixed with durations)
+  if (typeof chosen === "object") return { ...H17, lowLatencyMode: true, ...chosen };
   return TUNINGS[chosen] || TUNINGS.live;
 }
 
