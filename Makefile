@@ -27,12 +27,12 @@ run: $(STAMP) system-deps
 	$(BIN)/liveshop demo load
 	LIVESHOP_DEMO_VIDEO=1 $(BIN)/liveshop serve --host 127.0.0.1 --port 8000
 
-# Four workers on the CI machine's two cores: the suite waits on servers, browsers, ffmpeg and
+# Three workers on the CI machine's two cores: the suite waits on servers, browsers, ffmpeg and
 # PostgreSQL far more than it computes (two workers kept ~1.2 cores busy). A file's tests stay on one worker, so its
 # module- and package-scoped servers are started once per worker. pytest-randomly shuffles
 # the order every run and prints its seed; `pytest --randomly-seed=N` repeats one.
 test: $(STAMP) system-deps lint typecheck contracts
-	$(BIN)/pytest -q --durations=15 -n 4 --dist loadfile
+	$(BIN)/pytest -q --durations=15 -n 3 --dist loadfile
 
 # The browser tests write their screenshots to a temporary folder; this refreshes the
 # committed ones in docs/screenshots on purpose.

@@ -26,10 +26,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.browser.support import Watch, login
 from tests.conftest import service_missing
+
+# An assertion waits for what a user would see up to 10 s (Playwright's default is 5): with
+# four test workers on two cores a room event can take longer than 5 s to be drawn. Passing
+# assertions return as soon as they hold.
+expect.set_options(timeout=10_000)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]

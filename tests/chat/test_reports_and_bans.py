@@ -109,7 +109,7 @@ async def test_ban_refuses_comments_is_logged_and_undone(
     client: httpx.AsyncClient, make_actor: MakeActor, db: Database, serve: Serve
 ) -> None:
     base = await serve(live_app(db))
-    async with httpx.AsyncClient(base_url=base.replace("ws://", "http://")) as http:
+    async with httpx.AsyncClient(base_url=base.replace("ws://", "http://"), timeout=30) as http:
         creator, troll = await make_actor(Role.CREATOR), await make_actor(Role.BUYER)
         reporter = await make_actor(Role.BUYER)
         sid = int((await new_session(http, creator, [], start=True))["id"])

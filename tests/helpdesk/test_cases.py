@@ -51,7 +51,7 @@ async def test_a_delivery_complaint_in_the_room_becomes_a_case_with_the_right_or
     db: Database, serve: Serve, make_actor: MakeActor, make_store: MakeStore
 ) -> None:
     base = await serve(live_app(db))
-    async with httpx.AsyncClient(base_url=base.replace("ws://", "http://")) as http:
+    async with httpx.AsyncClient(base_url=base.replace("ws://", "http://"), timeout=30) as http:
         shop_a, shop_b = await make_store(), await make_store()
         creator, buyer = await make_actor(Role.CREATOR), await make_actor(Role.BUYER)
         # The buyer's orders: two from the show's shop (the newer one still packing, the

@@ -49,7 +49,7 @@ async def test_a_held_comment_reaches_its_author_only_and_unhide_shows_it(
     db: Database, serve: Serve, make_actor: MakeActor
 ) -> None:
     base = await serve(live_app(db))
-    async with httpx.AsyncClient(base_url=base.replace("ws://", "http://")) as http:
+    async with httpx.AsyncClient(base_url=base.replace("ws://", "http://"), timeout=30) as http:
         creator = await make_actor(Role.CREATOR)
         buyer, other = await make_actor(Role.BUYER), await make_actor(Role.BUYER)
         sid = int((await new_session(http, creator, [], start=True))["id"])

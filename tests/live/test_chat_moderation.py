@@ -31,7 +31,7 @@ async def _mute(http: httpx.AsyncClient, sid: int, host: Actor, user: Actor) -> 
 
 async def test_hide_and_mute_in_a_room(db: Database, serve: Serve, make_actor: MakeActor) -> None:
     base = await serve(live_app(db))
-    async with httpx.AsyncClient(base_url=base.replace("ws://", "http://")) as http:
+    async with httpx.AsyncClient(base_url=base.replace("ws://", "http://"), timeout=30) as http:
         creator, buyer = await make_actor(Role.CREATOR), await make_actor(Role.BUYER)
         sid = int((await new_session(http, creator, [], start=True))["id"])
         talker = await RoomClient.open(base, sid, token=buyer.token)

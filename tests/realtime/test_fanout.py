@@ -214,7 +214,7 @@ async def test_a_socket_that_stops_reading_is_dropped_over_the_network(
     app = live_app(db, send_buffer_limit=16 * 1024, drop_grace_s=0.2)
     base = await serve(app)
     hub = app.state.hub
-    async with httpx.AsyncClient(base_url=base.replace("ws://", "http://")) as http:
+    async with httpx.AsyncClient(base_url=base.replace("ws://", "http://"), timeout=30) as http:
         creator = await make_actor(Role.CREATOR)
         sid = (await new_session(http, creator, [], start=True))["id"]
         good = await RoomClient.open(base, sid)

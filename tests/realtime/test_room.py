@@ -46,7 +46,7 @@ class Stage:
 async def stage(db: Database, serve: Serve, make_actor: MakeActor) -> AsyncIterator[Stage]:
     app = live_app(db)
     base = await serve(app)
-    async with httpx.AsyncClient(base_url=base.replace("ws://", "http://")) as http:
+    async with httpx.AsyncClient(base_url=base.replace("ws://", "http://"), timeout=30) as http:
         seller = await make_actor(Role.SELLER)
         creator = await make_actor(Role.CREATOR)
         buyer = await make_actor(Role.BUYER)
@@ -155,7 +155,7 @@ async def test_too_far_behind_gets_a_fresh_snapshot(
 ) -> None:
     app = live_app(db, history_size=3)
     base = await serve(app)
-    async with httpx.AsyncClient(base_url=base.replace("ws://", "http://")) as http:
+    async with httpx.AsyncClient(base_url=base.replace("ws://", "http://"), timeout=30) as http:
         product = await showcase_product(http, await make_actor(Role.SELLER), "far")
         creator = await make_actor(Role.CREATOR)
         session = await new_session(http, creator, [product["id"]], start=True)
