@@ -23,7 +23,6 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts.models import User
@@ -41,6 +40,7 @@ from liveshop.live.follows.service import is_following
 from liveshop.live.giveaways import draw
 from liveshop.live.giveaways.models import Eligibility, Giveaway, GiveawayEntry, GiveawayStatus
 from liveshop.live.models import LiveSession, SessionStatus
+from liveshop.live.once import commit_once
 from liveshop.markets.models import Market
 from liveshop.markets.service import get_market
 from liveshop.notices.service import notify
@@ -270,12 +270,11 @@ async def enter(session: AsyncSession, giveaway_id: int, user_id: int) -> Entere
     if count is None:
         await session.rollback()
         raise Conflict(_("entries are closed"), code="giveaway-closed")
-    session.add(GiveawayEntry(giveaway_id=giveaway_id, user_id=user_id, public_id=public_id))
-    try:
-        await session.commit()
-    except IntegrityError as exc:  # a second entry racing the first (or an id collision)
-        await session.rollback()
-        raise Conflict(_("you have already entered"), code="already-entered") from exc
+    await commit_once(  # a second entry racing the first (or a public id collision)
+        session,
+        GiveawayEntry(giveaway_id=giveaway_id, user_id=user_id, public_id=public_id),
+        Conflict(_("you have already entered"), code="already-entered"),
+    )
     return Entered(giveaway, public_id, int(count))
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts.models import User
@@ -25,6 +24,7 @@ from liveshop.core.errors import Conflict, NotFound, Unprocessable
 from liveshop.core.events import EventType
 from liveshop.core.i18n import gettext as _
 from liveshop.live.models import LiveSession, SessionStatus
+from liveshop.live.once import commit_once
 from liveshop.live.polls.models import (
     MAX_OPTIONS,
     Poll,
@@ -148,12 +148,11 @@ async def vote(session: AsyncSession, poll_id: int, user_id: int, option: int) -
     if moved is None:
         await session.rollback()
         raise Conflict(_("the poll is closed"), code="poll-closed")
-    session.add(PollVote(poll_id=poll_id, user_id=user_id, option=option))
-    try:
-        await session.commit()
-    except IntegrityError as exc:
-        await session.rollback()
-        raise Conflict(_("you have already voted"), code="already-voted") from exc
+    await commit_once(
+        session,
+        PollVote(poll_id=poll_id, user_id=user_id, option=option),
+        Conflict(_("you have already voted"), code="already-voted"),
+    )
     return await get_poll(session, poll_id)
 
 
@@ -278,12 +277,11 @@ async def upvote(session: AsyncSession, question_id: int, user_id: int) -> Quest
     if moved is None:
         await session.rollback()
         raise Conflict(_("this question is no longer open"), code="question-closed")
-    session.add(QuestionVote(question_id=question_id, user_id=user_id))
-    try:
-        await session.commit()
-    except IntegrityError as exc:
-        await session.rollback()
-        raise Conflict(_("you have already upvoted this question"), code="already-upvoted") from exc
+    await commit_once(
+        session,
+        QuestionVote(question_id=question_id, user_id=user_id),
+        Conflict(_("you have already upvoted this question"), code="already-upvoted"),
+    )
     return await get_question(session, question_id)
 
 
