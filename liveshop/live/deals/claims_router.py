@@ -30,7 +30,7 @@ from liveshop.live.deals import service as deals
 from liveshop.live.deals.claim_checkout import checkout_claim, quote_claim
 from liveshop.live.deals.desk import desk_of
 from liveshop.live.deals.models import DealPolicy
-from liveshop.live.deals.pay_desk import PayClaim, pay_desk_of
+from liveshop.live.deals.pay_desk import ClaimKind, Paid, PayClaim, pay_desk_of
 from liveshop.markets.service import get_market
 from liveshop.orders import payment_flow
 from liveshop.orders.checkout import PlacedOrder
@@ -174,33 +174,50 @@ async def pay_claim(
     """Check out a held claim at the deal price (attributed to the show and its creator),
     and pay it when a card is given. Repeating it returns the same order. Who is asking is
     read from the node's token cache: a drop's winners all pay at once."""
-    card = await payment_source(session, provider_of(request), principal.user_id, body)
-    paid = None
-    batched = body.address_id is None and body.coupon_code is None
-    if card is not None and batched:  # batched with the other claims paid now
-        # (``pay_desk``: default addresses, no coupon; a chosen address or a coupon goes the
-        # single way, which prices it).
-        # This request's own transaction ends first: the batch writes in its own (on SQLite
-        # one writer at a time — a transaction left open here would wait on the batch).
-        await session.commit()
-        paid = await pay_desk_of(request).pay(
-            PayClaim(
-                claim_id=claim_id,
-                buyer_id=principal.user_id,
-                card=card,
-                expected_total_minor=body.expected_total_minor,
-            )
-        )
-    if paid is None:
-        placed = await checkout_claim(
-            session,
-            claim_id,
-            buyer_id=principal.user_id,
+    paid = await _pay_batched(session, request, body, principal.user_id, claim_id, ClaimKind.DEAL)
+    if isinstance(paid, Paid):
+        return _paid(paid)
+    placed = await checkout_claim(
+        session,
+        claim_id,
+        buyer_id=principal.user_id,
+        expected_total_minor=body.expected_total_minor,
+        address_id=body.address_id,
+        coupon_code=body.coupon_code,
+    )
+    return await _pay_placed(session, request, placed, paid, principal.user_id)
+
+
+async def _pay_batched(
+    session: AsyncSession,
+    request: Request,
+    body: PayClaimIn,
+    buyer_id: int,
+    claim_id: int,
+    kind: ClaimKind,
+) -> Paid | PaymentSource | None:
+    """The claim paid in the node's batch (``pay_desk``: default address, no coupon); else the
+    card to pay it the single way with (a chosen address or a coupon goes the single way,
+    which prices it; no card: the order is only placed)."""
+    card = await payment_source(session, provider_of(request), buyer_id, body)
+    if card is None or body.address_id is not None or body.coupon_code is not None:
+        return card
+    # This request's own transaction ends first: the batch writes in its own (on SQLite one
+    # writer at a time — a transaction left open here would wait on the batch).
+    await session.commit()
+    paid = await pay_desk_of(request).pay(
+        PayClaim(
+            claim_id=claim_id,
+            buyer_id=buyer_id,
+            card=card,
             expected_total_minor=body.expected_total_minor,
-            address_id=body.address_id,
-            coupon_code=body.coupon_code,
+            kind=kind,
         )
-        return await _pay_placed(session, request, placed, card, principal.user_id)
+    )
+    return card if paid is None else paid
+
+
+def _paid(paid: Paid) -> JSONResponse:
     out = OrderOut.of(paid.order, paid.market, financials=False)
     return JSONResponse(out.model_dump(mode="json"), status_code=201)
 
@@ -318,8 +335,11 @@ async def pay_shelf_claim(
     session: SessionDep,
 ) -> JSONResponse:
     """Check out a held shelf claim at the room's price (attributed to the show and its
-    creator), and pay it when a card is given. Repeating it returns the same order."""
-    card = await payment_source(session, provider_of(request), principal.user_id, body)
+    creator), and pay it when a card is given. Repeating it returns the same order. Paid in
+    the node's batch with the drop's claims when it can be (as ``…/claims/{id}/pay``)."""
+    paid = await _pay_batched(session, request, body, principal.user_id, claim_id, ClaimKind.SHELF)
+    if isinstance(paid, Paid):
+        return _paid(paid)
     placed = await shelf.checkout_shelf_claim(
         session,
         claim_id,
@@ -328,7 +348,7 @@ async def pay_shelf_claim(
         address_id=body.address_id,
         coupon_code=body.coupon_code,
     )
-    return await _pay_placed(session, request, placed, card, principal.user_id)
+    return await _pay_placed(session, request, placed, paid, principal.user_id)
 
 
 @router.post("/shelf-claims/{claim_id}/release")

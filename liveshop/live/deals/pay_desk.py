@@ -1,4 +1,4 @@
-"""Paying a drop's claims in batches: the node's ``PayDesk``.
+"""Paying a drop's claims (and shelf claims) in batches: the node's ``PayDesk``.
 
 When a drop sells out, every winner pays within seconds of the others. One by one, each paid
 claim took ~8 transactions and ~40 statements (the order, its payment, the provider's record,
@@ -13,6 +13,9 @@ a batch of any size takes
    idempotency key, as the single path asks it);
 3. ONE transaction that completes them (``completion.complete_payments``: payments, orders,
    events, the ledger's transactions, the held units sold).
+
+A shelf claim (a tap on a product on show, no deal: ``shelf``) is paid in the same batches, at
+the room's list price, its row's guard being the single way's (still unlinked, unexpired).
 
 Whatever is not plain goes the single way (``checkout_claim`` then ``pay_order``) and gets the
 same answers as before: a claim that is not the caller's, not held or run out, already ordered
@@ -29,6 +32,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
 
 import structlog
 from sqlalchemy import insert, select, update
@@ -43,9 +47,11 @@ from liveshop.core.errors import Conflict, Problem
 from liveshop.core.group_commit import GroupCommit
 from liveshop.core.i18n import gettext as _
 from liveshop.inventory import service as inventory
+from liveshop.inventory.models import Reservation, ReservationStatus
 from liveshop.live import service as live
+from liveshop.live.deals import shelf
 from liveshop.live.deals.claim_checkout import claim_key
-from liveshop.live.deals.models import ClaimStatus, DealClaim, FlashDeal
+from liveshop.live.deals.models import ClaimStatus, DealClaim, FlashDeal, ShelfClaim
 from liveshop.live.deals.service import get_deal, room_attribution
 from liveshop.markets.models import Market
 from liveshop.orders import completion, payment_flow
@@ -68,12 +74,18 @@ MAX_BATCH = 200
 IN_FLIGHT = 1
 
 
+class ClaimKind(StrEnum):
+    DEAL = "deal"  # a drop's claim (``claims``)
+    SHELF = "shelf"  # a tap on a product on show, no deal (``shelf``)
+
+
 @dataclass(frozen=True, slots=True)
 class PayClaim:
     claim_id: int
     buyer_id: int
     card: PaymentSource
     expected_total_minor: int | None = None
+    kind: ClaimKind = ClaimKind.DEAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,29 +205,25 @@ class PayDesk:
         """Transaction 1: the plain claims become orders with payments in flight (commits).
         The requests it takes."""
         now = utcnow()
-        claims = await _claims(s, {r.claim_id for r in requests})
-        priced: dict[tuple[int, int], _Priced | None] = {}
-        rooms: dict[int, _Room] = {}  # a deal's room and attribution, read once per batch
-        chosen: list[tuple[int, _Claim, _Priced]] = []
-        seen: set[int] = set()
+        deal_claims = await _claims(s, {r.claim_id for r in requests if r.kind == ClaimKind.DEAL})
+        shelf_claims = await _shelf_claims(
+            s, {r.claim_id for r in requests if r.kind == ClaimKind.SHELF}
+        )
+        priced: dict[tuple[object, ...], _Priced | None] = {}
+        rooms: dict[tuple[object, ...], _Room] = {}  # read once per batch: a deal, a room's SKU
+        chosen: list[tuple[_Take, _Priced]] = []
+        seen: set[tuple[str, int]] = set()
         for i, request in enumerate(requests):
-            claim = claims.get(request.claim_id)
-            if (
-                claim is None
-                or claim.buyer_id != request.buyer_id
-                or claim.status != ClaimStatus.HELD
-                or claim.expires_at <= now
-                or claim.id in seen
-            ):
+            take = _take(i, request, deal_claims, shelf_claims, now)
+            if take is None or (request.kind, take.claim_id) in seen:
                 continue  # the single way answers it (not found, expired, replayed…)
-            seen.add(claim.id)
-            key = (claim.deal_id, claim.quantity)
-            if key not in priced:
+            seen.add((request.kind, take.claim_id))
+            if take.price_key not in priced:
                 try:
-                    priced[key] = await _price(s, claim, now, rooms)
+                    priced[take.price_key] = await _price(s, take, now, rooms)
                 except Problem:  # the single way answers it the same way
-                    priced[key] = None
-            price = priced[key]
+                    priced[take.price_key] = None
+            price = priced[take.price_key]
             if price is None:
                 continue
             if (
@@ -232,40 +240,26 @@ class PayDesk:
                     total_minor=price.total_minor,
                 )
                 continue
-            chosen.append((i, claim, price))
+            chosen.append((take, price))
         if not chosen:
             return []
-        taken = set(
-            (
-                await s.scalars(
-                    update(DealClaim)
-                    .where(
-                        DealClaim.id.in_([c.id for _i, c, _p in chosen]),
-                        DealClaim.status == ClaimStatus.HELD,
-                        DealClaim.expires_at > now,
-                    )
-                    .values(status=ClaimStatus.ORDERED)
-                    .returning(DealClaim.id)
-                    .execution_options(synchronize_session=False)
-                )
-            ).all()
-        )
-        chosen = [(i, c, p) for i, c, p in chosen if c.id in taken]
+        taken = await _take_claims(s, [t for t, _p in chosen], now)
+        chosen = [(t, p) for t, p in chosen if (t.kind, t.claim_id) in taken]
         if not chosen:
             await s.rollback()
             return []
         orders = [
             new_order(
                 p.goods,
-                [replace(p.line, reservation_id=c.reservation_id)],
-                buyer_id=c.buyer_id,
+                [replace(p.line, reservation_id=t.reservation_id)],
+                buyer_id=t.buyer_id,
                 attribution=p.attribution,
-                idempotency_key=claim_key(c.id),
+                idempotency_key=t.key,
                 fingerprint=p.fingerprint,
-                hold=c.expires_at - now,
+                hold=t.expires_at - now,
                 at=now,
             )
-            for _i, c, p in chosen
+            for t, p in chosen
         ]
         s.add_all(orders)
         await s.flush()
@@ -295,10 +289,14 @@ class PayDesk:
                 for o in orders
             ],
         )
-        await s.execute(
-            update(DealClaim),
-            [{"id": c.id, "order_id": o.id} for (_i, c, _p), o in zip(chosen, orders, strict=True)],
-        )
+        for kind, model in ((ClaimKind.DEAL, DealClaim), (ClaimKind.SHELF, ShelfClaim)):
+            links = [
+                {"id": t.claim_id, "order_id": o.id}
+                for (t, _p), o in zip(chosen, orders, strict=True)
+                if t.kind == kind
+            ]
+            if links:
+                await s.execute(update(model), links)
         provider = self.provider()
         payment_ids = (
             await s.scalars(
@@ -310,24 +308,135 @@ class PayDesk:
                         "status": PaymentStatus.PROCESSING,
                         "amount_minor": o.total_minor,
                         "currency": o.currency,
-                        "card_last4": requests[i].card.last4,
+                        "card_last4": requests[t.index].card.last4,
                         "created_at": now,
                         "updated_at": now,
                     }
-                    for (i, _c, _p), o in zip(chosen, orders, strict=True)
+                    for (t, _p), o in zip(chosen, orders, strict=True)
                 ],
             )
         ).all()
         # Until each payment is resolved its units stay held, whatever the hold's clock says.
-        await inventory.keep_for_payment(s, [c.reservation_id for _i, c, _p in chosen])
+        await inventory.keep_for_payment(s, [t.reservation_id for t, _p in chosen])
         await s.commit()
         return [
-            _Started(i, o, pay_id, requests[i].card, p.goods.market)
-            for (i, _c, p), o, pay_id in zip(chosen, orders, payment_ids, strict=True)
+            _Started(t.index, o, pay_id, requests[t.index].card, p.goods.market)
+            for (t, p), o, pay_id in zip(chosen, orders, payment_ids, strict=True)
         ]
 
 
+@dataclass(frozen=True, slots=True)
+class _Take:
+    """A request the batch can take: its claim (a drop's or a shelf's), as one shape."""
+
+    index: int
+    kind: ClaimKind
+    claim_id: int
+    buyer_id: int
+    reservation_id: int
+    expires_at: datetime
+    quantity: int
+    key: str  # the order's idempotency key (the single way's)
+    price_key: tuple[object, ...]  # claims priced alike: a deal and quantity, a room's SKU
+    deal_id: int | None = None
+    session_id: int | None = None
+    sku_id: int | None = None
+
+
+def _take(
+    index: int,
+    request: PayClaim,
+    deal_claims: dict[int, _Claim],
+    shelf_claims: dict[int, _Shelf],
+    now: datetime,
+) -> _Take | None:
+    """The request as the batch takes it; None when the single way must answer it."""
+    if request.kind == ClaimKind.DEAL:
+        claim = deal_claims.get(request.claim_id)
+        if (
+            claim is None
+            or claim.buyer_id != request.buyer_id
+            or claim.status != ClaimStatus.HELD
+            or claim.expires_at <= now
+        ):
+            return None
+        return _Take(
+            index,
+            ClaimKind.DEAL,
+            claim.id,
+            claim.buyer_id,
+            claim.reservation_id,
+            claim.expires_at,
+            claim.quantity,
+            key=claim_key(claim.id),
+            price_key=("deal", claim.deal_id, claim.quantity),
+            deal_id=claim.deal_id,
+        )
+    held = shelf_claims.get(request.claim_id)
+    if (
+        held is None
+        or held.buyer_id != request.buyer_id
+        or held.order_id is not None
+        or held.expires_at <= now
+        or held.reservation_status != ReservationStatus.HELD
+    ):
+        return None
+    return _Take(
+        index,
+        ClaimKind.SHELF,
+        held.id,
+        held.buyer_id,
+        held.reservation_id,
+        held.expires_at,
+        held.quantity,
+        key=shelf.claim_key(held.id),
+        price_key=("shelf", held.session_id, held.sku_id, held.quantity),
+        session_id=held.session_id,
+        sku_id=held.sku_id,
+    )
+
+
+async def _take_claims(
+    s: AsyncSession, chosen: list[_Take], now: datetime
+) -> set[tuple[ClaimKind, int]]:
+    """The claims' guarded UPDATEs, the same guards as the single way's: a drop's claim
+    ``held → ordered``; a shelf claim still unlinked and unexpired (its row is locked until
+    the batch commits, so a give-up waiting on it then finds it linked). The ones taken."""
+    taken: set[tuple[ClaimKind, int]] = set()
+    deal_ids = [t.claim_id for t in chosen if t.kind == ClaimKind.DEAL]
+    if deal_ids:
+        rows = await s.scalars(
+            update(DealClaim)
+            .where(
+                DealClaim.id.in_(deal_ids),
+                DealClaim.status == ClaimStatus.HELD,
+                DealClaim.expires_at > now,
+            )
+            .values(status=ClaimStatus.ORDERED)
+            .returning(DealClaim.id)
+            .execution_options(synchronize_session=False)
+        )
+        taken.update((ClaimKind.DEAL, i) for i in rows.all())
+    shelf_ids = [t.claim_id for t in chosen if t.kind == ClaimKind.SHELF]
+    if shelf_ids:
+        rows = await s.scalars(
+            update(ShelfClaim)
+            .where(
+                ShelfClaim.id.in_(shelf_ids),
+                ShelfClaim.order_id.is_(None),
+                ShelfClaim.expires_at > now,
+            )
+            .values(expires_at=ShelfClaim.expires_at)
+            .returning(ShelfClaim.id)
+            .execution_options(synchronize_session=False)
+        )
+        taken.update((ClaimKind.SHELF, i) for i in rows.all())
+    return taken
+
+
 async def _claims(s: AsyncSession, ids: set[int]) -> dict[int, _Claim]:
+    if not ids:
+        return {}
     rows = await s.execute(
         select(
             DealClaim.id,
@@ -343,41 +452,87 @@ async def _claims(s: AsyncSession, ids: set[int]) -> dict[int, _Claim]:
 
 
 @dataclass(frozen=True, slots=True)
+class _Shelf:
+    id: int
+    buyer_id: int
+    session_id: int
+    sku_id: int
+    quantity: int
+    reservation_id: int
+    expires_at: datetime
+    order_id: int | None
+    reservation_status: str | None
+
+
+async def _shelf_claims(s: AsyncSession, ids: set[int]) -> dict[int, _Shelf]:
+    if not ids:
+        return {}
+    rows = await s.execute(
+        select(
+            ShelfClaim.id,
+            ShelfClaim.buyer_id,
+            ShelfClaim.session_id,
+            ShelfClaim.sku_id,
+            ShelfClaim.quantity,
+            ShelfClaim.reservation_id,
+            ShelfClaim.expires_at,
+            ShelfClaim.order_id,
+            Reservation.status,
+        )
+        .outerjoin(Reservation, Reservation.id == ShelfClaim.reservation_id)
+        .where(ShelfClaim.id.in_(ids))
+    )
+    return {row[0]: _Shelf(*row) for row in rows.all()}
+
+
+@dataclass(frozen=True, slots=True)
 class _Room:
-    deal: FlashDeal
     market_code: str
     attribution: Attribution
+    deal: FlashDeal | None = None
 
 
 async def _price(
-    s: AsyncSession, claim: _Claim, now: datetime, rooms: dict[int, _Room]
+    s: AsyncSession, take: _Take, now: datetime, rooms: dict[tuple[object, ...], _Room]
 ) -> _Priced | None:
-    """A claim's order as ``checkout_claim`` prices it, when it is the same for every buyer
-    of this deal and quantity (``plain_goods``); None otherwise. ``rooms``: the deals whose
-    room and attribution this batch has read already (one read per deal, not per quantity)."""
-    room = rooms.get(claim.deal_id)
-    if room is None:
-        deal = await get_deal(s, claim.deal_id)
-        session_row = await live.get_session(s, deal.session_id)
-        attribution = await room_attribution(s, session_row, deal.sku_id)
-        room = rooms[claim.deal_id] = _Room(deal, session_row.market_code, attribution)
-    deal, market_code, attribution = room.deal, room.market_code, room.attribution
-    line = CheckoutLine(
-        sku_id=deal.sku_id,
-        quantity=claim.quantity,
-        unit_price_minor=deal.price_minor,
-        deal_id=deal.id,
-    )
+    """A claim's order as the single way prices it (``checkout_claim``: the deal's price;
+    ``checkout_shelf_claim``: the room's list price), when it is the same for every buyer of
+    these units (``plain_goods``); None otherwise. ``rooms``: the deals and rooms whose
+    market and attribution this batch has read already."""
+    if take.deal_id is not None:
+        room = rooms.get(("deal", take.deal_id))
+        if room is None:
+            deal = await get_deal(s, take.deal_id)
+            session_row = await live.get_session(s, deal.session_id)
+            attribution = await room_attribution(s, session_row, deal.sku_id)
+            room = rooms["deal", take.deal_id] = _Room(session_row.market_code, attribution, deal)
+        assert room.deal is not None
+        line = CheckoutLine(
+            sku_id=room.deal.sku_id,
+            quantity=take.quantity,
+            unit_price_minor=room.deal.price_minor,
+            deal_id=room.deal.id,
+        )
+    else:
+        assert take.session_id is not None and take.sku_id is not None
+        room = rooms.get(("room", take.session_id, take.sku_id))
+        if room is None:
+            session_row = await live.get_session(s, take.session_id)
+            attribution = await room_attribution(s, session_row, take.sku_id)
+            room = rooms["room", take.session_id, take.sku_id] = _Room(
+                session_row.market_code, attribution
+            )
+        line = CheckoutLine(sku_id=take.sku_id, quantity=take.quantity)
     goods = await plain_goods(
-        s, market_code=market_code, lines=[line], attribution=attribution, at=now
+        s, market_code=room.market_code, lines=[line], attribution=room.attribution, at=now
     )
     if goods is None:
         return None
     return _Priced(
         goods=goods,
         line=line,
-        fingerprint=fingerprint(market_code, [line], attribution),
-        attribution=attribution,
+        fingerprint=fingerprint(room.market_code, [line], room.attribution),
+        attribution=room.attribution,
         total_minor=totals(goods, None).total_minor,
     )
 

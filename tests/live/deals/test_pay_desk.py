@@ -17,11 +17,12 @@ from liveshop.core.db import Database
 from liveshop.core.errors import Conflict
 from liveshop.ledger.service import trial_balance
 from liveshop.live import service as live
-from liveshop.live.deals import claims
+from liveshop.live.deals import claims, shelf
 from liveshop.live.deals import service as deals
 from liveshop.live.deals.claims import Tap
-from liveshop.live.deals.models import ClaimStatus, DealClaim
-from liveshop.live.deals.pay_desk import Paid, PayClaim, PayDesk
+from liveshop.live.deals.models import ClaimStatus, DealClaim, ShelfClaim
+from liveshop.live.deals.pay_desk import ClaimKind, Paid, PayClaim, PayDesk
+from liveshop.live.models import LiveSession
 from liveshop.orders.completion import PaymentDeclined
 from liveshop.orders.models import Order, OrderAddress, Payment
 from liveshop.orders.payments.provider import CardDetails
@@ -31,7 +32,7 @@ from liveshop.promotions import campaigns
 from liveshop.promotions.models import CampaignKind
 from tests.addresses.examples import address
 from tests.live.deals.drops import stock_identity
-from tests.shopfront import new_user, one_sku_shop, start_session
+from tests.shopfront import new_user, one_sku_shop, product_of, start_session
 
 CARD = CardDetails(CARD_SUCCEEDS)
 
@@ -171,3 +172,53 @@ async def test_a_deal_a_campaign_pays_part_of_goes_the_single_way(db: Database) 
         *(desk.pay(PayClaim(c, b, CARD)) for c, b in zip(claim_ids, buyers, strict=True))
     )
     assert got == [None, None]
+
+
+async def test_shelf_claims_are_paid_in_the_same_batch_at_the_rooms_price(db: Database) -> None:
+    """Taps on the product on show (no deal) are paid in the drop's batches: each at the
+    room's list price, exactly once; a given-up claim and someone else's go the single way."""
+    deal_id, sku_id, buyers, claim_ids = await _drop(db, 3, 3)
+    product_id = await product_of(db, sku_id)
+    async with db.session() as s:  # the host pins the deal's product (setup: no plan needed)
+        room = (await deals.get_deal(s, deal_id)).session_id
+        await s.execute(
+            update(LiveSession).where(LiveSession.id == room).values(pinned_product_id=product_id)
+        )
+        await s.commit()
+    async with db.session() as s:
+        taken = await shelf.decide(s, room, sku_id, [Tap(b) for b in buyers])
+    shelf_ids = [a.claim_id for a in taken.answers if a.claim_id is not None]
+    assert len(shelf_ids) == 3
+    async with db.session() as s:  # the last buyer gives their shelf claim up first
+        await shelf.give_up(s, shelf_ids[2], buyers[2])
+    desk = _desk(db)
+    got = await asyncio.gather(
+        *(desk.pay(PayClaim(c, b, CARD)) for c, b in zip(claim_ids, buyers, strict=True)),
+        desk.pay(PayClaim(shelf_ids[0], buyers[0], CARD, kind=ClaimKind.SHELF)),
+        desk.pay(PayClaim(shelf_ids[1], buyers[1], CARD, kind=ClaimKind.SHELF)),
+        desk.pay(PayClaim(shelf_ids[1], buyers[0], CARD, kind=ClaimKind.SHELF)),
+        desk.pay(PayClaim(shelf_ids[2], buyers[2], CARD, kind=ClaimKind.SHELF)),
+    )
+    assert desk.batches == 1
+    drop_paid, shelf_paid = got[:3], got[3:5]
+    assert got[5] is None and got[6] is None  # not theirs; given up: the single way answers
+    for g in [*drop_paid, *shelf_paid]:
+        assert isinstance(g, Paid) and g.order.status == OrderStatus.PAID
+    for g in shelf_paid:
+        assert g is not None
+        assert g.order.lines[0].unit_price_minor == 1200 and g.order.lines[0].deal_id is None
+        assert g.order.live_session_id == room
+    async with db.session(deferred=True) as s:
+        links = {
+            i: o for i, o in (await s.execute(select(ShelfClaim.id, ShelfClaim.order_id))).all()
+        }
+        assert [links[c] for c in shelf_ids] == [
+            *(g.order.id for g in shelf_paid if isinstance(g, Paid)),
+            None,
+        ]
+        assert all(v == 0 for v in (await trial_balance(s)).values())
+    # 3 deal units and 2 shelf units sold; the given-up unit is back on sale.
+    available, held, sold, received = await stock_identity(db, sku_id)
+    assert (sold, held) == (5, 0) and available + held + sold == received
+    # Paying a paid shelf claim again is the single way's replay.
+    assert await desk.pay(PayClaim(shelf_ids[0], buyers[0], CARD, kind=ClaimKind.SHELF)) is None
