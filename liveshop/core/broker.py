@@ -287,6 +287,10 @@ return {n, ttl}
 """
 
 
+REDIS_POOL_SIZE = 64  # connections per node (process) to Redis
+REDIS_POOL_WAIT_S = 10.0  # how long a command waits for one before failing
+
+
 class RedisBroker(Broker):
     """Redis pub/sub: one subscriber connection per node, one reader task, local dispatch.
 
@@ -299,7 +303,13 @@ class RedisBroker(Broker):
 
         self.node_id = node_id or _new_node_id()
         self.prefix = prefix
-        self._redis: Any = redis.Redis.from_url(url)
+        # A pool that waits for a free connection instead of failing: when 500 winners pay at
+        # once, each request's rate-limit step and the node's publishes share these (redis-py
+        # 8's plain pool raises "Too many connections" at its cap of 100).
+        pool = redis.BlockingConnectionPool.from_url(
+            url, max_connections=REDIS_POOL_SIZE, timeout=REDIS_POOL_WAIT_S
+        )
+        self._redis: Any = redis.Redis.from_pool(pool)  # closed with it
         self._pubsub: Any = self._redis.pubsub()
         self._subs: dict[str, list[Subscription]] = {}
         self._wake = asyncio.Event()
