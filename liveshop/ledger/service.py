@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from liveshop.core.clock import utcnow
+from liveshop.core.db import table_of
 from liveshop.core.errors import Conflict
 from liveshop.core.i18n import gettext as _
 from liveshop.ledger.allocation import allocate, retarget, reversal
@@ -83,7 +84,7 @@ __all__ = [
 ]
 
 
-def _dialect_insert(session: AsyncSession, model: type[Any]) -> Any:
+def _dialect_insert(session: AsyncSession, model: Any) -> Any:
     """INSERT with ON CONFLICT support for whichever database the session is bound to."""
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(model)
@@ -216,24 +217,32 @@ async def append_many(session: AsyncSession, entries: Sequence[Entry]) -> list[i
     # ON CONFLICT DO NOTHING: a concurrent writer of the same reference makes this a no-op
     # (PostgreSQL waits for it to commit first), and we fall through to the replay check.
     now = utcnow()
+    # Executemany, not one multi-VALUES statement: compiled once and cached (SQLAlchemy's
+    # "insertmanyvalues" still sends the rows in a few statements); a multi-VALUES statement
+    # is compiled afresh for every batch size, ~0.3 ms per row.
     insert_tx = (
-        _dialect_insert(session, LedgerTransaction)
-        .values(
-            [
-                {
-                    "reference": e.reference,
-                    "kind": e.kind,
-                    "memo": e.memo,
-                    "meta": meta,
-                    "created_at": now,
-                }
-                for e, _items, meta in checked
-            ]
-        )
+        _dialect_insert(session, table_of(LedgerTransaction))
         .on_conflict_do_nothing(index_elements=["reference"])
         .returning(LedgerTransaction.id, LedgerTransaction.reference)
     )
-    written = {ref: int(id_) for id_, ref in (await session.execute(insert_tx)).all()}
+    written = {
+        ref: int(id_)
+        for id_, ref in (
+            await session.execute(
+                insert_tx,
+                [
+                    {
+                        "reference": e.reference,
+                        "kind": e.kind,
+                        "memo": e.memo,
+                        "meta": meta,
+                        "created_at": now,
+                    }
+                    for e, _items, meta in checked
+                ],
+            )
+        ).all()
+    }
     ids: list[int] = []
     fresh: list[tuple[int, list[Posting]]] = []
     for e, items, _meta in checked:

@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liveshop.core.clock import utcnow
-from liveshop.core.db import Base, Database, UTCDateTime
+from liveshop.core.db import Base, Database, UTCDateTime, table_of
 from liveshop.core.group_commit import GroupCommit
 
 AUTHORIZED = "authorized"
@@ -133,29 +133,28 @@ class ChargeBook:
             dialect = session.get_bind().dialect.name
             insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
             now = utcnow()
+            # Executemany (compiled once, cached), not a multi-VALUES statement per batch size.
             written = set(
                 (
                     await session.scalars(
-                        insert(SandboxCharge)
-                        .values(
-                            [
-                                {
-                                    "idempotency_key": c.idempotency_key,
-                                    "provider_ref": c.provider_ref,
-                                    "status": c.status,
-                                    "failure_code": c.failure_code,
-                                    "amount_minor": c.amount_minor,
-                                    "currency": c.currency,
-                                    "settles_to": c.settles_to,
-                                    "settles_at": c.settles_at,
-                                    "created_at": now,
-                                    "updated_at": now,
-                                }
-                                for c in charges
-                            ]
-                        )
+                        insert(table_of(SandboxCharge))
                         .on_conflict_do_nothing(index_elements=["idempotency_key"])
-                        .returning(SandboxCharge.provider_ref)
+                        .returning(SandboxCharge.provider_ref),
+                        [
+                            {
+                                "idempotency_key": c.idempotency_key,
+                                "provider_ref": c.provider_ref,
+                                "status": c.status,
+                                "failure_code": c.failure_code,
+                                "amount_minor": c.amount_minor,
+                                "currency": c.currency,
+                                "settles_to": c.settles_to,
+                                "settles_at": c.settles_at,
+                                "created_at": now,
+                                "updated_at": now,
+                            }
+                            for c in charges
+                        ],
                     )
                 ).all()
             )
