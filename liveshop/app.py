@@ -23,6 +23,7 @@ from liveshop.chat.router import router as chat_router
 from liveshop.chat.wiring import install_chat
 from liveshop.core.db import Database
 from liveshop.core.errors import install_error_handlers
+from liveshop.core.gc_tuning import tune_for_serving
 from liveshop.core.logging import configure_logging
 from liveshop.core.ratelimit import RateLimiter
 from liveshop.core.settings import Settings, get_settings
@@ -113,6 +114,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         demo_video = DemoPusher(app)
         if settings.demo_video:
             demo_video.start()
+        if settings.gc_freeze:
+            tune_for_serving()
         yield
         await demo_video.stop()
         await stop_video(app)

@@ -16,6 +16,8 @@ os.environ.setdefault("LIVESHOP_PASSWORD_MEMORY_COST_KIB", "1024")
 os.environ.setdefault("LIVESHOP_SECRET_KEY", "test-secret")
 # No media server in every app a test starts; tests/video turns it on where it is tested.
 os.environ.setdefault("LIVESHOP_VIDEO_PROVIDER", "off")
+# A test process builds hundreds of apps: none freezes the heap (``core.gc_tuning``).
+os.environ.setdefault("LIVESHOP_GC_FREEZE", "0")
 
 import asyncio
 import shutil
