@@ -49,9 +49,10 @@ class Settings(BaseSettings):
     rate_limit_login_account: str = "5/60"  # failed log-ins per account (the 6th gets 429)
     rate_limit_login_ip: str = "20/60"  # failed log-ins per client address
     rate_limit_signup_ip: str = "10/600"  # sign-ups per client address
-    rate_limit_checkout: str = "30/60"  # checkouts per buyer
+    rate_limit_checkout: str = "30/60"  # checkouts (and the room's one-tap buys) per buyer
     rate_limit_pay: str = "30/60"  # payments (orders, held claims) per buyer
     rate_limit_password_change: str = "5/900"  # failed password changes per user
+    rate_limit_follow: str = "60/60"  # follows, unfollows, show reminders per user
     # Behind a reverse proxy: the header that carries the client's address (e.g.
     # X-Forwarded-For or X-Real-IP), believed only from these peers (IPs or CIDRs, commas).
     # Empty header: the connection's own peer address is the client's.
