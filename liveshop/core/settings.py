@@ -145,6 +145,9 @@ class Settings(BaseSettings):
     rtmp_port: int = 1935
     video_http_port: int = 1936  # nginx's own HTTP, on 127.0.0.1 only (publisher control)
     video_grace_seconds: float = 30.0  # ingest gone this long: the session ends
+    # A simulcast relay's status is a lease its process renews (every third of this): one
+    # not renewed this long is read as stopped (its process died, e.g. kill -9).
+    simulcast_lease_seconds: float = 30.0
     video_rtmp_url: str = ""  # what OBS is told; default rtmp://<host>:<rtmp_port>/live
     video_callback_url: str = ""  # how nginx reaches the app; default http://127.0.0.1:<port>
     video_external_playlist_url: str = ""  # e.g. https://cdn.example/hls/{stream}/index.m3u8
