@@ -29,7 +29,7 @@ from liveshop.affiliates.models import (
     PlanKind,
 )
 from liveshop.catalog.products import get_product
-from liveshop.catalog.service import ensure_shop_staff
+from liveshop.catalog.service import ensure_staff_of
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
 from liveshop.core.i18n import gettext as _
@@ -335,9 +335,7 @@ async def plan_for_staff(
     session: AsyncSession, principal: Principal, plan_id: int
 ) -> AffiliatePlan:
     """The plan, if the caller is staff of its shop (or admin): 404 unknown, 403 not staff."""
-    plan = await get_plan(session, plan_id)
-    await ensure_shop_staff(session, principal, plan.shop_id)
-    return plan
+    return await ensure_staff_of(session, principal, await get_plan(session, plan_id))
 
 
 async def end_plan(session: AsyncSession, plan: AffiliatePlan, at: datetime | None = None) -> None:

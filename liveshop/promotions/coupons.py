@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.accounts.service import Principal
 from liveshop.affiliates.plans import check_rate, not_in_past
 from liveshop.audit import log as audit
-from liveshop.catalog.service import ensure_shop_staff
+from liveshop.catalog.service import ensure_staff_of
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
 from liveshop.core.i18n import gettext as _
@@ -80,9 +80,7 @@ async def create_coupon(
 
 async def coupon_for_staff(session: AsyncSession, principal: Principal, coupon_id: int) -> Coupon:
     """The coupon, if the caller is staff of its shop (or admin): 404 unknown, 403 not staff."""
-    coupon = await get_coupon(session, coupon_id)
-    await ensure_shop_staff(session, principal, coupon.shop_id)
-    return coupon
+    return await ensure_staff_of(session, principal, await get_coupon(session, coupon_id))
 
 
 async def get_coupon(session: AsyncSession, coupon_id: int) -> Coupon:

@@ -11,31 +11,18 @@ import pytest
 from sqlalchemy import func, select
 
 from liveshop.accounts.models import Role
-from liveshop.app import create_app
 from liveshop.core.db import Database
-from liveshop.core.settings import get_settings
 from liveshop.orders.models import Order
 from tests.live.helpers import live_room_with_stock
-from tests.support import MakeActor, assert_problem
+from tests.support import MakeActor, app_client, assert_problem
 
 
 @pytest.fixture
 async def limited(db: Database) -> AsyncIterator[httpx.AsyncClient]:
     """An app whose limits are small enough to reach in a test: 2 checkouts, 3 follows."""
-    settings = get_settings().model_copy(
-        update={
-            "broker_url": "memory://",
-            "rate_limit_checkout": "2/60",
-            "rate_limit_follow": "3/60",
-        }
-    )
-    app = create_app(settings, database=db)
-    transport = httpx.ASGITransport(app=app)
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-            yield c
-    finally:
-        await app.state.broker.close()
+    limits = {"rate_limit_checkout": "2/60", "rate_limit_follow": "3/60"}
+    async with app_client(db, broker_url="memory://", **limits) as c:
+        yield c
 
 
 async def _orders(db: Database, buyer_id: int) -> int:

@@ -25,7 +25,7 @@ from liveshop.core.db import Database
 from liveshop.core.settings import get_settings
 from liveshop.video.models import SimulcastDestination
 from liveshop.video.simulcast import clear_expired
-from tests.support import Actor, MakeActor
+from tests.support import Actor, MakeActor, app_client
 from tests.video.helpers import eventually
 
 LEASE_S = 1.5
@@ -66,12 +66,7 @@ def _closed_port() -> int:
 @pytest.fixture
 async def studio(db: Database) -> AsyncIterator[httpx.AsyncClient]:
     """An app process that does not run the relay: it only reads what the other one saved."""
-    settings = get_settings().model_copy(
-        update={"simulcast_lease_seconds": LEASE_S, "video_provider": "off"}
-    )
-    app = create_app(settings, database=db)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+    async with app_client(db, simulcast_lease_seconds=LEASE_S, video_provider="off") as c:
         yield c
 
 
