@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -12,6 +12,9 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from liveshop.accounts.models import Role
+from liveshop.app import create_app
+from liveshop.core.db import Database
+from liveshop.core.settings import get_settings
 
 
 @dataclass
@@ -80,3 +83,16 @@ def count_statements(engine: AsyncEngine) -> Iterator[StatementLog]:
         yield log
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", before)
+
+
+@asynccontextmanager
+async def app_client(db: Database, **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client of an app over ``db`` with these settings changed (a rate limit
+    small enough to reach, another broker…); the app's broker is closed afterwards."""
+    app = create_app(get_settings().model_copy(update=settings), database=db)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c
+    finally:
+        await app.state.broker.close()

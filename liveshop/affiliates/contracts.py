@@ -28,6 +28,7 @@ from liveshop.affiliates.models import CreatorContract
 from liveshop.affiliates.plans import check_rate, not_in_past
 from liveshop.audit import Action
 from liveshop.core.clock import utcnow
+from liveshop.core.db import committing
 from liveshop.core.errors import Unprocessable
 from liveshop.core.i18n import gettext as _
 from liveshop.core.money import is_known_currency
@@ -56,37 +57,6 @@ def _clean_tiers(tiers: list[dict[str, Any]]) -> list[dict[str, int]]:
     return clean
 
 
-async def create_contract(
-    session: AsyncSession,
-    *,
-    creator_id: int,
-    currency: str,
-    base_fee_minor: int = 0,
-    min_live_minutes: int = 0,
-    agency_id: int | None = None,
-    agency_share_bp: int = 0,
-    gmv_tiers: list[dict[str, Any]] | None = None,
-    effective_from: datetime | None = None,
-    created_by: int | None = None,
-) -> CreatorContract:
-    """Add the next version of a creator's terms. It applies from ``effective_from`` (never in
-    the past) until a later version; what was earned before is untouched. Commits."""
-    contract = await add_version(
-        session,
-        creator_id=creator_id,
-        currency=currency,
-        base_fee_minor=base_fee_minor,
-        min_live_minutes=min_live_minutes,
-        agency_id=agency_id,
-        agency_share_bp=agency_share_bp,
-        gmv_tiers=gmv_tiers,
-        effective_from=effective_from,
-        created_by=created_by,
-    )
-    await session.commit()
-    return contract
-
-
 async def add_version(
     session: AsyncSession,
     *,
@@ -100,8 +70,9 @@ async def add_version(
     effective_from: datetime | None = None,
     created_by: int | None = None,
 ) -> CreatorContract:
-    """``create_contract`` without the commit (flushes; audit-logged in the caller's
-    transaction)."""
+    """Add the next version of a creator's terms. It applies from ``effective_from`` (never in
+    the past) until a later version; what was earned before is untouched. Flushes, never
+    commits (audit-logged in the caller's transaction): ``create_contract`` commits."""
     now = utcnow()
     start = effective_from or now
     not_in_past(start, "effective_from", now)
@@ -171,6 +142,11 @@ async def add_version(
         | {"version": contract.version, "gmv_tiers": tiers, "effective_from": start},
     )
     return contract
+
+
+create_contract = committing(add_version)
+"""``add_version`` and the commit: a new version of a creator's terms, in its own
+transaction."""
 
 
 async def contract_history(session: AsyncSession, creator_id: int) -> list[CreatorContract]:

@@ -21,7 +21,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts.models import Role
-from liveshop.accounts.service import get_user
+from liveshop.accounts.service import Principal, get_user
 from liveshop.affiliates.models import (
     AffiliatePlan,
     AffiliatePlanCreator,
@@ -29,6 +29,7 @@ from liveshop.affiliates.models import (
     PlanKind,
 )
 from liveshop.catalog.products import get_product
+from liveshop.catalog.service import ensure_staff_of
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
 from liveshop.core.i18n import gettext as _
@@ -328,6 +329,13 @@ async def get_plan(session: AsyncSession, plan_id: int) -> AffiliatePlan:
     if plan is None:
         raise NotFound(_("plan %(plan_id)s does not exist", plan_id=plan_id), code="plan-not-found")
     return plan
+
+
+async def plan_for_staff(
+    session: AsyncSession, principal: Principal, plan_id: int
+) -> AffiliatePlan:
+    """The plan, if the caller is staff of its shop (or admin): 404 unknown, 403 not staff."""
+    return await ensure_staff_of(session, principal, await get_plan(session, plan_id))
 
 
 async def end_plan(session: AsyncSession, plan: AffiliatePlan, at: datetime | None = None) -> None:

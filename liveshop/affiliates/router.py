@@ -27,9 +27,6 @@ from liveshop.affiliates import agencies, clicks, contracts, invitations, plans,
 from liveshop.affiliates.access import ensure_can_see_creator
 from liveshop.affiliates.models import (
     AffiliatePlan,
-    AgencyInvitation,
-    CreatorContract,
-    InvitationStatus,
     PlanKind,
 )
 from liveshop.affiliates.schemas import (
@@ -113,8 +110,7 @@ async def end_plan(
     plan_id: Id, body: PlanEndIn, principal: SellerPrincipal, session: SessionDep
 ) -> PlanOut:
     """Stop a plan from now (or a later date); orders already placed keep their rate."""
-    plan = await plans.get_plan(session, plan_id)
-    await ensure_shop_staff(session, principal, plan.shop_id)
+    plan = await plans.plan_for_staff(session, principal, plan_id)
     await plans.end_plan(session, plan, body.at)
     return _plan_out(await plans.get_plan(session, plan_id))
 
@@ -125,8 +121,7 @@ async def revise_plan(
 ) -> PlanOut:
     """Change a plan from now on: it ends now and the plan returned starts now with the new
     terms (orders already placed keep their rate). 409 ``plan-ended`` for an ended plan."""
-    plan = await plans.get_plan(session, plan_id)
-    await ensure_shop_staff(session, principal, plan.shop_id)
+    plan = await plans.plan_for_staff(session, principal, plan_id)
     new = await plans.revise_plan(
         session,
         plan,
@@ -233,21 +228,6 @@ async def add_member(
     return await _agency_out(session, agency_id)
 
 
-def _invitation_out(i: AgencyInvitation) -> InvitationOut:
-    return InvitationOut(
-        id=i.id,
-        agency_id=i.agency_id,
-        creator_id=i.creator_id,
-        agency_share_bp=i.agency_share_bp,
-        currency=i.currency,
-        message=i.message,
-        status=InvitationStatus(i.status),
-        created_at=i.created_at,
-        answered_at=i.answered_at,
-        contract_id=i.contract_id,
-    )
-
-
 @router.post("/agencies/{agency_id}/invitations", status_code=status.HTTP_201_CREATED)
 async def invite_creator(
     agency_id: Id, body: InvitationIn, principal: AgencyPrincipal, session: SessionDep
@@ -264,7 +244,7 @@ async def invite_creator(
         message=body.message,
         invited_by=principal.user_id,
     )
-    return _invitation_out(sent)
+    return InvitationOut.model_validate(sent)
 
 
 @router.get("/agencies/{agency_id}/invitations")
@@ -272,7 +252,9 @@ async def agency_invitations(
     agency_id: Id, principal: AgencyPrincipal, session: SessionDep
 ) -> list[InvitationOut]:
     await ensure_agency_owner(session, principal, agency_id)
-    return [_invitation_out(i) for i in await invitations.of_agency(session, agency_id)]
+    return [
+        InvitationOut.model_validate(i) for i in await invitations.of_agency(session, agency_id)
+    ]
 
 
 @router.post("/agency-invitations/{invitation_id}/withdraw")
@@ -282,12 +264,15 @@ async def withdraw_invitation(
     found = await invitations.get_invitation(session, invitation_id)
     await ensure_agency_owner(session, principal, found.agency_id)
     agency = await agencies.get_agency(session, found.agency_id)
-    return _invitation_out(await invitations.withdraw(session, found, agency=agency))
+    return InvitationOut.model_validate(await invitations.withdraw(session, found, agency=agency))
 
 
 @router.get("/creators/me/invitations")
 async def my_invitations(principal: CreatorPrincipal, session: SessionDep) -> list[InvitationOut]:
-    return [_invitation_out(i) for i in await invitations.for_creator(session, principal.user_id)]
+    return [
+        InvitationOut.model_validate(i)
+        for i in await invitations.for_creator(session, principal.user_id)
+    ]
 
 
 @router.post("/agency-invitations/{invitation_id}/accept")
@@ -297,7 +282,9 @@ async def accept_invitation(
     """Join the agency: a new contract version gives it its share from now on (409
     ``invitation-answered``, ``creator-has-agency`` or ``contract-change-scheduled``)."""
     found = await invitations.get_invitation(session, invitation_id)
-    return _invitation_out(await invitations.accept(session, found, creator_id=principal.user_id))
+    return InvitationOut.model_validate(
+        await invitations.accept(session, found, creator_id=principal.user_id)
+    )
 
 
 @router.post("/agency-invitations/{invitation_id}/decline")
@@ -305,21 +292,8 @@ async def decline_invitation(
     invitation_id: Id, principal: CreatorPrincipal, session: SessionDep
 ) -> InvitationOut:
     found = await invitations.get_invitation(session, invitation_id)
-    return _invitation_out(await invitations.decline(session, found, creator_id=principal.user_id))
-
-
-def _contract_out(c: CreatorContract) -> ContractOut:
-    return ContractOut(
-        id=c.id,
-        creator_id=c.creator_id,
-        version=c.version,
-        agency_id=c.agency_id,
-        agency_share_bp=c.agency_share_bp,
-        base_fee_minor=c.base_fee_minor,
-        currency=c.currency,
-        min_live_minutes=c.min_live_minutes,
-        gmv_tiers=[dict(t) for t in c.gmv_tiers],
-        effective_from=c.effective_from,
+    return InvitationOut.model_validate(
+        await invitations.decline(session, found, creator_id=principal.user_id)
     )
 
 
@@ -340,7 +314,7 @@ async def add_contract_version(
         effective_from=body.effective_from,
         created_by=principal.user_id,
     )
-    return _contract_out(contract)
+    return ContractOut.model_validate(contract)
 
 
 @router.get("/creators/{creator_id}/contracts")
@@ -348,4 +322,6 @@ async def list_contracts(
     creator_id: Id, principal: CurrentPrincipal, session: SessionDep
 ) -> list[ContractOut]:
     await ensure_can_see_creator(session, principal, creator_id)
-    return [_contract_out(c) for c in await contracts.contract_history(session, creator_id)]
+    return [
+        ContractOut.model_validate(c) for c in await contracts.contract_history(session, creator_id)
+    ]

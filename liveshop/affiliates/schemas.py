@@ -114,6 +114,8 @@ class ContractIn(_In):
 
 
 class ContractOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # read from a CreatorContract row
+
     id: int
     creator_id: int
     version: int
@@ -143,6 +145,8 @@ class InvitationIn(_In):
 
 
 class InvitationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # read from an AgencyInvitation row
+
     id: int
     agency_id: int
     creator_id: int

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -36,7 +37,7 @@ from liveshop.core.settings import Settings
 from liveshop.core.tasks import stop_if_cancelled
 from liveshop.live.events import DealClaimed, ProductPinned
 from liveshop.live.models import LiveSession
-from liveshop.orders.events import OrderRefunded, OrdersPaid, OrdersPlaced
+from liveshop.orders.events import OrderRefunded, OrdersPaid, OrdersPlaced, PaidOrderFacts
 from liveshop.realtime.hub import Hub
 
 log = structlog.get_logger("liveshop.analytics")
@@ -54,22 +55,28 @@ async def _keep(capture: Capture, rows: list[dict[str, Any]]) -> None:
     capture.add_many(rows)
 
 
-async def capture_paid(session: AsyncSession, event: OrdersPaid) -> None:
+def _capture_orders(session: AsyncSession, kind: Kind, orders: Sequence[PaidOrderFacts]) -> None:
+    """One ``kind`` event per order (its buyer, show, creator, shop and goods' worth), kept
+    after the commit."""
     capture = node_capture()
-    if capture is None:
+    if capture is None or not capture.enabled:
         return
     rows = [
         event_row(
-            Kind.PAYMENT,
+            kind,
             Facts(o.market_code, o.live_session_id, o.creator_id, o.shop_id),
             order_id=o.order_id,
             buyer_id=o.buyer_id,
             viewer=capture.key(user_id=o.buyer_id),
             amount_minor=o.goods_minor,
         )
-        for o in event.orders
+        for o in orders
     ]
     _after_commit(session, rows)
+
+
+async def capture_paid(session: AsyncSession, event: OrdersPaid) -> None:
+    _capture_orders(session, Kind.PAYMENT, event.orders)
 
 
 async def capture_refund(session: AsyncSession, event: OrderRefunded) -> None:
@@ -141,21 +148,7 @@ async def capture_claims(session: AsyncSession, event: DealClaimed) -> None:
 
 
 async def capture_placed(session: AsyncSession, event: OrdersPlaced) -> None:
-    capture = node_capture()
-    if capture is None or not capture.enabled:
-        return
-    rows = [
-        event_row(
-            Kind.CHECKOUT,
-            Facts(o.market_code, o.live_session_id, o.creator_id, o.shop_id),
-            order_id=o.order_id,
-            buyer_id=o.buyer_id,
-            viewer=capture.key(user_id=o.buyer_id),
-            amount_minor=o.goods_minor,
-        )
-        for o in event.orders
-    ]
-    _after_commit(session, rows)
+    _capture_orders(session, Kind.CHECKOUT, event.orders)
 
 
 async def capture_product_view(

@@ -25,7 +25,7 @@ from liveshop.catalog.schemas import (
     SkuIn,
     SkuUpdateIn,
 )
-from liveshop.catalog.service import ensure_shop_staff, is_shop_staff
+from liveshop.catalog.service import ensure_staff_of, is_shop_staff
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
 from liveshop.core.i18n import gettext as _
@@ -57,15 +57,11 @@ async def product_for_staff(
     session: AsyncSession, principal: Principal, product_id: int
 ) -> Product:
     """The product, if the caller is staff of its shop (or admin): 404 unknown, 403 not staff."""
-    product = await get_product(session, product_id)
-    await ensure_shop_staff(session, principal, product.shop_id)
-    return product
+    return await ensure_staff_of(session, principal, await get_product(session, product_id))
 
 
 async def sku_for_staff(session: AsyncSession, principal: Principal, sku_id: int) -> Sku:
-    sku = await get_sku(session, sku_id)
-    await ensure_shop_staff(session, principal, sku.shop_id)
-    return sku
+    return await ensure_staff_of(session, principal, await get_sku(session, sku_id))
 
 
 async def visible_product(

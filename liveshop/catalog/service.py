@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -124,6 +124,23 @@ async def ensure_shop_staff(session: AsyncSession, principal: Principal, shop_id
     if principal.is_admin or await is_shop_staff(session, principal.user_id, shop_id):
         return shop
     raise Forbidden(_("you are not staff of this shop"), code="not-shop-staff", shop_id=shop_id)
+
+
+class ShopOwned(Protocol):
+    """A row that belongs to one shop (a product, a SKU, an affiliate plan, a coupon…)."""
+
+    @property
+    def shop_id(self) -> int: ...
+
+
+Owned = TypeVar("Owned", bound=ShopOwned)
+
+
+async def ensure_staff_of(session: AsyncSession, principal: Principal, row: Owned) -> Owned:
+    """``row``, if the caller is staff of its shop (or an admin); 403 ``not-shop-staff``
+    otherwise."""
+    await ensure_shop_staff(session, principal, row.shop_id)
+    return row
 
 
 async def sku_shop_id(session: AsyncSession, sku_id: int) -> int:

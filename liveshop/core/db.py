@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import structlog
 from fastapi import Request
@@ -223,6 +224,28 @@ class WriteGate:
         if lock is not None:
             self._holders.pop(lock, None)
             lock.release()
+
+
+# --- a step, then the commit ----------------------------------------------------------------
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def committing(
+    step: Callable[Concatenate[AsyncSession, P], Awaitable[T]],
+) -> Callable[Concatenate[AsyncSession, P], Awaitable[T]]:
+    """``step`` (which flushes and never commits, so another domain can run it inside its own
+    transaction) followed by the commit, with the same arguments: the one-transaction service
+    function for callers that have nothing else to write."""
+
+    @functools.wraps(step)
+    async def step_and_commit(session: AsyncSession, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        done = await step(session, *args, **kwargs)
+        await session.commit()
+        return done
+
+    return step_and_commit
 
 
 # --- after commit -------------------------------------------------------------------------

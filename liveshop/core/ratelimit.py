@@ -1,4 +1,5 @@
-"""Rate limits where abuse is cheap: log-in and sign-up attempts, checkouts, payments.
+"""Rate limits where abuse is cheap: log-in and sign-up attempts, checkouts (the room's
+one-tap buy too), payments, follows and reminders.
 
 A limit is ``count`` hits per fixed window of ``window_s`` seconds per *subject* (a client
 address, an account's e-mail, a buyer's id). The counters are the broker's (``Broker.hit``:
@@ -45,6 +46,7 @@ class Bucket(StrEnum):
     CHECKOUT = "checkout"  # checkouts per buyer
     PAY = "pay"  # payments per buyer (orders and held claims)
     PASSWORD_CHANGE = "password_change"  # failed password changes per user
+    FOLLOW = "follow"  # follows, unfollows and show reminders (set or removed) per user
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,9 +49,10 @@ class Settings(BaseSettings):
     rate_limit_login_account: str = "5/60"  # failed log-ins per account (the 6th gets 429)
     rate_limit_login_ip: str = "20/60"  # failed log-ins per client address
     rate_limit_signup_ip: str = "10/600"  # sign-ups per client address
-    rate_limit_checkout: str = "30/60"  # checkouts per buyer
+    rate_limit_checkout: str = "30/60"  # checkouts (and the room's one-tap buys) per buyer
     rate_limit_pay: str = "30/60"  # payments (orders, held claims) per buyer
     rate_limit_password_change: str = "5/900"  # failed password changes per user
+    rate_limit_follow: str = "60/60"  # follows, unfollows, show reminders per user
     # Behind a reverse proxy: the header that carries the client's address (e.g.
     # X-Forwarded-For or X-Real-IP), believed only from these peers (IPs or CIDRs, commas).
     # Empty header: the connection's own peer address is the client's.
@@ -147,6 +148,9 @@ class Settings(BaseSettings):
     rtmp_port: int = 1935
     video_http_port: int = 1936  # nginx's own HTTP, on 127.0.0.1 only (publisher control)
     video_grace_seconds: float = 30.0  # ingest gone this long: the session ends
+    # A simulcast relay's status is a lease its process renews (every third of this): one
+    # not renewed this long is read as stopped (its process died, e.g. kill -9).
+    simulcast_lease_seconds: float = 30.0
     video_rtmp_url: str = ""  # what OBS is told; default rtmp://<host>:<rtmp_port>/live
     video_callback_url: str = ""  # how nginx reaches the app; default http://127.0.0.1:<port>
     video_external_playlist_url: str = ""  # e.g. https://cdn.example/hls/{stream}/index.m3u8

@@ -15,8 +15,10 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from liveshop.accounts.service import Principal
 from liveshop.affiliates.plans import check_rate, not_in_past
 from liveshop.audit import log as audit
+from liveshop.catalog.service import ensure_staff_of
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
 from liveshop.core.i18n import gettext as _
@@ -74,6 +76,11 @@ async def create_coupon(
     session.add(coupon)
     await session.commit()
     return coupon
+
+
+async def coupon_for_staff(session: AsyncSession, principal: Principal, coupon_id: int) -> Coupon:
+    """The coupon, if the caller is staff of its shop (or admin): 404 unknown, 403 not staff."""
+    return await ensure_staff_of(session, principal, await get_coupon(session, coupon_id))
 
 
 async def get_coupon(session: AsyncSession, coupon_id: int) -> Coupon:

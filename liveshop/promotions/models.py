@@ -66,6 +66,11 @@ class SubsidyCampaign(Base):
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    @property
+    def remaining_minor(self) -> int:
+        """What the budget still holds."""
+        return self.budget_minor - self.spent_minor
+
 
 class SubsidyClaim(Base):
     """Budget taken by one order (or one session's bonus); the audit trail of ``spent``.

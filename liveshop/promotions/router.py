@@ -16,7 +16,7 @@ from liveshop.core.errors import PROBLEM_RESPONSES
 from liveshop.core.types import Id
 from liveshop.markets.service import require_market
 from liveshop.promotions import campaigns, coupons
-from liveshop.promotions.models import CampaignKind, Coupon, CouponKind, SubsidyCampaign
+from liveshop.promotions.models import Coupon, CouponKind
 from liveshop.promotions.schemas import (
     CampaignIn,
     CampaignOut,
@@ -29,25 +29,6 @@ router = APIRouter(prefix="/api/v1", tags=["creators"], responses=PROBLEM_RESPON
 
 
 # --- campaigns -----------------------------------------------------------------------------
-
-
-def _campaign_out(c: SubsidyCampaign) -> CampaignOut:
-    return CampaignOut(
-        id=c.id,
-        market=c.market_code,
-        currency=c.currency,
-        kind=CampaignKind(c.kind),
-        name=c.name,
-        value=c.value,
-        budget_minor=c.budget_minor,
-        per_order_cap_minor=c.per_order_cap_minor,
-        spent_minor=c.spent_minor,
-        remaining_minor=c.budget_minor - c.spent_minor,
-        gmv_threshold_minor=c.gmv_threshold_minor,
-        valid_from=c.valid_from,
-        valid_until=c.valid_until,
-        paused_at=c.paused_at,
-    )
 
 
 @router.post("/subsidy-campaigns", status_code=status.HTTP_201_CREATED)
@@ -69,7 +50,7 @@ async def create_campaign(
         valid_from=body.valid_from,
         valid_until=body.valid_until,
     )
-    return _campaign_out(campaign)
+    return CampaignOut.model_validate(campaign)
 
 
 @router.get("/subsidy-campaigns")
@@ -80,7 +61,7 @@ async def list_campaigns(
 ) -> list[CampaignOut]:
     """Every campaign (of one market), newest first: budget, spent, remaining, paused."""
     rows = await campaigns.list_campaigns(session, market_code=market)
-    return [_campaign_out(c) for c in rows]
+    return [CampaignOut.model_validate(c) for c in rows]
 
 
 @router.post("/subsidy-campaigns/{campaign_id}/pause")
@@ -91,7 +72,7 @@ async def pause_campaign(
     campaign = await campaigns.set_paused(
         session, campaign_id, paused=True, actor_id=principal.user_id
     )
-    return _campaign_out(campaign)
+    return CampaignOut.model_validate(campaign)
 
 
 @router.post("/subsidy-campaigns/{campaign_id}/resume")
@@ -101,7 +82,7 @@ async def resume_campaign(
     campaign = await campaigns.set_paused(
         session, campaign_id, paused=False, actor_id=principal.user_id
     )
-    return _campaign_out(campaign)
+    return CampaignOut.model_validate(campaign)
 
 
 @router.get("/subsidy-campaigns/{campaign_id}")
@@ -110,7 +91,7 @@ async def get_campaign(
 ) -> CampaignOut:
     campaign = await campaigns.get_campaign(session, campaign_id)
     await session.refresh(campaign)
-    return _campaign_out(campaign)
+    return CampaignOut.model_validate(campaign)
 
 
 def _coupon_out(c: Coupon) -> CouponOut:
@@ -140,18 +121,12 @@ async def list_coupons(
     return [_coupon_out(c) for c in await coupons.list_coupons(session, shop_id)]
 
 
-async def _staff_coupon(session: SessionDep, principal: SellerPrincipal, coupon_id: int) -> Coupon:
-    coupon = await coupons.get_coupon(session, coupon_id)
-    await ensure_shop_staff(session, principal, coupon.shop_id)
-    return coupon
-
-
 @router.get("/coupons/{coupon_id}/redemptions")
 async def coupon_redemptions(
     coupon_id: Id, principal: SellerPrincipal, session: SessionDep
 ) -> list[CouponRedemptionOut]:
     """The orders that used the coupon (newest first, at most 100) and what each saved."""
-    coupon = await _staff_coupon(session, principal, coupon_id)
+    coupon = await coupons.coupon_for_staff(session, principal, coupon_id)
     return [
         CouponRedemptionOut(
             order_id=r.order_id,
@@ -168,7 +143,7 @@ async def deactivate_coupon(
     coupon_id: Id, principal: SellerPrincipal, session: SessionDep
 ) -> CouponOut:
     """No new order uses it; orders that did keep their discount (audit-logged)."""
-    coupon = await _staff_coupon(session, principal, coupon_id)
+    coupon = await coupons.coupon_for_staff(session, principal, coupon_id)
     return _coupon_out(await coupons.deactivate(session, coupon, actor_id=principal.user_id))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field
 
 from liveshop.core.types import Integer, Line, SignedAmount
 from liveshop.promotions.models import CampaignKind, CouponKind
@@ -37,8 +37,10 @@ class CampaignIn(_In):
 
 
 class CampaignOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # read from a SubsidyCampaign row
+
     id: int
-    market: str
+    market: str = Field(validation_alias=AliasChoices("market", "market_code"))
     currency: str
     kind: CampaignKind
     name: str

@@ -34,7 +34,13 @@ from liveshop.video.hls import POSTER, Recording
 from liveshop.video.models import StreamState, TimelineKind, VideoStream
 from liveshop.video.provider import EmbeddedProvider, VideoProvider, make_provider
 from liveshop.video.service import key_prefix
-from liveshop.video.simulcast import Relay, destinations_of, relays_for, save_status
+from liveshop.video.simulcast import (
+    Relay,
+    clear_expired,
+    destinations_of,
+    relays_for,
+    save_status,
+)
 from liveshop.video.thumbnails import capture_poster, ffmpeg_missing
 from liveshop.video.timeline import AT, TimelineRecorder, VideoClock, add_entry, realign
 
@@ -82,6 +88,7 @@ class VideoManager:
     # --- lifecycle --------------------------------------------------------------------
 
     async def start(self) -> None:
+        await self._clear_dead_relays()
         await self.provider.start()
         if not self.provider.ingest:
             return
@@ -93,6 +100,18 @@ class VideoManager:
             await self.recover(encoders_lost=embedded)
         except Exception:
             log.exception("video: recovering streams failed")
+
+    async def _clear_dead_relays(self) -> None:
+        """Relay statuses left by a process that died mid-relay, past their lease: cleared
+        (they already read as stopped; see ``simulcast``)."""
+        try:
+            async with self.db.session() as s:
+                cleared = await clear_expired(s, utcnow())
+        except Exception:
+            log.exception("video: clearing dead relays' statuses failed")
+            return
+        if cleared:
+            log.info("video: cleared dead relays' statuses", destinations=cleared)
 
     async def stop(self) -> None:
         for task in [*self._timers.values(), *self._chores]:
@@ -273,7 +292,7 @@ class VideoManager:
 
     async def _save_relay(self, dest_id: int, status: dict[str, Any] | None) -> None:
         async with self.db.session() as s:
-            await save_status(s, dest_id, status)
+            await save_status(s, dest_id, status, lease_s=self.settings.simulcast_lease_seconds)
 
     def _video_event(self, session_id: int, folder: str) -> dict[str, Any]:
         return {

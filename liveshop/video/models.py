@@ -137,3 +137,6 @@ class SimulcastDestination(Base):
     relay_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     relay_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
     relay_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Until when that status holds: the process renews it while the relay runs; past it, the
+    # status is a dead process's (killed mid-relay) and is read as not relaying.
+    relay_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

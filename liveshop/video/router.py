@@ -117,15 +117,17 @@ async def revoke_stream_key(
 
 
 def _destination_out(row: SimulcastDestination) -> SimulcastOut:
-    """The destination, with its relay's status as the process running it last wrote it."""
+    """The destination, with its relay's status as the process running it last wrote it
+    (none once that status's lease ran out: its process died mid-relay)."""
+    relay = simulcast.relay_status(row, utcnow())
     return SimulcastOut(
         id=row.id,
         label=row.label,
         host=row.host,
         created_at=row.created_at,
-        state=row.relay_state,
-        attempts=row.relay_attempts or 0,
-        error=row.relay_error,
+        state=relay.state if relay else None,
+        attempts=relay.attempts if relay else 0,
+        error=relay.error if relay else None,
     )
 
 

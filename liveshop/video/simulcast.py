@@ -10,6 +10,12 @@ live, retrying; cleared when it stops) is what the studio shows — written to t
 destination's row on each change (``save_status``), so that every app process shows what the
 one running the relay sees. ffmpeg's words reach the log only with
 the destination's URL and key taken out.
+
+A status is a lease: it holds until ``relay_lease_until``, which the relay's process renews
+every third of ``LIVESHOP_SIMULCAST_LEASE_SECONDS`` while the relay runs. A process killed
+mid-relay (kill -9, a lost machine) never clears its rows; once their lease has run out
+they are read as not relaying (``relay_status``) and cleared when a process starts
+(``clear_expired``) — no row says "live" forever.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,6 +38,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from liveshop.core.clock import utcnow
 from liveshop.core.errors import NotFound, Unprocessable
 from liveshop.core.i18n import gettext
 from liveshop.core.settings import Settings
@@ -170,8 +177,12 @@ async def remove_destination(session: AsyncSession, *, creator_id: int, dest_id:
 StatusSink = Callable[[int, dict[str, Any] | None], Awaitable[None]]
 
 
-async def save_status(session: AsyncSession, dest_id: int, status: dict[str, Any] | None) -> None:
-    """Keep a relay's status on its destination (None: not relaying). Commits."""
+async def save_status(
+    session: AsyncSession, dest_id: int, status: dict[str, Any] | None, *, lease_s: float
+) -> None:
+    """Keep a relay's status on its destination for ``lease_s`` seconds (renewed by saving it
+    again; None: not relaying). Commits."""
+    lease_until = utcnow() + timedelta(seconds=lease_s) if status else None
     status = status or {}
     since = status.get("since")
     await session.execute(
@@ -182,9 +193,49 @@ async def save_status(session: AsyncSession, dest_id: int, status: dict[str, Any
             relay_attempts=int(status.get("attempts") or 0),
             relay_error=(status.get("error") or None) and str(status["error"])[:300],
             relay_since=datetime.fromtimestamp(since, UTC) if since else None,
+            relay_lease_until=lease_until,
         )
     )
     await session.commit()
+
+
+@dataclass(frozen=True, slots=True)
+class RelayStatus:
+    state: str  # connecting, live, retrying
+    attempts: int
+    error: str | None
+
+
+def relay_status(row: SimulcastDestination, now: datetime) -> RelayStatus | None:
+    """The relay's status as its process last saved it, or None when nothing relays: no
+    status, or one whose lease ran out (its process died without clearing it)."""
+    if row.relay_state is None or row.relay_lease_until is None or row.relay_lease_until <= now:
+        return None
+    return RelayStatus(row.relay_state, row.relay_attempts or 0, row.relay_error)
+
+
+async def clear_expired(session: AsyncSession, now: datetime) -> int:
+    """Clear the statuses whose lease ran out (their process died mid-relay); a running
+    relay's, renewed in time, are left alone whichever process runs it. Commits."""
+    expired = await session.execute(
+        update(SimulcastDestination)
+        .where(SimulcastDestination.relay_state.is_not(None))
+        .where(
+            (SimulcastDestination.relay_lease_until.is_(None))
+            | (SimulcastDestination.relay_lease_until <= now)
+        )
+        .values(
+            relay_state=None,
+            relay_attempts=0,
+            relay_error=None,
+            relay_since=None,
+            relay_lease_until=None,
+        )
+        .returning(SimulcastDestination.id)
+    )
+    cleared = len(expired.all())
+    await session.commit()
+    return cleared
 
 
 @dataclass
@@ -201,7 +252,9 @@ class Relay:
     error: str | None = None
     since: float = field(default_factory=time.time)
     on_change: StatusSink | None = None  # told each change (``save_status``)
+    renew_every_s: float | None = None  # and told again this often (the status's lease)
     _task: asyncio.Task[None] | None = None
+    _renewing: asyncio.Task[None] | None = None
     _proc: asyncio.subprocess.Process | None = None
     _writing: asyncio.Lock = field(default_factory=asyncio.Lock)
     _written: tuple[Any, ...] | None = None
@@ -223,8 +276,17 @@ class Relay:
         return text
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self._run())
+        if self.on_change is not None and self.renew_every_s:
+            self._renewing = loop.create_task(self._renew(self.renew_every_s))
         self._tell()
+
+    async def _renew(self, every_s: float) -> None:
+        """Save the status again every ``every_s`` seconds: its lease holds while we run."""
+        while True:
+            await asyncio.sleep(every_s)
+            await self._write(again=True)
 
     def _set(self, state: str, error: str | None = None) -> None:
         if state != self.state:
@@ -244,11 +306,11 @@ class Relay:
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
-    async def _write(self) -> None:
+    async def _write(self, *, again: bool = False) -> None:
         assert self.on_change is not None
         async with self._writing:
             now = None if self._stopped else (self.state, self.attempts, self.error)
-            if now == self._written:
+            if now == self._written and not (again and now is not None):
                 return
             try:
                 await self.on_change(self.dest_id, None if now is None else self.status())
@@ -307,11 +369,12 @@ class Relay:
         return text[-1] if text else f"ffmpeg exited ({proc.returncode})"
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        for task in (self._renewing, self._task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._task = self._renewing = None
         self._set("stopped")
         self._stopped = True
         if self.on_change is not None:
@@ -325,11 +388,24 @@ def relays_for(
     source: str,
     on_change: StatusSink | None = None,
 ) -> list[Relay]:
+    """A relay per readable destination; with ``on_change``, each status is saved on every
+    change and renewed every third of the lease (``simulcast_lease_seconds``)."""
+    renew_every_s = settings.simulcast_lease_seconds / 3
     out = []
     for row in rows:
         target = unseal(settings, row.secret)
         if target is None:
             log.warning("simulcast destination unreadable (secret key changed)", id=row.id)
             continue
-        out.append(Relay(row.id, row.label, row.host, source, target, on_change=on_change))
+        out.append(
+            Relay(
+                row.id,
+                row.label,
+                row.host,
+                source,
+                target,
+                on_change=on_change,
+                renew_every_s=renew_every_s,
+            )
+        )
     return out

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Form, Query, Request, Response
+from fastapi import Form, Request, Response
 
 from liveshop.accounts import service as accounts
 from liveshop.accounts.deps import CreatorPrincipal, SellerPrincipal, SessionDep
@@ -38,7 +38,7 @@ from liveshop.markets.models import Market
 from liveshop.markets.service import display_price, list_markets, require_market
 from liveshop.web.flash import redirect
 from liveshop.web.pages_promotions import _end_of_day, parse_percent
-from liveshop.web.pages_seller import _names, _pick_shop
+from liveshop.web.pages_seller import ShopTab, _names, seller_tab
 from liveshop.web.routing import page_router
 from liveshop.web.templating import render
 
@@ -155,26 +155,20 @@ class RateRow:
 
 @router.get("/seller/affiliate-plans")
 async def plan_list(
-    request: Request,
-    session: SessionDep,
-    principal: SellerPrincipal,
-    shop_id: Annotated[Id | None, Query(alias="shop")] = None,
+    request: Request, session: SessionDep, principal: SellerPrincipal, tab: ShopTab
 ) -> Response:
-    shop, shops = await _pick_shop(session, principal, shop_id)
-    if shop is None:
+    if tab is None:
         return redirect("/seller")
-    rows = await plans.list_plans(session, shop.id)
-    products = await _shop_products(session, shop.id)
-    context = {
-        "title": _("Affiliate plans · %(shop)s", shop=shop.name),
-        "shop": shop,
-        "shops": shops,
-        "section": "plans",
-        "plans": [(p, plan_state(p)) for p in reversed(rows)],
-        "product_rows": [RateRow(p, None, None) for p in products],
-        "category_rows": [RateRow(None, c, None) for c in sorted({p.category for p in products})],
-        "percent": percent,
-    }
+    rows = await plans.list_plans(session, tab.shop.id)
+    products = await _shop_products(session, tab.shop.id)
+    context = tab.context(
+        "plans",
+        _("Affiliate plans · %(shop)s", shop=tab.shop.name),
+        plans=[(p, plan_state(p)) for p in reversed(rows)],
+        product_rows=[RateRow(p, None, None) for p in products],
+        category_rows=[RateRow(None, c, None) for c in sorted({p.category for p in products})],
+        percent=percent,
+    )
     return await render(request, session, principal, "seller/plans.html", context)
 
 
@@ -211,21 +205,13 @@ async def plan_create(
     )
 
 
-async def _staff_plan(
-    session: SessionDep, principal: SellerPrincipal, plan_id: int
-) -> AffiliatePlan:
-    plan = await plans.get_plan(session, plan_id)
-    await ensure_shop_staff(session, principal, plan.shop_id)
-    return plan
-
-
 @router.get("/seller/affiliate-plans/{plan_id}")
 async def plan_detail(
     plan_id: Id, request: Request, session: SessionDep, principal: SellerPrincipal
 ) -> Response:
-    plan = await _staff_plan(session, principal, plan_id)
-    shop, shops = await _pick_shop(session, principal, plan.shop_id)
-    assert shop is not None
+    plan = await plans.plan_for_staff(session, principal, plan_id)
+    tab = await seller_tab(session, principal, plan.shop_id)
+    assert tab is not None
     products = await _shop_products(session, plan.shop_id)
     by_product = {i.product_id: i.rate_bp for i in plan.items if i.product_id is not None}
     by_category = {i.category: i.rate_bp for i in plan.items if i.category is not None}
@@ -245,24 +231,22 @@ async def plan_detail(
             emails.append((await accounts.get_user(session, c.creator_id)).email)
         except NotFound:
             continue
-    context = {
-        "title": _("Plan %(name)s", name=plan.name or f"#{plan.id}"),
-        "shop": shop,
-        "shops": shops,
-        "section": "plans",
-        "plan": plan,
-        "state": plan_state(plan),
-        "product_rows": [RateRow(p, None, by_product.get(p.id)) for p in [*products, *extra]],
-        "category_rows": [
+    context = tab.context(
+        "plans",
+        _("Plan %(name)s", name=plan.name or f"#{plan.id}"),
+        plan=plan,
+        state=plan_state(plan),
+        product_rows=[RateRow(p, None, by_product.get(p.id)) for p in [*products, *extra]],
+        category_rows=[
             RateRow(None, c, by_category.get(c))
             for c in sorted({p.category for p in products} | set(by_category))
         ],
-        "uses": uses,
-        "names": names,
-        "target_emails": ", ".join(emails),
-        "money": await money_of_currency(session),
-        "percent": percent,
-    }
+        uses=uses,
+        names=names,
+        target_emails=", ".join(emails),
+        money=await money_of_currency(session),
+        percent=percent,
+    )
     return await render(request, session, principal, "seller/plan.html", context)
 
 
@@ -281,7 +265,7 @@ async def plan_revise(
 ) -> Response:
     """New terms from now on: the plan ends now and its successor starts (orders placed so far
     keep the rate they were bought at)."""
-    plan = await _staff_plan(session, principal, plan_id)
+    plan = await plans.plan_for_staff(session, principal, plan_id)
     shop: Shop = await get_shop(session, plan.shop_id)
     market = await require_market(session, shop.home_market)
     kind = PlanKind(plan.kind)
@@ -305,7 +289,7 @@ async def plan_revise(
 
 @router.post("/seller/affiliate-plans/{plan_id}/end")
 async def plan_end(plan_id: Id, session: SessionDep, principal: SellerPrincipal) -> Response:
-    plan = await _staff_plan(session, principal, plan_id)
+    plan = await plans.plan_for_staff(session, principal, plan_id)
     await plans.end_plan(session, plan)
     return redirect(
         f"/seller/affiliate-plans/{plan.id}",

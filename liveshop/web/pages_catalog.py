@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import Form, Query, Request, Response, UploadFile
+from fastapi import Form, Request, Response, UploadFile
 from pydantic import Field, ValidationError
 from sqlalchemy import select
 
@@ -33,7 +33,7 @@ from liveshop.markets.models import Market
 from liveshop.markets.service import list_markets
 from liveshop.web.flash import redirect
 from liveshop.web.money_input import example_amount, parse_money
-from liveshop.web.pages_seller import _pick_shop
+from liveshop.web.pages_seller import ShopTab, _pick_shop
 from liveshop.web.routing import page_router
 from liveshop.web.templating import render, shop_markets
 
@@ -113,22 +113,16 @@ def _editor(product_id: int, anchor: str = "") -> str:
 
 @router.get("/products/new")
 async def new_product(
-    request: Request,
-    session: SessionDep,
-    principal: SellerPrincipal,
-    shop_id: Annotated[Id | None, Query(alias="shop")] = None,
+    request: Request, session: SessionDep, principal: SellerPrincipal, tab: ShopTab
 ) -> Response:
-    shop, shops = await _pick_shop(session, principal, shop_id)
-    if shop is None:
+    if tab is None:
         return redirect("/seller")
-    context = {
-        "title": _("New product · %(name)s", name=shop.name),
-        "shop": shop,
-        "shops": shops,
-        "section": "products",
-        "categories": list(Category),
-        "title_max": TITLE_MAX,
-    }
+    context = tab.context(
+        "products",
+        _("New product · %(name)s", name=tab.shop.name),
+        categories=list(Category),
+        title_max=TITLE_MAX,
+    )
     return await render(request, session, principal, "seller/product_new.html", context)
 
 

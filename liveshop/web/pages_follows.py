@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from liveshop.accounts.deps import CurrentPrincipal, SessionDep
+from liveshop.accounts.deps import CurrentPrincipal, SessionDep, per_user
 from liveshop.core.i18n import gettext
 from liveshop.core.i18n import gettext as _
+from liveshop.core.ratelimit import Bucket
 from liveshop.core.types import Id
 from liveshop.live import service as live
 from liveshop.live.follows import service as follows
@@ -48,7 +49,7 @@ async def followed_first(session: AsyncSession, user_id: int | None, cards: Sequ
     return sorted(cards, key=lambda c: c.session.creator_id not in followed)
 
 
-@router.post("/live/{session_id}/follow")
+@router.post("/live/{session_id}/follow", dependencies=[Depends(per_user(Bucket.FOLLOW))])
 async def follow_toggle(
     session_id: Id, request: Request, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -64,7 +65,7 @@ async def follow_toggle(
     return redirect(f"/live/{session_id}", flash=("success", text))
 
 
-@router.post("/live/{session_id}/remind")
+@router.post("/live/{session_id}/remind", dependencies=[Depends(per_user(Bucket.FOLLOW))])
 async def remind_toggle(
     session_id: Id, request: Request, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -81,7 +82,7 @@ async def remind_toggle(
     return redirect(f"/live/{session_id}", flash=("success", text))
 
 
-@router.post("/shops/{shop_id}/follow")
+@router.post("/shops/{shop_id}/follow", dependencies=[Depends(per_user(Bucket.FOLLOW))])
 async def follow_shop_toggle(
     shop_id: Id, request: Request, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:

@@ -30,7 +30,7 @@ from liveshop.promotions import campaigns, coupons
 from liveshop.promotions.models import CampaignKind, Coupon, CouponKind, SubsidyCampaign
 from liveshop.web.flash import redirect
 from liveshop.web.money_input import parse_money
-from liveshop.web.pages_seller import _pick_shop
+from liveshop.web.pages_seller import ShopTab, seller_tab
 from liveshop.web.routing import page_router
 from liveshop.web.templating import render, shop_markets
 
@@ -82,28 +82,22 @@ def money_of(market: Market, amount: int) -> str:
 
 @router.get("/seller/coupons")
 async def coupon_list(
-    request: Request,
-    session: SessionDep,
-    principal: SellerPrincipal,
-    shop_id: Annotated[Id | None, Query(alias="shop")] = None,
+    request: Request, session: SessionDep, principal: SellerPrincipal, tab: ShopTab
 ) -> Response:
-    shop, shops = await _pick_shop(session, principal, shop_id)
-    if shop is None:
+    if tab is None:
         return redirect("/seller")
-    rows = await coupons.list_coupons(session, shop.id)
+    rows = await coupons.list_coupons(session, tab.shop.id)
     markets = {m.code: m for m in await list_markets(session)}
     now = utcnow()
-    context = {
-        "title": _("Coupons · %(name)s", name=shop.name),
-        "shop": shop,
-        "shops": shops,
-        "section": "coupons",
-        "coupons": [
+    context = tab.context(
+        "coupons",
+        _("Coupons · %(name)s", name=tab.shop.name),
+        coupons=[
             (c, coupons.coupon_state(c, now), coupon_value(c, markets[c.market_code])) for c in rows
         ],
-        "sell_markets": await shop_markets(session),
-        "home_market": shop.home_market,
-    }
+        sell_markets=await shop_markets(session),
+        home_market=tab.shop.home_market,
+    )
     return await render(request, session, principal, "seller/coupons.html", context)
 
 
@@ -158,18 +152,13 @@ async def coupon_create(
     )
 
 
-async def _staff_coupon(session: SessionDep, principal: SellerPrincipal, coupon_id: int) -> Coupon:
-    coupon = await coupons.get_coupon(session, coupon_id)
-    await ensure_shop_staff(session, principal, coupon.shop_id)
-    return coupon
-
-
 @router.get("/seller/coupons/{coupon_id}")
 async def coupon_usage(
     coupon_id: Id, request: Request, session: SessionDep, principal: SellerPrincipal
 ) -> Response:
-    coupon = await _staff_coupon(session, principal, coupon_id)
-    shop, shops = await _pick_shop(session, principal, coupon.shop_id)
+    coupon = await coupons.coupon_for_staff(session, principal, coupon_id)
+    tab = await seller_tab(session, principal, coupon.shop_id)
+    assert tab is not None
     market = await require_market(session, coupon.market_code)
     uses = await coupons.redemptions(session, coupon.id)
     names = {}
@@ -178,19 +167,17 @@ async def coupon_usage(
             names[uid] = (await accounts.get_user(session, uid)).display_name
         except NotFound:
             names[uid] = f"Buyer {uid}"
-    context = {
-        "title": _("Coupon %(value)s", value=coupon.code or "(automatic)"),
-        "shop": shop,
-        "shops": shops,
-        "section": "coupons",
-        "coupon": coupon,
-        "state": coupons.coupon_state(coupon, utcnow()),
-        "value": coupon_value(coupon, market),
-        "uses": uses,
-        "given": sum(u.amount_minor for u in uses),
-        "names": names,
-        "coupon_market": market,
-    }
+    context = tab.context(
+        "coupons",
+        _("Coupon %(value)s", value=coupon.code or "(automatic)"),
+        coupon=coupon,
+        state=coupons.coupon_state(coupon, utcnow()),
+        value=coupon_value(coupon, market),
+        uses=uses,
+        given=sum(u.amount_minor for u in uses),
+        names=names,
+        coupon_market=market,
+    )
     return await render(request, session, principal, "seller/coupon.html", context)
 
 
@@ -198,7 +185,7 @@ async def coupon_usage(
 async def coupon_deactivate(
     coupon_id: Id, session: SessionDep, principal: SellerPrincipal
 ) -> Response:
-    coupon = await _staff_coupon(session, principal, coupon_id)
+    coupon = await coupons.coupon_for_staff(session, principal, coupon_id)
     await coupons.deactivate(session, coupon, actor_id=principal.user_id)
     name = coupon.code or "The automatic discount"
     return redirect(

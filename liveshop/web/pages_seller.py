@@ -7,10 +7,11 @@ as the API does; admins may open any shop.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Form, Query, Request, Response
+from fastapi import Depends, Form, Query, Request, Response
 from pydantic import ValidationError
 
 from liveshop.accounts import service as accounts
@@ -64,6 +65,39 @@ async def _pick_shop(
             shops.append(shop)
         return shop, shops
     return (shops[0] if shops else None), shops
+
+
+@dataclass(frozen=True, slots=True)
+class SellerTab:
+    """A seller-center page about one shop: that shop and the shops the caller may switch to."""
+
+    shop: Shop
+    shops: list[Shop]
+
+    def context(self, section: str, title: str, **more: Any) -> dict[str, Any]:
+        """The page's context: its title, the shop switcher, the tab shown as current
+        (``section``), and ``more``."""
+        return {"title": title, "shop": self.shop, "shops": self.shops, "section": section, **more}
+
+
+async def seller_tab(
+    session: SessionDep, principal: Principal, shop_id: Id | None
+) -> SellerTab | None:
+    """The tab for ``shop_id`` (403 if not the caller's) or for the caller's first shop; None
+    when the caller has no shop."""
+    shop, shops = await _pick_shop(session, principal, shop_id)
+    return None if shop is None else SellerTab(shop, shops)
+
+
+async def _asked_tab(
+    session: SessionDep, principal: SellerPrincipal, shop_id: ShopParam = None
+) -> SellerTab | None:
+    return await seller_tab(session, principal, shop_id)
+
+
+ShopTab = Annotated[SellerTab | None, Depends(_asked_tab)]
+"""A page's parameter: the tab of the shop in ``?shop=`` (or the caller's first shop; None
+when they have none)."""
 
 
 async def _names(session: SessionDep, user_ids: set[int]) -> dict[int, str]:

@@ -13,7 +13,7 @@ from liveshop.app import create_app
 from liveshop.core.db import Database
 from liveshop.core.settings import Settings, get_settings
 from tests.conftest import redis_broker_url
-from tests.support import MakeActor, assert_problem
+from tests.support import MakeActor, app_client, assert_problem
 
 PASSWORD = "s3cret-pass"
 
@@ -23,14 +23,8 @@ async def limited(request: pytest.FixtureRequest, db: Database) -> AsyncIterator
     url = "memory://"
     if request.param == "redis":
         url = redis_broker_url(request.getfixturevalue("redis_url"))
-    settings = get_settings().model_copy(update={"broker_url": url})
-    app = create_app(settings, database=db)
-    transport = httpx.ASGITransport(app=app)
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-            yield c
-    finally:
-        await app.state.broker.close()
+    async with app_client(db, broker_url=url) as c:
+        yield c
 
 
 async def _login(client: httpx.AsyncClient, email: str, password: str) -> httpx.Response:

@@ -9,13 +9,20 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, status
+from fastapi import APIRouter, Depends, Header, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, MaybePrincipal, SessionDep
+from liveshop.accounts.deps import (
+    BuyerPrincipal,
+    CurrentPrincipal,
+    MaybePrincipal,
+    SessionDep,
+    per_user,
+)
 from liveshop.core.errors import PROBLEM_RESPONSES, NotFound
 from liveshop.core.i18n import gettext as _
+from liveshop.core.ratelimit import RATE_LIMITED, Bucket
 from liveshop.core.types import MAX_AMOUNT_MINOR, MAX_ID, Id, Line
 from liveshop.inventory import service as inventory
 from liveshop.live import service
@@ -346,7 +353,11 @@ IdempotencyKey = Annotated[Line, Header(alias="Idempotency-Key", min_length=1, m
 
 
 @router.post(
-    "/sessions/{session_id}/buy", status_code=status.HTTP_201_CREATED, response_model=OrderOut
+    "/sessions/{session_id}/buy",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OrderOut,
+    dependencies=[Depends(per_user(Bucket.CHECKOUT))],
+    responses=RATE_LIMITED,
 )
 async def buy_in_room(
     session_id: Id,

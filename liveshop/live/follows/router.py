@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel
 
-from liveshop.accounts.deps import CurrentPrincipal, SessionDep
+from liveshop.accounts.deps import CurrentPrincipal, SessionDep, per_user
 from liveshop.core.errors import PROBLEM_RESPONSES
+from liveshop.core.ratelimit import RATE_LIMITED, Bucket
 from liveshop.core.types import Id
 from liveshop.live import service as live_service
 from liveshop.live.follows import service
 
 router = APIRouter(prefix="/api/v1", tags=["follows"], responses=PROBLEM_RESPONSES)
+PER_USER = [Depends(per_user(Bucket.FOLLOW))]
+"""A follow, unfollow or reminder change is one hit of the per-user ``follow`` limit."""
 
 
 class FollowState(BaseModel):
@@ -50,7 +53,7 @@ async def my_follows(principal: CurrentPrincipal, session: SessionDep) -> MyFoll
     )
 
 
-@router.put("/me/follows/creators/{creator_id}")
+@router.put("/me/follows/creators/{creator_id}", dependencies=PER_USER, responses=RATE_LIMITED)
 async def follow_creator(
     creator_id: Id, principal: CurrentPrincipal, session: SessionDep
 ) -> FollowState:
@@ -61,7 +64,7 @@ async def follow_creator(
     )
 
 
-@router.delete("/me/follows/creators/{creator_id}")
+@router.delete("/me/follows/creators/{creator_id}", dependencies=PER_USER, responses=RATE_LIMITED)
 async def unfollow_creator(
     creator_id: Id, principal: CurrentPrincipal, session: SessionDep
 ) -> FollowState:
@@ -71,14 +74,14 @@ async def unfollow_creator(
     )
 
 
-@router.put("/me/follows/shops/{shop_id}")
+@router.put("/me/follows/shops/{shop_id}", dependencies=PER_USER, responses=RATE_LIMITED)
 async def follow_shop(shop_id: Id, principal: CurrentPrincipal, session: SessionDep) -> FollowState:
     """Follow a shop: you are told when a show with its products goes live."""
     await service.follow_shop(session, principal.user_id, shop_id)
     return FollowState(following=True, followers=await service.followers(session, shop_id=shop_id))
 
 
-@router.delete("/me/follows/shops/{shop_id}")
+@router.delete("/me/follows/shops/{shop_id}", dependencies=PER_USER, responses=RATE_LIMITED)
 async def unfollow_shop(
     shop_id: Id, principal: CurrentPrincipal, session: SessionDep
 ) -> FollowState:
@@ -86,7 +89,12 @@ async def unfollow_shop(
     return FollowState(following=False, followers=await service.followers(session, shop_id=shop_id))
 
 
-@router.put("/live/sessions/{session_id}/reminder", status_code=status.HTTP_200_OK)
+@router.put(
+    "/live/sessions/{session_id}/reminder",
+    status_code=status.HTTP_200_OK,
+    dependencies=PER_USER,
+    responses=RATE_LIMITED,
+)
 async def remind_me(
     session_id: Id, principal: CurrentPrincipal, session: SessionDep
 ) -> ReminderState:
@@ -96,7 +104,9 @@ async def remind_me(
     return ReminderState(session_id=session_id, reminded=True)
 
 
-@router.delete("/live/sessions/{session_id}/reminder")
+@router.delete(
+    "/live/sessions/{session_id}/reminder", dependencies=PER_USER, responses=RATE_LIMITED
+)
 async def forget_reminder(
     session_id: Id, principal: CurrentPrincipal, session: SessionDep
 ) -> ReminderState:
