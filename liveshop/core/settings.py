@@ -125,8 +125,8 @@ class Settings(BaseSettings):
     # against. Never set in production.
     bench_mode: bool = False
     # Tune the cyclic garbage collector once the app has started (``core.gc_tuning``): freeze
-    # what start-up built, collect the young generation less often (LIVESHOP_GC_FREEZE=1).
-    gc_freeze: bool = False
+    # what start-up built, collect the young generation less often. Off in test processes.
+    gc_freeze: bool = True
     # Video (liveshop.video): "embedded" runs nginx with the RTMP module (RTMP in, HLS out)
     # next to the app; "external" uses another RTMP/HLS server or CDN (URLs below); "off".
     video_provider: Literal["embedded", "external", "off"] = "embedded"

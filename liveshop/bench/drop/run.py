@@ -537,6 +537,13 @@ def _summary(
     out["pay_now"] = claim.get("pay_now", 0)
     out["pay_p50_ms"] = pay.get("p50_ms")
     out["pay_p99_ms"] = pay.get("p99_ms")
+    # The servers' CPU per paid order over the pay phase (all processes): what a paid order
+    # costs whatever else the machine is doing (a loaded box changes the rate, not this).
+    out["server_cpu_ms_per_paid"] = (
+        round(sum(pay["server_cpu_cores"]) * pay["duration_s"] * 1000 / paid, 3)
+        if paid and pay.get("server_cpu_cores") and pay.get("duration_s")
+        else None
+    )
     out["paid_units"] = checks["paid_units"]
     out["unexpected_answers"] = sum(p["answers"].get("unexpected", 0) for p in phases.values())
     out["host_load_1m"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
