@@ -46,6 +46,8 @@ MESSAGES: dict[str, LazyProxy] = {
     "view_order": _l("View order"),
     "finish_paying": _l("Finish paying"),
     "bidding": _l("Bidding…"),
+    "bid_steps": _l("Bid steps: %(steps)s"),
+    "step_from": _l("+%(step)s from %(price)s"),
     "you_re_winning_your_maximum": _l("You're winning (your maximum %(amount)s)"),
     "outbid_straight_away_by_someone_s_maximu": _l(
         "Outbid straight away by someone's maximum — try higher"

@@ -224,6 +224,14 @@ export class AuctionPanel {
         { class: `auction-card is-${lot.status}`, dataset: { auctionId: lot.auction_id } },
         head,
         el("p", { class: "auction-title", text: lot.title || "" }),
+        Array.isArray(lot.increments) && lot.increments.length
+          ? el("p", {
+              class: "auction-steps muted small",
+              text: t("bid_steps", {
+                steps: lot.increments.map(([from, step]) => t("step_from", { step: this.money(step), price: this.money(from) })).join(" · "),
+              }),
+            })
+          : null,
         el(
           "p",
           { class: "auction-price" },
