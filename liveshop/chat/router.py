@@ -29,6 +29,7 @@ from liveshop.chat.models import (
     ModerationAction,
     ReportReason,
     ReportStatus,
+    ReportSubject,
 )
 from liveshop.chat.wiring import chat_caches
 from liveshop.core.errors import PROBLEM_RESPONSES
@@ -269,6 +270,7 @@ class ReportIn(BaseModel):
     user_id: int | None = Field(
         default=None, gt=0, strict=True, le=MAX_ID, description="Report a viewer (no comment)"
     )
+    show: bool = Field(default=False, strict=True, description="Report the show itself")
     reason: ReportReason
     note: Text = Field(default="", max_length=REASON_MAX)
 
@@ -281,6 +283,7 @@ class ReportOut(BaseModel):
     comment_id: int | None
     comment_text: str | None
     comment_hidden: bool | None
+    subject: ReportSubject = Field(description="comment, viewer or show (the host is the target)")
     reason: ReportReason
     note: str
     status: ReportStatus
@@ -296,6 +299,7 @@ class ReportOut(BaseModel):
             comment_id=r.comment_id,
             comment_text=r.comment_text,
             comment_hidden=r.comment_hidden,
+            subject=r.subject,
             reason=r.reason,
             note=r.note,
             status=r.status,
@@ -315,8 +319,9 @@ class ReportedOut(BaseModel):
 async def report_in_room(
     session_id: Id, body: ReportIn, principal: CurrentPrincipal, session: SessionDep
 ) -> ReportedOut:
-    """Report a comment of this session (its author is reported) or a viewer (``user_id``):
-    it joins the queue of the creator's moderators. Anyone signed in; never yourself."""
+    """Report a comment of this session (its author is reported), a viewer (``user_id``) or
+    the show itself (``show``): it joins the queue of the creator's moderators and the
+    platform's. Anyone signed in; never yourself."""
     done, new = await reports.report(
         session,
         principal,
@@ -325,6 +330,7 @@ async def report_in_room(
         user_id=body.user_id,
         reason=body.reason,
         note=body.note,
+        show=body.show,
     )
     return ReportedOut(id=done.id, status=done.status, new=new)
 

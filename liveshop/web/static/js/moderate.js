@@ -113,7 +113,7 @@ function reportRow(r) {
     r.comment_id && !r.comment_hidden
       ? el("button", { type: "button", class: "btn btn-secondary btn-sm", text: msg.msgHide, onclick: () => hide(r.comment_id).catch((e) => chat.say(e.message)) })
       : null,
-    el("button", { type: "button", class: "btn btn-danger btn-sm", text: msg.msgBan, onclick: () => openAct(user, true) }),
+    r.subject === "show" ? null : el("button", { type: "button", class: "btn btn-danger btn-sm", text: msg.msgBan, onclick: () => openAct(user, true) }),
     el("button", {
       type: "button",
       class: "btn btn-ghost btn-sm",
@@ -131,7 +131,7 @@ function reportRow(r) {
   return el(
     "li",
     { class: "report-row", dataset: { reportId: r.id } },
-    el("p", { class: "report-quote" }, el("b", { text: user.name }), `: ${r.comment_text ?? msg.msgAViewer}`),
+    el("p", { class: "report-quote" }, el("b", { text: user.name }), `: ${r.subject === "show" ? msg.msgTheShow : (r.comment_text ?? msg.msgAViewer)}`),
     el("span", {
       class: "muted small",
       text: fill(msg.msgReportedBy, { name: r.reporter.display_name, reason: r.reason }) + (r.note ? ` · ${r.note}` : ""),
