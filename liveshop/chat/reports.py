@@ -70,9 +70,7 @@ async def report(
     Exactly one of the three (422 ``bad-report``). 404 for an unknown session or a comment
     not in it, 422 ``cannot-report-self``. Commits; the report and whether it is new."""
     if [comment_id is not None, user_id is not None, show].count(True) != 1:
-        raise Unprocessable(
-            _("report either a comment, a viewer or the show"), code="bad-report"
-        )
+        raise Unprocessable(_("report either a comment, a viewer or the show"), code="bad-report")
     note = note.strip()
     if len(note) > REASON_MAX:
         raise Unprocessable(

@@ -3,7 +3,9 @@ moderator from a page; a viewer reports a comment from the room and it reaches t
 moderator's live screen; the moderator bans its author from there and the author's next
 comments are refused; a viewer's delivery complaint is held from the room, its author is
 told a case was opened, and the case is in the seller's support inbox, where resolving it
-tells the buyer. Cleans up after itself (the ban lifted, the moderator removed)."""
+tells the buyer; its SLA timer ticks live. The viewer also reports the troll as a viewer
+and the show itself from the room. Cleans up after itself (the ban lifted, the moderator
+removed)."""
 
 from __future__ import annotations
 
@@ -61,6 +63,22 @@ def test_report_ban_and_a_complaint_reaching_seller_support(
     report = moderator.locator(".report-row", has_text=text)
     expect(report).to_be_visible(timeout=POLL_MS)
     expect(report).to_contain_text("scam")
+
+    # From the room the reporter also reports the viewer (not a line), and the show itself.
+    line.get_by_role("button", name=f"Report comment by {TROLL_NAME}").click()
+    reporter.get_by_label("This viewer, for how they behave in the room").check()
+    reporter.get_by_label("Reason").select_option("abuse")
+    reporter.get_by_role("button", name="Send report").click()
+    reporter.get_by_role("button", name="Report this show").click()
+    expect(reporter.locator("#report-title")).to_have_text("Report this show")
+    expect(reporter.get_by_label("This viewer, for how they behave in the room")).to_be_hidden()
+    reporter.get_by_label("Reason").select_option("spam")
+    reporter.get_by_role("button", name="Send report").click()
+    viewer_report = moderator.locator(".report-row", has_text="(a viewer, no comment)")
+    expect(viewer_report).to_contain_text("abuse", timeout=POLL_MS)
+    show_report = moderator.locator(".report-row", has_text="(the show itself)")
+    expect(show_report).to_contain_text("spam", timeout=POLL_MS)
+    expect(show_report.get_by_role("button", name="Ban")).to_have_count(0)
     report.scroll_into_view_if_needed()
     moderator.screenshot(path=str(screenshots / "moderator-screen-phone.png"))
 
@@ -68,6 +86,9 @@ def test_report_ban_and_a_complaint_reaching_seller_support(
     report.get_by_role("button", name="Ban").click()
     moderator.locator("[data-region=act-dialog] [data-act=submit]").click()
     expect(report).to_have_count(0)
+    expect(viewer_report).to_have_count(0)  # the ban handled the report about the viewer too
+    show_report.get_by_role("button", name="Dismiss").click()
+    expect(show_report).to_have_count(0)
     expect(reporter.locator(".chat-line", has_text=text)).to_have_count(0)
     banned = moderator.locator(".muted-row", has_text=TROLL_NAME)
     expect(banned).to_contain_text("banned")
@@ -92,7 +113,11 @@ def test_report_ban_and_a_complaint_reaching_seller_support(
     seller.goto("/seller/support")
     case = seller.locator(".case-row", has_text=complaint)
     expect(case).to_be_visible()
-    expect(case.locator(".sla")).to_contain_text("answer within")
+    timer = case.locator(".sla")
+    expect(timer).to_have_text(re.compile(r"answer within 2[34] h \d\d min \d\d s"))
+    # The SLA timer ticks in the page, every second, from the case's deadline.
+    shown = timer.inner_text()
+    expect(timer).not_to_have_text(shown, timeout=3_000)
     assert_no_sideways_scroll(seller)
     seller.screenshot(path=str(screenshots / "support-inbox-phone.png"))
     case.get_by_role("link").click()

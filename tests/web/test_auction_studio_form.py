@@ -62,7 +62,9 @@ async def test_the_host_sets_the_lots_bid_steps(
     assert (await session.scalars(select(Auction))).all() == []
 
     # Blank rows are dropped; the first row is from the start.
-    resp = await _start(client, base, sku_id, ["0", "10.00", "", "50.00"], ["0.50", "1.00", "", "5.00"])
+    resp = await _start(
+        client, base, sku_id, ["0", "10.00", "", "50.00"], ["0.50", "1.00", "", "5.00"]
+    )
     assert resp.status_code == 303
     shown = await client.get(base)
     assert "Auction on" in shown.text

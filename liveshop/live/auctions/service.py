@@ -768,7 +768,9 @@ async def paid_offers(session: AsyncSession, order_ids: Sequence[int]) -> None:
         return
     rows = await session.execute(
         update(AuctionOffer)
-        .where(AuctionOffer.order_id.in_(list(order_ids)), AuctionOffer.status == OfferStatus.PENDING)
+        .where(
+            AuctionOffer.order_id.in_(list(order_ids)), AuctionOffer.status == OfferStatus.PENDING
+        )
         .values(status=OfferStatus.PAID)
         .returning(AuctionOffer.auction_id)
         .execution_options(synchronize_session=False)

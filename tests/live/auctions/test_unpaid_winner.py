@@ -57,7 +57,9 @@ async def _won_pending(
 async def _offers(db: Database, lot_id: int) -> list[tuple[int, str]]:
     async with db.session() as s:
         rows = await s.scalars(
-            select(AuctionOffer).where(AuctionOffer.auction_id == lot_id).order_by(AuctionOffer.rank)
+            select(AuctionOffer)
+            .where(AuctionOffer.auction_id == lot_id)
+            .order_by(AuctionOffer.rank)
         )
         return [(o.bidder_id, o.status) for o in rows.all()]
 
