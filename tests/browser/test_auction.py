@@ -43,9 +43,9 @@ def test_a_viewer_outbids_another_wins_the_lot_and_sees_the_order(
     form.get_by_label("Starting bid (GBP)").fill("5.00")
     form.get_by_label("Runs for").select_option("20")
     form.get_by_label("Anti-snipe seconds").select_option("3")
-    # The host's own bid steps: a sixth row, from £200.00 the step is £10.00.
-    form.locator("#inc-from-6").fill("200.00")
-    form.locator("#inc-step-6").fill("10.00")
+    # The host's own bid steps: a sixth row, from £2,000.00 the step is £50.00.
+    form.locator("#inc-from-6").fill("2000.00")
+    form.locator("#inc-step-6").fill("50.00")
     form.get_by_role("button", name="Start auction").click()
     expect(creator.locator(".flash-success")).to_contain_text("Auction on")
     host_panel = creator.locator("#auction .auction-card")
@@ -53,7 +53,7 @@ def test_a_viewer_outbids_another_wins_the_lot_and_sees_the_order(
 
     for page in (early, late):
         expect(page.locator(".auction-card")).to_contain_text("No bids yet")
-        expect(page.locator(".auction-steps")).to_contain_text("+£10.00 from £200.00")
+        expect(page.locator(".auction-steps")).to_contain_text("+£50.00 from £2,000.00")
 
     early.get_by_role("button", name="Bid £5.00").click()
     expect(early.locator(".auction-leader")).to_have_text("You're winning")

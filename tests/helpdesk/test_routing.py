@@ -97,3 +97,4 @@ async def test_a_complaint_without_an_order_goes_to_the_product_on_screen(
     page = await client.get(f"/seller/support/{pinned.id}?shop={second.shop_id}")
     assert page.status_code == 200, page.text[:300]
     assert "your product was on screen when they wrote" in page.text
+    assert 'role="timer"' in page.text and "/static/js/sla.js" in page.text  # ticks live
