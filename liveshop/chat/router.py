@@ -33,6 +33,7 @@ from liveshop.chat.models import (
 )
 from liveshop.chat.wiring import chat_caches
 from liveshop.core.errors import PROBLEM_RESPONSES
+from liveshop.core.events import EventType
 from liveshop.core.types import MAX_ID, Count, FormCount, Id, Limit, Text
 from liveshop.realtime.hub import Hub
 
@@ -317,11 +318,16 @@ class ReportedOut(BaseModel):
 
 @router.post("/sessions/{session_id}/reports", status_code=status.HTTP_201_CREATED)
 async def report_in_room(
-    session_id: Id, body: ReportIn, principal: CurrentPrincipal, session: SessionDep
+    session_id: Id,
+    body: ReportIn,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
 ) -> ReportedOut:
     """Report a comment of this session (its author is reported), a viewer (``user_id``) or
     the show itself (``show``): it joins the queue of the creator's moderators and the
-    platform's. Anyone signed in; never yourself."""
+    platform's, and the room's hosts' sockets (the moderator screen) are told at once
+    (``reports``, to them only). Anyone signed in; never yourself."""
     done, new = await reports.report(
         session,
         principal,
@@ -332,6 +338,8 @@ async def report_in_room(
         note=body.note,
         show=body.show,
     )
+    if new:
+        await _hub(request).publisher.publish(session_id, EventType.REPORTS, {"report_id": done.id})
     return ReportedOut(id=done.id, status=done.status, new=new)
 
 
@@ -350,10 +358,15 @@ async def session_reports(
 
 @router.post("/reports/{report_id}/dismiss")
 async def dismiss_report(
-    report_id: Id, principal: CurrentPrincipal, session: SessionDep
+    report_id: Id, request: Request, principal: CurrentPrincipal, session: SessionDep
 ) -> ReportOut:
-    """Nothing to do about it: the report leaves the queue (409 ``report-handled``)."""
-    return ReportOut.of(await reports.dismiss(session, principal, report_id))
+    """Nothing to do about it: the report leaves the queue (409 ``report-handled``; the
+    other moderator screens are told, ``reports``)."""
+    done = await reports.dismiss(session, principal, report_id)
+    await _hub(request).publisher.publish(
+        done.session_id, EventType.REPORTS, {"report_id": done.id}
+    )
+    return ReportOut.of(done)
 
 
 # --- the moderation log ---------------------------------------------------------------------

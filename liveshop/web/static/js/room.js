@@ -422,7 +422,9 @@ function onEvent(ev) {
   if (holdForPicture(ev)) return;
   switch (ev.type) {
     case "comment":
-      chat.add(ev);
+      // A line the filter held reaches a host's socket marked held (for the moderator
+      // screen): the room, as its viewers see it, leaves it out.
+      if (!ev.held) chat.add(ev);
       return;
     case "comment_hidden": // a moderator took these lines down
       chat.remove(ev.ids);
