@@ -17,7 +17,7 @@ from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.live.auctions.models import AuctionOffer, AuctionStatus
 from liveshop.notices.models import Notice
-from liveshop.orders import lifecycle
+from liveshop.orders import lifecycle, payment_flow
 from liveshop.orders.models import Order
 from liveshop.orders.payments.sandbox import SandboxProvider
 from tests.live.auctions.lots import Lot, bid, bidder, end_in, lot_row, open_lot, sold_or_unsold
@@ -47,10 +47,14 @@ async def _won_pending(
     assert row.order_id is not None
     # The lot's units are held for the winner's order while its payment is open.
     assert (await stock_identity(db, lot.sku_id))[:3] == (1, 2, 0)
+    async with db.session() as s:  # the pay page says so (and paying again would be 409)
+        assert await payment_flow.payment_in_progress(s, row.order_id)
     [(body, headers)] = sandbox.pending_webhooks()
     sandbox.cancel_all()
     failed = await http.post("/api/v1/payments/webhooks/sandbox", content=body, headers=headers)
     assert failed.json() == {"result": "processed"}
+    async with db.session() as s:
+        assert not await payment_flow.payment_in_progress(s, row.order_id)
     return lot, winner, runner_up, row.order_id
 
 
