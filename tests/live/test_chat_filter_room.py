@@ -211,7 +211,18 @@ async def test_a_new_term_holds_on_the_other_node(
                 await s.scalars(select(LiveComment.hidden).where(LiveComment.session_id == sid))
             ).all()
         assert list(hidden) == [False, False, False]
-        for c in (talker, watcher):
+
+        # A report made on node A reaches the host's socket on node B at once.
+        host = await RoomClient.open(base_b, sid, token=creator.token)
+        await host.snapshot()
+        made = await http.post(
+            f"/api/v1/live/sessions/{sid}/reports",
+            json={"show": True, "reason": "other"},
+            headers=buyer.headers,
+        )
+        assert made.status_code == 201, made.text
+        assert (await host.until("reports"))["report_id"] == made.json()["id"]
+        for c in (talker, watcher, host):
             await c.close()
 
 
