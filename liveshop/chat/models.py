@@ -10,7 +10,16 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, UniqueConstraint, false
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liveshop.chat.filter_rules import TERM_MAX
@@ -58,6 +67,14 @@ class ReportReason(StrEnum):
     ABUSE = "abuse"  # harassment, hate
     SCAM = "scam"  # fraud, off-platform payment
     OTHER = "other"
+
+
+class ReportSubject(StrEnum):
+    """What a report is about."""
+
+    COMMENT = "comment"  # a comment (and so its author)
+    VIEWER = "viewer"  # a viewer, for how they behave in the room
+    SHOW = "show"  # the show itself (its target is the host)
 
 
 class ReportStatus(StrEnum):
@@ -111,6 +128,14 @@ class ChatReport(Base):
         UniqueConstraint("reporter_id", "comment_id", name="uq_chat_reports_reporter_comment"),
         Index("ix_chat_reports_session_status", "session_id", "status", "id"),
         Index("ix_chat_reports_creator_status", "creator_id", "status", "id"),
+        Index(
+            "uq_chat_reports_reporter_show",
+            "reporter_id",
+            "session_id",
+            unique=True,
+            postgresql_where=text("subject = 'show'"),
+            sqlite_where=text("subject = 'show'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -119,6 +144,8 @@ class ChatReport(Base):
     reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     comment_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     target_user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # A ReportSubject (None: from before it was recorded — a comment if comment_id is set).
+    subject: Mapped[str | None] = mapped_column(String(8), nullable=True)
     reason: Mapped[str] = mapped_column(String(10))  # a ReportReason
     note: Mapped[str] = mapped_column(String(REASON_MAX), default="")
     status: Mapped[str] = mapped_column(String(10), default=ReportStatus.OPEN)

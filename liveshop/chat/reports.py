@@ -20,7 +20,13 @@ from sqlalchemy.orm import aliased
 from liveshop.accounts.models import User
 from liveshop.accounts.service import Principal, get_user
 from liveshop.chat import service
-from liveshop.chat.models import REASON_MAX, ChatReport, ReportReason, ReportStatus
+from liveshop.chat.models import (
+    REASON_MAX,
+    ChatReport,
+    ReportReason,
+    ReportStatus,
+    ReportSubject,
+)
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
 from liveshop.core.i18n import gettext as _
@@ -45,6 +51,7 @@ class ReportView:
     note: str
     status: ReportStatus
     created_at: datetime
+    subject: ReportSubject = ReportSubject.COMMENT
 
 
 async def report(
@@ -56,12 +63,14 @@ async def report(
     user_id: int | None,
     reason: ReportReason,
     note: str = "",
+    show: bool = False,
 ) -> tuple[ReportView, bool]:
-    """Report a comment of the session (its author is the target) or a viewer (``user_id``).
-    Exactly one of the two (422 ``bad-report``). 404 for an unknown session or a comment not
-    in it, 422 ``cannot-report-self``. Commits; the report and whether it is new."""
-    if (comment_id is None) == (user_id is None):
-        raise Unprocessable(_("report either a comment or a viewer"), code="bad-report")
+    """Report a comment of the session (its author is the target), a viewer (``user_id``)
+    or the show itself (``show``: its host is the target; once per reporter and show).
+    Exactly one of the three (422 ``bad-report``). 404 for an unknown session or a comment
+    not in it, 422 ``cannot-report-self``. Commits; the report and whether it is new."""
+    if [comment_id is not None, user_id is not None, show].count(True) != 1:
+        raise Unprocessable(_("report either a comment, a viewer or the show"), code="bad-report")
     note = note.strip()
     if len(note) > REASON_MAX:
         raise Unprocessable(
@@ -81,13 +90,16 @@ async def report(
                 comment_id=comment_id,
             )
         target = comment.user_id
+        subject = ReportSubject.COMMENT
+    elif show:
+        target, subject = live.creator_id, ReportSubject.SHOW
     else:
         assert user_id is not None
-        target = (await get_user(session, user_id)).id
+        target, subject = (await get_user(session, user_id)).id, ReportSubject.VIEWER
     if target == reporter.user_id:
         raise Unprocessable(_("you cannot report yourself"), code="cannot-report-self")
-    if comment_id is not None:
-        found = await _existing(session, reporter.user_id, comment_id)
+    if subject != ReportSubject.VIEWER:
+        found = await _existing(session, reporter.user_id, comment_id, live.id)
         if found is not None:
             return await get_report(session, found), False
     row = ChatReport(
@@ -96,6 +108,7 @@ async def report(
         reporter_id=reporter.user_id,
         comment_id=comment_id,
         target_user_id=target,
+        subject=str(subject),
         reason=str(reason),
         note=note,
         status=str(ReportStatus.OPEN),
@@ -105,7 +118,7 @@ async def report(
         await session.flush()
     except IntegrityError:  # the same report a moment ago, from another request
         await session.rollback()
-        found = await _existing(session, reporter.user_id, comment_id or 0)
+        found = await _existing(session, reporter.user_id, comment_id, live.id)
         if found is None:
             raise
         return await get_report(session, found), False
@@ -114,10 +127,16 @@ async def report(
     return await get_report(session, report_id), True
 
 
-async def _existing(session: AsyncSession, reporter_id: int, comment_id: int) -> int | None:
+async def _existing(
+    session: AsyncSession, reporter_id: int, comment_id: int | None, session_id: int
+) -> int | None:
+    """The reporter's report of this comment, or (no comment) of this show."""
+    mine = select(ChatReport.id).where(ChatReport.reporter_id == reporter_id)
+    if comment_id is not None:
+        return await session.scalar(mine.where(ChatReport.comment_id == comment_id))
     return await session.scalar(
-        select(ChatReport.id).where(
-            ChatReport.reporter_id == reporter_id, ChatReport.comment_id == comment_id
+        mine.where(
+            ChatReport.session_id == session_id, ChatReport.subject == str(ReportSubject.SHOW)
         )
     )
 
@@ -157,6 +176,9 @@ def _view(row: tuple[ChatReport, str, str, str | None, bool | None]) -> ReportVi
         note=r.note,
         status=ReportStatus(r.status),
         created_at=r.created_at,
+        subject=ReportSubject(
+            r.subject or (ReportSubject.COMMENT if r.comment_id else ReportSubject.VIEWER)
+        ),
     )
 
 

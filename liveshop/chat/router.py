@@ -29,9 +29,11 @@ from liveshop.chat.models import (
     ModerationAction,
     ReportReason,
     ReportStatus,
+    ReportSubject,
 )
 from liveshop.chat.wiring import chat_caches
 from liveshop.core.errors import PROBLEM_RESPONSES
+from liveshop.core.events import EventType
 from liveshop.core.types import MAX_ID, Count, FormCount, Id, Limit, Text
 from liveshop.realtime.hub import Hub
 
@@ -269,6 +271,7 @@ class ReportIn(BaseModel):
     user_id: int | None = Field(
         default=None, gt=0, strict=True, le=MAX_ID, description="Report a viewer (no comment)"
     )
+    show: bool = Field(default=False, strict=True, description="Report the show itself")
     reason: ReportReason
     note: Text = Field(default="", max_length=REASON_MAX)
 
@@ -281,6 +284,7 @@ class ReportOut(BaseModel):
     comment_id: int | None
     comment_text: str | None
     comment_hidden: bool | None
+    subject: ReportSubject = Field(description="comment, viewer or show (the host is the target)")
     reason: ReportReason
     note: str
     status: ReportStatus
@@ -296,6 +300,7 @@ class ReportOut(BaseModel):
             comment_id=r.comment_id,
             comment_text=r.comment_text,
             comment_hidden=r.comment_hidden,
+            subject=r.subject,
             reason=r.reason,
             note=r.note,
             status=r.status,
@@ -313,10 +318,16 @@ class ReportedOut(BaseModel):
 
 @router.post("/sessions/{session_id}/reports", status_code=status.HTTP_201_CREATED)
 async def report_in_room(
-    session_id: Id, body: ReportIn, principal: CurrentPrincipal, session: SessionDep
+    session_id: Id,
+    body: ReportIn,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
 ) -> ReportedOut:
-    """Report a comment of this session (its author is reported) or a viewer (``user_id``):
-    it joins the queue of the creator's moderators. Anyone signed in; never yourself."""
+    """Report a comment of this session (its author is reported), a viewer (``user_id``) or
+    the show itself (``show``): it joins the queue of the creator's moderators and the
+    platform's, and the room's hosts' sockets (the moderator screen) are told at once
+    (``reports``, to them only). Anyone signed in; never yourself."""
     done, new = await reports.report(
         session,
         principal,
@@ -325,7 +336,10 @@ async def report_in_room(
         user_id=body.user_id,
         reason=body.reason,
         note=body.note,
+        show=body.show,
     )
+    if new:
+        await _hub(request).publisher.publish(session_id, EventType.REPORTS, {"report_id": done.id})
     return ReportedOut(id=done.id, status=done.status, new=new)
 
 
@@ -344,10 +358,15 @@ async def session_reports(
 
 @router.post("/reports/{report_id}/dismiss")
 async def dismiss_report(
-    report_id: Id, principal: CurrentPrincipal, session: SessionDep
+    report_id: Id, request: Request, principal: CurrentPrincipal, session: SessionDep
 ) -> ReportOut:
-    """Nothing to do about it: the report leaves the queue (409 ``report-handled``)."""
-    return ReportOut.of(await reports.dismiss(session, principal, report_id))
+    """Nothing to do about it: the report leaves the queue (409 ``report-handled``; the
+    other moderator screens are told, ``reports``)."""
+    done = await reports.dismiss(session, principal, report_id)
+    await _hub(request).publisher.publish(
+        done.session_id, EventType.REPORTS, {"report_id": done.id}
+    )
+    return ReportOut.of(done)
 
 
 # --- the moderation log ---------------------------------------------------------------------

@@ -44,6 +44,8 @@ class EventType(StrEnum):
     QUESTION_ASKED = "question_asked"  # a viewer's question (Q&A), with its upvotes
     QUESTION_VOTES = "question_votes"  # a question's upvotes (throttled; coalesced per question)
     QUESTION_STATUS = "question_status"  # the host answers it now, or answered it
+    # To the room's hosts only (its creator and their moderators, e.g. the moderator screen):
+    REPORTS = "reports"  # a viewer reported something: the open reports' count ("open")
 
 
 def now_ms() -> float:

@@ -21,6 +21,16 @@ class CaseStatus(StrEnum):
     RESOLVED = "resolved"
 
 
+class RoutedBy(StrEnum):
+    """How a case found its shop."""
+
+    ORDER = "order"  # the author's order from that shop (the evidence)
+    # No order of the author's matched any shop of the show:
+    PINNED = "pinned"  # the shop of the product on screen (pinned) when they wrote
+    OWNER = "owner"  # nothing pinned: the shop the show's host owns
+    SHOWCASE = "showcase"  # the host owns no shop: the showcase's first
+
+
 class SupportCase(Base):
     """One case in a shop's support inbox.
 
@@ -51,6 +61,7 @@ class SupportCase(Base):
     comment_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     category: Mapped[str] = mapped_column(String(10))  # a helpdesk.classify.Category
     status: Mapped[str] = mapped_column(String(10), default=CaseStatus.OPEN)
+    routed_by: Mapped[str | None] = mapped_column(String(10), nullable=True)  # a RoutedBy
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     first_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -39,6 +39,11 @@ class CaseOut(BaseModel):
     first_reply_at: datetime | None
     resolved_at: datetime | None
     first_line: str
+    routed_by: str | None = Field(
+        default=None,
+        description="How the case found this shop: order (the buyer's order from it), or no "
+        "order matched — pinned (the product on screen), owner (the host's shop), showcase",
+    )
 
     @classmethod
     def of(cls, c: service.CaseRow) -> CaseOut:
@@ -59,6 +64,7 @@ class CaseOut(BaseModel):
             first_reply_at=c.first_reply_at,
             resolved_at=c.resolved_at,
             first_line=c.first_line,
+            routed_by=c.routed_by,
         )
 
 

@@ -25,13 +25,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.accounts.models import User
 from liveshop.accounts.service import Principal
-from liveshop.catalog.models import Product, Shop
+from liveshop.catalog.models import Product, Shop, ShopStaff, ShopStaffRole
 from liveshop.catalog.service import ensure_shop_staff, is_shop_staff
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from liveshop.core.i18n import gettext as _
 from liveshop.helpdesk.classify import Category
-from liveshop.helpdesk.models import MESSAGE_MAX, CaseStatus, SupportCase, SupportMessage
+from liveshop.helpdesk.models import (
+    MESSAGE_MAX,
+    CaseStatus,
+    RoutedBy,
+    SupportCase,
+    SupportMessage,
+)
 from liveshop.live.models import LiveSession, ShowcaseItem
 from liveshop.notices.service import notify
 from liveshop.orders.models import Order
@@ -75,6 +81,7 @@ class CaseRow:
     first_reply_at: datetime | None
     resolved_at: datetime | None
     first_line: str
+    routed_by: str | None = None  # a RoutedBy (None: a case from before it was recorded)
 
     @property
     def due_at(self) -> datetime:
@@ -124,6 +131,38 @@ async def session_shops(session: AsyncSession, session_id: int) -> list[int]:
     return [shop_id for shop_id, _position in rows.all()]
 
 
+async def shop_without_order(
+    session: AsyncSession, live: LiveSession, shops: list[int]
+) -> tuple[int, RoutedBy] | None:
+    """Where a complaint goes when its author has no order from any shop of the show: the
+    shop of the product on screen (pinned) now, else the shop the host owns (one of the
+    show's first), else the showcase's first shop; None: nobody to route it to."""
+    if live.pinned_product_id is not None:
+        pinned = await session.scalar(
+            select(Product.shop_id).where(Product.id == live.pinned_product_id)
+        )
+        if pinned is not None:
+            return int(pinned), RoutedBy.PINNED
+    owned = list(
+        (
+            await session.scalars(
+                select(ShopStaff.shop_id)
+                .where(
+                    ShopStaff.user_id == live.creator_id,
+                    ShopStaff.role == str(ShopStaffRole.OWNER),
+                )
+                .order_by(ShopStaff.shop_id)
+            )
+        ).all()
+    )
+    if owned:
+        in_show = [shop for shop in shops if shop in owned]
+        return (in_show or owned)[0], RoutedBy.OWNER
+    if shops:
+        return shops[0], RoutedBy.SHOWCASE
+    return None
+
+
 async def evidence(
     session: AsyncSession, buyer_id: int, shop_ids: list[int], category: Category
 ) -> Order | None:
@@ -161,16 +200,22 @@ async def open_from_comment(
     text: str,
     category: Category,
 ) -> Opened | None:
-    """Open a case (or add to the author's open one at that shop) for a held complaint.
-    None when the show presents no shop's products (nobody to route it to). Commits."""
+    """Open a case (or add to the author's open one at that shop) for a held complaint: at
+    the shop of the author's matching order, or — none matched — the one
+    ``shop_without_order`` picks, the case recording which (``routed_by``). None when there
+    is nobody to route it to. Commits."""
     live = await session.get(LiveSession, session_id)
     if live is None:
         return None
     shops = await session_shops(session, session_id)
     order = await evidence(session, buyer_id, shops, category)
-    shop_id = order.shop_id if order is not None else (shops[0] if shops else None)
-    if shop_id is None:
-        return None
+    if order is not None:
+        shop_id, routed_by = order.shop_id, RoutedBy.ORDER
+    else:
+        routed = await shop_without_order(session, live, shops)
+        if routed is None:
+            return None
+        shop_id, routed_by = routed
     shop = await session.get(Shop, shop_id)
     assert shop is not None
     existing = await session.scalar(
@@ -194,6 +239,7 @@ async def open_from_comment(
             comment_id=comment_id,
             category=str(category),
             status=str(CaseStatus.OPEN),
+            routed_by=str(routed_by),
         )
         session.add(case)
         await session.flush()
@@ -201,6 +247,7 @@ async def open_from_comment(
         case = existing
         if case.order_id is None and order is not None:
             case.order_id = order.id
+            case.routed_by = str(RoutedBy.ORDER)
     session.add(SupportMessage(case_id=case.id, author_id=buyer_id, from_shop=False, body=text))
     if new:
         notify(
@@ -244,6 +291,7 @@ def _row(case: SupportCase, buyer_name: str, first_line: str | None) -> CaseRow:
         first_reply_at=case.first_reply_at,
         resolved_at=case.resolved_at,
         first_line=first_line or "",
+        routed_by=case.routed_by,
     )
 
 

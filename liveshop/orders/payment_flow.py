@@ -157,6 +157,12 @@ async def _in_flight(session: AsyncSession, order_id: int) -> int | None:
     return await session.scalar(_in_flight_of(order_id))
 
 
+async def payment_in_progress(session: AsyncSession, order_id: int) -> bool:
+    """A payment of the order is still in flight (a pending card the provider has not
+    settled yet): paying again now would be refused (409 ``payment-in-progress``)."""
+    return await _in_flight(session, order_id) is not None
+
+
 async def _load_for_payment(session: AsyncSession, order_id: int) -> tuple[Order, int | None]:
     """The order with its lines, and its payment in flight: one statement (fresh values).
 

@@ -79,23 +79,28 @@ def _ranks_below(ev: Ev, kept: Ev) -> bool:
 
 
 def select(
-    events: list[Ev], cap: int | None, by_user: Mapping[int, Iterable[Conn]]
+    events: list[Ev],
+    cap: int | None,
+    by_user: Mapping[int, Iterable[Conn]],
+    hosts: Iterable[Conn] = (),
 ) -> tuple[list[Ev], dict[Conn, list[Ev]], int, int]:
     """What a batch of ``events`` sends: (events everyone gets, extra events per socket of
-    ``by_user``, how many were left out, how many chat lines the ``cap`` was charged for).
+    ``by_user`` and ``hosts``, how many were left out, how many chat lines the ``cap`` was
+    charged for).
 
     Counters are coalesced (the latest per key; the highest-ranked, for counts that only
-    grow), held comments go to their authors only,
+    grow), held comments go to their authors and the room's ``hosts`` only (the hosts' copy
+    says it was held), hosts-only events to the hosts,
     and with a ``cap`` viewers' chat is sampled evenly down to it — the hosts' lines never,
     and each author still gets their own."""
     last: dict[tuple[Any, ...], int] = {}
-    held: list[int] = []  # the filter held these: their authors' sockets only
+    held: list[int] = []  # held comments and hosts-only events: some sockets only
     for i, ev in enumerate(events):
         if ev.key is not None:
             prior = last.get(ev.key)
             if prior is None or not _ranks_below(ev, events[prior]):
                 last[ev.key] = i
-        elif ev.held:
+        elif ev.held or ev.hosts_only:
             held.append(i)
     left_out = {i for i, ev in enumerate(events) if ev.key is not None and last[ev.key] != i}
     left_out.update(held)
@@ -116,6 +121,16 @@ def select(
     own: dict[Conn, list[Ev]] = {}
     for i in sorted([*sampled, *held]) if held else sampled:
         ev = events[i]
-        for conn in by_user.get(ev.author or 0, ()):
+        if ev.hosts_only:
+            for conn in hosts:
+                own.setdefault(conn, []).append(ev)
+            continue
+        authors = by_user.get(ev.author or 0, ())
+        for conn in authors:
             own.setdefault(conn, []).append(ev)
+        if ev.held and ev.host_raw is not None:  # (not a private hold: a complaint)
+            twin = ev.for_hosts()
+            for conn in hosts:
+                if conn not in authors:
+                    own.setdefault(conn, []).append(twin)
     return shared, own, len(left_out), charged

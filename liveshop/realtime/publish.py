@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.core.broker import Broker
 from liveshop.core.db import on_commit
 from liveshop.core.events import EventType, encode_body
-from liveshop.realtime.state import HELD
+from liveshop.realtime.state import HELD, PRIVATE
 
 TICKER_TEXT_MAX = 140
 
@@ -184,15 +184,18 @@ class RoomPublisher:
         text: str,
         host: bool,
         held: bool = False,
+        private: bool = False,
     ) -> int:
         """A stored chat line. ``host``: the creator's or a moderator's (never sampled away).
 
         ``held``: the automatic filter held it — rooms deliver it to its author's sockets
-        only (as an ordinary ``comment``, the marker taken out: see ``realtime.state.Ev``) and
-        leave it out of everyone else's frames, snapshots and replays."""
+        (as an ordinary ``comment``, the marker taken out: see ``realtime.state.Ev``) and to
+        the room's hosts' (marked ``held``, for the moderator screen), and leave it out of
+        everyone else's frames, snapshots and replays. ``private`` (a held complaint: it
+        went to seller support, and the creator sees only how many): its author's only."""
         payload = _comment(comment_id, user_id, display_name, text, host)
         if held:
-            payload[HELD] = True
+            payload[HELD] = PRIVATE if private else True
         return await self.publish(session_id, EventType.COMMENT, payload)
 
     async def pin(self, session_id: int, product: PinnedProduct | None) -> int:

@@ -64,6 +64,7 @@ class Room:
         self.state = state
         self.conns: set[Conn] = set()
         self.by_user: dict[int, set[Conn]] = {}
+        self.hosts: set[Conn] = set()  # the creator's and their moderators' sockets
         self.pending: list[Ev] = []
         self.ring: deque[Ev] = deque(maxlen=self.config.history_size)
         self.received_seq = 0
@@ -220,7 +221,7 @@ class Room:
             FANOUT_LAG.observe(max(time.time() - ts / 1000, 0.0))
         for ev in events:
             self.state.apply(ev)
-        shared, own, skipped, charged = select(events, cap, self.by_user)
+        shared, own, skipped, charged = select(events, cap, self.by_user, self.hosts)
         self._cap_credit -= charged
         self.batch_index += 1
         ends = self.state.status in CLOSED_STATUSES and any(
@@ -335,9 +336,15 @@ class Room:
                 self.state.apply(ev)
                 text = "[" + ev.raw.decode() + "]"
                 to = self.by_user.get(ev.author or 0, set()) if ev.held else self.conns
-                for conn in list(to):
+                if ev.hosts_only:
+                    to = self.hosts
+                sends = [(conn, text) for conn in to]
+                if ev.held and ev.host_raw is not None:
+                    twin = "[" + ev.for_hosts().raw.decode() + "]"
+                    sends += [(conn, twin) for conn in self.hosts if conn not in to]
+                for conn, frame in sends:
                     try:
-                        await conn.ws.send_text(text)
+                        await conn.ws.send_text(frame)
                     except Exception:
                         self._lose(conn)
 
@@ -367,8 +374,12 @@ class Room:
 
     def _redacted(self, ev: Ev, user_id: int | None = None) -> Ev:
         """A replay never carries a comment moderators hid, nor one the filter held (but
-        to its author): in its place (same seq, so the client sees no gap) goes its
-        removal."""
+        to its author), nor an event for the hosts only: in its place (same seq, so the
+        client sees no gap) goes its removal (for a hosts-only event, removing nothing: the
+        moderator screen re-reads what it needs when it joins again)."""
+        if ev.hosts_only:
+            data = {"seq": ev.seq, "type": str(EventType.COMMENT_HIDDEN), "ids": []}
+            return Ev(dumps(data), data)
         cid = ev.data.get("id") if ev.type == EventType.COMMENT else None
         if cid is None:
             return ev
@@ -394,9 +405,12 @@ class Room:
         self._group_of[conn] = group
         if conn.user_id is not None:
             self.by_user.setdefault(conn.user_id, set()).add(conn)
+        if conn.is_host:
+            self.hosts.add(conn)
 
     def remove(self, conn: Conn) -> None:
         self.conns.discard(conn)
+        self.hosts.discard(conn)
         group = self._group_of.pop(conn, None)
         if group is not None:
             group.members.pop(conn, None)

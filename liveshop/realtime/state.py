@@ -8,6 +8,7 @@ duplicate.
 
 from __future__ import annotations
 
+import copy
 from collections import deque
 from collections.abc import Iterable
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from liveshop.core.events import EventType, dumps
 
 HELD = "held"  # a held comment's marker on the broker (``RoomPublisher.comment(held=True)``)
+PRIVATE = "private"  # its value for a line only its author may see (a held complaint)
 
 
 class Ev:
@@ -22,9 +24,24 @@ class Ev:
 
     A comment the automatic filter held (``held`` on the broker) is stored without the
     marker — ``raw`` re-encoded once, here — so its author gets an ordinary ``comment`` and
-    cannot tell it was held; ``held`` tells the room to send it to its author only."""
+    cannot tell it was held; ``held`` tells the room to send it to its author only, and to
+    the room's hosts (its creator and moderators) as it came, marker and all
+    (``for_hosts``), so the moderator screen sees what the filter held as it happens.
+    ``hosts_only``: an event for the hosts alone (``reports``)."""
 
-    __slots__ = ("author", "data", "held", "host", "key", "rank", "raw", "seq", "type")
+    __slots__ = (
+        "author",
+        "data",
+        "held",
+        "host",
+        "host_raw",
+        "hosts_only",
+        "key",
+        "rank",
+        "raw",
+        "seq",
+        "type",
+    )
 
     def __init__(self, raw: bytes, data: dict[str, Any]) -> None:
         self.raw = raw
@@ -32,12 +49,15 @@ class Ev:
         self.seq: int = int(data["seq"])
         self.type: str = str(data.get("type", ""))
         self.held = False
+        self.hosts_only = self.type == EventType.REPORTS
+        self.host_raw: bytes | None = None
         self.author: int | None = None
         if self.type == EventType.COMMENT:
             user = data.get("user")
             self.author = user.get("id") if isinstance(user, dict) else None
             if data.get(HELD):
                 self.held = True
+                self.host_raw = None if data[HELD] == PRIVATE else raw
                 self.data = {k: v for k, v in data.items() if k != HELD}
                 self.raw = dumps(self.data)
         self.host: bool = bool(data.get("host", False))
@@ -57,6 +77,14 @@ class Ev:
             self.key = (self.type, data.get(thing))
             figure = data.get(count)
             self.rank = figure if isinstance(figure, int) else None
+
+    def for_hosts(self) -> Ev:
+        """The event as the room's hosts get it: a held comment with its ``held`` marker."""
+        if self.host_raw is None:
+            return self
+        twin = copy.copy(self)
+        twin.raw = self.host_raw
+        return twin
 
 
 # Counters of the room's giveaway, poll and questions, (the thing's id, its count): coalesced

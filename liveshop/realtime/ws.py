@@ -332,6 +332,7 @@ class ClientFrames:
             text=text,
             host=self.conn.is_host,
             held=held is not None,
+            private=held is not None and held.rule == COMPLAINT,
         )
         COMMENTS.inc()
         if self.hub.audience is not None:

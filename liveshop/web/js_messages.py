@@ -46,6 +46,14 @@ MESSAGES: dict[str, LazyProxy] = {
     "view_order": _l("View order"),
     "finish_paying": _l("Finish paying"),
     "bidding": _l("Bidding…"),
+    "bid_steps": _l("Bid steps: %(steps)s"),
+    "sla_answer_within": _l("answer within %(t)s"),
+    "sla_overdue_by": _l("overdue by %(t)s"),
+    # Translators: a support case's timer, e.g. "3 h 05 min 09 s"
+    "sla_hours_minutes_seconds": _l("%(h)s h %(m)s min %(s)s s"),
+    # Translators: a support case's timer, e.g. "45 min 09 s"
+    "sla_minutes_seconds": _l("%(m)s min %(s)s s"),
+    "step_from": _l("+%(step)s from %(price)s"),
     "you_re_winning_your_maximum": _l("You're winning (your maximum %(amount)s)"),
     "outbid_straight_away_by_someone_s_maximu": _l(
         "Outbid straight away by someone's maximum — try higher"

@@ -14,9 +14,11 @@ from liveshop.core.errors import NotFound
 from liveshop.core.i18n import gettext as _
 from liveshop.core.types import FormCount, Id, Line
 from liveshop.live import service as live
+from liveshop.live.auctions import engine
 from liveshop.live.auctions import service as auctions
 from liveshop.live.auctions.models import AuctionMode
 from liveshop.markets.service import display_price, get_market
+from liveshop.web.auction_form import parse_increments
 from liveshop.web.flash import redirect
 from liveshop.web.money_input import parse_money
 from liveshop.web.pages_studio import _back, _hub, _own
@@ -39,8 +41,11 @@ async def start_auction(
     quantity: Annotated[FormCount, Form(ge=1, le=auctions.MAX_QUANTITY)] = 1,
     mode: Annotated[AuctionMode, Form()] = AuctionMode.ANTI_SNIPE,
     snipe_seconds: Annotated[FormCount, Form(ge=1, le=auctions.MAX_SNIPE_S)] = 10,
+    inc_from: Annotated[list[Line], Form(max_length=engine.MAX_STEPS)] = [],  # noqa: B006
+    inc_step: Annotated[list[Line], Form(max_length=engine.MAX_STEPS)] = [],  # noqa: B006
 ) -> Response:
-    """A lot of one SKU of the showcase, held from stock now, starting at ``start``."""
+    """A lot of one SKU of the showcase, held from stock now, starting at ``start``; bids
+    rise by the host's step table (rows ``from price → step``; none sent: the default)."""
     found = await _own(session, principal, session_id)
     if sku_id not in {sku.sku_id for p in await live.showcase(session, found) for sku in p.skus}:
         raise NotFound(_("that SKU is not in this show's showcase"), code="sku-not-in-showcase")
@@ -54,7 +59,7 @@ async def start_auction(
         duration_s=seconds,
         mode=mode,
         snipe_s=min(snipe_seconds, seconds),
-        increments=None,
+        increments=parse_increments(inc_from, inc_step, market),
         actor_id=principal.user_id,
         room=_hub(request).publisher.on_commit(session),
     )

@@ -298,6 +298,7 @@ async def pay_page(
         "coupon_code": coupon_code,
         "coupon_minor": coupon_minor,
         "has_coupon": has_coupon,
+        "in_progress": await payment_flow.payment_in_progress(session, order.id),
         "typed_coupon": typed,
         "requote": requote,
         "coupon_error": coupon_error,

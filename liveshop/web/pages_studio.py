@@ -42,6 +42,7 @@ from liveshop.markets.service import display_price, ensure_sellable, get_market
 from liveshop.realtime.hub import Hub
 from liveshop.video import simulcast
 from liveshop.web import earnings_view, live_view
+from liveshop.web.auction_form import increment_rows
 from liveshop.web.flash import redirect
 from liveshop.web.money_input import example_amount, parse_money
 from liveshop.web.routing import page_router
@@ -169,6 +170,7 @@ async def studio_session(
         "gmv": display_price(market, room.session.gmv_minor),
         "deal_minutes": DEAL_MINUTES,
         "price_example": _price_example(room, market),
+        "increment_rows": increment_rows(market),
         "mine": mine,
         "per_hour_min": earnings.PER_HOUR_MIN_MINUTES,
         "per_hour_wait": _("after %(n)s min live", n=earnings.PER_HOUR_MIN_MINUTES),

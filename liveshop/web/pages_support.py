@@ -60,6 +60,7 @@ async def support_inbox(
         "path": "/seller/support",
         "view": status.value,
         "cases": [(c, *sla_text(*c.sla(now))) for c in cases],
+        "now": now,  # the timers tick from here (static/js/sla.js)
         "counts": await helpdesk.counts(session, shop.id),
         "target_hours": helpdesk.FIRST_REPLY_HOURS,
     }
@@ -81,6 +82,7 @@ async def support_case(
         "path": "/seller/support",
         "d": d,
         "sla": sla_text(*d.case.sla(utcnow())),
+        "now": utcnow(),
         "message_max": MESSAGE_MAX,
     }
     return await render(request, session, principal, "seller/support_case.html", context)

@@ -3,7 +3,10 @@ moderator from a page; a viewer reports a comment from the room and it reaches t
 moderator's live screen; the moderator bans its author from there and the author's next
 comments are refused; a viewer's delivery complaint is held from the room, its author is
 told a case was opened, and the case is in the seller's support inbox, where resolving it
-tells the buyer. Cleans up after itself (the ban lifted, the moderator removed)."""
+tells the buyer; its SLA timer ticks live. The viewer also reports the troll as a viewer
+and the show itself from the room; reports and held lines reach the moderator's screen live
+over the room's socket. Cleans up after itself (the ban lifted, the moderator
+removed)."""
 
 from __future__ import annotations
 
@@ -21,7 +24,9 @@ TROLL, TROLL_NAME = "buyer4@liveshop.demo", "Harry Wilson"
 REPORTER = "buyer5@liveshop.demo"
 MODERATOR, MODERATOR_NAME = "buyer6@liveshop.demo", "George Walker"
 SELLER = "seller2@liveshop.demo"  # Northern Thread: the live show's products
-POLL_MS = 10_000  # the screen reads the reports queue every 3 s
+# Reports come over the room's socket (the screen re-reads its queue on a ``reports`` event);
+# its own re-read is every 30 s, so seeing one within this long means it came live.
+LIVE_MS = 10_000
 
 
 def _say(page: Page, text: str) -> None:
@@ -59,8 +64,24 @@ def test_report_ban_and_a_complaint_reaching_seller_support(
     reporter.get_by_role("button", name="Send report").click()
     expect(reporter.locator("[data-region=chat-note]")).to_contain_text("moderators will look")
     report = moderator.locator(".report-row", has_text=text)
-    expect(report).to_be_visible(timeout=POLL_MS)
+    expect(report).to_be_visible(timeout=LIVE_MS)
     expect(report).to_contain_text("scam")
+
+    # From the room the reporter also reports the viewer (not a line), and the show itself.
+    line.get_by_role("button", name=f"Report comment by {TROLL_NAME}").click()
+    reporter.get_by_label("This viewer, for how they behave in the room").check()
+    reporter.get_by_label("Reason").select_option("abuse")
+    reporter.get_by_role("button", name="Send report").click()
+    reporter.get_by_role("button", name="Report this show").click()
+    expect(reporter.locator("#report-title")).to_have_text("Report this show")
+    expect(reporter.get_by_label("This viewer, for how they behave in the room")).to_be_hidden()
+    reporter.get_by_label("Reason").select_option("spam")
+    reporter.get_by_role("button", name="Send report").click()
+    viewer_report = moderator.locator(".report-row", has_text="(a viewer, no comment)")
+    expect(viewer_report).to_contain_text("abuse", timeout=LIVE_MS)
+    show_report = moderator.locator(".report-row", has_text="(the show itself)")
+    expect(show_report).to_contain_text("spam", timeout=LIVE_MS)
+    expect(show_report.get_by_role("button", name="Ban")).to_have_count(0)
     report.scroll_into_view_if_needed()
     moderator.screenshot(path=str(screenshots / "moderator-screen-phone.png"))
 
@@ -68,6 +89,9 @@ def test_report_ban_and_a_complaint_reaching_seller_support(
     report.get_by_role("button", name="Ban").click()
     moderator.locator("[data-region=act-dialog] [data-act=submit]").click()
     expect(report).to_have_count(0)
+    expect(viewer_report).to_have_count(0)  # the ban handled the report about the viewer too
+    show_report.get_by_role("button", name="Dismiss").click()
+    expect(show_report).to_have_count(0)
     expect(reporter.locator(".chat-line", has_text=text)).to_have_count(0)
     banned = moderator.locator(".muted-row", has_text=TROLL_NAME)
     expect(banned).to_contain_text("banned")
@@ -81,6 +105,24 @@ def test_report_ban_and_a_complaint_reaching_seller_support(
         moderator.locator(".studio-chat .chat-line", has_text="can anyone hear me")
     ).to_have_count(0)
 
+    # A line the filter holds is on the moderator's screen as it happens, marked held (the
+    # room never sees it); Unhide puts it in the room after all.
+    creator.goto("/studio/chat-filter")
+    creator.get_by_label("Add words or phrases").fill("knockoff")
+    creator.get_by_role("button", name="Add", exact=True).click()
+    held = "cheaper knockoff next door"
+    _say(reporter, held)
+    on_screen = moderator.locator(".studio-chat .chat-line", has_text=held)
+    expect(on_screen.locator(".chat-held")).to_have_text("Held")
+    expect(troll.locator(".chat-line", has_text=held)).to_have_count(0)
+    on_screen.get_by_role("button", name=re.compile("^Unhide")).click()
+    expect(troll.locator(".chat-line", has_text=held)).to_be_visible()
+    shown = moderator.locator(".studio-chat .chat-line", has_text=held)
+    expect(shown).to_have_count(1)
+    expect(shown.locator(".chat-held")).to_have_count(0)
+    creator.get_by_role("button", name="Stop holding “knockoff”").click()
+    expect(creator.locator(".flash-info")).to_contain_text("no longer held")
+
     # A delivery complaint: held from the room, its author told, the case in the inbox.
     complaint = "my order never arrived, where is my parcel?"
     _say(reporter, complaint)
@@ -92,7 +134,11 @@ def test_report_ban_and_a_complaint_reaching_seller_support(
     seller.goto("/seller/support")
     case = seller.locator(".case-row", has_text=complaint)
     expect(case).to_be_visible()
-    expect(case.locator(".sla")).to_contain_text("answer within")
+    timer = case.locator(".sla")
+    expect(timer).to_have_text(re.compile(r"answer within 2[34] h \d\d min \d\d s"))
+    # The SLA timer ticks in the page, every second, from the case's deadline.
+    shown = timer.inner_text()
+    expect(timer).not_to_have_text(shown, timeout=3_000)
     assert_no_sideways_scroll(seller)
     seller.screenshot(path=str(screenshots / "support-inbox-phone.png"))
     case.get_by_role("link").click()

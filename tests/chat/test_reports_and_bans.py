@@ -209,3 +209,34 @@ async def test_a_ban_on_one_node_reaches_the_other_nodes_cache(
         await node_a.close()
         await node_b.close()
         await broker.close()
+
+
+async def test_a_viewer_reports_the_show_itself(
+    client: httpx.AsyncClient, make_actor: MakeActor, db: Database
+) -> None:
+    creator, viewer, sid = await _room(client, make_actor)
+    other = await make_actor(Role.BUYER)
+    reports = f"{URL}/{sid}/reports"
+    body = {"show": True, "reason": "scam", "note": "fake products"}
+    made = await client.post(reports, json=body, headers=viewer.headers)
+    assert made.status_code == 201, made.text
+    assert made.json()["new"] is True
+    again = await client.post(reports, json={**body, "reason": "spam"}, headers=viewer.headers)
+    assert again.json() == {**made.json(), "new": False}  # once per reporter and show
+    assert (await client.post(reports, json=body, headers=other.headers)).json()["new"] is True
+    # Bad input changes nothing: the show and a comment at once, the host reporting their own.
+    line = await _comment(db, sid, other, "hello")
+    for bad in ({**body, "comment_id": line}, {**body, "user_id": other.id}, {**body, "show": 1}):
+        assert_problem(await client.post(reports, json=bad, headers=viewer.headers), 422)
+    assert_problem(
+        await client.post(reports, json=body, headers=creator.headers), 422, "cannot-report-self"
+    )
+    # The moderators' queue (the creator's; an admin's, the platform's) shows the show reports.
+    admin, platform = await make_actor(Role.ADMIN), await make_actor(Role.MODERATOR)
+    for moderator in (creator, admin, platform):
+        queue = (await client.get(reports, headers=moderator.headers)).json()
+        assert [(r["subject"], r["reason"], r["reporter"]["user_id"]) for r in queue] == [
+            ("show", "scam", viewer.id),
+            ("show", "scam", other.id),
+        ]
+        assert queue[0]["target"]["user_id"] == creator.id and queue[0]["comment_id"] is None

@@ -1,8 +1,10 @@
 """Automatic comment filtering in the room over real WebSockets: a comment with a blocked
 term (or a link, while links are held) reaches its author as if sent and no other viewer —
 not live, not in snapshots, not in replays; it is stored hidden and logged as the filter's
-hide, and Unhide from the moderation log shows it to the room. On one node, and across two
-nodes sharing Redis (the other node's filter cache hears of the new term)."""
+hide, and Unhide from the moderation log shows it to the room. The room's hosts see held
+lines live, marked (not complaints), and hear of reports at once (``reports``). On one
+node, and across two nodes sharing Redis (the other node's filter cache hears of the new
+term)."""
 
 from __future__ import annotations
 
@@ -67,9 +69,14 @@ async def test_a_held_comment_reaches_its_author_only_and_unhide_shows_it(
         mine = await talker.until("comment", text="total SCAM, avoid")
         assert "held" not in mine  # to its author it is an ordinary comment
         assert (await second_tab.until("comment", text="total SCAM, avoid"))["id"] == mine["id"]
+        # The room's hosts (the creator, their moderators: the moderator screen) see it as
+        # it happens, marked held.
+        on_host = await host.until("comment", text="total SCAM, avoid")
+        assert on_host["held"] is True and on_host["id"] == mine["id"]
         await talker.send({"type": "comment", "text": "love the colour"})
         for c in (watcher, anonymous, host):
             await c.until("comment", text="love the colour")
+        for c in (watcher, anonymous):
             assert "total SCAM, avoid" not in _texts(c)
         # The others' frames vouched for the seq they did not get (no gap, no resume).
         assert any(
@@ -136,6 +143,29 @@ async def test_a_held_comment_reaches_its_author_only_and_unhide_shows_it(
         assert "cheaper at www.knockoffs.shop" not in _texts(watcher)
         newest = (await _log(http, creator, sid))[0]
         assert newest["filter"] == {"rule": "link", "match": "url"}
+
+        # A held complaint is its author's (and seller support's) only: the hosts are
+        # shown how many went to support, never the line.
+        parcel = "where is my parcel?? ordered 2 weeks ago"
+        await watcher.send({"type": "comment", "text": parcel})
+        await watcher.until("comment", text=parcel)
+        await host.send({"type": "comment", "text": "anyway, nice show"})
+        for c in (host, anonymous):
+            await c.until("comment", text="anyway, nice show")
+            assert parcel not in _texts(c)
+
+        # A report reaches the hosts' sockets at once (``reports``), nobody else's.
+        made = await http.post(
+            f"/api/v1/live/sessions/{sid}/reports",
+            json={"show": True, "reason": "spam"},
+            headers=other.headers,
+        )
+        assert made.status_code == 201, made.text
+        assert (await host.until("reports"))["report_id"] == made.json()["id"]
+        await host.send({"type": "comment", "text": "thanks all"})
+        for c in (watcher, anonymous, talker):
+            await c.until("comment", text="thanks all")
+            assert not [e for e in c.events if e.get("type") == "reports"]
         for c in (talker, second_tab, watcher, anonymous, host, again, fresh, later):
             await c.close()
 
@@ -181,8 +211,24 @@ async def test_a_new_term_holds_on_the_other_node(
                 await s.scalars(select(LiveComment.hidden).where(LiveComment.session_id == sid))
             ).all()
         assert list(hidden) == [False, False, False]
-        for c in (talker, watcher):
+
+        # A report made on node A reaches the host's socket on node B at once.
+        host = await RoomClient.open(base_b, sid, token=creator.token)
+        await host.snapshot()
+        made = await http.post(
+            f"/api/v1/live/sessions/{sid}/reports",
+            json={"show": True, "reason": "other"},
+            headers=buyer.headers,
+        )
+        assert made.status_code == 201, made.text
+        assert (await host.until("reports"))["report_id"] == made.json()["id"]
+        for c in (talker, watcher, host):
             await c.close()
+
+
+def _numbered(seq: int, **data: Any) -> tuple[bytes, dict[str, Any]]:
+    body = {"seq": seq, "type": "comment", **data}
+    return dumps(body), body
 
 
 def test_room_state_keeps_held_comments_for_their_authors() -> None:
@@ -210,6 +256,10 @@ def test_room_state_keeps_held_comments_for_their_authors() -> None:
         "user": {"id": 8, "name": "Bo"},
         "text": "spam",
     }
+    # The hosts' copy keeps the marker; a private hold (a complaint) has none for them.
+    assert json.loads(held.for_hosts().raw)["held"] is True
+    private = Ev(*_numbered(99, id=13, user={"id": 8, "name": "Bo"}, text="parcel", held="private"))
+    assert private.held and private.host_raw is None and private.for_hosts() is private
     apply("comment", id=12, user={"id": 7, "name": "Ann"}, text="bye")
     assert texts(state.snapshot()) == ["hello", "bye"]
     assert texts(state.snapshot_for(7)) == ["hello", "bye"]

@@ -35,6 +35,7 @@ def auction_fields(auction: Auction, leader_name: str | None) -> dict[str, Any]:
         "bids": auction.bid_count,
         "mode": auction.mode,
         "snipe_seconds": auction.snipe_seconds,
+        "increments": auction.increments,
         "ends_at": auction.ends_at.isoformat(),
         "status": auction.status,
         "version": auction.version,

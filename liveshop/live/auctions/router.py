@@ -85,6 +85,11 @@ class AuctionOut(BaseModel):
     winner_name: str | None = None
     hammer_minor: int | None = None
     order_id: int | None = Field(default=None, description="The winner's order (theirs only)")
+    payment_due: bool | None = Field(
+        default=None,
+        description="The winner's order still awaits payment (their card is pending or "
+        "failed): they may pay it with another card on /orders/{order_id}/pay (theirs only)",
+    )
 
 
 class BidOut(BaseModel):
@@ -100,6 +105,7 @@ async def _out(session: SessionDep, auction: Auction, viewer_id: int | None) -> 
     market = await get_market(session, auction.market_code)
     current = view["current_minor"]
     winner = await service.public_name(session, auction.winner_id)
+    theirs = viewer_id is not None and viewer_id == auction.winner_id
     return AuctionOut(
         auction_id=auction.id,
         session_id=auction.session_id,
@@ -123,9 +129,8 @@ async def _out(session: SessionDep, auction: Auction, viewer_id: int | None) -> 
         you_lead=None if viewer_id is None else auction.leader_id == viewer_id,
         winner_name=winner,
         hammer_minor=auction.hammer_minor,
-        order_id=auction.order_id
-        if viewer_id is not None and viewer_id == auction.winner_id
-        else None,
+        order_id=auction.order_id if theirs else None,
+        payment_due=await service.payment_due(session, auction) if theirs else None,
     )
 
 

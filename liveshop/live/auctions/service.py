@@ -627,8 +627,11 @@ async def _sold(
         )
         .execution_options(synchronize_session=False)
     )
-    if auction.reservation_id is not None:  # what is left of the lot's hold (nothing)
+    if paid and auction.reservation_id is not None:  # what is left of the lot's hold (nothing)
         await inventory.release_reservation(session, auction.reservation_id, reason="auction sold")
+    # Not paid yet (a pending card): the lot's (empty) hold stays, so if the order is
+    # cancelled unpaid its units go back into it and the runner-up is offered them
+    # (``reoffer_unpaid``); once it is paid, ``paid_offers`` releases it.
     notify(
         session,
         offer.bidder_id,
@@ -637,8 +640,15 @@ async def _sold(
         body=_(
             "Your saved card was charged for order #%(order)s; it ships to your default address.",
             order=order.id,
+        )
+        if paid
+        else _(
+            "Your card's payment for order #%(order)s is still pending. If it fails, pay the "
+            "order with another card before its hold runs out, or the lot goes to the next "
+            "bidder.",
+            order=order.id,
         ),
-        link=f"/orders/{order.id}",
+        link=f"/orders/{order.id}" if paid else f"/orders/{order.id}/pay",
     )
     auction = await get_auction(session, auction.id)
     if room is not None:
@@ -691,6 +701,88 @@ async def cancel_running(
         room=room,
         from_statuses=(AuctionStatus.LIVE,),
     )
+
+
+async def payment_due(session: AsyncSession, auction: Auction) -> bool:
+    """The lot's order awaits its payment (the winner may still pay it another way)."""
+    if auction.order_id is None:
+        return False
+    status = await session.scalar(select(Order.status).where(Order.id == auction.order_id))
+    return status == "pending_payment"
+
+
+async def reoffer_unpaid(session: AsyncSession, order_id: int) -> int | None:
+    """The winner's order was cancelled unpaid (their pending card failed and the order's
+    hold ran out, or they or staff cancelled it): inside that cancelling transaction (its
+    units are already back in the lot's hold), their offer fails and the lot goes back to
+    ``settling``, due at once, so the auction clock offers it to the next bidder at their own
+    highest bid. Writes, never commits; the auction's id, or None if the order was no lot's.
+    Guarded: only a pending offer of a lot sold on that very order moves."""
+    failed = await session.scalar(
+        update(AuctionOffer)
+        .where(AuctionOffer.order_id == order_id, AuctionOffer.status == OfferStatus.PENDING)
+        .values(status=OfferStatus.FAILED, failure="order cancelled unpaid")
+        .returning(AuctionOffer.auction_id)
+        .execution_options(synchronize_session=False)
+    )
+    if failed is None:
+        return None
+    reopened = await session.scalar(
+        update(Auction)
+        .where(
+            Auction.id == failed,
+            Auction.status == AuctionStatus.SOLD,
+            Auction.order_id == order_id,
+        )
+        .values(
+            status=AuctionStatus.SETTLING,
+            settling_since=utcnow() - SETTLE_STALE,  # the clock's next tick takes it up
+            winner_id=None,
+            hammer_minor=None,
+            order_id=None,
+            ended_at=None,
+            version=Auction.version + 1,
+        )
+        .returning(Auction.title)
+        .execution_options(synchronize_session=False)
+    )
+    if reopened is None:  # not this lot's sale (any more): only the offer is over
+        return None
+    buyer_id = await session.scalar(select(Order.buyer_id).where(Order.id == order_id))
+    if buyer_id is not None:
+        notify(
+            session,
+            buyer_id,
+            kind="auction.payment_failed",
+            subject=_("Your winning bid on %(title)s could not be charged", title=reopened),
+            body=_("Your order was not paid in time, so the lot went to the next bidder."),
+            link=f"/orders/{order_id}",
+        )
+    return int(failed)
+
+
+async def paid_offers(session: AsyncSession, order_ids: Sequence[int]) -> None:
+    """Lots whose winner paid later (a pending card, or another card on the pay page): their
+    offer is paid and the lot's (empty) hold is released. In the paying transaction."""
+    if not order_ids:
+        return
+    rows = await session.execute(
+        update(AuctionOffer)
+        .where(
+            AuctionOffer.order_id.in_(list(order_ids)), AuctionOffer.status == OfferStatus.PENDING
+        )
+        .values(status=OfferStatus.PAID)
+        .returning(AuctionOffer.auction_id)
+        .execution_options(synchronize_session=False)
+    )
+    for auction_id in sorted({int(a) for (a,) in rows.all()}):
+        hold = await session.scalar(
+            select(Auction.reservation_id).where(
+                Auction.id == auction_id, Auction.status == AuctionStatus.SOLD
+            )
+        )
+        if hold is not None:
+            await inventory.release_reservation(session, hold, reason="auction sold")
 
 
 def ensure_may_bid_here(auction: Auction, session_id: int | None) -> None:

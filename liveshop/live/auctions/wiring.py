@@ -19,6 +19,7 @@ from liveshop.core.tasks import stop_if_cancelled
 from liveshop.live.auctions import service
 from liveshop.live.auctions.desk import BidDesk
 from liveshop.live.events import SessionClosed
+from liveshop.orders.events import OrderCancelledUnpaid, OrdersPaid
 from liveshop.orders.notify import OrderNotifier
 from liveshop.orders.payments.provider import PaymentProvider
 from liveshop.realtime.hub import Hub
@@ -33,9 +34,23 @@ async def withdraw_closed_rooms_lot(session: AsyncSession, event: SessionClosed)
     await service.cancel_running(session, event.live_session_id)
 
 
+async def reoffer_unpaid_lot(session: AsyncSession, event: OrderCancelledUnpaid) -> None:
+    """A winner's order cancelled unpaid (payment failed or timed out): the lot goes back to
+    settling and the clock offers it to the runner-up (``service.reoffer_unpaid``)."""
+    await service.reoffer_unpaid(session, event.order_id)
+
+
+async def settle_paid_lots(session: AsyncSession, event: OrdersPaid) -> None:
+    """A winner's order paid after the hammer (pending card, another card): the lot's offer
+    is paid and its hold released, in the paying transaction."""
+    await service.paid_offers(session, [o.order_id for o in event.orders])
+
+
 def subscribe() -> None:
     """Idempotent (``liveshop.wiring.install_domain_events``)."""
     domain_events.subscribe(SessionClosed, withdraw_closed_rooms_lot)
+    domain_events.subscribe(OrderCancelledUnpaid, reoffer_unpaid_lot)
+    domain_events.subscribe(OrdersPaid, settle_paid_lots)
 
 
 def install_auctions(app: FastAPI, db: Database, hub: Hub) -> BidDesk:

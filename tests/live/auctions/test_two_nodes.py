@@ -40,8 +40,8 @@ async def test_two_nodes_sell_a_lot_once_to_the_highest_bidder(
             await v.snapshot()
         people = [await bidder(a, make_actor) for _ in range(8)]
         rng = random.Random(7)
-        maxes = rng.sample(range(1000, 50_000), 120)
-        await asyncio.gather(warm(a, 60), warm(b, 60))
+        maxes = rng.sample(range(1000, 50_000), 240)
+        await asyncio.gather(warm(a, 120), warm(b, 120))
         answers = await burst_across_the_end(
             db,
             lot.id,

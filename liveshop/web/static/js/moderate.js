@@ -1,5 +1,8 @@
-// The moderator's live screen: the room's chat as it comes in (hide, mute, ban per line), the
-// reports queue (refreshed every few seconds: hide, ban, dismiss) and who is muted or banned.
+// The moderator's live screen: the room's chat as it comes in (hide, mute, ban per line) —
+// with the lines the automatic filter held, marked, which a moderator may show after all —
+// the reports queue (re-read the moment the room's socket says a report came in or was
+// dismissed, a `reports` event only hosts get; and every half minute, should a socket miss
+// it) and who is muted or banned.
 // Every action is the chat API under the session (cookie + X-CSRF-Token); the words shown
 // come from the page (data-msg-*).
 import { Chat } from "./live/chat.js";
@@ -11,7 +14,7 @@ const data = JSON.parse(document.getElementById("room-data").textContent);
 const msg = root.dataset;
 const region = (name) => root.querySelector(`[data-region=${name}]`);
 const fill = (text, values) => text.replace(/\{(\w+)\}/g, (_, k) => String(values[k] ?? ""));
-const REPORTS_EVERY_MS = 3000;
+const REPORTS_EVERY_MS = 30_000; // a fallback: reports arrive over the room's socket
 
 async function call(method, url, body) {
   const resp = await fetch(url, {
@@ -29,6 +32,10 @@ async function call(method, url, body) {
   return answer;
 }
 const api = (path) => `${data.session_api}${path}`;
+
+async function unhide(commentId) {
+  await call("POST", api(`/comments/${commentId}/unhide`));
+}
 
 async function hide(commentId) {
   await call("POST", api(`/comments/${commentId}/hide`));
@@ -90,7 +97,10 @@ function lineActions(comment, { mine }) {
   return el(
     "span",
     { class: "chat-actions" },
-    button(msg.msgHide, `${msg.msgHide} · ${name}`, () => hide(comment.id).catch((e) => chat.say(e.message))),
+    comment.held ? el("span", { class: "chat-held", text: msg.msgHeld }) : null,
+    comment.held
+      ? button(msg.msgUnhide, `${msg.msgUnhide} · ${name}`, () => unhide(comment.id).catch((e) => chat.say(e.message)))
+      : button(msg.msgHide, `${msg.msgHide} · ${name}`, () => hide(comment.id).catch((e) => chat.say(e.message))),
     restrict ? button(msg.msgMute, `${msg.msgMute} · ${name}`, () => openAct(comment.user, false)) : null,
     restrict ? button(msg.msgBan, `${msg.msgBan} · ${name}`, () => openAct(comment.user, true)) : null,
   );
@@ -99,7 +109,15 @@ function lineActions(comment, { mine }) {
 function onEvent(ev) {
   if (ev.type === "comment") chat.add(ev);
   else if (ev.type === "comment_hidden") chat.remove(ev.ids);
-  else if (ev.type === "comment_shown") chat.insert(ev);
+  else if (ev.type === "comment_shown") {
+    // A held line shown after all: its held mark goes.
+    const held = chat.find(ev.id);
+    if (held && held.querySelector(".chat-held")) {
+      held.remove();
+      chat.seen.delete(ev.id);
+    }
+    chat.insert(ev);
+  } else if (ev.type === "reports") loadReports();
 }
 
 // --- reports ---------------------------------------------------------------------------------
@@ -113,7 +131,7 @@ function reportRow(r) {
     r.comment_id && !r.comment_hidden
       ? el("button", { type: "button", class: "btn btn-secondary btn-sm", text: msg.msgHide, onclick: () => hide(r.comment_id).catch((e) => chat.say(e.message)) })
       : null,
-    el("button", { type: "button", class: "btn btn-danger btn-sm", text: msg.msgBan, onclick: () => openAct(user, true) }),
+    r.subject === "show" ? null : el("button", { type: "button", class: "btn btn-danger btn-sm", text: msg.msgBan, onclick: () => openAct(user, true) }),
     el("button", {
       type: "button",
       class: "btn btn-ghost btn-sm",
@@ -131,7 +149,7 @@ function reportRow(r) {
   return el(
     "li",
     { class: "report-row", dataset: { reportId: r.id } },
-    el("p", { class: "report-quote" }, el("b", { text: user.name }), `: ${r.comment_text ?? msg.msgAViewer}`),
+    el("p", { class: "report-quote" }, el("b", { text: user.name }), `: ${r.subject === "show" ? msg.msgTheShow : (r.comment_text ?? msg.msgAViewer)}`),
     el("span", {
       class: "muted small",
       text: fill(msg.msgReportedBy, { name: r.reporter.display_name, reason: r.reason }) + (r.note ? ` · ${r.note}` : ""),
@@ -200,7 +218,10 @@ mutes.addEventListener("click", async (event) => {
 
 // --- start -----------------------------------------------------------------------------------
 const socket = new RoomSocket(data.ws_path, {
-  onSnapshot: (snap) => chat.reset(snap.comments),
+  onSnapshot: (snap) => {
+    chat.reset(snap.comments);
+    loadReports(); // (re)joined: what came in meanwhile
+  },
   onEvent,
   onStatus: (status) => (root.dataset.connection = status),
   onError: (frame) => chat.say(frame.detail || msg.msgFailed),

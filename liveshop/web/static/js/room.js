@@ -422,7 +422,9 @@ function onEvent(ev) {
   if (holdForPicture(ev)) return;
   switch (ev.type) {
     case "comment":
-      chat.add(ev);
+      // A line the filter held reaches a host's socket marked held (for the moderator
+      // screen): the room, as its viewers see it, leaves it out.
+      if (!ev.held) chat.add(ev);
       return;
     case "comment_hidden": // a moderator took these lines down
       chat.remove(ev.ids);
@@ -602,15 +604,22 @@ function reportAction(comment, { mine }) {
     text: "⚑",
     title: chatNote.dataset.msgReport,
     "aria-label": fill(chatNote.dataset.msgReportLabel, { name: comment.user.name }),
-    onclick: () => {
-      reporting = comment;
-      reportDialog.querySelector("form").reset();
-      reportDialog.querySelector("[data-report=text]").textContent = `${comment.user.name}: ${comment.text}`;
-      reportDialog.querySelector("[data-report=error]").hidden = true;
-      reportDialog.showModal();
-    },
+    onclick: () => openReport(comment),
   });
 }
+// ``comment`` null: the show itself is reported (its host is the target).
+function openReport(comment) {
+  reporting = comment ? { comment } : { show: true };
+  reportDialog.querySelector("form").reset();
+  const title = reportDialog.querySelector("[data-report=title]");
+  title.textContent = comment ? title.dataset.comment : title.dataset.show;
+  reportDialog.querySelector("[data-report=text]").textContent = comment ? `${comment.user.name}: ${comment.text}` : document.getElementById("room-title").textContent;
+  reportDialog.querySelector("[data-report=what]").hidden = !comment;
+  reportDialog.querySelector("[data-report=error]").hidden = true;
+  reportDialog.showModal();
+}
+const reportShow = root.querySelector("[data-region=report-show]");
+if (reportShow && reportDialog) reportShow.addEventListener("click", () => openReport(null));
 if (reportDialog) {
   const form = reportDialog.querySelector("form");
   reportDialog.querySelector("[data-report=cancel]").addEventListener("click", () => reportDialog.close());
@@ -625,7 +634,11 @@ if (reportDialog) {
         credentials: "same-origin",
         headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRF-Token": csrfToken() },
         body: JSON.stringify({
-          comment_id: reporting.id,
+          ...(reporting.show
+            ? { show: true }
+            : fields.get("what") === "viewer"
+              ? { user_id: reporting.comment.user.id }
+              : { comment_id: reporting.comment.id }),
           reason: String(fields.get("reason")),
           note: String(fields.get("note") || ""),
         }),

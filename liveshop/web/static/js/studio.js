@@ -97,6 +97,7 @@ function onEvent(ev) {
   if (isEngagement(ev.type)) return engage.onEvent(ev);
   switch (ev.type) {
     case "comment":
+      if (ev.held) return; // the filter held it: on the moderator screen, not in the studio's chat
       counts.comments += 1;
       chat.add(ev);
       break;

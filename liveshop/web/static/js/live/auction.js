@@ -64,6 +64,7 @@ export class AuctionPanel {
       if (resp.ok) {
         const body = await resp.json();
         this.wonOrder = body.order_id;
+        this.paymentDue = !!body.payment_due;
         this.render();
       }
     } catch {
@@ -156,7 +157,11 @@ export class AuctionPanel {
         "p",
         { class: `auction-leader${me ? " is-me" : ""}` },
         me ? t("you_won_yours_for", { amount: this.money(lot.hammer_minor), each }) : t("sold_to_for", { bidder: lot.winner_name || t("a_bidder"), amount: this.money(lot.hammer_minor), each }),
-        me && this.wonOrder ? el("a", { href: `/orders/${this.wonOrder}`, class: "auction-order", text: t("view_order_2") }) : null,
+        me && this.wonOrder
+          ? this.paymentDue
+            ? el("a", { href: `/orders/${this.wonOrder}/pay`, class: "btn btn-primary auction-pay", text: t("finish_paying") })
+            : el("a", { href: `/orders/${this.wonOrder}`, class: "auction-order", text: t("view_order_2") })
+          : null,
       );
     } else if (lot.status === "settling") {
       leader = el("p", { class: "auction-leader", text: t("sold_charging", { winner: mine ? t("your_card") : lot.leader_name || t("the_winner") }) });
@@ -219,6 +224,14 @@ export class AuctionPanel {
         { class: `auction-card is-${lot.status}`, dataset: { auctionId: lot.auction_id } },
         head,
         el("p", { class: "auction-title", text: lot.title || "" }),
+        Array.isArray(lot.increments) && lot.increments.length
+          ? el("p", {
+              class: "auction-steps muted small",
+              text: t("bid_steps", {
+                steps: lot.increments.map(([from, step]) => t("step_from", { step: this.money(step), price: this.money(from) })).join(" · "),
+              }),
+            })
+          : null,
         el(
           "p",
           { class: "auction-price" },
