@@ -4,7 +4,7 @@ report says what it reports (a comment, a viewer or the show itself: one per rep
 show)
 
 Revision ID: 0038
-Revises: 0036
+Revises: 0040
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0038"
-down_revision: str | None = "0036"
+down_revision: str | None = "0040"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
