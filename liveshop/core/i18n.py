@@ -13,7 +13,7 @@ Python ``from liveshop.core.i18n import gettext as _``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
@@ -142,6 +142,12 @@ def raw_pgettext(context: str, message: str) -> str:
 
 def lazy_gettext(message: str, **variables: object) -> LazyProxy:
     return LazyProxy(gettext, message, enable_cache=False, **variables)
+
+
+def lazy(compose: Callable[[], str]) -> LazyProxy:
+    """Text composed when it is turned into ``str``, in the language then in force (a notice's
+    words: ``notices.notify`` renders them in the recipient's language)."""
+    return LazyProxy(compose, enable_cache=False)
 
 
 def normalize(tag: str | None) -> str | None:

@@ -26,6 +26,7 @@ from liveshop.accounts.service import Principal
 from liveshop.core import i18n
 from liveshop.core.errors import NotFound
 from liveshop.core.i18n import lazy_gettext
+from liveshop.logistics import wording
 from liveshop.markets.models import SELLABLE_STATES, LaunchState, Market
 from liveshop.markets.service import display_price, get_market, list_markets
 from liveshop.web.flash import clear_flashes, read_flashes
@@ -62,6 +63,9 @@ STATUS_LABELS = {
     "planned": lazy_gettext("Planned"),
     "pilot": lazy_gettext("Pilot"),
     "paused": lazy_gettext("Paused"),
+    "draft": lazy_gettext("Draft"),
+    "published": lazy_gettext("Published"),
+    "archived": lazy_gettext("Archived"),
 }
 
 
@@ -99,6 +103,7 @@ templates.env.filters["variant"] = variant_label
 templates.env.filters["when"] = when
 templates.env.filters["status_label"] = status_label
 templates.env.globals["money"] = money
+templates.env.globals["tracking_words"] = wording.event_words  # a carrier's event, translated
 templates.env.globals["js_messages"] = messages_json  # the scripts' words (static/js/i18n.js)
 
 

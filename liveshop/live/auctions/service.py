@@ -36,6 +36,7 @@ from liveshop.core.clock import utcnow
 from liveshop.core.db import table_of
 from liveshop.core.errors import Conflict, Forbidden, NotFound, Problem, Unprocessable
 from liveshop.core.i18n import gettext as _
+from liveshop.core.i18n import lazy_gettext
 from liveshop.inventory import service as inventory
 from liveshop.inventory.errors import OutOfStock
 from liveshop.live import bans
@@ -538,16 +539,19 @@ async def _fail(
         .values(status=OfferStatus.FAILED, failure=why[:60])
         .execution_options(synchronize_session=False)
     )
-    notify(
+    await notify(
         session,
         offer.bidder_id,
         kind="auction.payment_failed",
-        subject=_("Your winning bid on %(title)s could not be charged", title=auction.title),
-        body=_(
+        subject=lazy_gettext(
+            "Your winning bid on %(title)s could not be charged", title=auction.title
+        ),
+        body=lazy_gettext(
             "Your saved card was not charged (%(why)s), so the lot went to the next bidder.",
             why=why,
         ),
         link=f"/live/{auction.session_id}",
+        market_code=auction.market_code,
     )
     await session.commit()
 
@@ -629,16 +633,17 @@ async def _sold(
     )
     if auction.reservation_id is not None:  # what is left of the lot's hold (nothing)
         await inventory.release_reservation(session, auction.reservation_id, reason="auction sold")
-    notify(
+    await notify(
         session,
         offer.bidder_id,
         kind="auction.won",
-        subject=_("You won %(title)s", title=auction.title),
-        body=_(
+        subject=lazy_gettext("You won %(title)s", title=auction.title),
+        body=lazy_gettext(
             "Your saved card was charged for order #%(order)s; it ships to your default address.",
             order=order.id,
         ),
         link=f"/orders/{order.id}",
+        market_code=auction.market_code,
     )
     auction = await get_auction(session, auction.id)
     if room is not None:
