@@ -144,13 +144,24 @@ async def _problem_handler(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _http_detail(exc: StarletteHTTPException) -> str | None:
+    """Starlette's own detail is the English status phrase, which the translated title
+    already says: left out; a detail someone wrote stays."""
+    detail = str(exc.detail) if exc.detail else ""
+    try:
+        phrase = HTTPStatus(exc.status_code).phrase
+    except ValueError:
+        phrase = ""
+    return None if not detail or detail == phrase else detail
+
+
 async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     codes = {401: "unauthenticated", 403: "forbidden", 404: "not-found", 405: "method-not-allowed"}
     return problem_response(
         exc.status_code,
         code=codes.get(exc.status_code, "http-error"),
-        detail=str(exc.detail) if exc.detail else None,
+        detail=_http_detail(exc),
         instance=request.url.path,
         headers=getattr(exc, "headers", None),
     )

@@ -52,7 +52,8 @@ KNOWN_LINES: dict[str, LazyProxy] = {
     "Out for delivery to the shop": lazy_gettext("Out for delivery to the shop"),
     "Delivered to the shop": lazy_gettext("Delivered to the shop"),
 }
-_HANDED_TO = re.compile(r"Handed to (?P<carrier>.{1,60})")
+_KNOWN = {line.casefold(): words for line, words in KNOWN_LINES.items()}
+_HANDED_TO = re.compile(r"Handed to (?P<carrier>.{1,60})", re.I)
 _HUB = re.compile(r"(?P<city>[^\W\d].{0,60}) hub")  # the simulated carrier's "Jakarta hub"
 _PLACES: dict[str, LazyProxy] = {
     "sorting hub": lazy_gettext("sorting hub"),
@@ -87,7 +88,7 @@ def event_words(status: str, description: str, location: str = "") -> EventWords
     """A tracking event as the viewer reads it: a line liveshop knows, translated; else the
     status in their words, with the carrier's own line kept beside it."""
     line = (description or "").strip()
-    known = KNOWN_LINES.get(line)
+    known = _KNOWN.get(line.casefold())
     if known is not None:
         return EventWords(str(known), "", place_words(location))
     handed = _HANDED_TO.fullmatch(line)
@@ -95,5 +96,6 @@ def event_words(status: str, description: str, location: str = "") -> EventWords
         text = _("Handed to %(carrier)s", carrier=handed["carrier"])
         return EventWords(text, "", place_words(location))
     text = status_label(status)
-    carrier_text = "" if line.casefold() == text.casefold() else line
+    says_status = line.casefold().replace(" ", "_") in (status, "")
+    carrier_text = "" if says_status or line.casefold() == text.casefold() else line
     return EventWords(text, carrier_text, place_words(location))
