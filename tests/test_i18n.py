@@ -85,6 +85,38 @@ def test_templates_keep_no_english_in_expressions() -> None:
     assert not found, _report(found, "English inside template expressions", "use _('…')")
 
 
+_CALL = r"""\{\{-?\s*_\((?P<q>["'])(?P<msg>(?:(?!(?P=q)).)*)(?P=q)[^}]*\}\}"""
+_INLINE = r"(?:a|strong|b|em|code|span|i)"
+# A sentence going on into an inline tag that holds the next piece of it…
+_CUT_BEFORE = re.compile(
+    _CALL + r"\s*<" + _INLINE + r"\b[^>]*>\s*\{\{-?\s*_\((?P<q2>[\"'])(?!\()", re.S
+)
+# …or taken up again after one ("), not from…", ". It cannot…").
+_CUT_AFTER = re.compile(r"</" + _INLINE + r">\s*\{\{-?\s*_\([\"']\s*[),.:;]", re.S)
+
+
+def test_sentences_are_not_cut_at_inline_tags() -> None:
+    """Translators see whole sentences: ``{{ _('Shipped with <strong>%(carrier)s</strong>',
+    carrier=…) }}``, not three pieces around a ``<strong>`` (a label's "(optional)" hint is
+    its own)."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        text = path.read_text()
+        where = str(path.relative_to(ROOT))
+        for m in _CUT_BEFORE.finditer(text):
+            if not re.search(r"[.?!:…)]\s*$", m.group("msg")):
+                line = text.count("\n", 0, m.start()) + 1
+                found.setdefault(where, []).append(f"{line}: {m.group('msg')[-60:]}")
+        for m in _CUT_AFTER.finditer(text):
+            line = text.count("\n", 0, m.start()) + 1
+            found.setdefault(where, []).append(f"{line}: {text[m.start() : m.end() + 40]}")
+    assert not found, _report(
+        found,
+        "sentences cut at inline tags",
+        "make one msgid with the markup in it and placeholders: _('… <a href=\"%(url)s\">…</a> …')",
+    )
+
+
 def test_scripts_read_their_words_from_the_page() -> None:
     found: dict[str, list[str]] = {}
     unknown: dict[str, list[str]] = {}
