@@ -156,6 +156,7 @@ MESSAGES: dict[str, LazyProxy] = {
     "that_address_could_not_be_saved": _l("That address could not be saved."),
     "no_connection_the_address_was_not_saved": _l("No connection: the address was not saved."),
     "to": _l(" · to "),
+    "estimate_note": _l(" (estimate)"),  # after a delivery estimate not from the shop's history
     "no_delivery_address_yet": _l(" · no delivery address yet"),
     "change": _l("Change"),
     "add_an_address_2": _l("Add an address"),
