@@ -266,7 +266,9 @@ def pseudo(text: str) -> str:
         i += 1
     plain = "".join(out)
     letters = sum(c.isalpha() for c in text)
-    pad = "·" * ((letters * 4 + 9) // 10)
+    dots = (letters * 4 + 9) // 10
+    # In words of up to six dots: a long sentence's padding wraps as words would.
+    pad = " ".join("·" * min(6, dots - i) for i in range(0, dots, 6))
     return f"[{plain} {pad}]" if letters else plain
 
 

@@ -199,7 +199,7 @@ async def cancel_overdue(
             continue
         due = _deadline(rule, paid_at, market).astimezone(ZoneInfo(rule.timezone))
         reason = (
-            f"not dispatched by the seller in time (deadline {due:%a %d %b}): "
+            f"not dispatched by the seller in time (deadline {due:%Y-%m-%d}): "
             "cancelled and refunded in full"
         )
         try:

@@ -47,6 +47,11 @@ def test_pseudo_locale_buyer_pages_fit_a_phone(open_page: Callable[..., Page], d
     for path in ("/", f"/p/{product}", "/cart", "/orders", "/account", "/inbox"):
         _fits(buyer, path)
     expect(buyer.locator(".main-nav")).to_contain_text("[Dîsçövér")  # really pseudo-localised
+    buyer.goto("/orders")
+    order = buyer.locator("a.order-row").first.get_attribute("href")  # a delivered one
+    assert order is not None
+    for path in (order, "/drops/fairness"):  # parcels, tracking, returns; long sentences
+        _fits(buyer, path)
 
     _fits(buyer, f"/live/{demo.live_session_id}")
     # The room's script words come from the page: pseudo too, and the buy sheet fits.

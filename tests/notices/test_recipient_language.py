@@ -2,7 +2,8 @@
 choice, else the language of the market the notice is about — never in the language of the
 request or task that caused them: an English-speaking seller's click tells a Thai buyer in
 Thai (inbox and e-mail), the overdue sweeper (no request at all) writes in the buyer's
-language, and one show going live tells each follower in theirs."""
+language (and the order page gives its reason in it), and one show going live tells each
+follower in theirs."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from tests.live.helpers import new_session
 from tests.notices.test_email import smtp  # noqa: F401 (the local SMTP server fixture)
 from tests.shopfront import MakeShopfront, buy
 from tests.support import MakeActor
+from tests.web.test_pages import page_login
 
 ENGLISH = {"Accept-Language": "en-GB"}
 
@@ -108,6 +110,11 @@ async def test_the_overdue_sweeper_writes_in_the_buyers_language(
     assert "ผู้ขายไม่ได้ส่งของภายใน" in th_notice.body
     assert en_notice.subject == f"Order #{orders[english.id]} was cancelled and refunded"
     assert en_notice.body.startswith("The seller did not send it by ")
+    # The order page gives the sweeper's reason in the buyer's words too (the API keeps it
+    # as stored).
+    await page_login(client, thai)
+    page = await client.get(f"/orders/{orders[thai.id]}")
+    assert "ผู้ขายไม่ได้ส่งภายในกำหนด" in page.text and "not dispatched" not in page.text
 
 
 async def test_a_show_going_live_tells_each_follower_in_their_language(
