@@ -208,7 +208,9 @@ _FIELD_MESSAGES: dict[str, LazyProxy] = {
     "json_invalid": lazy_gettext("This is not valid JSON"),
     "json_type": lazy_gettext("This is not valid JSON"),
     "uuid_parsing": lazy_gettext("This is not a valid ID"),
-    "control_character": lazy_gettext("Remove the hidden control character (%(char)s)"),
+    "control_character": lazy_gettext(
+        "Remove the hidden control character %(char)s (at position %(at)s)"
+    ),
 }
 # Sized ("at least 1 character" / "at least 8 characters"): the ctx value that counts.
 _SIZED = {
