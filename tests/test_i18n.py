@@ -331,3 +331,10 @@ def test_choosing_the_language() -> None:
     with i18n.use_locale(i18n.PSEUDO_LOCALE):
         text = i18n.gettext("Page %(page)s of %(pages)s", page=2, pages=9)
     assert "2" in text and "9" in text and "á" in text and len(text) > 1.3 * len("Page 2 of 9")
+
+
+def test_the_script_scanner_finds_a_word_set_into_a_sentence() -> None:
+    snippet = 'line.textContent = text + (known ? "" : " (estimate)");\nx = " · to " + where;\n'
+    assert [u.text for u in i18n_scan.js_unmarked(snippet)] == [" (estimate)", " · to "]
+    code = 'el.classList.add("is-open"); fetch(url, { credentials: "same-origin" });'
+    assert i18n_scan.js_unmarked(code) == []
