@@ -52,6 +52,10 @@ def test_pseudo_locale_buyer_pages_fit_a_phone(open_page: Callable[..., Page], d
     assert order is not None
     for path in (order, "/drops/fairness"):  # parcels, tracking, returns; long sentences
         _fits(buyer, path)
+    visitor = open_page(viewport=PHONE)
+    _language(visitor, demo, "en_XA")
+    for path in ("/login", "/signup"):
+        _fits(visitor, path)
 
     _fits(buyer, f"/live/{demo.live_session_id}")
     # The room's script words come from the page: pseudo too, and the buy sheet fits.
