@@ -19,11 +19,13 @@ from tests.browser.test_live_room import api
 
 BUYER = "buyer3@liveshop.demo"
 
-# Buttons and button-like links whose words do not fit (cut off, or spilling out of them).
+# Buttons and button-like links whose words do not fit (cut off, spilling out of them, or
+# pushing them past the screen's edge inside a sheet that hides the overflow).
 CLIPPED_JS = r"""
 () => [...document.querySelectorAll('button, .btn, [role=button]')]
   .filter((el) => el.offsetParent !== null && /\p{L}{2,}/u.test(el.textContent))
-  .filter((el) => el.scrollWidth > el.clientWidth + 1)
+  .filter((el) => el.scrollWidth > el.clientWidth + 1
+    || el.getBoundingClientRect().right > window.innerWidth + 1)
   .map((el) => `${el.className}: ${el.textContent.trim().slice(0, 60)}`)
 """
 
@@ -147,6 +149,9 @@ def test_an_indonesian_browser_buys_in_an_indonesian_room_in_rupiah(
     total = re.findall(RUPIAH, pay.inner_text())[0]
     assert_no_sideways_scroll(viewer, PHONE["width"])
     assert viewer.evaluate(CLIPPED_JS) == []
+    expect(sheet.locator(".sheet-ship-to")).to_contain_text("ke ")  # "to" the address
+    settled = "() => document.querySelector('dialog[open]').getAnimations({subtree: true})"
+    viewer.wait_for_function(f"{settled}.every((a) => a.playState !== 'running')")
     viewer.screenshot(path=screenshots / "room-id-buy-sheet.png")
     pay.click()
     toast = viewer.locator("[data-region=toast]")
