@@ -32,6 +32,7 @@ from liveshop.logistics.eta import date_range
 from liveshop.markets.models import SELLABLE_STATES, LaunchState, Market
 from liveshop.markets.service import display_price, get_market, list_markets
 from liveshop.web.flash import clear_flashes, read_flashes
+from liveshop.web.js_messages import MESSAGES as JS_MESSAGES
 from liveshop.web.js_messages import messages_json
 from liveshop.web.language import LANGUAGE_COOKIE
 from liveshop.web.security import ensure_form_token, finish_response
@@ -134,6 +135,17 @@ def cancel_reason(reason: str) -> str:
     return reason
 
 
+def option_names(attributes: dict[str, Any] | None) -> str:
+    """'size & colour' from a SKU's attributes, in the page's language where the name is a
+    common one (``js_messages``' ``attr_*``, as the room's script says them), else as the
+    seller wrote it; "option" when the SKU varies by nothing."""
+    names = []
+    for key in attributes or {}:
+        known = JS_MESSAGES.get(f"attr_{key.lower()}")
+        names.append(str(known) if known is not None else key.replace("_", " "))
+    return " & ".join(names) or i18n.gettext("option")
+
+
 def status_label(status: str) -> str:
     label = STATUS_LABELS.get(status)
     return str(label) if label is not None else status.replace("_", " ").capitalize()
@@ -143,6 +155,7 @@ templates.env.filters["variant"] = variant_label
 templates.env.filters["when"] = when
 templates.env.filters["status_label"] = status_label
 templates.env.filters["cancel_reason"] = cancel_reason
+templates.env.filters["option_names"] = option_names
 templates.env.globals["money"] = money
 templates.env.globals["tracking_words"] = wording.event_words  # a carrier's event, translated
 templates.env.globals["js_messages"] = messages_json  # the scripts' words (static/js/i18n.js)

@@ -144,6 +144,7 @@ def test_an_indonesian_browser_buys_in_an_indonesian_room_in_rupiah(
     expect(viewer.locator("#room")).to_have_attribute("data-connection", "open")
     viewer.locator(".live-product", has_text=CABLE).get_by_role("button", name="Beli").click()
     sheet = viewer.get_by_role("dialog")
+    expect(sheet.locator("fieldset.variants legend")).to_have_text("Pilih panjang")  # "length"
     pay = sheet.get_by_role("button", name=re.compile(rf"^Bayar {RUPIAH} pakai"))
     expect(pay).to_be_enabled()
     total = re.findall(RUPIAH, pay.inner_text())[0]
