@@ -44,7 +44,8 @@ BUYER_TEMPLATES = {
 }  # fmt: skip
 BUYER_PYTHON = {
     "liveshop/web/js_messages.py", "liveshop/core/errors.py", "liveshop/web/templating.py",
-    "liveshop/web/routing.py", "liveshop/logistics/eta.py",
+    "liveshop/web/routing.py", "liveshop/logistics/eta.py", "liveshop/web/shipping_view.py",
+    "liveshop/logistics/wording.py", "liveshop/logistics/tell.py",
 }  # fmt: skip
 PLANNED = ("de", "fr", "it", "es")
 
@@ -82,6 +83,38 @@ def test_templates_keep_no_english_in_expressions() -> None:
             line = text.count("\n", 0, m.start()) + 1
             found.setdefault(str(path.relative_to(ROOT)), []).append(f"{line}: {m.group(2)}")
     assert not found, _report(found, "English inside template expressions", "use _('…')")
+
+
+_CALL = r"""\{\{-?\s*_\((?P<q>["'])(?P<msg>(?:(?!(?P=q)).)*)(?P=q)[^}]*\}\}"""
+_INLINE = r"(?:a|strong|b|em|code|span|i)"
+# A sentence going on into an inline tag that holds the next piece of it…
+_CUT_BEFORE = re.compile(
+    _CALL + r"\s*<" + _INLINE + r"\b[^>]*>\s*\{\{-?\s*_\((?P<q2>[\"'])(?!\()", re.S
+)
+# …or taken up again after one ("), not from…", ". It cannot…").
+_CUT_AFTER = re.compile(r"</" + _INLINE + r">\s*\{\{-?\s*_\([\"']\s*[),.:;]", re.S)
+
+
+def test_sentences_are_not_cut_at_inline_tags() -> None:
+    """Translators see whole sentences: ``{{ _('Shipped with <strong>%(carrier)s</strong>',
+    carrier=…) }}``, not three pieces around a ``<strong>`` (a label's "(optional)" hint is
+    its own)."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        text = path.read_text()
+        where = str(path.relative_to(ROOT))
+        for m in _CUT_BEFORE.finditer(text):
+            if not re.search(r"[.?!:…)]\s*$", m.group("msg")):
+                line = text.count("\n", 0, m.start()) + 1
+                found.setdefault(where, []).append(f"{line}: {m.group('msg')[-60:]}")
+        for m in _CUT_AFTER.finditer(text):
+            line = text.count("\n", 0, m.start()) + 1
+            found.setdefault(where, []).append(f"{line}: {text[m.start() : m.end() + 40]}")
+    assert not found, _report(
+        found,
+        "sentences cut at inline tags",
+        "make one msgid with the markup in it and placeholders: _('… <a href=\"%(url)s\">…</a> …')",
+    )
 
 
 def test_scripts_read_their_words_from_the_page() -> None:
@@ -298,3 +331,10 @@ def test_choosing_the_language() -> None:
     with i18n.use_locale(i18n.PSEUDO_LOCALE):
         text = i18n.gettext("Page %(page)s of %(pages)s", page=2, pages=9)
     assert "2" in text and "9" in text and "á" in text and len(text) > 1.3 * len("Page 2 of 9")
+
+
+def test_the_script_scanner_finds_a_word_set_into_a_sentence() -> None:
+    snippet = 'line.textContent = text + (known ? "" : " (estimate)");\nx = " · to " + where;\n'
+    assert [u.text for u in i18n_scan.js_unmarked(snippet)] == [" (estimate)", " · to "]
+    code = 'el.classList.add("is-open"); fetch(url, { credentials: "same-origin" });'
+    assert i18n_scan.js_unmarked(code) == []

@@ -30,6 +30,7 @@ from liveshop.affiliates.plans import check_rate
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from liveshop.core.i18n import gettext as _
+from liveshop.core.i18n import lazy_gettext
 from liveshop.core.money import is_known_currency
 from liveshop.notices.service import notify
 
@@ -88,12 +89,12 @@ async def invite(
         created_at=utcnow(),
     )
     session.add(invitation)
-    notify(
+    await notify(
         session,
         user.id,
         kind="agency.invitation",
-        subject=_("%(agency)s invites you to join them", agency=agency.name),
-        body=_(
+        subject=lazy_gettext("%(agency)s invites you to join them", agency=agency.name),
+        body=lazy_gettext(
             "%(agency)s offers to manage you for %(share)s of your earnings from the day you "
             "accept. Orders placed before then keep the terms they were bought under.",
             agency=agency.name,
@@ -187,12 +188,14 @@ async def accept(
     async with session.begin_nested():
         await _join_with_contract(session, invitation, agency, creator_id)
     creator = await get_user(session, creator_id)
-    notify(
+    await notify(
         session,
         agency.owner_id,
         kind="agency.invitation_accepted",
-        subject=_("%(name)s joined %(agency)s", name=creator.display_name, agency=agency.name),
-        body=_(
+        subject=lazy_gettext(
+            "%(name)s joined %(agency)s", name=creator.display_name, agency=agency.name
+        ),
+        body=lazy_gettext(
             "Your share, %(share)s, applies to what they earn from now on.",
             share=percent(invitation.agency_share_bp),
         ),
@@ -234,12 +237,12 @@ async def decline(
     agency = await agencies.get_agency(session, invitation.agency_id)
     await _answer(session, invitation, InvitationStatus.DECLINED)
     creator = await get_user(session, creator_id)
-    notify(
+    await notify(
         session,
         agency.owner_id,
         kind="agency.invitation_declined",
-        subject=_("%(name)s declined your invitation", name=creator.display_name),
-        body=_("Nothing changes in their contract."),
+        subject=lazy_gettext("%(name)s declined your invitation", name=creator.display_name),
+        body=lazy_gettext("Nothing changes in their contract."),
         link="/agency",
     )
     await session.commit()

@@ -23,6 +23,7 @@ from liveshop.catalog.models import (
     SkuPrice,
 )
 from liveshop.catalog.search import PriceRange
+from liveshop.core.i18n import gettext
 from liveshop.core.types import MAX_ID, Line, Text
 from liveshop.markets.models import Market
 from liveshop.markets.service import display_price
@@ -39,11 +40,11 @@ def _image_url(value: str) -> str:
     ``/media/`` (uploaded ones, ``catalog.images``)."""
     if value.startswith(("/static/", "/media/")):
         if ".." in value or "//" in value or any(c.isspace() for c in value):
-            raise ValueError("must be a clean /static/ or /media/ path")
+            raise ValueError(gettext("must be a clean /static/ or /media/ path"))
         return value
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
-        raise ValueError("must be an http(s) URL (or a /static/ path)")
+        raise ValueError(gettext("must be an http(s) URL (or a /static/ path)"))
     return value
 
 
@@ -156,7 +157,7 @@ class SkuIn(_In):
     def _one_price_per_market(self) -> SkuIn:
         markets = [p.market for p in self.prices]
         if len(markets) != len(set(markets)):
-            raise ValueError("prices: each market at most once")
+            raise ValueError(gettext("prices: each market at most once"))
         return self
 
 
@@ -178,7 +179,7 @@ class ProductIn(_In):
     def _unique_sku_codes(self) -> ProductIn:
         codes = [s.code for s in self.skus]
         if len(codes) != len(set(codes)):
-            raise ValueError("skus: codes must be unique")
+            raise ValueError(gettext("skus: codes must be unique"))
         return self
 
 

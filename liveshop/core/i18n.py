@@ -13,7 +13,7 @@ Python ``from liveshop.core.i18n import gettext as _``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
@@ -144,6 +144,12 @@ def lazy_gettext(message: str, **variables: object) -> LazyProxy:
     return LazyProxy(gettext, message, enable_cache=False, **variables)
 
 
+def lazy(compose: Callable[[], str]) -> LazyProxy:
+    """Text composed when it is turned into ``str``, in the language then in force (a notice's
+    words: ``notices.notify`` renders them in the recipient's language)."""
+    return LazyProxy(compose, enable_cache=False)
+
+
 def normalize(tag: str | None) -> str | None:
     """``id-ID``/``id``/``en-us`` → the supported language it names (``id``, ``en_US``), else
     None."""
@@ -260,7 +266,9 @@ def pseudo(text: str) -> str:
         i += 1
     plain = "".join(out)
     letters = sum(c.isalpha() for c in text)
-    pad = "·" * ((letters * 4 + 9) // 10)
+    dots = (letters * 4 + 9) // 10
+    # In words of up to six dots: a long sentence's padding wraps as words would.
+    pad = " ".join("·" * min(6, dots - i) for i in range(0, dots, 6))
     return f"[{plain} {pad}]" if letters else plain
 
 

@@ -30,6 +30,7 @@ from liveshop.catalog.service import ensure_shop_staff, is_shop_staff
 from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from liveshop.core.i18n import gettext as _
+from liveshop.core.i18n import lazy, lazy_gettext
 from liveshop.helpdesk.classify import Category
 from liveshop.helpdesk.models import (
     MESSAGE_MAX,
@@ -250,24 +251,32 @@ async def open_from_comment(
             case.routed_by = str(RoutedBy.ORDER)
     session.add(SupportMessage(case_id=case.id, author_id=buyer_id, from_shop=False, body=text))
     if new:
-        notify(
+        order_id = order.id if order is not None else None
+        await notify(
             session,
             buyer_id,
             kind="support.opened",
-            subject=_("We opened case #%(n)s with %(shop)s") % {"n": case.id, "shop": shop.name},
-            body=(
-                _(
-                    "Your comment in the live show reached %(shop)s's support team"
-                    " with order #%(n)s."
+            subject=lazy_gettext("We opened case #%(n)s with %(shop)s", n=case.id, shop=shop.name),
+            body=lazy(
+                lambda: " ".join(
+                    (
+                        _(
+                            "Your comment in the live show reached %(shop)s's support team"
+                            " with order #%(n)s.",
+                            shop=shop.name,
+                            n=order_id,
+                        )
+                        if order_id is not None
+                        else _(
+                            "Your comment in the live show reached %(shop)s's support team.",
+                            shop=shop.name,
+                        ),
+                        _("They will answer here; your comment was not shown in the room."),
+                    )
                 )
-                % {"shop": shop.name, "n": order.id}
-                if order is not None
-                else _("Your comment in the live show reached %(shop)s's support team.")
-                % {"shop": shop.name}
-            )
-            + " "
-            + _("They will answer here; your comment was not shown in the room."),
+            ),
             link=f"/support/cases/{case.id}",
+            market_code=live.market_code,
         )
     opened = Opened(case.id, new, case.order_id, shop.name)
     await session.commit()
@@ -414,13 +423,14 @@ async def reply(
         .values(first_reply_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    notify(
+    await notify(
         session,
         case.buyer_id,
         kind="support.reply",
-        subject=_("%(shop)s answered case #%(n)s") % {"shop": shop.name, "n": case.id},
+        subject=lazy_gettext("%(shop)s answered case #%(n)s", shop=shop.name, n=case.id),
         body=body,
         link=f"/support/cases/{case.id}",
+        market_code=shop.home_market,
     )
     await session.commit()
     return message
@@ -457,13 +467,14 @@ async def resolve(
         session.add(
             SupportMessage(case_id=case.id, author_id=principal.user_id, from_shop=True, body=note)
         )
-    notify(
+    await notify(
         session,
         case.buyer_id,
         kind="support.resolved",
-        subject=_("%(shop)s resolved case #%(n)s") % {"shop": shop.name, "n": case.id},
-        body=note or _("%(shop)s marked your case as resolved.") % {"shop": shop.name},
+        subject=lazy_gettext("%(shop)s resolved case #%(n)s", shop=shop.name, n=case.id),
+        body=note or lazy_gettext("%(shop)s marked your case as resolved.", shop=shop.name),
         link=f"/support/cases/{case.id}",
+        market_code=shop.home_market,
     )
     await session.commit()
     await session.refresh(case)

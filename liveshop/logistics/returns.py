@@ -226,7 +226,7 @@ async def approve(
                 send_at=scheduled_at(now, planned.after, speedup),
             )
         )
-    tell.return_decided(session, request)
+    await tell.return_decided(session, request)
     await session.commit()
     return request
 
@@ -257,7 +257,7 @@ async def apply_return_event(session: AsyncSession, event: CarrierEvent) -> str:
     request.parcel_status = TrackingStatus.DELIVERED if delivered else latest.status
     request.parcel_delivered_at = min(delivered) if delivered else None
     if request.parcel_status == TrackingStatus.DELIVERED != was:
-        tell.return_arrived(session, request)
+        await tell.return_arrived(session, request)
     await session.commit()
     return "processed"
 
@@ -282,7 +282,7 @@ async def reject(
     request.decided_by = actor_id
     request.decided_at = utcnow()
     request.decision_note = reason.strip()[:300]
-    tell.return_decided(session, request)
+    await tell.return_decided(session, request)
     await session.commit()
     return request
 
@@ -296,7 +296,7 @@ async def receive(
     _expect(request, ReturnStatus.APPROVED)
     request.status = ReturnStatus.REFUNDED
     request.received_at = utcnow()
-    tell.return_decided(session, request)  # commits with the refund
+    await tell.return_decided(session, request)  # commits with the refund
     lines = [RefundLine(ln.order_line_id, ln.quantity) for ln in request.lines]
     await session.flush()
     reason = f"return #{request.id} received"

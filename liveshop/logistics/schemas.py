@@ -5,6 +5,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from liveshop.core.types import Line, Text
+from liveshop.logistics import wording
 from liveshop.logistics.eta import Eta
 from liveshop.logistics.models import ReturnReason, ReturnRequest, Shipment, TrackingEvent
 
@@ -37,7 +38,8 @@ class ShipmentIn(BaseModel):
 
 class TrackingEventOut(BaseModel):
     status: str
-    description: str
+    text: str = Field(description="what happened, in the request's language")
+    description: str = Field(description="the carrier's own words, as it sent them")
     location: str
     occurred_at: datetime
 
@@ -45,6 +47,7 @@ class TrackingEventOut(BaseModel):
     def of(cls, e: TrackingEvent) -> TrackingEventOut:
         return cls(
             status=e.status,
+            text=wording.event_words(e.status, e.description).text,
             description=e.description,
             location=e.location,
             occurred_at=e.occurred_at,

@@ -241,7 +241,7 @@ async def create_shipment(
         )
     await _move_order(session, order, shipment, actor_id=actor_id)
     if manual:
-        tell.parcel_moved(session, order, shipment)
+        await tell.parcel_moved(session, order, shipment)
     await session.commit()
     return shipment
 
@@ -341,7 +341,7 @@ async def apply_event(
     order = await load_order(session, shipment.order_id)
     await _move_order(session, order, shipment, actor_id=None)
     if shipment.status != was:  # a replay or an older event tells nothing new
-        tell.parcel_moved(session, order, shipment)
+        await tell.parcel_moved(session, order, shipment)
     if shipment.status == TrackingStatus.LOST != was and provider is not None:
         await _refund_lost(session, provider, order, shipment)  # commits
         return "processed"

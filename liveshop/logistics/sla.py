@@ -199,11 +199,11 @@ async def cancel_overdue(
             continue
         due = _deadline(rule, paid_at, market).astimezone(ZoneInfo(rule.timezone))
         reason = (
-            f"not dispatched by the seller in time (deadline {due:%a %d %b}): "
+            f"not dispatched by the seller in time (deadline {due:%Y-%m-%d}): "
             "cancelled and refunded in full"
         )
         try:
-            await _cancel_late(session, provider, order_id, reason)
+            await _cancel_late(session, provider, order_id, reason, due.date())
         except Problem as exc:  # picked up or cancelled meanwhile
             await session.rollback()
             log.info("overdue order not cancelled", order_id=order_id, why=exc.code)
@@ -213,7 +213,7 @@ async def cancel_overdue(
 
 
 async def _cancel_late(
-    session: AsyncSession, provider: PaymentProvider, order_id: int, reason: str
+    session: AsyncSession, provider: PaymentProvider, order_id: int, reason: str, due: date
 ) -> None:
     """One transaction: the order's parcels and then its row locked (the order a tracking
     webhook takes them in: parcel, then order), none picked up (a pickup webhook waits on the
@@ -235,7 +235,7 @@ async def _cancel_late(
     for parcel in parcels:
         await call_off(session, parcel)
     if buyer_id is not None:
-        tell.cancelled_late(session, buyer_id, order_id, reason)
+        await tell.cancelled_late(session, buyer_id, order_id, due)
     await cancel(session, provider, order_id, actor_id=None, reason=reason)
 
 

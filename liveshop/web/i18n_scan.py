@@ -289,6 +289,10 @@ def _js_words(body: str) -> bool:
         return False
     if "${" in body and re.search(r"(^|[\s(])[A-Za-z]{3,}", plain) and "/" not in plain:
         return True  # `${n} (included)`: a word around a value
+    if re.fullmatch(r"\s*[(·–—]?\s*[A-Za-z]{2,}\s*\)?\s*", plain) and (
+        plain != plain.strip() or "(" in plain
+    ):
+        return True  # " (estimate)", " · to ": a word set into a sentence
     if re.fullmatch(r"[\w.:/#?&=%-]*", plain):  # one word, a path, a selector, a code
         return bool(re.match(r"^[A-Z][a-z]+$", plain))  # "Sold", "Buy": a word for people
     return bool(re.search(r"[A-Za-z]{2,}[^\w\n]+[A-Za-z]{2,}", plain)) and not re.fullmatch(

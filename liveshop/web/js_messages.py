@@ -164,6 +164,7 @@ MESSAGES: dict[str, LazyProxy] = {
     "that_address_could_not_be_saved": _l("That address could not be saved."),
     "no_connection_the_address_was_not_saved": _l("No connection: the address was not saved."),
     "to": _l(" · to "),
+    "estimate_note": _l(" (estimate)"),  # after a delivery estimate not from the shop's history
     "no_delivery_address_yet": _l(" · no delivery address yet"),
     "change": _l("Change"),
     "add_an_address_2": _l("Add an address"),
@@ -306,6 +307,24 @@ MESSAGES: dict[str, LazyProxy] = {
     "purchase": _l("Someone just bought %(what)s"),
     "purchase_in": _l("Someone in %(city)s just bought %(what)s"),
     "quantity_of": _l("%(quantity)s × %(title)s"),
+    # The names of the options a seller's SKUs vary by, as shoppers say them ("Choose size");
+    # a name not listed is shown as the seller wrote it. Also the product page's (templating).
+    "an_option": _l("option"),  # "Choose option": a product that varies by nothing named
+    "attr_size": _l("size"),
+    "attr_colour": _l("colour"),
+    "attr_color": _l("colour"),
+    "attr_length": _l("length"),
+    "attr_weight": _l("weight"),
+    "attr_flavour": _l("flavour"),
+    "attr_grind": _l("grind"),
+    "attr_pack": _l("pack size"),
+    "attr_plug": _l("plug"),
+    "attr_switch": _l("switch type"),
+    "attr_shade": _l("shade"),
+    "attr_volume": _l("volume"),
+    "attr_scent": _l("scent"),
+    "attr_style": _l("style"),
+    "attr_material": _l("material"),
 }
 
 

@@ -153,7 +153,7 @@ def room_data(room: Room, market: Market, user: dict[str, Any] | None) -> dict[s
         # answered at once), then the claim is paid.
         "claim_api": f"/api/v1/live/sessions/{s.id}/claim" if s.status == "live" else None,
         "quote_api": f"/api/v1/live/sessions/{s.id}/quote",  # what a buy would charge
-        "login_url": f"/login?next=/live/{s.id}",
+        "login_url": f"/login?next=/live/{s.id}&market={s.market_code}",
         "money": money_format(market),
         "user": user,
         "pinned": room.pinned.to_event() if room.pinned is not None else None,

@@ -17,7 +17,7 @@ from liveshop.accounts.models import Role, TokenKind
 from liveshop.accounts.passwords import MIN_PASSWORD_LENGTH as MIN_PW
 from liveshop.accounts.schemas import PasswordChangeIn, ProfileIn, SignupIn
 from liveshop.core import i18n
-from liveshop.core.errors import Unauthorized, Unprocessable
+from liveshop.core.errors import Unauthorized, Unprocessable, field_message
 from liveshop.core.i18n import gettext, ngettext
 from liveshop.core.i18n import gettext as _
 from liveshop.core.ratelimit import ClientAddress, RateLimiterDep
@@ -39,9 +39,22 @@ router = page_router(tags=["pages"])
 NextForm = Annotated[Line, Form(max_length=300)]
 
 
-def _login_url(next_path: str, email: str = "") -> str:
+def page_market(code: str | None) -> str:
+    """The market of the page a sign-in came from (``?market=``): the log-in and sign-up
+    pages speak its languages (an Indonesian room's "Log in to buy" opens them in
+    Indonesian), and keep it through a failed attempt."""
+    code = (code or "").strip().upper()
+    return code if len(code) == 2 and code.isalpha() else ""
+
+
+def _with_market(url: str, market: str) -> str:
+    return url + (f"&market={market}" if page_market(market) else "")
+
+
+def _login_url(next_path: str, email: str = "", market: str = "") -> str:
     url = f"/login?next={quote(next_path, safe='')}"
-    return url + (f"&email={quote(email, safe='')}" if email else "")
+    url += f"&email={quote(email, safe='')}" if email else ""
+    return _with_market(url, market)
 
 
 @router.get("/login")
@@ -57,7 +70,12 @@ async def login_page(
         session,
         None,
         "login.html",
-        {"next": target, "email": email, "title": gettext("Log in")},
+        {
+            "next": target,
+            "email": email,
+            "title": gettext("Log in"),
+            "page_market": page_market(request.query_params.get("market")),
+        },
     )
 
 
@@ -70,6 +88,7 @@ async def login(
     limiter: RateLimiterDep,
     client: ClientAddress,
     next: NextForm = "/",
+    market: Annotated[Line, Form(max_length=2)] = "",
 ) -> Response:
     target = local_path(next)
     try:
@@ -78,7 +97,8 @@ async def login(
         )
     except Unauthorized:
         return redirect(
-            _login_url(target, email), flash=("error", gettext("E-mail or password is wrong."))
+            _login_url(target, email, market),
+            flash=("error", gettext("E-mail or password is wrong.")),
         )
     issued = await accounts.issue_token(session, user, kind=TokenKind.SESSION)
     response = redirect(
@@ -103,7 +123,11 @@ async def signup_page(
         session,
         None,
         "signup.html",
-        {"next": local_path(next), "title": gettext("Sign up")},
+        {
+            "next": local_path(next),
+            "title": gettext("Sign up"),
+            "page_market": page_market(request.query_params.get("market")),
+        },
     )
 
 
@@ -117,6 +141,7 @@ async def signup(
     limiter: RateLimiterDep,
     client: ClientAddress,
     next: NextForm = "/",
+    market: Annotated[Line, Form(max_length=2)] = "",
 ) -> Response:
     """Anyone may open a buyer account; they are signed in straight away."""
     target = local_path(next)
@@ -126,8 +151,11 @@ async def signup(
     except ValidationError as exc:
         first = exc.errors()[0]
         field = str(first["loc"][-1]).replace("_", " ") if first["loc"] else gettext("the form")
-        message = gettext("Please check %(field)s: %(problem)s.", field=field, problem=first["msg"])
-        return redirect(f"/signup?next={quote(target, safe='')}", flash=("error", message))
+        message = gettext(
+            "Please check %(field)s: %(problem)s.", field=field, problem=field_message(first)
+        )
+        back = _with_market(f"/signup?next={quote(target, safe='')}", market)
+        return redirect(back, flash=("error", message))
     user = await accounts.create_user(
         session, email=data.email, password=data.password, display_name=data.display_name
     )

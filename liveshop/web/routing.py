@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 from liveshop.accounts.deps import SAFE_METHODS
-from liveshop.core.errors import Problem
+from liveshop.core.errors import Problem, field_message
 from liveshop.core.i18n import gettext, lazy_gettext
 from liveshop.web.flash import redirect
 from liveshop.web.pages_common import render_error
@@ -40,7 +40,7 @@ def _validation_text(exc: RequestValidationError) -> str:
     first = errors[0]
     field = str(first.get("loc", ("", "field"))[-1]).replace("_", " ")
     return gettext(
-        "Please check %(field)s: %(problem)s.", field=field, problem=first.get("msg", "not valid")
+        "Please check %(field)s: %(problem)s.", field=field, problem=field_message(first)
     )
 
 

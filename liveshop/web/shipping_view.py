@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.clock import utcnow
-from liveshop.logistics import eta, returns, shipments
+from liveshop.core.i18n import lazy_gettext
+from liveshop.logistics import eta, returns, shipments, wording
 from liveshop.logistics.models import (
     ReturnRequest,
     ReturnTrackingEvent,
@@ -17,17 +19,7 @@ from liveshop.logistics.models import (
 )
 from liveshop.orders.models import Order
 
-STATUS_LABELS = {
-    "label_created": "Label created",
-    "picked_up": "Picked up",
-    "in_transit": "In transit",
-    "delayed": "Delayed",
-    "out_for_delivery": "Out for delivery",
-    "failed_attempt": "Delivery attempt failed",
-    "delivered": "Delivered",
-    "lost": "Lost",
-    "cancelled": "Booking cancelled",
-}
+STATUS_LABELS = wording.PARCEL_STATUS
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +30,7 @@ class ParcelView:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS.get(self.shipment.status, self.shipment.status)
+        return wording.status_label(self.shipment.status)
 
 
 async def parcels_of(session: AsyncSession, order_id: int) -> list[ParcelView]:
@@ -55,18 +47,18 @@ class ReturnsView:
     returnable: dict[int, int]  # order line id → units the buyer may still send back
     window_ends: datetime | None  # None: not delivered
     open_now: bool  # the buyer may ask now
-    reasons: dict[str, str]
+    reasons: dict[str, Any]  # code → its label (lazy: the viewer's language)
     timelines: dict[int, list[ReturnTrackingEvent]]  # return id → its parcel's events
-    status_labels: dict[str, str]
+    status_labels: dict[str, Any]
 
 
 RETURN_REASONS = {
-    "changed_mind": "Changed my mind",
-    "damaged": "Arrived damaged",
-    "wrong_item": "Wrong item",
-    "not_as_described": "Not as described",
-    "does_not_fit": "Does not fit",
-    "other": "Other",
+    "changed_mind": lazy_gettext("Changed my mind"),
+    "damaged": lazy_gettext("Arrived damaged"),
+    "wrong_item": lazy_gettext("Wrong item"),
+    "not_as_described": lazy_gettext("Not as described"),
+    "does_not_fit": lazy_gettext("Does not fit"),
+    "other": lazy_gettext("Other"),
 }
 
 

@@ -6,8 +6,9 @@ ISO 4217 digits), never by the template doing arithmetic on floats.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,9 +27,12 @@ from liveshop.accounts.service import Principal
 from liveshop.core import i18n
 from liveshop.core.errors import NotFound
 from liveshop.core.i18n import lazy_gettext
+from liveshop.logistics import wording
+from liveshop.logistics.eta import date_range
 from liveshop.markets.models import SELLABLE_STATES, LaunchState, Market
 from liveshop.markets.service import display_price, get_market, list_markets
 from liveshop.web.flash import clear_flashes, read_flashes
+from liveshop.web.js_messages import MESSAGES as JS_MESSAGES
 from liveshop.web.js_messages import messages_json
 from liveshop.web.language import LANGUAGE_COOKIE
 from liveshop.web.security import ensure_form_token, finish_response
@@ -62,6 +66,9 @@ STATUS_LABELS = {
     "planned": lazy_gettext("Planned"),
     "pilot": lazy_gettext("Pilot"),
     "paused": lazy_gettext("Paused"),
+    "draft": lazy_gettext("Draft"),
+    "published": lazy_gettext("Published"),
+    "archived": lazy_gettext("Archived"),
 }
 
 
@@ -90,6 +97,55 @@ def when(value: datetime | None, tz: str | None = None) -> str:
     return f"{day}, {format_time(local, 'short', locale=locale)}{suffix}"
 
 
+# The reasons liveshop itself gives for cancelling an order (stored in English, as the API
+# returns them), in the viewer's words on the order page; a person's own typed reason is
+# shown as they wrote it.
+CANCEL_REASONS = {
+    "payment not received in time": lazy_gettext("payment not received in time"),
+    "sold out before payment arrived": lazy_gettext("sold out before payment arrived"),
+    "cancelled by the buyer": lazy_gettext("cancelled by the buyer"),
+    "cancelled by the seller": lazy_gettext("cancelled by the seller"),
+}
+_LATE = re.compile(
+    r"not dispatched by the seller in time \(deadline (?P<day>[^)]{1,20})\): "
+    r"cancelled and refunded in full"
+)
+_AUCTION_FAILED = re.compile(r"auction payment failed: (?P<why>.{1,200})")
+
+
+def cancel_reason(reason: str) -> str:
+    known = CANCEL_REASONS.get(reason)
+    if known is not None:
+        return str(known)
+    late = _LATE.fullmatch(reason)
+    if late is not None:
+        try:
+            day = date.fromisoformat(late["day"])
+        except ValueError:
+            when = late["day"]
+        else:
+            when = date_range(day, day)
+        return i18n.gettext(
+            "not sent by the seller in time (deadline %(day)s): cancelled and refunded in full",
+            day=when,
+        )
+    failed = _AUCTION_FAILED.fullmatch(reason)
+    if failed is not None:
+        return i18n.gettext("the winning bid could not be charged (%(why)s)", why=failed["why"])
+    return reason
+
+
+def option_names(attributes: dict[str, Any] | None) -> str:
+    """'size & colour' from a SKU's attributes, in the page's language where the name is a
+    common one (``js_messages``' ``attr_*``, as the room's script says them), else as the
+    seller wrote it; "option" when the SKU varies by nothing."""
+    names = []
+    for key in attributes or {}:
+        known = JS_MESSAGES.get(f"attr_{key.lower()}")
+        names.append(str(known) if known is not None else key.replace("_", " "))
+    return " & ".join(names) or i18n.gettext("option")
+
+
 def status_label(status: str) -> str:
     label = STATUS_LABELS.get(status)
     return str(label) if label is not None else status.replace("_", " ").capitalize()
@@ -98,7 +154,10 @@ def status_label(status: str) -> str:
 templates.env.filters["variant"] = variant_label
 templates.env.filters["when"] = when
 templates.env.filters["status_label"] = status_label
+templates.env.filters["cancel_reason"] = cancel_reason
+templates.env.filters["option_names"] = option_names
 templates.env.globals["money"] = money
+templates.env.globals["tracking_words"] = wording.event_words  # a carrier's event, translated
 templates.env.globals["js_messages"] = messages_json  # the scripts' words (static/js/i18n.js)
 
 

@@ -142,7 +142,7 @@ def test_a_pin_reaches_every_open_viewer_within_a_second(
         enter(viewer, demo.live_session_id)
         expect(viewer.locator(".live-product").first).to_contain_text(TEE)
     expect(viewers[1].get_by_role("link", name="Log in to buy").first).to_have_attribute(
-        "href", f"/login?next=/live/{demo.live_session_id}"
+        "href", f"/login?next=/live/{demo.live_session_id}&market=GB"
     )
     creator = open_page("creator1@liveshop.demo")
     creator.goto(f"/studio/sessions/{demo.live_session_id}")

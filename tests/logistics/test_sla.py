@@ -93,7 +93,7 @@ async def test_late_order_is_cancelled_refunded_and_commission_reversed(
     async with db.session(deferred=True) as s:
         told = (await s.scalars(select(Notice).where(Notice.user_id == buyer.id))).all()
     assert [n.kind for n in told] == ["parcel.picked_up", "order.cancelled_late"]  # + the other
-    assert "did not send it in time" in told[1].body
+    assert "did not send it by" in told[1].body
     assert await owed(db, AccountType.CREATOR_PAYABLE, f"creator:{creator.id}") == 0
     async with db.session(deferred=True) as s:
         assert set((await ledger.trial_balance(s)).values()) == {0}

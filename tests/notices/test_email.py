@@ -70,7 +70,7 @@ async def test_pending_notices_are_emailed_once(
     buyer = await make_actor(Role.BUYER)
     async with db.session() as s:
         for n in (1, 2):
-            notice = notify(
+            notice = await notify(
                 s,
                 buyer.id,
                 kind="parcel.delivered",
@@ -102,7 +102,8 @@ async def test_an_unreachable_server_is_retried_then_given_up(
 ) -> None:
     buyer = await make_actor(Role.BUYER)
     async with db.session() as s:
-        notify(s, buyer.id, kind="x", subject="s", body="b").email_status = EmailStatus.PENDING
+        notice = await notify(s, buyer.id, kind="x", subject="s", body="b")
+        notice.email_status = EmailStatus.PENDING
         await s.commit()
     dead = email.SmtpConfig(host="127.0.0.1", port=_free_port(), sender="a@b.c")
     for attempt in range(1, email.MAX_ATTEMPTS + 1):
@@ -115,7 +116,7 @@ async def test_inbox_page(client: httpx.AsyncClient, db: Database, make_actor: M
     buyer = await make_actor(Role.BUYER)
     other = await make_actor(Role.BUYER)
     async with db.session() as s:
-        notify(
+        await notify(
             s,
             buyer.id,
             kind="parcel.picked_up",
@@ -123,7 +124,7 @@ async def test_inbox_page(client: httpx.AsyncClient, db: Database, make_actor: M
             body="On its way.",
             link="/orders/7",
         )
-        notify(
+        await notify(
             s, other.id, kind="parcel.picked_up", subject="Order #8 has shipped", body="Not yours."
         )
         await s.commit()
@@ -144,7 +145,7 @@ async def test_a_notice_whose_sender_died_mid_send_is_sent_after_the_lease(
     controller, handler = smtp
     buyer = await make_actor(Role.BUYER)
     async with db.session() as s:
-        notice = notify(s, buyer.id, kind="x", subject="Shipped", body="b")
+        notice = await notify(s, buyer.id, kind="x", subject="Shipped", body="b")
         notice.email_status = email.SENDING
         notice.email_attempts = 1
         notice.emailed_at = utcnow() - email.LEASE / 2  # claimed a moment ago: still leased

@@ -13,7 +13,9 @@ from sqlalchemy import select
 
 from liveshop.accounts.models import Role, User
 from liveshop.catalog.models import Shop, Sku
+from liveshop.core import i18n
 from liveshop.core.db import Database
+from liveshop.web.templating import option_names
 from tests.orders.conftest import add_sku
 from tests.shopfront import start_session
 from tests.support import MakeActor, assert_problem
@@ -137,3 +139,12 @@ async def test_problem_json_in_the_browsers_language(client: httpx.AsyncClient) 
         headers={"accept-language": "vi-VN", "cookie": "liveshop_market=GB"},
     )
     assert assert_problem(resp, 404)["title"] == "Not found"
+
+
+def test_option_names_are_said_as_shoppers_say_them() -> None:
+    with i18n.use_locale("th"):
+        assert option_names({"size": "M", "colour": "Black"}) == "ไซซ์ & สี"
+        assert option_names({"Nib_width": "F"}) == "Nib width"  # the seller's own, as written
+        assert option_names({}) == "ตัวเลือก"
+    with i18n.use_locale("de"):
+        assert option_names({"length": "2 m"}) == "Länge"

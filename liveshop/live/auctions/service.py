@@ -36,6 +36,7 @@ from liveshop.core.clock import utcnow
 from liveshop.core.db import table_of
 from liveshop.core.errors import Conflict, Forbidden, NotFound, Problem, Unprocessable
 from liveshop.core.i18n import gettext as _
+from liveshop.core.i18n import lazy_gettext
 from liveshop.inventory import service as inventory
 from liveshop.inventory.errors import OutOfStock
 from liveshop.live import bans
@@ -538,16 +539,19 @@ async def _fail(
         .values(status=OfferStatus.FAILED, failure=why[:60])
         .execution_options(synchronize_session=False)
     )
-    notify(
+    await notify(
         session,
         offer.bidder_id,
         kind="auction.payment_failed",
-        subject=_("Your winning bid on %(title)s could not be charged", title=auction.title),
-        body=_(
+        subject=lazy_gettext(
+            "Your winning bid on %(title)s could not be charged", title=auction.title
+        ),
+        body=lazy_gettext(
             "Your saved card was not charged (%(why)s), so the lot went to the next bidder.",
             why=why,
         ),
         link=f"/live/{auction.session_id}",
+        market_code=auction.market_code,
     )
     await session.commit()
 
@@ -632,23 +636,24 @@ async def _sold(
     # Not paid yet (a pending card): the lot's (empty) hold stays, so if the order is
     # cancelled unpaid its units go back into it and the runner-up is offered them
     # (``reoffer_unpaid``); once it is paid, ``paid_offers`` releases it.
-    notify(
+    await notify(
         session,
         offer.bidder_id,
         kind="auction.won",
-        subject=_("You won %(title)s", title=auction.title),
-        body=_(
+        subject=lazy_gettext("You won %(title)s", title=auction.title),
+        body=lazy_gettext(
             "Your saved card was charged for order #%(order)s; it ships to your default address.",
             order=order.id,
         )
         if paid
-        else _(
+        else lazy_gettext(
             "Your card's payment for order #%(order)s is still pending. If it fails, pay the "
             "order with another card before its hold runs out, or the lot goes to the next "
             "bidder.",
             order=order.id,
         ),
         link=f"/orders/{order.id}" if paid else f"/orders/{order.id}/pay",
+        market_code=auction.market_code,
     )
     auction = await get_auction(session, auction.id)
     if room is not None:
@@ -748,15 +753,22 @@ async def reoffer_unpaid(session: AsyncSession, order_id: int) -> int | None:
     )
     if reopened is None:  # not this lot's sale (any more): only the offer is over
         return None
-    buyer_id = await session.scalar(select(Order.buyer_id).where(Order.id == order_id))
-    if buyer_id is not None:
-        notify(
+    buyer = (
+        await session.execute(select(Order.buyer_id, Order.market_code).where(Order.id == order_id))
+    ).first()
+    if buyer is not None:
+        await notify(
             session,
-            buyer_id,
+            buyer.buyer_id,
             kind="auction.payment_failed",
-            subject=_("Your winning bid on %(title)s could not be charged", title=reopened),
-            body=_("Your order was not paid in time, so the lot went to the next bidder."),
+            subject=lazy_gettext(
+                "Your winning bid on %(title)s could not be charged", title=reopened
+            ),
+            body=lazy_gettext(
+                "Your order was not paid in time, so the lot went to the next bidder."
+            ),
             link=f"/orders/{order_id}",
+            market_code=buyer.market_code,
         )
     return int(failed)
 

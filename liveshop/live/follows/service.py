@@ -1,16 +1,30 @@
 """Following creators and shops, reminders for scheduled shows, and telling them all when a
 show goes live.
 
-The go-live notices are written by ONE ``INSERT … SELECT`` inside the transaction that starts
-the show (``SessionStarted``): the creator's followers, the followers of every shop whose
-products are in the show, and everyone who asked to be reminded — each once, never the
-creator — however many there are. They commit with the start (the outbox pattern: the
-e-mail sender drains them when SMTP is configured), or not at all.
+The go-live notices are written by ``INSERT … SELECT`` (one per language the audience reads:
+each notice in its reader's language, their own else the show market's) inside the
+transaction that starts the show (``SessionStarted``): the creator's followers, the
+followers of every shop whose products are in the show, and everyone who asked to be
+reminded — each once, never the creator — however many there are. They commit with the
+start (the outbox pattern: the e-mail sender drains them when SMTP is configured), or not
+at all.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import CompoundSelect, Integer, String, delete, func, insert, literal, select, union
+from sqlalchemy import (
+    CompoundSelect,
+    Integer,
+    String,
+    delete,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,11 +34,13 @@ from liveshop.core.clock import utcnow
 from liveshop.core.db import UTCDateTime
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
 from liveshop.core.i18n import gettext as _
+from liveshop.core.i18n import use_locale
 from liveshop.core.settings import get_settings
 from liveshop.live.events import SessionStarted
 from liveshop.live.follows.models import Follow, ShowReminder
 from liveshop.live.models import LiveSession, SessionStatus, ShowcaseItem
 from liveshop.notices.models import EmailStatus, Notice
+from liveshop.notices.service import language_of
 
 NOTICE_KIND = "live.started"
 
@@ -162,33 +178,61 @@ def audience(session_id: int, creator_id: int) -> CompoundSelect[tuple[int]]:
 
 
 async def tell_followers(session: AsyncSession, event: SessionStarted) -> None:
-    """The go-live notices, in the starting transaction (one statement; flushes only)."""
+    """The go-live notices, in the starting transaction, each in its reader's language (their
+    own, else the show's market's): one ``INSERT … SELECT`` per language the audience reads
+    (flushes only)."""
     name = await session.scalar(select(User.display_name).where(User.id == event.creator_id))
-    who = audience(event.live_session_id, event.creator_id).subquery()
-    status = EmailStatus.PENDING if get_settings().smtp_host else EmailStatus.SKIPPED
-    subject = f"{name or 'A creator you follow'} is live: {event.title}"[:200]
-    rows = select(
-        who.c.user_id,
-        literal(NOTICE_KIND, String()),
-        literal(subject, String()),
-        literal(f"{name} just went live. Tap to watch and shop the show.", String()),
-        literal(f"/live/{event.live_session_id}", String()),
-        literal(utcnow(), UTCDateTime()),
-        literal(str(status), String()),
-        literal(0, Integer()),
-    ).where(who.c.user_id != event.creator_id)
-    await session.execute(
-        insert(Notice).from_select(
-            [
-                "user_id",
-                "kind",
-                "subject",
-                "body",
-                "link",
-                "created_at",
-                "email_status",
-                "email_attempts",
-            ],
-            rows,
-        )
+    market = await session.scalar(
+        select(LiveSession.market_code).where(LiveSession.id == event.live_session_id)
     )
+    who = audience(event.live_session_id, event.creator_id).subquery()
+    readers = (
+        select(User.language)
+        .join(who, who.c.user_id == User.id)
+        .where(who.c.user_id != event.creator_id)
+    )
+    groups: dict[str, list[str | None]] = {}
+    for chosen in (await session.scalars(readers.distinct())).all():
+        groups.setdefault(language_of(chosen, market), []).append(chosen)
+    status = EmailStatus.PENDING if get_settings().smtp_host else EmailStatus.SKIPPED
+    for language, stored in groups.items():
+        with use_locale(language):
+            if name:
+                subject = _("%(name)s is live: %(title)s", name=name, title=event.title)
+                body = _("%(name)s just went live. Tap to watch and shop the show.", name=name)
+            else:
+                subject = _("A creator you follow is live: %(title)s", title=event.title)
+                body = _("A creator you follow just went live. Tap to watch and shop the show.")
+        known = [c for c in stored if c is not None]
+        reads = or_(
+            User.language.in_(known), User.language.is_(None) if None in stored else false()
+        )
+        rows = (
+            select(
+                who.c.user_id,
+                literal(NOTICE_KIND, String()),
+                literal(subject[:200], String()),
+                literal(body[:2000], String()),
+                literal(f"/live/{event.live_session_id}", String()),
+                literal(utcnow(), UTCDateTime()),
+                literal(str(status), String()),
+                literal(0, Integer()),
+            )
+            .join(User, User.id == who.c.user_id)
+            .where(who.c.user_id != event.creator_id, reads)
+        )
+        await session.execute(
+            insert(Notice).from_select(
+                [
+                    "user_id",
+                    "kind",
+                    "subject",
+                    "body",
+                    "link",
+                    "created_at",
+                    "email_status",
+                    "email_attempts",
+                ],
+                rows,
+            )
+        )

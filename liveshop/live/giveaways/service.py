@@ -32,6 +32,7 @@ from liveshop.core.clock import utcnow
 from liveshop.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from liveshop.core.events import EventType
 from liveshop.core.i18n import gettext as _
+from liveshop.core.i18n import lazy_gettext
 from liveshop.inventory import service as inventory
 from liveshop.inventory.errors import OutOfStock
 from liveshop.live import bans
@@ -380,17 +381,18 @@ async def deliver(session: AsyncSession, giveaway: Giveaway) -> Order | None:
         .execution_options(synchronize_session=False)
     )
     await inventory.release_reservation(session, giveaway.reservation_id, reason="giveaway drawn")
-    notify(
+    await notify(
         session,
         giveaway.winner_id,
         kind="giveaway.won",
-        subject=_("You won %(title)s!", title=giveaway.title),
-        body=_(
+        subject=lazy_gettext("You won %(title)s!", title=giveaway.title),
+        body=lazy_gettext(
             "You won the giveaway in the live show. Order #%(order)s costs you nothing and "
             "ships to your default address.",
             order=order.id,
         ),
         link=f"/orders/{order.id}",
+        market_code=giveaway.market_code,
     )
     await session.commit()
     giveaway.order_id = order.id

@@ -174,7 +174,7 @@ export class BuySheet {
     img.src = product.image_url || "/static/img/placeholder.svg";
     const skus = this.skus();
     const open = skus.filter((s) => s.available !== 0);
-    this.q("legend").textContent = deal ? t("deal_option") : t("choose", { choice_legend: choiceLegend(skus).toLowerCase() });
+    this.q("legend").textContent = deal ? t("deal_option") : t("choose", { choice_legend: choiceLegend(skus) });
     const radios = skus.map((sku) =>
       el(
         "label",

@@ -39,7 +39,7 @@ async function markCard(card) {
   if (!info || card.querySelector(".lp-eta")) return;
   const line = document.createElement("p");
   line.className = "lp-eta";
-  line.textContent = sentence(info.eta.text) + (info.eta.from_history ? "" : " (estimate)");
+  line.textContent = sentence(info.eta.text) + (info.eta.from_history ? "" : t("estimate_note"));
   line.title = info.eta.basis;
   const body = card.querySelector(".lp-body") || card;
   body.appendChild(line);
@@ -170,7 +170,7 @@ async function fillSheet(productId) {
   if (!info) return;
   slot.replaceChildren();
   const when = node("span", { class: "sheet-eta" });
-  when.textContent = sentence(info.eta.text) + (info.eta.from_history ? "" : " (estimate)");
+  when.textContent = sentence(info.eta.text) + (info.eta.from_history ? "" : t("estimate_note"));
   when.title = info.eta.basis;
   slot.appendChild(when);
   const where = node("span", { class: "sheet-ship-to" });
@@ -186,7 +186,7 @@ async function fillSheet(productId) {
   };
   if (addresses === null) {
     // not signed in: the buy asks them to sign in first
-    where.textContent = info.ship_to ? " · to " + info.ship_to.slice(0, 3).join(", ") : "";
+    where.textContent = info.ship_to ? t("to") + info.ship_to.slice(0, 3).join(", ") : "";
     slot.hidden = false;
     return;
   }
@@ -217,6 +217,7 @@ if (region) {
   region.addEventListener("click", (event) => {
     const button = event.target.closest(".buy-btn");
     const card = button && button.closest(".live-product[data-product-id]");
-    if (card) fillSheet(card.dataset.productId);
+    // A signed-out viewer's "Log in to buy" is a link away: no sheet to fill.
+    if (card && button.tagName === "BUTTON") fillSheet(card.dataset.productId);
   });
 }

@@ -52,16 +52,20 @@ export function variantLabel(attributes) {
   return values.length ? values.join(" · ") : t("standard");
 }
 
-// 'Size & colour' from the attribute names of a product's SKUs.
+// 'size & colour' from the attribute names of a product's SKUs, in the page's language.
 export function choiceLegend(skus) {
   const names = [];
   for (const sku of skus) {
     for (const key of Object.keys(sku.attributes || {})) if (!names.includes(key)) names.push(key);
   }
-  if (!names.length) return t("option");
-  const words = names.map((n) => n.replace(/_/g, " "));
-  const text = words.length > 1 ? `${words.slice(0, -1).join(", ")} & ${words.at(-1)}` : words[0];
-  return text.charAt(0).toUpperCase() + text.slice(1);
+  if (!names.length) return t("an_option");
+  // An option's name as shoppers say it in this language; else as the seller wrote it.
+  const words = names.map((n) => {
+    const key = `attr_${n.toLowerCase()}`;
+    const named = t(key);
+    return named === key ? n.replace(/_/g, " ") : named;
+  });
+  return words.length > 1 ? `${words.slice(0, -1).join(", ")} & ${words.at(-1)}` : words[0];
 }
 
 // The stock bars a page rendered with ``data-pct`` (no inline style attribute under the CSP).
