@@ -42,8 +42,11 @@ async def reoffer_unpaid_lot(session: AsyncSession, event: OrderCancelledUnpaid)
 
 async def settle_paid_lots(session: AsyncSession, event: OrdersPaid) -> None:
     """A winner's order paid after the hammer (pending card, another card): the lot's offer
-    is paid and its hold released, in the paying transaction."""
-    await service.paid_offers(session, [o.order_id for o in event.orders])
+    is paid and its hold released, in the paying transaction. Only orders made in a show can
+    be a lot's (an order outside one costs no statement here: the paid path's budget)."""
+    await service.paid_offers(
+        session, [o.order_id for o in event.orders if o.live_session_id is not None]
+    )
 
 
 def subscribe() -> None:
