@@ -61,7 +61,10 @@ def test_pseudo_locale_buyer_pages_fit_a_phone(open_page: Callable[..., Page], d
 
     _fits(buyer, f"/live/{demo.live_session_id}")
     # The room's script words come from the page: pseudo too, and the buy sheet fits.
-    buy = buyer.locator(".live-product .buy-btn").first
+    # The demo show's pinned product is in its flash deal: once the room is connected, a tap
+    # claims a unit and opens the buy sheet to pay for it.
+    expect(buyer.locator("#room")).to_have_attribute("data-connection", "open")
+    buy = buyer.locator(".live-product.has-deal .buy-btn")
     expect(buy).to_have_text(re.compile(r"^\[.*[áéîöûý].*·+\]$"))
     buy.click()
     sheet = buyer.get_by_role("dialog")
