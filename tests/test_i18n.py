@@ -46,6 +46,7 @@ BUYER_PYTHON = {
     "liveshop/web/js_messages.py", "liveshop/core/errors.py", "liveshop/web/templating.py",
     "liveshop/web/routing.py", "liveshop/logistics/eta.py", "liveshop/web/shipping_view.py",
     "liveshop/logistics/wording.py", "liveshop/logistics/tell.py",
+    "liveshop/orders/payments/declines.py",
 }  # fmt: skip
 PLANNED = ("de", "fr", "it", "es")
 

@@ -24,6 +24,7 @@ from liveshop.inventory import service as inventory
 from liveshop.orders import completion, notify, payment_recovery
 from liveshop.orders.completion import PaymentDeclined, load_order
 from liveshop.orders.models import Order, Payment, PaymentStatus
+from liveshop.orders.payments.declines import decline_words
 from liveshop.orders.payments.provider import ChargeOutcome, PaymentProvider, PaymentSource
 from liveshop.orders.status import OrderStatus
 
@@ -120,7 +121,7 @@ async def charge(
             session, payment_id, PaymentStatus.FAILED, failure=result.failure_code
         )
         raise PaymentDeclined(
-            result.message or "the payment was declined",
+            str(decline_words(result.failure_code, result.message)),
             decline_code=result.failure_code,
             order_id=order.id,
         )

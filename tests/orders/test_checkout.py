@@ -164,12 +164,21 @@ async def test_declined_card_leaves_order_payable(
     order = (
         await checkout(client, buyer, [{"sku_id": store.sku_id, "quantity": 1}], key="d")
     ).json()
-    for card, decline in (
-        (CARD_DECLINED, "card_declined"),
-        (CARD_INSUFFICIENT, "insufficient_funds"),
+    for card, decline, words in (
+        (CARD_DECLINED, "card_declined", "The card was declined."),
+        (CARD_INSUFFICIENT, "insufficient_funds", "The card has insufficient funds."),
     ):
         body = assert_problem(await pay(client, buyer, order["id"], card), 402, "payment-declined")
         assert body["decline_code"] == decline
+        assert body["detail"] == words
+    # The buyer reads why in their language (the code stays for programs).
+    declined = await client.post(
+        f"/api/v1/orders/{order['id']}/pay",
+        json={"card_number": CARD_DECLINED},
+        headers={**buyer.headers, "accept-language": "id-ID"},
+    )
+    body = assert_problem(declined, 402, "payment-declined")
+    assert (body["decline_code"], body["detail"]) == ("card_declined", "Kartu ditolak.")
     assert_problem(await pay(client, buyer, order["id"], "4111111111111112"), 422)
     assert (await client.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers)).json()[
         "status"

@@ -59,6 +59,7 @@ from liveshop.orders.completion import PaymentDeclined, load_order
 from liveshop.orders.lines import CheckoutLine
 from liveshop.orders.models import Order
 from liveshop.orders.notify import OrderNotifier
+from liveshop.orders.payments.declines import decline_words
 from liveshop.orders.payments.provider import PaymentProvider
 from liveshop.realtime.publish import AfterCommit
 
@@ -548,7 +549,7 @@ async def _fail(
         ),
         body=lazy_gettext(
             "Your saved card was not charged (%(why)s), so the lot went to the next bidder.",
-            why=why,
+            why=decline_words(why),
         ),
         link=f"/live/{auction.session_id}",
         market_code=auction.market_code,
