@@ -7,7 +7,7 @@ hot path (``live.deals.fast``); everything after it is ordinary API.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
@@ -30,7 +30,7 @@ from liveshop.live.deals import service as deals
 from liveshop.live.deals.claim_checkout import checkout_claim, quote_claim
 from liveshop.live.deals.desk import desk_of
 from liveshop.live.deals.models import DealPolicy
-from liveshop.live.deals.pay_desk import ClaimKind, Paid, PayClaim, pay_desk_of
+from liveshop.live.deals.pay_desk import ClaimKind, PayClaim, pay_desk_of
 from liveshop.markets.service import get_market
 from liveshop.orders import payment_flow
 from liveshop.orders.checkout import PlacedOrder
@@ -174,52 +174,65 @@ async def pay_claim(
     """Check out a held claim at the deal price (attributed to the show and its creator),
     and pay it when a card is given. Repeating it returns the same order. Who is asking is
     read from the node's token cache: a drop's winners all pay at once."""
-    paid = await _pay_batched(session, request, body, principal.user_id, claim_id, ClaimKind.DEAL)
-    if isinstance(paid, Paid):
-        return _paid(paid)
-    placed = await checkout_claim(
-        session,
-        claim_id,
-        buyer_id=principal.user_id,
-        expected_total_minor=body.expected_total_minor,
-        address_id=body.address_id,
-        coupon_code=body.coupon_code,
+    return await _pay_claim(
+        session, request, body, principal.user_id, claim_id, ClaimKind.DEAL, checkout_claim
     )
-    return await _pay_placed(session, request, placed, paid, principal.user_id)
 
 
-async def _pay_batched(
+class _Checkout(Protocol):
+    """A kind's single-way checkout of a held claim (``checkout_claim``,
+    ``shelf.checkout_shelf_claim``)."""
+
+    async def __call__(
+        self,
+        session: AsyncSession,
+        claim_id: int,
+        *,
+        buyer_id: int,
+        expected_total_minor: int | None = None,
+        address_id: int | None = None,
+        coupon_code: str | None = None,
+    ) -> PlacedOrder: ...
+
+
+async def _pay_claim(
     session: AsyncSession,
     request: Request,
     body: PayClaimIn,
     buyer_id: int,
     claim_id: int,
     kind: ClaimKind,
-) -> Paid | PaymentSource | None:
-    """The claim paid in the node's batch (``pay_desk``: default address, no coupon); else the
-    card to pay it the single way with (a chosen address or a coupon goes the single way,
-    which prices it; no card: the order is only placed)."""
+    checkout: _Checkout,
+) -> JSONResponse:
+    """A drop's or a shelf claim paid in the node's batch (``pay_desk``: default address, no
+    coupon); else the single way: ``checkout`` (the kind's, which prices a chosen address or
+    a coupon) then paid with the card given (no card: the order is only placed)."""
     card = await payment_source(session, provider_of(request), buyer_id, body)
-    if card is None or body.address_id is not None or body.coupon_code is not None:
-        return card
-    # This request's own transaction ends first: the batch writes in its own (on SQLite one
-    # writer at a time — a transaction left open here would wait on the batch).
-    await session.commit()
-    paid = await pay_desk_of(request).pay(
-        PayClaim(
-            claim_id=claim_id,
-            buyer_id=buyer_id,
-            card=card,
-            expected_total_minor=body.expected_total_minor,
-            kind=kind,
+    if card is not None and body.address_id is None and body.coupon_code is None:
+        # This request's own transaction ends first: the batch writes in its own (on SQLite
+        # one writer at a time — a transaction left open here would wait on the batch).
+        await session.commit()
+        paid = await pay_desk_of(request).pay(
+            PayClaim(
+                claim_id=claim_id,
+                buyer_id=buyer_id,
+                card=card,
+                expected_total_minor=body.expected_total_minor,
+                kind=kind,
+            )
         )
+        if paid is not None:
+            out = OrderOut.of(paid.order, paid.market, financials=False)
+            return JSONResponse(out.model_dump(mode="json"), status_code=201)
+    placed = await checkout(
+        session,
+        claim_id,
+        buyer_id=buyer_id,
+        expected_total_minor=body.expected_total_minor,
+        address_id=body.address_id,
+        coupon_code=body.coupon_code,
     )
-    return card if paid is None else paid
-
-
-def _paid(paid: Paid) -> JSONResponse:
-    out = OrderOut.of(paid.order, paid.market, financials=False)
-    return JSONResponse(out.model_dump(mode="json"), status_code=201)
+    return await _pay_placed(session, request, placed, card, buyer_id)
 
 
 async def _pay_placed(
@@ -337,18 +350,15 @@ async def pay_shelf_claim(
     """Check out a held shelf claim at the room's price (attributed to the show and its
     creator), and pay it when a card is given. Repeating it returns the same order. Paid in
     the node's batch with the drop's claims when it can be (as ``…/claims/{id}/pay``)."""
-    paid = await _pay_batched(session, request, body, principal.user_id, claim_id, ClaimKind.SHELF)
-    if isinstance(paid, Paid):
-        return _paid(paid)
-    placed = await shelf.checkout_shelf_claim(
+    return await _pay_claim(
         session,
+        request,
+        body,
+        principal.user_id,
         claim_id,
-        buyer_id=principal.user_id,
-        expected_total_minor=body.expected_total_minor,
-        address_id=body.address_id,
-        coupon_code=body.coupon_code,
+        ClaimKind.SHELF,
+        shelf.checkout_shelf_claim,
     )
-    return await _pay_placed(session, request, placed, paid, principal.user_id)
 
 
 @router.post("/shelf-claims/{claim_id}/release")

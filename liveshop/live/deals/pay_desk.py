@@ -337,10 +337,16 @@ class _Take:
     expires_at: datetime
     quantity: int
     key: str  # the order's idempotency key (the single way's)
-    price_key: tuple[object, ...]  # claims priced alike: a deal and quantity, a room's SKU
     deal_id: int | None = None
     session_id: int | None = None
     sku_id: int | None = None
+
+    @property
+    def price_key(self) -> tuple[object, ...]:
+        """Claims priced alike: a deal and quantity, a room's SKU and quantity."""
+        if self.kind == ClaimKind.DEAL:
+            return ("deal", self.deal_id, self.quantity)
+        return ("shelf", self.session_id, self.sku_id, self.quantity)
 
 
 def _take(
@@ -369,7 +375,6 @@ def _take(
             claim.expires_at,
             claim.quantity,
             key=claim_key(claim.id),
-            price_key=("deal", claim.deal_id, claim.quantity),
             deal_id=claim.deal_id,
         )
     held = shelf_claims.get(request.claim_id)
@@ -390,7 +395,6 @@ def _take(
         held.expires_at,
         held.quantity,
         key=shelf.claim_key(held.id),
-        price_key=("shelf", held.session_id, held.sku_id, held.quantity),
         session_id=held.session_id,
         sku_id=held.sku_id,
     )
