@@ -1,8 +1,9 @@
 """Languages in a real browser (issue 21): a pseudo-locale (every message accented and about
-40 % longer) on the buyer's pages at 390 px — nothing scrolls sideways, no button clips its
-words — and an Indonesian viewer in the room, whose script words and prices come from the
-page in Indonesian; an Indonesian browser (Accept-Language, nothing else) buying in an
-Indonesian room in rupiah; a language picked in the header sticking; a problem+json in it."""
+40 % longer) on the buyer's, the seller center's and the studio's pages at 390 px — nothing
+scrolls sideways, no button clips its words — and an Indonesian viewer in the room, whose
+script words and prices come from the page in Indonesian; an Indonesian browser
+(Accept-Language, nothing else) buying in an Indonesian room in rupiah; a language picked in
+the header sticking; a problem+json in it."""
 
 from __future__ import annotations
 
@@ -71,6 +72,28 @@ def test_pseudo_locale_buyer_pages_fit_a_phone(open_page: Callable[..., Page], d
     expect(sheet.locator("[data-sheet=pay]")).to_have_text(re.compile(r"^\["))
     assert_no_sideways_scroll(buyer, PHONE["width"])
     assert buyer.evaluate(CLIPPED_JS) == []
+
+
+def test_pseudo_locale_seller_and_studio_pages_fit_a_phone(
+    open_page: Callable[..., Page], demo: Demo
+) -> None:
+    for who, paths in (
+        (
+            "seller2@liveshop.demo",  # Northern Thread: orders, products, support cases
+            ("/seller", "/seller/orders", "/seller/products", "/seller/support",
+             "/seller/coupons", "/seller/affiliate-plans"),
+        ),
+        (
+            "creator1@liveshop.demo",  # the demo's live show
+            ("/studio", "/studio/analytics", "/studio/contract", "/studio/plans",
+             "/studio/chat-filter", "/studio/moderation", "/studio/moderators",
+             "/studio/earnings", f"/studio/sessions/{demo.live_session_id}"),
+        ),
+    ):  # fmt: skip
+        page = open_page(who, viewport=PHONE)
+        _language(page, demo, "en_XA")
+        for path in paths:
+            _fits(page, path)
 
 
 def test_an_indonesian_viewer_reads_the_room_in_indonesian(
