@@ -494,12 +494,23 @@ def bench_drop(
         bool,
         typer.Option(help="Winners pay on new connections (spread over the server processes)"),
     ] = False,
+    pay_via: Annotated[
+        str | None,
+        typer.Option(help="Winners pay over http (card typed in) or ws (one tap, saved card)"),
+    ] = None,
     baselines: Annotated[
         bool, typer.Option(help="Also the floor, checkout and naive baselines")
     ] = True,
     redis_url: Annotated[str, typer.Option(help="Broker of the server processes")] = (
         "redis://127.0.0.1:6379/13"
     ),
+    profile: Annotated[
+        str | None,
+        typer.Option(help="Sample the servers with py-spy during this phase (claim, pay, …)"),
+    ] = None,
+    profile_to: Annotated[
+        str, typer.Option(help="py-spy's raw stacks go to PREFIX.<pid>.txt")
+    ] = "drop-profile",
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
 ) -> None:
     """The drop: N buyers tap a deal of S units over HTTP or the room's WebSocket, then pay
@@ -526,10 +537,13 @@ def bench_drop(
         spread_ms=spread_ms,
         retap_ms=retap_ms,
         pay_new_connections=pay_new_connections,
+        pay_via=pay_via,
         floor=baselines,
         checkout=baselines,
         naive=baselines,
         redis_url=redis_url,
+        profile_phase=profile,
+        profile_to=profile_to,
     )
     try:
         opts.check()

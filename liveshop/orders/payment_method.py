@@ -16,6 +16,7 @@ from liveshop.core.errors import Conflict, Unprocessable
 from liveshop.core.i18n import gettext as _
 from liveshop.orders import saved_cards
 from liveshop.orders.payments.provider import CardDetails, PaymentProvider, PaymentSource
+from liveshop.orders.saved_cards import SavedCard
 
 
 class PaymentChoice(Protocol):
@@ -66,13 +67,17 @@ async def payment_source(
         )
     if choice.saved_card_id is not None:
         card = await saved_cards.get_card(session, buyer_id, choice.saved_card_id)
-    elif choice.use_default_card:
-        found = await saved_cards.default_card(session, buyer_id)
-        if found is None:
-            raise Conflict(_("you have no saved card yet"), code="no-default-card")
-        card = found
-    else:
-        return None
+        return saved_source(card, provider)
+    if choice.use_default_card:
+        return saved_source(await saved_cards.default_card(session, buyer_id), provider)
+    return None
+
+
+def saved_source(card: SavedCard | None, provider: PaymentProvider) -> PaymentSource:
+    """What ``provider`` is asked to charge for a saved card (None: the buyer's default, which
+    they have not saved yet: 409)."""
+    if card is None:
+        raise Conflict(_("you have no saved card yet"), code="no-default-card")
     if card.provider != provider.name:
         raise Conflict(
             _(

@@ -27,6 +27,7 @@ from liveshop.realtime.ports import (
     Audience,
     BidDesk,
     ClaimDesk,
+    ClaimPayer,
     CommentChecks,
     CommentStore,
     ComplaintDesk,
@@ -95,6 +96,7 @@ class Hub:
         self.publisher = RoomPublisher(broker)
         self.comments = CommentWriter(db, store)
         self.claims: ClaimDesk | None = None  # taps on a drop (handed in by the deals domain)
+        self.payer: ClaimPayer | None = None  # one-tap pay of a claim (the deals domain)
         # Heartbeats, joins, chat lines (capture) and the creator's live figures: handed in
         # by analytics; without them nothing is counted and no dashboard is sent.
         self.audience: Audience | None = None

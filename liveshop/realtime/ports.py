@@ -171,6 +171,17 @@ class ClaimDesk(Protocol):
         ...
 
 
+class ClaimPayer(Protocol):
+    async def pay_frame(
+        self, tapper: Tapper, session_id: int, frame: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Answer a ``pay`` frame (its ``claim_id``, ``kind`` — deal or shelf — and optional
+        ``expected_total_minor``: one tap with the buyer's default saved card) with the body
+        of the ``pay_result`` frame: the order (``order_id``, ``status``, ``total_minor``,
+        ``currency``, ``display_total``) — or ``error``."""
+        ...
+
+
 # --- the audience and the host's dashboard (analytics) ------------------------------------
 
 

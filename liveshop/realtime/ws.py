@@ -10,6 +10,7 @@ answer bad client frames. Client → server: ``{"type":"comment","text":…}`` (
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -164,6 +165,8 @@ class ClientFrames:
             return True
         if kind == "claim":
             return await self._claim(frame)
+        if kind == "pay":
+            return self._pay(frame)
         if kind == "hb":
             return await self._heartbeat(frame)
         if kind == "bid":
@@ -226,6 +229,38 @@ class ClientFrames:
                 return True
             body = await self.hub.claims.tap_frame(viewer.tapper, self.room.session_id, frame)
         self.conn.write(_direct({"type": "claim_result", "ref": ref, **body}))
+        return True
+
+    def _pay(self, frame: dict[str, Any]) -> bool:
+        """One-tap pay of the viewer's held claim with their default saved card, answered on
+        this socket only (``pay_result``, with the frame's ``ref``); the deals domain pays it
+        (``hub.payer``). Shares the taps' budget. Paid in the background: the socket goes on
+        reading (chat, likes) while the node's pay batch is written; a payment whose socket
+        closes meanwhile still completes (the buyer finds it in their orders)."""
+        ref = _ref(frame)
+        viewer = self.viewer
+        payer = self.hub.payer
+        if viewer.tapper is None or payer is None:
+            body = {"error": {"code": "sign-in-required", "detail": _("sign in to buy")}}
+            self.conn.write(_direct({"type": "pay_result", "ref": ref, **body}))
+            return True
+        if not self.taps.take():
+            self._error("rate-limited", "too many taps; slow down", ref=ref)
+            return True
+        tapper, session_id = viewer.tapper, self.room.session_id
+
+        async def pay() -> None:
+            try:
+                answer = await payer.pay_frame(tapper, session_id, frame)
+            except Exception:
+                stop_if_cancelled()
+                log.exception("a room payment failed", session_id=session_id)
+                answer = {"error": {"code": "internal-error", "detail": "try again"}}
+            self.conn.write(_direct({"type": "pay_result", "ref": ref, **answer}))
+
+        task = asyncio.ensure_future(pay())
+        _PAYING.add(task)
+        task.add_done_callback(_PAYING.discard)
         return True
 
     async def _bid(self, frame: dict[str, Any]) -> bool:
@@ -375,6 +410,10 @@ class ClientFrames:
 COMPLAINT = "complaint"  # the hold rule of a complaint (``helpdesk.classify.RULE``)
 
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+
+
+# Payments in flight on this process's sockets (a strong reference until each is answered).
+_PAYING: set[asyncio.Future[None]] = set()
 
 
 def _ref(frame: dict[str, Any]) -> str | int | None:

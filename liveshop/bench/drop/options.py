@@ -52,6 +52,9 @@ class DropOptions:
     # one they tapped on: a node's batch decides many winners at once, so on their own
     # connections the payments of a drop mostly land on one server process.
     pay_new_connections: bool = False
+    # How winners pay: "http" (``POST …/claims/{id}/pay`` with the card typed in) or "ws"
+    # (the room socket's ``pay`` frame: one tap with the saved card); None: as ``via``.
+    pay_via: str | None = None
     spread_ms: float = 0.0
     retap_ms: float = 0.0
     phase_timeout_s: float = 120.0  # a phase that has not finished by then fails the run
@@ -64,6 +67,10 @@ class DropOptions:
     # "spread": server process i pinned to CPU i, the load generator floating (as a node's
     # workers would run); "none": nothing pinned.
     placement: str = "spread"
+    # A phase ("claim", "pay", "floor", …) to sample with py-spy in every server process,
+    # from its drop to its last answer: raw stacks written to ``profile_to``.<pid>.txt.
+    profile_phase: str | None = None
+    profile_to: str = "drop-profile"
 
     def client_processes(self) -> int:
         if self.client_procs > 0:
@@ -80,6 +87,8 @@ class DropOptions:
             raise ValueError("--on must be deal or shelf")
         if self.via not in ("http", "ws"):
             raise ValueError("--via must be http or ws")
+        if self.pay_via not in (None, "http", "ws"):
+            raise ValueError("--pay-via must be http or ws")
         if not 60 <= self.hold_seconds <= 1800:
             raise ValueError("--hold-seconds must be 60 to 1800")
         if self.tappers < 1 or self.stock < 1 or self.workers < 1:

@@ -28,6 +28,7 @@ import os
 import random
 import select
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -110,6 +111,18 @@ class Nodes:
     def cpu_s(self) -> list[float]:
         return [proc_cpu_s(p.pid) if p.poll() is None else 0.0 for p in self.procs]
 
+    def profile(self, prefix: str) -> list[subprocess.Popen[bytes]]:
+        """py-spy sampling every server process until ``stop_profiles`` (a developer's tool:
+        where a phase's server time goes; ``pip install py-spy``)."""
+        spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+        spies = []
+        for proc in self.procs:
+            cmd = [spy, "record", "--pid", str(proc.pid), "--rate", "250", "--nonblocking"]
+            cmd += ["--format", "raw", "-o", f"{prefix}.{proc.pid}.txt"]
+            spies.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+        time.sleep(0.5)  # attached before the drop
+        return spies
+
     def exited(self) -> list[int]:
         """The server processes that are gone (their index)."""
         return [i for i, p in enumerate(self.procs) if p.poll() is not None]
@@ -137,6 +150,16 @@ class Nodes:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def stop_profiles(spies: list[subprocess.Popen[bytes]]) -> None:
+    for spy in spies:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its file on an interrupt
+    for spy in spies:
+        try:
+            spy.wait(30)
+        except subprocess.TimeoutExpired:
+            spy.kill()
 
 
 # --- the load generator --------------------------------------------------------------------
@@ -370,7 +393,13 @@ def _measure(
         def measured(name: str, command: dict[str, Any]) -> dict[str, Any]:
             say(f"{name}: {opts.tappers} tappers")
             t0 = time.monotonic()
-            rec, go_ms, cores = tappers.phase(command, lambda: [*nodes.cpu_s(), tappers.cpu_s()])
+            spies = nodes.profile(opts.profile_to) if opts.profile_phase == name else []
+            try:
+                rec, go_ms, cores = tappers.phase(
+                    command, lambda: [*nodes.cpu_s(), tappers.cpu_s()]
+                )
+            finally:
+                stop_profiles(spies)
             figures = tap_figures(rec, go_ms)
             if command["kind"] != "floor":
                 figures["claims_held"] = rec["claims"]
@@ -397,7 +426,7 @@ def _measure(
                 if phases["claim"]["claims_held"]:
                     pay: dict[str, Any] = {
                         "kind": "pay",
-                        "via": "http",
+                        "via": opts.pay_via or opts.via,
                         "deal_id": None,
                         "shelf": True,
                         "body": _card(),
@@ -426,7 +455,7 @@ def _measure(
                     buy = {"sku_id": room.skus["claim"], "deal_id": claim_deal, "quantity": 1}
                     pay = {
                         "kind": "pay",
-                        "via": "http",
+                        "via": opts.pay_via or opts.via,
                         "deal_id": claim_deal,
                         "body": _card(),
                         "buy_path": f"/api/v1/live/sessions/{room.session_id}/buy",

@@ -29,18 +29,21 @@ from typing import Any
 import httpx
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from liveshop.accounts.models import AuthToken, Role, TokenKind, User, UserRole
 from liveshop.accounts.passwords import hash_password
 from liveshop.accounts.service import TOKEN_PREFIX
-from liveshop.bench.drop.options import DEFAULT_PG_URL
+from liveshop.bench.drop.options import CARD, DEFAULT_PG_URL
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.migrate import upgrade
 from liveshop.inventory.models import Reservation, ReservationStatus, StockLevel
 from liveshop.ledger.service import trial_balance
 from liveshop.orders.models import Order, OrderLine
+from liveshop.orders.payments.provider import card_brand
+from liveshop.orders.payments.sandbox_methods import SandboxPaymentMethod
+from liveshop.orders.saved_cards import SavedCard, customer_of
 from liveshop.orders.status import OrderStatus
 
 PHASE_SKUS = ("claim", "checkout", "naive")
@@ -124,6 +127,44 @@ def _token() -> tuple[str, str]:
     return token, hashlib.sha256(token.encode()).hexdigest()
 
 
+async def _save_cards(s: AsyncSession, buyer_ids: list[int]) -> None:
+    """Each buyer's default saved card (the sandbox's test card that pays), as saving it on
+    the payments page leaves it: the provider's record and the buyer's token — what the
+    room's one-tap pay (``--pay-via ws``) charges."""
+    year = utcnow().year + 3
+    tokens = {b: f"pm_bench_{b}_{secrets.token_hex(6)}" for b in buyer_ids}
+    await s.execute(
+        insert(SandboxPaymentMethod),
+        [
+            {
+                "token": tokens[b],
+                "customer": customer_of(b),
+                "number": CARD,
+                "brand": card_brand(CARD),
+                "exp_month": 12,
+                "exp_year": year,
+            }
+            for b in buyer_ids
+        ],
+    )
+    await s.execute(
+        insert(SavedCard),
+        [
+            {
+                "buyer_id": b,
+                "provider": "sandbox",
+                "provider_token": tokens[b],
+                "brand": card_brand(CARD),
+                "last4": CARD[-4:],
+                "exp_month": 12,
+                "exp_year": year,
+                "is_default": True,
+            }
+            for b in buyer_ids
+        ],
+    )
+
+
 async def seed_people(url: str, buyers: int) -> People:
     """Bulk-insert the seller, the creator and ``buyers`` buyers, each with an API token."""
     password = await hash_password("bench-password")  # one hash, shared: nobody logs in
@@ -168,6 +209,7 @@ async def seed_people(url: str, buyers: int) -> People:
                     for u, (_, hashed) in tokens.items()
                 ],
             )
+            await _save_cards(s, buyer_ids)
             await s.commit()
     finally:
         await db.dispose()

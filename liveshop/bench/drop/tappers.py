@@ -11,7 +11,8 @@ orchestrator sends it over its command queue, on the same connections:
   answer any tapper got, so the sold-out throughput is measured on enough samples.
 - ``floor``: every buyer sends ``count`` pings, one after the other (the same connections,
   about as many taps as the drop answered).
-- ``pay``: every buyer holding a claim pays it (over HTTP, whatever ``--via`` is).
+- ``pay``: every buyer holding a claim pays it: over HTTP with the card typed in, or over
+  their room socket (``--pay-via ws``: the ``pay`` frame, one tap with their saved card).
 
 Every answered tap is recorded as (answer time, latency, outcome); the orchestrator merges
 the processes' records. This module imports nothing of the app."""
@@ -130,6 +131,14 @@ def classify_ws(kind: str, answer: dict[str, Any]) -> tuple[int, int | None]:
         return (_THROTTLED, None) if answer.get("code") == "rate-limited" else (UNEXPECTED, None)
     if kind == "floor":
         return (PONG, None) if answer.get("type") == "pong" else (UNEXPECTED, None)
+    if kind == "pay":
+        if answer.get("type") == "pay_result" and answer.get("status") == "paid":
+            return PAID, None
+        error = answer.get("error")
+        code = error.get("code") if isinstance(error, dict) else None
+        if code == "try-again" or code == "internal-error":
+            return _RETRY, None
+        return (SOLD_OUT, None) if code == "deal-sold-out" else (UNEXPECTED, None)
     error = answer.get("error")
     if isinstance(error, dict):
         code = str(error.get("code"))
@@ -201,7 +210,20 @@ class Runner:
     async def _ask(self, t: Tapper, phase: dict[str, Any], n: int) -> tuple[int, int | None, str]:
         """Send one tap of ``phase`` and wait for its answer (raises on a lost connection)."""
         kind, via = phase["kind"], phase["via"]
-        if via == "ws":
+        if via == "ws" and kind == "pay" and t.claim_id is not None:
+            if t.ws is None or t.ws.closed:
+                await self._open_ws(t)
+            assert t.ws is not None
+            pay = {
+                "type": "pay",
+                "claim_id": t.claim_id,
+                "kind": "shelf" if phase.get("shelf") else "deal",
+                "ref": f"{t.no}.p{n}",
+            }
+            answer = await asyncio.wait_for(t.ws.send(pay), phase["answer_timeout_s"])
+            outcome, held = classify_ws(kind, answer)
+            return outcome, held, json.dumps(answer)[:300]
+        if via == "ws" and kind != "pay":
             if t.ws is None or t.ws.closed:
                 await self._open_ws(t)
             assert t.ws is not None
@@ -342,6 +364,9 @@ async def _main(
             transport = command["via"]
             if command["kind"] == "pay":
                 payers = [t for t in runner.tappers if t.claim_id or t.pay_now]
+                if transport == "ws":  # on their room sockets (a first-paid-wins buy: HTTP)
+                    await runner.connect("ws", [t for t in payers if t.claim_id])
+                    payers = [t for t in payers if not t.claim_id]
                 if command.get("new_connections"):  # the kernel spreads them over the servers
                     for t in payers:
                         if t.http is not None:

@@ -130,7 +130,11 @@ class WsConn(asyncio.Protocol):
     server's answer to that ref (``claim_result``/``pong``); the room's broadcast frames
     (stock, deal events, chat …) arrive on the same socket and are skipped unparsed."""
 
-    ANSWERS = (b'"claim_result"', b'"pong"')  # broadcast frames are arrays, answers objects
+    ANSWERS = (
+        b'"claim_result"',
+        b'"pay_result"',
+        b'"pong"',
+    )  # broadcast frames are arrays, answers objects
 
     def __init__(self, host: str, path: str) -> None:
         self.host, self.path = host, path

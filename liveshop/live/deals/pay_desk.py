@@ -50,18 +50,21 @@ from liveshop.inventory import service as inventory
 from liveshop.inventory.models import Reservation, ReservationStatus
 from liveshop.live import service as live
 from liveshop.live.deals import shelf
-from liveshop.live.deals.claim_checkout import claim_key
+from liveshop.live.deals.claim_checkout import checkout_claim, claim_key
 from liveshop.live.deals.models import ClaimStatus, DealClaim, FlashDeal, ShelfClaim
 from liveshop.live.deals.service import get_deal, room_attribution
 from liveshop.markets.models import Market
+from liveshop.markets.service import get_market
 from liveshop.orders import completion, payment_flow
 from liveshop.orders.checkout import fingerprint, new_order, plain_goods, ship_to_row
 from liveshop.orders.events import announce_placed
 from liveshop.orders.lines import Attribution, CheckoutLine
 from liveshop.orders.models import Order, OrderEvent, Payment, PaymentStatus
 from liveshop.orders.notify import OrderNotifier
+from liveshop.orders.payment_method import saved_source
 from liveshop.orders.payments.provider import PaymentProvider, PaymentSource
 from liveshop.orders.pricing import PricedGoods, totals
+from liveshop.orders.saved_cards import default_card, default_cards
 from liveshop.orders.status import OrderStatus
 
 log = structlog.get_logger("liveshop.live.deals.pay")
@@ -83,7 +86,7 @@ class ClaimKind(StrEnum):
 class PayClaim:
     claim_id: int
     buyer_id: int
-    card: PaymentSource
+    card: PaymentSource | None  # None: the buyer's default saved card (one tap)
     expected_total_minor: int | None = None
     kind: ClaimKind = ClaimKind.DEAL
 
@@ -156,6 +159,38 @@ class PayDesk:
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
+
+    async def pay_now(self, request: PayClaim) -> Paid:
+        """The claim's order, paid (or pending): in the node's batch, else the single way
+        (``checkout_claim`` or ``checkout_shelf_claim``, then ``pay_order``), which answers
+        what the batch leaves to it (a retry, a claim not held, a price a campaign changes)
+        the way ``POST /claims/{id}/pay`` does. Problems are raised."""
+        paid = await self.pay(request)
+        if paid is not None:
+            return paid
+        checkout = checkout_claim if request.kind == ClaimKind.DEAL else shelf.checkout_shelf_claim
+        provider = self.provider()
+        async with self.db.session() as s:
+            placed = await checkout(
+                s,
+                request.claim_id,
+                buyer_id=request.buyer_id,
+                expected_total_minor=request.expected_total_minor,
+            )
+            order = placed.order
+            if order.paid_at is None:
+                card = request.card
+                if card is None:
+                    card = saved_source(await default_card(s, request.buyer_id), provider)
+                order = await payment_flow.pay_order(
+                    s,
+                    provider,
+                    order_id=order.id,
+                    buyer_id=request.buyer_id,
+                    card=card,
+                    notifier=self.notifier,
+                )
+            return Paid(order, await get_market(s, order.market_code))
 
     async def _pay_all(self, requests: list[PayClaim]) -> list[Outcome]:
         outcomes: list[Outcome] = [None] * len(requests)
@@ -241,6 +276,8 @@ class PayDesk:
                 )
                 continue
             chosen.append((take, price))
+        cards = await self._cards(s, requests, [t.index for t, _p in chosen], outcomes)
+        chosen = [(t, p) for t, p in chosen if t.index in cards]
         if not chosen:
             return []
         taken = await _take_claims(s, [t for t, _p in chosen], now)
@@ -308,7 +345,7 @@ class PayDesk:
                         "status": PaymentStatus.PROCESSING,
                         "amount_minor": o.total_minor,
                         "currency": o.currency,
-                        "card_last4": requests[t.index].card.last4,
+                        "card_last4": cards[t.index].last4,
                         "created_at": now,
                         "updated_at": now,
                     }
@@ -320,9 +357,35 @@ class PayDesk:
         await inventory.keep_for_payment(s, [t.reservation_id for t, _p in chosen])
         await s.commit()
         return [
-            _Started(t.index, o, pay_id, requests[t.index].card, p.goods.market)
+            _Started(t.index, o, pay_id, cards[t.index], p.goods.market)
             for (t, p), o, pay_id in zip(chosen, orders, payment_ids, strict=True)
         ]
+
+    async def _cards(
+        self,
+        s: AsyncSession,
+        requests: list[PayClaim],
+        indexes: list[int],
+        outcomes: list[Outcome],
+    ) -> dict[int, PaymentSource]:
+        """The card each of these requests pays with: its own, else its buyer's default
+        saved card (one read for the batch); a buyer with none (or one saved with another
+        provider) is answered 409 here, before anything is taken."""
+        provider = self.provider()
+        defaults = await default_cards(
+            s, {requests[i].buyer_id for i in indexes if requests[i].card is None}
+        )
+        cards: dict[int, PaymentSource] = {}
+        for i in indexes:
+            card = requests[i].card
+            if card is None:
+                try:
+                    card = saved_source(defaults.get(requests[i].buyer_id), provider)
+                except Problem as exc:
+                    outcomes[i] = exc
+                    continue
+            cards[i] = card
+        return cards
 
 
 @dataclass(frozen=True, slots=True)

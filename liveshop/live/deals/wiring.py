@@ -24,6 +24,7 @@ from liveshop.live.deals import service as deals
 from liveshop.live.deals.desk import ClaimDesk
 from liveshop.live.deals.models import DealEndReason
 from liveshop.live.deals.pay_desk import PayDesk
+from liveshop.live.deals.room_pay import RoomPay
 from liveshop.live.deals.router import publish_deal_stock
 from liveshop.live.deals.tally import SaleTally
 from liveshop.live.events import SessionClosed
@@ -82,6 +83,7 @@ def install_deals(app: FastAPI, db: Database, hub: Hub) -> ClaimDesk:
     app.state.claim_desk = desk
     app.state.token_cache = desk.tokens  # ``accounts.deps.require_cached``: paying claims
     hub.claims = desk
+    hub.payer = RoomPay(desk.tokens, app.state.pay_desk)
     hub.on_close(desk.close)
     app.router.routes[0:0] = fast.routes()
     app.state.deal_clock = DealClock(db, lambda: room_publisher(app), desk)
