@@ -71,6 +71,54 @@ def test_a_queue_drop_holds_for_the_first_and_lines_up_the_next(
     expect(creator.locator(".flash-info")).to_contain_text("The show has ended")
 
 
+def test_a_winner_with_a_saved_card_pays_with_one_tap_over_the_room_socket(
+    open_page: Callable[..., Page], demo: Demo
+) -> None:
+    """Tap, then one tap to pay: the sheet offers the default saved card and pays the claim
+    over the room's socket (no HTTP request to pay), in the node's batch."""
+    buyer = open_page("buyer7@liveshop.demo", viewport=PHONE)
+    buyer.goto("/account")
+    buyer.locator("#payment-methods").get_by_role("button", name="Save card").click()
+    expect(buyer.locator(".flash-success")).to_contain_text("is saved")
+
+    creator = open_page("creator5@liveshop.demo")
+    session_id = go_live(creator, "Two speakers, one tap", "Pocket Bluetooth Speaker, waterproof")
+    creator.get_by_label("Product and option").select_option(
+        value=str(demo.sku_ids["VB-POCKET-TEAL"])
+    )
+    creator.get_by_label("Deal price (GBP)").fill("21")
+    creator.get_by_label("Units").fill("2")
+    creator.get_by_role("radio", name=re.compile(r"^Hold then pay")).check()
+    creator.get_by_role("button", name="Start flash deal").click()
+    expect(creator.locator(".deal-now .deal-policy")).to_contain_text("Hold then pay")
+
+    buyer.goto(f"/live/{session_id}")
+    expect(buyer.locator("#room")).to_have_attribute("data-connection", "open")
+    posted: list[str] = []
+    buyer.on("request", lambda r: posted.append(r.url) if r.method == "POST" else None)
+    card = buyer.locator(".live-product.has-deal")
+    card.get_by_role("button", name="Tap to claim").click()
+    expect(card.locator(".deal-standing")).to_have_text(
+        re.compile(r"^Yours — pay within [45]:\d\d$")
+    )
+    sheet = buyer.get_by_role("dialog")  # opened by the claim
+    pay = sheet.get_by_role("button", name=re.compile(r"^Pay £\d+\.\d\d with Visa •••• 4242$"))
+    assert fits_width(buyer, PHONE["width"])
+    pay.click()
+    toast = buyer.locator("[data-region=toast]")
+    expect(toast).to_contain_text("Paid!")
+    expect(card.locator(".deal-standing")).to_have_text("Yours — order placed")
+    # Tapped and paid on the socket: no HTTP claim, no HTTP payment.
+    assert not [u for u in posted if u.endswith(("/claim", "/pay"))], posted
+    order_id = int(re.findall(r"Order #(\d+)", toast.inner_text())[0])
+    toast.get_by_role("link", name="View order").click()
+    expect(buyer).to_have_url(re.compile(rf"/orders/{order_id}$"))
+    expect(buyer.locator(".order-head .badge")).to_have_text("Paid")
+
+    creator.get_by_role("button", name="End show").click()
+    expect(creator.locator(".flash-info")).to_contain_text("The show has ended")
+
+
 def test_the_fairness_page_explains_each_policy(open_page: Callable[..., Page]) -> None:
     page = open_page(viewport=PHONE)
     page.goto("/drops/fairness")

@@ -672,6 +672,7 @@ const sheet = new BuySheet(root.querySelector("[data-region=sheet]"), {
     if (state.deal && state.deal.deal_id === dealId) state.deal.available = 0;
     renderProducts();
   },
+  payViaSocket: (claim, total) => drop.payViaSocket(claim, total),
 });
 const auction = new AuctionPanel($("auction"), { data, money, user });
 const engage = new Engagement(root, {

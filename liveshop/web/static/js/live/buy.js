@@ -61,12 +61,13 @@ function jsonHeaders() {
 }
 
 export class BuySheet {
-  constructor(dialog, { data, money, onPaid, onSoldOut }) {
+  constructor(dialog, { data, money, onPaid, onSoldOut, payViaSocket }) {
     this.dialog = dialog;
     this.data = data;
     this.money = money;
     this.onPaid = onPaid;
     this.onSoldOut = onSoldOut;
+    this.payViaSocket = payViaSocket; // (claim, expected total) → pay_result frame, or null
     this.q = (name) => dialog.querySelector(`[data-sheet=${name}]`);
     this.pay = this.q("pay");
     this.variants = this.q("variants");
@@ -536,6 +537,7 @@ export class BuySheet {
     // The address chosen in the sheet (delivery.js); the server's default without one.
     const where = this.dialog.querySelector('[data-sheet="delivery"]');
     if (where && where.dataset.addressId) body.address_id = Number(where.dataset.addressId);
+    const toDefault = !body.address_id || (where && where.dataset.addressDefault === "1");
     let requote = false;
     try {
       if (this.card) {
@@ -548,6 +550,22 @@ export class BuySheet {
         body.saved_card_id = saved.id;
       } else {
         body.card_number = TEST_CARD;
+      }
+      // A held claim, the default card, nothing chosen beyond it: one tap over the room socket.
+      if (claim && body.use_default_card && !body.coupon_code && toDefault && this.payViaSocket) {
+        const answer = await this.payViaSocket(claim, quote.total_minor);
+        if (answer && !answer.error) {
+          this.dialog.close();
+          this.onPaid({ id: answer.order_id, status: answer.status, display_total: answer.display_total }, claim);
+          return;
+        }
+        if (answer && answer.error) {
+          const code = answer.error.code;
+          if (code === "deal-sold-out" && this.deal) this.soldOut();
+          requote = code === "price-changed";
+          this.error(answer.error.detail || t("that_didn_t_work_please_try_again"));
+          return;
+        }
       }
       let url = claim ? this.claimUrl("pay") : this.data.buy_api;
       if (!claim && !this.deal && this.data.claim_api) {

@@ -166,6 +166,7 @@ async function fillSheet(productId) {
   if (!slot) return;
   slot.hidden = true;
   delete slot.dataset.addressId;
+  delete slot.dataset.addressDefault;
   const [info, addresses] = await Promise.all([delivery(productId), myAddresses()]);
   if (!info) return;
   slot.replaceChildren();
@@ -179,9 +180,13 @@ async function fillSheet(productId) {
     if (address) {
       where.textContent = t("to") + oneLine(address);
       slot.dataset.addressId = String(address.id);
+      // The buyer's default address: what a one-tap pay over the room socket delivers to.
+      if (address.is_default) slot.dataset.addressDefault = "1";
+      else delete slot.dataset.addressDefault;
     } else {
       where.textContent = t("no_delivery_address_yet");
       delete slot.dataset.addressId;
+      delete slot.dataset.addressDefault;
     }
   };
   if (addresses === null) {

@@ -122,7 +122,7 @@ export class Drop {
   }
 
   onDirect(frame) {
-    if (frame.type !== "claim_result") return;
+    if (frame.type !== "claim_result" && frame.type !== "pay_result") return;
     const resolve = this.pending.get(frame.ref);
     if (resolve) {
       this.pending.delete(frame.ref);
@@ -153,6 +153,25 @@ export class Drop {
       setTimeout(() => {
         if (this.pending.delete(ref)) resolve(null); // no answer: ask over HTTP instead
       }, 4000);
+    });
+  }
+
+  // One tap to pay a held claim with the default saved card, over the room socket ({"type":
+  // "pay"} → {"type": "pay_result"}: paid in the node's batch with the drop's other winners).
+  // null when the socket is closed or silent: the sheet pays over HTTP instead (the same claim:
+  // the server answers the same order, never a second charge).
+  payViaSocket(claim, expectedTotal) {
+    const ref = `p${++this.refs}`;
+    const frame = { type: "pay", claim_id: claim.claim_id, kind: claim.kind === "shelf" ? "shelf" : "deal", expected_total_minor: expectedTotal, ref };
+    return new Promise((resolve) => {
+      if (!this.socket.send(frame)) {
+        resolve(null);
+        return;
+      }
+      this.pending.set(ref, resolve);
+      setTimeout(() => {
+        if (this.pending.delete(ref)) resolve(null);
+      }, 8000);
     });
   }
 

@@ -116,7 +116,7 @@ export class RoomSocket {
       this.handlers.onError(data);
     } else if (data && data.type === "dashboard" && this.handlers.onDashboard) {
       this.handlers.onDashboard(data); // the creator's live figures (their own sockets only)
-    } else if (data && (data.type === "claim_result" || data.type === "bid_result" || data.type === "pong" || data.type === "case_opened") && this.handlers.onDirect) {
+    } else if (data && (data.type === "claim_result" || data.type === "pay_result" || data.type === "bid_result" || data.type === "pong" || data.type === "case_opened") && this.handlers.onDirect) {
       this.handlers.onDirect(data); // answers to this socket's own requests (a tap on a drop), and a case opened from its complaint
     }
   }
