@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.accounts.models import User
 from liveshop.addresses.models import Address
 from liveshop.addresses.validation import ADDRESS_FIELDS, CleanAddress, validate_address
-from liveshop.core.db import in_list
 from liveshop.core.errors import Conflict, NotFound, Unprocessable
 from liveshop.core.i18n import gettext as _
 
@@ -168,7 +167,7 @@ async def default_address_snapshots(
         return {}
     rows = await session.scalars(
         select(Address).where(
-            Address.user_id.in_(in_list(user_ids)),
+            Address.user_id.in_(set(user_ids)),
             Address.country_code == market.upper(),
             Address.is_default,
         )

@@ -6,7 +6,7 @@ import asyncio
 import functools
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -77,19 +77,6 @@ def table_of(model: type[DeclarativeBase]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
     return table
-
-
-def in_list(values: Iterable[T]) -> list[T]:
-    """``values`` for a batch's ``column.in_(…)``, deduplicated and padded to a power of two
-    (by repeating one of them). SQLAlchemy renders an IN list as one placeholder per value, so
-    every batch size is a different statement, which PostgreSQL's driver prepares afresh (a
-    round trip, a parse, a plan, its types looked up): padded, a batch reuses one of a few
-    prepared statements. Repeated values change nothing an IN matches."""
-    unique = list(dict.fromkeys(values))
-    if not unique:
-        return unique
-    size = 1 << (len(unique) - 1).bit_length()
-    return unique + [unique[-1]] * (size - len(unique))
 
 
 class Base(DeclarativeBase):

@@ -21,7 +21,6 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveshop.core.clock import utcnow
-from liveshop.core.db import in_list
 from liveshop.inventory.levels import must_move
 from liveshop.inventory.models import MovementKind, Reservation, ReservationStatus
 from liveshop.inventory.reservations import HELD, get_reservation, record_for, transition
@@ -72,7 +71,7 @@ async def keep_for_payment(session: AsyncSession, reservation_ids: Collection[in
         return 0
     kept = await session.execute(
         update(Reservation)
-        .where(Reservation.id.in_(in_list(reservation_ids)), Reservation.status == HELD)
+        .where(Reservation.id.in_(list(reservation_ids)), Reservation.status == HELD)
         .values(paying=True),
         execution_options={"synchronize_session": False},
     )
@@ -85,7 +84,7 @@ async def end_payment(session: AsyncSession, reservation_ids: Collection[int]) -
     if reservation_ids:
         await session.execute(
             update(Reservation)
-            .where(Reservation.id.in_(in_list(reservation_ids)), Reservation.paying.is_(True))
+            .where(Reservation.id.in_(list(reservation_ids)), Reservation.paying.is_(True))
             .values(paying=False),
             execution_options={"synchronize_session": False},
         )

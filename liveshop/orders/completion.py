@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from liveshop.core.clock import utcnow
-from liveshop.core.db import CommitHookSession, in_list, on_commit
+from liveshop.core.db import CommitHookSession, on_commit
 from liveshop.core.errors import NotFound, Problem
 from liveshop.core.i18n import gettext as _
 from liveshop.core.metrics import PAYMENTS
@@ -163,7 +163,7 @@ async def complete_payments(
         moved = await session.scalars(
             update(Payment)
             .where(
-                Payment.id.in_(in_list(c.payment_id for c in captured)),
+                Payment.id.in_([c.payment_id for c in captured]),
                 Payment.status.in_([str(st) for st in IN_FLIGHT]),
             )
             .values(status=PaymentStatus.SUCCEEDED, updated_at=now)
@@ -175,7 +175,7 @@ async def complete_payments(
         paid = await session.scalars(
             update(Order)
             .where(
-                Order.id.in_(in_list(o.id for o in orders)),
+                Order.id.in_([o.id for o in orders]),
                 Order.status == OrderStatus.PENDING_PAYMENT,
             )
             .values(status=OrderStatus.PAID, paid_at=now, updated_at=now)

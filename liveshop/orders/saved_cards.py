@@ -35,7 +35,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from liveshop.accounts.models import User
 from liveshop.core.clock import utcnow
-from liveshop.core.db import Base, BigIntPK, UTCDateTime, in_list
+from liveshop.core.db import Base, BigIntPK, UTCDateTime
 from liveshop.core.errors import Conflict, NotFound
 from liveshop.core.i18n import gettext as _
 from liveshop.orders.payments.provider import (
@@ -141,7 +141,7 @@ async def default_cards(session: AsyncSession, buyer_ids: Iterable[int]) -> dict
     if not ids:
         return {}
     rows = await session.scalars(
-        select(SavedCard).where(SavedCard.buyer_id.in_(in_list(ids)), SavedCard.is_default)
+        select(SavedCard).where(SavedCard.buyer_id.in_(ids), SavedCard.is_default)
     )
     return {card.buyer_id: card for card in rows}
 

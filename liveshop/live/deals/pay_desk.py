@@ -42,7 +42,7 @@ from starlette.requests import Request
 
 from liveshop.addresses.service import default_address_snapshots
 from liveshop.core.clock import utcnow
-from liveshop.core.db import Database, in_list
+from liveshop.core.db import Database
 from liveshop.core.errors import Conflict, Problem
 from liveshop.core.group_commit import GroupCommit
 from liveshop.core.i18n import gettext as _
@@ -475,7 +475,7 @@ async def _take_claims(
         rows = await s.scalars(
             update(DealClaim)
             .where(
-                DealClaim.id.in_(in_list(deal_ids)),
+                DealClaim.id.in_(deal_ids),
                 DealClaim.status == ClaimStatus.HELD,
                 DealClaim.expires_at > now,
             )
@@ -489,7 +489,7 @@ async def _take_claims(
         rows = await s.scalars(
             update(ShelfClaim)
             .where(
-                ShelfClaim.id.in_(in_list(shelf_ids)),
+                ShelfClaim.id.in_(shelf_ids),
                 ShelfClaim.order_id.is_(None),
                 ShelfClaim.expires_at > now,
             )
@@ -513,7 +513,7 @@ async def _claims(s: AsyncSession, ids: set[int]) -> dict[int, _Claim]:
             DealClaim.reservation_id,
             DealClaim.expires_at,
             DealClaim.status,
-        ).where(DealClaim.id.in_(in_list(ids)))
+        ).where(DealClaim.id.in_(ids))
     )
     return {row[0]: _Claim(*row) for row in rows.all()}
 
@@ -547,7 +547,7 @@ async def _shelf_claims(s: AsyncSession, ids: set[int]) -> dict[int, _Shelf]:
             Reservation.status,
         )
         .outerjoin(Reservation, Reservation.id == ShelfClaim.reservation_id)
-        .where(ShelfClaim.id.in_(in_list(ids)))
+        .where(ShelfClaim.id.in_(ids))
     )
     return {row[0]: _Shelf(*row) for row in rows.all()}
 

@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liveshop.core.clock import utcnow
-from liveshop.core.db import Base, Database, UTCDateTime, in_list, table_of
+from liveshop.core.db import Base, Database, UTCDateTime, table_of
 from liveshop.core.group_commit import GroupCommit
 
 AUTHORIZED = "authorized"
@@ -123,7 +123,7 @@ class ChargeBook:
     async def _find_all(self, keys: list[str]) -> list[Charge | None]:
         async with self._database().session(deferred=True) as session:
             rows = await session.scalars(
-                select(SandboxCharge).where(SandboxCharge.idempotency_key.in_(in_list(keys)))
+                select(SandboxCharge).where(SandboxCharge.idempotency_key.in_(set(keys)))
             )
             found = {row.idempotency_key: _charge(row) for row in rows.all()}
         return [found.get(k) for k in keys]
@@ -178,8 +178,7 @@ class ChargeBook:
                 await session.execute(
                     update(SandboxCharge)
                     .where(
-                        SandboxCharge.provider_ref.in_(in_list(refs)),
-                        SandboxCharge.status == from_status,
+                        SandboxCharge.provider_ref.in_(refs), SandboxCharge.status == from_status
                     )
                     .values(status=to, updated_at=utcnow())
                 )

@@ -16,7 +16,7 @@ from sqlalchemy import Integer, String, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liveshop.core.clock import utcnow
-from liveshop.core.db import Base, Database, UTCDateTime, in_list
+from liveshop.core.db import Base, Database, UTCDateTime
 from liveshop.core.group_commit import GroupCommit
 
 
@@ -83,7 +83,7 @@ class MethodBook:
         assert self.db is not None
         async with self.db.session(deferred=True) as session:
             rows = await session.scalars(
-                select(SandboxPaymentMethod).where(SandboxPaymentMethod.token.in_(in_list(tokens)))
+                select(SandboxPaymentMethod).where(SandboxPaymentMethod.token.in_(set(tokens)))
             )
             found = {row.token: _method(row) for row in rows.all()}
         return [found.get(t) for t in tokens]
