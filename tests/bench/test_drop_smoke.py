@@ -1,7 +1,8 @@
 """A small ``liveshop bench drop``: real server processes, real load-generator processes,
 the claim, pay, floor, checkout and naive phases, and the database checks afterwards — on
 SQLite over HTTP (through the command line, one server process) and on PostgreSQL over the
-room's WebSocket (two server processes over Redis, as the acceptance run). The full run is
+room's WebSocket (two server processes over Redis, as the acceptance run; the winners pay
+with one tap on their room socket, with the saved card each was seeded with). The full run is
 in BENCHMARKS.md, never in the suite."""
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ def _assert_sound(result: dict[str, Any]) -> None:
     assert result["sellout_s"] > 0
     assert result["sold_out_per_s"] > 0 and result["paid_per_s"] > 0
     assert 0 < result["claim_p50_ms"] <= result["claim_p99_ms"]
+    assert result["server_cpu_ms_per_paid"] > 0 and result["machine_cpu_ms_per_paid"] > 0
     for key in (
         "baseline_floor_taps_per_s",
         "baseline_checkout_taps_per_s",

@@ -68,3 +68,26 @@ async def test_a_slow_batch_lets_the_next_start_only_when_allowed(in_flight: int
     release.set()
     assert await asyncio.gather(first, second) == [1, 2]
     assert started == [[1], [2]]
+
+
+@pytest.mark.parametrize("linger_s", [0.0, 0.2])
+async def test_a_linger_makes_a_burst_one_batch(linger_s: float) -> None:
+    """The first item of an idle path waits ``linger_s`` for the ones right behind it (a
+    drop's winners paying at once); without it the first goes alone."""
+    batches: list[list[int]] = []
+
+    async def write(items: list[int]) -> list[int]:
+        batches.append(items)
+        return items
+
+    gc: GroupCommit[int, int] = GroupCommit(write, linger_s=linger_s)
+    first = asyncio.create_task(gc.submit(1))
+    for _ in range(5):
+        await asyncio.sleep(0)  # the drain has started (and, with a linger, waits)
+    second = asyncio.create_task(gc.submit(2))
+    if linger_s:
+        await asyncio.sleep(0)
+        assert batches == []  # still gathering
+    done = await asyncio.wait_for(asyncio.gather(first, second), 10)
+    assert done == [1, 2]
+    assert batches == ([[1, 2]] if linger_s else [[1], [2]])
