@@ -477,7 +477,9 @@ def bench_drop(
         str,
         typer.Option(help="deal (a flash deal) or shelf (the product on show, no deal)"),
     ] = "deal",
-    via: Annotated[str, typer.Option(help="http or ws (the room's WebSocket)")] = "http",
+    via: Annotated[
+        str, typer.Option(help="ws (the room's socket, as viewers in the room tap) or http")
+    ] = "ws",
     workers: Annotated[int, typer.Option(min=1, help="Server processes (one port)")] = 2,
     runs: Annotated[int, typer.Option(min=1, help="Repeat and report medians")] = 1,
     seed: Annotated[int, typer.Option(help="The tap schedule (who taps where, in what order)")] = 1,

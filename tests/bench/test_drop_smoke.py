@@ -50,7 +50,7 @@ def _assert_sound(result: dict[str, Any]) -> None:
 
 def test_cli_drop_on_sqlite_over_http() -> None:
     args = ["bench", "drop", "--db", "sqlite", "--tappers", str(TAPPERS), "--stock", str(STOCK)]
-    args += ["--workers", "1", "--sold-out-window", "0.3", "--json"]
+    args += ["--via", "http", "--workers", "1", "--sold-out-window", "0.3", "--json"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout.strip().splitlines()[-1])

@@ -38,7 +38,9 @@ class DropOptions:
     # "shelf" (the product on show without a deal: its SKU's ``stock`` units, list price).
     on: str = "deal"
     hold_seconds: int = 300
-    via: str = "http"  # "http" or "ws"
+    # How taps arrive: "ws" (the room's socket: how a viewer in the room taps — the page
+    # sends its claim there, HTTP only when the socket is down) or "http" (the raw route).
+    via: str = "ws"
     workers: int = 2  # server processes sharing one port (SO_REUSEPORT)
     seed: int = 1  # the tap schedule: who sits on which connection, and in which order
     # After the first sold-out answer, refused tappers keep tapping this long (the sold-out
