@@ -121,6 +121,26 @@ def go_live(creator: Page, title: str, *products: str) -> int:
     return session_id
 
 
+def fill_flash_deal(
+    creator: Page,
+    sku_id: int,
+    price: str,
+    units: int,
+    *,
+    per_buyer: int | None = None,
+    policy: str | None = None,
+) -> None:
+    """Fill the studio's flash-deal form (the caller starts it: it may check the form first).
+    ``policy``: the start of the radio's label ("Queue", "Hold then pay"…)."""
+    creator.get_by_label("Product and option").select_option(value=str(sku_id))
+    creator.get_by_label("Deal price (GBP)").fill(price)
+    creator.get_by_label("Units").fill(str(units))
+    if per_buyer is not None:
+        creator.get_by_label(re.compile(r"^Per buyer")).fill(str(per_buyer))
+    if policy is not None:
+        creator.get_by_role("radio", name=re.compile(rf"^{re.escape(policy)}")).check()
+
+
 WIDE_JS = """
 (width) => {
   const out = [];

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PHONE, Demo
-from tests.browser.support import accessibility_problems, fits_width, go_live
+from tests.browser.support import accessibility_problems, fill_flash_deal, fits_width, go_live
 
 
 def test_a_viewer_sees_the_per_buyer_limit_and_cannot_buy_past_it(
@@ -18,12 +18,7 @@ def test_a_viewer_sees_the_per_buyer_limit_and_cannot_buy_past_it(
 ) -> None:
     creator = open_page("creator3@liveshop.demo")
     session_id = go_live(creator, "Two speakers each", "Pocket Bluetooth Speaker, waterproof")
-    creator.get_by_label("Product and option").select_option(
-        value=str(demo.sku_ids["VB-POCKET-CORAL"])
-    )
-    creator.get_by_label("Deal price (GBP)").fill("25")
-    creator.get_by_label("Units").fill("5")
-    creator.get_by_label(re.compile(r"^Per buyer")).fill("2")
+    fill_flash_deal(creator, demo.sku_ids["VB-POCKET-CORAL"], "25", 5, per_buyer=2)
     assert accessibility_problems(creator) == []
     creator.get_by_role("button", name="Start flash deal").click()
     expect(creator.locator(".flash-success")).to_contain_text("Limit 2 per buyer.")

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PHONE, Demo
-from tests.browser.support import accessibility_problems, fits_width, go_live
+from tests.browser.support import accessibility_problems, fill_flash_deal, fits_width, go_live
 
 
 def test_a_queue_drop_holds_for_the_first_and_lines_up_the_next(
@@ -21,13 +21,7 @@ def test_a_queue_drop_holds_for_the_first_and_lines_up_the_next(
     session_id = go_live(
         creator, "One speaker, fair and square", "Pocket Bluetooth Speaker, waterproof"
     )
-    creator.get_by_label("Product and option").select_option(
-        value=str(demo.sku_ids["VB-POCKET-TEAL"])
-    )
-    creator.get_by_label("Deal price (GBP)").fill("19")
-    creator.get_by_label("Units").fill("1")
-    creator.get_by_label(re.compile(r"^Per buyer")).fill("1")
-    creator.get_by_role("radio", name=re.compile(r"^Queue")).check()
+    fill_flash_deal(creator, demo.sku_ids["VB-POCKET-TEAL"], "19", 1, per_buyer=1, policy="Queue")
     assert accessibility_problems(creator) == []
     creator.get_by_role("button", name="Start flash deal").click()
     expect(creator.locator(".flash-success")).to_contain_text("queue")
@@ -83,12 +77,7 @@ def test_a_winner_with_a_saved_card_pays_with_one_tap_over_the_room_socket(
 
     creator = open_page("creator5@liveshop.demo")
     session_id = go_live(creator, "Two speakers, one tap", "Pocket Bluetooth Speaker, waterproof")
-    creator.get_by_label("Product and option").select_option(
-        value=str(demo.sku_ids["VB-POCKET-TEAL"])
-    )
-    creator.get_by_label("Deal price (GBP)").fill("21")
-    creator.get_by_label("Units").fill("2")
-    creator.get_by_role("radio", name=re.compile(r"^Hold then pay")).check()
+    fill_flash_deal(creator, demo.sku_ids["VB-POCKET-TEAL"], "21", 2, policy="Hold then pay")
     creator.get_by_role("button", name="Start flash deal").click()
     expect(creator.locator(".deal-now .deal-policy")).to_contain_text("Hold then pay")
 
