@@ -17,10 +17,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from liveshop.accounts.deps import CurrentPrincipal, SessionDep
+from liveshop.accounts.deps import CurrentPrincipal, SessionDep, per_user
 from liveshop.chat import moderation_log, reports, service
 from liveshop.chat.models import (
     REASON_MAX,
@@ -34,6 +34,7 @@ from liveshop.chat.models import (
 from liveshop.chat.wiring import chat_caches
 from liveshop.core.errors import PROBLEM_RESPONSES
 from liveshop.core.events import EventType
+from liveshop.core.ratelimit import RATE_LIMITED, Bucket
 from liveshop.core.types import MAX_ID, Count, FormCount, Id, Limit, Text
 from liveshop.realtime.hub import Hub
 
@@ -316,7 +317,12 @@ class ReportedOut(BaseModel):
     new: bool = Field(description="false: the same report was made before")
 
 
-@router.post("/sessions/{session_id}/reports", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/sessions/{session_id}/reports",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(per_user(Bucket.REPORT))],
+    responses=RATE_LIMITED,
+)
 async def report_in_room(
     session_id: Id,
     body: ReportIn,
@@ -327,7 +333,8 @@ async def report_in_room(
     """Report a comment of this session (its author is reported), a viewer (``user_id``) or
     the show itself (``show``): it joins the queue of the creator's moderators and the
     platform's, and the room's hosts' sockets (the moderator screen) are told at once
-    (``reports``, to them only). Anyone signed in; never yourself."""
+    (``reports``, to them only). Anyone signed in; never yourself; 429 ``rate-limited`` past
+    ``rate_limit_report`` per reporter."""
     done, new = await reports.report(
         session,
         principal,

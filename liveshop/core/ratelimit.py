@@ -1,5 +1,7 @@
 """Rate limits where abuse is cheap: log-in and sign-up attempts, checkouts (the room's
-one-tap buy too), payments, follows and reminders.
+one-tap buy too), payments, follows and reminders, HTTP bids, the room's engagement
+(giveaway entries, poll votes, questions, upvotes), chat reports, and the quotes and
+releases of held claims.
 
 A limit is ``count`` hits per fixed window of ``window_s`` seconds per *subject* (a client
 address, an account's e-mail, a buyer's id). The counters are the broker's (``Broker.hit``:
@@ -47,6 +49,10 @@ class Bucket(StrEnum):
     PAY = "pay"  # payments per buyer (orders and held claims)
     PASSWORD_CHANGE = "password_change"  # failed password changes per user
     FOLLOW = "follow"  # follows, unfollows and show reminders (set or removed) per user
+    BID = "bid"  # HTTP bids on auction lots per bidder (the room socket's have its own budget)
+    ENGAGE = "engage"  # giveaway entries, poll votes, questions and question upvotes per user
+    REPORT = "report"  # chat reports (a line, a viewer, the show) per reporter
+    HELD_CLAIM = "held_claim"  # quotes and releases of held drop and shelf claims per buyer
 
 
 @dataclass(frozen=True, slots=True)

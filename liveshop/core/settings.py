@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     rate_limit_pay: str = "30/60"  # payments (orders, held claims) per buyer
     rate_limit_password_change: str = "5/900"  # failed password changes per user
     rate_limit_follow: str = "60/60"  # follows, unfollows, show reminders per user
+    rate_limit_bid: str = "60/60"  # HTTP bids on auction lots per bidder (not the room socket's)
+    # Giveaway entries, poll votes, questions asked and question upvotes per user.
+    rate_limit_engage: str = "120/60"
+    rate_limit_report: str = "20/600"  # chat reports (a line, a viewer, the show) per user
+    rate_limit_held_claim: str = "60/60"  # quotes and releases of held claims per buyer
     # Behind a reverse proxy: the header that carries the client's address (e.g.
     # X-Forwarded-For or X-Real-IP), believed only from these peers (IPs or CIDRs, commas).
     # Empty header: the connection's own peer address is the client's.

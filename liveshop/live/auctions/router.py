@@ -5,13 +5,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from liveshop.accounts.deps import BuyerPrincipal, CurrentPrincipal, MaybePrincipal, SessionDep
+from liveshop.accounts.deps import (
+    BuyerPrincipal,
+    CurrentPrincipal,
+    MaybePrincipal,
+    SessionDep,
+    per_user,
+)
 from liveshop.core.errors import PROBLEM_RESPONSES, NotFound, problem_response
 from liveshop.core.i18n import gettext as _
+from liveshop.core.ratelimit import RATE_LIMITED, Bucket
 from liveshop.core.types import MAX_AMOUNT_MINOR, MAX_ID, Amount, Id
 from liveshop.inventory import service as inventory
 from liveshop.live import service as live_service
@@ -201,14 +208,16 @@ async def get_auction(
 
 @router.post(
     "/auctions/{auction_id}/bids",
-    responses={200: {"model": BidOut}},
+    dependencies=[Depends(per_user(Bucket.BID))],
+    responses={200: {"model": BidOut}, **RATE_LIMITED},
 )
 async def bid(
     auction_id: Id, body: BidIn, request: Request, principal: BuyerPrincipal
 ) -> JSONResponse:
     """Bid (your maximum per unit). Needs a saved card: the winner's is charged when the
     hammer falls. 409 ``bid-too-low`` (with ``minimum_minor``), ``auction-ended``,
-    ``already-leading``; 402 ``saved-card-required``; 403 ``host-cannot-bid``."""
+    ``already-leading``; 402 ``saved-card-required``; 403 ``host-cannot-bid``; 429
+    ``rate-limited`` past ``rate_limit_bid`` per bidder."""
     answer = await desk_of(request).bid(principal, auction_id, body.max_minor, session_id=None)
     if not answer.accepted:
         return problem_response(

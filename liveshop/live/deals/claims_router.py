@@ -41,6 +41,9 @@ from liveshop.orders.schemas import OrderOut, QuoteOut, SavedCardId
 
 router = APIRouter(prefix="/api/v1/live", tags=["drops"], responses=PROBLEM_RESPONSES)
 
+# A held claim's quotes and releases (drop and shelf claims alike), per buyer.
+HELD_CLAIM = [Depends(per_user(Bucket.HELD_CLAIM))]
+
 
 class ClaimOut(BaseModel):
     claim_id: int
@@ -259,7 +262,11 @@ async def _pay_placed(
     return JSONResponse(out.model_dump(mode="json"), status_code=200 if placed.replayed else 201)
 
 
-@router.post("/claims/{claim_id}/quote")
+@router.post(
+    "/claims/{claim_id}/quote",
+    dependencies=HELD_CLAIM,
+    responses=RATE_LIMITED,
+)
 async def quote_a_claim(
     claim_id: Id,
     principal: BuyerPrincipal,
@@ -274,7 +281,11 @@ async def quote_a_claim(
     )
 
 
-@router.post("/claims/{claim_id}/release")
+@router.post(
+    "/claims/{claim_id}/release",
+    dependencies=HELD_CLAIM,
+    responses=RATE_LIMITED,
+)
 async def give_up_claim(
     claim_id: Id, request: Request, principal: BuyerPrincipal, session: SessionDep
 ) -> dict[str, Any]:
@@ -318,7 +329,11 @@ async def get_shelf_claim(
     )
 
 
-@router.post("/shelf-claims/{claim_id}/quote")
+@router.post(
+    "/shelf-claims/{claim_id}/quote",
+    dependencies=HELD_CLAIM,
+    responses=RATE_LIMITED,
+)
 async def quote_a_shelf_claim(
     claim_id: Id,
     principal: BuyerPrincipal,
@@ -361,7 +376,11 @@ async def pay_shelf_claim(
     )
 
 
-@router.post("/shelf-claims/{claim_id}/release")
+@router.post(
+    "/shelf-claims/{claim_id}/release",
+    dependencies=HELD_CLAIM,
+    responses=RATE_LIMITED,
+)
 async def give_up_shelf_claim(
     claim_id: Id, request: Request, principal: BuyerPrincipal, session: SessionDep
 ) -> dict[str, Any]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from liveshop.accounts.deps import CurrentPrincipal, MaybePrincipal, SessionDep
+from liveshop.accounts.deps import CurrentPrincipal, MaybePrincipal, SessionDep, per_user
 from liveshop.core.errors import PROBLEM_RESPONSES, NotFound
 from liveshop.core.events import EventType
 from liveshop.core.i18n import gettext as _
+from liveshop.core.ratelimit import RATE_LIMITED, Bucket
 from liveshop.core.types import MAX_ID, Id
 from liveshop.live import service as live_service
 from liveshop.live.counts import RoomCounts
@@ -181,7 +182,12 @@ async def verify(body: VerifyIn, principal: MaybePrincipal) -> VerifyOut:
     )
 
 
-@router.post("/giveaways/{giveaway_id}/entries", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/giveaways/{giveaway_id}/entries",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(per_user(Bucket.ENGAGE))],
+    responses=RATE_LIMITED,
+)
 async def enter(
     giveaway_id: Id, request: Request, principal: CurrentPrincipal, session: SessionDep
 ) -> EnteredOut:

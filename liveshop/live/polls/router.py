@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from liveshop.accounts.deps import CurrentPrincipal, MaybePrincipal, SessionDep
+from liveshop.accounts.deps import CurrentPrincipal, MaybePrincipal, SessionDep, per_user
 from liveshop.core.errors import PROBLEM_RESPONSES, Forbidden, NotFound
 from liveshop.core.events import EventType
 from liveshop.core.i18n import gettext as _
+from liveshop.core.ratelimit import RATE_LIMITED, Bucket
 from liveshop.core.types import Id, Line
 from liveshop.live import service as live_service
 from liveshop.live.counts import RoomCounts
@@ -21,6 +22,9 @@ from liveshop.realtime.hub import Hub
 from liveshop.realtime.publish import RoomPublisherDep
 
 router = APIRouter(prefix="/api/v1/live", tags=["polls"], responses=PROBLEM_RESPONSES)
+
+# A viewer's votes, questions and upvotes share the room's engagement limit (per user).
+ENGAGE = [Depends(per_user(Bucket.ENGAGE))]
 
 Option = Annotated[Line, Field(min_length=1, max_length=service.OPTION_MAX)]
 
@@ -141,7 +145,12 @@ async def room_poll(session_id: Id, session: SessionDep, principal: MaybePrincip
     return await _poll_out(session, poll, principal.user_id if principal else None, host=host)
 
 
-@router.post("/polls/{poll_id}/votes", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/polls/{poll_id}/votes",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=ENGAGE,
+    responses=RATE_LIMITED,
+)
 async def vote(
     poll_id: Id, body: VoteIn, request: Request, principal: CurrentPrincipal, session: SessionDep
 ) -> PollOut:
@@ -177,7 +186,12 @@ def _hub(request: Request) -> Hub:
     return hub
 
 
-@router.post("/sessions/{session_id}/questions", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/sessions/{session_id}/questions",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=ENGAGE,
+    responses=RATE_LIMITED,
+)
 async def ask_question(
     session_id: Id,
     body: QuestionIn,
@@ -220,7 +234,12 @@ async def list_questions(
     return [QuestionOut(**r) for r in rows]
 
 
-@router.post("/questions/{question_id}/upvotes", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/questions/{question_id}/upvotes",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=ENGAGE,
+    responses=RATE_LIMITED,
+)
 async def upvote(
     question_id: Id, request: Request, principal: CurrentPrincipal, session: SessionDep
 ) -> QuestionOut:

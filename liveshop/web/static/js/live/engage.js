@@ -380,6 +380,9 @@ export class Questions {
     if (got && (got.ok || got.code === "already-upvoted")) {
       q.voted = true;
       if (got.ok) q.votes = Math.max(q.votes || 0, got.body.votes);
+      this.note = "";
+    } else {
+      this.note = (got && got.body.detail) || this.msgs.err_generic; // e.g. 429 rate-limited
     }
     this.render();
   }
