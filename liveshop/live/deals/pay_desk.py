@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -45,6 +45,7 @@ from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.core.errors import Conflict, Problem
 from liveshop.core.group_commit import GroupCommit
+from liveshop.core.i18n import get_locale, set_locale, use_locale
 from liveshop.core.i18n import gettext as _
 from liveshop.inventory import service as inventory
 from liveshop.inventory.models import Reservation, ReservationStatus
@@ -93,6 +94,9 @@ class PayClaim:
     card: PaymentSource | None  # None: the buyer's default saved card (one tap)
     expected_total_minor: int | None = None
     kind: ClaimKind = ClaimKind.DEAL
+    # The payer's language, as their request set it: a batch runs in one task for many payers,
+    # and each one's refusal (a declined card, a changed price) is written in their own words.
+    locale: str = field(default_factory=get_locale)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +216,8 @@ class PayDesk:
             return outcomes
         provider = self.provider()
         charged = await asyncio.gather(
-            *(self._charge(provider, one) for one in started), return_exceptions=True
+            *(self._charge(provider, one, requests[one.index].locale) for one in started),
+            return_exceptions=True,
         )
         captured: list[tuple[_Started, completion.Captured]] = []
         for one, got in zip(started, charged, strict=True):
@@ -235,8 +240,10 @@ class PayDesk:
         return outcomes
 
     async def _charge(
-        self, provider: PaymentProvider, one: _Started
+        self, provider: PaymentProvider, one: _Started, locale: str
     ) -> completion.Captured | Order:
+        # Its own task (``gather``): the payer's language for a declined card's reason.
+        set_locale(locale, display=False)
         async with self.db.session() as s:  # touched only when the payment ends unpaid
             return await payment_flow.charge(
                 s, provider, order=one.order, payment_id=one.payment_id, card=one.card
@@ -273,15 +280,16 @@ class PayDesk:
                 request.expected_total_minor is not None
                 and request.expected_total_minor != price.total_minor
             ):
-                outcomes[i] = Conflict(
-                    _(
-                        "the price changed since it was shown: nothing was charged, check the "
-                        "new total"
-                    ),
-                    code="price-changed",
-                    expected_total_minor=request.expected_total_minor,
-                    total_minor=price.total_minor,
-                )
+                with use_locale(request.locale):
+                    outcomes[i] = Conflict(
+                        _(
+                            "the price changed since it was shown: nothing was charged, check "
+                            "the new total"
+                        ),
+                        code="price-changed",
+                        expected_total_minor=request.expected_total_minor,
+                        total_minor=price.total_minor,
+                    )
                 continue
             chosen.append((take, price))
         cards = await self._cards(s, requests, [t.index for t, _p in chosen], outcomes)
@@ -388,7 +396,8 @@ class PayDesk:
             card = requests[i].card
             if card is None:
                 try:
-                    card = saved_source(defaults.get(requests[i].buyer_id), provider)
+                    with use_locale(requests[i].locale):
+                        card = saved_source(defaults.get(requests[i].buyer_id), provider)
                 except Problem as exc:
                     outcomes[i] = exc
                     continue

@@ -14,7 +14,9 @@ from liveshop.accounts.models import Role
 from liveshop.addresses.service import add_address
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
-from liveshop.core.errors import Conflict
+from liveshop.core.errors import Conflict, Problem
+from liveshop.core.i18n import gettext as _
+from liveshop.core.i18n import use_locale
 from liveshop.ledger.service import trial_balance
 from liveshop.live import service as live
 from liveshop.live.deals import claims, shelf
@@ -25,6 +27,7 @@ from liveshop.live.deals.pay_desk import ClaimKind, Paid, PayClaim, PayDesk
 from liveshop.live.models import LiveSession
 from liveshop.orders.completion import PaymentDeclined
 from liveshop.orders.models import Order, OrderAddress, Payment
+from liveshop.orders.payments.declines import decline_words
 from liveshop.orders.payments.provider import CardDetails
 from liveshop.orders.payments.sandbox import CARD_DECLINED, CARD_SUCCEEDS, SandboxProvider
 from liveshop.orders.status import OrderStatus
@@ -222,3 +225,41 @@ async def test_shelf_claims_are_paid_in_the_same_batch_at_the_rooms_price(db: Da
     assert (sold, held) == (5, 0) and available + held + sold == received
     # Paying a paid shelf claim again is the single way's replay.
     assert await desk.pay(PayClaim(shelf_ids[0], buyers[0], CARD, kind=ClaimKind.SHELF)) is None
+
+
+async def test_each_payer_in_a_batch_is_answered_in_their_own_language(db: Database) -> None:
+    """One batch, three payers: an Indonesian and an English buyer whose cards are declined,
+    and an Indonesian one whose shown total is stale — each refusal in the payer's words."""
+    _deal_id, _sku_id, buyers, claim_ids = await _drop(db, 3, 3)
+    desk = _desk(db)
+    declined = CardDetails(CARD_DECLINED)
+
+    async def pay_in(locale: str, request: tuple[int, int], **kw: object) -> object:
+        with use_locale(locale):
+            try:
+                return await desk.pay(PayClaim(request[0], request[1], **kw))  # type: ignore[arg-type]
+            except Problem as exc:
+                return exc
+
+    pairs = list(zip(claim_ids, buyers, strict=True))
+    got = await asyncio.gather(
+        pay_in("id", pairs[0], card=declined),
+        pay_in("en_GB", pairs[1], card=declined),
+        pay_in("id", pairs[2], card=CARD, expected_total_minor=1),
+    )
+    assert desk.batches == 1
+    assert all(isinstance(g, Problem) for g in got), got
+    with use_locale("id"):
+        in_indonesian = str(decline_words("card_declined"))
+    with use_locale("en_GB"):
+        in_english = str(decline_words("card_declined"))
+    assert in_indonesian != in_english
+    assert [g.code for g in got] == ["payment-declined", "payment-declined", "price-changed"]  # type: ignore[attr-defined]
+    assert got[0].detail == in_indonesian and got[1].detail == in_english  # type: ignore[attr-defined]
+    with use_locale("id"):
+        stale = _("the price changed since it was shown: nothing was charged, check the new total")
+    assert (
+        got[2].detail
+        == stale
+        != "the price changed since it was shown: nothing was charged, check the new total"
+    )  # type: ignore[attr-defined]
