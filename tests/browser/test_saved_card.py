@@ -1,7 +1,7 @@
 """Saved cards in a real browser, on a 390 px phone: a buyer saves the sandbox card on the
 account page ("Payment methods"), then buys in a live room with one tap — the sheet says
 "Pay £… with Visa •••• 4242"; the tap claims the units (held in the server's batch) and pays
-the claim naming no card number — and finds the order paid.
+the claim naming no card number, both over the room's socket — and finds the order paid.
 Another buyer, with no saved card, pays with the test card and ticks "save this card": their
 next buy is one tap too."""
 
@@ -53,6 +53,18 @@ def test_a_buyer_saves_a_card_then_buys_in_the_room_with_one_tap(
     assert accessibility_problems(buyer) == []
     assert fits_width(buyer, PHONE["width"])
 
+    frames: list[dict[str, object]] = []  # what the page sends on the room socket
+    buyer.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framesent",
+            lambda payload: (
+                frames.append(json.loads(payload)) if isinstance(payload, str) else None
+            ),
+        ),
+    )
+    posted: list[str] = []
+    buyer.on("request", lambda r: posted.append(r.url) if r.method == "POST" else None)
     buyer.goto(f"/live/{session_id}")
     expect(buyer.locator("#room")).to_have_attribute("data-connection", "open")
     card = buyer.locator(".live-product", has_text=PRODUCT)
@@ -68,14 +80,16 @@ def test_a_buyer_saves_a_card_then_buys_in_the_room_with_one_tap(
     total = re.findall(r"£\d+\.\d\d", pay.inner_text())[0]
     assert accessibility_problems(buyer) == []
     assert fits_width(buyer, PHONE["width"])
-    with buyer.expect_request(CLAIM_API) as claimed, buyer.expect_request(BUY_API) as sent:
-        pay.click()  # the one tap
-    assert json.loads(claimed.value.post_data or "{}")["quantity"] == 1
-    body = json.loads(sent.value.post_data or "{}")
-    assert body["use_default_card"] is True and "card_number" not in body
-
+    pay.click()  # the one tap
     toast = buyer.locator("[data-region=toast]")
     expect(toast).to_contain_text("Paid!")
+    # Claimed and paid on the room socket (no HTTP claim, no HTTP payment, no card number):
+    # the claim of one unit, then the one-tap pay of that claim with the default card.
+    assert not [u for u in posted if CLAIM_API.search(u) or BUY_API.search(u)], posted
+    claim = next(f for f in frames if f.get("type") == "claim")
+    paid = next(f for f in frames if f.get("type") == "pay")
+    assert claim["quantity"] == 1 and paid["kind"] == "shelf"
+    assert "card_number" not in paid and isinstance(paid["claim_id"], int)
     expect(toast).to_contain_text(total)  # charged what the button said
     order_id = int(re.findall(r"Order #(\d+)", toast.inner_text())[0])
     toast.get_by_role("link", name="View order").click()

@@ -673,6 +673,7 @@ const sheet = new BuySheet(root.querySelector("[data-region=sheet]"), {
     renderProducts();
   },
   payViaSocket: (claim, total) => drop.payViaSocket(claim, total),
+  claimViaSocket: (skuId, quantity) => drop.claimShelfViaSocket(skuId, quantity),
 });
 const auction = new AuctionPanel($("auction"), { data, money, user });
 const engage = new Engagement(root, {

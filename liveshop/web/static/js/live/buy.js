@@ -61,13 +61,14 @@ function jsonHeaders() {
 }
 
 export class BuySheet {
-  constructor(dialog, { data, money, onPaid, onSoldOut, payViaSocket }) {
+  constructor(dialog, { data, money, onPaid, onSoldOut, payViaSocket, claimViaSocket }) {
     this.dialog = dialog;
     this.data = data;
     this.money = money;
     this.onPaid = onPaid;
     this.onSoldOut = onSoldOut;
     this.payViaSocket = payViaSocket; // (claim, expected total) → pay_result frame, or null
+    this.claimViaSocket = claimViaSocket; // (sku id, quantity) → claim_result frame, or null
     this.q = (name) => dialog.querySelector(`[data-sheet=${name}]`);
     this.pay = this.q("pay");
     this.variants = this.q("variants");
@@ -127,10 +128,28 @@ export class BuySheet {
 
   // Hold the chosen units for this buyer (a product without a deal, while live): the claim,
   // or null with the reason shown (sold out: the option is marked so).
-  async claimShelf(sku) {
+  // ``viaSocket``: ask over the room socket first (HTTP when it is closed or silent).
+  async claimShelf(sku, viaSocket = false) {
     const want = { sku_id: sku.sku_id, quantity: this.quantity() };
     const mine = this.shelfClaim;
     if (mine && mine.sku_id === want.sku_id && mine.quantity === want.quantity) return mine;
+    const answered = viaSocket && this.claimViaSocket ? await this.claimViaSocket(want.sku_id, want.quantity) : null;
+    if (answered && !answered.error) {
+      this.shelfClaim = answered;
+      return answered;
+    }
+    if (answered) {
+      const code = answered.error.code;
+      if (code === "sign-in-required" || code === "invalid-token") {
+        location.href = this.data.login_url;
+      } else if (code === "sold-out") {
+        sku.available = 0;
+        this.error(t("sold_out_every_unit_is_taken_units_not_p"));
+      } else {
+        this.error(answered.error.detail || t("that_didn_t_work_please_try_again"));
+      }
+      return null;
+    }
     const resp = await fetch(this.data.claim_api, {
       method: "POST",
       credentials: "same-origin",
@@ -551,9 +570,17 @@ export class BuySheet {
       } else {
         body.card_number = TEST_CARD;
       }
-      // A held claim, the default card, nothing chosen beyond it: one tap over the room socket.
-      if (claim && body.use_default_card && !body.coupon_code && toDefault && this.payViaSocket) {
-        const answer = await this.payViaSocket(claim, quote.total_minor);
+      // The default card to the default address, no coupon: one tap over the room socket —
+      // a held drop claim is paid there; a product on show is claimed there first. HTTP when
+      // the socket is closed or silent (the same claim: the same order, never a second charge).
+      const oneTap = Boolean(body.use_default_card && !body.coupon_code && toDefault && this.payViaSocket);
+      let held = claim;
+      if (!claim && !this.deal && this.data.claim_api) {
+        held = await this.claimShelf(sku, oneTap);
+        if (!held) return;
+      }
+      if (held && oneTap) {
+        const answer = await this.payViaSocket(held, quote.total_minor);
         if (answer && !answer.error) {
           this.dialog.close();
           this.onPaid({ id: answer.order_id, status: answer.status, display_total: answer.display_total }, claim);
@@ -568,9 +595,7 @@ export class BuySheet {
         }
       }
       let url = claim ? this.claimUrl("pay") : this.data.buy_api;
-      if (!claim && !this.deal && this.data.claim_api) {
-        const held = await this.claimShelf(sku);
-        if (!held) return;
+      if (held && !claim) {
         url = `/api/v1/live/shelf-claims/${held.claim_id}/pay`;
         delete body.sku_id;
         delete body.quantity;

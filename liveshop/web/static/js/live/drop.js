@@ -156,6 +156,22 @@ export class Drop {
     });
   }
 
+  // A product on show without a deal, claimed over the room socket ({"type": "claim",
+  // "sku_id"} → {"type": "claim_result"}): the claim, a refusal, or null (closed or silent).
+  claimShelfViaSocket(skuId, quantity) {
+    const ref = `s${++this.refs}`;
+    return new Promise((resolve) => {
+      if (!this.socket.send({ type: "claim", sku_id: skuId, quantity, ref })) {
+        resolve(null);
+        return;
+      }
+      this.pending.set(ref, resolve);
+      setTimeout(() => {
+        if (this.pending.delete(ref)) resolve(null);
+      }, 4000);
+    });
+  }
+
   // One tap to pay a held claim with the default saved card, over the room socket ({"type":
   // "pay"} → {"type": "pay_result"}: paid in the node's batch with the drop's other winners).
   // null when the socket is closed or silent: the sheet pays over HTTP instead (the same claim:
