@@ -8,13 +8,14 @@ worker finishes minutes after the others. Here:
 - files go out longest first (each file's seconds from the last runs: pytest's cache under
   ``liveshop/file-seconds``, else ``tests/file_seconds.json``, else its test count), so the
   short ones fill in at the end;
-- ``tests/browser`` goes out as one bundle per worker, each bundle's files back to back, so a
-  worker builds the browser package's demo server and Chromium once, not once per file.
+- ``tests/browser`` goes out in bundles (one fewer than the workers), each bundle's files back
+  to back, so a worker builds the browser package's demo server and Chromium once per bundle,
+  not once per file.
 
 Which tests run and what they check is unchanged; only which worker runs them, and when.
-After each run the seconds per file are written to the cache (``pytest --cache-clear``
-forgets them). ``tests/file_seconds.json`` seeds a fresh checkout; refresh it from the cache
-with ``python -m tests.scheduling`` after a full run when files come and go.
+After each run over xdist workers the seconds per file are written to the cache (``pytest
+--cache-clear`` forgets them). ``tests/file_seconds.json`` seeds a fresh checkout; refresh it
+from the cache with ``python -m tests.scheduling`` after a full run when files come and go.
 """
 
 from __future__ import annotations
@@ -61,8 +62,8 @@ def _scheduler_class() -> type:
             return self._seconds.get(path, tests * UNKNOWN_PER_TEST_S)
 
         def _bundles(self) -> dict[str, str]:
-            """Each bundled package's files dealt into one bundle per worker (longest file
-            to the lightest bundle), so the bundles take about as long as each other."""
+            """Each bundled package's files dealt into bundles (longest file to the
+            lightest bundle), so the bundles take about as long as each other."""
             if self._bundle_of is None:
                 collection = next(iter(self.registered_collections.values()))
                 counts: dict[str, int] = defaultdict(int)
@@ -74,7 +75,9 @@ def _scheduler_class() -> type:
                         (f for f in counts if f.startswith(package)),
                         key=lambda f: -self._estimate(f, counts[f]),
                     )
-                    load = [0.0] * max(1, min(len(self.nodes), len(files)))
+                    # One worker fewer than there are: one worker at a time is never
+                    # running Chromium, and each bundle still needs its server only once.
+                    load = [0.0] * max(1, min(len(self.nodes) - 1, len(files)))
                     for f in files:
                         i = load.index(min(load))
                         load[i] += self._estimate(f, counts[f])
@@ -140,6 +143,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     timer = config.pluginmanager.get_plugin("liveshop-file-timer")
     if timer is None or config.cache is None or not timer.seconds:
+        return
+    if not config.pluginmanager.has_plugin("dsession"):  # a file alone is quicker than in a run
         return
     seconds = dict(config.cache.get(CACHE_KEY, {}))
     seconds.update({f: round(s, 1) for f, s in timer.seconds.items()})
