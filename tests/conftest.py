@@ -20,7 +20,10 @@ os.environ.setdefault("LIVESHOP_VIDEO_PROVIDER", "off")
 os.environ.setdefault("LIVESHOP_GC_FREEZE", "0")
 
 import asyncio
+import contextlib
+import itertools
 import shutil
+import sqlite3
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -47,7 +50,8 @@ from tests.support import Actor
 
 # The shop-with-a-creator set-up (``make_shopfront`` and its helpers) that the creators'
 # affiliates', promotions', payouts' and pages' tests share.
-pytest_plugins = ["tests.shopfront", "tests.processes"]
+# ``tests.scheduling``: how the files are spread over xdist workers (longest first).
+pytest_plugins = ["tests.shopfront", "tests.processes", "tests.scheduling"]
 
 # Service functions called directly (without an app) see the same domain-event subscriptions
 # as requests do.
@@ -105,17 +109,49 @@ def pytest_asyncio_loop_factories(
 
 @pytest.fixture(scope="session")
 def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The worker's migrated, empty SQLite database: the template each test's copy is made
+    from (``db_url``); no test writes to it."""
     if SHM.is_dir() and os.access(SHM, os.W_OK):
         folder = Path(tempfile.mkdtemp(prefix="liveshop-test-", dir=SHM))
     else:
         folder = tmp_path_factory.mktemp("db")
-    url = f"sqlite+aiosqlite:///{folder / 'liveshop.db'}"
+    path = folder / "liveshop.db"
+    url = f"sqlite+aiosqlite:///{path}"
     try:
         upgrade(url)
+        # Everything in the main file (no -wal beside it), so a copy of the file is the
+        # whole database.
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         yield url
     finally:
         if folder.is_relative_to(SHM):
             shutil.rmtree(folder, ignore_errors=True)
+
+
+_sqlite_copies = itertools.count(1)
+
+
+def _sqlite_copy(template_url: str) -> Iterator[str]:
+    """A fresh copy of the migrated template for one test, removed afterwards.
+
+    Each test gets a database file of its own rather than the worker's one file emptied: a
+    connection the previous test left behind (a server's request cancelled mid-transaction,
+    its aiosqlite thread not yet collected) can hold SQLite's write lock on that file for a
+    while, and the next test's reset then waited 30 s for it and failed with "database is
+    locked". A copy of an empty file is also quicker than emptying a used one."""
+    template = Path(template_url.partition(":///")[2])
+    path = template.with_name(f"t{next(_sqlite_copies)}.db")
+    shutil.copyfile(template, path)
+    try:
+        yield f"sqlite+aiosqlite:///{path}"
+    finally:
+        for leftover in (
+            path,
+            path.with_name(path.name + "-wal"),
+            path.with_name(path.name + "-shm"),
+        ):
+            leftover.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")
@@ -169,11 +205,12 @@ class _Tables:
     truncate: frozenset[str]  # PostgreSQL: tables a trigger keeps DELETE from (the ledger)
 
 
-_tables_of: dict[str, _Tables] = {}  # per database URL, looked up once
+_tables_of: dict[str, _Tables] = {}  # per PostgreSQL URL (SQLite: per worker), looked up once
 
 
 async def _tables(db: Database, conn: Any) -> _Tables:
-    found = _tables_of.get(db.url)
+    key = db.dialect if db.dialect == "sqlite" else db.url  # SQLite: copies of one template
+    found = _tables_of.get(key)
     if found is None:
         # Only tables the migrations created: a model without its migration is caught by
         # tests/core/test_migrations.py, not by every test failing here.
@@ -189,7 +226,7 @@ async def _tables(db: Database, conn: Any) -> _Tables:
                 )
             )
             guarded = set(rows.scalars())
-        found = _tables_of[db.url] = _Tables(names, frozenset(guarded))
+        found = _tables_of[key] = _Tables(names, frozenset(guarded))
     return found
 
 
@@ -243,8 +280,14 @@ async def _has_seq(conn: Any) -> bool:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest) -> str:
-    return str(request.getfixturevalue(f"{request.param}_url"))
+def db_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The test's database: on SQLite a fresh copy of the migrated template (``_sqlite_copy``),
+    on PostgreSQL the worker's database (``db`` empties it)."""
+    url = str(request.getfixturevalue(f"{request.param}_url"))
+    if request.param == "sqlite":
+        yield from _sqlite_copy(url)
+    else:
+        yield url
 
 
 @pytest.fixture
