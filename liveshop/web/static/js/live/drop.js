@@ -142,34 +142,31 @@ export class Drop {
     if (s && s.phase === "held" && product) this.onPay(product, deal, s.claim);
   }
 
-  viaSocket(deal) {
-    const ref = `t${++this.refs}`;
+  // Send a frame with a fresh ``ref`` and wait for the answer carrying it (claim_result,
+  // pay_result: ``onDirect``); null when the socket is closed or stays silent ``ms`` long —
+  // the caller then asks over HTTP.
+  ask(prefix, frame, ms) {
+    const ref = `${prefix}${++this.refs}`;
     return new Promise((resolve) => {
-      if (!this.socket.send({ type: "claim", deal_id: deal.deal_id, quantity: 1, ref })) {
-        resolve(null);
-        return;
-      }
-      this.pending.set(ref, resolve);
-      setTimeout(() => {
-        if (this.pending.delete(ref)) resolve(null); // no answer: ask over HTTP instead
-      }, 4000);
-    });
-  }
-
-  // A product on show without a deal, claimed over the room socket ({"type": "claim",
-  // "sku_id"} → {"type": "claim_result"}): the claim, a refusal, or null (closed or silent).
-  claimShelfViaSocket(skuId, quantity) {
-    const ref = `s${++this.refs}`;
-    return new Promise((resolve) => {
-      if (!this.socket.send({ type: "claim", sku_id: skuId, quantity, ref })) {
+      if (!this.socket.send({ ...frame, ref })) {
         resolve(null);
         return;
       }
       this.pending.set(ref, resolve);
       setTimeout(() => {
         if (this.pending.delete(ref)) resolve(null);
-      }, 4000);
+      }, ms);
     });
+  }
+
+  viaSocket(deal) {
+    return this.ask("t", { type: "claim", deal_id: deal.deal_id, quantity: 1 }, 4000);
+  }
+
+  // A product on show without a deal, claimed over the room socket ({"type": "claim",
+  // "sku_id"} → {"type": "claim_result"}): the claim, a refusal, or null (closed or silent).
+  claimShelfViaSocket(skuId, quantity) {
+    return this.ask("s", { type: "claim", sku_id: skuId, quantity }, 4000);
   }
 
   // One tap to pay a held claim with the default saved card, over the room socket ({"type":
@@ -177,18 +174,8 @@ export class Drop {
   // null when the socket is closed or silent: the sheet pays over HTTP instead (the same claim:
   // the server answers the same order, never a second charge).
   payViaSocket(claim, expectedTotal) {
-    const ref = `p${++this.refs}`;
-    const frame = { type: "pay", claim_id: claim.claim_id, kind: claim.kind === "shelf" ? "shelf" : "deal", expected_total_minor: expectedTotal, ref };
-    return new Promise((resolve) => {
-      if (!this.socket.send(frame)) {
-        resolve(null);
-        return;
-      }
-      this.pending.set(ref, resolve);
-      setTimeout(() => {
-        if (this.pending.delete(ref)) resolve(null);
-      }, 8000);
-    });
+    const kind = claim.kind === "shelf" ? "shelf" : "deal";
+    return this.ask("p", { type: "pay", claim_id: claim.claim_id, kind, expected_total_minor: expectedTotal }, 8000);
   }
 
   async viaHttp(deal) {
