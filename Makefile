@@ -31,10 +31,9 @@ run: $(STAMP) system-deps
 # PostgreSQL far more than it computes (two workers kept ~1.2 cores busy). A file's tests stay on one worker, so its
 # module- and package-scoped servers are started once per worker. tests/scheduling.py hands
 # the files out longest first (seconds per file from the last runs, in .pytest_cache, else
-# tests/file_seconds.json), so no worker is left with a minute-long file at the end, and
-# tests/browser in bundles of files run back to back (its demo server and Chromium built once
-# per bundle, not once per file). pytest-randomly shuffles the order every run and prints its
-# seed; `pytest --randomly-seed=N` repeats one.
+# tests/file_seconds.json), so no worker is left with a minute-long file at the end.
+# pytest-randomly shuffles the order every run and prints its seed; `pytest --randomly-seed=N`
+# repeats one.
 test: $(STAMP) system-deps lint typecheck contracts
 	$(BIN)/pytest -q --durations=15 -n 3 --dist loadfile
 
