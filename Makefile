@@ -29,9 +29,9 @@ run: $(STAMP) system-deps
 
 # Three workers on the CI machine's two cores: the suite waits on servers, browsers, ffmpeg and
 # PostgreSQL far more than it computes (two workers kept ~1.2 cores busy). A file's tests stay on one worker, so its
-# module- and package-scoped servers are started once per worker. tests/scheduling.py hands
-# the files out longest first (seconds per file from the last runs, in .pytest_cache, else
-# tests/file_seconds.json), so no worker is left with a minute-long file at the end.
+# module- and package-scoped servers are started once per worker. tests/scheduling.py can
+# hand the files out longest first (LIVESHOP_TEST_LONGEST_FIRST=1; seconds per file from the
+# last runs, in .pytest_cache, else tests/file_seconds.json); off by default (see there).
 # pytest-randomly shuffles the order every run and prints its seed; `pytest --randomly-seed=N`
 # repeats one.
 test: $(STAMP) system-deps lint typecheck contracts
