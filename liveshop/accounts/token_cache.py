@@ -62,6 +62,9 @@ class TokenCache:
             while self._queue:
                 batch = self._queue[:MAX_READ]
                 del self._queue[:MAX_READ]
+                # An answer is as old as the read's start: stamped when it ends, a read slowed
+                # by load would keep a token revoked meanwhile valid for longer than ``ttl_s``.
+                started = time.monotonic()
                 try:
                     self.reads += 1
                     async with self.db.session() as session:
@@ -79,7 +82,7 @@ class TokenCache:
                         k: v for k, v in self._entries.items() if now - v[0] < self.ttl_s
                     }
                 for token, principal in found.items():
-                    self._entries[token] = (now, principal)
+                    self._entries[token] = (started, principal)
                     future = self._waiting.pop(token, None)
                     if future is not None and not future.done():
                         future.set_result(principal)

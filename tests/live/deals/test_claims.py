@@ -5,6 +5,7 @@ node's memory; limits hold when a buyer races themselves; bad taps change nothin
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy import update
 
 from liveshop.accounts.models import AuthToken, Role
 from liveshop.accounts.service import hash_token
+from liveshop.accounts.token_cache import TTL_S
 from liveshop.core.clock import utcnow
 from liveshop.core.db import Database
 from liveshop.live.deals import expiry
@@ -252,13 +254,16 @@ async def test_a_revoked_token_stops_tapping_within_a_second(
                 .values(revoked_at=utcnow())
             )
             await s.commit()
-        revoked_at = asyncio.get_running_loop().time()
+        revoked_at = time.monotonic()
         while True:
+            sent_at = time.monotonic()
             got = await tap(http, drop.deal_id, buyer)
             if got.status_code == 401:
                 break
             assert got.status_code in (201, 409), got.text
-            assert asyncio.get_running_loop().time() - revoked_at < 1.5, "still accepted"
+            # A tap sent more than a second after the revocation committed is refused, however
+            # long a loaded machine then takes to answer it.
+            assert sent_at - revoked_at < TTL_S + 0.1, "still accepted"
         assert_problem(got, 401, "invalid-token")
 
 
