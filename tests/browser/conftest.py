@@ -1,8 +1,9 @@
 """Real-browser tests: Debian's Chromium driven by Playwright against a real uvicorn.
 
-One server per session (a subprocess on a free port) over a fresh, migrated SQLite database
-holding the demo data (stock for every SKU, a live show with a pinned product and a flash
-deal, an upcoming show and a replay) and some paid orders. Chromium must be at
+One server per test file (a subprocess on a free port) over a fresh copy of a migrated SQLite
+database holding the demo data (stock for every SKU, a live show with a pinned product and a
+flash deal, an upcoming show and a replay) and some paid orders; the database is built once
+per test process and copied (``DemoTemplates``). Chromium must be at
 /usr/bin/chromium (``make system-deps`` installs it); without it these tests skip, or fail
 when LIVESHOP_REQUIRE_SERVICES=1. ``playwright install`` is never needed.
 
@@ -13,15 +14,19 @@ fixtures: see ``browser`` for why.
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -167,21 +172,75 @@ def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     raise RuntimeError(f"the server answered /healthz with {resp.status}:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="package")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    """A real server over a fresh demo database, for the whole session."""
-    from liveshop.core.migrate import upgrade
+@dataclass
+class _Template:
+    path: Path
+    demo: Demo
+    made_at: float  # time.monotonic()
+    day: date  # the UTC day its sales history counts from
 
+
+class DemoTemplates:
+    """The migrated demo database with its sales history, built once per test process and
+    copied for each browser test file: building it takes seconds (every migration, the demo,
+    twelve paid orders), copying it a few milliseconds. Every file still gets a database of
+    its own, fresh from the demo. A template is rebuilt when it is older than ``MAX_AGE_S``
+    or was built on another UTC day (its shows, deals and back-dated sales are relative to
+    when it was made)."""
+
+    MAX_AGE_S = 20 * 60
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._made: _Template | None = None
+        self._built = 0
+
+    def _fresh(self) -> _Template:
+        made = self._made
+        if (
+            made is not None
+            and time.monotonic() - made.made_at < self.MAX_AGE_S
+            and made.day == datetime.now(UTC).date()
+        ):
+            return made
+        self._built += 1
+        path = self.folder / f"template-{self._built}.db"
+        url = f"sqlite+aiosqlite:///{path}"
+
+        def prepare() -> Demo:
+            from liveshop.core.migrate import upgrade
+
+            upgrade(url)
+            return asyncio.run(_prepare(url))
+
+        day = datetime.now(UTC).date()
+        # In a thread of its own: Playwright's sync API may already run an event loop here.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            info = pool.submit(prepare).result()
+        self._made = _Template(path, info, time.monotonic(), day)
+        return self._made
+
+    def copy_to(self, target: Path) -> Demo:
+        """A copy of a fresh template at ``target`` (SQLite's backup: whole and consistent
+        whatever the journal holds), and what the tests need to know about it."""
+        made = self._fresh()
+        with closing(sqlite3.connect(made.path)) as src, closing(sqlite3.connect(target)) as dst:
+            src.backup(dst)
+        return copy.deepcopy(made.demo)
+
+
+@pytest.fixture(scope="session")
+def demo_templates(tmp_path_factory: pytest.TempPathFactory) -> DemoTemplates:
+    return DemoTemplates(tmp_path_factory.mktemp("browser-templates"))
+
+
+@pytest.fixture(scope="package")
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_templates: DemoTemplates) -> Iterator[Demo]:
+    """A real server over a fresh copy of the demo database, for the package's tests (with
+    xdist's ``--dist loadfile``: for each file)."""
     work = tmp_path_factory.mktemp("browser")
     url = f"sqlite+aiosqlite:///{work / 'liveshop.db'}"
-
-    def prepare() -> Demo:
-        upgrade(url)
-        return asyncio.run(_prepare(url))
-
-    # In a thread of its own: Playwright's sync API may already run an event loop here.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        info = pool.submit(prepare).result()
+    info = demo_templates.copy_to(work / "liveshop.db")
     listener = _listening_socket()
     port = int(listener.getsockname()[1])
     env = {
