@@ -38,7 +38,7 @@ from liveshop.live.auctions.router import router as auctions_router
 from liveshop.live.auctions.wiring import install_auctions
 from liveshop.live.deals.claims_router import router as claims_router
 from liveshop.live.deals.router import router as deals_router
-from liveshop.live.deals.wiring import install_deals
+from liveshop.live.deals.wiring import install_deals, start_deals
 from liveshop.live.follows.router import router as follows_router
 from liveshop.live.giveaways.router import router as giveaways_router
 from liveshop.live.giveaways.wiring import install_engagement
@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                 settings.payment_recovery_seconds,
                 notifier=order_notifier,
             )
-        app.state.deal_clock.start()
+        start_deals(app)
         app.state.auction_clock.start()
         await app.state.start_logistics()
         await app.state.start_notices()

@@ -129,6 +129,31 @@ class Nodes:
         time.sleep(0.5)  # attached before the drop
         return spies
 
+    def stats(self, timeout_s: float = 5.0) -> list[dict[str, int]]:
+        """Each server process's claim desk counters (``server.desk_stats``; empty for a
+        process that did not answer, e.g. a server of an older version)."""
+        out: list[dict[str, int]] = []
+        for proc in self.procs:
+            got: dict[str, int] = {}
+            if proc.poll() is None and proc.stdin is not None and proc.stdout is not None:
+                with contextlib.suppress(OSError):
+                    proc.stdin.write(b"STATS\n")
+                    proc.stdin.flush()
+                    deadline = time.monotonic() + timeout_s
+                    while time.monotonic() < deadline:
+                        if not select.select([proc.stdout], [], [], 0.1)[0]:
+                            continue
+                        line = proc.stdout.readline()
+                        if not line:
+                            break
+                        with contextlib.suppress(ValueError):
+                            parsed = json.loads(line)
+                            if isinstance(parsed, dict) and "stats" in parsed:
+                                got = parsed["stats"]
+                                break
+            out.append(got)
+        return out
+
     def exited(self) -> list[int]:
         """The server processes that are gone (their index)."""
         return [i for i, p in enumerate(self.procs) if p.poll() is not None]
@@ -399,6 +424,7 @@ def _measure(
         def measured(name: str, command: dict[str, Any]) -> dict[str, Any]:
             say(f"{name}: {opts.tappers} tappers")
             t0 = time.monotonic()
+            before = nodes.stats()
             spies = nodes.profile(opts.profile_to) if opts.profile_phase == name else []
             try:
                 rec, go_ms, cores = tappers.phase(
@@ -411,6 +437,13 @@ def _measure(
                 figures["claims_held"] = rec["claims"]
                 figures["pay_now"] = rec["pay_now"]
             figures["server_cpu_cores"] = cores[:-2]
+            # Each server's share of the phase: claims its taps got (where the winners are,
+            # and so where they pay over their socket), its transactions, memory answers.
+            after = nodes.stats()
+            for key in ("held", "batches", "memory_answers"):
+                figures[f"server_{key}"] = [
+                    a.get(key, 0) - b.get(key, 0) for a, b in zip(after, before, strict=True)
+                ]
             figures["load_generator_cpu_cores"] = cores[-2]
             # Everything the machine ran meanwhile: servers, load generator, PostgreSQL, Redis
             # (and anything else running: meaningful on an otherwise idle machine only).
@@ -573,6 +606,11 @@ def _summary(
     out["claims_vs_checkout"] = _ratio(out["claims_per_s"], out["baseline_checkout_claims_per_s"])
     out["claims_held"] = claim.get("claims_held", 0)
     out["pay_now"] = claim.get("pay_now", 0)
+    # Where the drop's winners are (claims per server process) and where they paid (each
+    # process's CPU cores over the pay phase).
+    out["claims_held_per_server"] = claim.get("server_held")
+    out["claim_batches_per_server"] = claim.get("server_batches")
+    out["pay_server_cpu_cores"] = pay.get("server_cpu_cores")
     out["pay_p50_ms"] = pay.get("p50_ms")
     out["pay_p99_ms"] = pay.get("p99_ms")
     # The servers' CPU per paid order over the pay phase (all processes): what a paid order

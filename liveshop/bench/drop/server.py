@@ -16,6 +16,7 @@ import cProfile
 import json
 import os
 import sys
+from typing import Any
 
 import uvicorn
 
@@ -24,6 +25,15 @@ from liveshop.bench.fanout.options import pin_cpus, raise_nofile, run_loop
 from liveshop.bench.fanout.server import listen
 from liveshop.core.db import Database
 from liveshop.core.settings import get_settings
+
+
+def desk_stats(app: Any) -> dict[str, int]:
+    """The node's claim desk counters: claims its taps got, transactions, memory answers."""
+    desk = getattr(app.state, "claim_desk", None)
+    if desk is None:
+        return {}
+    names = ("held", "batches", "memory_answers")
+    return {name: int(getattr(desk, name, 0)) for name in names}
 
 
 def node_main(port: int, cpu: int | None) -> None:
@@ -61,13 +71,16 @@ def node_main(port: int, cpu: int | None) -> None:
     server = Server(config)
 
     async def control() -> None:
-        """``STOP`` (or the end of stdin) shuts the server down."""
+        """``STOP`` (or the end of stdin) shuts the server down; ``STATS`` prints this
+        process's claim desk counters as one JSON line (``{"stats": …}``)."""
         loop = asyncio.get_running_loop()
         while True:
             line = await loop.run_in_executor(None, sys.stdin.readline)
             if not line or line.strip() == "STOP":
                 server.should_exit = True
                 return
+            if line.strip() == "STATS":
+                print(json.dumps({"stats": desk_stats(app)}), flush=True)
 
     async def main() -> None:
         controller = asyncio.create_task(control())

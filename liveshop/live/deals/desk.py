@@ -55,6 +55,16 @@ SOLD_OUT_FRESH_S = 1.0  # a remembered "0 left" answers taps for this long
 IDLE_S = 30.0  # a deal's batcher stops after this long without taps
 ROOM_EVERY_S = 0.05  # room stock events per deal and node, at most one per this
 MAX_QUANTITY = 99
+# While a deal still has units, a batch asks for at most this many (its first taps in arrival
+# order; the rest wait for the next batch, first in line). Taps reach every node at once and
+# the batches of all nodes take the deal's row lock in turn: a bound below the drop's units
+# lets the nodes' batches interleave, so the winners — and their payments, made on the
+# node their socket is on — are spread over the nodes instead of going to whichever node's
+# first batch held enough taps to take everything. Chosen from ``liveshop bench drop`` (2,000
+# tappers, 500 units, two server processes; BENCHMARKS.md, "a drop's winners on every node"):
+# 250 still let one node's batches take 60 % of the units; 100 split them 248 : 252 with
+# ~50 ms batches and no loss of taps/s; 50 tripled the transactions and raised claim p99.
+CONTESTED_UNITS = 100
 MAX_ID = 2**63 - 1
 
 
@@ -83,6 +93,21 @@ class DealInfo:
     def __post_init__(self) -> None:
         self.ends_ts = (self.ends_at + expiry.grace()).timestamp()
         self.sold_out = _sold_out(self.deal_id)
+
+    def refuses_from_memory(self) -> bool:
+        """Whether a tap is answered "sold out" from memory now: the last figure heard says
+        nothing is left and is under ``SOLD_OUT_FRESH_S`` old (a queue lines taps up, a
+        lottery takes entries until its draw: those go to a batch)."""
+        return (
+            self.available <= 0
+            and self.policy != DealPolicy.QUEUE
+            and not (self.policy == DealPolicy.LOTTERY and not self.drawn)
+            and time.monotonic() - self.checked < SOLD_OUT_FRESH_S
+        )
+
+    def gives_units(self) -> bool:
+        """Whether a tap may get units now (as far as this node knows)."""
+        return self.available > 0 and not (self.policy == DealPolicy.LOTTERY and not self.drawn)
 
     def stock_fields(self) -> dict[str, int | None]:
         return {
@@ -132,8 +157,11 @@ class ClaimDesk:
         self.publisher = publisher
         self.batches = 0  # transactions run (tests, metrics)
         self.memory_answers = 0  # taps answered without the database
+        self.held = 0  # taps on this node answered with a claim (tests, ``bench drop``)
         self._info: dict[int, DealInfo] = {}
         self._loading: dict[int, asyncio.Future[DealInfo | None]] = {}
+        # Announcements heard while the deal was being loaded: applied once it is (if newer).
+        self._heard: dict[int, dict[str, Any]] = {}
         self._batchers: dict[int, _Batcher] = {}
         self._room: dict[int, _RoomStock] = {}
         self._shelf: dict[tuple[int, int], ShelfInfo] = {}  # (session, sku) -> units left
@@ -143,6 +171,16 @@ class ClaimDesk:
         self._subscribing: asyncio.Future[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
+
+    def start(self) -> None:
+        """At the app's start: listen to every node's stock announcements now, so a deal
+        started on any node is loaded here as soon as it is announced (``_remember``) and its
+        first tap on this node finds it in memory — a cold node's first taps would otherwise
+        wait for the subscription and the deal's read while a warm node's already claim.
+        In the background: start-up never waits on the broker (if it is down, the first tap
+        subscribes, as before)."""
+        if not self._closed:
+            self._spawn(self._subscribe())
 
     # --- taps --------------------------------------------------------------------------
 
@@ -182,12 +220,7 @@ class ClaimDesk:
                 quantity=quantity,
                 extra={"deal_id": deal_id, "available": info.available},
             )
-        if (
-            info.available <= 0
-            and info.policy != DealPolicy.QUEUE
-            and not (info.policy == DealPolicy.LOTTERY and not info.drawn)
-            and time.monotonic() - info.checked < SOLD_OUT_FRESH_S
-        ):
+        if info.refuses_from_memory():
             self.memory_answers += 1
             return info.sold_out
         answer = await self._batcher(deal_id).submit(Tap(principal.user_id, quantity))
@@ -267,12 +300,21 @@ class ClaimDesk:
         if known is not None:
             return known
         await self._subscribe()
+        return await asyncio.shield(self._load_once(deal_id))
+
+    def _load_once(self, deal_id: int) -> asyncio.Future[DealInfo | None]:
+        """The deal's load: one at a time per deal, whoever asks."""
         loading = self._loading.get(deal_id)
         if loading is None:
             loading = asyncio.ensure_future(self._load(deal_id))
             self._loading[deal_id] = loading
-            loading.add_done_callback(lambda _f: self._loading.pop(deal_id, None))
-        return await asyncio.shield(loading)
+
+            def done(_f: asyncio.Future[DealInfo | None]) -> None:
+                self._loading.pop(deal_id, None)
+                self._heard.pop(deal_id, None)  # the load failed, or found no such deal
+
+            loading.add_done_callback(done)
+        return loading
 
     async def _load(self, deal_id: int) -> DealInfo | None:
         async with self.db.session(deferred=True) as s:
@@ -299,7 +341,16 @@ class ClaimDesk:
         if len(self._info) > 10_000:  # ended deals are never asked for again: forget them
             self._info = {k: v for k, v in self._info.items() if v.active}
         self._info[deal_id] = info
+        heard = self._heard.pop(deal_id, None)
+        if heard is not None:  # announced while we read: newer than the read, or ignored
+            self._remember(heard)
         return info
+
+    def _warm(self, deal_id: int) -> None:
+        """Load a deal announced by a batch or a start (of any node) that this node does not
+        know yet, in the background; one load per deal (``_loading``) whoever asks."""
+        if not self._closed and deal_id not in self._loading:
+            self._load_once(deal_id).add_done_callback(_quiet)
 
     def forget(self, deal_id: int) -> None:
         self._info.pop(deal_id, None)
@@ -428,10 +479,24 @@ class ClaimDesk:
             log.warning("unreadable deal stock announcement dropped", raw=raw[:200])
 
     def _remember(self, msg: dict[str, Any]) -> DealInfo | None:
-        """Take a deal's figures (a batch's, or another node's) unless older than ours."""
-        info = self._info.get(int(msg["deal_id"]))
+        """Take a deal's figures (a batch's, or another node's) unless older than ours. A
+        deal this node does not know is loaded (``_warm``) unless it has ended; figures heard
+        while it loads are kept for when it has."""
+        deal_id = int(msg["deal_id"])
+        info = self._info.get(deal_id)
         version = int(msg["version"])
-        if info is None or version < info.version:
+        if info is None:
+            if self._closed:
+                return None
+            loading = deal_id in self._loading
+            if loading or not msg.get("ended"):
+                heard = self._heard.get(deal_id)
+                if heard is None or int(heard["version"]) <= version:
+                    self._heard[deal_id] = msg
+                if not loading:
+                    self._warm(deal_id)
+            return None
+        if version < info.version:
             return info
         info.available, info.version, info.checked = (
             int(msg["available"]),
@@ -454,7 +519,12 @@ class ClaimDesk:
 
     async def _do_subscribe(self) -> None:
         try:
-            self._subscription = await self.broker.subscribe(CHANNEL, self._on_message)
+            subscription = await self.broker.subscribe(CHANNEL, self._on_message)
+            if self._closed:  # closed while subscribing
+                with contextlib.suppress(Exception):
+                    await self.broker.unsubscribe(subscription)
+                return
+            self._subscription = subscription
         except Exception:
             stop_if_cancelled()
             log.exception("subscribing to deal stock failed; relying on batches")
@@ -487,9 +557,12 @@ class ClaimDesk:
         for batcher in [*self._batchers.values(), *self._shelf_batchers.values()]:
             await batcher.stop()
         await self.tokens.close()
-        for task in list(self._tasks):
+        pending = [*self._tasks, *self._loading.values()]
+        if self._subscribing is not None:
+            pending.append(self._subscribing)
+        for task in pending:
             task.cancel()
-        for task in list(self._tasks):
+        for task in pending:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         if self._subscription is not None:
@@ -513,6 +586,12 @@ def desk_of(request: Request) -> ClaimDesk:
 
 def desk_for(publisher: RoomPublisher) -> ClaimDesk | None:
     return _desks.get(publisher)
+
+
+def _quiet(loading: asyncio.Future[DealInfo | None]) -> None:
+    """A background load's failure is logged (a tap loads the deal again)."""
+    if not loading.cancelled() and loading.exception() is not None:
+        log.warning("loading an announced deal failed", exc_info=loading.exception())
 
 
 def _sold_out(deal_id: int) -> Answer:
@@ -564,9 +643,37 @@ class _Batcher:
                     self.task = None  # no await between this check and leaving
                     return
                 continue
-            batch = self.pending[: claims.MAX_BATCH]
-            del self.pending[: claims.MAX_BATCH]
-            await self._decide(batch)
+            batch = self._take()
+            if batch:
+                await self._decide(batch)
+
+    def _take(self) -> list[tuple[Tap | None, asyncio.Future[Answer | None]]]:
+        """The next batch, in arrival order: up to ``claims.MAX_BATCH`` taps; while the deal
+        gives units, only as many as ask for ``CONTESTED_UNITS`` (at least one tap). While
+        the node knows it is sold out (another node's batch or its own just said so), the
+        taps waiting are answered from memory, as a new tap would be (a batch without taps
+        still goes to the database: it serves the deal's line)."""
+        info = self.desk._info.get(self.deal_id)
+        if info is not None and info.refuses_from_memory():
+            kept: list[tuple[Tap | None, asyncio.Future[Answer | None]]] = []
+            for tap, future in self.pending:
+                if tap is None:
+                    kept.append((tap, future))
+                elif not future.done():
+                    self.desk.memory_answers += 1
+                    future.set_result(info.sold_out)
+            self.pending = kept
+        count = min(len(self.pending), claims.MAX_BATCH)
+        if info is not None and info.gives_units():
+            units = 0
+            for i, (tap, _f) in enumerate(self.pending[:count]):
+                units += tap.quantity if tap is not None else 0
+                if units >= CONTESTED_UNITS:
+                    count = i + 1
+                    break
+        batch = self.pending[:count]
+        del self.pending[:count]
+        return batch
 
     async def _decide(self, batch: list[tuple[Tap | None, asyncio.Future[Answer | None]]]) -> None:
         taps = [t for t, _f in batch if t is not None]
@@ -580,6 +687,7 @@ class _Batcher:
             self._fail(batch)
             return
         self.desk.batches += 1
+        self.desk.held += sum(1 for a in outcome.answers if a.status == "held")
         self._answer(batch, outcome.answers)
         self._after(outcome)
 
@@ -618,6 +726,11 @@ class _ShelfBatcher(_Batcher):
 
     def _name(self) -> str:
         return f"shelf-claims-{self.session_id}-{self.sku_id}"
+
+    def _take(self) -> list[tuple[Tap | None, asyncio.Future[Answer | None]]]:
+        batch = self.pending[: claims.MAX_BATCH]
+        del self.pending[: claims.MAX_BATCH]
+        return batch
 
     async def _decide_in(self, s: AsyncSession, taps: list[Tap]) -> Any:
         return await shelf.decide(s, self.session_id, self.sku_id, taps)

@@ -90,6 +90,15 @@ def install_deals(app: FastAPI, db: Database, hub: Hub) -> ClaimDesk:
     return desk
 
 
+def start_deals(app: FastAPI) -> None:
+    """At the app's start (its lifespan; an app driven without one subscribes on its first
+    tap): the deal clock, and the claim desk listening to every node's deal announcements
+    (``ClaimDesk.start``: a deal started anywhere is in this node's memory before its first
+    tap here)."""
+    app.state.deal_clock.start()
+    app.state.claim_desk.start()
+
+
 class DealClock:
     """Ends deals whose time is up (every ``interval_s``), announcing it in the room."""
 
