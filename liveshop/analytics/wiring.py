@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 from collections.abc import Sequence
 from datetime import timedelta
 from functools import partial
@@ -103,16 +104,20 @@ async def capture_pin(session: AsyncSession, event: ProductPinned) -> None:
     _after_commit(session, [row])
 
 
-# A session's market and creator never change: read once per node (a claim batch then costs
-# no extra statement), forgotten wholesale past _FACTS_MAX.
-_session_facts: dict[int, Facts] = {}
+# A session's market and creator never change: read once per node and database (a claim
+# batch then costs no extra statement), forgotten wholesale past _FACTS_MAX. Kept per engine:
+# session ids are the database's own, and one process may serve several databases (the test
+# suite does, one after another, where session 1 of one database is not session 1 of the next).
+_session_facts: weakref.WeakKeyDictionary[Any, dict[int, Facts]] = weakref.WeakKeyDictionary()
 _FACTS_MAX = 10_000
 
 
 async def session_facts(session: AsyncSession, session_id: int | None) -> Facts:
     if session_id is None:
         return Facts()
-    facts = _session_facts.get(session_id)
+    bind = session.bind
+    known = _session_facts.setdefault(getattr(bind, "sync_engine", bind), {})
+    facts = known.get(session_id)
     if facts is None:
         row = (
             await session.execute(
@@ -123,9 +128,9 @@ async def session_facts(session: AsyncSession, session_id: int | None) -> Facts:
         ).one_or_none()
         if row is None:
             return Facts(session_id=session_id)
-        if len(_session_facts) >= _FACTS_MAX:
-            _session_facts.clear()
-        facts = _session_facts[session_id] = Facts(row[0], session_id, row[1])
+        if len(known) >= _FACTS_MAX:
+            known.clear()
+        facts = known[session_id] = Facts(row[0], session_id, row[1])
     return facts
 
 
