@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,8 @@ from tests.video.served import Served, encoder_args, push, serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 GRACE_S = 4.0
-PUSH_S = 12  # long enough for a loaded machine's player to catch the live edge and play on
+PUSH_S = 8  # each stream is at least this long (the reconnecting one: two halves) …
+MAX_PUSH_S = 90  # … and goes on until its viewer has seen it play (never longer than this)
 PLAYS_S = 2.0  # currentTime must move on this far
 SIZE = "320x180"
 
@@ -54,6 +56,7 @@ class Case:
     errors: list[str] = field(default_factory=list)
     products: list[int] = field(default_factory=list)
     host: dict[str, str] = field(default_factory=dict)
+    back_ms: float | None = None  # the reconnecting case: when its second push began
 
 
 async def player(page: Page) -> dict[str, Any]:
@@ -61,7 +64,7 @@ async def player(page: Page) -> dict[str, Any]:
     return state
 
 
-async def plays(page: Page, *, within: float = 30) -> dict[str, Any]:
+async def plays(page: Page, *, within: float = 45) -> dict[str, Any]:
     """The picture has real size and currentTime moves on by PLAYS_S seconds."""
     first: dict[str, Any] = {}
 
@@ -96,14 +99,35 @@ async def video_state(c: httpx.AsyncClient, sid: int) -> dict[str, Any]:
     return body
 
 
-async def run_encoder(served: Served, c: httpx.AsyncClient, case: Case) -> float | None:
-    """Push; the reconnecting case pushes twice. Returns when its second push began (ms)."""
+async def _push_until(url: str, case: Case, at_least_s: float, stop: asyncio.Event) -> None:
+    """Push for at least ``at_least_s``, then until ``stop`` is set (at most ``MAX_PUSH_S``),
+    and end the stream as an encoder's "stop streaming" does (SIGINT: ffmpeg closes the RTMP
+    session cleanly). A fixed-length push was too short for a loaded machine's players to
+    catch the live edge and play on before the stream ended."""
+    proc = await push(url, MAX_PUSH_S, case.encoder)
+    try:
+        await asyncio.sleep(at_least_s)  # the encoder's script: this much video at least
+        async with asyncio.timeout(MAX_PUSH_S - at_least_s):
+            await stop.wait()
+    except TimeoutError:
+        pass
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGINT)
+        _, err = await proc.communicate()
+    # ffmpeg exits 255 when a signal ends it (after writing the stream's end)
+    assert proc.returncode in (0, 255), err
+
+
+async def run_encoder(
+    served: Served, c: httpx.AsyncClient, case: Case, stop: asyncio.Event
+) -> None:
+    """Push until ``stop``; the reconnecting case pushes twice (``case.back_ms``: when its
+    second push began)."""
     url = f"{served.rtmp}/{case.key}"
     if case.name != "reconnects":
-        proc = await push(url, PUSH_S, case.encoder)
-        _, err = await proc.communicate()
-        assert proc.returncode == 0, err
-        return None
+        await _push_until(url, case, PUSH_S, stop)
+        return
     proc = await push(url, PUSH_S / 2, case.encoder)
     _, err = await proc.communicate()
     assert proc.returncode == 0, err
@@ -112,11 +136,8 @@ async def run_encoder(served: Served, c: httpx.AsyncClient, case: Case) -> float
         return (await video_state(c, case.sid))["state"] == "reconnecting"
 
     await eventually(reconnecting)
-    back_ms = time.time() * 1000
-    proc = await push(url, PUSH_S / 2, case.encoder)
-    _, err = await proc.communicate()
-    assert proc.returncode == 0, err
-    return back_ms
+    case.back_ms = time.time() * 1000
+    await _push_until(url, case, PUSH_S / 2, stop)
 
 
 async def pin_two(c: httpx.AsyncClient, case: Case) -> None:
@@ -229,19 +250,23 @@ async def _play_every_case(
 
     await asyncio.gather(*(enter(case) for case in cases))
 
-    encoders = [asyncio.create_task(run_encoder(served, c, case)) for case in cases]
+    stop = asyncio.Event()  # the encoders stream until every viewer has seen what they must
+    encoders = [asyncio.create_task(run_encoder(served, c, case, stop)) for case in cases]
     pins = asyncio.create_task(pin_two(c, shoppable))
-    await asyncio.gather(*(plays(case.page) for case in cases if case.page))
-    back_ms = (await asyncio.gather(*encoders))[-1]
-    await pins
-    assert back_ms is not None
-    reconnected = cases[-1].page
-    assert reconnected is not None
+    try:
+        await asyncio.gather(*(plays(case.page) for case in cases if case.page))
+        reconnecting = cases[-1]
+        reconnected = reconnecting.page
+        assert reconnected is not None
 
-    async def after_reconnect() -> bool:  # the picture on screen is from the 2nd push
-        return bool((await player(reconnected))["at"] > back_ms)
+        async def after_reconnect() -> bool:  # the picture on screen is from the 2nd push
+            back_ms = reconnecting.back_ms
+            return back_ms is not None and bool((await player(reconnected))["at"] > back_ms)
 
-    await eventually(after_reconnect, within=15, every=0.2)
+        await eventually(after_reconnect, within=45, every=0.2)
+    finally:
+        stop.set()
+        await asyncio.gather(*encoders, pins)
 
     async def all_ended() -> bool:
         states = [await video_state(c, case.sid) for case in cases]
