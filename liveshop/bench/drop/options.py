@@ -97,3 +97,7 @@ class DropOptions:
             raise ValueError("--tappers, --stock and --workers must be at least 1")
         if self.placement not in ("spread", "none"):
             raise ValueError("--placement must be spread or none")
+
+
+# The claim desk's counters each server process prints on ``STATS`` (``server.desk_stats``).
+DESK_COUNTERS = ("held", "batches", "memory_answers")

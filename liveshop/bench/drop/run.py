@@ -38,7 +38,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 from rich.console import Console
@@ -46,7 +46,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from liveshop.accounts.passwords import _hasher
 from liveshop.bench.drop import seed
-from liveshop.bench.drop.options import CARD, RESULT_KEYS, DropOptions
+from liveshop.bench.drop.options import CARD, DESK_COUNTERS, RESULT_KEYS, DropOptions
 from liveshop.bench.drop.tappers import HELD, OUTCOMES, SOLD_OUT, UNEXPECTED, tapper_proc
 from liveshop.bench.fanout.options import (
     free_port,
@@ -62,6 +62,24 @@ APP_POOL = 40  # a server process's pooled database connections by default (20 +
 ANSWER_TIMEOUT_S = 60.0  # one tap waits this long for its answer before it is retried
 
 # --- the server processes ------------------------------------------------------------------
+
+
+def _answer(
+    proc: subprocess.Popen[bytes], stdout: IO[bytes], key: str, deadline: float
+) -> dict[str, Any] | None:
+    """The first JSON line a server process prints with ``key`` in it, by ``deadline`` (None:
+    it did not, or it exited)."""
+    while time.monotonic() < deadline and proc.poll() is None:
+        if not select.select([stdout], [], [], 0.1)[0]:
+            continue
+        line = stdout.readline()
+        if not line:
+            return None
+        with contextlib.suppress(ValueError):
+            parsed = json.loads(line)
+            if isinstance(parsed, dict) and key in parsed:
+                return parsed
+    return None
 
 
 class Nodes:
@@ -103,16 +121,11 @@ class Nodes:
         for i, proc in enumerate(self.procs):
             stdout = proc.stdout
             assert stdout is not None
-            while True:
+            if _answer(proc, stdout, "ready", deadline) is None:
                 if proc.poll() is not None:
                     log = (self.workdir / f"server{i}.log").read_text()[-2000:]
                     raise RuntimeError(f"server process {i} exited ({proc.returncode}):\n{log}")
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"server process {i} did not start")
-                if select.select([stdout], [], [], 0.1)[0]:
-                    line = stdout.readline()
-                    if line and "ready" in json.loads(line):
-                        break
+                raise TimeoutError(f"server process {i} did not start")
 
     def cpu_s(self) -> list[float]:
         return [proc_cpu_s(p.pid) if p.poll() is None else 0.0 for p in self.procs]
@@ -139,18 +152,8 @@ class Nodes:
                 with contextlib.suppress(OSError):
                     proc.stdin.write(b"STATS\n")
                     proc.stdin.flush()
-                    deadline = time.monotonic() + timeout_s
-                    while time.monotonic() < deadline:
-                        if not select.select([proc.stdout], [], [], 0.1)[0]:
-                            continue
-                        line = proc.stdout.readline()
-                        if not line:
-                            break
-                        with contextlib.suppress(ValueError):
-                            parsed = json.loads(line)
-                            if isinstance(parsed, dict) and "stats" in parsed:
-                                got = parsed["stats"]
-                                break
+                    answer = _answer(proc, proc.stdout, "stats", time.monotonic() + timeout_s)
+                    got = answer["stats"] if answer is not None else {}
             out.append(got)
         return out
 
@@ -440,7 +443,7 @@ def _measure(
             # Each server's share of the phase: claims its taps got (where the winners are,
             # and so where they pay over their socket), its transactions, memory answers.
             after = nodes.stats()
-            for key in ("held", "batches", "memory_answers"):
+            for key in DESK_COUNTERS:
                 figures[f"server_{key}"] = [
                     a.get(key, 0) - b.get(key, 0) for a, b in zip(after, before, strict=True)
                 ]

@@ -21,6 +21,7 @@ from typing import Any
 import uvicorn
 
 from liveshop.app import create_app
+from liveshop.bench.drop.options import DESK_COUNTERS
 from liveshop.bench.fanout.options import pin_cpus, raise_nofile, run_loop
 from liveshop.bench.fanout.server import listen
 from liveshop.core.db import Database
@@ -32,8 +33,7 @@ def desk_stats(app: Any) -> dict[str, int]:
     desk = getattr(app.state, "claim_desk", None)
     if desk is None:
         return {}
-    names = ("held", "batches", "memory_answers")
-    return {name: int(getattr(desk, name, 0)) for name in names}
+    return {name: int(getattr(desk, name, 0)) for name in DESK_COUNTERS}
 
 
 def node_main(port: int, cpu: int | None) -> None:

@@ -101,13 +101,17 @@ class DealInfo:
         return (
             self.available <= 0
             and self.policy != DealPolicy.QUEUE
-            and not (self.policy == DealPolicy.LOTTERY and not self.drawn)
+            and not self.taking_entries()
             and time.monotonic() - self.checked < SOLD_OUT_FRESH_S
         )
 
     def gives_units(self) -> bool:
         """Whether a tap may get units now (as far as this node knows)."""
-        return self.available > 0 and not (self.policy == DealPolicy.LOTTERY and not self.drawn)
+        return self.available > 0 and not self.taking_entries()
+
+    def taking_entries(self) -> bool:
+        """A lottery before its draw: taps are entries, not claims."""
+        return self.policy == DealPolicy.LOTTERY and not self.drawn
 
     def stock_fields(self) -> dict[str, int | None]:
         return {
