@@ -62,7 +62,7 @@ async def serve() -> AsyncIterator[Serve]:
         server = uvicorn.Server(config)
         task = asyncio.create_task(server.serve(sockets=[sock]))
         running.append((server, task))
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(30):  # generous: a loaded CI machine starts slowly
             while not server.started:
                 if task.done():
                     task.result()

@@ -574,12 +574,16 @@ class ClaimDesk:
                 await self.broker.unsubscribe(self._subscription)
 
 
-_desks: weakref.WeakKeyDictionary[RoomPublisher, ClaimDesk] = weakref.WeakKeyDictionary()
+# Both sides weak: the desk refers (through its publisher factory and the app) back to the
+# publisher, so a strong value would keep every app a process ever built alive.
+_desks: weakref.WeakKeyDictionary[RoomPublisher, weakref.ref[ClaimDesk]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def register(publisher: RoomPublisher, desk: ClaimDesk) -> None:
     """The desk that hears about deals whose room events go through ``publisher``."""
-    _desks[publisher] = desk
+    _desks[publisher] = weakref.ref(desk)
 
 
 def desk_of(request: Request) -> ClaimDesk:
@@ -589,7 +593,8 @@ def desk_of(request: Request) -> ClaimDesk:
 
 
 def desk_for(publisher: RoomPublisher) -> ClaimDesk | None:
-    return _desks.get(publisher)
+    desk = _desks.get(publisher)
+    return None if desk is None else desk()
 
 
 def _quiet(loading: asyncio.Future[DealInfo | None]) -> None:

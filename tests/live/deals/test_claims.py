@@ -138,6 +138,7 @@ async def test_a_viewer_behind_the_picture_claims_in_the_grace_never_past_the_un
     the host's); the units are guarded as ever, and past the grace the clock ends it."""
     app = live_app(db)
     base = await serve(app)
+    await app.state.deal_clock.stop()  # the test ticks it (a tick of its own could end it first)
     async with http_of(base) as http:
         drop = await open_drop(http, make_actor, units=2)
 

@@ -170,6 +170,7 @@ async def test_expired_deal_ends_and_buying_at_normal_price_still_works(
 ) -> None:
     app = live_app(db)
     base = await serve(app)
+    await app.state.deal_clock.stop()  # the test ticks it (a tick of its own could end it first)
     async with httpx.AsyncClient(base_url=base.replace("ws://", "http://"), timeout=30) as http:
         _, creator, live, sku_id = await _room(http, make_actor, stock=5)
         deal = await _start_deal(http, creator, live, sku_id, units=3, seconds=10)
