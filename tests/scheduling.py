@@ -47,8 +47,9 @@ def known_seconds(config: pytest.Config) -> dict[str, float]:
     seconds: dict[str, float] = {}
     if SEED.exists():
         seconds.update(json.loads(SEED.read_text()))
-    if config.cache is not None:
-        seconds.update(config.cache.get(CACHE_KEY, {}))
+    cache = getattr(config, "cache", None)  # None with ``-p no:cacheprovider``
+    if cache is not None:
+        seconds.update(cache.get(CACHE_KEY, {}))
     return seconds
 
 
@@ -154,13 +155,14 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     timer = config.pluginmanager.get_plugin("liveshop-file-timer")
-    if timer is None or config.cache is None or not timer.seconds:
+    cache = getattr(config, "cache", None)  # None with ``-p no:cacheprovider``
+    if timer is None or cache is None or not timer.seconds:
         return
     if not config.pluginmanager.has_plugin("dsession"):  # a file alone is quicker than in a run
         return
-    seconds = dict(config.cache.get(CACHE_KEY, {}))
+    seconds = dict(cache.get(CACHE_KEY, {}))
     seconds.update({f: round(s, 1) for f, s in timer.seconds.items()})
-    config.cache.set(CACHE_KEY, seconds)
+    cache.set(CACHE_KEY, seconds)
 
 
 def main() -> None:
