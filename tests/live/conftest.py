@@ -58,6 +58,10 @@ async def serve() -> AsyncIterator[Serve]:
             # A handler still running when the test is over (a request its client gave up
             # on) is cancelled after this long instead of holding the shutdown open.
             timeout_graceful_shutdown=5,
+            # uvicorn closes a kept-alive connection idle for 5 s; on a loaded machine the
+            # test's client (same event loop) can take that long to send its next request on
+            # a pooled connection, which then meets a closed socket (httpx.ReadError).
+            timeout_keep_alive=60,
         )
         server = uvicorn.Server(config)
         task = asyncio.create_task(server.serve(sockets=[sock]))
