@@ -171,6 +171,15 @@ class ClaimDesk(Protocol):
         ...
 
 
+class DealStockListener(Protocol):
+    async def announce_stock(
+        self, deal_id: int, *, available: int, version: int, ended: bool
+    ) -> None:
+        """A deal's units left, published outside a claim batch (started, ended, sold):
+        the node's claim desk remembers it and tells every node's desk."""
+        ...
+
+
 class ClaimPayer(Protocol):
     async def pay_frame(
         self, tapper: Tapper, session_id: int, frame: dict[str, Any]

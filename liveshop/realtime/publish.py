@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveshop.core.broker import Broker
 from liveshop.core.db import on_commit
 from liveshop.core.events import EventType, encode_body
+from liveshop.realtime.ports import DealStockListener
 from liveshop.realtime.state import HELD, PRIVATE
 
 TICKER_TEXT_MAX = 140
@@ -140,6 +141,9 @@ class RoomPublisher:
     def __init__(self, broker: Broker, *, history: int = 1000) -> None:
         self.broker = broker
         self.history = history
+        # The node's claim desk (handed in by the deals domain): hears each deal's stock
+        # published outside a claim batch. Per publisher, so per app: nothing process-wide.
+        self.deal_stock: DealStockListener | None = None
 
     async def publish(
         self,

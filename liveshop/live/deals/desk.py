@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import json
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -574,27 +573,10 @@ class ClaimDesk:
                 await self.broker.unsubscribe(self._subscription)
 
 
-# Both sides weak: the desk refers (through its publisher factory and the app) back to the
-# publisher, so a strong value would keep every app a process ever built alive.
-_desks: weakref.WeakKeyDictionary[RoomPublisher, weakref.ref[ClaimDesk]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def register(publisher: RoomPublisher, desk: ClaimDesk) -> None:
-    """The desk that hears about deals whose room events go through ``publisher``."""
-    _desks[publisher] = weakref.ref(desk)
-
-
 def desk_of(request: Request) -> ClaimDesk:
     """The app's claim desk (``install_deals``)."""
     desk: ClaimDesk = request.app.state.claim_desk
     return desk
-
-
-def desk_for(publisher: RoomPublisher) -> ClaimDesk | None:
-    desk = _desks.get(publisher)
-    return None if desk is None else desk()
 
 
 def _quiet(loading: asyncio.Future[DealInfo | None]) -> None:

@@ -28,7 +28,6 @@ from liveshop.inventory import service as inventory
 from liveshop.live import service
 from liveshop.live.deals import limits
 from liveshop.live.deals import service as deals
-from liveshop.live.deals.desk import desk_for
 from liveshop.live.deals.models import DealEndReason, DealPolicy, DealStatus, FlashDeal
 from liveshop.markets.service import display_price, get_market
 from liveshop.orders import payment_flow
@@ -231,9 +230,8 @@ async def publish_deal_stock(
         version=deal.stock_version,
         paying=paying,
     )
-    desk = desk_for(publisher)
-    if desk is not None:
-        await desk.announce_stock(
+    if publisher.deal_stock is not None:
+        await publisher.deal_stock.announce_stock(
             deal.id,
             available=available,
             version=deal.stock_version,

@@ -19,7 +19,6 @@ from liveshop.core.errors import Unprocessable
 from liveshop.core.tasks import stop_if_cancelled
 from liveshop.live import activity
 from liveshop.live.deals import claim_upkeep, claims, fast, limits, lottery
-from liveshop.live.deals import desk as desk_registry
 from liveshop.live.deals import service as deals
 from liveshop.live.deals.desk import ClaimDesk
 from liveshop.live.deals.models import DealEndReason
@@ -79,7 +78,7 @@ def install_deals(app: FastAPI, db: Database, hub: Hub) -> ClaimDesk:
     notifier.on_paid(tally.record)
     app.state.pay_desk = PayDesk(db, lambda: app.state.payment_providers["sandbox"], notifier)
     desk = ClaimDesk(db, hub.broker, TokenCache(db), lambda: room_publisher(app))
-    desk_registry.register(hub.publisher, desk)
+    hub.publisher.deal_stock = desk  # ``publish_deal_stock``: this node's desk hears it
     app.state.claim_desk = desk
     app.state.token_cache = desk.tokens  # ``accounts.deps.require_cached``: paying claims
     hub.claims = desk
